@@ -1,0 +1,34 @@
+/**
+ * What the caller may do. Built from a SMART token (src/auth) or, in protected mode without auth configuration,
+ * the unrestricted policy. The repository applies it to every query it runs, so includes, chains and bundle
+ * entries get the same restrictions as a plain read.
+ */
+export type AccessInteraction = 'read' | 'search' | 'create' | 'update' | 'delete';
+
+export interface AccessPolicy {
+  /** For audit: who is calling. */
+  readonly clientId?: string;
+  readonly user?: string;
+  readonly scopes: readonly string[];
+  /** True when no auth is configured and the server runs in loopback-only protected mode. */
+  readonly unrestricted: boolean;
+  /**
+   * Patient compartment bound: when set, only resources in the compartment of one of these patients are visible
+   * or writable (types outside the patient compartment definition are governed by `allows` alone).
+   */
+  readonly patientIds?: readonly string[];
+  /** May the caller perform this interaction on this type at all? */
+  allows(type: string, interaction: AccessInteraction): boolean;
+  /**
+   * SMART v2 granular scopes (`patient/Condition.rs?category=problem-list-item`): the search queries that bound
+   * what is visible for `type`, OR-ed. Undefined when the type is not restricted this way.
+   */
+  searchRestrictions(type: string, interaction: AccessInteraction): readonly string[] | undefined;
+}
+
+export const unrestrictedPolicy: AccessPolicy = {
+  scopes: [],
+  unrestricted: true,
+  allows: () => true,
+  searchRestrictions: () => undefined,
+};

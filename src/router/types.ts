@@ -1,0 +1,32 @@
+import type { Resource } from 'fhir/r4';
+import type { AccessPolicy } from '../auth/access-policy';
+
+export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/**
+ * A FHIR request independent of HTTP framework: Express builds one per request, and batch/transaction entries
+ * build one per entry, then both go through the same `FhirRouter`.
+ */
+export interface FhirRequest {
+  method: HttpMethod;
+  /** Path below the FHIR base, without leading or trailing slash: '', 'Patient', 'Patient/1/_history/2'. */
+  path: string;
+  /** Query parameters in the order given, repeats kept. */
+  query: Array<[string, string]>;
+  /** Header names in lower case. */
+  headers: Record<string, string | undefined>;
+  /** Parsed body: a resource, a JSON Patch array, or undefined. */
+  body?: unknown;
+  /** Media type of the body without parameters, lower case (e.g. 'application/fhir+json'). */
+  contentType?: string;
+  policy: AccessPolicy;
+  /** Network address of the client, for audit. */
+  remoteAddress?: string;
+}
+
+export interface FhirResult {
+  status: number;
+  headers?: Record<string, string>;
+  /** A resource (serialised as JSON), pre-serialised JSON text, or nothing. */
+  body?: Resource | { json: string };
+}

@@ -1,0 +1,45 @@
+/**
+ * The shape of a document in MongoDB. Shared contract between the repository (which writes it), the search layer
+ * (which indexes into `s`/`c` and compiles queries against them) and bulk export (which streams `r`).
+ *
+ * Collections, per resource type T:
+ *  - `T`          current version of every resource ever created (deleted ones stay, flagged, for 410 Gone)
+ *  - `T_history`  every version, `_id` = `${id}/${vid}`
+ *
+ * The resource is kept as JSON text (`r`), not as a BSON sub-document: queries never touch raw resource JSON (they
+ * use the normalised `s` values written at index time), a read can send the stored text as the response body
+ * without a parse/serialise round trip, and user-supplied keys can never be interpreted as MongoDB operators.
+ */
+export interface StoredDocument {
+  /** Logical id. */
+  _id: string;
+  /** meta.versionId as a number (1, 2, ...). */
+  vid: number;
+  /** meta.lastUpdated. */
+  lu: Date;
+  /** True when the current version is a deletion. `r` then holds the last live version's text. */
+  del: boolean;
+  /** The full resource, meta included, as JSON text. */
+  r: string;
+  /** Search index: normalised values of every search parameter, written by `src/search` at save time. */
+  s?: unknown;
+  /** Compartments the resource belongs to, e.g. ['Patient/123'], written by `src/search` at save time. */
+  c?: string[];
+}
+
+export interface HistoryDocument {
+  /** `${id}/${vid}` */
+  _id: string;
+  id: string;
+  vid: number;
+  lu: Date;
+  del: boolean;
+  /** The interaction that produced this version: create, update, patch, delete. */
+  op: 'create' | 'update' | 'patch' | 'delete';
+  /** Resource text; for a deletion, the text of the last live version. */
+  r: string;
+  /** Compartments of this version, so a patient-scoped history query can be served. */
+  c?: string[];
+}
+
+export const historyCollectionName = (type: string) => `${type}_history`;
