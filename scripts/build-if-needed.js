@@ -6,7 +6,7 @@ const path = require('node:path');
 const { execFileSync } = require('node:child_process');
 
 const root = path.join(__dirname, '..');
-const marker = path.join(root, 'dist', 'main.js');
+const marker = path.join(root, 'dist', 'src', 'main.js');
 
 function newestMtime(dir) {
   let newest = 0;
@@ -19,7 +19,7 @@ function newestMtime(dir) {
 }
 
 const built = fs.existsSync(marker) ? fs.statSync(marker).mtimeMs : 0;
-if (built < newestMtime(path.join(root, 'src'))) {
+if (built < Math.max(newestMtime(path.join(root, 'src')), newestMtime(path.join(root, 'bench')))) {
   process.stderr.write('building (tsc)...\n');
   execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
     cwd: root,
