@@ -1,0 +1,111 @@
+import path from 'node:path';
+import { R4_RESOURCE_TYPES } from './fhir/resource-types';
+
+/**
+ * All configuration, from environment variables, validated once at start-up. Documented in README.md
+ * ("Configuration"). Anything invalid stops start-up with a message naming the variable.
+ */
+export interface Config {
+  port: number;
+  host: string;
+  /** Public base of the FHIR API, no trailing slash, e.g. http://127.0.0.1:8080/fhir */
+  baseUrl: string;
+  /** Unset: the embedded engine is started. */
+  mongoUri?: string;
+  mongoDb: string;
+  dataDir: string;
+  /** Embedded engine fsync policy. */
+  embeddedFsync: 'always' | 'batch' | 'never';
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Maximum request body, bytes. */
+  bodyLimit: number;
+  /** Resource types served; undefined = every R4 type. */
+  resourceTypes?: ReadonlySet<string>;
+  /** Search paging. */
+  defaultPageSize: number;
+  maxPageSize: number;
+  /** Extra profile folders (besides the bundled profiles/). */
+  profilesDirs: string[];
+}
+
+export class ConfigError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(`${name} must be an integer, got "${raw}"`);
+  const n = Number(raw);
+  if (n < min || n > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got "${raw}"`);
+  }
+  return raw as T;
+}
+
+const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
+
+function size(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const m = /^(\d+)\s*(b|kb|mb|gb)?$/i.exec(raw.trim());
+  if (!m) throw new ConfigError(`${name} must be a size such as 16mb, got "${raw}"`);
+  return Number(m[1]) * SIZE_UNITS[(m[2] ?? '').toLowerCase()];
+}
+
+function url(raw: string, name: string): string {
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} must be an absolute URL, got "${raw}"`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new ConfigError(`${name} must be http(s)`);
+  return u.toString().replace(/\/+$/, '');
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const port = int(env, 'PORT', 8080, 0, 65535);
+  const host = env.HOST || '127.0.0.1';
+  const baseUrl = env.FHIR_BASE_URL
+    ? url(env.FHIR_BASE_URL, 'FHIR_BASE_URL')
+    : `http://${host.includes(':') ? `[${host}]` : host}:${port}/fhir`;
+  if (env.MONGODB_URI !== undefined && env.MONGODB_URI !== '' && !/^mongodb(\+srv)?:\/\//.test(env.MONGODB_URI)) {
+    throw new ConfigError('MONGODB_URI must start with mongodb:// or mongodb+srv://');
+  }
+  const mongoDb = env.MONGODB_DB || 'fhir';
+  if (!/^[A-Za-z0-9_-]{1,63}$/.test(mongoDb)) throw new ConfigError(`MONGODB_DB is not a valid database name`);
+
+  let resourceTypes: Set<string> | undefined;
+  if (env.FHIR_RESOURCE_TYPES) {
+    resourceTypes = new Set(env.FHIR_RESOURCE_TYPES.split(',').map((t) => t.trim()).filter(Boolean));
+    const unknown = [...resourceTypes].filter((t) => !R4_RESOURCE_TYPES.has(t));
+    if (unknown.length) throw new ConfigError(`FHIR_RESOURCE_TYPES has unknown R4 types: ${unknown.join(', ')}`);
+  }
+  const defaultPageSize = int(env, 'SEARCH_DEFAULT_COUNT', 20, 1, 10000);
+  const maxPageSize = int(env, 'SEARCH_MAX_COUNT', 1000, 1, 10000);
+  if (defaultPageSize > maxPageSize) throw new ConfigError('SEARCH_DEFAULT_COUNT must not exceed SEARCH_MAX_COUNT');
+
+  return {
+    port,
+    host,
+    baseUrl,
+    mongoUri: env.MONGODB_URI || undefined,
+    mongoDb,
+    dataDir: path.resolve(env.DATA_DIR || './data'),
+    embeddedFsync: oneOf(env, 'EMBEDDED_FSYNC', ['always', 'batch', 'never'] as const, 'batch'),
+    logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
+    bodyLimit: size(env, 'BODY_LIMIT', 16 * 1024 ** 2),
+    resourceTypes,
+    defaultPageSize,
+    maxPageSize,
+    profilesDirs: (env.PROFILES_DIR ?? '').split(path.delimiter).filter(Boolean).map((d) => path.resolve(d)),
+  };
+}
