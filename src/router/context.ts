@@ -1,0 +1,50 @@
+import type { Bundle, OperationOutcomeIssue, Resource } from 'fhir/r4';
+import type { Repository } from '../store/repository';
+import type { FhirRequest, FhirResult } from './types';
+
+/** What the search layer offers the router (src/search/index.ts), injected so the router is testable alone. */
+export interface SearchApi {
+  executeSearch(
+    repo: Repository,
+    type: string | undefined,
+    query: Array<[string, string]>,
+    opts: { strict: boolean; compartment?: { type: string; id: string }; selfUrl: string },
+  ): Promise<Bundle>;
+  findMatchingIds(repo: Repository, type: string, query: Array<[string, string]>, limit: number): Promise<string[]>;
+}
+
+export interface ValidationApi {
+  /** Throws OperationOutcomeError (400/422) on errors; returns warnings. */
+  assertValid(resource: Resource, repo: Repository, mode: 'create' | 'update'): Promise<OperationOutcomeIssue[]>;
+}
+
+export type OperationHandler = (
+  ctx: RouterContext,
+  req: FhirRequest,
+  target: { type?: string; id?: string },
+) => Promise<FhirResult>;
+
+export interface OperationDefinitionRef {
+  name: string;
+  definition: string;
+  /** Levels at which it is invoked. */
+  system?: boolean;
+  types?: string[] | '*';
+  instance?: boolean;
+  handler: OperationHandler;
+}
+
+/** Everything an interaction needs, for one request. */
+export interface RouterContext {
+  baseUrl: string;
+  repo: Repository;
+  search: SearchApi;
+  validation: ValidationApi;
+  isServedType(type: string): boolean;
+  servedTypes(): string[];
+  defaultPageSize: number;
+  maxPageSize: number;
+  operations: ReadonlyMap<string, OperationDefinitionRef>;
+  /** Routes a nested request (bundle entries) through the same router. */
+  route(req: FhirRequest): Promise<FhirResult>;
+}

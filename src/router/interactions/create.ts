@@ -1,0 +1,35 @@
+import type { OperationOutcome, OperationOutcomeIssue } from 'fhir/r4';
+import { badRequest, outcome, preconditionFailed } from '../../errors/operation-outcome-error';
+import type { RouterContext } from '../context';
+import { resourceBody } from '../body';
+import { locationHeader, readResult, writeResult } from '../respond';
+import type { FhirRequest, FhirResult } from '../types';
+
+/** Parses an `If-None-Exist` / conditional URL query (`identifier=a|b&active=true`) into ordered pairs. */
+export function conditionQuery(text: string, header: string): Array<[string, string]> {
+  const q = text.startsWith('?') ? text.slice(1) : text;
+  if (!q.trim()) throw badRequest(`${header} must carry search parameters`);
+  return [...new URLSearchParams(q)];
+}
+
+/** create: POST [type], with conditional create via If-None-Exist (spec 3.1.0.8, 3.1.0.8.1) */
+export async function create(ctx: RouterContext, req: FhirRequest, type: string): Promise<FhirResult> {
+  const resource = resourceBody(req, type);
+  const ifNoneExist = req.headers['if-none-exist'];
+  if (ifNoneExist !== undefined) {
+    const ids = await ctx.search.findMatchingIds(ctx.repo, type, conditionQuery(ifNoneExist, 'If-None-Exist'), 2);
+    if (ids.length > 1) throw preconditionFailed(`If-None-Exist matched ${ids.length} ${type} resources`);
+    if (ids.length === 1) return readResult(req, await ctx.repo.read(type, ids[0]));
+  }
+  const warnings = await ctx.validation.assertValid(resource, ctx.repo, 'create');
+  const { doc } = await ctx.repo.create(type, resource);
+  const result = writeResult(req, 201, doc, { Location: locationHeader(ctx.baseUrl, type, doc, doc._id) }, `Created ${type}/${doc._id}`);
+  return withWarnings(result, warnings);
+}
+
+/** Warnings from validation ride along when the client asked for an OperationOutcome. */
+export function withWarnings(result: FhirResult, warnings: OperationOutcomeIssue[]): FhirResult {
+  const body = result.body;
+  if (!warnings.length || !body || !('resourceType' in body) || body.resourceType !== 'OperationOutcome') return result;
+  return { ...result, body: outcome([...(body as OperationOutcome).issue, ...warnings]) };
+}

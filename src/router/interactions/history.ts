@@ -1,0 +1,122 @@
+import type { Bundle, BundleEntry, Resource } from 'fhir/r4';
+import type { Filter } from 'mongodb';
+import { badRequest } from '../../errors/operation-outcome-error';
+import type { HistoryDocument } from '../../store/stored-document';
+import type { RouterContext } from '../context';
+import { queryValue } from '../respond';
+import type { FhirRequest, FhirResult } from '../types';
+
+const METHOD: Record<HistoryDocument['op'], 'POST' | 'PUT' | 'PATCH' | 'DELETE'> = {
+  create: 'POST',
+  update: 'PUT',
+  patch: 'PATCH',
+  delete: 'DELETE',
+};
+
+interface Row {
+  type: string;
+  doc: HistoryDocument;
+}
+
+/** Keyset page token: newest-first order is (lu desc, type desc, _id desc), so paging is stable under writes. */
+function encodeToken(row: Row): string {
+  return Buffer.from(JSON.stringify([row.doc.lu.getTime(), row.type, row.doc._id])).toString('base64url');
+}
+
+function decodeToken(token: string): [number, string, string] {
+  try {
+    const v = JSON.parse(Buffer.from(token, 'base64url').toString()) as unknown;
+    if (Array.isArray(v) && typeof v[0] === 'number' && typeof v[1] === 'string' && typeof v[2] === 'string') {
+      return v as [number, string, string];
+    }
+  } catch {
+    /* fall through */
+  }
+  throw badRequest('_page is not a page token this server issued', '_page');
+}
+
+function parseInstant(value: string, name: string): Date {
+  if (!/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/.test(value)) {
+    throw badRequest(`${name} must be a FHIR instant, got "${value}"`, name);
+  }
+  const d = new Date(value);
+  if (Number.isNaN(d.getTime())) throw badRequest(`${name} is not a real date: "${value}"`, name);
+  return d;
+}
+
+function compareRows(a: Row, b: Row): number {
+  return (
+    b.doc.lu.getTime() - a.doc.lu.getTime() ||
+    (a.type < b.type ? 1 : a.type > b.type ? -1 : 0) ||
+    (a.doc._id < b.doc._id ? 1 : a.doc._id > b.doc._id ? -1 : 0)
+  );
+}
+
+function entry(ctx: RouterContext, { type, doc }: Row): BundleEntry {
+  const e: BundleEntry = { fullUrl: `${ctx.baseUrl}/${type}/${doc.id}` };
+  if (!doc.del) e.resource = JSON.parse(doc.r) as Resource;
+  const method = METHOD[doc.op];
+  e.request = { method, url: method === 'POST' ? type : `${type}/${doc.id}` };
+  e.response = {
+    status: doc.op === 'create' ? '201 Created' : doc.op === 'delete' ? '204 No Content' : '200 OK',
+    etag: `W/"${doc.vid}"`,
+    lastModified: doc.lu.toISOString(),
+  };
+  return e;
+}
+
+/** history: instance, type and system level (spec 3.1.0.9), newest first. */
+export async function history(
+  ctx: RouterContext,
+  req: FhirRequest,
+  type?: string,
+  id?: string,
+): Promise<FhirResult> {
+  const countText = queryValue(req, '_count');
+  if (countText !== undefined && !/^\d{1,6}$/.test(countText)) throw badRequest('_count must be a number', '_count');
+  const count = Math.min(countText === undefined ? ctx.defaultPageSize : Math.max(Number(countText), 1), ctx.maxPageSize);
+  const sinceText = queryValue(req, '_since');
+  const since = sinceText !== undefined ? parseInstant(sinceText, '_since') : undefined;
+  const pageText = queryValue(req, '_page');
+  const after = pageText !== undefined ? decodeToken(pageText) : undefined;
+
+  const types = type ? [type] : ctx.servedTypes();
+  const rows: Row[] = [];
+  await Promise.all(
+    types.map(async (t) => {
+      const parts: Filter<HistoryDocument>[] = [];
+      if (id) parts.push({ id });
+      if (since) parts.push({ lu: { $gte: since } });
+      if (after) {
+        const lu = new Date(after[0]);
+        if (t > after[1]) parts.push({ lu: { $lt: lu } });
+        else if (t === after[1]) parts.push({ $or: [{ lu: { $lt: lu } }, { lu, _id: { $lt: after[2] } }] });
+        else parts.push({ lu: { $lte: lu } });
+      }
+      if (!ctx.repo.policy.allows(t, 'read')) {
+        if (type) ctx.repo.assertAllowed(t, 'read');
+        return;
+      }
+      const docs = await ctx.repo.historyCursor(t, parts.length ? { $and: parts } : {}, count + 1).toArray();
+      for (const doc of docs) rows.push({ type: t, doc });
+    }),
+  );
+  rows.sort(compareRows);
+  const page = rows.slice(0, count);
+
+  const path = [type, id, '_history'].filter(Boolean).join('/');
+  const base = new URLSearchParams(req.query.filter(([k]) => k !== '_page'));
+  const link: Bundle['link'] = [{ relation: 'self', url: `${ctx.baseUrl}/${path}${req.query.length ? `?${new URLSearchParams(req.query)}` : ''}` }];
+  if (rows.length > count) {
+    const next = new URLSearchParams(base);
+    next.set('_page', encodeToken(page[page.length - 1]));
+    link.push({ relation: 'next', url: `${ctx.baseUrl}/${path}?${next}` });
+  }
+  const bundle: Bundle = {
+    resourceType: 'Bundle',
+    type: 'history',
+    link,
+    entry: page.map((r) => entry(ctx, r)),
+  };
+  return { status: 200, body: bundle };
+}

@@ -1,0 +1,120 @@
+import { badRequest, notFound, notSupported } from '../errors/operation-outcome-error';
+import type { RouterContext } from './context';
+import { capabilities, type CapabilityContributions } from './interactions/capabilities';
+import { create } from './interactions/create';
+import { conditionalDelete, remove } from './interactions/delete';
+import { history } from './interactions/history';
+import { patch } from './interactions/patch';
+import { read, vread } from './interactions/read';
+import { search } from './interactions/search';
+import { conditionalUpdate, update } from './interactions/update';
+import { isTypeName, isValidId } from './paths';
+import type { FhirRequest, FhirResult } from './types';
+
+export interface RouterDeps {
+  capabilities: CapabilityContributions;
+  /** POST to the base: transaction/batch Bundles (src/bundle). */
+  bundle?: (ctx: RouterContext, req: FhirRequest) => Promise<FhirResult>;
+}
+
+const TYPE_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH'];
+
+/**
+ * Maps a FhirRequest to the interaction or operation that answers it (spec 3.1.0 "RESTful API" URL patterns).
+ * Independent of Express: HTTP requests and bundle entries both come through here.
+ */
+export async function route(ctx: RouterContext, deps: RouterDeps, req: FhirRequest): Promise<FhirResult> {
+  const parts = req.path === '' ? [] : req.path.split('/');
+  const method = req.method === 'HEAD' ? 'GET' : req.method;
+  const [first, second, third, fourth] = parts;
+
+  if (parts.length === 0) {
+    if (method === 'GET') return search(ctx, req, undefined);
+    if (method === 'POST' && deps.bundle) return deps.bundle(ctx, req);
+    throw notSupported(`${req.method} is not supported at the base URL`, ['GET', 'POST']);
+  }
+  if (first.startsWith('$')) return operation(ctx, req, first, {});
+  if (first === 'metadata' && parts.length === 1) {
+    if (method !== 'GET') throw notSupported('metadata is read-only', ['GET']);
+    return capabilities(ctx, deps.capabilities);
+  }
+  if (first === '_history' && parts.length === 1) {
+    if (method !== 'GET') throw notSupported('history is read-only', ['GET']);
+    return history(ctx, req);
+  }
+  if (!isTypeName(first) || !ctx.isServedType(first)) throw notFound(`Resource type "${first}" is not served here`);
+  const type = first;
+
+  if (parts.length === 1) {
+    switch (method) {
+      case 'GET':
+        return search(ctx, req, type);
+      case 'POST':
+        return create(ctx, req, type);
+      case 'PUT':
+        return conditionalUpdate(ctx, requireConditions(req), type);
+      case 'DELETE':
+        return conditionalDelete(ctx, requireConditions(req), type);
+      default:
+        throw notSupported(`${req.method} is not supported on ${type}`, TYPE_METHODS);
+    }
+  }
+  if (second === '_search' && parts.length === 2) {
+    if (method !== 'POST') throw notSupported('_search takes POST', ['POST']);
+    return search(ctx, req, type);
+  }
+  if (second === '_history' && parts.length === 2) {
+    if (method !== 'GET') throw notSupported('history is read-only', ['GET']);
+    return history(ctx, req, type);
+  }
+  if (second.startsWith('$') && parts.length === 2) return operation(ctx, req, second, { type });
+  if (!isValidId(second)) throw notFound(`"${second}" is not a valid resource id`);
+  const id = second;
+
+  if (parts.length === 2) {
+    switch (method) {
+      case 'GET':
+        return read(ctx, req, type, id);
+      case 'PUT':
+        return update(ctx, req, type, id);
+      case 'PATCH':
+        return patch(ctx, req, type, id);
+      case 'DELETE':
+        return remove(ctx, req, type, id);
+      default:
+        throw notSupported(`${req.method} is not supported on ${type}/${id}`, ['GET', 'PUT', 'PATCH', 'DELETE']);
+    }
+  }
+  if (third === '_history') {
+    if (method !== 'GET') throw notSupported('history is read-only', ['GET']);
+    if (parts.length === 3) return history(ctx, req, type, id);
+    if (parts.length === 4) return vread(ctx, req, type, id, fourth);
+  }
+  if (third.startsWith('$') && parts.length === 3) return operation(ctx, req, third, { type, id });
+  if (parts.length === 3 && isTypeName(third)) {
+    if (method !== 'GET') throw notSupported('Compartment search takes GET', ['GET']);
+    if (!ctx.isServedType(third)) throw notFound(`Resource type "${third}" is not served here`);
+    return search(ctx, req, third, { type, id });
+  }
+  throw notFound(`No FHIR interaction at "${req.path}"`);
+}
+
+function requireConditions(req: FhirRequest): FhirRequest {
+  if (!req.query.some(([k]) => !k.startsWith('_format') && k !== '_pretty')) {
+    throw badRequest('A conditional update or delete needs search parameters in the URL');
+  }
+  return req;
+}
+
+async function operation(
+  ctx: RouterContext,
+  req: FhirRequest,
+  segment: string,
+  target: { type?: string; id?: string },
+): Promise<FhirResult> {
+  const name = segment.slice(1);
+  const op = ctx.operations.get(name);
+  const level = target.id ? op?.instance : target.type ? op && (op.types === '*' || op.types?.includes(target.type)) : op?.system;
+  if (!op || !level) throw notFound(`Operation $${name} is not supported here`);
+  return op.handler(ctx, req, target);
+}

@@ -1,0 +1,65 @@
+import type { Resource } from 'fhir/r4';
+import { badRequest } from '../errors/operation-outcome-error';
+import { isMandatoryElement, isSummaryElement } from '../fhir/element-definitions';
+
+export type SummaryMode = 'true' | 'text' | 'data' | 'count' | 'false';
+
+const SUBSETTED = { system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue', code: 'SUBSETTED' };
+const ALWAYS = new Set(['resourceType', 'id', 'meta']);
+
+/** Choice elements are stored as e.g. `deceasedBoolean`; definitions know them as `deceased`. */
+function baseName(type: string, key: string, test: (t: string, e: string) => boolean): boolean {
+  if (test(type, key)) return true;
+  for (let i = key.length - 1; i > 0; i--) {
+    if (key[i] >= 'A' && key[i] <= 'Z' && test(type, key.slice(0, i))) return true;
+  }
+  return false;
+}
+
+function tagSubsetted(resource: Record<string, unknown>): void {
+  const meta = { ...((resource.meta as Record<string, unknown>) ?? {}) };
+  meta.tag = [...((meta.tag as unknown[]) ?? []), SUBSETTED];
+  resource.meta = meta;
+}
+
+export function parseSummary(value: string | undefined): SummaryMode | undefined {
+  if (value === undefined) return undefined;
+  if (!['true', 'text', 'data', 'count', 'false'].includes(value)) {
+    throw badRequest(`_summary must be one of true, text, data, count, false; got "${value}"`, '_summary');
+  }
+  return value as SummaryMode;
+}
+
+export function parseElements(value: string | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  const names = value.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const n of names) {
+    if (!/^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)?$/.test(n)) throw badRequest(`_elements has an invalid name "${n}"`, '_elements');
+  }
+  return names;
+}
+
+/** Applies `_summary` and `_elements` (spec 3.1.1.5.8 / 3.1.1.5.9) to a resource; returns a new object. */
+export function subset(resource: Resource, summary?: SummaryMode, elements?: string[]): Resource {
+  const type = resource.resourceType;
+  const src = resource as unknown as Record<string, unknown>;
+  let keep: ((key: string) => boolean) | undefined;
+  if (elements?.length) {
+    const wanted = new Set(elements.map((e) => (e.includes('.') ? e.split('.')[1] : e)));
+    keep = (k) => ALWAYS.has(k) || wanted.has(k) || baseName(type, k, isMandatoryElement);
+  } else if (summary === 'true') {
+    keep = (k) => ALWAYS.has(k) || baseName(type, k, isSummaryElement);
+  } else if (summary === 'text') {
+    keep = (k) => ALWAYS.has(k) || k === 'text' || baseName(type, k, isMandatoryElement);
+  } else if (summary === 'data') {
+    keep = (k) => k !== 'text';
+  }
+  if (!keep) return resource;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(src)) {
+    // `_given`-style primitive extensions follow their element.
+    if (keep(k.startsWith('_') ? k.slice(1) : k)) out[k] = v;
+  }
+  tagSubsetted(out);
+  return out as unknown as Resource;
+}

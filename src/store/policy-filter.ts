@@ -1,0 +1,20 @@
+import type { Filter } from 'mongodb';
+import type { AccessPolicy } from '../auth/access-policy';
+import { isInPatientCompartmentDefinition } from '../fhir/patient-compartment';
+import type { StoredDocument } from './stored-document';
+
+/**
+ * The MongoDB filter that bounds what a policy may see of one type. Applied by the repository to every query it
+ * runs (reads, searches, includes, chains, history, conditional matches), never at the route.
+ * Returns undefined when the policy does not restrict the type.
+ */
+export function compartmentFilter(policy: AccessPolicy, type: string): Filter<StoredDocument> | undefined {
+  if (!policy.patientIds || !isInPatientCompartmentDefinition(type)) return undefined;
+  return { c: { $in: policy.patientIds.map((id) => `Patient/${id}`) } };
+}
+
+/** True when a resource with these compartments may be written by the policy. */
+export function compartmentAllowsWrite(policy: AccessPolicy, type: string, compartments: readonly string[]): boolean {
+  if (!policy.patientIds || !isInPatientCompartmentDefinition(type)) return true;
+  return policy.patientIds.some((id) => compartments.includes(`Patient/${id}`));
+}

@@ -1,0 +1,263 @@
+import { randomUUID } from 'node:crypto';
+import type { Resource } from 'fhir/r4';
+import type { ClientSession, Db, Filter, FindOptions, MongoClient } from 'mongodb';
+import { MongoServerError } from 'mongodb';
+import type { AccessInteraction, AccessPolicy } from '../auth/access-policy';
+import { conflict, forbidden, gone, notFound, preconditionFailed } from '../errors/operation-outcome-error';
+import { compartmentAllowsWrite, compartmentFilter } from './policy-filter';
+import { withServerMeta } from './resource-text';
+import { type HistoryDocument, type StoredDocument, historyCollectionName } from './stored-document';
+
+/** Index-on-write: the search layer's `buildSearchIndex`, injected so the store does not depend on search. */
+export type Indexer = (resource: Resource) => { s: unknown; c: string[] };
+
+export interface WriteResult {
+  doc: StoredDocument;
+  resource: Resource;
+  /** True when this write created the resource (201), false for a new version of an existing one (200). */
+  created: boolean;
+}
+
+export interface DeleteResult {
+  /** The deletion's version, or undefined when there was nothing live to delete. */
+  doc?: StoredDocument;
+}
+
+export interface RepositoryOptions {
+  client: MongoClient;
+  db: Db;
+  index: Indexer;
+  /** Creates a type's collections and indexes; must run outside a transaction, before its first write. */
+  ensureType: (type: string) => Promise<void>;
+}
+
+/** Error raised inside a transaction callback to abort it without retry. */
+const DUPLICATE_KEY = 11000;
+
+/**
+ * The one gateway to stored resources. Every method applies the caller's AccessPolicy: `allows` for the
+ * interaction and the compartment bound for the data, so callers (interactions, search, bundles, export) cannot
+ * forget it. A repository bound to a session (`inTransaction`) runs every call inside that MongoDB transaction.
+ */
+export class Repository {
+  constructor(
+    private readonly opts: RepositoryOptions,
+    readonly policy: AccessPolicy,
+    private readonly session?: ClientSession,
+  ) {}
+
+  get db(): Db {
+    return this.opts.db;
+  }
+
+  /** A repository for another caller over the same store. */
+  as(policy: AccessPolicy): Repository {
+    return new Repository(this.opts, policy, this.session);
+  }
+
+  get inTransactionNow(): boolean {
+    return this.session !== undefined;
+  }
+
+  /**
+   * Runs `fn` in one MongoDB transaction (retried by the driver on transient conflicts). Nested calls join the
+   * outer transaction, so a bundle's entries and each entry's own writes commit together.
+   */
+  async inTransaction<T>(fn: (repo: Repository) => Promise<T>): Promise<T> {
+    if (this.session) return fn(this);
+    const session = this.opts.client.startSession();
+    try {
+      let result: T | undefined;
+      await session.withTransaction(
+        async () => {
+          result = await fn(new Repository(this.opts, this.policy, session));
+        },
+        { readConcern: { level: 'snapshot' }, writeConcern: { w: 'majority' } },
+      );
+      return result as T;
+    } finally {
+      await session.endSession();
+    }
+  }
+
+  private current(type: string) {
+    return this.opts.db.collection<StoredDocument>(type);
+  }
+
+  private history(type: string) {
+    return this.opts.db.collection<HistoryDocument>(historyCollectionName(type));
+  }
+
+  assertAllowed(type: string, interaction: AccessInteraction): void {
+    if (!this.policy.allows(type, interaction)) {
+      throw forbidden(`The access token does not allow ${interaction} on ${type}`);
+    }
+  }
+
+  /** The filter for the current-version collection: live documents the policy may see, AND `filter`. */
+  visible(type: string, filter: Filter<StoredDocument> = {}): Filter<StoredDocument> {
+    const bound = compartmentFilter(this.policy, type);
+    const parts: Filter<StoredDocument>[] = [{ del: false }];
+    if (Object.keys(filter).length) parts.push(filter);
+    if (bound) parts.push(bound);
+    return parts.length === 1 ? parts[0] : { $and: parts };
+  }
+
+  /** Search access (the SearchStore contract): live, visible documents only. */
+  find(type: string, filter: Filter<StoredDocument>, options: FindOptions = {}) {
+    return this.current(type).find(this.visible(type, filter), { ...options, session: this.session });
+  }
+
+  count(type: string, filter: Filter<StoredDocument>): Promise<number> {
+    return this.current(type).countDocuments(this.visible(type, filter), { session: this.session });
+  }
+
+  /** Current version, including a deletion marker (callers turn it into 410). Out-of-compartment is absent. */
+  private async findCurrent(type: string, id: string): Promise<StoredDocument | null> {
+    const bound = compartmentFilter(this.policy, type);
+    const filter: Filter<StoredDocument> = bound ? { $and: [{ _id: id }, bound] } : { _id: id };
+    return this.current(type).findOne(filter, { session: this.session });
+  }
+
+  async read(type: string, id: string): Promise<StoredDocument> {
+    this.assertAllowed(type, 'read');
+    const doc = await this.findCurrent(type, id);
+    if (!doc) throw notFound(`${type}/${id} is not known`);
+    if (doc.del) throw gone(`${type}/${id} was deleted`);
+    return doc;
+  }
+
+  async vread(type: string, id: string, vid: number): Promise<HistoryDocument> {
+    this.assertAllowed(type, 'read');
+    const bound = compartmentFilter(this.policy, type);
+    const key: Filter<HistoryDocument> = { _id: `${id}/${vid}` };
+    const doc = await this.history(type).findOne(bound ? { $and: [key, bound as Filter<HistoryDocument>] } : key, {
+      session: this.session,
+    });
+    if (!doc) throw notFound(`${type}/${id}/_history/${vid} is not known`);
+    if (doc.del) throw gone(`${type}/${id}/_history/${vid} is a deletion`);
+    return doc;
+  }
+
+  async create(type: string, resource: Resource, id: string = randomUUID()): Promise<WriteResult> {
+    this.assertAllowed(type, 'create');
+    await this.opts.ensureType(type);
+    return this.inTransaction(async (repo) => {
+      const existing = await repo.current(type).findOne({ _id: id }, { session: repo.session });
+      if (existing) throw conflict(`${type}/${id} already exists`);
+      return repo.writeVersion(type, id, resource, 1, 'create', undefined);
+    });
+  }
+
+  /**
+   * Update, or create with the client's id when the resource does not exist (update-as-create).
+   * `ifMatch` is the version the client last saw; a different current version is 412.
+   */
+  async update(
+    type: string,
+    id: string,
+    resource: Resource,
+    opts: { ifMatch?: number; op?: 'update' | 'patch' } = {},
+  ): Promise<WriteResult> {
+    this.assertAllowed(type, 'update');
+    await this.opts.ensureType(type);
+    return this.inTransaction(async (repo) => {
+      const existing = await repo.current(type).findOne({ _id: id }, { session: repo.session });
+      if (existing && !compartmentAllowsWrite(this.policy, type, existing.c ?? [])) {
+        throw notFound(`${type}/${id} is not known`);
+      }
+      if (opts.ifMatch !== undefined && existing?.vid !== opts.ifMatch) {
+        throw preconditionFailed(
+          existing
+            ? `If-Match version ${opts.ifMatch} does not match the current version ${existing.vid} of ${type}/${id}`
+            : `If-Match was given but ${type}/${id} does not exist`,
+        );
+      }
+      if (!existing) this.assertAllowed(type, 'create');
+      const vid = (existing?.vid ?? 0) + 1;
+      const op = existing && !existing.del ? (opts.op ?? 'update') : 'create';
+      return repo.writeVersion(type, id, resource, vid, op, existing);
+    });
+  }
+
+  async delete(type: string, id: string, opts: { ifMatch?: number } = {}): Promise<DeleteResult> {
+    this.assertAllowed(type, 'delete');
+    await this.opts.ensureType(type);
+    return this.inTransaction(async (repo) => {
+      const existing = await repo.current(type).findOne({ _id: id }, { session: repo.session });
+      const visible = existing && compartmentAllowsWrite(this.policy, type, existing.c ?? []);
+      if (opts.ifMatch !== undefined && (!visible || existing.vid !== opts.ifMatch)) {
+        throw preconditionFailed(`If-Match version ${opts.ifMatch} does not match ${type}/${id}`);
+      }
+      // Deleting what is absent or already deleted is a success with nothing to do (idempotent, spec 3.1.0.7.1).
+      if (!visible || existing.del) return {};
+      const lu = new Date();
+      const doc: StoredDocument = { ...existing, vid: existing.vid + 1, lu, del: true };
+      await repo.replaceCurrent(type, existing, doc);
+      await repo.insertHistory(type, doc, 'delete');
+      return { doc };
+    });
+  }
+
+  private async writeVersion(
+    type: string,
+    id: string,
+    input: Resource,
+    vid: number,
+    op: HistoryDocument['op'],
+    existing: StoredDocument | null | undefined,
+  ): Promise<WriteResult> {
+    const lu = new Date();
+    const resource = withServerMeta(input, id, vid, lu);
+    const { s, c } = this.opts.index(resource);
+    if (!compartmentAllowsWrite(this.policy, type, c)) {
+      throw forbidden(`${type} is outside the patient compartment the access token allows`);
+    }
+    const doc: StoredDocument = { _id: id, vid, lu, del: false, r: JSON.stringify(resource), s, c };
+    if (existing) await this.replaceCurrent(type, existing, doc);
+    else await this.insertCurrent(type, doc);
+    await this.insertHistory(type, doc, op);
+    return { doc, resource, created: op === 'create' };
+  }
+
+  private async insertCurrent(type: string, doc: StoredDocument): Promise<void> {
+    try {
+      await this.current(type).insertOne(doc, { session: this.session });
+    } catch (err) {
+      if (err instanceof MongoServerError && err.code === DUPLICATE_KEY) {
+        throw conflict(`${type}/${doc._id} was created concurrently`);
+      }
+      throw err;
+    }
+  }
+
+  /** Replaces the current version only if it is still the one read (optimistic concurrency inside the txn). */
+  private async replaceCurrent(type: string, existing: StoredDocument, doc: StoredDocument): Promise<void> {
+    const res = await this.current(type).replaceOne({ _id: existing._id, vid: existing.vid }, doc, {
+      session: this.session,
+    });
+    if (res.matchedCount !== 1) throw preconditionFailed(`${type}/${existing._id} was changed concurrently`);
+  }
+
+  private async insertHistory(type: string, doc: StoredDocument, op: HistoryDocument['op']): Promise<void> {
+    const h: HistoryDocument = { _id: `${doc._id}/${doc.vid}`, id: doc._id, vid: doc.vid, lu: doc.lu, del: doc.del, op, r: doc.r, c: doc.c };
+    try {
+      await this.history(type).insertOne(h, { session: this.session });
+    } catch (err) {
+      if (err instanceof MongoServerError && err.code === DUPLICATE_KEY) {
+        throw preconditionFailed(`${type}/${doc._id} version ${doc.vid} was written concurrently`);
+      }
+      throw err;
+    }
+  }
+
+  /** History documents of one type (or one resource), newest first, policy applied. */
+  historyCursor(type: string, filter: Filter<HistoryDocument>, limit: number) {
+    this.assertAllowed(type, 'read');
+    const bound = compartmentFilter(this.policy, type) as Filter<HistoryDocument> | undefined;
+    return this.history(type)
+      .find(bound ? { $and: [filter, bound] } : filter, { session: this.session })
+      .sort({ lu: -1, _id: -1 })
+      .limit(limit);
+  }
+}

@@ -1,0 +1,73 @@
+import type { IndexDescription } from 'mongodb';
+import { MongoClient, type Db } from 'mongodb';
+import { historyCollectionName } from './stored-document';
+
+export interface StoreOptions {
+  uri: string;
+  dbName: string;
+  /** Search-layer index specs for a type's current-version collection. */
+  searchIndexSpecs: (type: string) => IndexDescription[];
+}
+
+/** Indexes every type needs regardless of search: history by resource and by time, current by time. */
+const CURRENT_INDEXES: IndexDescription[] = [{ key: { lu: 1, _id: 1 }, name: 'lastUpdated' }];
+const HISTORY_INDEXES: IndexDescription[] = [
+  { key: { id: 1, lu: -1, _id: -1 }, name: 'instance_history' },
+  { key: { lu: -1, _id: -1 }, name: 'type_history' },
+];
+
+/**
+ * The MongoDB connection and the per-type collection set-up. Collections and their indexes are created the first
+ * time a type is written (outside any transaction, as MongoDB requires), so a store that only ever sees five
+ * types has five sets of collections, not 146.
+ */
+export class Store {
+  private readonly ensured = new Map<string, Promise<void>>();
+
+  private constructor(
+    readonly client: MongoClient,
+    readonly db: Db,
+    private readonly opts: StoreOptions,
+  ) {}
+
+  static async connect(opts: StoreOptions): Promise<Store> {
+    const client = new MongoClient(opts.uri, { ignoreUndefined: true });
+    await client.connect();
+    const store = new Store(client, client.db(opts.dbName), opts);
+    const existing = await store.db.listCollections({}, { nameOnly: true }).toArray();
+    // Types already on disk have their indexes; re-assert them (cheap, idempotent) so new index specs apply.
+    const types = existing.map((c) => c.name).filter((n) => !n.endsWith('_history') && /^[A-Z]/.test(n));
+    await Promise.all(types.map((t) => store.ensureType(t)));
+    return store;
+  }
+
+  ensureType(type: string): Promise<void> {
+    let p = this.ensured.get(type);
+    if (!p) {
+      p = this.createIndexes(type).catch((err) => {
+        this.ensured.delete(type);
+        throw err;
+      });
+      this.ensured.set(type, p);
+    }
+    return p;
+  }
+
+  private async createIndexes(type: string): Promise<void> {
+    await this.db.collection(type).createIndexes([...CURRENT_INDEXES, ...this.opts.searchIndexSpecs(type)]);
+    await this.db.collection(historyCollectionName(type)).createIndexes(HISTORY_INDEXES);
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      await this.db.command({ ping: 1 });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  close(): Promise<void> {
+    return this.client.close();
+  }
+}
