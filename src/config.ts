@@ -8,8 +8,11 @@ import { R4_RESOURCE_TYPES } from './fhir/resource-types';
 export interface Config {
   port: number;
   host: string;
-  /** Public base of the FHIR API, no trailing slash, e.g. http://127.0.0.1:8080/fhir */
-  baseUrl: string;
+  /**
+   * Public base of the FHIR API, no trailing slash, e.g. https://fhir.example.org/fhir. Undefined: derived from the
+   * address the server actually listens on (so PORT=0 works).
+   */
+  baseUrl?: string;
   /** Unset: the embedded engine is started. */
   mongoUri?: string;
   mongoDb: string;
@@ -74,9 +77,7 @@ function url(raw: string, name: string): string {
 export function loadConfig(env: Env = process.env): Config {
   const port = int(env, 'PORT', 8080, 0, 65535);
   const host = env.HOST || '127.0.0.1';
-  const baseUrl = env.FHIR_BASE_URL
-    ? url(env.FHIR_BASE_URL, 'FHIR_BASE_URL')
-    : `http://${host.includes(':') ? `[${host}]` : host}:${port}/fhir`;
+  const baseUrl = env.FHIR_BASE_URL ? url(env.FHIR_BASE_URL, 'FHIR_BASE_URL') : undefined;
   if (env.MONGODB_URI !== undefined && env.MONGODB_URI !== '' && !/^mongodb(\+srv)?:\/\//.test(env.MONGODB_URI)) {
     throw new ConfigError('MONGODB_URI must start with mongodb:// or mongodb+srv://');
   }

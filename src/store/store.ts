@@ -41,6 +41,11 @@ export class Store {
     return store;
   }
 
+  /** Types that have collections in this store (written at least once). */
+  knownTypes(): string[] {
+    return [...this.ensured.keys()];
+  }
+
   ensureType(type: string): Promise<void> {
     let p = this.ensured.get(type);
     if (!p) {

@@ -1,0 +1,123 @@
+import express, { type Request, type Response, type NextFunction } from 'express';
+import type { Logger } from 'pino';
+import { pinoHttp } from 'pino-http';
+import type { AccessPolicy } from '../auth/access-policy';
+import type { FhirRequest, FhirResult, HttpMethod } from '../router/types';
+import { parseBody, mediaType } from './body';
+import { badRequest } from '../errors/operation-outcome-error';
+import { errorResponse } from './errors';
+import { responseMediaType } from './format';
+
+export interface HttpDeps {
+  logger: Logger;
+  bodyLimit: number;
+  /** Path prefix of the FHIR API, e.g. '/fhir'. */
+  mountPath: string;
+  /** Turns the Authorization header into a policy, or throws 401. */
+  authenticate(authorization: string | undefined): Promise<AccessPolicy>;
+  handle(req: FhirRequest): Promise<FhirResult>;
+  /** Called once per FHIR request after the response is decided (audit). */
+  onComplete?(req: FhirRequest | undefined, result: { status: number }, httpReq: Request): void;
+  ready(): Promise<boolean>;
+  /** Routes mounted before the FHIR catch-all (SMART discovery, token endpoint, bulk files). */
+  extraRoutes?(app: express.Express): void;
+}
+
+const METHODS = new Set<HttpMethod>(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']);
+
+function decodePath(path: string): string {
+  try {
+    return decodeURIComponent(path).replace(/^\/+|\/+$/g, '');
+  } catch {
+    throw badRequest('The URL path is not valid percent-encoding');
+  }
+}
+
+function pretty(req: Request): boolean {
+  return req.query._pretty === 'true';
+}
+
+export function send(res: Response, req: Request, status: number, headers: Record<string, string>, body: FhirResult['body'], type = 'application/fhir+json'): void {
+  res.status(status);
+  for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+  if (body === undefined || status === 304) {
+    res.end();
+    return;
+  }
+  let text: string;
+  if ('json' in body) text = pretty(req) ? JSON.stringify(JSON.parse(body.json), null, 2) : body.json;
+  else text = JSON.stringify(body, null, pretty(req) ? 2 : undefined);
+  res.setHeader('Content-Type', `${type}; charset=utf-8`);
+  if (req.method === 'HEAD') {
+    res.setHeader('Content-Length', Buffer.byteLength(text));
+    res.end();
+  } else res.end(text);
+}
+
+/** Express only adapts HTTP: it builds a FhirRequest, hands it to the router and writes the FhirResult. */
+export function createHttpApp(deps: HttpDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+  app.set('query parser', (q: string) => new URLSearchParams(q));
+  app.use(
+    pinoHttp({
+      logger: deps.logger,
+      quietReqLogger: true,
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
+      serializers: {
+        req: (r: { method: string; url: string }) => ({ method: r.method, url: r.url }),
+        res: (r: { statusCode: number }) => ({ statusCode: r.statusCode }),
+      },
+    }),
+  );
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const ok = await deps.ready();
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'store unreachable' });
+  });
+  deps.extraRoutes?.(app);
+
+  const raw = express.raw({ type: () => true, limit: deps.bodyLimit });
+  app.use(deps.mountPath, raw, async (req: Request, res: Response) => {
+    let fhirReq: FhirRequest | undefined;
+    let status = 500;
+    try {
+      const search = new URLSearchParams(req.url.includes('?') ? req.url.slice(req.url.indexOf('?') + 1) : '');
+      const type = responseMediaType(req.headers.accept, search.get('_format') ?? undefined);
+      const method = req.method.toUpperCase() as HttpMethod;
+      if (!METHODS.has(method)) throw Object.assign(new Error('Method not allowed'), { status: 405 });
+      const policy = await deps.authenticate(req.headers.authorization);
+      const path = decodePath(req.path);
+      fhirReq = {
+        method,
+        path,
+        query: [...search].filter(([k]) => k !== '_format' && k !== '_pretty'),
+        headers: req.headers as Record<string, string | undefined>,
+        body: parseBody(Buffer.isBuffer(req.body) ? req.body : undefined, req.headers['content-type'], deps.bodyLimit),
+        contentType: mediaType(req.headers['content-type']),
+        policy,
+        remoteAddress: req.socket.remoteAddress,
+      };
+      const result = await deps.handle(fhirReq);
+      status = result.status;
+      send(res, req, result.status, result.headers ?? {}, result.body, type);
+    } catch (err) {
+      const r = errorResponse(err, deps.logger);
+      status = r.status;
+      send(res, req, r.status, r.headers, r.body);
+    } finally {
+      deps.onComplete?.(fhirReq, { status }, req);
+    }
+  });
+
+  // Errors raised before our handler (body too large, aborted request) still answer with an OperationOutcome.
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const r = errorResponse(err, deps.logger);
+    send(res, req, r.status, r.headers, r.body);
+  });
+  return app;
+}

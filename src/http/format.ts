@@ -1,0 +1,27 @@
+import { OperationOutcomeError, issue } from '../errors/operation-outcome-error';
+
+const FHIR_JSON = 'application/fhir+json';
+
+/**
+ * Content negotiation (spec 3.1.0.1.4 / 2.1.0.7): JSON only. `_format` overrides Accept. Returns the media type to
+ * answer with; XML and other formats are 406 Not Acceptable.
+ */
+export function responseMediaType(accept: string | undefined, format: string | undefined): string {
+  if (format !== undefined) {
+    if (['json', 'application/json', 'application/fhir+json'].includes(format)) {
+      return format === 'application/json' ? 'application/json' : FHIR_JSON;
+    }
+    throw notAcceptable(`_format=${format} is not supported; this server speaks JSON`);
+  }
+  if (!accept) return FHIR_JSON;
+  const types = accept.split(',').map((t) => t.split(';')[0].trim().toLowerCase());
+  if (types.some((t) => t === FHIR_JSON || t === '*/*' || t === 'application/*' || t === 'application/fhir+ndjson')) {
+    return FHIR_JSON;
+  }
+  if (types.includes('application/json')) return 'application/json';
+  throw notAcceptable(`Accept: ${accept} cannot be served; this server speaks application/fhir+json`);
+}
+
+function notAcceptable(message: string): OperationOutcomeError {
+  return new OperationOutcomeError(406, [issue('not-supported', message)]);
+}

@@ -1,0 +1,132 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { IndexDescription } from 'mongodb';
+import pino, { type Logger } from 'pino';
+import { unrestrictedPolicy, type AccessPolicy } from './auth/access-policy';
+import type { Config } from './config';
+import { startEmbeddedMongo, type EmbeddedMongo } from './embedded-mongo';
+import { isStorableType } from './fhir/resource-types';
+import { createHttpApp } from './http/app';
+import type { OperationDefinitionRef, RouterContext, SearchApi, ValidationApi } from './router/context';
+import type { CapabilityContributions } from './router/interactions/capabilities';
+import { route, type RouterDeps } from './router/router';
+import type { FhirRequest, FhirResult } from './router/types';
+import { Repository, type Indexer } from './store/repository';
+import { Store } from './store/store';
+import type express from 'express';
+
+/** The pluggable layers. `src/services.ts` gives the real ones; tests may substitute. */
+export interface Services {
+  search: SearchApi;
+  validation: ValidationApi;
+  index: Indexer;
+  searchIndexSpecs(type: string): IndexDescription[];
+  capabilities: Omit<CapabilityContributions, 'software'>;
+  operations?: OperationDefinitionRef[];
+  bundle?: RouterDeps['bundle'];
+  authenticate?(authorization: string | undefined): Promise<AccessPolicy>;
+  extraRoutes?(app: express.Express, server: RunningServerCore): void;
+  onComplete?(req: FhirRequest | undefined, result: { status: number }): void;
+  /** Called once the store is connected (audit writer, export workers). */
+  start?(server: RunningServerCore): Promise<void> | void;
+  stop?(): Promise<void> | void;
+}
+
+export interface RunningServerCore {
+  /** Config with `baseUrl` resolved. */
+  config: Config & { baseUrl: string };
+  store: Store;
+  logger: Logger;
+  /** Repository as the unrestricted system (internal work such as export jobs). */
+  systemRepo: Repository;
+  handle(req: FhirRequest): Promise<FhirResult>;
+}
+
+export interface RunningServer extends RunningServerCore {
+  /** http://host:port */
+  url: string;
+  baseUrl: string;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Embedded engine without files (tests). */
+  inMemory?: boolean;
+  logger?: Logger;
+}
+
+const SOFTWARE = { name: 'fhirstone', version: '0.1.0' };
+
+export async function startServer(config: Config, services: Services, opts: StartOptions = {}): Promise<RunningServer> {
+  const logger = opts.logger ?? pino({ level: config.logLevel });
+  let embedded: EmbeddedMongo | undefined;
+  if (!config.mongoUri) {
+    embedded = await startEmbeddedMongo({ dataDir: opts.inMemory ? undefined : config.dataDir, fsync: config.embeddedFsync });
+    logger.info({ dataDir: opts.inMemory ? '(memory)' : config.dataDir }, 'embedded MongoDB-compatible engine started');
+  }
+  const uri = config.mongoUri ?? (embedded as EmbeddedMongo).uri;
+  const server: Server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  const baseUrl = config.baseUrl ?? `${url}/fhir`;
+
+  const store = await Store.connect({ uri, dbName: config.mongoDb, searchIndexSpecs: services.searchIndexSpecs });
+  const systemRepo = new Repository(
+    { client: store.client, db: store.db, index: services.index, ensureType: (t) => store.ensureType(t) },
+    unrestrictedPolicy,
+  );
+  const served = (type: string) => isStorableType(type) && (!config.resourceTypes || config.resourceTypes.has(type));
+  const operations = new Map((services.operations ?? []).map((o) => [o.name, o]));
+  const deps: RouterDeps = { capabilities: { ...services.capabilities, software: SOFTWARE }, bundle: services.bundle };
+
+  const context = (repo: Repository): RouterContext => {
+    const ctx: RouterContext = {
+      baseUrl,
+      repo,
+      search: services.search,
+      validation: services.validation,
+      isServedType: served,
+      servedTypes: () => (config.resourceTypes ? [...config.resourceTypes] : store.knownTypes()).filter(served),
+      defaultPageSize: config.defaultPageSize,
+      maxPageSize: config.maxPageSize,
+      operations,
+      route: (req) => route(context(repo.inTransactionNow ? repo : systemRepo.as(req.policy)), deps, req),
+    };
+    return ctx;
+  };
+  const handle = (req: FhirRequest) => route(context(systemRepo.as(req.policy)), deps, req);
+  const core: RunningServerCore = { config: { ...config, baseUrl }, store, logger, systemRepo, handle };
+
+  await services.start?.(core);
+  const app = createHttpApp({
+    logger,
+    bodyLimit: config.bodyLimit,
+    mountPath: '/fhir',
+    authenticate: services.authenticate ?? (async () => unrestrictedPolicy),
+    handle,
+    onComplete: services.onComplete,
+    ready: () => store.ping(),
+    extraRoutes: services.extraRoutes ? (a) => services.extraRoutes!(a, core) : undefined,
+  });
+  server.on('request', app);
+  logger.info({ url: `${url}/fhir` }, 'FHIR server listening');
+
+  return {
+    ...core,
+    url,
+    baseUrl,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await services.stop?.();
+      await store.close();
+      await embedded?.stop();
+    },
+  };
+}
