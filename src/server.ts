@@ -94,7 +94,8 @@ export async function startServer(config: Config, services: Services, opts: Star
       defaultPageSize: config.defaultPageSize,
       maxPageSize: config.maxPageSize,
       operations,
-      route: (req) => route(context(repo.inTransactionNow ? repo : systemRepo.as(req.policy)), deps, req),
+      route: (req) => route(context(repo.inTransactionNow ? repo : repo.as(req.policy)), deps, req),
+      withRepo: (other) => context(other),
     };
     return ctx;
   };

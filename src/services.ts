@@ -1,6 +1,7 @@
 import type { Bundle, Resource } from 'fhir/r4';
 import type { Config } from './config';
 import type { Services } from './server';
+import { handleBundle } from './bundle';
 
 /**
  * INTERIM wiring used until src/search and src/validation land: search matches only _id and identifier by scanning,
@@ -45,5 +46,6 @@ export async function defaultServices(_config: Config): Promise<Services> {
       },
     },
     capabilities: { searchParams: () => [], supportedProfiles: () => [] },
+    bundle: handleBundle,
   };
 }

@@ -45,6 +45,8 @@ export interface RouterContext {
   defaultPageSize: number;
   maxPageSize: number;
   operations: ReadonlyMap<string, OperationDefinitionRef>;
-  /** Routes a nested request (bundle entries) through the same router. */
+  /** Routes a nested request (bundle entries) through the same router, with this context's repository. */
   route(req: FhirRequest): Promise<FhirResult>;
+  /** The same router over another repository (a transaction-bound one). */
+  withRepo(repo: Repository): RouterContext;
 }

@@ -22,6 +22,11 @@ export interface FhirRequest {
   policy: AccessPolicy;
   /** Network address of the client, for audit. */
   remoteAddress?: string;
+  /**
+   * Id a transaction pre-assigned to a POST entry (so references to its urn:uuid fullUrl could be rewritten before
+   * it was stored). Only set internally by src/bundle; never from HTTP.
+   */
+  assignedId?: string;
 }
 
 export interface FhirResult {

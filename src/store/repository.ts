@@ -55,6 +55,11 @@ export class Repository {
     return new Repository(this.opts, policy, this.session);
   }
 
+  /** Creates collections and indexes for types a transaction will write (must precede the transaction). */
+  async ensureTypes(types: Iterable<string>): Promise<void> {
+    await Promise.all([...new Set(types)].map((t) => this.opts.ensureType(t)));
+  }
+
   get inTransactionNow(): boolean {
     return this.session !== undefined;
   }

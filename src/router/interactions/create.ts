@@ -22,7 +22,7 @@ export async function create(ctx: RouterContext, req: FhirRequest, type: string)
     if (ids.length === 1) return readResult(req, await ctx.repo.read(type, ids[0]));
   }
   const warnings = await ctx.validation.assertValid(resource, ctx.repo, 'create');
-  const { doc } = await ctx.repo.create(type, resource);
+  const { doc } = await ctx.repo.create(type, resource, req.assignedId);
   const result = writeResult(req, 201, doc, { Location: locationHeader(ctx.baseUrl, type, doc, doc._id) }, `Created ${type}/${doc._id}`);
   return withWarnings(result, warnings);
 }

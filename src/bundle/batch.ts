@@ -1,0 +1,35 @@
+import type { Bundle, BundleEntry } from 'fhir/r4';
+import { errorResponse } from '../http/errors';
+import type { RouterContext } from '../router/context';
+import type { FhirRequest, FhirResult } from '../router/types';
+import { entryRequest, responseEntry, statusLine } from './entry-request';
+
+/** Entries of a batch run this many at a time: independent by definition, and the store overlaps round trips. */
+const CONCURRENCY = 8;
+
+async function runEntry(ctx: RouterContext, outer: FhirRequest, entry: BundleEntry, index: number): Promise<BundleEntry> {
+  try {
+    return responseEntry(await ctx.route(entryRequest(entry, index, outer, ctx.baseUrl)), ctx.baseUrl);
+  } catch (err) {
+    // One failing entry never affects the others: its error becomes its own response (spec 3.1.0.11.1).
+    const r = errorResponse(err);
+    return { response: { status: statusLine(r.status), outcome: r.body } };
+  }
+}
+
+/** batch: every entry processed on its own, results in entry order. */
+export async function batch(ctx: RouterContext, outer: FhirRequest, bundle: Bundle): Promise<FhirResult> {
+  const entries = bundle.entry ?? [];
+  await ctx.repo.ensureTypes(entries.map((e) => e.resource?.resourceType).filter((t): t is string => !!t && ctx.isServedType(t)));
+  const out: BundleEntry[] = new Array(entries.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < entries.length) {
+      const i = next++;
+      out[i] = await runEntry(ctx, outer, entries[i], i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, entries.length) }, worker));
+  const response: Bundle = { resourceType: 'Bundle', type: 'batch-response', entry: out };
+  return { status: 200, body: response };
+}

@@ -1,0 +1,137 @@
+import { randomUUID } from 'node:crypto';
+import type { Bundle, BundleEntry, Resource } from 'fhir/r4';
+import { OperationOutcomeError, badRequest, preconditionFailed } from '../errors/operation-outcome-error';
+import type { RouterContext } from '../router/context';
+import type { FhirRequest, FhirResult } from '../router/types';
+import { isTypeName } from '../router/paths';
+import { entryRequest, responseEntry } from './entry-request';
+import { collectReferences, rewriteReferences } from './references';
+
+/** Spec 3.1.0.11.2 processing order: DELETE, POST, PUT/PATCH, then GET/HEAD. */
+const ORDER: Record<string, number> = { DELETE: 0, POST: 1, PUT: 2, PATCH: 2, GET: 3, HEAD: 3 };
+
+/** Re-raises an entry's error as the transaction's, naming the entry so the client can find it. */
+function entryError(err: unknown, index: number): unknown {
+  if (!(err instanceof OperationOutcomeError)) return err;
+  const issues = err.issues.map((i) => ({
+    ...i,
+    diagnostics: `Bundle.entry[${index}]: ${i.diagnostics ?? i.code}`,
+    expression: [`Bundle.entry[${index}]`, ...(i.expression ?? [])],
+  }));
+  return new OperationOutcomeError(err.status, issues, err.headers);
+}
+
+function isPlaceholder(ref: string): boolean {
+  return ref.startsWith('urn:uuid:') || ref.startsWith('urn:oid:');
+}
+
+/** `Patient?identifier=a|b` — a conditional reference (spec 3.1.0.11.3). */
+function isConditionalReference(ref: string): boolean {
+  const q = ref.indexOf('?');
+  return q > 0 && isTypeName(ref.slice(0, q));
+}
+
+interface Prepared {
+  index: number;
+  req: FhirRequest;
+}
+
+/**
+ * Builds the entry requests for one attempt: assigns ids to created resources, resolves conditional creates and
+ * conditional references against the transaction's own view, and rewrites every placeholder reference. Runs
+ * inside the MongoDB transaction, on copies, so a driver retry starts from scratch.
+ */
+async function prepare(ctx: RouterContext, outer: FhirRequest, entries: BundleEntry[]): Promise<Prepared[]> {
+  const prepared = entries.map((e, index) => {
+    const copy = e.resource ? { ...e, resource: structuredClone(e.resource) } : e;
+    return { index, entry: copy, req: entryRequest(copy, index, outer, ctx.baseUrl) };
+  });
+  const ids = new Map<string, string>();
+  const seen = new Set<string>();
+  for (const { index, entry, req } of prepared) {
+    const fullUrl = entry.fullUrl;
+    if (!fullUrl || !entry.resource) continue;
+    if (seen.has(fullUrl)) throw badRequest(`Bundle.entry[${index}] repeats fullUrl ${fullUrl}`, `Bundle.entry[${index}].fullUrl`);
+    seen.add(fullUrl);
+    const type = entry.resource.resourceType;
+    if (req.method === 'POST') {
+      let id: string = randomUUID();
+      const ifNoneExist = req.headers['if-none-exist'];
+      if (ifNoneExist) {
+        const q = [...new URLSearchParams(ifNoneExist.replace(/^\?/, ''))];
+        const found = await ctx.search.findMatchingIds(ctx.repo, type, q, 2);
+        if (found.length > 1) throw entryError(preconditionFailed(`If-None-Exist matched ${found.length} ${type} resources`), index);
+        if (found.length === 1) id = found[0];
+      }
+      req.assignedId = id;
+      ids.set(fullUrl, `${type}/${id}`);
+    } else if (req.method === 'PUT' && req.path.split('/').length === 2) {
+      ids.set(fullUrl, req.path);
+    } else if (req.method === 'PUT' && req.query.length) {
+      const found = await ctx.search.findMatchingIds(ctx.repo, type, req.query, 2);
+      if (found.length === 1) ids.set(fullUrl, `${type}/${found[0]}`);
+      else if (found.length === 0) {
+        const id = entry.resource.id ?? randomUUID();
+        (req.body as Resource).id = id;
+        ids.set(fullUrl, `${type}/${id}`);
+      }
+    }
+    if (fullUrl.startsWith(`${ctx.baseUrl}/`) && !ids.has(fullUrl)) ids.set(fullUrl, fullUrl.slice(ctx.baseUrl.length + 1));
+  }
+  // Conditional references resolve to exactly one resource; none or several is an error.
+  for (const { index, entry } of prepared) {
+    if (!entry.resource) continue;
+    for (const ref of collectReferences(entry.resource)) {
+      if (ids.has(ref) || !isConditionalReference(ref)) continue;
+      const [type, qs] = [ref.slice(0, ref.indexOf('?')), ref.slice(ref.indexOf('?') + 1)];
+      const found = await ctx.search.findMatchingIds(ctx.repo, type, [...new URLSearchParams(qs)], 2);
+      if (found.length !== 1) {
+        throw entryError(
+          preconditionFailed(`Conditional reference ${ref} matched ${found.length} resources; it must match exactly one`),
+          index,
+        );
+      }
+      ids.set(ref, `${type}/${found[0]}`);
+    }
+  }
+  for (const { index, entry, req } of prepared) {
+    if (!entry.resource) continue;
+    rewriteReferences(req.body as Resource, ids);
+    const dangling = collectReferences(req.body as Resource).find(isPlaceholder);
+    if (dangling) throw entryError(badRequest(`Reference ${dangling} does not match any fullUrl in the bundle`), index);
+  }
+  return prepared.map(({ index, req }) => ({ index, req }));
+}
+
+/** Types the transaction may write, so their collections exist before it starts (MongoDB requires that). */
+function writtenTypes(entries: BundleEntry[]): string[] {
+  const types = new Set<string>();
+  for (const e of entries) {
+    if (e.resource?.resourceType) types.add(e.resource.resourceType);
+    const first = e.request?.url?.split(/[/?]/)[0];
+    if (first && isTypeName(first)) types.add(first);
+  }
+  return [...types];
+}
+
+/** transaction: all entries commit together or none do (spec 3.1.0.11.2). */
+export async function transaction(ctx: RouterContext, outer: FhirRequest, bundle: Bundle): Promise<FhirResult> {
+  const entries = bundle.entry ?? [];
+  await ctx.repo.ensureTypes(writtenTypes(entries).filter((t) => ctx.isServedType(t)));
+  const responses = await ctx.repo.inTransaction(async (txRepo) => {
+    const tx = ctx.withRepo(txRepo);
+    const prepared = await prepare(tx, outer, entries);
+    const out: BundleEntry[] = new Array(entries.length);
+    const ordered = [...prepared].sort((a, b) => ORDER[a.req.method] - ORDER[b.req.method] || a.index - b.index);
+    for (const { index, req } of ordered) {
+      try {
+        out[index] = responseEntry(await tx.route(req), ctx.baseUrl);
+      } catch (err) {
+        throw entryError(err, index);
+      }
+    }
+    return out;
+  });
+  const response: Bundle = { resourceType: 'Bundle', type: 'transaction-response', entry: responses };
+  return { status: 200, body: response };
+}
