@@ -9,6 +9,8 @@ export interface AccessPolicy {
   /** For audit: who is calling. */
   readonly clientId?: string;
   readonly user?: string;
+  /** For audit: the access token's `jti`, so an event can be traced to the token that authorised it. */
+  readonly tokenId?: string;
   readonly scopes: readonly string[];
   /** True when no auth is configured and the server runs in loopback-only protected mode. */
   readonly unrestricted: boolean;

@@ -1,0 +1,126 @@
+import {
+  type JWTPayload,
+  type JWTVerifyGetKey,
+  decodeJwt,
+  decodeProtectedHeader,
+  errors,
+  jwtVerify,
+} from 'jose';
+import { OperationOutcomeError, issue, unauthorized } from '../errors/operation-outcome-error';
+import type { AccessPolicy } from './access-policy';
+import type { AuthConfig } from './config';
+import { keySetFor } from './key-sets';
+import { SmartAccessPolicy } from './smart-policy';
+
+/** Asymmetric algorithms only: `none` and HMAC (which would let anyone holding the public key sign) are refused. */
+export const ACCEPTED_TOKEN_ALGORITHMS = [
+  'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519',
+];
+
+/** Our own access tokens carry this JOSE `typ` (RFC 9068), so no other JWT signed with our key passes as one. */
+export const ACCESS_TOKEN_TYP = 'at+jwt';
+
+const externalKeys = new WeakMap<AuthConfig, JWTVerifyGetKey>();
+
+function externalKeySet(cfg: AuthConfig): JWTVerifyGetKey {
+  let keys = externalKeys.get(cfg);
+  if (!keys) {
+    keys = keySetFor(cfg.jwksUri as string);
+    externalKeys.set(cfg, keys);
+  }
+  return keys;
+}
+
+/** RFC 6750 challenge; quotes and backslashes cannot appear inside its quoted strings. */
+export function bearerChallenge(cfg: AuthConfig, error?: string, description?: string): string {
+  const q = (s: string) => s.replace(/["\\]/g, "'");
+  let challenge = `Bearer realm="${q(cfg.baseUrl)}"`;
+  if (error) challenge += `, error="${error}"`;
+  if (description) challenge += `, error_description="${q(description)}"`;
+  return challenge;
+}
+
+const invalidToken = (cfg: AuthConfig, description: string) =>
+  unauthorized(`Invalid access token: ${description}`, bearerChallenge(cfg, 'invalid_token', description));
+
+/**
+ * Validates the bearer token of a request and returns what it may do. Tokens are accepted from the external
+ * issuer (SMART_ISSUER, keys from SMART_JWKS_URI) and from the built-in authorization server (this server's own
+ * key); `iss` decides which keys apply, and the signature then proves `iss`. Throws 401 (WWW-Authenticate: Bearer)
+ * for a missing or invalid token, 503 when the issuer's keys cannot be fetched.
+ */
+export async function authenticate(authorizationHeader: string | undefined, cfg: AuthConfig): Promise<AccessPolicy> {
+  if (!authorizationHeader) {
+    throw unauthorized(
+      'This server requires an access token: send "Authorization: Bearer <token>"',
+      bearerChallenge(cfg),
+    );
+  }
+  const m = /^Bearer +([A-Za-z0-9\-_.~+/]+=*) *$/i.exec(authorizationHeader);
+  if (!m) throw invalidToken(cfg, 'the Authorization header must be "Bearer <token>"');
+  const token = m[1];
+
+  let iss: unknown;
+  try {
+    decodeProtectedHeader(token);
+    iss = decodeJwt(token).iss;
+  } catch {
+    throw invalidToken(cfg, 'not a signed JWT');
+  }
+
+  let payload: JWTPayload;
+  try {
+    if (iss === cfg.ownIssuer) {
+      ({ payload } = await jwtVerify(token, cfg.signingKey.publicKey, {
+        ...commonOptions(cfg, cfg.ownIssuer),
+        algorithms: [cfg.signingKey.alg],
+        typ: ACCESS_TOKEN_TYP,
+      }));
+    } else if (cfg.issuer !== undefined && iss === cfg.issuer) {
+      ({ payload } = await jwtVerify(token, externalKeySet(cfg), {
+        ...commonOptions(cfg, cfg.issuer),
+        algorithms: ACCEPTED_TOKEN_ALGORITHMS,
+      }));
+    } else {
+      throw invalidToken(cfg, `issuer ${typeof iss === 'string' ? `"${iss}"` : '(none)'} is not trusted`);
+    }
+  } catch (err) {
+    throw verificationError(cfg, err);
+  }
+  return new SmartAccessPolicy(payload);
+}
+
+function commonOptions(cfg: AuthConfig, issuer: string) {
+  return {
+    issuer,
+    audience: cfg.audience,
+    clockTolerance: cfg.clockToleranceSeconds,
+    requiredClaims: ['exp'],
+  };
+}
+
+/** jose's error, told in words a client developer can act on; key-fetch failures are ours, not the client's. */
+function verificationError(cfg: AuthConfig, err: unknown): OperationOutcomeError {
+  if (err instanceof OperationOutcomeError) return err;
+  if (err instanceof errors.JWTExpired) return invalidToken(cfg, 'the token has expired');
+  if (err instanceof errors.JWTClaimValidationFailed) {
+    if (err.claim === 'nbf') return invalidToken(cfg, 'the token is not valid yet (nbf)');
+    return invalidToken(cfg, `claim ${err.claim} is not acceptable: ${err.reason}`);
+  }
+  if (err instanceof errors.JOSEAlgNotAllowed) return invalidToken(cfg, 'the signing algorithm is not accepted');
+  if (err instanceof errors.JWSSignatureVerificationFailed) return invalidToken(cfg, 'the signature does not verify');
+  if (err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JWKSMultipleMatchingKeys) {
+    return invalidToken(cfg, 'the token is signed with a key the issuer does not publish');
+  }
+  if (err instanceof errors.JWKSTimeout || err instanceof errors.JWKSInvalid || !(err instanceof errors.JOSEError)) {
+    return new OperationOutcomeError(503, [
+      issue('transient', `The access token cannot be checked now: the issuer's keys are unavailable`),
+    ]);
+  }
+  return invalidToken(cfg, 'the token is malformed or uses an unsupported key');
+}
+
+/** The public JWK set of the built-in authorization server, for `GET .../auth/jwks`. */
+export function serverJwks(cfg: AuthConfig): { keys: object[] } {
+  return { keys: [cfg.signingKey.publicJwk] };
+}

@@ -1,0 +1,97 @@
+import { readFileSync } from 'node:fs';
+import type { JSONWebKeySet, JWK } from 'jose';
+import { type ScopeGrant, parseScope } from './scopes';
+import { assertPublicKeys } from './signing-key';
+
+/** A SMART Backend Services client registered with the built-in authorization server. */
+export interface RegisteredClient {
+  clientId: string;
+  /** Public keys given inline... */
+  jwks?: JSONWebKeySet;
+  /** ...or fetched (and cached) from the client's JWKS URL. */
+  jwksUri?: string;
+  /** The system/ scopes this client may ever be granted. */
+  allowedScopes: readonly ScopeGrant[];
+}
+
+/**
+ * Reads the clients file:
+ * `{"clients": [{"client_id": "...", "jwks": {"keys": [...]} | "jwks_uri": "https://...", "scope": "system/*.rs"}]}`
+ * (`scope` may also be an array). Everything is checked up front so a typo stops start-up, not a token request.
+ */
+export function readClientsFile(file: string): Map<string, RegisteredClient> {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new Error(`SMART_CLIENTS_FILE ${file} cannot be read as JSON: ${(err as Error).message}`);
+  }
+  const list = Array.isArray(doc) ? doc : (doc as { clients?: unknown } | null)?.clients;
+  if (!Array.isArray(list)) throw new Error(`SMART_CLIENTS_FILE ${file} must hold {"clients": [...]}`);
+  const clients = new Map<string, RegisteredClient>();
+  list.forEach((entry, i) => {
+    const client = parseClient(entry, `SMART_CLIENTS_FILE ${file} clients[${i}]`);
+    if (clients.has(client.clientId)) throw new Error(`SMART_CLIENTS_FILE ${file}: client_id ${client.clientId} is listed twice`);
+    clients.set(client.clientId, client);
+  });
+  return clients;
+}
+
+function parseClient(entry: unknown, where: string): RegisteredClient {
+  if (typeof entry !== 'object' || entry === null) throw new Error(`${where} must be an object`);
+  const e = entry as Record<string, unknown>;
+  if (typeof e.client_id !== 'string' || !/^[\x21-\x7e]{1,256}$/.test(e.client_id)) {
+    throw new Error(`${where}.client_id must be a non-empty printable string`);
+  }
+  const client: RegisteredClient = { clientId: e.client_id, allowedScopes: parseAllowedScopes(e.scope, where) };
+  if (e.jwks !== undefined) {
+    const keys = (e.jwks as { keys?: unknown } | null)?.keys;
+    if (!Array.isArray(keys) || keys.length === 0) throw new Error(`${where}.jwks must be {"keys": [...]} with a key`);
+    assertPublicKeys(keys as JWK[], `${where}.jwks`);
+    client.jwks = { keys: keys as JWK[] };
+  }
+  if (e.jwks_uri !== undefined) {
+    if (typeof e.jwks_uri !== 'string') throw new Error(`${where}.jwks_uri must be a URL`);
+    client.jwksUri = checkJwksUrl(e.jwks_uri, `${where}.jwks_uri`, false);
+  }
+  if (!client.jwks === !client.jwksUri) throw new Error(`${where} needs exactly one of jwks or jwks_uri`);
+  return client;
+}
+
+function parseAllowedScopes(value: unknown, where: string): ScopeGrant[] {
+  const list = typeof value === 'string' ? value.split(/\s+/).filter(Boolean) : value;
+  if (!Array.isArray(list) || list.length === 0 || list.some((s) => typeof s !== 'string')) {
+    throw new Error(`${where}.scope must list the client's allowed scopes, e.g. "system/*.rs"`);
+  }
+  return list.map((s: string) => {
+    let grant: ScopeGrant | undefined;
+    try {
+      grant = parseScope(s);
+    } catch (err) {
+      throw new Error(`${where}.scope "${s}": ${(err as Error).message}`);
+    }
+    if (!grant || grant.context !== 'system') {
+      throw new Error(`${where}.scope "${s}": a backend client can only be allowed system/ resource scopes`);
+    }
+    return grant;
+  });
+}
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * Key sets are fetched over https. Plain http is accepted only for a loopback host (a local identity provider in
+ * development), where nobody on the network can swap the keys; `file:` only where the caller allows it.
+ */
+export function checkJwksUrl(raw: string, name: string, allowFile: boolean): string {
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw new Error(`${name} must be an absolute URL, got "${raw}"`);
+  }
+  if (u.protocol === 'https:') return u.toString();
+  if (u.protocol === 'http:' && LOOPBACK_HOSTS.has(u.hostname)) return u.toString();
+  if (u.protocol === 'file:' && allowFile) return u.toString();
+  throw new Error(`${name} must be an https:${allowFile ? ' or file:' : ''} URL, got "${raw}"`);
+}

@@ -1,0 +1,92 @@
+import { type RegisteredClient, checkJwksUrl, readClientsFile } from './clients-file';
+import { type ServerSigningKey, loadSigningKey } from './signing-key';
+
+/**
+ * Authorization settings, from environment variables (documented in README "Authorization"):
+ *
+ * | variable | meaning |
+ * |---|---|
+ * | SMART_ISSUER | `iss` of tokens from an external authorization server (with SMART_JWKS_URI) |
+ * | SMART_JWKS_URI | its keys: https: (http: on loopback only) or file: |
+ * | SMART_AUDIENCE | required `aud` of every access token; default the FHIR base URL |
+ * | SMART_CLIENTS_FILE | Backend Services clients of the built-in token endpoint |
+ * | SMART_SIGNING_KEY_FILE | private JWK (ES384/RS384) the built-in server signs with; default generated in DATA_DIR |
+ * | SMART_TOKEN_LIFETIME | seconds an issued access token lives, 30..300, default 300 |
+ * | SMART_CLOCK_SKEW | seconds of clock difference tolerated on exp/nbf/iat, 0..120, default 30 |
+ */
+export interface AuthConfig {
+  baseUrl: string;
+  audience: string;
+  /** External authorization server. Both or neither are set. */
+  issuer?: string;
+  jwksUri?: string;
+  clients: ReadonlyMap<string, RegisteredClient>;
+  signingKey: ServerSigningKey;
+  /** `iss` of the tokens this server issues. */
+  ownIssuer: string;
+  tokenEndpoint: string;
+  tokenLifetimeSeconds: number;
+  clockToleranceSeconds: number;
+}
+
+type Env = Record<string, string | undefined>;
+
+function seconds(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n < min || n > max) {
+    throw new Error(`${name} must be a whole number of seconds between ${min} and ${max}, got "${raw}"`);
+  }
+  return n;
+}
+
+function absoluteUri(raw: string, name: string): string {
+  try {
+    new URL(raw);
+  } catch {
+    throw new Error(`${name} must be an absolute URI, got "${raw}"`);
+  }
+  return raw;
+}
+
+/** The built-in token endpoint, below the FHIR base so one reverse-proxy rule covers both. */
+export const tokenEndpointFor = (baseUrl: string) => `${baseUrl.replace(/\/+$/, '')}/auth/token`;
+
+export async function authConfigFromEnv(env: Env, opts: { baseUrl: string; dataDir: string }): Promise<AuthConfig> {
+  const baseUrl = opts.baseUrl.replace(/\/+$/, '');
+  const issuer = env.SMART_ISSUER || undefined;
+  const jwksUri = env.SMART_JWKS_URI || undefined;
+  if (issuer && !jwksUri) throw new Error('SMART_ISSUER is set but SMART_JWKS_URI is not: the issuer\'s keys are needed');
+  if (jwksUri && !issuer) throw new Error('SMART_JWKS_URI is set but SMART_ISSUER is not: tokens must name their issuer');
+  if (issuer) absoluteUri(issuer, 'SMART_ISSUER');
+  if (issuer === baseUrl) {
+    throw new Error('SMART_ISSUER must differ from the FHIR base URL, which is the built-in authorization server');
+  }
+  const audience = env.SMART_AUDIENCE ? absoluteUri(env.SMART_AUDIENCE, 'SMART_AUDIENCE') : baseUrl;
+  const clients = env.SMART_CLIENTS_FILE ? readClientsFile(env.SMART_CLIENTS_FILE) : new Map();
+  let signingKey: ServerSigningKey;
+  try {
+    signingKey = await loadSigningKey(env.SMART_SIGNING_KEY_FILE || undefined, opts.dataDir);
+  } catch (err) {
+    const source = env.SMART_SIGNING_KEY_FILE ? 'SMART_SIGNING_KEY_FILE' : `the generated key in ${opts.dataDir}`;
+    throw new Error(`${source}: ${(err as Error).message}`);
+  }
+  return {
+    baseUrl,
+    audience,
+    issuer,
+    jwksUri: jwksUri ? checkJwksUrl(jwksUri, 'SMART_JWKS_URI', true) : undefined,
+    clients,
+    signingKey,
+    ownIssuer: baseUrl,
+    tokenEndpoint: tokenEndpointFor(baseUrl),
+    tokenLifetimeSeconds: seconds(env, 'SMART_TOKEN_LIFETIME', 300, 30, 300),
+    clockToleranceSeconds: seconds(env, 'SMART_CLOCK_SKEW', 30, 0, 120),
+  };
+}
+
+/** Without an external issuer or registered clients there is nobody to issue tokens: protected (loopback) mode. */
+export function isAuthConfigured(cfg: AuthConfig): boolean {
+  return cfg.issuer !== undefined || cfg.clients.size > 0;
+}

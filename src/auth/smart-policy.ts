@@ -1,0 +1,82 @@
+import type { AccessInteraction, AccessPolicy } from './access-policy';
+import { INTERACTION_PERMISSION, type ScopeGrant, grantCovers, parseScopes } from './scopes';
+
+/** The claims of a validated access token that decide what it may do. */
+export interface AccessTokenClaims {
+  scope?: unknown;
+  /** Some authorization servers send scopes as an array under `scp`. */
+  scp?: unknown;
+  patient?: unknown;
+  fhirUser?: unknown;
+  client_id?: unknown;
+  azp?: unknown;
+  sub?: unknown;
+  jti?: unknown;
+}
+
+const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
+
+/** The id in a `patient` claim ('123', 'Patient/123' or an absolute Patient URL), or undefined if unusable. */
+function patientIdOf(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  const m = /(?:^|\/)Patient\/([^/]+)$/.exec(value);
+  const id = m ? m[1] : value;
+  return FHIR_ID.test(id) ? id : undefined;
+}
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+
+/**
+ * The AccessPolicy of a SMART access token.
+ *
+ * - `patient/` grants count only with a `patient` claim, and bind every patient-compartment type to it.
+ * - `user/` grants act for the `fhirUser`; when that user is a Patient (a patient portal login), they are bound to
+ *   that patient's compartment too. Otherwise the server has no per-user access list and they are not bound.
+ * - `system/` grants are not bound.
+ * There is one compartment bound per policy (the repository applies `patientIds` to every type), so a token that
+ * mixes bound and unbound grants is bound everywhere: scopes may make access narrower than intended, never wider.
+ */
+export class SmartAccessPolicy implements AccessPolicy {
+  readonly unrestricted = false;
+  readonly scopes: readonly string[];
+  readonly grants: readonly ScopeGrant[];
+  readonly patientIds?: readonly string[];
+  readonly clientId?: string;
+  readonly user?: string;
+  readonly tokenId?: string;
+
+  constructor(claims: AccessTokenClaims) {
+    const raw = claims.scope ?? claims.scp;
+    const parsed = parseScopes(
+      typeof raw === 'string' ? raw : Array.isArray(raw) ? raw.filter((s): s is string => typeof s === 'string') : [],
+    );
+    this.scopes = [...parsed.grants.map((g) => g.raw), ...parsed.other];
+
+    const launchPatient = patientIdOf(claims.patient);
+    const fhirUser = str(claims.fhirUser);
+    const userPatient = fhirUser && /(?:^|\/)Patient\/[^/]+$/.test(fhirUser) ? patientIdOf(fhirUser) : undefined;
+
+    // patient/ grants without a launch patient cannot be bound to a compartment, so they grant nothing.
+    this.grants = parsed.grants.filter((g) => g.context !== 'patient' || launchPatient !== undefined);
+    const hasPatientGrant = this.grants.some((g) => g.context === 'patient');
+    const hasUserGrant = this.grants.some((g) => g.context === 'user');
+    const bound = hasPatientGrant ? launchPatient : hasUserGrant ? userPatient : undefined;
+    if (bound) this.patientIds = [bound];
+    this.clientId = str(claims.client_id) ?? str(claims.azp);
+    this.user = fhirUser ?? str(claims.sub);
+    this.tokenId = str(claims.jti);
+  }
+
+  allows(type: string, interaction: AccessInteraction): boolean {
+    const permission = INTERACTION_PERMISSION[interaction];
+    return this.grants.some((g) => grantCovers(g, type, permission));
+  }
+
+  searchRestrictions(type: string, interaction: AccessInteraction): readonly string[] | undefined {
+    const permission = INTERACTION_PERMISSION[interaction];
+    const covering = this.grants.filter((g) => grantCovers(g, type, permission));
+    // Any unrestricted grant for the type makes the restricted ones irrelevant (they are OR-ed).
+    if (covering.length === 0 || covering.some((g) => g.query === undefined)) return undefined;
+    return covering.map((g) => g.query as string);
+  }
+}
