@@ -19,6 +19,15 @@ export interface RouterDeps {
 
 const TYPE_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH'];
 
+/** The audit trail cannot be rewritten through the API: only create and read (IHE BALP, HIPAA audit controls). */
+const APPEND_ONLY = new Set(['AuditEvent']);
+
+function assertMutable(type: string, method: string): void {
+  if (APPEND_ONLY.has(type) && (method === 'PUT' || method === 'PATCH' || method === 'DELETE')) {
+    throw notSupported(`${type} is append-only: ${method} is not allowed`, ['GET', 'POST']);
+  }
+}
+
 /**
  * Maps a FhirRequest to the interaction or operation that answers it (spec 3.1.0 "RESTful API" URL patterns).
  * Independent of Express: HTTP requests and bundle entries both come through here.
@@ -44,6 +53,7 @@ export async function route(ctx: RouterContext, deps: RouterDeps, req: FhirReque
   }
   if (!isTypeName(first) || !ctx.isServedType(first)) throw notFound(`Resource type "${first}" is not served here`);
   const type = first;
+  assertMutable(type, method);
 
   if (parts.length === 1) {
     switch (method) {
