@@ -1,0 +1,112 @@
+import fhirpath from 'fhirpath';
+import r4Model from 'fhirpath/fhir-context/r4';
+import { type2Parent } from 'fhirpath/fhir-context/r4';
+
+/**
+ * FHIRPath for index-on-write. Definitions shared by many types carry one union expression for all of them
+ * (`AllergyIntolerance.recordedDate | CarePlan.period | ...`); each type gets only its own branches, compiled once.
+ */
+
+/** Splits on `|` at the top level (outside parentheses, brackets and string literals). */
+export function splitUnion(expression: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let quote: string | undefined;
+  let start = 0;
+  for (let i = 0; i < expression.length; i++) {
+    const ch = expression[i];
+    if (quote) {
+      if (ch === '\\') i++;
+      else if (ch === quote) quote = undefined;
+    } else if (ch === "'" || ch === '"' || ch === '`') quote = ch;
+    else if (ch === '(' || ch === '[') depth++;
+    else if (ch === ')' || ch === ']') depth--;
+    else if (ch === '|' && depth === 0) {
+      parts.push(expression.slice(start, i).trim());
+      start = i + 1;
+    }
+  }
+  parts.push(expression.slice(start).trim());
+  return parts.filter(Boolean);
+}
+
+function ancestors(type: string): string[] {
+  const parents = type2Parent as Record<string, string | undefined>;
+  const out: string[] = [];
+  for (let t: string | undefined = type; t; t = parents[t]) out.push(t);
+  return out;
+}
+
+/** The branches of `expression` that apply to `type` (its own name or an ancestor such as Resource), re-joined. */
+export function expressionForType(expression: string, type: string): string | undefined {
+  const names = ancestors(type);
+  const parts = splitUnion(expression).filter((part) => {
+    const head = /^\(*\s*([A-Za-z]+)/.exec(part)?.[1];
+    return head !== undefined && names.includes(head);
+  });
+  return parts.length ? parts.join(' | ') : undefined;
+}
+
+const REFERENCE_TYPE = /(?:^|\/)([A-Z][A-Za-z]{1,63})\/[A-Za-z0-9.-]{1,64}(?:\/_history\/[A-Za-z0-9.-]{1,64})?$/;
+
+/** The resource type a reference string points to, when its form says so (relative or absolute REST URL). */
+export function referenceTargetType(reference: string): string | undefined {
+  return REFERENCE_TYPE.exec(reference)?.[1];
+}
+
+/**
+ * Definitions select references by target type with `where(resolve() is Patient)`. Indexing must not fetch
+ * anything, so `resolve()` is replaced by a synchronous function that yields `{resourceType}` from the reference
+ * text (or Reference.type), and `is T` (which needs a typed node) by a resourceType comparison.
+ */
+const userInvocationTable = {
+  resolve: {
+    fn: (inputs: unknown[]) =>
+      inputs.flatMap((input) => {
+        const ref = input as { reference?: unknown; type?: unknown } | undefined;
+        const type =
+          typeof ref?.type === 'string'
+            ? ref.type
+            : typeof ref?.reference === 'string'
+              ? referenceTargetType(ref.reference)
+              : undefined;
+        return type ? [{ resourceType: type }] : [];
+      }),
+    arity: { 0: [] },
+  },
+};
+
+function rewriteResolve(expression: string): string {
+  return expression.replace(/resolve\(\)\s+is\s+([A-Za-z]+)/g, "resolve().resourceType = '$1'");
+}
+
+/** One value selected by an expression, with its FHIR data type (from the R4 model) when known. */
+export interface FhirNode {
+  type: string | undefined;
+  value: unknown;
+  /** Model path of the node (e.g. 'Observation.component'), the base for evaluating composite components. */
+  path?: string;
+}
+
+interface RawNode {
+  data?: unknown;
+  fhirNodeDataType?: string | null;
+  path?: string | null;
+}
+
+export type CompiledExpression = (input: unknown) => FhirNode[];
+
+export function compileExpression(expression: string, base?: string): CompiledExpression {
+  const path = base ? { base, expression: rewriteResolve(expression) } : rewriteResolve(expression);
+  const fn = fhirpath.compile(path as string, r4Model, { resolveInternalTypes: false, userInvocationTable });
+  return (input: unknown) => {
+    const result = fn(input as object) as unknown[];
+    return result.map((n) => {
+      if (n && typeof n === 'object' && 'fhirNodeDataType' in (n as object)) {
+        const node = n as RawNode;
+        return { type: node.fhirNodeDataType ?? undefined, value: node.data, path: node.path ?? undefined };
+      }
+      return { type: typeof n === 'boolean' ? 'boolean' : undefined, value: n };
+    });
+  };
+}

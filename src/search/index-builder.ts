@@ -1,0 +1,93 @@
+import type { Resource } from 'fhir/r4';
+import { patientCompartmentParams } from '../fhir/patient-compartment';
+import { evaluatorFor, getSearchParams } from './registry';
+import type { IndexEntry, SearchIndexDoc, SearchParam, SortKey } from './types';
+import { isSupportedType, moduleFor } from './types/index';
+
+/**
+ * Index-on-write: the normalised values of every search parameter of the resource's type (`s`), and the patient
+ * compartments it belongs to (`c`). Runs synchronously inside every create/update, so expressions are compiled
+ * once per parameter (registry) and a parameter whose expression fails on odd data is skipped, never fatal.
+ */
+
+/** Parameters answered from document fields rather than `s.e`. */
+export const DIRECT_PARAMS: ReadonlySet<string> = new Set(['_id', '_lastUpdated']);
+
+const MAX_ENTRIES_PER_PARAM = 500;
+
+function entryKey(e: IndexEntry): string {
+  return JSON.stringify(e);
+}
+
+function sortValue(e: IndexEntry, end: 'lo' | 'hi'): string | number | Date | undefined {
+  const bound = e[end];
+  if (bound instanceof Date || (typeof bound === 'number' && Number.isFinite(bound))) return bound;
+  return typeof e.v === 'string' ? e.v : undefined;
+}
+
+/** Smallest and largest value of one parameter (spec: ascending sorts use the lowest, descending the highest). */
+function sortKey(entries: IndexEntry[]): SortKey | undefined {
+  let a: SortKey['a'] | undefined;
+  let d: SortKey['d'] | undefined;
+  for (const e of entries) {
+    if (e.cn) continue;
+    const lo = sortValue(e, 'lo');
+    const hi = sortValue(e, 'hi');
+    if (lo !== undefined && (a === undefined || lo < a)) a = lo;
+    if (hi !== undefined && (d === undefined || hi > d)) d = hi;
+  }
+  return a !== undefined && d !== undefined ? { a, d } : undefined;
+}
+
+function indexParam(resource: Resource, param: SearchParam): IndexEntry[] {
+  const evaluate = evaluatorFor(param);
+  if (!evaluate || !isSupportedType(param.type)) return [];
+  let nodes;
+  try {
+    nodes = evaluate(resource);
+  } catch {
+    return [];
+  }
+  const module = moduleFor(param.type);
+  const seen = new Set<string>();
+  const out: IndexEntry[] = [];
+  for (const node of nodes) {
+    for (const fields of module.index(node, param)) {
+      const entry = { ...fields, p: fields.p ?? param.code } as IndexEntry;
+      const key = entryKey(entry);
+      if (!seen.has(key) && out.length < MAX_ENTRIES_PER_PARAM) {
+        seen.add(key);
+        out.push(entry);
+      }
+    }
+  }
+  return out;
+}
+
+function compartments(type: string, id: string | undefined, entries: IndexEntry[]): string[] {
+  const params = patientCompartmentParams(type);
+  const out = new Set<string>();
+  if (type === 'Patient' && id) out.add(`Patient/${id}`);
+  if (params) {
+    for (const e of entries) {
+      if (params.includes(e.p) && typeof e.v === 'string' && e.v.startsWith('Patient/')) out.add(e.v);
+    }
+  }
+  return [...out];
+}
+
+export function buildSearchIndex(resource: Resource): { s: SearchIndexDoc; c: string[] } {
+  const e: IndexEntry[] = [];
+  const o: Record<string, SortKey> = {};
+  for (const param of getSearchParams(resource.resourceType)) {
+    if (DIRECT_PARAMS.has(param.code)) continue;
+    const entries = indexParam(resource, param);
+    if (!entries.length) continue;
+    e.push(...entries);
+    if (param.type !== 'composite') {
+      const key = sortKey(entries.filter((x) => x.p === param.code));
+      if (key) o[param.code] = key;
+    }
+  }
+  return { s: { e, o }, c: compartments(resource.resourceType, resource.id, e) };
+}

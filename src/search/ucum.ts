@@ -1,0 +1,53 @@
+/**
+ * UCUM canonicalisation through NLM's @lhncbc/ucum-lhc: a quantity in any convertible unit becomes its magnitude
+ * in base units plus a canonical unit key ('g', 'g.m-1.s-2', ...), so 5.4 mg and 5400 ug compare equal.
+ * Special (non-linear) units such as Cel are left alone: they cannot be compared by scaling.
+ */
+interface UcumConversion {
+  status: string;
+  magnitude?: number;
+  unitToExp?: Record<string, number>;
+  fromUnitIsSpecial?: boolean;
+}
+
+interface UcumUtils {
+  convertToBaseUnits(unit: string, value: number): UcumConversion;
+}
+
+export const UCUM_SYSTEM = 'http://unitsofmeasure.org';
+
+let utils: UcumUtils | undefined;
+function ucum(): UcumUtils {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  utils ??= (require('@lhncbc/ucum-lhc') as { UcumLhcUtils: { getInstance(): UcumUtils } }).UcumLhcUtils.getInstance();
+  return utils;
+}
+
+const cache = new Map<string, { factor: number; unit: string } | null>();
+
+function canonicalUnit(code: string): { factor: number; unit: string } | null {
+  let hit = cache.get(code);
+  if (hit === undefined) {
+    hit = null;
+    try {
+      const r = ucum().convertToBaseUnits(code, 1);
+      if (r.status === 'succeeded' && !r.fromUnitIsSpecial && typeof r.magnitude === 'number' && r.unitToExp) {
+        const unit = Object.entries(r.unitToExp)
+          .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+          .map(([u, e]) => (e === 1 ? u : `${u}${e}`))
+          .join('.');
+        hit = { factor: r.magnitude, unit: unit || '1' };
+      }
+    } catch {
+      hit = null;
+    }
+    if (cache.size < 10000) cache.set(code, hit);
+  }
+  return hit;
+}
+
+/** `value code` in canonical units, or undefined when the code is not a linear UCUM unit. */
+export function toCanonical(value: number, code: string): { value: number; unit: string } | undefined {
+  const c = canonicalUnit(code);
+  return c ? { value: value * c.factor, unit: c.unit } : undefined;
+}
