@@ -1,0 +1,154 @@
+/**
+ * A collection: per document a chain of committed versions (newest first) plus its indexes. Old versions are kept
+ * only while an open transaction's snapshot may still read them, so transactions never copy collections: a
+ * snapshot read walks the short chain back to the newest version committed at or before its timestamp.
+ */
+import { duplicateKey } from '../errors';
+import { Doc } from '../query/matcher';
+import { encodeKey } from '../values/key-encoding';
+import { IndexSpec, SecondaryIndex } from './secondary-index';
+
+export interface Version {
+  doc: Doc | null;
+  ts: number;
+  prev?: Version;
+}
+
+export const ID_INDEX: IndexSpec = { v: 2, key: { _id: 1 }, name: '_id_' };
+
+export function idKeyOf(id: unknown): string {
+  return encodeKey(id);
+}
+
+export class Collection {
+  readonly versions = new Map<string, Version>();
+  readonly indexes = new Map<string, SecondaryIndex>();
+  liveCount = 0;
+
+  constructor(
+    readonly dbName: string,
+    readonly name: string,
+    readonly options: Doc = {},
+  ) {
+    this.indexes.set('_id_', new SecondaryIndex({ ...ID_INDEX, unique: true }));
+  }
+
+  get ns(): string {
+    return `${this.dbName}.${this.name}`;
+  }
+
+  /** The document as of a snapshot (Infinity = latest committed), or null when absent. */
+  visible(id: string, snapshotTs: number): Doc | null {
+    let v = this.versions.get(id);
+    while (v !== undefined && v.ts > snapshotTs) v = v.prev;
+    return v === undefined ? null : v.doc;
+  }
+
+  headTs(id: string): number {
+    return this.versions.get(id)?.ts ?? 0;
+  }
+
+  /**
+   * Finds a committed document (other than `id` and those in `ignore`) that holds one of `doc`'s unique keys.
+   * Returns the violated index and the holder's id, or undefined.
+   */
+  findUniqueClash(id: string, doc: Doc, ignore?: ReadonlySet<string>): { index: SecondaryIndex; holder: string } | undefined {
+    for (const index of this.indexes.values()) {
+      if (!index.unique) continue;
+      for (const key of index.keysOf(doc)) {
+        for (const other of index.idsAt(key)) {
+          if (other === id || ignore?.has(other)) continue;
+          const head = this.versions.get(other)?.doc;
+          // Index entries may belong to superseded versions: only the current version counts.
+          if (head && index.keysOf(head).includes(key)) return { index, holder: other };
+        }
+      }
+    }
+    return undefined;
+  }
+
+  duplicateError(index: SecondaryIndex, doc: Doc) {
+    const keyValue: Record<string, unknown> = {};
+    for (const f of index.fields) {
+      let v: unknown = doc;
+      for (const p of f.parts) v = v && typeof v === 'object' ? (v as Doc)[p] : undefined;
+      keyValue[f.path] = v === undefined ? null : v;
+    }
+    return duplicateKey(this.ns, index.name, index.spec.key, keyValue);
+  }
+
+  /** Throws 11000 if `doc` would break a unique index (checked against the latest committed state). */
+  assertUnique(id: string, doc: Doc, ignore?: ReadonlySet<string>): void {
+    const clash = this.findUniqueClash(id, doc, ignore);
+    if (clash) throw this.duplicateError(clash.index, doc);
+  }
+
+  /** Computes every index's keys first so a parallel-arrays error leaves the collection untouched. */
+  validateIndexable(doc: Doc): void {
+    for (const index of this.indexes.values()) index.keysOf(doc);
+  }
+
+  /** Installs a committed version. `oldestSnapshot` is the oldest open transaction's timestamp (Infinity if none). */
+  commit(id: string, doc: Doc | null, ts: number, oldestSnapshot: number): boolean {
+    const head = this.versions.get(id);
+    if (head === undefined && doc === null) return false;
+    if (doc !== null) for (const index of this.indexes.values()) index.add(id, index.keysOf(doc));
+    const wasLive = head?.doc != null;
+    this.versions.set(id, { doc, ts, prev: head });
+    this.liveCount += (doc !== null ? 1 : 0) - (wasLive ? 1 : 0);
+    return this.prune(id, oldestSnapshot);
+  }
+
+  /**
+   * Drops versions no snapshot can see any more and their index entries (keeping keys a retained version still
+   * has). Returns true when the chain still holds versions kept for an open snapshot.
+   */
+  prune(id: string, oldestSnapshot: number): boolean {
+    const head = this.versions.get(id);
+    if (head === undefined) return false;
+    let keep = head;
+    while (keep.ts > oldestSnapshot && keep.prev !== undefined) keep = keep.prev;
+    const dropped: Doc[] = [];
+    for (let v = keep.prev; v !== undefined; v = v.prev) if (v.doc) dropped.push(v.doc);
+    keep.prev = undefined;
+    const headGone = head === keep && head.doc === null;
+    if (headGone) this.versions.delete(id);
+    if (dropped.length > 0) {
+      const retained: Doc[] = [];
+      if (!headGone) for (let v: Version | undefined = head; v !== undefined; v = v.prev) if (v.doc) retained.push(v.doc);
+      for (const index of this.indexes.values()) {
+        const live = new Set<string>();
+        for (const d of retained) for (const k of index.keysOf(d)) live.add(k);
+        for (const d of dropped) index.remove(id, index.keysOf(d).filter((k) => !live.has(k)));
+      }
+    }
+    return head !== keep;
+  }
+
+  /** Builds a new index over every stored version; throws 11000 (and leaves nothing) on a unique violation. */
+  addIndex(spec: IndexSpec): SecondaryIndex {
+    const index = new SecondaryIndex(spec);
+    const seen = new Map<string, string>();
+    for (const [id, head] of this.versions) {
+      for (let v: Version | undefined = head; v !== undefined; v = v.prev) {
+        if (!v.doc) continue;
+        const keys = index.keysOf(v.doc);
+        if (index.unique && v === head) {
+          for (const k of keys) {
+            const other = seen.get(k);
+            if (other !== undefined && other !== id) throw this.duplicateError(index, v.doc);
+            seen.set(k, id);
+          }
+        }
+        index.add(id, keys);
+      }
+    }
+    this.indexes.set(spec.name, index);
+    return index;
+  }
+
+  /** Iterates the latest live documents (no snapshot). */
+  *liveDocs(): Generator<[string, Doc]> {
+    for (const [id, v] of this.versions) if (v.doc) yield [id, v.doc];
+  }
+}

@@ -1,0 +1,161 @@
+/**
+ * One index: a B+ tree from encoded key tuples to the ids of the documents holding them. Entries of superseded
+ * document versions stay until no open transaction snapshot can see those versions (see collection.ts), so a
+ * scan yields candidates that the caller always re-checks against the visible version and the full filter.
+ */
+import BTree from 'sorted-btree';
+import { badValue, CommandError } from '../errors';
+import { Doc, Predicate, compileFilter } from '../query/matcher';
+import { splitPath } from '../query/paths';
+import { encodeComponent } from '../values/key-encoding';
+import { generateKeys } from './index-keys';
+
+export interface IndexSpec {
+  v?: number;
+  key: Record<string, number>;
+  name: string;
+  unique?: boolean;
+  sparse?: boolean;
+  partialFilterExpression?: Doc;
+  [option: string]: unknown;
+}
+
+export interface IndexField {
+  path: string;
+  parts: string[];
+  desc: boolean;
+}
+
+type Ids = string | Set<string>;
+
+export interface KeyInterval {
+  lo: string;
+  hi: string;
+}
+
+export class SecondaryIndex {
+  readonly fields: IndexField[];
+  readonly unique: boolean;
+  readonly sparse: boolean;
+  readonly partial?: Predicate;
+  /** Per field, the path prefix lengths where documents had arrays (MongoDB's "multikey paths"). */
+  readonly arrayPrefixes: Set<number>[];
+  private readonly tree = new BTree<string, Ids>();
+  private readonly fieldNames: string[];
+  private readonly fieldParts: string[][];
+
+  constructor(readonly spec: IndexSpec) {
+    const entries = Object.entries(spec.key ?? {});
+    if (entries.length === 0) throw badValue('Index keys cannot be empty.');
+    this.fields = entries.map(([path, dir]) => {
+      if (dir !== 1 && dir !== -1) {
+        throw new CommandError(67, 'CannotCreateIndex', `Index type '${String(dir)}' on '${path}' is not supported by the embedded engine`);
+      }
+      if (path === '' || path.startsWith('$')) throw badValue(`Invalid index key: ${path}`);
+      return { path, parts: splitPath(path), desc: dir === -1 };
+    });
+    this.fieldNames = this.fields.map((f) => f.path);
+    this.fieldParts = this.fields.map((f) => f.parts);
+    this.unique = spec.unique === true;
+    this.sparse = spec.sparse === true;
+    if (spec.partialFilterExpression) this.partial = compileFilter(spec.partialFilterExpression);
+    this.arrayPrefixes = this.fields.map(() => new Set<number>());
+  }
+
+  get name(): string {
+    return this.spec.name;
+  }
+
+  get multikey(): boolean {
+    return this.arrayPrefixes.some((s) => s.size > 0);
+  }
+
+  /** Encoded keys of a document; empty when sparse/partial rules leave it out. Throws on parallel arrays. */
+  keysOf(doc: Doc): string[] {
+    if (this.partial && !this.partial(doc)) return [];
+    if (this.fields.length === 1 && this.fields[0].parts.length === 1) {
+      // Fast path for the common single top-level field.
+      const v = doc[this.fields[0].path];
+      const desc = this.fields[0].desc;
+      if (v === undefined && this.sparse) return [];
+      if (!Array.isArray(v)) return [encodeComponent(v === undefined ? null : v, desc)];
+    }
+    if (this.sparse && this.allMissing(doc)) return [];
+    const { tuples, arrayPrefixes } = generateKeys(doc, this.fieldParts, this.fieldNames);
+    arrayPrefixes.forEach((ps, j) => ps.forEach((p) => this.arrayPrefixes[j].add(p)));
+    const keys = new Set<string>();
+    for (const t of tuples) {
+      let k = '';
+      for (let j = 0; j < t.length; j++) k += encodeComponent(t[j], this.fields[j].desc);
+      keys.add(k);
+    }
+    return [...keys];
+  }
+
+  private allMissing(doc: Doc): boolean {
+    return this.fields.every((f) => {
+      let v: unknown = doc;
+      for (const p of f.parts) {
+        if (Array.isArray(v)) return false;
+        if (typeof v !== 'object' || v === null) return true;
+        v = (v as Doc)[p];
+        if (v === undefined) return true;
+      }
+      return false;
+    });
+  }
+
+  add(id: string, keys: string[]): void {
+    for (const k of keys) {
+      const cur = this.tree.get(k);
+      if (cur === undefined) this.tree.set(k, id);
+      else if (typeof cur === 'string') {
+        if (cur !== id) this.tree.set(k, new Set([cur, id]));
+      } else cur.add(id);
+    }
+  }
+
+  remove(id: string, keys: string[]): void {
+    for (const k of keys) {
+      const cur = this.tree.get(k);
+      if (cur === undefined) continue;
+      if (typeof cur === 'string') {
+        if (cur === id) this.tree.delete(k);
+      } else {
+        cur.delete(id);
+        if (cur.size === 1) this.tree.set(k, cur.values().next().value as string);
+        else if (cur.size === 0) this.tree.delete(k);
+      }
+    }
+  }
+
+  /** Ids stored under exactly this key. */
+  idsAt(key: string): Iterable<string> {
+    const cur = this.tree.get(key);
+    if (cur === undefined) return [];
+    return typeof cur === 'string' ? [cur] : cur;
+  }
+
+  /** Ids within the intervals (inclusive both ends), in key order or reversed. Ids may repeat (multikey). */
+  *scan(intervals: KeyInterval[], reverse: boolean): Generator<string> {
+    const list = reverse ? [...intervals].reverse() : intervals;
+    for (const { lo, hi } of list) {
+      if (lo > hi) continue;
+      const it = reverse ? this.tree.entriesReversed(hi) : this.tree.entries(lo);
+      for (const [k, ids] of it) {
+        if (reverse ? k < lo : k > hi) break;
+        if (typeof ids === 'string') yield ids;
+        else yield* ids;
+      }
+    }
+  }
+
+  get entryCount(): number {
+    return this.tree.size;
+  }
+
+  clear(): void {
+    this.tree.clear();
+    this.arrayPrefixes.forEach((s) => s.clear());
+  }
+}

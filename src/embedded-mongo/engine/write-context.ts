@@ -1,0 +1,162 @@
+/**
+ * The write path of one command: either autocommit (each statement commits at once and the command's records are
+ * journaled together) or inside a transaction (statements go to the write set, conflicts are detected eagerly).
+ */
+import { CommandError, noSuchTransaction, writeConflict } from '../errors';
+import { Doc } from '../query/matcher';
+import { Collection, idKeyOf } from './collection';
+import { Engine, JournalRecord } from './engine';
+import { ReadView, LATEST } from './query-exec';
+import { Transaction } from './transaction';
+
+export interface WriteContext {
+  readonly txn?: Transaction;
+  view(coll: Collection | undefined): ReadView;
+  read(coll: Collection, id: string): Doc | null;
+  /** The collection, created implicitly when `create` is set (MongoDB creates on first write). */
+  collection(db: string, name: string, create: boolean): Collection | undefined;
+  insert(coll: Collection, doc: Doc): void;
+  replace(coll: Collection, id: string, doc: Doc): void;
+  remove(coll: Collection, id: string): void;
+  /** Resolves when the command's writes are durable (autocommit) — transactions wait for commit instead. */
+  done(): Promise<void>;
+}
+
+export class AutocommitWrites implements WriteContext {
+  private readonly ops: NonNullable<JournalRecord['ops']> = [];
+  private readonly pending: Promise<void>[] = [];
+
+  constructor(private readonly engine: Engine) {}
+
+  view(): ReadView {
+    return LATEST;
+  }
+
+  read(coll: Collection, id: string): Doc | null {
+    return coll.visible(id, Number.POSITIVE_INFINITY);
+  }
+
+  collection(db: string, name: string, create: boolean): Collection | undefined {
+    const c = this.engine.collection(db, name);
+    if (c || !create) return c;
+    const { coll, durable } = this.engine.createCollection(db, name, {}, true);
+    this.pending.push(durable);
+    return coll;
+  }
+
+  insert(coll: Collection, doc: Doc): void {
+    const id = idKeyOf(doc._id);
+    if (coll.versions.get(id)?.doc) throw coll.duplicateError(coll.indexes.get('_id_')!, doc);
+    this.put(coll, id, doc);
+  }
+
+  replace(coll: Collection, id: string, doc: Doc): void {
+    this.put(coll, id, doc);
+  }
+
+  private put(coll: Collection, id: string, doc: Doc): void {
+    coll.validateIndexable(doc);
+    coll.assertUnique(id, doc);
+    this.engine.install(coll, id, doc, this.engine.tick());
+    this.ops.push({ ns: coll.ns, d: doc });
+  }
+
+  remove(coll: Collection, id: string): void {
+    this.engine.install(coll, id, null, this.engine.tick());
+    this.ops.push({ ns: coll.ns, k: id });
+  }
+
+  done(): Promise<void> {
+    if (this.ops.length > 0) this.pending.push(this.engine.logOps(this.ops.splice(0)));
+    return Promise.all(this.pending).then(() => undefined);
+  }
+}
+
+export class TransactionWrites implements WriteContext {
+  constructor(
+    private readonly engine: Engine,
+    readonly txn: Transaction,
+  ) {}
+
+  private assertActive(): void {
+    if (this.txn.state !== 'active') throw noSuchTransaction(this.txn.txnNumber);
+  }
+
+  view(coll: Collection | undefined): ReadView {
+    this.assertActive();
+    return { snapshotTs: this.txn.snapshotTs, overlay: coll ? this.txn.writesFor(coll) : undefined };
+  }
+
+  read(coll: Collection, id: string): Doc | null {
+    return this.txn.read(coll, id);
+  }
+
+  collection(db: string, name: string, create: boolean): Collection | undefined {
+    const c = this.engine.collection(db, name);
+    if (c || !create) return c;
+    // Created outside the transaction's atomicity (as an empty collection), like MongoDB's implicit creation.
+    return this.engine.createCollection(db, name, {}, true).coll;
+  }
+
+  private conflict(): never {
+    this.engine.abort(this.txn);
+    throw writeConflict();
+  }
+
+  private claim(coll: Collection, id: string): void {
+    this.assertActive();
+    const owner = this.engine.lockOwner(coll, id);
+    if (owner !== undefined && owner !== this.txn) this.conflict();
+    if (coll.headTs(id) > this.txn.snapshotTs) this.conflict();
+  }
+
+  private checkUnique(coll: Collection, id: string, doc: Doc): void {
+    coll.validateIndexable(doc);
+    const ws = this.txn.writesFor(coll);
+    const ignore = new Set(ws?.keys() ?? []);
+    const clash = coll.findUniqueClash(id, doc, ignore);
+    if (clash) {
+      if (coll.headTs(clash.holder) > this.txn.snapshotTs) this.conflict();
+      throw coll.duplicateError(clash.index, doc);
+    }
+    if (!ws) return;
+    for (const index of coll.indexes.values()) {
+      if (!index.unique) continue;
+      const mine = new Set(index.keysOf(doc));
+      for (const [other, odoc] of ws) {
+        if (other === id || !odoc) continue;
+        if (index.keysOf(odoc).some((k) => mine.has(k))) throw coll.duplicateError(index, doc);
+      }
+    }
+  }
+
+  insert(coll: Collection, doc: Doc): void {
+    const id = idKeyOf(doc._id);
+    this.claim(coll, id);
+    if (this.txn.read(coll, id)) throw coll.duplicateError(coll.indexes.get('_id_')!, doc);
+    this.checkUnique(coll, id, doc);
+    this.record(coll, id, doc);
+  }
+
+  replace(coll: Collection, id: string, doc: Doc): void {
+    this.claim(coll, id);
+    this.checkUnique(coll, id, doc);
+    this.record(coll, id, doc);
+  }
+
+  remove(coll: Collection, id: string): void {
+    this.claim(coll, id);
+    this.record(coll, id, null);
+  }
+
+  private record(coll: Collection, id: string, doc: Doc | null): void {
+    this.txn.record(coll, id, doc);
+    this.engine.lock(coll, id, this.txn);
+  }
+
+  done(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+export { CommandError };

@@ -1,0 +1,72 @@
+/** TCP listener on loopback: frames messages, runs them in order per connection, writes replies. */
+import net from 'node:net';
+import { BSON } from 'bson';
+import type { Dispatcher } from '../commands/dispatch';
+import { OP_MSG, messageLength, opMsgReply, opReply, parseMessage } from './messages';
+
+export class WireServer {
+  private readonly server: net.Server;
+  private readonly sockets = new Set<net.Socket>();
+  private connections = 0;
+
+  constructor(private readonly dispatcher: Dispatcher) {
+    this.server = net.createServer((socket) => this.accept(socket));
+  }
+
+  listen(port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, '127.0.0.1', () => {
+        this.server.off('error', reject);
+        resolve((this.server.address() as net.AddressInfo).port);
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  private accept(socket: net.Socket): void {
+    const connectionId = ++this.connections;
+    this.sockets.add(socket);
+    socket.setNoDelay(true);
+    let pending: Buffer = Buffer.alloc(0);
+    // Requests on one connection are answered in order; the driver never pipelines, but moreToCome can stack.
+    let chain: Promise<void> = Promise.resolve();
+    socket.on('data', (chunk: Buffer) => {
+      pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+      let offset = 0;
+      for (;;) {
+        const len = messageLength(pending, offset);
+        if (len < 0) break;
+        if (len < 16) {
+          socket.destroy();
+          return;
+        }
+        const msg = pending.subarray(offset, offset + len);
+        offset += len;
+        chain = chain.then(() => this.handle(msg, socket, connectionId));
+      }
+      pending = offset === pending.length ? Buffer.alloc(0) : pending.subarray(offset);
+    });
+    socket.on('close', () => this.sockets.delete(socket));
+    socket.on('error', () => this.sockets.delete(socket));
+  }
+
+  private async handle(msg: Buffer, socket: net.Socket, connectionId: number): Promise<void> {
+    let req;
+    try {
+      req = parseMessage(msg);
+    } catch (e) {
+      // Unparseable framing cannot be answered on this stream: MongoDB closes the connection too.
+      socket.destroy();
+      return;
+    }
+    const reply = await this.dispatcher.run(req.command, req.db, connectionId);
+    if (req.moreToCome || socket.destroyed) return;
+    const body = BSON.serialize(reply);
+    socket.write(req.opCode === OP_MSG ? opMsgReply(req.requestId, body) : opReply(req.requestId, body));
+  }
+}
