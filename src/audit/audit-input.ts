@@ -1,0 +1,54 @@
+import type { AccessPolicy } from '../auth/access-policy';
+
+/** What happened, in the words of the FHIR RESTful API, plus the security events around it. */
+export type AuditInteraction =
+  | 'read'
+  | 'vread'
+  | 'search'
+  | 'history'
+  | 'create'
+  | 'update'
+  | 'patch'
+  | 'delete'
+  | 'capabilities'
+  | 'transaction'
+  | 'batch'
+  | 'operation'
+  /** `$export` (bulk data), kept apart from other operations because it releases many patients' data at once. */
+  | 'export'
+  /** An access token issued (or refused) by the built-in token endpoint. */
+  | 'token'
+  /** A request refused for want of a valid access token (401). */
+  | 'authenticate';
+
+/**
+ * One request, as the HTTP adapter sees it once the response status is known. The adapter calls
+ * `AuditTrail.record(input)` from a single place after every request, allowed or denied.
+ */
+export interface AuditInput {
+  interaction: AuditInteraction;
+  /** Target type (absent for system-level search, history, transaction, batch, capabilities). */
+  resourceType?: string;
+  id?: string;
+  versionId?: string;
+  /** Operation name without `$`, for 'operation' and 'export'. */
+  operation?: string;
+  /** Patients whose data the request read, returned or wrote. */
+  patientIds?: readonly string[];
+  /** Other resources touched as `Type/id` (search results, bundle entries); the event keeps the first 100. */
+  resources?: readonly string[];
+  /** Query string of a search, history or operation, without the leading `?`. */
+  query?: string;
+  /** HTTP status of the response. */
+  status: number;
+  /** Error diagnostics for a failed request. */
+  outcomeDescription?: string;
+  /** Who asked: the request's policy (client, user, token id). */
+  policy?: Pick<AccessPolicy, 'clientId' | 'user' | 'tokenId' | 'unrestricted'>;
+  /** The client when there is no policy yet (token endpoint, failed authentication). */
+  clientId?: string;
+  /** Network address of the client. */
+  remoteAddress?: string;
+  /** When the request was received; defaults to when it is recorded. */
+  recorded?: Date;
+}

@@ -1,0 +1,270 @@
+import type { AuditEvent, Parameters, Resource } from 'fhir/r4';
+import { type Db, MongoServerError } from 'mongodb';
+import { buildSearchIndex } from '../search/index-builder';
+import { type HistoryDocument, type StoredDocument, historyCollectionName } from '../store/stored-document';
+import type { AuditInput } from './audit-input';
+import { type AuditSource, buildAuditEvent } from './balp';
+import { CHAIN_ID_RANGE, type ChainLink, GENESIS_HASH, chainEvent, readLink } from './hash-chain';
+import { reportToParameters, walkChain } from './verify-chain';
+
+export interface AuditTrailOptions extends AuditSource {
+  /** Search index of a stored event (`s`/`c`); the search layer's `buildSearchIndex` unless given. */
+  index?: (resource: Resource) => { s: unknown; c: string[] };
+  /** Creates the AuditEvent collections' indexes; awaited once before the first write. */
+  ensureCollections?: () => Promise<void>;
+  /** Where failures to write go (the request path never sees them). Default: stderr. */
+  onError?: (message: string, err?: unknown) => void;
+  /** Events written per batch (default 500) and longest wait before a batch is written (default 20 ms). */
+  maxBatch?: number;
+  maxDelayMs?: number;
+  /** Events held while the database is unreachable (default 100,000); beyond that new events are dropped, loudly. */
+  maxQueue?: number;
+  /** Write attempts `close` makes before giving up (default 8, about 13 s of back-off). */
+  closeAttempts?: number;
+}
+
+interface Pending {
+  event: AuditEvent;
+  /** Set for `submit`: settles when the event is stored. */
+  settle?: { resolve: (e: AuditEvent) => void; reject: (err: unknown) => void };
+}
+
+const COLLECTION = 'AuditEvent';
+const DUPLICATE_KEY = 11000;
+const RETRY_MIN_MS = 50;
+const RETRY_MAX_MS = 5_000;
+
+/**
+ * The audit trail: AuditEvents written in batches off the request path, each hash-chained to the one before.
+ *
+ * Ordering: one process writes its batches one at a time, so its events form one chain. Several server instances
+ * sharing a database each write batches whose first id is their view of head+1; event ids are the sequence, so a
+ * second writer's insert fails with a duplicate key inside its transaction, which it answers by re-reading the
+ * head and re-chaining the batch on top. The chain stays linear across instances at the price of a retry per
+ * collision (the events' own `recorded` times may then interleave out of order; the chain order is storage order).
+ */
+export class AuditTrail {
+  private readonly queue: Pending[] = [];
+  private head: ChainLink | undefined;
+  /** The newest event this process stored, to detect truncation. */
+  private written: ChainLink | undefined;
+  private writing: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private failures = 0;
+  private closed = false;
+  private ensured: Promise<void> | undefined;
+  private readonly opts: Required<Omit<AuditTrailOptions, 'ensureCollections'>> & AuditTrailOptions;
+
+  constructor(
+    private readonly db: Db,
+    options: AuditTrailOptions,
+  ) {
+    this.opts = {
+      index: buildSearchIndex,
+      onError: (message, err) => console.error(`[audit] ${message}`, err ?? ''),
+      maxBatch: 500,
+      maxDelayMs: 20,
+      maxQueue: 100_000,
+      closeAttempts: 8,
+      ...options,
+    };
+  }
+
+  /** Events waiting to be written. */
+  get pending(): number {
+    return this.queue.length;
+  }
+
+  /** Queues the event for one request. Never throws and never waits: auditing must not slow the request path. */
+  record(input: AuditInput): void {
+    try {
+      const recorded = input.recorded ?? new Date();
+      this.enqueue({ event: buildAuditEvent(input, this.opts, recorded) });
+    } catch (err) {
+      this.opts.onError('could not build an audit event', err);
+    }
+  }
+
+  /** Appends a client-supplied AuditEvent (POST AuditEvent) to the chain; resolves with it as stored. */
+  submit(event: AuditEvent): Promise<AuditEvent> {
+    return new Promise((resolve, reject) => {
+      const { id: _id, ...content } = event;
+      if (!this.enqueue({ event: content as AuditEvent, settle: { resolve, reject } })) {
+        reject(new Error('the audit trail is not accepting events'));
+      }
+    });
+  }
+
+  private enqueue(p: Pending): boolean {
+    if (this.closed) {
+      this.opts.onError(`event after close, not recorded: ${JSON.stringify(p.event)}`);
+      return false;
+    }
+    if (this.queue.length >= this.opts.maxQueue) {
+      this.opts.onError(`audit queue full (${this.opts.maxQueue}); event dropped: ${JSON.stringify(p.event)}`);
+      return false;
+    }
+    this.queue.push(p);
+    this.schedule(this.queue.length >= this.opts.maxBatch ? 0 : this.opts.maxDelayMs);
+    return true;
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.writing) return; // the running writer drains the queue
+    if (this.timer && delayMs > 0) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.drain().catch(() => undefined);
+    }, delayMs);
+    this.timer.unref();
+  }
+
+  /** Writes until the queue is empty; one writer at a time. Rejects on the first failed batch (kept for retry). */
+  private drain(): Promise<void> {
+    if (this.writing) return this.writing;
+    const run = async () => {
+      try {
+        while (this.queue.length) await this.writeBatch(this.queue.slice(0, this.opts.maxBatch));
+        this.failures = 0;
+      } catch (err) {
+        this.failures++;
+        const delay = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** Math.min(this.failures, 10));
+        this.opts.onError(`writing ${this.queue.length} audit events failed; retrying in ${delay} ms`, err);
+        if (!this.closed) this.retryLater(delay);
+        throw err;
+      }
+    };
+    // Cleared in a later tick, so a run that finishes at once cannot leave a stale promise behind.
+    const writing: Promise<void> = run().finally(() => {
+      if (this.writing === writing) this.writing = undefined;
+    });
+    this.writing = writing;
+    return writing;
+  }
+
+  private retryLater(delayMs: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.drain().catch(() => undefined);
+    }, delayMs);
+    this.timer.unref();
+  }
+
+  private async writeBatch(batch: Pending[]): Promise<void> {
+    if (this.opts.ensureCollections) {
+      this.ensured ??= this.opts.ensureCollections().catch((err) => {
+        this.ensured = undefined;
+        throw err;
+      });
+      await this.ensured;
+    }
+    for (let attempt = 0; ; attempt++) {
+      this.head ??= await this.readHead();
+      const now = new Date();
+      let link = this.head;
+      const events = batch.map((p) => {
+        const chained = chainEvent(p.event, link.sequence + 1, link.hash, now);
+        link = readLink(chained)!;
+        return chained;
+      });
+      try {
+        await this.insert(events, now);
+      } catch (err) {
+        this.head = undefined; // another writer may have moved the head: re-read it, re-chain, retry
+        if (isDuplicateKey(err) && attempt < 20) continue;
+        throw err;
+      }
+      this.head = link;
+      this.written = link;
+      this.queue.splice(0, batch.length);
+      batch.forEach((p, i) => p.settle?.resolve(events[i]));
+      return;
+    }
+  }
+
+  private async insert(events: AuditEvent[], lu: Date): Promise<void> {
+    const current: StoredDocument[] = [];
+    const history: HistoryDocument[] = [];
+    for (const event of events) {
+      const { s, c } = this.opts.index(event);
+      const r = JSON.stringify(event);
+      const id = event.id as string;
+      current.push({ _id: id, vid: 1, lu, del: false, r, s, c });
+      history.push({ _id: `${id}/1`, id, vid: 1, lu, del: false, op: 'create', r, c });
+    }
+    const session = this.db.client.startSession();
+    try {
+      await session.withTransaction(async () => {
+        await this.db.collection<StoredDocument>(COLLECTION).insertMany(current, { session, ordered: true });
+        await this.db
+          .collection<HistoryDocument>(historyCollectionName(COLLECTION))
+          .insertMany(history, { session, ordered: true });
+      });
+    } finally {
+      await session.endSession();
+    }
+  }
+
+  /** The newest chained event in the database, or the genesis link of an empty trail. */
+  private async readHead(): Promise<ChainLink> {
+    const doc = await this.db
+      .collection<StoredDocument>(COLLECTION)
+      .find({ _id: CHAIN_ID_RANGE }, { sort: { _id: -1 }, limit: 1, projection: { r: 1 } })
+      .next();
+    if (!doc) return { sequence: 0, previous: GENESIS_HASH, hash: GENESIS_HASH };
+    const link = readLink(JSON.parse(doc.r) as AuditEvent);
+    if (!link) throw new Error(`audit event ${doc._id} has no chain link: run AuditEvent/$verify-chain`);
+    return link;
+  }
+
+  /** Resolves when every event queued before the call is stored; rejects if a write fails (events stay queued). */
+  async flush(): Promise<void> {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    while (this.writing) await this.writing.catch(() => undefined);
+    if (this.queue.length) await this.drain();
+  }
+
+  /**
+   * Stops accepting events and writes what is queued, retrying for a while. If the database stays unreachable
+   * the events still unwritten are logged in full through `onError` (so a clean shutdown loses none) and close
+   * rejects.
+   */
+  async close(): Promise<void> {
+    this.closed = true;
+    let lastError: unknown;
+    for (let attempt = 0; attempt < this.opts.closeAttempts; attempt++) {
+      try {
+        await this.flush();
+        return;
+      } catch (err) {
+        lastError = err;
+        if (attempt + 1 < this.opts.closeAttempts) {
+          await new Promise((r) => setTimeout(r, Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** attempt)));
+        }
+      }
+    }
+    if (this.timer) clearTimeout(this.timer);
+    for (const p of this.queue.splice(0)) {
+      this.opts.onError(`unwritten audit event: ${JSON.stringify(p.event)}`);
+      p.settle?.reject(lastError);
+    }
+    throw new Error(`audit trail closed with unwritten events: ${(lastError as Error)?.message ?? lastError}`);
+  }
+
+  /** `GET AuditEvent/$verify-chain`: whether the trail is intact, and where it was broken. */
+  async verifyChain(): Promise<Parameters> {
+    await this.flush().catch(() => undefined);
+    return reportToParameters(await walkChain(this.db, this.written));
+  }
+}
+
+function isDuplicateKey(err: unknown): boolean {
+  if (err instanceof MongoServerError && err.code === DUPLICATE_KEY) return true;
+  const e = err as { code?: number; writeErrors?: Array<{ code?: number }> };
+  return e?.code === DUPLICATE_KEY || (e?.writeErrors ?? []).some((w) => w.code === DUPLICATE_KEY);
+}

@@ -1,0 +1,238 @@
+import type { AuditEvent, Parameters } from 'fhir/r4';
+import type { Db } from 'mongodb';
+import type { AuditInput } from '../../src/audit/audit-input';
+import { AuditTrail, type AuditTrailOptions } from '../../src/audit/audit-trail';
+import { CHAIN_EXTENSION_URL, readLink } from '../../src/audit/hash-chain';
+import type { StoredDocument } from '../../src/store/stored-document';
+import { type TestDatabase, openTestDatabase } from './database';
+
+const source = { sourceName: 'fhirstone-test', baseUrl: 'http://127.0.0.1:8080/fhir' };
+const read = (i: number, patient = 'p1'): AuditInput => ({
+  interaction: 'read',
+  resourceType: 'Observation',
+  id: `o${i}`,
+  patientIds: [patient],
+  status: 200,
+  clientId: 'app',
+});
+
+function param(p: Parameters, name: string) {
+  return p.parameter?.find((x) => x.name === name);
+}
+const breaks = (p: Parameters) =>
+  (p.parameter ?? [])
+    .filter((x) => x.name === 'break')
+    .map((b) => Object.fromEntries((b.part ?? []).map((x) => [x.name, x.valueCode ?? x.valueId ?? x.valueDecimal ?? x.valueString])));
+
+describe('AuditTrail', () => {
+  let t: TestDatabase;
+  let db: Db;
+  const errors: string[] = [];
+  const trail = (opts: Partial<AuditTrailOptions> = {}) =>
+    new AuditTrail(db, { ...source, onError: (m) => errors.push(m), ...opts });
+  const events = () => db.collection<StoredDocument>('AuditEvent');
+
+  beforeEach(async () => {
+    t = await openTestDatabase();
+    db = t.db;
+    errors.length = 0;
+  });
+  afterEach(() => t.close());
+
+  it('records without waiting and stores on flush, as current version and history', async () => {
+    const a = trail({ maxDelayMs: 60_000 });
+    a.record(read(1));
+    a.record(read(2));
+    expect(a.pending).toBe(2);
+    expect(await events().countDocuments()).toBe(0);
+    await a.flush();
+    expect(a.pending).toBe(0);
+    const docs = await events().find().sort({ _id: 1 }).toArray();
+    expect(docs.map((d) => d._id)).toEqual(['audit-0000000000000001', 'audit-0000000000000002']);
+    expect(docs[0]).toMatchObject({ vid: 1, del: false });
+    const stored = JSON.parse(docs[0].r) as AuditEvent;
+    expect(stored).toMatchObject({ resourceType: 'AuditEvent', id: docs[0]._id, meta: { versionId: '1' } });
+    expect(stored.entity?.[1].what?.reference).toBe('Observation/o1');
+    expect(await db.collection('AuditEvent_history').countDocuments({ id: docs[1]._id, vid: 1, op: 'create' })).toBe(1);
+    await a.close();
+  });
+
+  it('indexes stored events for search, with the patient compartment', async () => {
+    const a = trail();
+    a.record(read(1, 'p42'));
+    await a.close();
+    const doc = await events().findOne({});
+    expect(doc?.c).toContain('Patient/p42');
+    expect(doc?.s).toBeDefined();
+  });
+
+  it('writes on its own after a short delay, without flush', async () => {
+    const a = trail({ maxDelayMs: 1 });
+    a.record(read(1));
+    for (let i = 0; i < 200 && (await events().countDocuments()) === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(await events().countDocuments()).toBe(1);
+    await a.close();
+  });
+
+  it('writes many events in batches, in order, as one intact chain', async () => {
+    const a = trail({ maxBatch: 50 });
+    for (let i = 0; i < 260; i++) a.record(read(i));
+    await a.flush();
+    expect(await events().countDocuments()).toBe(260);
+    const report = await a.verifyChain();
+    expect(param(report, 'intact')?.valueBoolean).toBe(true);
+    expect(param(report, 'checked')?.valueInteger).toBe(260);
+    expect(param(report, 'lastSequence')?.valueDecimal).toBe(260);
+    const last = JSON.parse((await events().findOne({ _id: 'audit-0000000000000260' }))!.r) as AuditEvent;
+    expect(last.entity?.[1].what?.reference).toBe('Observation/o259');
+    await a.close();
+  });
+
+  it('loses no event on close, and refuses events after it', async () => {
+    const a = trail({ maxDelayMs: 60_000 });
+    for (let i = 0; i < 30; i++) a.record(read(i));
+    await a.close();
+    expect(await events().countDocuments()).toBe(30);
+    a.record(read(99));
+    expect(a.pending).toBe(0);
+    expect(errors.some((e) => e.startsWith('event after close'))).toBe(true);
+  });
+
+  it('never throws into the request path, even for input it cannot turn into an event', () => {
+    const a = trail({ maxDelayMs: 60_000 });
+    expect(() => a.record({ interaction: 'nonsense' as never, status: 200 })).not.toThrow();
+    expect(errors).toEqual(['could not build an audit event']);
+  });
+
+  it('keeps events queued when the database fails, and reports them on close', async () => {
+    const a = trail({ maxDelayMs: 60_000, closeAttempts: 1 });
+    await t.client.close();
+    a.record(read(1));
+    await expect(a.flush()).rejects.toThrow();
+    expect(a.pending).toBe(1);
+    await expect(a.close()).rejects.toThrow(/unwritten events/);
+    expect(errors.some((e) => e.startsWith('unwritten audit event: {"resourceType":"AuditEvent"'))).toBe(true);
+  });
+
+  it('continues the chain after a restart', async () => {
+    const first = trail();
+    first.record(read(1));
+    first.record(read(2));
+    await first.close();
+    const second = trail();
+    second.record(read(3));
+    await second.close();
+    expect(param(await second.verifyChain(), 'intact')?.valueBoolean).toBe(true);
+    expect(param(await second.verifyChain(), 'lastSequence')?.valueDecimal).toBe(3);
+  });
+
+  it('keeps one chain when two instances write to the same database', async () => {
+    const a = trail({ maxBatch: 7, maxDelayMs: 0 });
+    const b = trail({ maxBatch: 5, maxDelayMs: 0 });
+    for (let i = 0; i < 40; i++) {
+      a.record(read(i));
+      b.record(read(1000 + i));
+    }
+    await Promise.all([a.flush(), b.flush()]);
+    expect(await events().countDocuments()).toBe(80);
+    const report = await a.verifyChain();
+    expect(breaks(report)).toEqual([]);
+    expect(param(report, 'intact')?.valueBoolean).toBe(true);
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it('appends a client-supplied AuditEvent to the chain', async () => {
+    const a = trail();
+    a.record(read(1));
+    const stored = await a.submit({
+      resourceType: 'AuditEvent',
+      id: 'client-chosen',
+      type: { code: 'x' },
+      recorded: '2026-01-01T00:00:00Z',
+      agent: [{ requestor: true }],
+      source: { observer: { display: 'device' } },
+      extension: [{ url: CHAIN_EXTENSION_URL, valueString: 'forged' }],
+    });
+    expect(stored.id).toBe('audit-0000000000000002');
+    expect(readLink(stored)?.sequence).toBe(2);
+    expect(stored.extension).toHaveLength(1);
+    expect(param(await a.verifyChain(), 'intact')?.valueBoolean).toBe(true);
+    await a.close();
+  });
+});
+
+describe('AuditEvent/$verify-chain', () => {
+  let t: TestDatabase;
+  let a: AuditTrail;
+  const id = (n: number) => `audit-${String(n).padStart(16, '0')}`;
+  const collection = () => t.db.collection<StoredDocument>('AuditEvent');
+
+  beforeEach(async () => {
+    t = await openTestDatabase();
+    a = new AuditTrail(t.db, { ...source, onError: () => undefined });
+    for (let i = 1; i <= 10; i++) a.record(read(i));
+    await a.flush();
+  });
+  afterEach(async () => {
+    await a.close();
+    await t.close();
+  });
+
+  const rewrite = async (n: number, change: (e: AuditEvent) => void) => {
+    const doc = (await collection().findOne({ _id: id(n) }))!;
+    const event = JSON.parse(doc.r) as AuditEvent;
+    change(event);
+    await collection().updateOne({ _id: id(n) }, { $set: { r: JSON.stringify(event) } });
+    return event;
+  };
+
+  it('reports an untouched trail as intact, with the hash to anchor elsewhere', async () => {
+    const report = await a.verifyChain();
+    expect(param(report, 'intact')?.valueBoolean).toBe(true);
+    expect(param(report, 'lastHash')?.valueString).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('detects a modified event and names it', async () => {
+    await rewrite(4, (e) => {
+      e.outcome = '0';
+      e.agent[0].who = { display: 'someone else' };
+    });
+    const report = await a.verifyChain();
+    expect(param(report, 'intact')?.valueBoolean).toBe(false);
+    expect(breaks(report)).toEqual([{ kind: 'modified', id: id(4), sequence: 4, detail: 'content does not match its hash' }]);
+  });
+
+  it('detects an event modified and re-hashed, at the next link', async () => {
+    const { recomputeHash } = await import('../../src/audit/hash-chain');
+    await rewrite(6, (e) => {
+      e.entity = [];
+      const link = e.extension![0].extension!;
+      link.find((x) => x.url === 'hash')!.valueString = recomputeHash(e);
+    });
+    expect(breaks(await a.verifyChain())).toEqual([
+      expect.objectContaining({ kind: 'relinked', id: id(7), sequence: 7 }),
+    ]);
+  });
+
+  it('detects a deleted event', async () => {
+    await collection().deleteOne({ _id: id(5) });
+    expect(breaks(await a.verifyChain())).toEqual([
+      { kind: 'missing', id: id(6), sequence: 6, detail: 'events 5 to 5 are missing' },
+    ]);
+  });
+
+  it('detects events removed from the end of the trail', async () => {
+    await collection().deleteMany({ _id: { $in: [id(9), id(10)] } });
+    expect(breaks(await a.verifyChain())).toEqual([expect.objectContaining({ kind: 'truncated', sequence: 10 })]);
+  });
+
+  it('detects an event flagged as deleted in place', async () => {
+    await collection().updateOne({ _id: id(2) }, { $set: { del: true } });
+    expect(breaks(await a.verifyChain())).toEqual([expect.objectContaining({ kind: 'modified', id: id(2) })]);
+  });
+
+  it('detects a document written around the trail', async () => {
+    await collection().insertOne({ _id: 'f00d', vid: 1, lu: new Date(), del: false, r: '{"resourceType":"AuditEvent"}' });
+    expect(breaks(await a.verifyChain())).toEqual([expect.objectContaining({ kind: 'unchained', id: 'f00d' })]);
+  });
+});
