@@ -101,7 +101,7 @@ export type Clause =
   | { kind: 'value'; param: SearchParam; modifier?: string; values: unknown[] }
   | { kind: 'missing'; param: SearchParam; missing: boolean }
   /** `subject:Patient.name=x`: resources whose reference points to a target matching `inner`. */
-  | { kind: 'chain'; param: SearchParam; targets: string[]; inner: Clause[] }
+  | { kind: 'chain'; param: SearchParam; inner: Array<{ type: string; clause: Clause }> }
   /** `_has:Observation:patient:code=x`: resources referenced by `param` of a `type` resource matching `inner`. */
   | { kind: 'has'; type: string; param: SearchParam; inner: Clause };
 

@@ -1,0 +1,149 @@
+import type { Filter } from 'mongodb';
+import { OperationOutcomeError, issue } from '../errors/operation-outcome-error';
+import type { StoredDocument } from '../store/stored-document';
+import type { Clause, EntryMatch, SearchParam, SearchStore } from './types';
+import { dateConditions, type DateValue } from './types/date';
+import { moduleFor } from './types/index';
+import type { TokenValue } from './types/token';
+
+/**
+ * Clauses -> MongoDB filter. Every criterion on a parameter becomes `{'s.e': {$elemMatch: {p, ...}}}` (served by the
+ * compound multikey indexes of index-specs.ts); `_id` and `_lastUpdated` use the document's own `_id` and `lu`.
+ * Chains and `_has` run their inner search through the SearchStore (so the caller's access policy applies to
+ * them too) and become `$in` lists of at most MAX_SUBQUERY_IDS ids.
+ */
+type DocFilter = Filter<StoredDocument>;
+
+export const MAX_SUBQUERY_IDS = 1000;
+const NOTHING: DocFilter = { _id: { $in: [] } };
+
+function elemMatch(code: string, m: EntryMatch): DocFilter {
+  return { 's.e': { $elemMatch: { p: m.p ?? code, ...m.cond } } } as DocFilter;
+}
+
+/** OR of values: plain equalities on `v` that differ only there merge into one `$in` (one index scan). */
+function mergeEqualities(code: string, matches: EntryMatch[]): DocFilter[] {
+  const groups = new Map<string, { m: EntryMatch; values: string[] }>();
+  const rest: DocFilter[] = [];
+  for (const m of matches) {
+    const { v, ...others } = m.cond;
+    if (typeof v !== 'string' || Object.keys(others).some((k) => k.startsWith('$'))) {
+      rest.push(elemMatch(code, m));
+      continue;
+    }
+    const key = JSON.stringify([m.p ?? code, others]);
+    const g = groups.get(key);
+    if (g) g.values.push(v);
+    else groups.set(key, { m, values: [v] });
+  }
+  for (const { m, values } of groups.values()) {
+    rest.push(elemMatch(code, { p: m.p, cond: { ...m.cond, v: values.length === 1 ? values[0] : { $in: values } } }));
+  }
+  return rest;
+}
+
+function or(filters: DocFilter[]): DocFilter {
+  return filters.length === 1 ? filters[0] : { $or: filters };
+}
+
+/** `_id` and `_lastUpdated` are document fields, not search entries. */
+function directFilter(param: SearchParam, modifier: string | undefined, values: unknown[]): DocFilter | undefined {
+  if (param.code === '_id') {
+    const ids = (values as TokenValue[]).map((v) => (v.kind === 'code' && v.system === undefined ? v.code : undefined));
+    if (ids.some((id) => id === undefined)) {
+      throw new OperationOutcomeError(400, [issue('invalid', '_id takes plain ids', '_id')]);
+    }
+    const list = ids as string[];
+    if (modifier === 'not') return { _id: { $nin: list } };
+    if (modifier !== undefined) throw new OperationOutcomeError(400, [issue('not-supported', `_id:${modifier} is not supported`)]);
+    return { _id: list.length === 1 ? list[0] : { $in: list } };
+  }
+  if (param.code === '_lastUpdated') {
+    return or((values as DateValue[]).map((v) => dateConditions(v, 'lu', 'lu') as DocFilter));
+  }
+  return undefined;
+}
+
+/** A clause that needs no subquery. */
+export function compileSimpleClause(clause: Clause): DocFilter {
+  switch (clause.kind) {
+    case 'missing': {
+      const present = elemMatch(clause.param.code, { cond: {} });
+      return clause.missing ? { $nor: [present] } : present;
+    }
+    case 'value': {
+      const { param, modifier, values } = clause;
+      const direct = directFilter(param, modifier, values);
+      if (direct) return direct;
+      const module = moduleFor(param.type);
+      const matches = values.map((v) => module.compile(v, modifier, param));
+      const filter = or(mergeEqualities(param.code, matches));
+      // :not — "no value matches any of these" (spec 3.1.1.5.5), resources without the element included.
+      return modifier && module.negating?.has(modifier) ? { $nor: [filter] } : filter;
+    }
+    default:
+      throw new Error(`compileSimpleClause: ${clause.kind} needs a store`);
+  }
+}
+
+async function ids(store: SearchStore, type: string, filter: DocFilter): Promise<string[]> {
+  const out: string[] = [];
+  for await (const doc of store.find(type, filter, { projection: { _id: 1 }, limit: MAX_SUBQUERY_IDS + 1 })) {
+    out.push(doc._id);
+  }
+  if (out.length > MAX_SUBQUERY_IDS) {
+    throw new OperationOutcomeError(400, [
+      issue('too-costly', `A chained or _has criterion on ${type} matches more than ${MAX_SUBQUERY_IDS} resources; narrow it`),
+    ]);
+  }
+  return out;
+}
+
+/** The filter for `clause` on resources of `type`. */
+export async function compileClause(store: SearchStore, type: string, clause: Clause): Promise<DocFilter> {
+  switch (clause.kind) {
+    case 'chain': {
+      const refs: string[] = [];
+      for (const { type: target, clause: inner } of clause.inner) {
+        for (const id of await ids(store, target, await compileClause(store, target, inner))) refs.push(`${target}/${id}`);
+      }
+      if (refs.length > MAX_SUBQUERY_IDS) {
+        throw new OperationOutcomeError(400, [issue('too-costly', `A chained criterion matches more than ${MAX_SUBQUERY_IDS} resources`)]);
+      }
+      return refs.length ? elemMatch(clause.param.code, { cond: { v: { $in: refs } } }) : NOTHING;
+    }
+    case 'has': {
+      // Resources of clause.type matching inner, then the targets their `param` references (of the searched type).
+      const sources = await compileClause(store, clause.type, clause.inner);
+      const targets = new Set<string>();
+      const prefix = `${type}/`;
+      const code = clause.param.code;
+      let n = 0;
+      for await (const doc of store.find(clause.type, sources, { projection: { _id: 1, 's.e': 1 }, limit: MAX_SUBQUERY_IDS + 1 })) {
+        if (++n > MAX_SUBQUERY_IDS) {
+          throw new OperationOutcomeError(400, [issue('too-costly', `_has on ${clause.type} matches more than ${MAX_SUBQUERY_IDS} resources`)]);
+        }
+        const entries = (doc.s as { e?: Array<{ p: string; v?: string }> } | undefined)?.e ?? [];
+        for (const e of entries) {
+          if (e.p === code && typeof e.v === 'string' && e.v.startsWith(prefix)) targets.add(e.v.slice(prefix.length));
+        }
+      }
+      return targets.size ? { _id: { $in: [...targets] } } : NOTHING;
+    }
+    default:
+      return compileSimpleClause(clause);
+  }
+}
+
+/** AND of every clause, plus the compartment bound, for resources of `type`. */
+export async function compileFilter(
+  store: SearchStore,
+  type: string,
+  clauses: readonly Clause[],
+  compartment?: { type: string; id: string },
+): Promise<DocFilter> {
+  const parts: DocFilter[] = [];
+  if (compartment) parts.push({ c: `${compartment.type}/${compartment.id}` });
+  for (const clause of clauses) parts.push(await compileClause(store, type, clause));
+  return parts.length === 0 ? {} : parts.length === 1 ? parts[0] : { $and: parts };
+}

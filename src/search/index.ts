@@ -1,0 +1,107 @@
+import type { Bundle, CapabilityStatementRestResourceSearchParam } from 'fhir/r4';
+import type { Filter } from 'mongodb';
+import { badRequest } from '../errors/operation-outcome-error';
+import type { StoredDocument } from '../store/stored-document';
+import { compileFilter, compileSimpleClause } from './compile';
+import { executeSearch } from './execute';
+import { parseSearch } from './parse';
+import { configureSearchParameterSources, getSearchParams } from './registry';
+import { setSearchBaseUrl } from './settings';
+import type { SearchContext, SearchStore } from './types';
+import { isSupportedType } from './types/index';
+
+/**
+ * The search layer's public API (issue 4). Everything the rest of the server needs: index-on-write, index specs,
+ * parse + execute, conditional matching, the CapabilityStatement's parameter list, and an adapter shaped like the
+ * router's SearchApi.
+ */
+export { buildSearchIndex } from './index-builder';
+export { searchIndexSpecs } from './index-specs';
+export { parseSearch } from './parse';
+export { executeSearch } from './execute';
+export type { SearchContext, SearchRequest, SearchStore, SearchFindOptions } from './types';
+
+export interface SearchSettings {
+  baseUrl: string;
+  defaultCount: number;
+  maxCount: number;
+  /** Types a system-level search without `_type` covers. */
+  systemTypes?: readonly string[];
+  /** Extra folders with SearchParameter resources (beyond the project's profiles/). */
+  profilesDirs?: readonly string[];
+}
+
+/** Call once at start-up: the base URL lets stored references to this server be kept relative. */
+export function configureSearch(settings: Pick<SearchSettings, 'baseUrl' | 'profilesDirs'>): void {
+  setSearchBaseUrl(settings.baseUrl);
+  if (settings.profilesDirs?.length) configureSearchParameterSources(settings.profilesDirs);
+}
+
+/**
+ * Ids of current resources matching a query, for conditional create/update/delete and conditional references.
+ * Unknown parameters are an error here (strict): ignoring one would widen the match and touch the wrong resource.
+ */
+export async function findMatchingIds(
+  store: SearchStore,
+  type: string,
+  query: Array<[string, string]>,
+  limit: number,
+): Promise<string[]> {
+  const req = parseSearch(type, query, { strict: true });
+  if (!req.clauses.length) throw badRequest('A conditional operation needs at least one search criterion');
+  const filter = await compileFilter(store, type, req.clauses);
+  const ids: string[] = [];
+  for await (const doc of store.find(type, filter, { projection: { _id: 1 }, limit, sort: { _id: 1 } })) ids.push(doc._id);
+  return ids;
+}
+
+/**
+ * The filter for a query without chains or _has (e.g. a SMART v2 granular scope's `category=problem-list-item`),
+ * for the repository to AND into queries on `type`. Throws 400 for anything it cannot compile on its own.
+ */
+export function restrictionFilter(type: string, query: string): Filter<StoredDocument> {
+  const req = parseSearch(type, [...new URLSearchParams(query)], { strict: true });
+  const parts = req.clauses.map((c) => {
+    if (c.kind === 'chain' || c.kind === 'has') throw badRequest(`A scope restriction cannot chain: ${query}`);
+    return compileSimpleClause(c);
+  });
+  return parts.length === 0 ? {} : parts.length === 1 ? parts[0] : { $and: parts };
+}
+
+/** Every supported search parameter of `type`, for the CapabilityStatement. */
+export function searchParametersFor(type: string): CapabilityStatementRestResourceSearchParam[] {
+  return getSearchParams(type)
+    .filter((p) => isSupportedType(p.type) && (p.expression || p.code === '_id' || p.code === '_lastUpdated'))
+    .map((p) => ({
+      name: p.code,
+      definition: p.url,
+      type: p.type as CapabilityStatementRestResourceSearchParam['type'],
+      ...(p.description ? { documentation: p.description } : {}),
+    }));
+}
+
+/** Options the router passes per request (src/router/context.ts SearchApi). */
+export interface RouterSearchOptions {
+  strict: boolean;
+  compartment?: { type: string; id: string };
+  selfUrl: string;
+}
+
+/** An object shaped like the router's SearchApi, bound to the server's settings. */
+export function createSearchApi(settings: SearchSettings) {
+  configureSearch(settings);
+  return {
+    async executeSearch(store: SearchStore, type: string | undefined, query: Array<[string, string]>, opts: RouterSearchOptions): Promise<Bundle> {
+      const req = parseSearch(type, query, { strict: opts.strict, systemTypes: settings.systemTypes });
+      const ctx: SearchContext = {
+        baseUrl: settings.baseUrl,
+        defaultCount: settings.defaultCount,
+        maxCount: settings.maxCount,
+        compartment: opts.compartment,
+        systemTypes: settings.systemTypes,
+      };
+      return executeSearch(store, req, ctx);
+    },
+    findMatchingIds,
+  };
+}
