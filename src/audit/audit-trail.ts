@@ -111,7 +111,12 @@ export class AuditTrail {
 
   private schedule(delayMs: number): void {
     if (this.writing) return; // the running writer drains the queue
-    if (this.timer && delayMs > 0) return;
+    // A pending timer stands, unless a full batch may go now; a retry back-off always stands.
+    if (this.timer && (delayMs > 0 || this.failures > 0)) return;
+    this.startTimer(delayMs);
+  }
+
+  private startTimer(delayMs: number): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = undefined;
@@ -131,7 +136,7 @@ export class AuditTrail {
         this.failures++;
         const delay = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** Math.min(this.failures, 10));
         this.opts.onError(`writing ${this.queue.length} audit events failed; retrying in ${delay} ms`, err);
-        if (!this.closed) this.retryLater(delay);
+        if (!this.closed) this.startTimer(delay);
         throw err;
       }
     };
@@ -141,15 +146,6 @@ export class AuditTrail {
     });
     this.writing = writing;
     return writing;
-  }
-
-  private retryLater(delayMs: number): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      void this.drain().catch(() => undefined);
-    }, delayMs);
-    this.timer.unref();
   }
 
   private async writeBatch(batch: Pending[]): Promise<void> {
