@@ -15,9 +15,10 @@ interface Node {
   propName: string | null;
   index: number | null;
   path: string | null;
+  fhirNodeDataType?: string | null;
 }
 
-const repeating = new Set(r4.path2Repeating as unknown as string[]);
+const repeating = r4.path2Repeating as unknown as Record<string, boolean | undefined>;
 
 function nodes(resource: Resource, path: string): Node[] {
   try {
@@ -104,9 +105,10 @@ function apply(resource: Resource, op: Record<string, unknown>, n: number): void
       if (!target.data || typeof target.data !== 'object') throw unprocessable(`FHIRPath Patch add target "${path}" is not an element`);
       const obj = target.data as Record<string, unknown>;
       const elementPath = `${target.path}.${name}`;
+      const typePath = `${target.fhirNodeDataType ?? ''}.${name}`;
       if (Array.isArray(obj[name])) (obj[name] as unknown[]).push(op.value);
       else if (obj[name] !== undefined) throw unprocessable(`FHIRPath Patch add: ${elementPath} already has a value`);
-      else obj[name] = repeating.has(elementPath) ? [op.value] : op.value;
+      else obj[name] = repeating[elementPath] || repeating[typePath] ? [op.value] : op.value;
       return;
     }
     case 'insert': {
