@@ -1,0 +1,107 @@
+import { randomUUID } from 'node:crypto';
+import type { Bundle, Resource } from 'fhir/r4';
+import { type Db, type Filter, MongoClient } from 'mongodb';
+import { startEmbeddedMongo } from '../../../src/embedded-mongo';
+import { buildSearchIndex, executeSearch, parseSearch, searchIndexSpecs } from '../../../src/search';
+import type { SearchContext, SearchFindOptions, SearchStore } from '../../../src/search/types';
+import type { StoredDocument } from '../../../src/store/stored-document';
+
+/**
+ * Test harness: the embedded engine (or MONGODB_URI when set) with a SearchStore over a plain `Db`, like the
+ * repository's: `del: false` and an optional per-type policy filter ANDed into every query.
+ */
+export class TestStore implements SearchStore {
+  /** Simulated access policy: a filter per type, ANDed into every query (undefined = unrestricted). */
+  policy?: (type: string) => Filter<StoredDocument> | undefined;
+  /** Every filter the search layer sent, for assertions about what reached the store. */
+  readonly seen: Array<{ type: string; filter: Filter<StoredDocument> }> = [];
+
+  constructor(readonly db: Db) {}
+
+  visible(type: string, filter: Filter<StoredDocument>): Filter<StoredDocument> {
+    const parts: Filter<StoredDocument>[] = [{ del: false }, filter];
+    const bound = this.policy?.(type);
+    if (bound) parts.push(bound);
+    return { $and: parts };
+  }
+
+  find(type: string, filter: Filter<StoredDocument>, options: SearchFindOptions) {
+    this.seen.push({ type, filter });
+    return this.db.collection<StoredDocument>(type).find(this.visible(type, filter), options);
+  }
+
+  count(type: string, filter: Filter<StoredDocument>) {
+    return this.db.collection<StoredDocument>(type).countDocuments(this.visible(type, filter));
+  }
+}
+
+export interface TestDb {
+  db: Db;
+  store: TestStore;
+  close(): Promise<void>;
+}
+
+export async function openTestDb(): Promise<TestDb> {
+  const engine = process.env.MONGODB_URI ? undefined : await startEmbeddedMongo({});
+  const client = new MongoClient(process.env.MONGODB_URI ?? engine!.uri, { ignoreUndefined: true });
+  await client.connect();
+  const db = client.db(`search_test_${randomUUID().slice(0, 8)}`);
+  return {
+    db,
+    store: new TestStore(db),
+    async close() {
+      if (process.env.MONGODB_URI) await db.dropDatabase();
+      await client.close();
+      await engine?.stop();
+    },
+  };
+}
+
+const ensured = new WeakMap<Db, Set<string>>();
+
+async function ensureIndexes(db: Db, type: string): Promise<void> {
+  let set = ensured.get(db);
+  if (!set) ensured.set(db, (set = new Set()));
+  if (set.has(type)) return;
+  set.add(type);
+  await db.collection(type).createIndexes([{ key: { lu: 1, _id: 1 }, name: 'lastUpdated' }, ...searchIndexSpecs(type)]);
+}
+
+let clock = Date.UTC(2024, 0, 1);
+
+/** Stores resources as the repository would (current version only), indexed by buildSearchIndex. */
+export async function save(db: Db, ...resources: Resource[]): Promise<Resource[]> {
+  const out: Resource[] = [];
+  for (const input of resources) {
+    const id = input.id ?? randomUUID();
+    const lu = new Date((clock += 1000));
+    const resource = { ...input, id, meta: { ...input.meta, versionId: '1', lastUpdated: lu.toISOString() } } as Resource;
+    const { s, c } = buildSearchIndex(resource);
+    await ensureIndexes(db, resource.resourceType);
+    const doc: StoredDocument = { _id: id, vid: 1, lu, del: false, r: JSON.stringify(resource), s, c };
+    await db.collection<StoredDocument>(resource.resourceType).replaceOne({ _id: id }, doc, { upsert: true });
+    out.push(resource);
+  }
+  return out;
+}
+
+export const BASE = 'http://fhir.test/fhir';
+
+export function context(overrides: Partial<SearchContext> = {}): SearchContext {
+  return { baseUrl: BASE, defaultCount: 50, maxCount: 200, ...overrides };
+}
+
+/** Runs `GET [type]?query` and returns the bundle. */
+export async function search(store: SearchStore, type: string | undefined, query: string, ctx: Partial<SearchContext> = {}, strict = false): Promise<Bundle> {
+  const req = parseSearch(type, [...new URLSearchParams(query)], { strict, systemTypes: ctx.systemTypes });
+  return executeSearch(store, req, context(ctx));
+}
+
+/** Ids of the `match` entries, in order. */
+export function matchIds(bundle: Bundle): string[] {
+  return (bundle.entry ?? []).filter((e) => e.search?.mode === 'match').map((e) => e.resource!.id!);
+}
+
+export function sortedMatchIds(bundle: Bundle): string[] {
+  return matchIds(bundle).sort();
+}
