@@ -4,6 +4,7 @@
  */
 import { Dispatcher } from './commands/dispatch';
 import { Engine } from './engine/engine';
+import { Persistence, RecoveryStats } from './storage/persistence';
 import { WireServer } from './wire/server';
 
 export interface EmbeddedMongoOptions {
@@ -25,25 +26,46 @@ export interface EmbeddedMongo {
   stop(): Promise<void>;
 }
 
+/** What startEmbeddedMongo actually returns: the stable API plus diagnostics for tests and benches. */
+export interface EmbeddedMongoHandle extends EmbeddedMongo {
+  /** Journal replay statistics of this start (undefined when in-memory). */
+  readonly recovery?: RecoveryStats;
+  /** Forces a compaction (snapshot + new journal); no-op when in-memory. */
+  compact(): Promise<void>;
+  /** Current journal size in bytes (0 when in-memory). */
+  journalBytes(): number;
+}
+
 const SET_NAME = 'embedded';
 
-export async function startEmbeddedMongo(opts: EmbeddedMongoOptions = {}): Promise<EmbeddedMongo> {
+export async function startEmbeddedMongo(opts: EmbeddedMongoOptions = {}): Promise<EmbeddedMongoHandle> {
   const engine = new Engine();
+  const persistence = opts.dataDir === undefined ? undefined : new Persistence(opts.dataDir, engine, opts.fsync ?? 'always');
   const server = { host: '', setName: SET_NAME, startedAt: new Date() };
   const dispatcher = new Dispatcher(engine, server);
   const wire = new WireServer(dispatcher);
-  const port = await wire.listen(opts.port ?? 0);
+  let port: number;
+  try {
+    port = await wire.listen(opts.port ?? 0);
+  } catch (e) {
+    await persistence?.close();
+    throw e;
+  }
   server.host = `127.0.0.1:${port}`;
   const reaper = setInterval(() => dispatcher.sessions.reap(60_000), 10_000);
   reaper.unref();
   let stopped = false;
   return {
     uri: `mongodb://127.0.0.1:${port}/?replicaSet=${SET_NAME}`,
+    recovery: persistence?.recovery,
+    compact: () => persistence?.compact() ?? Promise.resolve(),
+    journalBytes: () => persistence?.journalBytes ?? 0,
     async stop() {
       if (stopped) return;
       stopped = true;
       clearInterval(reaper);
       await wire.close();
+      await persistence?.close();
     },
   };
 }
