@@ -10,7 +10,8 @@ import { createHttpApp } from './http/app';
 import type { OperationDefinitionRef, RouterContext, SearchApi, ValidationApi } from './router/context';
 import type { CapabilityContributions } from './router/interactions/capabilities';
 import { route, type RouterDeps } from './router/router';
-import type { FhirRequest, FhirResult } from './router/types';
+import type { CompletedRequest, FhirRequest, FhirResult } from './router/types';
+import { AccessTrace } from './store/access-trace';
 import { Repository, type Indexer } from './store/repository';
 import { Store } from './store/store';
 import type express from 'express';
@@ -26,7 +27,7 @@ export interface Services {
   bundle?: RouterDeps['bundle'];
   authenticate?(authorization: string | undefined): Promise<AccessPolicy>;
   extraRoutes?(app: express.Express, server: RunningServerCore): void;
-  onComplete?(req: FhirRequest | undefined, result: { status: number }): void;
+  onComplete?(done: CompletedRequest): void;
   /** Called once the store is connected (audit writer, export workers). */
   start?(server: RunningServerCore): Promise<void> | void;
   stop?(): Promise<void> | void;
@@ -99,7 +100,10 @@ export async function startServer(config: Config, services: Services, opts: Star
     };
     return ctx;
   };
-  const handle = (req: FhirRequest) => route(context(systemRepo.as(req.policy)), deps, req);
+  const handle = (req: FhirRequest) => {
+    req.trace ??= new AccessTrace();
+    return route(context(systemRepo.as(req.policy, req.trace)), deps, req);
+  };
   const core: RunningServerCore = { config: { ...config, baseUrl }, store, logger, systemRepo, handle };
 
   await services.start?.(core);

@@ -2,7 +2,7 @@ import express, { type Request, type Response, type NextFunction } from 'express
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import type { AccessPolicy } from '../auth/access-policy';
-import type { FhirRequest, FhirResult, HttpMethod } from '../router/types';
+import type { CompletedRequest, FhirRequest, FhirResult, HttpMethod } from '../router/types';
 import { parseBody, mediaType } from './body';
 import { badRequest } from '../errors/operation-outcome-error';
 import { errorResponse } from './errors';
@@ -17,7 +17,7 @@ export interface HttpDeps {
   authenticate(authorization: string | undefined): Promise<AccessPolicy>;
   handle(req: FhirRequest): Promise<FhirResult>;
   /** Called once per FHIR request after the response is decided (audit). */
-  onComplete?(req: FhirRequest | undefined, result: { status: number }, httpReq: Request): void;
+  onComplete?(done: CompletedRequest): void;
   ready(): Promise<boolean>;
   /** Routes mounted before the FHIR catch-all (SMART discovery, token endpoint, bulk files). */
   extraRoutes?(app: express.Express): void;
@@ -85,6 +85,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   app.use(deps.mountPath, raw, async (req: Request, res: Response) => {
     let fhirReq: FhirRequest | undefined;
     let status = 500;
+    let error: string | undefined;
     try {
       const search = new URLSearchParams(req.url.includes('?') ? req.url.slice(req.url.indexOf('?') + 1) : '');
       const type = responseMediaType(req.headers.accept, search.get('_format') ?? undefined);
@@ -108,9 +109,10 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     } catch (err) {
       const r = errorResponse(err, deps.logger);
       status = r.status;
+      error = r.body.issue.map((i) => i.diagnostics).join('; ');
       send(res, req, r.status, r.headers, r.body);
     } finally {
-      deps.onComplete?.(fhirReq, { status }, req);
+      deps.onComplete?.({ req: fhirReq, status, error, method: req.method, url: req.originalUrl, remoteAddress: req.socket.remoteAddress });
     }
   });
 

@@ -1,5 +1,6 @@
 import type { Resource } from 'fhir/r4';
 import type { AccessPolicy } from '../auth/access-policy';
+import type { AccessTrace } from '../store/access-trace';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -27,6 +28,20 @@ export interface FhirRequest {
    * it was stored). Only set internally by src/bundle; never from HTTP.
    */
   assignedId?: string;
+  /** Filled by the repository with what the request read or wrote (audit). */
+  trace?: AccessTrace;
+}
+
+/** What the HTTP adapter reports once a request is answered, allowed or denied. */
+export interface CompletedRequest {
+  /** Absent when the request failed before it became a FHIR request (authentication, negotiation). */
+  req?: FhirRequest;
+  status: number;
+  method: string;
+  url: string;
+  remoteAddress?: string;
+  /** Diagnostics of the error response, if any. */
+  error?: string;
 }
 
 export interface FhirResult {

@@ -7,6 +7,7 @@ import { conflict, forbidden, gone, notFound, preconditionFailed } from '../erro
 import { compartmentAllowsWrite, compartmentFilter } from './policy-filter';
 import { withServerMeta } from './resource-text';
 import { type HistoryDocument, type StoredDocument, historyCollectionName } from './stored-document';
+import type { AccessTrace } from './access-trace';
 
 /** Index-on-write: the search layer's `buildSearchIndex`, injected so the store does not depend on search. */
 export type Indexer = (resource: Resource) => { s: unknown; c: string[] };
@@ -44,6 +45,8 @@ export class Repository {
     private readonly opts: RepositoryOptions,
     readonly policy: AccessPolicy,
     private readonly session?: ClientSession,
+    /** Records what this request's repository returned or wrote, for the audit trail. */
+    readonly trace?: AccessTrace,
   ) {}
 
   get db(): Db {
@@ -51,8 +54,8 @@ export class Repository {
   }
 
   /** A repository for another caller over the same store. */
-  as(policy: AccessPolicy): Repository {
-    return new Repository(this.opts, policy, this.session);
+  as(policy: AccessPolicy, trace?: AccessTrace): Repository {
+    return new Repository(this.opts, policy, this.session, trace ?? this.trace);
   }
 
   /** Creates collections and indexes for types a transaction will write (must precede the transaction). */
@@ -75,7 +78,7 @@ export class Repository {
       let result: T | undefined;
       await session.withTransaction(
         async () => {
-          result = await fn(new Repository(this.opts, this.policy, session));
+          result = await fn(new Repository(this.opts, this.policy, session, this.trace));
         },
         { readConcern: { level: 'snapshot' }, writeConcern: { w: 'majority' } },
       );
@@ -110,7 +113,9 @@ export class Repository {
 
   /** Search access (the SearchStore contract): live, visible documents only. */
   find(type: string, filter: Filter<StoredDocument>, options: FindOptions = {}) {
-    return this.current(type).find(this.visible(type, filter), { ...options, session: this.session });
+    const cursor = this.current(type).find(this.visible(type, filter), { ...options, session: this.session });
+    const trace = this.trace;
+    return trace ? cursor.map((d) => (trace.add(type, d._id, d.c), d)) : cursor;
   }
 
   count(type: string, filter: Filter<StoredDocument>): Promise<number> {
@@ -129,6 +134,7 @@ export class Repository {
     const doc = await this.findCurrent(type, id);
     if (!doc) throw notFound(`${type}/${id} is not known`);
     if (doc.del) throw gone(`${type}/${id} was deleted`);
+    this.trace?.add(type, id, doc.c);
     return doc;
   }
 
@@ -141,6 +147,7 @@ export class Repository {
     });
     if (!doc) throw notFound(`${type}/${id}/_history/${vid} is not known`);
     if (doc.del) throw gone(`${type}/${id}/_history/${vid} is a deletion`);
+    this.trace?.add(type, id, doc.c);
     return doc;
   }
 
@@ -200,6 +207,7 @@ export class Repository {
       const doc: StoredDocument = { ...existing, vid: existing.vid + 1, lu, del: true };
       await repo.replaceCurrent(type, existing, doc);
       await repo.insertHistory(type, doc, 'delete');
+      this.trace?.add(type, id, doc.c);
       return { doc };
     });
   }
@@ -222,6 +230,7 @@ export class Repository {
     if (existing) await this.replaceCurrent(type, existing, doc);
     else await this.insertCurrent(type, doc);
     await this.insertHistory(type, doc, op);
+    this.trace?.add(type, id, c);
     return { doc, resource, created: op === 'create' };
   }
 
@@ -260,9 +269,11 @@ export class Repository {
   historyCursor(type: string, filter: Filter<HistoryDocument>, limit: number) {
     this.assertAllowed(type, 'read');
     const bound = compartmentFilter(this.policy, type) as Filter<HistoryDocument> | undefined;
-    return this.history(type)
+    const cursor = this.history(type)
       .find(bound ? { $and: [filter, bound] } : filter, { session: this.session })
       .sort({ lu: -1, _id: -1 })
       .limit(limit);
+    const trace = this.trace;
+    return trace ? cursor.map((d) => (trace.add(type, d.id, d.c), d)) : cursor;
   }
 }

@@ -1,0 +1,15 @@
+/**
+ * What one request's repository handed out or changed: the resources and the patient compartments they belong to.
+ * The audit trail records exactly this, so an AuditEvent names every patient whose data left the server,
+ * including through _include, _revinclude and bundle entries.
+ */
+export class AccessTrace {
+  readonly resources = new Set<string>();
+  readonly patients = new Set<string>();
+
+  add(type: string, id: string, compartments: readonly string[] | undefined): void {
+    if (this.resources.size < 1000) this.resources.add(`${type}/${id}`);
+    if (type === 'Patient') this.patients.add(id);
+    for (const c of compartments ?? []) if (c.startsWith('Patient/')) this.patients.add(c.slice(8));
+  }
+}
