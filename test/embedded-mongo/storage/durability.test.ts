@@ -4,6 +4,9 @@ import path from 'node:path';
 import { MongoClient } from 'mongodb';
 import { startEmbeddedMongo } from '../../../src/embedded-mongo';
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyDoc = any;
+
 const internal = process.env.MONGODB_URI ? describe.skip : describe;
 
 function tempDir(): string {
@@ -29,28 +32,28 @@ internal('durability', () => {
   it('restores documents, deletions, updates, indexes and dropped collections after a restart', async () => {
     await withServer(dir, async (c) => {
       const db = c.db('d');
-      await db.collection('p').createIndex({ 'name.family': 1 }, { unique: true, name: 'fam' });
-      await db.collection('p').insertMany([{ _id: 'a', name: { family: 'A' } }, { _id: 'b', name: { family: 'B' } }, { _id: 'c', name: { family: 'C' } }]);
-      await db.collection('p').deleteOne({ _id: 'b' });
-      await db.collection('p').updateOne({ _id: 'c' }, { $set: { when: new Date('2020-01-02T00:00:00Z'), re: /a b/i } });
-      await db.collection('gone').insertOne({ x: 1 });
-      await db.collection('gone').drop();
+      await db.collection<AnyDoc>('p').createIndex({ 'name.family': 1 }, { unique: true, name: 'fam' });
+      await db.collection<AnyDoc>('p').insertMany([{ _id: 'a', name: { family: 'A' } }, { _id: 'b', name: { family: 'B' } }, { _id: 'c', name: { family: 'C' } }]);
+      await db.collection<AnyDoc>('p').deleteOne({ _id: 'b' });
+      await db.collection<AnyDoc>('p').updateOne({ _id: 'c' }, { $set: { when: new Date('2020-01-02T00:00:00Z'), re: /a b/i } });
+      await db.collection<AnyDoc>('gone').insertOne({ x: 1 });
+      await db.collection<AnyDoc>('gone').drop();
     });
     await withServer(dir, async (c) => {
       const db = c.db('d');
-      expect(await db.collection('p').find().sort({ _id: 1 }).toArray()).toEqual([
+      expect(await db.collection<AnyDoc>('p').find().sort({ _id: 1 }).toArray()).toEqual([
         { _id: 'a', name: { family: 'A' } },
         { _id: 'c', name: { family: 'C' }, when: new Date('2020-01-02T00:00:00Z'), re: /a b/i },
       ]);
       expect((await db.listCollections().toArray()).map((x) => x.name)).toEqual(['p']);
-      expect((await db.collection('p').indexes()).map((i) => i.name)).toEqual(['_id_', 'fam']);
-      await expect(db.collection('p').insertOne({ name: { family: 'A' } })).rejects.toMatchObject({ code: 11000 });
+      expect((await db.collection<AnyDoc>('p').indexes()).map((i) => i.name)).toEqual(['_id_', 'fam']);
+      await expect(db.collection<AnyDoc>('p').insertOne({ name: { family: 'A' } })).rejects.toMatchObject({ code: 11000 });
     });
   });
 
   it('discards a torn final record on start and keeps appending after the valid prefix', async () => {
     await withServer(dir, async (c) => {
-      await c.db('d').collection('x').insertMany([{ _id: 1 }, { _id: 2 }]);
+      await c.db('d').collection<AnyDoc>('x').insertMany([{ _id: 1 }, { _id: 2 }]);
     });
     const journal = fs.readdirSync(dir).find((f) => f.startsWith('journal-'))!;
     const file = path.join(dir, journal);
@@ -62,30 +65,30 @@ internal('durability', () => {
     await withServer(dir, async (c, server) => {
       expect(server.recovery?.truncatedBytes).toBe(20);
       expect(fs.statSync(file).size).toBe(intact);
-      await c.db('d').collection('x').insertOne({ _id: 3 });
+      await c.db('d').collection<AnyDoc>('x').insertOne({ _id: 3 });
     });
     await withServer(dir, async (c) => {
-      expect((await c.db('d').collection('x').find().toArray()).map((d) => d._id)).toEqual([1, 2, 3]);
+      expect((await c.db('d').collection<AnyDoc>('x').find().toArray()).map((d) => d._id)).toEqual([1, 2, 3]);
     });
   });
 
   it('treats a record with a bad checksum as the end of the log', async () => {
     await withServer(dir, async (c) => {
-      await c.db('d').collection('x').insertOne({ _id: 1 });
-      await c.db('d').collection('x').insertOne({ _id: 2, v: 'last' });
+      await c.db('d').collection<AnyDoc>('x').insertOne({ _id: 1 });
+      await c.db('d').collection<AnyDoc>('x').insertOne({ _id: 2, v: 'last' });
     });
     const file = path.join(dir, fs.readdirSync(dir).find((f) => f.startsWith('journal-'))!);
     const bytes = fs.readFileSync(file);
     bytes[bytes.length - 3] ^= 0xff;
     fs.writeFileSync(file, bytes);
     await withServer(dir, async (c) => {
-      expect((await c.db('d').collection('x').find().toArray()).map((d) => d._id)).toEqual([1]);
+      expect((await c.db('d').collection<AnyDoc>('x').find().toArray()).map((d) => d._id)).toEqual([1]);
     });
   });
 
   it('compacts into a snapshot and a new journal, deleting the old files, without losing data', async () => {
     await withServer(dir, async (c, server) => {
-      const col = c.db('d').collection('x');
+      const col = c.db('d').collection<AnyDoc>('x');
       await col.createIndex({ k: 1 });
       await col.insertMany(Array.from({ length: 2500 }, (_, i) => ({ _id: i, k: i % 10 })));
       await col.deleteMany({ k: 3 });
@@ -95,7 +98,7 @@ internal('durability', () => {
     });
     expect(fs.readdirSync(dir).sort()).toEqual(['journal-1.log', 'snapshot-1.bson']);
     await withServer(dir, async (c) => {
-      const col = c.db('d').collection('x');
+      const col = c.db('d').collection<AnyDoc>('x');
       expect(await col.countDocuments()).toBe(2250);
       expect(await col.countDocuments({ k: 3 })).toBe(0);
       expect((await col.findOne({ _id: 1 }))?.after).toBe(true);
@@ -105,19 +108,19 @@ internal('durability', () => {
 
   it('recovers from a compaction cut short before its snapshot was complete', async () => {
     await withServer(dir, async (c) => {
-      await c.db('d').collection('x').insertMany([{ _id: 1 }, { _id: 2 }]);
+      await c.db('d').collection<AnyDoc>('x').insertMany([{ _id: 1 }, { _id: 2 }]);
     });
     const oldJournal = fs.readFileSync(path.join(dir, 'journal-0.log'));
     await withServer(dir, async (c, server) => {
       await server.compact();
-      await c.db('d').collection('x').insertOne({ _id: 3 });
+      await c.db('d').collection<AnyDoc>('x').insertOne({ _id: 3 });
     });
     // What a crash after the journal switch but before the snapshot rename leaves behind: the old journal, the new
     // journal, and an unfinished snapshot under its temporary name.
     fs.renameSync(path.join(dir, 'snapshot-1.bson'), path.join(dir, 'snapshot-1.bson.tmp'));
     fs.writeFileSync(path.join(dir, 'journal-0.log'), oldJournal);
     await withServer(dir, async (c) => {
-      expect((await c.db('d').collection('x').find().toArray()).map((d) => d._id)).toEqual([1, 2, 3]);
+      expect((await c.db('d').collection<AnyDoc>('x').find().toArray()).map((d) => d._id)).toEqual([1, 2, 3]);
       expect(fs.readdirSync(dir).some((f) => f.endsWith('.tmp'))).toBe(false);
     });
   });
