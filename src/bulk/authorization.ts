@@ -1,0 +1,71 @@
+import type { AccessPolicy } from '../auth/access-policy';
+import { grantCovers, parseScopes } from '../auth/scopes';
+import { badRequest, forbidden } from '../errors/operation-outcome-error';
+import { isInPatientCompartmentDefinition } from '../fhir/patient-compartment';
+import type { ExportLevel } from './parameters';
+
+export interface TypeSelection {
+  types: string[];
+  /** Per type, the SMART v2 granular restrictions (search queries, OR-ed) the export must apply. */
+  restrictions: Record<string, string[]>;
+  warnings: string[];
+}
+
+/** System-level export reads everything of a type: it needs a `system/` grant with read for that type. */
+function hasSystemRead(policy: AccessPolicy, type: string): boolean {
+  if (policy.unrestricted) return true;
+  return parseScopes(policy.scopes).grants.some((g) => g.context === 'system' && grantCovers(g, type, 'r'));
+}
+
+/**
+ * The types an export will contain, checked against the caller's policy.
+ *
+ * - System level: refused to a token bound to a patient compartment; every explicitly requested type needs a
+ *   `system/` read grant (403 otherwise); without `_type`, the types it has no grant for are left out.
+ * - Patient and Group level: types of the Patient compartment only; each needs read permission; the compartment
+ *   bound of the token is applied to the data by the repository.
+ * - A type the server does not serve, or outside the compartment at Patient/Group level, is 400 (or left out with
+ *   a warning under `Prefer: handling=lenient`).
+ */
+export function selectTypes(
+  policy: AccessPolicy,
+  level: ExportLevel,
+  requested: string[] | undefined,
+  served: { isServed(type: string): boolean; all(): string[] },
+  lenient: boolean,
+): TypeSelection {
+  if (level === 'system' && policy.patientIds) {
+    throw forbidden('A token bound to a patient cannot export the whole system; use Patient/$export');
+  }
+  const warnings: string[] = [];
+  const reject = (message: string) => {
+    if (!lenient) throw badRequest(message, '_type');
+    warnings.push(message);
+  };
+  const inScope = (type: string) => level === 'system' || isInPatientCompartmentDefinition(type);
+  const permitted = (type: string) =>
+    policy.allows(type, 'read') && (level !== 'system' || hasSystemRead(policy, type));
+
+  let types: string[];
+  if (requested) {
+    types = [];
+    for (const type of requested) {
+      if (!served.isServed(type)) reject(`${type} is not a resource type this server exports`);
+      else if (!inScope(type)) reject(`${type} is not in the Patient compartment, so ${level}-level export has none`);
+      else if (!permitted(type)) throw forbidden(`The access token does not allow ${level}-level export of ${type}`);
+      else types.push(type);
+    }
+    if (types.length === 0) throw badRequest('None of the requested _type values can be exported', '_type');
+  } else {
+    const candidates = served.all().filter(inScope);
+    types = candidates.filter(permitted).sort();
+    if (types.length === 0 && candidates.length > 0) throw forbidden(`The access token allows ${level}-level export of no resource type`);
+  }
+
+  const restrictions: Record<string, string[]> = {};
+  for (const type of types) {
+    const r = policy.searchRestrictions(type, 'read');
+    if (r) restrictions[type] = [...r];
+  }
+  return { types, restrictions, warnings };
+}

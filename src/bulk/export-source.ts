@@ -1,0 +1,88 @@
+import type { Resource } from 'fhir/r4';
+import type { Filter } from 'mongodb';
+import { forbidden } from '../errors/operation-outcome-error';
+import { subset } from '../router/subsetting';
+import { compartmentFilter } from '../store/policy-filter';
+import type { Repository } from '../store/repository';
+import type { HistoryDocument, StoredDocument } from '../store/stored-document';
+
+/** One NDJSON line of a type's export: a resource for `output`, or a deletion Bundle for `deleted`. */
+export interface ExportLine {
+  kind: 'output' | 'deleted';
+  /** Logical id of the resource the line is about: the resume point. */
+  id: string;
+  text: string;
+}
+
+export interface SourceOptions {
+  since?: Date;
+  until: Date;
+  /** Resume after this id (ids are streamed in ascending order). */
+  afterId?: string;
+  /** Search-compiled filter (`_typeFilter`, granular scopes) and compartment bound, ANDed. */
+  filter?: Filter<StoredDocument>;
+  /** History filter for the compartment bound (history documents carry `c` but no search index). */
+  historyFilter?: Filter<HistoryDocument>;
+  /** `_elements` names that apply to this type. */
+  elements?: string[];
+}
+
+const PROJECTION = { _id: 1, vid: 1, lu: 1, del: 1, r: 1 } as const;
+
+/**
+ * Current documents of a type INCLUDING deletion markers, with the caller's compartment bound. Repository.find
+ * hides deletions, but an export at a transactionTime must see a resource deleted after it (it is exported as it
+ * was) and, with `_since`, report deletions. Same policy rule as the repository's own queries.
+ */
+function currentVersions(repo: Repository, type: string, filter: Filter<StoredDocument>) {
+  if (!repo.policy.allows(type, 'read')) throw forbidden(`The access token does not allow read on ${type}`);
+  const bound = compartmentFilter(repo.policy, type);
+  const parts = [filter, bound].filter((f): f is Filter<StoredDocument> => !!f && Object.keys(f).length > 0);
+  const query: Filter<StoredDocument> = parts.length === 0 ? {} : parts.length === 1 ? parts[0] : { $and: parts };
+  return repo.db.collection<StoredDocument>(type).find(query, { projection: PROJECTION, sort: { _id: 1 } });
+}
+
+function deletionLine(type: string, id: string, at: Date): string {
+  return JSON.stringify({
+    resourceType: 'Bundle',
+    type: 'transaction',
+    meta: { lastUpdated: at.toISOString() },
+    entry: [{ request: { method: 'DELETE', url: `${type}/${id}` } }],
+  });
+}
+
+/**
+ * The lines of one type's export, as of `until` (the transactionTime): one pass over the current collection in
+ * id order, so every resource is visited exactly once even while it is being written.
+ *
+ * - unchanged since `until`: its stored text, as is (no parse unless `_elements`);
+ * - changed after `until`: the version that was current at `until`, from the history collection (none: created
+ *   after, skipped); the search filter is evaluated on the current version, the only one indexed;
+ * - deleted at `until`: with `_since`, a deletion entry when the deletion falls after `_since`; else nothing.
+ */
+export async function* exportLines(repo: Repository, type: string, opts: SourceOptions): AsyncGenerator<ExportLine> {
+  const { since, until } = opts;
+  const window: Filter<StoredDocument> = since ? { lu: { $gt: since } } : { $or: [{ del: false }, { lu: { $gt: until } }] };
+  const parts: Filter<StoredDocument>[] = [window];
+  if (opts.afterId !== undefined) parts.push({ _id: { $gt: opts.afterId } });
+  if (opts.filter && Object.keys(opts.filter).length) parts.push(opts.filter);
+  const cursor = currentVersions(repo, type, parts.length === 1 ? parts[0] : { $and: parts });
+  const render = (text: string) => (opts.elements ? JSON.stringify(subset(JSON.parse(text) as Resource, undefined, opts.elements)) : text);
+  try {
+    for await (const doc of cursor) {
+      let version: Pick<StoredDocument, 'lu' | 'del' | 'r'> | null = doc;
+      if (doc.lu > until) version = await versionAt(repo, type, doc._id, until, opts.historyFilter);
+      if (!version || (since && version.lu <= since)) continue;
+      if (!version.del) yield { kind: 'output', id: doc._id, text: render(version.r) };
+      else if (since) yield { kind: 'deleted', id: doc._id, text: deletionLine(type, doc._id, version.lu) };
+    }
+  } finally {
+    await cursor.close();
+  }
+}
+
+async function versionAt(repo: Repository, type: string, id: string, at: Date, bound?: Filter<HistoryDocument>) {
+  const filter: Filter<HistoryDocument> = { id, lu: { $lte: at } };
+  const [doc] = await repo.historyCursor(type, bound ? { $and: [filter, bound] } : filter, 1).toArray();
+  return doc ?? null;
+}

@@ -1,0 +1,155 @@
+import type { Collection, Db } from 'mongodb';
+import type { ExportLevel } from './parameters';
+
+export const JOBS_COLLECTION = 'bulk_jobs';
+
+/** One file of a job's output, as listed in the manifest. */
+export interface ExportFile {
+  /** Storage name within the job, e.g. `Patient-2.ndjson`. */
+  name: string;
+  /** Resource type of its lines (`Bundle` for deletions, `OperationOutcome` for errors). */
+  type: string;
+  kind: 'output' | 'deleted' | 'error';
+  count: number;
+}
+
+/** Everything the worker needs, fixed at kick-off so any instance can run or resume the job. */
+export interface ExportPlan {
+  level: ExportLevel;
+  groupId?: string;
+  types: string[];
+  /** Patient compartment bound; undefined = no bound (system level, or all patients with `anyPatient`). */
+  patients?: string[];
+  /** Patient level over every patient: only resources in some patient's compartment. */
+  anyPatient: boolean;
+  since?: Date;
+  /** Versions up to this instant are exported: the transactionTime (or `_until`, when earlier). */
+  until: Date;
+  elements?: string[];
+  /** Per type, OR-ed `_typeFilter` queries, as query-string text. */
+  typeFilters: Record<string, string[]>;
+  /** Per type, OR-ed SMART granular scope restrictions, ANDed with the type filters. */
+  restrictions: Record<string, string[]>;
+  warnings: string[];
+}
+
+/** Where a running job is: everything before it is in completed files. */
+export interface Checkpoint {
+  typeIndex: number;
+  /** Last resource id of the type written to a completed file; undefined = type not started. */
+  afterId?: string;
+  files: ExportFile[];
+}
+
+export type JobStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
+
+export interface ExportJob {
+  _id: string;
+  status: JobStatus;
+  /** Kick-off URL, for the manifest's `request`. */
+  request: string;
+  transactionTime: Date;
+  createdAt: Date;
+  /** When the job and its files are removed. */
+  expiresAt: Date;
+  /** Who may poll, download and cancel: the kick-off client, or anyone when auth is off. */
+  owner: { clientId?: string; user?: string; open: boolean };
+  plan: ExportPlan;
+  checkpoint: Checkpoint;
+  /** Resources written so far, for X-Progress. */
+  exported: number;
+  leaseOwner?: string;
+  leaseUntil: Date;
+  error?: string;
+}
+
+const EPOCH = new Date(0);
+
+/** Jobs in MongoDB, so several instances share them; the lease makes one instance at a time run a job. */
+export class JobStore {
+  readonly jobs: Collection<ExportJob>;
+
+  constructor(db: Db) {
+    this.jobs = db.collection<ExportJob>(JOBS_COLLECTION);
+  }
+
+  async init(): Promise<void> {
+    await this.jobs.createIndexes([
+      { key: { status: 1, leaseUntil: 1, createdAt: 1 }, name: 'claimable' },
+      { key: { expiresAt: 1 }, name: 'expiry' },
+    ]);
+  }
+
+  async insert(job: Omit<ExportJob, 'leaseUntil' | 'checkpoint' | 'exported' | 'status'>): Promise<ExportJob> {
+    const doc: ExportJob = { ...job, status: 'queued', leaseUntil: EPOCH, checkpoint: { typeIndex: 0, files: [] }, exported: 0 };
+    await this.jobs.insertOne(doc);
+    return doc;
+  }
+
+  get(id: string): Promise<ExportJob | null> {
+    return this.jobs.findOne({ _id: id });
+  }
+
+  /** Takes the oldest queued job, or a running one whose owner stopped renewing its lease (crashed instance). */
+  async claim(owner: string, leaseMs: number): Promise<ExportJob | null> {
+    const now = new Date();
+    return this.jobs.findOneAndUpdate(
+      { status: { $in: ['queued', 'running'] }, leaseUntil: { $lt: now } },
+      { $set: { status: 'running', leaseOwner: owner, leaseUntil: new Date(now.getTime() + leaseMs) } },
+      { sort: { createdAt: 1 }, returnDocument: 'after' },
+    );
+  }
+
+  /** False when the lease is gone: the job was cancelled or another instance took it over. */
+  async renew(id: string, owner: string, leaseMs: number): Promise<boolean> {
+    const res = await this.jobs.updateOne(
+      { _id: id, status: 'running', leaseOwner: owner },
+      { $set: { leaseUntil: new Date(Date.now() + leaseMs) } },
+    );
+    return res.matchedCount === 1;
+  }
+
+  async checkpoint(id: string, owner: string, checkpoint: Checkpoint, exported: number, leaseMs: number): Promise<boolean> {
+    const res = await this.jobs.updateOne(
+      { _id: id, status: 'running', leaseOwner: owner },
+      { $set: { checkpoint, exported, leaseUntil: new Date(Date.now() + leaseMs) } },
+    );
+    return res.matchedCount === 1;
+  }
+
+  /** Hands the job back (clean shutdown) so another instance resumes it at once from its checkpoint. */
+  async release(id: string, owner: string): Promise<void> {
+    await this.jobs.updateOne({ _id: id, status: 'running', leaseOwner: owner }, { $set: { leaseUntil: EPOCH } });
+  }
+
+  async finish(id: string, owner: string, update: Partial<Pick<ExportJob, 'status' | 'checkpoint' | 'exported' | 'error' | 'expiresAt'>>): Promise<boolean> {
+    const res = await this.jobs.updateOne({ _id: id, status: 'running', leaseOwner: owner }, { $set: { ...update, leaseUntil: EPOCH } });
+    return res.matchedCount === 1;
+  }
+
+  /** Marks a job cancelled; returns the job as it was, so the caller knows whether a worker is still on it. */
+  cancel(id: string): Promise<ExportJob | null> {
+    return this.jobs.findOneAndUpdate(
+      { _id: id, status: { $ne: 'cancelled' } },
+      { $set: { status: 'cancelled' } },
+      { returnDocument: 'before' },
+    );
+  }
+
+  async remove(id: string): Promise<void> {
+    await this.jobs.deleteOne({ _id: id });
+  }
+
+  /** Jobs to delete now: expired ones no worker is running, and cancelled ones whose worker is gone. */
+  disposable(now = new Date()): Promise<ExportJob[]> {
+    return this.jobs
+      .find({
+        $or: [
+          { expiresAt: { $lt: now }, status: { $in: ['completed', 'failed', 'cancelled'] } },
+          { status: 'cancelled', leaseUntil: { $lt: now } },
+        ],
+      })
+      .limit(100)
+      .toArray();
+  }
+}

@@ -1,0 +1,115 @@
+import type { AccessPolicy } from '../auth/access-policy';
+import { badRequest, forbidden, issue, notFound, notSupported, outcome } from '../errors/operation-outcome-error';
+import type { OperationHandler, RouterContext } from '../router/context';
+import { preferHandling } from '../router/respond';
+import type { FhirRequest } from '../router/types';
+import { selectTypes } from './authorization';
+import { resolveCohort } from './cohort';
+import type { BulkConfig } from './config';
+import type { ExportPlan, JobStore } from './job-store';
+import { parseExportParameters, rawParameters, type ExportLevel } from './parameters';
+import type { FilterCompiler } from './run-export';
+import { randomUUID } from 'node:crypto';
+
+export interface KickoffDeps {
+  config: BulkConfig;
+  jobs(): JobStore;
+  compileFilter?: FilterCompiler;
+  /** Tells the local worker a job is waiting. */
+  nudge(): void;
+}
+
+export const statusUrl = (baseUrl: string, jobId: string) => `${baseUrl}/$export-status/${jobId}`;
+
+function levelOf(target: { type?: string; id?: string }): ExportLevel {
+  if (!target.type) return 'system';
+  if (target.type === 'Patient' && !target.id) return 'patient';
+  if (target.type === 'Group' && target.id) return 'group';
+  throw notFound(`$export is available at the base, on Patient and on Group/[id], not on ${target.type}${target.id ? '/[id]' : ''}`);
+}
+
+/** Who may poll, download and cancel: the client that kicked off (`clientId`, else the token's user). */
+function ownerOf(policy: AccessPolicy): { clientId?: string; user?: string; open: boolean } {
+  if (policy.unrestricted) return { open: true };
+  if (!policy.clientId && !policy.user) throw forbidden('The access token names no client, so its export could not be collected');
+  return { clientId: policy.clientId, user: policy.user, open: false };
+}
+
+function requestUrl(ctx: RouterContext, req: FhirRequest): string {
+  const qs = new URLSearchParams(req.query).toString();
+  return `${ctx.baseUrl}/${req.path}${qs ? `?${qs}` : ''}`;
+}
+
+/** Compiles every query once at kick-off, so an invalid one is a 400 now rather than a failed job later. */
+async function checkFilters(ctx: RouterContext, deps: KickoffDeps, filters: Record<string, string[]>): Promise<void> {
+  for (const [type, queries] of Object.entries(filters)) {
+    for (const q of queries) await deps.compileFilter!(ctx.repo, type, [...new URLSearchParams(q)]);
+  }
+}
+
+/** `$export` kick-off (Bulk Data Access 2.0) at system, Patient and Group/[id] level: validates, queues a job, 202. */
+export function exportKickoff(deps: KickoffDeps): OperationHandler {
+  return async (ctx, req, target) => {
+    const level = levelOf(target);
+    if (req.method !== 'GET' && req.method !== 'POST') throw notSupported('$export takes GET or POST', ['GET', 'POST']);
+    if (!/(?:^|[;,\s])respond-async\b/.test(req.headers['prefer'] ?? '')) {
+      throw badRequest('$export is asynchronous: send the header Prefer: respond-async');
+    }
+    const lenient = preferHandling(req) === 'lenient';
+    const params = parseExportParameters(rawParameters(req), { level, method: req.method, lenient });
+    const warnings = [...params.warnings];
+    const owner = ownerOf(req.policy);
+    const selection = selectTypes(req.policy, level, params.types, { isServed: ctx.isServedType, all: ctx.servedTypes }, lenient);
+    warnings.push(...selection.warnings);
+
+    const typeFilters: Record<string, string[]> = {};
+    for (const [type, queries] of params.typeFilters) {
+      const message = !selection.types.includes(type)
+        ? `_typeFilter for ${type} is ignored: ${type} is not exported`
+        : !deps.compileFilter
+          ? '_typeFilter is not supported: no search compiler is configured'
+          : undefined;
+      if (message && !lenient) throw badRequest(message, '_typeFilter');
+      if (message) warnings.push(message);
+      else typeFilters[type] = queries.map((q) => new URLSearchParams(q).toString());
+    }
+    const restricted = Object.keys(selection.restrictions);
+    if (restricted.length && !deps.compileFilter) {
+      // Granular scopes cannot be enforced without the compiler: never export more than the token allows.
+      throw forbidden(`The access token restricts ${restricted.join(', ')} by search, which this export cannot apply`);
+    }
+    if (deps.compileFilter) {
+      await checkFilters(ctx, deps, typeFilters);
+      await checkFilters(ctx, deps, selection.restrictions);
+    }
+
+    const patients = await resolveCohort(ctx.repo, ctx.baseUrl, level, target, params.patients, lenient, warnings);
+    const now = new Date();
+    const until = params.until && params.until < now ? params.until : now;
+    const plan: ExportPlan = {
+      level,
+      groupId: level === 'group' ? target.id : undefined,
+      types: selection.types,
+      patients,
+      anyPatient: level !== 'system' && patients === undefined,
+      since: params.since,
+      until,
+      elements: params.elements,
+      typeFilters,
+      restrictions: selection.restrictions,
+      warnings,
+    };
+    const job = await deps.jobs().insert({
+      _id: randomUUID(),
+      request: requestUrl(ctx, req),
+      transactionTime: until,
+      createdAt: now,
+      expiresAt: new Date(now.getTime() + deps.config.ttlMs),
+      owner,
+      plan,
+    });
+    deps.nudge();
+    const info = outcome([issue('informational', `Export ${job._id} accepted; poll the Content-Location URL`, undefined, 'information')]);
+    return { status: 202, headers: { 'Content-Location': statusUrl(ctx.baseUrl, job._id) }, body: info };
+  };
+}
