@@ -11,6 +11,7 @@ import type { AccessPolicy } from './access-policy';
 import type { AuthConfig } from './config';
 import { keySetFor } from './key-sets';
 import { SmartAccessPolicy } from './smart-policy';
+import { VerifiedTokens } from './verified-tokens';
 
 /** Asymmetric algorithms only: `none` and HMAC (which would let anyone holding the public key sign) are refused. */
 export const ACCEPTED_TOKEN_ALGORITHMS = [
@@ -21,6 +22,16 @@ export const ACCEPTED_TOKEN_ALGORITHMS = [
 export const ACCESS_TOKEN_TYP = 'at+jwt';
 
 const externalKeys = new WeakMap<AuthConfig, JWTVerifyGetKey>();
+const verifiedTokens = new WeakMap<AuthConfig, VerifiedTokens>();
+
+function verifiedTokensOf(cfg: AuthConfig): VerifiedTokens {
+  let cache = verifiedTokens.get(cfg);
+  if (!cache) {
+    cache = new VerifiedTokens();
+    verifiedTokens.set(cfg, cache);
+  }
+  return cache;
+}
 
 function externalKeySet(cfg: AuthConfig): JWTVerifyGetKey {
   let keys = externalKeys.get(cfg);
@@ -59,6 +70,8 @@ export async function authenticate(authorizationHeader: string | undefined, cfg:
   const m = /^Bearer +([A-Za-z0-9\-_.~+/]+=*) *$/i.exec(authorizationHeader);
   if (!m) throw invalidToken(cfg, 'the Authorization header must be "Bearer <token>"');
   const token = m[1];
+  const cached = verifiedTokensOf(cfg).get(token);
+  if (cached) return cached;
 
   let iss: unknown;
   try {
@@ -87,7 +100,9 @@ export async function authenticate(authorizationHeader: string | undefined, cfg:
   } catch (err) {
     throw verificationError(cfg, err);
   }
-  return new SmartAccessPolicy(payload);
+  const policy = new SmartAccessPolicy(payload);
+  verifiedTokensOf(cfg).set(token, policy, ((payload.exp as number) + cfg.clockToleranceSeconds) * 1000);
+  return policy;
 }
 
 function commonOptions(cfg: AuthConfig, issuer: string) {

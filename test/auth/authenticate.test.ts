@@ -158,6 +158,20 @@ describe('bearer token validation against an external issuer (remote JWKS)', () 
     }
   });
 
+  it('stops accepting a token once it expires, even after it was accepted before', async () => {
+    const token = await signToken(key, { ...validClaims(), exp: nowS() + 2 });
+    await authenticate(`Bearer ${token}`, cfg);
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'setTimeout', 'clearTimeout', 'queueMicrotask'] });
+    try {
+      jest.setSystemTime(Date.now() + (2 + cfg.clockToleranceSeconds + 1) * 1000);
+      const err = await rejection(authenticate(`Bearer ${token}`, cfg));
+      expect(err.status).toBe(401);
+      expect(err.message).toMatch(/expired/);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('returns 401 for an unknown kid the refreshed JWKS does not have either', async () => {
     const stranger = await testKey('ES384');
     await expect401(await signToken(stranger, validClaims()), /key the issuer does not publish/);
