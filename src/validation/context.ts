@@ -1,0 +1,60 @@
+import type { Finding } from './issues';
+
+/** A literal reference whose target must exist, checked after the walk with the repository's callback. */
+export interface PendingReference {
+  type: string;
+  id: string;
+  location: string;
+  reference: string;
+}
+
+export interface ReferenceOptions {
+  referenceExists?: (type: string, id: string) => Promise<boolean>;
+  storedTypes?: (type: string) => boolean;
+}
+
+/**
+ * State of one validation: everything found so far, and what has been done already so that walking the base
+ * definition and then each profile over the same resource does not evaluate the same invariant or binding twice.
+ */
+export interface ValidationContext {
+  findings: Finding[];
+  /** `%resource`: the resource being walked (a contained or Bundle entry resource while inside one). */
+  resource: Record<string, unknown>;
+  /** `%rootResource`: the resource that contains `resource` (itself at top level). */
+  rootResource: Record<string, unknown>;
+  /** Ids of the resources contained in `rootResource`, which `#id` references must name. */
+  containedIds: Set<string>;
+  pendingReferences: Map<string, PendingReference>;
+  /** `${what}@${location}` already checked. */
+  done: Set<string>;
+  options: ReferenceOptions;
+}
+
+export function containedIdsOf(resource: Record<string, unknown>): Set<string> {
+  const ids = new Set<string>();
+  const contained = resource.contained;
+  if (Array.isArray(contained)) {
+    for (const c of contained) if (c && typeof c === 'object' && typeof c.id === 'string') ids.add(c.id);
+  }
+  return ids;
+}
+
+export function newContext(resource: Record<string, unknown>, options: ReferenceOptions): ValidationContext {
+  return {
+    findings: [],
+    resource,
+    rootResource: resource,
+    containedIds: containedIdsOf(resource),
+    pendingReferences: new Map(),
+    done: new Set(),
+    options,
+  };
+}
+
+/** True the first time `key` is seen in this validation. */
+export function firstTime(ctx: ValidationContext, key: string): boolean {
+  if (ctx.done.has(key)) return false;
+  ctx.done.add(key);
+  return true;
+}

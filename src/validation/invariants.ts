@@ -1,0 +1,95 @@
+import type { ElementDefinitionConstraint } from 'fhir/r4';
+import fhirpath from 'fhirpath';
+import r4model from 'fhirpath/fhir-context/r4';
+import { firstTime, type ValidationContext } from './context';
+import type { ElementNode } from './element-tree';
+import { finding } from './issues';
+
+/**
+ * Layer 4: the FHIRPath constraints of an element, evaluated with the `fhirpath` library and the R4 model.
+ * Expressions are compiled once per (type path, expression). ele-1 is not evaluated here: the structural layer
+ * checks it on the JSON directly (empty objects, arrays and strings), which is exact and costs nothing.
+ */
+
+type Compiled = (resource: unknown, env: Record<string, unknown>) => unknown[];
+
+/**
+ * ext-1 is evaluated on every extension of every resource and is a pure JSON-shape rule: it is answered directly
+ * from the JSON (test/validation/invariants.test.ts checks the answers agree with fhirpath's). Keyed by the exact
+ * expression, so a definition that words it differently still goes through fhirpath.
+ */
+const NATIVE: Record<string, (value: unknown) => boolean> = {
+  'extension.exists() != value.exists()': (value) => {
+    const obj = value as Record<string, unknown>;
+    const hasExtension = Array.isArray(obj.extension) && obj.extension.length > 0;
+    let hasValue = false;
+    for (const k in obj) if (k.length > 5 && k.startsWith('value') && k.charCodeAt(5) < 91) hasValue = true;
+    return hasExtension !== hasValue;
+  },
+};
+
+const compiled = new Map<string, Compiled | Error>();
+
+function compile(base: string, expression: string): Compiled | Error {
+  const key = `${base}\u0000${expression}`;
+  let fn = compiled.get(key);
+  if (!fn) {
+    try {
+      // Constraints such as dom-3 call trace(): keep that out of the server's output.
+      fn = fhirpath.compile({ base, expression }, r4model, { traceFn: () => undefined }) as unknown as Compiled;
+    } catch (err) {
+      fn = err instanceof Error ? err : new Error(String(err));
+    }
+    compiled.set(key, fn);
+  }
+  return fn;
+}
+
+/** The model path the expression is evaluated at: `Patient.contact`, or the data type for a choice element. */
+function basePath(node: ElementNode, type: string): string {
+  const path = node.def.path;
+  return path.endsWith('[x]') ? type : path;
+}
+
+function passed(result: unknown[]): boolean {
+  // An empty result means the constraint did not apply (its subject is absent): not a failure.
+  return result.length === 0 || result.every((r) => r === true);
+}
+
+export function checkInvariants(
+  node: ElementNode,
+  value: unknown,
+  type: string,
+  location: string,
+  ctx: ValidationContext,
+  source: string,
+): void {
+  const constraints = node.def.constraint;
+  if (!constraints) return;
+  for (const c of constraints) {
+    if (c.key === 'ele-1' || !c.expression) continue;
+    if (!firstTime(ctx, `inv:${c.key}@${location}`)) continue;
+    const native = NATIVE[c.expression];
+    if (native && typeof value === 'object' && value !== null) {
+      if (!native(value)) fail(c, location, ctx, source);
+      continue;
+    }
+    const fn = compile(basePath(node, type), c.expression);
+    let result: unknown[];
+    try {
+      if (fn instanceof Error) throw fn;
+      result = fn(value, { resource: ctx.resource, rootResource: ctx.rootResource });
+    } catch (err) {
+      ctx.findings.push(
+        finding('invariant', 'information', 'informational', `Constraint ${c.key} could not be evaluated: ${(err as Error).message.split('\n')[0]}`, location),
+      );
+      continue;
+    }
+    if (!passed(result)) fail(c, location, ctx, source);
+  }
+}
+
+function fail(c: ElementDefinitionConstraint, location: string, ctx: ValidationContext, source: string): void {
+  const severity = c.severity === 'error' ? 'error' : 'warning';
+  ctx.findings.push(finding('invariant', severity, 'invariant', `Constraint ${c.key} failed: ${c.human} (${source})`, location));
+}

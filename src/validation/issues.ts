@@ -1,0 +1,91 @@
+import type { OperationOutcomeIssue } from 'fhir/r4';
+import { choiceTypePaths } from 'fhirpath/fhir-context/r4';
+
+/**
+ * Which layer found an issue. Only `structure` issues make a write fail with 400 (the body is not valid FHIR
+ * JSON); errors of every other layer are business-rule failures (422).
+ */
+export type Layer = 'structure' | 'profile' | 'terminology' | 'invariant' | 'reference';
+
+export interface Finding {
+  layer: Layer;
+  issue: OperationOutcomeIssue;
+}
+
+type Severity = OperationOutcomeIssue['severity'];
+type Code = OperationOutcomeIssue['code'];
+
+export function finding(
+  layer: Layer,
+  severity: Severity,
+  code: Code,
+  diagnostics: string,
+  expression: string,
+): Finding {
+  return { layer, issue: { severity, code, diagnostics, expression: [expression] } };
+}
+
+const PRIMITIVE_TYPES = new Set([
+  'boolean', 'integer', 'string', 'decimal', 'uri', 'url', 'canonical', 'base64Binary', 'instant', 'date',
+  'dateTime', 'time', 'code', 'oid', 'id', 'markdown', 'unsignedInt', 'positiveInt', 'uuid', 'xhtml',
+]);
+
+export function isPrimitiveType(code: string): boolean {
+  return PRIMITIVE_TYPES.has(code) || code.startsWith('http://hl7.org/fhirpath/System.');
+}
+
+/** `dateTime` -> `DateTime`: the suffix a choice element's JSON name carries for that type. */
+export const typeSuffix = (code: string) => code.charAt(0).toUpperCase() + code.slice(1);
+
+/** `DateTime` -> `dateTime`, `Quantity` -> `Quantity`. */
+export function typeFromSuffix(suffix: string): string {
+  const lower = suffix.charAt(0).toLowerCase() + suffix.slice(1);
+  return PRIMITIVE_TYPES.has(lower) ? lower : suffix;
+}
+
+/** FHIRPath for the JSON property `key` of a choice element named `name`: `deceased.ofType(boolean)`. */
+export const choiceStep = (name: string, type: string) => `${name}.ofType(${type})`;
+
+let choiceKeys: Map<string, string> | undefined;
+
+/**
+ * JSON property name -> FHIRPath step for every choice element variant in R4 (`valueQuantity` ->
+ * `value.ofType(Quantity)`), from the R4 model `fhirpath` ships, so paths built from raw JSON locations (ajv
+ * errors) read like the ones built from StructureDefinitions.
+ */
+function choiceKeyMap(): Map<string, string> {
+  if (choiceKeys) return choiceKeys;
+  choiceKeys = new Map();
+  for (const [path, types] of Object.entries(choiceTypePaths as Record<string, string[]>)) {
+    const name = path.slice(path.lastIndexOf('.') + 1);
+    for (const t of types) choiceKeys.set(name + t, choiceStep(name, typeFromSuffix(t)));
+  }
+  return choiceKeys;
+}
+
+/** `Patient` + `/name/0/given` (a JSON pointer) -> `Patient.name[0].given`. */
+export function pointerToFhirPath(root: string, pointer: string): string {
+  let out = root;
+  for (const raw of pointer.split('/').slice(1)) {
+    const seg = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (/^\d+$/.test(seg)) out += `[${seg}]`;
+    else out += '.' + (choiceKeyMap().get(seg) ?? seg);
+  }
+  return out;
+}
+
+/**
+ * The same problem is often seen twice (the base definition and a profile both require `Patient.name`, or both
+ * carry dom-6): keep the first of each severity/code/location/message.
+ */
+export function dedupe(findings: Finding[]): Finding[] {
+  const seen = new Set<string>();
+  const out: Finding[] = [];
+  for (const f of findings) {
+    const k = `${f.issue.severity}|${f.issue.code}|${f.issue.expression?.[0]}|${f.issue.diagnostics}`;
+    if (seen.has(k)) continue;
+    seen.add(k);
+    out.push(f);
+  }
+  return out;
+}

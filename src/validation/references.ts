@@ -1,0 +1,113 @@
+import type { ElementDefinition, Reference } from 'fhir/r4';
+import { R4_RESOURCE_TYPES } from '../fhir/resource-types';
+import { baseDefinition, structureDefinition } from './conformance';
+import type { ValidationContext } from './context';
+import type { Item } from './element-items';
+import type { ElementNode } from './element-tree';
+import { finding } from './issues';
+
+/**
+ * Layer 5: literal references. A local `#id` must name a contained resource; a `Type/id` reference must name a
+ * type the element allows and, when the server stores that type, a resource that exists (checked afterwards,
+ * all at once, through the repository's `referenceExists`). Absolute URLs and conditional references are checked
+ * for their type only; `urn:uuid:` references are resolved by the transaction before validation.
+ */
+
+const CORE_SD = 'http://hl7.org/fhir/StructureDefinition/';
+const RELATIVE = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
+const ABSOLUTE = /^https?:\/\/\S+\/([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
+const CONDITIONAL = /^([A-Z][A-Za-z]+)\?\S/;
+
+/** Resource type a target profile constrains, or undefined when the profile is not available. */
+function profileType(url: string): string | undefined {
+  const sd = structureDefinition(url);
+  if (sd) return sd.type;
+  return url.startsWith(CORE_SD) ? url.slice(CORE_SD.length) : undefined;
+}
+
+function targetProfilesOf(def: ElementDefinition | undefined): string[] {
+  return (def?.type ?? []).filter((t) => t.code === 'Reference').flatMap((t) => t.targetProfile ?? []);
+}
+
+const allowedCache = new WeakMap<ElementDefinition, Set<string> | null>();
+
+/**
+ * Types an element's references may point to (null: any). A profile's target profile that is not bundled (US
+ * Core's us-core-practitioner) falls back to the base element's targets, which every profile narrows.
+ */
+function allowedTypes(node: ElementNode): Set<string> | null {
+  const cached = allowedCache.get(node.def);
+  if (cached !== undefined) return cached;
+  let urls = targetProfilesOf(node.def);
+  if (urls.map(profileType).some((t) => t === undefined) && node.def.base?.path) {
+    const basePath = node.def.base.path;
+    const baseSd = baseDefinition(basePath.split('.')[0]);
+    urls = targetProfilesOf(baseSd?.snapshot?.element.find((e) => e.path === basePath));
+  }
+  const types = urls.map(profileType);
+  const result = types.length === 0 || types.some((t) => t === undefined || t === 'Resource')
+    ? null
+    : new Set(types as string[]);
+  allowedCache.set(node.def, result);
+  return result;
+}
+
+function parse(reference: string): { type?: string; id?: string; local: boolean } | 'unchecked' | 'invalid' {
+  if (reference.startsWith('#')) return { id: reference.slice(1), local: true };
+  if (/^urn:(uuid|oid):/.test(reference)) return 'unchecked';
+  let m = RELATIVE.exec(reference);
+  if (m) return { type: m[1], id: m[2], local: false };
+  m = ABSOLUTE.exec(reference) ?? CONDITIONAL.exec(reference);
+  if (m) return { type: m[1], local: false };
+  return /^[a-z][a-z0-9+.-]*:/i.test(reference) ? 'unchecked' : 'invalid';
+}
+
+export function checkReference(node: ElementNode, item: Item, ctx: ValidationContext, source: string): void {
+  const ref = item.value as Reference;
+  if (typeof ref?.reference !== 'string') return;
+  const at = `${item.location}.reference`;
+  const parsed = parse(ref.reference);
+  if (parsed === 'unchecked') return;
+  if (parsed === 'invalid') {
+    ctx.findings.push(finding('reference', 'error', 'invalid', `Invalid reference '${ref.reference}': expected Type/id, #id or an absolute URL`, at));
+    return;
+  }
+  if (parsed.local) {
+    if (parsed.id !== '' && !ctx.containedIds.has(parsed.id as string)) {
+      ctx.findings.push(finding('reference', 'error', 'not-found', `Reference '${ref.reference}' does not match any contained resource`, at));
+    }
+    return;
+  }
+  const type = parsed.type as string;
+  if (!R4_RESOURCE_TYPES.has(type)) {
+    ctx.findings.push(finding('reference', 'error', 'invalid', `Reference '${ref.reference}': ${type} is not a resource type`, at));
+    return;
+  }
+  if (ref.type !== undefined && ref.type !== type) {
+    ctx.findings.push(finding('reference', 'error', 'invalid', `Reference '${ref.reference}' contradicts its type '${ref.type}'`, at));
+  }
+  const allowed = allowedTypes(node);
+  if (allowed && !allowed.has(type)) {
+    ctx.findings.push(
+      finding('reference', 'error', 'structure', `Reference to ${type} is not allowed here: ${node.def.path} may refer to ${[...allowed].join(', ')} (${source})`, at),
+    );
+    return;
+  }
+  const { referenceExists, storedTypes } = ctx.options;
+  if (parsed.id !== undefined && referenceExists && storedTypes?.(type)) {
+    ctx.pendingReferences.set(at, { type, id: parsed.id, location: at, reference: ref.reference });
+  }
+}
+
+/** Asks the repository about every pending reference at once and reports those that do not exist. */
+export async function resolvePendingReferences(ctx: ValidationContext): Promise<void> {
+  const exists = ctx.options.referenceExists;
+  if (!exists || ctx.pendingReferences.size === 0) return;
+  const pending = [...ctx.pendingReferences.values()];
+  const answers = await Promise.all(pending.map((p) => exists(p.type, p.id)));
+  pending.forEach((p, i) => {
+    if (!answers[i]) {
+      ctx.findings.push(finding('reference', 'error', 'not-found', `Referenced resource ${p.type}/${p.id} does not exist`, p.location));
+    }
+  });
+}

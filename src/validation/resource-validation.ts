@@ -1,0 +1,88 @@
+import { R4_RESOURCE_TYPES } from '../fhir/resource-types';
+import { baseDefinition, structureDefinition } from './conformance';
+import { containedIdsOf, newContext, type ReferenceOptions, type ValidationContext } from './context';
+import { dedupe, finding, type Finding } from './issues';
+import { resolvePendingReferences } from './references';
+import { structuralFindings } from './structure';
+import { setNestedResourceValidator, walkDefinition } from './walk';
+
+/**
+ * One resource through every layer: JSON structure, then its base definition, the profiles it declares in
+ * `meta.profile` and the profiles the caller requires; nested resources (contained, Bundle entries) the same way.
+ */
+
+export interface CollectOptions extends ReferenceOptions {
+  /** Profiles the resource must conform to besides the ones it declares (unknown ones are errors). */
+  requiredProfiles?: string[];
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function walkProfile(url: string, required: boolean, resource: Record<string, unknown>, location: string, ctx: ValidationContext): void {
+  const type = resource.resourceType as string;
+  const sd = structureDefinition(url);
+  if (!sd || !sd.snapshot) {
+    const why = sd ? 'has no snapshot' : 'is not known to this server';
+    ctx.findings.push(
+      required
+        ? finding('profile', 'error', 'not-supported', `Profile ${url} ${why}`, location)
+        : finding('profile', 'warning', 'not-supported', `Profile ${url} ${why}: the resource was not checked against it`, location),
+    );
+    return;
+  }
+  if (sd.type !== type) {
+    ctx.findings.push(finding('profile', 'error', 'invalid', `Profile ${url} is for ${sd.type}, not ${type}`, location));
+    return;
+  }
+  walkDefinition(sd, resource, location, ctx);
+}
+
+function validateOne(resource: unknown, location: string, ctx: ValidationContext, required: string[]): void {
+  if (!isObject(resource) || typeof resource.resourceType !== 'string') {
+    ctx.findings.push(finding('structure', 'error', 'structure', 'Not a FHIR resource: a JSON object with a resourceType is expected', location));
+    return;
+  }
+  const type = resource.resourceType;
+  const base = R4_RESOURCE_TYPES.has(type) ? baseDefinition(type) : undefined;
+  if (!base) {
+    ctx.findings.push(finding('structure', 'error', 'structure', `Unknown resource type '${type}'`, location));
+    return;
+  }
+  ctx.findings.push(...structuralFindings(resource, type, location));
+  walkDefinition(base, resource, location, ctx);
+  const meta = resource.meta as { profile?: unknown } | undefined;
+  const declared = Array.isArray(meta?.profile) ? meta.profile.filter((p): p is string => typeof p === 'string') : [];
+  const profiles = new Map<string, boolean>(declared.map((url) => [url, false]));
+  for (const url of required) profiles.set(url, true);
+  for (const [url, isRequired] of profiles) walkProfile(url, isRequired, resource, location, ctx);
+}
+
+setNestedResourceValidator((resource, location, contained, ctx) => {
+  const inner = isObject(resource) ? resource : {};
+  validateOne(resource, location, {
+    ...ctx,
+    resource: inner,
+    rootResource: contained ? ctx.rootResource : inner,
+    containedIds: contained ? ctx.containedIds : containedIdsOf(inner),
+  }, []);
+});
+
+const SEVERITY_ORDER = { fatal: 0, error: 1, warning: 2, information: 3 } as const;
+
+/**
+ * Every issue, once, errors first. Where the JSON itself is wrong at a location, what later layers say about the
+ * same location (a bad code reported again by its binding) is left out.
+ */
+function finish(findings: Finding[]): Finding[] {
+  const structural = new Set(findings.filter((f) => f.layer === 'structure').map((f) => f.issue.expression?.[0]));
+  const kept = dedupe(findings).filter((f) => f.layer === 'structure' || !structural.has(f.issue.expression?.[0]));
+  return kept.sort((a, b) => SEVERITY_ORDER[a.issue.severity] - SEVERITY_ORDER[b.issue.severity]);
+}
+
+export async function collectFindings(resource: unknown, options: CollectOptions): Promise<Finding[]> {
+  const type = isObject(resource) && typeof resource.resourceType === 'string' ? resource.resourceType : 'Resource';
+  const ctx = newContext(isObject(resource) ? resource : {}, options);
+  validateOne(resource, type, ctx, options.requiredProfiles ?? []);
+  await resolvePendingReferences(ctx);
+  return finish(ctx.findings);
+}

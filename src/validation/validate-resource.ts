@@ -1,0 +1,72 @@
+import type { OperationOutcomeIssue } from 'fhir/r4';
+import { OperationOutcomeError } from '../errors/operation-outcome-error';
+import { stripVersion } from './conformance';
+import { collectFindings } from './resource-validation';
+
+export interface ValidateOptions {
+  mode?: 'create' | 'update' | 'delete';
+  /** Extra profiles to check besides meta.profile and the enforced ones (an unknown one is an error). */
+  profiles?: string[];
+  /** Given by the repository (access policy applied): does `type/id` exist and is it not deleted? */
+  referenceExists?: (type: string, id: string) => Promise<boolean>;
+  /** Which types the server stores: references to other types are not looked up. */
+  storedTypes?: (type: string) => boolean;
+}
+
+export interface CheckResult {
+  issues: OperationOutcomeIssue[];
+  /** The body is not valid FHIR JSON (layer 1): a write must answer 400. */
+  structural: boolean;
+  /** Any error at all (structural or business rule). */
+  failed: boolean;
+}
+
+const enforced = new Map<string, string[]>();
+
+/**
+ * Profiles every resource of `type` must conform to, whatever its meta.profile says (server configuration, e.g.
+ * US Core Patient). Replaces the previous list for that type; an empty list removes the requirement.
+ */
+export function enforceProfiles(type: string, profiles: string[]): void {
+  if (profiles.length) enforced.set(type, profiles.map(stripVersion));
+  else enforced.delete(type);
+}
+
+/** Every issue of every layer, without throwing: what `$validate` reports. */
+export async function checkResource(resource: unknown, opts: ValidateOptions = {}): Promise<CheckResult> {
+  const type = (resource as { resourceType?: unknown } | null)?.resourceType;
+  const required = [...(typeof type === 'string' ? enforced.get(type) ?? [] : []), ...(opts.profiles ?? [])];
+  const findings = await collectFindings(resource, {
+    requiredProfiles: required,
+    referenceExists: opts.referenceExists,
+    storedTypes: opts.storedTypes,
+  });
+  if (opts.mode === 'update' && typeof (resource as { id?: unknown } | null)?.id !== 'string' && typeof type === 'string') {
+    findings.unshift({
+      layer: 'structure',
+      issue: { severity: 'error', code: 'required', diagnostics: 'An update needs the resource id in the body', expression: [`${type}.id`] },
+    });
+  }
+  const errors = findings.filter((f) => f.issue.severity === 'error' || f.issue.severity === 'fatal');
+  return {
+    issues: findings.map((f) => f.issue),
+    structural: errors.some((f) => f.layer === 'structure'),
+    failed: errors.length > 0,
+  };
+}
+
+/**
+ * Validates a resource about to be stored. Throws OperationOutcomeError 400 when the JSON is not valid FHIR
+ * (structure), 422 for profile, terminology, invariant or reference errors, with every issue found; otherwise
+ * returns the warnings and information issues (for `Prefer: return=OperationOutcome`). A deletion has no content
+ * to validate.
+ */
+export async function validateResource(resource: unknown, opts: ValidateOptions = {}): Promise<OperationOutcomeIssue[]> {
+  if (opts.mode === 'delete') return [];
+  const result = await checkResource(resource, opts);
+  if (result.failed) throw new OperationOutcomeError(result.structural ? 400 : 422, result.issues);
+  return result.issues;
+}
+
+/** Same as `validateResource`: the name reads better at call sites that only want the throw. */
+export const assertValid = validateResource;

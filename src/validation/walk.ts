@@ -1,0 +1,138 @@
+import type { StructureDefinition } from 'fhir/r4';
+import { baseDefinition, structureDefinition } from './conformance';
+import { firstTime, type ValidationContext } from './context';
+import { childrenToVisit, itemsOf, typeCode, type Item } from './element-items';
+import { elementTree, resolveContentReference, type ElementNode } from './element-tree';
+import { checkExtensionContext, extensionDefinition, type Host } from './extensions';
+import { expectedValue, satisfies } from './fixed-pattern';
+import { checkInvariants } from './invariants';
+import { finding, isPrimitiveType } from './issues';
+import { checkReference } from './references';
+import { assignSlices } from './slicing';
+import { checkBinding } from './terminology';
+
+/**
+ * Layer 2 (and the entry to layers 3-5): walks a resource along a StructureDefinition snapshot, checking each
+ * element's cardinality, fixed and pattern values, allowed types and slices, and handing each occurrence to the
+ * binding, invariant and reference checks. Where the snapshot does not expand an element's children, the walk
+ * continues in the definition of the element's type (or of the profile the type names, e.g. an extension).
+ */
+
+/** Validates a resource nested in another (contained, Bundle entry): set by the resource-level validator. */
+export type NestedResourceValidator = (resource: unknown, location: string, contained: boolean, ctx: ValidationContext) => void;
+
+let validateNested: NestedResourceValidator = () => undefined;
+export function setNestedResourceValidator(fn: NestedResourceValidator): void {
+  validateNested = fn;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function checkCardinality(node: ElementNode, count: number, parentLocation: string, ctx: ValidationContext, source: string): void {
+  const { min = 0, max = '*' } = node.def;
+  const what = node.def.sliceName ? `${node.def.path} (slice '${node.def.sliceName}')` : node.def.path;
+  if (count >= min && (max === '*' || count <= Number(max))) return;
+  // The base definition and a profile often state the same rule: report it once.
+  const location = elementLocation(parentLocation, node);
+  if (!firstTime(ctx, `card:${what}:${min}:${max}@${location}`)) return;
+  if (count < min) {
+    ctx.findings.push(finding('profile', 'error', 'required', `${what}: minimum required = ${min}, but only found ${count} (${source})`, location));
+  }
+  if (max !== '*' && count > Number(max)) {
+    const text = max === '0' ? `${what} is not allowed` : `${what}: maximum allowed = ${max}, but found ${count}`;
+    ctx.findings.push(finding('profile', 'error', 'structure', `${text} (${source})`, location));
+  }
+}
+
+function elementLocation(parent: string, node: ElementNode): string {
+  return `${parent}.${node.name.replace('[x]', '')}`;
+}
+
+function walkChildren(obj: Record<string, unknown>, node: ElementNode, host: Host, ctx: ValidationContext, source: string): void {
+  for (const child of childrenToVisit(obj, resolveContentReference(node))) {
+    const items = itemsOf(obj, child, host.location, source, ctx.findings);
+    checkCardinality(child, items.length, host.location, ctx, source);
+    if (child.slices.length === 0) {
+      for (const item of items) visitItem(item, child, host, ctx, source);
+      continue;
+    }
+    const { bySlice, unmatched } = assignSlices(items, child);
+    for (const [slice, sliced] of bySlice) {
+      checkCardinality(slice, sliced.length, host.location, ctx, source);
+      for (const item of sliced) visitItem(item, slice, host, ctx, source);
+    }
+    for (const item of unmatched) {
+      if (child.def.slicing?.rules === 'closed') {
+        ctx.findings.push(finding('profile', 'error', 'structure', `${child.def.path}: does not match any of the slices defined (slicing is closed) (${source})`, item.location));
+      }
+      visitItem(item, child, host, ctx, source);
+    }
+  }
+}
+
+/** The definition to continue in below an element whose children the snapshot does not list. */
+function definitionBelow(node: ElementNode, item: Item, value: Record<string, unknown>, host: Host, ctx: ValidationContext): StructureDefinition | undefined {
+  const profile = node.def.type?.find((t) => typeCode(t) === item.type)?.profile?.[0];
+  if (profile) {
+    const sd = structureDefinition(profile);
+    if (sd?.snapshot) return sd;
+    if (firstTime(ctx, `profile:${profile}@${item.location}`)) {
+      ctx.findings.push(finding('profile', 'warning', 'not-supported', `Profile ${profile} is not available: element checked against ${item.type} only`, item.location));
+    }
+  } else if (item.type === 'Extension' && typeof value.url === 'string' && value.url.includes(':')) {
+    const sd = extensionDefinition(value.url);
+    if (sd) {
+      checkExtensionContext(sd, host, item.location, ctx);
+      return sd;
+    }
+    if (firstTime(ctx, `ext:${item.location}`)) {
+      const modifier = node.name === 'modifierExtension';
+      ctx.findings.push(
+        finding('profile', modifier ? 'warning' : 'information', modifier ? 'not-supported' : 'informational', `Unknown ${modifier ? 'modifier ' : ''}extension ${value.url}: its content was checked as a plain Extension only`, item.location),
+      );
+    }
+  }
+  return baseDefinition(item.type);
+}
+
+function visitItem(item: Item, node: ElementNode, host: Host, ctx: ValidationContext, source: string): void {
+  const expected = expectedValue(node.def);
+  if (expected && item.value !== undefined && !satisfies(item.value, expected)) {
+    ctx.findings.push(
+      finding('profile', 'error', 'value', `Value must ${expected.kind === 'fixed' ? 'be' : 'match'} ${JSON.stringify(expected.value)} (${expected.kind}, ${source})`, item.location),
+    );
+  }
+  checkBinding(node, item, ctx, source);
+  if (item.value !== undefined) checkInvariants(node, item.value, item.type, item.location, ctx, source);
+  if (isPrimitiveType(item.type)) {
+    if (isObject(item.ext)) {
+      const element = baseDefinition('Element');
+      if (element) walkChildren(item.ext, elementTree(element).root, { path: node.def.path, type: item.type, location: item.location }, ctx, source);
+    }
+    return;
+  }
+  const value = item.value;
+  if (!isObject(value)) return; // wrong JSON type: reported by the structural layer
+  if (item.type === 'Resource') {
+    validateNested(value, item.location, node.def.path.endsWith('.contained'), ctx);
+    return;
+  }
+  if (item.type === 'Reference') checkReference(node, item, ctx, source);
+  const here: Host = { path: node.def.path, type: item.type, location: item.location };
+  if (node.children.size > 0 || node.def.contentReference) {
+    walkChildren(value, node, here, ctx, source);
+    return;
+  }
+  const sd = definitionBelow(node, item, value, host, ctx);
+  if (!sd) return;
+  const root = elementTree(sd).root;
+  checkInvariants(root, value, item.type, item.location, ctx, sd.url);
+  walkChildren(value, root, { ...here, path: root.def.path }, ctx, sd.url);
+}
+
+/** Walks `resource` (already known to be of `sd.type`) along `sd`, reporting into `ctx`. */
+export function walkDefinition(sd: StructureDefinition, resource: Record<string, unknown>, location: string, ctx: ValidationContext): void {
+  const root = elementTree(sd).root;
+  checkInvariants(root, resource, sd.type, location, ctx, sd.url);
+  walkChildren(resource, root, { path: root.def.path, type: sd.type, location }, ctx, sd.url);
+}
