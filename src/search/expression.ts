@@ -104,7 +104,9 @@ export function compileExpression(expression: string, base?: string): CompiledEx
     return result.map((n) => {
       if (n && typeof n === 'object' && 'fhirNodeDataType' in (n as object)) {
         const node = n as RawNode;
-        return { type: node.fhirNodeDataType ?? undefined, value: node.data, path: node.path ?? undefined };
+        // Top-level decimals come back as FP_Decimal (exact decimal arithmetic); the index stores numbers.
+        const value = node.data instanceof fhirpath.FP_Decimal ? node.data.toNumber() : node.data;
+        return { type: node.fhirNodeDataType ?? undefined, value, path: node.path ?? undefined };
       }
       return { type: typeof n === 'boolean' ? 'boolean' : undefined, value: n };
     });

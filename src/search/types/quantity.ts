@@ -92,7 +92,8 @@ function compileQuantity(value: QuantityValue): EntryMatch {
       return { cond: { ...numberConditions(scaled), sy: UCUM_SYSTEM, v: c.unit } };
     }
   }
-  const cond = numberConditions(number);
+  // Canonical entries only answer UCUM searches (their magnitudes are in base units).
+  const cond: Record<string, unknown> = { ...numberConditions(number), cn: null };
   if (system !== undefined) cond.sy = system;
   if (code !== undefined) {
     // `number||unit`: the unit matches the code or the written unit.

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Bundle, Resource } from 'fhir/r4';
+import type { Bundle, FhirResource, Resource } from 'fhir/r4';
 import { type Db, type Filter, MongoClient } from 'mongodb';
 import { startEmbeddedMongo } from '../../../src/embedded-mongo';
 import { buildSearchIndex, executeSearch, parseSearch, searchIndexSpecs } from '../../../src/search';
@@ -70,7 +70,7 @@ async function ensureIndexes(db: Db, type: string): Promise<void> {
 let clock = Date.UTC(2024, 0, 1);
 
 /** Stores resources as the repository would (current version only), indexed by buildSearchIndex. */
-export async function save(db: Db, ...resources: Resource[]): Promise<Resource[]> {
+export async function save(db: Db, ...resources: FhirResource[]): Promise<Resource[]> {
   const out: Resource[] = [];
   for (const input of resources) {
     const id = input.id ?? randomUUID();

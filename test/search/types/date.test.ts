@@ -1,4 +1,4 @@
-import type { Resource } from 'fhir/r4';
+import type { FhirResource as Resource } from 'fhir/r4';
 import { parseDateRange } from '../../../src/search/types/date';
 import { openTestDb, save, search, sortedMatchIds, type TestDb } from '../helpers/store';
 

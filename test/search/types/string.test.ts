@@ -1,4 +1,4 @@
-import type { Resource } from 'fhir/r4';
+import type { FhirResource as Resource } from 'fhir/r4';
 import { openTestDb, save, search, sortedMatchIds, type TestDb } from '../helpers/store';
 
 describe('string search (spec 3.1.1.4.7)', () => {
