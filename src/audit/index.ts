@@ -1,7 +1,6 @@
 /** The audit trail: what the HTTP adapter records after each request, and the chain check behind $verify-chain. */
 export type { AuditInput, AuditInteraction } from './audit-input';
 export { AuditTrail, type AuditTrailOptions } from './audit-trail';
-export { auditInputFor, auditInputForToken } from './from-request';
 export { buildAuditEvent, outcomeOf, type AuditSource } from './balp';
 export { CHAIN_EXTENSION_URL, recomputeHash, readLink } from './hash-chain';
 export { type ChainBreak, type ChainReport, walkChain, reportToParameters } from './verify-chain';
