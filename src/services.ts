@@ -1,51 +1,130 @@
-import type { Bundle, Resource } from 'fhir/r4';
-import type { Config } from './config';
-import type { Services } from './server';
+import os from 'node:os';
+import type { Resource } from 'fhir/r4';
+import { AuditTrail } from './audit';
+import {
+  authenticate,
+  authConfigFromEnv,
+  capabilitySecurity,
+  isAuthConfigured,
+  unrestrictedPolicy,
+  type AuthConfig,
+} from './auth';
 import { handleBundle } from './bundle';
+import { bulkConfigFromEnv, bulkExportServices } from './bulk';
+import type { Config } from './config';
+import { auditInputFor } from './http/audit-input';
+import { mountAuthRoutes } from './http/auth-routes';
+import type { OperationDefinitionRef } from './router/context';
+import type { Services } from './server';
+import { buildSearchIndex, createSearchApi, searchIndexSpecs, searchParametersFor } from './search';
+import { isStorableType } from './fhir/resource-types';
+import { assertValid, bundledProfilesDir, loadProfiles, supportedProfiles, validateOperation, warmUp } from './validation';
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
 /**
- * INTERIM wiring used until src/search and src/validation land: search matches only _id and identifier by scanning,
- * validation accepts everything. Replaced by the real layers; never shipped as "search".
+ * The production wiring of every layer: search, validation, bundles, SMART auth, audit, bulk export. Some parts
+ * need the resolved base URL, known once the server listens: they are set up in `start`.
  */
-export async function defaultServices(_config: Config): Promise<Services> {
-  const scan = async (repo: Parameters<Services['search']['findMatchingIds']>[0], type: string) => {
-    const docs = await repo.find(type, {}).toArray();
-    return docs.map((d) => JSON.parse(d.r) as Resource & { identifier?: Array<{ system?: string; value?: string }> });
-  };
-  return {
-    index: (r) => ({ s: [], c: r.resourceType === 'Patient' ? [`Patient/${r.id}`] : [] }),
-    searchIndexSpecs: () => [],
-    validation: { assertValid: async () => [] },
-    search: {
-      async findMatchingIds(repo, type, query, limit) {
-        const all = await scan(repo, type);
-        return all
-          .filter((r) =>
-            query.every(([k, v]) => {
-              if (k === '_id') return r.id === v;
-              if (k === 'identifier') {
-                const [sys, val] = v.includes('|') ? v.split('|') : [undefined, v];
-                return (r.identifier ?? []).some((i) => i.value === val && (sys === undefined || i.system === sys));
-              }
-              return true;
-            }),
-          )
-          .slice(0, limit)
-          .map((r) => r.id as string);
-      },
-      async executeSearch(repo, type, _query, opts) {
-        const all = type ? await scan(repo, type) : [];
-        const bundle: Bundle = {
-          resourceType: 'Bundle',
-          type: 'searchset',
-          total: all.length,
-          link: [{ relation: 'self', url: opts.selfUrl }],
-          entry: all.map((resource) => ({ resource, search: { mode: 'match' } })),
-        };
-        return bundle;
+export async function defaultServices(config: Config, env: Record<string, string | undefined> = process.env): Promise<Services> {
+  loadProfiles([bundledProfilesDir(), ...config.profilesDirs]);
+  let auth: AuthConfig | undefined;
+  let audit: AuditTrail | undefined;
+  let searchApi: ReturnType<typeof createSearchApi> | undefined;
+
+  const authenticateRequest = async (header: string | undefined) =>
+    auth && isAuthConfigured(auth) ? authenticate(header, auth) : unrestrictedPolicy;
+  const bulk = bulkExportServices(bulkConfigFromEnv(env), { authenticate: authenticateRequest });
+
+  const operations: OperationDefinitionRef[] = [
+    {
+      name: 'validate',
+      definition: 'http://hl7.org/fhir/OperationDefinition/Resource-validate',
+      types: '*',
+      instance: true,
+      handler: async (ctx, req, target) => ({
+        status: 200,
+        body: await validateOperation(target.type as string, target.id, req.body, {
+          referenceExists: (t, id) => ctx.repo.exists(t, id),
+          storedTypes: (t) => ctx.isServedType(t),
+        }),
+      }),
+    },
+    {
+      name: 'verify-chain',
+      definition: 'urn:fhirstone:OperationDefinition/AuditEvent-verify-chain',
+      types: ['AuditEvent'],
+      handler: async (ctx) => {
+        ctx.repo.assertAllowed('AuditEvent', 'read');
+        if (!audit) throw new Error('audit trail not started');
+        return { status: 200, body: await audit.verifyChain() };
       },
     },
-    capabilities: { searchParams: () => [], supportedProfiles: () => [] },
+    ...bulk.operations,
+  ];
+
+  return {
+    index: buildSearchIndex,
+    searchIndexSpecs,
+    get search() {
+      if (!searchApi) throw new Error('search used before start');
+      return searchApi;
+    },
+    validation: {
+      assertValid: (resource: Resource, repo, mode) =>
+        assertValid(resource, {
+          mode,
+          referenceExists: (t, id) => repo.exists(t, id),
+          storedTypes: (t) => isStorableType(t) && (!config.resourceTypes || config.resourceTypes.has(t)),
+        }),
+    },
+    capabilities: {
+      searchParams: searchParametersFor,
+      supportedProfiles,
+      security: () => (auth ? capabilitySecurity(auth) : undefined),
+    },
+    operations,
     bundle: handleBundle,
+    authenticate: authenticateRequest,
+    extraRoutes(app, core) {
+      mountAuthRoutes(app, { auth: () => auth, baseUrl: core.config.baseUrl, audit: (i) => audit?.record(i) });
+      bulk.extraRoutes(app, core);
+    },
+    onComplete(done) {
+      audit?.record(auditInputFor(done));
+    },
+    async start(core) {
+      const baseUrl = core.config.baseUrl;
+      auth = await authConfigFromEnv(env, { baseUrl, dataDir: config.dataDir });
+      if (!isAuthConfigured(auth)) {
+        if (!LOOPBACK.has(config.host)) {
+          throw new Error(
+            `HOST=${config.host} is not a loopback address and no SMART authorization is configured ` +
+              '(SMART_ISSUER/SMART_JWKS_URI or SMART_CLIENTS_FILE): refusing to serve health data unauthenticated',
+          );
+        }
+        core.logger.warn('NO AUTHORIZATION CONFIGURED: every request on this loopback interface has full access');
+      }
+      searchApi = createSearchApi({
+        baseUrl,
+        defaultCount: config.defaultPageSize,
+        maxCount: config.maxPageSize,
+        profilesDirs: config.profilesDirs,
+      });
+      audit = new AuditTrail(core.store.db, {
+        sourceName: `fhirstone@${os.hostname()}`,
+        baseUrl,
+        ensureCollections: () => core.store.ensureType('AuditEvent'),
+        onError: (message, err) => core.logger.error({ err }, `audit: ${message}`),
+      });
+      const ms = warmUp(['Patient', 'Encounter', 'Condition', 'DocumentReference', 'AuditEvent']);
+      core.logger.info({ ms: Math.round(ms) }, 'validation definitions loaded');
+      await bulk.start(core);
+    },
+    async stop() {
+      await bulk.stop();
+      await audit?.close();
+    },
   };
 }
+

@@ -121,6 +121,10 @@ export async function transaction(ctx: RouterContext, outer: FhirRequest, bundle
   const responses = await ctx.repo.inTransaction(async (txRepo) => {
     const tx = ctx.withRepo(txRepo);
     const prepared = await prepare(tx, outer, entries);
+    for (const { req } of prepared) {
+      if (req.method === 'POST' && req.assignedId) txRepo.pendingIds.add(`${(req.body as Resource).resourceType}/${req.assignedId}`);
+      else if (req.method === 'PUT' && req.body) txRepo.pendingIds.add(`${(req.body as Resource).resourceType}/${(req.body as Resource).id ?? ''}`);
+    }
     const out: BundleEntry[] = new Array(entries.length);
     const ordered = [...prepared].sort((a, b) => ORDER[a.req.method] - ORDER[b.req.method] || a.index - b.index);
     for (const { index, req } of ordered) {

@@ -63,6 +63,20 @@ export class Repository {
     await Promise.all([...new Set(types)].map((t) => this.opts.ensureType(t)));
   }
 
+  /**
+   * `Type/id`s a transaction will create in later entries: references to them count as resolvable while the
+   * earlier entries are validated (spec: a bundle's entries may reference each other in any order).
+   */
+  readonly pendingIds = new Set<string>();
+
+  /** Does `type/id` exist, live, and visible to the caller? (Reference validation.) */
+  async exists(type: string, id: string): Promise<boolean> {
+    if (this.pendingIds.has(`${type}/${id}`)) return true;
+    const bound = compartmentFilter(this.policy, type);
+    const filter: Filter<StoredDocument> = bound ? { $and: [{ _id: id, del: false }, bound] } : { _id: id, del: false };
+    return (await this.current(type).findOne(filter, { session: this.session, projection: { _id: 1 } })) !== null;
+  }
+
   get inTransactionNow(): boolean {
     return this.session !== undefined;
   }

@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import pino from 'pino';
 import { loadConfig } from '../../src/config';
 import { startServer, type RunningServer, type Services } from '../../src/server';
@@ -25,9 +28,11 @@ export async function startTestServer(
     LOG_LEVEL: 'silent',
     MONGODB_URI: process.env.MONGODB_URI ?? '',
     MONGODB_DB: dbName,
+    // The server keeps its SMART signing key (and export files) under DATA_DIR: a fresh one per test server.
+    DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'fhirstone-test-')),
     ...env,
   });
-  let services = await defaultServices(config);
+  let services = await defaultServices(config, { ...process.env, ...env });
   if (override) services = override(services);
   const server = await startServer(config, services, { inMemory: true, logger: pino({ level: 'silent' }) });
   const api = (path: string, init?: RequestInit) => fetch(`${server.baseUrl}/${path}`, init);

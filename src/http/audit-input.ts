@@ -1,0 +1,36 @@
+import type { AuditInput } from '../audit';
+import { classify } from '../router/classify';
+import type { CompletedRequest } from '../router/types';
+
+/**
+ * One completed request as the audit trail's input: the interaction in the spec's words, the patients and
+ * resources the repository actually handed out or changed (its access trace), who asked, and the outcome.
+ */
+export function auditInputFor(done: CompletedRequest): AuditInput {
+  const req = done.req;
+  if (!req) {
+    return {
+      interaction: done.status === 401 ? 'authenticate' : 'operation',
+      status: done.status,
+      remoteAddress: done.remoteAddress,
+      outcomeDescription: done.error,
+      query: done.url,
+    };
+  }
+  const c = classify(req);
+  const query = req.query.length ? new URLSearchParams(req.query).toString() : undefined;
+  return {
+    interaction: c.interaction,
+    resourceType: c.resourceType,
+    id: c.id,
+    versionId: c.versionId,
+    operation: c.operation,
+    patientIds: req.trace ? [...req.trace.patients] : undefined,
+    resources: req.trace ? [...req.trace.resources] : undefined,
+    query,
+    status: done.status,
+    outcomeDescription: done.error,
+    policy: req.policy,
+    remoteAddress: done.remoteAddress,
+  };
+}

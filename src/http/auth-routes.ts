@@ -1,0 +1,52 @@
+import express from 'express';
+import type { AuditInput } from '../audit';
+import { handleTokenRequest, serverJwks, smartConfiguration, type AuthConfig } from '../auth';
+
+export interface AuthRouteDeps {
+  auth(): AuthConfig | undefined;
+  baseUrl: string;
+  audit(input: AuditInput): void;
+}
+
+/**
+ * SMART discovery and the built-in Backend Services authorization server, below the FHIR base:
+ * `/fhir/.well-known/smart-configuration`, `/fhir/auth/token`, `/fhir/auth/jwks`.
+ */
+export function mountAuthRoutes(app: express.Express, deps: AuthRouteDeps): void {
+  // The API is mounted at /fhir locally whatever public base a reverse proxy presents.
+  const mount = '/fhir';
+  const cfg = () => {
+    const c = deps.auth();
+    if (!c) throw new Error('authorization not started');
+    return c;
+  };
+  app.get(`${mount}/.well-known/smart-configuration`, (_req, res) => {
+    res.setHeader('Cache-Control', 'public, max-age=300');
+    res.json(smartConfiguration(cfg(), deps.baseUrl));
+  });
+  app.get(`${mount}/auth/jwks`, (_req, res) => {
+    res.setHeader('Cache-Control', 'public, max-age=300');
+    res.json(serverJwks(cfg()));
+  });
+  app.post(
+    `${mount}/auth/token`,
+    express.urlencoded({ extended: false, limit: '64kb', type: 'application/x-www-form-urlencoded' }),
+    async (req, res) => {
+      const form = new URLSearchParams(
+        typeof req.body === 'object' && req.body ? (Object.entries(req.body as Record<string, string>) as [string, string][]) : [],
+      );
+      const c = cfg();
+      const result = await handleTokenRequest(form, c, c.tokenEndpoint);
+      deps.audit({
+        interaction: 'token',
+        status: result.status,
+        clientId: result.clientId,
+        remoteAddress: req.socket.remoteAddress,
+        outcomeDescription: result.status === 200 ? undefined : String(result.body.error_description ?? result.body.error ?? ''),
+      });
+      res.status(result.status);
+      for (const [k, v] of Object.entries(result.headers)) res.setHeader(k, v);
+      res.json(result.body);
+    },
+  );
+}
