@@ -1,0 +1,97 @@
+import { observation, patient, startBulkServer, type BulkTestServer } from './helpers';
+
+const ids = (rows: any[]) => rows.map((r) => r.id).sort();
+
+describe('Patient and Group level $export', () => {
+  let server: BulkTestServer;
+  const files = async (location: string | null) => {
+    const done = await server.waitDone(location as string);
+    expect(done.status).toBe(200);
+    const out: Record<string, any[]> = {};
+    for (const f of done.body.output) out[f.type] = [...(out[f.type] ?? []), ...(await server.lines(f.url))];
+    return { out, manifest: done.body };
+  };
+
+  beforeAll(async () => {
+    server = await startBulkServer();
+    await server.seed([
+      patient('p1'), patient('p2'), patient('p3'),
+      observation('o1', 'p1'), observation('o2', 'p2'), observation('o3', 'p3'),
+      { resourceType: 'Observation', id: 'orphan', status: 'final', code: { text: 'no subject' } } as any,
+      { resourceType: 'Organization', id: 'org1', name: 'Clinic' } as any,
+    ]);
+    const group = {
+      resourceType: 'Group',
+      id: 'cohort',
+      type: 'person',
+      actual: true,
+      member: [{ entity: { reference: 'Patient/p1' } }, { entity: { reference: `${server.baseUrl}/Patient/p2` } }, { entity: { reference: 'Patient/p3' }, inactive: true }],
+    };
+    const res = await server.api('Group/cohort', { method: 'PUT', headers: { 'content-type': 'application/fhir+json' }, body: JSON.stringify(group) });
+    expect(res.status).toBe(201);
+  });
+  afterAll(() => server.close());
+
+  it('Patient/$export exports patient-compartment data of every patient, and nothing outside a compartment', async () => {
+    const { out } = await files((await server.kickoff('Patient/$export')).headers.get('content-location'));
+    expect(ids(out.Patient)).toEqual(['p1', 'p2', 'p3']);
+    expect(ids(out.Observation)).toEqual(['o1', 'o2', 'o3']);
+    expect(out.Organization).toBeUndefined();
+  });
+
+  it('Group/[id]/$export exports the active members (relative or absolute references) and their data', async () => {
+    const { out, manifest } = await files((await server.kickoff('Group/cohort/$export')).headers.get('content-location'));
+    expect(manifest.request).toBe(`${server.baseUrl}/Group/cohort/$export`);
+    expect(ids(out.Patient)).toEqual(['p1', 'p2']);
+    expect(ids(out.Observation)).toEqual(['o1', 'o2']);
+    // The R4 Patient compartment puts a Group in each member's compartment, so the cohort itself is exported too.
+    expect(ids(out.Group)).toEqual(['cohort']);
+  });
+
+  it('narrows a Group export to the patients of a POST patient parameter', async () => {
+    const body = { resourceType: 'Parameters', parameter: [{ name: 'patient', valueReference: { reference: 'Patient/p2' } }] };
+    const { out } = await files((await server.kickoff('Group/cohort/$export', { body })).headers.get('content-location'));
+    expect(ids(out.Patient)).toEqual(['p2']);
+    expect(ids(out.Observation)).toEqual(['o2']);
+  });
+
+  it('returns 400 for a patient that is not a member of the Group, unless handling is lenient', async () => {
+    const body = { resourceType: 'Parameters', parameter: [{ name: 'patient', valueReference: { reference: 'Patient/p3' } }, { name: 'patient', valueReference: { reference: 'Patient/p1' } }] };
+    expect((await server.kickoff('Group/cohort/$export', { body })).status).toBe(400);
+    const lenient = await server.kickoff('Group/cohort/$export', { body, headers: { prefer: 'respond-async, handling=lenient' } });
+    expect(lenient.status).toBe(202);
+    const { out, manifest } = await files(lenient.headers.get('content-location'));
+    expect(ids(out.Patient)).toEqual(['p1']);
+    expect(manifest.error).toHaveLength(1);
+  });
+
+  it('narrows a Patient export to the patient parameter, and rejects unknown patients', async () => {
+    const body = { resourceType: 'Parameters', parameter: [{ name: 'patient', valueReference: { reference: 'Patient/p3' } }] };
+    const { out } = await files((await server.kickoff('Patient/$export', { body })).headers.get('content-location'));
+    expect(ids(out.Observation)).toEqual(['o3']);
+    const unknown = { resourceType: 'Parameters', parameter: [{ name: 'patient', valueReference: { reference: 'Patient/nobody' } }] };
+    expect((await server.kickoff('Patient/$export', { body: unknown })).status).toBe(400);
+  });
+
+  it('returns 404 for an unknown Group and 400 for a type outside the Patient compartment', async () => {
+    expect((await server.kickoff('Group/missing/$export')).status).toBe(404);
+    expect((await server.kickoff('Patient/$export?_type=Organization')).status).toBe(400);
+  });
+
+  it('returns 400 for the patient parameter at system level', async () => {
+    const body = { resourceType: 'Parameters', parameter: [{ name: 'patient', valueReference: { reference: 'Patient/p1' } }] };
+    expect((await server.kickoff('$export', { body })).status).toBe(400);
+  });
+
+  it('filters with _typeFilter through the search compiler, OR-ing the queries of one type', async () => {
+    await server.seed([observation('lab1', 'p1', '2345-7', 'final'), observation('lab2', 'p1', '2345-7', 'preliminary')]);
+    const q = encodeURIComponent('Observation?code=2345-7&status=final') + ',' + encodeURIComponent('Observation?_id=o2');
+    const { out } = await files((await server.kickoff(`Patient/$export?_type=Observation&_typeFilter=${q}`)).headers.get('content-location'));
+    expect(ids(out.Observation)).toEqual(['lab1', 'o2']);
+  });
+
+  it('returns 400 for a _typeFilter with an unknown search parameter', async () => {
+    const q = encodeURIComponent('Observation?no-such-param=1');
+    expect((await server.kickoff(`$export?_typeFilter=${q}`)).status).toBe(400);
+  });
+});
