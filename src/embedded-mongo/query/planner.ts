@@ -158,7 +158,7 @@ function bestScan(indexes: Iterable<SecondaryIndex>, filter: Doc, sort: SortSpec
     const scan = planIndex(index, bounds, sort, filter);
     if (!scan) continue;
     if (requireBounds && scan.score[0] === 0) continue;
-    if (scan.score[0] === 0 && !scan.sortServed && hint === undefined) continue;
+    if (scan.score[0] === 0 && (sort.length === 0 || !scan.sortServed) && hint === undefined) continue;
     if (!best || better(scan, best)) best = scan;
   }
   return best;

@@ -63,6 +63,24 @@ function validateReplacement(r: Doc): void {
   for (const k of Object.keys(r)) if (k.startsWith('$')) throw badValue(`The dollar ($) prefixed field '${k}' in '${k}' is not allowed in the context of an update's replacement document.`);
 }
 
+/** `$set: {_id: <same>}` is allowed and does nothing; any other operator on `_id` would change it (66). */
+function withoutIdNoOp(spec: Doc, doc: Doc, inserting: boolean): Doc {
+  if (inserting) return spec;
+  let out = spec;
+  for (const [op, fields] of Object.entries(spec)) {
+    if (op === '$setOnInsert' || !isPlainObject(fields)) continue;
+    for (const p of Object.keys(fields)) {
+      if (p !== '_id' && !p.startsWith('_id.')) continue;
+      if (op === '$set' && p === '_id' && compareValues(fields[p], doc._id) === 0) {
+        const { _id: _same, ...others } = fields;
+        void _same;
+        out = { ...out, [op]: others };
+      } else throw immutableField(`Performing an update on the path '_id' would modify the immutable field '_id'`);
+    }
+  }
+  return out;
+}
+
 /** Applies an update to a document, returning a new document. `inserting` enables `$setOnInsert`. */
 export function applyUpdate(doc: Doc, spec: UpdateSpec, arrayFilters: Doc[] | undefined, inserting: boolean): Doc {
   if (Array.isArray(spec)) {
@@ -80,7 +98,7 @@ export function applyUpdate(doc: Doc, spec: UpdateSpec, arrayFilters: Doc[] | un
   }
   validateOperators(spec);
   const copy = cloneDoc(doc);
-  const { $setOnInsert, ...rest } = spec;
+  const { $setOnInsert, ...rest } = withoutIdNoOp(spec, doc, inserting);
   if (inserting && isPlainObject($setOnInsert)) for (const [p, v] of Object.entries($setOnInsert)) setPath(copy, splitPath(p), cloneDoc(v));
   if (Object.keys(rest).length > 0) {
     try {

@@ -1,0 +1,105 @@
+/**
+ * Which index a query uses, read from explain() exactly as against a real mongod. Covers the shapes the FHIR
+ * search layer generates: `$elemMatch` over an array of entries with a compound multikey index, ranges, prefix
+ * regexes, `$in`, `$or`, and sorts served by an index.
+ */
+import { Collection } from 'mongodb';
+import { Harness, hasBlockingSort, indexesUsed, openHarness, usesCollScan } from '../harness';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyDoc = any;
+
+describe('index use (explain)', () => {
+  let h: Harness;
+  let col: Collection<AnyDoc>;
+  beforeAll(async () => {
+    h = await openHarness();
+    col = h.db.collection('ix');
+    await col.createIndexes([
+      { key: { 's.e.p': 1, 's.e.v': 1, 's.e.sy': 1 }, name: 'search_value' },
+      { key: { 's.e.p': 1, 's.e.lo': 1 }, name: 'search_low' },
+      { key: { lu: -1, _id: 1 }, name: 'lastUpdated_desc' },
+      { key: { c: 1, _id: 1 }, name: 'compartment' },
+      { key: { code: 1 }, name: 'code_sparse', sparse: true },
+    ]);
+    const docs = Array.from({ length: 300 }, (_, i) => ({
+      _id: `id${String(i).padStart(4, '0')}`,
+      lu: new Date(Date.UTC(2020, 0, 1) + i * 86_400_000),
+      c: [`Patient/${i % 10}`],
+      code: i % 2 === 0 ? `c${i % 7}` : undefined,
+      s: { e: [{ p: 'name', v: `smith${i % 5}` }, { p: 'gender', v: i % 2 ? 'male' : 'female', sy: 'http://hl7.org/fhir/administrative-gender' }, { p: 'birthdate', lo: new Date(Date.UTC(1950 + (i % 50), 0, 1)) }] },
+    }));
+    await col.insertMany(docs);
+  });
+  afterAll(() => h.close());
+
+  it('serves $elemMatch equality on entry code and value from the compound multikey index', async () => {
+    const q = { 's.e': { $elemMatch: { p: 'gender', v: 'female' } } };
+    const plan = await col.find(q).explain();
+    expect(indexesUsed(plan)).toEqual(['search_value']);
+    expect(await col.countDocuments(q)).toBe(150);
+  });
+
+  it('serves an $elemMatch range on the second key of a compound multikey index', async () => {
+    const q = { 's.e': { $elemMatch: { p: 'birthdate', lo: { $gte: new Date('1990-01-01T00:00:00Z'), $lt: new Date('1995-01-01T00:00:00Z') } } } };
+    expect(indexesUsed(await col.find(q).explain())).toEqual(['search_low']);
+    expect(await col.countDocuments(q)).toBe(30);
+  });
+
+  it('uses the index for $in values and for prefix-anchored regexes', async () => {
+    const inQ = { 's.e': { $elemMatch: { p: 'name', v: { $in: ['smith1', 'smith3'] } } } };
+    expect(indexesUsed(await col.find(inQ).explain())).toEqual(['search_value']);
+    expect(await col.countDocuments(inQ)).toBe(120);
+    const reQ = { 's.e': { $elemMatch: { p: 'name', v: { $regex: '^smith4' } } } };
+    expect(indexesUsed(await col.find(reQ).explain())).toEqual(['search_value']);
+    expect(await col.countDocuments(reQ)).toBe(60);
+  });
+
+  it('unions index scans for a top-level $or whose branches are all indexed', async () => {
+    const q = { $or: [{ 's.e': { $elemMatch: { p: 'name', v: 'smith0' } } }, { c: 'Patient/3' }] };
+    const plan = await col.find(q).explain();
+    expect(indexesUsed(plan).sort()).toEqual(['compartment', 'search_value']);
+    expect(await col.countDocuments(q)).toBe(60 + 30 - 0);
+  });
+
+  it('serves a sort from an index without a blocking SORT stage, in both directions', async () => {
+    const desc = await col.find({}).sort({ lu: -1, _id: 1 }).limit(5).explain();
+    expect(indexesUsed(desc)).toEqual(['lastUpdated_desc']);
+    expect(hasBlockingSort(desc)).toBe(false);
+    const asc = await col.find({}).sort({ lu: 1, _id: -1 }).limit(5).explain();
+    expect(indexesUsed(asc)).toEqual(['lastUpdated_desc']);
+    expect(hasBlockingSort(asc)).toBe(false);
+    expect((await col.find({}).sort({ lu: -1, _id: 1 }).limit(2).toArray()).map((d) => d._id)).toEqual(['id0299', 'id0298']);
+  });
+
+  it('serves equality plus sort on the following key of a compound index', async () => {
+    const plan = await col.find({ c: 'Patient/4' }).sort({ _id: -1 }).explain();
+    expect(indexesUsed(plan)).toEqual(['compartment']);
+    expect(hasBlockingSort(plan)).toBe(false);
+    expect((await col.find({ c: 'Patient/4' }).sort({ _id: -1 }).limit(2).toArray()).map((d) => d._id)).toEqual(['id0294', 'id0284']);
+  });
+
+  it('adds a SORT stage when the index cannot give the order', async () => {
+    const plan = await col.find({ c: 'Patient/4' }).sort({ lu: 1 }).explain();
+    expect(hasBlockingSort(plan)).toBe(true);
+  });
+
+  it('falls back to a collection scan for unindexed fields and for conditions that can match missing values', async () => {
+    expect(usesCollScan(await col.find({ unindexed: 1 }).explain())).toBe(true);
+    // A sparse index lacks documents without the field, so it cannot answer a null query.
+    expect(indexesUsed(await col.find({ code: null }).explain())).not.toContain('code_sparse');
+    expect(indexesUsed(await col.find({ code: 'c3' }).explain())).toEqual(['code_sparse']);
+  });
+
+  it('does not compound bounds of two fields from different array elements without $elemMatch', async () => {
+    // p=gender and v=smith1 live in different entries of one document: such a document must still be found.
+    const q = { 's.e.p': 'gender', 's.e.v': 'smith1' };
+    expect(await col.countDocuments(q)).toBe(60);
+  });
+
+  it('uses an index for count and aggregate $match', async () => {
+    const q = { 's.e': { $elemMatch: { p: 'gender', v: 'male' } } };
+    const agg = await col.aggregate([{ $match: q }, { $group: { _id: null, n: { $sum: 1 } } }]).explain();
+    expect(indexesUsed(agg)).toEqual(['search_value']);
+  });
+});
