@@ -21,10 +21,10 @@ describe('update conformance', () => {
   });
 
   it('applies $set/$unset/$inc/$push/$addToSet/$pull and reports matched and modified counts', async () => {
-    const r = await col.updateOne({ _id: 1 }, { $set: { 'o.q': 2, s: 'v' }, $unset: { 'o.p': '' }, $inc: { n: 5 }, $push: { tags: 'b' }, $addToSet: { items: { k: 'z', q: 3 } } });
+    const r = await col.updateOne({ _id: 1 }, { $set: { 'o.q': 2, s: 'v' }, $unset: { 'o.p': '' }, $inc: { n: 5 }, $push: { tags: 'b' }, $addToSet: { items: { k: 'z', q: 3 } } } as AnyDoc);
     expect(r).toMatchObject({ matchedCount: 1, modifiedCount: 1 });
     expect(await col.findOne({ _id: 1 })).toEqual({ _id: 1, n: 6, tags: ['a', 'b'], items: [{ k: 'x', q: 1 }, { k: 'y', q: 2 }, { k: 'z', q: 3 }], o: { q: 2 }, s: 'v' });
-    await col.updateOne({ _id: 1 }, { $pull: { items: { q: { $gte: 2 } } } });
+    await col.updateOne({ _id: 1 }, { $pull: { items: { q: { $gte: 2 } } } } as AnyDoc);
     expect((await col.findOne({ _id: 1 }))?.items).toEqual([{ k: 'x', q: 1 }]);
   });
 
