@@ -28,11 +28,14 @@ const NATIVE: Record<string, (value: unknown) => boolean> = {
   },
 };
 
-const compiled = new Map<string, Compiled | Error>();
+/** Compiled expressions per constraint object and model path (a constraint is shared by every element it is on). */
+const compiled = new WeakMap<ElementDefinitionConstraint, Map<string, Compiled | Error>>();
 
-function compile(base: string, expression: string): Compiled | Error {
-  const key = `${base}\u0000${expression}`;
-  let fn = compiled.get(key);
+function compile(c: ElementDefinitionConstraint, base: string): Compiled | Error {
+  const expression = c.expression as string;
+  let byBase = compiled.get(c);
+  if (!byBase) compiled.set(c, (byBase = new Map()));
+  let fn = byBase.get(base);
   if (!fn) {
     try {
       // Constraints such as dom-3 call trace(): keep that out of the server's output.
@@ -40,7 +43,7 @@ function compile(base: string, expression: string): Compiled | Error {
     } catch (err) {
       fn = err instanceof Error ? err : new Error(String(err));
     }
-    compiled.set(key, fn);
+    byBase.set(base, fn);
   }
   return fn;
 }
@@ -74,7 +77,7 @@ export function checkInvariants(
       if (!native(value)) fail(c, location, ctx, source);
       continue;
     }
-    const fn = compile(basePath(node, type), c.expression);
+    const fn = compile(c, basePath(node, type));
     let result: unknown[];
     try {
       if (fn instanceof Error) throw fn;

@@ -85,16 +85,27 @@ function codesOf(v: unknown): Code[] {
   return v && typeof v === 'object' ? [v as Code] : [];
 }
 
-function matches(item: Item, slice: ElementNode, d: ElementDefinitionSlicingDiscriminator): boolean {
+/** Values of one occurrence at each discriminator path, computed once whatever the number of slices. */
+type ValuesAt = (path: string) => unknown[] | undefined;
+
+function valuesCache(item: Item): ValuesAt {
+  const memo = new Map<string, unknown[] | undefined>();
+  return (path) => {
+    if (!memo.has(path)) memo.set(path, valuesAt(item.value, path));
+    return memo.get(path);
+  };
+}
+
+function matches(item: Item, at: ValuesAt, slice: ElementNode, d: ElementDefinitionSlicingDiscriminator): boolean {
   const target = elementAtCached(slice, d.path);
   if (!target) return false;
   if (d.type === 'type') {
     const allowed = typeCodes(target);
     if (d.path === '$this') return allowed.includes(item.type);
-    const values = valuesAt(item.value, d.path) ?? [];
+    const values = at(d.path) ?? [];
     return values.some((v) => allowed.includes((v as { resourceType?: string })?.resourceType ?? ''));
   }
-  const values = valuesAt(item.value, d.path);
+  const values = at(d.path);
   if (values === undefined) return false;
   if (d.type === 'exists') {
     const mustExist = (target.def.min ?? 0) > 0;
@@ -132,10 +143,11 @@ export function assignSlices(items: Item[], base: ElementNode): SliceAssignment 
   const discriminators = base.def.slicing?.discriminator ?? [];
   const choice = base.name.endsWith('[x]');
   for (const item of items) {
+    const at = valuesCache(item);
     const slice = base.slices.find((s) =>
       choice && discriminators.every((d) => d.type === 'type' && d.path === '$this') // also true when none
         ? isTypeSliceOf(item, s, base)
-        : discriminators.length > 0 && discriminators.every((d) => matches(item, s, d)),
+        : discriminators.length > 0 && discriminators.every((d) => matches(item, at, s, d)),
     );
     if (slice) bySlice.get(slice)!.push(item);
     else unmatched.push(item);

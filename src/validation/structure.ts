@@ -28,6 +28,19 @@ export function isRealCalendarDate(value: string): boolean {
   return day <= max;
 }
 
+/**
+ * Choice variants (`deceasedDateTime`) repeat their primitive's schema inline instead of referring to it: point
+ * them at the definition, so they get the same checks and messages as every other element of that type.
+ */
+function inlinedPrimitive(defs: Record<string, JsonSchema>, key: string, prop: JsonSchema): string | undefined {
+  if (prop.$ref || typeof prop.pattern !== 'string') return undefined;
+  const m = /[A-Z][A-Za-z0-9]*$/.exec(key);
+  if (!m) return undefined;
+  const name = m[0].charAt(0).toLowerCase() + m[0].slice(1);
+  const def = defs[name];
+  return def && def.pattern === prop.pattern && def.type === prop.type ? name : undefined;
+}
+
 function adjust(schema: JsonSchema): JsonSchema {
   delete schema.oneOf;
   delete schema.discriminator;
@@ -39,6 +52,8 @@ function adjust(schema: JsonSchema): JsonSchema {
     if (!def.properties) continue;
     def.minProperties = 1;
     for (const [key, prop] of Object.entries(def.properties)) {
+      const primitive = inlinedPrimitive(defs, key, prop);
+      if (primitive) def.properties[key] = { $ref: `#/definitions/${primitive}` };
       const items = prop.items as JsonSchema | undefined;
       if (prop.type === 'array') prop.minItems = 1;
       if (prop.$ref === '#/definitions/ResourceList') def.properties[key] = { type: 'object' };

@@ -95,9 +95,9 @@ function includeCodes(include: ValueSetComposeInclude, depth: number): Expansion
 }
 
 function expandAt(url: string, depth: number): Expansion {
-  const key = stripVersion(url);
-  const hit = cache.get(key);
+  const hit = cache.get(url);
   if (hit) return hit;
+  const key = stripVersion(url);
   const vs: ValueSet | undefined = valueSet(key);
   let exp: Expansion = { codes: new Map(), partialSystems: new Set() };
   if (!vs) exp.opaque = `ValueSet ${key} is not available locally`;
@@ -126,7 +126,7 @@ function expandAt(url: string, depth: number): Expansion {
       for (const [s, codes] of part.codes) for (const c of codes) exp.codes.get(s)?.delete(c);
     }
   }
-  cache.set(key, exp);
+  cache.set(url, exp);
   return exp;
 }
 

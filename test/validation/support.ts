@@ -1,0 +1,44 @@
+import type { OperationOutcomeIssue } from 'fhir/r4';
+import { checkResource, type ValidateOptions } from '../../src/validation';
+
+export const US_CORE = 'http://hl7.org/fhir/us/core/StructureDefinition/';
+
+/** Every issue for a resource, without throwing. */
+export async function issuesOf(resource: unknown, opts: ValidateOptions = {}): Promise<OperationOutcomeIssue[]> {
+  return (await checkResource(resource, opts)).issues;
+}
+
+export const errorsOf = async (resource: unknown, opts: ValidateOptions = {}) =>
+  (await issuesOf(resource, opts)).filter((i) => i.severity === 'error');
+
+/** `expression: diagnostics` of each error, for readable failure messages. */
+export const describeIssues = (issues: OperationOutcomeIssue[]) =>
+  issues.map((i) => `${i.severity} ${i.expression?.[0]}: ${i.diagnostics}`);
+
+/** The first issue at `expression` whose diagnostics contain `text`. */
+export function issueAt(issues: OperationOutcomeIssue[], expression: string, text?: string) {
+  return issues.find((i) => i.expression?.[0] === expression && (!text || i.diagnostics?.includes(text)));
+}
+
+/** A Patient with all US Core Patient requires, to be broken one rule at a time. */
+export function usCorePatient(): Record<string, unknown> {
+  return {
+    resourceType: 'Patient',
+    meta: { profile: [`${US_CORE}us-core-patient`] },
+    text: { status: 'generated', div: '<div xmlns="http://www.w3.org/1999/xhtml">Amy Shaw</div>' },
+    identifier: [{ system: 'http://hospital.example.org', value: '1032702' }],
+    name: [{ family: 'Shaw', given: ['Amy'] }],
+    gender: 'female',
+    birthDate: '1987-02-20',
+  };
+}
+
+export function condition(extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    resourceType: 'Condition',
+    text: { status: 'generated', div: '<div xmlns="http://www.w3.org/1999/xhtml">Asthma</div>' },
+    subject: { reference: 'Patient/p1' },
+    code: { text: 'Asthma' },
+    ...extra,
+  };
+}
