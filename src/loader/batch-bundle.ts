@@ -12,7 +12,7 @@ export type GroupingType = 'batch' | 'transaction';
 export function toBundle(resources: Resource[], type: GroupingType): Bundle {
   const entry: BundleEntry[] = resources.map((resource) =>
     resource.id
-      ? { resource, request: { method: 'PUT', url: `${resource.resourceType}/${encodeURIComponent(resource.id)}` } }
+      ? { resource, request: { method: 'PUT', url: `${resource.resourceType}/${resource.id}` } }
       : { resource, request: { method: 'POST', url: resource.resourceType } },
   );
   return { resourceType: 'Bundle', type, entry };

@@ -92,13 +92,13 @@ export async function runLoad(argv: string[], env: Record<string, string | undef
     const ndjsonAs = values['ndjson-as'] ?? 'batch';
     if (ndjsonAs !== 'batch' && ndjsonAs !== 'transaction') throw new UsageError(`--ndjson-as must be batch or transaction`);
     if (values.url !== undefined && !/^https?:\/\/[^/]/.test(values.url)) throw new UsageError(`--url must be an http(s) URL`);
-    const inputs = await resolveInputs(positionals);
     const options = {
       batchSize: positiveInt('batch-size', values['batch-size'], 250),
       concurrency: positiveInt('concurrency', values.concurrency, 2),
       ndjsonAs: ndjsonAs as GroupingType,
       headers: headersFrom(values.header),
     };
+    const inputs = await resolveInputs(positionals);
     return await execute(inputs, options, values, env);
   } catch (err) {
     if (err instanceof UsageError || err instanceof InputError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {

@@ -1,0 +1,53 @@
+import path from 'node:path';
+import { runLoad } from '../../src/loader/command';
+import { startTestServer, type TestServer } from '../helpers/server';
+import { patient, tempDir, writeLines } from './fixtures';
+
+async function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stderr: string }> {
+  let stderr = '';
+  const spy = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    stderr += chunk.toString();
+    return true;
+  });
+  const out = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+  try {
+    return { code: await runLoad(args, env), stderr };
+  } finally {
+    spy.mockRestore();
+    out.mockRestore();
+  }
+}
+
+describe('fhirstone load', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  it('exits 0 and prints the rate when everything loads', async () => {
+    const dir = await tempDir();
+    await writeLines(dir, 'Patient.ndjson', [patient('cli-1')]);
+    const { code, stderr } = await run(['--url', server.baseUrl, '--no-progress', '--state', path.join(dir, 's.json'), dir]);
+    expect(code).toBe(0);
+    expect(stderr).toMatch(/Loaded 1 resources from 1 files in [\d.]+ s \(\d+ resources\/s\)/);
+  });
+
+  it('exits 1 and names file and line of each failure', async () => {
+    const dir = await tempDir();
+    await writeLines(dir, 'Patient.ndjson', [patient('cli-2'), '{oops']);
+    const { code, stderr } = await run(['--url', server.baseUrl, '--no-progress', '--state', path.join(dir, 's.json'), dir]);
+    expect(code).toBe(1);
+    expect(stderr).toContain('1 failures:');
+    expect(stderr).toMatch(/Patient\.ndjson line 2: not valid JSON/);
+  });
+
+  it('exits 2 with the usage on invalid arguments', async () => {
+    expect((await run([])).code).toBe(2);
+    expect((await run(['--batch-size', '0', 'x'])).stderr).toMatch(/--batch-size must be a positive integer/);
+    expect((await run(['--ndjson-as', 'collection', 'x'])).code).toBe(2);
+    expect((await run(['--bogus', 'x'])).code).toBe(2);
+  });
+});
