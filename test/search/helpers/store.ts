@@ -14,7 +14,7 @@ export class TestStore implements SearchStore {
   /** Simulated access policy: a filter per type, ANDed into every query (undefined = unrestricted). */
   policy?: (type: string) => Filter<StoredDocument> | undefined;
   /** Every filter the search layer sent, for assertions about what reached the store. */
-  readonly seen: Array<{ type: string; filter: Filter<StoredDocument> }> = [];
+  readonly seen: Array<{ type: string; filter: Filter<StoredDocument>; options: SearchFindOptions }> = [];
 
   constructor(readonly db: Db) {}
 
@@ -26,8 +26,14 @@ export class TestStore implements SearchStore {
   }
 
   find(type: string, filter: Filter<StoredDocument>, options: SearchFindOptions) {
-    this.seen.push({ type, filter });
+    this.seen.push({ type, filter, options });
     return this.db.collection<StoredDocument>(type).find(this.visible(type, filter), options);
+  }
+
+  /** The engine's (or MongoDB's) query plan for a query exactly as find() would run it. */
+  async explain(type: string, filter: Filter<StoredDocument>, options: SearchFindOptions): Promise<Record<string, unknown>> {
+    const cursor = this.db.collection<StoredDocument>(type).find(this.visible(type, filter), options);
+    return (await cursor.explain()) as Record<string, unknown>;
   }
 
   count(type: string, filter: Filter<StoredDocument>) {
