@@ -31,8 +31,14 @@ const NATIVE: Record<string, (value: unknown) => boolean> = {
 /** Compiled expressions per constraint object and model path (a constraint is shared by every element it is on). */
 const compiled = new WeakMap<ElementDefinitionConstraint, Map<string, Compiled | Error>>();
 
+/**
+ * R4's dom-3 (and constraints copied from it) apply `as(type)` to `descendants()`, a collection: FHIRPath makes
+ * that an error on more than one item, and every R4 validator reads it as the filter `ofType(type)` it means.
+ */
+const asFilter = (expression: string) => expression.replace(/descendants\(\)\.as\(/g, 'descendants().ofType(');
+
 function compile(c: ElementDefinitionConstraint, base: string): Compiled | Error {
-  const expression = c.expression as string;
+  const expression = asFilter(c.expression as string);
   let byBase = compiled.get(c);
   if (!byBase) compiled.set(c, (byBase = new Map()));
   let fn = byBase.get(base);
