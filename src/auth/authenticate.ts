@@ -83,7 +83,7 @@ export async function authenticate(authorizationHeader: string | undefined, cfg:
 
   let payload: JWTPayload;
   try {
-    if (iss === cfg.ownIssuer) {
+    if (iss === cfg.ownIssuer && cfg.signingKey) {
       ({ payload } = await jwtVerify(token, cfg.signingKey.publicKey, {
         ...commonOptions(cfg, cfg.ownIssuer),
         algorithms: [cfg.signingKey.alg],
@@ -137,5 +137,5 @@ function verificationError(cfg: AuthConfig, err: unknown): OperationOutcomeError
 
 /** The public JWK set of the built-in authorization server, for `GET .../auth/jwks`. */
 export function serverJwks(cfg: AuthConfig): { keys: object[] } {
-  return { keys: [cfg.signingKey.publicJwk] };
+  return { keys: cfg.signingKey ? [cfg.signingKey.publicJwk] : [] };
 }

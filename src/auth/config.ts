@@ -10,7 +10,7 @@ import { type ServerSigningKey, loadSigningKey } from './signing-key';
  * | SMART_JWKS_URI | its keys: https: (http: on loopback only) or file: |
  * | SMART_AUDIENCE | required `aud` of every access token; default the FHIR base URL |
  * | SMART_CLIENTS_FILE | Backend Services clients of the built-in token endpoint |
- * | SMART_SIGNING_KEY_FILE | private JWK (ES384/RS384) the built-in server signs with; default generated in DATA_DIR |
+ * | SMART_SIGNING_KEY_FILE | private JWK (ES384/RS384) the built-in server signs with; default: generated in DATA_DIR when clients are registered |
  * | SMART_TOKEN_LIFETIME | seconds an issued access token lives, 30..300, default 300 |
  * | SMART_CLOCK_SKEW | seconds of clock difference tolerated on exp/nbf/iat, 0..120, default 30 |
  */
@@ -21,7 +21,8 @@ export interface AuthConfig {
   issuer?: string;
   jwksUri?: string;
   clients: ReadonlyMap<string, RegisteredClient>;
-  signingKey: ServerSigningKey;
+  /** Present when this server issues tokens (clients registered, or a key configured). */
+  signingKey?: ServerSigningKey;
   /** `iss` of the tokens this server issues. */
   ownIssuer: string;
   tokenEndpoint: string;
@@ -65,12 +66,15 @@ export async function authConfigFromEnv(env: Env, opts: { baseUrl: string; dataD
   }
   const audience = env.SMART_AUDIENCE ? absoluteUri(env.SMART_AUDIENCE, 'SMART_AUDIENCE') : baseUrl;
   const clients = env.SMART_CLIENTS_FILE ? readClientsFile(env.SMART_CLIENTS_FILE) : new Map();
-  let signingKey: ServerSigningKey;
-  try {
-    signingKey = await loadSigningKey(env.SMART_SIGNING_KEY_FILE || undefined, opts.dataDir);
-  } catch (err) {
-    const source = env.SMART_SIGNING_KEY_FILE ? 'SMART_SIGNING_KEY_FILE' : `the generated key in ${opts.dataDir}`;
-    throw new Error(`${source}: ${(err as Error).message}`);
+  // Only the built-in authorization server signs; without it no key is needed, and none is written to disk.
+  let signingKey: ServerSigningKey | undefined;
+  if (clients.size > 0 || env.SMART_SIGNING_KEY_FILE) {
+    try {
+      signingKey = await loadSigningKey(env.SMART_SIGNING_KEY_FILE || undefined, opts.dataDir);
+    } catch (err) {
+      const source = env.SMART_SIGNING_KEY_FILE ? 'SMART_SIGNING_KEY_FILE' : `the generated key in ${opts.dataDir}`;
+      throw new Error(`${source}: ${(err as Error).message}`);
+    }
   }
   return {
     baseUrl,

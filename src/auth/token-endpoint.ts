@@ -179,6 +179,7 @@ function grantedScope(requested: string | null, client: RegisteredClient): strin
 
 async function issueAccessToken(cfg: AuthConfig, clientId: string, scope: string) {
   const { signingKey } = cfg;
+  if (!signingKey) throw new OAuthError('server_error', 'this server has no signing key', 500);
   const accessToken = await new SignJWT({ scope, client_id: clientId })
     .setProtectedHeader({ alg: signingKey.alg, kid: signingKey.kid, typ: ACCESS_TOKEN_TYP })
     .setIssuer(cfg.ownIssuer)

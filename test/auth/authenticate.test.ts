@@ -10,6 +10,7 @@ import {
   type JwksServer,
   type TestKey,
   configFor,
+  issuingConfig,
   nowS,
   signToken,
   startJwksServer,
@@ -203,9 +204,10 @@ describe('bearer token validation against a file: JWKS', () => {
 
 describe('tokens issued by this server', () => {
   it('accepts its own at+jwt tokens and refuses its key used for anything else', async () => {
-    const cfg = await configFor({});
+    const cfg = await issuingConfig();
+    const key = cfg.signingKey!;
     const claims = { ...validClaims(), iss: cfg.ownIssuer, scope: 'system/*.rs' };
-    const own = { alg: cfg.signingKey.alg, kid: cfg.signingKey.kid, privateKey: cfg.signingKey.privateKey, publicJwk: {} };
+    const own = { alg: key.alg, kid: key.kid, privateKey: key.privateKey, publicJwk: {} };
     const policy = await authenticate(`Bearer ${await signToken(own, claims, { typ: 'at+jwt' })}`, cfg);
     expect(policy.allows('Patient', 'read')).toBe(true);
     const err = await rejection(authenticate(`Bearer ${await signToken(own, claims)}`, cfg));
@@ -213,9 +215,17 @@ describe('tokens issued by this server', () => {
   });
 
   it('does not accept a token naming this server as issuer but signed by another key', async () => {
-    const cfg = await configFor({});
-    const attacker = await testKey('ES384', cfg.signingKey.kid);
+    const cfg = await issuingConfig();
+    const attacker = await testKey('ES384', cfg.signingKey!.kid);
     const token = await signToken(attacker, { ...validClaims(), iss: cfg.ownIssuer }, { typ: 'at+jwt' });
     expect((await rejection(authenticate(`Bearer ${token}`, cfg))).status).toBe(401);
+  });
+
+  it('trusts no token in its own name when it issues none', async () => {
+    const cfg = await configFor({ SMART_ISSUER: ISSUER, SMART_JWKS_URI: 'https://idp.example.org/certs' });
+    expect(cfg.signingKey).toBeUndefined();
+    const token = await signToken(await testKey('ES384'), { ...validClaims(), iss: cfg.ownIssuer }, { typ: 'at+jwt' });
+    const err = await rejection(authenticate(`Bearer ${token}`, cfg));
+    expect(err.message).toMatch(/not trusted/);
   });
 });

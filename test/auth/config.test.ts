@@ -6,10 +6,13 @@ import { GENERATED_KEY_FILE } from '../../src/auth/signing-key';
 import { BASE_URL, ISSUER, configFor, tempDir, testKey, writeJson } from './fixtures';
 
 describe('authorization configuration from the environment', () => {
-  it('is not configured without an issuer or clients (protected mode)', async () => {
-    const cfg = await configFor({});
+  it('is not configured without an issuer or clients (protected mode), and writes no key', async () => {
+    const dataDir = tempDir();
+    const cfg = await configFor({}, dataDir);
     expect(isAuthConfigured(cfg)).toBe(false);
     expect(cfg.audience).toBe(BASE_URL);
+    expect(cfg.signingKey).toBeUndefined();
+    expect(existsSync(path.join(dataDir, GENERATED_KEY_FILE))).toBe(false);
   });
 
   it('is configured by an external issuer with its JWKS', async () => {
@@ -18,15 +21,19 @@ describe('authorization configuration from the environment', () => {
     expect(cfg.issuer).toBe(ISSUER);
   });
 
-  it('generates the signing key on first start, owner-readable, and reuses it afterwards', async () => {
+  it('generates the signing key on first start when clients are registered, owner-readable, and reuses it', async () => {
+    const key = await testKey('ES384');
+    const env = {
+      SMART_CLIENTS_FILE: writeJson(tempDir(), 'clients.json', [{ client_id: 'a', jwks: { keys: [key.publicJwk] }, scope: 'system/*.rs' }]),
+    };
     const dataDir = path.join(tempDir(), 'nested', 'data');
-    const first = await configFor({}, dataDir);
+    const first = await configFor(env, dataDir);
     const file = path.join(dataDir, GENERATED_KEY_FILE);
     expect(existsSync(file)).toBe(true);
     expect(statSync(file).mode & 0o077).toBe(0);
-    const second = await configFor({}, dataDir);
-    expect(second.signingKey.kid).toBe(first.signingKey.kid);
-    expect(first.signingKey.publicJwk).not.toHaveProperty('d');
+    const second = await configFor(env, dataDir);
+    expect(second.signingKey?.kid).toBe(first.signingKey?.kid);
+    expect(first.signingKey?.publicJwk).not.toHaveProperty('d');
   });
 
   it('uses a configured RS384 signing key', async () => {

@@ -65,6 +65,14 @@ export function writeJson(dir: string, name: string, value: unknown): string {
 export const BASE_URL = 'http://127.0.0.1:8080/fhir';
 export const ISSUER = 'https://idp.example.org/realms/ehr';
 
+/** A config whose built-in authorization server signs with a fresh ES384 key (given as SMART_SIGNING_KEY_FILE). */
+export async function issuingConfig(env: Record<string, string> = {}): Promise<AuthConfig> {
+  const { privateKey } = await generateKeyPair('ES384', { extractable: true });
+  const dir = tempDir();
+  const file = writeJson(dir, 'signing-key.json', { ...(await exportJWK(privateKey)), alg: 'ES384' });
+  return configFor({ SMART_SIGNING_KEY_FILE: file, ...env }, dir);
+}
+
 export function configFor(env: Record<string, string>, dataDir = tempDir()): Promise<AuthConfig> {
   return authConfigFromEnv(env, { baseUrl: BASE_URL, dataDir });
 }
