@@ -55,16 +55,21 @@ async function prepare(ctx: RouterContext, outer: FhirRequest, entries: BundleEn
     seen.add(fullUrl);
     const type = entry.resource.resourceType;
     if (req.method === 'POST') {
-      let id: string = randomUUID();
       const ifNoneExist = req.headers['if-none-exist'];
+      delete req.headers['if-none-exist'];
       if (ifNoneExist) {
         const q = [...new URLSearchParams(ifNoneExist.replace(/^\?/, ''))];
         const found = await ctx.search.findMatchingIds(ctx.repo, type, q, 2);
         if (found.length > 1) throw entryError(preconditionFailed(`If-None-Exist matched ${found.length} ${type} resources`), index);
-        if (found.length === 1) id = found[0];
+        if (found.length === 1) {
+          // Conditional create that matched: the entry becomes a read of the match (200, spec 3.1.0.8.1).
+          Object.assign(req, { method: 'GET', path: `${type}/${found[0]}`, query: [], body: undefined });
+          ids.set(fullUrl, `${type}/${found[0]}`);
+          continue;
+        }
       }
-      req.assignedId = id;
-      ids.set(fullUrl, `${type}/${id}`);
+      req.assignedId = randomUUID();
+      ids.set(fullUrl, `${type}/${req.assignedId}`);
     } else if (req.method === 'PUT' && req.path.split('/').length === 2) {
       ids.set(fullUrl, req.path);
     } else if (req.method === 'PUT' && req.query.length) {
@@ -95,7 +100,7 @@ async function prepare(ctx: RouterContext, outer: FhirRequest, entries: BundleEn
     }
   }
   for (const { index, entry, req } of prepared) {
-    if (!entry.resource) continue;
+    if (!entry.resource || req.body === undefined) continue;
     rewriteReferences(req.body as Resource, ids);
     const dangling = collectReferences(req.body as Resource).find(isPlaceholder);
     if (dangling) throw entryError(badRequest(`Reference ${dangling} does not match any fullUrl in the bundle`), index);
@@ -127,7 +132,11 @@ export async function transaction(ctx: RouterContext, outer: FhirRequest, bundle
     }
     const out: BundleEntry[] = new Array(entries.length);
     const ordered = [...prepared].sort((a, b) => ORDER[a.req.method] - ORDER[b.req.method] || a.index - b.index);
+    let phase = -1;
     for (const { index, req } of ordered) {
+      // Inserts are deferred within a phase; the next phase (updates, reads) must see them.
+      if (ORDER[req.method] !== phase) await txRepo.flush();
+      phase = ORDER[req.method];
       try {
         out[index] = responseEntry(await tx.route(req), ctx.baseUrl);
       } catch (err) {

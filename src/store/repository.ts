@@ -8,6 +8,7 @@ import { compartmentAllowsWrite, compartmentFilter } from './policy-filter';
 import { withServerMeta } from './resource-text';
 import { type HistoryDocument, type StoredDocument, historyCollectionName } from './stored-document';
 import type { AccessTrace } from './access-trace';
+import { WriteBuffer } from './write-buffer';
 
 /** Index-on-write: the search layer's `buildSearchIndex`, injected so the store does not depend on search. */
 export type Indexer = (resource: Resource) => { s: unknown; c: string[] };
@@ -47,6 +48,8 @@ export class Repository {
     private readonly session?: ClientSession,
     /** Records what this request's repository returned or wrote, for the audit trail. */
     readonly trace?: AccessTrace,
+    /** Inserts deferred inside a transaction (see WriteBuffer); absent outside transactions. */
+    private readonly buffer?: WriteBuffer,
   ) {}
 
   get db(): Db {
@@ -55,7 +58,7 @@ export class Repository {
 
   /** A repository for another caller over the same store. */
   as(policy: AccessPolicy, trace?: AccessTrace): Repository {
-    return new Repository(this.opts, policy, this.session, trace ?? this.trace);
+    return new Repository(this.opts, policy, this.session, trace ?? this.trace, this.buffer);
   }
 
   /** Creates collections and indexes for types a transaction will write (must precede the transaction). */
@@ -72,6 +75,7 @@ export class Repository {
   /** Does `type/id` exist, live, and visible to the caller? (Reference validation.) */
   async exists(type: string, id: string): Promise<boolean> {
     if (this.pendingIds.has(`${type}/${id}`)) return true;
+    await this.flush(type);
     const bound = compartmentFilter(this.policy, type);
     const filter: Filter<StoredDocument> = bound ? { $and: [{ _id: id, del: false }, bound] } : { _id: id, del: false };
     return (await this.current(type).findOne(filter, { session: this.session, projection: { _id: 1 } })) !== null;
@@ -92,7 +96,9 @@ export class Repository {
       let result: T | undefined;
       await session.withTransaction(
         async () => {
-          result = await fn(new Repository(this.opts, this.policy, session, this.trace));
+          const repo = new Repository(this.opts, this.policy, session, this.trace, new WriteBuffer());
+          result = await fn(repo);
+          await repo.flush();
         },
         { readConcern: { level: 'snapshot' }, writeConcern: { w: 'majority' } },
       );
@@ -100,6 +106,16 @@ export class Repository {
     } finally {
       await session.endSession();
     }
+  }
+
+  /** Writes deferred inserts (of one collection, or all) so the next read sees them. */
+  async flush(collection?: string): Promise<void> {
+    if (this.buffer && this.session) await this.buffer.flush(this.opts.db, this.session, collection);
+  }
+
+  /** Sync readers (cursors) cannot flush first; the transaction flushes between phases, this guards the rule. */
+  private assertSettled(collection: string): void {
+    if (this.buffer?.has(collection)) throw new Error(`internal: cursor on ${collection} with unflushed transaction writes`);
   }
 
   private current(type: string) {
@@ -127,12 +143,14 @@ export class Repository {
 
   /** Search access (the SearchStore contract): live, visible documents only. */
   find(type: string, filter: Filter<StoredDocument>, options: FindOptions = {}) {
+    this.assertSettled(type);
     const cursor = this.current(type).find(this.visible(type, filter), { ...options, session: this.session });
     const trace = this.trace;
     return trace ? cursor.map((d) => (trace.add(type, d._id, d.c), d)) : cursor;
   }
 
-  count(type: string, filter: Filter<StoredDocument>): Promise<number> {
+  async count(type: string, filter: Filter<StoredDocument>): Promise<number> {
+    await this.flush(type);
     return this.current(type).countDocuments(this.visible(type, filter), { session: this.session });
   }
 
@@ -140,6 +158,7 @@ export class Repository {
   private async findCurrent(type: string, id: string): Promise<StoredDocument | null> {
     const bound = compartmentFilter(this.policy, type);
     const filter: Filter<StoredDocument> = bound ? { $and: [{ _id: id }, bound] } : { _id: id };
+    await this.flush(type);
     return this.current(type).findOne(filter, { session: this.session });
   }
 
@@ -156,6 +175,7 @@ export class Repository {
     this.assertAllowed(type, 'read');
     const bound = compartmentFilter(this.policy, type);
     const key: Filter<HistoryDocument> = { _id: `${id}/${vid}` };
+    await this.flush(historyCollectionName(type));
     const doc = await this.history(type).findOne(bound ? { $and: [key, bound as Filter<HistoryDocument>] } : key, {
       session: this.session,
     });
@@ -168,11 +188,8 @@ export class Repository {
   async create(type: string, resource: Resource, id: string = randomUUID()): Promise<WriteResult> {
     this.assertAllowed(type, 'create');
     await this.opts.ensureType(type);
-    return this.inTransaction(async (repo) => {
-      const existing = await repo.current(type).findOne({ _id: id }, { session: repo.session });
-      if (existing) throw conflict(`${type}/${id} already exists`);
-      return repo.writeVersion(type, id, resource, 1, 'create', undefined);
-    });
+    // Ids given to create are server-assigned (random UUIDs): no existence check, the unique _id is the guard.
+    return this.inTransaction((repo) => repo.writeVersion(type, id, resource, 1, 'create', undefined));
   }
 
   /**
@@ -188,6 +205,7 @@ export class Repository {
     this.assertAllowed(type, 'update');
     await this.opts.ensureType(type);
     return this.inTransaction(async (repo) => {
+      await repo.flush(type);
       const existing = await repo.current(type).findOne({ _id: id }, { session: repo.session });
       if (existing && !compartmentAllowsWrite(this.policy, type, existing.c ?? [])) {
         throw notFound(`${type}/${id} is not known`);
@@ -210,6 +228,7 @@ export class Repository {
     this.assertAllowed(type, 'delete');
     await this.opts.ensureType(type);
     return this.inTransaction(async (repo) => {
+      await repo.flush(type);
       const existing = await repo.current(type).findOne({ _id: id }, { session: repo.session });
       const visible = existing && compartmentAllowsWrite(this.policy, type, existing.c ?? []);
       if (opts.ifMatch !== undefined && (!visible || existing.vid !== opts.ifMatch)) {
@@ -249,6 +268,7 @@ export class Repository {
   }
 
   private async insertCurrent(type: string, doc: StoredDocument): Promise<void> {
+    if (this.buffer) return this.buffer.add(type, doc);
     try {
       await this.current(type).insertOne(doc, { session: this.session });
     } catch (err) {
@@ -269,6 +289,7 @@ export class Repository {
 
   private async insertHistory(type: string, doc: StoredDocument, op: HistoryDocument['op']): Promise<void> {
     const h: HistoryDocument = { _id: `${doc._id}/${doc.vid}`, id: doc._id, vid: doc.vid, lu: doc.lu, del: doc.del, op, r: doc.r, c: doc.c };
+    if (this.buffer) return this.buffer.add(historyCollectionName(type), h);
     try {
       await this.history(type).insertOne(h, { session: this.session });
     } catch (err) {
@@ -283,6 +304,7 @@ export class Repository {
   historyCursor(type: string, filter: Filter<HistoryDocument>, limit: number) {
     this.assertAllowed(type, 'read');
     const bound = compartmentFilter(this.policy, type) as Filter<HistoryDocument> | undefined;
+    this.assertSettled(historyCollectionName(type));
     const cursor = this.history(type)
       .find(bound ? { $and: [filter, bound] } : filter, { session: this.session })
       .sort({ lu: -1, _id: -1 })
