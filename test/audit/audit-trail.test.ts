@@ -127,6 +127,7 @@ describe('AuditTrail', () => {
   });
 
   it('keeps one chain when two instances write to the same database', async () => {
+    const headReads = jest.spyOn(AuditTrail.prototype as unknown as { readHead(): Promise<unknown> }, 'readHead');
     const a = trail({ maxBatch: 7, maxDelayMs: 0 });
     const b = trail({ maxBatch: 5, maxDelayMs: 0 });
     for (let i = 0; i < 40; i++) {
@@ -134,6 +135,9 @@ describe('AuditTrail', () => {
       b.record(read(1000 + i));
     }
     await Promise.all([a.flush(), b.flush()]);
+    // Both started from the same head, so at least one collided, re-read the head and re-chained.
+    expect(headReads.mock.calls.length).toBeGreaterThan(2);
+    headReads.mockRestore();
     expect(await events().countDocuments()).toBe(80);
     const report = await a.verifyChain();
     expect(breaks(report)).toEqual([]);
