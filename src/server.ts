@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { IndexDescription } from 'mongodb';
+import type { Filter, IndexDescription } from 'mongodb';
+import type { StoredDocument } from './store/stored-document';
 import pino, { type Logger } from 'pino';
 import { unrestrictedPolicy, type AccessPolicy } from './auth/access-policy';
 import type { Config } from './config';
@@ -21,6 +22,7 @@ export interface Services {
   search: SearchApi;
   validation: ValidationApi;
   index: Indexer;
+  compileRestriction?: (type: string, query: string) => Filter<StoredDocument>;
   searchIndexSpecs(type: string): IndexDescription[];
   capabilities: Omit<CapabilityContributions, 'software'>;
   operations?: OperationDefinitionRef[];
@@ -77,7 +79,13 @@ export async function startServer(config: Config, services: Services, opts: Star
 
   const store = await Store.connect({ uri, dbName: config.mongoDb, searchIndexSpecs: services.searchIndexSpecs });
   const systemRepo = new Repository(
-    { client: store.client, db: store.db, index: services.index, ensureType: (t) => store.ensureType(t) },
+    {
+      client: store.client,
+      db: store.db,
+      index: services.index,
+      ensureType: (t) => store.ensureType(t),
+      compileRestriction: services.compileRestriction,
+    },
     unrestrictedPolicy,
   );
   const served = (type: string) => isStorableType(type) && (!config.resourceTypes || config.resourceTypes.has(type));

@@ -16,7 +16,7 @@ import { auditInputFor } from './http/audit-input';
 import { mountAuthRoutes } from './http/auth-routes';
 import type { OperationDefinitionRef } from './router/context';
 import type { Services } from './server';
-import { buildSearchIndex, createSearchApi, searchIndexSpecs, searchParametersFor } from './search';
+import { buildSearchIndex, createSearchApi, restrictionFilter, searchIndexSpecs, searchParametersFor } from './search';
 import { isStorableType } from './fhir/resource-types';
 import { assertValid, bundledProfilesDir, loadProfiles, supportedProfiles, validateOperation, warmUp } from './validation';
 
@@ -65,6 +65,7 @@ export async function defaultServices(config: Config, env: Record<string, string
 
   return {
     index: buildSearchIndex,
+    compileRestriction: restrictionFilter,
     searchIndexSpecs,
     get search() {
       if (!searchApi) throw new Error('search used before start');

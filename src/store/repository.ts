@@ -31,7 +31,12 @@ export interface RepositoryOptions {
   index: Indexer;
   /** Creates a type's collections and indexes; must run outside a transaction, before its first write. */
   ensureType: (type: string) => Promise<void>;
+  /** Compiles a SMART v2 granular scope's query (`category=problem-list-item`) to a filter (the search layer's). */
+  compileRestriction?: (type: string, query: string) => Filter<StoredDocument>;
 }
+
+/** Matches no document: what a caller sees of a type its token does not cover. */
+const NOTHING: Filter<StoredDocument> = { _id: { $in: [] } };
 
 /** Error raised inside a transaction callback to abort it without retry. */
 const DUPLICATE_KEY = 11000;
@@ -76,8 +81,8 @@ export class Repository {
   async exists(type: string, id: string): Promise<boolean> {
     if (this.pendingIds.has(`${type}/${id}`)) return true;
     await this.flush(type);
-    const bound = compartmentFilter(this.policy, type);
-    const filter: Filter<StoredDocument> = bound ? { $and: [{ _id: id, del: false }, bound] } : { _id: id, del: false };
+    const bounds = this.policyFilters(type);
+    const filter: Filter<StoredDocument> = bounds.length ? { $and: [{ _id: id, del: false }, ...bounds] } : { _id: id, del: false };
     return (await this.current(type).findOne(filter, { session: this.session, projection: { _id: 1 } })) !== null;
   }
 
@@ -134,11 +139,30 @@ export class Repository {
 
   /** The filter for the current-version collection: live documents the policy may see, AND `filter`. */
   visible(type: string, filter: Filter<StoredDocument> = {}): Filter<StoredDocument> {
-    const bound = compartmentFilter(this.policy, type);
     const parts: Filter<StoredDocument>[] = [{ del: false }];
     if (Object.keys(filter).length) parts.push(filter);
-    if (bound) parts.push(bound);
+    parts.push(...this.policyFilters(type));
     return parts.length === 1 ? parts[0] : { $and: parts };
+  }
+
+  /**
+   * What the policy adds to any query on `type`: nothing visible without a read/search grant, the patient
+   * compartment bound, and SMART v2 granular scope queries (OR-ed).
+   */
+  private policyFilters(type: string): Filter<StoredDocument>[] {
+    if (this.policy.unrestricted) return [];
+    if (!this.policy.allows(type, 'read') && !this.policy.allows(type, 'search')) return [NOTHING];
+    const out: Filter<StoredDocument>[] = [];
+    const bound = compartmentFilter(this.policy, type);
+    if (bound) out.push(bound);
+    const restrictions = this.policy.searchRestrictions(type, 'read') ?? this.policy.searchRestrictions(type, 'search');
+    if (restrictions?.length) {
+      const compile = this.opts.compileRestriction;
+      if (!compile) return [NOTHING];
+      const ors = restrictions.map((q) => compile(type, q));
+      out.push(ors.length === 1 ? ors[0] : { $or: ors });
+    }
+    return out;
   }
 
   /** Search access (the SearchStore contract): live, visible documents only. */
@@ -156,8 +180,8 @@ export class Repository {
 
   /** Current version, including a deletion marker (callers turn it into 410). Out-of-compartment is absent. */
   private async findCurrent(type: string, id: string): Promise<StoredDocument | null> {
-    const bound = compartmentFilter(this.policy, type);
-    const filter: Filter<StoredDocument> = bound ? { $and: [{ _id: id }, bound] } : { _id: id };
+    const bounds = this.policyFilters(type);
+    const filter: Filter<StoredDocument> = bounds.length ? { $and: [{ _id: id }, ...bounds] } : { _id: id };
     await this.flush(type);
     return this.current(type).findOne(filter, { session: this.session });
   }
@@ -173,12 +197,9 @@ export class Repository {
 
   async vread(type: string, id: string, vid: number): Promise<HistoryDocument> {
     this.assertAllowed(type, 'read');
-    const bound = compartmentFilter(this.policy, type);
     const key: Filter<HistoryDocument> = { _id: `${id}/${vid}` };
     await this.flush(historyCollectionName(type));
-    const doc = await this.history(type).findOne(bound ? { $and: [key, bound as Filter<HistoryDocument>] } : key, {
-      session: this.session,
-    });
+    const doc = await this.history(type).findOne(this.historyFilter(type, key), { session: this.session });
     if (!doc) throw notFound(`${type}/${id}/_history/${vid} is not known`);
     if (doc.del) throw gone(`${type}/${id}/_history/${vid} is a deletion`);
     this.trace?.add(type, id, doc.c);
@@ -300,13 +321,23 @@ export class Repository {
     }
   }
 
+  /**
+   * Past versions carry compartments but no search index, so a granular-scope restriction cannot be checked on
+   * them: such a token sees no history of that type (narrower, never wider).
+   */
+  private historyFilter(type: string, filter: Filter<HistoryDocument>): Filter<HistoryDocument> {
+    if (this.policy.unrestricted) return filter;
+    if (this.policy.searchRestrictions(type, 'read')) return { $and: [filter, NOTHING as Filter<HistoryDocument>] };
+    const bound = compartmentFilter(this.policy, type) as Filter<HistoryDocument> | undefined;
+    return bound ? { $and: [filter, bound] } : filter;
+  }
+
   /** History documents of one type (or one resource), newest first, policy applied. */
   historyCursor(type: string, filter: Filter<HistoryDocument>, limit: number) {
     this.assertAllowed(type, 'read');
-    const bound = compartmentFilter(this.policy, type) as Filter<HistoryDocument> | undefined;
     this.assertSettled(historyCollectionName(type));
     const cursor = this.history(type)
-      .find(bound ? { $and: [filter, bound] } : filter, { session: this.session })
+      .find(this.historyFilter(type, filter), { session: this.session })
       .sort({ lu: -1, _id: -1 })
       .limit(limit);
     const trace = this.trace;

@@ -18,6 +18,8 @@ export async function search(
   type: string | undefined,
   compartment?: { type: string; id: string },
 ): Promise<FhirResult> {
+  // The repository already hides what the token does not cover; a search of such a type is answered 403.
+  if (type) ctx.repo.assertAllowed(type, 'search');
   const query = searchQuery(req);
   const path = compartment ? `${compartment.type}/${compartment.id}/${type}` : (type ?? '');
   const qs = new URLSearchParams(query).toString();
