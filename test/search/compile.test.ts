@@ -1,19 +1,11 @@
 import { compileSimpleClause, MAX_SUBQUERY_IDS } from '../../src/search/compile';
 import { parseSearch } from '../../src/search/parse';
 import { compartmentPolicy, twoPatients } from './helpers/fixtures';
-import { openTestDb, save, search, sortedMatchIds, type TestDb } from './helpers/store';
+import { openTestDb, save, search, sortedMatchIds, useTestDb, type TestDb } from './helpers/store';
 
 describe('chained and reverse-chained search', () => {
-  let t: TestDb;
-  beforeAll(async () => {
-    t = await openTestDb();
-    await save(t.db, ...twoPatients());
-  });
-  afterEach(() => {
-    t.store.policy = undefined;
-  });
-  afterAll(() => t.close());
-  const ids = async (type: string, q: string) => sortedMatchIds(await search(t.store, type, q));
+  const db = useTestDb(twoPatients);
+  const ids = async (type: string, q: string) => sortedMatchIds(await search(db().store, type, q));
 
   it('chains through a reference to the target type', async () => {
     expect(await ids('Observation', 'subject:Patient.name=alice')).toEqual(['obs-a']);
@@ -39,7 +31,7 @@ describe('chained and reverse-chained search', () => {
 
   describe('under a patient-compartment policy (alice)', () => {
     beforeEach(() => {
-      t.store.policy = compartmentPolicy('alice');
+      db().store.policy = compartmentPolicy('alice');
     });
     it('a chain cannot find a resource by data of another patient', async () => {
       expect(await ids('Observation', 'subject:Patient.name=bob')).toEqual([]);
@@ -50,9 +42,9 @@ describe('chained and reverse-chained search', () => {
       expect(await ids('Patient', '_has:Observation:patient:code=1234-5')).toEqual(['alice']);
     });
     it('every subquery reached the store (where the policy is applied)', async () => {
-      t.store.seen.length = 0;
+      db().store.seen.length = 0;
       await ids('Observation', 'subject:Patient.organization.name=acme');
-      expect(t.store.seen.map((s) => s.type)).toEqual(['Organization', 'Patient', 'Observation']);
+      expect(db().store.seen.map((s) => s.type)).toEqual(['Organization', 'Patient', 'Observation']);
     });
   });
 });

@@ -111,3 +111,20 @@ export function matchIds(bundle: Bundle): string[] {
 export function sortedMatchIds(bundle: Bundle): string[] {
   return matchIds(bundle).sort();
 }
+
+/**
+ * Registers jest hooks for a suite over one database holding `resources`; the policy is reset after each test.
+ * Returns a getter (the database opens in beforeAll).
+ */
+export function useTestDb(resources: () => FhirResource[]): () => TestDb {
+  let t: TestDb | undefined;
+  beforeAll(async () => {
+    t = await openTestDb();
+    await save(t.db, ...resources());
+  });
+  afterEach(() => {
+    if (t) t.store.policy = undefined;
+  });
+  afterAll(() => t?.close());
+  return () => t!;
+}

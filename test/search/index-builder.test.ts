@@ -1,0 +1,56 @@
+import type { FhirResource, Resource } from 'fhir/r4';
+import { buildSearchIndex } from '../../src/search/index-builder';
+import type { IndexEntry, SearchIndexDoc } from '../../src/search/types';
+
+const index = (r: FhirResource) => buildSearchIndex(r as Resource);
+const entries = (s: SearchIndexDoc, p: string) => s.e.filter((e: IndexEntry) => e.p === p);
+
+describe('buildSearchIndex: what is stored for search', () => {
+  it('a Patient is in its own compartment', () => {
+    expect(index({ resourceType: 'Patient', id: 'p1' }).c).toEqual(['Patient/p1']);
+  });
+  it('places a resource in the compartments of the patients its compartment parameters reference', () => {
+    const { c } = index({
+      resourceType: 'Observation', id: 'o', status: 'final', code: { text: 'x' },
+      subject: { reference: 'Patient/a' }, performer: [{ reference: 'Patient/b' }, { reference: 'Practitioner/x' }],
+    });
+    expect(c.sort()).toEqual(['Patient/a', 'Patient/b']);
+  });
+  it('resources outside the patient compartment have no compartments', () => {
+    expect(index({ resourceType: 'Organization', id: 'o', name: 'x' }).c).toEqual([]);
+  });
+  it('normalises strings for search and keeps the exact text', () => {
+    const { s } = index({ resourceType: 'Patient', id: 'p', name: [{ family: 'Ñúñez  García' }] });
+    expect(entries(s, 'family')).toEqual([{ p: 'family', v: 'nunez garcia', x: 'Ñúñez  García' }]);
+  });
+  it('stores each distinct value once', () => {
+    const { s } = index({ resourceType: 'Patient', id: 'p', name: [{ family: 'Doe' }, { family: 'Doe' }] });
+    expect(entries(s, 'family')).toHaveLength(1);
+  });
+  it('keeps ascending and descending sort keys per parameter (lowest and highest value)', () => {
+    const { s } = index({ resourceType: 'Patient', id: 'p', name: [{ given: ['Zoe', 'Amy'] }], birthDate: '1980' });
+    expect(s.o.given).toEqual({ a: 'amy', d: 'zoe' });
+    expect(s.o.birthdate).toEqual({ a: new Date('1980-01-01T00:00:00.000Z'), d: new Date('1980-12-31T23:59:59.999Z') });
+  });
+  it('stores a period without end as open-ended', () => {
+    const { s } = index({ resourceType: 'Encounter', id: 'e', status: 'in-progress', class: { code: 'IMP' }, period: { start: '2024-01-01' } });
+    expect(entries(s, 'date')[0].hi!.valueOf()).toBe(8.64e15);
+  });
+  it('selects references by target type (`where(resolve() is Patient)`) without fetching anything', () => {
+    const { s } = index({ resourceType: 'Observation', id: 'o', status: 'final', code: { text: 'x' }, subject: { reference: 'Group/g' } });
+    expect(entries(s, 'subject')).toEqual([{ p: 'subject', v: 'Group/g' }]);
+    expect(entries(s, 'patient')).toEqual([]);
+  });
+  it('indexes US Core parameters from the bundled definitions', () => {
+    const { s } = index({
+      resourceType: 'Patient', id: 'p',
+      extension: [{ url: 'http://hl7.org/fhir/us/core/StructureDefinition/us-core-race', extension: [{ url: 'ombCategory', valueCoding: { system: 'urn:oid:2.16.840.1.113883.6.238', code: '2106-3' } }] }],
+    });
+    expect(entries(s, 'race')).toEqual([{ p: 'race', v: '2106-3' }]);
+  });
+  it('skips malformed values instead of failing the write', () => {
+    const { s } = index({ resourceType: 'Patient', id: 'p', birthDate: 'not-a-date', name: [{ family: 42 as unknown as string }] });
+    expect(entries(s, 'birthdate')).toEqual([]);
+    expect(entries(s, 'family')).toEqual([]);
+  });
+});
