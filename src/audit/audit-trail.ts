@@ -14,7 +14,8 @@ export interface AuditTrailOptions extends AuditSource {
   ensureCollections?: () => Promise<void>;
   /** Where failures to write go (the request path never sees them). Default: stderr. */
   onError?: (message: string, err?: unknown) => void;
-  /** Events written per batch (default 500) and longest wait before a batch is written (default 20 ms). */
+  /** Events written per batch (default 100: larger batches stall the event loop longer in BSON encoding) and
+   *  longest wait before a batch is written (default 20 ms). */
   maxBatch?: number;
   maxDelayMs?: number;
   /** Events held while the database is unreachable (default 100,000); beyond that new events are dropped, loudly. */
@@ -25,12 +26,17 @@ export interface AuditTrailOptions extends AuditSource {
 
 interface Pending {
   event: AuditEvent;
+  /** Search index of the event, computed once (the chain fields it gains later are not indexed). */
+  index?: { s: unknown; c: string[] };
   /** Set for `submit`: settles when the event is stored. */
   settle?: { resolve: (e: AuditEvent) => void; reject: (err: unknown) => void };
 }
 
 const COLLECTION = 'AuditEvent';
 const DUPLICATE_KEY = 11000;
+/** Events indexed or chained between two yields to the event loop, so a batch never stalls requests for long. */
+const SLICE = 16;
+const yieldToRequests = () => new Promise<void>((resolve) => setImmediate(resolve));
 const RETRY_MIN_MS = 50;
 const RETRY_MAX_MS = 5_000;
 
@@ -62,7 +68,7 @@ export class AuditTrail {
     this.opts = {
       index: buildSearchIndex,
       onError: (message, err) => console.error(`[audit] ${message}`, err ?? ''),
-      maxBatch: 500,
+      maxBatch: 100,
       maxDelayMs: 20,
       maxQueue: 100_000,
       closeAttempts: 8,
@@ -156,17 +162,23 @@ export class AuditTrail {
       });
       await this.ensured;
     }
+    for (let i = 0; i < batch.length; i++) {
+      batch[i].index ??= this.opts.index(batch[i].event);
+      if (i % SLICE === SLICE - 1) await yieldToRequests();
+    }
     for (let attempt = 0; ; attempt++) {
       this.head ??= await this.readHead();
       const now = new Date();
       let link = this.head;
-      const events = batch.map((p) => {
+      const events: AuditEvent[] = [];
+      for (const p of batch) {
         const chained = chainEvent(p.event, link.sequence + 1, link.hash, now);
         link = readLink(chained)!;
-        return chained;
-      });
+        events.push(chained);
+        if (events.length % SLICE === 0) await yieldToRequests();
+      }
       try {
-        await this.insert(events, now);
+        await this.insert(batch, events, now);
       } catch (err) {
         this.head = undefined; // another writer may have moved the head: re-read it, re-chain, retry
         if (isDuplicateKey(err) && attempt < 20) continue;
@@ -180,16 +192,16 @@ export class AuditTrail {
     }
   }
 
-  private async insert(events: AuditEvent[], lu: Date): Promise<void> {
+  private async insert(batch: Pending[], events: AuditEvent[], lu: Date): Promise<void> {
     const current: StoredDocument[] = [];
     const history: HistoryDocument[] = [];
-    for (const event of events) {
-      const { s, c } = this.opts.index(event);
+    events.forEach((event, i) => {
+      const { s, c } = batch[i].index!;
       const r = JSON.stringify(event);
       const id = event.id as string;
       current.push({ _id: id, vid: 1, lu, del: false, r, s, c });
       history.push({ _id: `${id}/1`, id, vid: 1, lu, del: false, op: 'create', r, c });
-    }
+    });
     const session = this.db.client.startSession();
     try {
       await session.withTransaction(async () => {
