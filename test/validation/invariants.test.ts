@@ -50,6 +50,20 @@ describe('layer 4: FHIRPath invariants', () => {
     expect(issueAt(issues, 'Patient', 'dom-6')).toMatchObject({ severity: 'warning' });
   });
 
+  it('answers ref-1 from the JSON exactly as fhirpath does', () => {
+    const ref1 = "reference.startsWith('#').not() or (reference.substring(1).trace('url') in %rootResource.contained.id.trace('ids'))";
+    const fn = fhirpath.compile({ base: 'Reference', expression: ref1 }, r4model, { traceFn: () => undefined });
+    const refs = ['Patient/p1', '#p', '#other', '#', undefined];
+    return Promise.all(
+      refs.map(async (reference) => {
+        const resource = condition({ subject: { reference: 'Patient/p1' }, asserter: { reference, display: 'x' }, contained: [{ resourceType: 'Practitioner', id: 'p' }] });
+        const viaFhirpath = (fn((resource.asserter as object), { rootResource: resource }) as unknown[]).every((r) => r === true);
+        const issues = await issuesOf(resource);
+        expect(issueAt(issues, 'Condition.asserter', 'ref-1') === undefined).toBe(viaFhirpath);
+      }),
+    );
+  });
+
   it('answers ext-1 from the JSON exactly as fhirpath does', () => {
     const cases = [
       { url: 'u', valueString: 'a' },
