@@ -76,8 +76,16 @@ const userInvocationTable = {
   },
 };
 
-function rewriteResolve(expression: string): string {
-  return expression.replace(/resolve\(\)\s+is\s+([A-Za-z]+)/g, "resolve().resourceType = '$1'");
+/**
+ * Two rewrites make the R4 expressions evaluable by fhirpath.js on real data: `resolve() is T` (see above), and
+ * `x as T` / `x.as(T)`, which fhirpath.js only allows on a single value while the definitions apply them to
+ * repeating elements (`Observation.component.value as Quantity`); `ofType(T)` is the filtering they mean.
+ */
+function rewrite(expression: string): string {
+  return expression
+    .replace(/resolve\(\)\s+is\s+([A-Za-z]+)/g, "resolve().resourceType = '$1'")
+    .replace(/\s+as\s+([A-Za-z]+)/g, '.ofType($1)')
+    .replace(/\.as\(([A-Za-z]+)\)/g, '.ofType($1)');
 }
 
 /** One value selected by an expression, with its FHIR data type (from the R4 model) when known. */
@@ -97,7 +105,7 @@ interface RawNode {
 export type CompiledExpression = (input: unknown) => FhirNode[];
 
 export function compileExpression(expression: string, base?: string): CompiledExpression {
-  const path = base ? { base, expression: rewriteResolve(expression) } : rewriteResolve(expression);
+  const path = base ? { base, expression: rewrite(expression) } : rewrite(expression);
   const fn = fhirpath.compile(path as string, r4Model, { resolveInternalTypes: false, userInvocationTable });
   return (input: unknown) => {
     const result = fn(input as object) as unknown[];

@@ -53,6 +53,10 @@ describe('number, uri and composite search', () => {
     expect(await ids('Observation', `component-code-value-quantity=${LOINC}|8480-6$95`)).toEqual([]);
     expect(await ids('Observation', `component-code-value-quantity=8462-4$lt80|${UCUM}|mm[Hg]`)).toEqual(['normal']);
   });
+  it('searches every component value (`Observation.component.value as Quantity` over repeating components)', async () => {
+    expect(await ids('Observation', 'component-value-quantity=gt140')).toEqual(['high']);
+    expect(await ids('Observation', 'combo-value-quantity=lt80')).toEqual(['normal']);
+  });
   it('composite on the resource itself: code with value', async () => {
     expect(await ids('Observation', `code-value-quantity=${LOINC}|2339-0$ge90|${UCUM}|mg/dL`)).toEqual(['glucose']);
     expect(await ids('Observation', `code-value-quantity=${LOINC}|2339-0$lt90`)).toEqual([]);
