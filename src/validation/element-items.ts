@@ -42,21 +42,25 @@ function collect(
   type: string,
   location: string,
   out: Item[],
+  problems: Finding[],
 ): void {
   const value = obj[key];
   const ext = obj['_' + key];
   if (value === undefined && ext === undefined) return;
-  if (node.isArray) {
-    const values = Array.isArray(value) ? value : value === undefined ? [] : [value];
-    const exts = Array.isArray(ext) ? ext : ext === undefined ? [] : [ext];
-    const n = Math.max(values.length, exts.length);
-    for (let i = 0; i < n; i++) {
-      const v = values[i] ?? undefined;
-      const e = (exts[i] ?? undefined) as Record<string, unknown> | undefined;
-      if (v !== undefined || e !== undefined) out.push({ value: v, ext: e, type, location: `${location}[${i}]` });
-    }
-  } else {
+  if (!node.isArray) {
     out.push({ value, ext: ext as Record<string, unknown> | undefined, type, location });
+    return;
+  }
+  const values = Array.isArray(value) ? value : value === undefined ? [] : [value];
+  const exts = Array.isArray(ext) ? ext : ext === undefined ? [] : [ext];
+  const n = Math.max(values.length, exts.length);
+  for (let i = 0; i < n; i++) {
+    // Arrays of primitives line up with their `_name` arrays, null where one side has nothing; null on both
+    // sides is an element with neither value nor extensions (ele-1).
+    const v = values[i] ?? undefined;
+    const e = (exts[i] ?? undefined) as Record<string, unknown> | undefined;
+    if (v !== undefined || e !== undefined) out.push({ value: v, ext: e, type, location: `${location}[${i}]` });
+    else problems.push(finding('structure', 'error', 'structure', 'Null with no extension at the same position (ele-1)', `${location}[${i}]`));
   }
 }
 
@@ -74,7 +78,7 @@ export function itemsOf(
   const out: Item[] = [];
   const types = typeCodes(node);
   if (!node.name.endsWith('[x]')) {
-    collect(obj, node.name, node, types[0] ?? 'BackboneElement', `${parentLocation}.${node.name}`, out);
+    collect(obj, node.name, node, types[0] ?? 'BackboneElement', `${parentLocation}.${node.name}`, out, problems);
     return out;
   }
   const prefix = node.name.slice(0, -3);
@@ -93,7 +97,7 @@ export function itemsOf(
       continue;
     }
     found.push(type);
-    collect(obj, bare, node, type, location, out);
+    collect(obj, bare, node, type, location, out, problems);
   }
   if (found.length > 1) {
     problems.push(

@@ -52,11 +52,11 @@ const asFilter = (expression: string) => expression.replace(/descendants\(\)\.as
 const withoutTrace = (expression: string) => expression.replace(/\.trace\('[^']*'(\s*,\s*[A-Za-z0-9_.]+)?\)/g, '');
 
 function compile(c: ElementDefinitionConstraint, base: string): Compiled | Error {
-  const expression = withoutTrace(asFilter(c.expression as string));
   let byBase = compiled.get(c);
   if (!byBase) compiled.set(c, (byBase = new Map()));
   let fn = byBase.get(base);
   if (!fn) {
+    const expression = withoutTrace(asFilter(c.expression as string));
     try {
       fn = fhirpath.compile({ base, expression }, r4model, { traceFn: () => undefined }) as unknown as Compiled;
     } catch (err) {

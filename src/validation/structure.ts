@@ -56,6 +56,9 @@ function adjust(schema: JsonSchema): JsonSchema {
       if (primitive) def.properties[key] = { $ref: `#/definitions/${primitive}` };
       const items = prop.items as JsonSchema | undefined;
       if (prop.type === 'array') prop.minItems = 1;
+      // `given: [null, "B"]` with `_given: [{...}, null]` is valid FHIR JSON: a null is let through here and the
+      // element walk requires the companion array to fill it.
+      if (items?.$ref && def.properties[`_${key}`]) prop.items = { anyOf: [items, { type: 'null' }] };
       if (prop.$ref === '#/definitions/ResourceList') def.properties[key] = { type: 'object' };
       if (items?.$ref === '#/definitions/ResourceList') prop.items = { type: 'object' };
     }
@@ -158,7 +161,10 @@ export function hasSchema(type: string): boolean {
 export function structuralFindings(resource: Record<string, unknown>, type: string, location: string): Finding[] {
   const validate = validatorFor(type);
   if (validate(resource)) return [];
-  const errors = validate.errors ?? [];
+  // The null alternative of primitive array items (see `adjust`) only adds noise to the real type error.
+  const errors = (validate.errors ?? []).filter(
+    (e) => e.keyword !== 'anyOf' && !(e.keyword === 'type' && (e.params as { type?: string }).type === 'null'),
+  );
   // A value of the wrong JSON type also fails that type's pattern: report it once, as a type error.
   const wrongType = new Set(errors.filter((e) => e.keyword === 'type').map((e) => e.instancePath));
   const out: Finding[] = [];

@@ -75,3 +75,22 @@ describe('layer 1: JSON structure against the R4 JSON schema', () => {
     expect(f[0].issue.expression).toEqual(['Bundle.entry[2].resource.foo']);
   });
 });
+
+describe('primitive arrays with extensions', () => {
+  const absent = { extension: [{ url: 'http://hl7.org/fhir/StructureDefinition/data-absent-reason', valueCode: 'unknown' }] };
+
+  it('accepts a null value where the _name array carries extensions', async () => {
+    const p = { resourceType: 'Patient', name: [{ given: [null, 'B'], _given: [absent, null] }] };
+    expect(describeIssues((await issuesOf(p)).filter((i) => i.severity === 'error'))).toEqual([]);
+  });
+
+  it('rejects a null with nothing at the same position of _name', async () => {
+    const issues = await issuesOf({ resourceType: 'Patient', name: [{ given: [null, 'B'] }] });
+    expect(issueAt(issues, 'Patient.name[0].given[0]', 'Null with no extension')).toBeDefined();
+  });
+
+  it('still reports a wrong type in such an array once', async () => {
+    const issues = await issuesOf({ resourceType: 'Patient', name: [{ given: [1, 'B'] }] });
+    expect(issues.filter((i) => i.expression?.[0] === 'Patient.name[0].given[0]')).toHaveLength(1);
+  });
+});
