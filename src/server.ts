@@ -27,6 +27,7 @@ export interface Services {
   capabilities: Omit<CapabilityContributions, 'software'>;
   operations?: OperationDefinitionRef[];
   bundle?: RouterDeps['bundle'];
+  createHandlers?: RouterDeps['createHandlers'];
   authenticate?(authorization: string | undefined): Promise<AccessPolicy>;
   extraRoutes?(app: express.Express, server: RunningServerCore): void;
   onComplete?(done: CompletedRequest): void;
@@ -90,7 +91,11 @@ export async function startServer(config: Config, services: Services, opts: Star
   );
   const served = (type: string) => isStorableType(type) && (!config.resourceTypes || config.resourceTypes.has(type));
   const operations = new Map((services.operations ?? []).map((o) => [o.name, o]));
-  const deps: RouterDeps = { capabilities: { ...services.capabilities, software: SOFTWARE }, bundle: services.bundle };
+  const deps: RouterDeps = {
+    capabilities: { ...services.capabilities, software: SOFTWARE },
+    bundle: services.bundle,
+    createHandlers: services.createHandlers,
+  };
 
   const context = (repo: Repository): RouterContext => {
     const ctx: RouterContext = {

@@ -1,5 +1,8 @@
 import os from 'node:os';
-import type { Resource } from 'fhir/r4';
+import type { AuditEvent, Resource } from 'fhir/r4';
+import { unprocessable } from './errors/operation-outcome-error';
+import { resourceBody } from './router/body';
+import { writeResult } from './router/respond';
 import { AuditTrail } from './audit';
 import {
   authenticate,
@@ -86,6 +89,22 @@ export async function defaultServices(config: Config, env: Record<string, string
     },
     operations,
     bundle: handleBundle,
+    createHandlers: {
+      // Client-supplied AuditEvents join the hash chain like the server's own.
+      AuditEvent: async (ctx, req) => {
+        const resource = resourceBody(req, 'AuditEvent') as AuditEvent;
+        ctx.repo.assertAllowed('AuditEvent', 'create');
+        if (ctx.repo.inTransactionNow) {
+          throw unprocessable('AuditEvent cannot be created inside a transaction: the audit trail commits on its own');
+        }
+        await ctx.validation.assertValid(resource, ctx.repo, 'create');
+        if (!audit) throw new Error('audit trail not started');
+        const stored = await audit.submit(resource);
+        const vid = Number(stored.meta?.versionId ?? 1);
+        const location = `${ctx.baseUrl}/AuditEvent/${stored.id}/_history/${vid}`;
+        return writeResult(req, 201, { vid, lu: new Date(stored.meta?.lastUpdated ?? Date.now()), r: JSON.stringify(stored) }, { Location: location }, `Created AuditEvent/${stored.id}`);
+      },
+    },
     authenticate: authenticateRequest,
     extraRoutes(app, core) {
       mountAuthRoutes(app, { auth: () => auth, baseUrl: core.config.baseUrl, audit: (i) => audit?.record(i) });

@@ -37,7 +37,7 @@ export function readResult(req: FhirRequest, doc: StoredDocument | HistoryDocume
 export function writeResult(
   req: FhirRequest,
   status: number,
-  doc: StoredDocument,
+  doc: Pick<StoredDocument, 'vid' | 'lu' | 'r'>,
   headers: Record<string, string>,
   message: string,
 ): FhirResult {

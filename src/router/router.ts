@@ -15,6 +15,8 @@ export interface RouterDeps {
   capabilities: CapabilityContributions;
   /** POST to the base: transaction/batch Bundles (src/bundle). */
   bundle?: (ctx: RouterContext, req: FhirRequest) => Promise<FhirResult>;
+  /** Types whose create is owned by another layer (AuditEvent: the audit trail chains it). */
+  createHandlers?: Record<string, (ctx: RouterContext, req: FhirRequest) => Promise<FhirResult>>;
 }
 
 const TYPE_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH'];
@@ -60,7 +62,7 @@ export async function route(ctx: RouterContext, deps: RouterDeps, req: FhirReque
       case 'GET':
         return search(ctx, req, type);
       case 'POST':
-        return create(ctx, req, type);
+        return deps.createHandlers?.[type] ? deps.createHandlers[type](ctx, req) : create(ctx, req, type);
       case 'PUT':
         return conditionalUpdate(ctx, requireConditions(req), type);
       case 'DELETE':
