@@ -40,7 +40,8 @@ export class SecondaryIndex {
   readonly partial?: Predicate;
   /** Per field, the path prefix lengths where documents had arrays (MongoDB's "multikey paths"). */
   readonly arrayPrefixes: Set<number>[];
-  private readonly tree = new BTree<string, Ids>();
+  // Keys are always strings: a plain comparator is several times faster than the library's type-dispatching one.
+  private readonly tree = new BTree<string, Ids>(undefined, (a, b) => (a < b ? -1 : a > b ? 1 : 0));
   private readonly fieldNames: string[];
   private readonly fieldParts: string[][];
 
@@ -72,6 +73,18 @@ export class SecondaryIndex {
 
   /** Encoded keys of a document; empty when sparse/partial rules leave it out. Throws on parallel arrays. */
   keysOf(doc: Doc): string[] {
+    // A write asks for the same (immutable) document's keys several times in a row: validate, unique, add.
+    if (doc === this.lastDoc) return this.lastKeys;
+    const keys = this.computeKeys(doc);
+    this.lastDoc = doc;
+    this.lastKeys = keys;
+    return keys;
+  }
+
+  private lastDoc?: Doc;
+  private lastKeys: string[] = [];
+
+  private computeKeys(doc: Doc): string[] {
     if (this.partial && !this.partial(doc)) return [];
     if (this.fields.length === 1 && this.fields[0].parts.length === 1) {
       // Fast path for the common single top-level field.
@@ -107,9 +120,10 @@ export class SecondaryIndex {
 
   add(id: string, keys: string[]): void {
     for (const k of keys) {
-      const cur = this.tree.get(k);
-      if (cur === undefined) this.tree.set(k, id);
-      else if (typeof cur === 'string') {
+      // One traversal when the key is new (the common case for selective keys).
+      if (this.tree.set(k, id, false)) continue;
+      const cur = this.tree.get(k)!;
+      if (typeof cur === 'string') {
         if (cur !== id) this.tree.set(k, new Set([cur, id]));
       } else cur.add(id);
     }

@@ -1,0 +1,211 @@
+/**
+ * Embedded engine bench: writes, point reads, indexed query latency at 100k and 1M documents, start-up replay
+ * time, and memory per 100k FHIR-sized documents, all through the official driver in the same process (as the
+ * server runs it).
+ *
+ * Run alone:  npx tsc -p tsconfig.build.json && node --expose-gc dist/bench/engine.js [--quick]
+ * (--expose-gc makes the memory figure exact; --quick stops at 100k documents.)
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { IndexDescription, MongoClient } from 'mongodb';
+import { startEmbeddedMongo } from '../src/embedded-mongo';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Doc = any;
+type Row = Record<string, number>;
+
+const GENDERS = ['male', 'female', 'other', 'unknown'];
+
+/** A Patient-like stored document: resource JSON text plus search entries, about 2.5 KB of BSON. */
+export function fhirSizedDoc(i: number): Doc {
+  const family = `Family${i % 5000}`;
+  const birth = new Date(Date.UTC(1930 + (i % 90), i % 12, 1 + (i % 28)));
+  const resource = {
+    resourceType: 'Patient',
+    id: `p${i}`,
+    meta: { versionId: '1', lastUpdated: new Date(Date.UTC(2024, 0, 1) + i * 1000).toISOString() },
+    identifier: [{ system: 'http://hospital.example.org/mrn', value: `MRN${100000 + i}` }, { system: 'http://hl7.org/fhir/sid/us-ssn', value: `999-${String(i).padStart(6, '0')}` }],
+    name: [{ use: 'official', family, given: [`Given${i % 700}`, `Middle${i % 31}`], prefix: ['Mx.'] }],
+    telecom: [{ system: 'phone', value: `555-${String(i % 10000).padStart(4, '0')}`, use: 'home' }, { system: 'email', value: `p${i}@example.org` }],
+    gender: GENDERS[i % 4],
+    birthDate: birth.toISOString().slice(0, 10),
+    address: [{ line: [`${i % 999} Main Street`, 'Apt 4'], city: `City${i % 300}`, state: 'MA', postalCode: String(10000 + (i % 89999)), country: 'US' }],
+    extension: [
+      { url: 'http://hl7.org/fhir/us/core/StructureDefinition/us-core-race', extension: [{ url: 'ombCategory', valueCoding: { system: 'urn:oid:2.16.840.1.113883.6.238', code: '2106-3', display: 'White' } }, { url: 'text', valueString: 'White' }] },
+      { url: 'http://hl7.org/fhir/us/core/StructureDefinition/us-core-birthsex', valueCode: i % 2 ? 'M' : 'F' },
+    ],
+    communication: [{ language: { coding: [{ system: 'urn:ietf:bcp:47', code: 'en-US' }] } }],
+    text: { status: 'generated', div: `<div xmlns="http://www.w3.org/1999/xhtml">${family}, Given${i % 700} born ${birth.toISOString().slice(0, 10)}</div>` },
+  };
+  return {
+    _id: `p${i}`,
+    vid: 1,
+    lu: new Date(Date.UTC(2024, 0, 1) + i * 1000),
+    del: false,
+    r: JSON.stringify(resource),
+    c: [`Patient/p${i}`],
+    s: {
+      e: [
+        { p: 'family', v: family.toLowerCase() },
+        { p: 'given', v: `given${i % 700}` },
+        { p: 'given', v: `middle${i % 31}` },
+        { p: 'name', v: family.toLowerCase() },
+        { p: 'gender', v: GENDERS[i % 4], sy: 'http://hl7.org/fhir/administrative-gender' },
+        { p: 'birthdate', lo: birth, hi: new Date(birth.getTime() + 86_399_999) },
+        { p: 'identifier', v: `MRN${100000 + i}`, sy: 'http://hospital.example.org/mrn' },
+        { p: 'identifier', v: `999-${String(i).padStart(6, '0')}`, sy: 'http://hl7.org/fhir/sid/us-ssn' },
+        { p: 'address-city', v: `city${i % 300}` },
+        { p: 'address-postalcode', v: String(10000 + (i % 89999)) },
+        { p: 'phone', v: `555-${String(i % 10000).padStart(4, '0')}` },
+        { p: 'email', v: `p${i}@example.org` },
+      ],
+      o: { birthdate: { a: birth, d: birth }, family: { a: family.toLowerCase(), d: family.toLowerCase() } },
+    },
+  };
+}
+
+/** A compact indexed document for the 1M-document latency runs (a FHIR-sized million would need ~8 GB of heap). */
+function smallDoc(i: number): Doc {
+  return {
+    _id: `s${i}`,
+    lu: new Date(Date.UTC(2024, 0, 1) + i * 1000),
+    c: [`Patient/p${i % 50000}`],
+    s: { e: [{ p: 'code', v: `c${i % 20000}`, sy: 'http://loinc.org' }, { p: 'date', lo: new Date(Date.UTC(2000, 0, 1) + i * 60_000) }] },
+  };
+}
+
+const SEARCH_INDEXES: IndexDescription[] = [
+  { key: { 's.e.p': 1, 's.e.v': 1, 's.e.sy': 1 }, name: 'search_value' },
+  { key: { 's.e.p': 1, 's.e.lo': 1 }, name: 'search_low' },
+  { key: { c: 1, _id: 1 }, name: 'compartment' },
+  { key: { lu: -1, _id: 1 }, name: 'lastUpdated_desc' },
+];
+
+function quantile(sorted: number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
+
+async function timeEach(n: number, fn: (i: number) => Promise<unknown>): Promise<{ median: number; p95: number }> {
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = process.hrtime.bigint();
+    await fn(i);
+    times.push(Number(process.hrtime.bigint() - t) / 1e6);
+  }
+  times.sort((a, b) => a - b);
+  return { median: quantile(times, 0.5), p95: quantile(times, 0.95) };
+}
+
+async function rate(total: number, concurrency: number, fn: (i: number) => Promise<unknown>): Promise<number> {
+  let next = 0;
+  const start = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) await fn(next++);
+    }),
+  );
+  return Math.round(total / (Number(process.hrtime.bigint() - start) / 1e9));
+}
+
+function heapMb(): number {
+  (globalThis as { gc?: () => void }).gc?.();
+  return process.memoryUsage().heapUsed / 1024 / 1024;
+}
+
+const round = (x: number, digits = 2) => Number(x.toFixed(digits));
+
+async function loadInBatches(client: MongoClient, coll: string, count: number, make: (i: number) => Doc): Promise<number> {
+  const col = client.db('bench').collection<Doc>(coll);
+  const start = Date.now();
+  for (let i = 0; i < count; i += 5000) {
+    await col.insertMany(Array.from({ length: Math.min(5000, count - i) }, (_, j) => make(i + j)), { ordered: false });
+  }
+  return Math.round(count / ((Date.now() - start) / 1000));
+}
+
+async function queryLatencies(client: MongoClient, coll: string, size: number, out: Row, prefix: string): Promise<void> {
+  const col = client.db('bench').collection<Doc>(coll);
+  const eq = await timeEach(200, (i) => col.find({ 's.e': { $elemMatch: { p: 'code', v: `c${(i * 37) % 20000}` } } }).limit(50).toArray());
+  const range = await timeEach(200, (i) => {
+    const from = new Date(Date.UTC(2000, 0, 1) + ((i * 7919) % size) * 60_000);
+    return col.find({ 's.e': { $elemMatch: { p: 'date', lo: { $gte: from, $lt: new Date(from.getTime() + 20 * 60_000) } } } }).toArray();
+  });
+  const sorted = await timeEach(200, (i) => col.find({ c: `Patient/p${(i * 13) % 50000}` }).sort({ _id: -1 }).limit(20).toArray());
+  const byId = await timeEach(500, (i) => col.findOne({ _id: `s${(i * 7) % size}` }));
+  out[`${prefix}_indexed_equality_ms_median`] = round(eq.median);
+  out[`${prefix}_indexed_equality_ms_p95`] = round(eq.p95);
+  out[`${prefix}_indexed_range_ms_median`] = round(range.median);
+  out[`${prefix}_indexed_range_ms_p95`] = round(range.p95);
+  out[`${prefix}_compartment_sorted_ms_median`] = round(sorted.median);
+  out[`${prefix}_point_read_ms_median`] = round(byId.median);
+  const scan = await timeEach(3, () => col.find({ unindexed: 'nothing' }).toArray());
+  out[`${prefix}_unindexed_scan_ms_median`] = round(scan.median, 1);
+}
+
+export async function benchEngine(options: { quick?: boolean } = {}): Promise<Row> {
+  const out: Row = {};
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'engine-bench-'));
+  try {
+    // Writes with the default durability (fsync before acknowledging, group commit).
+    let server = await startEmbeddedMongo({ dataDir: dir });
+    let client = await MongoClient.connect(server.uri);
+    const w = client.db('bench').collection<Doc>('writes');
+    out.insert_one_per_s_sequential_fsync = await rate(2000, 1, (i) => w.insertOne(fhirSizedDoc(i)));
+    out.insert_one_per_s_16_concurrent_fsync = await rate(8000, 16, (i) => w.insertOne(fhirSizedDoc(10_000 + i)));
+    out.update_one_per_s_16_concurrent_fsync = await rate(8000, 16, (i) => w.updateOne({ _id: `p${10_000 + i}` }, { $set: { vid: 2 } }));
+    out.point_read_per_s_sequential = await rate(10_000, 1, (i) => w.findOne({ _id: `p${10_000 + (i % 8000)}` }));
+    out.point_read_per_s_16_concurrent = await rate(20_000, 16, (i) => w.findOne({ _id: `p${10_000 + (i % 8000)}` }));
+    await client.close();
+    await server.stop();
+
+    // Memory and replay for 100k FHIR-sized documents with the search indexes.
+    fs.rmSync(dir, { recursive: true, force: true });
+    const before = heapMb();
+    server = await startEmbeddedMongo({ dataDir: dir, fsync: 'never' });
+    client = await MongoClient.connect(server.uri);
+    await client.db('bench').collection('fhir').createIndexes(SEARCH_INDEXES);
+    out.insert_many_docs_per_s_fhir_100k = await loadInBatches(client, 'fhir', 100_000, fhirSizedDoc);
+    await client.close();
+    out.memory_mb_per_100k_fhir_docs = round(heapMb() - before, 0);
+    out.journal_mb_100k_fhir_docs = round(server.journalBytes() / 1024 / 1024, 0);
+    await server.stop();
+    let t = Date.now();
+    server = await startEmbeddedMongo({ dataDir: dir });
+    out.startup_replay_ms_100k_fhir_docs_journal = Date.now() - t;
+    await server.compact();
+    await server.stop();
+    t = Date.now();
+    server = await startEmbeddedMongo({ dataDir: dir });
+    out.startup_replay_ms_100k_fhir_docs_snapshot = Date.now() - t;
+    await server.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+
+    // Query latency at 100k and 1M compact documents (in memory).
+    for (const size of options.quick ? [100_000] : [100_000, 1_000_000]) {
+      const mem = await startEmbeddedMongo();
+      const c = await MongoClient.connect(mem.uri);
+      await c.db('bench').collection('q').createIndexes(SEARCH_INDEXES);
+      const label = size === 100_000 ? '100k' : '1m';
+      out[`insert_many_docs_per_s_${label}`] = await loadInBatches(c, 'q', size, smallDoc);
+      await queryLatencies(c, 'q', size, out, label);
+      await c.close();
+      await mem.stop();
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  return out;
+}
+
+if (require.main === module) {
+  benchEngine({ quick: process.argv.includes('--quick') })
+    .then((r) => {
+      for (const [k, v] of Object.entries(r)) process.stdout.write(`${k.padEnd(48)} ${v}\n`);
+    })
+    .catch((e) => {
+      process.stderr.write(`${(e as Error).stack}\n`);
+      process.exit(1);
+    });
+}
