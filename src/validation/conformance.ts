@@ -131,4 +131,5 @@ export function warmUpDefinitions(): void {
   ensureLoaded();
   baseTypeMap();
   coreTerminologyMap();
+  coreExtensionMap();
 }

@@ -1,3 +1,4 @@
+import type { StructureDefinition } from 'fhir/r4';
 import { R4_RESOURCE_TYPES } from '../fhir/resource-types';
 import { baseDefinition, structureDefinition } from './conformance';
 import { containedIdsOf, newContext, type ReferenceOptions, type ValidationContext } from './context';
@@ -34,7 +35,20 @@ function walkProfile(url: string, required: boolean, resource: Record<string, un
     ctx.findings.push(finding('profile', 'error', 'invalid', `Profile ${url} is for ${sd.type}, not ${type}`, location));
     return;
   }
-  walkDefinition(sd, resource, location, ctx);
+  walkGuarded(sd, resource, location, ctx);
+}
+
+/**
+ * A user's profile folder can hold a definition this walker cannot follow (a snapshot with elements out of
+ * order, say): that is reported against the profile, as a failed validation, rather than as a server error.
+ */
+function walkGuarded(sd: StructureDefinition, resource: Record<string, unknown>, location: string, ctx: ValidationContext): void {
+  try {
+    walkDefinition(sd, resource, location, ctx);
+  } catch (err) {
+    if (err instanceof RangeError) throw err;
+    ctx.findings.push(finding('profile', 'error', 'exception', `Could not validate against ${sd.url}: ${(err as Error).message}`, location));
+  }
 }
 
 function validateOne(resource: unknown, location: string, ctx: ValidationContext, required: string[]): void {
@@ -49,7 +63,7 @@ function validateOne(resource: unknown, location: string, ctx: ValidationContext
     return;
   }
   ctx.findings.push(...structuralFindings(resource, type, location));
-  walkDefinition(base, resource, location, ctx);
+  walkGuarded(base, resource, location, ctx);
   const meta = resource.meta as { profile?: unknown } | undefined;
   const declared = Array.isArray(meta?.profile) ? meta.profile.filter((p): p is string => typeof p === 'string') : [];
   const profiles = new Map<string, boolean>(declared.map((url) => [url, false]));
@@ -82,7 +96,13 @@ function finish(findings: Finding[]): Finding[] {
 export async function collectFindings(resource: unknown, options: CollectOptions): Promise<Finding[]> {
   const type = isObject(resource) && typeof resource.resourceType === 'string' ? resource.resourceType : 'Resource';
   const ctx = newContext(isObject(resource) ? resource : {}, options);
-  validateOne(resource, type, ctx, options.requiredProfiles ?? []);
+  try {
+    validateOne(resource, type, ctx, options.requiredProfiles ?? []);
+  } catch (err) {
+    // Only a pathologically deep body exhausts the stack (each level is a recursion of the walk and of ajv).
+    if (!(err instanceof RangeError)) throw err;
+    return [finding('structure', 'error', 'too-costly', 'The resource is nested too deeply to validate', type)];
+  }
   await resolvePendingReferences(ctx);
   return finish(ctx.findings);
 }

@@ -70,6 +70,14 @@ describe('layer 1: JSON structure against the R4 JSON schema', () => {
     expect(describeIssues(await issuesOf({ resourceType: 'Pateint' }))).toEqual([expect.stringContaining("Unknown resource type 'Pateint'")]);
   });
 
+  it('answers a body nested too deeply to walk with an issue, not a crash', async () => {
+    let ext: Record<string, unknown> = { url: 'http://example.org/e', valueString: 'a' };
+    for (let i = 0; i < 20000; i++) ext = { url: 'http://example.org/e', extension: [ext] };
+    const result = await checkResource(patient({ extension: [ext] }));
+    expect(result.structural).toBe(true);
+    expect(describeIssues(result.issues)).toEqual([expect.stringContaining('nested too deeply')]);
+  });
+
   it('roots paths of nested resources where they are', () => {
     const f = structuralFindings({ resourceType: 'Patient', foo: 1 }, 'Patient', 'Bundle.entry[2].resource');
     expect(f[0].issue.expression).toEqual(['Bundle.entry[2].resource.foo']);

@@ -7,6 +7,7 @@ import { baseDefinition } from '../../src/validation/conformance';
 import { condition, describeIssues, errorsOf, issueAt, issuesOf, US_CORE, usCorePatient } from './support';
 
 const PROFILE = 'http://example.org/fhir/StructureDefinition/strict-condition';
+const BROKEN = 'http://example.org/fhir/StructureDefinition/broken-condition';
 const PROBLEM = { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-category', code: 'problem-list-item' }] };
 
 /**
@@ -40,6 +41,8 @@ beforeAll(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'profiles-'));
   fs.mkdirSync(path.join(dir, 'package', 'example'), { recursive: true });
   fs.writeFileSync(path.join(dir, 'package', 'StructureDefinition-strict-condition.json'), JSON.stringify(strictConditionProfile()));
+  const broken = { ...strictConditionProfile(), url: BROKEN, snapshot: { element: [{ id: 'Condition', path: 'Condition' }, { id: 'Condition.code.coding', path: 'Condition.code.coding' }] } };
+  fs.writeFileSync(path.join(dir, 'package', 'StructureDefinition-broken.json'), JSON.stringify(broken));
   // Examples inside a package are data, not definitions: a broken one must not stop loading.
   fs.writeFileSync(path.join(dir, 'package', 'example', 'Condition-x.json'), '{ not json');
   loadProfiles([bundledProfilesDir(), dir]);
@@ -152,6 +155,11 @@ describe('layer 2: StructureDefinition snapshots (base, meta.profile, required p
   it('rejects a declared profile of another resource type', async () => {
     const issues = await issuesOf(condition({ meta: { profile: [`${US_CORE}us-core-patient`] } }));
     expect(issueAt(issues, 'Condition', 'is for Patient, not Condition')).toMatchObject({ severity: 'error' });
+  });
+
+  it('reports a user profile it cannot follow as a failed validation, not a server error', async () => {
+    const issues = await issuesOf(condition({ meta: { profile: [BROKEN] } }));
+    expect(issueAt(issues, 'Condition', `Could not validate against ${BROKEN}`)).toMatchObject({ severity: 'error', code: 'exception' });
   });
 
   it('reports every problem at once', async () => {
