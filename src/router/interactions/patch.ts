@@ -8,13 +8,17 @@ import { ifMatchVersion, storeUpdate } from './update';
 
 function applyJsonPatch(resource: Resource, ops: unknown): Resource {
   if (!Array.isArray(ops)) throw badRequest('A JSON Patch body must be an array of operations');
-  const error = jsonpatch.validate(ops as jsonpatch.Operation[], resource);
-  if (error) throw badRequest(`JSON Patch operation ${error.index ?? ''} is invalid: ${error.message}`);
+  // Without a document, validate() checks only the patch's own syntax (RFC 6902): a malformed patch is 400.
+  const error = jsonpatch.validate(ops as jsonpatch.Operation[]);
+  if (error) throw badRequest(`JSON Patch operation ${error.index ?? ''} is invalid: ${error.message.split('\n')[0]}`);
   try {
     return jsonpatch.applyPatch(structuredClone(resource), ops as jsonpatch.Operation[], true, false).newDocument;
   } catch (err) {
-    // A failing `test` operation, or a path that does not exist.
-    throw unprocessable(`JSON Patch could not be applied: ${(err as Error).message.split('\n')[0]}`);
+    // A well-formed patch that does not fit this resource (failing `test`, absent path) is 422 (RFC 5789 2.2);
+    // anything else the library refuses (writes through __proto__) is a bad request.
+    const message = (err as Error).message.split('\n')[0];
+    if (err instanceof jsonpatch.JsonPatchError) throw unprocessable(`JSON Patch could not be applied: ${message}`);
+    throw badRequest(`JSON Patch refused: ${message}`);
   }
 }
 
