@@ -47,7 +47,7 @@ function* candidateIds(coll: Collection, plan: Plan): Generator<string> {
 export function runQuery(coll: Collection | undefined, view: ReadView, spec: QuerySpec): QueryResult {
   const sort = spec.sort ?? [];
   if (!coll) return { docs: [], plan: { kind: 'collscan' }, examined: 0 };
-  const plan = planQuery(coll.indexes, spec.filter, sort, spec.hint);
+  const plan = planQuery(coll.indexes, spec.filter, sort, spec.hint, spec.limit ? (spec.skip ?? 0) + spec.limit : 0);
   const test = compileFilter(spec.filter);
   const overlay = view.overlay && view.overlay.size > 0 ? view.overlay : undefined;
   const sortDone = sort.length === 0 || (plan.kind === 'scan' && plan.scan.sortServed && !overlay);

@@ -169,7 +169,28 @@ function matchesHint(index: SecondaryIndex, hint: unknown): boolean {
   return isPlainObject(hint) && compareValues(hint, index.spec.key) === 0;
 }
 
-export function planQuery(indexes: Map<string, SecondaryIndex>, filter: Doc, sort: SortSpec, hint?: unknown): Plan {
+/** Candidates a bounded scan may yield before a sort-serving scan with a limit is preferred over it. */
+const TRIAL_BASE = 2000;
+
+/** True when the scan's intervals hold more than `cap` entries (counted lazily, stopping at the cap). */
+function exceeds(scan: IndexScan, cap: number): boolean {
+  let n = 0;
+  for (const _ of scan.index.scan(scan.intervals, false)) if (++n > cap) return true;
+  return false;
+}
+
+/**
+ * With a sort and a small limit, a bounded scan over many entries followed by a blocking sort loses to walking an
+ * index in sort order and stopping at the limit (MongoDB's trial runs pick the same). Decided by counting.
+ */
+function preferSortedScan(indexes: Map<string, SecondaryIndex>, filter: Doc, sort: SortSpec, bounded: IndexScan, limit: number): IndexScan | undefined {
+  if (sort.length === 0 || limit <= 0 || bounded.sortServed) return undefined;
+  const sorted = bestScan([...indexes.values()].filter((i) => i !== bounded.index), filter, sort, false);
+  if (!sorted || !sorted.sortServed) return undefined;
+  return exceeds(bounded, TRIAL_BASE + 10 * limit) ? sorted : undefined;
+}
+
+export function planQuery(indexes: Map<string, SecondaryIndex>, filter: Doc, sort: SortSpec, hint?: unknown, limit = 0): Plan {
   if (hint === undefined) {
     const id = filter._id;
     if (id !== undefined && Object.keys(filter).length === 1 && !isPlainObject(id) && !Array.isArray(id) && !(id instanceof RegExp)) {
@@ -177,7 +198,10 @@ export function planQuery(indexes: Map<string, SecondaryIndex>, filter: Doc, sor
     }
   } else if (isPlainObject(hint) && hint.$natural !== undefined) return { kind: 'collscan' };
   const scan = bestScan(indexes.values(), filter, sort, false, hint);
-  if (scan && scan.score[0] === 1) return { kind: 'scan', scan };
+  if (scan && scan.score[0] === 1) {
+    const sorted = hint === undefined ? preferSortedScan(indexes, filter, sort, scan, limit) : undefined;
+    return { kind: 'scan', scan: sorted ?? scan };
+  }
   const or = filter.$or;
   if (Array.isArray(or) && or.length > 1 && hint === undefined) {
     const scans = or.map((branch) => (isPlainObject(branch) ? bestScan(indexes.values(), branch, [], true) : undefined));

@@ -102,4 +102,17 @@ describe('index use (explain)', () => {
     const agg = await col.aggregate([{ $match: q }, { $group: { _id: null, n: { $sum: 1 } } }]).explain();
     expect(indexesUsed(agg)).toEqual(['search_value']);
   });
+
+  it('walks a sort-ordered index with a small limit rather than sorting thousands of equality matches', async () => {
+    const many = h.db.collection<AnyDoc>('ix_many');
+    await many.createIndexes([{ key: { g: 1 }, name: 'g_1' }, { key: { lu: -1, _id: 1 }, name: 'lu_desc' }]);
+    await many.insertMany(Array.from({ length: 5000 }, (_, i) => ({ _id: i, g: i % 2 ? 'm' : 'f', lu: new Date(Date.UTC(2020, 0, 1) + i * 60_000) })));
+    const plan = await many.find({ g: 'f' }).sort({ lu: -1, _id: 1 }).limit(5).explain();
+    expect(indexesUsed(plan)).toEqual(['lu_desc']);
+    expect(hasBlockingSort(plan)).toBe(false);
+    expect((await many.find({ g: 'f' }).sort({ lu: -1, _id: 1 }).limit(3).toArray()).map((d) => d._id)).toEqual([4998, 4996, 4994]);
+    // A selective equality still wins over the sort index.
+    await many.insertOne({ _id: 'rare', g: 'x', lu: new Date() });
+    expect(indexesUsed(await many.find({ g: 'x' }).sort({ lu: -1, _id: 1 }).limit(5).explain())).toEqual(['g_1']);
+  });
 });
