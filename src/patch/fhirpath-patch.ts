@@ -78,10 +78,17 @@ function setNode(node: Node, value: unknown): void {
   else parent[key] = value;
 }
 
-function listOf(node: Node, path: string): unknown[] {
-  const parent = container(node);
-  const list = parent[node.propName as string];
-  if (!Array.isArray(list)) throw unprocessable(`FHIRPath Patch path "${path}" is not a list`);
+/**
+ * The list a path such as `Patient.identifier` names. FHIRPath evaluates it to the list's items, one node each,
+ * so every node must be an item of the same list.
+ */
+function listAt(resource: Resource, path: string): unknown[] {
+  const found = nodes(resource, path);
+  if (!found.length) throw unprocessable(`FHIRPath Patch path "${path}" matched no list`);
+  const parent = container(found[0]);
+  const list = parent[found[0].propName as string];
+  const sameList = found.every((n) => n.parentResNode?.data === parent && n.propName === found[0].propName);
+  if (!Array.isArray(list) || !sameList) throw unprocessable(`FHIRPath Patch path "${path}" is not a list`);
   return list;
 }
 
@@ -112,7 +119,7 @@ function apply(resource: Resource, op: Record<string, unknown>, n: number): void
       return;
     }
     case 'insert': {
-      const list = listOf(single(resource, path, 'path'), path);
+      const list = listAt(resource, path);
       list.splice(index(op, 'index', list.length), 0, op.value);
       return;
     }
@@ -126,7 +133,7 @@ function apply(resource: Resource, op: Record<string, unknown>, n: number): void
       setNode(single(resource, path, 'path'), op.value);
       return;
     case 'move': {
-      const list = listOf(single(resource, path, 'path'), path);
+      const list = listAt(resource, path);
       const from = index(op, 'source', list.length - 1);
       const to = index(op, 'destination', list.length - 1);
       const [item] = list.splice(from, 1);
