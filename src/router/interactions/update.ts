@@ -50,9 +50,11 @@ export async function conditionalUpdate(
     if (resource.id !== undefined && resource.id !== ids[0]) {
       throw badRequest(`The resource id "${resource.id}" differs from the matching ${type}/${ids[0]}`, 'id');
     }
-    return storeUpdate(ctx, req, type, ids[0], resource, { ifMatch: ifMatchVersion(req) });
+    // The body may leave the id out (spec 3.1.0.4.3); it is the match's, and validation of an update needs it.
+    return storeUpdate(ctx, req, type, ids[0], { ...resource, id: ids[0] }, { ifMatch: ifMatchVersion(req) });
   }
   if (resource.id !== undefined && !isValidId(resource.id)) throw badRequest(`"${resource.id}" is not a valid id`, 'id');
   // No match: create, with the client's id when it gave one.
-  return storeUpdate(ctx, req, type, resource.id ?? crypto.randomUUID(), resource, {});
+  const id = resource.id ?? crypto.randomUUID();
+  return storeUpdate(ctx, req, type, id, { ...resource, id }, {});
 }
