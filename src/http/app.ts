@@ -34,7 +34,8 @@ function decodePath(path: string): string {
 }
 
 function pretty(req: Request): boolean {
-  return req.query._pretty === 'true';
+  // The query parser set in createHttpApp makes req.query a URLSearchParams, not a plain object.
+  return (req.query as unknown as URLSearchParams).get('_pretty') === 'true';
 }
 
 export function send(res: Response, req: Request, status: number, headers: Record<string, string>, body: FhirResult['body'], type = 'application/fhir+json'): void {
