@@ -19,8 +19,8 @@ export interface CollectOptions extends ReferenceOptions {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-function walkProfile(url: string, required: boolean, resource: Record<string, unknown>, location: string, ctx: ValidationContext): void {
-  const type = resource.resourceType as string;
+/** The usable definition of a profile for `type`, or undefined after reporting why it cannot be used. */
+function usableProfile(url: string, required: boolean, type: string, location: string, ctx: ValidationContext): StructureDefinition | undefined {
   const sd = structureDefinition(url);
   if (!sd || !sd.snapshot) {
     const why = sd ? 'has no snapshot' : 'is not known to this server';
@@ -29,13 +29,13 @@ function walkProfile(url: string, required: boolean, resource: Record<string, un
         ? finding('profile', 'error', 'not-supported', `Profile ${url} ${why}`, location)
         : finding('profile', 'warning', 'not-supported', `Profile ${url} ${why}: the resource was not checked against it`, location),
     );
-    return;
+    return undefined;
   }
   if (sd.type !== type) {
     ctx.findings.push(finding('profile', 'error', 'invalid', `Profile ${url} is for ${sd.type}, not ${type}`, location));
-    return;
+    return undefined;
   }
-  walkGuarded(sd, resource, location, ctx);
+  return sd;
 }
 
 /**
@@ -63,12 +63,18 @@ function validateOne(resource: unknown, location: string, ctx: ValidationContext
     return;
   }
   ctx.findings.push(...structuralFindings(resource, type, location));
-  walkGuarded(base, resource, location, ctx);
   const meta = resource.meta as { profile?: unknown } | undefined;
   const declared = Array.isArray(meta?.profile) ? meta.profile.filter((p): p is string => typeof p === 'string') : [];
-  const profiles = new Map<string, boolean>(declared.map((url) => [url, false]));
-  for (const url of required) profiles.set(url, true);
-  for (const [url, isRequired] of profiles) walkProfile(url, isRequired, resource, location, ctx);
+  const wanted = new Map<string, boolean>(declared.map((url) => [url, false]));
+  for (const url of required) wanted.set(url, true);
+  const profiles: StructureDefinition[] = [];
+  for (const [url, isRequired] of wanted) {
+    const sd = usableProfile(url, isRequired, type, location, ctx);
+    if (sd) profiles.push(sd);
+  }
+  // A profile's snapshot restates every rule of the base definition it derives from (tightened where it says
+  // so), so the base is walked only when no profile applies: this halves the cost of a profiled resource.
+  for (const sd of profiles.length ? profiles : [base]) walkGuarded(sd, resource, location, ctx);
 }
 
 setNestedResourceValidator((resource, location, contained, ctx) => {

@@ -45,6 +45,12 @@ describe('layer 4: FHIRPath invariants', () => {
     expect(issue?.diagnostics).toContain(`${US_CORE}us-core-patient`);
   });
 
+  it("keeps a data type's constraints where a profile expands its children (cpt-2 on US Core Patient.telecom)", async () => {
+    const p = usCorePatient();
+    p.telecom = [{ value: '555-0100' }];
+    expect(issueAt(await issuesOf(p), 'Patient.telecom[0]', 'cpt-2')).toMatchObject({ severity: 'error' });
+  });
+
   it('reports warning-level constraints (dom-6, narrative) as warnings, not errors', async () => {
     const issues = await issuesOf({ resourceType: 'Patient' });
     expect(issueAt(issues, 'Patient', 'dom-6')).toMatchObject({ severity: 'warning' });
