@@ -1,6 +1,6 @@
 import type { Bundle, BundleEntry, Resource } from 'fhir/r4';
 import type { Filter } from 'mongodb';
-import { badRequest } from '../../errors/operation-outcome-error';
+import { badRequest, notFound } from '../../errors/operation-outcome-error';
 import type { HistoryDocument } from '../../store/stored-document';
 import type { RouterContext } from '../context';
 import { queryValue } from '../respond';
@@ -101,6 +101,10 @@ export async function history(
       for (const doc of docs) rows.push({ type: t, doc });
     }),
   );
+  // An empty page may just be filtered by _since or _page; an id with no version at all is unknown (404).
+  if (type && id && rows.length === 0 && !(await ctx.repo.historyCursor(type, { id }, 1).hasNext())) {
+    throw notFound(`${type}/${id} is not known`);
+  }
   rows.sort(compareRows);
   const page = rows.slice(0, count);
 
