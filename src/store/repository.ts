@@ -38,6 +38,15 @@ export interface RepositoryOptions {
 /** Matches no document: what a caller sees of a type its token does not cover. */
 const NOTHING: Filter<StoredDocument> = { _id: { $in: [] } };
 
+/**
+ * meta.lastUpdated of a new version: now, but always later than the version it replaces, so two writes in the same
+ * millisecond (or a clock step back) still order a resource's history by time as by version.
+ */
+function nextLastUpdated(existing: StoredDocument | null | undefined): Date {
+  const now = Date.now();
+  return new Date(existing && existing.lu.getTime() >= now ? existing.lu.getTime() + 1 : now);
+}
+
 /** Error raised inside a transaction callback to abort it without retry. */
 const DUPLICATE_KEY = 11000;
 
@@ -257,7 +266,7 @@ export class Repository {
       }
       // Deleting what is absent or already deleted is a success with nothing to do (idempotent, spec 3.1.0.7.1).
       if (!visible || existing.del) return {};
-      const lu = new Date();
+      const lu = nextLastUpdated(existing);
       const doc: StoredDocument = { ...existing, vid: existing.vid + 1, lu, del: true };
       await repo.replaceCurrent(type, existing, doc);
       await repo.insertHistory(type, doc, 'delete');
@@ -274,7 +283,7 @@ export class Repository {
     op: HistoryDocument['op'],
     existing: StoredDocument | null | undefined,
   ): Promise<WriteResult> {
-    const lu = new Date();
+    const lu = nextLastUpdated(existing);
     const resource = withServerMeta(input, id, vid, lu);
     const { s, c } = this.opts.index(resource);
     if (!compartmentAllowsWrite(this.policy, type, c)) {

@@ -37,7 +37,13 @@ describe('instance history (GET [type]/[id]/_history)', () => {
   });
 
   it('lists versions in strictly descending version order even when written in the same millisecond', async () => {
-    await organisationVersions('h-rapid', 12);
+    // Only Date is faked (timers run as usual), so every version is written at the same clock reading.
+    jest.useFakeTimers({ now: Date.now(), doNotFake: ['hrtime', 'nextTick', 'performance', 'queueMicrotask', 'requestAnimationFrame', 'cancelAnimationFrame', 'requestIdleCallback', 'cancelIdleCallback', 'setImmediate', 'clearImmediate', 'setInterval', 'clearInterval', 'setTimeout', 'clearTimeout'] });
+    try {
+      await organisationVersions('h-rapid', 12);
+    } finally {
+      jest.useRealTimers();
+    }
     const res = await server().json('GET', 'Organization/h-rapid/_history');
     const vids = res.body.entry.map((e: any) => Number(e.resource.meta.versionId));
     expect(vids).toEqual([12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1]);
