@@ -52,7 +52,11 @@ export async function startEmbeddedMongo(opts: EmbeddedMongoOptions = {}): Promi
     throw e;
   }
   server.host = `127.0.0.1:${port}`;
-  const reaper = setInterval(() => dispatcher.sessions.reap(60_000), 10_000);
+  // MongoDB's defaults: transactionLifetimeLimitSeconds 60, cursorTimeoutMillis 10 min, session timeout 30 min.
+  const reaper = setInterval(() => {
+    dispatcher.sessions.reap(60_000, 30 * 60_000);
+    dispatcher.cursors.reap(10 * 60_000);
+  }, 10_000);
   reaper.unref();
   let stopped = false;
   return {

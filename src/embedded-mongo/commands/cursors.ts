@@ -8,6 +8,7 @@ interface OpenCursor {
   docs: Doc[];
   pos: number;
   sessionKey?: string;
+  lastUse: number;
 }
 
 /** Replies must stay under the 16 MiB BSON document limit; leave room for the envelope. */
@@ -26,7 +27,7 @@ export class CursorRegistry {
     if (batch.length < docs.length && !single) {
       this.next += 1n;
       id = Long.fromBigInt(this.next);
-      this.open.set(id.toString(), { ns, docs, pos: batch.length, sessionKey });
+      this.open.set(id.toString(), { ns, docs, pos: batch.length, sessionKey, lastUse: Date.now() });
     }
     return { cursor: { firstBatch: batch, id, ns }, ok: 1 };
   }
@@ -36,6 +37,7 @@ export class CursorRegistry {
     const c = this.open.get(key);
     if (!c) throw new CommandError(43, 'CursorNotFound', `cursor id ${key} not found`);
     if (c.ns !== ns) throw new CommandError(13, 'Unauthorized', `Requested getMore on namespace '${ns}', but cursor belongs to a different namespace ${c.ns}`);
+    c.lastUse = Date.now();
     const batch = takeBatch(c.docs, c.pos, batchSize && batchSize > 0 ? batchSize : Number.POSITIVE_INFINITY);
     c.pos += batch.length;
     let outId: Long = Long.fromString(key);
@@ -55,6 +57,12 @@ export class CursorRegistry {
 
   killSession(sessionKey: string): void {
     for (const [k, c] of this.open) if (c.sessionKey === sessionKey) this.open.delete(k);
+  }
+
+  /** Closes cursors idle longer than `maxIdleMs` (MongoDB's cursorTimeoutMillis), releasing their results. */
+  reap(maxIdleMs: number): void {
+    const cutoff = Date.now() - maxIdleMs;
+    for (const [k, c] of this.open) if (c.lastUse < cutoff) this.open.delete(k);
   }
 
   get size(): number {

@@ -88,11 +88,14 @@ export class Dispatcher {
     const ctx: CommandContext = { engine: this.engine, server: this.server, cursors: this.cursors, sessions: this.sessions, connectionId, db, writes, sessionKey };
     try {
       const reply = await handler(command, ctx);
+      await writes.done();
       if (retryable) this.sessions.remember(sessionKey, command, reply);
       return reply;
     } catch (e) {
       // Any failed statement aborts the transaction it ran in, as MongoDB does.
       if (writes.txn) this.engine.abort(writes.txn);
+      // Whatever was applied before the failure must still reach the journal.
+      await writes.done().catch(() => undefined);
       return errorReply(e);
     }
   }

@@ -91,8 +91,12 @@ export class SessionRegistry {
   }
 
   /** Aborts transactions idle longer than `maxIdleMs` (MongoDB's transactionLifetimeLimitSeconds). */
-  reap(maxIdleMs: number): void {
-    const cutoff = Date.now() - maxIdleMs;
-    for (const s of this.sessions.values()) if (s.txn?.state === 'active' && s.lastUse < cutoff) this.engine.abort(s.txn);
+  reap(maxIdleMs: number, sessionTimeoutMs: number): void {
+    const now = Date.now();
+    for (const [k, s] of this.sessions) {
+      if (s.txn?.state === 'active' && s.lastUse < now - maxIdleMs) this.engine.abort(s.txn);
+      // Sessions a client forgot to end expire like MongoDB's logicalSessionTimeoutMinutes.
+      if (s.lastUse < now - sessionTimeoutMs) this.end([k]);
+    }
   }
 }
