@@ -1,4 +1,5 @@
 import type { Resource } from 'fhir/r4';
+import r4 from 'fhirpath/fhir-context/r4';
 import { badRequest } from '../errors/operation-outcome-error';
 import { isMandatoryElement, isSummaryElement } from '../fhir/element-definitions';
 
@@ -7,13 +8,20 @@ export type SummaryMode = 'true' | 'text' | 'data' | 'count' | 'false';
 const SUBSETTED = { system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue', code: 'SUBSETTED' };
 const ALWAYS = new Set(['resourceType', 'id', 'meta']);
 
-/** Choice elements are stored as e.g. `deceasedBoolean`; definitions know them as `deceased`. */
-function baseName(type: string, key: string, test: (t: string, e: string) => boolean): boolean {
-  if (test(type, key)) return true;
+const choiceTypes = r4.choiceTypePaths as unknown as Record<string, string[] | undefined>;
+
+/**
+ * The element a top-level JSON key holds: `deceased` for `deceasedBoolean` (a choice element is stored with its
+ * type as suffix), the key itself otherwise. The R4 model of the fhirpath library knows each choice's types, so
+ * `statusHistory` is not taken for a `status[x]` of type History.
+ */
+function elementName(type: string, key: string): string {
   for (let i = key.length - 1; i > 0; i--) {
-    if (key[i] >= 'A' && key[i] <= 'Z' && test(type, key.slice(0, i))) return true;
+    if (key[i] >= 'A' && key[i] <= 'Z' && choiceTypes[`${type}.${key.slice(0, i)}`]?.includes(key.slice(i))) {
+      return key.slice(0, i);
+    }
   }
-  return false;
+  return key;
 }
 
 function tagSubsetted(resource: Record<string, unknown>): void {
@@ -46,11 +54,11 @@ export function subset(resource: Resource, summary?: SummaryMode, elements?: str
   let keep: ((key: string) => boolean) | undefined;
   if (elements?.length) {
     const wanted = new Set(elements.map((e) => (e.includes('.') ? e.split('.')[1] : e)));
-    keep = (k) => ALWAYS.has(k) || wanted.has(k) || baseName(type, k, isMandatoryElement);
+    keep = (k) => ALWAYS.has(k) || wanted.has(k) || wanted.has(elementName(type, k)) || isMandatoryElement(type, elementName(type, k));
   } else if (summary === 'true') {
-    keep = (k) => ALWAYS.has(k) || baseName(type, k, isSummaryElement);
+    keep = (k) => ALWAYS.has(k) || isSummaryElement(type, elementName(type, k));
   } else if (summary === 'text') {
-    keep = (k) => ALWAYS.has(k) || k === 'text' || baseName(type, k, isMandatoryElement);
+    keep = (k) => ALWAYS.has(k) || k === 'text' || isMandatoryElement(type, elementName(type, k));
   } else if (summary === 'data') {
     keep = (k) => k !== 'text';
   }

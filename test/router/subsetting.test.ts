@@ -100,6 +100,21 @@ describe('_elements on read', () => {
     expect(Object.keys(res.body).sort()).toEqual(['code', 'id', 'meta', 'resourceType', 'status', 'subject']);
   });
 
+  it('does not mistake an element for a choice of another (Encounter.statusHistory is not status[x])', async () => {
+    await put(server(), {
+      resourceType: 'Encounter',
+      id: 'subset-enc',
+      status: 'finished',
+      statusHistory: [{ status: 'arrived', period: { start: '2024-01-01' } }],
+      class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'AMB' },
+      classHistory: [{ class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'IMP' }, period: { start: '2024-01-01' } }],
+    });
+    const res = await server().json('GET', 'Encounter/subset-enc?_elements=id');
+    expect(Object.keys(res.body).sort()).toEqual(['class', 'id', 'meta', 'resourceType', 'status']);
+    const text = await server().json('GET', 'Encounter/subset-enc?_summary=text');
+    expect(Object.keys(text.body).sort()).toEqual(['class', 'id', 'meta', 'resourceType', 'status']);
+  });
+
   it('returns 400 for an element name that cannot be one', async () => {
     expectOutcome(await read('_elements=name;drop'), 400);
     expectOutcome(await read(`_elements=${encodeURIComponent('$where')}`), 400);
