@@ -3,6 +3,7 @@ import { OperationOutcomeError, issue } from '../errors/operation-outcome-error'
 import type { StoredDocument } from '../store/stored-document';
 import type { Clause, EntryMatch, SearchParam, SearchStore } from './types';
 import { dateConditions, type DateValue } from './types/date';
+import { isSingleValued } from './expression';
 import { moduleFor } from './types/index';
 import type { TokenValue } from './types/token';
 
@@ -135,6 +136,61 @@ export async function compileClause(store: SearchStore, type: string, clause: Cl
   }
 }
 
+const RANGE_TYPES: ReadonlySet<string> = new Set(['date', 'number', 'quantity']);
+
+/** Conditions on one entry, ANDed into one object where keys do not collide (so index bounds combine). */
+function mergeConditions(conds: Record<string, unknown>[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const ors: unknown[] = [];
+  for (const cond of conds) {
+    for (const [k, v] of Object.entries(cond)) {
+      if (k === '$or') ors.push(v);
+      else if (!(k in out)) out[k] = v;
+      else {
+        const a = out[k] as Record<string, unknown>;
+        const b = v as Record<string, unknown>;
+        const operators = (o: unknown) => !!o && typeof o === 'object' && Object.keys(o).every((x) => x.startsWith('$'));
+        if (!operators(a) || !operators(b) || Object.keys(b).some((x) => x in a)) return { $and: conds };
+        out[k] = { ...a, ...b };
+      }
+    }
+  }
+  if (ors.length === 1) out.$or = ors[0];
+  if (ors.length > 1) out.$and = ors.map((o) => ({ $or: o }));
+  return out;
+}
+
+/**
+ * `date=ge2020-01-01&date=lt2020-02-01` on a parameter with at most one value per resource: both conditions hold
+ * on that one value, so they go into one $elemMatch, whose index scan is then bounded on both ends.
+ */
+function mergeRangeClauses(clauses: readonly Clause[]): { merged: DocFilter[]; rest: Clause[] } {
+  const groups = new Map<string, Array<Extract<Clause, { kind: 'value' }>>>();
+  const rest: Clause[] = [];
+  for (const c of clauses) {
+    const mergeable =
+      c.kind === 'value' && !c.modifier && c.values.length === 1 && RANGE_TYPES.has(c.param.type) &&
+      c.param.code !== '_lastUpdated' && isSingleValued(c.param.expression);
+    if (!mergeable) {
+      rest.push(c);
+      continue;
+    }
+    if (!groups.has(c.param.code)) groups.set(c.param.code, []);
+    groups.get(c.param.code)!.push(c);
+  }
+  const merged: DocFilter[] = [];
+  for (const [code, group] of groups) {
+    if (group.length === 1) {
+      rest.push(group[0]);
+      continue;
+    }
+    const module = moduleFor(group[0].param.type);
+    const conds = group.map((c) => module.compile(c.values[0], undefined, c.param).cond);
+    merged.push(elemMatch(code, { cond: mergeConditions(conds) }));
+  }
+  return { merged, rest };
+}
+
 /** AND of every clause, plus the compartment bound, for resources of `type`. */
 export async function compileFilter(
   store: SearchStore,
@@ -144,6 +200,8 @@ export async function compileFilter(
 ): Promise<DocFilter> {
   const parts: DocFilter[] = [];
   if (compartment) parts.push({ c: `${compartment.type}/${compartment.id}` });
-  for (const clause of clauses) parts.push(await compileClause(store, type, clause));
+  const { merged, rest } = mergeRangeClauses(clauses);
+  parts.push(...merged);
+  for (const clause of rest) parts.push(await compileClause(store, type, clause));
   return parts.length === 0 ? {} : parts.length === 1 ? parts[0] : { $and: parts };
 }

@@ -1,6 +1,6 @@
 import fhirpath from 'fhirpath';
 import r4Model from 'fhirpath/fhir-context/r4';
-import { type2Parent } from 'fhirpath/fhir-context/r4';
+import { path2Repeating, type2Parent } from 'fhirpath/fhir-context/r4';
 
 /**
  * FHIRPath for index-on-write. Definitions shared by many types carry one union expression for all of them
@@ -45,6 +45,16 @@ export function expressionForType(expression: string, type: string): string | un
     return head !== undefined && names.includes(head);
   });
   return parts.length ? parts.join(' | ') : undefined;
+}
+
+/**
+ * True when every branch of an expression is a plain non-repeating element of the resource (`Encounter.period`,
+ * `Patient.birthDate`): such a parameter has at most one value per resource.
+ */
+export function isSingleValued(expression: string | undefined): boolean {
+  if (!expression) return false;
+  const repeating = path2Repeating as Record<string, boolean | undefined>;
+  return splitUnion(expression).every((b) => /^[A-Z][A-Za-z]+\.[a-z][A-Za-z]*$/.test(b) && !repeating[b]);
 }
 
 const REFERENCE_TYPE = /(?:^|\/)([A-Z][A-Za-z]{1,63})\/[A-Za-z0-9.-]{1,64}(?:\/_history\/[A-Za-z0-9.-]{1,64})?$/;

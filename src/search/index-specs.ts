@@ -4,7 +4,7 @@ import { getSearchParams } from './registry';
 /**
  * MongoDB indexes for a type's collection. MongoDB allows 64 per collection and a type has dozens of parameters,
  * so entries use the attribute pattern: three compound multikey indexes over `s.e` serve every parameter
- * (equality/prefix on value+system, and the two ends of a range), one serves compartments, and the sort keys of
+ * (equality/prefix on value+system; a range by its start, then end; a range by its end), one serves compartments, and the sort keys of
  * the most commonly sorted parameters get their own (ascending on the smallest value, descending on the largest).
  */
 
@@ -17,7 +17,7 @@ const MAX_SORT_INDEXED = 8;
 
 export const ENTRY_INDEXES: IndexDescription[] = [
   { key: { 's.e.p': 1, 's.e.v': 1, 's.e.sy': 1 }, name: 'search_value' },
-  { key: { 's.e.p': 1, 's.e.lo': 1 }, name: 'search_low' },
+  { key: { 's.e.p': 1, 's.e.lo': 1, 's.e.hi': 1 }, name: 'search_range' },
   { key: { 's.e.p': 1, 's.e.hi': 1 }, name: 'search_high' },
   { key: { c: 1, _id: 1 }, name: 'compartment' },
   { key: { lu: -1, _id: 1 }, name: 'lastUpdated_desc' },

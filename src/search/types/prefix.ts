@@ -39,10 +39,11 @@ export function rangeConditions(
       return { [hiField]: { $gt: sh } };
     case 'lt':
       return { [loField]: { $lt: sl } };
+    // The bound outside the $or is implied by both branches; it is there so an index scan is bounded by it.
     case 'ge':
-      return { $or: [{ [hiField]: { $gt: sh } }, within] };
+      return { [hiField]: { $gte: sl }, $or: [{ [hiField]: { $gt: sh } }, within] };
     case 'le':
-      return { $or: [{ [loField]: { $lt: sl } }, within] };
+      return { [loField]: { $lte: sh }, $or: [{ [loField]: { $lt: sl } }, within] };
     case 'sa':
       return { [loField]: { $gt: sh } };
     case 'eb':

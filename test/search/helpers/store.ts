@@ -3,41 +3,21 @@ import type { Bundle, FhirResource, Resource } from 'fhir/r4';
 import { type Db, type Filter, MongoClient } from 'mongodb';
 import { startEmbeddedMongo } from '../../../src/embedded-mongo';
 import { buildSearchIndex, executeSearch, parseSearch, searchIndexSpecs } from '../../../src/search';
+import { DbSearchStore } from '../../../src/search/db-store';
 import type { SearchContext, SearchFindOptions, SearchStore } from '../../../src/search/types';
 import type { StoredDocument } from '../../../src/store/stored-document';
 
 /**
- * Test harness: the embedded engine (or MONGODB_URI when set) with a SearchStore over a plain `Db`, like the
- * repository's: `del: false` and an optional per-type policy filter ANDed into every query.
+ * Test harness: the embedded engine (or MONGODB_URI when set) with a SearchStore over a plain `Db` that records
+ * every query it is sent.
  */
-export class TestStore implements SearchStore {
-  /** Simulated access policy: a filter per type, ANDed into every query (undefined = unrestricted). */
-  policy?: (type: string) => Filter<StoredDocument> | undefined;
-  /** Every filter the search layer sent, for assertions about what reached the store. */
+export class TestStore extends DbSearchStore {
+  /** Every query the search layer sent, for assertions about what reached the store. */
   readonly seen: Array<{ type: string; filter: Filter<StoredDocument>; options: SearchFindOptions }> = [];
 
-  constructor(readonly db: Db) {}
-
-  visible(type: string, filter: Filter<StoredDocument>): Filter<StoredDocument> {
-    const parts: Filter<StoredDocument>[] = [{ del: false }, filter];
-    const bound = this.policy?.(type);
-    if (bound) parts.push(bound);
-    return { $and: parts };
-  }
-
-  find(type: string, filter: Filter<StoredDocument>, options: SearchFindOptions) {
+  override find(type: string, filter: Filter<StoredDocument>, options: SearchFindOptions) {
     this.seen.push({ type, filter, options });
-    return this.db.collection<StoredDocument>(type).find(this.visible(type, filter), options);
-  }
-
-  /** The engine's (or MongoDB's) query plan for a query exactly as find() would run it. */
-  async explain(type: string, filter: Filter<StoredDocument>, options: SearchFindOptions): Promise<Record<string, unknown>> {
-    const cursor = this.db.collection<StoredDocument>(type).find(this.visible(type, filter), options);
-    return (await cursor.explain()) as Record<string, unknown>;
-  }
-
-  count(type: string, filter: Filter<StoredDocument>) {
-    return this.db.collection<StoredDocument>(type).countDocuments(this.visible(type, filter));
+    return super.find(type, filter, options);
   }
 }
 
