@@ -1,16 +1,5 @@
-import { isOperationOutcomeError, type OperationOutcomeError } from '../../src/errors/operation-outcome-error';
 import { assertValid, enforceProfiles, supportedProfiles, validateResource, warmUp } from '../../src/validation';
-import { US_CORE, usCorePatient } from './support';
-
-async function statusOf(p: Promise<unknown>): Promise<OperationOutcomeError> {
-  try {
-    await p;
-  } catch (err) {
-    if (isOperationOutcomeError(err)) return err;
-    throw err;
-  }
-  throw new Error('expected an OperationOutcomeError');
-}
+import { rejectionOf, US_CORE, usCorePatient } from './support';
 
 describe('validateResource (what create, update, patch and transaction call)', () => {
   it('returns the warnings of a valid resource', async () => {
@@ -19,7 +8,7 @@ describe('validateResource (what create, update, patch and transaction call)', (
   });
 
   it('answers 400 with every structural issue when the JSON is not valid FHIR', async () => {
-    const err = await statusOf(validateResource({ resourceType: 'Patient', birthDate: '1985-02-30', foo: 1 }));
+    const err = await rejectionOf(validateResource({ resourceType: 'Patient', birthDate: '1985-02-30', foo: 1 }));
     expect(err.status).toBe(400);
     expect(err.issues.map((i) => i.expression?.[0])).toEqual(expect.arrayContaining(['Patient.birthDate', 'Patient.foo']));
   });
@@ -27,7 +16,7 @@ describe('validateResource (what create, update, patch and transaction call)', (
   it('answers 422 for profile, terminology, invariant and reference errors', async () => {
     const p = usCorePatient();
     delete p.name;
-    const err = await statusOf(assertValid(p));
+    const err = await rejectionOf(assertValid(p));
     expect(err.status).toBe(422);
     expect(err.outcome.issue).toContainEqual(expect.objectContaining({ expression: ['Patient.name'] }));
   });
@@ -39,7 +28,7 @@ describe('validateResource (what create, update, patch and transaction call)', (
   it('applies profiles the server enforces for a type, whatever meta.profile says', async () => {
     enforceProfiles('Patient', [`${US_CORE}us-core-patient|6.1.0`]);
     try {
-      const err = await statusOf(validateResource({ resourceType: 'Patient', gender: 'male', name: [{ family: 'X' }] }));
+      const err = await rejectionOf(validateResource({ resourceType: 'Patient', gender: 'male', name: [{ family: 'X' }] }));
       expect(err.status).toBe(422);
       expect(err.issues).toContainEqual(expect.objectContaining({ expression: ['Patient.identifier'] }));
     } finally {

@@ -1,4 +1,5 @@
 import type { OperationOutcomeIssue } from 'fhir/r4';
+import { isOperationOutcomeError, type OperationOutcomeError } from '../../src/errors/operation-outcome-error';
 import { checkResource, type ValidateOptions } from '../../src/validation';
 
 export const US_CORE = 'http://hl7.org/fhir/us/core/StructureDefinition/';
@@ -41,4 +42,15 @@ export function condition(extra: Record<string, unknown> = {}): Record<string, u
     code: { text: 'Asthma' },
     ...extra,
   };
+}
+
+/** The OperationOutcomeError a call rejects with (fails the test when it resolves or throws something else). */
+export async function rejectionOf(p: Promise<unknown>): Promise<OperationOutcomeError> {
+  try {
+    await p;
+  } catch (err) {
+    if (isOperationOutcomeError(err)) return err;
+    throw err;
+  }
+  throw new Error('expected an OperationOutcomeError');
 }

@@ -1,19 +1,8 @@
-import { isOperationOutcomeError } from '../../src/errors/operation-outcome-error';
 import { validateOperation } from '../../src/validation';
-import { condition, US_CORE, usCorePatient } from './support';
+import { condition, rejectionOf, US_CORE, usCorePatient } from './support';
 
 const noRepository = {};
 const params = (...parameter: unknown[]) => ({ resourceType: 'Parameters', parameter });
-
-async function rejection(p: Promise<unknown>) {
-  try {
-    await p;
-  } catch (err) {
-    if (isOperationOutcomeError(err)) return err;
-    throw err;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('$validate', () => {
   it('answers an OperationOutcome with one information issue for a valid resource', async () => {
@@ -53,7 +42,7 @@ describe('$validate', () => {
   it('mode=delete on an instance answers without needing a resource', async () => {
     const out = await validateOperation('Patient', 'p1', params({ name: 'mode', valueCode: 'delete' }), noRepository);
     expect(out.issue).toEqual([expect.objectContaining({ severity: 'information' })]);
-    expect((await rejection(validateOperation('Patient', undefined, params({ name: 'mode', valueCode: 'delete' }), noRepository))).status).toBe(400);
+    expect((await rejectionOf(validateOperation('Patient', undefined, params({ name: 'mode', valueCode: 'delete' }), noRepository))).status).toBe(400);
   });
 
   it('answers 400 to malformed requests', async () => {
@@ -64,7 +53,7 @@ describe('$validate', () => {
       ['no resource', params({ name: 'mode', valueCode: 'create' })],
       ['another type', condition()],
     ];
-    for (const [, body] of cases) expect((await rejection(validateOperation('Patient', undefined, body, noRepository))).status).toBe(400);
+    for (const [, body] of cases) expect((await rejectionOf(validateOperation('Patient', undefined, body, noRepository))).status).toBe(400);
   });
 
   it('validates a Parameters resource itself when it is the type being validated', async () => {
