@@ -1,4 +1,5 @@
 import { badRequest, notFound, notSupported } from '../errors/operation-outcome-error';
+import { APPEND_ONLY_TYPES } from './append-only';
 import type { RouterContext } from './context';
 import { capabilities, type CapabilityContributions } from './interactions/capabilities';
 import { create } from './interactions/create';
@@ -21,11 +22,8 @@ export interface RouterDeps {
 
 const TYPE_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH'];
 
-/** The audit trail cannot be rewritten through the API: only create and read (IHE BALP, HIPAA audit controls). */
-const APPEND_ONLY = new Set(['AuditEvent']);
-
 function assertMutable(type: string, method: string): void {
-  if (APPEND_ONLY.has(type) && (method === 'PUT' || method === 'PATCH' || method === 'DELETE')) {
+  if (APPEND_ONLY_TYPES.has(type) && (method === 'PUT' || method === 'PATCH' || method === 'DELETE')) {
     throw notSupported(`${type} is append-only: ${method} is not allowed`, ['GET', 'POST']);
   }
 }

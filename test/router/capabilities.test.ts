@@ -19,8 +19,9 @@ describe('GET [base]/metadata', () => {
     expect(cs.implementation.url).toBe(server().baseUrl);
   });
 
-  it('lists the first-class types on a fresh server, before anything was written', async () => {
+  it('lists every R4 resource type on a fresh server, before anything was written', async () => {
     const cs = await statement();
+    expect(cs.rest[0].resource.length).toBeGreaterThanOrEqual(140);
     for (const type of ['Patient', 'Encounter', 'Condition', 'DocumentReference', 'AuditEvent', 'Observation']) {
       expect(resourceEntry(cs, type)).toBeDefined();
     }
@@ -48,6 +49,7 @@ describe('GET [base]/metadata', () => {
     expect(codes).not.toContain('update');
     expect(codes).not.toContain('delete');
     expect(codes).not.toContain('patch');
+    expect(audit).toMatchObject({ updateCreate: false, conditionalUpdate: false, conditionalDelete: 'not-supported' });
   });
 
   it('lists the system interactions: transaction, batch, history-system', async () => {

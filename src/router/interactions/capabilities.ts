@@ -1,4 +1,6 @@
 import type { CapabilityStatement, CapabilityStatementRestResource, CapabilityStatementRestResourceSearchParam } from 'fhir/r4';
+import { R4_RESOURCE_TYPES } from '../../fhir/resource-types';
+import { APPEND_ONLY_TYPES, REWRITING_INTERACTIONS } from '../append-only';
 import type { RouterContext } from '../context';
 import type { FhirResult } from '../types';
 
@@ -18,18 +20,21 @@ const TYPE_INTERACTIONS = ['read', 'vread', 'update', 'patch', 'delete', 'histor
  */
 export function capabilityStatement(ctx: RouterContext, contrib: CapabilityContributions): CapabilityStatement {
   const operations = [...ctx.operations.values()];
-  const resource: CapabilityStatementRestResource[] = ctx.servedTypes().sort().map((type) => {
+  // Every type the server would accept, not only those written so far (ctx.servedTypes() is the latter).
+  const served = [...R4_RESOURCE_TYPES].filter((t) => ctx.isServedType(t)).sort();
+  const resource: CapabilityStatementRestResource[] = served.map((type) => {
+    const mutable = !APPEND_ONLY_TYPES.has(type);
     const r: CapabilityStatementRestResource = {
       type: type as CapabilityStatementRestResource['type'],
       profile: `http://hl7.org/fhir/StructureDefinition/${type}`,
-      interaction: TYPE_INTERACTIONS.map((code) => ({ code })),
+      interaction: TYPE_INTERACTIONS.filter((c) => mutable || !REWRITING_INTERACTIONS.has(c)).map((code) => ({ code })),
       versioning: 'versioned-update',
       readHistory: true,
-      updateCreate: true,
+      updateCreate: mutable,
       conditionalCreate: true,
       conditionalRead: 'full-support',
-      conditionalUpdate: true,
-      conditionalDelete: 'single',
+      conditionalUpdate: mutable,
+      conditionalDelete: mutable ? 'single' : 'not-supported',
       searchParam: contrib.searchParams(type),
     };
     const profiles = contrib.supportedProfiles(type);
