@@ -191,6 +191,24 @@ function mergeRangeClauses(clauses: readonly Clause[]): { merged: DocFilter[]; r
   return { merged, rest };
 }
 
+/** Parameters with a handful of possible values: poor first criteria for an index scan. */
+const LOW_CARDINALITY = /(^|-)(status|gender|active|intent|priority|category|class|kind|mode|type)$/;
+
+/**
+ * Expected selectivity, most selective first. The AND is the same in any order, but a planner that ranks
+ * equally-shaped index bounds by position (the embedded engine does) then scans the narrowest one.
+ */
+function rank(c: Clause): number {
+  if (c.kind !== 'value') return c.kind === 'missing' ? 6 : 1;
+  const module = moduleFor(c.param.type);
+  if (c.modifier && module.negating?.has(c.modifier)) return 6;
+  if (c.param.code === '_id' || c.param.type === 'reference') return 0;
+  if (LOW_CARDINALITY.test(c.param.code)) return 5;
+  if (c.param.type === 'token') return (c.values as TokenValue[]).every((v) => v.kind === 'code' && v.system) ? 1 : 2;
+  if (c.param.type === 'string') return c.modifier === 'exact' ? 2 : 3;
+  return RANGE_TYPES.has(c.param.type) ? 4 : 2;
+}
+
 /** AND of every clause, plus the compartment bound, for resources of `type`. */
 export async function compileFilter(
   store: SearchStore,
@@ -201,7 +219,9 @@ export async function compileFilter(
   const parts: DocFilter[] = [];
   if (compartment) parts.push({ c: `${compartment.type}/${compartment.id}` });
   const { merged, rest } = mergeRangeClauses(clauses);
+  const ordered = [...rest].sort((a, b) => rank(a) - rank(b));
+  for (const clause of ordered.filter((c) => rank(c) < 4)) parts.push(await compileClause(store, type, clause));
   parts.push(...merged);
-  for (const clause of rest) parts.push(await compileClause(store, type, clause));
+  for (const clause of ordered.filter((c) => rank(c) >= 4)) parts.push(await compileClause(store, type, clause));
   return parts.length === 0 ? {} : parts.length === 1 ? parts[0] : { $and: parts };
 }

@@ -1,5 +1,6 @@
 import fhirpath from 'fhirpath';
 import r4Model from 'fhirpath/fhir-context/r4';
+import { compileMemberPaths } from './member-path';
 import { path2Repeating, type2Parent } from 'fhirpath/fhir-context/r4';
 
 /**
@@ -115,6 +116,8 @@ interface RawNode {
 export type CompiledExpression = (input: unknown) => FhirNode[];
 
 export function compileExpression(expression: string, base?: string): CompiledExpression {
+  const fast = base ? undefined : compileMemberPaths(splitUnion(expression));
+  if (fast) return fast;
   const path = base ? { base, expression: rewrite(expression) } : rewrite(expression);
   const fn = fhirpath.compile(path as string, r4Model, { resolveInternalTypes: false, userInvocationTable });
   return (input: unknown) => {
