@@ -140,3 +140,14 @@ describe('conditional delete (DELETE [type]?search)', () => {
     expectOutcome(await server().json('GET', 'Patient/cond-delete-gone-2'), 410);
   });
 });
+
+describe('conditions the server does not understand', () => {
+  it('are refused with 400, never treated as "match everything"', async () => {
+    await put(server(), patient({ id: 'cond-unknown-param' }));
+    const typo = 'identifer=urn:x|1';
+    expectOutcome(await server().json('POST', 'Patient', patient(), { 'if-none-exist': typo }), 400);
+    expectOutcome(await server().json('PUT', `Patient?${typo}`, patient()), 400);
+    expectOutcome(await server().json('DELETE', `Patient?${typo}`), 400);
+    expect((await server().json('GET', 'Patient/cond-unknown-param')).body.meta.versionId).toBe('1');
+  });
+});
