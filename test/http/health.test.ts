@@ -1,3 +1,4 @@
+import { startTestServer } from '../helpers/server';
 import { serverForThisFile } from '../router/support';
 
 const server = serverForThisFile();
@@ -19,5 +20,19 @@ describe('health endpoints (outside the FHIR base, for orchestrators)', () => {
     const res = await server().json('GET', 'healthz');
     expect(res.status).toBe(404);
     expect(res.body.resourceType).toBe('OperationOutcome');
+  });
+});
+
+describe('readiness when the store is gone', () => {
+  it('GET /readyz answers 503 while /healthz stays 200', async () => {
+    const lonely = await startTestServer();
+    try {
+      await lonely.store.client.close();
+      const ready = await fetch(`${lonely.url}/readyz`);
+      expect(ready.status).toBe(503);
+      expect((await fetch(`${lonely.url}/healthz`)).status).toBe(200);
+    } finally {
+      await lonely.close();
+    }
   });
 });
