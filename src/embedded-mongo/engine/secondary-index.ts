@@ -118,27 +118,41 @@ export class SecondaryIndex {
     });
   }
 
+  /**
+   * Keys held by several documents, by hash: low-cardinality keys (a status, a search parameter's code) are hit
+   * by most writes, and a hash lookup spares the two tree descents that finding and updating them would cost.
+   */
+  private readonly shared = new Map<string, Set<string>>();
+
   add(id: string, keys: string[]): void {
     for (const k of keys) {
-      // One traversal when the key is new (the common case for selective keys).
+      const set = this.shared.get(k);
+      if (set !== undefined) {
+        set.add(id);
+        continue;
+      }
+      // One descent when the key is new (the common case for selective keys).
       if (this.tree.set(k, id, false)) continue;
-      const cur = this.tree.get(k)!;
-      if (typeof cur === 'string') {
-        if (cur !== id) this.tree.set(k, new Set([cur, id]));
-      } else cur.add(id);
+      const cur = this.tree.get(k) as string;
+      if (cur === id) continue;
+      const both = new Set([cur, id]);
+      this.tree.set(k, both);
+      this.shared.set(k, both);
     }
   }
 
   remove(id: string, keys: string[]): void {
     for (const k of keys) {
-      const cur = this.tree.get(k);
-      if (cur === undefined) continue;
-      if (typeof cur === 'string') {
-        if (cur === id) this.tree.delete(k);
-      } else {
-        cur.delete(id);
-        if (cur.size === 1) this.tree.set(k, cur.values().next().value as string);
-        else if (cur.size === 0) this.tree.delete(k);
+      const set = this.shared.get(k);
+      if (set === undefined) {
+        if (this.tree.get(k) === id) this.tree.delete(k);
+        continue;
+      }
+      set.delete(id);
+      if (set.size <= 1) {
+        this.shared.delete(k);
+        if (set.size === 1) this.tree.set(k, set.values().next().value as string);
+        else this.tree.delete(k);
       }
     }
   }
@@ -170,6 +184,7 @@ export class SecondaryIndex {
 
   clear(): void {
     this.tree.clear();
+    this.shared.clear();
     this.arrayPrefixes.forEach((s) => s.clear());
   }
 }

@@ -4,33 +4,42 @@
  * Decimal128). Index B-trees compare these strings natively, which is several times faster than a type-dispatching
  * comparator, and compound keys are plain concatenations because every encoding is prefix-free.
  *
- * A descending key component is the code-unit complement of the ascending one: complementing a prefix-free code
- * reverses its order.
+ * Every code unit is kept below 256 so V8 stores keys as one-byte strings (half the memory, faster compares):
+ * numbers are written byte by byte and strings as their UTF-8 bytes, which also gives MongoDB's binary UTF-8
+ * string order. A descending key component is the byte complement of the ascending one: complementing a
+ * prefix-free code reverses its order.
  */
 import { Rank, bsonTypeOf, regexParts, toNumber, typeRank } from './bson-order';
 
 const f64 = new Float64Array(1);
-const u16 = new Uint16Array(f64.buffer);
+const u8 = new Uint8Array(f64.buffer);
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const fromBytes = (bytes: ArrayLike<number>) => String.fromCharCode.apply(null, Array.from(bytes));
 
 function typeChar(rank: number): string {
   return String.fromCharCode(0x10 + rank);
 }
 
-/** 64-bit double as four 16-bit code units, ordered like the numbers (NaN lowest, -0 == 0). */
+/** 64-bit double as eight byte-sized code units, ordered like the numbers (NaN lowest, -0 == 0). */
 function encodeDouble(n: number): string {
-  if (Number.isNaN(n)) return '\u0000\u0000\u0000\u0000';
+  if (Number.isNaN(n)) return '\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0000';
   f64[0] = n === 0 ? 0 : n;
-  let w = LITTLE_ENDIAN ? [u16[3], u16[2], u16[1], u16[0]] : [u16[0], u16[1], u16[2], u16[3]];
+  const b = LITTLE_ENDIAN ? [u8[7], u8[6], u8[5], u8[4], u8[3], u8[2], u8[1], u8[0]] : Array.from(u8);
   // Flip the sign bit of positives, all bits of negatives: IEEE-754 then sorts as unsigned integers.
-  if (w[0] & 0x8000) w = w.map((x) => ~x & 0xffff);
-  else w[0] |= 0x8000;
+  if (b[0] & 0x80) for (let i = 0; i < 8; i++) b[i] = ~b[i] & 0xff;
+  else b[0] |= 0x80;
   // NaN takes the all-zero slot; -Infinity (0x000f...) stays above it.
-  return String.fromCharCode(w[0], w[1], w[2], w[3]);
+  return String.fromCharCode(b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]);
+}
+
+function utf8(s: string): string {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return Buffer.from(s, 'utf8').toString('latin1');
+  return s;
 }
 
 /** Escapes 0 and 1 so the 0 terminator keeps the code prefix-free. */
-function encodeString(s: string): string {
+function encodeString(str: string): string {
+  const s = utf8(str);
   let out = '';
   let start = 0;
   for (let i = 0; i < s.length; i++) {
@@ -71,9 +80,7 @@ function encodeBody(v: unknown, rank: number): string {
     case Rank.Binary: {
       const b = v as { buffer: Uint8Array; sub_type: number; position: number };
       const len = b.position;
-      let out = String.fromCharCode(len >>> 16, len & 0xffff, b.sub_type);
-      for (let i = 0; i < len; i++) out += String.fromCharCode(b.buffer[i] + 1);
-      return out;
+      return String.fromCharCode(len >>> 24, (len >>> 16) & 0xff, (len >>> 8) & 0xff, len & 0xff, b.sub_type) + fromBytes(b.buffer.subarray(0, len));
     }
     case Rank.ObjectId:
       return (v as { toHexString(): string }).toHexString();
@@ -85,7 +92,7 @@ function encodeBody(v: unknown, rank: number): string {
       const t = v as { high: number; low: number };
       const h = t.high >>> 0;
       const l = t.low >>> 0;
-      return String.fromCharCode(h >>> 16, h & 0xffff, l >>> 16, l & 0xffff);
+      return String.fromCharCode(h >>> 24, (h >>> 16) & 0xff, (h >>> 8) & 0xff, h & 0xff, l >>> 24, (l >>> 16) & 0xff, (l >>> 8) & 0xff, l & 0xff);
     }
     case Rank.RegExp: {
       const [p, f] = regexParts(v);
@@ -104,7 +111,7 @@ export function encodeKey(v: unknown): string {
 
 export function complement(s: string): string {
   let out = '';
-  for (let i = 0; i < s.length; i++) out += String.fromCharCode(0xffff - s.charCodeAt(i));
+  for (let i = 0; i < s.length; i++) out += String.fromCharCode(0xff - s.charCodeAt(i));
   return out;
 }
 
@@ -113,8 +120,8 @@ export function encodeComponent(v: unknown, descending: boolean): string {
   return descending ? complement(e) : e;
 }
 
-/** Above every continuation of a key: component encodings never start with 0xFFFF. */
-export const KEY_MAX_SUFFIX = '\uffff';
+/** Above every continuation of a key: component encodings never start with 0xFF (type chars complement to <= 0xEE). */
+export const KEY_MAX_SUFFIX = '\u00ff';
 
 /** Smallest and largest complete encodings of each canonical type usable as range-bracket bounds. */
 export function typeBracket(rank: number): [string, string] | undefined {

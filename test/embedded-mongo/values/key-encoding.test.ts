@@ -6,7 +6,7 @@ import { complement, encodeKey } from '../../../src/embedded-mongo/values/key-en
 const values: unknown[] = [
   new MinKey(), null, Number.NaN, Number.NEGATIVE_INFINITY, -1e308, -2.5, -1, -0, 0, 1e-300, 1, Long.fromNumber(2), 2.5,
   Decimal128.fromString('3.5'), 1e308, Number.POSITIVE_INFINITY, '', '\u0000', '\u0000a', '\u0001', 'a', 'a\u0000', 'ab', 'b',
-  'Z', 'é', {}, { a: 1 }, { a: 1, b: 1 }, { a: 2 }, { a: 'x' }, { b: 0 }, [], [1], [1, 2], [2], ['a'], [[1]],
+  'Z', 'é', '\uE000', '\u{1F600}', {}, { a: 1 }, { a: 1, b: 1 }, { a: 2 }, { a: 'x' }, { b: 0 }, [], [1], [1, 2], [2], ['a'], [[1]],
   new Binary(Buffer.from([1])), new Binary(Buffer.from([1, 2])), new Binary(Buffer.from([2])),
   new ObjectId('000000000000000000000001'), new ObjectId('ffffffffffffffffffffffff'), false, true,
   new Date(-1e12), new Date(0), new Date(1e12), new Timestamp({ t: 1, i: 1 }), new Timestamp({ t: 1, i: 2 }),
