@@ -29,6 +29,8 @@ export interface Config {
   maxPageSize: number;
   /** Extra profile folders (besides the bundled profiles/). */
   profilesDirs: string[];
+  /** Profiles every resource of a type must conform to, whatever its meta.profile says. */
+  enforcedProfiles: Record<string, string[]>;
 }
 
 export class ConfigError extends Error {}
@@ -94,6 +96,14 @@ export function loadConfig(env: Env = process.env): Config {
   const maxPageSize = int(env, 'SEARCH_MAX_COUNT', 1000, 1, 10000);
   if (defaultPageSize > maxPageSize) throw new ConfigError('SEARCH_DEFAULT_COUNT must not exceed SEARCH_MAX_COUNT');
 
+  const enforcedProfiles: Record<string, string[]> = {};
+  for (const item of (env.ENFORCE_PROFILES ?? '').split(',').map((x) => x.trim()).filter(Boolean)) {
+    const m = /^([A-Z][A-Za-z]+)=(\S+)$/.exec(item);
+    if (!m || !R4_RESOURCE_TYPES.has(m[1])) throw new ConfigError(`ENFORCE_PROFILES entries are Type=profileUrl, got "${item}"`);
+    url(m[2], 'ENFORCE_PROFILES');
+    (enforcedProfiles[m[1]] ??= []).push(m[2]);
+  }
+
   return {
     port,
     host,
@@ -107,6 +117,7 @@ export function loadConfig(env: Env = process.env): Config {
     resourceTypes,
     defaultPageSize,
     maxPageSize,
+    enforcedProfiles,
     profilesDirs: (env.PROFILES_DIR ?? '').split(path.delimiter).filter(Boolean).map((d) => path.resolve(d)),
   };
 }

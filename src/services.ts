@@ -21,7 +21,7 @@ import type { OperationDefinitionRef } from './router/context';
 import type { Services } from './server';
 import { buildSearchIndex, createSearchApi, restrictionFilter, searchIndexSpecs, searchParametersFor } from './search';
 import { isStorableType } from './fhir/resource-types';
-import { assertValid, bundledProfilesDir, loadProfiles, supportedProfiles, validateOperation, warmUp } from './validation';
+import { assertValid, bundledProfilesDir, enforceProfiles, loadProfiles, supportedProfiles, validateOperation, warmUp } from './validation';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
@@ -31,6 +31,7 @@ const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
  */
 export async function defaultServices(config: Config, env: Record<string, string | undefined> = process.env): Promise<Services> {
   loadProfiles([bundledProfilesDir(), ...config.profilesDirs]);
+  for (const [type, urls] of Object.entries(config.enforcedProfiles)) enforceProfiles(type, urls);
   let auth: AuthConfig | undefined;
   let audit: AuditTrail | undefined;
   let searchApi: ReturnType<typeof createSearchApi> | undefined;
