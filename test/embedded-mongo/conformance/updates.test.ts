@@ -113,4 +113,18 @@ describe('update conformance', () => {
     await expect(u.createIndex({ x: 1, live: 1 }, { unique: true, name: 'dups' })).rejects.toMatchObject({ code: 11000 });
     expect((await u.indexes()).map((i) => i.name)).not.toContain('dups');
   });
+
+  it('supports $push modifiers, $pop, $min/$max, $mul, $rename and $currentDate', async () => {
+    await col.updateOne({ _id: 2 }, { $push: { tags: { $each: ['c', 'a', 'b'], $sort: 1, $slice: 2 } }, $min: { n: 1 }, $max: { hi: 7 } } as AnyDoc);
+    await col.updateOne({ _id: 2 }, { $mul: { hi: 3 }, $rename: { n: 'count' }, $currentDate: { at: true }, $pop: { tags: -1 } } as AnyDoc);
+    const doc = await col.findOne({ _id: 2 });
+    expect(doc).toMatchObject({ tags: ['b'], count: 1, hi: 21 });
+    expect(doc?.n).toBeUndefined();
+    expect(doc?.at).toBeInstanceOf(Date);
+  });
+
+  it('runs pipeline-style updates', async () => {
+    await col.updateOne({ _id: 1 }, [{ $set: { twice: { $multiply: ['$n', 2] } } }, { $unset: 'o' }]);
+    expect(await col.findOne({ _id: 1 }, { projection: { twice: 1, o: 1 } })).toEqual({ _id: 1, twice: 2 });
+  });
 });
