@@ -5,7 +5,7 @@ import type { RouterContext } from '../router/context';
 import type { FhirRequest, FhirResult } from '../router/types';
 import { isTypeName } from '../router/paths';
 import { entryRequest, responseEntry } from './entry-request';
-import { collectReferences, rewriteReferences } from './references';
+import { collectReferences, rewriteReferences } from '../fhir/references';
 
 /** Spec 3.1.0.11.2 processing order: DELETE, POST, PUT/PATCH, then GET/HEAD. */
 const ORDER: Record<string, number> = { DELETE: 0, POST: 1, PUT: 2, PATCH: 2, GET: 3, HEAD: 3 };

@@ -197,3 +197,18 @@ describe('transaction bundles', () => {
     expect((await server.json('POST', '', { resourceType: 'Patient' })).status).toBe(400);
   });
 });
+
+describe('absolute references to this server', () => {
+  it('are stored relative, so they are checked and followed like local ones', async () => {
+    const p = await server.json('PUT', 'Patient/abs-1', { resourceType: 'Patient', id: 'abs-1' });
+    expect(p.status).toBe(201);
+    const c = await server.json('POST', 'Condition', {
+      resourceType: 'Condition',
+      subject: { reference: `${server.baseUrl}/Patient/abs-1` },
+      code: { text: 'x' },
+    });
+    expect(c.status).toBe(201);
+    const read = await server.json('GET', c.headers.get('location')!.replace(`${server.baseUrl}/`, '').split('/_history')[0]);
+    expect(read.body.subject.reference).toBe('Patient/abs-1');
+  });
+});

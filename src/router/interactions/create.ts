@@ -2,6 +2,7 @@ import type { OperationOutcome, OperationOutcomeIssue } from 'fhir/r4';
 import { badRequest, outcome, preconditionFailed } from '../../errors/operation-outcome-error';
 import type { RouterContext } from '../context';
 import { resourceBody } from '../body';
+import { relativizeReferences } from '../../fhir/references';
 import { locationHeader, readResult, writeResult } from '../respond';
 import type { FhirRequest, FhirResult } from '../types';
 
@@ -21,6 +22,7 @@ export async function create(ctx: RouterContext, req: FhirRequest, type: string)
     if (ids.length > 1) throw preconditionFailed(`If-None-Exist matched ${ids.length} ${type} resources`);
     if (ids.length === 1) return readResult(req, await ctx.repo.read(type, ids[0]));
   }
+  relativizeReferences(resource, ctx.baseUrl);
   const warnings = await ctx.validation.assertValid(resource, ctx.repo, 'create');
   const { doc } = await ctx.repo.create(type, resource, req.assignedId);
   const result = writeResult(req, 201, doc, { Location: locationHeader(ctx.baseUrl, type, doc, doc._id) }, `Created ${type}/${doc._id}`);

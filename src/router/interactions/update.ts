@@ -1,6 +1,7 @@
 import type { Resource } from 'fhir/r4';
 import { badRequest, preconditionFailed } from '../../errors/operation-outcome-error';
 import { resourceBody } from '../body';
+import { relativizeReferences } from '../../fhir/references';
 import type { RouterContext } from '../context';
 import { locationHeader, parseETag, writeResult } from '../respond';
 import type { FhirRequest, FhirResult } from '../types';
@@ -22,6 +23,7 @@ export async function storeUpdate(
   resource: Resource,
   opts: { ifMatch?: number; op?: 'update' | 'patch' },
 ): Promise<FhirResult> {
+  relativizeReferences(resource, ctx.baseUrl);
   const warnings = await ctx.validation.assertValid(resource, ctx.repo, 'update');
   const { doc, created } = await ctx.repo.update(type, id, resource, opts);
   const headers: Record<string, string> = created ? { Location: locationHeader(ctx.baseUrl, type, doc, id) } : {};

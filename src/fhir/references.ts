@@ -44,3 +44,14 @@ export function collectReferences(resource: Resource): string[] {
   });
   return out;
 }
+
+/**
+ * References to this server by absolute URL (`http://host/fhir/Patient/1`) become relative (`Patient/1`), so
+ * they are validated, indexed and followed like any local reference, and survive a change of public host name.
+ */
+export function relativizeReferences(resource: Resource, baseUrl: string): void {
+  const prefix = `${baseUrl}/`;
+  eachObject(resource, (obj) => {
+    if (typeof obj.reference === 'string' && obj.reference.startsWith(prefix)) obj.reference = obj.reference.slice(prefix.length);
+  });
+}
