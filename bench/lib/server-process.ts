@@ -1,0 +1,123 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import path from 'node:path';
+
+export const PROJECT_ROOT = path.resolve(__dirname, '..', '..', '..');
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** CPU seconds (user + system) a process has used so far; Linux only, undefined elsewhere. */
+export function cpuSeconds(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Peak resident memory (VmHWM) of a process, MB; Linux only. */
+export function peakRssMb(pid: number): number | undefined {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Math.round(Number(m[1]) / 1024) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface ChildServer {
+  baseUrl: string;
+  pid: number;
+  /** Milliseconds from spawn until `ready` answered. */
+  startMs: number;
+  cpuSeconds(): number | undefined;
+  peakRssMb(): number | undefined;
+  /** SIGTERM and wait for exit; returns the CPU profile written, when profiling. */
+  stop(): Promise<string | undefined>;
+}
+
+export interface ChildOptions {
+  dataDir: string;
+  env?: Record<string, string>;
+  /** Write a V8 CPU profile into this folder (node --cpu-prof). */
+  cpuProfDir?: string;
+  /** Resolves true when the server is ready; default: GET /readyz is 200. */
+  ready?: (baseUrl: string) => Promise<boolean>;
+  timeoutMs?: number;
+  maxOldSpaceMb?: number;
+}
+
+async function readyz(baseUrl: string): Promise<boolean> {
+  const res = await fetch(`${baseUrl.replace(/\/fhir$/, '')}/readyz`, { signal: AbortSignal.timeout(2000) });
+  await res.arrayBuffer();
+  return res.ok;
+}
+
+/**
+ * The real server (`dist/src/main.js`, as `npm start` runs it) in its own process on a free port, with the
+ * production defaults except where `env` says otherwise. Its log goes to /dev/null: written, as in production,
+ * but not to a terminal.
+ */
+export async function startChildServer(opts: ChildOptions): Promise<ChildServer> {
+  const port = await freePort();
+  const args = [
+    ...(opts.maxOldSpaceMb ? [`--max-old-space-size=${opts.maxOldSpaceMb}`] : []),
+    ...(opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : []),
+    path.join(PROJECT_ROOT, 'dist', 'src', 'main.js'),
+  ];
+  const started = process.hrtime.bigint();
+  const child: ChildProcess = spawn(process.execPath, args, {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: opts.dataDir, FHIR_BASE_URL: '', ...opts.env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-4000);
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const baseUrl = `http://127.0.0.1:${port}/fhir`;
+  const ready = opts.ready ?? readyz;
+  const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
+  let dead = false;
+  void exited.then(() => (dead = true));
+  for (;;) {
+    if (dead) throw new Error(`server exited during start-up: ${stderr}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`server not ready within ${opts.timeoutMs ?? 120_000} ms: ${stderr}`);
+    }
+    // The server listens before it has attached its routes: a request then is never answered, so probes time out.
+    if (await ready(baseUrl).catch(() => false)) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const startMs = Number(process.hrtime.bigint() - started) / 1e6;
+  const pid = child.pid as number;
+  return {
+    baseUrl,
+    pid,
+    startMs,
+    cpuSeconds: () => cpuSeconds(pid),
+    peakRssMb: () => peakRssMb(pid),
+    async stop() {
+      if (!dead) child.kill('SIGTERM');
+      const code = await exited;
+      if (code !== 0 && code !== null) process.stderr.write(`server exited with ${code}: ${stderr}\n`);
+      if (!opts.cpuProfDir) return undefined;
+      const profiles = readdirSync(opts.cpuProfDir).filter((f) => f.endsWith('.cpuprofile') && f.includes(`.${pid}.`));
+      return profiles.length ? path.join(opts.cpuProfDir, profiles[0]) : undefined;
+    },
+  };
+}

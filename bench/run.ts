@@ -1,0 +1,225 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { benchCrud } from './crud';
+import { benchIngest } from './ingest';
+import { benchReadRatio } from './read-ratio';
+import { benchStartup } from './startup';
+import { buildStoreInChild } from './lib/build-store';
+import { summariseProfile } from './lib/cpu-profile';
+import { runExternalBench } from './lib/external';
+import { benchHttpSearch } from './lib/http-search';
+import { gitCommit, goalRow, machine, renderTable, writeResults, type Row } from './lib/report';
+import { PROJECT_ROOT, startChildServer, type ChildServer } from './lib/server-process';
+import { syntheaBundles } from './lib/synthea';
+
+const PHASES = ['ingest', 'crud', 'read', 'search', 'export', 'validation', 'engine', 'startup'] as const;
+type Phase = (typeof PHASES)[number];
+
+const USAGE = `Usage: npm run bench -- [options]
+  --only <list>              Phases to run, comma-separated: ${PHASES.join(',')} (default: all)
+  --quick                    Smaller data and shorter runs (about 2 minutes)
+  --cpu-prof                 Write a V8 CPU profile of the server during ingest, crud and read; print its top items
+  --duration <s>             Seconds per load-generator run (default 15; quick 5)
+  --search-resources <n>     Store size for the search phase (default 100000; quick 20000)
+  --startup-resources <n>    Store size for the start-up phase (default 1000000; quick 100000)
+  --out <dir>                Results folder (default bench/results)`;
+
+interface Options {
+  phases: Set<Phase>;
+  quick: boolean;
+  cpuProf: boolean;
+  duration: number;
+  searchResources: number;
+  startupResources: number;
+  out: string;
+}
+
+function options(argv: string[]): Options {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      only: { type: 'string' },
+      quick: { type: 'boolean', default: false },
+      'cpu-prof': { type: 'boolean', default: false },
+      duration: { type: 'string' },
+      'search-resources': { type: 'string' },
+      'startup-resources': { type: 'string' },
+      out: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
+  const only = values.only?.split(',').map((s) => s.trim()).filter(Boolean) ?? [...PHASES];
+  const unknown = only.filter((p) => !(PHASES as readonly string[]).includes(p));
+  if (unknown.length) throw new Error(`unknown phase(s) ${unknown.join(', ')}; choose from ${PHASES.join(', ')}`);
+  const quick = values.quick ?? false;
+  const num = (v: string | undefined, fallback: number) => (v === undefined ? fallback : Number(v));
+  return {
+    phases: new Set(only as Phase[]),
+    quick,
+    cpuProf: values['cpu-prof'] ?? false,
+    duration: num(values.duration, quick ? 5 : 15),
+    searchResources: num(values['search-resources'], quick ? 20_000 : 100_000),
+    startupResources: num(values['startup-resources'], quick ? 100_000 : 1_000_000),
+    out: path.resolve(values.out ?? path.join(PROJECT_ROOT, 'bench', 'results')),
+  };
+}
+
+const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
+
+/** Runs `fn` and returns its result with the server's CPU seconds over it (steadier than wall time on a busy box). */
+async function withCpu<T>(server: ChildServer, fn: () => Promise<T>): Promise<{ value: T; serverCpuSeconds?: number }> {
+  const before = server.cpuSeconds();
+  const value = await fn();
+  const after = server.cpuSeconds();
+  return { value, serverCpuSeconds: before !== undefined && after !== undefined ? Math.round((after - before) * 100) / 100 : undefined };
+}
+
+async function createPatient(baseUrl: string): Promise<string> {
+  const res = await fetch(`${baseUrl}/Patient`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/fhir+json', accept: 'application/fhir+json' },
+    body: JSON.stringify({ resourceType: 'Patient', name: [{ family: 'Benchmark', given: ['Read'] }], gender: 'male', birthDate: '1970-01-01' }),
+  });
+  const body = (await res.json()) as { id?: string };
+  if (res.status !== 201 || !body.id) throw new Error(`creating the bench patient answered ${res.status}`);
+  return body.id;
+}
+
+/** Ingest, CRUD and read on one server over a fresh store (profiled with --cpu-prof). */
+async function hotPath(o: Options, work: string, results: Record<string, unknown>, rows: Row[]): Promise<void> {
+  const profDir = path.join(o.out, 'profiles');
+  const server = await startChildServer({ dataDir: path.join(work, 'data-fresh'), cpuProfDir: o.cpuProf ? profDir : undefined });
+  log(`server ready in ${Math.round(server.startMs)} ms at ${server.baseUrl}`);
+  try {
+    if (o.phases.has('ingest')) {
+      const set = syntheaBundles();
+      log(`ingest: ${set.patients.length + set.shared.length} ${set.source} bundles, ${set.resources} resources`);
+      const { value, serverCpuSeconds } = await withCpu(server, () => benchIngest({ baseUrl: server.baseUrl, set, concurrency: 2 }));
+      results.ingest = { source: set.source, ...value, serverCpuSeconds };
+      rows.push(goalRow('ingest', 'transaction resources/s', value.transaction.resourcesPerSecond, { atLeast: 1500 }));
+      rows.push({ phase: 'ingest', metric: 'transaction bundle p50 / p99 ms', value: `${value.transaction.bundleP50Ms} / ${value.transaction.bundleP99Ms}` });
+      rows.push({ phase: 'ingest', metric: 'batch (PUT) resources/s', value: value.batch.resourcesPerSecond });
+      const failed = value.transaction.failedBundles + value.batch.failedBundles;
+      rows.push({ phase: 'ingest', metric: 'failed bundles', value: failed, goal: '0', met: failed === 0 });
+    }
+    const patientId = await createPatient(server.baseUrl);
+    if (o.phases.has('crud')) {
+      log(`crud: c16 and c64, ${o.duration} s each`);
+      const { value, serverCpuSeconds } = await withCpu(server, () => benchCrud({ baseUrl: server.baseUrl, patientId, connections: [16, 64], seconds: o.duration }));
+      results.crud = { ...value, serverCpuSeconds };
+      for (const [c, r] of Object.entries(value)) {
+        rows.push(goalRow('crud', `${c} requests/s`, r.requestsPerSecond, { atLeast: 1500 }));
+        rows.push(goalRow('crud', `${c} p99 ms`, r.p99Ms, { atMost: 50 }));
+        rows.push({ phase: 'crud', metric: `${c} p50 ms / non-2xx / errors`, value: `${r.p50Ms} / ${r.non2xx} / ${r.errors}` });
+      }
+    }
+    if (o.phases.has('read')) {
+      log(`read: GET Patient/[id] vs bare node:http, c16, ${o.duration} s each`);
+      const r = await benchReadRatio({ baseUrl: server.baseUrl, path: `Patient/${patientId}`, connections: 16, seconds: o.duration });
+      results.read = r;
+      rows.push({ phase: 'read', metric: 'FHIR read requests/s (p50 / p99 ms)', value: `${r.fhir.requestsPerSecond} (${r.fhir.p50Ms} / ${r.fhir.p99Ms})` });
+      rows.push({ phase: 'read', metric: 'bare node:http requests/s', value: r.bare.requestsPerSecond });
+      rows.push(goalRow('read', 'ratio %', r.ratioPercent, { atLeast: 35 }));
+    }
+  } finally {
+    const profile = await server.stop();
+    if (profile) {
+      const summary = summariseProfile(profile, PROJECT_ROOT, 25);
+      results.profile = { file: profile, ...summary };
+      log(`CPU profile: ${profile}`);
+    }
+  }
+}
+
+async function searchPhase(o: Options, work: string, results: Record<string, unknown>, rows: Row[]): Promise<void> {
+  log(`search: building a store of ${o.searchResources} resources`);
+  const dataDir = path.join(work, 'search', 'data');
+  const built = await buildStoreInChild(dataDir, o.searchResources, 8192);
+  const server = await startChildServer({ dataDir, maxOldSpaceMb: 8192 });
+  try {
+    const http = await benchHttpSearch(server.baseUrl, built.samples, o.quick ? 50 : 200);
+    results.search = { resources: built.resources, buildSeconds: Math.round(built.seconds), types: built.types, http };
+    for (const [q, t] of Object.entries(http)) {
+      rows.push(goalRow('search', `${q} p50 ms`, t.p50Ms, { atMost: 15 }));
+      rows.push({ phase: 'search', metric: `${q} p99 ms / mean total`, value: `${t.p99Ms} / ${t.meanTotal}` });
+    }
+  } finally {
+    await server.stop();
+  }
+  log('search: bench/search.ts (search layer without HTTP)');
+  (results.search as Record<string, unknown>).library = await runExternalBench('search', 'benchSearch', [o.searchResources, o.quick ? 50 : 200]);
+}
+
+/** Numeric leaves of another bench's result as table rows (its JSON keeps everything). */
+function leafRows(phase: string, value: unknown, prefix = ''): Row[] {
+  if (typeof value === 'number') return [{ phase, metric: prefix, value }];
+  if (typeof value === 'string' && /^(skipped|failed)$/.test(prefix)) return [{ phase, metric: prefix, value }];
+  if (!value || typeof value !== 'object') return [];
+  return Object.entries(value).flatMap(([k, v]) => leafRows(phase, v, prefix ? `${prefix}.${k}` : k));
+}
+
+async function main(): Promise<void> {
+  const o = options(process.argv.slice(2));
+  const work = mkdtempSync(path.join(os.tmpdir(), 'fhirstone-bench-run-'));
+  const results: Record<string, unknown> = {};
+  const rows: Row[] = [];
+  const started = Date.now();
+  const m = machine();
+  try {
+    if (o.phases.has('ingest') || o.phases.has('crud') || o.phases.has('read')) await hotPath(o, work, results, rows);
+    if (o.phases.has('search')) await searchPhase(o, work, results, rows);
+    if (o.phases.has('export')) {
+      log('export: bench/export.ts');
+      results.export = await runExternalBench('export', 'benchExport', [null, o.quick ? [10_000] : [10_000, 100_000], 'dir']);
+      rows.push(...leafRows('export', results.export).filter((r) => /resourcesPerSecond|peakRssMB|skipped|failed/.test(r.metric)));
+    }
+    if (o.phases.has('validation')) {
+      log('validation: bench/validation.ts');
+      results.validation = await runExternalBench('validation', 'benchValidation', [{ quick: o.quick }]);
+      rows.push(...leafRows('validation', results.validation).slice(0, 20));
+    }
+    if (o.phases.has('engine')) {
+      log('engine: bench/engine.ts');
+      results.engine = await runExternalBench('engine', 'benchEngine', [{ quick: o.quick }]);
+      rows.push(...leafRows('engine', results.engine));
+    }
+    if (o.phases.has('startup')) {
+      log(`startup: ${o.startupResources} resources (the store fixture is built once and cached)`);
+      const r = await benchStartup({ count: o.startupResources, workDir: work, maxOldSpaceMb: 16384 });
+      results.startup = r;
+      rows.push({ phase: 'startup', metric: `start to first read ms (${r.resources} resources)`, value: r.startToFirstReadMs });
+      rows.push({ phase: 'startup', metric: 'server peak RSS MB / store MB', value: `${r.peakRssMb ?? '?'} / ${r.storeMb}` });
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  const file = writeResults(o.out, {
+    date: new Date().toISOString(),
+    machine: m,
+    ...gitCommit(),
+    options: { ...o, phases: [...o.phases] },
+    seconds: Math.round((Date.now() - started) / 1000),
+    results,
+  });
+  process.stdout.write(`\n${renderTable(rows)}\n\n`);
+  const profile = results.profile as ReturnType<typeof summariseProfile> | undefined;
+  if (profile) {
+    process.stdout.write('Server CPU profile, self time (ingest + crud + read):\n');
+    for (const f of profile.functions.slice(0, 15)) process.stdout.write(`  ${f.selfPercent.toFixed(1).padStart(5)}%  ${f.name}\n`);
+    process.stdout.write('By file:\n');
+    for (const f of profile.files.slice(0, 10)) process.stdout.write(`  ${f.selfPercent.toFixed(1).padStart(5)}%  ${f.name}\n`);
+    process.stdout.write('\n');
+  }
+  process.stdout.write(`Load average at start ${(m.loadAverage as number[]).join(' ')} on ${m.cpus} CPUs. Results: ${path.relative(process.cwd(), file)}\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
