@@ -4,8 +4,18 @@
  * all of them, so concurrent writers share the cost of an fsync instead of paying one each.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import type { JournalRecord, JournalSink } from '../engine/engine';
 import { frame } from './record-file';
+
+export function fsyncDir(dir: string): void {
+  const fd = fs.openSync(dir, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
 
 export type FsyncPolicy = 'always' | 'batch' | 'never';
 
@@ -37,6 +47,7 @@ export class Journal implements JournalSink {
   ) {
     this.fd = fs.openSync(file, 'a');
     this.size = fs.fstatSync(this.fd).size;
+    fsyncDir(path.dirname(file));
     if (policy === 'batch') {
       this.timer = setInterval(() => this.backgroundSync(), BATCH_INTERVAL_MS);
       this.timer.unref();
@@ -136,6 +147,8 @@ export class Journal implements JournalSink {
     fs.closeSync(this.fd);
     this.fd = fs.openSync(file, 'a');
     this.size = 0;
+    // fdatasync covers the file's data, not its directory entry: make the new file itself survive a power loss.
+    fsyncDir(path.dirname(file));
   }
 
   async close(): Promise<void> {

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Engine, JournalRecord } from '../engine/engine';
 import { ID_INDEX } from '../engine/collection';
-import { FsyncPolicy, Journal } from './journal';
+import { FsyncPolicy, Journal, fsyncDir } from './journal';
 import { acquireLock } from './lock-file';
 import { frame, readRecords } from './record-file';
 
@@ -29,15 +29,6 @@ function gens(dir: string, prefix: string, suffix: string): number[] {
     .map((f) => Number(f.slice(prefix.length, f.length - suffix.length)))
     .filter((n) => Number.isInteger(n))
     .sort((a, b) => a - b);
-}
-
-function fsyncDir(dir: string): void {
-  const fd = fs.openSync(dir, 'r');
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
 }
 
 export class Persistence {
@@ -109,14 +100,20 @@ export class Persistence {
   private maybeCompact(): void {
     if (this.compacting) return;
     if (this.journal.size < Math.max(this.compactAt, this.snapshotBytes)) return;
-    this.compacting = this.compact().finally(() => {
-      this.compacting = undefined;
-    });
-    this.compacting.catch((e: Error) => process.emitWarning(`embedded-mongo: compaction failed: ${e.message}`));
+    this.compact().catch((e: Error) => process.emitWarning(`embedded-mongo: compaction failed: ${e.message}`));
   }
 
   /** Writes a snapshot of the current state and starts a new journal; old files go once the snapshot is durable. */
   async compact(): Promise<void> {
+    // One compaction at a time: a second request waits for the running one, then compacts again.
+    while (this.compacting) await this.compacting.catch(() => undefined);
+    this.compacting = this.compactNow().finally(() => {
+      this.compacting = undefined;
+    });
+    return this.compacting;
+  }
+
+  private async compactNow(): Promise<void> {
     const next = this.gen + 1;
     await this.journal.switchTo(this.file('journal', next));
     const records = this.captureState();
