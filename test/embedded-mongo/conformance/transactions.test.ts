@@ -136,4 +136,24 @@ describe('transactions', () => {
     await s1.commitTransaction();
     expect(await col.countDocuments({ _id: 30 })).toBe(1);
   });
+
+  it('loses no update when concurrent transactions read-modify-write the same document', async () => {
+    await col.insertOne({ _id: 'counter', n: 0 });
+    await Promise.all(
+      Array.from({ length: 12 }, async () => {
+        const s = session();
+        await s.withTransaction(async () => {
+          const doc = await col.findOne({ _id: 'counter' }, { session: s });
+          await col.updateOne({ _id: 'counter' }, { $set: { n: doc!.n + 1 } }, { session: s });
+        });
+      }),
+    );
+    expect((await col.findOne({ _id: 'counter' }))?.n).toBe(12);
+  });
+
+  it('applies concurrent single-document $inc updates atomically', async () => {
+    await col.insertOne({ _id: 'hits', n: 0 });
+    await Promise.all(Array.from({ length: 50 }, () => col.updateOne({ _id: 'hits' }, { $inc: { n: 1 } })));
+    expect((await col.findOne({ _id: 'hits' }))?.n).toBe(50);
+  });
 });
