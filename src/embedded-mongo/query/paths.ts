@@ -27,13 +27,13 @@ function isIndex(s: string): boolean {
 /**
  * Every value the path reaches. Arrays met before the end are traversed element by element; an object element
  * lacking the next field contributes MISSING (so `{'a.b': null}` matches an array where one element lacks `b`,
- * as MongoDB does), scalar elements contribute nothing. A value reached at the end is returned as is, arrays
- * included: leaf predicates look inside leaf arrays themselves.
+ * as MongoDB does), scalar elements contribute nothing, so an empty array or an array of scalars yields no value
+ * at all (and `{'a.b': null}` does not match it). A value reached at the end is returned as is, arrays included:
+ * leaf predicates look inside leaf arrays themselves.
  */
 export function collectValues(doc: unknown, parts: string[]): Found[] {
   const out: Found[] = [];
   walk(doc, parts, 0, out);
-  if (out.length === 0) out.push(MISSING);
   return out;
 }
 

@@ -46,7 +46,8 @@ describe('filter conformance', () => {
     ['$exists false', { a: { $exists: false } }, [5]],
     ['$exists true', { n: { $exists: true } }, [3]],
     ['dotted path into an array of documents', { 'arr.b': 2 }, [1, 4]],
-    ['dotted path null matches when an element lacks the field', { 'arr.b': null }, [3, 5, 6]],
+    ['dotted path null matches when an element lacks the field (not an empty array)', { 'arr.b': null }, [5, 6]],
+    ['dotted path $exists false: empty arrays and elements without the field', { 'arr.b': { $exists: false } }, [3, 5, 6]],
     ['dotted path $exists through arrays', { 'arr.c': { $exists: true } }, [1, 2, 4, 5]],
     ['$elemMatch with two conditions on the same element', { arr: { $elemMatch: { b: 2, c: 'p' } } }, [4]],
     ['without $elemMatch conditions may match different elements', { 'arr.b': 1, 'arr.c': 'p' }, [1]],
@@ -92,5 +93,16 @@ describe('filter conformance', () => {
   it('returns distinct values, flattening arrays', async () => {
     expect(await col.distinct('tags')).toEqual(['x', 'y']);
     expect(await col.distinct('arr.c', { _id: { $lte: 4 } })).toEqual(['p', 'q', 'r']);
+  });
+
+  it('follows MongoDB on null through arrays of documents and scalars', async () => {
+    const c = h.db.collection<AnyDoc>('dotted_null');
+    await c.insertMany([{ _id: 1, a: [{ b: 5 }] }, { _id: 2, a: [{}] }, { _id: 3, a: [] }, { _id: 4, a: [{}, { b: 5 }] }, { _id: 5, a: [5, { b: 5 }] }]);
+    const q = async (f: AnyDoc) => (await c.find(f).sort({ _id: 1 }).toArray()).map((d) => d._id);
+    expect(await q({ 'a.b': { $in: [null] } })).toEqual([2, 4]);
+    expect(await q({ 'a.b': null })).toEqual([2, 4]);
+    await c.createIndex({ 'a.b': 1 });
+    expect(await q({ 'a.b': null })).toEqual([2, 4]);
+    expect(await q({ 'a.b': { $ne: null } })).toEqual([1, 3, 5]);
   });
 });
