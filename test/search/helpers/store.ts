@@ -58,15 +58,20 @@ let clock = Date.UTC(2024, 0, 1);
 /** Stores resources as the repository would (current version only), indexed by buildSearchIndex. */
 export async function save(db: Db, ...resources: FhirResource[]): Promise<Resource[]> {
   const out: Resource[] = [];
+  const byType = new Map<string, StoredDocument[]>();
   for (const input of resources) {
     const id = input.id ?? randomUUID();
     const lu = new Date((clock += 1000));
     const resource = { ...input, id, meta: { ...input.meta, versionId: '1', lastUpdated: lu.toISOString() } } as Resource;
     const { s, c } = buildSearchIndex(resource);
-    await ensureIndexes(db, resource.resourceType);
-    const doc: StoredDocument = { _id: id, vid: 1, lu, del: false, r: JSON.stringify(resource), s, c };
-    await db.collection<StoredDocument>(resource.resourceType).replaceOne({ _id: id }, doc, { upsert: true });
+    if (!byType.has(resource.resourceType)) byType.set(resource.resourceType, []);
+    byType.get(resource.resourceType)!.push({ _id: id, vid: 1, lu, del: false, r: JSON.stringify(resource), s, c });
     out.push(resource);
+  }
+  for (const [type, docs] of byType) {
+    await ensureIndexes(db, type);
+    const ops = docs.map((doc) => ({ replaceOne: { filter: { _id: doc._id }, replacement: doc, upsert: true } }));
+    await db.collection<StoredDocument>(type).bulkWrite(ops, { ordered: true });
   }
   return out;
 }
