@@ -155,6 +155,21 @@ export async function benchEngine(options: { quick?: boolean } = {}): Promise<Ro
     out.insert_one_per_s_sequential_fsync = await rate(2000, 1, (i) => w.insertOne(fhirSizedDoc(i)));
     out.insert_one_per_s_16_concurrent_fsync = await rate(8000, 16, (i) => w.insertOne(fhirSizedDoc(10_000 + i)));
     out.update_one_per_s_16_concurrent_fsync = await rate(8000, 16, (i) => w.updateOne({ _id: `p${10_000 + i}` }, { $set: { vid: 2 } }));
+    // A FHIR create as the repository does it: one transaction with a read and two inserts, fsynced at commit.
+    const hist = client.db('bench').collection<Doc>('writes_history');
+    out.create_transactions_per_s_16_concurrent_fsync = await rate(3000, 16, async (i) => {
+      const session = client.startSession();
+      try {
+        await session.withTransaction(async () => {
+          const doc = fhirSizedDoc(100_000 + i);
+          await w.findOne({ _id: doc._id }, { session, projection: { _id: 1 } });
+          await w.insertOne(doc, { session });
+          await hist.insertOne({ ...doc, _id: `${doc._id}/1`, id: doc._id }, { session });
+        });
+      } finally {
+        await session.endSession();
+      }
+    });
     out.point_read_per_s_sequential = await rate(10_000, 1, (i) => w.findOne({ _id: `p${10_000 + (i % 8000)}` }));
     out.point_read_per_s_16_concurrent = await rate(20_000, 16, (i) => w.findOne({ _id: `p${10_000 + (i % 8000)}` }));
     await client.close();

@@ -4,6 +4,7 @@
  * range, sort served, uniqueness) rather than MongoDB's trial runs; the explain output uses MongoDB's stage names
  * so tests read the same against a real server.
  */
+import { badValue } from '../errors';
 import { Doc } from './matcher';
 import { isPlainObject } from './paths';
 import { SortSpec } from './sort';
@@ -197,6 +198,9 @@ export function planQuery(indexes: Map<string, SecondaryIndex>, filter: Doc, sor
       return { kind: 'id', idKey: encodeKey(id) };
     }
   } else if (isPlainObject(hint) && hint.$natural !== undefined) return { kind: 'collscan' };
+  if (hint !== undefined && ![...indexes.values()].some((i) => matchesHint(i, hint))) {
+    throw badValue('error processing query: planner returned error :: caused by :: hint provided does not correspond to an existing index');
+  }
   const scan = bestScan(indexes.values(), filter, sort, false, hint);
   if (scan && scan.score[0] === 1) {
     const sorted = hint === undefined ? preferSortedScan(indexes, filter, sort, scan, limit) : undefined;

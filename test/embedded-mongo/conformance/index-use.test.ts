@@ -115,4 +115,10 @@ describe('index use (explain)', () => {
     await many.insertOne({ _id: 'rare', g: 'x', lu: new Date() });
     expect(indexesUsed(await many.find({ g: 'x' }).sort({ lu: -1, _id: 1 }).limit(5).explain())).toEqual(['g_1']);
   });
+
+  it('follows a hint, and rejects a hint naming no index', async () => {
+    expect(indexesUsed(await col.find({ c: 'Patient/1' }).hint('lastUpdated_desc').explain())).toEqual(['lastUpdated_desc']);
+    expect(usesCollScan(await col.find({ c: 'Patient/1' }).hint({ $natural: 1 }).explain())).toBe(true);
+    await expect(col.find({}).hint('no_such_index').toArray()).rejects.toMatchObject({ code: 2 });
+  });
 });
