@@ -52,7 +52,13 @@ function indexParam(resource: Resource, param: SearchParam): IndexEntry[] {
   const seen = new Set<string>();
   const out: IndexEntry[] = [];
   for (const node of nodes) {
-    for (const fields of module.index(node, param)) {
+    let indexed;
+    try {
+      indexed = module.index(node, param);
+    } catch {
+      continue; // odd data in one element (a composite's parts) leaves that element out of search, nothing more
+    }
+    for (const fields of indexed) {
       const entry = { ...fields, p: fields.p ?? param.code } as IndexEntry;
       const key = entryKey(entry);
       if (!seen.has(key) && out.length < MAX_ENTRIES_PER_PARAM) {

@@ -54,3 +54,24 @@ describe('buildSearchIndex: what is stored for search', () => {
     expect(entries(s, 'family')).toEqual([]);
   });
 });
+
+describe('buildSearchIndex on real data', () => {
+  it('indexes every official R4 example without throwing', () => {
+    const fs = require('node:fs') as typeof import('node:fs');
+    const path = require('node:path') as typeof import('node:path');
+    const dir = path.dirname(require.resolve('hl7.fhir.r4.examples/package.json'));
+    const files = fs.readdirSync(dir).filter((f) => /^[A-Z][A-Za-z]+-.*\.json$/.test(f));
+    let entries = 0;
+    for (const f of files) {
+      const resource = JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as Resource;
+      if (!resource.resourceType) continue;
+      entries += buildSearchIndex(resource).s.e.length;
+    }
+    expect(files.length).toBeGreaterThan(2000);
+    expect(entries).toBeGreaterThan(files.length * 5);
+  });
+  it('tolerates wrongly-typed data', () => {
+    const odd = { resourceType: 'Observation', id: 'o', status: 5, code: 'x', component: ['a', { code: 7, valueQuantity: 'high' }], subject: 'Patient/1', effectiveDateTime: {} };
+    expect(() => buildSearchIndex(odd as unknown as Resource)).not.toThrow();
+  });
+});
