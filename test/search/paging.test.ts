@@ -42,6 +42,19 @@ describe('_sort (spec 3.1.1.5.2)', () => {
     expect(await order('_sort=-_lastUpdated')).toEqual(['d', 'c', 'b', 'a']);
     expect(await order('_sort=-_id')).toEqual(['d', 'c', 'b', 'a']);
   });
+  it('pages one by one through resources that lack the sort value, in both directions', async () => {
+    for (const sort of ['birthdate', '-birthdate', 'family,-birthdate']) {
+      const all = await order(`_sort=${sort}`);
+      const seen: string[] = [];
+      let q: string | undefined = `_sort=${sort}&_count=1`;
+      while (q !== undefined && seen.length < 10) {
+        const b = await search(t.store, 'Patient', q);
+        seen.push(...matchIds(b));
+        q = linkQuery(b, 'next');
+      }
+      expect(seen).toEqual(all);
+    }
+  });
   it('the self link shows the sort that was applied', async () => {
     const b = await search(t.store, 'Patient', '_sort=family,nope');
     expect(b.link![0].url).toBe(`${BASE}/Patient?_sort=family&_count=50`);
