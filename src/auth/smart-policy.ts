@@ -14,14 +14,16 @@ export interface AccessTokenClaims {
   jti?: unknown;
 }
 
-const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
+const RELATIVE_PATIENT = /^(?:Patient\/)?([A-Za-z0-9\-.]{1,64})$/;
+const ABSOLUTE_PATIENT = /^https?:\/\/[^\s/?#]+(?:\/[^\s/?#]+)*\/Patient\/([A-Za-z0-9\-.]{1,64})$/;
 
-/** The id in a `patient` claim ('123', 'Patient/123' or an absolute Patient URL), or undefined if unusable. */
+/**
+ * The id in a `patient` claim ('123', 'Patient/123' or an absolute Patient URL), or undefined if unusable.
+ * Anything else is refused rather than searched for a Patient/ tail: with dot segments, `A/../Patient/B` names B.
+ */
 function patientIdOf(value: unknown): string | undefined {
-  if (typeof value !== 'string') return undefined;
-  const m = /(?:^|\/)Patient\/([^/]+)$/.exec(value);
-  const id = m ? m[1] : value;
-  return FHIR_ID.test(id) ? id : undefined;
+  if (typeof value !== 'string' || value.split('/').some((s) => s === '.' || s === '..')) return undefined;
+  return (RELATIVE_PATIENT.exec(value) ?? ABSOLUTE_PATIENT.exec(value))?.[1];
 }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
@@ -54,10 +56,17 @@ export class SmartAccessPolicy implements AccessPolicy {
 
     const launchPatient = patientIdOf(claims.patient);
     const fhirUser = str(claims.fhirUser);
-    const userPatient = fhirUser && /(?:^|\/)Patient\/[^/]+$/.test(fhirUser) ? patientIdOf(fhirUser) : undefined;
+    // Any fhirUser naming a Patient is a patient login; one whose id cannot be read must not act unbound.
+    const userIsPatient = fhirUser !== undefined && /(?:^|\/)Patient(?:\/|$)/.test(fhirUser);
+    const userPatient = userIsPatient ? patientIdOf(fhirUser) : undefined;
 
     // patient/ grants without a launch patient cannot be bound to a compartment, so they grant nothing.
-    this.grants = parsed.grants.filter((g) => g.context !== 'patient' || launchPatient !== undefined);
+    // Nor do user/ grants of a patient login whose patient id is unusable.
+    this.grants = parsed.grants.filter(
+      (g) =>
+        (g.context !== 'patient' || launchPatient !== undefined) &&
+        (g.context !== 'user' || !userIsPatient || userPatient !== undefined),
+    );
     const hasPatientGrant = this.grants.some((g) => g.context === 'patient');
     const hasUserGrant = this.grants.some((g) => g.context === 'user');
     const bound = hasPatientGrant ? launchPatient : hasUserGrant ? userPatient : undefined;
