@@ -131,6 +131,8 @@ export async function defaultServices(config: Config, env: Record<string, string
         defaultCount: config.defaultPageSize,
         maxCount: config.maxPageSize,
         profilesDirs: config.profilesDirs,
+        // AuditEvents are searched by type, not swept into `GET /fhir?...` with patient data.
+        systemTypes: () => core.store.knownTypes().filter((t) => isStorableType(t) && t !== 'AuditEvent' && (!config.resourceTypes || config.resourceTypes.has(t))),
       });
       audit = new AuditTrail(core.store.db, {
         sourceName: `fhirstone@${os.hostname()}`,

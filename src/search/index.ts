@@ -25,8 +25,8 @@ export interface SearchSettings {
   baseUrl: string;
   defaultCount: number;
   maxCount: number;
-  /** Types a system-level search without `_type` covers. */
-  systemTypes?: readonly string[];
+  /** Types a system-level search without `_type` covers (read per request: types appear as data arrives). */
+  systemTypes?: () => readonly string[];
   /** Extra folders with SearchParameter resources (beyond the project's profiles/). */
   profilesDirs?: readonly string[];
 }
@@ -92,13 +92,14 @@ export function createSearchApi(settings: SearchSettings) {
   configureSearch(settings);
   return {
     async executeSearch(store: SearchStore, type: string | undefined, query: Array<[string, string]>, opts: RouterSearchOptions): Promise<Bundle> {
-      const req = parseSearch(type, query, { strict: opts.strict, systemTypes: settings.systemTypes });
+      const systemTypes = type ? undefined : settings.systemTypes?.();
+      const req = parseSearch(type, query, { strict: opts.strict, systemTypes });
       const ctx: SearchContext = {
         baseUrl: settings.baseUrl,
         defaultCount: settings.defaultCount,
         maxCount: settings.maxCount,
         compartment: opts.compartment,
-        systemTypes: settings.systemTypes,
+        systemTypes,
       };
       return executeSearch(store, req, ctx);
     },
