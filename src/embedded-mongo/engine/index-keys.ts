@@ -21,6 +21,8 @@ export interface KeyGeneration {
 }
 
 export function generateKeys(doc: unknown, fields: string[][], fieldNames: string[]): KeyGeneration {
+  const fast = sharedArrayKeys(doc, fields);
+  if (fast) return fast;
   const arrayPrefixes: number[][] = fields.map(() => []);
   const tuples: unknown[][] = [];
   expand(
@@ -83,4 +85,37 @@ function expand(states: PathState[], fields: string[][], names: string[], prefix
     });
     expand(next, fields, names, prefixes, out);
   }
+}
+
+/**
+ * The FHIR search layout's fast path (`{'s.e.p': 1, 's.e.v': 1}` over `s.e: [{p, v}, ...]`): every field is one
+ * component below a common prefix that holds an array of plain objects with no nested arrays. Gives exactly what
+ * `expand` gives for such documents, without its per-element state copies; undefined means "use expand".
+ */
+function sharedArrayKeys(doc: unknown, fields: string[][]): KeyGeneration | undefined {
+  const first = fields[0];
+  const depth = first.length - 1;
+  if (fields.length < 2 || depth === 0) return undefined;
+  for (const f of fields) {
+    if (f.length !== first.length) return undefined;
+    for (let i = 0; i < depth; i++) if (f[i] !== first[i]) return undefined;
+  }
+  let v: unknown = doc;
+  for (let i = 0; i < depth; i++) {
+    if (!isPlainObject(v)) return undefined;
+    v = v[first[i]];
+  }
+  if (!Array.isArray(v) || v.length === 0) return undefined;
+  const tuples: unknown[][] = [];
+  for (const e of v) {
+    if (!isPlainObject(e)) return undefined;
+    const t: unknown[] = new Array(fields.length);
+    for (let j = 0; j < fields.length; j++) {
+      const x = e[fields[j][depth]];
+      if (Array.isArray(x)) return undefined;
+      t[j] = x === undefined ? null : x;
+    }
+    tuples.push(t);
+  }
+  return { tuples, arrayPrefixes: fields.map(() => [depth]) };
 }
