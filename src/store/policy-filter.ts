@@ -13,8 +13,14 @@ export function compartmentFilter(policy: AccessPolicy, type: string): Filter<St
   return { c: { $in: policy.patientIds.map((id) => `Patient/${id}`) } };
 }
 
-/** True when a resource with these compartments may be written by the policy. */
+/**
+ * True when a resource with these compartments may be written by the policy: it must be in one of the policy's
+ * patient compartments and in no other patient's, or naming the caller's patient next to another one (Observation
+ * subject B, performer A) would write into B's record.
+ */
 export function compartmentAllowsWrite(policy: AccessPolicy, type: string, compartments: readonly string[]): boolean {
   if (!policy.patientIds || !isInPatientCompartmentDefinition(type)) return true;
-  return policy.patientIds.some((id) => compartments.includes(`Patient/${id}`));
+  const own = new Set(policy.patientIds.map((id) => `Patient/${id}`));
+  const patients = compartments.filter((c) => c.startsWith('Patient/'));
+  return patients.length > 0 && patients.every((c) => own.has(c));
 }
