@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { ConfigError } from '../config';
+import { ConfigError, int as count } from '../config';
 
 /** Bulk export settings, from BULK_EXPORT_* environment variables (documented in README "Configuration"). */
 export interface BulkConfig {
@@ -30,15 +30,6 @@ function duration(env: Env, name: string, fallbackMs: number, minMs: number): nu
   const ms = Number(m[1]) * UNIT_MS[m[2] ?? 's'];
   if (ms < minMs) throw new ConfigError(`${name} must be at least ${minMs} ms, got "${raw}"`);
   return ms;
-}
-
-function count(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (!/^\d+$/.test(raw)) throw new ConfigError(`${name} must be an integer, got "${raw}"`);
-  const n = Number(raw);
-  if (n < min || n > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${n}`);
-  return n;
 }
 
 export function bulkConfigFromEnv(env: Env = process.env): BulkConfig {

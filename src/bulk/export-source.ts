@@ -28,6 +28,8 @@ export interface SourceOptions {
 }
 
 const PROJECTION = { _id: 1, vid: 1, lu: 1, del: 1, r: 1 } as const;
+/** Resources per query: about 2 MB of typical resources in memory at a time. */
+const PAGE = 2000;
 
 /**
  * Current documents of a type INCLUDING deletion markers, with the caller's compartment bound. Repository.find
@@ -39,7 +41,7 @@ function currentVersions(repo: Repository, type: string, filter: Filter<StoredDo
   const bound = compartmentFilter(repo.policy, type);
   const parts = [filter, bound].filter((f): f is Filter<StoredDocument> => !!f && Object.keys(f).length > 0);
   const query: Filter<StoredDocument> = parts.length === 0 ? {} : parts.length === 1 ? parts[0] : { $and: parts };
-  return repo.db.collection<StoredDocument>(type).find(query, { projection: PROJECTION, sort: { _id: 1 } });
+  return repo.db.collection<StoredDocument>(type).find(query, { projection: PROJECTION, sort: { _id: 1 }, batchSize: PAGE });
 }
 
 function deletionLine(type: string, id: string, at: Date): string {
@@ -63,21 +65,29 @@ function deletionLine(type: string, id: string, at: Date): string {
 export async function* exportLines(repo: Repository, type: string, opts: SourceOptions): AsyncGenerator<ExportLine> {
   const { since, until } = opts;
   const window: Filter<StoredDocument> = since ? { lu: { $gt: since } } : { $or: [{ del: false }, { lu: { $gt: until } }] };
-  const parts: Filter<StoredDocument>[] = [window];
-  if (opts.afterId !== undefined) parts.push({ _id: { $gt: opts.afterId } });
-  if (opts.filter && Object.keys(opts.filter).length) parts.push(opts.filter);
-  const cursor = currentVersions(repo, type, parts.length === 1 ? parts[0] : { $and: parts });
+  const base: Filter<StoredDocument>[] = [window];
+  if (opts.filter && Object.keys(opts.filter).length) base.push(opts.filter);
   const render = (text: string) => (opts.elements ? JSON.stringify(subset(JSON.parse(text) as Resource, undefined, opts.elements)) : text);
-  try {
-    for await (const doc of cursor) {
-      let version: Pick<StoredDocument, 'lu' | 'del' | 'r'> | null = doc;
-      if (doc.lu > until) version = await versionAt(repo, type, doc._id, until, opts.historyFilter);
-      if (!version || (since && version.lu <= since)) continue;
-      if (!version.del) yield { kind: 'output', id: doc._id, text: render(version.r) };
-      else if (since) yield { kind: 'deleted', id: doc._id, text: deletionLine(type, doc._id, version.lu) };
+  // Keyset pages on _id rather than one long cursor: a server (the embedded engine among them) may hold a
+  // cursor's whole result, and a page bounds that memory whatever the export size; ids are immutable, so pages
+  // neither skip nor repeat a resource while others write.
+  for (let after = opts.afterId, more = true; more; ) {
+    const cursor = currentVersions(repo, type, { $and: after === undefined ? base : [...base, { _id: { $gt: after } }] }).limit(PAGE);
+    let n = 0;
+    try {
+      for await (const doc of cursor) {
+        n++;
+        after = doc._id;
+        let version: Pick<StoredDocument, 'lu' | 'del' | 'r'> | null = doc;
+        if (doc.lu > until) version = await versionAt(repo, type, doc._id, until, opts.historyFilter);
+        if (!version || (since && version.lu <= since)) continue;
+        if (!version.del) yield { kind: 'output', id: doc._id, text: render(version.r) };
+        else if (since) yield { kind: 'deleted', id: doc._id, text: deletionLine(type, doc._id, version.lu) };
+      }
+    } finally {
+      await cursor.close();
     }
-  } finally {
-    await cursor.close();
+    more = n === PAGE;
   }
 }
 

@@ -18,8 +18,11 @@ export interface BulkTestServer extends RunningServer {
   waitDone(statusUrl: string, token?: string): Promise<{ status: number; body: any; headers: Headers }>;
   /** Downloads an output file's lines, parsed. */
   lines(url: string, token?: string): Promise<any[]>;
-  /** Inserts resources straight into the store (current + history), far faster than the API for big data sets. */
-  seed(resources: Resource[], at?: Date): Promise<void>;
+  /**
+   * Inserts resources straight into the store (current + history), far faster than the API for big data sets.
+   * `searchable: false` skips the search index (only the compartment is computed), for exports without filters.
+   */
+  seed(resources: Resource[], at?: Date, opts?: { searchable?: boolean }): Promise<void>;
 }
 
 /** Tokens of the test server's `authenticate`: `Bearer <name>` maps to the policy registered under that name. */
@@ -112,14 +115,14 @@ export async function startBulkServer(
     return text.split('\n').filter(Boolean).map((l) => JSON.parse(l));
   };
 
-  const seed: BulkTestServer['seed'] = async (resources, at = new Date()) => {
+  const seed: BulkTestServer['seed'] = async (resources, at = new Date(), { searchable = true } = {}) => {
     const byType = new Map<string, Resource[]>();
     for (const r of resources) byType.set(r.resourceType, [...(byType.get(r.resourceType) ?? []), r]);
     for (const [type, list] of byType) {
       await server.store.ensureType(type);
       const docs: StoredDocument[] = list.map((r) => {
         const full = withServerMeta(r, r.id as string, 1, at);
-        const { s, c } = buildSearchIndex(full);
+        const { s, c } = searchable ? buildSearchIndex(full) : { s: undefined, c: compartmentsOf(full) };
         return { _id: r.id as string, vid: 1, lu: at, del: false, r: JSON.stringify(full), s, c };
       });
       for (let i = 0; i < docs.length; i += 1000) {
@@ -132,6 +135,13 @@ export async function startBulkServer(
   };
 
   return Object.assign(server, { kickoff, waitDone, lines, seed });
+}
+
+/** Compartments of the test resources (a Patient's own, an Observation's subject), without the search index. */
+function compartmentsOf(r: Resource): string[] {
+  if (r.resourceType === 'Patient') return [`Patient/${r.id}`];
+  const subject = (r as { subject?: { reference?: string } }).subject?.reference;
+  return subject?.startsWith('Patient/') ? [subject] : [];
 }
 
 export const patient = (id: string, family = 'Test'): Resource => ({ resourceType: 'Patient', id, name: [{ family }] }) as Resource;
