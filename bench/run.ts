@@ -7,7 +7,7 @@ import { benchIngest } from './ingest';
 import { benchReadRatio } from './read-ratio';
 import { benchStartup } from './startup';
 import { buildStoreInChild } from './lib/build-store';
-import { summariseProfile } from './lib/cpu-profile';
+import { summariseProfile, type TimeWindow } from './lib/cpu-profile';
 import { runExternalBench } from './lib/external';
 import { benchHttpSearch } from './lib/http-search';
 import { gitCommit, goalRow, machine, renderTable, writeResults, type Row } from './lib/report';
@@ -73,11 +73,18 @@ function options(argv: string[]): Options {
 const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
 
 /** Runs `fn` and returns its result with the server's CPU seconds over it (steadier than wall time on a busy box). */
-async function withCpu<T>(server: ChildServer, fn: () => Promise<T>): Promise<{ value: T; serverCpuSeconds?: number }> {
+async function withCpu<T>(server: ChildServer, fn: () => Promise<T>): Promise<{ value: T; serverCpuSeconds?: number; window: TimeWindow }> {
   const before = server.cpuSeconds();
+  const start = process.hrtime.bigint();
   const value = await fn();
+  const window: TimeWindow = [start, process.hrtime.bigint()];
   const after = server.cpuSeconds();
-  return { value, serverCpuSeconds: before !== undefined && after !== undefined ? Math.round((after - before) * 100) / 100 : undefined };
+  return { value, window, serverCpuSeconds: before !== undefined && after !== undefined ? Math.round((after - before) * 100) / 100 : undefined };
+}
+
+/** Server CPU milliseconds per unit of work, '?' where the CPU time is unknown (not Linux). */
+function perUnit(cpuSeconds: number | undefined, units: number): number | string {
+  return cpuSeconds === undefined || !units ? '?' : Math.round((cpuSeconds * 1e6) / units) / 1000;
 }
 
 async function createPatient(baseUrl: string): Promise<string> {
@@ -96,23 +103,28 @@ async function hotPath(o: Options, work: string, results: Record<string, unknown
   const profDir = path.join(o.out, 'profiles');
   const server = await startChildServer({ dataDir: path.join(work, 'data-fresh'), cpuProfDir: o.cpuProf ? profDir : undefined });
   log(`server ready in ${Math.round(server.startMs)} ms at ${server.baseUrl}`);
+  const windows: Record<string, TimeWindow> = {};
   try {
     if (o.phases.has('ingest')) {
       const set = syntheaBundles();
       log(`ingest: ${set.patients.length + set.shared.length} ${set.source} bundles, ${set.resources} resources`);
-      const { value, serverCpuSeconds } = await withCpu(server, () => benchIngest({ baseUrl: server.baseUrl, set, concurrency: 2 }));
+      const { value, serverCpuSeconds, window } = await withCpu(server, () => benchIngest({ baseUrl: server.baseUrl, set, concurrency: 2 }));
+      windows.ingest = window;
       results.ingest = { source: set.source, ...value, serverCpuSeconds };
       rows.push(goalRow('ingest', 'transaction resources/s', value.transaction.resourcesPerSecond, { atLeast: 1500 }));
       rows.push({ phase: 'ingest', metric: 'transaction bundle p50 / p99 ms', value: `${value.transaction.bundleP50Ms} / ${value.transaction.bundleP99Ms}` });
       rows.push({ phase: 'ingest', metric: 'batch (PUT) resources/s', value: value.batch.resourcesPerSecond });
+      rows.push({ phase: 'ingest', metric: 'server CPU ms per resource', value: perUnit(serverCpuSeconds, value.transaction.resources + value.batch.resources) });
       const failed = value.transaction.failedBundles + value.batch.failedBundles;
       rows.push({ phase: 'ingest', metric: 'failed bundles', value: failed, goal: '0', met: failed === 0 });
     }
     const patientId = await createPatient(server.baseUrl);
     if (o.phases.has('crud')) {
       log(`crud: c16 and c64, ${o.duration} s each`);
-      const { value, serverCpuSeconds } = await withCpu(server, () => benchCrud({ baseUrl: server.baseUrl, patientId, connections: [16, 64], seconds: o.duration }));
+      const { value, serverCpuSeconds, window } = await withCpu(server, () => benchCrud({ baseUrl: server.baseUrl, patientId, connections: [16, 64], seconds: o.duration }));
+      windows.crud = window;
       results.crud = { ...value, serverCpuSeconds };
+      rows.push({ phase: 'crud', metric: 'server CPU ms per request', value: perUnit(serverCpuSeconds, Object.values(value).reduce((n, r) => n + r.requests, 0)) });
       for (const [c, r] of Object.entries(value)) {
         rows.push(goalRow('crud', `${c} requests/s`, r.requestsPerSecond, { atLeast: 1500 }));
         rows.push(goalRow('crud', `${c} p99 ms`, r.p99Ms, { atMost: 50 }));
@@ -121,17 +133,24 @@ async function hotPath(o: Options, work: string, results: Record<string, unknown
     }
     if (o.phases.has('read')) {
       log(`read: GET Patient/[id] vs bare node:http, c16, ${o.duration} s each`);
-      const r = await benchReadRatio({ baseUrl: server.baseUrl, path: `Patient/${patientId}`, connections: 16, seconds: o.duration });
-      results.read = r;
+      const { value: r, serverCpuSeconds, window } = await withCpu(server, () =>
+        benchReadRatio({ baseUrl: server.baseUrl, path: `Patient/${patientId}`, connections: 16, seconds: o.duration }),
+      );
+      // The window covers the bare server's run too, when the FHIR server idles: its share adds nothing.
+      windows.read = window;
+      results.read = { ...r, serverCpuSeconds };
       rows.push({ phase: 'read', metric: 'FHIR read requests/s (p50 / p99 ms)', value: `${r.fhir.requestsPerSecond} (${r.fhir.p50Ms} / ${r.fhir.p99Ms})` });
       rows.push({ phase: 'read', metric: 'bare node:http requests/s', value: r.bare.requestsPerSecond });
       rows.push(goalRow('read', 'ratio %', r.ratioPercent, { atLeast: 35 }));
+      rows.push({ phase: 'read', metric: 'server CPU ms per read', value: perUnit(serverCpuSeconds, r.fhir.requests) });
     }
   } finally {
     const profile = await server.stop();
     if (profile) {
-      const summary = summariseProfile(profile, PROJECT_ROOT, 25);
-      results.profile = { file: profile, ...summary };
+      results.profile = {
+        file: profile,
+        ...Object.fromEntries(Object.entries(windows).map(([phase, w]) => [phase, summariseProfile(profile, PROJECT_ROOT, 25, w)])),
+      };
       log(`CPU profile: ${profile}`);
     }
   }
@@ -193,7 +212,8 @@ async function main(): Promise<void> {
       log(`startup: ${o.startupResources} resources (the store fixture is built once and cached)`);
       const r = await benchStartup({ count: o.startupResources, workDir: work, maxOldSpaceMb: 16384 });
       results.startup = r;
-      rows.push({ phase: 'startup', metric: `start to first read ms (${r.resources} resources)`, value: r.startToFirstReadMs });
+      if (r.reducedFrom) log(`startup: reduced to ${r.resources} resources: ${r.reason}`);
+      rows.push({ phase: 'startup', metric: `start to first read ms (${r.resources} resources${r.reducedFrom ? ', reduced: memory' : ''})`, value: r.startToFirstReadMs });
       rows.push({ phase: 'startup', metric: 'server peak RSS MB / store MB', value: `${r.peakRssMb ?? '?'} / ${r.storeMb}` });
     }
   } finally {
@@ -208,13 +228,12 @@ async function main(): Promise<void> {
     results,
   });
   process.stdout.write(`\n${renderTable(rows)}\n\n`);
-  const profile = results.profile as ReturnType<typeof summariseProfile> | undefined;
-  if (profile) {
-    process.stdout.write('Server CPU profile, self time (ingest + crud + read):\n');
-    for (const f of profile.functions.slice(0, 15)) process.stdout.write(`  ${f.selfPercent.toFixed(1).padStart(5)}%  ${f.name}\n`);
-    process.stdout.write('By file:\n');
-    for (const f of profile.files.slice(0, 10)) process.stdout.write(`  ${f.selfPercent.toFixed(1).padStart(5)}%  ${f.name}\n`);
-    process.stdout.write('\n');
+  const { file: _file, ...phases } = (results.profile ?? {}) as Record<string, ReturnType<typeof summariseProfile>>;
+  for (const [phase, p] of Object.entries(phases)) {
+    process.stdout.write(`Server CPU profile during ${phase} (${p.totalMs} ms busy), self time:\n`);
+    for (const f of p.functions.slice(0, 12)) process.stdout.write(`  ${f.selfPercent.toFixed(1).padStart(5)}%  ${f.name}\n`);
+    process.stdout.write(`  by file: ${p.files.slice(0, 8).map((f) => `${f.name} ${f.selfPercent}%`).join(', ')}\n`);
+    process.stdout.write(`  inclusive: ${p.inclusive.slice(0, 10).map((f) => `${f.name} ${f.selfPercent}%`).join(', ')}\n\n`);
   }
   process.stdout.write(`Load average at start ${(m.loadAverage as number[]).join(' ')} on ${m.cpus} CPUs. Results: ${path.relative(process.cwd(), file)}\n`);
 }

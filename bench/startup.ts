@@ -7,6 +7,9 @@ import { PROJECT_ROOT, startChildServer } from './lib/server-process';
 
 export interface StartupResult {
   resources: number;
+  /** Set when the machine's free memory forced a smaller store than asked for. */
+  reducedFrom?: number;
+  reason?: string;
   /** Spawn of `node dist/src/main.js` to the first 200 of GET Patient/[id]. */
   startToFirstReadMs: number;
   peakRssMb?: number;
@@ -40,15 +43,32 @@ function fixtureKey(count: number): string {
  * minutes, so the fixture is cached under $TMPDIR/fhirstone-bench (keyed by the engine, search and store code)
  * and copied for each run, since a start writes to its data directory.
  */
+/**
+ * The embedded engine holds every document in memory: measured at about 17 KB of server RSS per stored resource
+ * (current version + history + indexes) with Synthea data, and the builder needs as much again while it runs.
+ */
+const BYTES_PER_RESOURCE = 17 * 1024;
+
+/** The largest store the machine can hold without swapping other work out: half the free memory. */
+export function affordableCount(requested: number, freeBytes = os.freemem()): number {
+  const fits = Math.floor(freeBytes / 2 / BYTES_PER_RESOURCE / 10_000) * 10_000;
+  return Math.max(10_000, Math.min(requested, fits));
+}
+
 export async function benchStartup(opts: { count: number; workDir: string; maxOldSpaceMb: number }): Promise<StartupResult> {
+  const count = affordableCount(opts.count);
+  const reduced =
+    count < opts.count
+      ? { reducedFrom: opts.count, reason: `${opts.count} resources need about ${Math.round((opts.count * BYTES_PER_RESOURCE) / 2 ** 30)} GB; ${Math.round(os.freemem() / 2 ** 30)} GB free` }
+      : {};
   const cacheRoot = path.join(os.tmpdir(), 'fhirstone-bench');
-  const fixture = path.join(cacheRoot, fixtureKey(opts.count));
+  const fixture = path.join(cacheRoot, fixtureKey(count));
   let buildSeconds = 0;
   const cached = existsSync(path.join(fixture, 'built.json'));
   if (!cached) {
     mkdirSync(cacheRoot, { recursive: true });
     const staging = mkdtempSync(path.join(cacheRoot, 'building-'));
-    const built = await buildStoreInChild(path.join(staging, 'data'), opts.count, opts.maxOldSpaceMb);
+    const built = await buildStoreInChild(path.join(staging, 'data'), count, opts.maxOldSpaceMb);
     buildSeconds = built.seconds;
     rmSync(fixture, { recursive: true, force: true });
     renameSync(staging, fixture);
@@ -71,5 +91,5 @@ export async function benchStartup(opts: { count: number; workDir: string; maxOl
   await server.stop();
   const storeMb = dirMb(dataDir);
   rmSync(dataDir, { recursive: true, force: true });
-  return { resources: built.resources, startToFirstReadMs: Math.round(server.startMs), peakRssMb, storeMb, buildSeconds: Math.round(buildSeconds), cached };
+  return { resources: built.resources, ...reduced, startToFirstReadMs: Math.round(server.startMs), peakRssMb, storeMb, buildSeconds: Math.round(buildSeconds), cached };
 }
