@@ -66,6 +66,9 @@ function adjust(schema: JsonSchema): JsonSchema {
   return schema;
 }
 
+/** A body with thousands of errors is an attack or a wrong file: report enough to act on, then stop. */
+const MAX_STRUCTURAL_ISSUES = 100;
+
 let ajv: Ajv | undefined;
 let definitionNames: Set<string> | undefined;
 const compiled = new Map<string, ValidateFunction>();
@@ -106,7 +109,9 @@ function definitionOf(err: ErrorObject): string | undefined {
 
 function describe(err: ErrorObject): { code: 'structure' | 'value' | 'required'; text: string; pointer: string } {
   const fhirType = definitionOf(err);
-  const shown = JSON.stringify(err.data)?.slice(0, 100);
+  // Only for errors about a value: an additionalProperties error's data is the whole parent object, and
+  // serialising it once per unknown key made hostile bodies quadratic.
+  const shown = err.keyword === 'additionalProperties' || err.keyword === 'required' ? '' : JSON.stringify(err.data)?.slice(0, 100);
   switch (err.keyword) {
     case 'additionalProperties': {
       const prop = (err.params as { additionalProperty: string }).additionalProperty;
@@ -169,6 +174,10 @@ export function structuralFindings(resource: Record<string, unknown>, type: stri
   const wrongType = new Set(errors.filter((e) => e.keyword === 'type').map((e) => e.instancePath));
   const out: Finding[] = [];
   for (const err of errors) {
+    if (out.length >= MAX_STRUCTURAL_ISSUES) {
+      out.push(finding('structure', 'error', 'too-costly', `More than ${MAX_STRUCTURAL_ISSUES} structural errors; the rest are not listed`, location));
+      break;
+    }
     if (err.keyword !== 'type' && wrongType.has(err.instancePath)) continue;
     const { code, text, pointer } = describe(err);
     out.push(finding('structure', 'error', code, text, pointerToFhirPath(location, pointer)));
