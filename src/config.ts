@@ -65,6 +65,11 @@ function size(env: Env, name: string, fallback: number): number {
   return Number(m[1]) * SIZE_UNITS[(m[2] ?? '').toLowerCase()];
 }
 
+function atLeast(n: number, min: number, name: string): number {
+  if (n < min) throw new ConfigError(`${name} must be at least ${min} bytes, got ${n}`);
+  return n;
+}
+
 function url(raw: string, name: string): string {
   let u: URL;
   try {
@@ -113,7 +118,7 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir: path.resolve(env.DATA_DIR || './data'),
     embeddedFsync: oneOf(env, 'EMBEDDED_FSYNC', ['always', 'batch', 'never'] as const, 'batch'),
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
-    bodyLimit: size(env, 'BODY_LIMIT', 16 * 1024 ** 2),
+    bodyLimit: atLeast(size(env, 'BODY_LIMIT', 16 * 1024 ** 2), 1024, 'BODY_LIMIT'),
     resourceTypes,
     defaultPageSize,
     maxPageSize,

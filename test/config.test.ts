@@ -101,3 +101,9 @@ describe('loadConfig refuses invalid configuration with a message naming the var
     expectConfigError({ FHIR_BASE_URL: 'ftp://example.org/fhir' }, /FHIR_BASE_URL/);
   });
 });
+
+describe('BODY_LIMIT lower bound', () => {
+  it('rejects a limit that would refuse every body', () => {
+    expect(() => loadConfig({ BODY_LIMIT: '0' })).toThrow(/BODY_LIMIT must be at least/);
+  });
+});
