@@ -33,6 +33,17 @@ function decodePath(path: string): string {
   }
 }
 
+/**
+ * Search values are often patient details (names, birth dates, identifiers): logs keep the parameter names only.
+ * The audit trail, not the log, records what was asked.
+ */
+export function redactQuery(url: string): string {
+  const q = url.indexOf('?');
+  if (q < 0) return url;
+  const names = [...new URLSearchParams(url.slice(q + 1)).keys()];
+  return `${url.slice(0, q)}?${names.map((n) => `${n}=…`).join('&')}`;
+}
+
 function pretty(req: Request): boolean {
   // The query parser set in createHttpApp makes req.query a URLSearchParams, not a plain object.
   return (req.query as unknown as URLSearchParams).get('_pretty') === 'true';
@@ -67,7 +78,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
       quietReqLogger: true,
       customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
       serializers: {
-        req: (r: { method: string; url: string }) => ({ method: r.method, url: r.url }),
+        req: (r: { method: string; url: string }) => ({ method: r.method, url: redactQuery(r.url) }),
         res: (r: { statusCode: number }) => ({ statusCode: r.statusCode }),
       },
     }),

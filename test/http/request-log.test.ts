@@ -58,4 +58,11 @@ describe('request logging', () => {
     const text = JSON.stringify(logged);
     expect(text).not.toMatch(/secret-token-value|Confidential-Family-Name/);
   });
+
+  it('keeps search parameter names but not their values (they are often patient details)', async () => {
+    await fetch(`${server.baseUrl}/Patient?family=Secret-Surname&birthdate=1970-01-01`);
+    const logged = await loggedLines('/fhir/Patient?family=…&birthdate=…');
+    expect(logged).toHaveLength(1);
+    expect(JSON.stringify(lines)).not.toMatch(/Secret-Surname|1970-01-01/);
+  });
 });
