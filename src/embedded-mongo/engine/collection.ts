@@ -24,6 +24,8 @@ export class Collection {
   readonly versions = new Map<string, Version>();
   readonly indexes = new Map<string, SecondaryIndex>();
   liveCount = 0;
+  /** Documents whose superseded versions are kept for open snapshots (their old index keys are still present). */
+  retainedVersions = 0;
 
   constructor(
     readonly dbName: string,

@@ -181,6 +181,7 @@ export class Engine {
     const oldest = this.oldestSnapshot();
     for (const [coll, ids] of this.retained) {
       for (const id of ids) if (!coll.prune(id, oldest)) ids.delete(id);
+      coll.retainedVersions = ids.size;
       if (ids.size === 0) this.retained.delete(coll);
     }
   }
@@ -194,6 +195,7 @@ export class Engine {
         this.retained.set(coll, s);
       }
       s.add(id);
+      coll.retainedVersions = s.size;
     } else if (this.retained.size > 0 && oldest === Number.POSITIVE_INFINITY) this.collectGarbage();
   }
 

@@ -70,7 +70,16 @@ export function runQuery(coll: Collection | undefined, view: ReadView, spec: Que
     return !(sortDone && docs.length >= wanted);
   };
   let going = true;
-  for (const id of candidateIds(coll, plan)) if (!(going = consider(id))) break;
+  if (plan.kind === 'scan' && sortDone && sort.length > 0 && coll.retainedVersions > 0) {
+    // Entries of superseded versions are still in the index: taking a document at such an entry would put it at
+    // its old sort position. Only entries the visible version really has count.
+    const index = plan.scan.index;
+    for (const [key, id] of index.scanEntries(plan.scan.intervals, plan.scan.reverse)) {
+      const doc = coll.visible(id, view.snapshotTs);
+      if (doc === null || !index.keysOf(doc).includes(key)) continue;
+      if (!(going = consider(id))) break;
+    }
+  } else for (const id of candidateIds(coll, plan)) if (!(going = consider(id))) break;
   if (going && overlay) {
     for (const id of overlay.keys()) {
       const done = dedupe ? seen.has(id) : plan.kind === 'collscan' ? coll.versions.has(id) : plan.kind === 'id' && id === plan.idKey;

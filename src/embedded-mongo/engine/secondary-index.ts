@@ -166,14 +166,19 @@ export class SecondaryIndex {
 
   /** Ids within the intervals (inclusive both ends), in key order or reversed. Ids may repeat (multikey). */
   *scan(intervals: KeyInterval[], reverse: boolean): Generator<string> {
+    for (const [, id] of this.scanEntries(intervals, reverse)) yield id;
+  }
+
+  /** Like scan, with the key each id was found under. */
+  *scanEntries(intervals: KeyInterval[], reverse: boolean): Generator<[string, string]> {
     const list = reverse ? [...intervals].reverse() : intervals;
     for (const { lo, hi } of list) {
       if (lo > hi) continue;
       const it = reverse ? this.tree.entriesReversed(hi) : this.tree.entries(lo);
       for (const [k, ids] of it) {
         if (reverse ? k < lo : k > hi) break;
-        if (typeof ids === 'string') yield ids;
-        else yield* ids;
+        if (typeof ids === 'string') yield [k, ids];
+        else for (const id of ids) yield [k, id];
       }
     }
   }

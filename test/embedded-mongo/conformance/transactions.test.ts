@@ -156,4 +156,18 @@ describe('transactions', () => {
     await Promise.all(Array.from({ length: 50 }, () => col.updateOne({ _id: 'hits' }, { $inc: { n: 1 } })));
     expect((await col.findOne({ _id: 'hits' }))?.n).toBe(50);
   });
+
+  it('keeps index-ordered results right for everyone while an open snapshot holds old versions', async () => {
+    await col.createIndex({ rank: -1 });
+    await col.insertMany([{ _id: 'r1', rank: 1 }, { _id: 'r2', rank: 2 }, { _id: 'r3', rank: 3 }]);
+    const s = session();
+    s.startTransaction();
+    await col.findOne({ _id: 'r1' }, { session: s });
+    // r3 moves down: its old index entry (3) comes first in a descending scan and must not place it there.
+    await col.updateOne({ _id: 'r3' }, { $set: { rank: 0 } });
+    const ranked = (docs: AnyDoc[]) => docs.map((d) => d._id);
+    expect(ranked(await col.find({}).sort({ rank: -1 }).limit(3).toArray())).toEqual(['r2', 'r1', 'r3']);
+    expect(ranked(await col.find({}, { session: s }).sort({ rank: -1 }).limit(3).toArray())).toEqual(['r3', 'r2', 'r1']);
+    await s.abortTransaction();
+  });
 });
