@@ -23,8 +23,12 @@ export interface ExportParameters {
 
 const OUTPUT_FORMATS = new Set(['application/fhir+ndjson', 'application/ndjson', 'ndjson']);
 const KNOWN = new Set(['_outputFormat', '_since', '_until', '_type', '_elements', '_typeFilter', 'patient', 'includeAssociatedData']);
-/** Every Provenance in the exported compartment or system is exported, which is what this value asks for. */
-const ASSOCIATED_DATA_SUPPORTED = new Set(['RelevantProvenanceResources']);
+/**
+ * A system-level export includes every Provenance (unless `_type` leaves it out), which is what this value asks
+ * for. At Patient/Group level only Provenance in the compartment (targeting the patient) is exported, so there
+ * it is not supported.
+ */
+const SYSTEM_ASSOCIATED_DATA = new Set(['RelevantProvenanceResources']);
 /** Search result parameters cannot filter an export (IG: "_include and _sort SHALL NOT be used"). */
 const RESULT_PARAMETERS = new Set(['_include', '_revinclude', '_sort', '_count', '_elements', '_summary', '_total', '_contained', '_containedType']);
 const INSTANT = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/;
@@ -147,8 +151,8 @@ export function parseExportParameters(
   }
 
   for (const value of list(all('includeAssociatedData'))) {
-    if (!ASSOCIATED_DATA_SUPPORTED.has(value)) {
-      unsupported(`includeAssociatedData=${value} is not supported (every related Provenance is exported)`, 'includeAssociatedData');
+    if (opts.level !== 'system' || !SYSTEM_ASSOCIATED_DATA.has(value)) {
+      unsupported(`includeAssociatedData=${value} is not supported at ${opts.level} level`, 'includeAssociatedData');
     }
   }
   return { outputFormat: 'application/fhir+ndjson', since, until, types, elements, typeFilters, patients, warnings };
