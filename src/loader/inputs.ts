@@ -18,10 +18,13 @@ export interface InputFile {
 const FIRST_BUNDLES = [/^hospitalInformation/i, /^practitionerInformation/i];
 
 /**
- * NDJSON exports hold one type per file and refer across files (Encounter -> Practitioner?identifier=...), so the
- * types other resources point at load first: a conditional reference can then resolve.
+ * NDJSON exports hold one type per file and refer across files (Encounter -> Practitioner?identifier=...,
+ * Condition -> Encounter, MedicationRequest -> Condition), and the server checks that references resolve, so the
+ * types others point at load first, in this order; the remaining types follow, alphabetically.
  */
-const FIRST_NDJSON_TYPES = ['Organization', 'Location', 'Practitioner', 'PractitionerRole', 'Medication', 'Patient', 'Device'];
+const FIRST_NDJSON_TYPES = [
+  'Organization', 'Location', 'Practitioner', 'PractitionerRole', 'Medication', 'Patient', 'Device', 'Encounter', 'Condition',
+];
 
 function kindOf(file: string): InputKind | undefined {
   const lower = file.toLowerCase();

@@ -30,7 +30,7 @@ export interface Failure {
   file: string;
   entry?: number;
   line?: number;
-  /** NDJSON lines of a group that failed as a whole (transaction grouping, network error). */
+  /** NDJSON lines of a group that failed as a whole (transaction grouping, network error); none of them is stored. */
   lines?: [number, number];
   status: number;
   diagnostics: string;
@@ -117,10 +117,12 @@ export async function loadFiles(opts: LoadOptions): Promise<LoadSummary> {
           if (batch.resources.length) {
             const result = await postBundle(opts.baseUrl, JSON.stringify(toBundle(batch.resources, ndjsonAs)), batch.resources.length, opts.headers);
             stored = result.stored;
+            const group: [number, number] = [batch.lines[0], batch.lines[batch.lines.length - 1]];
             for (const f of result.failures) {
-              if (f.entry !== undefined && batch.lines[f.entry] !== undefined) {
-                record(tracker, { line: batch.lines[f.entry], status: f.status, diagnostics: f.diagnostics });
-              } else record(tracker, { lines: [batch.lines[0], batch.lines[batch.lines.length - 1]], status: f.status, diagnostics: f.diagnostics });
+              const line = f.entry !== undefined ? batch.lines[f.entry] : undefined;
+              // A refused transaction stores none of its group: the failure names the culprit line and the group.
+              const lines = line === undefined || ndjsonAs === 'transaction' ? group : undefined;
+              record(tracker, { line, lines, status: f.status, diagnostics: f.diagnostics });
             }
             if (!result.failures.length) await opts.state?.markLines(tracker.input, batch.lines);
           }

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { runLoad } from '../../src/loader/command';
+import { formatFailure, runLoad } from '../../src/loader/command';
 import { startTestServer, type TestServer } from '../helpers/server';
 import { patient, tempDir, writeLines } from './fixtures';
 
@@ -49,5 +49,13 @@ describe('fhirstone load', () => {
     expect((await run(['--batch-size', '0', 'x'])).stderr).toMatch(/--batch-size must be a positive integer/);
     expect((await run(['--ndjson-as', 'collection', 'x'])).code).toBe(2);
     expect((await run(['--bogus', 'x'])).code).toBe(2);
+  });
+});
+
+describe('failure lines', () => {
+  it('says which lines a refused group took with it', () => {
+    expect(formatFailure({ file: '/d/P.ndjson', line: 2, lines: [1, 3], status: 400, diagnostics: 'bad' }, '/d')).toBe('P.ndjson line 2 (lines 1-3 not stored): 400 bad');
+    expect(formatFailure({ file: '/d/b.json', entry: 4, status: 422, diagnostics: 'x' }, '/d')).toBe('b.json entry 4: 422 x');
+    expect(formatFailure({ file: '/d/b.json', status: 0, diagnostics: 'not valid JSON' }, '/d')).toBe('b.json whole file: not valid JSON');
   });
 });

@@ -16,10 +16,14 @@ describe('loader inputs', () => {
     expect(files).toEqual(['hospitalInformation1.json', 'practitionerInformation1.json', 'Aaron_Smith.json', path.join('nested', 'Zed_Jones.json')]);
   });
 
-  it('loads NDJSON files of referenced types (Organization, Practitioner, Patient) before the files that refer to them', () => {
-    const order = ['Encounter.000.ndjson', 'Patient.000.ndjson', 'Organization.000.ndjson', 'Practitioner.ndjson']
+  it('loads NDJSON files of referenced types (Organization, Practitioner, Patient, Encounter, Condition) before the files that refer to them', () => {
+    const order = ['MedicationRequest.000.ndjson', 'Condition.000.ndjson', 'Encounter.000.ndjson', 'Patient.000.ndjson', 'Organization.000.ndjson', 'Practitioner.ndjson', 'AllergyIntolerance.000.ndjson']
       .sort((a, b) => loadRank(a) - loadRank(b) || a.localeCompare(b));
-    expect(order).toEqual(['Organization.000.ndjson', 'Practitioner.ndjson', 'Patient.000.ndjson', 'Encounter.000.ndjson']);
+    expect(order).toEqual([
+      'Organization.000.ndjson', 'Practitioner.ndjson', 'Patient.000.ndjson', 'Encounter.000.ndjson', 'Condition.000.ndjson',
+      'AllergyIntolerance.000.ndjson', 'MedicationRequest.000.ndjson',
+    ]);
+    expect(loadRank('Condition.000.ndjson')).toBeLessThan(loadRank('AllergyIntolerance.000.ndjson'));
   });
 
   it('classifies .json as bundles and .ndjson as line files, with size for progress and resume', async () => {

@@ -116,3 +116,25 @@ describe('resuming an interrupted load', () => {
     }
   });
 });
+
+describe('NDJSON grouped as transactions', () => {
+  it('names the failing line and the group of lines that was rolled back with it', async () => {
+    const server = await startTestServer();
+    try {
+      const dir = await tempDir();
+      const file = await writeLines(dir, 'Patient.ndjson', [
+        patient('tx-1'),
+        { resourceType: 'Patient', id: 'tx-2', gender: 'robot' } as never,
+        patient('tx-3'),
+        patient('tx-4'),
+      ]);
+      const summary = await loadFiles({ baseUrl: server.baseUrl, inputs: await resolveInputs([file]), batchSize: 3, ndjsonAs: 'transaction' });
+      expect(summary.resources).toBe(1);
+      expect(summary.failures).toEqual([expect.objectContaining({ file, line: 2, lines: [1, 3], status: 400 })]);
+      expect((await server.json('GET', 'Patient/tx-1')).status).toBe(404);
+      expect((await server.json('GET', 'Patient/tx-4')).status).toBe(200);
+    } finally {
+      await server.close();
+    }
+  });
+});
