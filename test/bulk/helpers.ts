@@ -41,7 +41,7 @@ export function policy(p: Partial<AccessPolicy> & { types?: string[] }): AccessP
 
 export async function startBulkServer(
   env: Record<string, string> = {},
-  opts: { policies?: Policies; hooks?: BulkDeps['hooks'] } = {},
+  opts: { policies?: Policies; hooks?: BulkDeps['hooks']; compileFilter?: BulkDeps['compileFilter'] } = {},
 ): Promise<BulkTestServer> {
   const authenticate = async (header: string | undefined): Promise<AccessPolicy> => {
     if (!opts.policies) return unrestrictedPolicy;
@@ -50,7 +50,7 @@ export async function startBulkServer(
     if (!p) throw unauthorized('unknown test token');
     return p;
   };
-  const bulk = bulkExportServices(bulkConfigFromEnv({ BULK_EXPORT_POLL: '20ms', ...env }), { authenticate, hooks: opts.hooks });
+  const bulk = bulkExportServices(bulkConfigFromEnv({ BULK_EXPORT_POLL: '20ms', ...env }), { authenticate, hooks: opts.hooks, compileFilter: opts.compileFilter });
   // The server with only the layers an export needs (search for _typeFilter, bulk), independent of the rest of
   // the production wiring; validation accepts everything, as export tests are not about validation.
   let search: ReturnType<typeof createSearchApi> | undefined;

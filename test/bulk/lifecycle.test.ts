@@ -113,6 +113,30 @@ describe('restarting the server mid-export', () => {
   });
 });
 
+describe('a job that fails', () => {
+  it('answers the status poll with 500 and an OperationOutcome, and keeps no partial files', async () => {
+    let calls = 0;
+    // Accepts the filter at kick-off, then fails inside the job, as a store outage would.
+    const compileFilter = async () => {
+      if (++calls > 1) throw new Error('store unreachable');
+      return {};
+    };
+    const server = await startBulkServer({}, { compileFilter });
+    try {
+      await server.seed([patient('x')]);
+      const res = await server.kickoff(`$export?_typeFilter=${encodeURIComponent('Patient?gender=female')}`);
+      expect(res.status).toBe(202);
+      const done = await server.waitDone(res.headers.get('content-location') as string);
+      expect(done.status).toBe(500);
+      expect(done.body.resourceType).toBe('OperationOutcome');
+      expect(JSON.stringify(done.body)).not.toContain('store unreachable');
+      expect(await server.store.db.collection('bulk_export.files').countDocuments({})).toBe(0);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('expiry', () => {
   it('removes a completed job and its files once BULK_EXPORT_TTL has passed', async () => {
     const server = await startBulkServer({ BULK_EXPORT_TTL: '1s' });
