@@ -10,7 +10,11 @@ import type { StoredDocument } from './stored-document';
  */
 export function compartmentFilter(policy: AccessPolicy, type: string): Filter<StoredDocument> | undefined {
   if (!policy.patientIds || !isInPatientCompartmentDefinition(type)) return undefined;
-  return { c: { $in: policy.patientIds.map((id) => `Patient/${id}`) } };
+  const own = policy.patientIds.map((id) => `Patient/${id}`);
+  // One AuditEvent records a request that touched several patients (a system search): showing it to one of them
+  // would disclose the others' ids and the query. Events naming another patient stay hidden from a bound token.
+  if (type === 'AuditEvent') return { $and: [{ c: { $in: own } }, { c: { $not: { $elemMatch: { $nin: own } } } }] };
+  return { c: { $in: own } };
 }
 
 /**
