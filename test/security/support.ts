@@ -17,6 +17,8 @@ export interface Caller {
 /** A running server trusting a test issuer whose signing key the test holds. */
 export interface SecureServer extends TestServer {
   issuerKey: TestKey;
+  /** The issuer's JWKS file the server reads its keys from. */
+  jwksFile: string;
   /** Signs a token of the test issuer for this server: `claims` override iss, aud, exp, iat and jti. */
   sign(claims?: JWTPayload, header?: { kid?: string; alg?: string; typ?: string }): Promise<string>;
   /** A client holding `token` (no Authorization header at all when undefined). */
@@ -51,7 +53,7 @@ export async function startSecureServer(env: Record<string, string> = {}): Promi
   const scoped = async (scope: string) => as(await sign({ scope }));
   const patient = async (patientId: unknown, scope = 'patient/*.read') => as(await sign({ scope, patient: patientId }));
   const system = await scoped('system/*.*');
-  return Object.assign(server, { issuerKey, sign, as, system, patient, scoped });
+  return Object.assign(server, { issuerKey, jwksFile: jwks, sign, as, system, patient, scoped });
 }
 
 /** Stores `resource` under its own id with the system caller; fails the test when that is refused. */
