@@ -2,7 +2,6 @@ import type { Resource } from 'fhir/r4';
 import type { Filter } from 'mongodb';
 import { forbidden } from '../errors/operation-outcome-error';
 import { subset } from '../router/subsetting';
-import { compartmentFilter } from '../store/policy-filter';
 import type { Repository } from '../store/repository';
 import type { HistoryDocument, StoredDocument } from '../store/stored-document';
 
@@ -31,17 +30,10 @@ const PROJECTION = { _id: 1, vid: 1, lu: 1, del: 1, r: 1 } as const;
 /** Resources per query: about 2 MB of typical resources in memory at a time. */
 const PAGE = 2000;
 
-/**
- * Current documents of a type INCLUDING deletion markers, with the caller's compartment bound. Repository.find
- * hides deletions, but an export at a transactionTime must see a resource deleted after it (it is exported as it
- * was) and, with `_since`, report deletions. Same policy rule as the repository's own queries.
- */
+/** Current documents of a type including deletion markers (see Repository.findVersions), in id order. */
 function currentVersions(repo: Repository, type: string, filter: Filter<StoredDocument>) {
   if (!repo.policy.allows(type, 'read')) throw forbidden(`The access token does not allow read on ${type}`);
-  const bound = compartmentFilter(repo.policy, type);
-  const parts = [filter, bound].filter((f): f is Filter<StoredDocument> => !!f && Object.keys(f).length > 0);
-  const query: Filter<StoredDocument> = parts.length === 0 ? {} : parts.length === 1 ? parts[0] : { $and: parts };
-  return repo.db.collection<StoredDocument>(type).find(query, { projection: PROJECTION, sort: { _id: 1 }, batchSize: PAGE });
+  return repo.findVersions(type, filter, { projection: PROJECTION, sort: { _id: 1 }, batchSize: PAGE });
 }
 
 function deletionLine(type: string, id: string, at: Date): string {

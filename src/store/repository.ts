@@ -182,6 +182,17 @@ export class Repository {
     return trace ? cursor.map((d) => (trace.add(type, d._id, d.c), d)) : cursor;
   }
 
+  /**
+   * Current documents INCLUDING deletion markers, policy applied: what a point-in-time reader (bulk export at its
+   * transactionTime) needs, since a resource deleted after that time must still be exported as it was.
+   */
+  findVersions(type: string, filter: Filter<StoredDocument>, options: FindOptions = {}) {
+    this.assertSettled(type);
+    const parts = [filter, ...this.policyFilters(type)].filter((f) => Object.keys(f).length > 0);
+    const query: Filter<StoredDocument> = parts.length === 0 ? {} : parts.length === 1 ? parts[0] : { $and: parts };
+    return this.current(type).find(query, { ...options, session: this.session });
+  }
+
   async count(type: string, filter: Filter<StoredDocument>): Promise<number> {
     await this.flush(type);
     return this.current(type).countDocuments(this.visible(type, filter), { session: this.session });
