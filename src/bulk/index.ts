@@ -56,7 +56,17 @@ export function bulkExportServices(config: BulkConfig, deps: BulkDeps): BulkExpo
     nudge: () => state?.worker.nudge(),
   });
   return {
-    operations: [{ name: 'export', definition: BULK_EXPORT_DEFINITIONS.system, system: true, types: ['Patient'], instance: true, handler }],
+    operations: [
+      {
+        name: 'export',
+        definition: BULK_EXPORT_DEFINITIONS.system,
+        typeDefinitions: { Patient: BULK_EXPORT_DEFINITIONS.Patient, Group: BULK_EXPORT_DEFINITIONS.Group },
+        system: true,
+        types: ['Patient'],
+        instance: true,
+        handler,
+      },
+    ],
     extraRoutes(app, server) {
       mountStatusRoutes(app, '/fhir', {
         baseUrl: server.config.baseUrl,

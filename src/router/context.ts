@@ -27,6 +27,8 @@ export type OperationHandler = (
 export interface OperationDefinitionRef {
   name: string;
   definition: string;
+  /** Canonical definition per type where it differs from `definition` (Bulk Data: patient-export, group-export). */
+  typeDefinitions?: Record<string, string>;
   /** Levels at which it is invoked. */
   system?: boolean;
   types?: string[] | '*';

@@ -65,3 +65,15 @@ describe('GET [base]/metadata', () => {
     expectOutcome(await server().json('POST', 'metadata', { resourceType: 'CapabilityStatement' }), 405);
   });
 });
+
+describe('operations in the CapabilityStatement', () => {
+  it('declares $export with the Bulk Data canonical OperationDefinition of each level', async () => {
+    const cs = await statement();
+    const system = cs.rest[0].operation.find((o: any) => o.name === 'export');
+    expect(system.definition).toBe('http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export');
+    const patientOp = resourceEntry(cs, 'Patient').operation.find((o: any) => o.name === 'export');
+    expect(patientOp.definition).toBe('http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export');
+    const groupOp = resourceEntry(cs, 'Group').operation.find((o: any) => o.name === 'export');
+    expect(groupOp.definition).toBe('http://hl7.org/fhir/uv/bulkdata/OperationDefinition/group-export');
+  });
+});

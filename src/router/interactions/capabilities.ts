@@ -39,8 +39,8 @@ export function capabilityStatement(ctx: RouterContext, contrib: CapabilityContr
     };
     const profiles = contrib.supportedProfiles(type);
     if (profiles.length) r.supportedProfile = profiles;
-    const ops = operations.filter((o) => o.types === '*' || o.types?.includes(type));
-    if (ops.length) r.operation = ops.map((o) => ({ name: o.name, definition: o.definition }));
+    const ops = operations.filter((o) => o.types === '*' || o.types?.includes(type) || o.typeDefinitions?.[type]);
+    if (ops.length) r.operation = ops.map((o) => ({ name: o.name, definition: o.typeDefinitions?.[type] ?? o.definition }));
     return r;
   });
   const security = contrib.security?.();
