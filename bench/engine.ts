@@ -170,6 +170,8 @@ export async function benchEngine(options: { quick?: boolean } = {}): Promise<Ro
         await session.endSession();
       }
     });
+    // Warm the read path (JIT, connection pool) so the rates below measure steady state.
+    await rate(2000, 16, (i) => w.findOne({ _id: `p${10_000 + (i % 8000)}` }));
     out.point_read_per_s_sequential = await rate(10_000, 1, (i) => w.findOne({ _id: `p${10_000 + (i % 8000)}` }));
     out.point_read_per_s_16_concurrent = await rate(20_000, 16, (i) => w.findOne({ _id: `p${10_000 + (i % 8000)}` }));
     await client.close();
