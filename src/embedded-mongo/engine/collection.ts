@@ -54,7 +54,7 @@ export class Collection {
    * Finds a committed document (other than `id` and those in `ignore`) that holds one of `doc`'s unique keys.
    * Returns the violated index and the holder's id, or undefined.
    */
-  findUniqueClash(id: string, doc: Doc, ignore?: ReadonlySet<string>): { index: SecondaryIndex; holder: string } | undefined {
+  findUniqueClash(id: string, doc: Doc, ignore?: { has(id: string): boolean }): { index: SecondaryIndex; holder: string } | undefined {
     for (const index of this.indexes.values()) {
       if (!index.unique) continue;
       for (const key of index.keysOf(doc)) {
@@ -80,7 +80,7 @@ export class Collection {
   }
 
   /** Throws 11000 if `doc` would break a unique index (checked against the latest committed state). */
-  assertUnique(id: string, doc: Doc, ignore?: ReadonlySet<string>): void {
+  assertUnique(id: string, doc: Doc, ignore?: { has(id: string): boolean }): void {
     const clash = this.findUniqueClash(id, doc, ignore);
     if (clash) throw this.duplicateError(clash.index, doc);
   }

@@ -80,9 +80,10 @@ export function runQuery(coll: Collection | undefined, view: ReadView, spec: Que
       if (!(going = consider(id))) break;
     }
   } else for (const id of candidateIds(coll, plan)) if (!(going = consider(id))) break;
-  if (going && overlay) {
+  // An _id lookup already consulted the overlay for its one id.
+  if (going && overlay && plan.kind !== 'id') {
     for (const id of overlay.keys()) {
-      const done = dedupe ? seen.has(id) : plan.kind === 'collscan' ? coll.versions.has(id) : plan.kind === 'id' && id === plan.idKey;
+      const done = dedupe ? seen.has(id) : coll.versions.has(id);
       if (!done && !consider(id)) break;
     }
   }

@@ -5,11 +5,14 @@
  */
 import { Doc } from '../query/matcher';
 import type { Collection } from './collection';
+import type { SecondaryIndex } from './secondary-index';
 
 export type WriteSet = Map<Collection, Map<string, Doc | null>>;
 
 export class Transaction {
   readonly writes: WriteSet = new Map();
+  /** Unique-index keys held by the write set, per collection and index: key -> document id (O(1) checks). */
+  readonly uniqueKeys = new Map<Collection, Map<SecondaryIndex, Map<string, string>>>();
   state: 'active' | 'committed' | 'aborted' = 'active';
   /** Set when a statement failed: MongoDB aborts the transaction and later statements get NoSuchTransaction. */
   failed = false;

@@ -112,21 +112,37 @@ export class TransactionWrites implements WriteContext {
 
   private checkUnique(coll: Collection, id: string, doc: Doc): void {
     coll.validateIndexable(doc);
-    const ws = this.txn.writesFor(coll);
-    const ignore = new Set(ws?.keys() ?? []);
-    const clash = coll.findUniqueClash(id, doc, ignore);
+    const clash = coll.findUniqueClash(id, doc, this.txn.writesFor(coll));
     if (clash) {
       if (coll.headTs(clash.holder) > this.txn.snapshotTs) this.conflict();
       throw coll.duplicateError(clash.index, doc);
     }
-    if (!ws) return;
-    for (const index of coll.indexes.values()) {
-      if (!index.unique) continue;
-      const mine = new Set(index.keysOf(doc));
-      for (const [other, odoc] of ws) {
-        if (other === id || !odoc) continue;
-        if (index.keysOf(odoc).some((k) => mine.has(k))) throw coll.duplicateError(index, doc);
+    const own = this.txn.uniqueKeys.get(coll);
+    if (!own) return;
+    for (const [index, keys] of own) {
+      for (const k of index.keysOf(doc)) {
+        const holder = keys.get(k);
+        if (holder !== undefined && holder !== id) throw coll.duplicateError(index, doc);
       }
+    }
+  }
+
+  /** Keeps ownKeys in step with the write set (the _id index needs none: one write-set entry per id). */
+  private trackKeys(coll: Collection, id: string, before: Doc | null | undefined, after: Doc | null): void {
+    let own = this.txn.uniqueKeys.get(coll);
+    for (const index of coll.indexes.values()) {
+      if (!index.unique || index.name === '_id_') continue;
+      if (!own) {
+        own = new Map();
+        this.txn.uniqueKeys.set(coll, own);
+      }
+      let keys = own.get(index);
+      if (!keys) {
+        keys = new Map();
+        own.set(index, keys);
+      }
+      if (before) for (const k of index.keysOf(before)) if (keys.get(k) === id) keys.delete(k);
+      if (after) for (const k of index.keysOf(after)) keys.set(k, id);
     }
   }
 
@@ -150,6 +166,7 @@ export class TransactionWrites implements WriteContext {
   }
 
   private record(coll: Collection, id: string, doc: Doc | null): void {
+    this.trackKeys(coll, id, this.txn.writesFor(coll)?.get(id), doc);
     this.txn.record(coll, id, doc);
     this.engine.lock(coll, id, this.txn);
   }

@@ -170,4 +170,16 @@ describe('transactions', () => {
     expect(ranked(await col.find({}, { session: s }).sort({ rank: -1 }).limit(3).toArray())).toEqual(['r3', 'r2', 'r1']);
     await s.abortTransaction();
   });
+
+  it('inserts thousands of documents in one transaction and still catches a duplicate among them', async () => {
+    await col.createIndex({ code: 1 }, { unique: true, sparse: true });
+    const s = session();
+    s.startTransaction();
+    await col.insertMany(Array.from({ length: 3000 }, (_, i) => ({ _id: `b${i}`, code: `c${i}` })), { session: s });
+    expect(await col.countDocuments({ code: { $gte: 'c' } }, { session: s })).toBe(3000);
+    const dup = await col.insertOne({ _id: 'late', code: 'c1234' }, { session: s }).catch((e: MongoServerError) => e);
+    expect((dup as MongoServerError).code).toBe(11000);
+    await s.abortTransaction().catch(() => undefined);
+    expect(await col.countDocuments({ code: { $exists: true } })).toBe(0);
+  });
 });
