@@ -180,7 +180,12 @@ function leafRows(phase: string, value: unknown, prefix = ''): Row[] {
   if (typeof value === 'number') return [{ phase, metric: prefix, value }];
   if (typeof value === 'string' && /^(skipped|failed)$/.test(prefix)) return [{ phase, metric: prefix, value }];
   if (!value || typeof value !== 'object') return [];
-  return Object.entries(value).flatMap(([k, v]) => leafRows(phase, v, prefix ? `${prefix}.${k}` : k));
+  // Rows of a list are named by their size where they have one (export: 10000 resources, 100000 resources).
+  const label = (k: string, v: unknown) => {
+    const size = Array.isArray(value) && v && typeof v === 'object' ? (v as { resources?: unknown }).resources : undefined;
+    return typeof size === 'number' ? `${size} resources` : k;
+  };
+  return Object.entries(value).flatMap(([k, v]) => leafRows(phase, v, prefix ? `${prefix}.${label(k, v)}` : label(k, v)));
 }
 
 async function main(): Promise<void> {
