@@ -12,8 +12,32 @@ const HEADER = 8;
 /** Same options as the wire: keep regexes (with all flags) as BSON regexes. */
 const DESERIALIZE = { bsonRegExp: true } as const;
 
+/**
+ * BSON of a record. Document-write records can exceed bson's 17 MB serialisation buffer (a 48 MB insertMany, a
+ * large transaction), so their `ops` array is assembled from individually serialised operations.
+ */
+function serializeRecord(record: JournalRecord): Uint8Array {
+  if (!record.ops) return BSON.serialize(record);
+  const elements: Buffer[] = [];
+  record.ops.forEach((op, i) => {
+    elements.push(Buffer.from([0x03]), Buffer.from(`${i}\0`, 'latin1'), Buffer.from(BSON.serialize(op)));
+  });
+  const array = document(elements);
+  const ts = Buffer.alloc(8);
+  ts.writeDoubleLE(record.ts);
+  return document([Buffer.from('\x01ts\0', 'latin1'), ts, Buffer.from('\x04ops\0', 'latin1'), array]);
+}
+
+/** int32 total length + elements + terminating 0, as BSON lays out a document. */
+function document(elements: Buffer[]): Buffer {
+  const size = 4 + elements.reduce((n, b) => n + b.length, 0) + 1;
+  const head = Buffer.alloc(4);
+  head.writeInt32LE(size);
+  return Buffer.concat([head, ...elements, Buffer.from([0])], size);
+}
+
 export function frame(record: JournalRecord): Buffer {
-  const payload = BSON.serialize(record);
+  const payload = serializeRecord(record);
   const out = Buffer.allocUnsafe(HEADER + payload.length);
   out.writeUInt32LE(payload.length, 0);
   out.writeUInt32LE(crc32(payload), 4);

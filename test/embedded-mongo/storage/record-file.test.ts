@@ -1,0 +1,28 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ObjectId } from 'bson';
+import type { JournalRecord } from '../../../src/embedded-mongo/engine/engine';
+import { frame, readRecords } from '../../../src/embedded-mongo/storage/record-file';
+
+describe('journal record framing', () => {
+  it('round-trips records larger than the 16 MB BSON limit (a big insertMany or transaction)', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'emb-rec-'));
+    try {
+      const file = path.join(dir, 'journal-0.log');
+      const big: JournalRecord = { ts: 7, ops: Array.from({ length: 12_000 }, (_, i) => ({ ns: 'db.c', d: { _id: i, pad: 'x'.repeat(2500) } })) };
+      const small: JournalRecord = { ts: 8, ops: [{ ns: 'db.c', k: 'key' }, { ns: 'db.c', d: { _id: new ObjectId('000000000000000000000001'), when: new Date(0) } }] };
+      fs.writeFileSync(file, Buffer.concat([frame(big), frame(small), frame({ ts: 9, cat: 'drop', ns: 'db.c' })]));
+      const read: JournalRecord[] = [];
+      const res = readRecords(file, (r) => read.push(r));
+      expect(res.garbage).toBe(0);
+      expect(read.map((r) => r.ts)).toEqual([7, 8, 9]);
+      expect(read[0].ops).toHaveLength(12_000);
+      expect(read[0].ops![11_999]).toEqual({ ns: 'db.c', d: { _id: 11_999, pad: 'x'.repeat(2500) } });
+      expect(read[1].ops).toEqual(small.ops);
+      expect(read[2]).toEqual({ ts: 9, cat: 'drop', ns: 'db.c' });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
