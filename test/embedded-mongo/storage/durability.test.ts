@@ -124,4 +124,14 @@ internal('durability', () => {
       expect(fs.readdirSync(dir).some((f) => f.endsWith('.tmp'))).toBe(false);
     });
   });
+
+  it('journals a single insertMany larger than the 16 MB document limit', async () => {
+    const docs = Array.from({ length: 9000 }, (_, i) => ({ _id: i, pad: 'y'.repeat(2500) }));
+    await withServer(dir, async (c) => {
+      await c.db('d').collection<AnyDoc>('big').insertMany(docs);
+    });
+    await withServer(dir, async (c) => {
+      expect(await c.db('d').collection<AnyDoc>('big').countDocuments()).toBe(9000);
+    });
+  });
 });
