@@ -3,9 +3,9 @@
  * locks, and the hook to the journal. All mutation goes through `WriteContext`s so that autocommit writes and
  * transactions share validation (unique keys, indexability) and journaling.
  */
-import { CommandError, badValue, indexNotFound, namespaceExists, writeConflict } from '../errors';
+import { CommandError, indexNotFound, namespaceExists, writeConflict } from '../errors';
 import { Doc } from '../query/matcher';
-import { Collection, Version, idKeyOf } from './collection';
+import { Collection, idKeyOf } from './collection';
 import { IndexSpec } from './secondary-index';
 import { Transaction } from './transaction';
 
@@ -138,9 +138,8 @@ export class Engine {
     if (txn.state !== 'active') return Promise.resolve();
     for (const [coll, ws] of txn.writes) {
       const stillThere = this.collection(coll.dbName, coll.name) === coll;
-      const ignore = new Set(ws.keys());
       for (const [id, doc] of ws) {
-        if (!stillThere || coll.headTs(id) > txn.snapshotTs || (doc && coll.findUniqueClash(id, doc, ignore))) {
+        if (!stillThere || coll.headTs(id) > txn.snapshotTs || (doc && coll.findUniqueClash(id, doc, ws))) {
           this.end(txn, 'aborted');
           throw writeConflict();
         }
@@ -256,7 +255,7 @@ export class Engine {
     }
   }
 
-  /** Every live document with the collection it belongs to, for snapshots (compaction). */
+  /** Every collection of every database, for snapshots (compaction). */
   *allCollections(): Generator<Collection> {
     for (const colls of this.dbs.values()) yield* colls.values();
   }
@@ -274,5 +273,3 @@ function validateCollectionName(db: string, name: string): void {
   }
 }
 
-export type { Version };
-export { badValue };

@@ -2,7 +2,7 @@
  * The write path of one command: either autocommit (each statement commits at once and the command's records are
  * journaled together) or inside a transaction (statements go to the write set, conflicts are detected eagerly).
  */
-import { CommandError, noSuchTransaction, writeConflict } from '../errors';
+import { noSuchTransaction, writeConflict } from '../errors';
 import { Doc } from '../query/matcher';
 import { Collection, idKeyOf } from './collection';
 import { Engine, JournalRecord } from './engine';
@@ -176,4 +176,3 @@ export class TransactionWrites implements WriteContext {
   }
 }
 
-export { CommandError };
