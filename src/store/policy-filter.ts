@@ -18,6 +18,14 @@ export function compartmentFilter(policy: AccessPolicy, type: string): Filter<St
 }
 
 /**
+ * False when the policy is bound to patients and `type` is not patient data (Organization, Practitioner, Medication,
+ * ...): such a token may read these shared resources but not create, change or delete them.
+ */
+export function mayWriteType(policy: AccessPolicy, type: string): boolean {
+  return !policy.patientIds || isInPatientCompartmentDefinition(type);
+}
+
+/**
  * True when a resource with these compartments may be written by the policy: it must be in one of the policy's
  * patient compartments and in no other patient's, or naming the caller's patient next to another one (Observation
  * subject B, performer A) would write into B's record.

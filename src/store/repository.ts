@@ -4,7 +4,7 @@ import type { ClientSession, Db, Filter, FindOptions, MongoClient } from 'mongod
 import { MongoServerError } from 'mongodb';
 import type { AccessInteraction, AccessPolicy } from '../auth/access-policy';
 import { conflict, forbidden, gone, notFound, preconditionFailed } from '../errors/operation-outcome-error';
-import { compartmentAllowsWrite, compartmentFilter } from './policy-filter';
+import { compartmentAllowsWrite, compartmentFilter, mayWriteType } from './policy-filter';
 import { withServerMeta } from './resource-text';
 import { type HistoryDocument, type StoredDocument, historyCollectionName } from './stored-document';
 import type { AccessTrace } from './access-trace';
@@ -143,6 +143,9 @@ export class Repository {
   assertAllowed(type: string, interaction: AccessInteraction): void {
     if (!this.policy.allows(type, interaction)) {
       throw forbidden(`The access token does not allow ${interaction} on ${type}`);
+    }
+    if (interaction !== 'read' && interaction !== 'search' && !mayWriteType(this.policy, type)) {
+      throw forbidden(`${type} is not patient data: a token bound to a patient cannot ${interaction} it`);
     }
   }
 
