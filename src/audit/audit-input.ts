@@ -39,6 +39,11 @@ export interface AuditInput {
   resources?: readonly string[];
   /** Query string of a search, history or operation, without the leading `?`. */
   query?: string;
+  /**
+   * Path below the FHIR base of a request refused before it became a FHIR request (a 401): kept as text only, since
+   * nothing in it was authorised, so it names no resource or patient.
+   */
+  path?: string;
   /** HTTP status of the response. */
   status: number;
   /** Error diagnostics for a failed request. */

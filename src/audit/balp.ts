@@ -123,8 +123,9 @@ function entities(input: AuditInput): AuditEventEntity[] {
       role: { system: OBJECT_ROLE, code: '4', display: 'Domain Resource' },
     });
   }
-  if (input.query !== undefined || input.operation) {
-    const path = [input.resourceType, input.id, input.operation ? `$${input.operation}` : undefined].filter(Boolean).join('/');
+  if (input.query !== undefined || input.operation || input.path !== undefined) {
+    const path =
+      input.path ?? [input.resourceType, input.id, input.operation ? `$${input.operation}` : undefined].filter(Boolean).join('/');
     const text = `${path}${input.query ? `?${input.query}` : ''}`;
     out.push({
       type: { system: ENTITY_TYPE, code: '2', display: 'System Object' },

@@ -9,12 +9,21 @@ import type { CompletedRequest } from '../router/types';
 export function auditInputFor(done: CompletedRequest): AuditInput {
   const req = done.req;
   if (!req) {
+    // The URL as sent, split like a FHIR request's (its path below the /fhir mount, and the query string).
+    let url: URL;
+    try {
+      url = new URL(done.url, 'http://local');
+    } catch {
+      url = new URL('http://local');
+      url.pathname = '/(unparsable URL)';
+    }
     return {
       interaction: done.status === 401 ? 'authenticate' : 'operation',
       status: done.status,
       remoteAddress: done.remoteAddress,
       outcomeDescription: done.error,
-      query: done.url,
+      path: url.pathname.replace(/^\/fhir(?:\/|$)/, ''),
+      query: url.search ? url.search.slice(1) : undefined,
     };
   }
   const c = classify(req);

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import type { AuditEvent } from 'fhir/r4';
 import { signToken, testKey } from '../auth/fixtures';
-import { A, B, type Caller, type SecureServer, expectOutcome, put, refsOf, seedTwoPatients, startSecureServer } from './support';
+import { A, B, ISSUER, type Caller, type SecureServer, expectOutcome, put, refsOf, seedTwoPatients, startSecureServer } from './support';
 
 /**
  * The audit trail over HTTP: every request, allowed or refused, leaves an AuditEvent naming who asked, what
@@ -97,12 +97,14 @@ describe('an AuditEvent for every request', () => {
   it('records a failed login (401) as a Login event with outcome 4', async () => {
     const stranger = await testKey('ES384');
     const marker = `mark-${randomUUID()}`;
-    const forged = await signToken(stranger, { iss: 'https://issuer.test/realms/ehr', aud: server.baseUrl, exp: 9e9 });
+    const forged = await signToken(stranger, { iss: ISSUER, aud: server.baseUrl, exp: 9e9 });
     expect((await server.as(forged).json('GET', `Patient/${A}?${marker}=1`)).status).toBe(401);
     const logins = (await events('type=http://dicom.nema.org/resources/ontology/DCM|110114')).filter((e) => JSON.stringify(e).includes(marker));
     expect(logins).toHaveLength(1);
     expect(logins[0]).toMatchObject({ outcome: '4', subtype: [{ code: '110122' }] });
     expect(logins[0].outcomeDesc).toMatch(/^HTTP 401/);
+    expect(logins[0].entity?.map((x) => x.description)).toEqual([`Patient/${A}?${marker}=1`]);
+    expect(patientsNamed(logins[0])).toEqual([]);
   });
 
   it('records a server-side failure (503: the issuer keys cannot be read) with outcome 8', async () => {
