@@ -19,6 +19,11 @@ export interface AccessPolicy {
    * or writable (types outside the patient compartment definition are governed by `allows` alone).
    */
   readonly patientIds?: readonly string[];
+  /**
+   * `patientIds` selects a cohort for a system process (a bulk export job), rather than binding a person to their
+   * own record: resources that list other patients too (a Group, a multi-patient AuditEvent) are included.
+   */
+  readonly patientCohort?: boolean;
   /** May the caller perform this interaction on this type at all? */
   allows(type: string, interaction: AccessInteraction): boolean;
   /**

@@ -20,6 +20,7 @@ export function exportPolicy(job: ExportJob): AccessPolicy {
     scopes: [],
     unrestricted: false,
     patientIds: job.plan.patients,
+    patientCohort: true,
     allows: (type, interaction) => interaction === 'read' && job.plan.types.includes(type),
     searchRestrictions: () => undefined,
   };

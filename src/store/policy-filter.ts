@@ -11,11 +11,18 @@ import type { StoredDocument } from './stored-document';
 export function compartmentFilter(policy: AccessPolicy, type: string): Filter<StoredDocument> | undefined {
   if (!policy.patientIds || !isInPatientCompartmentDefinition(type)) return undefined;
   const own = policy.patientIds.map((id) => `Patient/${id}`);
-  // One AuditEvent records a request that touched several patients (a system search): showing it to one of them
-  // would disclose the others' ids and the query. Events naming another patient stay hidden from a bound token.
-  if (type === 'AuditEvent') return { $and: [{ c: { $in: own } }, { c: { $not: { $elemMatch: { $nin: own } } } }] };
+  if (LISTS_OF_PATIENTS.has(type) && !policy.patientCohort) {
+    return { $and: [{ c: { $in: own } }, { c: { $not: { $elemMatch: { $nin: own } } } }] };
+  }
   return { c: { $in: own } };
 }
+
+/**
+ * Types whose resources list patients rather than being about one: an AuditEvent of a request that touched several
+ * patients (a system search), a Group's members. Showing one to a member would disclose the others' ids (and the
+ * event's query), so a bound token sees only those naming no other patient.
+ */
+const LISTS_OF_PATIENTS: ReadonlySet<string> = new Set(['AuditEvent', 'Group']);
 
 /**
  * False when the policy is bound to patients and `type` is not patient data (Organization, Practitioner, Medication,
