@@ -61,11 +61,32 @@ export interface StartOptions {
 
 const SOFTWARE = { name: 'fhirstone', version: '0.1.0' };
 
+/**
+ * Starts the store, the services and the HTTP listener. If any step fails (a refused configuration, an
+ * unreachable store), what was already started is stopped again, so a refusal leaves no open socket or lock.
+ */
 export async function startServer(config: Config, services: Services, opts: StartOptions = {}): Promise<RunningServer> {
+  const undo: Array<() => Promise<unknown> | unknown> = [];
+  try {
+    return await start(config, services, opts, undo);
+  } catch (err) {
+    for (const step of undo.reverse()) await Promise.resolve().then(step).catch(() => undefined);
+    throw err;
+  }
+}
+
+async function start(
+  config: Config,
+  services: Services,
+  opts: StartOptions,
+  undo: Array<() => Promise<unknown> | unknown>,
+): Promise<RunningServer> {
   const logger = opts.logger ?? pino({ level: config.logLevel });
   let embedded: EmbeddedMongo | undefined;
   if (!config.mongoUri) {
     embedded = await startEmbeddedMongo({ dataDir: opts.inMemory ? undefined : config.dataDir, fsync: config.embeddedFsync });
+    const engine = embedded;
+    undo.push(() => engine.stop());
     logger.info({ dataDir: opts.inMemory ? '(memory)' : config.dataDir }, 'embedded MongoDB-compatible engine started');
   }
   const uri = config.mongoUri ?? (embedded as EmbeddedMongo).uri;
@@ -74,11 +95,13 @@ export async function startServer(config: Config, services: Services, opts: Star
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
   });
+  undo.push(() => new Promise((resolve) => server.close(resolve)));
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   const baseUrl = config.baseUrl ?? `${url}/fhir`;
 
   const store = await Store.connect({ uri, dbName: config.mongoDb, searchIndexSpecs: services.searchIndexSpecs });
+  undo.push(() => store.close());
   const systemRepo = new Repository(
     {
       client: store.client,
@@ -119,6 +142,7 @@ export async function startServer(config: Config, services: Services, opts: Star
   };
   const core: RunningServerCore = { config: { ...config, baseUrl }, store, logger, systemRepo, handle };
 
+  undo.push(() => services.stop?.());
   await services.start?.(core);
   const app = createHttpApp({
     logger,
