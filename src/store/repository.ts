@@ -86,11 +86,15 @@ export class Repository {
    */
   readonly pendingIds = new Set<string>();
 
-  /** Does `type/id` exist, live, and visible to the caller? (Reference validation.) */
+  /**
+   * Does `type/id` exist, live, within the caller's patient compartment? (Reference validation.) Read grants do
+   * not matter here: a write-only loader must be able to reference the Patient it writes for.
+   */
   async exists(type: string, id: string): Promise<boolean> {
     if (this.pendingIds.has(`${type}/${id}`)) return true;
     await this.flush(type);
-    const bounds = this.policyFilters(type);
+    const bound = compartmentFilter(this.policy, type);
+    const bounds = bound ? [bound] : [];
     const filter: Filter<StoredDocument> = bounds.length ? { $and: [{ _id: id, del: false }, ...bounds] } : { _id: id, del: false };
     return (await this.current(type).findOne(filter, { session: this.session, projection: { _id: 1 } })) !== null;
   }

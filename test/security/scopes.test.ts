@@ -148,3 +148,18 @@ describe('SMART v2 granular scopes (patient/Condition.rs?category=problem-list-i
     expect(refsOf(res.body)).not.toContain('Condition/cond-b1');
   });
 });
+
+describe('write-only scopes', () => {
+  it('let a loader create a Condition referencing an existing Patient it cannot read', async () => {
+    const loader = await server.scoped('system/Condition.c');
+    expect((await loader.json('GET', `Patient/${A}`)).status).toBe(403);
+    const res = await loader.json('POST', 'Condition', newCondition(A));
+    expect(res.status).toBe(201);
+  });
+
+  it('still reject a reference to a Patient that does not exist', async () => {
+    const loader = await server.scoped('system/Condition.c');
+    const res = await loader.json('POST', 'Condition', newCondition('no-such-patient'));
+    expect(res.status).toBe(422);
+  });
+});
