@@ -85,16 +85,27 @@ export class Collection {
     if (clash) throw this.duplicateError(clash.index, doc);
   }
 
-  /** Computes every index's keys first so a parallel-arrays error leaves the collection untouched. */
-  validateIndexable(doc: Doc): void {
+  /**
+   * Computes every index's keys first so a parallel-arrays error leaves the collection untouched. `hold` keeps
+   * them until the document is committed (a transaction's write, installed later).
+   */
+  validateIndexable(doc: Doc, hold = false): void {
     for (const index of this.indexes.values()) index.keysOf(doc);
+    if (hold) for (const index of this.indexes.values()) index.hold(doc);
   }
 
   /** Installs a committed version. `oldestSnapshot` is the oldest open transaction's timestamp (Infinity if none). */
   commit(id: string, doc: Doc | null, ts: number, oldestSnapshot: number): boolean {
     const head = this.versions.get(id);
     if (head === undefined && doc === null) return false;
-    if (doc !== null) for (const index of this.indexes.values()) index.add(id, index.keysOf(doc));
+    if (doc !== null) {
+      const prev = head?.doc;
+      for (const index of this.indexes.values()) {
+        // The current version's keys are in the index under this id already: a replacement adds only new ones.
+        index.add(id, prev ? without(index.keysOf(doc), index.keysOf(prev)) : index.keysOf(doc));
+        index.release(doc);
+      }
+    }
     const wasLive = head?.doc != null;
     this.versions.set(id, { doc, ts, prev: head });
     this.liveCount += (doc !== null ? 1 : 0) - (wasLive ? 1 : 0);
@@ -153,4 +164,11 @@ export class Collection {
   *liveDocs(): Generator<[string, Doc]> {
     for (const [id, v] of this.versions) if (v.doc) yield [id, v.doc];
   }
+}
+
+function without(keys: string[], old: string[]): string[] {
+  if (old.length === 0) return keys;
+  if (old.length <= 8) return keys.filter((k) => !old.includes(k));
+  const set = new Set(old);
+  return keys.filter((k) => !set.has(k));
 }

@@ -7,6 +7,7 @@
  */
 import { cannotIndexParallelArrays } from '../errors';
 import { isPlainObject } from '../query/paths';
+import { encodeComponent } from '../values/key-encoding';
 
 interface PathState {
   v: unknown;
@@ -20,9 +21,8 @@ export interface KeyGeneration {
   arrayPrefixes: number[][];
 }
 
+/** The general algorithm: value tuples of every key (not deduplicated) and the array prefixes crossed. */
 export function generateKeys(doc: unknown, fields: string[][], fieldNames: string[]): KeyGeneration {
-  const fast = sharedArrayKeys(doc, fields);
-  if (fast) return fast;
   const arrayPrefixes: number[][] = fields.map(() => []);
   const tuples: unknown[][] = [];
   expand(
@@ -87,35 +87,132 @@ function expand(states: PathState[], fields: string[][], names: string[], prefix
   }
 }
 
+export interface KeyField {
+  parts: string[];
+  desc: boolean;
+}
+
+/** Encoded, deduplicated keys of a document; records the array prefixes it crossed in `prefixes`. */
+export type KeyMaker = (doc: unknown, prefixes: Set<number>[]) => string[];
+
 /**
- * The FHIR search layout's fast path (`{'s.e.p': 1, 's.e.v': 1}` over `s.e: [{p, v}, ...]`): every field is one
- * component below a common prefix that holds an array of plain objects with no nested arrays. Gives exactly what
- * `expand` gives for such documents, without its per-element state copies; undefined means "use expand".
+ * Compiles an index's key function. Two shapes cover nearly every key the server writes and skip the general
+ * algorithm's per-element state copies and intermediate tuples: the FHIR search layout (every field one component
+ * below a common array of entries, `{'s.e.p': 1, 's.e.v': 1}`), and fields that cross no array except, for one
+ * field, at its end (`{c: 1, _id: 1}`, `{lu: -1, _id: 1}`). Anything else, or a document that does not fit the
+ * shape (a nested array, a scalar among the entries), takes the general path; both give the same keys.
  */
-function sharedArrayKeys(doc: unknown, fields: string[][]): KeyGeneration | undefined {
-  const first = fields[0];
+export function keyMaker(fields: KeyField[], names: string[]): KeyMaker {
+  const paths = fields.map((f) => f.parts);
+  const desc = fields.map((f) => f.desc);
+  const general: KeyMaker = (doc, prefixes) => {
+    const { tuples, arrayPrefixes } = generateKeys(doc, paths, names);
+    arrayPrefixes.forEach((ps, j) => ps.forEach((p) => prefixes[j].add(p)));
+    return dedupe(tuples.map((t) => encodeTuple(t, desc)));
+  };
+  const shared = sharedArrayDepth(paths);
+  if (shared > 0) {
+    const fast = sharedArrayMaker(paths, desc, shared);
+    return (doc, prefixes) => fast(doc, prefixes) ?? general(doc, prefixes);
+  }
+  const fast = leafArrayMaker(paths, desc);
+  return (doc, prefixes) => fast(doc, prefixes) ?? general(doc, prefixes);
+}
+
+function encodeTuple(t: unknown[], desc: boolean[]): string {
+  let k = '';
+  for (let j = 0; j < t.length; j++) k += encodeComponent(t[j], desc[j]);
+  return k;
+}
+
+function dedupe(keys: string[]): string[] {
+  return keys.length < 2 ? keys : [...new Set(keys)];
+}
+
+/** Depth of the array prefix all fields share when each is one component below it (at least two fields), else 0. */
+function sharedArrayDepth(paths: string[][]): number {
+  const first = paths[0];
   const depth = first.length - 1;
-  if (fields.length < 2 || depth === 0) return undefined;
-  for (const f of fields) {
-    if (f.length !== first.length) return undefined;
-    for (let i = 0; i < depth; i++) if (f[i] !== first[i]) return undefined;
+  if (paths.length < 2 || depth === 0) return 0;
+  for (const f of paths) {
+    if (f.length !== first.length) return 0;
+    for (let i = 0; i < depth; i++) if (f[i] !== first[i]) return 0;
   }
-  let v: unknown = doc;
-  for (let i = 0; i < depth; i++) {
-    if (!isPlainObject(v)) return undefined;
-    v = v[first[i]];
-  }
-  if (!Array.isArray(v) || v.length === 0) return undefined;
-  const tuples: unknown[][] = [];
-  for (const e of v) {
-    if (!isPlainObject(e)) return undefined;
-    const t: unknown[] = new Array(fields.length);
-    for (let j = 0; j < fields.length; j++) {
-      const x = e[fields[j][depth]];
-      if (Array.isArray(x)) return undefined;
-      t[j] = x === undefined ? null : x;
+  return depth;
+}
+
+/** The search layout: one key per entry, fields taken from the same entry. Undefined = not this shape. */
+function sharedArrayMaker(paths: string[][], desc: boolean[], depth: number) {
+  const prefix = paths[0].slice(0, depth);
+  const leaves = paths.map((p) => p[depth]);
+  const n = leaves.length;
+  return (doc: unknown, prefixes: Set<number>[]): string[] | undefined => {
+    let v: unknown = doc;
+    for (let i = 0; i < depth; i++) {
+      if (!isPlainObject(v)) return undefined;
+      v = v[prefix[i]];
     }
-    tuples.push(t);
-  }
-  return { tuples, arrayPrefixes: fields.map(() => [depth]) };
+    if (!Array.isArray(v) || v.length === 0) return undefined;
+    const keys: string[] = new Array(v.length);
+    for (let i = 0; i < v.length; i++) {
+      const e = v[i];
+      if (!isPlainObject(e)) return undefined;
+      let k = '';
+      for (let j = 0; j < n; j++) {
+        const x = e[leaves[j]];
+        if (Array.isArray(x)) return undefined;
+        k += encodeComponent(x === undefined ? null : x, desc[j]);
+      }
+      keys[i] = k;
+    }
+    for (let j = 0; j < n; j++) prefixes[j].add(depth);
+    return dedupe(keys);
+  };
+}
+
+/**
+ * Fields that reach their value without crossing an array; at most one may end at an array, which gives one key
+ * per element (an empty array gives one null key). Undefined = not this shape.
+ */
+function leafArrayMaker(paths: string[][], desc: boolean[]) {
+  const n = paths.length;
+  const values: unknown[] = new Array(n);
+  return (doc: unknown, prefixes: Set<number>[]): string[] | undefined => {
+    let arrayField = -1;
+    for (let j = 0; j < n; j++) {
+      const parts = paths[j];
+      let v: unknown = doc;
+      for (let i = 0; i < parts.length; i++) {
+        if (!isPlainObject(v)) {
+          if (Array.isArray(v)) return undefined;
+          v = null;
+          break;
+        }
+        v = v[parts[i]];
+        if (v === undefined) {
+          v = null;
+          break;
+        }
+      }
+      if (Array.isArray(v)) {
+        if (arrayField >= 0) return undefined;
+        arrayField = j;
+      }
+      values[j] = v;
+    }
+    if (arrayField < 0) return [encodeTuple(values, desc)];
+    let before = '';
+    for (let j = 0; j < arrayField; j++) before += encodeComponent(values[j], desc[j]);
+    let after = '';
+    for (let j = arrayField + 1; j < n; j++) after += encodeComponent(values[j], desc[j]);
+    const array = values[arrayField] as unknown[];
+    prefixes[arrayField].add(paths[arrayField].length);
+    if (array.length === 0) return [before + encodeComponent(null, desc[arrayField]) + after];
+    const keys: string[] = new Array(array.length);
+    for (let i = 0; i < array.length; i++) {
+      const e = array[i];
+      keys[i] = before + encodeComponent(e === undefined ? null : e, desc[arrayField]) + after;
+    }
+    return dedupe(keys);
+  };
 }

@@ -8,7 +8,7 @@ import { badValue, CommandError } from '../errors';
 import { Doc, Predicate, compileFilter } from '../query/matcher';
 import { splitPath } from '../query/paths';
 import { encodeComponent } from '../values/key-encoding';
-import { generateKeys } from './index-keys';
+import { KeyMaker, keyMaker } from './index-keys';
 
 export interface IndexSpec {
   v?: number;
@@ -42,8 +42,7 @@ export class SecondaryIndex {
   readonly arrayPrefixes: Set<number>[];
   // Keys are always strings: a plain comparator is several times faster than the library's type-dispatching one.
   private readonly tree = new BTree<string, Ids>(undefined, (a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  private readonly fieldNames: string[];
-  private readonly fieldParts: string[][];
+  private readonly makeKeys: KeyMaker;
 
   constructor(readonly spec: IndexSpec) {
     const entries = Object.entries(spec.key ?? {});
@@ -55,8 +54,7 @@ export class SecondaryIndex {
       if (path === '' || path.startsWith('$')) throw badValue(`Invalid index key: ${path}`);
       return { path, parts: splitPath(path), desc: dir === -1 };
     });
-    this.fieldNames = this.fields.map((f) => f.path);
-    this.fieldParts = this.fields.map((f) => f.parts);
+    this.makeKeys = keyMaker(this.fields, this.fields.map((f) => f.path));
     this.unique = spec.unique === true;
     this.sparse = spec.sparse === true;
     if (spec.partialFilterExpression) this.partial = compileFilter(spec.partialFilterExpression);
@@ -73,16 +71,32 @@ export class SecondaryIndex {
 
   /** Encoded keys of a document; empty when sparse/partial rules leave it out. Throws on parallel arrays. */
   keysOf(doc: Doc): string[] {
-    // A write asks for the same (immutable) document's keys several times in a row: validate, unique, add.
-    if (doc === this.lastDoc) return this.lastKeys;
-    const keys = this.computeKeys(doc);
-    this.lastDoc = doc;
-    this.lastKeys = keys;
+    // A write asks for the same (immutable) documents' keys several times in a row (validate, unique, add, and
+    // for a replacement the previous version's keys too): a two-entry memo serves those.
+    if (doc === this.memoDoc) return this.memoKeys;
+    if (doc === this.olderDoc) return this.olderKeys;
+    const keys = this.held.get(doc) ?? this.computeKeys(doc);
+    this.olderDoc = this.memoDoc;
+    this.olderKeys = this.memoKeys;
+    this.memoDoc = doc;
+    this.memoKeys = keys;
     return keys;
   }
 
-  private lastDoc?: Doc;
-  private lastKeys: string[] = [];
+  private memoDoc?: Doc;
+  private memoKeys: string[] = [];
+  private olderDoc?: Doc;
+  private olderKeys: string[] = [];
+  /** Keys of documents in open transactions' write sets, computed at the statement and needed again at commit. */
+  private readonly held = new WeakMap<Doc, string[]>();
+
+  hold(doc: Doc): void {
+    this.held.set(doc, this.keysOf(doc));
+  }
+
+  release(doc: Doc): void {
+    this.held.delete(doc);
+  }
 
   private computeKeys(doc: Doc): string[] {
     if (this.partial && !this.partial(doc)) return [];
@@ -94,15 +108,7 @@ export class SecondaryIndex {
       if (!Array.isArray(v)) return [encodeComponent(v === undefined ? null : v, desc)];
     }
     if (this.sparse && this.allMissing(doc)) return [];
-    const { tuples, arrayPrefixes } = generateKeys(doc, this.fieldParts, this.fieldNames);
-    arrayPrefixes.forEach((ps, j) => ps.forEach((p) => this.arrayPrefixes[j].add(p)));
-    const keys = new Set<string>();
-    for (const t of tuples) {
-      let k = '';
-      for (let j = 0; j < t.length; j++) k += encodeComponent(t[j], this.fields[j].desc);
-      keys.add(k);
-    }
-    return [...keys];
+    return this.makeKeys(doc, this.arrayPrefixes);
   }
 
   private allMissing(doc: Doc): boolean {

@@ -111,7 +111,7 @@ export class TransactionWrites implements WriteContext {
   }
 
   private checkUnique(coll: Collection, id: string, doc: Doc): void {
-    coll.validateIndexable(doc);
+    coll.validateIndexable(doc, true);
     const clash = coll.findUniqueClash(id, doc, this.txn.writesFor(coll));
     if (clash) {
       if (coll.headTs(clash.holder) > this.txn.snapshotTs) this.conflict();

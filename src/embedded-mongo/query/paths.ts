@@ -5,7 +5,12 @@ export const MISSING: unique symbol = Symbol('missing');
 export type Found = unknown | typeof MISSING;
 
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof Date || v instanceof RegExp) return false;
+  if (typeof v !== 'object' || v === null) return false;
+  // Decoded documents are object literals: deciding by prototype avoids a `_bsontype` lookup, which is slow on the
+  // many object shapes the engine sees (bson's classes define `_bsontype` on their prototypes, not here).
+  const proto = Object.getPrototypeOf(v);
+  if (proto === Object.prototype || proto === null) return true;
+  if (Array.isArray(v) || v instanceof Date || v instanceof RegExp) return false;
   return (v as { _bsontype?: string })._bsontype === undefined;
 }
 

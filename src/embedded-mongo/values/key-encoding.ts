@@ -11,26 +11,37 @@
  */
 import { Rank, bsonTypeOf, regexParts, toNumber, typeRank } from './bson-order';
 
-const f64 = new Float64Array(1);
-const u8 = new Uint8Array(f64.buffer);
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const fromBytes = (bytes: ArrayLike<number>) => String.fromCharCode.apply(null, Array.from(bytes));
 
+const TYPE_CHARS = Array.from({ length: 16 }, (_, rank) => String.fromCharCode(0x10 + rank));
+
 function typeChar(rank: number): string {
-  return String.fromCharCode(0x10 + rank);
+  return TYPE_CHARS[rank];
 }
+
+const STRING_TYPE = TYPE_CHARS[Rank.String];
+const NUMBER_TYPE = TYPE_CHARS[Rank.Number];
+const NULL_TYPE = TYPE_CHARS[Rank.Null];
+const NAN_BODY = '\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0000';
+const scratch = new DataView(new ArrayBuffer(8));
 
 /** 64-bit double as eight byte-sized code units, ordered like the numbers (NaN lowest, -0 == 0). */
 function encodeDouble(n: number): string {
-  if (Number.isNaN(n)) return '\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0000';
-  f64[0] = n === 0 ? 0 : n;
-  const b = LITTLE_ENDIAN ? [u8[7], u8[6], u8[5], u8[4], u8[3], u8[2], u8[1], u8[0]] : Array.from(u8);
+  if (n !== n) return NAN_BODY;
+  scratch.setFloat64(0, n === 0 ? 0 : n); // big-endian
+  let hi = scratch.getUint32(0);
+  let lo = scratch.getUint32(4);
   // Flip the sign bit of positives, all bits of negatives: IEEE-754 then sorts as unsigned integers.
-  if (b[0] & 0x80) for (let i = 0; i < 8; i++) b[i] = ~b[i] & 0xff;
-  else b[0] |= 0x80;
+  if (hi >= 0x80000000) {
+    hi = ~hi >>> 0;
+    lo = ~lo >>> 0;
+  } else hi = (hi | 0x80000000) >>> 0;
   // NaN takes the all-zero slot; -Infinity (0x000f...) stays above it.
-  return String.fromCharCode(b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]);
+  return String.fromCharCode(hi >>> 24, (hi >>> 16) & 0xff, (hi >>> 8) & 0xff, hi & 0xff, lo >>> 24, (lo >>> 16) & 0xff, (lo >>> 8) & 0xff, lo & 0xff);
 }
+
+/** Characters that need work: the escaped 0 and 1, and anything outside ASCII (re-encoded as UTF-8 bytes). */
+const NOT_PLAIN = /[\u0000\u0001\u0080-\uffff]/;
 
 function utf8(s: string): string {
   for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return Buffer.from(s, 'utf8').toString('latin1');
@@ -39,6 +50,8 @@ function utf8(s: string): string {
 
 /** Escapes 0 and 1 so the 0 terminator keeps the code prefix-free. */
 function encodeString(str: string): string {
+  // Most strings (codes, ids, systems) are plain ASCII: one native scan instead of two loops.
+  if (!NOT_PLAIN.test(str)) return str + '\u0000';
   const s = utf8(str);
   let out = '';
   let start = 0;
@@ -105,14 +118,27 @@ function encodeBody(v: unknown, rank: number): string {
 
 /** Ascending encoding of one value (type prefix + body). */
 export function encodeKey(v: unknown): string {
+  // The types index keys are made of almost always, without the general type dispatch.
+  if (typeof v === 'string') return STRING_TYPE + encodeString(v);
+  if (typeof v === 'number') return NUMBER_TYPE + encodeDouble(v);
+  if (v === null || v === undefined) return NULL_TYPE;
   const rank = typeRank(v);
-  return typeChar(rank) + encodeBody(v, rank);
+  return TYPE_CHARS[rank] + encodeBody(v, rank);
 }
 
+const codes: number[] = [];
+
 export function complement(s: string): string {
-  let out = '';
-  for (let i = 0; i < s.length; i++) out += String.fromCharCode(0xff - s.charCodeAt(i));
-  return out;
+  // One string built from an array of codes: appending character by character makes a rope of one-char pieces.
+  const n = s.length;
+  if (n > 4096) {
+    const b = Buffer.from(s, 'latin1');
+    for (let i = 0; i < b.length; i++) b[i] = 0xff - b[i];
+    return b.toString('latin1');
+  }
+  codes.length = n;
+  for (let i = 0; i < n; i++) codes[i] = 0xff - s.charCodeAt(i);
+  return String.fromCharCode.apply(null, codes);
 }
 
 export function encodeComponent(v: unknown, descending: boolean): string {

@@ -116,6 +116,20 @@ describe('index use (explain)', () => {
     expect(indexesUsed(await many.find({ g: 'x' }).sort({ lu: -1, _id: 1 }).limit(5).explain())).toEqual(['g_1']);
   });
 
+  it('keeps index entries exact when a replacement changes some keys and keeps others', async () => {
+    const c = h.db.collection<AnyDoc>('ix_replace');
+    await c.createIndexes([{ key: { 's.e.p': 1, 's.e.v': 1 }, name: 'entries' }]);
+    await c.insertOne({ _id: 1, s: { e: [{ p: 'a', v: 'kept' }, { p: 'a', v: 'old' }] } });
+    await c.replaceOne({ _id: 1 }, { s: { e: [{ p: 'a', v: 'kept' }, { p: 'a', v: 'new' }] } });
+    const ids = async (v: string) => (await c.find({ 's.e': { $elemMatch: { p: 'a', v } } }).hint('entries').toArray()).map((d) => d._id);
+    expect([await ids('kept'), await ids('old'), await ids('new')]).toEqual([[1], [], [1]]);
+    // No entry is left behind for the value the replacement removed: the scan fetches nothing.
+    const stale = await c.find({ 's.e': { $elemMatch: { p: 'a', v: 'old' } } }).hint('entries').explain('executionStats');
+    expect(stale.executionStats.totalDocsExamined).toBe(0);
+    await c.replaceOne({ _id: 1 }, { s: { e: [{ p: 'a', v: 'new' }] } });
+    expect([await ids('kept'), await ids('new')]).toEqual([[], [1]]);
+  });
+
   it('follows a hint, and rejects a hint naming no index', async () => {
     expect(indexesUsed(await col.find({ c: 'Patient/1' }).hint('lastUpdated_desc').explain())).toEqual(['lastUpdated_desc']);
     expect(usesCollScan(await col.find({ c: 'Patient/1' }).hint({ $natural: 1 }).explain())).toBe(true);

@@ -32,6 +32,12 @@ describe('order-preserving key encoding', () => {
       for (const b of values) expect(strCmp(complement(encodeKey(a)), complement(encodeKey(b)))).toBe(0 - sign(compareValues(a, b)) || 0);
   });
 
+  it('complements keys of any length, long strings included', () => {
+    const long = encodeKey('x'.repeat(5000) + 'é');
+    expect(complement(complement(long))).toBe(long);
+    expect(strCmp(complement(long), complement(encodeKey('x'.repeat(5000))))).toBe(-1);
+  });
+
   it('keeps compound keys ordered field by field (no encoding is a prefix of another)', () => {
     for (const a of values)
       for (const b of values) {
