@@ -26,6 +26,8 @@ export class Collection {
   liveCount = 0;
   /** Documents whose superseded versions are kept for open snapshots (their old index keys are still present). */
   retainedVersions = 0;
+  /** While set (start-up replay), writes leave the indexes alone: `buildIndexes` fills them in bulk at the end. */
+  private deferIndexes = false;
 
   constructor(
     readonly dbName: string,
@@ -98,7 +100,7 @@ export class Collection {
   commit(id: string, doc: Doc | null, ts: number, oldestSnapshot: number): boolean {
     const head = this.versions.get(id);
     if (head === undefined && doc === null) return false;
-    if (doc !== null) {
+    if (doc !== null && !this.deferIndexes) {
       const prev = head?.doc;
       for (const index of this.indexes.values()) {
         // The current version's keys are in the index under this id already: a replacement adds only new ones.
@@ -126,7 +128,7 @@ export class Collection {
     keep.prev = undefined;
     const headGone = head === keep && head.doc === null;
     if (headGone) this.versions.delete(id);
-    if (dropped.length > 0) {
+    if (dropped.length > 0 && !this.deferIndexes) {
       const retained: Doc[] = [];
       if (!headGone) for (let v: Version | undefined = head; v !== undefined; v = v.prev) if (v.doc) retained.push(v.doc);
       for (const index of this.indexes.values()) {
@@ -141,23 +143,39 @@ export class Collection {
   /** Builds a new index over every stored version; throws 11000 (and leaves nothing) on a unique violation. */
   addIndex(spec: IndexSpec): SecondaryIndex {
     const index = new SecondaryIndex(spec);
-    const seen = new Map<string, string>();
-    for (const [id, head] of this.versions) {
-      for (let v: Version | undefined = head; v !== undefined; v = v.prev) {
-        if (!v.doc) continue;
-        const keys = index.keysOf(v.doc);
-        if (index.unique && v === head) {
-          for (const k of keys) {
-            const other = seen.get(k);
-            if (other !== undefined && other !== id) throw this.duplicateError(index, v.doc);
-            seen.set(k, id);
-          }
-        }
-        index.add(id, keys);
-      }
+    if (!this.deferIndexes) {
+      if (index.unique) this.assertUniqueHeads(index);
+      index.build(this.allVersions());
     }
     this.indexes.set(spec.name, index);
     return index;
+  }
+
+  private assertUniqueHeads(index: SecondaryIndex): void {
+    const seen = new Map<string, string>();
+    for (const [id, head] of this.versions) {
+      if (!head.doc) continue;
+      for (const k of index.keysOf(head.doc)) {
+        const other = seen.get(k);
+        if (other !== undefined && other !== id) throw this.duplicateError(index, head.doc);
+        seen.set(k, id);
+      }
+    }
+  }
+
+  private *allVersions(): Generator<[string, Doc]> {
+    for (const [id, head] of this.versions) for (let v: Version | undefined = head; v !== undefined; v = v.prev) if (v.doc) yield [id, v.doc];
+  }
+
+  /** Stops writes from maintaining the indexes until `buildIndexes` (start-up replay only: no reader, no snapshot). */
+  deferIndexBuilds(): void {
+    this.deferIndexes = true;
+  }
+
+  buildIndexes(): void {
+    if (!this.deferIndexes) return;
+    this.deferIndexes = false;
+    for (const index of this.indexes.values()) index.build(this.allVersions());
   }
 
   /** Iterates the latest live documents (no snapshot). */

@@ -70,6 +70,7 @@ export class Engine {
       this.dbs.set(db, colls);
     }
     const coll = new Collection(db, name, options);
+    if (this.replaying) coll.deferIndexBuilds();
     colls.set(name, coll);
     return { coll, durable: this.log({ cat: 'create', ns: coll.ns, options }) };
   }
@@ -103,6 +104,7 @@ export class Engine {
     validateCollectionName(toDb, toName);
     if (this.collection(toDb, toName)) throw namespaceExists(`target namespace exists`);
     const moved = new Collection(toDb, toName, coll.options);
+    if (this.replaying) moved.deferIndexBuilds();
     for (const [k, v] of coll.indexes) moved.indexes.set(k, v);
     for (const [k, v] of coll.versions) moved.versions.set(k, v);
     moved.liveCount = coll.liveCount;
@@ -205,6 +207,22 @@ export class Engine {
 
   logOps(ops: NonNullable<JournalRecord['ops']>): Promise<void> {
     return ops.length > 0 ? this.log({ ops }) : Promise.resolve();
+  }
+
+  private replaying = false;
+
+  /**
+   * Start-up replay: until `endReplay`, writes only install document versions, and `endReplay` builds every index
+   * in bulk from the final state, so a document replaced or deleted later in the journal is never indexed.
+   */
+  beginReplay(): void {
+    this.replaying = true;
+    for (const coll of this.allCollections()) coll.deferIndexBuilds();
+  }
+
+  endReplay(): void {
+    this.replaying = false;
+    for (const coll of this.allCollections()) coll.buildIndexes();
   }
 
   /** Replays one journal record (recovery path: no transactions are open). */

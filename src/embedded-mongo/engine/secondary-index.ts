@@ -4,6 +4,7 @@
  * scan yields candidates that the caller always re-checks against the visible version and the full filter.
  */
 import BTree from 'sorted-btree';
+import { bulkLoad } from 'sorted-btree/extended/bulkLoad';
 import { badValue, CommandError } from '../errors';
 import { Doc, Predicate, compileFilter } from '../query/matcher';
 import { splitPath } from '../query/paths';
@@ -28,6 +29,12 @@ export interface IndexField {
 
 type Ids = string | Set<string>;
 
+// Keys are always strings: a plain comparator is several times faster than the library's type-dispatching one.
+const compareKeys = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+const NODE_SIZE = 32;
+/** V8 Maps hold at most 2^24 entries: a build with more distinct keys than this goes on key by key. */
+const MAX_GROUPED_KEYS = 8_000_000;
+
 export interface KeyInterval {
   lo: string;
   hi: string;
@@ -40,8 +47,7 @@ export class SecondaryIndex {
   readonly partial?: Predicate;
   /** Per field, the path prefix lengths where documents had arrays (MongoDB's "multikey paths"). */
   readonly arrayPrefixes: Set<number>[];
-  // Keys are always strings: a plain comparator is several times faster than the library's type-dispatching one.
-  private readonly tree = new BTree<string, Ids>(undefined, (a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  private tree = new BTree<string, Ids>(undefined, compareKeys, NODE_SIZE);
   private readonly makeKeys: KeyMaker;
 
   constructor(readonly spec: IndexSpec) {
@@ -145,6 +151,47 @@ export class SecondaryIndex {
       this.tree.set(k, both);
       this.shared.set(k, both);
     }
+  }
+
+  /**
+   * Fills an empty index with the keys of many documents (id, version) at once: keys grouped by hash, sorted once
+   * natively and loaded bottom-up, instead of one tree descent (and rebalancing) per key. Start-up and index
+   * creation on a full collection use it.
+   */
+  build(versions: Iterable<[string, Doc]>): void {
+    if (this.tree.size > 0) throw new Error(`index ${this.name} is not empty`);
+    const groups = new Map<string, Ids>();
+    let grouping = true;
+    for (const [id, doc] of versions) {
+      const keys = this.keysOf(doc);
+      if (!grouping) {
+        this.add(id, keys);
+        continue;
+      }
+      for (const k of keys) {
+        const cur = groups.get(k);
+        if (cur === undefined) groups.set(k, id);
+        else if (typeof cur !== 'string') cur.add(id);
+        else if (cur !== id) groups.set(k, new Set([cur, id]));
+      }
+      if (groups.size > MAX_GROUPED_KEYS) {
+        this.load(groups);
+        groups.clear();
+        grouping = false;
+      }
+    }
+    if (grouping) this.load(groups);
+  }
+
+  private load(groups: Map<string, Ids>): void {
+    // The default sort compares UTF-16 code units, the same order as `<` on these one-byte strings.
+    const keys = [...groups.keys()].sort();
+    const values = keys.map((k) => {
+      const ids = groups.get(k)!;
+      if (typeof ids !== 'string') this.shared.set(k, ids);
+      return ids;
+    });
+    this.tree = bulkLoad(keys, values, NODE_SIZE, compareKeys);
   }
 
   remove(id: string, keys: string[]): void {

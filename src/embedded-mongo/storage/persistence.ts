@@ -67,21 +67,27 @@ export class Persistence {
       this.engine.replay(r);
       this.recovery.records++;
     };
-    if (snaps.length > 0) {
-      const res = readRecords(this.file('snapshot', base), apply);
-      if (res.garbage > 0) throw new Error(`snapshot ${this.file('snapshot', base)} is corrupt at byte ${res.validLength}`);
-      this.snapshotBytes = res.validLength;
-    }
-    const journals = gens(this.dir, 'journal-', '.log').filter((g) => g >= base);
-    for (const g of journals) {
-      const f = this.file('journal', g);
-      const res = readRecords(f, apply);
-      if (res.garbage > 0) {
-        // A record cut short by a crash was never acknowledged: drop it so appends continue from a clean end.
-        fs.truncateSync(f, res.validLength);
-        this.recovery.truncatedBytes += res.garbage;
-        process.emitWarning(`embedded-mongo: discarded ${res.garbage} bytes of torn journal tail in ${f}`);
+    this.engine.beginReplay();
+    let journals: number[];
+    try {
+      if (snaps.length > 0) {
+        const res = readRecords(this.file('snapshot', base), apply);
+        if (res.garbage > 0) throw new Error(`snapshot ${this.file('snapshot', base)} is corrupt at byte ${res.validLength}`);
+        this.snapshotBytes = res.validLength;
       }
+      journals = gens(this.dir, 'journal-', '.log').filter((g) => g >= base);
+      for (const g of journals) {
+        const f = this.file('journal', g);
+        const res = readRecords(f, apply);
+        if (res.garbage > 0) {
+          // A record cut short by a crash was never acknowledged: drop it so appends continue from a clean end.
+          fs.truncateSync(f, res.validLength);
+          this.recovery.truncatedBytes += res.garbage;
+          process.emitWarning(`embedded-mongo: discarded ${res.garbage} bytes of torn journal tail in ${f}`);
+        }
+      }
+    } finally {
+      this.engine.endReplay();
     }
     this.gen = journals.length > 0 ? journals[journals.length - 1] : base;
     this.removeOlderThan(base);

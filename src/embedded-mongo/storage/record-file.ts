@@ -9,8 +9,11 @@ import { BSON } from 'bson';
 import type { JournalRecord } from '../engine/engine';
 
 const HEADER = 8;
-/** Same options as the wire: keep regexes (with all flags) as BSON regexes. */
-const DESERIALIZE = { bsonRegExp: true } as const;
+/**
+ * Same options as the wire: keep regexes (with all flags) as BSON regexes. Strings are not re-validated as UTF-8:
+ * the engine wrote them from valid strings, and the CRC has already vouched for the bytes.
+ */
+const DESERIALIZE = { bsonRegExp: true, validation: { utf8: false } } as const;
 
 /**
  * BSON of a record. Document-write records can exceed bson's 17 MB serialisation buffer (a 48 MB insertMany, a

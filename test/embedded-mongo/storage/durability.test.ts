@@ -51,6 +51,32 @@ internal('durability', () => {
     });
   });
 
+  it('rebuilds indexes at start-up from the final state only: replaced and deleted documents leave no entries', async () => {
+    const entries = { 's.e.p': 1, 's.e.v': 1 };
+    await withServer(dir, async (c) => {
+      const col = c.db('d').collection<AnyDoc>('obs');
+      await col.createIndex(entries, { name: 'entries' });
+      await col.insertMany(Array.from({ length: 50 }, (_, i) => ({ _id: i, s: { e: [{ p: 'status', v: 'final' }, { p: 'code', v: `c${i % 5}` }] } })));
+      await col.replaceOne({ _id: 1 }, { s: { e: [{ p: 'status', v: 'amended' }, { p: 'code', v: 'c1' }] } });
+      await col.deleteOne({ _id: 2 });
+      await col.createIndex({ late: 1 }, { name: 'late' });
+    });
+    await withServer(dir, async (c) => {
+      const col = c.db('d').collection<AnyDoc>('obs');
+      const find = (p: string, v: string) => col.find({ 's.e': { $elemMatch: { p, v } } }).hint('entries');
+      const examined = async (p: string, v: string) => (await find(p, v).explain('executionStats')).executionStats.totalDocsExamined;
+      expect((await find('status', 'amended').toArray()).map((d) => d._id)).toEqual([1]);
+      expect(await find('status', 'final').count()).toBe(48);
+      // The index holds exactly the live keys: nothing fetched for the replaced value or the deleted document.
+      expect(await examined('status', 'final')).toBe(48);
+      expect(await examined('code', 'c2')).toBe(9);
+      expect(await col.find({ late: null }).hint('late').count()).toBe(49);
+      // And it keeps working for writes after the start.
+      await col.insertOne({ _id: 'new', s: { e: [{ p: 'code', v: 'c2' }] } });
+      expect(await examined('code', 'c2')).toBe(10);
+    });
+  });
+
   it('discards a torn final record on start and keeps appending after the valid prefix', async () => {
     await withServer(dir, async (c) => {
       await c.db('d').collection<AnyDoc>('x').insertMany([{ _id: 1 }, { _id: 2 }]);
