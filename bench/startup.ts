@@ -44,8 +44,9 @@ function fixtureKey(count: number): string {
  * and copied for each run, since a start writes to its data directory.
  */
 /**
- * The embedded engine holds every document in memory: measured at about 17 KB of server RSS per stored resource
- * (current version + history + indexes) with Synthea data, and the builder needs as much again while it runs.
+ * The embedded engine holds every document in memory: measured at 13.5-17 KB of server RSS per stored resource
+ * (current version + history + indexes) with Synthea data (9.4 GB for 700k), and the builder needs as much again
+ * while it runs.
  */
 const BYTES_PER_RESOURCE = 17 * 1024;
 
@@ -59,7 +60,10 @@ export async function benchStartup(opts: { count: number; workDir: string; maxOl
   const count = affordableCount(opts.count);
   const reduced =
     count < opts.count
-      ? { reducedFrom: opts.count, reason: `${opts.count} resources need about ${Math.round((opts.count * BYTES_PER_RESOURCE) / 2 ** 30)} GB; ${Math.round(os.freemem() / 2 ** 30)} GB free` }
+      ? {
+          reducedFrom: opts.count,
+          reason: `${opts.count} resources need about ${Math.round((opts.count * BYTES_PER_RESOURCE) / 2 ** 30)} GB of server memory; half the ${Math.round(os.freemem() / 2 ** 30)} GB free holds ${count}`,
+        }
       : {};
   const cacheRoot = path.join(os.tmpdir(), 'fhirstone-bench');
   const fixture = path.join(cacheRoot, fixtureKey(count));
