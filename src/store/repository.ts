@@ -9,6 +9,7 @@ import { withServerMeta } from './resource-text';
 import { type HistoryDocument, type StoredDocument, historyCollectionName } from './stored-document';
 import type { AccessTrace } from './access-trace';
 import { WriteBuffer } from './write-buffer';
+import { SessionQueue } from './session-queue';
 
 /** Index-on-write: the search layer's `buildSearchIndex`, injected so the store does not depend on search. */
 export type Indexer = (resource: Resource) => { s: unknown; c: string[] };
@@ -64,6 +65,8 @@ export class Repository {
     readonly trace?: AccessTrace,
     /** Inserts deferred inside a transaction (see WriteBuffer); absent outside transactions. */
     private readonly buffer?: WriteBuffer,
+    /** Serialises fanned-out reads inside a transaction (see SessionQueue). */
+    private readonly queue?: SessionQueue,
   ) {}
 
   get db(): Db {
@@ -72,7 +75,7 @@ export class Repository {
 
   /** A repository for another caller over the same store. */
   as(policy: AccessPolicy, trace?: AccessTrace): Repository {
-    return new Repository(this.opts, policy, this.session, trace ?? this.trace, this.buffer);
+    return new Repository(this.opts, policy, this.session, trace ?? this.trace, this.buffer, this.queue);
   }
 
   /** Creates collections and indexes for types a transaction will write (must precede the transaction). */
@@ -92,6 +95,10 @@ export class Repository {
    */
   async exists(type: string, id: string): Promise<boolean> {
     if (this.pendingIds.has(`${type}/${id}`)) return true;
+    return this.queue ? this.queue.run(() => this.existsNow(type, id)) : this.existsNow(type, id);
+  }
+
+  private async existsNow(type: string, id: string): Promise<boolean> {
     await this.flush(type);
     const bound = compartmentFilter(this.policy, type);
     const bounds = bound ? [bound] : [];
@@ -114,7 +121,7 @@ export class Repository {
       let result: T | undefined;
       await session.withTransaction(
         async () => {
-          const repo = new Repository(this.opts, this.policy, session, this.trace, new WriteBuffer());
+          const repo = new Repository(this.opts, this.policy, session, this.trace, new WriteBuffer(), new SessionQueue());
           result = await fn(repo);
           await repo.flush();
         },

@@ -82,25 +82,27 @@ export async function history(
 
   const types = type ? [type] : ctx.servedTypes();
   const rows: Row[] = [];
-  await Promise.all(
-    types.map(async (t) => {
-      const parts: Filter<HistoryDocument>[] = [];
-      if (id) parts.push({ id });
-      if (since) parts.push({ lu: { $gte: since } });
-      if (after) {
-        const lu = new Date(after[0]);
-        if (t > after[1]) parts.push({ lu: { $lt: lu } });
-        else if (t === after[1]) parts.push({ $or: [{ lu: { $lt: lu } }, { lu, _id: { $lt: after[2] } }] });
-        else parts.push({ lu: { $lte: lu } });
-      }
-      if (!ctx.repo.policy.allows(t, 'read')) {
-        if (type) ctx.repo.assertAllowed(t, 'read');
-        return;
-      }
-      const docs = await ctx.repo.historyCursor(t, parts.length ? { $and: parts } : {}, count + 1).toArray();
-      for (const doc of docs) rows.push({ type: t, doc });
-    }),
-  );
+  // One query per type, in parallel, except inside a transaction (a bundle GET entry), whose session takes one
+  // operation at a time.
+  const each = async (t: string) => {
+    const parts: Filter<HistoryDocument>[] = [];
+    if (id) parts.push({ id });
+    if (since) parts.push({ lu: { $gte: since } });
+    if (after) {
+      const lu = new Date(after[0]);
+      if (t > after[1]) parts.push({ lu: { $lt: lu } });
+      else if (t === after[1]) parts.push({ $or: [{ lu: { $lt: lu } }, { lu, _id: { $lt: after[2] } }] });
+      else parts.push({ lu: { $lte: lu } });
+    }
+    if (!ctx.repo.policy.allows(t, 'read')) {
+      if (type) ctx.repo.assertAllowed(t, 'read');
+      return;
+    }
+    const docs = await ctx.repo.historyCursor(t, parts.length ? { $and: parts } : {}, count + 1).toArray();
+    for (const doc of docs) rows.push({ type: t, doc });
+  };
+  if (ctx.repo.inTransactionNow) for (const t of types) await each(t);
+  else await Promise.all(types.map(each));
   // An empty page may just be filtered by _since or _page; an id with no version at all is unknown (404).
   if (type && id && rows.length === 0 && !(await ctx.repo.historyCursor(type, { id }, 1).hasNext())) {
     throw notFound(`${type}/${id} is not known`);
