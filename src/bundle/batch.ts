@@ -1,4 +1,6 @@
-import type { Bundle, BundleEntry } from 'fhir/r4';
+import type { Bundle, BundleEntry, Resource } from 'fhir/r4';
+import { rewriteReferences } from '../fhir/references';
+import { resolveConditionalReferences } from './conditional-references';
 import { errorResponse } from '../http/errors';
 import type { RouterContext } from '../router/context';
 import type { FhirRequest, FhirResult } from '../router/types';
@@ -9,7 +11,13 @@ const CONCURRENCY = 8;
 
 async function runEntry(ctx: RouterContext, outer: FhirRequest, entry: BundleEntry, index: number): Promise<BundleEntry> {
   try {
-    return responseEntry(await ctx.route(entryRequest(entry, index, outer, ctx.baseUrl)), ctx.baseUrl);
+    const req = entryRequest(entry, index, outer, ctx.baseUrl);
+    if (req.body && typeof req.body === 'object' && 'resourceType' in req.body) {
+      const resolved = new Map<string, string>();
+      await resolveConditionalReferences(ctx, req.body as Resource, resolved);
+      rewriteReferences(req.body as Resource, resolved);
+    }
+    return responseEntry(await ctx.route(req), ctx.baseUrl);
   } catch (err) {
     // One failing entry never affects the others: its error becomes its own response (spec 3.1.0.11.1).
     const r = errorResponse(err);

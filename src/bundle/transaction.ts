@@ -6,6 +6,7 @@ import type { FhirRequest, FhirResult } from '../router/types';
 import { isTypeName } from '../router/paths';
 import { entryRequest, responseEntry } from './entry-request';
 import { collectReferences, rewriteReferences } from '../fhir/references';
+import { resolveConditionalReferences } from './conditional-references';
 
 /** Spec 3.1.0.11.2 processing order: DELETE, POST, PUT/PATCH, then GET/HEAD. */
 const ORDER: Record<string, number> = { DELETE: 0, POST: 1, PUT: 2, PATCH: 2, GET: 3, HEAD: 3 };
@@ -23,12 +24,6 @@ function entryError(err: unknown, index: number): unknown {
 
 function isPlaceholder(ref: string): boolean {
   return ref.startsWith('urn:uuid:') || ref.startsWith('urn:oid:');
-}
-
-/** `Patient?identifier=a|b` — a conditional reference (spec 3.1.0.11.3). */
-function isConditionalReference(ref: string): boolean {
-  const q = ref.indexOf('?');
-  return q > 0 && isTypeName(ref.slice(0, q));
 }
 
 interface Prepared {
@@ -86,17 +81,10 @@ async function prepare(ctx: RouterContext, outer: FhirRequest, entries: BundleEn
   // Conditional references resolve to exactly one resource; none or several is an error.
   for (const { index, entry } of prepared) {
     if (!entry.resource) continue;
-    for (const ref of collectReferences(entry.resource)) {
-      if (ids.has(ref) || !isConditionalReference(ref)) continue;
-      const [type, qs] = [ref.slice(0, ref.indexOf('?')), ref.slice(ref.indexOf('?') + 1)];
-      const found = await ctx.search.findMatchingIds(ctx.repo, type, [...new URLSearchParams(qs)], 2);
-      if (found.length !== 1) {
-        throw entryError(
-          preconditionFailed(`Conditional reference ${ref} matched ${found.length} resources; it must match exactly one`),
-          index,
-        );
-      }
-      ids.set(ref, `${type}/${found[0]}`);
+    try {
+      await resolveConditionalReferences(ctx, entry.resource, ids);
+    } catch (err) {
+      throw entryError(err, index);
     }
   }
   for (const { index, entry, req } of prepared) {

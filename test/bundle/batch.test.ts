@@ -39,3 +39,26 @@ describe('batch bundles', () => {
     expect(res.body.entry[1].response.status).toBe('200 OK');
   });
 });
+
+describe('conditional references in batch entries', () => {
+  it('resolve per entry: one match is rewritten, none is that entry\'s 412', async () => {
+    await server.json('PUT', 'Patient/batch-cond', { resourceType: 'Patient', id: 'batch-cond', identifier: [{ system: 'urn:bc', value: 'B-1' }] });
+    const res = await server.json('POST', '', {
+      resourceType: 'Bundle',
+      type: 'batch',
+      entry: [
+        {
+          resource: { resourceType: 'Condition', subject: { reference: 'Patient?identifier=urn:bc|B-1' }, code: { text: 'x' } },
+          request: { method: 'POST', url: 'Condition' },
+        },
+        {
+          resource: { resourceType: 'Condition', subject: { reference: 'Patient?identifier=urn:bc|NOBODY' }, code: { text: 'x' } },
+          request: { method: 'POST', url: 'Condition' },
+        },
+      ],
+    });
+    expect(res.body.entry.map((e: any) => e.response.status)).toEqual(['201 Created', '412 Precondition Failed']);
+    const created = await server.json('GET', res.body.entry[0].response.location.split('/_history')[0]);
+    expect(created.body.subject.reference).toBe('Patient/batch-cond');
+  });
+});
