@@ -27,6 +27,11 @@ import { assertValid, bundledProfilesDir, enforceProfiles, loadProfiles, support
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
+function started<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new Error(`${what} used before the server started`);
+  return value;
+}
+
 /**
  * The production wiring of every layer: search, validation, bundles, SMART auth, audit, bulk export. Some parts
  * need the resolved base URL, known once the server listens: they are set up in `start`.
@@ -73,9 +78,11 @@ export async function defaultServices(config: Config, env: Record<string, string
     index: buildSearchIndex,
     compileRestriction: restrictionFilter,
     searchIndexSpecs,
-    get search() {
-      if (!searchApi) throw new Error('search used before start');
-      return searchApi;
+    // Delegates to the search API built in `start` (it needs the resolved base URL); a plain object, so callers
+    // may copy the services with a spread.
+    search: {
+      executeSearch: (...args) => started(searchApi, 'search').executeSearch(...args),
+      findMatchingIds: (...args) => started(searchApi, 'search').findMatchingIds(...args),
     },
     validation: {
       assertValid: (resource: Resource, repo, mode) =>
