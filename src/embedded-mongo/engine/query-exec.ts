@@ -1,6 +1,6 @@
 /** Runs a planned query over a collection as seen by a snapshot (plus a transaction's own writes). */
 import { Doc, compileFilter } from '../query/matcher';
-import { Plan, planQuery } from '../query/planner';
+import { IndexScan, Plan, planQuery } from '../query/planner';
 import { SortSpec, sortDocuments } from '../query/sort';
 import type { Collection } from './collection';
 
@@ -28,16 +28,26 @@ export interface QueryResult {
   examined: number;
 }
 
+/** Ids of a scan's entries whose keys pass its key test. */
+function* scanIds(scan: IndexScan, reverse: boolean): Generator<string> {
+  const test = scan.keyTest;
+  if (test === undefined) {
+    yield* scan.index.scan(scan.intervals, reverse);
+    return;
+  }
+  for (const [key, id] of scan.index.scanEntries(scan.intervals, reverse)) if (test(key)) yield id;
+}
+
 function* candidateIds(coll: Collection, plan: Plan): Generator<string> {
   switch (plan.kind) {
     case 'id':
       yield plan.idKey;
       return;
     case 'scan':
-      yield* plan.scan.index.scan(plan.scan.intervals, plan.scan.reverse);
+      yield* scanIds(plan.scan, plan.scan.reverse);
       return;
     case 'or':
-      for (const s of plan.scans) yield* s.index.scan(s.intervals, false);
+      for (const s of plan.scans) yield* scanIds(s, false);
       return;
     default:
       yield* coll.versions.keys();
@@ -74,7 +84,9 @@ export function runQuery(coll: Collection | undefined, view: ReadView, spec: Que
     // Entries of superseded versions are still in the index: taking a document at such an entry would put it at
     // its old sort position. Only entries the visible version really has count.
     const index = plan.scan.index;
+    const keyTest = plan.scan.keyTest;
     for (const [key, id] of index.scanEntries(plan.scan.intervals, plan.scan.reverse)) {
+      if (keyTest !== undefined && !keyTest(key)) continue;
       const doc = coll.visible(id, view.snapshotTs);
       if (doc === null || !index.keysOf(doc).includes(key)) continue;
       if (!(going = consider(id))) break;

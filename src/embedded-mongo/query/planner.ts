@@ -12,10 +12,13 @@ import { KEY_MAX_SUFFIX, complement, encodeKey } from '../values/key-encoding';
 import { compareValues } from '../values/bson-order';
 import type { KeyInterval, SecondaryIndex } from '../engine/secondary-index';
 import { PathBounds, collectBounds, intersect } from './bounds';
+import { ComponentFilter, componentTest } from '../values/key-components';
 
 export interface IndexScan {
   index: SecondaryIndex;
   intervals: KeyInterval[];
+  /** Bounds on fields the intervals do not cover, tested on each key before its document is fetched. */
+  keyTest?: (key: string) => boolean;
   reverse: boolean;
   /** The scan order already satisfies the requested sort. */
   sortServed: boolean;
@@ -76,7 +79,9 @@ function planIndex(index: SecondaryIndex, bounds: PathBounds[], sort: SortSpec, 
   let eqFields = 0;
   let singlePointFields = 0;
   let ranged = 0;
-  for (let i = 0; i < index.fields.length; i++) {
+  let i = 0;
+  // The intervals: equality fields, then at most one range (or the first field without bounds) ends them.
+  for (; i < index.fields.length; i++) {
     const f = index.fields[i];
     const b = boundsForField(bounds, f.path, index, i);
     if (!b || !canCompound(index, taken, i, b)) break;
@@ -91,6 +96,7 @@ function planIndex(index: SecondaryIndex, bounds: PathBounds[], sort: SortSpec, 
     }
     intervals = prefixes.flatMap((p) => fi.map((x) => ({ lo: p + x.lo, hi: p + x.hi + KEY_MAX_SUFFIX })));
     ranged = 1;
+    i++;
     break;
   }
   if (taken.length === 0) {
@@ -102,10 +108,19 @@ function planIndex(index: SecondaryIndex, bounds: PathBounds[], sort: SortSpec, 
     const complete = eqFields === index.fields.length;
     intervals = prefixes.map((p) => ({ lo: p, hi: complete ? p : p + KEY_MAX_SUFFIX }));
   }
+  // Bounds on the remaining fields cannot narrow the intervals, but they can filter keys before any fetch.
+  const filters: ComponentFilter[] = [];
+  for (; i < index.fields.length && taken.length > 0; i++) {
+    const b = boundsForField(bounds, index.fields[i].path, index, i);
+    if (!b || !canCompound(index, taken, i, b)) continue;
+    taken[i] = b;
+    filters.push({ field: i, intervals: fieldIntervals(b, index.fields[i].desc) });
+  }
+  const keyTest = filters.length > 0 ? componentTest(filters, index.fields.map((f) => f.desc)) : undefined;
   const served = sortServedBy(index, sort, singlePointFields);
   const unique = index.unique && eqFields === index.fields.length ? 1 : 0;
-  const score = [taken.length === 0 ? 0 : 1, eqFields, ranged, served === undefined ? 0 : 1, unique, -index.fields.length];
-  return { index, intervals, reverse: served === 'reverse', sortServed: served !== undefined, score };
+  const score = [taken.length === 0 ? 0 : 1, eqFields, ranged, filters.length, served === undefined ? 0 : 1, unique, -index.fields.length];
+  return { index, intervals, keyTest, reverse: served === 'reverse', sortServed: served !== undefined, score };
 }
 
 /** 'forward'/'reverse' if scanning the index yields documents in `sort` order, else undefined. */
@@ -153,14 +168,49 @@ function better(a: IndexScan, b: IndexScan): boolean {
 
 function bestScan(indexes: Iterable<SecondaryIndex>, filter: Doc, sort: SortSpec, requireBounds: boolean, hint?: unknown): IndexScan | undefined {
   const bounds = collectBounds(filter);
-  let best: IndexScan | undefined;
+  const candidates: IndexScan[] = [];
   for (const index of indexes) {
     if (hint !== undefined && !matchesHint(index, hint)) continue;
     const scan = planIndex(index, bounds, sort, filter);
     if (!scan) continue;
     if (requireBounds && scan.score[0] === 0) continue;
     if (scan.score[0] === 0 && (sort.length === 0 || !scan.sortServed) && hint === undefined) continue;
-    if (!best || better(scan, best)) best = scan;
+    candidates.push(scan);
+  }
+  candidates.sort((a, b) => (better(a, b) ? -1 : better(b, a) ? 1 : 0));
+  return hint === undefined ? cheapest(candidates) : candidates[0];
+}
+
+/** Estimated work of a scan: keys read, plus documents fetched (the keys that pass its key test) weighted. */
+const FETCH_COST = 5;
+/** Work after which an estimate stops counting: beyond it, the heuristic ranking decides. */
+const ESTIMATE_CAP = 400;
+
+function estimate(scan: IndexScan, cap: number): number {
+  let cost = 0;
+  for (const [key] of scan.index.scanEntries(scan.intervals, false)) {
+    cost += scan.keyTest === undefined || scan.keyTest(key) ? 1 + FETCH_COST : 1;
+    if (cost > cap) return Number.POSITIVE_INFINITY;
+  }
+  return cost;
+}
+
+/**
+ * Among bounded candidates (ranked best first by the heuristic), the one whose scan does the least work, counted
+ * on the index itself: MongoDB races candidate plans for the same reason. Each count stops at the best so far, so a
+ * selective plan makes the others cheap to rule out; when every count overflows the cap, the ranking stands.
+ */
+function cheapest(ranked: IndexScan[]): IndexScan | undefined {
+  let best = ranked[0];
+  if (ranked.length < 2 || best.score[0] === 0) return best;
+  let bestCost = estimate(best, ESTIMATE_CAP);
+  for (let i = 1; i < ranked.length && bestCost > 1 + FETCH_COST; i++) {
+    if (ranked[i].score[0] === 0) continue;
+    const cost = estimate(ranked[i], Math.min(bestCost, ESTIMATE_CAP));
+    if (cost < bestCost) {
+      best = ranked[i];
+      bestCost = cost;
+    }
   }
   return best;
 }

@@ -17,7 +17,8 @@ describe('index use (explain)', () => {
     col = h.db.collection('ix');
     await col.createIndexes([
       { key: { 's.e.p': 1, 's.e.v': 1, 's.e.sy': 1 }, name: 'search_value' },
-      { key: { 's.e.p': 1, 's.e.lo': 1 }, name: 'search_low' },
+      { key: { 's.e.p': 1, 's.e.lo': 1, 's.e.hi': 1 }, name: 'search_range' },
+      { key: { 's.e.p': 1, 's.e.hi': 1 }, name: 'search_high' },
       { key: { lu: -1, _id: 1 }, name: 'lastUpdated_desc' },
       { key: { c: 1, _id: 1 }, name: 'compartment' },
       { key: { code: 1 }, name: 'code_sparse', sparse: true },
@@ -27,7 +28,7 @@ describe('index use (explain)', () => {
       lu: new Date(Date.UTC(2020, 0, 1) + i * 86_400_000),
       c: [`Patient/${i % 10}`],
       code: i % 2 === 0 ? `c${i % 7}` : undefined,
-      s: { e: [{ p: 'name', v: `smith${i % 5}` }, { p: 'gender', v: i % 2 ? 'male' : 'female', sy: 'http://hl7.org/fhir/administrative-gender' }, { p: 'birthdate', lo: new Date(Date.UTC(1950 + (i % 50), 0, 1)) }] },
+      s: { e: [{ p: 'name', v: `smith${i % 5}` }, { p: 'gender', v: i % 2 ? 'male' : 'female', sy: 'http://hl7.org/fhir/administrative-gender' }, { p: 'birthdate', lo: new Date(Date.UTC(1950 + (i % 50), 0, 1)), hi: new Date(Date.UTC(1950 + (i % 50), 0, 1, 23, 59, 59, 999)) }] },
     }));
     await col.insertMany(docs);
   });
@@ -42,8 +43,58 @@ describe('index use (explain)', () => {
 
   it('serves an $elemMatch range on the second key of a compound multikey index', async () => {
     const q = { 's.e': { $elemMatch: { p: 'birthdate', lo: { $gte: new Date('1990-01-01T00:00:00Z'), $lt: new Date('1995-01-01T00:00:00Z') } } } };
-    expect(indexesUsed(await col.find(q).explain())).toEqual(['search_low']);
+    expect(indexesUsed(await col.find(q).explain())).toEqual(['search_range']);
     expect(await col.countDocuments(q)).toBe(30);
+  });
+
+  describe('date periods (search_range over p, lo, hi)', () => {
+    let periods: Collection<AnyDoc>;
+    const day = 86_400_000;
+    const start = Date.UTC(2000, 0, 1);
+    beforeAll(async () => {
+      periods = h.db.collection('ix_periods');
+      await periods.createIndexes([
+        { key: { 's.e.p': 1, 's.e.lo': 1, 's.e.hi': 1 }, name: 'search_range' },
+        { key: { 's.e.p': 1, 's.e.hi': 1 }, name: 'search_high' },
+      ]);
+      // 3,000 ten-day periods, one starting each day, plus a code entry each.
+      await periods.insertMany(
+        Array.from({ length: 3000 }, (_, i) => ({
+          _id: i,
+          s: { e: [{ p: 'code', v: `c${i % 3}` }, { p: 'date', lo: new Date(start + i * day), hi: new Date(start + (i + 10) * day - 1) }] },
+        })),
+      );
+    });
+    const overlapping = (from: number, to: number, order: 'lo-first' | 'hi-first') => {
+      const lo = { $lte: new Date(start + to * day) };
+      const hi = { $gte: new Date(start + from * day) };
+      return { 's.e': { $elemMatch: order === 'lo-first' ? { p: 'date', lo, hi } : { p: 'date', hi, lo } } };
+    };
+
+    it('filters index keys on every bounded field before fetching: only overlapping periods are examined', async () => {
+      const q = overlapping(1500, 1502, 'lo-first');
+      const stats = (await periods.find(q).hint('search_range').explain('executionStats')).executionStats;
+      expect(stats.nReturned).toBe(12);
+      expect(stats.totalDocsExamined).toBe(12);
+    });
+
+    it('chooses the plan whatever the order of the criteria, and fetches only matches', async () => {
+      for (const order of ['lo-first', 'hi-first'] as const) {
+        const q = overlapping(1500, 1502, order);
+        const stats = (await periods.find(q).explain('executionStats')).executionStats;
+        expect([order, stats.nReturned, stats.totalDocsExamined]).toEqual([order, 12, 12]);
+        expect((await periods.find(q).toArray()).map((d) => d._id).sort((a, b) => a - b)).toEqual(Array.from({ length: 12 }, (_, i) => 1491 + i));
+      }
+    });
+
+    it('picks the index whose bounds select fewer keys', async () => {
+      // Periods overlapping the last days: search_range's lo bound admits every key and only its key filter narrows
+      // them, while search_high's hi bound reads the 10 matching keys alone.
+      const q = overlapping(2999, 3000, 'lo-first');
+      const plan = await periods.find(q).explain('executionStats');
+      expect(indexesUsed(plan)).toEqual(['search_high']);
+      expect(plan.executionStats.nReturned).toBe(10);
+    });
   });
 
   it('uses the index for $in values and for prefix-anchored regexes', async () => {
