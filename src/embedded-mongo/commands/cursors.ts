@@ -1,12 +1,16 @@
-/** Open cursors: the remaining documents of a find/aggregate, handed out in batches by getMore. */
+/**
+ * Open cursors: the rest of a find/aggregate, handed out in batches by getMore. A cursor holds an iterator: a find
+ * that needs no blocking sort reads the index as batches are asked for, so a large result is never held whole.
+ */
 import { BSON, Long } from 'bson';
 import { CommandError } from '../errors';
 import type { Doc } from './context';
 
 interface OpenCursor {
   ns: string;
-  docs: Doc[];
-  pos: number;
+  source: Iterator<Doc>;
+  /** Read ahead to learn whether anything is left; first in the next batch. */
+  pending: Doc;
   sessionKey?: string;
   lastUse: number;
 }
@@ -20,14 +24,15 @@ export class CursorRegistry {
   private next = BigInt(Date.now()) * 1000n;
 
   /** Builds the `cursor` reply of a find/aggregate, keeping the rest for getMore. */
-  first(ns: string, docs: Doc[], batchSize: number | undefined, single: boolean, sessionKey?: string): Doc {
+  first(ns: string, docs: Doc[] | Iterator<Doc>, batchSize: number | undefined, single: boolean, sessionKey?: string): Doc {
+    const source = Array.isArray(docs) ? docs[Symbol.iterator]() : docs;
     const size = batchSize === undefined || batchSize < 0 ? DEFAULT_FIRST_BATCH : batchSize;
-    const batch = takeBatch(docs, 0, size === 0 && batchSize === 0 ? 0 : size);
+    const { batch, next } = takeBatch(source, undefined, size);
     let id = Long.ZERO;
-    if (batch.length < docs.length && !single) {
+    if (next !== undefined && !single) {
       this.next += 1n;
       id = Long.fromBigInt(this.next);
-      this.open.set(id.toString(), { ns, docs, pos: batch.length, sessionKey, lastUse: Date.now() });
+      this.open.set(id.toString(), { ns, source, pending: next, sessionKey, lastUse: Date.now() });
     }
     return { cursor: { firstBatch: batch, id, ns }, ok: 1 };
   }
@@ -38,13 +43,12 @@ export class CursorRegistry {
     if (!c) throw new CommandError(43, 'CursorNotFound', `cursor id ${key} not found`);
     if (c.ns !== ns) throw new CommandError(13, 'Unauthorized', `Requested getMore on namespace '${ns}', but cursor belongs to a different namespace ${c.ns}`);
     c.lastUse = Date.now();
-    const batch = takeBatch(c.docs, c.pos, batchSize && batchSize > 0 ? batchSize : Number.POSITIVE_INFINITY);
-    c.pos += batch.length;
+    const { batch, next } = takeBatch(c.source, c.pending, batchSize && batchSize > 0 ? batchSize : Number.POSITIVE_INFINITY);
     let outId: Long = Long.fromString(key);
-    if (c.pos >= c.docs.length) {
+    if (next === undefined) {
       this.open.delete(key);
       outId = Long.ZERO;
-    }
+    } else c.pending = next;
     return { cursor: { nextBatch: batch, id: outId, ns }, ok: 1 };
   }
 
@@ -70,15 +74,21 @@ export class CursorRegistry {
   }
 }
 
-function takeBatch(docs: Doc[], from: number, count: number): Doc[] {
-  const end = Math.min(docs.length, from + count);
-  if (end - from === 1) return docs.slice(from, end);
-  const out: Doc[] = [];
+/** Up to `count` documents (fewer when the reply would pass the size limit), and the next one if any is left. */
+function takeBatch(source: Iterator<Doc>, pending: Doc | undefined, count: number): { batch: Doc[]; next: Doc | undefined } {
+  const batch: Doc[] = [];
   let bytes = 0;
-  for (let i = from; i < end; i++) {
-    bytes += BSON.calculateObjectSize(docs[i]);
-    if (bytes > MAX_BATCH_BYTES && out.length > 0) break;
-    out.push(docs[i]);
+  let next = pending ?? pull(source);
+  while (next !== undefined && batch.length < count) {
+    bytes += BSON.calculateObjectSize(next);
+    if (bytes > MAX_BATCH_BYTES && batch.length > 0) break;
+    batch.push(next);
+    next = pull(source);
   }
-  return out;
+  return { batch, next };
+}
+
+function pull(source: Iterator<Doc>): Doc | undefined {
+  const r = source.next();
+  return r.done ? undefined : r.value;
 }

@@ -2,7 +2,7 @@
 import { compareValues } from '../values/bson-order';
 import { badValue } from '../errors';
 import { encodeKey } from '../values/key-encoding';
-import { runQuery } from '../engine/query-exec';
+import { openQuery, runQuery } from '../engine/query-exec';
 import { compileProjection } from '../query/projection';
 import { parseSort } from '../query/sort';
 import { collectValues, isPlainObject, splitPath, MISSING } from '../query/paths';
@@ -36,11 +36,15 @@ export const find: Handler = (cmd, ctx) => {
   const coll = ctx.engine.collection(ctx.db, name);
   const spec = findSpec(cmd);
   const project = compileProjection(cmd.projection);
-  const { docs } = runQuery(coll, ctx.writes.view(coll), spec);
-  const out = cmd.projection ? docs.map(project) : docs;
+  const { docs } = openQuery(coll, ctx.writes.view(coll), spec);
+  const out = cmd.projection ? mapIterator(docs, project) : docs;
   const single = cmd.singleBatch === true || (spec.limit > 0 && Number(cmd.limit) < 0);
   return ctx.cursors.first(`${ctx.db}.${name}`, out, optionalNumber(cmd, 'batchSize'), single, ctx.sessionKey);
 };
+
+function* mapIterator(docs: Iterator<Doc>, f: (d: Doc) => Doc): Generator<Doc> {
+  for (let r = docs.next(); !r.done; r = docs.next()) yield f(r.value);
+}
 
 export const getMore: Handler = (cmd, ctx) =>
   ctx.cursors.more(cmd.getMore, `${ctx.db}.${collectionName(cmd, 'collection')}`, optionalNumber(cmd, 'batchSize'));

@@ -54,52 +54,96 @@ function* candidateIds(coll: Collection, plan: Plan): Generator<string> {
   }
 }
 
-export function runQuery(coll: Collection | undefined, view: ReadView, spec: QuerySpec): QueryResult {
-  const sort = spec.sort ?? [];
-  if (!coll) return { docs: [], plan: { kind: 'collscan' }, examined: 0 };
-  const plan = planQuery(coll.indexes, spec.filter, sort, spec.hint, spec.limit ? (spec.skip ?? 0) + spec.limit : 0);
-  const test = compileFilter(spec.filter);
+export interface QueryStream {
+  plan: Plan;
+  /**
+   * The matching documents in order, skip and limit applied. Read lazily from the index or the collection when no
+   * blocking sort is needed and the view is the latest state (a cursor then holds no copy of its result); else
+   * computed at once.
+   */
+  docs: Iterator<Doc>;
+  /** Documents examined so far (fetched and tested). */
+  stats: { examined: number };
+}
+
+/** Matching documents in the plan's order, then (for a transaction) its own writes the scan did not meet. */
+function* matches(coll: Collection, view: ReadView, plan: Plan, test: (doc: Doc) => boolean, sortedScan: boolean, stats: { examined: number }): Generator<Doc> {
   const overlay = view.overlay && view.overlay.size > 0 ? view.overlay : undefined;
-  const sortDone = sort.length === 0 || (plan.kind === 'scan' && plan.scan.sortServed && !overlay);
-  const skip = spec.skip ?? 0;
-  const wanted = spec.limit ? skip + spec.limit : Number.POSITIVE_INFINITY;
   // Index scans can meet an id twice (multikey entries, entries of retained old versions).
   const dedupe = plan.kind === 'scan' || plan.kind === 'or';
   const seen = new Set<string>();
-  const docs: Doc[] = [];
-  let examined = 0;
-  const consider = (id: string): boolean => {
+  const fetch = (id: string): Doc | null => {
     if (dedupe) {
-      if (seen.has(id)) return true;
+      if (seen.has(id)) return null;
       seen.add(id);
     }
     const doc = overlay?.has(id) ? overlay.get(id)! : coll.visible(id, view.snapshotTs);
-    if (doc === null) return true;
-    examined++;
-    if (test(doc)) docs.push(doc);
-    return !(sortDone && docs.length >= wanted);
+    if (doc === null) return null;
+    stats.examined++;
+    return test(doc) ? doc : null;
   };
-  let going = true;
-  if (plan.kind === 'scan' && sortDone && sort.length > 0 && coll.retainedVersions > 0) {
-    // Entries of superseded versions are still in the index: taking a document at such an entry would put it at
-    // its old sort position. Only entries the visible version really has count.
-    const index = plan.scan.index;
-    const keyTest = plan.scan.keyTest;
+  if (plan.kind === 'scan' && sortedScan) {
+    const { index, keyTest } = plan.scan;
     for (const [key, id] of index.scanEntries(plan.scan.intervals, plan.scan.reverse)) {
       if (keyTest !== undefined && !keyTest(key)) continue;
-      const doc = coll.visible(id, view.snapshotTs);
-      if (doc === null || !index.keysOf(doc).includes(key)) continue;
-      if (!(going = consider(id))) break;
+      if (coll.retainedVersions > 0) {
+        // Entries of superseded versions are still in the index: taking a document at such an entry would put it
+        // at its old sort position. Only entries the visible version really has count.
+        const doc = coll.visible(id, view.snapshotTs);
+        if (doc === null || !index.keysOf(doc).includes(key)) continue;
+      }
+      const doc = fetch(id);
+      if (doc !== null) yield doc;
     }
-  } else for (const id of candidateIds(coll, plan)) if (!(going = consider(id))) break;
-  // An _id lookup already consulted the overlay for its one id.
-  if (going && overlay && plan.kind !== 'id') {
-    for (const id of overlay.keys()) {
-      const done = dedupe ? seen.has(id) : coll.versions.has(id);
-      if (!done && !consider(id)) break;
+  } else {
+    for (const id of candidateIds(coll, plan)) {
+      const doc = fetch(id);
+      if (doc !== null) yield doc;
     }
   }
-  const ordered = sortDone ? docs : sortDocuments(docs, sort);
-  const end = Number.isFinite(wanted) ? wanted : ordered.length;
-  return { docs: skip > 0 || end < ordered.length ? ordered.slice(skip, end) : ordered, plan, examined };
+  // An _id lookup already consulted the overlay for its one id.
+  if (overlay && plan.kind !== 'id') {
+    for (const id of overlay.keys()) {
+      if (dedupe ? seen.has(id) : coll.versions.has(id)) continue;
+      const doc = fetch(id);
+      if (doc !== null) yield doc;
+    }
+  }
+}
+
+function* window(docs: Iterator<Doc>, skip: number, limit: number): Generator<Doc> {
+  let n = 0;
+  for (let r = docs.next(); !r.done; r = docs.next()) {
+    if (n++ < skip) continue;
+    yield r.value;
+    if (limit > 0 && n >= skip + limit) return;
+  }
+}
+
+export function openQuery(coll: Collection | undefined, view: ReadView, spec: QuerySpec): QueryStream {
+  const sort = spec.sort ?? [];
+  const stats = { examined: 0 };
+  if (!coll) return { docs: [][Symbol.iterator](), plan: { kind: 'collscan' }, stats };
+  const skip = spec.skip ?? 0;
+  const limit = spec.limit ?? 0;
+  const plan = planQuery(coll.indexes, spec.filter, sort, spec.hint, limit ? skip + limit : 0);
+  const test = compileFilter(spec.filter);
+  const overlay = view.overlay && view.overlay.size > 0;
+  const sortDone = sort.length === 0 || (plan.kind === 'scan' && plan.scan.sortServed && !overlay);
+  const found = matches(coll, view, plan, test, sortDone && sort.length > 0, stats);
+  if (sortDone) {
+    const docs = window(found, skip, limit);
+    // Only the latest state may be read lazily: a snapshot (transaction) reads all at once, as it always did.
+    return { plan, docs: view.snapshotTs === LATEST.snapshotTs ? docs : [...docs][Symbol.iterator](), stats };
+  }
+  const ordered = sortDocuments([...found], sort);
+  const end = limit > 0 ? skip + limit : ordered.length;
+  return { plan, docs: ordered.slice(skip, end)[Symbol.iterator](), stats };
+}
+
+export function runQuery(coll: Collection | undefined, view: ReadView, spec: QuerySpec): QueryResult {
+  const q = openQuery(coll, view, spec);
+  const docs: Doc[] = [];
+  for (let r = q.docs.next(); !r.done; r = q.docs.next()) docs.push(r.value);
+  return { docs, plan: q.plan, examined: q.stats.examined };
 }

@@ -32,6 +32,8 @@ type Ids = string | Set<string>;
 // Keys are always strings: a plain comparator is several times faster than the library's type-dispatching one.
 const compareKeys = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 const NODE_SIZE = 32;
+/** Keys read from the tree at a time by a scan. */
+const SCAN_CHUNK = 256;
 /** V8 Maps hold at most 2^24 entries: a build with more distinct keys than this goes on key by key. */
 const MAX_GROUPED_KEYS = 8_000_000;
 
@@ -222,16 +224,35 @@ export class SecondaryIndex {
     for (const [, id] of this.scanEntries(intervals, reverse)) yield id;
   }
 
-  /** Like scan, with the key each id was found under. */
+  /**
+   * Like scan, with the key each id was found under. The tree is read in chunks, each resuming after the last key
+   * of the one before, and never while the caller holds the generator: a cursor may pause between batches while
+   * writes reshape the tree.
+   */
   *scanEntries(intervals: KeyInterval[], reverse: boolean): Generator<[string, string]> {
     const list = reverse ? [...intervals].reverse() : intervals;
+    const pair: [string, Ids] = ['', ''];
     for (const { lo, hi } of list) {
       if (lo > hi) continue;
-      const it = reverse ? this.tree.entriesReversed(hi) : this.tree.entries(lo);
-      for (const [k, ids] of it) {
-        if (reverse ? k < lo : k > hi) break;
-        if (typeof ids === 'string') yield [k, ids];
-        else for (const id of ids) yield [k, id];
+      let after: string | undefined;
+      for (;;) {
+        const keys: string[] = [];
+        const ids: Ids[] = [];
+        const it = reverse ? this.tree.entriesReversed(after ?? hi, pair, after !== undefined) : this.tree.entries(after ?? lo, pair);
+        for (let r = it.next(); !r.done && keys.length < SCAN_CHUNK; r = it.next()) {
+          const k = r.value[0];
+          if (reverse ? k < lo : k > hi) break;
+          if (k === after) continue;
+          keys.push(k);
+          ids.push(r.value[1]);
+        }
+        for (let i = 0; i < keys.length; i++) {
+          const v = ids[i];
+          if (typeof v === 'string') yield [keys[i], v];
+          else for (const id of v) yield [keys[i], id];
+        }
+        if (keys.length < SCAN_CHUNK) break;
+        after = keys[keys.length - 1];
       }
     }
   }

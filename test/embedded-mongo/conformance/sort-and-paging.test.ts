@@ -75,4 +75,31 @@ describe('sort and paging conformance', () => {
     h.client.off('commandSucceeded', listener);
     expect(killed).toHaveLength(1);
   });
+
+  describe('a cursor paged while the collection changes', () => {
+    it('returns, in index order and once each, every document present throughout; none deleted before its batch', async () => {
+      const live = h.db.collection<AnyDoc>('paging_live');
+      await live.createIndex({ k: 1 }, { name: 'k_1' });
+      await live.insertMany(Array.from({ length: 2000 }, (_, i) => ({ _id: i, k: i * 10 })));
+      const cursor = live.find({ k: { $gte: 0 } }).sort({ k: 1 }).batchSize(100);
+      const seen: Array<number | string> = [];
+      const deleted = new Set<number>();
+      let batch = 0;
+      for await (const d of cursor) {
+        seen.push(d._id);
+        if (seen.length % 100 !== 0) continue;
+        batch++;
+        // Between batches: thousands of new keys all over the index (splitting its nodes), and deletions ahead.
+        await live.insertMany(Array.from({ length: 300 }, (_, i) => ({ _id: `new-${batch}-${i}`, k: i * 67 + 5 })));
+        if (!seen.includes(1999 - batch)) {
+          await live.deleteOne({ _id: 1999 - batch });
+          deleted.add(1999 - batch);
+        }
+      }
+      const old = seen.filter((id) => typeof id === 'number');
+      expect(deleted.size).toBeGreaterThan(0);
+      expect(new Set(seen).size).toBe(seen.length);
+      expect(old).toEqual(Array.from({ length: 2000 }, (_, i) => i).filter((i) => !deleted.has(i)));
+    });
+  });
 });
