@@ -162,7 +162,8 @@ export class SecondaryIndex {
    */
   build(versions: Iterable<[string, Doc]>): void {
     if (this.tree.size > 0) throw new Error(`index ${this.name} is not empty`);
-    const groups = new Map<string, Ids>();
+    // Ids of a shared key are gathered in arrays (appending is cheap) and become sets once, at load.
+    const groups = new Map<string, string | string[]>();
     let grouping = true;
     for (const [id, doc] of versions) {
       const keys = this.keysOf(doc);
@@ -173,8 +174,8 @@ export class SecondaryIndex {
       for (const k of keys) {
         const cur = groups.get(k);
         if (cur === undefined) groups.set(k, id);
-        else if (typeof cur !== 'string') cur.add(id);
-        else if (cur !== id) groups.set(k, new Set([cur, id]));
+        else if (typeof cur !== 'string') cur.push(id);
+        else if (cur !== id) groups.set(k, [cur, id]);
       }
       if (groups.size > MAX_GROUPED_KEYS) {
         this.load(groups);
@@ -185,13 +186,16 @@ export class SecondaryIndex {
     if (grouping) this.load(groups);
   }
 
-  private load(groups: Map<string, Ids>): void {
+  private load(groups: Map<string, string | string[]>): void {
     // The default sort compares UTF-16 code units, the same order as `<` on these one-byte strings.
     const keys = [...groups.keys()].sort();
-    const values = keys.map((k) => {
+    const values = keys.map((k): Ids => {
       const ids = groups.get(k)!;
-      if (typeof ids !== 'string') this.shared.set(k, ids);
-      return ids;
+      if (typeof ids === 'string') return ids;
+      const set = new Set(ids);
+      if (set.size === 1) return ids[0];
+      this.shared.set(k, set);
+      return set;
     });
     this.tree = bulkLoad(keys, values, NODE_SIZE, compareKeys);
   }
