@@ -6,7 +6,7 @@
 import { duplicateKey } from '../errors';
 import { Doc } from '../query/matcher';
 import { encodeKey } from '../values/key-encoding';
-import { IndexSpec, SecondaryIndex } from './secondary-index';
+import { IndexImage, IndexSpec, SecondaryIndex } from './secondary-index';
 
 export interface Version {
   doc: Doc | null;
@@ -28,6 +28,10 @@ export class Collection {
   retainedVersions = 0;
   /** While set (start-up replay), writes leave the indexes alone: `buildIndexes` fills them in bulk at the end. */
   private deferIndexes = false;
+  /** During replay: the ids of replayed documents in order (a snapshot's index entries name documents by place). */
+  readonly replayedIds: string[] = [];
+  /** Index entries read from a snapshot, loaded as they are by `buildIndexes`. */
+  private readonly preloaded = new Map<string, { keys: string[]; ids: Array<string | string[]>; multikey?: number[][] }>();
 
   constructor(
     readonly dbName: string,
@@ -172,10 +176,43 @@ export class Collection {
     this.deferIndexes = true;
   }
 
-  buildIndexes(): void {
-    if (!this.deferIndexes) return;
+  /** Appends entries of a snapshot's index image (records arrive in key order). */
+  preloadIndex(name: string, keys: string[], ids: Array<string | string[]>, multikey?: number[][]): void {
+    const pre = this.preloaded.get(name);
+    if (!pre) {
+      this.preloaded.set(name, { keys, ids, multikey });
+      return;
+    }
+    for (let i = 0; i < keys.length; i++) {
+      pre.keys.push(keys[i]);
+      pre.ids.push(ids[i]);
+    }
+  }
+
+  get hasPreloadedIndexes(): boolean {
+    return this.preloaded.size > 0;
+  }
+
+  /** Ends deferral: loads the indexes a snapshot carried, computes the others from the documents. */
+  buildIndexes(): { loaded: number; built: number } {
+    const counts = { loaded: 0, built: 0 };
+    if (!this.deferIndexes) return counts;
     this.deferIndexes = false;
-    for (const index of this.indexes.values()) index.build(this.allVersions());
+    for (const [name, index] of this.indexes) {
+      const pre = this.preloaded.get(name);
+      if (pre) index.loadSorted(pre.keys, pre.ids, pre.multikey);
+      else index.build(this.allVersions());
+      counts[pre ? 'loaded' : 'built']++;
+    }
+    this.preloaded.clear();
+    this.replayedIds.length = 0;
+    return counts;
+  }
+
+  /** Images of every index for a snapshot; undefined while versions kept for open transactions have entries. */
+  indexImages(): Map<string, IndexImage> | undefined {
+    if (this.retainedVersions > 0) return undefined;
+    return new Map([...this.indexes].map(([name, index]) => [name, index.image()]));
   }
 
   /** Iterates the latest live documents (no snapshot). */

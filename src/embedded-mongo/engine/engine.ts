@@ -210,19 +210,40 @@ export class Engine {
   }
 
   private replaying = false;
+  /** Indexes of the last replay loaded from a snapshot's images, and computed from documents. */
+  readonly replayedIndexes = { loaded: 0, built: 0 };
 
   /**
-   * Start-up replay: until `endReplay`, writes only install document versions, and `endReplay` builds every index
-   * in bulk from the final state, so a document replaced or deleted later in the journal is never indexed.
+   * Start-up replay: writes only install document versions until the indexes are built in bulk, from the snapshot's
+   * index images where it has them (`endSnapshot`), else from the final state (`endReplay`), so a document replaced
+   * or deleted later in the journal is never indexed.
    */
   beginReplay(): void {
     this.replaying = true;
     for (const coll of this.allCollections()) coll.deferIndexBuilds();
   }
 
+  /**
+   * After a snapshot: when it carried index images, the indexes are loaded now and the journal after it is replayed
+   * on them like live writes (loading is far cheaper than computing, and that journal is short by construction).
+   */
+  endSnapshot(): void {
+    if ([...this.allCollections()].some((c) => c.hasPreloadedIndexes)) this.endReplay();
+  }
+
   endReplay(): void {
     this.replaying = false;
-    for (const coll of this.allCollections()) coll.buildIndexes();
+    for (const coll of this.allCollections()) {
+      const { loaded, built } = coll.buildIndexes();
+      this.replayedIndexes.loaded += loaded;
+      this.replayedIndexes.built += built;
+    }
+  }
+
+  /** A snapshot's index entries for `ns`: keys in order, with the id or ids holding each. */
+  preloadIndex(ns: string, name: string, keys: string[], ids: Array<string | string[]>, multikey?: number[][]): void {
+    const [db, collName] = splitNs(ns);
+    this.collection(db, collName)?.preloadIndex(name, keys, ids, multikey);
   }
 
   /** Replays one journal record (recovery path: no transactions are open). */
@@ -235,8 +256,11 @@ export class Engine {
         for (const op of rec.ops) {
           const [db, name] = splitNs(op.ns);
           const coll = this.collection(db, name) ?? this.createCollection(db, name, {}, true).coll;
-          if (op.d) this.install(coll, idKeyOf(op.d._id), op.d, rec.ts);
-          else if (op.k) this.install(coll, op.k, null, rec.ts);
+          if (op.d) {
+            const id = idKeyOf(op.d._id);
+            if (this.replaying) coll.replayedIds.push(id);
+            this.install(coll, id, op.d, rec.ts);
+          } else if (op.k) this.install(coll, op.k, null, rec.ts);
         }
         return;
       }

@@ -29,6 +29,11 @@ export interface IndexField {
 
 type Ids = string | Set<string>;
 
+export interface IndexImage {
+  tree: BTree<string, Ids>;
+  multikey: number[][];
+}
+
 // Keys are always strings: a plain comparator is several times faster than the library's type-dispatching one.
 const compareKeys = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 const NODE_SIZE = 32;
@@ -137,12 +142,22 @@ export class SecondaryIndex {
    * by most writes, and a hash lookup spares the two tree descents that finding and updating them would cost.
    */
   private readonly shared = new Map<string, Set<string>>();
+  /** Id sets an image (snapshot) still reads: copied before their first change, like the tree's nodes. */
+  private frozen = new WeakSet<Set<string>>();
+
+  private writable(k: string, set: Set<string>): Set<string> {
+    if (!this.frozen.has(set)) return set;
+    const copy = new Set(set);
+    this.shared.set(k, copy);
+    this.tree.set(k, copy);
+    return copy;
+  }
 
   add(id: string, keys: string[]): void {
     for (const k of keys) {
       const set = this.shared.get(k);
       if (set !== undefined) {
-        set.add(id);
+        this.writable(k, set).add(id);
         continue;
       }
       // One descent when the key is new (the common case for selective keys).
@@ -189,24 +204,41 @@ export class SecondaryIndex {
   private load(groups: Map<string, string | string[]>): void {
     // The default sort compares UTF-16 code units, the same order as `<` on these one-byte strings.
     const keys = [...groups.keys()].sort();
-    const values = keys.map((k): Ids => {
-      const ids = groups.get(k)!;
-      if (typeof ids === 'string') return ids;
-      const set = new Set(ids);
-      if (set.size === 1) return ids[0];
-      this.shared.set(k, set);
+    this.loadSorted(keys, keys.map((k) => groups.get(k)!));
+  }
+
+  /** Fills an empty index from keys in strictly ascending order and, per key, its document id or ids. */
+  loadSorted(keys: string[], ids: Array<string | string[]>, multikey?: number[][]): void {
+    if (this.tree.size > 0) throw new Error(`index ${this.name} is not empty`);
+    multikey?.forEach((ps, j) => ps.forEach((p) => this.arrayPrefixes[j]?.add(p)));
+    const values = ids.map((v, i): Ids => {
+      if (typeof v === 'string') return v;
+      const set = new Set(v);
+      if (set.size === 1) return v[0];
+      this.shared.set(keys[i], set);
       return set;
     });
     this.tree = bulkLoad(keys, values, NODE_SIZE, compareKeys);
   }
 
+  /**
+   * The index as it is now, for a snapshot written over many turns: a copy-on-write clone of the tree, with the id
+   * sets of shared keys frozen so later writes copy them instead of changing what the image reads.
+   */
+  image(): IndexImage {
+    for (const set of this.shared.values()) this.frozen.add(set);
+    return { tree: this.tree.clone(), multikey: this.arrayPrefixes.map((s) => [...s]) };
+  }
+
   remove(id: string, keys: string[]): void {
     for (const k of keys) {
-      const set = this.shared.get(k);
-      if (set === undefined) {
+      const live = this.shared.get(k);
+      if (live === undefined) {
         if (this.tree.get(k) === id) this.tree.delete(k);
         continue;
       }
+      if (!live.has(id)) continue;
+      const set = this.writable(k, live);
       set.delete(id);
       if (set.size <= 1) {
         this.shared.delete(k);

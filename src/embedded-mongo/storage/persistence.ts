@@ -7,19 +7,25 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Engine, JournalRecord } from '../engine/engine';
+import { setImmediate as yieldTurn } from 'node:timers/promises';
+import { splitNs, type Engine, type JournalRecord } from '../engine/engine';
+import type { IndexImage } from '../engine/secondary-index';
 import { ID_INDEX } from '../engine/collection';
 import { FsyncPolicy, Journal, fsyncDir } from './journal';
 import { acquireLock } from './lock-file';
 import { frame, readRecords } from './record-file';
+import { imageRecords, isIndexImageRecord, readImageRecord } from './index-image';
 
 const MIN_COMPACT_BYTES = 64 * 1024 * 1024;
 const DOCS_PER_SNAPSHOT_RECORD = 1000;
+const MAX_IMAGED_DOCS = 16_000_000;
 
 export interface RecoveryStats {
   records: number;
   truncatedBytes: number;
   millis: number;
+  /** Indexes loaded from the snapshot's index images, and computed from documents. */
+  indexes?: { loaded: number; built: number };
 }
 
 function gens(dir: string, prefix: string, suffix: string): number[] {
@@ -64,7 +70,11 @@ export class Persistence {
     const snaps = gens(this.dir, 'snapshot-', '.bson');
     const base = snaps.length > 0 ? snaps[snaps.length - 1] : 0;
     const apply = (r: JournalRecord) => {
-      this.engine.replay(r);
+      if (isIndexImageRecord(r)) {
+        const ids = this.engine.collection(...splitNs(r.ns))?.replayedIds ?? [];
+        const { keys, values } = readImageRecord(r, ids);
+        this.engine.preloadIndex(r.ns, r.name, keys, values, r.multikey);
+      } else this.engine.replay(r);
       this.recovery.records++;
     };
     this.engine.beginReplay();
@@ -74,6 +84,7 @@ export class Persistence {
         const res = readRecords(this.file('snapshot', base), apply);
         if (res.garbage > 0) throw new Error(`snapshot ${this.file('snapshot', base)} is corrupt at byte ${res.validLength}`);
         this.snapshotBytes = res.validLength;
+        this.engine.endSnapshot();
       }
       journals = gens(this.dir, 'journal-', '.log').filter((g) => g >= base);
       for (const g of journals) {
@@ -88,6 +99,7 @@ export class Persistence {
       }
     } finally {
       this.engine.endReplay();
+      this.recovery.indexes = { ...this.engine.replayedIndexes };
     }
     this.gen = journals.length > 0 ? journals[journals.length - 1] : base;
     this.removeOlderThan(base);
@@ -122,15 +134,25 @@ export class Persistence {
   private async compactNow(): Promise<void> {
     const next = this.gen + 1;
     await this.journal.switchTo(this.file('journal', next));
-    const records = this.captureState();
+    const { ts, records, images } = this.captureState();
     const tmp = `${this.file('snapshot', next)}.tmp`;
     const fd = fs.openSync(tmp, 'w');
     let bytes = 0;
+    const write = (record: JournalRecord) => {
+      const buf = frame(record);
+      bytes += buf.length;
+      return new Promise<void>((resolve, reject) => fs.write(fd, buf, 0, buf.length, null, (err) => (err ? reject(err) : resolve())));
+    };
     try {
-      for (let i = 0; i < records.length; i++) {
-        const buf = frame(records[i]);
-        bytes += buf.length;
-        await new Promise<void>((resolve, reject) => fs.write(fd, buf, 0, buf.length, null, (err) => (err ? reject(err) : resolve())));
+      for (const record of records) await write(record);
+      // Index images after every document, so a collection's positions are all known when its entries are read.
+      for (const { ns, ids, indexes } of images) {
+        const positions = new Map<string, number>();
+        for (let i = 0; i < ids.length; i++) {
+          positions.set(ids[i], i);
+          if (i % 65_536 === 65_535) await yieldTurn();
+        }
+        for (const [name, image] of indexes) for (const record of imageRecords(ts, ns, name, image, positions)) await write(record);
       }
       await new Promise<void>((resolve, reject) => fs.fsync(fd, (err) => (err ? reject(err) : resolve())));
     } finally {
@@ -143,24 +165,33 @@ export class Persistence {
     this.removeOlderThan(next);
   }
 
-  /** The live state as replayable records; taken synchronously so it matches the journal switch point. */
-  private captureState(): JournalRecord[] {
+  /**
+   * The live state as replayable records, and images of the indexes of collections that have no versions kept for
+   * open transactions; taken synchronously so both match the journal switch point.
+   */
+  private captureState(): { ts: number; records: JournalRecord[]; images: Array<{ ns: string; ids: string[]; indexes: Map<string, IndexImage> }> } {
     const ts = this.engine.clock;
-    const out: JournalRecord[] = [];
+    const records: JournalRecord[] = [];
+    const images: Array<{ ns: string; ids: string[]; indexes: Map<string, IndexImage> }> = [];
     for (const coll of this.engine.allCollections()) {
-      out.push({ ts, cat: 'create', ns: coll.ns, options: coll.options });
-      for (const index of coll.indexes.values()) if (index.name !== ID_INDEX.name) out.push({ ts, cat: 'index', ns: coll.ns, spec: index.spec });
+      records.push({ ts, cat: 'create', ns: coll.ns, options: coll.options });
+      for (const index of coll.indexes.values()) if (index.name !== ID_INDEX.name) records.push({ ts, cat: 'index', ns: coll.ns, spec: index.spec });
       let ops: NonNullable<JournalRecord['ops']> = [];
-      for (const [, doc] of coll.liveDocs()) {
+      const ids: string[] = [];
+      for (const [id, doc] of coll.liveDocs()) {
+        ids.push(id);
         ops.push({ ns: coll.ns, d: doc });
         if (ops.length >= DOCS_PER_SNAPSHOT_RECORD) {
-          out.push({ ts, ops });
+          records.push({ ts, ops });
           ops = [];
         }
       }
-      if (ops.length > 0) out.push({ ts, ops });
+      if (ops.length > 0) records.push({ ts, ops });
+      // (A V8 Map, which maps ids to positions, holds at most 2^24 entries.)
+      const indexes = ids.length < MAX_IMAGED_DOCS ? coll.indexImages() : undefined;
+      if (indexes) images.push({ ns: coll.ns, ids, indexes });
     }
-    return out;
+    return { ts, records, images };
   }
 
   get journalBytes(): number {

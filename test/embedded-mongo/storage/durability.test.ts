@@ -1,8 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { MongoClient } from 'mongodb';
-import { startEmbeddedMongo } from '../../../src/embedded-mongo';
+import { withServer } from './with-server';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyDoc = any;
@@ -13,16 +12,6 @@ function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'emb-dur-'));
 }
 
-async function withServer<T>(dir: string, fn: (client: MongoClient, server: Awaited<ReturnType<typeof startEmbeddedMongo>>) => Promise<T>): Promise<T> {
-  const server = await startEmbeddedMongo({ dataDir: dir });
-  const client = await MongoClient.connect(server.uri);
-  try {
-    return await fn(client, server);
-  } finally {
-    await client.close();
-    await server.stop();
-  }
-}
 
 internal('durability', () => {
   let dir: string;
