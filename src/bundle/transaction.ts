@@ -107,6 +107,10 @@ function writtenTypes(entries: BundleEntry[]): string[] {
   return [...types];
 }
 
+function searches(req: FhirRequest): boolean {
+  return req.query.length > 0 || req.headers['if-none-exist'] !== undefined;
+}
+
 /** transaction: all entries commit together or none do (spec 3.1.0.11.2). */
 export async function transaction(ctx: RouterContext, outer: FhirRequest, bundle: Bundle): Promise<FhirResult> {
   const entries = bundle.entry ?? [];
@@ -122,8 +126,9 @@ export async function transaction(ctx: RouterContext, outer: FhirRequest, bundle
     const ordered = [...prepared].sort((a, b) => ORDER[a.req.method] - ORDER[b.req.method] || a.index - b.index);
     let phase = -1;
     for (const { index, req } of ordered) {
-      // Inserts are deferred within a phase; the next phase (updates, reads) must see them.
-      if (ORDER[req.method] !== phase) await txRepo.flush();
+      // Inserts are deferred within a phase; the next phase (updates, reads) must see them, and so must an entry
+      // that searches (conditional create, update, patch or delete).
+      if (ORDER[req.method] !== phase || searches(req)) await txRepo.flush();
       phase = ORDER[req.method];
       try {
         out[index] = responseEntry(await tx.route(req), ctx.baseUrl);
