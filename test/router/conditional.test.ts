@@ -27,6 +27,15 @@ describe('conditional create (POST with If-None-Exist)', () => {
     expect(res.headers.get('etag')).toBe('W/"1"');
   });
 
+  it('points Location at the existing resource and honours Prefer: return=minimal when one matches', async () => {
+    const system = uniqueSystem();
+    await put(server(), withIdentifier(system, 'm', { id: 'cond-create-minimal' }));
+    const res = await server().json('POST', 'Patient', withIdentifier(system, 'm'), { 'if-none-exist': q(system, 'm'), prefer: 'return=minimal' });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('location')).toMatch(/\/Patient\/cond-create-minimal\/_history\/1$/);
+    expect(res.body).toBeFalsy();
+  });
+
   it('is idempotent: the same conditional create twice leaves one resource', async () => {
     const system = uniqueSystem();
     const headers = { 'if-none-exist': q(system, 'twice') };

@@ -3,7 +3,7 @@ import { badRequest, outcome, preconditionFailed } from '../../errors/operation-
 import type { RouterContext } from '../context';
 import { resourceBody } from '../body';
 import { relativizeReferences } from '../../fhir/references';
-import { locationHeader, readResult, writeResult } from '../respond';
+import { locationHeader, writeResult } from '../respond';
 import type { FhirRequest, FhirResult } from '../types';
 
 /** Parses an `If-None-Exist` / conditional URL query (`identifier=a|b&active=true`) into ordered pairs. */
@@ -20,7 +20,11 @@ export async function create(ctx: RouterContext, req: FhirRequest, type: string)
   if (ifNoneExist !== undefined) {
     const ids = await ctx.search.findMatchingIds(ctx.repo, type, conditionQuery(ifNoneExist, 'If-None-Exist'), 2);
     if (ids.length > 1) throw preconditionFailed(`If-None-Exist matched ${ids.length} ${type} resources`);
-    if (ids.length === 1) return readResult(req, await ctx.repo.read(type, ids[0]));
+    if (ids.length === 1) {
+      // The existing resource answers like a write would (Location, Prefer), with 200 instead of 201.
+      const existing = await ctx.repo.read(type, ids[0]);
+      return writeResult(req, 200, existing, { Location: locationHeader(ctx.baseUrl, type, existing, ids[0]) }, `${type}/${ids[0]} already matches If-None-Exist`);
+    }
   }
   relativizeReferences(resource, ctx.baseUrl);
   const warnings = await ctx.validation.assertValid(resource, ctx.repo, 'create');
