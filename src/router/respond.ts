@@ -1,5 +1,5 @@
 import type { Resource } from 'fhir/r4';
-import { outcome, issue } from '../errors/operation-outcome-error';
+import { badRequest, outcome, issue } from '../errors/operation-outcome-error';
 import type { HistoryDocument, StoredDocument } from '../store/stored-document';
 import { parseElements, parseSummary, subset } from './subsetting';
 import type { FhirRequest, FhirResult } from './types';
@@ -20,6 +20,8 @@ export function locationHeader(baseUrl: string, type: string, doc: Pick<StoredDo
 /** The stored text as the body, or a subset of it when `_summary`/`_elements` ask for one. */
 export function storedBody(req: FhirRequest, text: string): FhirResult['body'] {
   const summary = parseSummary(queryValue(req, '_summary'));
+  // Counting applies to a set of matches; answering a read with the whole resource would pass for it silently.
+  if (summary === 'count') throw badRequest('_summary=count applies to searches, not to reading one resource', '_summary');
   const elements = parseElements(queryValue(req, '_elements'));
   if ((!summary || summary === 'false') && !elements) return { json: text };
   return subset(JSON.parse(text) as Resource, summary, elements);

@@ -123,6 +123,13 @@ describe('history paging (_count and next links)', () => {
     expect(relations).not.toContain('next');
   });
 
+  it('returns no entries and no next link for _count=0', async () => {
+    const res = await server().json('GET', 'Organization/h-page-a/_history?_count=0');
+    expect(res.status).toBe(200);
+    expect(res.body.entry ?? []).toEqual([]);
+    expect(res.body.link.map((l: any) => l.relation)).not.toContain('next');
+  });
+
   it('rejects a _count that is not a number and a page token it did not issue with 400', async () => {
     expectOutcome(await server().json('GET', 'Organization/_history?_count=many'), 400);
     expectOutcome(await server().json('GET', 'Organization/_history?_count=-1'), 400);

@@ -52,6 +52,10 @@ describe('_summary on read', () => {
     expect(tags(res.body)).not.toContainEqual(SUBSETTED);
   });
 
+  it('refuses _summary=count with 400, since a read has nothing to count', async () => {
+    expectOutcome(await read('_summary=count'), 400);
+  });
+
   it('applies to vread too', async () => {
     const res = await server().json('GET', 'Patient/subset-1/_history/1?_summary=text');
     expect(Object.keys(res.body).sort()).toEqual(['id', 'meta', 'resourceType', 'text']);

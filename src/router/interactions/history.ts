@@ -74,7 +74,8 @@ export async function history(
 ): Promise<FhirResult> {
   const countText = queryValue(req, '_count');
   if (countText !== undefined && !/^\d{1,6}$/.test(countText)) throw badRequest('_count must be a number', '_count');
-  const count = Math.min(countText === undefined ? ctx.defaultPageSize : Math.max(Number(countText), 1), ctx.maxPageSize);
+  // _count=0 asks for no entries at all (as in search): an empty page, and no next link.
+  const count = Math.min(countText === undefined ? ctx.defaultPageSize : Number(countText), ctx.maxPageSize);
   const sinceText = queryValue(req, '_since');
   const since = sinceText !== undefined ? parseInstant(sinceText, '_since') : undefined;
   const pageText = queryValue(req, '_page');
@@ -113,7 +114,7 @@ export async function history(
   const path = [type, id, '_history'].filter(Boolean).join('/');
   const base = new URLSearchParams(req.query.filter(([k]) => k !== '_page'));
   const link: Bundle['link'] = [{ relation: 'self', url: `${ctx.baseUrl}/${path}${req.query.length ? `?${new URLSearchParams(req.query)}` : ''}` }];
-  if (rows.length > count) {
+  if (count > 0 && rows.length > count) {
     const next = new URLSearchParams(base);
     next.set('_page', encodeToken(page[page.length - 1]));
     link.push({ relation: 'next', url: `${ctx.baseUrl}/${path}?${next}` });
