@@ -54,7 +54,15 @@ function parseInclude(name: string, value: string, rev: boolean, report: Report)
     throw badRequest(`Unknown modifier :${modifier} on ${name.split(':')[0]}`, name);
   }
   const iterate = modifier !== undefined;
-  if (value === '*') return [{ sourceType: '*', iterate }];
+  if (value === '*') {
+    // Every reference of every type pointing at the matches cannot be fetched by index; say so instead of
+    // silently including nothing.
+    if (rev) {
+      report(`${name}=${value}`, `${name}=* is not supported: name the referring type, e.g. Encounter:*`);
+      return [];
+    }
+    return [{ sourceType: '*', iterate }];
+  }
   const [sourceType, code, targetType, extra] = value.split(':');
   if (extra !== undefined || !sourceType || !code || !R4_RESOURCE_TYPES.has(sourceType)) {
     throw badRequest(`${name} needs SourceType:parameter[:TargetType], got "${value}"`, name);
@@ -75,7 +83,6 @@ function parseInclude(name: string, value: string, rev: boolean, report: Report)
   if (targetType && param.target.length && !param.target.includes(targetType)) {
     throw badRequest(`${targetType} is not a target of ${sourceType}:${code}`, name);
   }
-  void rev;
   return [{ sourceType, param, targetType, iterate }];
 }
 

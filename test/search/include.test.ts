@@ -41,6 +41,13 @@ describe('_include and _revinclude (spec 3.1.1.5.4)', () => {
     const iterated = await search(db().store, 'Observation', '_id=obs-a&_include=Observation:subject&_include:iterate=Patient:organization');
     expect(included(iterated)).toEqual(['Organization/org', 'Patient/alice']);
   });
+  it('_revinclude=* is reported as unsupported (a warning, or 400 under handling=strict), never silently empty', async () => {
+    const b = await search(db().store, 'Patient', '_id=bob&_revinclude=*');
+    const warning = (b.entry ?? []).find((e) => e.search?.mode === 'outcome');
+    expect(JSON.stringify(warning?.resource)).toContain('_revinclude=*');
+    await expect(search(db().store, 'Patient', '_id=bob&_revinclude=*', {}, true)).rejects.toMatchObject({ status: 400 });
+  });
+
   it('_revinclude:iterate goes on from revincluded resources', async () => {
     const b = await search(db().store, 'Patient', '_id=bob&_revinclude=Observation:subject&_revinclude:iterate=Provenance:target');
     expect(included(b)).toEqual(['Observation/obs-b', 'Observation/obs-b2', 'Provenance/prov-b']);
