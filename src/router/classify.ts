@@ -34,7 +34,7 @@ export function classify(req: FhirRequest): Classified {
     const versionId = parts[3];
     return versionId ? { interaction: 'vread', resourceType, id, versionId } : { interaction: 'history', resourceType, id };
   }
-  if (parts.length === 3 || parts[1] === '_search') return { interaction: 'search', resourceType: parts.length === 3 ? parts[2] : resourceType };
+  if (parts.length >= 3 || parts.includes('_search')) return { interaction: 'search', resourceType: parts.length >= 3 ? parts[2] : resourceType };
   switch (method) {
     case 'GET':
       return id ? { interaction: 'read', resourceType, id } : { interaction: 'search', resourceType };

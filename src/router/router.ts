@@ -47,6 +47,10 @@ export async function route(ctx: RouterContext, deps: RouterDeps, req: FhirReque
     if (method !== 'GET') throw notSupported('metadata is read-only', ['GET']);
     return capabilities(ctx, deps.capabilities);
   }
+  if (first === '_search' && parts.length === 1) {
+    if (method !== 'POST') throw notSupported('_search takes POST', ['POST']);
+    return search(ctx, req, undefined);
+  }
   if (first === '_history' && parts.length === 1) {
     if (method !== 'GET') throw notSupported('history is read-only', ['GET']);
     return history(ctx, req);
@@ -101,8 +105,9 @@ export async function route(ctx: RouterContext, deps: RouterDeps, req: FhirReque
     if (parts.length === 4) return vread(ctx, req, type, id, fourth);
   }
   if (third.startsWith('$') && parts.length === 3) return operation(ctx, req, third, { type, id });
-  if (parts.length === 3 && isTypeName(third)) {
-    if (method !== 'GET') throw notSupported('Compartment search takes GET', ['GET']);
+  const viaPost = parts.length === 4 && fourth === '_search';
+  if ((parts.length === 3 || viaPost) && isTypeName(third)) {
+    if (viaPost ? method !== 'POST' : method !== 'GET') throw notSupported(`Compartment search takes ${viaPost ? 'POST' : 'GET'}`, [viaPost ? 'POST' : 'GET']);
     if (!ctx.isServedType(third)) throw notFound(`Resource type "${third}" is not served here`);
     return search(ctx, req, third, { type, id });
   }
