@@ -8,12 +8,17 @@ import { finding, pointerToFhirPath, type Finding } from './issues';
  *  - nested resources (`contained`, `Bundle.entry.resource`) are only required to be objects here: the element
  *    walk validates each against the schema of its own `resourceType`, so compiling `Patient` does not drag in
  *    the schema of all 150 resource types through `ResourceList`;
+ *  - every resource, complex data type and backbone element must be a JSON object (the schema only lists their
+ *    properties, so `meta: "x"` or `name: [5]` would pass), and the narrative's xhtml a string;
  *  - empty arrays and empty objects are rejected (ele-1: every element has a value or children);
  *  - dates, dateTimes and instants must be real calendar dates (the schema's patterns accept 1985-02-30).
  * Each resource type is compiled on first use and kept, so start-up does not pay for types never written.
  */
 
 type JsonSchema = Record<string, unknown> & { properties?: Record<string, JsonSchema> };
+
+/** Annotation (ignored by ajv) naming the FHIR type of each schema definition. */
+const FHIR_TYPE = 'x-fhir-type';
 
 const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
@@ -48,17 +53,22 @@ function adjust(schema: JsonSchema): JsonSchema {
   delete schema.id;
   const defs = schema.definitions as Record<string, JsonSchema>;
   for (const name of ['date', 'dateTime', 'instant']) defs[name].fhirCalendar = true;
-  for (const def of Object.values(defs)) {
+  defs.xhtml.type = 'string';
+  for (const [name, def] of Object.entries(defs)) {
+    // Read back from an error's parentSchema: a definition compiled on its own reports schema paths from `#/`.
+    def[FHIR_TYPE] = name.includes('_') ? 'BackboneElement' : name;
     if (!def.properties) continue;
+    def.type = 'object';
     def.minProperties = 1;
     for (const [key, prop] of Object.entries(def.properties)) {
       const primitive = inlinedPrimitive(defs, key, prop);
       if (primitive) def.properties[key] = { $ref: `#/definitions/${primitive}` };
       const items = prop.items as JsonSchema | undefined;
       if (prop.type === 'array') prop.minItems = 1;
-      // `given: [null, "B"]` with `_given: [{...}, null]` is valid FHIR JSON: a null is let through here and the
-      // element walk requires the companion array to fill it.
-      if (items?.$ref && def.properties[`_${key}`]) prop.items = { anyOf: [items, { type: 'null' }] };
+      // `given: [null, "B"]` with `_given: [{...}, null]` is valid FHIR JSON: a null is let through on either
+      // side here and the element walk requires the other array to fill it.
+      const paired = key.startsWith('_') ? def.properties[key.slice(1)] : def.properties[`_${key}`];
+      if (items?.$ref && paired) prop.items = { anyOf: [items, { type: 'null' }] };
       if (prop.$ref === '#/definitions/ResourceList') def.properties[key] = { type: 'object' };
       if (items?.$ref === '#/definitions/ResourceList') prop.items = { type: 'object' };
     }
@@ -102,9 +112,13 @@ function validatorFor(type: string): ValidateFunction {
   return fn;
 }
 
-/** `#/definitions/date/pattern` -> `date`: the FHIR type whose rule the value broke. */
+/**
+ * The FHIR type whose rule the value broke (`date`, `Meta`; backbone elements such as the schema's
+ * `Patient_Contact` read as BackboneElement), from the definition the failing keyword belongs to.
+ */
 function definitionOf(err: ErrorObject): string | undefined {
-  return /^#\/definitions\/([^/]+)\/[^/]+$/.exec(err.schemaPath)?.[1];
+  const tagged = (err.parentSchema as JsonSchema | undefined)?.[FHIR_TYPE];
+  return typeof tagged === 'string' ? tagged : undefined;
 }
 
 function describe(err: ErrorObject): { code: 'structure' | 'value' | 'required'; text: string; pointer: string } {

@@ -45,6 +45,37 @@ describe('layer 1: JSON structure against the R4 JSON schema', () => {
     expect(issueAt(issues, 'Patient.active', 'must be a JSON boolean')).toBeDefined();
   });
 
+  it('rejects meta given as a string, naming Patient.meta', async () => {
+    const issues = await issuesOf(patient({ meta: 'x' }));
+    expect(issueAt(issues, 'Patient.meta', 'a FHIR Meta must be a JSON object')).toMatchObject({ severity: 'error', code: 'structure' });
+    expect((await checkResource(patient({ meta: 'x' }))).structural).toBe(true);
+  });
+
+  it.each([
+    ['narrative given as a number', { text: 5 }, 'Patient.text', 'Narrative'],
+    ['a HumanName given as a number inside the name array', { name: [5] }, 'Patient.name[0]', 'HumanName'],
+    ['a CodeableConcept given as a string', { maritalStatus: 'x' }, 'Patient.maritalStatus', 'CodeableConcept'],
+    ['a Reference given as a number', { managingOrganization: 5 }, 'Patient.managingOrganization', 'Reference'],
+    ['a Reference given as an array', { managingOrganization: [{ reference: 'Organization/1' }] }, 'Patient.managingOrganization', 'Reference'],
+    ['a backbone element given as a string', { contact: ['mother'] }, 'Patient.contact[0]', 'BackboneElement'],
+    ['a complex element nested in a data type given as a string', { name: [{ period: '2020' }] }, 'Patient.name[0].period', 'Period'],
+    ['an extension given as a string', { extension: ['x'] }, 'Patient.extension[0]', 'Extension'],
+  ])('rejects %s, naming its location', async (_what, extra, location, type) => {
+    const result = await checkResource(patient(extra));
+    expect(result.structural).toBe(true);
+    expect(issueAt(result.issues, location, `a FHIR ${type} must be a JSON object`)).toMatchObject({ severity: 'error', code: 'structure' });
+  });
+
+  it('rejects a single object where the element repeats (max = *), naming Patient.name', async () => {
+    const issues = await issuesOf(patient({ name: { family: 'Shaw' } }));
+    expect(issueAt(issues, 'Patient.name', 'must be a JSON array')).toMatchObject({ severity: 'error', code: 'structure' });
+  });
+
+  it('rejects a narrative div that is not a string, naming Patient.text.div', async () => {
+    const issues = await issuesOf(patient({ text: { status: 'generated', div: 5 } }));
+    expect(issueAt(issues, 'Patient.text.div', 'must be a JSON string')).toMatchObject({ severity: 'error' });
+  });
+
   it('rejects two types of one choice element at once', async () => {
     const issues = await issuesOf(patient({ deceasedBoolean: true, deceasedDateTime: '2020-01-01' }));
     expect(issueAt(issues, 'Patient.deceased', 'Only one of deceasedBoolean, deceasedDateTime')).toBeDefined();
