@@ -5,8 +5,15 @@ import type { ElementNode } from './element-tree';
 import { finding } from './issues';
 import { expand, membership, type Membership } from './valueset-expansion';
 
-/** The codings an occurrence carries, by its type; undefined for types bindings do not apply to. */
-function codingsOf(item: Item): Array<Pick<Coding, 'system' | 'code'>> | undefined {
+type Code = Pick<Coding, 'system' | 'code'>;
+
+/** Types whose value is a bare code: there is no system to give, so the code may come from any system. */
+const BARE_CODE_TYPES = new Set(['code', 'string', 'uri']);
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The codes an occurrence carries, by its type; undefined for types bindings do not apply to. */
+function codingsOf(item: Item): Code[] | undefined {
   const v = item.value;
   switch (item.type) {
     case 'code':
@@ -14,14 +21,11 @@ function codingsOf(item: Item): Array<Pick<Coding, 'system' | 'code'>> | undefin
     case 'uri':
       return typeof v === 'string' ? [{ code: v }] : [];
     case 'Coding':
-      return v && typeof v === 'object' && typeof (v as Coding).code === 'string' ? [v as Coding] : [];
     case 'Quantity':
-      return v && typeof v === 'object' && typeof (v as Coding).code === 'string'
-        ? [{ system: (v as Coding).system, code: (v as Coding).code }]
-        : [];
+      return isObject(v) && typeof v.code === 'string' ? [{ system: v.system as string | undefined, code: v.code }] : [];
     case 'CodeableConcept': {
-      const codings = (v as { coding?: Coding[] } | undefined)?.coding;
-      return Array.isArray(codings) ? codings.filter((c) => c && typeof c.code === 'string') : [];
+      const codings = isObject(v) ? v.coding : undefined;
+      return Array.isArray(codings) ? codings.filter((c) => isObject(c) && typeof c.code === 'string') : [];
     }
     default:
       return undefined;
@@ -32,16 +36,37 @@ function codingsOf(item: Item): Array<Pick<Coding, 'system' | 'code'>> | undefin
  * Layer 3: the binding of an element. Required: a code not in the ValueSet is an error. Extensible and preferred:
  * a warning. A ValueSet (or the part of it a code falls in) that cannot be expanded from the bundled
  * CodeSystems is reported as not checked, never passed as valid. Example bindings are not checked.
+ *
+ * A Coding (alone, in a CodeableConcept or a Quantity's unit) without a system cannot be shown to be in a
+ * ValueSet, so it never satisfies a binding; a bare `code` has no system to give and matches any system. A required
+ * binding on a CodeableConcept or Coding needs a code from the ValueSet: text alone does not meet it (it does meet
+ * an extensible binding, for which no suitable code may exist).
  */
 export function checkBinding(node: ElementNode, item: Item, ctx: ValidationContext, source: string): void {
   const binding = node.def.binding;
   if (!binding?.valueSet || binding.strength === 'example') return;
   const codings = codingsOf(item);
-  if (!codings || codings.length === 0) return;
+  if (!codings) return;
+  const required = binding.strength === 'required';
+  if (codings.length === 0) {
+    const coded = item.type === 'CodeableConcept' || item.type === 'Coding';
+    if (required && coded && isObject(item.value) && firstTime(ctx, `binding:${binding.valueSet}@${item.location}`)) {
+      ctx.findings.push(
+        finding('terminology', 'error', 'code-invalid', `No code from the required ValueSet ${binding.valueSet}: a required binding needs a coding from it, text alone does not meet it (${source})`, item.location),
+      );
+    }
+    return;
+  }
   if (!firstTime(ctx, `binding:${binding.valueSet}@${item.location}`)) return;
   const exp = expand(binding.valueSet);
+  const bare = BARE_CODE_TYPES.has(item.type);
   let best: Membership = 'not-member';
+  let withoutSystem = 0;
   for (const c of codings) {
+    if (!bare && typeof c.system !== 'string') {
+      withoutSystem++;
+      continue;
+    }
     const m = membership(exp, c.system, c.code as string);
     if (m === 'member') return;
     if (m === 'unknown') best = 'unknown';
@@ -54,8 +79,9 @@ export function checkBinding(node: ElementNode, item: Item, ctx: ValidationConte
     );
     return;
   }
-  const severity = binding.strength === 'required' ? 'error' : 'warning';
+  const severity = required ? 'error' : 'warning';
+  const why = withoutSystem ? ': a coding without a system cannot be shown to be a member' : '';
   ctx.findings.push(
-    finding('terminology', severity, 'code-invalid', `Code ${shown} is not in the ${binding.strength} ValueSet ${binding.valueSet} (${source})`, item.location),
+    finding('terminology', severity, 'code-invalid', `Code ${shown} is not in the ${binding.strength} ValueSet ${binding.valueSet} (${source})${why}`, item.location),
   );
 }

@@ -139,7 +139,10 @@ export function expand(url: string): Expansion {
   return expandAt(url, 0);
 }
 
-/** Is the code (with its system, when known) in the expansion? A code without a system matches any system. */
+/**
+ * Is the code (with its system, when known) in the expansion? A code without a system (a bare `code` element)
+ * matches any system; a Coding without one is never looked up here (see checkBinding).
+ */
 export function membership(exp: Expansion, system: string | undefined, code: string): Membership {
   if (exp.opaque) return 'unknown';
   if (system === undefined) {

@@ -1,6 +1,7 @@
 import { expand, membership } from '../../src/validation/valueset-expansion';
 import { condition, issueAt, issuesOf, US_CORE, usCorePatient } from './support';
 
+const actCode = (code: string) => ({ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code });
 const clinical = (code: string) => ({ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code }] });
 
 describe('layer 3: bindings against bundled ValueSets', () => {
@@ -16,6 +17,54 @@ describe('layer 3: bindings against bundled ValueSets', () => {
     const cc = { coding: [{ system: 'http://example.org/local', code: 'x' }, ...clinical('active').coding] };
     const issues = await issuesOf(condition({ clinicalStatus: cc }));
     expect(issues.filter((i) => i.expression?.[0] === 'Condition.clinicalStatus')).toEqual([]);
+  });
+
+  it('rejects Condition.clinicalStatus given as text only: a required binding needs a coding from the ValueSet', async () => {
+    const issues = await issuesOf(condition({ clinicalStatus: { text: 'active' } }));
+    expect(issueAt(issues, 'Condition.clinicalStatus', 'required ValueSet')).toMatchObject({ severity: 'error', code: 'code-invalid' });
+  });
+
+  it('rejects a required CodeableConcept whose codings carry no code', async () => {
+    const cc = { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', display: 'Active' }] };
+    const issues = await issuesOf(condition({ clinicalStatus: cc }));
+    expect(issueAt(issues, 'Condition.clinicalStatus', 'required ValueSet')).toMatchObject({ severity: 'error' });
+  });
+
+  it('rejects a coding without a system in a required binding: it cannot be shown to be a member', async () => {
+    const issues = await issuesOf(condition({ clinicalStatus: { coding: [{ code: 'active' }] } }));
+    expect(issueAt(issues, 'Condition.clinicalStatus', 'without a system')).toMatchObject({ severity: 'error', code: 'code-invalid' });
+  });
+
+  it('still rejects a coding without a system next to a coding of another system', async () => {
+    const cc = { coding: [{ system: 'http://example.org/local', code: 'x' }, { code: 'active' }] };
+    const issues = await issuesOf(condition({ clinicalStatus: cc }));
+    expect(issueAt(issues, 'Condition.clinicalStatus', 'without a system')).toMatchObject({ severity: 'error' });
+  });
+
+  it('only warns for a coding without a system in an extensible binding (Condition.category, Encounter.class)', async () => {
+    const issues = await issuesOf(condition({ category: [{ coding: [{ code: 'problem-list-item' }] }] }));
+    expect(issueAt(issues, 'Condition.category[0]', 'without a system')).toMatchObject({ severity: 'warning' });
+    const encounter = {
+      resourceType: 'Encounter',
+      status: 'finished',
+      class: { code: 'AMB' },
+      text: { status: 'generated', div: '<div xmlns="http://www.w3.org/1999/xhtml">Visit</div>' },
+    };
+    const encounterIssues = await issuesOf(encounter);
+    expect(issueAt(encounterIssues, 'Encounter.class', 'without a system')).toMatchObject({ severity: 'warning' });
+    expect(encounterIssues.filter((i) => i.severity === 'error')).toEqual([]);
+  });
+
+  it('accepts text alone in an extensible binding (no suitable code may exist)', async () => {
+    const issues = await issuesOf(condition({ category: [{ text: 'Problem' }] }));
+    expect(issues.filter((i) => i.expression?.[0] === 'Condition.category[0]')).toEqual([]);
+  });
+
+  it('keeps checking bare codes (code datatype) without a system, as members of any system of the ValueSet', async () => {
+    const good = await issuesOf({ ...usCorePatient(), gender: 'female' });
+    expect(good.filter((i) => i.expression?.[0] === 'Patient.gender')).toEqual([]);
+    const encounter = await issuesOf({ resourceType: 'Encounter', status: 'finished', class: actCode('AMB') });
+    expect(encounter.filter((i) => i.expression?.[0] === 'Encounter.status')).toEqual([]);
   });
 
   it('warns, without rejecting, for a code outside an extensible binding', async () => {
@@ -38,6 +87,8 @@ describe('ValueSet expansion from bundled CodeSystems', () => {
     expect(membership(exp, 'http://terminology.hl7.org/CodeSystem/condition-clinical', 'remission')).toBe('member');
     expect(membership(exp, 'http://terminology.hl7.org/CodeSystem/condition-clinical', 'cured')).toBe('not-member');
     expect(membership(exp, 'http://example.org/other', 'active')).toBe('not-member');
+    // A bare code (a `code` element) has no system to give: it matches the code in any system of the ValueSet.
+    expect(membership(exp, undefined, 'active')).toBe('member');
   });
 
   it('evaluates is-a and is-not-a filters on the CodeSystem hierarchy', () => {
