@@ -178,14 +178,51 @@ export class Repository {
     const out: Filter<StoredDocument>[] = [];
     const bound = compartmentFilter(this.policy, type);
     if (bound) out.push(bound);
-    const restrictions = this.policy.searchRestrictions(type, 'read') ?? this.policy.searchRestrictions(type, 'search');
-    if (restrictions?.length) {
-      const compile = this.opts.compileRestriction;
-      if (!compile) return [NOTHING];
-      const ors = restrictions.map((q) => compile(type, q));
-      out.push(ors.length === 1 ? ors[0] : { $or: ors });
-    }
+    const restriction = this.restrictionFilter(type, this.policy.searchRestrictions(type, 'read') ?? this.policy.searchRestrictions(type, 'search'));
+    if (restriction) out.push(restriction);
     return out;
+  }
+
+  /** SMART v2 granular scope queries compiled by the search layer and OR-ed; undefined when there are none. */
+  private restrictionFilter(type: string, queries: readonly string[] | undefined): Filter<StoredDocument> | undefined {
+    if (!queries?.length) return undefined;
+    const compile = this.opts.compileRestriction;
+    if (!compile) return NOTHING;
+    const ors = queries.map((q) => compile(type, q));
+    return ors.length === 1 ? ors[0] : { $or: ors };
+  }
+
+  /** The granular scope restriction on a write interaction, when the policy has one for `type`. */
+  private writeRestriction(type: string, interaction: AccessInteraction): Filter<StoredDocument> | undefined {
+    return this.policy.unrestricted ? undefined : this.restrictionFilter(type, this.policy.searchRestrictions(type, interaction));
+  }
+
+  /**
+   * Does the stored version `vid` of `type/id` match `restriction`? Asked of the current collection inside the
+   * write's transaction, so the search index the compiled restriction queries is the one this write computed.
+   */
+  private async storedMatches(type: string, id: string, vid: number, restriction: Filter<StoredDocument>): Promise<boolean> {
+    await this.flush(type);
+    const filter: Filter<StoredDocument> = { $and: [{ _id: id, vid }, restriction] };
+    return (await this.current(type).findOne(filter, { session: this.session, projection: { _id: 1 } })) !== null;
+  }
+
+  /**
+   * The stored resource a write (update, patch, delete) may act on under a granular scope for `interaction`, or
+   * null when the scope hides it: the caller then gets the answer for an id that does not exist. One the caller may
+   * read but not change under that scope is 403 (refusing it reveals nothing the caller could not read).
+   */
+  private async writableUnderScope(
+    type: string,
+    stored: StoredDocument | null,
+    interaction: AccessInteraction,
+  ): Promise<StoredDocument | null> {
+    const restriction = this.writeRestriction(type, interaction);
+    if (!stored || !restriction || (await this.storedMatches(type, stored._id, stored.vid, restriction))) return stored;
+    if (await this.findCurrent(type, stored._id)) {
+      throw forbidden(`${type}/${stored._id} is outside what the access token's scopes allow to ${interaction}`);
+    }
+    return null;
   }
 
   /** Search access (the SearchStore contract): live, visible documents only. */
@@ -244,7 +281,7 @@ export class Repository {
     this.assertAllowed(type, 'create');
     await this.opts.ensureType(type);
     // Ids given to create are server-assigned (random UUIDs): no existence check, the unique _id is the guard.
-    return this.inTransaction((repo) => repo.writeVersion(type, id, resource, 1, 'create', undefined));
+    return this.inTransaction((repo) => repo.writeVersion(type, id, resource, 1, 'create', undefined, ['create']));
   }
 
   /**
@@ -261,10 +298,12 @@ export class Repository {
     await this.opts.ensureType(type);
     return this.inTransaction(async (repo) => {
       await repo.flush(type);
-      const existing = await repo.current(type).findOne({ _id: id }, { session: repo.session });
-      if (existing && !compartmentAllowsWrite(this.policy, type, existing.c ?? [])) {
+      const stored = await repo.current(type).findOne({ _id: id }, { session: repo.session });
+      if (stored && !compartmentAllowsWrite(this.policy, type, stored.c ?? [])) {
         throw notFound(`${type}/${id} is not known`);
       }
+      // From here a resource hidden by a granular scope is treated as absent, with the same answers.
+      const existing = await repo.writableUnderScope(type, stored, 'update');
       if (opts.ifMatch !== undefined && existing?.vid !== opts.ifMatch) {
         throw preconditionFailed(
           existing
@@ -272,10 +311,19 @@ export class Repository {
             : `If-Match was given but ${type}/${id} does not exist`,
         );
       }
-      if (!existing) this.assertAllowed(type, 'create');
+      if (!existing) {
+        // Update-as-create would overwrite a hidden resource, or reveal it by failing: neither is offered.
+        if (this.writeRestriction(type, 'update')) {
+          throw forbidden(
+            `${type}/${id} cannot be created by update: the access token's ${type} scopes are restricted by a search (create it with POST)`,
+          );
+        }
+        this.assertAllowed(type, 'create');
+      }
       const vid = (existing?.vid ?? 0) + 1;
       const op = existing && !existing.del ? (opts.op ?? 'update') : 'create';
-      return repo.writeVersion(type, id, resource, vid, op, existing);
+      const interactions: AccessInteraction[] = op === 'create' ? ['update', 'create'] : ['update'];
+      return repo.writeVersion(type, id, resource, vid, op, existing, interactions);
     });
   }
 
@@ -284,8 +332,10 @@ export class Repository {
     await this.opts.ensureType(type);
     return this.inTransaction(async (repo) => {
       await repo.flush(type);
-      const existing = await repo.current(type).findOne({ _id: id }, { session: repo.session });
-      const visible = existing && compartmentAllowsWrite(this.policy, type, existing.c ?? []);
+      const stored = await repo.current(type).findOne({ _id: id }, { session: repo.session });
+      const inCompartment = stored && compartmentAllowsWrite(this.policy, type, stored.c ?? []);
+      const existing = inCompartment ? await repo.writableUnderScope(type, stored, 'delete') : null;
+      const visible = existing !== null;
       if (opts.ifMatch !== undefined && (!visible || existing.vid !== opts.ifMatch)) {
         throw preconditionFailed(`If-Match version ${opts.ifMatch} does not match ${type}/${id}`);
       }
@@ -307,6 +357,8 @@ export class Repository {
     vid: number,
     op: HistoryDocument['op'],
     existing: StoredDocument | null | undefined,
+    /** The interactions this write performs: the new version must match each one's granular scope restriction. */
+    interactions: readonly AccessInteraction[],
   ): Promise<WriteResult> {
     const lu = nextLastUpdated(existing);
     const resource = withServerMeta(input, id, vid, lu);
@@ -317,6 +369,13 @@ export class Repository {
     const doc: StoredDocument = { _id: id, vid, lu, del: false, r: JSON.stringify(resource), s, c };
     if (existing) await this.replaceCurrent(type, existing, doc);
     else await this.insertCurrent(type, doc);
+    // The restriction is a search: it is matched against the index just written, and a miss aborts the transaction.
+    for (const interaction of interactions) {
+      const restriction = this.writeRestriction(type, interaction);
+      if (restriction && !(await this.storedMatches(type, id, vid, restriction))) {
+        throw forbidden(`${type} as written is outside what the access token's scopes allow to ${interaction}`);
+      }
+    }
     await this.insertHistory(type, doc, op);
     this.trace?.add(type, id, c);
     return { doc, resource, created: op === 'create' };
