@@ -16,7 +16,6 @@ const US_CORE = path.join(ROOT, 'test/validation/fixtures/us-core');
 const SYNTHEA = path.resolve(ROOT, '../shared/data/synthea-uscore-ndjson');
 const TYPES = ['Patient', 'Encounter', 'Condition', 'DocumentReference', 'AuditEvent'];
 
-const quick = process.argv.includes('--quick');
 
 function timed<T>(fn: () => T): { ms: number; value: T } {
   const start = performance.now();
@@ -24,7 +23,7 @@ function timed<T>(fn: () => T): { ms: number; value: T } {
   return { ms: performance.now() - start, value };
 }
 
-function readSet(): Record<string, unknown[]> {
+function readSet(quick: boolean): Record<string, unknown[]> {
   const sets: Record<string, unknown[]> = {};
   const json = (f: string) => JSON.parse(fs.readFileSync(f, 'utf8')) as unknown;
   sets['r4-examples'] = fs.readdirSync(R4).filter((f) => TYPES.some((t) => f.startsWith(`${t}-`))).map((f) => json(path.join(R4, f)));
@@ -69,7 +68,8 @@ async function perResource(resources: unknown[], rounds: number) {
   };
 }
 
-async function main(): Promise<void> {
+/** The validation figures (also the `validation` phase of `npm run bench`); writes bench/results/validation.json. */
+export async function benchValidation({ quick = false }: { quick?: boolean } = {}): Promise<Record<string, unknown>> {
   const startup: Record<string, number> = {};
   startup.load_profiles_ms = timed(() => loadProfiles([bundledProfilesDir()])).ms;
   startup.r4_definitions_ms = warmUp();
@@ -80,7 +80,7 @@ async function main(): Promise<void> {
       return performance.now() - s;
     })());
   }
-  const sets = readSet();
+  const sets = readSet(quick);
   const rows: Record<string, unknown> = {};
   for (const [name, resources] of Object.entries(sets)) {
     rows[name] = await perResource(resources, quick ? 2 : Math.max(2, Math.ceil(3000 / resources.length)));
@@ -92,13 +92,18 @@ async function main(): Promise<void> {
     startup: Object.fromEntries(Object.entries(startup).map(([k, v]) => [k, Math.round(v)])),
     per_resource: rows,
   };
-  console.log(JSON.stringify(result, null, 2));
   const out = path.join(ROOT, 'bench/results/validation.json');
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
+  return result;
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+if (require.main === module) {
+  benchValidation({ quick: process.argv.includes('--quick') }).then(
+    (result) => console.log(JSON.stringify(result, null, 2)),
+    (err) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}
