@@ -20,12 +20,24 @@ import type { Config } from './config';
 import { auditInputFor } from './http/audit-input';
 import { mountAuthRoutes } from './http/auth-routes';
 import type { OperationDefinitionRef } from './router/context';
+import type { Repository } from './store/repository';
 import type { Services } from './server';
 import { buildSearchIndex, createSearchApi, restrictionFilter, searchIndexSpecs, searchParametersFor } from './search';
 import { isStorableType } from './fhir/resource-types';
 import { assertValid, bundledProfilesDir, enforceProfiles, loadProfiles, supportedProfiles, validateOperation, warmUp } from './validation';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+/**
+ * Does `type/id` exist, as `$validate` may tell the caller? What the caller can read (its whole read policy:
+ * compartment, granular scopes); for a type it cannot read, what a create or update of the validated type would tell
+ * it anyway (`exists`, compartment-bound) when it may write that type; otherwise the reference is not checked (taken
+ * as existing), so the answer carries nothing the caller's policy hides.
+ */
+async function referenceVisible(repo: Repository, type: string, id: string, mayWrite: boolean): Promise<boolean> {
+  if (repo.policy.allows(type, 'read') || repo.policy.allows(type, 'search')) return (await repo.count(type, { _id: id })) > 0;
+  return mayWrite ? repo.exists(type, id) : true;
+}
 
 function started<T>(value: T | undefined, what: string): T {
   if (value === undefined) throw new Error(`${what} used before the server started`);
@@ -53,13 +65,19 @@ export async function defaultServices(config: Config, env: Record<string, string
       definition: 'http://hl7.org/fhir/OperationDefinition/Resource-validate',
       types: '*',
       instance: true,
-      handler: async (ctx, req, target) => ({
-        status: 200,
-        body: await validateOperation(target.type as string, target.id, req.body, {
-          referenceExists: (t, id) => ctx.repo.exists(t, id),
-          storedTypes: (t) => ctx.isServedType(t),
-        }),
-      }),
+      handler: async (ctx, req, target) => {
+        const type = target.type as string;
+        // Its reference checks tell whether ids exist: only for a caller with some grant on the type.
+        ctx.repo.assertAllowedAny(type, ['read', 'search', 'create', 'update', 'delete']);
+        const mayWrite = ctx.repo.policy.allows(type, 'create') || ctx.repo.policy.allows(type, 'update');
+        return {
+          status: 200,
+          body: await validateOperation(type, target.id, req.body, {
+            referenceExists: (t, id) => referenceVisible(ctx.repo, t, id, mayWrite),
+            storedTypes: (t) => ctx.isServedType(t),
+          }),
+        };
+      },
     },
     {
       name: 'verify-chain',

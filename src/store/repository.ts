@@ -160,6 +160,13 @@ export class Repository {
     }
   }
 
+  /** Like `assertAllowed`, for an operation any one of several grants permits ($validate: read or write). */
+  assertAllowedAny(type: string, interactions: readonly AccessInteraction[]): void {
+    if (!interactions.some((i) => this.policy.allows(type, i))) {
+      throw forbidden(`The access token does not allow ${interactions.join(', ')} on ${type}`);
+    }
+  }
+
   /** The filter for the current-version collection: live documents the policy may see, AND `filter`. */
   visible(type: string, filter: Filter<StoredDocument> = {}): Filter<StoredDocument> {
     const parts: Filter<StoredDocument>[] = [{ del: false }];
