@@ -50,3 +50,17 @@ export function checkExtensionContext(
     finding('profile', 'error', 'structure', `Extension ${sd.url} is not allowed on ${host.path} (its contexts: ${allowed})`, extensionLocation),
   );
 }
+
+/**
+ * A modifier extension (its definition's root element says `isModifier`) belongs in `modifierExtension`, and
+ * only such an extension does: one in the wrong place is either a modifier a reader would skip or an ordinary
+ * extension claiming to change the meaning of its host.
+ */
+export function checkModifierUse(sd: StructureDefinition, usedAsModifier: boolean, extensionLocation: string, ctx: ValidationContext): void {
+  const isModifier = sd.snapshot?.element[0]?.isModifier === true;
+  if (isModifier === usedAsModifier) return;
+  const text = isModifier
+    ? `Extension ${sd.url} is a modifier extension: it must be a modifierExtension, not an extension`
+    : `Extension ${sd.url} is not a modifier extension: it must be an extension, not a modifierExtension`;
+  ctx.findings.push(finding('profile', 'error', 'structure', text, extensionLocation));
+}

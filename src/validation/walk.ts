@@ -3,7 +3,7 @@ import { baseDefinition, structureDefinition } from './conformance';
 import { firstTime, type ValidationContext } from './context';
 import { childrenToVisit, itemsOf, typeCode, type Item } from './element-items';
 import { elementTree, resolveContentReference, type ElementNode } from './element-tree';
-import { checkExtensionContext, extensionDefinition, type Host } from './extensions';
+import { checkExtensionContext, checkModifierUse, extensionDefinition, type Host } from './extensions';
 import { expectedValue, satisfies } from './fixed-pattern';
 import { checkInvariants } from './invariants';
 import { finding, isPrimitiveType } from './issues';
@@ -72,25 +72,42 @@ function walkChildren(obj: Record<string, unknown>, node: ElementNode, host: Hos
   }
 }
 
+/**
+ * A modifier extension changes the meaning of what carries it, so one this server has no definition for must not
+ * be ignored: it is an error, not a note (FHIR Extensibility, "modifierExtension").
+ */
+function unknownModifier(url: string, location: string, ctx: ValidationContext): void {
+  if (!firstTime(ctx, `ext:${location}`)) return;
+  ctx.findings.push(
+    finding('profile', 'error', 'not-supported', `Unknown modifier extension ${url}: it may change the meaning of the element, and this server has no definition of it, so it cannot accept it`, location),
+  );
+}
+
 /** The definition to continue in below an element whose children the snapshot does not list. */
 function definitionBelow(node: ElementNode, item: Item, value: Record<string, unknown>, host: Host, ctx: ValidationContext): StructureDefinition | undefined {
+  const modifier = node.name === 'modifierExtension';
   const profile = node.def.type?.find((t) => typeCode(t) === item.type)?.profile?.[0];
   if (profile) {
     const sd = structureDefinition(profile);
-    if (sd?.snapshot) return sd;
-    if (firstTime(ctx, `profile:${profile}@${item.location}`)) {
-      ctx.findings.push(finding('profile', 'warning', 'not-supported', `Profile ${profile} is not available: element checked against ${item.type} only`, item.location));
-    }
-  } else if (item.type === 'Extension' && typeof value.url === 'string' && value.url.includes(':')) {
-    const sd = extensionDefinition(value.url);
-    if (sd) {
-      checkExtensionContext(sd, host, item.location, ctx);
+    if (sd?.snapshot) {
+      if (sd.type === 'Extension') checkModifierUse(sd, modifier, item.location, ctx);
       return sd;
     }
-    if (firstTime(ctx, `ext:${item.location}`)) {
-      const modifier = node.name === 'modifierExtension';
+    if (modifier && item.type === 'Extension') unknownModifier(profile, item.location, ctx);
+    else if (firstTime(ctx, `profile:${profile}@${item.location}`)) {
+      ctx.findings.push(finding('profile', 'warning', 'not-supported', `Profile ${profile} is not available: element checked against ${item.type} only`, item.location));
+    }
+  } else if (item.type === 'Extension' && typeof value.url === 'string') {
+    const sd = value.url.includes(':') ? extensionDefinition(value.url) : undefined;
+    if (sd) {
+      checkExtensionContext(sd, host, item.location, ctx);
+      checkModifierUse(sd, modifier, item.location, ctx);
+      return sd;
+    }
+    if (modifier) unknownModifier(value.url, item.location, ctx);
+    else if (value.url.includes(':') && firstTime(ctx, `ext:${item.location}`)) {
       ctx.findings.push(
-        finding('profile', modifier ? 'warning' : 'information', modifier ? 'not-supported' : 'informational', `Unknown ${modifier ? 'modifier ' : ''}extension ${value.url}: its content was checked as a plain Extension only`, item.location),
+        finding('profile', 'information', 'informational', `Unknown extension ${value.url}: its content was checked as a plain Extension only`, item.location),
       );
     }
   }

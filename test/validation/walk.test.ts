@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ElementDefinition, StructureDefinition } from 'fhir/r4';
-import { bundledProfilesDir, loadProfiles, supportedProfiles } from '../../src/validation';
+import { bundledProfilesDir, checkResource, loadProfiles, supportedProfiles } from '../../src/validation';
 import { baseDefinition } from '../../src/validation/conformance';
 import { condition, describeIssues, errorsOf, issueAt, issuesOf, US_CORE, usCorePatient } from './support';
 
@@ -144,6 +144,46 @@ describe('layer 2: StructureDefinition snapshots (base, meta.profile, required p
     const issues = await issuesOf(p);
     expect(issueAt(issues, 'Patient.extension[0]', 'Unknown extension')).toMatchObject({ severity: 'information' });
     expect(issueAt(issues, 'Patient', 'http://example.org/StructureDefinition/nope')).toMatchObject({ severity: 'warning' });
+  });
+
+  it('rejects an unknown modifier extension: a system must not ignore a modifier it does not understand', async () => {
+    const p = usCorePatient();
+    p.modifierExtension = [{ url: 'http://example.org/ext/not-really-the-patient', valueBoolean: true }];
+    p.contact = [{ name: { family: 'Shaw' }, modifierExtension: [{ url: 'relative-url', valueBoolean: true }] }];
+    const result = await checkResource(p);
+    expect(issueAt(result.issues, 'Patient.modifierExtension[0]', 'Unknown modifier extension')).toMatchObject({ severity: 'error' });
+    expect(issueAt(result.issues, 'Patient.contact[0].modifierExtension[0]', 'Unknown modifier extension')).toMatchObject({ severity: 'error' });
+    expect(result).toMatchObject({ failed: true, structural: false });
+  });
+
+  const doNotPerform = { url: 'http://hl7.org/fhir/StructureDefinition/request-doNotPerform', valueBoolean: true };
+  const nutritionOrder = (extra: Record<string, unknown>) => ({
+    resourceType: 'NutritionOrder',
+    text: { status: 'generated', div: '<div xmlns="http://www.w3.org/1999/xhtml">No oral diet</div>' },
+    status: 'active',
+    intent: 'order',
+    patient: { reference: 'Patient/p1' },
+    dateTime: '2020-01-01',
+    oralDiet: { type: [{ text: 'Regular' }] },
+    ...extra,
+  });
+
+  it('accepts a known modifier extension where its definition allows it (request-doNotPerform on NutritionOrder)', async () => {
+    expect(describeIssues(await errorsOf(nutritionOrder({ modifierExtension: [doNotPerform] })))).toEqual([]);
+  });
+
+  it('rejects a known modifier extension outside its context (request-doNotPerform on Patient)', async () => {
+    const p = usCorePatient();
+    p.modifierExtension = [doNotPerform];
+    expect(issueAt(await issuesOf(p), 'Patient.modifierExtension[0]', 'is not allowed on Patient')).toMatchObject({ severity: 'error' });
+  });
+
+  it('rejects a modifier extension given as a plain extension, and a plain extension given as a modifier', async () => {
+    const asPlain = await issuesOf(nutritionOrder({ extension: [doNotPerform] }));
+    expect(issueAt(asPlain, 'NutritionOrder.extension[0]', 'must be a modifierExtension')).toMatchObject({ severity: 'error' });
+    const p = usCorePatient();
+    p.modifierExtension = [{ url: 'http://hl7.org/fhir/StructureDefinition/patient-birthPlace', valueAddress: { city: 'Paris' } }];
+    expect(issueAt(await issuesOf(p), 'Patient.modifierExtension[0]', 'is not a modifier')).toMatchObject({ severity: 'error' });
   });
 
   it('makes a profile the caller requires an error when unknown, and applies it when known', async () => {
