@@ -16,6 +16,10 @@ export type AuditInteraction =
   | 'operation'
   /** `$export` (bulk data), kept apart from other operations because it releases many patients' data at once. */
   | 'export'
+  /** The release of a bulk export after its kick-off: a status poll, a file download, a cancel (DELETE). */
+  | 'export-status'
+  | 'export-file'
+  | 'export-cancel'
   /** An access token issued (or refused) by the built-in token endpoint. */
   | 'token'
   /** A request refused for want of a valid access token (401). */
@@ -37,6 +41,8 @@ export interface AuditInput {
   patientIds?: readonly string[];
   /** Other resources touched as `Type/id` (search results, bundle entries); the event keeps the first 100. */
   resources?: readonly string[];
+  /** The bulk export job (and file) an 'export-status', 'export-file' or 'export-cancel' is about. */
+  exportJob?: ExportJobRef;
   /** Query string of a search, history or operation, without the leading `?`. */
   query?: string;
   /**
@@ -56,4 +62,11 @@ export interface AuditInput {
   remoteAddress?: string;
   /** When the request was received; defaults to when it is recorded. */
   recorded?: Date;
+}
+
+export interface ExportJobRef {
+  id: string;
+  /** Its status URL. */
+  url: string;
+  file?: { name: string; url: string; /** Resource type of its lines, when the file exists. */ type?: string };
 }

@@ -1,5 +1,5 @@
 import type { AuditEvent, AuditEventAgent, AuditEventEntity, Coding } from 'fhir/r4';
-import type { AuditInput, AuditInteraction } from './audit-input';
+import type { AuditInput, AuditInteraction, ExportJobRef } from './audit-input';
 
 /**
  * AuditEvents shaped after IHE Basic Audit Log Patterns (BALP): RESTful events typed `rest` with the interaction
@@ -31,6 +31,10 @@ const USER_AGENT: Coding = {
 };
 const APPLICATION_SERVER = { system: 'http://terminology.hl7.org/CodeSystem/security-source-type', code: '4', display: 'Application Server' };
 
+const URI = 'urn:ietf:rfc:3986';
+const JOB_ROLE: Coding = { system: OBJECT_ROLE, code: '20', display: 'Job' };
+const JOB_STREAM_ROLE: Coding = { system: OBJECT_ROLE, code: '21', display: 'Job Stream' };
+
 const MAX_RESOURCE_ENTITIES = 100;
 
 /** Action code (C/R/U/D/E) and restful-interaction subtype per interaction. */
@@ -48,6 +52,9 @@ const SHAPE: Record<AuditInteraction, { action: AuditEvent['action']; subtype?: 
   batch: { action: 'E', subtype: 'batch', dataFlowsToClient: false },
   operation: { action: 'E', subtype: 'operation', dataFlowsToClient: false },
   export: { action: 'E', subtype: 'operation', dataFlowsToClient: false },
+  'export-status': { action: 'R', subtype: 'operation', dataFlowsToClient: true },
+  'export-file': { action: 'R', subtype: 'operation', dataFlowsToClient: true },
+  'export-cancel': { action: 'D', subtype: 'operation', dataFlowsToClient: false },
   token: { action: 'E', dataFlowsToClient: false },
   authenticate: { action: 'E', dataFlowsToClient: false },
 };
@@ -123,6 +130,7 @@ function entities(input: AuditInput): AuditEventEntity[] {
       role: { system: OBJECT_ROLE, code: '4', display: 'Domain Resource' },
     });
   }
+  if (input.exportJob) out.push(...exportJobEntities(input.exportJob));
   if (input.query !== undefined || input.operation || input.path !== undefined) {
     const path =
       input.path ?? [input.resourceType, input.id, input.operation ? `$${input.operation}` : undefined].filter(Boolean).join('/');
@@ -133,6 +141,23 @@ function entities(input: AuditInput): AuditEventEntity[] {
       description: text,
       query: Buffer.from(text, 'utf8').toString('base64'),
     });
+  }
+  return out;
+}
+
+/** A bulk export job (object role Job) and the file downloaded from it (Job Stream), by URL and name. */
+function exportJobEntities(job: ExportJobRef): AuditEventEntity[] {
+  const object = (url: string, role: Coding, name: string, description?: string): AuditEventEntity => ({
+    what: { identifier: { system: URI, value: url } },
+    type: { system: ENTITY_TYPE, code: '2', display: 'System Object' },
+    role,
+    name,
+    ...(description ? { description } : {}),
+  });
+  const out = [object(job.url, JOB_ROLE, job.id, 'Bulk Data export job')];
+  if (job.file) {
+    const { file } = job;
+    out.push(object(file.url, JOB_STREAM_ROLE, file.name, file.type ? `Bulk Data export file of ${file.type}` : undefined));
   }
   return out;
 }

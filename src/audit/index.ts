@@ -1,5 +1,5 @@
 /** The audit trail: what the HTTP adapter records after each request, and the chain check behind $verify-chain. */
-export type { AuditInput, AuditInteraction } from './audit-input';
+export type { AuditInput, AuditInteraction, ExportJobRef } from './audit-input';
 export { AuditTrail, type AuditTrailOptions } from './audit-trail';
 export { buildAuditEvent, outcomeOf, type AuditSource } from './balp';
 export { CHAIN_EXTENSION_URL, recomputeHash, readLink } from './hash-chain';

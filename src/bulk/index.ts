@@ -1,4 +1,5 @@
 import type express from 'express';
+import { AuditTrail } from '../audit';
 import type { AccessPolicy } from '../auth/access-policy';
 import type { OperationDefinitionRef } from '../router/context';
 import type { RunningServerCore } from '../server';
@@ -71,6 +72,8 @@ export function bulkExportServices(config: BulkConfig, deps: BulkDeps): BulkExpo
       mountStatusRoutes(app, '/fhir', {
         baseUrl: server.config.baseUrl,
         authenticate: deps.authenticate,
+        // The same trail (queue, hash chain) as the FHIR router's requests, when the server keeps one.
+        audit: (input) => AuditTrail.of(server.store.db)?.record(input),
         logger: server.logger,
         state: () => ({ ...ready(), retryAfterSeconds: Math.max(1, Math.ceil(config.pollMs / 1000)) }),
       });

@@ -41,6 +41,24 @@ export interface Checkpoint {
   files: ExportFile[];
 }
 
+/**
+ * How the kick-off token may be told apart from others of the same SMART app (whose patients and users all share
+ * its client_id): `patient` for a token bound to a patient compartment (patient/ scopes with a launch patient, or a
+ * patient's own login), `user` for unbound user/ scopes, `system` for Backend Services.
+ */
+export type AccessContext = 'system' | 'user' | 'patient';
+
+export interface JobOwner {
+  clientId?: string;
+  user?: string;
+  /** Auth was off at kick-off: anyone may reach the job. */
+  open: boolean;
+  /** Absent on jobs stored before it was recorded: treated as matching no patient-bound token. */
+  context?: AccessContext;
+  /** The patient compartment bound of a `patient` token, sorted. */
+  patients?: string[];
+}
+
 export type JobStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
 
 export interface ExportJob {
@@ -52,8 +70,8 @@ export interface ExportJob {
   createdAt: Date;
   /** When the job and its files are removed. */
   expiresAt: Date;
-  /** Who may poll, download and cancel: the kick-off client, or anyone when auth is off. */
-  owner: { clientId?: string; user?: string; open: boolean };
+  /** The access context of the kick-off: who may poll, download and cancel (see access-context.ts mayAccess). */
+  owner: JobOwner;
   plan: ExportPlan;
   checkpoint: Checkpoint;
   /** Resources written so far, for X-Progress. */

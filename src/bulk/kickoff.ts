@@ -1,8 +1,8 @@
-import type { AccessPolicy } from '../auth/access-policy';
 import { badRequest, forbidden, issue, notFound, notSupported, outcome } from '../errors/operation-outcome-error';
 import type { OperationHandler, RouterContext } from '../router/context';
 import { preferHandling } from '../router/respond';
 import type { FhirRequest } from '../router/types';
+import { ownerOf } from './access-context';
 import { selectTypes } from './authorization';
 import { resolveCohort } from './cohort';
 import type { BulkConfig } from './config';
@@ -26,13 +26,6 @@ function levelOf(target: { type?: string; id?: string }): ExportLevel {
   if (target.type === 'Patient' && !target.id) return 'patient';
   if (target.type === 'Group' && target.id) return 'group';
   throw notFound(`$export is available at the base, on Patient and on Group/[id], not on ${target.type}${target.id ? '/[id]' : ''}`);
-}
-
-/** Who may poll, download and cancel: the client that kicked off (`clientId`, else the token's user). */
-function ownerOf(policy: AccessPolicy): { clientId?: string; user?: string; open: boolean } {
-  if (policy.unrestricted) return { open: true };
-  if (!policy.clientId && !policy.user) throw forbidden('The access token names no client, so its export could not be collected');
-  return { clientId: policy.clientId, user: policy.user, open: false };
 }
 
 function requestUrl(ctx: RouterContext, req: FhirRequest): string {
@@ -108,6 +101,9 @@ export function exportKickoff(deps: KickoffDeps): OperationHandler {
       owner,
       plan,
     });
+    // The kick-off's AuditEvent names the patient whose record a patient-bound token exports (its compartment
+    // holds the event); a Group's members and `patient` ids are named already, as they were read.
+    for (const id of owner.patients ?? []) req.trace?.add('Patient', id, undefined);
     deps.nudge();
     const info = outcome([issue('informational', `Export ${job._id} accepted; poll the Content-Location URL`, undefined, 'information')]);
     return { status: 202, headers: { 'Content-Location': statusUrl(ctx.baseUrl, job._id) }, body: info };

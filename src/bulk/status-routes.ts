@@ -2,11 +2,14 @@ import type express from 'express';
 import type { Request, Response } from 'express';
 import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
+import type { AuditInput, ExportJobRef } from '../audit';
 import type { AccessPolicy } from '../auth/access-policy';
 import { OperationOutcomeError, forbidden, issue, notFound, outcome } from '../errors/operation-outcome-error';
 import { send } from '../http/app';
 import { errorResponse } from '../http/errors';
+import { mayAccess } from './access-context';
 import type { ExportFileStore } from './file-store';
+import { statusUrl } from './kickoff';
 import type { ExportFile, ExportJob, JobStore } from './job-store';
 
 export interface StatusRouteDeps {
@@ -14,19 +17,37 @@ export interface StatusRouteDeps {
   /** Resolved at request time: the store is connected after routes are mounted. */
   state(): { jobs: JobStore; files: ExportFileStore; retryAfterSeconds: number };
   authenticate(authorization: string | undefined): Promise<AccessPolicy>;
+  /** Records each request in the audit trail (the FHIR router's requests are recorded by the HTTP adapter). */
+  audit?(input: AuditInput): void;
   logger: Logger;
 }
 
 export const fileUrl = (baseUrl: string, jobId: string, name: string) => `${baseUrl}/$export-file/${jobId}/${name}`;
 
+type Release = 'export-status' | 'export-file' | 'export-cancel';
+
+/** What one status, download or cancel request established, for its AuditEvent. */
+interface Attempt {
+  policy?: AccessPolicy;
+  /** Set once the caller is known to share the job's access context. */
+  job?: ExportJob;
+  file?: ExportFile;
+}
+
 /**
- * The rule for status, cancel and download: the client that kicked the export off (same `client_id`, or the
- * same user when the token had no client id); anyone when the job was started with auth off.
+ * The AuditEvent input of one request: like the router's (src/http/audit-input.ts), a 401 keeps only the path as
+ * text; otherwise the client, the job (and file) asked for, and, once access was granted to a patient-bound job,
+ * its patient, so the event is in that patient's compartment.
  */
-export function mayAccess(job: ExportJob, policy: AccessPolicy): boolean {
-  if (job.owner.open || policy.unrestricted) return true;
-  if (job.owner.clientId !== undefined) return policy.clientId === job.owner.clientId;
-  return job.owner.user !== undefined && policy.user === job.owner.user;
+function auditInput(kind: Release, req: Request, attempt: Attempt, at: { baseUrl: string; mountPath: string }, status: number, error?: string): AuditInput {
+  const common = { status, outcomeDescription: error, remoteAddress: req.socket.remoteAddress };
+  if (!attempt.policy) return { ...common, interaction: 'authenticate', path: req.path.slice(at.mountPath.length + 1) };
+  const jobId = String(req.params.job);
+  const name = req.params.file === undefined ? undefined : String(req.params.file);
+  const exportJob: ExportJobRef = { id: jobId, url: statusUrl(at.baseUrl, jobId) };
+  if (name !== undefined) exportJob.file = { name, url: fileUrl(at.baseUrl, jobId, name), type: attempt.file?.type };
+  const patientIds = attempt.job?.owner.context === 'patient' ? attempt.job.owner.patients : undefined;
+  return { ...common, interaction: kind, policy: attempt.policy, exportJob, patientIds };
 }
 
 export function manifest(job: ExportJob, baseUrl: string) {
@@ -48,32 +69,46 @@ function progress(job: ExportJob): string {
   return `in progress: ${job.exported} resources, type ${Math.min(job.checkpoint.typeIndex + 1, types)} of ${types}`;
 }
 
-/** Status (poll), cancel and file download: Express routes under the FHIR mount, authenticated like FHIR routes. */
+/**
+ * Status (poll), cancel and file download: Express routes under the FHIR mount, authenticated like FHIR routes,
+ * and each recorded in the audit trail, allowed or refused.
+ */
 export function mountStatusRoutes(app: express.Express, mountPath: string, deps: StatusRouteDeps): void {
-  const guarded = (fn: (req: Request, res: Response, policy: AccessPolicy) => Promise<void>) => async (req: Request, res: Response) => {
-    try {
-      const policy = await deps.authenticate(req.headers.authorization);
-      await fn(req, res, policy);
-    } catch (err) {
-      if (res.headersSent) {
-        deps.logger.error({ err }, 'bulk export download failed mid-stream');
-        res.destroy();
-        return;
+  const guarded = (kind: Release, fn: (req: Request, res: Response, attempt: Attempt & { policy: AccessPolicy }) => Promise<void>) =>
+    async (req: Request, res: Response) => {
+      const attempt: Attempt = {};
+      let status = 500;
+      let error: string | undefined;
+      try {
+        attempt.policy = await deps.authenticate(req.headers.authorization);
+        await fn(req, res, attempt as Attempt & { policy: AccessPolicy });
+        status = res.statusCode;
+      } catch (err) {
+        if (res.headersSent) {
+          deps.logger.error({ err }, 'bulk export download failed mid-stream');
+          error = 'the download failed after it started';
+          res.destroy();
+        } else {
+          const r = errorResponse(err, deps.logger);
+          status = r.status;
+          error = r.body.issue.map((i) => i.diagnostics).join('; ');
+          send(res, req, r.status, r.headers, r.body);
+        }
+      } finally {
+        deps.audit?.(auditInput(kind, req, attempt, { baseUrl: deps.baseUrl, mountPath }, status, error));
       }
-      const r = errorResponse(err, deps.logger);
-      send(res, req, r.status, r.headers, r.body);
-    }
-  };
-  const ownJob = async (req: Request, policy: AccessPolicy): Promise<ExportJob> => {
+    };
+  const ownJob = async (req: Request, attempt: Attempt & { policy: AccessPolicy }): Promise<ExportJob> => {
     const id = String(req.params.job);
     const job = await deps.state().jobs.get(id);
     if (!job || job.status === 'cancelled') throw notFound(`No export job ${id} (it may have been cancelled or expired)`);
-    if (!mayAccess(job, policy)) throw forbidden('Only the client that started this export may see it');
+    if (!mayAccess(job, attempt.policy)) throw forbidden('Only the client, user and patient context that started this export may see it');
+    attempt.job = job;
     return job;
   };
 
-  app.get(`${mountPath}/$export-status/:job`, guarded(async (req, res, policy) => {
-    const job = await ownJob(req, policy);
+  app.get(`${mountPath}/$export-status/:job`, guarded('export-status', async (req, res, attempt) => {
+    const job = await ownJob(req, attempt);
     if (job.status === 'queued' || job.status === 'running') {
       send(res, req, 202, { 'X-Progress': progress(job), 'Retry-After': String(deps.state().retryAfterSeconds) }, undefined);
     } else if (job.status === 'failed') {
@@ -83,8 +118,8 @@ export function mountStatusRoutes(app: express.Express, mountPath: string, deps:
     }
   }));
 
-  app.delete(`${mountPath}/$export-status/:job`, guarded(async (req, res, policy) => {
-    const job = await ownJob(req, policy);
+  app.delete(`${mountPath}/$export-status/:job`, guarded('export-cancel', async (req, res, attempt) => {
+    const job = await ownJob(req, attempt);
     const { jobs, files } = deps.state();
     const before = await jobs.cancel(job._id);
     // A running job's worker notices at its next lease renewal and removes its own files; otherwise remove now.
@@ -96,12 +131,13 @@ export function mountStatusRoutes(app: express.Express, mountPath: string, deps:
     send(res, req, 202, {}, body);
   }));
 
-  app.get(`${mountPath}/$export-file/:job/:file`, guarded(async (req, res, policy) => {
-    const job = await ownJob(req, policy);
+  app.get(`${mountPath}/$export-file/:job/:file`, guarded('export-file', async (req, res, attempt) => {
+    const job = await ownJob(req, attempt);
     const name = String(req.params.file);
     const file = job.status === 'completed' ? job.checkpoint.files.find((f) => f.name === name) : undefined;
     if (!file) throw notFound(`Export ${job._id} has no file ${name}`);
-    if (file.kind === 'output' && !policy.allows(file.type, 'read')) throw forbidden(`The access token does not allow read on ${file.type}`);
+    attempt.file = file;
+    if (file.kind === 'output' && !attempt.policy.allows(file.type, 'read')) throw forbidden(`The access token does not allow read on ${file.type}`);
     const stream = await deps.state().files.open(job._id, name);
     if (!stream) throw notFound(`The file ${name} of export ${job._id} has expired`);
     res.status(200);

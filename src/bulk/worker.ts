@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { AccessPolicy } from '../auth/access-policy';
 import type { Repository } from '../store/repository';
+import { selectsCohort } from './access-context';
 import type { BulkConfig } from './config';
 import type { ExportFileStore } from './file-store';
 import type { Checkpoint, ExportFile, ExportJob, JobStore } from './job-store';
@@ -12,7 +13,11 @@ export interface WorkerHooks {
   afterCheckpoint?(job: ExportJob, checkpoint: Checkpoint): Promise<void> | void;
 }
 
-/** What a worker runs jobs with: the patient bound fixed at kick-off, types already authorised then. */
+/**
+ * What a worker runs jobs with: the patient bound fixed at kick-off, types already authorised then. A job of a
+ * patient-bound token reads under the same compartment rule as that token's searches (no Group or AuditEvent naming
+ * another patient); only a system or user-level client's patient list is a cohort (see selectsCohort).
+ */
 export function exportPolicy(job: ExportJob): AccessPolicy {
   return {
     clientId: job.owner.clientId,
@@ -20,7 +25,7 @@ export function exportPolicy(job: ExportJob): AccessPolicy {
     scopes: [],
     unrestricted: false,
     patientIds: job.plan.patients,
-    patientCohort: true,
+    patientCohort: selectsCohort(job.owner),
     allows: (type, interaction) => interaction === 'read' && job.plan.types.includes(type),
     searchRestrictions: () => undefined,
   };

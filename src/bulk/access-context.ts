@@ -1,0 +1,54 @@
+import type { AccessPolicy } from '../auth/access-policy';
+import { parseScopes } from '../auth/scopes';
+import { forbidden } from '../errors/operation-outcome-error';
+import type { AccessContext, ExportJob, JobOwner } from './job-store';
+
+/** `patient` when the token is bound to a patient compartment, else `system` with any system/ grant, else `user`. */
+function contextOf(policy: AccessPolicy): AccessContext {
+  if (policy.patientIds) return 'patient';
+  return parseScopes(policy.scopes).grants.some((g) => g.context === 'system') ? 'system' : 'user';
+}
+
+function accessContext(policy: AccessPolicy): JobOwner {
+  if (policy.unrestricted) return { open: true, context: 'system' };
+  const context = contextOf(policy);
+  const owner: JobOwner = { clientId: policy.clientId, user: policy.user, open: false, context };
+  if (context === 'patient') owner.patients = [...new Set(policy.patientIds)].sort();
+  return owner;
+}
+
+/** The access context a job records at kick-off, and that every later status, download and cancel must match. */
+export function ownerOf(policy: AccessPolicy): JobOwner {
+  if (!policy.unrestricted && !policy.clientId && !policy.user) {
+    throw forbidden('The access token names no client, so its export could not be collected');
+  }
+  return accessContext(policy);
+}
+
+/**
+ * The rule for status, cancel and download: the caller's access context is the kick-off's. Same client (`client_id`;
+ * the same user when the kick-off token named no client), same user when the kick-off token named one, same kind of
+ * token (system, user, patient-bound) and the same patient compartment bound. Every patient and user of one SMART
+ * app shares its client_id, so a patient token reaches only exports started for its own patient, and a system
+ * token only its client's unbound exports. Anyone when the job was started with auth off.
+ */
+export function mayAccess(job: ExportJob, policy: AccessPolicy): boolean {
+  const owner = job.owner;
+  if (owner.open || policy.unrestricted) return true;
+  if (owner.clientId === undefined && owner.user === undefined) return false;
+  const caller = accessContext(policy);
+  if (caller.clientId !== owner.clientId) return false;
+  if (owner.user !== undefined && caller.user !== owner.user) return false;
+  // A job stored before the context was recorded matches no patient-bound token.
+  const context = owner.context ?? (caller.context === 'patient' ? undefined : caller.context);
+  return caller.context === context && (caller.patients ?? []).join('\n') === (owner.patients ?? []).join('\n');
+}
+
+/**
+ * Whether the job's patient list selects a cohort for a system or user-level client (a Group, the `patient`
+ * parameter), which the worker then reads with resources listing several of them (a Group, a multi-patient
+ * AuditEvent) included. Not for a patient-bound token: its export is read under the same bound as its searches.
+ */
+export function selectsCohort(owner: JobOwner): boolean {
+  return owner.open || owner.context === 'system' || owner.context === 'user';
+}
