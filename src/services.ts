@@ -85,6 +85,11 @@ export async function defaultServices(config: Config, env: Record<string, string
       types: ['AuditEvent'],
       handler: async (ctx) => {
         ctx.repo.assertAllowed('AuditEvent', 'read');
+        // The report covers the whole trail (counts, head hash, ids of breaks): for auditors, not a patient's app.
+        const policy = ctx.repo.policy;
+        if (policy.patientIds || policy.searchRestrictions('AuditEvent', 'read')) {
+          throw forbidden('AuditEvent/$verify-chain needs read access to the whole trail (a system or user scope)');
+        }
         if (!audit) throw new Error('audit trail not started');
         return { status: 200, body: await audit.verifyChain() };
       },

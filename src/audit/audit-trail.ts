@@ -4,7 +4,7 @@ import { buildSearchIndex } from '../search/index-builder';
 import { type HistoryDocument, type StoredDocument, historyCollectionName } from '../store/stored-document';
 import type { AuditInput } from './audit-input';
 import { type AuditSource, buildAuditEvent } from './balp';
-import { CHAIN_ID_RANGE, type ChainLink, GENESIS_HASH, chainEvent, readLink } from './hash-chain';
+import { CHAIN_ID_RANGE, type ChainLink, GENESIS_HASH, chainEvent, readLink, unchainedContent } from './hash-chain';
 import { reportToParameters, walkChain } from './verify-chain';
 
 export interface AuditTrailOptions extends AuditSource {
@@ -281,7 +281,7 @@ export class AuditTrail {
   /** `GET AuditEvent/$verify-chain`: whether the trail is intact, and where it was broken. */
   async verifyChain(): Promise<Parameters> {
     await this.flush().catch(() => undefined);
-    return reportToParameters(await walkChain(this.db, this.written));
+    return reportToParameters(await walkChain(this.db, this.written, (r) => this.opts.index(unchainedContent(r as AuditEvent))));
   }
 }
 

@@ -81,3 +81,11 @@ export function recomputeHash(event: AuditEvent): string | undefined {
   };
   return digest(link.previous, unsealed);
 }
+
+/** The event as it was before `chainEvent` (no id, chain link or server meta): what its search index was built from. */
+export function unchainedContent(event: AuditEvent): AuditEvent {
+  const { id: _id, meta, extension, ...rest } = event;
+  const { versionId: _v, lastUpdated: _l, ...ownMeta } = meta ?? {};
+  const own = (extension ?? []).filter((e) => e.url !== CHAIN_EXTENSION_URL);
+  return { ...rest, ...(Object.keys(ownMeta).length ? { meta: ownMeta } : {}), ...(own.length ? { extension: own } : {}) } as AuditEvent;
+}

@@ -1,9 +1,10 @@
 import type { AuditEvent, Parameters, ParametersParameter } from 'fhir/r4';
 import type { Db } from 'mongodb';
-import type { StoredDocument } from '../store/stored-document';
+import type { Resource } from 'fhir/r4';
+import { type HistoryDocument, type StoredDocument, historyCollectionName } from '../store/stored-document';
 import { GENESIS_HASH, type ChainLink, readLink, recomputeHash, sequenceOfId } from './hash-chain';
 
-export type BreakKind = 'modified' | 'missing' | 'relinked' | 'unchained' | 'truncated';
+export type BreakKind = 'modified' | 'missing' | 'relinked' | 'unchained' | 'truncated' | 'misindexed' | 'history';
 
 export interface ChainBreak {
   kind: BreakKind;
@@ -33,8 +34,11 @@ const MAX_REPORTED_BREAKS = 100;
  * - unchained: a document in the collection that is not part of the chain (written around the trail)
  * - truncated: the newest event this process wrote is no longer there (events removed from the end, which the
  *              chain alone cannot show; `lastHash` in the report is the anchor to keep elsewhere for that)
+ * - misindexed: the stored search fields (`s`, `c`) are not what the event's content gives, so searches or a
+ *              patient's compartment would hide or misplace it (the hash covers the content only)
+ * - history:   the version-history copy that answers vread and _history differs from the event, or is missing
  */
-export async function walkChain(db: Db, knownHead?: ChainLink): Promise<ChainReport> {
+export async function walkChain(db: Db, knownHead?: ChainLink, index?: (r: Resource) => { s: unknown; c: string[] }): Promise<ChainReport> {
   const report: ChainReport = { intact: true, checked: 0, breaks: [] };
   const flag = (b: ChainBreak) => {
     report.intact = false;
@@ -43,7 +47,12 @@ export async function walkChain(db: Db, knownHead?: ChainLink): Promise<ChainRep
   let expectedSeq = 1;
   let previous = GENESIS_HASH;
   const cursor = db.collection<StoredDocument>('AuditEvent').find({}, { sort: { _id: 1 }, batchSize: 1000 });
+  // History ids are `<id>/1`, in the same order as the events' ids: one merged walk over both collections.
+  const history = db.collection<HistoryDocument>(historyCollectionName('AuditEvent')).find({}, { sort: { _id: 1 }, batchSize: 1000 });
+  let copy: HistoryDocument | null = await history.next();
   for await (const doc of cursor) {
+    while (copy && copy._id < `${doc._id}/1`) copy = await history.next();
+    const copyOfThis = copy?._id === `${doc._id}/1` ? copy : undefined;
     report.checked++;
     const seq = sequenceOfId(doc._id);
     let event: AuditEvent | undefined;
@@ -67,6 +76,15 @@ export async function walkChain(db: Db, knownHead?: ChainLink): Promise<ChainRep
     }
     if (recomputeHash(event) !== link.hash || doc.del || doc.vid !== 1) {
       flag({ kind: 'modified', id: doc._id, sequence: seq, detail: 'content does not match its hash' });
+    } else {
+      // Checked only on intact events: an edited event is already reported, and its history copy differs anyway.
+      if (!copyOfThis || copyOfThis.r !== doc.r || copyOfThis.del) {
+        flag({ kind: 'history', id: doc._id, sequence: seq, detail: copyOfThis ? 'the history copy differs from the event' : 'the history copy is missing' });
+      }
+      const expected = index?.(event);
+      if (expected && (JSON.stringify(expected.s) !== JSON.stringify(doc.s) || JSON.stringify(expected.c) !== JSON.stringify(doc.c))) {
+        flag({ kind: 'misindexed', id: doc._id, sequence: seq, detail: 'stored search and compartment fields do not match the event' });
+      }
     }
     previous = link.hash;
     expectedSeq = seq + 1;

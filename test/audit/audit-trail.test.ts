@@ -213,8 +213,26 @@ describe('AuditEvent/$verify-chain', () => {
       const link = e.extension![0].extension!;
       link.find((x) => x.url === 'hash')!.valueString = recomputeHash(e);
     });
+    // The re-hashed event itself still differs from its history copy and from its stored search fields.
     expect(breaks(await a.verifyChain())).toEqual([
+      expect.objectContaining({ kind: 'history', id: id(6) }),
+      expect.objectContaining({ kind: 'misindexed', id: id(6) }),
       expect.objectContaining({ kind: 'relinked', id: id(7), sequence: 7 }),
+    ]);
+  });
+
+  it('detects search or compartment fields edited to hide an event, which the hash does not cover', async () => {
+    await collection().updateOne({ _id: id(3) }, { $set: { c: [] } });
+    expect(breaks(await a.verifyChain())).toEqual([expect.objectContaining({ kind: 'misindexed', id: id(3) })]);
+  });
+
+  it('detects a history copy (what vread and _history answer) edited or removed', async () => {
+    const copies = t.db.collection<{ _id: string; r: string }>('AuditEvent_history');
+    await copies.updateOne({ _id: `${id(4)}/1` }, { $set: { r: '{"resourceType":"AuditEvent"}' } });
+    await copies.deleteOne({ _id: `${id(8)}/1` });
+    expect(breaks(await a.verifyChain())).toEqual([
+      expect.objectContaining({ kind: 'history', id: id(4), detail: 'the history copy differs from the event' }),
+      expect.objectContaining({ kind: 'history', id: id(8), detail: 'the history copy is missing' }),
     ]);
   });
 

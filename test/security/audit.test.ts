@@ -172,6 +172,10 @@ describe('who may read and change the audit trail', () => {
 });
 
 describe('AuditEvent/$verify-chain', () => {
+  it('is refused (403) to a patient-bound token, which may read its own events but not the whole trail', async () => {
+    expect((await patientA.json('GET', 'AuditEvent/$verify-chain')).status).toBe(403);
+  });
+
   it('reports an intact chain, then the event edited directly in the database', async () => {
     expect(await verifyChain()).toEqual({ intact: true, breaks: [] });
     const [victim] = await events(`entity=Patient/${A}`);
