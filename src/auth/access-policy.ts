@@ -39,3 +39,14 @@ export const unrestrictedPolicy: AccessPolicy = {
   allows: () => true,
   searchRestrictions: () => undefined,
 };
+
+/**
+ * The caller of the few endpoints served without a token (the CapabilityStatement): granted nothing, so anything
+ * it reaches beyond them is refused by the repository like any other missing grant.
+ */
+export const anonymousPolicy: AccessPolicy = {
+  scopes: [],
+  unrestricted: false,
+  allows: () => false,
+  searchRestrictions: () => undefined,
+};

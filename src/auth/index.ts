@@ -1,6 +1,6 @@
 /** SMART on FHIR authorization: the surface the HTTP adapter and the repository use. */
 export type { AccessInteraction, AccessPolicy } from './access-policy';
-export { unrestrictedPolicy } from './access-policy';
+export { anonymousPolicy, unrestrictedPolicy } from './access-policy';
 export { type AuthConfig, authConfigFromEnv, isAuthConfigured, tokenEndpointFor } from './config';
 export { authenticate, bearerChallenge, serverJwks } from './authenticate';
 export { type TokenResponse, handleTokenRequest } from './token-endpoint';

@@ -1,7 +1,7 @@
 import express, { type Request, type Response, type NextFunction } from 'express';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
-import type { AccessPolicy } from '../auth/access-policy';
+import { type AccessPolicy, anonymousPolicy } from '../auth/access-policy';
 import type { CompletedRequest, FhirRequest, FhirResult, HttpMethod } from '../router/types';
 import { parseBody, mediaType } from './body';
 import { badRequest } from '../errors/operation-outcome-error';
@@ -24,6 +24,14 @@ export interface HttpDeps {
 }
 
 const METHODS = new Set<HttpMethod>(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']);
+
+/**
+ * What a SMART client reads before it has a token: the CapabilityStatement (the SMART configuration is mounted
+ * as an extra route). Served to anyone, without looking at the Authorization header, still logged and audited.
+ */
+function isPublic(method: HttpMethod, path: string): boolean {
+  return (method === 'GET' || method === 'HEAD') && /^\/metadata\/?$/.test(path);
+}
 
 function decodePath(path: string): string {
   try {
@@ -103,7 +111,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
       const type = responseMediaType(req.headers.accept, search.get('_format') ?? undefined);
       const method = req.method.toUpperCase() as HttpMethod;
       if (!METHODS.has(method)) throw Object.assign(new Error('Method not allowed'), { status: 405 });
-      const policy = await deps.authenticate(req.headers.authorization);
+      const policy = isPublic(method, req.path) ? anonymousPolicy : await deps.authenticate(req.headers.authorization);
       const path = decodePath(req.path);
       fhirReq = {
         method,
