@@ -57,7 +57,7 @@ export async function defaultServices(config: Config, env: Record<string, string
 
   const authenticateRequest = async (header: string | undefined) =>
     auth && isAuthConfigured(auth) ? authenticate(header, auth) : unrestrictedPolicy;
-  const bulk = bulkExportServices(bulkConfigFromEnv(env), { authenticate: authenticateRequest });
+  const bulk = bulkExportServices(bulkConfigFromEnv(env), { authenticate: authenticateRequest, audit: (i) => audit?.record(i) });
 
   const operations: OperationDefinitionRef[] = [
     {

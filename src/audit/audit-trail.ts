@@ -40,9 +40,6 @@ const yieldToRequests = () => new Promise<void>((resolve) => setImmediate(resolv
 const RETRY_MIN_MS = 50;
 const RETRY_MAX_MS = 5_000;
 
-/** The open trail writing to each database (see AuditTrail.of). */
-const trails = new WeakMap<Db, AuditTrail>();
-
 /**
  * The audit trail: AuditEvents written in batches off the request path, each hash-chained to the one before.
  *
@@ -77,16 +74,6 @@ export class AuditTrail {
       closeAttempts: 8,
       ...options,
     };
-    trails.set(db, this);
-  }
-
-  /**
-   * The trail this process writes to `db` with, for routes mounted beside the FHIR router that record their own
-   * requests (bulk export status, files, cancel): their events join the same queue and chain. Undefined when no
-   * trail is open on `db`.
-   */
-  static of(db: Db): AuditTrail | undefined {
-    return trails.get(db);
   }
 
   /** Events waiting to be written. */
@@ -257,7 +244,6 @@ export class AuditTrail {
    */
   async close(): Promise<void> {
     this.closed = true;
-    if (trails.get(this.db) === this) trails.delete(this.db);
     let lastError: unknown;
     for (let attempt = 0; attempt < this.opts.closeAttempts; attempt++) {
       try {

@@ -1,5 +1,5 @@
 import type express from 'express';
-import { AuditTrail } from '../audit';
+import type { AuditInput } from '../audit';
 import type { AccessPolicy } from '../auth/access-policy';
 import type { OperationDefinitionRef } from '../router/context';
 import type { RunningServerCore } from '../server';
@@ -29,6 +29,8 @@ export interface BulkDeps {
   /** Compiles `_typeFilter` queries and SMART granular scopes; default: the search layer's (search-filter.ts). */
   compileFilter?: FilterCompiler;
   hooks?: WorkerHooks;
+  /** Records the status, download and cancel requests in the server's audit trail (same queue and chain). */
+  audit?: (input: AuditInput) => void;
 }
 
 export interface BulkExportServices {
@@ -72,8 +74,7 @@ export function bulkExportServices(config: BulkConfig, deps: BulkDeps): BulkExpo
       mountStatusRoutes(app, '/fhir', {
         baseUrl: server.config.baseUrl,
         authenticate: deps.authenticate,
-        // The same trail (queue, hash chain) as the FHIR router's requests, when the server keeps one.
-        audit: (input) => AuditTrail.of(server.store.db)?.record(input),
+        audit: (input) => deps.audit?.(input),
         logger: server.logger,
         state: () => ({ ...ready(), retryAfterSeconds: Math.max(1, Math.ceil(config.pollMs / 1000)) }),
       });
