@@ -1,5 +1,6 @@
-import type { OperationOutcome, OperationOutcomeIssue, Parameters, ParametersParameter } from 'fhir/r4';
+import type { OperationOutcome, OperationOutcomeIssue, Parameters, ParametersParameter, Resource } from 'fhir/r4';
 import { badRequest, outcome } from '../errors/operation-outcome-error';
+import { relativizeReferences } from '../fhir/references';
 import { checkResource, type ValidateOptions } from './validate-resource';
 
 /**
@@ -48,11 +49,19 @@ function isParametersCall(type: string, body: Record<string, unknown>): boolean 
   return ((body as unknown as Parameters).parameter ?? []).some((p) => p.name === 'resource' && p.resource);
 }
 
+export interface ValidateOperationOptions extends Pick<ValidateOptions, 'referenceExists' | 'storedTypes'> {
+  /**
+   * The server's public base URL: references to it by absolute URL are made relative before validation, as
+   * create and update do before they validate, so `$validate` answers what a write would.
+   */
+  baseUrl?: string;
+}
+
 export async function validateOperation(
   type: string,
   id: string | undefined,
   body: unknown,
-  opts: Pick<ValidateOptions, 'referenceExists' | 'storedTypes'>,
+  opts: ValidateOperationOptions,
 ): Promise<OperationOutcome> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw badRequest('$validate needs a resource or a Parameters body');
@@ -75,7 +84,14 @@ export async function validateOperation(
     throw badRequest(`$validate on ${type} was given a ${String(resource.resourceType)}`);
   }
   const mode = req.mode ?? (id ? 'update' : undefined);
-  const result = await checkResource(resource, { ...opts, mode, profiles: req.profiles });
+  const { baseUrl, ...checkOpts } = opts;
+  let checked: unknown = resource;
+  if (baseUrl && typeof resource === 'object' && resource !== null) {
+    // A copy: the caller's body is not ours to rewrite.
+    checked = structuredClone(resource);
+    relativizeReferences(checked as Resource, baseUrl);
+  }
+  const result = await checkResource(checked, { ...checkOpts, mode, profiles: req.profiles });
   const issues: OperationOutcomeIssue[] = [...result.issues];
   if (id && typeof resource.id === 'string' && resource.id !== id) {
     issues.unshift({

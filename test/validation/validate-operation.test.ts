@@ -31,6 +31,29 @@ describe('$validate', () => {
     expect(out.issue).toContainEqual(expect.objectContaining({ code: 'not-found', expression: ['Condition.subject.reference'] }));
   });
 
+  it('checks absolute references to this server like create does: http://<base>/Patient/nope does not exist', async () => {
+    const body = condition({ subject: { reference: 'http://fhir.example.org/fhir/Patient/nope' } });
+    const asked: string[] = [];
+    const out = await validateOperation('Condition', undefined, body, {
+      baseUrl: 'http://fhir.example.org/fhir',
+      referenceExists: async (t, id) => (asked.push(`${t}/${id}`), false),
+      storedTypes: () => true,
+    });
+    expect(asked).toEqual(['Patient/nope']);
+    expect(out.issue).toContainEqual(expect.objectContaining({ code: 'not-found', expression: ['Condition.subject.reference'] }));
+    expect((body.subject as { reference: string }).reference).toBe('http://fhir.example.org/fhir/Patient/nope');
+  });
+
+  it('leaves absolute references to other servers unchecked', async () => {
+    const body = condition({ subject: { reference: 'http://elsewhere.example.org/fhir/Patient/nope' } });
+    const out = await validateOperation('Condition', undefined, body, {
+      baseUrl: 'http://fhir.example.org/fhir',
+      referenceExists: async () => false,
+      storedTypes: () => true,
+    });
+    expect(out.issue.filter((i) => i.code === 'not-found')).toEqual([]);
+  });
+
   it('on an instance, reports a body id different from the URL id and requires an id for mode=update', async () => {
     const p = { ...usCorePatient(), id: 'other' };
     const out = await validateOperation('Patient', 'p1', p, noRepository);
