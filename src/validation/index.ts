@@ -4,7 +4,7 @@ import { hasSchema } from './structure';
 
 export { loadProfiles, supportedProfiles } from './conformance';
 export { bundledProfilesDir, ProfileLoadError } from './profile-files';
-export { validateOperation } from './validate-operation';
+export { validateOperation, type ValidateOperationOptions } from './validate-operation';
 export {
   assertValid, checkResource, enforceProfiles, validateResource, type CheckResult, type ValidateOptions,
 } from './validate-resource';

@@ -112,6 +112,11 @@ function validatorFor(type: string): ValidateFunction {
   return fn;
 }
 
+/** The types whose JSON schema is compiled and cached (what `warmUp` prepares), in the order they were compiled. */
+export function compiledSchemaTypes(): string[] {
+  return [...compiled.keys()];
+}
+
 /**
  * The FHIR type whose rule the value broke (`date`, `Meta`; backbone elements such as the schema's
  * `Patient_Contact` read as BackboneElement), from the definition the failing keyword belongs to.

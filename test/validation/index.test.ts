@@ -1,4 +1,4 @@
-import { assertValid, enforceProfiles, supportedProfiles, validateResource, warmUp } from '../../src/validation';
+import { assertValid, enforceProfiles, supportedProfiles, validateResource } from '../../src/validation';
 import { rejectionOf, US_CORE, usCorePatient } from './support';
 
 describe('validateResource (what create, update, patch and transaction call)', () => {
@@ -46,7 +46,24 @@ describe('validateResource (what create, update, patch and transaction call)', (
     expect(supportedProfiles('Observation')).toEqual([]);
   });
 
-  it('can read the definitions ahead of the first write', () => {
-    expect(warmUp(['Patient'])).toBeGreaterThanOrEqual(0);
+  it('compiles the schemas of the given types ahead of the first write, which is then served from that cache', async () => {
+    let validation: typeof import('../../src/validation') | undefined;
+    let structure: typeof import('../../src/validation/structure') | undefined;
+    // A fresh copy of the modules: nothing compiled yet, whatever other tests in this file did.
+    jest.isolateModules(() => {
+      /* eslint-disable @typescript-eslint/no-require-imports */
+      validation = require('../../src/validation');
+      structure = require('../../src/validation/structure');
+      /* eslint-enable @typescript-eslint/no-require-imports */
+    });
+    if (!validation || !structure) throw new Error('modules not loaded');
+    expect(structure.compiledSchemaTypes()).toEqual([]);
+    const ms = validation.warmUp(['Patient', 'NotAType']);
+    expect(ms).toBeGreaterThan(0);
+    expect(structure.compiledSchemaTypes()).toEqual(['Patient']);
+    const result = await validation.checkResource({ resourceType: 'Patient', birthDate: '1985-02-30' });
+    expect(result.structural).toBe(true);
+    expect(result.issues).toContainEqual(expect.objectContaining({ severity: 'error', expression: ['Patient.birthDate'] }));
+    expect(structure.compiledSchemaTypes()).toEqual(['Patient']);
   });
 });
