@@ -8,6 +8,7 @@ import { type ServerSigningKey, loadSigningKey } from './signing-key';
  * |---|---|
  * | SMART_ISSUER | `iss` of tokens from an external authorization server (with SMART_JWKS_URI) |
  * | SMART_JWKS_URI | its keys: https: (http: on loopback only) or file: |
+ * | SMART_AUTHORIZE_ENDPOINT, SMART_TOKEN_ENDPOINT | the external issuer's endpoints, published by discovery (optional) |
  * | SMART_AUDIENCE | required `aud` of every access token; default the FHIR base URL |
  * | SMART_CLIENTS_FILE | Backend Services clients of the built-in token endpoint |
  * | SMART_SIGNING_KEY_FILE | private JWK (ES384/RS384) the built-in server signs with; default: generated in DATA_DIR when clients are registered |
@@ -20,6 +21,8 @@ export interface AuthConfig {
   /** External authorization server. Both or neither are set. */
   issuer?: string;
   jwksUri?: string;
+  /** The external issuer's endpoints, for discovery only (this server never calls them). */
+  externalEndpoints: { authorize?: string; token?: string };
   clients: ReadonlyMap<string, RegisteredClient>;
   /** Present when this server issues tokens (clients registered, or a key configured). */
   signingKey?: ServerSigningKey;
@@ -48,6 +51,15 @@ function absoluteUri(raw: string, name: string): string {
   } catch {
     throw new Error(`${name} must be an absolute URI, got "${raw}"`);
   }
+  return raw;
+}
+
+/** An optional endpoint of the external issuer: an absolute http(s) URL, and only next to SMART_ISSUER. */
+function externalEndpoint(env: Env, name: string, issuer: string | undefined): string | undefined {
+  const raw = env[name];
+  if (!raw) return undefined;
+  if (!issuer) throw new Error(`${name} describes the external authorization server: it needs SMART_ISSUER`);
+  if (!/^https?:$/.test(new URL(absoluteUri(raw, name)).protocol)) throw new Error(`${name} must be an http(s) URL, got "${raw}"`);
   return raw;
 }
 
@@ -81,6 +93,10 @@ export async function authConfigFromEnv(env: Env, opts: { baseUrl: string; dataD
     audience,
     issuer,
     jwksUri: jwksUri ? checkJwksUrl(jwksUri, 'SMART_JWKS_URI', true) : undefined,
+    externalEndpoints: {
+      authorize: externalEndpoint(env, 'SMART_AUTHORIZE_ENDPOINT', issuer),
+      token: externalEndpoint(env, 'SMART_TOKEN_ENDPOINT', issuer),
+    },
     clients,
     signingKey,
     ownIssuer: baseUrl,

@@ -13,32 +13,43 @@ const ADVERTISED_SCOPES = [
 export const serverJwksUrl = (cfg: AuthConfig) => cfg.tokenEndpoint.replace(/\/token$/, '/jwks');
 
 /**
- * `GET [base]/.well-known/smart-configuration` (SMART App Launch 2.0 §Discovery). Describes the built-in Backend
- * Services token endpoint when clients are registered, and the external issuer when one is configured.
+ * `GET [base]/.well-known/smart-configuration` (SMART App Launch 2.0 §Discovery). One authorization server, never a
+ * mix: the built-in Backend Services one when clients are registered (its issuer, keys and token endpoint belong
+ * together), otherwise what is configured of the external issuer, with nothing guessed.
  */
 export function smartConfiguration(cfg: AuthConfig, baseUrl: string): Record<string, unknown> {
   const capabilities = ['permission-v1', 'permission-v2'];
   const doc: Record<string, unknown> = {};
-  if (cfg.issuer) {
-    doc.issuer = cfg.issuer;
-    doc.jwks_uri = cfg.jwksUri?.startsWith('file:') ? undefined : cfg.jwksUri;
-    capabilities.push('permission-patient', 'permission-user');
-  }
+  if (cfg.issuer) capabilities.push('permission-patient', 'permission-user');
   if (cfg.clients.size > 0) {
+    doc.issuer = cfg.ownIssuer;
+    doc.jwks_uri = serverJwksUrl(cfg);
     doc.token_endpoint = cfg.tokenEndpoint;
     doc.token_endpoint_auth_methods_supported = ['private_key_jwt'];
     doc.token_endpoint_auth_signing_alg_values_supported = ASSERTION_ALGORITHMS;
     doc.grant_types_supported = ['client_credentials'];
     capabilities.push('client-confidential-asymmetric');
-    if (!cfg.issuer) {
-      doc.issuer = cfg.ownIssuer;
-      doc.jwks_uri = serverJwksUrl(cfg);
-    }
+  } else if (cfg.issuer) {
+    doc.issuer = cfg.issuer;
+    doc.jwks_uri = cfg.jwksUri?.startsWith('file:') ? undefined : cfg.jwksUri;
+    doc.authorization_endpoint = cfg.externalEndpoints.authorize;
+    doc.token_endpoint = cfg.externalEndpoints.token;
+    if (cfg.externalEndpoints.authorize) doc.grant_types_supported = ['authorization_code'];
   }
   doc.scopes_supported = ADVERTISED_SCOPES;
   doc.capabilities = capabilities;
   doc.fhir_base = baseUrl;
   return JSON.parse(JSON.stringify(doc)) as Record<string, unknown>;
+}
+
+/** The OAuth endpoints discovery publishes, for CapabilityStatement.rest.security's oauth-uris extension. */
+function oauthUris(cfg: AuthConfig): Array<{ url: string; valueUri: string }> {
+  if (cfg.clients.size > 0) return [{ url: 'token', valueUri: cfg.tokenEndpoint }];
+  const { authorize, token } = cfg.issuer ? cfg.externalEndpoints : {};
+  return [
+    ...(authorize ? [{ url: 'authorize', valueUri: authorize }] : []),
+    ...(token ? [{ url: 'token', valueUri: token }] : []),
+  ];
 }
 
 /** CapabilityStatement.rest.security: SMART-on-FHIR with the OAuth endpoints, or a statement of protected mode. */
@@ -62,13 +73,9 @@ export function capabilitySecurity(cfg: AuthConfig): CapabilityStatementRestSecu
       'SMART on FHIR bearer tokens (App Launch 1.0 and 2.0 scopes; Backend Services client_credentials with ' +
       'private_key_jwt). Discovery at .well-known/smart-configuration.',
   };
-  if (cfg.clients.size > 0) {
-    security.extension = [
-      {
-        url: 'http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris',
-        extension: [{ url: 'token', valueUri: cfg.tokenEndpoint }],
-      },
-    ];
+  const uris = oauthUris(cfg);
+  if (uris.length > 0) {
+    security.extension = [{ url: 'http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris', extension: uris }];
   }
   return security;
 }
