@@ -1,4 +1,6 @@
-import { badRequest, notFound, notSupported } from '../errors/operation-outcome-error';
+import { badRequest, forbidden, notFound, notSupported } from '../errors/operation-outcome-error';
+import { R4_RESOURCE_TYPES } from '../fhir/resource-types';
+import type { AccessInteraction } from '../auth/access-policy';
 import { APPEND_ONLY_TYPES } from './append-only';
 import type { RouterContext } from './context';
 import { capabilities, type CapabilityContributions } from './interactions/capabilities';
@@ -38,7 +40,10 @@ export async function route(ctx: RouterContext, deps: RouterDeps, req: FhirReque
   const [first, second, third, fourth] = parts;
 
   if (parts.length === 0) {
-    if (method === 'GET') return search(ctx, req, undefined);
+    if (method === 'GET') {
+      assertReadsSomeType(ctx, 'system-level search', ['read', 'search']);
+      return search(ctx, req, undefined);
+    }
     if (method === 'POST' && deps.bundle) return deps.bundle(ctx, req);
     throw notSupported(`${req.method} is not supported at the base URL`, ['GET', 'POST']);
   }
@@ -53,6 +58,7 @@ export async function route(ctx: RouterContext, deps: RouterDeps, req: FhirReque
   }
   if (first === '_history' && parts.length === 1) {
     if (method !== 'GET') throw notSupported('history is read-only', ['GET']);
+    assertReadsSomeType(ctx, 'system-level history', ['read']);
     return history(ctx, req);
   }
   if (!isTypeName(first) || !ctx.isServedType(first)) throw notFound(`Resource type "${first}" is not served here`);
@@ -112,6 +118,16 @@ export async function route(ctx: RouterContext, deps: RouterDeps, req: FhirReque
     return search(ctx, req, third, { type, id });
   }
   throw notFound(`No FHIR interaction at "${req.path}"`);
+}
+
+/**
+ * System-level search and history cover the types the token may read; one that may read none gets 403, as on a
+ * type it does not cover, not an empty Bundle.
+ */
+function assertReadsSomeType(ctx: RouterContext, what: string, grants: readonly AccessInteraction[]): void {
+  const policy = ctx.repo.policy;
+  const readable = (t: string) => ctx.isServedType(t) && grants.some((g) => policy.allows(t, g));
+  if (![...R4_RESOURCE_TYPES].some(readable)) throw forbidden(`The access token does not allow reading any resource type: no ${what}`);
 }
 
 function requireConditions(req: FhirRequest): FhirRequest {
