@@ -4,7 +4,9 @@ import { OperationOutcomeError, badRequest, preconditionFailed } from '../errors
 import type { RouterContext } from '../router/context';
 import type { FhirRequest, FhirResult } from '../router/types';
 import { isTypeName } from '../router/paths';
-import { entryRequest, responseEntry } from './entry-request';
+import { entryRequest, responseEntry, showsResource } from './entry-request';
+import { checkEntryShapes } from './entry-shape';
+import { IdentityClaims, conditionalTarget, criteriaIdentity, instanceTarget } from './identities';
 import { collectReferences, rewriteReferences } from '../fhir/references';
 import { resolveConditionalReferences } from './conditional-references';
 
@@ -36,7 +38,7 @@ interface Prepared {
  * conditional references against the transaction's own view, and rewrites every placeholder reference. Runs
  * inside the MongoDB transaction, on copies, so a driver retry starts from scratch.
  */
-async function prepare(ctx: RouterContext, outer: FhirRequest, entries: BundleEntry[]): Promise<Prepared[]> {
+async function prepare(ctx: RouterContext, outer: FhirRequest, entries: BundleEntry[], claims: IdentityClaims): Promise<Prepared[]> {
   const prepared = entries.map((e, index) => {
     const copy = e.resource ? { ...e, resource: structuredClone(e.resource) } : e;
     return { index, entry: copy, req: entryRequest(copy, index, outer, ctx.baseUrl) };
@@ -44,6 +46,7 @@ async function prepare(ctx: RouterContext, outer: FhirRequest, entries: BundleEn
   const ids = new Map<string, string>();
   const seen = new Set<string>();
   for (const { index, entry, req } of prepared) {
+    const matches = await claimTargets(ctx, req, index, claims);
     const fullUrl = entry.fullUrl;
     if (!fullUrl || !entry.resource) continue;
     if (seen.has(fullUrl)) throw badRequest(`Bundle.entry[${index}] repeats fullUrl ${fullUrl}`, `Bundle.entry[${index}].fullUrl`);
@@ -68,7 +71,7 @@ async function prepare(ctx: RouterContext, outer: FhirRequest, entries: BundleEn
     } else if (req.method === 'PUT' && req.path.split('/').length === 2) {
       ids.set(fullUrl, req.path);
     } else if (req.method === 'PUT' && req.query.length) {
-      const found = await ctx.search.findMatchingIds(ctx.repo, type, req.query, 2);
+      const found = matches ?? (await ctx.search.findMatchingIds(ctx.repo, type, req.query, 2));
       if (found.length === 1) ids.set(fullUrl, `${type}/${found[0]}`);
       else if (found.length === 0) {
         const id = entry.resource.id ?? randomUUID();
@@ -96,6 +99,32 @@ async function prepare(ctx: RouterContext, outer: FhirRequest, entries: BundleEn
   return prepared.map(({ index, req }) => ({ index, req }));
 }
 
+/**
+ * Claims what a DELETE/PUT/PATCH entry acts on before any entry runs: its `Type/id`, or for a conditional update
+ * or delete its criteria and the resource they match now (or the id a conditional update would create). Returns
+ * the matches of a conditional entry.
+ */
+async function claimTargets(ctx: RouterContext, req: FhirRequest, index: number, claims: IdentityClaims): Promise<string[] | undefined> {
+  const instance = instanceTarget(req);
+  if (instance) claims.claim(instance, index);
+  const type = conditionalTarget(req);
+  if (!type || !isTypeName(type) || !ctx.isServedType(type)) return undefined;
+  claims.claim(criteriaIdentity(type, req.query), index);
+  const found = await matchesOf(ctx, req, type, index);
+  const newId = (req.body as Partial<Resource> | undefined)?.id;
+  if (found.length === 1) claims.claim(`${type}/${found[0]}`, index);
+  else if (found.length === 0 && req.method === 'PUT' && typeof newId === 'string') claims.claim(`${type}/${newId}`, index);
+  return found;
+}
+
+async function matchesOf(ctx: RouterContext, req: FhirRequest, type: string, index: number): Promise<string[]> {
+  try {
+    return await ctx.search.findMatchingIds(ctx.repo, type, req.query, 2);
+  } catch (err) {
+    throw entryError(err, index);
+  }
+}
+
 /** Types the transaction may write, so their collections exist before it starts (MongoDB requires that). */
 function writtenTypes(entries: BundleEntry[]): string[] {
   const types = new Set<string>();
@@ -113,11 +142,12 @@ function searches(req: FhirRequest): boolean {
 
 /** transaction: all entries commit together or none do (spec 3.1.0.11.2). */
 export async function transaction(ctx: RouterContext, outer: FhirRequest, bundle: Bundle): Promise<FhirResult> {
-  const entries = bundle.entry ?? [];
+  const entries = checkEntryShapes(bundle.entry ?? []);
   await ctx.repo.ensureTypes(writtenTypes(entries).filter((t) => ctx.isServedType(t)));
   const responses = await ctx.repo.inTransaction(async (txRepo) => {
     const tx = ctx.withRepo(txRepo);
-    const prepared = await prepare(tx, outer, entries);
+    const claims = new IdentityClaims();
+    const prepared = await prepare(tx, outer, entries, claims);
     for (const { req } of prepared) {
       if (req.method === 'POST' && req.assignedId) txRepo.pendingIds.add(`${(req.body as Resource).resourceType}/${req.assignedId}`);
       else if (req.method === 'PUT' && req.body) txRepo.pendingIds.add(`${(req.body as Resource).resourceType}/${(req.body as Resource).id ?? ''}`);
@@ -130,8 +160,14 @@ export async function transaction(ctx: RouterContext, outer: FhirRequest, bundle
       // that searches (conditional create, update, patch or delete).
       if (ORDER[req.method] !== phase || searches(req)) await txRepo.flush();
       phase = ORDER[req.method];
+      // A conditional update may now match what earlier entries wrote: that resource is then claimed twice.
+      const type = req.method === 'PUT' ? conditionalTarget(req) : undefined;
+      if (type && isTypeName(type) && ctx.isServedType(type)) {
+        const found = await matchesOf(tx, req, type, index);
+        if (found.length === 1) claims.claim(`${type}/${found[0]}`, index);
+      }
       try {
-        out[index] = responseEntry(await tx.route(req), ctx.baseUrl);
+        out[index] = responseEntry(await tx.route(req), ctx.baseUrl, showsResource(req, outer));
       } catch (err) {
         throw entryError(err, index);
       }
