@@ -75,6 +75,7 @@ export async function defaultServices(config: Config, env: Record<string, string
           body: await validateOperation(type, target.id, req.body, {
             referenceExists: (t, id) => referenceVisible(ctx.repo, t, id, mayWrite),
             storedTypes: (t) => ctx.isServedType(t),
+            baseUrl: ctx.baseUrl,
           }),
         };
       },

@@ -76,6 +76,15 @@ describe("$validate reference checks run under the caller's policy", () => {
     expect(JSON.stringify(own.body)).not.toContain('does not exist');
   });
 
+  it('answers the same through absolute references to this server', async () => {
+    const caller = await server.patient(A, 'patient/*.rs');
+    const about = (patient: string) => ({ ...conditionAbout(A), subject: { reference: `${server.baseUrl}/Patient/${patient}` } });
+    const other = await caller.json('POST', 'Condition/$validate', about(B));
+    const absent = await caller.json('POST', 'Condition/$validate', about('zz'));
+    expect(JSON.stringify(absent.body)).toContain('Patient/zz does not exist');
+    expect(diagnostics(other, B)).toEqual(diagnostics(absent, 'zz'));
+  });
+
   it('tells a reader nothing about a type it cannot read: an existing Patient answers like an absent one', async () => {
     const caller = await server.scoped('system/Condition.rs');
     const existing = await caller.json('POST', 'Condition/$validate', conditionAbout(A));
