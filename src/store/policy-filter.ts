@@ -1,7 +1,7 @@
 import type { Filter } from 'mongodb';
-import type { AccessPolicy } from '../auth/access-policy';
+import type { AccessInteraction, AccessPolicy } from '../auth/access-policy';
 import { isInPatientCompartmentDefinition } from '../fhir/patient-compartment';
-import type { StoredDocument } from './stored-document';
+import type { HistoryDocument, StoredDocument } from './stored-document';
 
 /**
  * The MongoDB filter that bounds what a policy may see of one type. Applied by the repository to every query it
@@ -42,4 +42,61 @@ export function compartmentAllowsWrite(policy: AccessPolicy, type: string, compa
   const own = new Set(policy.patientIds.map((id) => `Patient/${id}`));
   const patients = compartments.filter((c) => c.startsWith('Patient/'));
   return patients.length > 0 && patients.every((c) => own.has(c));
+}
+
+/** Matches no document: what a caller sees of a type its token does not cover. */
+export const NOTHING: Filter<StoredDocument> = { _id: { $in: [] } };
+
+/** Compiles a SMART v2 granular scope's query (`category=problem-list-item`) to a filter (the search layer's). */
+export type RestrictionCompiler = (type: string, query: string) => Filter<StoredDocument>;
+
+/**
+ * Everything one policy adds to the repository's queries: the compartment bound, and the SMART v2 granular scope
+ * queries compiled by the search layer and OR-ed.
+ */
+export class PolicyFilters {
+  constructor(
+    private readonly policy: AccessPolicy,
+    private readonly compile?: RestrictionCompiler,
+  ) {}
+
+  /**
+   * What the policy adds to any query on the current versions of `type`: nothing visible without a read/search
+   * grant, the patient compartment bound, and the granular scope queries.
+   */
+  current(type: string): Filter<StoredDocument>[] {
+    const policy = this.policy;
+    if (policy.unrestricted) return [];
+    if (!policy.allows(type, 'read') && !policy.allows(type, 'search')) return [NOTHING];
+    const out: Filter<StoredDocument>[] = [];
+    const bound = compartmentFilter(policy, type);
+    if (bound) out.push(bound);
+    const restriction = this.restriction(type, policy.searchRestrictions(type, 'read') ?? policy.searchRestrictions(type, 'search'));
+    if (restriction) out.push(restriction);
+    return out;
+  }
+
+  /** The granular scope restriction on a write interaction, when the policy has one for `type`. */
+  write(type: string, interaction: AccessInteraction): Filter<StoredDocument> | undefined {
+    return this.policy.unrestricted ? undefined : this.restriction(type, this.policy.searchRestrictions(type, interaction));
+  }
+
+  /**
+   * Past versions carry compartments but no search index, so a granular-scope restriction cannot be checked on
+   * them: such a token sees no history of that type (narrower, never wider).
+   */
+  history(type: string, filter: Filter<HistoryDocument>): Filter<HistoryDocument> {
+    if (this.policy.unrestricted) return filter;
+    if (this.policy.searchRestrictions(type, 'read')) return { $and: [filter, NOTHING as Filter<HistoryDocument>] };
+    const bound = compartmentFilter(this.policy, type) as Filter<HistoryDocument> | undefined;
+    return bound ? { $and: [filter, bound] } : filter;
+  }
+
+  /** Granular scope queries compiled and OR-ed; undefined when there are none. */
+  private restriction(type: string, queries: readonly string[] | undefined): Filter<StoredDocument> | undefined {
+    if (!queries?.length) return undefined;
+    if (!this.compile) return NOTHING;
+    const ors = queries.map((q) => this.compile!(type, q));
+    return ors.length === 1 ? ors[0] : { $or: ors };
+  }
 }

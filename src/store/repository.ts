@@ -4,7 +4,7 @@ import type { ClientSession, Db, Filter, FindOptions, MongoClient } from 'mongod
 import { MongoServerError } from 'mongodb';
 import type { AccessInteraction, AccessPolicy } from '../auth/access-policy';
 import { conflict, forbidden, gone, notFound, preconditionFailed } from '../errors/operation-outcome-error';
-import { compartmentAllowsWrite, compartmentFilter, mayWriteType } from './policy-filter';
+import { PolicyFilters, type RestrictionCompiler, compartmentAllowsWrite, compartmentFilter, mayWriteType } from './policy-filter';
 import { withServerMeta } from './resource-text';
 import { type HistoryDocument, type StoredDocument, historyCollectionName } from './stored-document';
 import type { AccessTrace } from './access-trace';
@@ -32,12 +32,8 @@ export interface RepositoryOptions {
   index: Indexer;
   /** Creates a type's collections and indexes; must run outside a transaction, before its first write. */
   ensureType: (type: string) => Promise<void>;
-  /** Compiles a SMART v2 granular scope's query (`category=problem-list-item`) to a filter (the search layer's). */
-  compileRestriction?: (type: string, query: string) => Filter<StoredDocument>;
+  compileRestriction?: RestrictionCompiler;
 }
-
-/** Matches no document: what a caller sees of a type its token does not cover. */
-const NOTHING: Filter<StoredDocument> = { _id: { $in: [] } };
 
 /**
  * meta.lastUpdated of a new version: now, but always later than the version it replaces, so two writes in the same
@@ -57,6 +53,8 @@ const DUPLICATE_KEY = 11000;
  * forget it. A repository bound to a session (`inTransaction`) runs every call inside that MongoDB transaction.
  */
 export class Repository {
+  private readonly filters: PolicyFilters;
+
   constructor(
     private readonly opts: RepositoryOptions,
     readonly policy: AccessPolicy,
@@ -67,7 +65,9 @@ export class Repository {
     private readonly buffer?: WriteBuffer,
     /** Serialises fanned-out reads inside a transaction (see SessionQueue). */
     private readonly queue?: SessionQueue,
-  ) {}
+  ) {
+    this.filters = new PolicyFilters(policy, opts.compileRestriction);
+  }
 
   get db(): Db {
     return this.opts.db;
@@ -171,37 +171,8 @@ export class Repository {
   visible(type: string, filter: Filter<StoredDocument> = {}): Filter<StoredDocument> {
     const parts: Filter<StoredDocument>[] = [{ del: false }];
     if (Object.keys(filter).length) parts.push(filter);
-    parts.push(...this.policyFilters(type));
+    parts.push(...this.filters.current(type));
     return parts.length === 1 ? parts[0] : { $and: parts };
-  }
-
-  /**
-   * What the policy adds to any query on `type`: nothing visible without a read/search grant, the patient
-   * compartment bound, and SMART v2 granular scope queries (OR-ed).
-   */
-  private policyFilters(type: string): Filter<StoredDocument>[] {
-    if (this.policy.unrestricted) return [];
-    if (!this.policy.allows(type, 'read') && !this.policy.allows(type, 'search')) return [NOTHING];
-    const out: Filter<StoredDocument>[] = [];
-    const bound = compartmentFilter(this.policy, type);
-    if (bound) out.push(bound);
-    const restriction = this.restrictionFilter(type, this.policy.searchRestrictions(type, 'read') ?? this.policy.searchRestrictions(type, 'search'));
-    if (restriction) out.push(restriction);
-    return out;
-  }
-
-  /** SMART v2 granular scope queries compiled by the search layer and OR-ed; undefined when there are none. */
-  private restrictionFilter(type: string, queries: readonly string[] | undefined): Filter<StoredDocument> | undefined {
-    if (!queries?.length) return undefined;
-    const compile = this.opts.compileRestriction;
-    if (!compile) return NOTHING;
-    const ors = queries.map((q) => compile(type, q));
-    return ors.length === 1 ? ors[0] : { $or: ors };
-  }
-
-  /** The granular scope restriction on a write interaction, when the policy has one for `type`. */
-  private writeRestriction(type: string, interaction: AccessInteraction): Filter<StoredDocument> | undefined {
-    return this.policy.unrestricted ? undefined : this.restrictionFilter(type, this.policy.searchRestrictions(type, interaction));
   }
 
   /**
@@ -224,7 +195,7 @@ export class Repository {
     stored: StoredDocument | null,
     interaction: AccessInteraction,
   ): Promise<StoredDocument | null> {
-    const restriction = this.writeRestriction(type, interaction);
+    const restriction = this.filters.write(type, interaction);
     if (!stored || !restriction || (await this.storedMatches(type, stored._id, stored.vid, restriction))) return stored;
     if (await this.findCurrent(type, stored._id)) {
       throw forbidden(`${type}/${stored._id} is outside what the access token's scopes allow to ${interaction}`);
@@ -246,7 +217,7 @@ export class Repository {
    */
   findVersions(type: string, filter: Filter<StoredDocument>, options: FindOptions = {}) {
     this.assertSettled(type);
-    const parts = [filter, ...this.policyFilters(type)].filter((f) => Object.keys(f).length > 0);
+    const parts = [filter, ...this.filters.current(type)].filter((f) => Object.keys(f).length > 0);
     const query: Filter<StoredDocument> = parts.length === 0 ? {} : parts.length === 1 ? parts[0] : { $and: parts };
     return this.current(type).find(query, { ...options, session: this.session });
   }
@@ -258,7 +229,7 @@ export class Repository {
 
   /** Current version, including a deletion marker (callers turn it into 410). Out-of-compartment is absent. */
   private async findCurrent(type: string, id: string): Promise<StoredDocument | null> {
-    const bounds = this.policyFilters(type);
+    const bounds = this.filters.current(type);
     const filter: Filter<StoredDocument> = bounds.length ? { $and: [{ _id: id }, ...bounds] } : { _id: id };
     await this.flush(type);
     return this.current(type).findOne(filter, { session: this.session });
@@ -277,7 +248,7 @@ export class Repository {
     this.assertAllowed(type, 'read');
     const key: Filter<HistoryDocument> = { _id: `${id}/${vid}` };
     await this.flush(historyCollectionName(type));
-    const doc = await this.history(type).findOne(this.historyFilter(type, key), { session: this.session });
+    const doc = await this.history(type).findOne(this.filters.history(type, key), { session: this.session });
     if (!doc) throw notFound(`${type}/${id}/_history/${vid} is not known`);
     if (doc.del) throw gone(`${type}/${id}/_history/${vid} is a deletion`);
     this.trace?.add(type, id, doc.c);
@@ -320,7 +291,7 @@ export class Repository {
       }
       if (!existing) {
         // Update-as-create would overwrite a hidden resource, or reveal it by failing: neither is offered.
-        if (this.writeRestriction(type, 'update')) {
+        if (this.filters.write(type, 'update')) {
           throw forbidden(
             `${type}/${id} cannot be created by update: the access token's ${type} scopes are restricted by a search (create it with POST)`,
           );
@@ -378,7 +349,7 @@ export class Repository {
     else await this.insertCurrent(type, doc);
     // The restriction is a search: it is matched against the index just written, and a miss aborts the transaction.
     for (const interaction of interactions) {
-      const restriction = this.writeRestriction(type, interaction);
+      const restriction = this.filters.write(type, interaction);
       if (restriction && !(await this.storedMatches(type, id, vid, restriction))) {
         throw forbidden(`${type} as written is outside what the access token's scopes allow to ${interaction}`);
       }
@@ -421,23 +392,12 @@ export class Repository {
     }
   }
 
-  /**
-   * Past versions carry compartments but no search index, so a granular-scope restriction cannot be checked on
-   * them: such a token sees no history of that type (narrower, never wider).
-   */
-  private historyFilter(type: string, filter: Filter<HistoryDocument>): Filter<HistoryDocument> {
-    if (this.policy.unrestricted) return filter;
-    if (this.policy.searchRestrictions(type, 'read')) return { $and: [filter, NOTHING as Filter<HistoryDocument>] };
-    const bound = compartmentFilter(this.policy, type) as Filter<HistoryDocument> | undefined;
-    return bound ? { $and: [filter, bound] } : filter;
-  }
-
   /** History documents of one type (or one resource), newest first, policy applied. */
   historyCursor(type: string, filter: Filter<HistoryDocument>, limit: number) {
     this.assertAllowed(type, 'read');
     this.assertSettled(historyCollectionName(type));
     const cursor = this.history(type)
-      .find(this.historyFilter(type, filter), { session: this.session })
+      .find(this.filters.history(type, filter), { session: this.session })
       .sort({ lu: -1, _id: -1 })
       .limit(limit);
     const trace = this.trace;
