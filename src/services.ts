@@ -2,7 +2,6 @@ import os from 'node:os';
 import type { AuditEvent, Resource } from 'fhir/r4';
 import { forbidden, unprocessable } from './errors/operation-outcome-error';
 import { relativizeReferences } from './fhir/references';
-import { compartmentAllowsWrite } from './store/policy-filter';
 import { resourceBody } from './router/body';
 import { writeResult } from './router/respond';
 import { AuditTrail } from './audit';
@@ -133,10 +132,8 @@ export async function defaultServices(config: Config, env: Record<string, string
         }
         relativizeReferences(resource, ctx.baseUrl);
         await ctx.validation.assertValid(resource, ctx.repo, 'create');
-        // The same write rule as the repository's: a patient token cannot put an event into another patient's record.
-        if (!compartmentAllowsWrite(ctx.repo.policy, 'AuditEvent', buildSearchIndex(resource).c)) {
-          throw forbidden('AuditEvent is outside the patient compartment the access token allows');
-        }
+        // The trail stores it, the repository decides: patient compartment, granular create scopes.
+        await ctx.repo.assertCreatable('AuditEvent', resource);
         if (!audit) throw new Error('audit trail not started');
         const stored = await audit.submit(resource);
         const vid = Number(stored.meta?.versionId ?? 1);

@@ -338,6 +338,17 @@ export class Repository {
     /** The interactions this write performs: the new version must match each one's granular scope restriction. */
     interactions: readonly AccessInteraction[],
   ): Promise<WriteResult> {
+    const { doc, resource } = this.versionDocument(type, id, input, vid, existing);
+    if (existing) await this.replaceCurrent(type, existing, doc);
+    else await this.insertCurrent(type, doc);
+    await this.assertWithinWriteScopes(type, doc, interactions);
+    await this.insertHistory(type, doc, op);
+    this.trace?.add(type, id, doc.c);
+    return { doc, resource, created: op === 'create' };
+  }
+
+  /** The document of a new version; 403 when it would leave the caller's patient compartment. */
+  private versionDocument(type: string, id: string, input: Resource, vid: number, existing: StoredDocument | null | undefined) {
     const lu = nextLastUpdated(existing);
     const resource = withServerMeta(input, id, vid, lu);
     const { s, c } = this.opts.index(resource);
@@ -345,18 +356,43 @@ export class Repository {
       throw forbidden(`${type} is outside the patient compartment the access token allows`);
     }
     const doc: StoredDocument = { _id: id, vid, lu, del: false, r: JSON.stringify(resource), s, c };
-    if (existing) await this.replaceCurrent(type, existing, doc);
-    else await this.insertCurrent(type, doc);
-    // The restriction is a search: it is matched against the index just written, and a miss aborts the transaction.
+    return { doc, resource };
+  }
+
+  /**
+   * A granular scope restriction is a search: it is matched against the index of the version just written to the
+   * current collection, and a miss (403) aborts the transaction.
+   */
+  private async assertWithinWriteScopes(type: string, doc: StoredDocument, interactions: readonly AccessInteraction[]): Promise<void> {
     for (const interaction of interactions) {
       const restriction = this.filters.write(type, interaction);
-      if (restriction && !(await this.storedMatches(type, id, vid, restriction))) {
+      if (restriction && !(await this.storedMatches(type, doc._id, doc.vid, restriction))) {
         throw forbidden(`${type} as written is outside what the access token's scopes allow to ${interaction}`);
       }
     }
-    await this.insertHistory(type, doc, op);
-    this.trace?.add(type, id, c);
-    return { doc, resource, created: op === 'create' };
+  }
+
+  /**
+   * The checks `create` makes, for a resource another layer stores (a client's AuditEvent joins the audit trail's
+   * hash chain). Under a granular create scope the resource is written in a transaction that is always rolled back,
+   * so the scope's query is matched by the same index and engine as any other create.
+   */
+  async assertCreatable(type: string, resource: Resource): Promise<void> {
+    this.assertAllowed(type, 'create');
+    const { doc } = this.versionDocument(type, randomUUID(), resource, 1, undefined);
+    if (!this.filters.write(type, 'create')) return;
+    await this.opts.ensureType(type);
+    const session = this.opts.client.startSession();
+    try {
+      session.startTransaction();
+      const probe = new Repository(this.opts, this.policy, session);
+      await probe.insertCurrent(type, doc);
+      await probe.assertWithinWriteScopes(type, doc, ['create']);
+    } finally {
+      // Nothing is committed either way; a failed abort must not hide the answer.
+      await session.abortTransaction().catch(() => undefined);
+      await session.endSession();
+    }
   }
 
   private async insertCurrent(type: string, doc: StoredDocument): Promise<void> {

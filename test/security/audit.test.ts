@@ -43,6 +43,22 @@ const entityRefs = (e: AuditEvent) => (e.entity ?? []).map((x) => x.what?.refere
 const patientsNamed = (e: AuditEvent) =>
   (e.entity ?? []).filter((x) => x.role?.code === '1').map((x) => x.what?.reference);
 
+const EVENT_TYPES = 'http://terminology.hl7.org/CodeSystem/audit-event-type';
+
+/** An AuditEvent as a client would POST it, marked by the display of its requestor. */
+const clientEvent = (marker: string, type = 'rest'): AuditEvent => ({
+  resourceType: 'AuditEvent',
+  type: { system: EVENT_TYPES, code: type },
+  recorded: new Date().toISOString(),
+  agent: [{ requestor: true, who: { display: marker } }],
+  source: { observer: { display: 'posted by a test client' } },
+});
+
+/** Every stored AuditEvent carrying `marker`, as the system reads the trail. */
+async function eventsMarked(marker: string): Promise<AuditEvent[]> {
+  return (await events('_count=1000')).filter((e) => JSON.stringify(e).includes(marker));
+}
+
 /** A fresh Condition of A, so each test finds exactly its own events. */
 async function freshCondition(): Promise<string> {
   const id = `cond-${randomUUID().slice(0, 8)}`;
@@ -153,21 +169,37 @@ describe('who may read and change the audit trail', () => {
   });
 
   it('does not let a patient token plant an AuditEvent in another patient record', async () => {
-    const planted = {
-      resourceType: 'AuditEvent',
-      type: { system: 'http://terminology.hl7.org/CodeSystem/audit-event-type', code: 'rest' },
-      recorded: new Date().toISOString(),
-      agent: [{ requestor: true, who: { display: 'planted by patient A' } }],
-      source: { observer: { display: 'planted' } },
-    };
+    const planted = clientEvent('planted by patient A');
     for (const reference of [`Patient/${B}`, `${server.baseUrl}/Patient/${B}`]) {
       const res = await patientA.json('POST', 'AuditEvent', { ...planted, entity: [{ what: { reference } }] });
       expect({ reference, refused: res.status >= 400 && res.status < 500 }).toEqual({ reference, refused: true });
     }
     const patientB = await server.patient(B, 'patient/*.read');
     const seenByB = refsOf((await patientB.json('GET', 'AuditEvent?_count=1000')).body);
-    const plantedSeen = (await events('_count=1000')).filter((e) => JSON.stringify(e).includes('planted by patient A'));
+    const plantedSeen = await eventsMarked('planted by patient A');
     expect(plantedSeen.filter((e) => seenByB.includes(`AuditEvent/${e.id}`))).toEqual([]);
+  });
+
+  it('refuses POST AuditEvent to a token without a create grant on AuditEvent', async () => {
+    for (const scope of ['system/AuditEvent.rs', 'system/Patient.c', 'user/*.rus']) {
+      const marker = `no create grant: ${scope}`;
+      expectOutcome(await (await server.scoped(scope)).json('POST', 'AuditEvent', clientEvent(marker)), 403, 'forbidden');
+      expect(await eventsMarked(marker)).toEqual([]);
+    }
+  });
+
+  it('refuses POST AuditEvent to a token whose granular create scope the event does not match, and stores nothing', async () => {
+    const caller = await server.scoped(`system/AuditEvent.c?type=${EVENT_TYPES}|rest`);
+    expectOutcome(await caller.json('POST', 'AuditEvent', clientEvent('outside the create scope', 'access')), 403, 'forbidden');
+    expect(await eventsMarked('outside the create scope')).toEqual([]);
+    expect(await verifyChain()).toEqual({ intact: true, breaks: [] });
+  });
+
+  it('appends a posted AuditEvent that matches the granular create scope (baseline)', async () => {
+    const caller = await server.scoped(`system/AuditEvent.c?type=${EVENT_TYPES}|rest`);
+    const res = await caller.json('POST', 'AuditEvent', clientEvent('inside the create scope'), { prefer: 'return=minimal' });
+    expect(res.status).toBe(201);
+    expect(await eventsMarked('inside the create scope')).toHaveLength(1);
   });
 });
 
