@@ -28,14 +28,13 @@ import { assertValid, bundledProfilesDir, enforceProfiles, loadProfiles, support
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
 /**
- * Does `type/id` exist, as `$validate` may tell the caller? What the caller can read (its whole read policy:
- * compartment, granular scopes); for a type it cannot read, what a create or update of the validated type would tell
- * it anyway (`exists`, compartment-bound) when it may write that type; otherwise the reference is not checked (taken
- * as existing), so the answer carries nothing the caller's policy hides.
+ * Does `type/id` exist, as `$validate` may tell the caller? What a create or update would tell it (`exists`: what it
+ * can read, or for a type it cannot read what its compartment holds) when it may read that type or write the
+ * validated one; otherwise the reference is not checked (taken as existing), so the answer carries nothing the
+ * caller's policy hides.
  */
 async function referenceVisible(repo: Repository, type: string, id: string, mayWrite: boolean): Promise<boolean> {
-  if (repo.policy.allows(type, 'read') || repo.policy.allows(type, 'search')) return (await repo.count(type, { _id: id })) > 0;
-  return mayWrite ? repo.exists(type, id) : true;
+  return mayWrite || repo.policy.allows(type, 'read') || repo.policy.allows(type, 'search') ? repo.exists(type, id) : true;
 }
 
 function started<T>(value: T | undefined, what: string): T {

@@ -76,6 +76,18 @@ export class PolicyFilters {
     return out;
   }
 
+  /**
+   * What a reference check may confirm exists: what the caller may read of `type` (compartment, granular scopes).
+   * Of a type it may not read at all, what lies in its compartment: a write-only loader must be able to reference
+   * the Patient it writes for.
+   */
+  referable(type: string): Filter<StoredDocument>[] {
+    const policy = this.policy;
+    if (policy.unrestricted || policy.allows(type, 'read') || policy.allows(type, 'search')) return this.current(type);
+    const bound = compartmentFilter(policy, type);
+    return bound ? [bound] : [];
+  }
+
   /** The granular scope restriction on a write interaction, when the policy has one for `type`. */
   write(type: string, interaction: AccessInteraction): Filter<StoredDocument> | undefined {
     return this.policy.unrestricted ? undefined : this.restriction(type, this.policy.searchRestrictions(type, interaction));

@@ -4,7 +4,7 @@ import type { ClientSession, Db, Filter, FindOptions, MongoClient } from 'mongod
 import { MongoServerError } from 'mongodb';
 import type { AccessInteraction, AccessPolicy } from '../auth/access-policy';
 import { conflict, forbidden, gone, notFound, preconditionFailed } from '../errors/operation-outcome-error';
-import { PolicyFilters, type RestrictionCompiler, compartmentAllowsWrite, compartmentFilter, mayWriteType } from './policy-filter';
+import { PolicyFilters, type RestrictionCompiler, compartmentAllowsWrite, mayWriteType } from './policy-filter';
 import { withServerMeta } from './resource-text';
 import { type HistoryDocument, type StoredDocument, historyCollectionName } from './stored-document';
 import type { AccessTrace } from './access-trace';
@@ -90,8 +90,8 @@ export class Repository {
   readonly pendingIds = new Set<string>();
 
   /**
-   * Does `type/id` exist, live, within the caller's patient compartment? (Reference validation.) Read grants do
-   * not matter here: a write-only loader must be able to reference the Patient it writes for.
+   * Does `type/id` exist, live, as far as the caller may know? (Reference validation: a hidden resource must answer
+   * like a missing one.) See `PolicyFilters.referable`.
    */
   async exists(type: string, id: string): Promise<boolean> {
     if (this.pendingIds.has(`${type}/${id}`)) return true;
@@ -100,9 +100,7 @@ export class Repository {
 
   private async existsNow(type: string, id: string): Promise<boolean> {
     await this.flush(type);
-    const bound = compartmentFilter(this.policy, type);
-    const bounds = bound ? [bound] : [];
-    const filter: Filter<StoredDocument> = bounds.length ? { $and: [{ _id: id, del: false }, ...bounds] } : { _id: id, del: false };
+    const filter: Filter<StoredDocument> = { $and: [{ _id: id, del: false }, ...this.filters.referable(type)] };
     return (await this.current(type).findOne(filter, { session: this.session, projection: { _id: 1 } })) !== null;
   }
 

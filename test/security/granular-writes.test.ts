@@ -1,10 +1,11 @@
-import { A, type Caller, type SecureServer, expectOutcome, refsOf, seedTwoPatients, startSecureServer } from './support';
+import { A, type Caller, type SecureServer, expectOutcome, observationFocusing, refsOf, seedTwoPatients, startSecureServer } from './support';
 
 /**
  * SMART v2 granular scopes bound writes as they bound reads: with `patient/Condition.cruds?category=problem-list-item`
  * a token may create, change and delete problem-list Conditions of its patient, and nothing else. A Condition the
- * scope hides (cond-a2, an encounter diagnosis of the same patient) answers every write exactly as an id that does
- * not exist, so writes cannot be used to find out which hidden ids exist.
+ * scope hides (cond-a2, an encounter diagnosis of the same patient) answers every write, and every reference to it
+ * in a written resource, exactly as an id that does not exist, so writes cannot be used to find out which hidden ids
+ * exist.
  */
 const CATEGORY = 'http://terminology.hl7.org/CodeSystem/condition-category';
 const PROBLEMS = `patient/Condition.cruds?category=${CATEGORY}|problem-list-item`;
@@ -68,6 +69,30 @@ describe('creating under a granular scope', () => {
       ],
     });
     expectOutcome(res, 403, 'forbidden');
+  });
+});
+
+describe('reference checks on writes under a granular read scope', () => {
+  it('answers a create referencing a Condition the scope hides exactly as one referencing an id that does not exist', async () => {
+    const caller = await server.patient(A, `patient/Observation.cru patient/Condition.rs?category=${CATEGORY}|problem-list-item`);
+    const visible = await caller.json('POST', 'Observation', observationFocusing('cond-a1'), { prefer: 'return=minimal' });
+    expect(visible.status).toBe(201);
+    const hidden = await caller.json('POST', 'Observation', observationFocusing('cond-a2'));
+    const absent = await caller.json('POST', 'Observation', observationFocusing('no-such-cond'));
+    expectOutcome(absent, 422);
+    expect(shape(hidden, 'cond-a2')).toEqual(shape(absent, 'no-such-cond'));
+  });
+
+  it('answers the same to an update and to a Condition written under the same granular scope', async () => {
+    const caller = await server.patient(A, `patient/Observation.cru patient/Condition.rs?category=${CATEGORY}|problem-list-item`);
+    const created = await caller.json('POST', 'Observation', observationFocusing('cond-a1'));
+    const replace = (target: string) => caller.json('PUT', `Observation/${created.body.id}`, { ...observationFocusing(target), id: created.body.id });
+    expect(shape(await replace('cond-a2'), 'cond-a2')).toEqual(shape(await replace('no-such-cond'), 'no-such-cond'));
+    const evidence = (target: string) => ({ ...condition('problem-list-item'), evidence: [{ detail: [{ reference: `Condition/${target}` }] }] });
+    const hidden = await granular.json('POST', 'Condition', evidence('cond-a2'));
+    const absent = await granular.json('POST', 'Condition', evidence('no-such-cond'));
+    expectOutcome(absent, 422);
+    expect(shape(hidden, 'cond-a2')).toEqual(shape(absent, 'no-such-cond'));
   });
 });
 

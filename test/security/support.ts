@@ -108,6 +108,15 @@ const encounter = (id: string, patient: string) => ({
   subject: { reference: `Patient/${patient}` },
 });
 
+/** An Observation of A whose focus is `Condition/<condition>`: a write that makes the server check that reference. */
+export const observationFocusing = (condition: string, text = 'written by a test') => ({
+  resourceType: 'Observation',
+  status: 'final',
+  code: { text },
+  subject: { reference: `Patient/${A}` },
+  focus: [{ reference: `Condition/${condition}` }],
+});
+
 export async function seedTwoPatients(system: Caller): Promise<void> {
   await put(system, { resourceType: 'Patient', id: A, name: [{ family: 'Adams', given: ['Alpha'] }] });
   await put(system, { resourceType: 'Patient', id: B, name: [{ family: 'Brown', given: [B_NAME] }] });

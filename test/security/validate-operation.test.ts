@@ -1,4 +1,4 @@
-import { A, B, type SecureServer, expectOutcome, seedTwoPatients, startSecureServer } from './support';
+import { A, B, type SecureServer, expectOutcome, observationFocusing, seedTwoPatients, startSecureServer } from './support';
 
 /**
  * `$validate` reads nothing back, but its reference checks say whether ids exist: it needs a grant on the type it
@@ -16,13 +16,6 @@ const conditionAbout = (patient: string) => ({
   resourceType: 'Condition',
   subject: { reference: `Patient/${patient}` },
   code: { text: 'validated, never stored' },
-});
-const observationFocusing = (condition: string) => ({
-  resourceType: 'Observation',
-  status: 'final',
-  code: { text: 'validated, never stored' },
-  subject: { reference: `Patient/${A}` },
-  focus: [{ reference: `Condition/${condition}` }],
 });
 const deleteMode = { resourceType: 'Parameters', parameter: [{ name: 'mode', valueCode: 'delete' }] };
 
