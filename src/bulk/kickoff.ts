@@ -104,6 +104,7 @@ export function exportKickoff(deps: KickoffDeps): OperationHandler {
     // The kick-off's AuditEvent names the patient whose record a patient-bound token exports (its compartment
     // holds the event); a Group's members and `patient` ids are named already, as they were read.
     for (const id of owner.patients ?? []) req.trace?.add('Patient', id, undefined);
+    if (req.trace) req.trace.exportJob = { id: job._id, url: statusUrl(ctx.baseUrl, job._id) };
     deps.nudge();
     const info = outcome([issue('informational', `Export ${job._id} accepted; poll the Content-Location URL`, undefined, 'information')]);
     return { status: 202, headers: { 'Content-Location': statusUrl(ctx.baseUrl, job._id) }, body: info };

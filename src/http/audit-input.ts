@@ -36,6 +36,7 @@ export function auditInputFor(done: CompletedRequest): AuditInput {
     operation: c.operation,
     patientIds: req.trace ? [...req.trace.patients] : undefined,
     resources: req.trace ? [...req.trace.resources] : undefined,
+    exportJob: req.trace?.exportJob,
     query,
     status: done.status,
     outcomeDescription: done.error,

@@ -6,6 +6,8 @@
 export class AccessTrace {
   readonly resources = new Set<string>();
   readonly patients = new Set<string>();
+  /** The bulk export job a `$export` kick-off created, so its AuditEvent can be found by the job's id later. */
+  exportJob?: { id: string; url: string };
 
   add(type: string, id: string, compartments: readonly string[] | undefined): void {
     if (this.resources.size < 1000) this.resources.add(`${type}/${id}`);

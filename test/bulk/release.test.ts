@@ -204,6 +204,16 @@ describe('the audit trail of an export', () => {
     expect(kickoffs.length).toBeGreaterThan(0);
   });
 
+  it('names the job in the kick-off AuditEvent, so an export is traced from request to last download by its id', async () => {
+    const loc = await kickoff('$export?_type=Patient', tokenSystem);
+    await waitDone(loc, tokenSystem);
+    const events = await eventsNaming(jobIdOf(loc));
+    const kickoffs = events.filter((e) => (e.entity ?? []).some((x) => x.description?.includes('$export?_type=Patient')));
+    expect(kickoffs).toHaveLength(1);
+    expect(kickoffs[0]).toMatchObject({ outcome: '0' });
+    expect(kickoffs[0].entity?.some((x) => x.what?.identifier?.value === loc)).toBe(true);
+  });
+
   it('records refused access (403), a missing token (401) and a cancel', async () => {
     const loc = await kickoff('Patient/$export?_type=Patient', tokenA);
     const manifest = await waitDone(loc, tokenA);
