@@ -41,7 +41,7 @@ export async function route(ctx: RouterContext, deps: RouterDeps, req: FhirReque
 
   if (parts.length === 0) {
     if (method === 'GET') {
-      assertReadsSomeType(ctx, 'system-level search', ['read', 'search']);
+      assertGrantOnSomeType(ctx, 'system-level search', 'search');
       return search(ctx, req, undefined);
     }
     if (method === 'POST' && deps.bundle) return deps.bundle(ctx, req);
@@ -54,11 +54,12 @@ export async function route(ctx: RouterContext, deps: RouterDeps, req: FhirReque
   }
   if (first === '_search' && parts.length === 1) {
     if (method !== 'POST') throw notSupported('_search takes POST', ['POST']);
+    assertGrantOnSomeType(ctx, 'system-level search', 'search');
     return search(ctx, req, undefined);
   }
   if (first === '_history' && parts.length === 1) {
     if (method !== 'GET') throw notSupported('history is read-only', ['GET']);
-    assertReadsSomeType(ctx, 'system-level history', ['read']);
+    assertGrantOnSomeType(ctx, 'system-level history', 'read');
     return history(ctx, req);
   }
   if (!isTypeName(first) || !ctx.isServedType(first)) throw notFound(`Resource type "${first}" is not served here`);
@@ -121,13 +122,13 @@ export async function route(ctx: RouterContext, deps: RouterDeps, req: FhirReque
 }
 
 /**
- * System-level search and history cover the types the token may read; one that may read none gets 403, as on a
- * type it does not cover, not an empty Bundle.
+ * System-level search covers the types the token may search, history those it may read; a token with that grant on
+ * no type gets 403, as on a type it does not cover, not an empty Bundle.
  */
-function assertReadsSomeType(ctx: RouterContext, what: string, grants: readonly AccessInteraction[]): void {
+function assertGrantOnSomeType(ctx: RouterContext, what: string, grant: AccessInteraction): void {
   const policy = ctx.repo.policy;
-  const readable = (t: string) => ctx.isServedType(t) && grants.some((g) => policy.allows(t, g));
-  if (![...R4_RESOURCE_TYPES].some(readable)) throw forbidden(`The access token does not allow reading any resource type: no ${what}`);
+  const granted = (t: string) => ctx.isServedType(t) && policy.allows(t, grant);
+  if (![...R4_RESOURCE_TYPES].some(granted)) throw forbidden(`The access token does not allow ${grant} on any resource type: no ${what}`);
 }
 
 function requireConditions(req: FhirRequest): FhirRequest {

@@ -20,7 +20,7 @@ export class DbSearchStore implements SearchStore {
     return { $and: parts };
   }
 
-  find(type: string, filter: Filter<StoredDocument>, options: SearchFindOptions) {
+  find(type: string, filter: Filter<StoredDocument>, { access: _access, ...options }: SearchFindOptions) {
     return this.db.collection<StoredDocument>(type).find(this.visible(type, filter), options);
   }
 

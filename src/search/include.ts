@@ -4,7 +4,8 @@ import type { StoredDocument } from '../store/stored-document';
 
 /**
  * _include and _revinclude (spec 3.1.1.5.4), resolved from the stored reference entries of the matches (no
- * resource parsing) and fetched through the SearchStore, so included resources obey the caller's access policy.
+ * resource parsing) and fetched through the SearchStore, so included resources obey the caller's access policy:
+ * `_include` follows references (a read), `_revinclude` searches the referring type (a search).
  * `:iterate` repeats over what was included, up to MAX_ITERATIONS rounds and MAX_INCLUDED resources in total.
  */
 export const MAX_INCLUDED = 1000;
@@ -55,7 +56,8 @@ async function fetchByReference(store: SearchStore, refs: Iterable<string>, seen
   }
   const rows: Row[] = [];
   for (const [type, ids] of byType) {
-    for await (const doc of store.find(type, { _id: { $in: ids.slice(0, budget) } }, { limit: budget - rows.length })) {
+    const byId = { _id: { $in: ids.slice(0, budget) } };
+    for await (const doc of store.find(type, byId, { limit: budget - rows.length, access: 'read' })) {
       rows.push({ type, doc });
       if (rows.length >= budget) return rows;
     }

@@ -51,7 +51,8 @@ export async function findMatchingIds(
   if (!req.clauses.length) throw badRequest('A conditional operation needs at least one search criterion');
   const filter = await compileFilter(store, type, req.clauses);
   const ids: string[] = [];
-  for await (const doc of store.find(type, filter, { projection: { _id: 1 }, limit, sort: { _id: 1 } })) ids.push(doc._id);
+  // A conditional write finds its target among what the caller may read; its write grant governs the write.
+  for await (const doc of store.find(type, filter, { projection: { _id: 1 }, limit, sort: { _id: 1 }, access: 'read' })) ids.push(doc._id);
   return ids;
 }
 
@@ -93,7 +94,7 @@ export function createSearchApi(settings: SearchSettings) {
   return {
     async executeSearch(store: SearchStore, type: string | undefined, query: Array<[string, string]>, opts: RouterSearchOptions): Promise<Bundle> {
       const systemTypes = type ? undefined : settings.systemTypes?.();
-      const req = parseSearch(type, query, { strict: opts.strict, systemTypes });
+      const req = parseSearch(type, query, { strict: opts.strict, systemTypes, maySearch: store.maySearch?.bind(store) });
       const ctx: SearchContext = {
         baseUrl: settings.baseUrl,
         defaultCount: settings.defaultCount,

@@ -1,4 +1,4 @@
-import { badRequest, issue, OperationOutcomeError } from '../errors/operation-outcome-error';
+import { badRequest, forbidden, issue, OperationOutcomeError } from '../errors/operation-outcome-error';
 import { R4_RESOURCE_TYPES } from '../fhir/resource-types';
 import { splitUnescaped } from './escape';
 import { applyResultParam, SILENT_PARAMS } from './parse-result-params';
@@ -123,12 +123,20 @@ export interface ParseOptions {
   strict: boolean;
   /** Types a system-level search without `_type` covers. */
   systemTypes?: readonly string[];
+  /**
+   * May the caller search this type? A type the request names (the searched type, `_type`) that it may not is
+   * refused (403) as a type-level search is; a bare system search covers only the types it may.
+   */
+  maySearch?: (type: string) => boolean;
 }
 
 export function parseSearch(type: string | undefined, query: Array<[string, string]>, opts: ParseOptions): SearchRequest {
   const typeParam = query.filter(([k]) => k === '_type').map(([, v]) => v);
   const types = type ? [type] : typeParam.length ? parseTypes(typeParam.join(',')) : [...(opts.systemTypes ?? [])];
   if (!types.length) throw badRequest('A system-level search needs _type', '_type');
+  const named = type !== undefined || typeParam.length > 0;
+  const refused = named ? types.find((t) => opts.maySearch?.(t) === false) : undefined;
+  if (refused !== undefined) throw forbidden(`The access token does not allow search on ${refused}`);
   const req: SearchRequest = {
     types,
     system: type === undefined,
@@ -161,5 +169,7 @@ export function parseSearch(type: string | undefined, query: Array<[string, stri
       report(name, err.message);
     }
   }
+  // Parsed against every type, so the parameters a bare system search accepts do not depend on the token.
+  if (!named && opts.maySearch) req.types = req.types.filter(opts.maySearch);
   return req;
 }

@@ -11,11 +11,20 @@ export interface SearchFindOptions {
   sort?: Sort;
   limit?: number;
   projection?: Document;
+  /**
+   * 'search' (the default): the query searches `type` (the matches, `_revinclude`, chains, `_has`), so it finds only
+   * what the caller may search (SMART v2 `s`). 'read': it fetches what a reference names (`_include`) or what a
+   * conditional write acts on, so it finds what the caller may read.
+   */
+  access?: 'read' | 'search';
 }
 
 export interface SearchStore {
   find(type: string, filter: Filter<StoredDocument>, options: SearchFindOptions): AsyncIterable<StoredDocument>;
+  /** Counts what a search finds (`access` 'search'). */
   count(type: string, filter: Filter<StoredDocument>): Promise<number>;
+  /** May the caller search `type` at all? Absent: every type. */
+  maySearch?(type: string): boolean;
 }
 
 export interface SearchContext {

@@ -47,6 +47,12 @@ export function compartmentAllowsWrite(policy: AccessPolicy, type: string, compa
 /** Matches no document: what a caller sees of a type its token does not cover. */
 export const NOTHING: Filter<StoredDocument> = { _id: { $in: [] } };
 
+/**
+ * How a query reaches a type: 'search' needs the search grant (SMART v2 `s`); 'read' sees what the caller may read
+ * by id, which a search grant covers too (a search by `_id` finds the same resources).
+ */
+export type Access = 'read' | 'search';
+
 /** Compiles a SMART v2 granular scope's query (`category=problem-list-item`) to a filter (the search layer's). */
 export type RestrictionCompiler = (type: string, query: string) => Filter<StoredDocument>;
 
@@ -61,13 +67,13 @@ export class PolicyFilters {
   ) {}
 
   /**
-   * What the policy adds to any query on the current versions of `type`: nothing visible without a read/search
-   * grant, the patient compartment bound, and the granular scope queries.
+   * What the policy adds to any query on the current versions of `type`: nothing visible without the grant
+   * `access` needs, the patient compartment bound, and the granular scope queries.
    */
-  current(type: string): Filter<StoredDocument>[] {
+  current(type: string, access: Access = 'read'): Filter<StoredDocument>[] {
     const policy = this.policy;
     if (policy.unrestricted) return [];
-    if (!policy.allows(type, 'read') && !policy.allows(type, 'search')) return [NOTHING];
+    if (!policy.allows(type, 'search') && (access === 'search' || !policy.allows(type, 'read'))) return [NOTHING];
     const out: Filter<StoredDocument>[] = [];
     const bound = compartmentFilter(policy, type);
     if (bound) out.push(bound);

@@ -4,7 +4,7 @@ import type { ClientSession, Db, Filter, FindOptions, MongoClient } from 'mongod
 import { MongoServerError } from 'mongodb';
 import type { AccessInteraction, AccessPolicy } from '../auth/access-policy';
 import { conflict, forbidden, gone, notFound, preconditionFailed } from '../errors/operation-outcome-error';
-import { PolicyFilters, type RestrictionCompiler, compartmentAllowsWrite, mayWriteType } from './policy-filter';
+import { type Access, PolicyFilters, type RestrictionCompiler, compartmentAllowsWrite, mayWriteType } from './policy-filter';
 import { withServerMeta } from './resource-text';
 import { type HistoryDocument, type StoredDocument, historyCollectionName } from './stored-document';
 import type { AccessTrace } from './access-trace';
@@ -166,11 +166,16 @@ export class Repository {
   }
 
   /** The filter for the current-version collection: live documents the policy may see, AND `filter`. */
-  visible(type: string, filter: Filter<StoredDocument> = {}): Filter<StoredDocument> {
+  visible(type: string, filter: Filter<StoredDocument> = {}, access: Access = 'read'): Filter<StoredDocument> {
     const parts: Filter<StoredDocument>[] = [{ del: false }];
     if (Object.keys(filter).length) parts.push(filter);
-    parts.push(...this.filters.current(type));
+    parts.push(...this.filters.current(type, access));
     return parts.length === 1 ? parts[0] : { $and: parts };
+  }
+
+  /** SearchStore: a bare system-level search covers the types this is true of, and `_type` may name only those. */
+  maySearch(type: string): boolean {
+    return this.policy.allows(type, 'search');
   }
 
   /**
@@ -201,10 +206,10 @@ export class Repository {
     return null;
   }
 
-  /** Search access (the SearchStore contract): live, visible documents only. */
-  find(type: string, filter: Filter<StoredDocument>, options: FindOptions = {}) {
+  /** Search access (the SearchStore contract): live, visible documents only; `access` as SearchFindOptions says. */
+  find(type: string, filter: Filter<StoredDocument>, { access = 'search', ...options }: FindOptions & { access?: Access } = {}) {
     this.assertSettled(type);
-    const cursor = this.current(type).find(this.visible(type, filter), { ...options, session: this.session });
+    const cursor = this.current(type).find(this.visible(type, filter, access), { ...options, session: this.session });
     const trace = this.trace;
     return trace ? cursor.map((d) => (trace.add(type, d._id, d.c), d)) : cursor;
   }
@@ -222,7 +227,7 @@ export class Repository {
 
   async count(type: string, filter: Filter<StoredDocument>): Promise<number> {
     await this.flush(type);
-    return this.current(type).countDocuments(this.visible(type, filter), { session: this.session });
+    return this.current(type).countDocuments(this.visible(type, filter, 'search'), { session: this.session });
   }
 
   /** Current version, including a deletion marker (callers turn it into 410). Out-of-compartment is absent. */

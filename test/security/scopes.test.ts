@@ -66,9 +66,10 @@ describe('scopes decide the interactions (403 Forbidden)', () => {
     expectOutcome(await caller.json('GET', 'Condition/_history'), 403, 'forbidden');
   });
 
-  it('leaves types outside the scopes out of system-level search and history', async () => {
+  it('leaves types outside the scopes out of system-level search and history, and refuses _type naming them', async () => {
     const caller = await server.scoped('system/Patient.rs system/Patient.r');
-    const search = await caller.json('GET', '?_type=Patient,Condition,Encounter');
+    expectOutcome(await caller.json('GET', '?_type=Patient,Condition,Encounter'), 403, 'forbidden');
+    const search = await caller.json('GET', '?_count=100');
     expect(search.status).toBe(200);
     const types = new Set(refsOf(search.body).map((r) => r.split('/')[0]));
     expect(types).toEqual(new Set(['Patient']));
