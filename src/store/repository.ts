@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Resource } from 'fhir/r4';
 import type { ClientSession, Db, Filter, FindOptions, MongoClient } from 'mongodb';
-import { MongoServerError } from 'mongodb';
 import type { AccessInteraction, AccessPolicy } from '../auth/access-policy';
-import { conflict, forbidden, gone, notFound, preconditionFailed } from '../errors/operation-outcome-error';
+import { forbidden, gone, notFound, preconditionFailed } from '../errors/operation-outcome-error';
 import { type Access, PolicyFilters, type RestrictionCompiler, compartmentAllowsWrite, mayWriteType } from './policy-filter';
 import { withServerMeta } from './resource-text';
 import { type HistoryDocument, type StoredDocument, historyCollectionName } from './stored-document';
 import type { AccessTrace } from './access-trace';
 import { WriteBuffer } from './write-buffer';
+import { VersionWrites, nextLastUpdated } from './version-writes';
 import { SessionQueue } from './session-queue';
 
 /** Index-on-write: the search layer's `buildSearchIndex`, injected so the store does not depend on search. */
@@ -36,24 +36,13 @@ export interface RepositoryOptions {
 }
 
 /**
- * meta.lastUpdated of a new version: now, but always later than the version it replaces, so two writes in the same
- * millisecond (or a clock step back) still order a resource's history by time as by version.
- */
-function nextLastUpdated(existing: StoredDocument | null | undefined): Date {
-  const now = Date.now();
-  return new Date(existing && existing.lu.getTime() >= now ? existing.lu.getTime() + 1 : now);
-}
-
-/** Error raised inside a transaction callback to abort it without retry. */
-const DUPLICATE_KEY = 11000;
-
-/**
  * The one gateway to stored resources. Every method applies the caller's AccessPolicy: `allows` for the
  * interaction and the compartment bound for the data, so callers (interactions, search, bundles, export) cannot
  * forget it. A repository bound to a session (`inTransaction`) runs every call inside that MongoDB transaction.
  */
 export class Repository {
   private readonly filters: PolicyFilters;
+  private readonly writes: VersionWrites;
 
   constructor(
     private readonly opts: RepositoryOptions,
@@ -67,6 +56,7 @@ export class Repository {
     private readonly queue?: SessionQueue,
   ) {
     this.filters = new PolicyFilters(policy, opts.compileRestriction);
+    this.writes = new VersionWrites(opts.db, session, buffer);
   }
 
   get db(): Db {
@@ -324,8 +314,8 @@ export class Repository {
       if (!visible || existing.del) return {};
       const lu = nextLastUpdated(existing);
       const doc: StoredDocument = { ...existing, vid: existing.vid + 1, lu, del: true };
-      await repo.replaceCurrent(type, existing, doc);
-      await repo.insertHistory(type, doc, 'delete');
+      await repo.writes.replaceCurrent(type, existing, doc);
+      await repo.writes.insertHistory(type, doc, 'delete');
       this.trace?.add(type, id, doc.c);
       return { doc };
     });
@@ -342,10 +332,10 @@ export class Repository {
     interactions: readonly AccessInteraction[],
   ): Promise<WriteResult> {
     const { doc, resource } = this.versionDocument(type, id, input, vid, existing);
-    if (existing) await this.replaceCurrent(type, existing, doc);
-    else await this.insertCurrent(type, doc);
+    if (existing) await this.writes.replaceCurrent(type, existing, doc);
+    else await this.writes.insertCurrent(type, doc);
     await this.assertWithinWriteScopes(type, doc, interactions);
-    await this.insertHistory(type, doc, op);
+    await this.writes.insertHistory(type, doc, op);
     this.trace?.add(type, id, doc.c);
     return { doc, resource, created: op === 'create' };
   }
@@ -389,45 +379,12 @@ export class Repository {
     try {
       session.startTransaction();
       const probe = new Repository(this.opts, this.policy, session);
-      await probe.insertCurrent(type, doc);
+      await probe.writes.insertCurrent(type, doc);
       await probe.assertWithinWriteScopes(type, doc, ['create']);
     } finally {
       // Nothing is committed either way; a failed abort must not hide the answer.
       await session.abortTransaction().catch(() => undefined);
       await session.endSession();
-    }
-  }
-
-  private async insertCurrent(type: string, doc: StoredDocument): Promise<void> {
-    if (this.buffer) return this.buffer.add(type, doc);
-    try {
-      await this.current(type).insertOne(doc, { session: this.session });
-    } catch (err) {
-      if (err instanceof MongoServerError && err.code === DUPLICATE_KEY) {
-        throw conflict(`${type}/${doc._id} was created concurrently`);
-      }
-      throw err;
-    }
-  }
-
-  /** Replaces the current version only if it is still the one read (optimistic concurrency inside the txn). */
-  private async replaceCurrent(type: string, existing: StoredDocument, doc: StoredDocument): Promise<void> {
-    const res = await this.current(type).replaceOne({ _id: existing._id, vid: existing.vid }, doc, {
-      session: this.session,
-    });
-    if (res.matchedCount !== 1) throw preconditionFailed(`${type}/${existing._id} was changed concurrently`);
-  }
-
-  private async insertHistory(type: string, doc: StoredDocument, op: HistoryDocument['op']): Promise<void> {
-    const h: HistoryDocument = { _id: `${doc._id}/${doc.vid}`, id: doc._id, vid: doc.vid, lu: doc.lu, del: doc.del, op, r: doc.r, c: doc.c };
-    if (this.buffer) return this.buffer.add(historyCollectionName(type), h);
-    try {
-      await this.history(type).insertOne(h, { session: this.session });
-    } catch (err) {
-      if (err instanceof MongoServerError && err.code === DUPLICATE_KEY) {
-        throw preconditionFailed(`${type}/${doc._id} version ${doc.vid} was written concurrently`);
-      }
-      throw err;
     }
   }
 

@@ -2,7 +2,7 @@ import type { ClientSession, Db, Document } from 'mongodb';
 import { MongoBulkWriteError, MongoServerError } from 'mongodb';
 import { conflict } from '../errors/operation-outcome-error';
 
-const DUPLICATE_KEY = 11000;
+export const DUPLICATE_KEY = 11000;
 
 /**
  * Inserts a transaction defers until it next reads the same collection (or commits), so a 5,000-entry bundle
