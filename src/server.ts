@@ -87,7 +87,7 @@ async function start(
     embedded = await startEmbeddedMongo({ dataDir: opts.inMemory ? undefined : config.dataDir, fsync: config.embeddedFsync });
     const engine = embedded;
     undo.push(() => engine.stop());
-    logger.info({ dataDir: opts.inMemory ? '(memory)' : config.dataDir }, 'embedded MongoDB-compatible engine started');
+    logger.info({ dataDir: opts.inMemory ? '(memory)' : config.dataDir, ...engine.listening }, 'embedded MongoDB-compatible engine started');
   }
   const uri = config.mongoUri ?? (embedded as EmbeddedMongo).uri;
   const server: Server = createServer();

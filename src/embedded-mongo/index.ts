@@ -1,15 +1,24 @@
 /**
- * Embedded MongoDB-compatible engine: speaks the MongoDB wire protocol on 127.0.0.1 so the application uses the
- * official driver against it exactly as against a real MongoDB. Self-contained: imports nothing from the server.
+ * Embedded MongoDB-compatible engine: speaks the MongoDB wire protocol on a private unix domain socket (or
+ * 127.0.0.1) so the application uses the official driver against it exactly as against a real MongoDB.
+ * Self-contained: imports nothing from the server.
  */
 import { Dispatcher } from './commands/dispatch';
 import { Engine } from './engine/engine';
 import { Persistence, RecoveryStats } from './storage/persistence';
 import { WireServer } from './wire/server';
+import { dataDirSocket, tempSocket, unixSocketsSupported, type SocketLocation } from './wire/socket-path';
 
 export interface EmbeddedMongoOptions {
   /** Directory holding the journal and snapshots; undefined = in-memory only (tests). */
   dataDir?: string;
+  /**
+   * 'unix' (default where the platform has them): a unix domain socket in a directory only this user can enter,
+   * `<dataDir>/socket/mongod.sock`, or a fresh private directory under the temporary directory when in memory or
+   * when that path is too long for a socket address; TCP on 127.0.0.1 if listening there fails.
+   * 'tcp': 127.0.0.1 only (default on Windows, and when `port` is given).
+   */
+  transport?: 'unix' | 'tcp';
   /** TCP port on 127.0.0.1; 0 (default) = a free port. */
   port?: number;
   /**
@@ -21,8 +30,10 @@ export interface EmbeddedMongoOptions {
 }
 
 export interface EmbeddedMongo {
-  /** e.g. mongodb://127.0.0.1:PORT/?replicaSet=embedded */
+  /** mongodb://%2Fpath%2Fto%2Fmongod.sock/?directConnection=true, or mongodb://127.0.0.1:PORT/?replicaSet=embedded */
   uri: string;
+  /** What it listens on: the socket file, or the TCP port on 127.0.0.1. */
+  readonly listening: { socketPath: string } | { port: number };
   stop(): Promise<void>;
 }
 
@@ -44,14 +55,14 @@ export async function startEmbeddedMongo(opts: EmbeddedMongoOptions = {}): Promi
   const server = { host: '', setName: SET_NAME, startedAt: new Date() };
   const dispatcher = new Dispatcher(engine, server);
   const wire = new WireServer(dispatcher);
-  let port: number;
+  let listening: Listening;
   try {
-    port = await wire.listen(opts.port ?? 0);
+    listening = await listen(wire, opts);
   } catch (e) {
     await persistence?.close();
     throw e;
   }
-  server.host = `127.0.0.1:${port}`;
+  server.host = listening.host;
   // MongoDB's defaults: transactionLifetimeLimitSeconds 60, cursorTimeoutMillis 10 min, session timeout 30 min.
   const reaper = setInterval(() => {
     dispatcher.sessions.reap(60_000, 30 * 60_000);
@@ -60,7 +71,8 @@ export async function startEmbeddedMongo(opts: EmbeddedMongoOptions = {}): Promi
   reaper.unref();
   let stopped = false;
   return {
-    uri: `mongodb://127.0.0.1:${port}/?replicaSet=${SET_NAME}`,
+    uri: listening.uri,
+    listening: listening.socket ? { socketPath: listening.socket.path } : { port: listening.port! },
     recovery: persistence?.recovery,
     compact: () => persistence?.compact() ?? Promise.resolve(),
     journalBytes: () => persistence?.journalBytes ?? 0,
@@ -69,7 +81,42 @@ export async function startEmbeddedMongo(opts: EmbeddedMongoOptions = {}): Promi
       stopped = true;
       clearInterval(reaper);
       await wire.close();
+      listening.socket?.remove();
       await persistence?.close();
     },
   };
+}
+
+interface Listening {
+  uri: string;
+  /** What hello reports as this member's address. */
+  host: string;
+  socket?: SocketLocation;
+  port?: number;
+}
+
+/**
+ * The socket candidates in order (data directory, temporary directory), then TCP. Over a socket the driver is told
+ * `directConnection`: replica set discovery would compare the socket path with the lower-cased `me` of hello and
+ * drop a member whose path has capitals (macOS's temporary directory has them); a direct connection to a member
+ * reporting a set name is still a replica set primary to the driver (sessions, transactions, retryable writes).
+ */
+async function listen(wire: WireServer, opts: EmbeddedMongoOptions): Promise<Listening> {
+  const transport = opts.transport ?? (opts.port === undefined && unixSocketsSupported ? 'unix' : 'tcp');
+  if (transport === 'unix') {
+    const candidates = [() => (opts.dataDir === undefined ? undefined : dataDirSocket(opts.dataDir)), tempSocket];
+    for (const candidate of candidates) {
+      const socket = candidate();
+      if (!socket) continue;
+      try {
+        await wire.listenUnix(socket.path);
+        return { uri: `mongodb://${encodeURIComponent(socket.path)}/?directConnection=true`, host: socket.path, socket };
+      } catch {
+        // A file system without socket support (some network and FUSE mounts): try the next place.
+        socket.remove();
+      }
+    }
+  }
+  const port = await wire.listenTcp(opts.port ?? 0);
+  return { uri: `mongodb://127.0.0.1:${port}/?replicaSet=${SET_NAME}`, host: `127.0.0.1:${port}`, port };
 }

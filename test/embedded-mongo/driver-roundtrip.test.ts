@@ -14,8 +14,11 @@ describe('embedded engine through the official driver', () => {
     await server.stop();
   });
 
-  it('listens on loopback and advertises a replica set in its URI', () => {
-    expect(server.uri).toMatch(/^mongodb:\/\/127\.0\.0\.1:\d+\/\?replicaSet=embedded$/);
+  it('listens on a unix domain socket (loopback TCP on Windows) and is a replica set primary to the driver', async () => {
+    if (process.platform === 'win32') expect(server.uri).toMatch(/^mongodb:\/\/127\.0\.0\.1:\d+\/\?replicaSet=embedded$/);
+    else expect(server.uri).toMatch(/^mongodb:\/\/%2F.*mongod\.sock\/\?directConnection=true$/);
+    const hello = await client.db('admin').command({ hello: 1 });
+    expect(hello).toMatchObject({ setName: 'embedded', isWritablePrimary: true, logicalSessionTimeoutMinutes: 30 });
   });
 
   it('inserts, finds with sort and rejects a duplicate on a unique index with 11000', async () => {

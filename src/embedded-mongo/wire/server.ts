@@ -1,4 +1,7 @@
-/** TCP listener on loopback: frames messages, runs them in order per connection, writes replies. */
+/**
+ * Listener on a unix domain socket or TCP loopback: frames messages, runs them in order per connection, writes
+ * replies.
+ */
 import net from 'node:net';
 import { BSON } from 'bson';
 import type { Dispatcher } from '../commands/dispatch';
@@ -13,12 +16,23 @@ export class WireServer {
     this.server = net.createServer((socket) => this.accept(socket));
   }
 
-  listen(port: number): Promise<number> {
+  /** Listens on 127.0.0.1:port (0: a free one) and resolves with the port. */
+  async listenTcp(port: number): Promise<number> {
+    await this.listen({ port, host: '127.0.0.1' });
+    return (this.server.address() as net.AddressInfo).port;
+  }
+
+  /** Listens on a unix domain socket at `socketPath` (which must not exist). */
+  listenUnix(socketPath: string): Promise<void> {
+    return this.listen({ path: socketPath });
+  }
+
+  private listen(at: net.ListenOptions): Promise<void> {
     return new Promise((resolve, reject) => {
       this.server.once('error', reject);
-      this.server.listen(port, '127.0.0.1', () => {
+      this.server.listen(at, () => {
         this.server.off('error', reject);
-        resolve((this.server.address() as net.AddressInfo).port);
+        resolve();
       });
     });
   }
