@@ -59,7 +59,7 @@ export async function route(ctx: RouterContext, deps: RouterDeps, req: FhirReque
   }
   if (first === '_history' && parts.length === 1) {
     if (method !== 'GET') throw notSupported('history is read-only', ['GET']);
-    assertGrantOnSomeType(ctx, 'system-level history', 'read');
+    assertGrantOnSomeType(ctx, 'system-level history', 'search');
     return history(ctx, req);
   }
   if (!isTypeName(first) || !ctx.isServedType(first)) throw notFound(`Resource type "${first}" is not served here`);

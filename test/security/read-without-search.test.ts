@@ -85,3 +85,26 @@ describe('searches of another type do not list resources the token may only read
     expect(refsOf(res.body).sort()).toEqual(['Condition/cond-b1', 'Encounter/enc-b']);
   });
 });
+
+describe('history follows the same split: instance history is a read, type and system history a search', () => {
+  it('answers the instance history of a Condition to a token with Condition.r', async () => {
+    const res = await readsConditions.json('GET', 'Condition/cond-b1/_history');
+    expect(res.status).toBe(200);
+    expect(new Set(refsOf(res.body))).toEqual(new Set(['Condition/cond-b1']));
+  });
+
+  it('refuses Condition/_history to that token, and leaves Conditions out of its system history', async () => {
+    expectOutcome(await readsConditions.json('GET', 'Condition/_history'), 403, 'forbidden');
+    const all = await readsConditions.json('GET', '_history?_count=100');
+    expect(all.status).toBe(200);
+    expect(typesOf(all.body).has('Condition')).toBe(false);
+    expect(typesOf(all.body).has('Patient')).toBe(true);
+  });
+
+  it('refuses system history to a token that may read every type but search none', async () => {
+    const caller = await server.scoped('system/*.r');
+    expectOutcome(await caller.json('GET', '_history'), 403, 'forbidden');
+    expectOutcome(await caller.json('GET', 'Patient/_history'), 403, 'forbidden');
+    expect((await caller.json('GET', `Patient/${A}/_history`)).status).toBe(200);
+  });
+});

@@ -82,6 +82,7 @@ export async function history(
   const after = pageText !== undefined ? decodeToken(pageText) : undefined;
 
   const types = type ? [type] : ctx.servedTypes();
+  const interaction = id ? 'read' : 'search';
   const rows: Row[] = [];
   // One query per type, in parallel, except inside a transaction (a bundle GET entry), whose session takes one
   // operation at a time.
@@ -95,8 +96,9 @@ export async function history(
       else if (t === after[1]) parts.push({ $or: [{ lu: { $lt: lu } }, { lu, _id: { $lt: after[2] } }] });
       else parts.push({ lu: { $lte: lu } });
     }
-    if (!ctx.repo.policy.allows(t, 'read')) {
-      if (type) ctx.repo.assertAllowed(t, 'read');
+    // SMART v2: r covers instance history (like vread), s covers type- and system-level history (like search).
+    if (!ctx.repo.policy.allows(t, interaction)) {
+      if (type) ctx.repo.assertAllowed(t, interaction);
       return;
     }
     const docs = await ctx.repo.historyCursor(t, parts.length ? { $and: parts } : {}, count + 1).toArray();
