@@ -1,12 +1,12 @@
 import express, { type Request, type Response, type NextFunction } from 'express';
 import type { Logger } from 'pino';
-import { pinoHttp } from 'pino-http';
 import { type AccessPolicy, anonymousPolicy } from '../auth/access-policy';
 import type { CompletedRequest, FhirRequest, FhirResult, HttpMethod } from '../router/types';
 import { parseBody, mediaType } from './body';
 import { badRequest } from '../errors/operation-outcome-error';
 import { errorResponse } from './errors';
 import { responseMediaType } from './format';
+import { requestLog } from './request-log';
 
 export interface HttpDeps {
   logger: Logger;
@@ -41,17 +41,6 @@ function decodePath(path: string): string {
   }
 }
 
-/**
- * Search values are often patient details (names, birth dates, identifiers): logs keep the parameter names only.
- * The audit trail, not the log, records what was asked.
- */
-export function redactQuery(url: string): string {
-  const q = url.indexOf('?');
-  if (q < 0) return url;
-  const names = [...new URLSearchParams(url.slice(q + 1)).keys()];
-  return `${url.slice(0, q)}?${names.map((n) => `${n}=…`).join('&')}`;
-}
-
 function pretty(req: Request): boolean {
   // The query parser set in createHttpApp makes req.query a URLSearchParams, not a plain object.
   return (req.query as unknown as URLSearchParams).get('_pretty') === 'true';
@@ -80,17 +69,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   app.disable('x-powered-by');
   app.disable('etag');
   app.set('query parser', (q: string) => new URLSearchParams(q));
-  app.use(
-    pinoHttp({
-      logger: deps.logger,
-      quietReqLogger: true,
-      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
-      serializers: {
-        req: (r: { method: string; url: string }) => ({ method: r.method, url: redactQuery(r.url) }),
-        res: (r: { statusCode: number }) => ({ statusCode: r.statusCode }),
-      },
-    }),
-  );
+  app.use(requestLog(deps.logger));
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });

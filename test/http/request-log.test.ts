@@ -1,9 +1,12 @@
 import fs from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
+import express from 'express';
 import pino from 'pino';
 import { loadConfig } from '../../src/config';
+import { requestLog } from '../../src/http/request-log';
 import { startServer, type RunningServer } from '../../src/server';
 import { defaultServices } from '../../src/services';
 
@@ -64,5 +67,37 @@ describe('request logging', () => {
     const logged = await loggedLines('/fhir/Patient?family=…&birthdate=…');
     expect(logged).toHaveLength(1);
     expect(JSON.stringify(lines)).not.toMatch(/Secret-Surname|1970-01-01/);
+  });
+});
+
+describe('request log middleware', () => {
+  it('logs a 5xx at error level with an err, and a response cut short by its client once', async () => {
+    const logged: Array<Record<string, any>> = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        logged.push(JSON.parse(chunk.toString()));
+        done();
+      },
+    });
+    const app = express();
+    app.use(requestLog(pino({ level: 'info' }, sink)));
+    app.get('/fails', (_req, res) => void res.status(503).end());
+    app.get('/hangs', () => undefined);
+    const http = app.listen(0, '127.0.0.1');
+    await new Promise((r) => http.once('listening', r));
+    const { port } = http.address() as AddressInfo;
+    try {
+      await fetch(`http://127.0.0.1:${port}/fails`);
+      await fetch(`http://127.0.0.1:${port}/hangs?name=x`, { signal: AbortSignal.timeout(100) }).catch(() => undefined);
+      for (let i = 0; i < 100 && logged.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    } finally {
+      http.closeAllConnections();
+      http.close();
+    }
+    expect(logged).toHaveLength(2);
+    expect(logged[0]).toMatchObject({ level: 50, req: { method: 'GET', url: '/fails' }, res: { statusCode: 503 }, msg: 'request errored' });
+    expect(logged[0].err.message).toBe('failed with status code 503');
+    expect(logged[1]).toMatchObject({ level: 30, req: { url: '/hangs?name=…' }, msg: 'request completed' });
+    expect(logged[1].reqId).toBe(logged[0].reqId + 1);
   });
 });
