@@ -18,4 +18,4 @@ COPY profiles ./profiles
 VOLUME /data
 EXPOSE 8080
 USER node
-CMD ["node", "dist/src/main.js"]
+CMD ["node", "--max-semi-space-size=64", "dist/src/main.js"]

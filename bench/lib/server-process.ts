@@ -65,14 +65,21 @@ async function readyz(baseUrl: string): Promise<boolean> {
   return res.ok;
 }
 
+/** The node options of `npm start` (package.json), so the bench runs the server as it does. */
+function startFlags(): string[] {
+  const pkg = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  return pkg.scripts.start.split(/\s+/).filter((a) => a.startsWith('--'));
+}
+
 /**
- * The real server (`dist/src/main.js`, as `npm start` runs it) in its own process on a free port, with the
- * production defaults except where `env` says otherwise. Its log goes to /dev/null: written, as in production,
- * but not to a terminal.
+ * The real server (`dist/src/main.js`, as `npm start` runs it, with its node options) in its own process on a free
+ * port, with the production defaults except where `env` says otherwise. Its log goes to /dev/null: written, as in
+ * production, but not to a terminal.
  */
 export async function startChildServer(opts: ChildOptions): Promise<ChildServer> {
   const port = await freePort();
   const args = [
+    ...startFlags(),
     ...(opts.maxOldSpaceMb ? [`--max-old-space-size=${opts.maxOldSpaceMb}`] : []),
     ...(opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : []),
     path.join(PROJECT_ROOT, 'dist', 'src', 'main.js'),
