@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Filter, IndexDescription } from 'mongodb';
 import type { StoredDocument } from './store/stored-document';
@@ -6,6 +6,7 @@ import pino, { type Logger } from 'pino';
 import { unrestrictedPolicy, type AccessPolicy } from './auth/access-policy';
 import type { Config } from './config';
 import { startEmbeddedMongo, type EmbeddedMongo } from './embedded-mongo';
+import { issue, outcome } from './errors/operation-outcome-error';
 import { isStorableType } from './fhir/resource-types';
 import { createHttpApp } from './http/app';
 import type { OperationDefinitionRef, RouterContext, SearchApi, ValidationApi } from './router/context';
@@ -61,6 +62,12 @@ export interface StartOptions {
 
 const SOFTWARE = { name: 'fhirstone', version: '0.1.0' };
 
+function answerStarting(res: ServerResponse): void {
+  const body = JSON.stringify(outcome([issue('transient', 'The server is starting; retry shortly')]));
+  res.writeHead(503, { 'Content-Type': 'application/fhir+json; charset=utf-8', 'Retry-After': '1', Connection: 'close' });
+  res.end(body);
+}
+
 /**
  * Starts the store, the services and the HTTP listener. If any step fails (a refused configuration, an
  * unreachable store), what was already started is stopped again, so a refusal leaves no open socket or lock.
@@ -90,7 +97,10 @@ async function start(
     logger.info({ dataDir: opts.inMemory ? '(memory)' : config.dataDir, ...engine.listening }, 'embedded MongoDB-compatible engine started');
   }
   const uri = config.mongoUri ?? (embedded as EmbeddedMongo).uri;
-  const server: Server = createServer();
+  // The port is bound before the services start (the base URL needs it); a request in that window gets a 503
+  // instead of waiting on a socket no handler would ever answer.
+  let app: RequestListener | undefined;
+  const server: Server = createServer((req, res) => (app ? app(req, res) : answerStarting(res)));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
@@ -144,7 +154,7 @@ async function start(
 
   undo.push(() => services.stop?.());
   await services.start?.(core);
-  const app = createHttpApp({
+  app = createHttpApp({
     logger,
     bodyLimit: config.bodyLimit,
     mountPath: '/fhir',
@@ -154,7 +164,6 @@ async function start(
     ready: () => store.ping(),
     extraRoutes: services.extraRoutes ? (a) => services.extraRoutes!(a, core) : undefined,
   });
-  server.on('request', app);
   logger.info({ url: `${url}/fhir` }, 'FHIR server listening');
 
   return {
