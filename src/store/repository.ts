@@ -3,7 +3,7 @@ import type { Resource } from 'fhir/r4';
 import type { ClientSession, Db, Filter, FindOptions, MongoClient } from 'mongodb';
 import type { AccessInteraction, AccessPolicy } from '../auth/access-policy';
 import { forbidden, gone, notFound, preconditionFailed } from '../errors/operation-outcome-error';
-import { type Access, PolicyFilters, type RestrictionCompiler, compartmentAllowsWrite, mayWriteType } from './policy-filter';
+import { type Access, PolicyFilters, type RestrictionCompiler, compartmentAllowsWrite, compartmentFilter, mayWriteType } from './policy-filter';
 import { withServerMeta } from './resource-text';
 import { type HistoryDocument, type StoredDocument, historyCollectionName } from './stored-document';
 import type { AccessTrace } from './access-trace';
@@ -263,18 +263,17 @@ export class Repository {
     type: string,
     id: string,
     resource: Resource,
-    opts: { ifMatch?: number; op?: 'update' | 'patch' } = {},
+    /** `freshId`: the server made the id up (conditional update with no match), so it can reveal nothing. */
+    opts: { ifMatch?: number; op?: 'update' | 'patch'; freshId?: boolean } = {},
   ): Promise<WriteResult> {
     this.assertAllowed(type, 'update');
     await this.opts.ensureType(type);
     return this.inTransaction(async (repo) => {
       await repo.flush(type);
       const stored = await repo.current(type).findOne({ _id: id }, { session: repo.session });
-      if (stored && !compartmentAllowsWrite(this.policy, type, stored.c ?? [])) {
-        throw notFound(`${type}/${id} is not known`);
-      }
-      // From here a resource hidden by a granular scope is treated as absent, with the same answers.
-      const existing = await repo.writableUnderScope(type, stored, 'update');
+      // From here a resource hidden by the compartment or a granular scope is treated as absent, with the same answers.
+      const inCompartment = stored && compartmentAllowsWrite(this.policy, type, stored.c ?? []) ? stored : null;
+      const existing = await repo.writableUnderScope(type, inCompartment, 'update');
       if (opts.ifMatch !== undefined && existing?.vid !== opts.ifMatch) {
         throw preconditionFailed(
           existing
@@ -288,6 +287,9 @@ export class Repository {
           throw forbidden(
             `${type}/${id} cannot be created by update: the access token's ${type} scopes are restricted by a search (create it with POST)`,
           );
+        }
+        if (!opts.freshId && compartmentFilter(this.policy, type)) {
+          throw forbidden(`${type}/${id} cannot be created by update under a patient-bound access token (create it with POST)`);
         }
         this.assertAllowed(type, 'create');
       }

@@ -106,7 +106,7 @@ describe('transactions with a patient token', () => {
         { request: { method: 'PUT', url: 'Condition/cond-b1' }, resource: { resourceType: 'Condition', id: 'cond-b1', subject: { reference: `Patient/${A}` } } },
       ]),
     );
-    expectOutcome(res, 404, 'not-found');
+    expectOutcome(res, 403, 'forbidden');
     expect(await systemCount(`Condition?subject=Patient/${A}`)).toBe(ownBefore);
   });
 

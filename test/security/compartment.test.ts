@@ -130,14 +130,20 @@ describe('writing into another patient record with a patient token', () => {
     expect(own.status).toBe(201);
   });
 
-  it('answers 404 to an update, patch or delete of the other patient Condition and changes nothing', async () => {
+  it('answers an update, patch or delete of the other patient Condition as for an id that does not exist, changing nothing', async () => {
     const before = await condB1Version();
     const body = { resourceType: 'Condition', id: 'cond-b1', subject: { reference: `Patient/${B}` }, note: [{ text: 'x' }] };
     // Reference validation sees Patient/B as absent, exactly as for an id that does not exist: 422, no oracle.
     const sameSubject = await writer.json('PUT', 'Condition/cond-b1', body);
     expectOutcome(sameSubject, 422, 'not-found');
     expect(JSON.stringify(sameSubject.body)).toContain(`Patient/${B} does not exist`);
-    expectOutcome(await writer.json('PUT', 'Condition/cond-b1', { ...body, subject: { reference: `Patient/${A}` } }), 404, 'not-found');
+    // Update-as-create is not offered to a patient-bound token: a hidden id and an unused one get the same 403.
+    const hidden = await writer.json('PUT', 'Condition/cond-b1', { ...body, subject: { reference: `Patient/${A}` } });
+    const unused = await writer.json('PUT', 'Condition/no-such-condition', { ...body, id: 'no-such-condition', subject: { reference: `Patient/${A}` } });
+    expectOutcome(hidden, 403, 'forbidden');
+    expectOutcome(unused, 403, 'forbidden');
+    expect(hidden.body.issue[0].diagnostics.replace('cond-b1', 'X')).toBe(unused.body.issue[0].diagnostics.replace('no-such-condition', 'X'));
+    expect((await server.system.json('GET', 'Condition/no-such-condition')).status).toBe(404);
     const patch = [{ op: 'add', path: '/note', value: [{ text: 'x' }] }];
     const patched = await writer.json('PATCH', 'Condition/cond-b1', patch, { 'content-type': 'application/json-patch+json' });
     expectOutcome(patched, 404, 'not-found');
@@ -169,7 +175,7 @@ describe('writing into another patient record with a patient token', () => {
       id: 'cond-b1',
       subject: { reference: `Patient/${A}` },
     });
-    expectOutcome(withB, 404, 'not-found');
+    expectOutcome(withB, 403, 'forbidden');
     const del = await writer.json('DELETE', `Condition?code=b-code`);
     expect(del.status).toBe(200);
     expect(await condB1Version()).toBe(before);

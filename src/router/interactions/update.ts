@@ -21,7 +21,7 @@ export async function storeUpdate(
   type: string,
   id: string,
   resource: Resource,
-  opts: { ifMatch?: number; op?: 'update' | 'patch' },
+  opts: { ifMatch?: number; op?: 'update' | 'patch'; freshId?: boolean },
 ): Promise<FhirResult> {
   relativizeReferences(resource, ctx.baseUrl);
   const warnings = await ctx.validation.assertValid(resource, ctx.repo, 'update');
@@ -58,5 +58,5 @@ export async function conditionalUpdate(
   if (resource.id !== undefined && !isValidId(resource.id)) throw badRequest(`"${resource.id}" is not a valid id`, 'id');
   // No match: create, with the client's id when it gave one.
   const id = resource.id ?? crypto.randomUUID();
-  return storeUpdate(ctx, req, type, id, { ...resource, id }, {});
+  return storeUpdate(ctx, req, type, id, { ...resource, id }, { freshId: resource.id === undefined });
 }
