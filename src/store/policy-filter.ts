@@ -44,6 +44,12 @@ export function compartmentAllowsWrite(policy: AccessPolicy, type: string, compa
   return patients.length > 0 && patients.every((c) => own.has(c));
 }
 
+/** The AND of `parts` without the empty ones: `{}` when none remain, the part itself when one does. */
+export function allOf<T>(...parts: Filter<T>[]): Filter<T> {
+  const kept = parts.filter((p) => Object.keys(p).length > 0);
+  return kept.length === 0 ? {} : kept.length === 1 ? kept[0] : ({ $and: kept } as Filter<T>);
+}
+
 /** Matches no document: what a caller sees of a type its token does not cover. */
 export const NOTHING: Filter<StoredDocument> = { _id: { $in: [] } };
 
@@ -105,9 +111,8 @@ export class PolicyFilters {
    */
   history(type: string, filter: Filter<HistoryDocument>): Filter<HistoryDocument> {
     if (this.policy.unrestricted) return filter;
-    if (this.policy.searchRestrictions(type, 'read')) return { $and: [filter, NOTHING as Filter<HistoryDocument>] };
-    const bound = compartmentFilter(this.policy, type) as Filter<HistoryDocument> | undefined;
-    return bound ? { $and: [filter, bound] } : filter;
+    if (this.policy.searchRestrictions(type, 'read')) return allOf(filter, NOTHING as Filter<HistoryDocument>);
+    return allOf(filter, (compartmentFilter(this.policy, type) ?? {}) as Filter<HistoryDocument>);
   }
 
   /** Granular scope queries compiled and OR-ed; undefined when there are none. */

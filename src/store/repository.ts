@@ -3,7 +3,7 @@ import type { Resource } from 'fhir/r4';
 import type { ClientSession, Db, Filter, FindOptions, MongoClient } from 'mongodb';
 import type { AccessInteraction, AccessPolicy } from '../auth/access-policy';
 import { forbidden, gone, notFound, preconditionFailed } from '../errors/operation-outcome-error';
-import { type Access, PolicyFilters, type RestrictionCompiler, compartmentAllowsWrite, compartmentFilter, mayWriteType } from './policy-filter';
+import { type Access, PolicyFilters, type RestrictionCompiler, allOf, compartmentAllowsWrite, compartmentFilter, mayWriteType } from './policy-filter';
 import { withServerMeta } from './resource-text';
 import { type HistoryDocument, type StoredDocument, historyCollectionName } from './stored-document';
 import type { AccessTrace } from './access-trace';
@@ -88,9 +88,13 @@ export class Repository {
     return this.queue ? this.queue.run(() => this.existsNow(type, id)) : this.existsNow(type, id);
   }
 
-  private async existsNow(type: string, id: string): Promise<boolean> {
+  private existsNow(type: string, id: string): Promise<boolean> {
+    return this.hasMatch(type, allOf({ _id: id, del: false }, ...this.filters.referable(type)));
+  }
+
+  /** Does any current document of `type` match `filter` (no policy added)? */
+  private async hasMatch(type: string, filter: Filter<StoredDocument>): Promise<boolean> {
     await this.flush(type);
-    const filter: Filter<StoredDocument> = { $and: [{ _id: id, del: false }, ...this.filters.referable(type)] };
     return (await this.current(type).findOne(filter, { session: this.session, projection: { _id: 1 } })) !== null;
   }
 
@@ -157,10 +161,7 @@ export class Repository {
 
   /** The filter for the current-version collection: live documents the policy may see, AND `filter`. */
   visible(type: string, filter: Filter<StoredDocument> = {}, access: Access = 'read'): Filter<StoredDocument> {
-    const parts: Filter<StoredDocument>[] = [{ del: false }];
-    if (Object.keys(filter).length) parts.push(filter);
-    parts.push(...this.filters.current(type, access));
-    return parts.length === 1 ? parts[0] : { $and: parts };
+    return allOf({ del: false }, filter, ...this.filters.current(type, access));
   }
 
   /** SearchStore: a bare system-level search covers the types this is true of, and `_type` may name only those. */
@@ -172,10 +173,8 @@ export class Repository {
    * Does the stored version `vid` of `type/id` match `restriction`? Asked of the current collection inside the
    * write's transaction, so the search index the compiled restriction queries is the one this write computed.
    */
-  private async storedMatches(type: string, id: string, vid: number, restriction: Filter<StoredDocument>): Promise<boolean> {
-    await this.flush(type);
-    const filter: Filter<StoredDocument> = { $and: [{ _id: id, vid }, restriction] };
-    return (await this.current(type).findOne(filter, { session: this.session, projection: { _id: 1 } })) !== null;
+  private storedMatches(type: string, id: string, vid: number, restriction: Filter<StoredDocument>): Promise<boolean> {
+    return this.hasMatch(type, allOf({ _id: id, vid }, restriction));
   }
 
   /**
@@ -210,9 +209,7 @@ export class Repository {
    */
   findVersions(type: string, filter: Filter<StoredDocument>, options: FindOptions = {}) {
     this.assertSettled(type);
-    const parts = [filter, ...this.filters.current(type)].filter((f) => Object.keys(f).length > 0);
-    const query: Filter<StoredDocument> = parts.length === 0 ? {} : parts.length === 1 ? parts[0] : { $and: parts };
-    return this.current(type).find(query, { ...options, session: this.session });
+    return this.current(type).find(allOf(filter, ...this.filters.current(type)), { ...options, session: this.session });
   }
 
   async count(type: string, filter: Filter<StoredDocument>): Promise<number> {
@@ -222,10 +219,8 @@ export class Repository {
 
   /** Current version, including a deletion marker (callers turn it into 410). Out-of-compartment is absent. */
   private async findCurrent(type: string, id: string): Promise<StoredDocument | null> {
-    const bounds = this.filters.current(type);
-    const filter: Filter<StoredDocument> = bounds.length ? { $and: [{ _id: id }, ...bounds] } : { _id: id };
     await this.flush(type);
-    return this.current(type).findOne(filter, { session: this.session });
+    return this.current(type).findOne(allOf({ _id: id }, ...this.filters.current(type)), { session: this.session });
   }
 
   async read(type: string, id: string): Promise<StoredDocument> {
