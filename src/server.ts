@@ -6,9 +6,10 @@ import pino, { type Logger } from 'pino';
 import { unrestrictedPolicy, type AccessPolicy } from './auth/access-policy';
 import type { Config } from './config';
 import { startEmbeddedMongo, type EmbeddedMongo } from './embedded-mongo';
-import { issue, outcome } from './errors/operation-outcome-error';
+import { OperationOutcomeError, issue } from './errors/operation-outcome-error';
 import { isStorableType } from './fhir/resource-types';
 import { createHttpApp } from './http/app';
+import { errorResponse } from './http/errors';
 import type { OperationDefinitionRef, RouterContext, SearchApi, ValidationApi } from './router/context';
 import type { CapabilityContributions } from './router/interactions/capabilities';
 import { route, type RouterDeps } from './router/router';
@@ -62,10 +63,13 @@ export interface StartOptions {
 
 const SOFTWARE = { name: 'fhirstone', version: '0.1.0' };
 
+const STARTING = new OperationOutcomeError(503, [issue('transient', 'The server is starting; retry shortly')], { 'Retry-After': '1' });
+
+/** Before the Express app exists, the same error mapping answers every request. */
 function answerStarting(res: ServerResponse): void {
-  const body = JSON.stringify(outcome([issue('transient', 'The server is starting; retry shortly')]));
-  res.writeHead(503, { 'Content-Type': 'application/fhir+json; charset=utf-8', 'Retry-After': '1', Connection: 'close' });
-  res.end(body);
+  const { status, headers, body } = errorResponse(STARTING);
+  res.writeHead(status, { ...headers, 'Content-Type': 'application/fhir+json; charset=utf-8', Connection: 'close' });
+  res.end(JSON.stringify(body));
 }
 
 /**
