@@ -19,6 +19,8 @@ export interface Config {
   dataDir: string;
   /** Embedded engine fsync policy. */
   embeddedFsync: 'always' | 'batch' | 'never';
+  /** Where the embedded engine runs: its own worker thread (default) or the server's main thread. */
+  embeddedThread: 'worker' | 'main';
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Maximum request body, bytes. */
   bodyLimit: number;
@@ -117,6 +119,7 @@ export function loadConfig(env: Env = process.env): Config {
     mongoDb,
     dataDir: path.resolve(env.DATA_DIR || './data'),
     embeddedFsync: oneOf(env, 'EMBEDDED_FSYNC', ['always', 'batch', 'never'] as const, 'batch'),
+    embeddedThread: oneOf(env, 'EMBEDDED_THREAD', ['worker', 'main'] as const, 'worker'),
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
     bodyLimit: atLeast(size(env, 'BODY_LIMIT', 16 * 1024 ** 2), 1024, 'BODY_LIMIT'),
     resourceTypes,

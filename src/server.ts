@@ -5,7 +5,7 @@ import type { StoredDocument } from './store/stored-document';
 import pino, { type Logger } from 'pino';
 import { unrestrictedPolicy, type AccessPolicy } from './auth/access-policy';
 import type { Config } from './config';
-import { startEmbeddedMongo, type EmbeddedMongo } from './embedded-mongo';
+import { startEmbeddedMongo, startEmbeddedMongoThread, type EmbeddedMongo } from './embedded-mongo';
 import { OperationOutcomeError, issue } from './errors/operation-outcome-error';
 import { isStorableType } from './fhir/resource-types';
 import { createHttpApp } from './http/app';
@@ -95,10 +95,16 @@ async function start(
   const logger = opts.logger ?? pino({ level: config.logLevel });
   let embedded: EmbeddedMongo | undefined;
   if (!config.mongoUri) {
-    embedded = await startEmbeddedMongo({ dataDir: opts.inMemory ? undefined : config.dataDir, fsync: config.embeddedFsync });
+    const engineOptions = { dataDir: opts.inMemory ? undefined : config.dataDir, fsync: config.embeddedFsync };
+    embedded =
+      config.embeddedThread === 'worker'
+        ? await startEmbeddedMongoThread(engineOptions, {
+            onUnexpectedExit: (err) => logger.fatal({ err }, 'the embedded engine thread died: the store is unreachable'),
+          })
+        : await startEmbeddedMongo(engineOptions);
     const engine = embedded;
     undo.push(() => engine.stop());
-    logger.info({ dataDir: opts.inMemory ? '(memory)' : config.dataDir, ...engine.listening }, 'embedded MongoDB-compatible engine started');
+    logger.info({ dataDir: opts.inMemory ? '(memory)' : config.dataDir, ...engine.listening, thread: config.embeddedThread }, 'embedded MongoDB-compatible engine started');
   }
   const uri = config.mongoUri ?? (embedded as EmbeddedMongo).uri;
   // The port is bound before the services start (the base URL needs it); a request in that window gets a 503

@@ -9,7 +9,7 @@ const expectConfigError = (env: Record<string, string>, message: RegExp) => {
 describe('loadConfig defaults', () => {
   it('serves on 127.0.0.1:8080 on the embedded store in ./data when nothing is set', () => {
     const c = loadConfig({});
-    expect(c).toMatchObject({ port: 8080, host: '127.0.0.1', mongoUri: undefined, mongoDb: 'fhir', logLevel: 'info' });
+    expect(c).toMatchObject({ port: 8080, host: '127.0.0.1', mongoUri: undefined, mongoDb: 'fhir', logLevel: 'info', embeddedThread: 'worker' });
     expect(c.dataDir).toBe(path.resolve('data'));
     expect(c.baseUrl).toBeUndefined();
     expect(c.resourceTypes).toBeUndefined();
@@ -83,6 +83,11 @@ describe('loadConfig refuses invalid configuration with a message naming the var
   it('LOG_LEVEL outside the known levels, listing the allowed ones', () => {
     expectConfigError({ LOG_LEVEL: 'loud' }, /LOG_LEVEL.*info/);
     expectConfigError({ LOG_LEVEL: 'INFO' }, /LOG_LEVEL/);
+  });
+
+  it('EMBEDDED_THREAD other than worker or main', () => {
+    expect(loadConfig({ EMBEDDED_THREAD: 'main' }).embeddedThread).toBe('main');
+    expectConfigError({ EMBEDDED_THREAD: 'process' }, /EMBEDDED_THREAD.*worker/);
   });
 
   it('BODY_LIMIT that is not a size', () => {

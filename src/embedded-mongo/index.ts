@@ -120,3 +120,4 @@ async function listen(wire: WireServer, opts: EmbeddedMongoOptions): Promise<Lis
   const port = await wire.listenTcp(opts.port ?? 0);
   return { uri: `mongodb://127.0.0.1:${port}/?replicaSet=${SET_NAME}`, host: `127.0.0.1:${port}`, port };
 }
+export { startEmbeddedMongoThread, type EngineThreadEvents } from './thread';

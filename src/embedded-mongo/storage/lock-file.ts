@@ -1,6 +1,7 @@
 /**
  * Exclusive ownership of a data directory: `mongod.lock` created with O_EXCL holding our pid. A lock left by a
- * process that no longer exists (crash, kill -9) is taken over; a live owner, even in this process, is refused.
+ * process that no longer exists (crash, kill -9) is taken over; a live owner, even another thread of this process,
+ * is refused.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,6 +14,18 @@ function alive(pid: number): boolean {
     return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Clocks of the file system and the process may differ by rounding: a few milliseconds' grace. */
+const CLOCK_SLACK_MS = 10;
+
+function lockedSinceProcessStart(file: string): boolean {
+  const processStart = Date.now() - process.uptime() * 1000;
+  try {
+    return fs.statSync(file).mtimeMs >= processStart - CLOCK_SLACK_MS;
+  } catch {
+    return false; // removed meanwhile: released
   }
 }
 
@@ -42,7 +55,12 @@ export function acquireLock(dir: string): () => void {
       if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && alive(owner)) {
         throw new DataDirLockedError(`data directory ${dir} is locked by running process ${owner} (${file})`);
       }
-      // Stale: its owner is gone (or it is our own pid from a previous life of a recycled pid namespace).
+      // Our own pid: another thread of this process (an engine on a worker thread) when the lock is younger than
+      // the process; otherwise a previous life of a recycled pid (a container's pid 1 after a restart).
+      if (owner === process.pid && lockedSinceProcessStart(file)) {
+        throw new DataDirLockedError(`data directory ${dir} is already open in this process`);
+      }
+      // Stale: its owner is gone.
       fs.rmSync(file, { force: true });
     }
   }

@@ -34,4 +34,19 @@ internal('data directory lock', () => {
     expect(fs.readFileSync(path.join(dir, 'mongod.lock'), 'utf8')).toBe(String(process.pid));
     await server.stop();
   });
+
+  it("takes over a lock with this process's pid written before the process started (a recycled pid)", async () => {
+    const lock = path.join(dir, 'mongod.lock');
+    fs.writeFileSync(lock, String(process.pid));
+    const beforeStart = new Date(Date.now() - process.uptime() * 1000 - 60_000);
+    fs.utimesSync(lock, beforeStart, beforeStart);
+    const server = await startEmbeddedMongo({ dataDir: dir });
+    expect(fs.statSync(lock).mtimeMs).toBeGreaterThan(beforeStart.getTime());
+    await server.stop();
+  });
+
+  it("refuses a lock with this process's pid written since the process started (another thread holds it)", async () => {
+    fs.writeFileSync(path.join(dir, 'mongod.lock'), String(process.pid));
+    await expect(startEmbeddedMongo({ dataDir: dir })).rejects.toThrow('already open in this process');
+  });
 });
