@@ -4,37 +4,16 @@ import r4model from 'fhirpath/fhir-context/r4';
 import { firstTime, type ValidationContext } from './context';
 import type { ElementNode } from './element-tree';
 import { finding } from './issues';
+import { NATIVE } from './native-invariants';
 
 /**
  * Layer 4: the FHIRPath constraints of an element, evaluated with the `fhirpath` library and the R4 model.
- * Expressions are compiled once per (type path, expression). ele-1 is not evaluated here: the structural layer
- * checks it on the JSON directly (empty objects, arrays and strings), which is exact and costs nothing.
+ * Expressions are compiled once per (type path, expression); the most frequent ones are answered from the JSON
+ * (native-invariants.ts). ele-1 is not evaluated here: the structural layer checks it on the JSON directly (empty
+ * objects, arrays and strings), which is exact and costs nothing.
  */
 
 type Compiled = (resource: unknown, env: Record<string, unknown>) => unknown[];
-
-/**
- * ext-1 (every extension) and ref-1 (every Reference) are the most frequent invariants and pure JSON-shape rules:
- * they are answered from the JSON directly, with the same result fhirpath gives (test/validation/invariants.test.ts
- * compares the two). Keyed by the exact R4 expression, so a definition that words them differently still goes
- * through fhirpath.
- */
-const NATIVE: Record<string, (value: Record<string, unknown>, ctx: ValidationContext) => boolean> = {
-  'extension.exists() != value.exists()': (ext) => {
-    const hasExtension = Array.isArray(ext.extension) && ext.extension.length > 0;
-    let hasValue = false;
-    for (const k in ext) if (k.length > 5 && k.startsWith('value') && k.charCodeAt(5) < 91) hasValue = true;
-    return hasExtension !== hasValue;
-  },
-  "reference.startsWith('#').not() or (reference.substring(1).trace('url') in %rootResource.contained.id.trace('ids'))": (
-    ref,
-    ctx,
-  ) => {
-    const r = ref.reference;
-    // `#` alone (the container) gives fhirpath an empty result, which is not a failure.
-    return typeof r !== 'string' || !r.startsWith('#') || r === '#' || ctx.containedIds.has(r.slice(1));
-  },
-};
 
 /** Compiled expressions per constraint object and model path (a constraint is shared by every element it is on). */
 const compiled = new WeakMap<ElementDefinitionConstraint, Map<string, Compiled | Error>>();
@@ -51,7 +30,8 @@ const asFilter = (expression: string) => expression.replace(/descendants\(\)\.as
  */
 const withoutTrace = (expression: string) => expression.replace(/\.trace\('[^']*'(\s*,\s*[A-Za-z0-9_.]+)?\)/g, '');
 
-function compile(c: ElementDefinitionConstraint, base: string): Compiled | Error {
+/** The constraint compiled as this layer evaluates it when it is not answered natively (exported for tests). */
+export function compileConstraint(c: ElementDefinitionConstraint, base: string): Compiled | Error {
   let byBase = compiled.get(c);
   if (!byBase) compiled.set(c, (byBase = new Map()));
   let fn = byBase.get(base);
@@ -93,10 +73,11 @@ export function checkInvariants(
     if (!firstTime(ctx, `inv:${c.key}@${location}`)) continue;
     const native = NATIVE[c.expression];
     if (native && typeof value === 'object' && value !== null) {
-      if (!native(value as Record<string, unknown>, ctx)) fail(c, location, ctx, source);
-      continue;
+      const answer = native(value as Record<string, unknown>, ctx);
+      if (answer === false) fail(c, location, ctx, source);
+      if (answer !== undefined) continue;
     }
-    const fn = compile(c, basePath(node, type));
+    const fn = compileConstraint(c, basePath(node, type));
     let result: unknown[];
     try {
       if (fn instanceof Error) throw fn;

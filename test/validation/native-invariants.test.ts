@@ -1,0 +1,111 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ElementDefinitionConstraint } from 'fhir/r4';
+import { newContext } from '../../src/validation/context';
+import { compileConstraint } from '../../src/validation/invariants';
+import { NATIVE } from '../../src/validation/native-invariants';
+
+/**
+ * Every native answer must be the one fhirpath gives for the same constraint (an `undefined` answer hands the
+ * case to fhirpath, so it is always right).
+ */
+
+const DOM3 = Object.keys(NATIVE).find((k) => k.startsWith('contained.where('))!;
+const PER1 = 'start.hasValue().not() or end.hasValue().not() or (start <= end)';
+const DOM = ['contained.contained.empty()', 'contained.meta.versionId.empty() and contained.meta.lastUpdated.empty()', 'contained.meta.security.empty()', 'text.`div`.exists()'];
+
+function viaFhirpath(expression: string, base: string, value: unknown, resource: Record<string, unknown>): boolean | 'error' {
+  const fn = compileConstraint({ key: 'x', expression } as ElementDefinitionConstraint, base);
+  if (fn instanceof Error) return 'error';
+  try {
+    const result = fn(value, { resource, rootResource: resource });
+    return result.length === 0 || result.every((r) => r === true);
+  } catch {
+    return 'error';
+  }
+}
+
+/** The native answer, checked against fhirpath when it gives one. */
+function answer(expression: string, base: string, value: Record<string, unknown>, resource = value): boolean | undefined {
+  const native = NATIVE[expression](value, newContext(resource, {}));
+  if (native !== undefined) expect({ expression, value, native }).toEqual({ expression, value, native: viaFhirpath(expression, base, value, resource) });
+  return native;
+}
+
+const eob = (extra: Record<string, unknown>) => ({
+  resourceType: 'ExplanationOfBenefit',
+  contained: [{ resourceType: 'Coverage', id: 'cov', status: 'active' }],
+  ...extra,
+});
+
+describe('native invariants agree with fhirpath', () => {
+  it('dom-3: proves the usual case, a contained resource named by a reference', () => {
+    expect(answer(DOM3, 'ExplanationOfBenefit', eob({ insurance: [{ focal: true, coverage: { reference: '#cov' } }] }))).toBe(true);
+    expect(answer(DOM3, 'ExplanationOfBenefit', eob({ extension: [{ url: 'u', valueReference: { reference: '#cov' } }] }))).toBe(true);
+    expect(answer(DOM3, 'Patient', { resourceType: 'Patient' })).toBe(true);
+  });
+
+  it('dom-3: leaves to fhirpath what it cannot prove', () => {
+    const cases: Array<Record<string, unknown>> = [
+      eob({}),
+      eob({ insurance: [{ coverage: { reference: '#other' } }] }),
+      // Only under a `_x` companion, or under a choice element's bare name (which fhirpath does not read).
+      eob({ _status: { extension: [{ url: 'u', valueReference: { reference: '#cov' } }] } }),
+      eob({ extension: [{ url: 'u', value: { reference: '#cov' } }] }),
+      eob({ insurance: [[{ coverage: { reference: '#cov' } }]] }),
+      eob({ contained: [{ resourceType: 'Coverage', status: 'active' }], insurance: [{ coverage: { reference: '#' } }] }),
+      eob({ contained: { resourceType: 'Coverage', id: 'cov' }, insurance: [{ coverage: { reference: '#cov' } }] }),
+      { resourceType: 'CarePlan', contained: [{ resourceType: 'PlanDefinition', id: 'pd' }], instantiatesCanonical: ['#pd'] },
+    ];
+    for (const r of cases) answer(DOM3, r.resourceType as string, r);
+    expect(answer(DOM3, 'ExplanationOfBenefit', cases[0])).toBeUndefined();
+    expect(answer(DOM3, 'ExplanationOfBenefit', cases[3])).toBeUndefined();
+  });
+
+  it('dom-3 and dom-2/4/5/6 on every official R4 example', () => {
+    const dir = path.dirname(require.resolve('hl7.fhir.r4.examples/package.json'));
+    let proven = 0;
+    for (const f of fs.readdirSync(dir).filter((name) => /^[A-Z].*\.json$/.test(name))) {
+      const r = JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as Record<string, unknown>;
+      if (typeof r.resourceType !== 'string' || !r.contained) continue;
+      if (answer(DOM3, r.resourceType, r) === true) proven++;
+      for (const e of DOM) answer(e, r.resourceType, r);
+    }
+    expect(proven).toBeGreaterThan(50);
+  });
+
+  it('dom-2, dom-4, dom-5 and dom-6', () => {
+    const div = { status: 'generated', div: '<div xmlns="http://www.w3.org/1999/xhtml">x</div>' };
+    const resources = [
+      { resourceType: 'Basic' },
+      { resourceType: 'Basic', text: div },
+      { resourceType: 'Basic', text: { status: 'empty' } },
+      { resourceType: 'Basic', contained: [{ resourceType: 'Basic', id: 'a', meta: { versionId: '1' } }] },
+      { resourceType: 'Basic', contained: null },
+    ];
+    for (const r of resources) for (const e of DOM) answer(e, 'Basic', r);
+    expect(answer(DOM[0], 'Basic', resources[0])).toBe(true);
+    expect(answer(DOM[3], 'Basic', resources[1])).toBe(true);
+  });
+
+  it('per-1 on dates, date-times, zones, odd and missing values', () => {
+    const values: unknown[] = [
+      undefined, null, 7, ['2020'], '2020', '2021', '2020-01', '2020-02', '2020-01-31', '2020-02-01', '2020-02-31',
+      '2020-03-01', '2020-03-02', '0999-01-01', '2020-01-01T10:00:00Z', '2020-01-01T09:00:00Z', '2020-01-01T10:00:00+01:00',
+      '2020-01-01T10:00:00.500Z', '2020-01-01T10:00:00.499Z', '2020-01-01T10:00:00.4999Z', '2020-01-01T10:00:00.5000Z', '2020-01-01T10:00:00',
+      '2011-01-20T06:33:08-05:00', '2011-01-20T07:03:08-05:00', '2011-01-20T07:03:08-04:00',
+    ];
+    let proven = 0;
+    for (const start of values) {
+      for (const end of values) {
+        const period: Record<string, unknown> = {};
+        if (start !== undefined) period.start = start;
+        if (end !== undefined) period.end = end;
+        if (answer(PER1, 'Period', period, { resourceType: 'Basic' }) !== undefined) proven++;
+      }
+    }
+    expect(proven).toBeGreaterThan(100);
+    expect(answer(PER1, 'Period', { start: '2020-02-31', end: '2020-03-01' }, { resourceType: 'Basic' })).toBeUndefined();
+    expect(answer(PER1, 'Period', { start: '2021', end: '2020' }, { resourceType: 'Basic' })).toBeUndefined();
+  });
+});
