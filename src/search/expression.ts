@@ -1,7 +1,10 @@
 import fhirpath from 'fhirpath';
 import r4Model from 'fhirpath/fhir-context/r4';
 import { compileMemberPaths } from './member-path';
-import { path2Repeating, type2Parent } from 'fhirpath/fhir-context/r4';
+import { ancestors, compileNativePath, resolvedType } from './native-path';
+import { path2Repeating } from 'fhirpath/fhir-context/r4';
+
+export { referenceTargetType } from './native-path';
 
 /**
  * FHIRPath for index-on-write. Definitions shared by many types carry one union expression for all of them
@@ -31,13 +34,6 @@ export function splitUnion(expression: string): string[] {
   return parts.filter(Boolean);
 }
 
-function ancestors(type: string): string[] {
-  const parents = type2Parent as Record<string, string | undefined>;
-  const out: string[] = [];
-  for (let t: string | undefined = type; t; t = parents[t]) out.push(t);
-  return out;
-}
-
 /** The branches of `expression` that apply to `type` (its own name or an ancestor such as Resource), re-joined. */
 export function expressionForType(expression: string, type: string): string | undefined {
   const names = ancestors(type);
@@ -58,13 +54,6 @@ export function isSingleValued(expression: string | undefined): boolean {
   return splitUnion(expression).every((b) => /^[A-Z][A-Za-z]+\.[a-z][A-Za-z]*$/.test(b) && !repeating[b]);
 }
 
-const REFERENCE_TYPE = /(?:^|\/)([A-Z][A-Za-z]{1,63})\/[A-Za-z0-9.-]{1,64}(?:\/_history\/[A-Za-z0-9.-]{1,64})?$/;
-
-/** The resource type a reference string points to, when its form says so (relative or absolute REST URL). */
-export function referenceTargetType(reference: string): string | undefined {
-  return REFERENCE_TYPE.exec(reference)?.[1];
-}
-
 /**
  * Definitions select references by target type with `where(resolve() is Patient)`. Indexing must not fetch
  * anything, so `resolve()` is replaced by a synchronous function that yields `{resourceType}` from the reference
@@ -74,13 +63,7 @@ const userInvocationTable = {
   resolve: {
     fn: (inputs: unknown[]) =>
       inputs.flatMap((input) => {
-        const ref = input as { reference?: unknown; type?: unknown } | undefined;
-        const type =
-          typeof ref?.type === 'string'
-            ? ref.type
-            : typeof ref?.reference === 'string'
-              ? referenceTargetType(ref.reference)
-              : undefined;
+        const type = resolvedType(input);
         return type ? [{ resourceType: type }] : [];
       }),
     arity: { 0: [] },
@@ -115,10 +98,10 @@ interface RawNode {
 
 export type CompiledExpression = (input: unknown) => FhirNode[];
 
-export function compileExpression(expression: string, base?: string): CompiledExpression {
-  const fast = base ? undefined : compileMemberPaths(splitUnion(expression));
-  if (fast) return fast;
-  const path = base ? { base, expression: rewrite(expression) } : rewrite(expression);
+/** The expression evaluated by fhirpath.js, whatever its form. */
+export function compileWithFhirpath(expression: string, base?: string): CompiledExpression {
+  const rewritten = rewrite(expression);
+  const path = base ? { base, expression: rewritten } : rewritten;
   const fn = fhirpath.compile(path as string, r4Model, { resolveInternalTypes: false, userInvocationTable });
   return (input: unknown) => {
     const result = fn(input as object) as unknown[];
@@ -132,4 +115,13 @@ export function compileExpression(expression: string, base?: string): CompiledEx
       return { type: typeof n === 'boolean' ? 'boolean' : undefined, value: n };
     });
   };
+}
+
+export function compileExpression(expression: string, base?: string): CompiledExpression {
+  const fast = base ? undefined : compileMemberPaths(splitUnion(expression));
+  if (fast) return fast;
+  // Compiled by fhirpath.js all the same: it is the fallback, and its compile errors stay the caller's errors.
+  const slow = compileWithFhirpath(expression, base);
+  const native = compileNativePath(splitUnion(rewrite(expression)), base);
+  return native ? (input: unknown) => native(input) ?? slow(input) : slow;
 }
