@@ -77,6 +77,10 @@ const dom3: NativeInvariant = (value, ctx) => {
 /** `contained.<...>.empty()` (dom-2, dom-4, dom-5) holds when there is nothing contained. */
 const noContained: NativeInvariant = (value) => (absent(value, 'contained') ? true : undefined);
 
+/** No `name[x]` variant at all (nor its `_` companion): fhirpath.js finds nothing for `name`. */
+const noChoice = (value: Record<string, unknown>, name: string) =>
+  !Object.keys(value).some((k) => k.startsWith(name) || k.startsWith(`_${name}`));
+
 /** An array where one element is expected (wrong JSON) is a collection to fhirpath: left to it. */
 const objectsOnly = (fn: NativeInvariant): NativeInvariant => (value, ctx) => (Array.isArray(value) ? undefined : fn(value, ctx));
 
@@ -122,7 +126,26 @@ export const NATIVE: Record<string, NativeInvariant> = {
   'contained.contained.empty()': objectsOnly(noContained),
   'contained.meta.versionId.empty() and contained.meta.lastUpdated.empty()': objectsOnly(noContained),
   'contained.meta.security.empty()': objectsOnly(noContained),
-  // dom-6 (a warning): only the usual case, a narrative with its div, is answered here.
-  'text.`div`.exists()': objectsOnly((value) => (isObject(value.text) && typeof value.text.div === 'string' ? true : undefined)),
+  // dom-6 (a warning).
+  'text.`div`.exists()': objectsOnly((value) => {
+    if (absent(value, 'text')) return false;
+    return isObject(value.text) && typeof value.text.div === 'string' ? true : undefined;
+  }),
+  // The rules below hold when their first operand does (`or`), which a usual resource settles from one key.
+  'dataAbsentReason.empty() or value.empty()': objectsOnly((v) => (absent(v, 'dataAbsentReason') ? true : undefined)),
+  'value.empty() or component.code.where(coding.intersect(%resource.code.coding).exists()).empty()': objectsOnly((v) =>
+    absent(v, 'component') ? true : undefined),
+  'code.empty() or system.exists()': objectsOnly((v) => (absent(v, 'code') || typeof v.system === 'string' ? true : undefined)),
+  "clinicalStatus.exists() or verificationStatus.coding.where(system='http://terminology.hl7.org/CodeSystem/condition-ver-status' and code = 'entered-in-error').exists() or category.select($this='problem-list-item').empty()":
+    objectsOnly((v) => (isObject(v.clinicalStatus) ? true : undefined)),
+  "abatement.empty() or clinicalStatus.coding.where(system='http://terminology.hl7.org/CodeSystem/condition-clinical' and (code='resolved' or code='remission' or code='inactive')).exists()":
+    objectsOnly((v) => (noChoice(v, 'abatement') ? true : undefined)),
+  "verificationStatus.coding.where(system='http://terminology.hl7.org/CodeSystem/condition-ver-status' and code='entered-in-error').empty() or clinicalStatus.empty()":
+    objectsOnly((v) => (absent(v, 'verificationStatus') ? true : undefined)),
+  '(identifier.count() + name.count()) > 0': objectsOnly((v) => (typeof v.name === 'string' ? true : undefined)),
+  "where(use = 'home').empty()": objectsOnly((v) => {
+    if (typeof v.use === 'string') return v.use !== 'home';
+    return absent(v, 'use') ? true : undefined;
+  }),
   'start.hasValue().not() or end.hasValue().not() or (start <= end)': objectsOnly(per1),
 };

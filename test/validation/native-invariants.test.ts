@@ -108,4 +108,30 @@ describe('native invariants agree with fhirpath', () => {
     expect(answer(PER1, 'Period', { start: '2020-02-31', end: '2020-03-01' }, { resourceType: 'Basic' })).toBeUndefined();
     expect(answer(PER1, 'Period', { start: '2021', end: '2020' }, { resourceType: 'Basic' })).toBeUndefined();
   });
+
+  it('the rules settled by their first operand (obs-6, obs-7, qty-3, con-3/4/5, org-1, home address)', () => {
+    const rule = (start: string) => Object.keys(NATIVE).find((k) => k.startsWith(start))!;
+    const status = (system: string, code: string) => ({ coding: [{ system: `http://terminology.hl7.org/CodeSystem/${system}`, code }] });
+    const cases: Array<[string, string, Array<Record<string, unknown>>]> = [
+      [rule('dataAbsentReason.empty()'), 'Observation', [{}, { dataAbsentReason: { text: 'x' } }, { dataAbsentReason: { text: 'x' }, valueString: 'a' }]],
+      [rule('value.empty() or component'), 'Observation', [{ valueString: 'a' }, { valueString: 'a', component: [{ code: { text: 'y' } }] }]],
+      [rule('code.empty()'), 'Quantity', [{ value: 1 }, { value: 1, code: 'mg' }, { code: 'mg', system: 'http://unitsofmeasure.org' }, { code: 'mg', _system: { id: 'a' } }]],
+      [rule('clinicalStatus.exists()'), 'Condition', [{}, { clinicalStatus: status('condition-clinical', 'active') }, { category: [{ text: 'x' }] }]],
+      [rule('abatement.empty()'), 'Condition', [{}, { abatementString: 'x' }, { abatementAge: { value: 3 }, clinicalStatus: status('condition-clinical', 'active') }]],
+      [rule('verificationStatus.coding.where(system=\'http://terminology.hl7.org/CodeSystem/condition-ver-status\' and code=\'entered-in-error\').empty()'), 'Condition', [
+        {}, { verificationStatus: status('condition-ver-status', 'entered-in-error'), clinicalStatus: status('condition-clinical', 'active') },
+      ]],
+      [rule('(identifier.count()'), 'Organization', [{}, { name: 'x' }, { identifier: [{ value: '1' }] }]],
+      [rule("where(use = 'home')"), 'Organization.address', [{}, { use: 'home' }, { use: 'work' }, { use: 5 }, { _use: { id: 'a' } }]],
+      ['text.`div`.exists()', 'Basic', [{}, { text: { status: 'empty' } }]],
+    ];
+    let answered = 0;
+    for (const [expression, base, values] of cases) {
+      for (const v of values) {
+        const resource = base.includes('.') || base === 'Quantity' ? { resourceType: 'Basic' } : { resourceType: base, ...v };
+        if (answer(expression, base, base.includes('.') || base === 'Quantity' ? v : resource, resource) !== undefined) answered++;
+      }
+    }
+    expect(answered).toBeGreaterThan(10);
+  });
 });
