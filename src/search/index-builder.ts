@@ -2,6 +2,7 @@ import type { Resource } from 'fhir/r4';
 import { patientCompartmentParams } from '../fhir/patient-compartment';
 import { evaluatorFor, getSearchParams } from './registry';
 import type { IndexEntry, SearchIndexDoc, SearchParam, SortKey } from './types';
+import { withComponentMemo } from './types/component-memo';
 import { isSupportedType, moduleFor } from './types/index';
 
 /**
@@ -49,8 +50,7 @@ function indexParam(resource: Resource, param: SearchParam): IndexEntry[] {
     return [];
   }
   const module = moduleFor(param.type);
-  const seen = new Set<string>();
-  const out: IndexEntry[] = [];
+  const entries: IndexEntry[] = [];
   for (const node of nodes) {
     let indexed;
     try {
@@ -58,13 +58,17 @@ function indexParam(resource: Resource, param: SearchParam): IndexEntry[] {
     } catch {
       continue; // odd data in one element (a composite's parts) leaves that element out of search, nothing more
     }
-    for (const fields of indexed) {
-      const entry = { ...fields, p: fields.p ?? param.code } as IndexEntry;
-      const key = entryKey(entry);
-      if (!seen.has(key) && out.length < MAX_ENTRIES_PER_PARAM) {
-        seen.add(key);
-        out.push(entry);
-      }
+    for (const fields of indexed) entries.push({ ...fields, p: fields.p ?? param.code } as IndexEntry);
+  }
+  // Most parameters have one entry: nothing to compare it with, so no key to serialise.
+  if (entries.length < 2) return entries;
+  const seen = new Set<string>();
+  const out: IndexEntry[] = [];
+  for (const entry of entries) {
+    const key = entryKey(entry);
+    if (!seen.has(key) && out.length < MAX_ENTRIES_PER_PARAM) {
+      seen.add(key);
+      out.push(entry);
     }
   }
   return out;
@@ -83,6 +87,10 @@ function compartments(type: string, id: string | undefined, entries: IndexEntry[
 }
 
 export function buildSearchIndex(resource: Resource): { s: SearchIndexDoc; c: string[] } {
+  return withComponentMemo(() => indexResource(resource));
+}
+
+function indexResource(resource: Resource): { s: SearchIndexDoc; c: string[] } {
   const e: IndexEntry[] = [];
   const o: Record<string, SortKey> = {};
   for (const param of getSearchParams(resource.resourceType)) {
