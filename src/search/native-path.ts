@@ -1,7 +1,6 @@
 import fhirpath from 'fhirpath';
-import r4Model, {
-  choiceTypePaths, path2Type, path2TypeWithoutElements, pathsDefinedElsewhere, type2Parent,
-} from 'fhirpath/fhir-context/r4';
+import r4Model, { path2Type, pathsDefinedElsewhere, type2Parent } from 'fhirpath/fhir-context/r4';
+import { memberPath, nodePath } from '../fhir/fhirpath-paths';
 import type { FhirNode } from './expression';
 
 /**
@@ -14,9 +13,7 @@ import type { FhirNode } from './expression';
  */
 
 const types = path2Type as Record<string, string | undefined>;
-const choices = choiceTypePaths as Record<string, string[] | undefined>;
 const elsewhere = pathsDefinedElsewhere as Record<string, string | undefined>;
-const collapsed = path2TypeWithoutElements as Record<string, string | undefined>;
 const parents = type2Parent as Record<string, string | undefined>;
 const known = (r4Model as unknown as { availableTypes: Set<string> }).availableTypes;
 
@@ -132,7 +129,7 @@ function node(data: unknown, path: string, out: Node[]): void {
     out.push({ value: data, type: rt, path: rt });
     return;
   }
-  out.push({ value: data, type: types[path], path: collapsed[path] || path });
+  out.push({ value: data, type: types[path], path: nodePath(path) });
 }
 
 function member(n: Node, name: string, out: Node[]): void {
@@ -142,16 +139,15 @@ function member(n: Node, name: string, out: Node[]): void {
     return;
   }
   const obj = data as Record<string, unknown>;
-  let path = `${n.path}.${name}`;
-  path = elsewhere[path] || path;
+  const child = memberPath(n.path, name);
+  let { path } = child;
   let key = name;
-  const variants = choices[path];
-  if (variants) {
-    const t = variants.find((v) => obj[name + v] !== undefined || obj[`_${name}${v}`] !== undefined);
+  if (child.variants) {
+    const t = child.variants.find((v) => obj[name + v] !== undefined || obj[`_${name}${v}`] !== undefined);
     if (t === undefined) return;
     key = name + t;
     path += t;
-  } else if (name === 'extension') path = 'Extension';
+  }
   if (obj[`_${key}`] !== undefined) throw GIVE_UP;
   const value = obj[key];
   if (value === undefined || value === null) return;

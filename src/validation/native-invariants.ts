@@ -1,4 +1,4 @@
-import { choiceTypePaths, path2TypeWithoutElements, pathsDefinedElsewhere } from 'fhirpath/fhir-context/r4';
+import { memberPath, nodePath } from '../fhir/fhirpath-paths';
 import type { ValidationContext } from './context';
 import { isRealCalendarDate } from './structure';
 
@@ -17,21 +17,14 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 /** fhirpath.js reads neither `x` nor `_x` when both are null or absent: `x.anything` is then empty. */
 const absent = (value: Record<string, unknown>, key: string) => value[key] == null && value[`_${key}`] == null;
 
-const choices = choiceTypePaths as Record<string, string[] | undefined>;
-const elsewhere = pathsDefinedElsewhere as Record<string, string | undefined>;
-const collapsed = path2TypeWithoutElements as Record<string, string | undefined>;
-
 /**
  * The model path fhirpath.js gives `data[prop]` below a node at `parent` (util.makeChildResNodes), or undefined
  * where it does not read `data[prop]` at all: under a choice element's bare name it reads the typed variants.
  */
 function childPath(parent: string | null, prop: string): string | null | undefined {
   if (parent === null) return null;
-  let path = `${parent}.${prop}`;
-  path = elsewhere[path] || path;
-  if (choices[path]) return undefined;
-  if (prop === 'extension') path = 'Extension';
-  return collapsed[path] || path;
+  const { path, variants } = memberPath(parent, prop);
+  return variants ? undefined : nodePath(path);
 }
 
 /**
