@@ -17,14 +17,8 @@ export interface EngineThreadEvents {
 /** Starts the engine on a worker thread; resolves once it listens, rejects with the engine's own start error. */
 export async function startEmbeddedMongoThread(opts: EmbeddedMongoOptions = {}, events: EngineThreadEvents = {}): Promise<EmbeddedMongo> {
   const worker = spawn(opts);
-  let exited = false;
   let stopping: Promise<void> | undefined;
-  const exit = new Promise<number>((resolve) =>
-    worker.once('exit', (code) => {
-      exited = true;
-      resolve(code);
-    }),
-  );
+  const exit = new Promise<number>((resolve) => worker.once('exit', resolve));
   let lastError: Error | undefined;
   worker.on('error', (err) => (lastError = err));
 
@@ -47,17 +41,15 @@ export async function startEmbeddedMongoThread(opts: EmbeddedMongoOptions = {}, 
     uri: started.uri,
     listening: started.listening,
     stop() {
-      stopping ??= exited
-        ? Promise.resolve()
-        : new Promise<void>((resolve, reject) => {
-            worker.on('message', (m: FromEngineThread) => {
-              if (m.type === 'stopped') void worker.terminate().then(() => resolve());
-              else if (m.type === 'failed') void worker.terminate().then(() => reject(toError(m.error)));
-            });
-            // A thread that dies while stopping has nothing left to stop.
-            void exit.then(() => resolve());
-            worker.postMessage({ type: 'stop' });
-          });
+      stopping ??= new Promise<void>((resolve, reject) => {
+        worker.on('message', (m: FromEngineThread) => {
+          if (m.type === 'stopped') void worker.terminate().then(() => resolve());
+          else if (m.type === 'failed') void worker.terminate().then(() => reject(toError(m.error)));
+        });
+        // A thread that has died, before or while stopping, has nothing left to stop (posting to it does nothing).
+        void exit.then(() => resolve());
+        worker.postMessage({ type: 'stop' });
+      });
       return stopping;
     },
   };
