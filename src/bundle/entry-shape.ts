@@ -1,15 +1,12 @@
 import type { BundleEntry } from 'fhir/r4';
 import { badRequest } from '../errors/operation-outcome-error';
 import type { HttpMethod } from '../router/types';
+import { isJsonObject } from '../fhir/json';
 
 /** Bundle.entry.request.method: the HTTPVerb codes of R4 (case-sensitive codes). */
 export const ENTRY_METHODS: ReadonlySet<string> = new Set<HttpMethod>(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH']);
 
 const STRING_HEADERS = ['ifNoneMatch', 'ifModifiedSince', 'ifMatch', 'ifNoneExist'] as const;
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /**
  * Checks the shape of one transaction/batch entry before anything reads it: 400 naming the entry and the element
@@ -20,15 +17,15 @@ export function checkEntryShape(entry: unknown, index: number): asserts entry is
   const fail = (element: string, problem: string): never => {
     throw badRequest(`${at}${element} ${problem}`, `${at}${element}`);
   };
-  if (!isObject(entry)) return fail('', 'must be an object');
+  if (!isJsonObject(entry)) return fail('', 'must be an object');
   if (entry.fullUrl !== undefined && typeof entry.fullUrl !== 'string') fail('.fullUrl', 'must be a string');
   const resource = entry.resource;
   if (resource !== undefined) {
-    if (!isObject(resource)) fail('.resource', 'must be a resource (a JSON object)');
+    if (!isJsonObject(resource)) fail('.resource', 'must be a resource (a JSON object)');
     else if (typeof resource.resourceType !== 'string') fail('.resource.resourceType', 'must be a string');
   }
   const r = entry.request;
-  if (!isObject(r)) return fail('.request', 'is required: an object with method and url');
+  if (!isJsonObject(r)) return fail('.request', 'is required: an object with method and url');
   if (typeof r.method !== 'string' || !ENTRY_METHODS.has(r.method)) {
     const got = typeof r.method === 'string' ? `, not "${r.method.slice(0, 40)}"` : '';
     fail('.request.method', `must be one of ${[...ENTRY_METHODS].join(', ')}${got}`);
@@ -40,7 +37,7 @@ export function checkEntryShape(entry: unknown, index: number): asserts entry is
   if (typeof r.ifModifiedSince === 'string' && Number.isNaN(Date.parse(r.ifModifiedSince))) {
     fail('.request.ifModifiedSince', 'must be an instant');
   }
-  if (r.method === 'PATCH' && isObject(resource) && resource.resourceType === 'Binary' && typeof resource.data !== 'string') {
+  if (r.method === 'PATCH' && isJsonObject(resource) && resource.resourceType === 'Binary' && typeof resource.data !== 'string') {
     fail('.resource.data', 'must hold the base64 JSON Patch document');
   }
 }
@@ -53,6 +50,6 @@ export function checkEntryShapes(entries: unknown[]): BundleEntry[] {
 
 /** The resourceType of an entry's resource, if the entry has that shape (for work done before entries are checked). */
 export function entryResourceType(entry: unknown): string | undefined {
-  const type = isObject(entry) && isObject(entry.resource) ? entry.resource.resourceType : undefined;
+  const type = isJsonObject(entry) && isJsonObject(entry.resource) ? entry.resource.resourceType : undefined;
   return typeof type === 'string' ? type : undefined;
 }

@@ -1,6 +1,5 @@
 import type { Meta, Resource } from 'fhir/r4';
-
-const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+import { isJsonObject } from '../fhir/json';
 
 /**
  * Serialises a resource with server-owned meta fields, resourceType, id and meta first (the order FHIR servers
@@ -9,7 +8,7 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v ===
  */
 export function withServerMeta(resource: Resource, id: string, versionId: number, lastUpdated: Date): Resource {
   const { resourceType, id: _ignored, meta, ...rest } = resource as Resource & Record<string, unknown>;
-  const kept = isPlainObject(meta) ? meta : {};
+  const kept = isJsonObject(meta) ? meta : {};
   const newMeta: Meta = { ...kept, versionId: String(versionId), lastUpdated: lastUpdated.toISOString() };
   return { resourceType, id, meta: newMeta, ...rest } as Resource;
 }

@@ -1,6 +1,7 @@
 import { memberPath, nodePath } from '../fhir/fhirpath-paths';
 import type { ValidationContext } from './context';
 import { isRealCalendarDate } from './structure';
+import { isJsonObject } from '../fhir/json';
 
 /**
  * The most frequent R4 invariants answered from the JSON directly, because fhirpath.js builds a node for every
@@ -12,7 +13,6 @@ import { isRealCalendarDate } from './structure';
  */
 export type NativeInvariant = (value: Record<string, unknown>, ctx: ValidationContext) => boolean | undefined;
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** fhirpath.js reads neither `x` nor `_x` when both are null or absent: `x.anything` is then empty. */
 const absent = (value: Record<string, unknown>, key: string) => value[key] == null && value[`_${key}`] == null;
@@ -39,7 +39,7 @@ function collectReferences(node: Record<string, unknown>, path: string | null, o
     const child = childPath(path, prop);
     if (child === undefined) continue;
     for (const item of Array.isArray(v) ? v : [v]) {
-      if (!isObject(item)) continue;
+      if (!isJsonObject(item)) continue;
       const rt = item.resourceType;
       // A resource restarts the path at its type; a resourceType that is not a usable name is left to fhirpath.
       if (rt !== undefined && (typeof rt !== 'string' || rt === '' || rt === 'reference')) continue;
@@ -62,7 +62,7 @@ const dom3: NativeInvariant = (value, ctx) => {
   const refs = new Set<string>();
   collectReferences(root, root.resourceType, refs);
   for (const c of contained) {
-    if (!isObject(c) || typeof c.id !== 'string' || !refs.has(`#${c.id}`)) return undefined;
+    if (!isJsonObject(c) || typeof c.id !== 'string' || !refs.has(`#${c.id}`)) return undefined;
   }
   return true;
 };
@@ -122,7 +122,7 @@ export const NATIVE: Record<string, NativeInvariant> = {
   // dom-6 (a warning).
   'text.`div`.exists()': objectsOnly((value) => {
     if (absent(value, 'text')) return false;
-    return isObject(value.text) && typeof value.text.div === 'string' ? true : undefined;
+    return isJsonObject(value.text) && typeof value.text.div === 'string' ? true : undefined;
   }),
   // The rules below hold when their first operand does (`or`), which a usual resource settles from one key.
   'dataAbsentReason.empty() or value.empty()': objectsOnly((v) => (absent(v, 'dataAbsentReason') ? true : undefined)),
@@ -130,7 +130,7 @@ export const NATIVE: Record<string, NativeInvariant> = {
     absent(v, 'component') ? true : undefined),
   'code.empty() or system.exists()': objectsOnly((v) => (absent(v, 'code') || typeof v.system === 'string' ? true : undefined)),
   "clinicalStatus.exists() or verificationStatus.coding.where(system='http://terminology.hl7.org/CodeSystem/condition-ver-status' and code = 'entered-in-error').exists() or category.select($this='problem-list-item').empty()":
-    objectsOnly((v) => (isObject(v.clinicalStatus) ? true : undefined)),
+    objectsOnly((v) => (isJsonObject(v.clinicalStatus) ? true : undefined)),
   "abatement.empty() or clinicalStatus.coding.where(system='http://terminology.hl7.org/CodeSystem/condition-clinical' and (code='resolved' or code='remission' or code='inactive')).exists()":
     objectsOnly((v) => (noChoice(v, 'abatement') ? true : undefined)),
   "verificationStatus.coding.where(system='http://terminology.hl7.org/CodeSystem/condition-ver-status' and code='entered-in-error').empty() or clinicalStatus.empty()":

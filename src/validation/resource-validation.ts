@@ -6,6 +6,7 @@ import { dedupe, finding, type Finding } from './issues';
 import { resolvePendingReferences } from './references';
 import { structuralFindings } from './structure';
 import { setNestedResourceValidator, walkDefinition } from './walk';
+import { isJsonObject } from '../fhir/json';
 
 /**
  * One resource through every layer: JSON structure, then its base definition, the profiles it declares in
@@ -17,7 +18,6 @@ export interface CollectOptions extends ReferenceOptions {
   requiredProfiles?: string[];
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** The usable definition of a profile for `type`, or undefined after reporting why it cannot be used. */
 function usableProfile(url: string, required: boolean, type: string, location: string, ctx: ValidationContext): StructureDefinition | undefined {
@@ -52,7 +52,7 @@ function walkGuarded(sd: StructureDefinition, resource: Record<string, unknown>,
 }
 
 function validateOne(resource: unknown, location: string, ctx: ValidationContext, required: string[]): void {
-  if (!isObject(resource) || typeof resource.resourceType !== 'string') {
+  if (!isJsonObject(resource) || typeof resource.resourceType !== 'string') {
     ctx.findings.push(finding('structure', 'error', 'structure', 'Not a FHIR resource: a JSON object with a resourceType is expected', location));
     return;
   }
@@ -78,7 +78,7 @@ function validateOne(resource: unknown, location: string, ctx: ValidationContext
 }
 
 setNestedResourceValidator((resource, location, contained, ctx) => {
-  const inner = isObject(resource) ? resource : {};
+  const inner = isJsonObject(resource) ? resource : {};
   validateOne(resource, location, {
     ...ctx,
     resource: inner,
@@ -100,8 +100,8 @@ function finish(findings: Finding[]): Finding[] {
 }
 
 export async function collectFindings(resource: unknown, options: CollectOptions): Promise<Finding[]> {
-  const type = isObject(resource) && typeof resource.resourceType === 'string' ? resource.resourceType : 'Resource';
-  const ctx = newContext(isObject(resource) ? resource : {}, options);
+  const type = isJsonObject(resource) && typeof resource.resourceType === 'string' ? resource.resourceType : 'Resource';
+  const ctx = newContext(isJsonObject(resource) ? resource : {}, options);
   try {
     validateOne(resource, type, ctx, options.requiredProfiles ?? []);
   } catch (err) {

@@ -4,13 +4,13 @@ import type { Item } from './element-items';
 import type { ElementNode } from './element-tree';
 import { finding } from './issues';
 import { expand, membership, type Membership } from './valueset-expansion';
+import { isJsonObject } from '../fhir/json';
 
 type Code = Pick<Coding, 'system' | 'code'>;
 
 /** Types whose value is a bare code: there is no system to give, so the code may come from any system. */
 const BARE_CODE_TYPES = new Set(['code', 'string', 'uri']);
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** The codes an occurrence carries, by its type; undefined for types bindings do not apply to. */
 function codingsOf(item: Item): Code[] | undefined {
@@ -22,10 +22,10 @@ function codingsOf(item: Item): Code[] | undefined {
       return typeof v === 'string' ? [{ code: v }] : [];
     case 'Coding':
     case 'Quantity':
-      return isObject(v) && typeof v.code === 'string' ? [{ system: v.system as string | undefined, code: v.code }] : [];
+      return isJsonObject(v) && typeof v.code === 'string' ? [{ system: v.system as string | undefined, code: v.code }] : [];
     case 'CodeableConcept': {
-      const codings = isObject(v) ? v.coding : undefined;
-      return Array.isArray(codings) ? codings.filter((c) => isObject(c) && typeof c.code === 'string') : [];
+      const codings = isJsonObject(v) ? v.coding : undefined;
+      return Array.isArray(codings) ? codings.filter((c) => isJsonObject(c) && typeof c.code === 'string') : [];
     }
     default:
       return undefined;
@@ -50,7 +50,7 @@ export function checkBinding(node: ElementNode, item: Item, ctx: ValidationConte
   const required = binding.strength === 'required';
   if (codings.length === 0) {
     const coded = item.type === 'CodeableConcept' || item.type === 'Coding';
-    if (required && coded && isObject(item.value) && firstTime(ctx, `binding:${binding.valueSet}@${item.location}`)) {
+    if (required && coded && isJsonObject(item.value) && firstTime(ctx, `binding:${binding.valueSet}@${item.location}`)) {
       ctx.findings.push(
         finding('terminology', 'error', 'code-invalid', `No code from the required ValueSet ${binding.valueSet}: a required binding needs a coding from it, text alone does not meet it (${source})`, item.location),
       );

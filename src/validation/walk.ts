@@ -10,6 +10,7 @@ import { finding, isPrimitiveType } from './issues';
 import { checkReference } from './references';
 import { assignSlices } from './slicing';
 import { checkBinding } from './terminology';
+import { isJsonObject } from '../fhir/json';
 
 /**
  * Layer 2 (and the entry to layers 3-5): walks a resource along a StructureDefinition snapshot, checking each
@@ -28,7 +29,6 @@ export function setNestedResourceValidator(fn: NestedResourceValidator): void {
 
 const BACKBONE = new Set(['BackboneElement', 'Element']);
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function checkCardinality(node: ElementNode, count: number, parentLocation: string, ctx: ValidationContext, source: string): void {
   const { min = 0, max = '*' } = node.def;
@@ -124,14 +124,14 @@ function visitItem(item: Item, node: ElementNode, host: Host, ctx: ValidationCon
   checkBinding(node, item, ctx, source);
   if (item.value !== undefined) checkInvariants(node, item.value, item.type, item.location, ctx, source);
   if (isPrimitiveType(item.type)) {
-    if (isObject(item.ext)) {
+    if (isJsonObject(item.ext)) {
       const element = baseDefinition('Element');
       if (element) walkChildren(item.ext, elementTree(element).root, { path: node.def.path, type: item.type, location: item.location }, ctx, source);
     }
     return;
   }
   const value = item.value;
-  if (!isObject(value)) return; // wrong JSON type: reported by the structural layer
+  if (!isJsonObject(value)) return; // wrong JSON type: reported by the structural layer
   if (item.type === 'Resource') {
     validateNested(value, item.location, node.def.path.endsWith('.contained'), ctx);
     return;
