@@ -1,19 +1,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { MongoClient } from 'mongodb';
 import { startEmbeddedMongo, startEmbeddedMongoThread } from '../../src/embedded-mongo';
+import { withServer } from './storage/with-server';
 
 const internal = process.env.MONGODB_URI ? describe.skip : describe;
-
-async function withClient<T>(uri: string, fn: (client: MongoClient) => Promise<T>): Promise<T> {
-  const client = await MongoClient.connect(uri);
-  try {
-    return await fn(client);
-  } finally {
-    await client.close();
-  }
-}
 
 internal('the embedded engine on its own worker thread', () => {
   let dir: string;
@@ -21,26 +12,27 @@ internal('the embedded engine on its own worker thread', () => {
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('serves the driver (transactions included) and keeps acknowledged writes across a restart', async () => {
-    const first = await startEmbeddedMongoThread({ dataDir: dir });
-    expect(first.listening).toEqual({ socketPath: path.join(dir, 'socket', 'mongod.sock') });
-    await withClient(first.uri, async (client) => {
-      const col = client.db('t').collection<{ _id: number; v: string }>('c');
-      await client.withSession((s) => s.withTransaction(() => col.insertMany([{ _id: 1, v: 'a' }, { _id: 2, v: 'b' }], { session: s })));
-      await col.createIndex({ v: 1 });
-    });
-    await first.stop();
+    await withServer(
+      dir,
+      async (client, engine) => {
+        expect(engine.listening).toEqual({ socketPath: path.join(dir, 'socket', 'mongod.sock') });
+        const col = client.db('t').collection<{ _id: number; v: string }>('c');
+        await client.withSession((s) => s.withTransaction(() => col.insertMany([{ _id: 1, v: 'a' }, { _id: 2, v: 'b' }], { session: s })));
+        await col.createIndex({ v: 1 });
+      },
+      startEmbeddedMongoThread,
+    );
     expect(fs.existsSync(path.join(dir, 'mongod.lock'))).toBe(false);
 
-    const second = await startEmbeddedMongoThread({ dataDir: dir });
-    try {
-      await withClient(second.uri, async (client) => {
+    await withServer(
+      dir,
+      async (client) => {
         const col = client.db('t').collection<{ _id: number; v: string }>('c');
         expect(await col.find({ v: 'b' }).toArray()).toEqual([{ _id: 2, v: 'b' }]);
         expect((await col.indexes()).map((i) => i.name)).toContain('v_1');
-      });
-    } finally {
-      await second.stop();
-    }
+      },
+      startEmbeddedMongoThread,
+    );
   });
 
   it('rejects with the engine start error when the main thread already holds the data directory', async () => {
