@@ -11,6 +11,8 @@ import { WriteBuffer } from './write-buffer';
 import { VersionWrites, nextLastUpdated } from './version-writes';
 import { SessionQueue } from './session-queue';
 
+const WITHOUT_INDEX = { s: 0 } as const;
+
 /** Index-on-write: the search layer's `buildSearchIndex`, injected so the store does not depend on search. */
 export type Indexer = (resource: Resource) => { s: unknown; c: string[] };
 
@@ -220,7 +222,8 @@ export class Repository {
   /** Current version, including a deletion marker (callers turn it into 410). Out-of-compartment is absent. */
   private async findCurrent(type: string, id: string): Promise<StoredDocument | null> {
     await this.flush(type);
-    return this.current(type).findOne(allOf({ _id: id }, ...this.filters.current(type)), { session: this.session });
+    // The search index (`s`) is as large as the resource text and no caller of this reads it.
+    return this.current(type).findOne(allOf({ _id: id }, ...this.filters.current(type)), { session: this.session, projection: WITHOUT_INDEX });
   }
 
   async read(type: string, id: string): Promise<StoredDocument> {
