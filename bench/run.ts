@@ -145,13 +145,17 @@ async function hotPath(o: Options, work: string, results: Record<string, unknown
       rows.push({ phase: 'read', metric: 'server CPU ms per read', value: perUnit(serverCpuSeconds, r.fhir.requests) });
     }
   } finally {
-    const profile = await server.stop();
-    if (profile) {
-      results.profile = {
-        file: profile,
-        ...Object.fromEntries(Object.entries(windows).map(([phase, w]) => [phase, summariseProfile(profile, PROJECT_ROOT, 25, w)])),
-      };
-      log(`CPU profile: ${profile}`);
+    const profiles = (await server.stop()) ?? [];
+    // The server's main thread, then (EMBEDDED_THREAD=worker) the embedded engine's thread.
+    const threads = profiles.map((file, i) => ({ file, name: i === 0 ? 'server' : i === 1 ? 'engine thread' : `thread ${i}` }));
+    if (threads.length) {
+      results.profile = Object.fromEntries(
+        threads.map(({ file, name }) => [
+          name,
+          { file, ...Object.fromEntries(Object.entries(windows).map(([phase, w]) => [phase, summariseProfile(file, PROJECT_ROOT, 25, w)])) },
+        ]),
+      );
+      log(`CPU profiles: ${profiles.join(', ')}`);
     }
   }
 }
@@ -234,14 +238,18 @@ async function main(): Promise<void> {
     results,
   });
   process.stdout.write(`\n${renderTable(rows)}\n\n`);
-  const { file: _file, ...phases } = (results.profile ?? {}) as Record<string, ReturnType<typeof summariseProfile>>;
-  for (const [phase, p] of Object.entries(phases)) {
-    process.stdout.write(`Server CPU profile during ${phase} (${p.totalMs} ms busy), self time:\n`);
-    for (const f of p.functions.slice(0, 12)) process.stdout.write(`  ${f.selfPercent.toFixed(1).padStart(5)}%  ${f.name}\n`);
-    process.stdout.write(`  by file: ${p.files.slice(0, 8).map((f) => `${f.name} ${f.selfPercent}%`).join(', ')}\n`);
-    process.stdout.write(`  inclusive: ${p.inclusive.slice(0, 10).map((f) => `${f.name} ${f.selfPercent}%`).join(', ')}\n\n`);
+  for (const [thread, profile] of Object.entries((results.profile ?? {}) as Record<string, Record<string, unknown>>)) {
+    const { file: _file, ...phases } = profile as Record<string, ReturnType<typeof summariseProfile>>;
+    for (const [phase, p] of Object.entries(phases)) printProfile(thread, phase, p);
   }
   process.stdout.write(`Load average at start ${(m.loadAverage as number[]).join(' ')} on ${m.cpus} CPUs. Results: ${path.relative(process.cwd(), file)}\n`);
+}
+
+function printProfile(thread: string, phase: string, p: ReturnType<typeof summariseProfile>): void {
+  process.stdout.write(`CPU profile of the ${thread} during ${phase} (${p.totalMs} ms busy), self time:\n`);
+  for (const f of p.functions.slice(0, 12)) process.stdout.write(`  ${f.selfPercent.toFixed(1).padStart(5)}%  ${f.name}\n`);
+  process.stdout.write(`  by file: ${p.files.slice(0, 8).map((f) => `${f.name} ${f.selfPercent}%`).join(', ')}\n`);
+  process.stdout.write(`  inclusive: ${p.inclusive.slice(0, 10).map((f) => `${f.name} ${f.selfPercent}%`).join(', ')}\n\n`);
 }
 
 main().catch((err: unknown) => {

@@ -44,8 +44,8 @@ export interface ChildServer {
   startMs: number;
   cpuSeconds(): number | undefined;
   peakRssMb(): number | undefined;
-  /** SIGTERM and wait for exit; returns the CPU profile written, when profiling. */
-  stop(): Promise<string | undefined>;
+  /** SIGTERM and wait for exit; returns the CPU profiles written (one per thread, main thread first), when profiling. */
+  stop(): Promise<string[] | undefined>;
 }
 
 export interface ChildOptions {
@@ -123,8 +123,12 @@ export async function startChildServer(opts: ChildOptions): Promise<ChildServer>
       const code = await exited;
       if (code !== 0 && code !== null) process.stderr.write(`server exited with ${code}: ${stderr}\n`);
       if (!opts.cpuProfDir) return undefined;
-      const profiles = readdirSync(opts.cpuProfDir).filter((f) => f.endsWith('.cpuprofile') && f.includes(`.${pid}.`));
-      return profiles.length ? path.join(opts.cpuProfDir, profiles[0]) : undefined;
+      // One file per thread, named CPU.<date>.<time>.<pid>.<thread>.<seq>: thread 0 is the server's, the next the engine's.
+      const thread = (f: string) => Number(f.split('.')[4]);
+      return readdirSync(opts.cpuProfDir)
+        .filter((f) => f.endsWith('.cpuprofile') && f.includes(`.${pid}.`))
+        .sort((a, b) => thread(a) - thread(b))
+        .map((f) => path.join(opts.cpuProfDir!, f));
     },
   };
 }
