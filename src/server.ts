@@ -17,6 +17,7 @@ import type { CompletedRequest, FhirRequest, FhirResult } from './router/types';
 import { AccessTrace } from './store/access-trace';
 import { Repository, type Indexer } from './store/repository';
 import { Store } from './store/store';
+import type { IndexFormat } from './store/index-format';
 import type express from 'express';
 
 /** The pluggable layers. `src/services.ts` gives the real ones; tests may substitute. */
@@ -26,6 +27,8 @@ export interface Services {
   index: Indexer;
   compileRestriction?: (type: string, query: string) => Filter<StoredDocument>;
   searchIndexSpecs(type: string): IndexDescription[];
+  /** The search index layout; stored data in an older one is indexed again at start-up. */
+  indexFormat?: Omit<IndexFormat, 'onProgress'>;
   capabilities: Omit<CapabilityContributions, 'software'>;
   operations?: OperationDefinitionRef[];
   bundle?: RouterDeps['bundle'];
@@ -120,7 +123,12 @@ async function start(
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   const baseUrl = config.baseUrl ?? `${url}/fhir`;
 
-  const store = await Store.connect({ uri, dbName: config.mongoDb, searchIndexSpecs: services.searchIndexSpecs });
+  const indexFormat: IndexFormat | undefined = services.indexFormat && {
+    ...services.indexFormat,
+    onProgress: ({ type, done, finished, format }) =>
+      logger.info({ type, done, format }, finished ? 'search index rebuilt in the current format' : 'rebuilding the search index'),
+  };
+  const store = await Store.connect({ uri, dbName: config.mongoDb, searchIndexSpecs: services.searchIndexSpecs, indexFormat });
   undo.push(() => store.close());
   const systemRepo = new Repository(
     {

@@ -21,7 +21,7 @@ import { mountAuthRoutes } from './http/auth-routes';
 import type { OperationDefinitionRef } from './router/context';
 import type { Repository } from './store/repository';
 import type { Services } from './server';
-import { buildSearchIndex, createSearchApi, restrictionFilter, searchIndexSpecs, searchParametersFor } from './search';
+import { SEARCH_INDEX_FORMAT, buildSearchIndex, createSearchApi, restrictionFilter, searchIndexSpecs, searchParametersFor } from './search';
 import { isStorableType } from './fhir/resource-types';
 import { assertValid, bundledProfilesDir, enforceProfiles, loadProfiles, supportedProfiles, validateOperation, warmUp } from './validation';
 
@@ -100,6 +100,7 @@ export async function defaultServices(config: Config, env: Record<string, string
     index: buildSearchIndex,
     compileRestriction: restrictionFilter,
     searchIndexSpecs,
+    indexFormat: { ...SEARCH_INDEX_FORMAT, index: buildSearchIndex },
     // Delegates to the search API built in `start` (it needs the resolved base URL); a plain object, so callers
     // may copy the services with a spread.
     search: {

@@ -3,13 +3,14 @@ import { OperationOutcomeError, issue } from '../errors/operation-outcome-error'
 import type { StoredDocument } from '../store/stored-document';
 import type { Clause, EntryMatch, SearchParam, SearchStore } from './types';
 import { dateConditions, type DateValue } from './types/date';
+import { RANGE_TYPES, entryArray } from './entry-array';
 import { isSingleValued } from './expression';
 import { moduleFor } from './types/index';
 import type { TokenValue } from './types/token';
 
 /**
- * Clauses -> MongoDB filter. Every criterion on a parameter becomes `{'s.e': {$elemMatch: {p, ...}}}` (served by the
- * compound multikey indexes of index-specs.ts); `_id` and `_lastUpdated` use the document's own `_id` and `lu`.
+ * Clauses -> MongoDB filter. Every criterion on a parameter becomes `{'s.e': {$elemMatch: {p, ...}}}` (`s.r` for
+ * range parameters, see entry-array.ts; served by the compound multikey indexes of index-specs.ts); `_id` and `_lastUpdated` use the document's own `_id` and `lu`.
  * Chains and `_has` run their inner search through the SearchStore (so the caller's access policy applies to
  * them too) and become `$in` lists of at most MAX_SUBQUERY_IDS ids.
  */
@@ -18,27 +19,27 @@ type DocFilter = Filter<StoredDocument>;
 export const MAX_SUBQUERY_IDS = 1000;
 const NOTHING: DocFilter = { _id: { $in: [] } };
 
-function elemMatch(code: string, m: EntryMatch): DocFilter {
-  return { 's.e': { $elemMatch: { p: m.p ?? code, ...m.cond } } } as DocFilter;
+function elemMatch(param: SearchParam, m: EntryMatch): DocFilter {
+  return { [`s.${entryArray(param)}`]: { $elemMatch: { p: m.p ?? param.code, ...m.cond } } } as DocFilter;
 }
 
 /** OR of values: plain equalities on `v` that differ only there merge into one `$in` (one index scan). */
-function mergeEqualities(code: string, matches: EntryMatch[]): DocFilter[] {
+function mergeEqualities(param: SearchParam, matches: EntryMatch[]): DocFilter[] {
   const groups = new Map<string, { m: EntryMatch; values: string[] }>();
   const rest: DocFilter[] = [];
   for (const m of matches) {
     const { v, ...others } = m.cond;
     if (typeof v !== 'string' || Object.keys(others).some((k) => k.startsWith('$'))) {
-      rest.push(elemMatch(code, m));
+      rest.push(elemMatch(param, m));
       continue;
     }
-    const key = JSON.stringify([m.p ?? code, others]);
+    const key = JSON.stringify([m.p ?? param.code, others]);
     const g = groups.get(key);
     if (g) g.values.push(v);
     else groups.set(key, { m, values: [v] });
   }
   for (const { m, values } of groups.values()) {
-    rest.push(elemMatch(code, { p: m.p, cond: { ...m.cond, v: values.length === 1 ? values[0] : { $in: values } } }));
+    rest.push(elemMatch(param, { p: m.p, cond: { ...m.cond, v: values.length === 1 ? values[0] : { $in: values } } }));
   }
   return rest;
 }
@@ -69,7 +70,7 @@ function directFilter(param: SearchParam, modifier: string | undefined, values: 
 export function compileSimpleClause(clause: Clause): DocFilter {
   switch (clause.kind) {
     case 'missing': {
-      const present = elemMatch(clause.param.code, { cond: {} });
+      const present = elemMatch(clause.param, { cond: {} });
       return clause.missing ? { $nor: [present] } : present;
     }
     case 'value': {
@@ -78,7 +79,7 @@ export function compileSimpleClause(clause: Clause): DocFilter {
       if (direct) return direct;
       const module = moduleFor(param.type);
       const matches = values.map((v) => module.compile(v, modifier, param));
-      const filter = or(mergeEqualities(param.code, matches));
+      const filter = or(mergeEqualities(param, matches));
       // :not — "no value matches any of these" (spec 3.1.1.5.5), resources without the element included.
       return modifier && module.negating?.has(modifier) ? { $nor: [filter] } : filter;
     }
@@ -111,7 +112,7 @@ export async function compileClause(store: SearchStore, type: string, clause: Cl
       if (refs.length > MAX_SUBQUERY_IDS) {
         throw new OperationOutcomeError(400, [issue('too-costly', `A chained criterion matches more than ${MAX_SUBQUERY_IDS} resources`)]);
       }
-      return refs.length ? elemMatch(clause.param.code, { cond: { v: { $in: refs } } }) : NOTHING;
+      return refs.length ? elemMatch(clause.param, { cond: { v: { $in: refs } } }) : NOTHING;
     }
     case 'has': {
       // Resources of clause.type matching inner, then the targets their `param` references (of the searched type).
@@ -135,8 +136,6 @@ export async function compileClause(store: SearchStore, type: string, clause: Cl
       return compileSimpleClause(clause);
   }
 }
-
-const RANGE_TYPES: ReadonlySet<string> = new Set(['date', 'number', 'quantity']);
 
 /** Conditions on one entry, ANDed into one object where keys do not collide (so index bounds combine). */
 function mergeConditions(conds: Record<string, unknown>[]): Record<string, unknown> {
@@ -179,14 +178,14 @@ function mergeRangeClauses(clauses: readonly Clause[]): { merged: DocFilter[]; r
     groups.get(c.param.code)!.push(c);
   }
   const merged: DocFilter[] = [];
-  for (const [code, group] of groups) {
+  for (const group of groups.values()) {
     if (group.length === 1) {
       rest.push(group[0]);
       continue;
     }
     const module = moduleFor(group[0].param.type);
     const conds = group.map((c) => module.compile(c.values[0], undefined, c.param).cond);
-    merged.push(elemMatch(code, { cond: mergeConditions(conds) }));
+    merged.push(elemMatch(group[0].param, { cond: mergeConditions(conds) }));
   }
   return { merged, rest };
 }

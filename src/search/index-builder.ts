@@ -1,6 +1,7 @@
 import type { Resource } from 'fhir/r4';
 import { patientCompartmentParams } from '../fhir/patient-compartment';
 import { evaluatorFor, getSearchParams } from './registry';
+import { entryArray } from './entry-array';
 import type { IndexEntry, SearchIndexDoc, SearchParam, SortKey } from './types';
 import { withComponentMemo } from './types/component-memo';
 import { isSupportedType, moduleFor } from './types/index';
@@ -11,7 +12,7 @@ import { isSupportedType, moduleFor } from './types/index';
  * once per parameter (registry) and a parameter whose expression fails on odd data is skipped, never fatal.
  */
 
-/** Parameters answered from document fields rather than `s.e`. */
+/** Parameters answered from document fields rather than `s.e`/`s.r`. */
 export const DIRECT_PARAMS: ReadonlySet<string> = new Set(['_id', '_lastUpdated']);
 
 const MAX_ENTRIES_PER_PARAM = 500;
@@ -92,16 +93,18 @@ export function buildSearchIndex(resource: Resource): { s: SearchIndexDoc; c: st
 
 function indexResource(resource: Resource): { s: SearchIndexDoc; c: string[] } {
   const e: IndexEntry[] = [];
+  const r: IndexEntry[] = [];
   const o: Record<string, SortKey> = {};
   for (const param of getSearchParams(resource.resourceType)) {
     if (DIRECT_PARAMS.has(param.code)) continue;
     const entries = indexParam(resource, param);
     if (!entries.length) continue;
-    e.push(...entries);
+    (entryArray(param) === 'r' ? r : e).push(...entries);
     if (param.type !== 'composite') {
       const key = sortKey(entries.filter((x) => x.p === param.code));
       if (key) o[param.code] = key;
     }
   }
-  return { s: { e, o }, c: compartments(resource.resourceType, resource.id, e) };
+  // No `r` without ranges: an absent array is one null key per index, an empty one the same key under another name.
+  return { s: r.length ? { e, r, o } : { e, o }, c: compartments(resource.resourceType, resource.id, e) };
 }

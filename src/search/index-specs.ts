@@ -3,9 +3,10 @@ import { getSearchParams } from './registry';
 
 /**
  * MongoDB indexes for a type's collection. MongoDB allows 64 per collection and a type has dozens of parameters,
- * so entries use the attribute pattern: three compound multikey indexes over `s.e` serve every parameter
- * (equality/prefix on value+system; a range by its start, then end; a range by its end), one serves compartments, and the sort keys of
- * the most commonly sorted parameters get their own (ascending on the smallest value, descending on the largest).
+ * so entries use the attribute pattern: three compound multikey indexes serve every parameter (equality/prefix on
+ * value+system over `s.e`; over `s.r` a range by its start, then end, and a range by its end), one serves
+ * compartments, and the sort keys of the most commonly sorted parameters get their own (ascending on the smallest
+ * value, descending on the largest).
  */
 
 /** Parameters whose sort keys are indexed, where the type has them (first MAX_SORT_INDEXED that apply). */
@@ -17,11 +18,17 @@ const MAX_SORT_INDEXED = 8;
 
 export const ENTRY_INDEXES: IndexDescription[] = [
   { key: { 's.e.p': 1, 's.e.v': 1, 's.e.sy': 1 }, name: 'search_value' },
-  { key: { 's.e.p': 1, 's.e.lo': 1, 's.e.hi': 1 }, name: 'search_range' },
-  { key: { 's.e.p': 1, 's.e.hi': 1 }, name: 'search_high' },
+  { key: { 's.r.p': 1, 's.r.lo': 1, 's.r.hi': 1 }, name: 'range_bounds' },
+  { key: { 's.r.p': 1, 's.r.hi': 1 }, name: 'range_high' },
   { key: { c: 1, _id: 1 }, name: 'compartment' },
   { key: { lu: -1, _id: 1 }, name: 'lastUpdated_desc' },
 ];
+
+/**
+ * The layout the index builder writes (see store/index-format.ts): 1 kept every entry in `s.e`, with the range
+ * indexes `search_range` and `search_high` over it; 2 keeps range entries in `s.r`.
+ */
+export const SEARCH_INDEX_FORMAT = { version: 2, obsoleteIndexes: ['search_range', 'search_high'] } as const;
 
 export function sortIndexedParams(type: string): string[] {
   const codes = new Set(getSearchParams(type).filter((p) => p.type !== 'composite' && p.type !== 'special').map((p) => p.code));

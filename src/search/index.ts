@@ -16,7 +16,7 @@ import { isSupportedType } from './types/index';
  * router's SearchApi.
  */
 export { buildSearchIndex } from './index-builder';
-export { searchIndexSpecs } from './index-specs';
+export { SEARCH_INDEX_FORMAT, searchIndexSpecs } from './index-specs';
 export { parseSearch } from './parse';
 export { executeSearch } from './execute';
 export type { SearchContext, SearchRequest, SearchStore, SearchFindOptions } from './types';

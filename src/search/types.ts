@@ -89,7 +89,10 @@ export interface SortKey {
 
 /** What buildSearchIndex stores in StoredDocument.s. */
 export interface SearchIndexDoc {
+  /** Entries of token, string, reference and uri parameters. */
   e: IndexEntry[];
+  /** Entries of range parameters (date, number, quantity, composites led by one); absent when there are none. */
+  r?: IndexEntry[];
   o: Record<string, SortKey>;
 }
 
@@ -97,7 +100,7 @@ export type Prefix = 'eq' | 'ne' | 'gt' | 'lt' | 'ge' | 'le' | 'sa' | 'eb' | 'ap
 export type TotalMode = 'none' | 'estimate' | 'accurate';
 export type SummaryMode = 'true' | 'text' | 'data' | 'count' | 'false';
 
-/** Conditions on one entry of `s.e` (the body of an $elemMatch, without `p`), with the entry code to match. */
+/** Conditions on one entry of `s.e` or `s.r` (the body of an $elemMatch, without `p`), with the entry code to match. */
 export interface EntryMatch {
   /** Entry code when it is not the parameter's own (`code:text`, ...). */
   p?: string;

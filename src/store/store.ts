@@ -1,5 +1,6 @@
 import type { IndexDescription } from 'mongodb';
 import { MongoClient, type Db } from 'mongodb';
+import { type IndexFormat, ensureIndexFormat } from './index-format';
 import { historyCollectionName } from './stored-document';
 
 export interface StoreOptions {
@@ -7,6 +8,8 @@ export interface StoreOptions {
   dbName: string;
   /** Search-layer index specs for a type's current-version collection. */
   searchIndexSpecs: (type: string) => IndexDescription[];
+  /** The search index layout; stored data in an older one is indexed again at connect. Unchecked when absent. */
+  indexFormat?: IndexFormat;
 }
 
 /** Indexes every type needs regardless of search: history by resource and by time, current by time. */
@@ -33,12 +36,18 @@ export class Store {
   static async connect(opts: StoreOptions): Promise<Store> {
     const client = new MongoClient(opts.uri, { ignoreUndefined: true });
     await client.connect();
-    const store = new Store(client, client.db(opts.dbName), opts);
-    const existing = await store.db.listCollections({}, { nameOnly: true }).toArray();
-    // Types already on disk have their indexes; re-assert them (cheap, idempotent) so new index specs apply.
-    const types = existing.map((c) => c.name).filter((n) => !n.endsWith('_history') && /^[A-Z]/.test(n));
-    await Promise.all(types.map((t) => store.ensureType(t)));
-    return store;
+    try {
+      const store = new Store(client, client.db(opts.dbName), opts);
+      const existing = await store.db.listCollections({}, { nameOnly: true }).toArray();
+      // Types already on disk have their indexes; re-assert them (cheap, idempotent) so new index specs apply.
+      const types = existing.map((c) => c.name).filter((n) => !n.endsWith('_history') && /^[A-Z]/.test(n));
+      if (opts.indexFormat) await ensureIndexFormat(store.db, types, opts.indexFormat);
+      await Promise.all(types.map((t) => store.ensureType(t)));
+      return store;
+    } catch (err) {
+      await client.close();
+      throw err;
+    }
   }
 
   /** Types that have collections in this store (written at least once). */

@@ -3,7 +3,7 @@ import { buildSearchIndex } from '../../src/search/index-builder';
 import type { IndexEntry, SearchIndexDoc } from '../../src/search/types';
 
 const index = (r: FhirResource) => buildSearchIndex(r as Resource);
-const entries = (s: SearchIndexDoc, p: string) => s.e.filter((e: IndexEntry) => e.p === p);
+const entries = (s: SearchIndexDoc, p: string) => [...s.e, ...(s.r ?? [])].filter((e: IndexEntry) => e.p === p);
 
 describe('buildSearchIndex: what is stored for search', () => {
   it('a Patient is in its own compartment', () => {
@@ -31,6 +31,23 @@ describe('buildSearchIndex: what is stored for search', () => {
     const { s } = index({ resourceType: 'Patient', id: 'p', name: [{ given: ['Zoe', 'Amy'] }], birthDate: '1980' });
     expect(s.o.given).toEqual({ a: 'amy', d: 'zoe' });
     expect(s.o.birthdate).toEqual({ a: new Date('1980-01-01T00:00:00.000Z'), d: new Date('1980-12-31T23:59:59.999Z') });
+  });
+  it('keeps range entries (date, number, quantity) in s.r and the others in s.e', () => {
+    const { s } = index({
+      resourceType: 'Observation',
+      id: 'o',
+      status: 'final',
+      code: { coding: [{ system: 'http://loinc.org', code: '8867-4' }] },
+      effectiveDateTime: '2024-05-01',
+      valueQuantity: { value: 72, unit: '/min', system: 'http://unitsofmeasure.org', code: '/min' },
+    });
+    expect(new Set(s.r!.map((e) => e.p))).toEqual(new Set(['date', 'value-quantity', 'combo-value-quantity']));
+    expect(s.e.some((e) => e.lo !== undefined || e.hi !== undefined)).toBe(false);
+    // A composite goes by its first component: code$quantity is found by its code.
+    expect(s.e.map((e) => e.p)).toEqual(expect.arrayContaining(['code', 'status', 'combo-code', 'code-value-quantity']));
+  });
+  it('stores no s.r for a resource without range values', () => {
+    expect(index({ resourceType: 'Patient', id: 'p', gender: 'female' }).s.r).toBeUndefined();
   });
   it('stores a period without end as open-ended', () => {
     const { s } = index({ resourceType: 'Encounter', id: 'e', status: 'in-progress', class: { code: 'IMP' }, period: { start: '2024-01-01' } });
