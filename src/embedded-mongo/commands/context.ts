@@ -24,6 +24,8 @@ export interface CommandContext {
   writes: WriteContext;
   /** Session id key when the command carries an lsid. */
   sessionKey?: string;
+  /** Insert commands: the received BSON of each of `documents` (views into the request: not to be kept). */
+  documentBytes?: Buffer[];
 }
 
 export type Handler = (cmd: Doc, ctx: CommandContext) => Doc | Promise<Doc>;

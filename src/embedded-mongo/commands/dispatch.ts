@@ -69,7 +69,7 @@ export class Dispatcher {
     this.sessions = new SessionRegistry(engine);
   }
 
-  async run(command: Doc, db: string, connectionId: number): Promise<Doc> {
+  async run(command: Doc, db: string, connectionId: number, documentBytes?: Buffer[]): Promise<Doc> {
     const name = Object.keys(command)[0];
     const handler = name === undefined ? undefined : handlers[name];
     if (!handler) return new CommandError(59, 'CommandNotFound', `no such command: '${name}'`).toReply();
@@ -85,7 +85,7 @@ export class Dispatcher {
       const previous = this.sessions.retried(sessionKey, command);
       if (previous) return previous;
     }
-    const ctx: CommandContext = { engine: this.engine, server: this.server, cursors: this.cursors, sessions: this.sessions, connectionId, db, writes, sessionKey };
+    const ctx: CommandContext = { engine: this.engine, server: this.server, cursors: this.cursors, sessions: this.sessions, connectionId, db, writes, sessionKey, documentBytes };
     try {
       const reply = await handler(command, ctx);
       await writes.done();

@@ -1,6 +1,7 @@
 /** Write commands: insert, update, delete (ordered/unordered, with per-statement write errors). */
 import { ObjectId } from 'bson';
 import { CommandError, badValue } from '../errors';
+import { keepReceived } from '../storage/received-bytes';
 import { Collection, idKeyOf } from '../engine/collection';
 import { runQuery } from '../engine/query-exec';
 import { WriteContext } from '../engine/write-context';
@@ -57,9 +58,13 @@ export const insert: Handler = async (cmd, ctx) => {
   const name = collectionName(cmd, 'insert');
   const docs = docsArg(cmd, 'documents');
   const coll = ctx.writes.collection(ctx.db, name, true)!;
+  // Received bytes are only worth keeping for a journal, and only for documents stored exactly as received.
+  const received = ctx.engine.journal && ctx.documentBytes?.length === docs.length ? ctx.documentBytes : undefined;
   let n = 0;
-  const errors = runStatements(docs, cmd.ordered !== false, ctx, (d) => {
-    ctx.writes.insert(coll, prepareInsert(d));
+  const errors = runStatements(docs, cmd.ordered !== false, ctx, (d, i) => {
+    const doc = prepareInsert(d);
+    if (received && doc === d) keepReceived(doc, received[i]);
+    ctx.writes.insert(coll, doc);
     n++;
   });
   await ctx.writes.done();

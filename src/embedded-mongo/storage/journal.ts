@@ -55,8 +55,10 @@ export class Journal implements JournalSink {
   }
 
   append(record: JournalRecord): Promise<void> {
+    // Framed even when it cannot be written: framing is what releases the received bytes the record refers to.
+    const framed = frame(record);
     if (this.failure) return Promise.reject(this.failure);
-    this.buffers.push(frame(record));
+    this.buffers.push(framed);
     const p = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
     this.schedule();
     return p;

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { BSON } from 'bson';
 import type { JournalRecord } from '../engine/engine';
+import { takeReceived } from './received-bytes';
 
 const HEADER = 8;
 /**
@@ -23,7 +24,10 @@ function serializeRecord(record: JournalRecord): Uint8Array {
   if (!record.ops) return BSON.serialize(record);
   const elements: Buffer[] = [];
   record.ops.forEach((op, i) => {
-    elements.push(Buffer.from([0x03]), Buffer.from(`${i}\0`, 'latin1'), Buffer.from(BSON.serialize(op)));
+    elements.push(Buffer.from([0x03]), Buffer.from(`${i}\0`, 'latin1'));
+    const received = op.d && op.k === undefined ? takeReceived(op.d) : undefined;
+    if (received) elements.push(...insertOp(op.ns, received));
+    else elements.push(Buffer.from(BSON.serialize(op)));
   });
   const array = document(elements);
   const ts = Buffer.alloc(8);
@@ -31,12 +35,26 @@ function serializeRecord(record: JournalRecord): Uint8Array {
   return document([Buffer.from('\x01ts\0', 'latin1'), ts, Buffer.from('\x04ops\0', 'latin1'), array]);
 }
 
+/**
+ * The pieces of the BSON of `{ns, d}` with `d` already in BSON: the same bytes BSON.serialize would write for the
+ * op, left unjoined so that `d` is copied once, into the record.
+ */
+function insertOp(ns: string, d: Buffer): Buffer[] {
+  const name = Buffer.from(`${ns}\0`, 'utf8');
+  const pieces = [Buffer.from('\x02ns\0', 'latin1'), int32(name.length), name, Buffer.from('\x03d\0', 'latin1'), d, Buffer.from([0])];
+  return [int32(4 + pieces.reduce((n, b) => n + b.length, 0)), ...pieces];
+}
+
+function int32(n: number): Buffer {
+  const b = Buffer.allocUnsafe(4);
+  b.writeInt32LE(n);
+  return b;
+}
+
 /** int32 total length + elements + terminating 0, as BSON lays out a document. */
 function document(elements: Buffer[]): Buffer {
   const size = 4 + elements.reduce((n, b) => n + b.length, 0) + 1;
-  const head = Buffer.alloc(4);
-  head.writeInt32LE(size);
-  return Buffer.concat([head, ...elements, Buffer.from([0])], size);
+  return Buffer.concat([int32(size), ...elements, Buffer.from([0])], size);
 }
 
 export function frame(record: JournalRecord): Buffer {

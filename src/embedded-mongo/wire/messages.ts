@@ -3,6 +3,7 @@
  * very first `hello` of a connection when no server API version is requested.
  */
 import { BSON } from 'bson';
+import { arrayDocuments } from '../values/bson-bytes';
 
 export const OP_REPLY = 1;
 export const OP_QUERY = 2004;
@@ -23,6 +24,11 @@ export interface Request {
   /** OP_QUERY: the database from the namespace; OP_MSG carries `$db` in the command. */
   db: string;
   moreToCome: boolean;
+  /**
+   * Insert commands: the received bytes of each of `documents`, in order (views into the message, so they must not
+   * outlive the request).
+   */
+  documentBytes?: Buffer[];
 }
 
 /** Length of the next complete message at `offset`, or -1 if more bytes are needed. */
@@ -46,31 +52,40 @@ export function parseMessage(msg: Buffer): Request {
     const end = flags & CHECKSUM_PRESENT ? msg.length - 4 : msg.length;
     let at = 20;
     let command: Record<string, unknown> | undefined;
+    let body: Buffer | undefined;
+    let documentBytes: Buffer[] | undefined;
     const sequences: Array<[string, unknown[]]> = [];
     while (at < end) {
       const kind = msg[at++];
       if (kind === 0) {
         const size = msg.readInt32LE(at);
-        command = BSON.deserialize(msg.subarray(at, at + size), DESERIALIZE);
+        body = msg.subarray(at, at + size);
+        command = BSON.deserialize(body, DESERIALIZE);
         at += size;
       } else if (kind === 1) {
         const size = msg.readInt32LE(at);
         const stop = at + size;
         const [id, next] = cstring(msg, at + 4);
         const docs: unknown[] = [];
+        const bytes: Buffer[] = [];
         let p = next;
         while (p < stop) {
           const dsize = msg.readInt32LE(p);
-          docs.push(BSON.deserialize(msg.subarray(p, p + dsize), DESERIALIZE));
+          bytes.push(msg.subarray(p, p + dsize));
+          docs.push(BSON.deserialize(bytes[bytes.length - 1], DESERIALIZE));
           p += dsize;
         }
+        if (id === 'documents') documentBytes = bytes;
         sequences.push([id, docs]);
         at = stop;
       } else throw new Error(`unknown OP_MSG section kind ${kind}`);
     }
-    if (!command) throw new Error('OP_MSG without a body section');
+    if (!command || !body) throw new Error('OP_MSG without a body section');
     for (const [id, docs] of sequences) command[id] = docs;
-    return { requestId, opCode, command, db: String(command.$db ?? 'admin'), moreToCome: (flags & MORE_TO_COME) !== 0 };
+    // The driver sends insertMany's documents as a sequence, insertOne's inside the body.
+    if (Object.keys(command)[0] === 'insert') documentBytes ??= arrayDocuments(body, 'documents');
+    else documentBytes = undefined;
+    return { requestId, opCode, command, db: String(command.$db ?? 'admin'), moreToCome: (flags & MORE_TO_COME) !== 0, documentBytes };
   }
   if (opCode === OP_QUERY) {
     const [ns, at] = cstring(msg, 20);

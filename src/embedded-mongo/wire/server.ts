@@ -93,7 +93,7 @@ export class WireServer {
       socket.destroy();
       return;
     }
-    const reply = await this.dispatcher.run(req.command, req.db, connectionId);
+    const reply = await this.dispatcher.run(req.command, req.db, connectionId, req.documentBytes);
     if (req.moreToCome || socket.destroyed) return;
     const body = BSON.serialize(reply);
     socket.write(req.opCode === OP_MSG ? opMsgReply(req.requestId, body) : opReply(req.requestId, body));
