@@ -31,6 +31,11 @@ type Ids = string | Set<string>;
 
 export interface IndexImage {
   tree: BTree<string, Ids>;
+  /**
+   * Size of each shared id set when the image was taken: the image holds the set's first `size` ids, whatever was
+   * appended since (see `add`).
+   */
+  sizes: Map<Set<string>, number>;
   multikey: number[][];
 }
 
@@ -142,7 +147,10 @@ export class SecondaryIndex {
    * by most writes, and a hash lookup spares the two tree descents that finding and updating them would cost.
    */
   private readonly shared = new Map<string, Set<string>>();
-  /** Id sets an image (snapshot) still reads: copied before their first change, like the tree's nodes. */
+  /**
+   * Id sets an image (snapshot) still reads a prefix of. Sets iterate in insertion order, so appending leaves that
+   * prefix as it was; anything else (a delete) needs a copy first, like the tree's nodes.
+   */
   private frozen = new WeakSet<Set<string>>();
 
   private writable(k: string, set: Set<string>): Set<string> {
@@ -157,7 +165,9 @@ export class SecondaryIndex {
     for (const k of keys) {
       const set = this.shared.get(k);
       if (set !== undefined) {
-        this.writable(k, set).add(id);
+        // In place even when frozen: copying a low-cardinality key's set (every document of the collection) after
+        // each snapshot cost O(N) per key. Re-adding a held id changes nothing, not even the order.
+        set.add(id);
         continue;
       }
       // One descent when the key is new (the common case for selective keys).
@@ -223,11 +233,15 @@ export class SecondaryIndex {
 
   /**
    * The index as it is now, for a snapshot written over many turns: a copy-on-write clone of the tree, with the id
-   * sets of shared keys frozen so later writes copy them instead of changing what the image reads.
+   * sets of shared keys frozen and their sizes noted, so that later writes only append to them or copy them.
    */
   image(): IndexImage {
-    for (const set of this.shared.values()) this.frozen.add(set);
-    return { tree: this.tree.clone(), multikey: this.arrayPrefixes.map((s) => [...s]) };
+    const sizes = new Map<Set<string>, number>();
+    for (const set of this.shared.values()) {
+      this.frozen.add(set);
+      sizes.set(set, set.size);
+    }
+    return { tree: this.tree.clone(), sizes, multikey: this.arrayPrefixes.map((s) => [...s]) };
   }
 
   remove(id: string, keys: string[]): void {

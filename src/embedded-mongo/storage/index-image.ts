@@ -5,8 +5,9 @@
  * positions among the collection's documents in the snapshot.
  *
  * The entries come from a copy-on-write image of the index taken with the documents (the tree cloned, shared id sets
- * frozen), so they match the documents exactly even though the snapshot is written over many turns while writes go
- * on; those writes are in the journal that starts at the snapshot and are replayed on the loaded index.
+ * frozen, each with the length of the prefix the image holds), so they match the documents exactly even though the
+ * snapshot is written over many turns while writes go on; those writes are in the journal that starts at the
+ * snapshot and are replayed on the loaded index.
  */
 import { Binary } from 'bson';
 import type { JournalRecord } from '../engine/engine';
@@ -47,7 +48,10 @@ export function* imageRecords(ts: number, ns: string, name: string, image: Index
   };
   for (const [key, ids] of image.tree.entries()) {
     let n = 0;
+    let imaged = typeof ids === 'string' ? 1 : image.sizes.get(ids)!;
     for (const id of typeof ids === 'string' ? [ids] : ids) {
+      // A shared set may have grown since the image was taken: its ids of then are the first ones.
+      if (imaged-- === 0) break;
       // Ids written after the snapshot was taken have no document in it: the journal adds them back.
       const at = positions.get(id);
       if (at === undefined) continue;

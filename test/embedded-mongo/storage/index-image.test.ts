@@ -2,13 +2,33 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { withServer } from './with-server';
-import { SecondaryIndex } from '../../../src/embedded-mongo/engine/secondary-index';
+import { IndexImage, SecondaryIndex } from '../../../src/embedded-mongo/engine/secondary-index';
+import { IndexImageRecord, imageRecords, readImageRecord } from '../../../src/embedded-mongo/storage/index-image';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyDoc = any;
 
 const internal = process.env.MONGODB_URI ? describe.skip : describe;
 
+
+/** What a snapshot would store of an image: each key with the ids it holds (sorted), given the snapshot's ids. */
+function imaged(image: IndexImage, ids: string[]): Record<string, string[]> {
+  const positions = new Map(ids.map((id, i) => [id, i]));
+  const out: Record<string, string[]> = {};
+  for (const rec of imageRecords(1, 'd.c', 'v', image, positions)) {
+    const { keys, values } = readImageRecord(rec as IndexImageRecord, ids);
+    keys.forEach((k, i) => (out[k] = ([] as string[]).concat(values[i]).sort()));
+  }
+  return out;
+}
+
+/** Every key of the live index with its ids (sorted). */
+function live(index: SecondaryIndex): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const [k, id] of index.scanEntries([{ lo: '', hi: '\uffff' }], false)) (out[k] ??= []).push(id);
+  for (const k of Object.keys(out)) out[k].sort();
+  return out;
+}
 
 const entries = (status: string, code: string) => ({ s: { e: [{ p: 'status', v: status }, { p: 'code', v: code }] } });
 
@@ -57,6 +77,78 @@ internal('index images in snapshots', () => {
     const frozen = image.tree.get('k');
     expect(frozen instanceof Set ? [...frozen].sort() : frozen).toEqual(['a', 'b', 'c']);
     expect([...index.idsAt('k')]).toEqual(['d']);
+  });
+
+  it('images keep their ids while later writes append to, shrink, empty and recreate the same keys', () => {
+    const index = new SecondaryIndex({ key: { v: 1 }, name: 'v' });
+    const all = ['a', 'b', 'c', 'd', 'e', 'f', 'p', 'q', 'x'];
+    index.add('a', ['k', 'j']);
+    index.add('b', ['k', 'j']);
+    index.add('c', ['k']);
+    const first = index.image();
+    const atFirst = live(index);
+    const held = index.idsAt('k');
+    index.add('d', ['k']);
+    index.add('b', ['k']);
+    // Appending to a key's ids no longer copies them.
+    expect(index.idsAt('k')).toBe(held);
+    index.remove('a', ['j']);
+    index.add('x', ['n']);
+    index.add('p', ['n']);
+    const second = index.image();
+    const atSecond = live(index);
+    index.add('e', ['k']);
+    index.remove('a', ['k']);
+    index.remove('d', ['k']);
+    index.add('f', ['k']);
+    index.remove('b', ['j']);
+    index.add('q', ['j']);
+    index.add('a', ['j']);
+    index.remove('x', ['n']);
+    index.remove('p', ['n']);
+    expect(atFirst).toEqual({ j: ['a', 'b'], k: ['a', 'b', 'c'] });
+    expect(atSecond).toEqual({ j: ['b'], k: ['a', 'b', 'c', 'd'], n: ['p', 'x'] });
+    expect(imaged(first, all)).toEqual(atFirst);
+    expect(imaged(second, all)).toEqual(atSecond);
+    expect(live(index)).toEqual({ j: ['a', 'q'], k: ['b', 'c', 'e', 'f'] });
+    const third = index.image();
+    index.add('d', ['k']);
+    index.remove('q', ['j']);
+    expect(imaged(third, all)).toEqual({ j: ['a', 'q'], k: ['b', 'c', 'e', 'f'] });
+  });
+
+  it('restores indexes from snapshots taken between appends and removals on keys every document holds', async () => {
+    const doc = (i: number) => ({ _id: i, k: 'same', g: `g${i % 5}` });
+    const queries = [{ k: 'same' }, { g: 'g1' }, { g: 'g4', k: 'same' }];
+    const hints = ['k', 'g', 'gk'];
+    const answers = async (col: AnyDoc) => {
+      const out: number[][] = [];
+      for (const q of queries) for (const hint of hints) out.push((await col.find(q).hint(hint).project({ _id: 1 }).toArray()).map((d: AnyDoc) => d._id).sort((a: number, b: number) => a - b));
+      return out;
+    };
+    let before: number[][] = [];
+    await withServer(dir, async (c, server) => {
+      const col = c.db('d').collection<AnyDoc>('audit');
+      await col.createIndex({ k: 1 }, { name: 'k' });
+      await col.createIndex({ g: 1 }, { name: 'g' });
+      await col.createIndex({ g: 1, k: 1 }, { name: 'gk' });
+      await col.insertMany(Array.from({ length: 3000 }, (_, i) => doc(i)));
+      const racing = [col.insertMany(Array.from({ length: 300 }, (_, i) => doc(3000 + i))), col.deleteMany({ _id: { $lt: 50 } }), col.updateMany({ _id: { $gte: 100, $lt: 150 } }, { $set: { k: 'other', g: 'g1' } }), col.updateMany({ _id: { $gte: 200, $lt: 220 } }, { $set: { g: 'g4' } })];
+      await Promise.all([server.compact(), ...racing]);
+      await col.insertMany(Array.from({ length: 200 }, (_, i) => doc(4000 + i)));
+      await col.deleteMany({ _id: { $gte: 3000, $lt: 3100 } });
+      await server.compact();
+      await col.updateMany({ _id: { $gte: 100, $lt: 120 } }, { $set: { k: 'same' } });
+      await col.deleteMany({ _id: { $gte: 4100 } });
+      await col.insertMany(Array.from({ length: 50 }, (_, i) => doc(5000 + i)));
+      before = await answers(col);
+    });
+    await withServer(dir, async (c, server) => {
+      expect(server.recovery?.indexes?.loaded).toBeGreaterThanOrEqual(4);
+      expect(server.recovery?.indexes?.built).toBe(0);
+      expect(await answers(c.db('d').collection<AnyDoc>('audit'))).toEqual(before);
+    });
+    expect(before[0]).toHaveLength(3000 - 50 - 30 + 300 - 100 + 100 + 50);
   });
 
   it('replays writes made while the snapshot is written onto the loaded indexes', async () => {
