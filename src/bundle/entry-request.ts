@@ -85,7 +85,10 @@ export function responseEntry(result: FhirResult, baseUrl: string, withResource:
   if (h['Last-Modified']) response.lastModified = new Date(h['Last-Modified']).toISOString();
   const entry: BundleEntry = { response };
   const body = result.body;
-  if (body) {
+  if (body && !withResource && 'json' in body && body.lastUpdated !== undefined) {
+    // A stored version, not an OperationOutcome: the one thing wanted from it is known without parsing it.
+    if (response.lastModified) response.lastModified = body.lastUpdated;
+  } else if (body) {
     const resource = ('json' in body ? JSON.parse(body.json) : body) as Resource;
     if (resource.resourceType === 'OperationOutcome') response.outcome = resource as OperationOutcome;
     else {

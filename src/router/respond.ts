@@ -49,7 +49,7 @@ export function writeResult(
   if (prefer === 'OperationOutcome') {
     return { status, headers: all, body: outcome([issue('informational', message, undefined, 'information')]) };
   }
-  return { status, headers: all, body: { json: doc.r } };
+  return { status, headers: all, body: { json: doc.r, lastUpdated: doc.lu.toISOString() } };
 }
 
 export function preferReturn(req: FhirRequest): 'minimal' | 'representation' | 'OperationOutcome' | undefined {

@@ -47,6 +47,9 @@ export interface CompletedRequest {
 export interface FhirResult {
   status: number;
   headers?: Record<string, string>;
-  /** A resource (serialised as JSON), pre-serialised JSON text, or nothing. */
-  body?: Resource | { json: string };
+  /**
+   * A resource (serialised as JSON), pre-serialised JSON text, or nothing. `lastUpdated` goes with the text of a
+   * stored version (its meta.lastUpdated), so a bundle's response entry that leaves the resource out need not parse it.
+   */
+  body?: Resource | { json: string; lastUpdated?: string };
 }
