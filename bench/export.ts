@@ -17,6 +17,7 @@ import { loadConfig } from '../src/config';
 import { startServer, type RunningServer, type Services } from '../src/server';
 import { withServerMeta } from '../src/store/resource-text';
 import { historyCollectionName } from '../src/store/stored-document';
+import { SEARCH_INDEX_FORMAT } from '../src/search';
 
 type Row = Record<string, number | string | null>;
 
@@ -42,10 +43,12 @@ async function startBenchServer(maxLines: number, dir?: string): Promise<Running
   const bulk = bulkExportServices(bulkConfigFromEnv(env), {
     authenticate: async () => unrestrictedPolicy,
   });
+  // Export reads `r` and `c` only: the bench loads without search entries so that loading is not what is timed.
+  const index: Services['index'] = (r) => ({ s: [], c: r.resourceType === 'Observation' ? [subjectOf(r)] : [] });
   const services: Services = {
-    // Export reads `r` and `c` only: the bench loads without search entries so that loading is not what is timed.
-    index: (r) => ({ s: [], c: r.resourceType === 'Observation' ? [subjectOf(r)] : [] }),
+    index,
     searchIndexSpecs: () => [],
+    indexFormat: { ...SEARCH_INDEX_FORMAT, index },
     search: { executeSearch: async () => { throw new Error('no search in the export bench'); }, findMatchingIds: async () => [] },
     validation: { assertValid: async () => [] },
     capabilities: { searchParams: () => [], supportedProfiles: () => [] },

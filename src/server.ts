@@ -28,7 +28,7 @@ export interface Services {
   compileRestriction?: (type: string, query: string) => Filter<StoredDocument>;
   searchIndexSpecs(type: string): IndexDescription[];
   /** The search index layout; stored data in an older one is indexed again at start-up. */
-  indexFormat?: Omit<IndexFormat, 'onProgress'>;
+  indexFormat: Omit<IndexFormat, 'onProgress'>;
   capabilities: Omit<CapabilityContributions, 'software'>;
   operations?: OperationDefinitionRef[];
   bundle?: RouterDeps['bundle'];
@@ -123,7 +123,7 @@ async function start(
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   const baseUrl = config.baseUrl ?? `${url}/fhir`;
 
-  const indexFormat: IndexFormat | undefined = services.indexFormat && {
+  const indexFormat: IndexFormat = {
     ...services.indexFormat,
     onProgress: ({ type, done, finished, format }) =>
       logger.info({ type, done, format }, finished ? 'search index rebuilt in the current format' : 'rebuilding the search index'),

@@ -1,6 +1,6 @@
 import type { Resource } from 'fhir/r4';
 import { startEmbeddedMongo } from '../../src/embedded-mongo';
-import { buildSearchIndex, searchIndexSpecs } from '../../src/search';
+import { SEARCH_INDEX_FORMAT, buildSearchIndex, searchIndexSpecs } from '../../src/search';
 import { withServerMeta } from '../../src/store/resource-text';
 import { Store } from '../../src/store/store';
 import { historyCollectionName, type HistoryDocument, type StoredDocument } from '../../src/store/stored-document';
@@ -101,7 +101,8 @@ export async function buildStore(dataDir: string, target: number, dbName = 'fhir
   const shared = templatesOf(set.shared, lu).filter(unique);
   const patients = templatesOf(set.patients, lu).filter(unique);
   const engine = await startEmbeddedMongo({ dataDir, fsync: 'never' });
-  const store = await Store.connect({ uri: engine.uri, dbName, searchIndexSpecs });
+  // The format is recorded, as the server records it: otherwise the server would index the fixture again at start-up.
+  const store = await Store.connect({ uri: engine.uri, dbName, searchIndexSpecs, indexFormat: { ...SEARCH_INDEX_FORMAT, index: buildSearchIndex } });
   const types: Record<string, number> = {};
   const samples: BuiltStore['samples'] = { patients: [], encounters: [], ...distinctValues(patients) };
   try {

@@ -8,8 +8,11 @@ export interface StoreOptions {
   dbName: string;
   /** Search-layer index specs for a type's current-version collection. */
   searchIndexSpecs: (type: string) => IndexDescription[];
-  /** The search index layout; stored data in an older one is indexed again at connect. Unchecked when absent. */
-  indexFormat?: IndexFormat;
+  /**
+   * The search index layout: stored data in an older one is indexed again at connect, and a new store records it.
+   * Required, so that nothing writes resources into a store without recording how they were indexed.
+   */
+  indexFormat: IndexFormat;
 }
 
 /** Indexes every type needs regardless of search: history by resource and by time, current by time. */
@@ -41,7 +44,7 @@ export class Store {
       const existing = await store.db.listCollections({}, { nameOnly: true }).toArray();
       // Types already on disk have their indexes; re-assert them (cheap, idempotent) so new index specs apply.
       const types = existing.map((c) => c.name).filter((n) => !n.endsWith('_history') && /^[A-Z]/.test(n));
-      if (opts.indexFormat) await ensureIndexFormat(store.db, types, opts.indexFormat);
+      await ensureIndexFormat(store.db, types, opts.indexFormat);
       await Promise.all(types.map((t) => store.ensureType(t)));
       return store;
     } catch (err) {

@@ -4,7 +4,7 @@ import { unauthorized } from '../../src/errors/operation-outcome-error';
 import { bulkConfigFromEnv, bulkExportServices, type BulkDeps } from '../../src/bulk';
 import pino from 'pino';
 import { loadConfig } from '../../src/config';
-import { createSearchApi, buildSearchIndex, searchIndexSpecs } from '../../src/search';
+import { SEARCH_INDEX_FORMAT, createSearchApi, buildSearchIndex, searchIndexSpecs } from '../../src/search';
 import { startServer, type RunningServer, type Services } from '../../src/server';
 import { withServerMeta } from '../../src/store/resource-text';
 import { historyCollectionName, type HistoryDocument, type StoredDocument } from '../../src/store/stored-document';
@@ -57,6 +57,7 @@ export async function startBulkServer(
   const services: Services = {
     index: buildSearchIndex,
     searchIndexSpecs,
+    indexFormat: { ...SEARCH_INDEX_FORMAT, index: buildSearchIndex },
     get search() {
       return search as ReturnType<typeof createSearchApi>;
     },
