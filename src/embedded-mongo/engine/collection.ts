@@ -7,6 +7,7 @@ import { duplicateKey } from '../errors';
 import { Doc } from '../query/matcher';
 import { encodeKey } from '../values/key-encoding';
 import { IndexImage, IndexSpec, SecondaryIndex } from './secondary-index';
+import { SharedValues } from './shared-values';
 
 export interface Version {
   doc: Doc | null;
@@ -37,6 +38,7 @@ export class Collection {
     readonly dbName: string,
     readonly name: string,
     readonly options: Doc = {},
+    private readonly values = new SharedValues(),
   ) {
     this.indexes.set('_id_', new SecondaryIndex({ ...ID_INDEX, unique: true }));
   }
@@ -104,6 +106,7 @@ export class Collection {
   commit(id: string, doc: Doc | null, ts: number, oldestSnapshot: number): boolean {
     const head = this.versions.get(id);
     if (head === undefined && doc === null) return false;
+    if (doc !== null) this.values.compact(doc);
     if (doc !== null && !this.deferIndexes) {
       const prev = head?.doc;
       for (const index of this.indexes.values()) {

@@ -7,6 +7,7 @@ import { CommandError, indexNotFound, namespaceExists, writeConflict } from '../
 import { Doc } from '../query/matcher';
 import { Collection, idKeyOf } from './collection';
 import { IndexSpec } from './secondary-index';
+import { SharedValues } from './shared-values';
 import { Transaction } from './transaction';
 
 /** A journal record: a group of document writes committed together, or one catalog change. */
@@ -33,6 +34,8 @@ export class Engine {
   private readonly active = new Set<Transaction>();
   private readonly owners = new Map<Collection, Map<string, Transaction>>();
   private readonly retained = new Map<Collection, Set<string>>();
+  /** One table for all collections: a current version and its history entry are in different ones. */
+  private readonly values = new SharedValues();
 
   oldestSnapshot(): number {
     let min = Number.POSITIVE_INFINITY;
@@ -69,7 +72,7 @@ export class Engine {
       colls = new Map();
       this.dbs.set(db, colls);
     }
-    const coll = new Collection(db, name, options);
+    const coll = new Collection(db, name, options, this.values);
     if (this.replaying) coll.deferIndexBuilds();
     colls.set(name, coll);
     return { coll, durable: this.log({ cat: 'create', ns: coll.ns, options }) };
@@ -103,7 +106,7 @@ export class Engine {
   renameCollection(coll: Collection, toDb: string, toName: string): Promise<void> {
     validateCollectionName(toDb, toName);
     if (this.collection(toDb, toName)) throw namespaceExists(`target namespace exists`);
-    const moved = new Collection(toDb, toName, coll.options);
+    const moved = new Collection(toDb, toName, coll.options, this.values);
     if (this.replaying) moved.deferIndexBuilds();
     for (const [k, v] of coll.indexes) moved.indexes.set(k, v);
     for (const [k, v] of coll.versions) moved.versions.set(k, v);
@@ -220,6 +223,7 @@ export class Engine {
    */
   beginReplay(): void {
     this.replaying = true;
+    this.values.beginReplay();
     for (const coll of this.allCollections()) coll.deferIndexBuilds();
   }
 
@@ -233,6 +237,7 @@ export class Engine {
 
   endReplay(): void {
     this.replaying = false;
+    this.values.endReplay();
     for (const coll of this.allCollections()) {
       const { loaded, built } = coll.buildIndexes();
       this.replayedIndexes.loaded += loaded;
