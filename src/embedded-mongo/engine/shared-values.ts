@@ -2,9 +2,11 @@
  * Makes stored documents share equal strings. Deserialised BSON gives every string of every document a copy of its
  * own, yet most strings of a store repeat: field values such as codes and code systems, references held by many
  * documents, and whole texts written twice (a current version and its history entry). Sharing them is invisible to
- * every reader: strings are immutable and compare by value.
+ * every reader: strings are immutable and compare by value. Dates are shared too (a current version and its history
+ * entry have the same lastUpdated, a search index repeats a date as range bounds and sort keys): Date objects are
+ * mutable, but stored documents are never changed in place (updates work on copies, see update.ts).
  *
- * Both tables are bounded two-generation caches (a hit moves an entry into the young generation; when the young one
+ * The tables are bounded two-generation caches (a hit moves an entry into the young generation; when the young one
  * is full it becomes the old one and the old one is dropped), so what they keep alive beyond the stored documents
  * is limited, and values that keep recurring stay in them. During start-up replay the table of long strings keeps
  * everything: a snapshot writes a collection's documents after another's, so the two copies of a text can be a whole
@@ -20,32 +22,36 @@ const SHORT_MAX = 128;
 const SHORT_ENTRIES = 65_536;
 const LONG_ENTRIES = 4_096;
 const LONG_CHARS = 32 * 1024 * 1024;
+const DATE_ENTRIES = 16_384;
 /** V8 Maps hold at most 2^24 entries. */
 const REPLAY_LONG_ENTRIES = 8_000_000;
 
-class Generations {
-  private young = new Map<string, string>();
-  private old = new Map<string, string>();
+class Generations<K, V> {
+  private young = new Map<K, V>();
+  private old = new Map<K, V>();
   private chars = 0;
 
   constructor(
     private maxEntries: number,
-    private readonly maxChars: number,
+    private readonly maxChars = Number.POSITIVE_INFINITY,
   ) {}
 
-  /**
-   * The table's string equal to `s`, or `s` itself, which then takes the place of any other string under `key`
-   * (a string's key may be a fingerprint that other strings share).
-   */
-  get(s: string, key: string): string {
+  find(key: K): V | undefined {
     const young = this.young.get(key);
-    if (young === s) return young;
+    if (young !== undefined) return young;
     const old = this.old.get(key);
-    const shared = old === s ? old : s;
-    this.young.set(key, shared);
-    this.chars += s.length;
-    if (this.young.size >= this.maxEntries || this.chars >= this.maxChars) this.rotate();
-    return shared;
+    if (old !== undefined) this.add(key, old, 0);
+    return old;
+  }
+
+  add(key: K, value: V, chars: number): void {
+    this.young.set(key, value);
+    this.chars += chars;
+    if (this.young.size >= this.maxEntries || this.chars >= this.maxChars) {
+      this.old = this.young;
+      this.young = new Map();
+      this.chars = 0;
+    }
   }
 
   /** Changes the entry limit of the young generation; entries already there stay. */
@@ -57,12 +63,6 @@ class Generations {
     return this.young.size + this.old.size;
   }
 
-  rotate(): void {
-    this.old = this.young;
-    this.young = new Map();
-    this.chars = 0;
-  }
-
   clear(): void {
     this.young = new Map();
     this.old = new Map();
@@ -71,8 +71,9 @@ class Generations {
 }
 
 export class SharedValues {
-  private readonly short = new Generations(SHORT_ENTRIES, Number.POSITIVE_INFINITY);
-  private readonly long = new Generations(LONG_ENTRIES, LONG_CHARS);
+  private readonly short = new Generations<string, string>(SHORT_ENTRIES);
+  private readonly long = new Generations<string, string>(LONG_ENTRIES, LONG_CHARS);
+  private readonly dates = new Generations<number, Date>(DATE_ENTRIES);
 
   /** Start-up replay: long strings are all kept until `endReplay`. */
   beginReplay(): void {
@@ -84,17 +85,25 @@ export class SharedValues {
     this.long.resize(LONG_ENTRIES);
   }
 
-  /** Strings the tables hold (for tests and diagnostics). */
-  get entries(): { short: number; long: number } {
-    return { short: this.short.size, long: this.long.size };
+  /** Values the tables hold (for tests and diagnostics). */
+  get entries(): { short: number; long: number; dates: number } {
+    return { short: this.short.size, long: this.long.size, dates: this.dates.size };
   }
 
   string(s: string): string {
     if (s.length === 0) return s;
-    return s.length <= SHORT_MAX ? this.short.get(s, s) : this.long.get(s, fingerprint(s));
+    // A long string's key is a fingerprint that other strings may share: the one found must still be compared.
+    const [table, key] = s.length <= SHORT_MAX ? [this.short, s] : [this.long, fingerprint(s)];
+    const found = table.find(key);
+    if (found === s) return found;
+    table.add(key, s, s.length);
+    return s;
   }
 
-  /** Rewrites `doc` in place to share its strings and trim its arrays; its content stays exactly the same. */
+  /**
+   * Rewrites `doc` in place so that it shares strings and dates with the documents stored before it, and holds
+   * exact-size arrays. Its content stays exactly the same; the document object itself is never replaced.
+   */
   compact(doc: Doc): void {
     this.object(doc);
   }
@@ -107,9 +116,19 @@ export class SharedValues {
       const v = o[k];
       // (An equal string is `===` to the copy it replaces: the assignment cannot be skipped by comparing.)
       if (typeof v === 'string') o[k] = this.string(v);
+      else if (typeof v !== 'object' || v === null) continue;
       else if (Array.isArray(v)) o[k] = this.array(v);
+      else if (isDate(v)) o[k] = this.date(v);
       else if (isDecodedObject(v)) this.object(v);
     }
+  }
+
+  private date(d: Date): Date {
+    const t = d.getTime();
+    const found = this.dates.find(t);
+    if (found !== undefined) return found;
+    this.dates.add(t, d, 0);
+    return d;
   }
 
   private array(a: unknown[]): unknown[] {
@@ -117,6 +136,8 @@ export class SharedValues {
       const v = a[i];
       if (typeof v === 'string') a[i] = this.string(v);
       else if (Array.isArray(v)) a[i] = this.array(v);
+      else if (typeof v !== 'object' || v === null) continue;
+      else if (isDate(v)) a[i] = this.date(v);
       else if (isDecodedObject(v)) this.object(v);
     }
     return a.length === 0 ? a : a.slice();
@@ -129,6 +150,10 @@ export class SharedValues {
  */
 function fingerprint(s: string): string {
   return s.slice(0, 64) + s.slice(-32);
+}
+
+function isDate(v: unknown): v is Date {
+  return typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Date.prototype;
 }
 
 /** Objects as the deserialiser makes them; BSON values (ObjectId, Binary, ...) are left as they are. */

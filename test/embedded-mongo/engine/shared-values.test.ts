@@ -31,6 +31,19 @@ describe('shared values', () => {
     expect(doc.id).toBe(id);
   });
 
+  it('shares a date between documents that hold the same instant', () => {
+    const values = new SharedValues();
+    const a = decoded({ lu: new Date(1000), s: { r: [{ lo: new Date(1000), hi: new Date(1999) }] } });
+    const b = decoded({ lu: new Date(1000), at: [new Date(1999)] });
+    values.compact(a);
+    values.compact(b);
+    const range = (a.s as { r: Array<{ lo: Date; hi: Date }> }).r[0];
+    expect(b.lu).toBe(a.lu);
+    expect(range.lo).toBe(a.lu);
+    expect((b.at as Date[])[0]).toBe(range.hi);
+    expect(range.hi.getTime()).toBe(1999);
+  });
+
   it('keeps an own __proto__ field as an own field', () => {
     const doc = BSON.deserialize(BSON.serialize(JSON.parse('{"__proto__": {"a": "b"}, "x": "y"}')));
     new SharedValues().compact(doc);
