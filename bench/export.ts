@@ -43,12 +43,11 @@ async function startBenchServer(maxLines: number, dir?: string): Promise<Running
   const bulk = bulkExportServices(bulkConfigFromEnv(env), {
     authenticate: async () => unrestrictedPolicy,
   });
-  // Export reads `r` and `c` only: the bench loads without search entries so that loading is not what is timed.
-  const index: Services['index'] = (r) => ({ s: [], c: r.resourceType === 'Observation' ? [subjectOf(r)] : [] });
   const services: Services = {
-    index,
+    // Export reads `r` and `c` only: the bench loads without search entries so that loading is not what is timed.
+    index: (r) => ({ s: [], c: r.resourceType === 'Observation' ? [subjectOf(r)] : [] }),
     searchIndexSpecs: () => [],
-    indexFormat: { ...SEARCH_INDEX_FORMAT, index },
+    indexFormat: SEARCH_INDEX_FORMAT,
     search: { executeSearch: async () => { throw new Error('no search in the export bench'); }, findMatchingIds: async () => [] },
     validation: { assertValid: async () => [] },
     capabilities: { searchParams: () => [], supportedProfiles: () => [] },

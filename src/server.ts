@@ -27,8 +27,8 @@ export interface Services {
   index: Indexer;
   compileRestriction?: (type: string, query: string) => Filter<StoredDocument>;
   searchIndexSpecs(type: string): IndexDescription[];
-  /** The search index layout; stored data in an older one is indexed again at start-up. */
-  indexFormat: Omit<IndexFormat, 'onProgress'>;
+  /** The search index layout; stored data in an older one is indexed again at start-up (with `index`). */
+  indexFormat: Omit<IndexFormat, 'index' | 'onProgress'>;
   capabilities: Omit<CapabilityContributions, 'software'>;
   operations?: OperationDefinitionRef[];
   bundle?: RouterDeps['bundle'];
@@ -125,6 +125,7 @@ async function start(
 
   const indexFormat: IndexFormat = {
     ...services.indexFormat,
+    index: services.index,
     onProgress: ({ type, done, finished, format }) =>
       logger.info({ type, done, format }, finished ? 'search index rebuilt in the current format' : 'rebuilding the search index'),
   };

@@ -100,7 +100,7 @@ export async function defaultServices(config: Config, env: Record<string, string
     index: buildSearchIndex,
     compileRestriction: restrictionFilter,
     searchIndexSpecs,
-    indexFormat: { ...SEARCH_INDEX_FORMAT, index: buildSearchIndex },
+    indexFormat: SEARCH_INDEX_FORMAT,
     // Delegates to the search API built in `start` (it needs the resolved base URL); a plain object, so callers
     // may copy the services with a spread.
     search: {

@@ -57,7 +57,7 @@ export async function startBulkServer(
   const services: Services = {
     index: buildSearchIndex,
     searchIndexSpecs,
-    indexFormat: { ...SEARCH_INDEX_FORMAT, index: buildSearchIndex },
+    indexFormat: SEARCH_INDEX_FORMAT,
     get search() {
       return search as ReturnType<typeof createSearchApi>;
     },
