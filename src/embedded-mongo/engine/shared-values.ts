@@ -115,12 +115,17 @@ export class SharedValues {
       if (k === '__proto__') continue;
       const v = o[k];
       // (An equal string is `===` to the copy it replaces: the assignment cannot be skipped by comparing.)
-      if (typeof v === 'string') o[k] = this.string(v);
-      else if (typeof v !== 'object' || v === null) continue;
-      else if (Array.isArray(v)) o[k] = this.array(v);
-      else if (isDate(v)) o[k] = this.date(v);
-      else if (isDecodedObject(v)) this.object(v);
+      if (typeof v === 'string' || (typeof v === 'object' && v !== null)) o[k] = this.value(v);
     }
+  }
+
+  /** The value to store in place of `v` (a string, or an object: objects are rewritten in place). */
+  private value(v: string | object): unknown {
+    if (typeof v === 'string') return this.string(v);
+    if (Array.isArray(v)) return this.array(v);
+    if (isDate(v)) return this.date(v);
+    if (isDecodedObject(v)) this.object(v);
+    return v;
   }
 
   private date(d: Date): Date {
@@ -134,11 +139,7 @@ export class SharedValues {
   private array(a: unknown[]): unknown[] {
     for (let i = 0; i < a.length; i++) {
       const v = a[i];
-      if (typeof v === 'string') a[i] = this.string(v);
-      else if (Array.isArray(v)) a[i] = this.array(v);
-      else if (typeof v !== 'object' || v === null) continue;
-      else if (isDate(v)) a[i] = this.date(v);
-      else if (isDecodedObject(v)) this.object(v);
+      if (typeof v === 'string' || (typeof v === 'object' && v !== null)) a[i] = this.value(v);
     }
     return a.length === 0 ? a : a.slice();
   }
