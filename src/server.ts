@@ -1,7 +1,7 @@
 import { createServer, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Filter, IndexDescription } from 'mongodb';
-import type { StoredDocument } from './store/stored-document';
+import type { Indexer, StoredDocument } from './store/stored-document';
 import pino, { type Logger } from 'pino';
 import { unrestrictedPolicy, type AccessPolicy } from './auth/access-policy';
 import type { Config } from './config';
@@ -15,7 +15,7 @@ import type { CapabilityContributions } from './router/interactions/capabilities
 import { route, type RouterDeps } from './router/router';
 import type { CompletedRequest, FhirRequest, FhirResult } from './router/types';
 import { AccessTrace } from './store/access-trace';
-import { Repository, type Indexer } from './store/repository';
+import { Repository } from './store/repository';
 import { Store } from './store/store';
 import type { IndexFormat } from './store/index-format';
 import type express from 'express';

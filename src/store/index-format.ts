@@ -1,7 +1,6 @@
 import type { AnyBulkWriteOperation, Db } from 'mongodb';
 import type { Resource } from 'fhir/r4';
-import type { Indexer } from './repository';
-import type { StoredDocument } from './stored-document';
+import type { Indexer, StoredDocument } from './stored-document';
 
 /**
  * The layout of the search index (`s`) in stored documents, as a number the store records. When the code writes a

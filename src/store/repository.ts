@@ -5,16 +5,11 @@ import type { AccessInteraction, AccessPolicy } from '../auth/access-policy';
 import { forbidden, gone, notFound, preconditionFailed } from '../errors/operation-outcome-error';
 import { type Access, PolicyFilters, type RestrictionCompiler, allOf, compartmentAllowsWrite, compartmentFilter, mayWriteType } from './policy-filter';
 import { withServerMeta } from './resource-text';
-import { type HistoryDocument, type StoredDocument, historyCollectionName } from './stored-document';
+import { type HistoryDocument, type Indexer, type StoredDocument, WITHOUT_SEARCH_INDEX, historyCollectionName } from './stored-document';
 import type { AccessTrace } from './access-trace';
 import { WriteBuffer } from './write-buffer';
 import { VersionWrites, nextLastUpdated } from './version-writes';
 import { SessionQueue } from './session-queue';
-
-const WITHOUT_INDEX = { s: 0 } as const;
-
-/** Index-on-write: the search layer's `buildSearchIndex`, injected so the store does not depend on search. */
-export type Indexer = (resource: Resource) => { s: unknown; c: string[] };
 
 export interface WriteResult {
   doc: StoredDocument;
@@ -222,8 +217,7 @@ export class Repository {
   /** Current version, including a deletion marker (callers turn it into 410). Out-of-compartment is absent. */
   private async findCurrent(type: string, id: string): Promise<StoredDocument | null> {
     await this.flush(type);
-    // The search index (`s`) is as large as the resource text and no caller of this reads it.
-    return this.current(type).findOne(allOf({ _id: id }, ...this.filters.current(type)), { session: this.session, projection: WITHOUT_INDEX });
+    return this.current(type).findOne(allOf({ _id: id }, ...this.filters.current(type)), { session: this.session, projection: WITHOUT_SEARCH_INDEX });
   }
 
   async read(type: string, id: string): Promise<StoredDocument> {

@@ -1,3 +1,5 @@
+import type { Resource } from 'fhir/r4';
+
 /**
  * The shape of a document in MongoDB. Shared contract between the repository (which writes it), the search layer
  * (which indexes into `s`/`c` and compiles queries against them) and bulk export (which streams `r`).
@@ -43,3 +45,9 @@ export interface HistoryDocument {
 }
 
 export const historyCollectionName = (type: string) => `${type}_history`;
+
+/** Index-on-write: the search layer's `buildSearchIndex`, injected so the store does not depend on search. */
+export type Indexer = (resource: Resource) => { s: unknown; c: string[] };
+
+/** Projection of a current document for reads by id: `s` is as large as the resource text, and they never use it. */
+export const WITHOUT_SEARCH_INDEX = { s: 0 } as const;
