@@ -10,7 +10,8 @@ import type { TokenValue } from './types/token';
 
 /**
  * Clauses -> MongoDB filter. Every criterion on a parameter becomes `{'s.e': {$elemMatch: {p, ...}}}` (`s.r` for
- * range parameters, see entry-array.ts; served by the compound multikey indexes of index-specs.ts); `_id` and `_lastUpdated` use the document's own `_id` and `lu`.
+ * range parameters, see entry-array.ts; served by the compound multikey indexes of index-specs.ts); `_id` and
+ * `_lastUpdated` use the document's own `_id` and `lu`.
  * Chains and `_has` run their inner search through the SearchStore (so the caller's access policy applies to
  * them too) and become `$in` lists of at most MAX_SUBQUERY_IDS ids.
  */
