@@ -1,7 +1,7 @@
 import type { AuditEvent, Parameters, Resource } from 'fhir/r4';
 import { type Db, MongoServerError } from 'mongodb';
 import { buildSearchIndex } from '../search/index-builder';
-import { type HistoryDocument, type StoredDocument, historyCollectionName } from '../store/stored-document';
+import type { StoredDocument } from '../store/stored-document';
 import type { AuditInput } from './audit-input';
 import { type AuditSource, buildAuditEvent } from './balp';
 import { CHAIN_ID_RANGE, type ChainLink, GENESIS_HASH, chainEvent, readLink, unchainedContent } from './hash-chain';
@@ -192,23 +192,19 @@ export class AuditTrail {
     }
   }
 
+  /**
+   * One transaction per batch, so a batch is stored whole or not at all (a duplicate id aborts it for re-chaining).
+   * Only the current documents: an AuditEvent's history is the event itself (src/store/append-only-history.ts).
+   */
   private async insert(batch: Pending[], events: AuditEvent[], lu: Date): Promise<void> {
-    const current: StoredDocument[] = [];
-    const history: HistoryDocument[] = [];
-    events.forEach((event, i) => {
+    const current: StoredDocument[] = events.map((event, i) => {
       const { s, c } = batch[i].index!;
-      const r = JSON.stringify(event);
-      const id = event.id as string;
-      current.push({ _id: id, vid: 1, lu, del: false, r, s, c });
-      history.push({ _id: `${id}/1`, id, vid: 1, lu, del: false, op: 'create', r, c });
+      return { _id: event.id as string, vid: 1, lu, del: false, r: JSON.stringify(event), s, c };
     });
     const session = this.db.client.startSession();
     try {
       await session.withTransaction(async () => {
         await this.db.collection<StoredDocument>(COLLECTION).insertMany(current, { session, ordered: true });
-        await this.db
-          .collection<HistoryDocument>(historyCollectionName(COLLECTION))
-          .insertMany(history, { session, ordered: true });
       });
     } finally {
       await session.endSession();

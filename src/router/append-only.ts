@@ -1,8 +1,5 @@
-/**
- * Types whose stored instances cannot be rewritten through the API: only create and read (the audit trail,
- * IHE BALP, HIPAA audit controls). The router refuses the other writes; the CapabilityStatement leaves them out.
- */
-export const APPEND_ONLY_TYPES: ReadonlySet<string> = new Set(['AuditEvent']);
+/** Defined with the store, which keeps no separate history for these types (src/store/append-only-history.ts). */
+export { APPEND_ONLY_TYPES } from '../store/append-only-history';
 
 /** Instance interactions an append-only type refuses. */
 export const REWRITING_INTERACTIONS: ReadonlySet<string> = new Set(['update', 'patch', 'delete']);

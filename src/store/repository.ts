@@ -5,7 +5,8 @@ import type { AccessInteraction, AccessPolicy } from '../auth/access-policy';
 import { forbidden, gone, notFound, preconditionFailed } from '../errors/operation-outcome-error';
 import { type Access, PolicyFilters, type RestrictionCompiler, allOf, compartmentAllowsWrite, compartmentFilter, mayWriteType } from './policy-filter';
 import { withServerMeta } from './resource-text';
-import { type HistoryDocument, type Indexer, type StoredDocument, WITHOUT_SEARCH_INDEX, historyCollectionName } from './stored-document';
+import { type HistoryDocument, type Indexer, type StoredDocument, WITHOUT_SEARCH_INDEX } from './stored-document';
+import { findHistory, findOneHistory, historySourceName } from './append-only-history';
 import type { AccessTrace } from './access-trace';
 import { WriteBuffer } from './write-buffer';
 import { VersionWrites, nextLastUpdated } from './version-writes';
@@ -136,10 +137,6 @@ export class Repository {
     return this.opts.db.collection<StoredDocument>(type);
   }
 
-  private history(type: string) {
-    return this.opts.db.collection<HistoryDocument>(historyCollectionName(type));
-  }
-
   assertAllowed(type: string, interaction: AccessInteraction): void {
     if (!this.policy.allows(type, interaction)) {
       throw forbidden(`The access token does not allow ${interaction} on ${type}`);
@@ -232,8 +229,8 @@ export class Repository {
   async vread(type: string, id: string, vid: number): Promise<HistoryDocument> {
     this.assertAllowed(type, 'read');
     const key: Filter<HistoryDocument> = { _id: `${id}/${vid}` };
-    await this.flush(historyCollectionName(type));
-    const doc = await this.history(type).findOne(this.filters.history(type, key), { session: this.session });
+    await this.flush(historySourceName(type));
+    const doc = await findOneHistory(this.opts.db, type, this.filters.history(type, key), this.session);
     if (!doc) throw notFound(`${type}/${id}/_history/${vid} is not known`);
     if (doc.del) throw gone(`${type}/${id}/_history/${vid} is a deletion`);
     this.trace?.add(type, id, doc.c);
@@ -385,9 +382,8 @@ export class Repository {
   /** History documents of one type (or one resource), newest first, policy applied. */
   historyCursor(type: string, filter: Filter<HistoryDocument>, limit: number) {
     this.assertAllowed(type, 'read');
-    this.assertSettled(historyCollectionName(type));
-    const cursor = this.history(type)
-      .find(this.filters.history(type, filter), { session: this.session })
+    this.assertSettled(historySourceName(type));
+    const cursor = findHistory(this.opts.db, type, this.filters.history(type, filter), this.session)
       .sort({ lu: -1, _id: -1 })
       .limit(limit);
     const trace = this.trace;

@@ -2,6 +2,7 @@ import type { IndexDescription } from 'mongodb';
 import { MongoClient, type Db } from 'mongodb';
 import { type IndexFormat, ensureIndexFormat } from './index-format';
 import { historyCollectionName } from './stored-document';
+import { historyIsCurrent } from './append-only-history';
 
 export interface StoreOptions {
   uri: string;
@@ -72,7 +73,9 @@ export class Store {
 
   private async createIndexes(type: string): Promise<void> {
     await this.db.collection(type).createIndexes([...CURRENT_INDEXES, ...this.opts.searchIndexSpecs(type)]);
-    await this.db.collection(historyCollectionName(type)).createIndexes(HISTORY_INDEXES);
+    // An append-only type's history is served by `lastUpdated` read backwards; a `T_history` left by an older
+    // version is not read any more, and not dropped here (README, upgrade notes).
+    if (!historyIsCurrent(type)) await this.db.collection(historyCollectionName(type)).createIndexes(HISTORY_INDEXES);
   }
 
   async ping(): Promise<boolean> {

@@ -3,6 +3,7 @@ import { MongoServerError } from 'mongodb';
 import { conflict, preconditionFailed } from '../errors/operation-outcome-error';
 import { type HistoryDocument, type StoredDocument, historyCollectionName } from './stored-document';
 import { DUPLICATE_KEY, type WriteBuffer } from './write-buffer';
+import { historyIsCurrent } from './append-only-history';
 
 /**
  * meta.lastUpdated of a new version: now, but always later than the version it replaces, so two writes in the same
@@ -45,6 +46,11 @@ export class VersionWrites {
   }
 
   async insertHistory(type: string, doc: StoredDocument, op: HistoryDocument['op']): Promise<void> {
+    if (historyIsCurrent(type)) {
+      // The current document is this version's history; any other version would have none (the router refuses them).
+      if (op === 'create' && doc.vid === 1) return;
+      throw new Error(`internal: ${type} is append-only and cannot have version ${doc.vid} (${op})`);
+    }
     const h: HistoryDocument = { _id: `${doc._id}/${doc.vid}`, id: doc._id, vid: doc.vid, lu: doc.lu, del: doc.del, op, r: doc.r, c: doc.c };
     if (this.buffer) return this.buffer.add(historyCollectionName(type), h);
     try {
