@@ -118,10 +118,13 @@ export class JobStore {
     );
   }
 
-  /** False when the lease is gone: the job was cancelled or another instance took it over. */
+  /**
+   * False when the lease is gone: the job was cancelled, released, or another instance took it over. A renewal that
+   * reaches the store after this owner's release must not take the lease back (the next instance would wait it out).
+   */
   async renew(id: string, owner: string, leaseMs: number): Promise<boolean> {
     const res = await this.jobs.updateOne(
-      { _id: id, status: 'running', leaseOwner: owner },
+      { _id: id, status: 'running', leaseOwner: owner, leaseUntil: { $gt: EPOCH } },
       { $set: { leaseUntil: new Date(Date.now() + leaseMs) } },
     );
     return res.matchedCount === 1;

@@ -113,6 +113,8 @@ export class ExportWorker {
         (err) => logger.warn({ err, job: job._id }, 'bulk export lease renewal failed'),
       );
     }, Math.max(Math.floor(config.leaseMs / 3), 10));
+    // Stopped before the job is finished or released, so no renewal can follow the hand-back.
+    const stopRenewing = () => clearInterval(lease);
     try {
       const result = await runExport(job, {
         repo: this.deps.systemRepo.as(exportPolicy(job)),
@@ -125,6 +127,7 @@ export class ExportWorker {
           await this.deps.hooks?.afterCheckpoint?.(job, cp);
         },
       });
+      stopRenewing();
       const ok = await jobs.finish(job._id, this.id, {
         status: 'completed',
         checkpoint: result.checkpoint,
@@ -133,6 +136,7 @@ export class ExportWorker {
       });
       if (!ok) await this.handleAbort(job, await this.whyLost(job._id));
     } catch (err) {
+      stopRenewing();
       if (err instanceof JobAborted) await this.handleAbort(job, err);
       else {
         logger.error({ err, job: job._id }, 'bulk export job failed');
@@ -140,7 +144,7 @@ export class ExportWorker {
         await jobs.finish(job._id, this.id, { status: 'failed', error: (err as Error).message ?? String(err), expiresAt: new Date(Date.now() + config.ttlMs) });
       }
     } finally {
-      clearInterval(lease);
+      stopRenewing();
     }
   }
 

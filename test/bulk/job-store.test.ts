@@ -63,6 +63,14 @@ describe('export job leases', () => {
     expect(b?.exported).toBe(2);
   });
 
+  it('keeps a released job claimable when a renewal of the old owner arrives after the release', async () => {
+    await jobs.insert(newJob('j1'));
+    await jobs.claim('A', 60_000);
+    await jobs.release('j1', 'A');
+    expect(await jobs.renew('j1', 'A', 60_000)).toBe(false);
+    expect((await jobs.claim('B', 60_000))?._id).toBe('j1');
+  });
+
   it('claims the oldest job first and never a cancelled or completed one', async () => {
     await jobs.insert(newJob('late', new Date(Date.now() + 1000)));
     await jobs.insert(newJob('early', new Date(Date.now() - 1000)));
