@@ -100,7 +100,9 @@ export async function buildStore(dataDir: string, target: number, dbName = 'fhir
   const unique = (t: Template) => !seen.has(`${t.type}/${t.doc._id}`) && seen.add(`${t.type}/${t.doc._id}`);
   const shared = templatesOf(set.shared, lu).filter(unique);
   const patients = templatesOf(set.patients, lu).filter(unique);
-  const engine = await startEmbeddedMongo({ dataDir, fsync: 'never' });
+  // No compaction while loading: each one would rewrite the whole store so far, competing with the inserts. One
+  // snapshot at the end leaves the store as a long-running server's would be (snapshot + short journal).
+  const engine = await startEmbeddedMongo({ dataDir, fsync: 'never', compactAtBytes: Infinity });
   // The format is recorded, as the server records it: otherwise the server would index the fixture again at start-up.
   const store = await Store.connect({ uri: engine.uri, dbName, searchIndexSpecs, indexFormat: { ...SEARCH_INDEX_FORMAT, index: buildSearchIndex } });
   const types: Record<string, number> = {};
@@ -128,6 +130,7 @@ export async function buildStore(dataDir: string, target: number, dbName = 'fhir
     await inserter.flush();
     // Indexes built once over the loaded collections rather than maintained insert by insert.
     for (const t of Object.keys(types)) await store.ensureType(t);
+    await engine.compact();
     return { resources: written, seconds: Number(process.hrtime.bigint() - started) / 1e9, samples, types };
   } finally {
     await store.close();

@@ -27,6 +27,11 @@ export interface EmbeddedMongoOptions {
    * In every mode the record is written to the file before the reply, so a killed process loses nothing.
    */
   fsync?: 'always' | 'batch' | 'never';
+  /**
+   * Journal size that triggers a compaction (64 MiB by default, or the last snapshot's size if larger, so the work
+   * stays proportional to what is written). A bulk loader may pass Infinity and call `compact()` once at the end.
+   */
+  compactAtBytes?: number;
 }
 
 export interface EmbeddedMongo {
@@ -51,7 +56,7 @@ const SET_NAME = 'embedded';
 
 export async function startEmbeddedMongo(opts: EmbeddedMongoOptions = {}): Promise<EmbeddedMongoHandle> {
   const engine = new Engine();
-  const persistence = opts.dataDir === undefined ? undefined : new Persistence(opts.dataDir, engine, opts.fsync ?? 'always');
+  const persistence = opts.dataDir === undefined ? undefined : new Persistence(opts.dataDir, engine, opts.fsync ?? 'always', opts.compactAtBytes);
   const server = { host: '', setName: SET_NAME, startedAt: new Date() };
   const dispatcher = new Dispatcher(engine, server);
   const wire = new WireServer(dispatcher);
