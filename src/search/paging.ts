@@ -102,7 +102,12 @@ export function keysetFilter(
     equal.push({ [k.field]: v });
   }
   if (!branches.length) return { _id: { $in: [] } };
-  return (branches.length === 1 ? branches[0] : { $or: branches }) as Filter<StoredDocument>;
+  if (branches.length === 1) return branches[0] as Filter<StoredDocument>;
+  // Every branch implies the first key's bound; stated beside the $or, it lets a planner start the index scan at
+  // the page instead of walking every earlier row again (which made deep pages cost O(rows before them)).
+  const first = keys[0];
+  const bound = first.field && last[0] !== null && first.desc === backwards ? { [first.field]: { $gte: last[0] } } : undefined;
+  return (bound ? { $and: [bound, { $or: branches }] } : { $or: branches }) as Filter<StoredDocument>;
 }
 
 export interface PageToken {

@@ -1,6 +1,6 @@
 import type { Bundle, FhirResource } from 'fhir/r4';
 import { openTestDb, save, search, matchIds, BASE, type TestDb } from './helpers/store';
-import { encodeToken } from '../../src/search/paging';
+import { encodeToken, keysetFilter } from '../../src/search/paging';
 
 function linkQuery(b: Bundle, relation: string): string | undefined {
   const url = b.link?.find((l) => l.relation === relation)?.url;
@@ -139,5 +139,23 @@ describe('paging through next and previous links', () => {
     ['a token of another sort', encodeToken({ keys: ['x'], backwards: false })],
   ])('rejects a page token that is %s with 400', async (_what, token) => {
     await expect(search(t.store, 'Patient', `_cursor=${token}`)).rejects.toMatchObject({ status: 400 });
+  });
+});
+
+describe('continuation filter', () => {
+  const keys = [{ field: 'k.birthdate', desc: false }, { field: '_id', desc: false }];
+
+  it('states the first sort key bound beside its branches, so the next page starts its index scan at the page', () => {
+    expect(keysetFilter(keys, ['1990', 'a'], 'Patient', false)).toEqual({
+      $and: [
+        { 'k.birthdate': { $gte: '1990' } },
+        { $or: [{ 'k.birthdate': { $gt: '1990' } }, { $and: [{ 'k.birthdate': '1990' }, { _id: { $gt: 'a' } }] }] },
+      ],
+    });
+  });
+
+  it('adds no bound where rows without the value come after the page (descending, or missing value)', () => {
+    expect(keysetFilter(keys, ['1990', 'a'], 'Patient', true)).not.toHaveProperty('$and');
+    expect(keysetFilter(keys, [null, 'a'], 'Patient', false)).not.toHaveProperty('$and');
   });
 });
