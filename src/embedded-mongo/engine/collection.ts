@@ -186,7 +186,16 @@ export class Collection {
       this.preloaded.set(name, { keys, ids, multikey });
       return;
     }
-    for (let i = 0; i < keys.length; i++) {
+    let i = 0;
+    const last = pre.keys.length - 1;
+    if (keys.length > 0 && pre.keys[last] === keys[0]) {
+      // The previous record ended inside this key's id set: join the two parts.
+      const joined = typeof pre.ids[last] === 'string' ? [pre.ids[last] as string] : (pre.ids[last] as string[]);
+      for (const id of typeof ids[0] === 'string' ? [ids[0]] : ids[0]) joined.push(id);
+      pre.ids[last] = joined;
+      i = 1;
+    }
+    for (; i < keys.length; i++) {
       pre.keys.push(keys[i]);
       pre.ids.push(ids[i]);
     }

@@ -13,8 +13,12 @@ import { Binary } from 'bson';
 import type { JournalRecord } from '../engine/engine';
 import type { IndexImage } from '../engine/secondary-index';
 
-/** Entries per record: keeps records a few MB, far below BSON's limits. */
+/**
+ * Keys and document positions per record: keeps records a few MB, far below BSON's 16 MB. A key held by more
+ * documents than a record takes (a status every resource shares) continues in the next record.
+ */
 const KEYS_PER_RECORD = 20_000;
+const ORDS_PER_RECORD = 65_536;
 
 export interface IndexImageRecord extends JournalRecord {
   cat: 'keys';
@@ -30,7 +34,10 @@ export interface IndexImageRecord extends JournalRecord {
 
 const u32 = (values: number[]) => new Binary(Buffer.from(new Uint32Array(values).buffer));
 
-/** The records of one index image; `positions` maps a document id to its place among the snapshot's documents. */
+/**
+ * The records of one index image; `positions` maps a document id to its place among the snapshot's documents. Keys
+ * are in order; only a record's first key may repeat the previous record's last one (a split id set).
+ */
 export function* imageRecords(ts: number, ns: string, name: string, image: IndexImage, positions: Map<string, number>): Generator<JournalRecord> {
   let first = true;
   let keys: string[] = [];
@@ -57,6 +64,12 @@ export function* imageRecords(ts: number, ns: string, name: string, image: Index
       if (at === undefined) continue;
       ords.push(at);
       n++;
+      if (ords.length >= ORDS_PER_RECORD) {
+        keys.push(key);
+        counts.push(n);
+        n = 0;
+        yield flush();
+      }
     }
     if (n === 0) continue;
     keys.push(key);

@@ -151,6 +151,25 @@ internal('index images in snapshots', () => {
     expect(before[0]).toHaveLength(3000 - 50 - 30 + 300 - 100 + 100 + 50);
   });
 
+  it('restores a key held by more documents than one snapshot record takes (a status every resource shares)', async () => {
+    const count = 150_000;
+    await withServer(dir, async (c, server) => {
+      const col = c.db('d').collection<AnyDoc>('obs');
+      await col.createIndex({ k: 1 }, { name: 'k' });
+      for (let from = 0; from < count; from += 25_000) {
+        await col.insertMany(Array.from({ length: 25_000 }, (_, i) => ({ _id: from + i, k: (from + i) % 50_000 === 7 ? 'rare' : 'same' })));
+      }
+      await server.compact();
+    });
+    await withServer(dir, async (c, server) => {
+      expect(server.recovery?.indexes?.loaded).toBeGreaterThanOrEqual(1);
+      expect(server.recovery?.indexes?.built).toBe(0);
+      const col = c.db('d').collection<AnyDoc>('obs');
+      expect(await col.countDocuments({ k: 'same' }, { hint: 'k' })).toBe(count - 3);
+      expect((await col.find({ k: 'rare' }).hint('k').toArray()).map((d: AnyDoc) => d._id)).toEqual([7, 50_007, 100_007]);
+    });
+  });
+
   it('replays writes made while the snapshot is written onto the loaded indexes', async () => {
     await withServer(dir, async (c, server) => {
       const col = c.db('d').collection<AnyDoc>('obs');
