@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import type { AuditEvent } from 'fhir/r4';
 import { signToken, testKey } from '../auth/fixtures';
-import { A, B, ISSUER, type Caller, type SecureServer, expectOutcome, put, refsOf, seedTwoPatients, startSecureServer } from './support';
+import { A, B, ISSUER, type Caller, type SecureServer, expectOutcome, put, refsOf, startWithTwoPatients } from './support';
 
 /**
  * The audit trail over HTTP: every request, allowed or refused, leaves an AuditEvent naming who asked, what
@@ -11,11 +11,7 @@ import { A, B, ISSUER, type Caller, type SecureServer, expectOutcome, put, refsO
  */
 let server: SecureServer;
 let patientA: Caller;
-beforeAll(async () => {
-  server = await startSecureServer();
-  await seedTwoPatients(server.system);
-  patientA = await server.patient(A, 'patient/*.*');
-});
+beforeAll(async () => ({ server, patientA } = await startWithTwoPatients()));
 afterAll(() => server.close());
 
 async function verifyChain(): Promise<{ intact: boolean; breaks: Array<{ kind: string; id?: string }> }> {

@@ -1,4 +1,4 @@
-import { A, B, B_NAME, type Caller, type SecureServer, expectOutcome, refsOf, seedTwoPatients, startSecureServer } from './support';
+import { A, B, B_NAME, type Caller, type SecureServer, expectOutcome, refsOf, startWithTwoPatients } from './support';
 
 /**
  * Batch and transaction entries run as the outer request's token: a patient token reaches nothing of another
@@ -6,11 +6,7 @@ import { A, B, B_NAME, type Caller, type SecureServer, expectOutcome, refsOf, se
  */
 let server: SecureServer;
 let patientA: Caller;
-beforeAll(async () => {
-  server = await startSecureServer();
-  await seedTwoPatients(server.system);
-  patientA = await server.patient(A, 'patient/*.*');
-});
+beforeAll(async () => ({ server, patientA } = await startWithTwoPatients()));
 afterAll(() => server.close());
 
 type Entry = { request: { method: string; url: string; ifNoneExist?: string }; resource?: object; fullUrl?: string };

@@ -127,3 +127,10 @@ export async function seedTwoPatients(system: Caller): Promise<void> {
   await put(system, condition('cond-b1', B, B_CODE, 'problem-list-item', 'enc-b'));
   await put(system, { ...condition('cond-b1', B, B_CODE, 'problem-list-item', 'enc-b'), note: [{ text: 'second version' }] });
 }
+
+/** A secure server seeded with the two patients, and patient A's caller with `patient/*.*`. */
+export async function startWithTwoPatients(): Promise<{ server: SecureServer; patientA: Caller }> {
+  const server = await startSecureServer();
+  await seedTwoPatients(server.system);
+  return { server, patientA: await server.patient(A, 'patient/*.*') };
+}

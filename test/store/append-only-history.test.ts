@@ -1,7 +1,7 @@
 import type { AuditEvent, BundleEntry } from 'fhir/r4';
 import { currentFilter } from '../../src/store/append-only-history';
 import type { HistoryDocument } from '../../src/store/stored-document';
-import { A, B, type Caller, type SecureServer, expectOutcome, refsOf, seedTwoPatients, startSecureServer } from '../security/support';
+import { A, B, type Caller, type SecureServer, expectOutcome, refsOf, startWithTwoPatients } from '../security/support';
 
 /**
  * An append-only type (AuditEvent) keeps no history collection: an event is created once and never rewritten, so
@@ -10,11 +10,7 @@ import { A, B, type Caller, type SecureServer, expectOutcome, refsOf, seedTwoPat
  */
 let server: SecureServer;
 let patientA: Caller;
-beforeAll(async () => {
-  server = await startSecureServer();
-  await seedTwoPatients(server.system);
-  patientA = await server.patient(A, 'patient/*.*');
-});
+beforeAll(async () => ({ server, patientA } = await startWithTwoPatients()));
 afterAll(() => server.close());
 
 /** Every stored AuditEvent, once the trail's queue is drained ($verify-chain waits for it). */
