@@ -113,9 +113,8 @@ export class ExportWorker {
         (err) => logger.warn({ err, job: job._id }, 'bulk export lease renewal failed'),
       );
     }, Math.max(Math.floor(config.leaseMs / 3), 10));
-    // Stopped before the job is finished or released, so no renewal can follow the hand-back.
-    const stopRenewing = () => clearInterval(lease);
     try {
+      // Renewal stops with the export, before the job is finished or released: none can follow the hand-back.
       const result = await runExport(job, {
         repo: this.deps.systemRepo.as(exportPolicy(job)),
         files,
@@ -126,8 +125,7 @@ export class ExportWorker {
           if (!(await jobs.checkpoint(job._id, this.id, cp, exported, config.leaseMs))) throw await this.whyLost(job._id);
           await this.deps.hooks?.afterCheckpoint?.(job, cp);
         },
-      });
-      stopRenewing();
+      }).finally(() => clearInterval(lease));
       const ok = await jobs.finish(job._id, this.id, {
         status: 'completed',
         checkpoint: result.checkpoint,
@@ -136,7 +134,6 @@ export class ExportWorker {
       });
       if (!ok) await this.handleAbort(job, await this.whyLost(job._id));
     } catch (err) {
-      stopRenewing();
       if (err instanceof JobAborted) await this.handleAbort(job, err);
       else {
         logger.error({ err, job: job._id }, 'bulk export job failed');
@@ -144,7 +141,7 @@ export class ExportWorker {
         await jobs.finish(job._id, this.id, { status: 'failed', error: (err as Error).message ?? String(err), expiresAt: new Date(Date.now() + config.ttlMs) });
       }
     } finally {
-      stopRenewing();
+      clearInterval(lease); // also when the export could not start (its arguments threw)
     }
   }
 
