@@ -93,12 +93,12 @@ export async function history(
     if (after) {
       const lu = new Date(after[0]);
       if (t > after[1]) parts.push({ lu: { $lt: lu } });
-      else if (t === after[1]) {
-        // The plain bound beside the $or lets a planner seek the history index to the page start instead of
-        // scanning every newer version first.
-        parts.push({ lu: { $lte: lu } }, { $or: [{ lu: { $lt: lu } }, { lu, _id: { $lt: after[2] } }] });
+      else {
+        // For the page's own type the plain bound stands beside the $or, so a planner seeks the history index to
+        // the page start instead of scanning every newer version first.
+        parts.push({ lu: { $lte: lu } });
+        if (t === after[1]) parts.push({ $or: [{ lu: { $lt: lu } }, { lu, _id: { $lt: after[2] } }] });
       }
-      else parts.push({ lu: { $lte: lu } });
     }
     // SMART v2: r covers instance history (like vread), s covers type- and system-level history (like search).
     if (!ctx.repo.policy.allows(t, interaction)) {
