@@ -1,39 +1,39 @@
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { hammer, type LoadResult } from './lib/load-gen';
-import { freePort } from './lib/server-process';
+import { cpuSeconds, startBaseline } from './lib/server-process';
+
+export const BASELINES = ['node', 'express', 'express-find'] as const;
+type Baseline = (typeof BASELINES)[number];
+
+export interface MeasuredRun extends LoadResult {
+  /** CPU of the server's process (every thread) per request of the measured run, milliseconds. */
+  cpuMsPerRequest?: number;
+}
 
 export interface ReadRatioResult {
-  fhir: LoadResult;
-  bare: LoadResult;
-  /** FHIR server requests/s as a share of the bare node:http server's, percent. */
+  fhir: MeasuredRun;
+  /** The same client against each baseline server (bench/lib/baseline-server.ts). */
+  baselines: Record<Baseline, MeasuredRun>;
+  /** FHIR server requests/s as a share of the bare node:http server's, percent: the goal. */
   ratioPercent: number;
   bodyBytes: number;
 }
 
-/** Headers a client sees that the bare server should send as well (framing ones are its own). */
-const KEPT_HEADERS = ['content-type', 'etag', 'last-modified', 'location', 'cache-control', 'vary'];
+/** `n` as a share of `of`, percent, one decimal. */
+export const percentOf = (n: number, of: number): number => Math.round((n / of) * 1000) / 10;
 
-async function startBare(headers: Record<string, string>, body: string): Promise<{ url: string; stop(): void }> {
-  const file = path.join(os.tmpdir(), `fhirstone-bare-${process.pid}.json`);
-  writeFileSync(file, JSON.stringify({ headers, body }));
-  const port = await freePort();
-  const child = spawn(process.execPath, [path.join(__dirname, 'lib', 'bare-server.js'), String(port), file], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise<void>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`bare server exited with ${code}`)));
-    child.stdout!.once('data', () => resolve());
-  });
-  return { url: `http://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') };
-}
+/** Headers a client sees that the baselines should send as well (framing ones are their own). */
+const KEPT_HEADERS = ['content-type', 'etag', 'last-modified', 'location', 'cache-control', 'vary'];
 
 /**
  * Read by id (GET [base]/Patient/[id]) against the server, then the same client, connections and duration against
- * a bare node:http server answering the same bytes from memory: the ratio is the share of raw HTTP throughput the
- * FHIR layers keep.
+ * each baseline answering the same bytes: bare node:http (the goal's ratio is against it), Express 5 alone, and
+ * Express 5 with one driver round trip to an embedded engine. The last two say how much of the gap to node:http
+ * the chosen framework and storage path take before any FHIR work is done.
  */
-export async function benchReadRatio(opts: { baseUrl: string; path: string; connections: number; seconds: number }): Promise<ReadRatioResult> {
+export async function benchReadRatio(opts: { baseUrl: string; serverPid: number; path: string; connections: number; seconds: number }): Promise<ReadRatioResult> {
   const target = `${opts.baseUrl}/${opts.path}`;
   const res = await fetch(target, { headers: { accept: 'application/fhir+json' } });
   const body = await res.text();
@@ -44,12 +44,26 @@ export async function benchReadRatio(opts: { baseUrl: string; path: string; conn
     if (v) headers[h] = v;
   }
   const accept = { accept: 'application/fhir+json' };
-  const fhir = await hammer({ url: target, connections: opts.connections, duration: opts.seconds, headers: accept });
-  const bare = await startBare(headers, body);
-  try {
-    const bareResult = await hammer({ url: `${bare.url}/fhir/${opts.path}`, connections: opts.connections, duration: opts.seconds, headers: accept });
-    return { fhir, bare: bareResult, ratioPercent: Math.round((fhir.requestsPerSecond / bareResult.requestsPerSecond) * 1000) / 10, bodyBytes: Buffer.byteLength(body) };
-  } finally {
-    bare.stop();
+  // JIT, the driver's pool and the engine thread warm up on the first requests: a short run first, for every server.
+  const warmedRun = async (url: string, pid: number): Promise<MeasuredRun> => {
+    await hammer({ url, connections: opts.connections, duration: 1, headers: accept });
+    const before = cpuSeconds(pid);
+    const result = await hammer({ url, connections: opts.connections, duration: opts.seconds, headers: accept });
+    const after = cpuSeconds(pid);
+    const cpuMsPerRequest = before === undefined || after === undefined || !result.requests ? undefined : Math.round(((after - before) * 1e6) / result.requests) / 1000;
+    return { ...result, cpuMsPerRequest };
+  };
+  const fhir = await warmedRun(target, opts.serverPid);
+  const file = path.join(os.tmpdir(), `fhirstone-baseline-${process.pid}.json`);
+  writeFileSync(file, JSON.stringify({ headers, body }));
+  const baselines = {} as Record<Baseline, MeasuredRun>;
+  for (const kind of BASELINES) {
+    const server = await startBaseline(kind, file);
+    try {
+      baselines[kind] = await warmedRun(`${server.url}/fhir/${opts.path}`, server.pid);
+    } finally {
+      server.stop();
+    }
   }
+  return { fhir, baselines, ratioPercent: percentOf(fhir.requestsPerSecond, baselines.node.requestsPerSecond), bodyBytes: Buffer.byteLength(body) };
 }

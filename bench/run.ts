@@ -4,14 +4,15 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { benchCrud } from './crud';
 import { benchIngest } from './ingest';
-import { benchReadRatio } from './read-ratio';
+import { BASELINES, benchReadRatio, percentOf } from './read-ratio';
 import { benchStartup } from './startup';
 import { buildStoreInChild } from './lib/build-store';
 import { summariseProfile, type TimeWindow } from './lib/cpu-profile';
 import { runExternalBench } from './lib/external';
 import { benchHttpSearch } from './lib/http-search';
 import { gitCommit, goalRow, machine, renderTable, writeResults, type Row } from './lib/report';
-import { PROJECT_ROOT, startChildServer, type ChildServer } from './lib/server-process';
+import { type LoadResult } from './lib/load-gen';
+import { PROJECT_ROOT, cpuSeconds, startBaseline, startChildServer, type ChildServer } from './lib/server-process';
 import { syntheaBundles } from './lib/synthea';
 
 const PHASES = ['ingest', 'crud', 'read', 'search', 'export', 'validation', 'engine', 'startup'] as const;
@@ -87,6 +88,21 @@ function perUnit(cpuSeconds: number | undefined, units: number): number | string
   return cpuSeconds === undefined || !units ? '?' : Math.round((cpuSeconds * 1e6) / units) / 1000;
 }
 
+/** The CRUD mix at c16 against the `express-crud` baseline: what the storage design alone allows on this machine. */
+async function crudBaseline(seconds: number): Promise<LoadResult & { cpuSeconds?: number }> {
+  const server = await startBaseline('express-crud');
+  try {
+    // Warm, as the FHIR server is after ingest.
+    await benchCrud({ baseUrl: `${server.url}/fhir`, patientId: 'baseline', connections: [16], seconds: 1 });
+    const before = cpuSeconds(server.pid);
+    const { c16 } = await benchCrud({ baseUrl: `${server.url}/fhir`, patientId: 'baseline', connections: [16], seconds });
+    const after = cpuSeconds(server.pid);
+    return { ...c16, cpuSeconds: before !== undefined && after !== undefined ? after - before : undefined };
+  } finally {
+    server.stop();
+  }
+}
+
 async function createPatient(baseUrl: string): Promise<string> {
   const res = await fetch(`${baseUrl}/Patient`, {
     method: 'POST',
@@ -130,19 +146,30 @@ async function hotPath(o: Options, work: string, results: Record<string, unknown
         rows.push(goalRow('crud', `${c} p99 ms`, r.p99Ms, { atMost: 50 }));
         rows.push({ phase: 'crud', metric: `${c} p50 ms / non-2xx / errors`, value: `${r.p50Ms} / ${r.non2xx} / ${r.errors}` });
       }
+      log(`crud: the storage path alone (Express 5 + driver, the same transactions, no FHIR work), c16, ${o.duration} s`);
+      const floor = await crudBaseline(o.duration);
+      results.crud = { ...(results.crud as object), storageBaseline: floor };
+      rows.push({ phase: 'crud', metric: 'storage path alone c16 req/s (p99 ms)', value: `${floor.requestsPerSecond} (${floor.p99Ms})` });
+      rows.push({ phase: 'crud', metric: 'storage path alone CPU ms per request', value: perUnit(floor.cpuSeconds, floor.requests) });
     }
     if (o.phases.has('read')) {
-      log(`read: GET Patient/[id] vs bare node:http, c16, ${o.duration} s each`);
+      log(`read: GET Patient/[id] vs bare node:http, Express 5, Express 5 + driver; c16, ${o.duration} s each`);
       const { value: r, serverCpuSeconds, window } = await withCpu(server, () =>
-        benchReadRatio({ baseUrl: server.baseUrl, path: `Patient/${patientId}`, connections: 16, seconds: o.duration }),
+        benchReadRatio({ baseUrl: server.baseUrl, serverPid: server.pid, path: `Patient/${patientId}`, connections: 16, seconds: o.duration }),
       );
-      // The window covers the bare server's run too, when the FHIR server idles: its share adds nothing.
+      // The window covers the baselines' runs too, when the FHIR server idles: its share adds nothing.
       windows.read = window;
       results.read = { ...r, serverCpuSeconds };
       rows.push({ phase: 'read', metric: 'FHIR read requests/s (p50 / p99 ms)', value: `${r.fhir.requestsPerSecond} (${r.fhir.p50Ms} / ${r.fhir.p99Ms})` });
-      rows.push({ phase: 'read', metric: 'bare node:http requests/s', value: r.bare.requestsPerSecond });
+      const b = r.baselines;
+      const share = (n: number) => `${n} (${percentOf(n, b.node.requestsPerSecond)}%)`;
+      rows.push({ phase: 'read', metric: 'bare node:http requests/s', value: b.node.requestsPerSecond });
+      rows.push({ phase: 'read', metric: 'Express 5 alone, req/s (% of node:http)', value: share(b.express.requestsPerSecond) });
+      rows.push({ phase: 'read', metric: 'Express 5 + driver findOne, req/s (%)', value: share(b['express-find'].requestsPerSecond) });
       rows.push(goalRow('read', 'ratio %', r.ratioPercent, { atLeast: 35 }));
-      rows.push({ phase: 'read', metric: 'server CPU ms per read', value: perUnit(serverCpuSeconds, r.fhir.requests) });
+      rows.push({ phase: 'read', metric: 'server CPU ms per read', value: r.fhir.cpuMsPerRequest ?? '?' });
+      const cpu = BASELINES.map((k) => b[k].cpuMsPerRequest ?? '?').join(' / ');
+      rows.push({ phase: 'read', metric: 'baselines CPU ms per read (same order)', value: cpu });
     }
   } finally {
     const profiles = (await server.stop()) ?? [];

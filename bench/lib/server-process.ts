@@ -16,6 +16,18 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** A baseline server (bench/lib/baseline-server.ts) of `kind` on a free port; `file` holds the response to serve. */
+export async function startBaseline(kind: string, file?: string): Promise<{ url: string; pid: number; stop(): void }> {
+  const port = await freePort();
+  const args = [path.join(__dirname, 'baseline-server.js'), kind, String(port), ...(file ? [file] : [])];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`${kind} baseline server exited with ${code}`)));
+    child.stdout!.once('data', () => resolve());
+  });
+  return { url: `http://127.0.0.1:${port}`, pid: child.pid!, stop: () => child.kill('SIGTERM') };
+}
+
 /** CPU seconds (user + system) a process has used so far; Linux only, undefined elsewhere. */
 export function cpuSeconds(pid: number): number | undefined {
   try {

@@ -1,0 +1,141 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import express from 'express';
+import { type ClientSession, type Db, MongoClient } from 'mongodb';
+import { startEmbeddedMongoThread } from '../../src/embedded-mongo';
+
+/**
+ * Baselines the bench measures the FHIR server against, each run in its own process like the server.
+ *
+ * For read by id, each answers every request with the response the FHIR server sent (same body, same headers):
+ * - `node`: a bare node:http server with the response in memory, the ceiling the read goal is measured against;
+ * - `express`: Express 5, configured as the FHIR server's app is, with the response in memory: what the chosen HTTP
+ *   framework costs before any FHIR work;
+ * - `express-find`: the same, plus one `findOne` by `_id` through the official driver against an in-memory embedded
+ *   engine on its own thread, as the server's store is: the storage path's cost, still without any FHIR work
+ *   (no access policy, no audit event, no logging).
+ *
+ * For the CRUD mix, `express-crud` sends, per interaction, the storage commands the FHIR server sends, in the same
+ * transactions, to an embedded engine persisting as the server's does (journal, fsync 'batch'): create inserts the
+ * current and the history version; update and delete read the current one, replace it and insert the history
+ * version. It skips all FHIR work (validation, search indexes, access policy, audit, logging), so its figures are the
+ * storage design's ceiling on this machine.
+ *
+ * Usage: node baseline-server.js <node|express|express-find> <port> <response.json: {headers, body}>
+ *        node baseline-server.js express-crud <port>
+ */
+const KINDS = ['node', 'express', 'express-find', 'express-crud'] as const;
+type Kind = (typeof KINDS)[number];
+
+interface Response {
+  headers: Record<string, string>;
+  body: string;
+}
+
+async function listen(kind: Kind, port: number, { headers, body }: Response): Promise<void> {
+  const payload = Buffer.from(body);
+  if (kind === 'express-crud') return listenCrud(port);
+  const ready = () => process.stdout.write('ready\n');
+  if (kind === 'node') {
+    createServer((req, res) => {
+      req.resume();
+      res.writeHead(200, { ...headers, 'content-length': payload.length });
+      res.end(payload);
+    }).listen(port, '127.0.0.1', ready);
+    return;
+  }
+  // As the FHIR app's `send` writes a response.
+  const answer = (res: express.Response, text: string | Buffer) => {
+    res.status(200);
+    for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+    res.end(text);
+  };
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+  if (kind === 'express') {
+    app.get('/*path', (_req, res) => answer(res, payload));
+  } else {
+    const engine = await startEmbeddedMongoThread({});
+    const client = new MongoClient(engine.uri, { ignoreUndefined: true });
+    await client.connect();
+    const stored = client.db('baseline').collection<{ _id: string; text: string }>('Patient');
+    await stored.insertOne({ _id: 'read', text: body });
+    app.get('/*path', async (_req, res) => {
+      const doc = await stored.findOne({ _id: 'read' });
+      answer(res, doc!.text);
+    });
+  }
+  app.listen(port, '127.0.0.1', ready);
+}
+
+interface Stored {
+  _id: string;
+  vid: number;
+  del: boolean;
+  text: string;
+}
+
+async function listenCrud(port: number): Promise<void> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'fhirstone-baseline-'));
+  process.on('SIGTERM', () => {
+    rmSync(dataDir, { recursive: true, force: true });
+    process.exit(0);
+  });
+  const engine = await startEmbeddedMongoThread({ dataDir, fsync: 'batch' });
+  const client = new MongoClient(engine.uri, { ignoreUndefined: true });
+  await client.connect();
+  const db = client.db('baseline');
+  const inTransaction = async (fn: (db: Db, session: ClientSession) => Promise<void>) => {
+    const session = client.startSession();
+    try {
+      await session.withTransaction(() => fn(db, session), { readConcern: { level: 'snapshot' }, writeConcern: { w: 'majority' } });
+    } finally {
+      await session.endSession();
+    }
+  };
+  // The next version of type/id, replacing the current one and added to its history; 404 when there is none.
+  const write = async (type: string, id: string, text: string | undefined, res: express.Response) => {
+    let vid = 0;
+    await inTransaction(async (db, session) => {
+      const current = await db.collection<Stored>(type).findOne({ _id: id, del: false }, { session });
+      if (!current) return;
+      vid = current.vid + 1;
+      const next = { _id: id, vid, del: text === undefined, text: text ?? '' };
+      await db.collection<Stored>(type).replaceOne({ _id: id }, next, { session });
+      await db.collection<Stored>(`${type}_history`).insertOne({ ...next, _id: `${id}/${vid}` }, { session });
+    });
+    res.status(vid ? 200 : 404).end(text ?? '');
+  };
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+  const raw = express.raw({ type: () => true });
+  app.post('/fhir/:type', raw, async (req, res) => {
+    const type = req.params.type as string;
+    const id = randomUUID();
+    const text = JSON.stringify({ ...JSON.parse(String(req.body)), id });
+    await inTransaction(async (db, session) => {
+      await db.collection<Stored>(type).insertOne({ _id: id, vid: 1, del: false, text }, { session });
+      await db.collection<Stored>(`${type}_history`).insertOne({ _id: `${id}/1`, vid: 1, del: false, text }, { session });
+    });
+    res.status(201).end(text);
+  });
+  app.get('/fhir/:type/:id', async (req, res) => {
+    const doc = await db.collection<Stored>(req.params.type).findOne({ _id: req.params.id, del: false });
+    res.status(doc ? 200 : 404).end(doc?.text ?? '');
+  });
+  app.put('/fhir/:type/:id', raw, (req, res) => write(req.params.type as string, req.params.id as string, String(req.body), res));
+  app.delete('/fhir/:type/:id', (req, res) => write(req.params.type as string, req.params.id as string, undefined, res));
+  app.listen(port, '127.0.0.1', () => process.stdout.write('ready\n'));
+}
+
+if (require.main === module) {
+  const [kind, port, file] = process.argv.slice(2);
+  if (!(KINDS as readonly string[]).includes(kind)) throw new Error(`unknown baseline ${kind}`);
+  const response = file ? (JSON.parse(readFileSync(file, 'utf8')) as Response) : { headers: {}, body: '' };
+  void listen(kind as Kind, Number(port), response);
+}
