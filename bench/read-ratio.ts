@@ -1,8 +1,8 @@
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { hammer, type LoadResult } from './lib/load-gen';
-import { cpuSeconds, startBaseline } from './lib/server-process';
+import { cpuSeconds, startBaseline, waitIdle } from './lib/server-process';
 
 export const BASELINES = ['node', 'express', 'express-find'] as const;
 type Baseline = (typeof BASELINES)[number];
@@ -54,16 +54,25 @@ export async function benchReadRatio(opts: { baseUrl: string; serverPid: number;
     return { ...result, cpuMsPerRequest };
   };
   const fhir = await warmedRun(target, opts.serverPid);
-  const file = path.join(os.tmpdir(), `fhirstone-baseline-${process.pid}.json`);
+  await waitIdle(opts.serverPid);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'fhirstone-baseline-read-'));
+  const file = path.join(dir, 'response.json');
   writeFileSync(file, JSON.stringify({ headers, body }));
   const baselines = {} as Record<Baseline, MeasuredRun>;
-  for (const kind of BASELINES) {
-    const server = await startBaseline(kind, file);
-    try {
-      baselines[kind] = await warmedRun(`${server.url}/fhir/${opts.path}`, server.pid);
-    } finally {
-      server.stop();
+  try {
+    for (const kind of BASELINES) {
+      const server = await startBaseline(kind, file);
+      try {
+        baselines[kind] = await warmedRun(`${server.url}/fhir/${opts.path}`, server.pid);
+      } finally {
+        await server.stop();
+      }
+      const { non2xx, errors } = baselines[kind];
+      // A baseline that answers errors fast would make the comparison meaningless.
+      if (non2xx || errors) throw new Error(`the ${kind} baseline answered ${non2xx} non-2xx responses and ${errors} errors`);
     }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
   return { fhir, baselines, ratioPercent: percentOf(fhir.requestsPerSecond, baselines.node.requestsPerSecond), bodyBytes: Buffer.byteLength(body) };
 }

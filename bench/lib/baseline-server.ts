@@ -12,17 +12,20 @@ import { startEmbeddedMongoThread } from '../../src/embedded-mongo';
  *
  * For read by id, each answers every request with the response the FHIR server sent (same body, same headers):
  * - `node`: a bare node:http server with the response in memory, the ceiling the read goal is measured against;
- * - `express`: Express 5, configured as the FHIR server's app is, with the response in memory: what the chosen HTTP
- *   framework costs before any FHIR work;
+ * - `express`: Express 5 (x-powered-by and etag off, as in the FHIR app; one route, no middleware) with the response in
+ *   memory: what the chosen HTTP framework costs before any FHIR work;
  * - `express-find`: the same, plus one `findOne` by `_id` through the official driver against an in-memory embedded
  *   engine on its own thread, as the server's store is: the storage path's cost, still without any FHIR work
  *   (no access policy, no audit event, no logging).
  *
- * For the CRUD mix, `express-crud` sends, per interaction, the storage commands the FHIR server sends, in the same
- * transactions, to an embedded engine persisting as the server's does (journal, fsync 'batch'): create inserts the
- * current and the history version; update and delete read the current one, replace it and insert the history
- * version. It skips all FHIR work (validation, search indexes, access policy, audit, logging), so its figures are the
- * storage design's ceiling on this machine.
+ * For the CRUD mix, `express-crud` sends the write transactions the FHIR server sends for each interaction, with the
+ * same read and write concerns, to an embedded engine persisting as the server's does (journal, fsync 'batch'):
+ * create inserts the current and the history version; update and delete read the current one, replace it and
+ * insert the history version; read finds the current one. That is all it does. The FHIR server also reads the
+ * referenced Patient when it validates an Encounter or Condition, writes an AuditEvent per request (in batches),
+ * stores larger documents (search index values beside the resource) in collections with search indexes, and
+ * validates, logs and applies an access policy. So the figures are a ceiling for these commands on this machine,
+ * one the FHIR server cannot pass.
  *
  * Usage: node baseline-server.js <node|express|express-find> <port> <response.json: {headers, body}>
  *        node baseline-server.js express-crud <port>
@@ -38,13 +41,14 @@ interface Response {
 async function listen(kind: Kind, port: number, { headers, body }: Response): Promise<void> {
   const payload = Buffer.from(body);
   if (kind === 'express-crud') return listenCrud(port);
-  const ready = () => process.stdout.write('ready\n');
   if (kind === 'node') {
     createServer((req, res) => {
       req.resume();
       res.writeHead(200, { ...headers, 'content-length': payload.length });
       res.end(payload);
-    }).listen(port, '127.0.0.1', ready);
+    })
+      .listen(port, '127.0.0.1', ready)
+      .once('error', (err) => ready(err));
     return;
   }
   // As the FHIR app's `send` writes a response.
@@ -60,6 +64,7 @@ async function listen(kind: Kind, port: number, { headers, body }: Response): Pr
     app.get('/*path', (_req, res) => answer(res, payload));
   } else {
     const engine = await startEmbeddedMongoThread({});
+    stopOnExit(() => engine.stop());
     const client = new MongoClient(engine.uri, { ignoreUndefined: true });
     await client.connect();
     const stored = client.db('baseline').collection<{ _id: string; text: string }>('Patient');
@@ -72,6 +77,34 @@ async function listen(kind: Kind, port: number, { headers, body }: Response): Pr
   app.listen(port, '127.0.0.1', ready);
 }
 
+const cleanups: Array<() => unknown> = [];
+
+/** Runs `cleanup` (stopping an engine, which removes its socket directory; deleting a data directory) at exit. */
+function stopOnExit(cleanup: () => unknown): void {
+  cleanups.push(cleanup);
+}
+
+/** Exits, after the cleanups, on a signal or when the bench that started this process goes away (stdin closes). */
+function exitWithTheBench(): void {
+  let exiting = false;
+  const exit = async () => {
+    if (exiting) return;
+    exiting = true;
+    try {
+      for (const cleanup of cleanups.reverse()) await cleanup();
+    } finally {
+      process.exit(0);
+    }
+  };
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => void exit());
+  process.stdin.on('close', () => void exit()).resume();
+}
+
+function ready(err?: Error): void {
+  if (err) throw err;
+  process.stdout.write('ready\n');
+}
+
 interface Stored {
   _id: string;
   vid: number;
@@ -80,12 +113,13 @@ interface Stored {
 }
 
 async function listenCrud(port: number): Promise<void> {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'fhirstone-baseline-'));
-  process.on('SIGTERM', () => {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'fhirstone-baseline-crud-'));
+  let engine: Awaited<ReturnType<typeof startEmbeddedMongoThread>> | undefined;
+  stopOnExit(async () => {
+    await engine?.stop();
     rmSync(dataDir, { recursive: true, force: true });
-    process.exit(0);
   });
-  const engine = await startEmbeddedMongoThread({ dataDir, fsync: 'batch' });
+  engine = await startEmbeddedMongoThread({ dataDir, fsync: 'batch' });
   const client = new MongoClient(engine.uri, { ignoreUndefined: true });
   await client.connect();
   const db = client.db('baseline');
@@ -130,12 +164,13 @@ async function listenCrud(port: number): Promise<void> {
   });
   app.put('/fhir/:type/:id', raw, (req, res) => write(req.params.type as string, req.params.id as string, String(req.body), res));
   app.delete('/fhir/:type/:id', (req, res) => write(req.params.type as string, req.params.id as string, undefined, res));
-  app.listen(port, '127.0.0.1', () => process.stdout.write('ready\n'));
+  app.listen(port, '127.0.0.1', ready);
 }
 
 if (require.main === module) {
   const [kind, port, file] = process.argv.slice(2);
   if (!(KINDS as readonly string[]).includes(kind)) throw new Error(`unknown baseline ${kind}`);
   const response = file ? (JSON.parse(readFileSync(file, 'utf8')) as Response) : { headers: {}, body: '' };
+  exitWithTheBench();
   void listen(kind as Kind, Number(port), response);
 }

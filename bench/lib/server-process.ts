@@ -16,16 +16,58 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** A baseline server (bench/lib/baseline-server.ts) of `kind` on a free port; `file` holds the response to serve. */
-export async function startBaseline(kind: string, file?: string): Promise<{ url: string; pid: number; stop(): void }> {
+/**
+ * Waits until the process at `pid` uses under 5% of a core over a quarter second (at most `maxMs`): a server's
+ * background work after a phase (audit batches, journal flushes, compaction) would otherwise share the cores with
+ * the next measurement.
+ */
+export async function waitIdle(pid: number, maxMs = 15_000): Promise<void> {
+  const deadline = Date.now() + maxMs;
+  let last = cpuSeconds(pid);
+  while (last !== undefined && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 250));
+    const now = cpuSeconds(pid);
+    if (now === undefined || now - last < 0.0125) return;
+    last = now;
+  }
+}
+
+export interface BaselineServer {
+  url: string;
+  pid: number;
+  /** SIGTERM, and wait for the exit (a baseline must not share the cores with the next measurement). */
+  stop(): Promise<void>;
+}
+
+/**
+ * A baseline server (bench/lib/baseline-server.ts) of `kind` on a free port, with the node options of `npm start`;
+ * `file` holds the response to serve. It exits when this process does (its stdin closes).
+ */
+export async function startBaseline(kind: string, file?: string, timeoutMs = 60_000): Promise<BaselineServer> {
   const port = await freePort();
-  const args = [path.join(__dirname, 'baseline-server.js'), kind, String(port), ...(file ? [file] : [])];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise<void>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`${kind} baseline server exited with ${code}`)));
-    child.stdout!.once('data', () => resolve());
-  });
-  return { url: `http://127.0.0.1:${port}`, pid: child.pid!, stop: () => child.kill('SIGTERM') };
+  const args = [...startFlags(), path.join(__dirname, 'baseline-server.js'), kind, String(port), ...(file ? [file] : [])];
+  const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${kind} baseline server not ready within ${timeoutMs} ms`)), timeoutMs);
+      child.once('exit', (code) => reject(new Error(`${kind} baseline server exited with ${code}`)));
+      child.stdout!.once('data', () => resolve());
+      void exited.then(() => clearTimeout(timer));
+      child.stdout!.once('data', () => clearTimeout(timer));
+    });
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
+  return {
+    url: `http://127.0.0.1:${port}`,
+    pid: child.pid!,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
 }
 
 /** CPU seconds (user + system) a process has used so far; Linux only, undefined elsewhere. */
