@@ -125,14 +125,20 @@ async function hotPath(o: Options, work: string, results: Record<string, unknown
     if (o.phases.has('ingest')) {
       const set = syntheaBundles();
       log(`ingest: ${set.patients.length + set.shared.length} ${set.source} bundles, ${set.resources} resources`);
-      const { value, serverCpuSeconds, window } = await withCpu(server, () => benchIngest({ baseUrl: server.baseUrl, set, concurrency: 2 }));
+      const sustainedRounds = o.quick ? 3 : 10;
+      const { value, serverCpuSeconds, window } = await withCpu(server, () =>
+        benchIngest({ baseUrl: server.baseUrl, serverPid: server.pid, set, concurrency: 2, sustainedRounds }),
+      );
       windows.ingest = window;
       results.ingest = { source: set.source, ...value, serverCpuSeconds };
-      rows.push(goalRow('ingest', 'transaction resources/s', value.transaction.resourcesPerSecond, { atLeast: 1500 }));
-      rows.push({ phase: 'ingest', metric: 'transaction bundle p50 / p99 ms', value: `${value.transaction.bundleP50Ms} / ${value.transaction.bundleP99Ms}` });
-      rows.push({ phase: 'ingest', metric: 'batch (PUT) resources/s', value: value.batch.resourcesPerSecond });
-      rows.push({ phase: 'ingest', metric: 'server CPU ms per resource', value: perUnit(serverCpuSeconds, value.transaction.resources + value.batch.resources) });
-      const failed = value.transaction.failedBundles + value.batch.failedBundles;
+      const { transaction: first, sustained, batch } = value;
+      rows.push({ phase: 'ingest', metric: 'transaction resources/s, first load (cold)', value: first.resourcesPerSecond });
+      rows.push(goalRow('ingest', `transaction resources/s, sustained (${sustained.resources})`, sustained.resourcesPerSecond, { atLeast: 1500 }));
+      rows.push({ phase: 'ingest', metric: 'transaction bundle p50 / p99 ms, sustained', value: `${sustained.bundleP50Ms} / ${sustained.bundleP99Ms}` });
+      rows.push({ phase: 'ingest', metric: 'batch (PUT) resources/s', value: batch.resourcesPerSecond });
+      const cpu = [first, sustained, batch].map((r) => r.serverCpuMsPerResource ?? '?').join(' / ');
+      rows.push({ phase: 'ingest', metric: 'server CPU ms/resource: first / sust. / batch', value: cpu });
+      const failed = first.failedBundles + sustained.failedBundles + batch.failedBundles;
       rows.push({ phase: 'ingest', metric: 'failed bundles', value: failed, goal: '0', met: failed === 0 });
     }
     const patientId = await createPatient(server.baseUrl);
