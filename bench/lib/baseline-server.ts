@@ -65,19 +65,45 @@ async function listen(kind: Kind, port: number, { headers, body }: Response): Pr
   } else {
     const engine = await startEmbeddedMongoThread({});
     stopOnExit(() => engine.stop());
+    stopOnExit(settled);
     const client = new MongoClient(engine.uri, { ignoreUndefined: true });
     await client.connect();
     const stored = client.db('baseline').collection<{ _id: string; text: string }>('Patient');
     await stored.insertOne({ _id: 'read', text: body });
-    app.get('/*path', async (_req, res) => {
-      const doc = await stored.findOne({ _id: 'read' });
-      answer(res, doc!.text);
-    });
+    app.get(
+      '/*path',
+      tracked(async (_req, res) => {
+        const doc = await stored.findOne({ _id: 'read' });
+        answer(res, doc!.text);
+      }),
+    );
   }
   app.listen(port, '127.0.0.1', ready);
 }
 
 const cleanups: Array<() => unknown> = [];
+let inFlight = 0;
+
+/**
+ * A handler counted while it runs. The load generator drops its connections when its time is up, but the handlers
+ * of its last requests still run: the engine must not stop under them (their transactions would fail noisily).
+ */
+function tracked(fn: (req: express.Request, res: express.Response) => Promise<void>): express.RequestHandler {
+  return async (req, res) => {
+    inFlight++;
+    try {
+      await fn(req, res);
+    } finally {
+      inFlight--;
+    }
+  };
+}
+
+/** Resolves when no tracked handler runs (or after 5 s). */
+async function settled(): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+}
 
 /** Runs `cleanup` (stopping an engine, which removes its socket directory; deleting a data directory) at exit. */
 function stopOnExit(cleanup: () => unknown): void {
@@ -120,6 +146,7 @@ async function listenCrud(port: number): Promise<void> {
     rmSync(dataDir, { recursive: true, force: true });
   });
   engine = await startEmbeddedMongoThread({ dataDir, fsync: 'batch' });
+  stopOnExit(settled);
   const client = new MongoClient(engine.uri, { ignoreUndefined: true });
   await client.connect();
   const db = client.db('baseline');
@@ -148,22 +175,29 @@ async function listenCrud(port: number): Promise<void> {
   app.disable('x-powered-by');
   app.disable('etag');
   const raw = express.raw({ type: () => true });
-  app.post('/fhir/:type', raw, async (req, res) => {
-    const type = req.params.type as string;
-    const id = randomUUID();
-    const text = JSON.stringify({ ...JSON.parse(String(req.body)), id });
-    await inTransaction(async (db, session) => {
-      await db.collection<Stored>(type).insertOne({ _id: id, vid: 1, del: false, text }, { session });
-      await db.collection<Stored>(`${type}_history`).insertOne({ _id: `${id}/1`, vid: 1, del: false, text }, { session });
-    });
-    res.status(201).end(text);
-  });
-  app.get('/fhir/:type/:id', async (req, res) => {
-    const doc = await db.collection<Stored>(req.params.type).findOne({ _id: req.params.id, del: false });
-    res.status(doc ? 200 : 404).end(doc?.text ?? '');
-  });
-  app.put('/fhir/:type/:id', raw, (req, res) => write(req.params.type as string, req.params.id as string, String(req.body), res));
-  app.delete('/fhir/:type/:id', (req, res) => write(req.params.type as string, req.params.id as string, undefined, res));
+  app.post(
+    '/fhir/:type',
+    raw,
+    tracked(async (req, res) => {
+      const type = req.params.type as string;
+      const id = randomUUID();
+      const text = JSON.stringify({ ...JSON.parse(String(req.body)), id });
+      await inTransaction(async (db, session) => {
+        await db.collection<Stored>(type).insertOne({ _id: id, vid: 1, del: false, text }, { session });
+        await db.collection<Stored>(`${type}_history`).insertOne({ _id: `${id}/1`, vid: 1, del: false, text }, { session });
+      });
+      res.status(201).end(text);
+    }),
+  );
+  app.get(
+    '/fhir/:type/:id',
+    tracked(async (req, res) => {
+      const doc = await db.collection<Stored>(req.params.type as string).findOne({ _id: req.params.id as string, del: false });
+      res.status(doc ? 200 : 404).end(doc?.text ?? '');
+    }),
+  );
+  app.put('/fhir/:type/:id', raw, tracked((req, res) => write(req.params.type as string, req.params.id as string, String(req.body), res)));
+  app.delete('/fhir/:type/:id', tracked((req, res) => write(req.params.type as string, req.params.id as string, undefined, res)));
   app.listen(port, '127.0.0.1', ready);
 }
 
