@@ -86,10 +86,12 @@ export function readRecords(file: string, apply: (r: JournalRecord) => void): Re
       if (buf.length < HEADER || buf.length < HEADER + buf.readUInt32LE(0)) {
         if (fileOffset >= size) break;
         const want = buf.length >= HEADER ? Math.max(chunk, HEADER + buf.readUInt32LE(0) - buf.length) : chunk;
-        const next = Buffer.allocUnsafe(Math.min(want, size - fileOffset));
-        const n = fs.readSync(fd, next, 0, next.length, fileOffset);
+        // Only the unfinished record at the end of the last read is copied over, not the whole new chunk.
+        const next = Buffer.allocUnsafe(buf.length + Math.min(want, size - fileOffset));
+        buf.copy(next, 0);
+        const n = fs.readSync(fd, next, buf.length, next.length - buf.length, fileOffset);
         fileOffset += n;
-        buf = buf.length === 0 ? next.subarray(0, n) : Buffer.concat([buf, next.subarray(0, n)]);
+        buf = next.subarray(0, buf.length + n);
         continue;
       }
       const len = buf.readUInt32LE(0);

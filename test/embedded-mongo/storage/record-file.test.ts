@@ -25,4 +25,24 @@ describe('journal record framing', () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('reads every record whole across read-chunk boundaries, and stops at a torn tail', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'emb-rec-'));
+    try {
+      const file = path.join(dir, 'snapshot-1.bson');
+      // About 20 MB of records of varying sizes, so records straddle the 8 MB read chunks at arbitrary offsets.
+      const records: JournalRecord[] = Array.from({ length: 4_000 }, (_, i) => ({ ts: i, ops: [{ ns: 'db.c', d: { _id: i, pad: String(i % 10).repeat(1_000 + ((i * 7919) % 9_000)) } }] }));
+      const framed = records.map(frame);
+      const whole = Buffer.concat(framed);
+      const torn = frame({ ts: 4_000, cat: 'drop', ns: 'db.c' }).subarray(0, 10);
+      fs.writeFileSync(file, Buffer.concat([whole, torn]));
+      const read: JournalRecord[] = [];
+      const res = readRecords(file, (r) => read.push(r));
+      expect(res).toEqual({ validLength: whole.length, garbage: torn.length });
+      expect(read).toHaveLength(records.length);
+      expect(read).toEqual(records);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
