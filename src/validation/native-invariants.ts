@@ -67,8 +67,26 @@ const dom3: NativeInvariant = (value, ctx) => {
   return true;
 };
 
-/** `contained.<...>.empty()` (dom-2, dom-4, dom-5) holds when there is nothing contained. */
-const noContained: NativeInvariant = (value) => (absent(value, 'contained') ? true : undefined);
+/**
+ * `contained.<...>.empty()` (dom-2, dom-4, dom-5): true when nothing is contained, or when every contained resource
+ * is an object with a resource type and `lacks` says that what the rule looks for is absent from it. Anything
+ * else (a failure included) is left to fhirpath, which names what it found.
+ */
+const containedLack =
+  (lacks: (resource: Record<string, unknown>) => boolean): NativeInvariant =>
+  (value) => {
+    if (absent(value, 'contained')) return true;
+    const contained = value.contained;
+    if (!Array.isArray(contained) || value._contained !== undefined) return undefined;
+    for (const c of contained) {
+      if (!isJsonObject(c) || typeof c.resourceType !== 'string' || c.resourceType === '' || !lacks(c)) return undefined;
+    }
+    return true;
+  };
+
+/** `meta.<key>` is empty in a contained resource: no meta at all, or a meta object without the key. */
+const metaLacks = (keys: string[]) => (r: Record<string, unknown>) =>
+  absent(r, 'meta') || (isJsonObject(r.meta) && keys.every((k) => absent(r.meta as Record<string, unknown>, k)));
 
 /** No `name[x]` variant at all (nor its `_` companion): fhirpath.js finds nothing for `name`. */
 const noChoice = (value: Record<string, unknown>, name: string) =>
@@ -116,9 +134,9 @@ export const NATIVE: Record<string, NativeInvariant> = {
   },
   "contained.where((('#'+id in (%resource.descendants().reference | %resource.descendants().as(canonical) | %resource.descendants().as(uri) | %resource.descendants().as(url))) or descendants().where(reference = '#').exists() or descendants().where(as(canonical) = '#').exists() or descendants().where(as(canonical) = '#').exists()).not()).trace('unmatched', id).empty()":
     objectsOnly(dom3),
-  'contained.contained.empty()': objectsOnly(noContained),
-  'contained.meta.versionId.empty() and contained.meta.lastUpdated.empty()': objectsOnly(noContained),
-  'contained.meta.security.empty()': objectsOnly(noContained),
+  'contained.contained.empty()': objectsOnly(containedLack((r) => absent(r, 'contained'))),
+  'contained.meta.versionId.empty() and contained.meta.lastUpdated.empty()': objectsOnly(containedLack(metaLacks(['versionId', 'lastUpdated']))),
+  'contained.meta.security.empty()': objectsOnly(containedLack(metaLacks(['security']))),
   // dom-6 (a warning).
   'text.`div`.exists()': objectsOnly((value) => {
     if (absent(value, 'text')) return false;
@@ -128,6 +146,8 @@ export const NATIVE: Record<string, NativeInvariant> = {
   'dataAbsentReason.empty() or value.empty()': objectsOnly((v) => (absent(v, 'dataAbsentReason') ? true : undefined)),
   'value.empty() or component.code.where(coding.intersect(%resource.code.coding).exists()).empty()': objectsOnly((v) =>
     absent(v, 'component') ? true : undefined),
+  // prr-1 (ServiceRequest).
+  'orderDetail.empty() or code.exists()': objectsOnly((v) => (absent(v, 'orderDetail') ? true : undefined)),
   'code.empty() or system.exists()': objectsOnly((v) => (absent(v, 'code') || typeof v.system === 'string' ? true : undefined)),
   "clinicalStatus.exists() or verificationStatus.coding.where(system='http://terminology.hl7.org/CodeSystem/condition-ver-status' and code = 'entered-in-error').exists() or category.select($this='problem-list-item').empty()":
     objectsOnly((v) => (isJsonObject(v.clinicalStatus) ? true : undefined)),

@@ -88,6 +88,32 @@ describe('native invariants agree with fhirpath', () => {
     expect(answer(DOM[3], 'Basic', resources[1])).toBe(true);
   });
 
+  it('dom-2, dom-4, dom-5 with contained resources: proven when every one lacks what the rule looks for', () => {
+    const withContained = (...contained: unknown[]) => ({ resourceType: 'ExplanationOfBenefit', contained });
+    const clean = withContained({ resourceType: 'ServiceRequest', id: 'a', status: 'active' }, { resourceType: 'Coverage', id: 'b', meta: { profile: ['p'] } });
+    for (const e of DOM.slice(0, 3)) expect(answer(e, 'ExplanationOfBenefit', clean)).toBe(true);
+    const cases = [
+      withContained({ resourceType: 'Basic', id: 'a', contained: [{ resourceType: 'Basic', id: 'b' }] }),
+      withContained({ resourceType: 'Basic', id: 'a', _contained: [{ id: 'x' }] }),
+      withContained({ resourceType: 'Basic', id: 'a', meta: { versionId: '1' } }),
+      withContained({ resourceType: 'Basic', id: 'a', meta: { lastUpdated: '2020-01-01T00:00:00Z' } }),
+      withContained({ resourceType: 'Basic', id: 'a', meta: { _versionId: { id: 'v' } } }),
+      withContained({ resourceType: 'Basic', id: 'a', meta: { security: [{ code: 'R' }] } }),
+      withContained({ resourceType: 'Basic', id: 'a', meta: 'not an object' }),
+      withContained({ resourceType: 'Basic', id: 'a', _meta: { id: 'm' } }),
+      withContained({ id: 'no type' }),
+      withContained('not a resource'),
+      { resourceType: 'ExplanationOfBenefit', contained: { resourceType: 'Basic', id: 'a' } },
+    ];
+    // Each case either agrees with fhirpath (checked by `answer`) or is left to it; those that break a rule are left.
+    for (const r of cases) for (const e of DOM.slice(0, 3)) answer(e, 'ExplanationOfBenefit', r);
+    expect(answer(DOM[0], 'ExplanationOfBenefit', cases[0])).toBeUndefined();
+    expect(answer(DOM[1], 'ExplanationOfBenefit', cases[2])).toBeUndefined();
+    expect(answer(DOM[1], 'ExplanationOfBenefit', cases[3])).toBeUndefined();
+    expect(answer(DOM[2], 'ExplanationOfBenefit', cases[5])).toBeUndefined();
+    expect(answer(DOM[2], 'ExplanationOfBenefit', cases[2])).toBe(true);
+  });
+
   it('per-1 on dates, date-times, zones, odd and missing values', () => {
     const values: unknown[] = [
       undefined, null, 7, ['2020'], '2020', '2021', '2020-01', '2020-02', '2020-01-31', '2020-02-01', '2020-02-31',
@@ -115,6 +141,7 @@ describe('native invariants agree with fhirpath', () => {
     const cases: Array<[string, string, Array<Record<string, unknown>>]> = [
       [rule('dataAbsentReason.empty()'), 'Observation', [{}, { dataAbsentReason: { text: 'x' } }, { dataAbsentReason: { text: 'x' }, valueString: 'a' }]],
       [rule('value.empty() or component'), 'Observation', [{ valueString: 'a' }, { valueString: 'a', component: [{ code: { text: 'y' } }] }]],
+      [rule('orderDetail.empty()'), 'ServiceRequest', [{}, { code: { text: 'x' } }, { orderDetail: [{ text: 'y' }] }, { orderDetail: [{ text: 'y' }], code: { text: 'x' } }]],
       [rule('code.empty()'), 'Quantity', [{ value: 1 }, { value: 1, code: 'mg' }, { code: 'mg', system: 'http://unitsofmeasure.org' }, { code: 'mg', _system: { id: 'a' } }]],
       [rule('clinicalStatus.exists()'), 'Condition', [{}, { clinicalStatus: status('condition-clinical', 'active') }, { category: [{ text: 'x' }] }]],
       [rule('abatement.empty()'), 'Condition', [{}, { abatementString: 'x' }, { abatementAge: { value: 3 }, clinicalStatus: status('condition-clinical', 'active') }]],
