@@ -1,6 +1,6 @@
 import type { ClientSession, Db, Filter, FindCursor, FindOptions } from 'mongodb';
 import { NOTHING, allOf } from './policy-filter';
-import { type HistoryDocument, type StoredDocument, WITHOUT_SEARCH_INDEX, historyCollectionName } from './stored-document';
+import { type HistoryDocument, type StoredDocument, WITHOUT_SEARCH_INDEX, historyCollectionName, historyDocumentOf } from './stored-document';
 
 /**
  * Types whose stored instances cannot be rewritten through the API: only create and read (the audit trail,
@@ -18,11 +18,6 @@ export const historyIsCurrent = (type: string): boolean => APPEND_ONLY_TYPES.has
 /** The collection that answers vread and `_history` for `type` (what a transaction must flush before reading). */
 export const historySourceName = (type: string): string => (historyIsCurrent(type) ? type : historyCollectionName(type));
 
-/** The current document as the one version of its history. */
-export function asHistoryDocument(doc: StoredDocument): HistoryDocument {
-  return { _id: `${doc._id}/${doc.vid}`, id: doc._id, vid: doc.vid, lu: doc.lu, del: doc.del, op: 'create', r: doc.r, c: doc.c };
-}
-
 /**
  * History documents of `type` matching `filter` (a filter on the HistoryDocument fields): from `T_history`, or
  * for an append-only type from `T` with the filter rewritten and each document shaped as its version. Sorting by
@@ -39,7 +34,8 @@ export function findHistory(
   return db
     .collection<StoredDocument>(type)
     .find(currentFilter(filter), { ...options, session, projection: WITHOUT_SEARCH_INDEX })
-    .map(asHistoryDocument);
+    // The current document is the one version of its history, created.
+    .map((doc) => historyDocumentOf(doc, 'create'));
 }
 
 /** `findOne` over `findHistory`: the first match in one batch, the cursor closed. */

@@ -46,6 +46,11 @@ export interface HistoryDocument {
 
 export const historyCollectionName = (type: string) => `${type}_history`;
 
+/** The history document of the version `doc` holds, written by `op`. */
+export function historyDocumentOf(doc: StoredDocument, op: HistoryDocument['op']): HistoryDocument {
+  return { _id: `${doc._id}/${doc.vid}`, id: doc._id, vid: doc.vid, lu: doc.lu, del: doc.del, op, r: doc.r, c: doc.c };
+}
+
 /** Index-on-write: the search layer's `buildSearchIndex`, injected so the store does not depend on search. */
 export type Indexer = (resource: Resource) => { s: unknown; c: string[] };
 

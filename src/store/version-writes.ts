@@ -1,7 +1,7 @@
 import type { ClientSession, Db } from 'mongodb';
 import { MongoServerError } from 'mongodb';
 import { conflict, preconditionFailed } from '../errors/operation-outcome-error';
-import { type HistoryDocument, type StoredDocument, historyCollectionName } from './stored-document';
+import { type HistoryDocument, type StoredDocument, historyCollectionName, historyDocumentOf } from './stored-document';
 import { DUPLICATE_KEY, type WriteBuffer } from './write-buffer';
 import { historyIsCurrent } from './append-only-history';
 
@@ -51,7 +51,7 @@ export class VersionWrites {
       if (op === 'create' && doc.vid === 1) return;
       throw new Error(`internal: ${type} is append-only and cannot have version ${doc.vid} (${op})`);
     }
-    const h: HistoryDocument = { _id: `${doc._id}/${doc.vid}`, id: doc._id, vid: doc.vid, lu: doc.lu, del: doc.del, op, r: doc.r, c: doc.c };
+    const h = historyDocumentOf(doc, op);
     if (this.buffer) return this.buffer.add(historyCollectionName(type), h);
     try {
       await this.db.collection<HistoryDocument>(historyCollectionName(type)).insertOne(h, { session: this.session });
