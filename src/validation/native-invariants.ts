@@ -50,14 +50,22 @@ function collectReferences(node: Record<string, unknown>, path: string | null, o
 }
 
 /**
+ * The contained resources of a DomainResource: `true` when there are none (every `contained.<...>.empty()` rule
+ * holds), undefined for a shape the shortcuts leave to fhirpath (not an array, or with a `_contained` companion).
+ */
+function containedOf(value: Record<string, unknown>): unknown[] | true | undefined {
+  if (absent(value, 'contained')) return true;
+  return Array.isArray(value.contained) && value._contained === undefined ? value.contained : undefined;
+}
+
+/**
  * dom-3: every contained resource is referred to from elsewhere in the resource. Proven here when each contained
  * resource's `#id` is the `reference` of some element (the usual case); anything else is fhirpath's to decide.
  */
 const dom3: NativeInvariant = (value, ctx) => {
-  if (absent(value, 'contained')) return true;
-  const contained = value.contained;
+  const contained = containedOf(value);
+  if (!Array.isArray(contained)) return contained;
   const root = ctx.resource;
-  if (!Array.isArray(contained) || value._contained !== undefined) return undefined;
   if (typeof root.resourceType !== 'string' || root.resourceType === '' || '__path__' in root) return undefined;
   const refs = new Set<string>();
   collectReferences(root, root.resourceType, refs);
@@ -75,9 +83,8 @@ const dom3: NativeInvariant = (value, ctx) => {
 const containedLack =
   (lacks: (resource: Record<string, unknown>) => boolean): NativeInvariant =>
   (value) => {
-    if (absent(value, 'contained')) return true;
-    const contained = value.contained;
-    if (!Array.isArray(contained) || value._contained !== undefined) return undefined;
+    const contained = containedOf(value);
+    if (!Array.isArray(contained)) return contained;
     for (const c of contained) {
       if (!isJsonObject(c) || typeof c.resourceType !== 'string' || c.resourceType === '' || !lacks(c)) return undefined;
     }
