@@ -1,5 +1,5 @@
 import { postBundle } from '../src/loader/send';
-import { cpuSeconds } from './lib/server-process';
+import { cpuDuring, msPerUnit } from './lib/server-process';
 import { percentile } from './lib/stats';
 import { asPutBatches, cloneBundleText, type BundleSet } from './lib/synthea';
 
@@ -23,7 +23,6 @@ export interface IngestResult {
  * is a list is one sequence: its parts go in order (dependency levels of a batch load).
  */
 async function send(baseUrl: string, serverPid: number, stages: Array<Array<string | string[]>>, concurrency: number): Promise<IngestResult> {
-  const cpuBefore = cpuSeconds(serverPid);
   const started = process.hrtime.bigint();
   const latencies: number[] = [];
   const result: IngestResult = { bundles: 0, resources: 0, seconds: 0, resourcesPerSecond: 0, bundleP50Ms: 0, bundleP99Ms: 0, failedBundles: 0, failedEntries: 0 };
@@ -40,21 +39,20 @@ async function send(baseUrl: string, serverPid: number, stages: Array<Array<stri
       result.firstFailure ??= `${r.status} ${r.failures[0].diagnostics}`.slice(0, 300);
     }
   };
-  for (const stage of stages) {
-    let next = 0;
-    const worker = async () => {
-      while (next < stage.length) {
-        const item = stage[next++];
-        for (const body of Array.isArray(item) ? item : [item]) await post(body);
-      }
-    };
-    await Promise.all(Array.from({ length: concurrency }, worker));
-  }
+  const { cpuSeconds } = await cpuDuring(serverPid, async () => {
+    for (const stage of stages) {
+      let next = 0;
+      const worker = async () => {
+        while (next < stage.length) {
+          const item = stage[next++];
+          for (const body of Array.isArray(item) ? item : [item]) await post(body);
+        }
+      };
+      await Promise.all(Array.from({ length: concurrency }, worker));
+    }
+  });
   result.seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  const cpuAfter = cpuSeconds(serverPid);
-  if (cpuBefore !== undefined && cpuAfter !== undefined && result.resources) {
-    result.serverCpuMsPerResource = Math.round(((cpuAfter - cpuBefore) * 1e6) / result.resources) / 1000;
-  }
+  result.serverCpuMsPerResource = msPerUnit(cpuSeconds, result.resources);
   result.resourcesPerSecond = Math.round(result.resources / result.seconds);
   result.bundleP50Ms = Math.round(percentile(latencies, 50));
   result.bundleP99Ms = Math.round(percentile(latencies, 99));

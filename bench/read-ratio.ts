@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { hammer, type LoadResult } from './lib/load-gen';
-import { cpuSeconds, startBaseline, waitIdle } from './lib/server-process';
+import { cpuDuring, msPerUnit, startBaseline, waitIdle } from './lib/server-process';
 
 export const BASELINES = ['node', 'express', 'express-find'] as const;
 type Baseline = (typeof BASELINES)[number];
@@ -47,11 +47,8 @@ export async function benchReadRatio(opts: { baseUrl: string; serverPid: number;
   // JIT, the driver's pool and the engine thread warm up on the first requests: a short run first, for every server.
   const warmedRun = async (url: string, pid: number): Promise<MeasuredRun> => {
     await hammer({ url, connections: opts.connections, duration: 1, headers: accept });
-    const before = cpuSeconds(pid);
-    const result = await hammer({ url, connections: opts.connections, duration: opts.seconds, headers: accept });
-    const after = cpuSeconds(pid);
-    const cpuMsPerRequest = before === undefined || after === undefined || !result.requests ? undefined : Math.round(((after - before) * 1e6) / result.requests) / 1000;
-    return { ...result, cpuMsPerRequest };
+    const { value: result, cpuSeconds } = await cpuDuring(pid, () => hammer({ url, connections: opts.connections, duration: opts.seconds, headers: accept }));
+    return { ...result, cpuMsPerRequest: msPerUnit(cpuSeconds, result.requests) };
   };
   const fhir = await warmedRun(target, opts.serverPid);
   await waitIdle(opts.serverPid);

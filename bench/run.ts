@@ -12,7 +12,7 @@ import { runExternalBench } from './lib/external';
 import { benchHttpSearch } from './lib/http-search';
 import { gitCommit, goalRow, machine, renderTable, writeResults, type Row } from './lib/report';
 import { type LoadResult } from './lib/load-gen';
-import { PROJECT_ROOT, cpuSeconds, startBaseline, startChildServer, waitIdle, type ChildServer } from './lib/server-process';
+import { PROJECT_ROOT, cpuDuring, msPerUnit, startBaseline, startChildServer, waitIdle, type ChildServer } from './lib/server-process';
 import { syntheaBundles } from './lib/synthea';
 
 const PHASES = ['ingest', 'crud', 'read', 'search', 'export', 'validation', 'engine', 'startup'] as const;
@@ -75,17 +75,15 @@ const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
 
 /** Runs `fn` and returns its result with the server's CPU seconds over it (steadier than wall time on a busy box). */
 async function withCpu<T>(server: ChildServer, fn: () => Promise<T>): Promise<{ value: T; serverCpuSeconds?: number; window: TimeWindow }> {
-  const before = server.cpuSeconds();
   const start = process.hrtime.bigint();
-  const value = await fn();
+  const { value, cpuSeconds } = await cpuDuring(server.pid, fn);
   const window: TimeWindow = [start, process.hrtime.bigint()];
-  const after = server.cpuSeconds();
-  return { value, window, serverCpuSeconds: before !== undefined && after !== undefined ? Math.round((after - before) * 100) / 100 : undefined };
+  return { value, window, serverCpuSeconds: cpuSeconds === undefined ? undefined : Math.round(cpuSeconds * 100) / 100 };
 }
 
 /** Server CPU milliseconds per unit of work, '?' where the CPU time is unknown (not Linux). */
 function perUnit(cpuSeconds: number | undefined, units: number): number | string {
-  return cpuSeconds === undefined || !units ? '?' : Math.round((cpuSeconds * 1e6) / units) / 1000;
+  return msPerUnit(cpuSeconds, units) ?? '?';
 }
 
 /** The CRUD mix at c16 against the `express-crud` baseline: the ceiling its write transactions allow on this machine. */
@@ -94,11 +92,10 @@ async function crudBaseline(seconds: number): Promise<LoadResult & { cpuSeconds?
   try {
     // Warm, as the FHIR server is after ingest.
     await benchCrud({ baseUrl: `${server.url}/fhir`, patientId: 'baseline', connections: [16], seconds: 1 });
-    const before = cpuSeconds(server.pid);
-    const { c16 } = await benchCrud({ baseUrl: `${server.url}/fhir`, patientId: 'baseline', connections: [16], seconds });
-    const after = cpuSeconds(server.pid);
+    const { value, cpuSeconds } = await cpuDuring(server.pid, () => benchCrud({ baseUrl: `${server.url}/fhir`, patientId: 'baseline', connections: [16], seconds }));
+    const { c16 } = value;
     if (c16.non2xx || c16.errors) throw new Error(`the CRUD baseline answered ${c16.non2xx} non-2xx responses and ${c16.errors} errors`);
-    return { ...c16, cpuSeconds: before !== undefined && after !== undefined ? after - before : undefined };
+    return { ...c16, cpuSeconds };
   } finally {
     await server.stop();
   }

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import express from 'express';
 import { type ClientSession, type Db, MongoClient } from 'mongodb';
-import { startEmbeddedMongoThread } from '../../src/embedded-mongo';
+import { type EmbeddedMongoOptions, startEmbeddedMongoThread } from '../../src/embedded-mongo';
 
 /**
  * Baselines the bench measures the FHIR server against, each run in its own process like the server.
@@ -57,17 +57,11 @@ async function listen(kind: Kind, port: number, { headers, body }: Response): Pr
     for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
     res.end(text);
   };
-  const app = express();
-  app.disable('x-powered-by');
-  app.disable('etag');
+  const app = expressApp();
   if (kind === 'express') {
     app.get('/*path', (_req, res) => answer(res, payload));
   } else {
-    const engine = await startEmbeddedMongoThread({});
-    stopOnExit(() => engine.stop());
-    stopOnExit(settled);
-    const client = new MongoClient(engine.uri, { ignoreUndefined: true });
-    await client.connect();
+    const client = await engineClient({});
     const stored = client.db('baseline').collection<{ _id: string; text: string }>('Patient');
     await stored.insertOne({ _id: 'read', text: body });
     app.get(
@@ -126,6 +120,24 @@ function exitWithTheBench(): void {
   process.stdin.on('close', () => void exit()).resume();
 }
 
+/** Express 5 as the FHIR app sets it up: no x-powered-by header, no ETag computed from the body. */
+function expressApp(): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+  return app;
+}
+
+/** A driver connected to an embedded engine on its own thread, stopped at exit once no handler is running. */
+async function engineClient(options: EmbeddedMongoOptions): Promise<MongoClient> {
+  const engine = await startEmbeddedMongoThread(options);
+  stopOnExit(() => engine.stop());
+  stopOnExit(settled);
+  const client = new MongoClient(engine.uri, { ignoreUndefined: true });
+  await client.connect();
+  return client;
+}
+
 function ready(err?: Error): void {
   if (err) throw err;
   process.stdout.write('ready\n');
@@ -140,15 +152,9 @@ interface Stored {
 
 async function listenCrud(port: number): Promise<void> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'fhirstone-baseline-crud-'));
-  let engine: Awaited<ReturnType<typeof startEmbeddedMongoThread>> | undefined;
-  stopOnExit(async () => {
-    await engine?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-  engine = await startEmbeddedMongoThread({ dataDir, fsync: 'batch' });
-  stopOnExit(settled);
-  const client = new MongoClient(engine.uri, { ignoreUndefined: true });
-  await client.connect();
+  // (Cleanups run last first: the engine stops before its data directory goes.)
+  stopOnExit(() => rmSync(dataDir, { recursive: true, force: true }));
+  const client = await engineClient({ dataDir, fsync: 'batch' });
   const db = client.db('baseline');
   const inTransaction = async (fn: (db: Db, session: ClientSession) => Promise<void>) => {
     const session = client.startSession();
@@ -171,9 +177,7 @@ async function listenCrud(port: number): Promise<void> {
     });
     res.status(vid ? 200 : 404).end(text ?? '');
   };
-  const app = express();
-  app.disable('x-powered-by');
-  app.disable('etag');
+  const app = expressApp();
   const raw = express.raw({ type: () => true });
   app.post(
     '/fhir/:type',

@@ -48,17 +48,18 @@ export async function startBaseline(kind: string, file?: string, timeoutMs = 60_
   const args = [...startFlags(), path.join(__dirname, 'baseline-server.js'), kind, String(port), ...(file ? [file] : [])];
   const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let timer: NodeJS.Timeout | undefined;
   try {
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${kind} baseline server not ready within ${timeoutMs} ms`)), timeoutMs);
+      timer = setTimeout(() => reject(new Error(`${kind} baseline server not ready within ${timeoutMs} ms`)), timeoutMs);
       child.once('exit', (code) => reject(new Error(`${kind} baseline server exited with ${code}`)));
       child.stdout!.once('data', () => resolve());
-      void exited.then(() => clearTimeout(timer));
-      child.stdout!.once('data', () => clearTimeout(timer));
     });
   } catch (err) {
     child.kill('SIGKILL');
     throw err;
+  } finally {
+    clearTimeout(timer);
   }
   return {
     url: `http://127.0.0.1:${port}`,
@@ -68,6 +69,19 @@ export async function startBaseline(kind: string, file?: string, timeoutMs = 60_
       await exited;
     },
   };
+}
+
+/** `fn`'s result, and the CPU seconds the process at `pid` used while it ran (undefined where unknown). */
+export async function cpuDuring<T>(pid: number, fn: () => Promise<T>): Promise<{ value: T; cpuSeconds?: number }> {
+  const before = cpuSeconds(pid);
+  const value = await fn();
+  const after = cpuSeconds(pid);
+  return { value, cpuSeconds: before !== undefined && after !== undefined ? after - before : undefined };
+}
+
+/** CPU milliseconds per unit of work (three decimals); undefined where the CPU time or the work is unknown. */
+export function msPerUnit(cpuSeconds: number | undefined, units: number): number | undefined {
+  return cpuSeconds === undefined || !units ? undefined : Math.round((cpuSeconds * 1e6) / units) / 1000;
 }
 
 /** CPU seconds (user + system) a process has used so far; Linux only, undefined elsewhere. */
@@ -96,7 +110,6 @@ export interface ChildServer {
   pid: number;
   /** Milliseconds from spawn until `ready` answered. */
   startMs: number;
-  cpuSeconds(): number | undefined;
   peakRssMb(): number | undefined;
   /** SIGTERM and wait for exit; returns the CPU profiles written (one per thread, main thread first), when profiling. */
   stop(): Promise<string[] | undefined>;
@@ -170,7 +183,6 @@ export async function startChildServer(opts: ChildOptions): Promise<ChildServer>
     baseUrl,
     pid,
     startMs,
-    cpuSeconds: () => cpuSeconds(pid),
     peakRssMb: () => peakRssMb(pid),
     async stop() {
       if (!dead) child.kill('SIGTERM');
