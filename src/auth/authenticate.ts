@@ -1,4 +1,5 @@
 import {
+  type CompactJWSHeaderParameters,
   type JWTPayload,
   type JWTVerifyGetKey,
   decodeJwt,
@@ -11,7 +12,7 @@ import type { AccessPolicy } from './access-policy';
 import type { AuthConfig } from './config';
 import { keySetFor } from './key-sets';
 import { SmartAccessPolicy } from './smart-policy';
-import { VerifiedTokens } from './verified-tokens';
+import { type VerifiedToken, VerifiedTokens } from './verified-tokens';
 
 /** Asymmetric algorithms only: `none` and HMAC (which would let anyone holding the public key sign) are refused. */
 export const ACCEPTED_TOKEN_ALGORITHMS = [
@@ -36,7 +37,7 @@ function verifiedTokensOf(cfg: AuthConfig): VerifiedTokens {
 function externalKeySet(cfg: AuthConfig): JWTVerifyGetKey {
   let keys = externalKeys.get(cfg);
   if (!keys) {
-    keys = keySetFor(cfg.jwksUri as string);
+    keys = keySetFor(cfg.jwksUri as string, cfg.jwksCacheSeconds * 1000);
     externalKeys.set(cfg, keys);
   }
   return keys;
@@ -70,8 +71,10 @@ export async function authenticate(authorizationHeader: string | undefined, cfg:
   const m = /^Bearer +([A-Za-z0-9\-_.~+/]+=*) *$/i.exec(authorizationHeader);
   if (!m) throw invalidToken(cfg, 'the Authorization header must be "Bearer <token>"');
   const token = m[1];
-  const cached = verifiedTokensOf(cfg).get(token);
-  if (cached) return cached;
+  const cache = verifiedTokensOf(cfg);
+  const cached = cache.get(token);
+  if (cached && (await stillVerifiable(cfg, cached))) return cached.policy;
+  if (cached) cache.delete(token);
 
   let iss: unknown;
   try {
@@ -82,6 +85,8 @@ export async function authenticate(authorizationHeader: string | undefined, cfg:
   }
 
   let payload: JWTPayload;
+  let header: CompactJWSHeaderParameters | undefined;
+  let key: VerifiedToken['key'];
   try {
     if (iss === cfg.ownIssuer && cfg.signingKey) {
       ({ payload } = await jwtVerify(token, cfg.signingKey.publicKey, {
@@ -90,10 +95,16 @@ export async function authenticate(authorizationHeader: string | undefined, cfg:
         typ: ACCESS_TOKEN_TYP,
       }));
     } else if (cfg.issuer !== undefined && iss === cfg.issuer) {
-      ({ payload } = await jwtVerify(token, externalKeySet(cfg), {
-        ...commonOptions(cfg, cfg.issuer),
-        algorithms: ACCEPTED_TOKEN_ALGORITHMS,
-      }));
+      const keys = externalKeySet(cfg);
+      ({ payload } = await jwtVerify(
+        token,
+        async (h, t) => {
+          const k = await keys(h, t);
+          [header, key] = [h, k];
+          return k;
+        },
+        { ...commonOptions(cfg, cfg.issuer), algorithms: ACCEPTED_TOKEN_ALGORITHMS },
+      ));
     } else {
       throw invalidToken(cfg, `issuer ${typeof iss === 'string' ? `"${iss}"` : '(none)'} is not trusted`);
     }
@@ -101,8 +112,23 @@ export async function authenticate(authorizationHeader: string | undefined, cfg:
     throw verificationError(cfg, err);
   }
   const policy = new SmartAccessPolicy(payload);
-  verifiedTokensOf(cfg).set(token, policy, ((payload.exp as number) + cfg.clockToleranceSeconds) * 1000);
+  cache.set(token, { policy, header, key }, ((payload.exp as number) + cfg.clockToleranceSeconds) * 1000);
   return policy;
+}
+
+/**
+ * A cached external token stands only while the issuer's key set (re-read when its file changed, fetched again
+ * past its cache lifetime) still resolves the token's header to the very key that verified it: a removed key, or
+ * any reload, sends the token through full verification again. Our own key does not change while we run.
+ */
+async function stillVerifiable(cfg: AuthConfig, cached: VerifiedToken): Promise<boolean> {
+  if (!cached.header) return true;
+  try {
+    // Key resolvers choose by the protected header alone (the JWS input matters only for unprotected headers).
+    return (await externalKeySet(cfg)(cached.header, { payload: '', signature: '' })) === cached.key;
+  } catch {
+    return false;
+  }
 }
 
 function commonOptions(cfg: AuthConfig, issuer: string) {

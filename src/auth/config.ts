@@ -7,7 +7,8 @@ import { type ServerSigningKey, loadSigningKey } from './signing-key';
  * | variable | meaning |
  * |---|---|
  * | SMART_ISSUER | `iss` of tokens from an external authorization server (with SMART_JWKS_URI) |
- * | SMART_JWKS_URI | its keys: https: (http: on loopback only) or file: |
+ * | SMART_JWKS_URI | its keys: https: (http: on loopback only) or file: (re-read as soon as it changes) |
+ * | SMART_JWKS_CACHE_SECONDS | how long a fetched JWKS (issuer's or client's) is used before it is fetched again, 10..3600, default 300 |
  * | SMART_AUTHORIZE_ENDPOINT, SMART_TOKEN_ENDPOINT | the external issuer's endpoints, published by discovery (optional) |
  * | SMART_AUDIENCE | required `aud` of every access token; default the FHIR base URL |
  * | SMART_CLIENTS_FILE | Backend Services clients of the built-in token endpoint |
@@ -31,6 +32,8 @@ export interface AuthConfig {
   tokenEndpoint: string;
   tokenLifetimeSeconds: number;
   clockToleranceSeconds: number;
+  /** A key removed from a remote JWKS stops verifying at most this long after it is removed. */
+  jwksCacheSeconds: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -103,6 +106,7 @@ export async function authConfigFromEnv(env: Env, opts: { baseUrl: string; dataD
     tokenEndpoint: tokenEndpointFor(baseUrl),
     tokenLifetimeSeconds: seconds(env, 'SMART_TOKEN_LIFETIME', 300, 30, 300),
     clockToleranceSeconds: seconds(env, 'SMART_CLOCK_SKEW', 30, 0, 120),
+    jwksCacheSeconds: seconds(env, 'SMART_JWKS_CACHE_SECONDS', 300, 10, 3600),
   };
 }
 

@@ -9,22 +9,25 @@ import {
 } from 'jose';
 import { assertPublicKeys } from './signing-key';
 
-/** How long a fetched key set is trusted before it is fetched again, and the minimum gap between fetches. */
-const REMOTE_CACHE_MAX_AGE_MS = 10 * 60_000;
+/** The minimum gap between fetches of a remote set triggered by unknown kids, and the fetch timeout. */
 const REMOTE_COOLDOWN_MS = 30_000;
 const REMOTE_TIMEOUT_MS = 5_000;
 
 /**
- * A key resolver for a JWKS URL. Remote sets are cached by jose and fetched again when a token names a `kid` the
- * cache lacks (key rotation), at most once per cool-down so unknown kids cannot make us hammer the issuer.
- * A `file:` set is re-read when such a kid shows up and the file changed since it was last read.
+ * A key resolver for a JWKS URL.
+ *
+ * - A remote set is cached by jose for `cacheMaxAgeMs` and fetched again on the first use after that (so a key the
+ *   issuer withdraws stops verifying within that time), and earlier when a token names a `kid` the cache lacks (key
+ *   rotation), at most once per cool-down so unknown kids cannot make us hammer the issuer.
+ * - A `file:` set is checked on every use (one stat, about 2 µs) and read again when the file changed, so an
+ *   operator revokes a key by rewriting the file, with immediate effect.
  */
-export function keySetFor(uri: string): JWTVerifyGetKey {
+export function keySetFor(uri: string, cacheMaxAgeMs: number): JWTVerifyGetKey {
   const url = new URL(uri);
   if (url.protocol === 'file:') return fileKeySet(fileURLToPath(url));
   return createRemoteJWKSet(url, {
-    cacheMaxAge: REMOTE_CACHE_MAX_AGE_MS,
-    cooldownDuration: REMOTE_COOLDOWN_MS,
+    cacheMaxAge: cacheMaxAgeMs,
+    cooldownDuration: Math.min(REMOTE_COOLDOWN_MS, cacheMaxAgeMs),
     timeoutDuration: REMOTE_TIMEOUT_MS,
   });
 }
@@ -33,26 +36,29 @@ export function localKeySet(jwks: JSONWebKeySet): JWTVerifyGetKey {
   return createLocalJWKSet(jwks);
 }
 
+/**
+ * What identifies one version of the file: a rewrite changes the size, mtime or ctime (ctime cannot be set back by
+ * tools that preserve mtime), a replacement by rename (how config maps and atomic writers update) the inode.
+ */
+function versionOf(file: string): string {
+  const s = statSync(file);
+  return `${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}`;
+}
+
 function fileKeySet(file: string): JWTVerifyGetKey {
-  let mtimeMs = -1;
+  let loadedVersion: string | undefined;
   let current: JWTVerifyGetKey | undefined;
-  const load = () => {
-    const stat = statSync(file);
-    if (current && stat.mtimeMs === mtimeMs) return false;
-    const jwks = JSON.parse(readFileSync(file, 'utf8')) as JSONWebKeySet;
-    if (!Array.isArray(jwks?.keys)) throw new errors.JWKSInvalid(`${file} is not a JWK set`);
-    assertPublicKeys(jwks.keys, file);
-    current = createLocalJWKSet(jwks);
-    mtimeMs = stat.mtimeMs;
-    return true;
-  };
   return async (header, token) => {
-    if (!current) load();
-    try {
-      return await current!(header, token);
-    } catch (err) {
-      if (err instanceof errors.JWKSNoMatchingKey && load()) return current!(header, token);
-      throw err;
+    // A file that vanished or cannot be parsed (half written) fails closed: the keys it held are not trusted.
+    const version = versionOf(file);
+    if (version !== loadedVersion) {
+      current = undefined;
+      const jwks = JSON.parse(readFileSync(file, 'utf8')) as JSONWebKeySet;
+      if (!Array.isArray(jwks?.keys)) throw new errors.JWKSInvalid(`${file} is not a JWK set`);
+      assertPublicKeys(jwks.keys, file);
+      current = createLocalJWKSet(jwks);
+      loadedVersion = version;
     }
+    return (current as JWTVerifyGetKey)(header, token);
   };
 }

@@ -53,7 +53,7 @@ function clientKeySet(cfg: AuthConfig, client: RegisteredClient): JWTVerifyGetKe
   const cache = stateOf(cfg).clientKeys;
   let keys = cache.get(client.clientId);
   if (!keys) {
-    keys = client.jwks ? localKeySet(client.jwks) : keySetFor(client.jwksUri as string);
+    keys = client.jwks ? localKeySet(client.jwks) : keySetFor(client.jwksUri as string, cfg.jwksCacheSeconds * 1000);
     cache.set(client.clientId, keys);
   }
   return keys;

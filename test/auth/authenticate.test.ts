@@ -173,6 +173,27 @@ describe('bearer token validation against an external issuer (remote JWKS)', () 
     }
   });
 
+  it('stops accepting a token, even one accepted before, once the JWKS without its key is past its cache lifetime', async () => {
+    const cached = await configFor({ SMART_ISSUER: ISSUER, SMART_JWKS_URI: jwks.url, SMART_JWKS_CACHE_SECONDS: '60' });
+    const token = await signToken(key, { ...validClaims(), exp: nowS() + 3600 });
+    await authenticate(`Bearer ${token}`, cached);
+    const successor = await testKey('ES384');
+    jwks.keys = [successor.publicJwk];
+    // Within the cache lifetime the issuer is not asked again: the key still verifies.
+    await expect(authenticate(`Bearer ${token}`, cached)).resolves.toBeDefined();
+    expect(jwks.fetches).toBe(1);
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'setTimeout', 'clearTimeout', 'queueMicrotask'] });
+    try {
+      jest.setSystemTime(Date.now() + 61_000);
+      const err = await rejection(authenticate(`Bearer ${token}`, cached));
+      expect(err.status).toBe(401);
+      expect(err.message).toMatch(/key the issuer does not publish/);
+      expect(jwks.fetches).toBeGreaterThanOrEqual(2);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('returns 401 for an unknown kid the refreshed JWKS does not have either', async () => {
     const stranger = await testKey('ES384');
     await expect401(await signToken(stranger, validClaims()), /key the issuer does not publish/);

@@ -53,6 +53,8 @@ describe('authorization configuration from the environment', () => {
     [{ SMART_AUDIENCE: 'fhir' }, /SMART_AUDIENCE/],
     [{ SMART_TOKEN_LIFETIME: '3600' }, /SMART_TOKEN_LIFETIME/],
     [{ SMART_CLOCK_SKEW: '-1' }, /SMART_CLOCK_SKEW/],
+    [{ SMART_JWKS_CACHE_SECONDS: '5' }, /SMART_JWKS_CACHE_SECONDS/],
+    [{ SMART_JWKS_CACHE_SECONDS: '86400' }, /SMART_JWKS_CACHE_SECONDS/],
     [{ SMART_CLIENTS_FILE: '/nonexistent/clients.json' }, /SMART_CLIENTS_FILE/],
   ])('refuses %j', async (env, message) => {
     await expect(configFor(env as Record<string, string>)).rejects.toThrow(message);

@@ -6,31 +6,31 @@ describe('cache of verified tokens', () => {
 
   it('answers for a token until it expires', () => {
     const cache = new VerifiedTokens();
-    cache.set('t', unrestrictedPolicy, now + 10_000, now);
-    expect(cache.get('t', now + 9_999)).toBe(unrestrictedPolicy);
+    cache.set('t', { policy: unrestrictedPolicy }, now + 10_000, now);
+    expect(cache.get('t', now + 9_999)?.policy).toBe(unrestrictedPolicy);
     expect(cache.get('t', now + 10_000)).toBeUndefined();
     expect(cache.size).toBe(0);
   });
 
   it('keeps an entry at most five minutes, whatever the token lifetime', () => {
     const cache = new VerifiedTokens();
-    cache.set('t', unrestrictedPolicy, now + 3_600_000, now);
+    cache.set('t', { policy: unrestrictedPolicy }, now + 3_600_000, now);
     expect(cache.get('t', now + 299_999)).toBeDefined();
     expect(cache.get('t', now + 300_000)).toBeUndefined();
   });
 
   it('drops the oldest entry when full', () => {
     const cache = new VerifiedTokens(2);
-    cache.set('a', unrestrictedPolicy, now + 1000, now);
-    cache.set('b', unrestrictedPolicy, now + 1000, now);
-    cache.set('c', unrestrictedPolicy, now + 1000, now);
+    cache.set('a', { policy: unrestrictedPolicy }, now + 1000, now);
+    cache.set('b', { policy: unrestrictedPolicy }, now + 1000, now);
+    cache.set('c', { policy: unrestrictedPolicy }, now + 1000, now);
     expect(cache.get('a', now)).toBeUndefined();
     expect(cache.get('c', now)).toBeDefined();
   });
 
   it('matches only the exact token text', () => {
     const cache = new VerifiedTokens();
-    cache.set('abc', unrestrictedPolicy, now + 1000, now);
+    cache.set('abc', { policy: unrestrictedPolicy }, now + 1000, now);
     expect(cache.get('abd', now)).toBeUndefined();
   });
 });
