@@ -56,7 +56,10 @@ export interface AuditInput {
   outcomeDescription?: string;
   /** Who asked: the request's policy (client, user, token id). */
   policy?: Pick<AccessPolicy, 'clientId' | 'user' | 'tokenId' | 'unrestricted'>;
-  /** The client when there is no policy yet (token endpoint, failed authentication). */
+  /**
+   * The client when there is no policy yet (token endpoint, failed authentication): authenticated when `status` is
+   * below 400, otherwise only what the request claimed, which the event records as unverified.
+   */
   clientId?: string;
   /** Network address of the client. */
   remoteAddress?: string;

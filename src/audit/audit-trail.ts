@@ -5,6 +5,7 @@ import type { StoredDocument } from '../store/stored-document';
 import type { AuditInput } from './audit-input';
 import { type AuditSource, buildAuditEvent } from './balp';
 import { CHAIN_ID_RANGE, type ChainLink, GENESIS_HASH, chainEvent, readLink, unchainedContent } from './hash-chain';
+import { wellFormedJson } from './untrusted-text';
 import { reportToParameters, walkChain } from './verify-chain';
 
 export interface AuditTrailOptions extends AuditSource {
@@ -110,6 +111,8 @@ export class AuditTrail {
       this.opts.onError(`audit queue full (${this.opts.maxQueue}); event dropped: ${JSON.stringify(p.event)}`);
       return false;
     }
+    // What is indexed, hashed and stored must be the same text (src/audit/untrusted-text.ts).
+    p.event = wellFormedJson(p.event);
     this.queue.push(p);
     this.schedule(this.queue.length >= this.opts.maxBatch ? 0 : this.opts.maxDelayMs);
     return true;
@@ -263,7 +266,7 @@ export class AuditTrail {
   /** `GET AuditEvent/$verify-chain`: whether the trail is intact, and where it was broken. */
   async verifyChain(): Promise<Parameters> {
     await this.flush().catch(() => undefined);
-    return reportToParameters(await walkChain(this.db, this.written, (r) => this.opts.index(unchainedContent(r as AuditEvent))));
+    return reportToParameters(await walkChain(this.db, this.written, (r) => this.opts.index(wellFormedJson(unchainedContent(r as AuditEvent)))));
   }
 }
 

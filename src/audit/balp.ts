@@ -1,5 +1,6 @@
 import type { AuditEvent, AuditEventAgent, AuditEventEntity, Coding } from 'fhir/r4';
 import type { AuditInput, AuditInteraction, ExportJobRef } from './audit-input';
+import { untrustedDescription, untrustedIdentifier } from './untrusted-text';
 
 /**
  * AuditEvents shaped after IHE Basic Audit Log Patterns (BALP): RESTful events typed `rest` with the interaction
@@ -32,6 +33,8 @@ const USER_AGENT: Coding = {
 const APPLICATION_SERVER = { system: 'http://terminology.hl7.org/CodeSystem/security-source-type', code: '4', display: 'Application Server' };
 
 const URI = 'urn:ietf:rfc:3986';
+/** Identifier system of a client_id that a refused request claimed and the server did not verify. */
+export const UNVERIFIED_CLIENT_ID = 'urn:fhirstone:unverified-client-id';
 const JOB_ROLE: Coding = { system: OBJECT_ROLE, code: '20', display: 'Job' };
 const JOB_STREAM_ROLE: Coding = { system: OBJECT_ROLE, code: '21', display: 'Job Stream' };
 
@@ -69,11 +72,11 @@ export function outcomeOf(status: number): AuditEvent['outcome'] {
 const USER_REFERENCE = /(?:^|\/)(Practitioner|PractitionerRole|Patient|RelatedPerson|Person)\/[A-Za-z0-9\-.]{1,64}$/;
 
 function agents(input: AuditInput, source: AuditSource, dataFlowsToClient: boolean): AuditEventAgent[] {
-  const clientId = input.policy?.clientId ?? input.clientId;
+  const clientId = input.policy?.clientId ?? (input.status < 400 ? input.clientId : undefined);
   const user = input.policy?.user;
   const client: AuditEventAgent = {
     type: { coding: [dataFlowsToClient ? DESTINATION_ROLE : SOURCE_ROLE] },
-    who: clientId ? { identifier: { value: clientId }, display: clientId } : { display: anonymousClient(input) },
+    who: clientId ? { identifier: { value: clientId }, display: clientId } : claimedClient(input),
     requestor: !user,
   };
   if (clientId) client.name = clientId;
@@ -98,9 +101,15 @@ function agents(input: AuditInput, source: AuditSource, dataFlowsToClient: boole
   return out;
 }
 
-function anonymousClient(input: AuditInput): string {
-  if (input.policy?.unrestricted) return 'local client (protected mode, no authorization configured)';
-  return 'unauthenticated client';
+/**
+ * A client the server could not authenticate: the client_id it claimed, if any, under a system saying so, made
+ * well-formed, one line and bounded (it is attacker-controlled text).
+ */
+function claimedClient(input: AuditInput): AuditEventAgent['who'] {
+  if (input.policy?.unrestricted) return { display: 'local client (protected mode, no authorization configured)' };
+  if (input.clientId === undefined) return { display: 'unauthenticated client' };
+  const value = untrustedIdentifier(input.clientId);
+  return { identifier: { system: UNVERIFIED_CLIENT_ID, value }, display: `unauthenticated client claiming client_id ${value} (unverified)` };
 }
 
 function entities(input: AuditInput): AuditEventEntity[] {
@@ -134,7 +143,9 @@ function entities(input: AuditInput): AuditEventEntity[] {
   if (input.query !== undefined || input.operation || input.path !== undefined) {
     const path =
       input.path ?? [input.resourceType, input.id, input.operation ? `$${input.operation}` : undefined].filter(Boolean).join('/');
-    const text = `${path}${input.query ? `?${input.query}` : ''}`;
+    const asked = `${path}${input.query ? `?${input.query}` : ''}`;
+    // A refused request's URL is whatever an unauthenticated caller sent.
+    const text = input.path !== undefined ? untrustedDescription(asked, 2000) : asked;
     out.push({
       type: { system: ENTITY_TYPE, code: '2', display: 'System Object' },
       role: { system: OBJECT_ROLE, code: '24', display: 'Query' },
@@ -186,7 +197,8 @@ export function buildAuditEvent(input: AuditInput, source: AuditSource, recorded
     event.subtype = [{ system: REST, code, display: code }];
   }
   if (input.status >= 400) {
-    event.outcomeDesc = `HTTP ${input.status}${input.outcomeDescription ? `: ${input.outcomeDescription}` : ''}`;
+    const description = input.outcomeDescription ? `: ${untrustedDescription(input.outcomeDescription)}` : '';
+    event.outcomeDesc = `HTTP ${input.status}${description}`;
   }
   const entity = entities(input);
   if (entity.length) event.entity = entity;

@@ -18,10 +18,14 @@ export interface ChainReport {
   intact: boolean;
   checked: number;
   last?: ChainLink;
+  /** The first breaks found (at most MAX_LISTED_BREAKS, plus the first of each kind found after those). */
   breaks: ChainBreak[];
+  /** Every break found, listed or not, in total and per kind. */
+  breakCount: number;
+  breakCounts: Partial<Record<BreakKind, number>>;
 }
 
-const MAX_REPORTED_BREAKS = 100;
+const MAX_LISTED_BREAKS = 100;
 
 /**
  * Walks the AuditEvent collection in chain order and recomputes every link. A break does not stop the walk: the
@@ -41,10 +45,14 @@ const MAX_REPORTED_BREAKS = 100;
  * verified here is what they serve.
  */
 export async function walkChain(db: Db, knownHead?: ChainLink, index?: (r: Resource) => { s: unknown; c: string[] }): Promise<ChainReport> {
-  const report: ChainReport = { intact: true, checked: 0, breaks: [] };
+  const report: ChainReport = { intact: true, checked: 0, breaks: [], breakCount: 0, breakCounts: {} };
+  // Many breaks of one kind must not hide the first of another: that one is listed beyond the limit too.
   const flag = (b: ChainBreak) => {
     report.intact = false;
-    if (report.breaks.length < MAX_REPORTED_BREAKS) report.breaks.push(b);
+    report.breakCount++;
+    const ofKind = (report.breakCounts[b.kind] ?? 0) + 1;
+    report.breakCounts[b.kind] = ofKind;
+    if (report.breaks.length < MAX_LISTED_BREAKS || ofKind === 1) report.breaks.push(b);
   };
   let expectedSeq = 1;
   let previous = GENESIS_HASH;
@@ -103,6 +111,10 @@ export function reportToParameters(report: ChainReport): Parameters {
   if (report.last) {
     parameter.push({ name: 'lastSequence', valueDecimal: report.last.sequence });
     parameter.push({ name: 'lastHash', valueString: report.last.hash });
+  }
+  parameter.push({ name: 'breaks', valueInteger: report.breakCount });
+  for (const [kind, count] of Object.entries(report.breakCounts)) {
+    parameter.push({ name: 'breakCount', part: [{ name: 'kind', valueCode: kind }, { name: 'count', valueInteger: count }] });
   }
   for (const b of report.breaks) {
     const part: ParametersParameter[] = [{ name: 'kind', valueCode: b.kind }];

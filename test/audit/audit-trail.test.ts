@@ -145,6 +145,25 @@ describe('AuditTrail', () => {
     await Promise.all([a.close(), b.close()]);
   });
 
+  it('stores every string of an event well-formed, so a lone surrogate cannot make the chain report a break', async () => {
+    const a = trail();
+    a.record({ ...read(1), status: 401, clientId: '\ud800x', outcomeDescription: 'issuer "\udc00" is not trusted' });
+    const stored = await a.submit({
+      resourceType: 'AuditEvent',
+      type: { code: 'x' },
+      recorded: '2026-01-01T00:00:00Z',
+      agent: [{ requestor: true, who: { display: 'a\ud800b' } }],
+      source: { observer: { display: '\udfff' } },
+    });
+    expect(stored.agent[0].who?.display).toBe('a\ufffdb');
+    const report = await a.verifyChain();
+    expect(breaks(report)).toEqual([]);
+    expect(param(report, 'breaks')?.valueInteger).toBe(0);
+    const first = JSON.parse((await events().findOne({ _id: 'audit-0000000000000001' }))!.r) as AuditEvent;
+    expect(first.outcomeDesc).toBe('HTTP 401: issuer "\ufffd" is not trusted');
+    await a.close();
+  });
+
   it('appends a client-supplied AuditEvent to the chain', async () => {
     const a = trail();
     a.record(read(1));
@@ -245,6 +264,20 @@ describe('AuditEvent/$verify-chain', () => {
   it('detects an event flagged as deleted in place', async () => {
     await collection().updateOne({ _id: id(2) }, { $set: { del: true } });
     expect(breaks(await a.verifyChain())).toEqual([expect.objectContaining({ kind: 'modified', id: id(2) })]);
+  });
+
+  it('counts every break beyond the ones it lists, and lists the first break of a kind found after those', async () => {
+    for (let i = 11; i <= 130; i++) a.record(read(i));
+    await a.flush();
+    await collection().updateMany({ _id: { $lte: id(110) } }, { $set: { c: [] } });
+    await collection().deleteOne({ _id: id(125) });
+    const report = await a.verifyChain();
+    expect(param(report, 'breaks')?.valueInteger).toBe(111);
+    const listed = breaks(report);
+    expect(listed).toHaveLength(101);
+    expect(listed[100]).toMatchObject({ kind: 'missing', id: id(126) });
+    const counts = (report.parameter ?? []).filter((x) => x.name === 'breakCount').map((x) => x.part?.map((y) => y.valueCode ?? y.valueInteger));
+    expect(counts).toEqual([['misindexed', 110], ['missing', 1]]);
   });
 
   it('detects a document written around the trail', async () => {
