@@ -8,6 +8,7 @@ import {
   jwtVerify,
 } from 'jose';
 import { OperationOutcomeError, issue, unauthorized } from '../errors/operation-outcome-error';
+import { quotedHeaderText } from '../http/header-text';
 import type { AccessPolicy } from './access-policy';
 import type { AuthConfig } from './config';
 import { keySetFor } from './key-sets';
@@ -43,12 +44,11 @@ function externalKeySet(cfg: AuthConfig): JWTVerifyGetKey {
   return keys;
 }
 
-/** RFC 6750 challenge; quotes and backslashes cannot appear inside its quoted strings. */
+/** RFC 6750 challenge. The description may quote unverified token content: only header-safe text goes in. */
 export function bearerChallenge(cfg: AuthConfig, error?: string, description?: string): string {
-  const q = (s: string) => s.replace(/["\\]/g, "'");
-  let challenge = `Bearer realm="${q(cfg.baseUrl)}"`;
+  let challenge = `Bearer realm="${quotedHeaderText(cfg.baseUrl)}"`;
   if (error) challenge += `, error="${error}"`;
-  if (description) challenge += `, error_description="${q(description)}"`;
+  if (description) challenge += `, error_description="${quotedHeaderText(description)}"`;
   return challenge;
 }
 

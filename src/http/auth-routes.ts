@@ -1,5 +1,6 @@
 import express from 'express';
 import type { AuditInput } from '../audit';
+import { headerText } from './header-text';
 import { handleTokenRequest, serverJwks, smartConfiguration, type AuthConfig } from '../auth';
 
 export interface AuthRouteDeps {
@@ -45,7 +46,7 @@ export function mountAuthRoutes(app: express.Express, deps: AuthRouteDeps): void
         outcomeDescription: result.status === 200 ? undefined : String(result.body.error_description ?? result.body.error ?? ''),
       });
       res.status(result.status);
-      for (const [k, v] of Object.entries(result.headers)) res.setHeader(k, v);
+      for (const [k, v] of Object.entries(result.headers)) res.setHeader(k, headerText(v));
       res.json(result.body);
     },
   );

@@ -103,6 +103,17 @@ describe('a request without a usable bearer token', () => {
     expectUnauthorized(await readWith(token), 'invalid_token');
   });
 
+  it('returns 401 with a header-safe challenge when the unverified iss holds CR/LF, non-Latin-1 text or a lone surrogate', async () => {
+    for (const iss of ['https://evil.example/\r\nSet-Cookie: a=b', 'https://évil.example/€/日本', 'https://evil.example/\ud800x', '"\\'.repeat(1000)]) {
+      const res = await readWith(await server.sign({ ...claims(), iss }));
+      expectUnauthorized(res, 'invalid_token');
+      const challenge = res.headers.get('www-authenticate') ?? '';
+      expect(challenge).toMatch(/^Bearer realm="[^"]+", error="invalid_token", error_description="[\x20-\x21\x23-\x5b\x5d-\x7e]{1,200}"$/);
+      expect(res.headers.get('set-cookie')).toBeNull();
+      expect(res.body.issue[0].diagnostics).toMatch(/not trusted/);
+    }
+  });
+
   it('refuses writes, searches and bundles without a token just like reads', async () => {
     const anonymous = server.as(undefined);
     expectUnauthorized(await anonymous.json('POST', 'Patient', { resourceType: 'Patient' }));
