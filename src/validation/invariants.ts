@@ -83,13 +83,24 @@ export function checkInvariants(
       if (fn instanceof Error) throw fn;
       result = fn(value, { resource: ctx.resource, rootResource: ctx.rootResource });
     } catch (err) {
-      ctx.findings.push(
-        finding('invariant', 'information', 'informational', `Constraint ${c.key} could not be evaluated: ${(err as Error).message.split('\n')[0]}`, location),
-      );
+      // fhirpath.js throws strings as well as Errors (comparing a date with an unparseable one). Where the value
+      // holds a structural error, that error is the finding: the rule could not be evaluated because of it.
+      if (!hasStructuralErrorWithin(ctx, location)) {
+        const message = (err instanceof Error ? err.message : String(err)).split('\n')[0];
+        ctx.findings.push(finding('invariant', 'information', 'informational', `Constraint ${c.key} could not be evaluated: ${message}`, location));
+      }
       continue;
     }
     if (!passed(result)) fail(c, location, ctx, source);
   }
+}
+
+/** Has the structural layer (run before the walk) reported an error at `location` or inside it? */
+function hasStructuralErrorWithin(ctx: ValidationContext, location: string): boolean {
+  return ctx.findings.some((f) => {
+    const at = f.layer === 'structure' ? f.issue.expression?.[0] : undefined;
+    return at !== undefined && (at === location || at.startsWith(`${location}.`) || at.startsWith(`${location}[`));
+  });
 }
 
 function fail(c: ElementDefinitionConstraint, location: string, ctx: ValidationContext, source: string): void {

@@ -87,3 +87,17 @@ describe('layer 4: FHIRPath invariants', () => {
     );
   });
 });
+
+describe('invariants over values the structural layer rejected', () => {
+  it('reports a Period with an unparseable end once, as a structural issue, and keeps the other findings', async () => {
+    const issues = await issuesOf({
+      resourceType: 'Patient',
+      name: [{ family: 'A', period: { start: '2020-01-01', end: 'garbage' } }, { family: 'B', period: { start: '2020-01-01', end: '2019-01-01' } }],
+    });
+    expect(issues.filter((i) => i.severity === 'error').map((i) => [i.expression?.[0], i.code])).toEqual([
+      ['Patient.name[0].period.end', 'value'],
+      ['Patient.name[1].period', 'invariant'],
+    ]);
+    expect(JSON.stringify(issues)).not.toMatch(/Cannot read properties|could not be evaluated|Could not validate/);
+  });
+});
