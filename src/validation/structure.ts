@@ -1,6 +1,9 @@
 import fs from 'node:fs';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import { finding, pointerToFhirPath, type Finding } from './issues';
+import {
+  INTEGER_RANGES, isBase64, isIntegerInRange, MAX_STRING_BYTES, narrativeRootProblem, SIZE_LIMITED_TYPES, withinStringLimit,
+} from './primitive-rules';
 
 /**
  * Layer 1: the JSON shape of a resource, checked by ajv against the R4 JSON schema. The schema is adjusted once
@@ -11,7 +14,10 @@ import { finding, pointerToFhirPath, type Finding } from './issues';
  *  - every resource, complex data type and backbone element must be a JSON object (the schema only lists their
  *    properties, so `meta: "x"` or `name: [5]` would pass), and the narrative's xhtml a string;
  *  - empty arrays and empty objects are rejected (ele-1: every element has a value or children);
- *  - dates, dateTimes and instants must be real calendar dates (the schema's patterns accept 1985-02-30).
+ *  - dates, dateTimes and instants must be real calendar dates (the schema's patterns accept 1985-02-30);
+ *  - the integer types must be whole numbers in their range, base64Binary must be base64 wherever it occurs,
+ *    strings stay within R4's 1 MB, uris are not empty, codes given as JSON numbers are type errors, and the
+ *    narrative is a div in the XHTML namespace (primitive-rules.ts).
  * Each resource type is compiled on first use and kept, so start-up does not pay for types never written.
  */
 
@@ -39,11 +45,18 @@ export function isRealCalendarDate(value: string): boolean {
  */
 function inlinedPrimitive(defs: Record<string, JsonSchema>, key: string, prop: JsonSchema): string | undefined {
   if (prop.$ref || typeof prop.pattern !== 'string') return undefined;
-  const m = /[A-Z][A-Za-z0-9]*$/.exec(key);
-  if (!m) return undefined;
-  const name = m[0].charAt(0).toLowerCase() + m[0].slice(1);
+  // `multipleBirthInteger`: the type is the longest capitalised tail that names a definition (not `birthInteger`).
+  let name: string | undefined;
+  for (let i = 1; i < key.length && !name; i++) {
+    const c = key.charCodeAt(i);
+    if (c < 65 || c > 90) continue;
+    const candidate = key.charAt(i).toLowerCase() + key.slice(i + 1);
+    if (defs[candidate]) name = candidate;
+  }
+  if (!name) return undefined;
   const def = defs[name];
-  return def && def.pattern === prop.pattern && def.type === prop.type ? name : undefined;
+  // base64Binary's own definition has no pattern (a keyword checks it), its inlined copies do.
+  return def && def.type === prop.type && (def.pattern === prop.pattern || name === 'base64Binary') ? name : undefined;
 }
 
 function adjust(schema: JsonSchema): JsonSchema {
@@ -53,7 +66,13 @@ function adjust(schema: JsonSchema): JsonSchema {
   delete schema.id;
   const defs = schema.definitions as Record<string, JsonSchema>;
   for (const name of ['date', 'dateTime', 'instant']) defs[name].fhirCalendar = true;
+  for (const [name, range] of Object.entries(INTEGER_RANGES)) defs[name].fhirInteger = range;
+  for (const name of SIZE_LIMITED_TYPES) defs[name].fhirStringLimit = true;
+  // `^\S*$` lets an empty uri (an extension's `url: ""`) through: empty strings break ele-1 like any other.
+  for (const name of ['uri', 'url', 'canonical']) defs[name].minLength = 1;
+  defs.base64Binary.fhirBase64 = true;
   defs.xhtml.type = 'string';
+  defs.xhtml.fhirNarrative = true;
   for (const [name, def] of Object.entries(defs)) {
     // Read back from an error's parentSchema: a definition compiled on its own reports schema paths from `#/`.
     def[FHIR_TYPE] = name.includes('_') ? 'BackboneElement' : name;
@@ -69,6 +88,12 @@ function adjust(schema: JsonSchema): JsonSchema {
       // side here and the element walk requires the other array to fill it.
       const paired = key.startsWith('_') ? def.properties[key.slice(1)] : def.properties[`_${key}`];
       if (items?.$ref && paired) prop.items = { anyOf: [items, { type: 'null' }] };
+      // A code element's enum says nothing of the JSON type: `gender: 5` is a type error, not an unknown code.
+      for (const coded of [prop, items]) {
+        if (!coded?.enum || coded.type !== undefined) continue;
+        coded.type = 'string';
+        coded[FHIR_TYPE] = 'code';
+      }
       if (prop.$ref === '#/definitions/ResourceList') def.properties[key] = { type: 'object' };
       if (items?.$ref === '#/definitions/ResourceList') prop.items = { type: 'object' };
     }
@@ -95,6 +120,20 @@ function instance(): Ajv {
     type: 'string',
     schemaType: 'boolean',
     validate: (_schema: boolean, data: string) => isRealCalendarDate(data),
+  });
+  ajv.addKeyword({
+    keyword: 'fhirInteger',
+    type: 'number',
+    schemaType: 'array',
+    validate: (range: [number, number], data: number) => isIntegerInRange(data, range),
+  });
+  ajv.addKeyword({ keyword: 'fhirBase64', type: 'string', schemaType: 'boolean', validate: (_s: boolean, data: string) => isBase64(data) });
+  ajv.addKeyword({ keyword: 'fhirStringLimit', type: 'string', schemaType: 'boolean', validate: (_s: boolean, data: string) => withinStringLimit(data) });
+  ajv.addKeyword({
+    keyword: 'fhirNarrative',
+    type: 'string',
+    schemaType: 'boolean',
+    validate: (_s: boolean, data: string) => narrativeRootProblem(data) === undefined,
   });
   ajv.addSchema(schema, 'fhir');
   return ajv;
@@ -126,11 +165,12 @@ function definitionOf(err: ErrorObject): string | undefined {
   return typeof tagged === 'string' ? tagged : undefined;
 }
 
-function describe(err: ErrorObject): { code: 'structure' | 'value' | 'required'; text: string; pointer: string } {
+function describe(err: ErrorObject): { code: 'structure' | 'value' | 'required' | 'too-long'; text: string; pointer: string } {
   const fhirType = definitionOf(err);
   // Only for errors about a value: an additionalProperties error's data is the whole parent object, and
-  // serialising it once per unknown key made hostile bodies quadratic.
-  const shown = err.keyword === 'additionalProperties' || err.keyword === 'required' ? '' : JSON.stringify(err.data)?.slice(0, 100);
+  // serialising it once per unknown key made hostile bodies quadratic (a long string is cut before it is quoted).
+  const data: unknown = typeof err.data === 'string' ? err.data.slice(0, 100) : err.data;
+  const shown = err.keyword === 'additionalProperties' || err.keyword === 'required' ? '' : JSON.stringify(data)?.slice(0, 100);
   switch (err.keyword) {
     case 'additionalProperties': {
       const prop = (err.params as { additionalProperty: string }).additionalProperty;
@@ -153,6 +193,18 @@ function describe(err: ErrorObject): { code: 'structure' | 'value' | 'required';
       return { code: 'value', text: `Invalid ${fhirType ?? 'value'} ${shown}`, pointer: err.instancePath };
     case 'fhirCalendar':
       return { code: 'value', text: `${shown} is not a real calendar date`, pointer: err.instancePath };
+    case 'fhirInteger': {
+      const [min, max] = err.schema as [number, number];
+      return { code: 'value', text: `Invalid ${fhirType ?? 'integer'} ${shown}: a whole number from ${min} to ${max} is expected`, pointer: err.instancePath };
+    }
+    case 'fhirBase64':
+      return { code: 'value', text: `Invalid base64Binary ${shown}: not base64 encoded`, pointer: err.instancePath };
+    case 'fhirStringLimit':
+      return { code: 'too-long', text: `The string exceeds R4's limit of ${MAX_STRING_BYTES} bytes`, pointer: err.instancePath };
+    case 'fhirNarrative':
+      return { code: 'value', text: narrativeRootProblem(err.data as string) ?? 'Invalid narrative', pointer: err.instancePath };
+    case 'minLength':
+      return { code: 'value', text: 'Empty string is not allowed: omit the element instead (ele-1)', pointer: err.instancePath };
     case 'enum':
       return {
         code: 'value',

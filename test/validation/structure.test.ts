@@ -133,3 +133,69 @@ describe('primitive arrays with extensions', () => {
     expect(issues.filter((i) => i.expression?.[0] === 'Patient.name[0].given[0]')).toHaveLength(1);
   });
 });
+
+describe('primitive values the schema patterns cannot check', () => {
+  const errorsAt = async (resource: Record<string, unknown>) =>
+    (await issuesOf(resource)).filter((i) => i.severity === 'error').map((i) => i.expression?.[0]);
+
+  it.each([
+    ['positiveInt 0', { url: 'http://example.org/x', valuePositiveInt: 0 }, 'positiveInt'],
+    ['positiveInt -1', { url: 'http://example.org/x', valuePositiveInt: -1 }, 'positiveInt'],
+    ['positiveInt 1.5', { url: 'http://example.org/x', valuePositiveInt: 1.5 }, 'positiveInt'],
+    ['unsignedInt -1', { url: 'http://example.org/x', valueUnsignedInt: -1 }, 'unsignedInt'],
+    ['integer 1.5', { url: 'http://example.org/x', valueInteger: 1.5 }, 'integer'],
+    ['integer 2147483648 (past 32 bits)', { url: 'http://example.org/x', valueInteger: 2147483648 }, 'integer'],
+  ])('rejects %s in an extension', async (_, extension, type) => {
+    const issues = await issuesOf(patient({ extension: [extension] }));
+    expect(issueAt(issues, `Patient.extension[0].value.ofType(${type})`, `Invalid ${type}`)).toMatchObject({ severity: 'error', code: 'value' });
+  });
+
+  it('checks integer ranges on elements and inlined choice variants too', async () => {
+    expect(await errorsAt(patient({ multipleBirthInteger: 2147483648, photo: [{ size: -1 }] }))).toEqual(
+      expect.arrayContaining(['Patient.multipleBirth.ofType(integer)', 'Patient.photo[0].size']),
+    );
+    expect(await errorsAt(patient({ multipleBirthInteger: -2147483648, photo: [{ size: 0 }] }))).toEqual([]);
+  });
+
+  it('checks base64Binary wherever the type occurs (Attachment.data, Attachment.hash, Patient.photo)', async () => {
+    const bad = await errorsAt(patient({ photo: [{ contentType: 'image/png', data: '!!!!', hash: 'abc' }] }));
+    expect(bad).toEqual(expect.arrayContaining(['Patient.photo[0].data', 'Patient.photo[0].hash']));
+    expect(await errorsAt(patient({ photo: [{ contentType: 'image/png', data: 'aGVsbG8=', hash: 'YWJj' }] }))).toEqual([]);
+  });
+
+  it('checks a long base64 value with spaces quickly (no regex backtracking)', async () => {
+    const value = `${'QUJD '.repeat(20_000)}!`;
+    expect(await errorsAt({ resourceType: 'Binary', contentType: 'text/plain', data: value })).toEqual(['Binary.data']);
+  });
+
+  it('rejects an empty extension url (ele-1)', async () => {
+    const issues = await issuesOf(patient({ extension: [{ url: '', valueString: 'x' }] }));
+    expect(issueAt(issues, 'Patient.extension[0].url', 'Empty string')).toMatchObject({ severity: 'error' });
+  });
+
+  it('rejects a string over R4 1 MB limit, naming it without echoing it', async () => {
+    const issues = await issuesOf(patient({ name: [{ family: 'x'.repeat(1024 * 1024 + 1) }] }));
+    const issue = issueAt(issues, 'Patient.name[0].family', '1048576 bytes');
+    expect(issue).toMatchObject({ severity: 'error', code: 'too-long' });
+    expect(JSON.stringify(issues).length).toBeLessThan(5000);
+    expect(await errorsAt(patient({ name: [{ family: 'x'.repeat(1024 * 1024) }] }))).toEqual([]);
+  });
+
+  it('rejects a narrative div without the XHTML namespace, and content outside the allowed XHTML (txt-1, txt-2)', async () => {
+    const div = (d: string) => patient({ text: { status: 'generated', div: d } });
+    const ns = 'xmlns="http://www.w3.org/1999/xhtml"';
+    expect(issueAt(await issuesOf(div('<div>Amy</div>')), 'Patient.text.div', 'XHTML namespace')).toMatchObject({ severity: 'error' });
+    expect(issueAt(await issuesOf(div(`<p ${ns}>Amy</p>`)), 'Patient.text.div', 'single <div>')).toBeDefined();
+    expect(issueAt(await issuesOf(div(`<div ${ns}><script>alert(1)</script>Amy</div>`)), 'Patient.text.div', 'txt-1')).toBeDefined();
+    expect(issueAt(await issuesOf(div(`<div ${ns}><p onclick="x">Amy</p></div>`)), 'Patient.text.div', 'txt-1')).toBeDefined();
+    expect(issueAt(await issuesOf(div(`<div ${ns}> <p/> </div>`)), 'Patient.text.div', 'txt-2')).toBeDefined();
+    expect(await errorsAt(div(`<div ${ns}><p class="x">Amy <b>Shaw</b></p></div>`))).toEqual([]);
+  });
+
+  it('reports a JSON number where a code belongs as a type error, not as an unknown code', async () => {
+    const issues = await issuesOf(patient({ gender: 5 }));
+    expect(issues.filter((i) => i.severity === 'error')).toEqual([
+      expect.objectContaining({ code: 'structure', expression: ['Patient.gender'], diagnostics: expect.stringContaining('a FHIR code must be a JSON string') }),
+    ]);
+  });
+});

@@ -1,0 +1,52 @@
+/**
+ * Rules on primitive values that the R4 JSON schema states as patterns ajv cannot apply (a `pattern` is ignored on
+ * a JSON number) or does not state at all, added to the schema as keywords (see structure.ts `adjust`).
+ */
+
+/** Whole-number ranges of the integer types (R4 datatypes: integer is a signed 32-bit number). */
+export const INTEGER_RANGES: Record<string, readonly [number, number]> = {
+  integer: [-2147483648, 2147483647],
+  unsignedInt: [0, 2147483647],
+  positiveInt: [1, 2147483647],
+};
+
+export function isIntegerInRange(value: number, [min, max]: readonly [number, number]): boolean {
+  return Number.isInteger(value) && value >= min && value <= max;
+}
+
+/**
+ * base64Binary (RFC 4648 with padding; XML-style whitespace between characters is tolerated, as R4's schema does).
+ * Checked by hand rather than with the schema's regex, whose nested `\s*` quantifiers backtrack exponentially on
+ * a long value with spaces that fails at its end.
+ */
+export function isBase64(value: string): boolean {
+  const compact = /\s/.test(value) ? value.replace(/\s+/g, '') : value;
+  return compact.length > 0 && compact.length % 4 === 0 && /^[A-Za-z0-9+/]*={0,2}$/.test(compact);
+}
+
+/** R4 datatypes: "Strings SHALL NOT exceed 1MB in size" (string and the types derived from it). */
+export const MAX_STRING_BYTES = 1024 * 1024;
+export const SIZE_LIMITED_TYPES = ['string', 'markdown', 'code', 'id'];
+
+export function withinStringLimit(value: string): boolean {
+  // A UTF-8 character is at most 3 bytes per UTF-16 unit: most strings are settled without counting bytes.
+  if (value.length * 3 <= MAX_STRING_BYTES) return true;
+  return value.length <= MAX_STRING_BYTES && Buffer.byteLength(value, 'utf8') <= MAX_STRING_BYTES;
+}
+
+const XHTML_NS = 'http://www.w3.org/1999/xhtml';
+/** The start tag of the narrative's root element: a `div` in the XHTML namespace (R4 narrative, "xhtml"). */
+const ROOT_DIV = /^\s*<div(\s[^>]*)?\/?>/;
+const XMLNS = /\sxmlns\s*=\s*(["'])(.*?)\1/;
+
+/**
+ * The part of the narrative rules that fhirpath's `htmlChecks()` (txt-1, txt-2, which hold the allowed element
+ * and attribute lists) leaves open: the root is a `div` that declares the XHTML namespace.
+ */
+export function narrativeRootProblem(value: string): string | undefined {
+  const root = ROOT_DIV.exec(value);
+  if (!root) return 'The narrative must be a single <div> element';
+  const ns = XMLNS.exec(root[1] ?? '');
+  if (!ns || ns[2] !== XHTML_NS) return `The narrative <div> must declare the XHTML namespace (xmlns="${XHTML_NS}")`;
+  return undefined;
+}
