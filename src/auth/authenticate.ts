@@ -11,6 +11,7 @@ import { OperationOutcomeError, issue, unauthorized } from '../errors/operation-
 import { quotedHeaderText } from '../http/header-text';
 import type { AccessPolicy } from './access-policy';
 import type { AuthConfig } from './config';
+import { fhirUserProblem } from './fhir-user';
 import { keySetFor } from './key-sets';
 import { SmartAccessPolicy } from './smart-policy';
 import { type VerifiedToken, VerifiedTokens } from './verified-tokens';
@@ -111,6 +112,8 @@ export async function authenticate(authorizationHeader: string | undefined, cfg:
   } catch (err) {
     throw verificationError(cfg, err);
   }
+  const userProblem = fhirUserProblem(payload.fhirUser, cfg);
+  if (userProblem) throw invalidToken(cfg, userProblem);
   const policy = new SmartAccessPolicy(payload);
   cache.set(token, { policy, header, key }, ((payload.exp as number) + cfg.clockToleranceSeconds) * 1000);
   return policy;

@@ -218,11 +218,11 @@ describe('the patient claim cannot be used to widen the compartment', () => {
     }
   });
 
-  it('does not let an unreadable Patient fhirUser act unbound with user/ scopes', async () => {
+  it('does not let an unreadable Patient fhirUser act unbound with user/ scopes: the token is refused (401)', async () => {
     for (const fhirUser of [`Patient/${A}/../../Patient/${B}`, `https://ehr.test/fhir/Patient/${B}/_history/1`, 'Patient/a b', 'Patient/']) {
       const caller = server.as(await server.sign({ scope: 'user/*.read', fhirUser }));
       const res = await caller.json('GET', `Patient/${B}`);
-      expect({ fhirUser, status: res.status }).toEqual({ fhirUser, status: 403 });
+      expect({ fhirUser, status: res.status }).toEqual({ fhirUser, status: 401 });
     }
   });
 

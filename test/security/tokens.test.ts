@@ -114,6 +114,26 @@ describe('a request without a usable bearer token', () => {
     }
   });
 
+  it('returns 401 invalid_token for a fhirUser that is not a reference to a user resource on this server', async () => {
+    const malformed: unknown[] = [
+      `patient/${A}`, 'Patient/', 'Patient/a b', 'Patient/..', `Patient/${A}/../../Patient/other`, `${server.baseUrl}/Patient/${A}/_history/1`,
+      `https://other.example/fhir/Patient/${A}`, `Observation/${A}`, A, '', 42, { reference: `Patient/${A}` },
+    ];
+    for (const fhirUser of malformed) {
+      const res = await readWith(await server.sign({ scope: 'user/*.read', fhirUser }));
+      expect({ fhirUser, status: res.status }).toEqual({ fhirUser, status: 401 });
+      expectUnauthorized(res, 'invalid_token');
+      expect(res.body.issue[0].diagnostics).toMatch(/fhirUser/);
+    }
+  });
+
+  it('accepts a fhirUser given as Type/id or as an absolute URL on this server', async () => {
+    for (const fhirUser of [`Patient/${A}`, `${server.baseUrl}/Patient/${A}`, 'Practitioner/dr-1', `${server.baseUrl}/RelatedPerson/rp.1`]) {
+      const res = await readWith(await server.sign({ scope: 'user/*.read', fhirUser }));
+      expect({ fhirUser, status: res.status }).toEqual({ fhirUser, status: 200 });
+    }
+  });
+
   it('refuses writes, searches and bundles without a token just like reads', async () => {
     const anonymous = server.as(undefined);
     expectUnauthorized(await anonymous.json('POST', 'Patient', { resourceType: 'Patient' }));
