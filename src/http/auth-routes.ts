@@ -31,11 +31,11 @@ export function mountAuthRoutes(app: express.Express, deps: AuthRouteDeps): void
   });
   app.post(
     `${mount}/auth/token`,
-    express.urlencoded({ extended: false, limit: '64kb', type: 'application/x-www-form-urlencoded' }),
+    express.text({ limit: '64kb', type: 'application/x-www-form-urlencoded' }),
     async (req, res) => {
-      const form = new URLSearchParams(
-        typeof req.body === 'object' && req.body ? (Object.entries(req.body as Record<string, string>) as [string, string][]) : [],
-      );
+      // Parsed from the raw text, not by express.urlencoded: that merges a repeated parameter into one value (or an
+      // array) before the token endpoint can refuse it (RFC 6749 §3.2). Any other media type is an empty form.
+      const form = new URLSearchParams(typeof req.body === 'string' ? req.body : '');
       const c = cfg();
       const result = await handleTokenRequest(form, c, c.tokenEndpoint);
       deps.audit({
