@@ -1,6 +1,7 @@
 import { ConfigError, loadConfig } from './config';
 import { startServer } from './server';
 import { defaultServices } from './services';
+import { stopOnSignals } from './shutdown';
 
 async function main(): Promise<void> {
   let config;
@@ -15,21 +16,9 @@ async function main(): Promise<void> {
   }
   const services = await defaultServices(config);
   const server = await startServer(config, services);
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    server.logger.info({ signal }, 'shutting down');
-    try {
-      await server.close();
-      process.exit(0);
-    } catch (err) {
-      server.logger.error({ err }, 'unclean shutdown');
-      process.exit(1);
-    }
-  };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
+  const onSignal = stopOnSignals({ logger: server.logger, close: () => server.close(), exit: (code) => process.exit(code) });
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
 }
 
 main().catch((err: unknown) => {

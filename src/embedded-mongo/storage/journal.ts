@@ -125,7 +125,10 @@ export class Journal implements JournalSink {
     this.syncing = true;
     fs.fdatasync(this.fd, () => {
       this.syncing = false;
+      // A drain() (close, compaction) that began during this sync waits for it: release it here as flush() does,
+      // or it waits forever (the shutdown hang of issue 27).
       if (this.buffers.length > 0) this.schedule();
+      else this.settleIdle();
     });
   }
 
