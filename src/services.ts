@@ -123,7 +123,7 @@ export async function defaultServices(config: Config, env: Record<string, string
     operations,
     bundle: handleBundle,
     createHandlers: {
-      // Client-supplied AuditEvents join the hash chain like the server's own.
+      // Client-supplied AuditEvents join the hash chain, marked as submitted by the caller (src/audit/origin.ts).
       AuditEvent: async (ctx, req) => {
         const resource = resourceBody(req, 'AuditEvent') as AuditEvent;
         ctx.repo.assertAllowed('AuditEvent', 'create');
@@ -135,7 +135,9 @@ export async function defaultServices(config: Config, env: Record<string, string
         // The trail stores it, the repository decides: patient compartment, granular create scopes.
         await ctx.repo.assertCreatable('AuditEvent', resource);
         if (!audit) throw new Error('audit trail not started');
-        const stored = await audit.submit(resource);
+        const stored = await audit.submit(resource, ctx.repo.policy);
+        // The server's own record of this create names the event it stored.
+        ctx.repo.trace?.add('AuditEvent', stored.id as string, []);
         const vid = Number(stored.meta?.versionId ?? 1);
         const location = `${ctx.baseUrl}/AuditEvent/${stored.id}/_history/${vid}`;
         return writeResult(req, 201, { vid, lu: new Date(stored.meta?.lastUpdated ?? Date.now()), r: JSON.stringify(stored) }, { Location: location }, `Created AuditEvent/${stored.id}`);

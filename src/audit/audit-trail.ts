@@ -5,6 +5,7 @@ import type { StoredDocument } from '../store/stored-document';
 import type { AuditInput } from './audit-input';
 import { type AuditSource, buildAuditEvent } from './balp';
 import { CHAIN_ID_RANGE, type ChainLink, GENESIS_HASH, chainEvent, readLink, unchainedContent } from './hash-chain';
+import { type Submitter, markServerEvent, markSubmitted } from './origin';
 import { wellFormedJson } from './untrusted-text';
 import { reportToParameters, walkChain } from './verify-chain';
 
@@ -86,17 +87,20 @@ export class AuditTrail {
   record(input: AuditInput): void {
     try {
       const recorded = input.recorded ?? new Date();
-      this.enqueue({ event: buildAuditEvent(input, this.opts, recorded) });
+      this.enqueue({ event: markServerEvent(buildAuditEvent(input, this.opts, recorded)) });
     } catch (err) {
       this.opts.onError('could not build an audit event', err);
     }
   }
 
-  /** Appends a client-supplied AuditEvent (POST AuditEvent) to the chain; resolves with it as stored. */
-  submit(event: AuditEvent): Promise<AuditEvent> {
+  /**
+   * Appends a client-supplied AuditEvent (POST AuditEvent) to the chain, marked as submitted by `by` (src/audit/
+   * origin.ts); resolves with it as stored.
+   */
+  submit(event: AuditEvent, by: Submitter): Promise<AuditEvent> {
     return new Promise((resolve, reject) => {
       const { id: _id, ...content } = event;
-      if (!this.enqueue({ event: content as AuditEvent, settle: { resolve, reject } })) {
+      if (!this.enqueue({ event: markSubmitted(content as AuditEvent, by), settle: { resolve, reject } })) {
         reject(new Error('the audit trail is not accepting events'));
       }
     });

@@ -3,10 +3,12 @@ import type { Db } from 'mongodb';
 import type { AuditInput } from '../../src/audit/audit-input';
 import { AuditTrail, type AuditTrailOptions } from '../../src/audit/audit-trail';
 import { CHAIN_EXTENSION_URL, readLink } from '../../src/audit/hash-chain';
+import { SUBMITTED_BY_URL } from '../../src/audit/origin';
 import type { StoredDocument } from '../../src/store/stored-document';
 import { type TestDatabase, openTestDatabase } from './database';
 
 const source = { sourceName: 'fhirstone-test', baseUrl: 'http://127.0.0.1:8080/fhir' };
+const submitter = { clientId: 'device-gateway', unrestricted: false };
 const read = (i: number, patient = 'p1'): AuditInput => ({
   interaction: 'read',
   resourceType: 'Observation',
@@ -154,7 +156,7 @@ describe('AuditTrail', () => {
       recorded: '2026-01-01T00:00:00Z',
       agent: [{ requestor: true, who: { display: 'a\ud800b' } }],
       source: { observer: { display: '\udfff' } },
-    });
+    }, submitter);
     expect(stored.agent[0].who?.display).toBe('a\ufffdb');
     const report = await a.verifyChain();
     expect(breaks(report)).toEqual([]);
@@ -175,10 +177,10 @@ describe('AuditTrail', () => {
       agent: [{ requestor: true }],
       source: { observer: { display: 'device' } },
       extension: [{ url: CHAIN_EXTENSION_URL, valueString: 'forged' }],
-    });
+    }, submitter);
     expect(stored.id).toBe('audit-0000000000000002');
     expect(readLink(stored)?.sequence).toBe(2);
-    expect(stored.extension).toHaveLength(1);
+    expect(stored.extension?.map((e) => e.url)).toEqual([SUBMITTED_BY_URL, CHAIN_EXTENSION_URL]);
     expect(param(await a.verifyChain(), 'intact')?.valueBoolean).toBe(true);
     await a.close();
   });

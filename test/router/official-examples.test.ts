@@ -62,11 +62,17 @@ describe.each(UPDATABLE)('official R4 %s examples', (type) => {
   });
 });
 
-/** The audit trail chains every stored AuditEvent with an extension of its own; the rest must be untouched. */
+/**
+ * The audit trail chains every stored AuditEvent with an extension of its own, and marks a posted one as submitted
+ * (a meta.tag and an extension naming the client); the rest must be untouched.
+ */
 function withoutHashChain(resource: Example): Example {
-  const extension = (resource.extension ?? []).filter((e: { url: string }) => !e.url.endsWith('/audit-hash-chain'));
-  const { extension: _e, ...rest } = resource;
-  return extension.length ? { ...rest, extension } : rest;
+  const extension = (resource.extension ?? []).filter((e: { url: string }) => !/\/audit-(hash-chain|submitted-by)$/.test(e.url));
+  const { extension: _e, meta, ...rest } = resource;
+  const tag = (meta?.tag ?? []).filter((t: { system?: string }) => !t.system?.endsWith('/audit-origin'));
+  const { tag: _t, ...otherMeta } = meta ?? {};
+  const keptMeta = tag.length ? { ...otherMeta, tag } : otherMeta;
+  return { ...rest, ...(Object.keys(keptMeta).length ? { meta: keptMeta } : {}), ...(extension.length ? { extension } : {}) };
 }
 
 // AuditEvent is append-only (no update), so its examples are created with POST: the server assigns the id.

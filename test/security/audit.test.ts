@@ -199,6 +199,47 @@ describe('who may read and change the audit trail', () => {
   });
 });
 
+describe('events a client submits', () => {
+  const ORIGIN = 'http://fhirstone.org/fhir/CodeSystem/audit-origin';
+  const origin = (e: AuditEvent) => e.meta?.tag?.filter((t) => t.system === ORIGIN).map((t) => t.code);
+
+  it('are marked as submitted by the authenticated client, even when they claim to be the server own', async () => {
+    const ownEvent = (await events(`entity=Patient/${A}`))[0];
+    expect(origin(ownEvent)).toEqual(['server']);
+    const marker = `impostor-${randomUUID()}`;
+    const caller = await server.sign({ scope: 'system/AuditEvent.c', client_id: 'device-gateway', jti: marker });
+    const forged: AuditEvent = {
+      ...clientEvent(marker),
+      meta: { tag: [{ system: ORIGIN, code: 'server' }] },
+      source: ownEvent.source,
+      agent: ownEvent.agent,
+    };
+    const res = await server.as(caller).json('POST', 'AuditEvent', forged);
+    expect(res.status).toBe(201);
+    expect(origin(res.body)).toEqual(['submitted']);
+    const by = res.body.extension.find((e: { url: string }) => e.url === 'http://fhirstone.org/fhir/StructureDefinition/audit-submitted-by');
+    expect(by.extension).toEqual([
+      { url: 'client', valueString: 'device-gateway' },
+      { url: 'token', valueString: marker },
+    ]);
+    // The server's own record of the POST names the event it stored.
+    const [create] = (await events(`entity=AuditEvent/${res.body.id}`)).filter((e) => subtype(e) === 'create');
+    expect(origin(create)).toEqual(['server']);
+    expect(create.agent.some((a) => a.who?.identifier?.value === 'device-gateway')).toBe(true);
+  });
+
+  it('are left out of a search for the events the server recorded', async () => {
+    const marker = `posted-${randomUUID()}`;
+    const caller = await server.scoped('system/AuditEvent.c');
+    const res = await caller.json('POST', 'AuditEvent', { ...clientEvent(marker), meta: { tag: [{ system: ORIGIN, code: 'server' }] } });
+    expect(res.status).toBe(201);
+    const own = await events(`_tag=${ORIGIN}|server`);
+    expect(own.length).toBeGreaterThan(0);
+    expect(own.map((e) => e.id)).not.toContain(res.body.id);
+    expect((await events(`_tag=${ORIGIN}|submitted`)).map((e) => e.id)).toContain(res.body.id);
+  });
+});
+
 describe('AuditEvent/$verify-chain', () => {
   it('is refused (403) to a patient-bound token, which may read its own events but not the whole trail', async () => {
     expect((await patientA.json('GET', 'AuditEvent/$verify-chain')).status).toBe(403);
