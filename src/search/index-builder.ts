@@ -1,5 +1,5 @@
 import type { Resource } from 'fhir/r4';
-import { patientCompartmentParams } from '../fhir/patient-compartment';
+import { patientLinkParams } from '../fhir/patient-access';
 import { evaluatorFor, getSearchParams } from './registry';
 import { entryArray } from './entry-array';
 import type { IndexEntry, SearchIndexDoc, SearchParam, SortKey } from './types';
@@ -76,7 +76,7 @@ function indexParam(resource: Resource, param: SearchParam): IndexEntry[] {
 }
 
 function compartments(type: string, id: string | undefined, entries: IndexEntry[]): string[] {
-  const params = patientCompartmentParams(type);
+  const params = patientLinkParams(type);
   const out = new Set<string>();
   if (type === 'Patient' && id) out.add(`Patient/${id}`);
   if (params) {

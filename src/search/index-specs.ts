@@ -26,9 +26,10 @@ export const ENTRY_INDEXES: IndexDescription[] = [
 
 /**
  * The layout the index builder writes (see store/index-format.ts): 1 kept every entry in `s.e`, with the range
- * indexes `search_range` and `search_high` over it; 2 keeps range entries in `s.r`.
+ * indexes `search_range` and `search_high` over it; 2 keeps range entries in `s.r`; 3 adds the patient of types
+ * outside the Patient CompartmentDefinition that name one (Device.patient, see fhir/patient-access.ts) to `c`.
  */
-export const SEARCH_INDEX_FORMAT = { version: 2, obsoleteIndexes: ['search_range', 'search_high'] } as const;
+export const SEARCH_INDEX_FORMAT = { version: 3, obsoleteIndexes: ['search_range', 'search_high'] } as const;
 
 export function sortIndexedParams(type: string): string[] {
   const codes = new Set(getSearchParams(type).filter((p) => p.type !== 'composite' && p.type !== 'special').map((p) => p.code));

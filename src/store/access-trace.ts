@@ -15,3 +15,11 @@ export class AccessTrace {
     for (const c of compartments ?? []) if (c.startsWith('Patient/')) this.patients.add(c.slice(8));
   }
 }
+
+/** `docs` as they are, each recorded by `record` as it is handed on. */
+export async function* traced<T>(docs: AsyncIterable<T>, record: (doc: T) => void): AsyncIterable<T> {
+  for await (const doc of docs) {
+    record(doc);
+    yield doc;
+  }
+}

@@ -1,35 +1,49 @@
 import type { Filter } from 'mongodb';
 import type { AccessInteraction, AccessPolicy } from '../auth/access-policy';
-import { isInPatientCompartmentDefinition } from '../fhir/patient-compartment';
+import { belongsToPatients, patientAccessOf } from '../fhir/patient-access';
 import type { HistoryDocument, StoredDocument } from './stored-document';
 
 /**
- * The MongoDB filter that bounds what a policy may see of one type. Applied by the repository to every query it
- * runs (reads, searches, includes, chains, history, conditional matches), never at the route.
+ * The MongoDB filter that bounds what a patient-bound policy may see of one type, by the type's rule
+ * (src/fhir/patient-access.ts): its patients' compartments, nothing of a hidden type, no bound at all on a shared
+ * one. A Binary is read by its securityContext target, which no filter can express (the repository checks it at
+ * read time), so a bound policy can neither search it nor read its history. Applied by the repository to every
+ * query it runs (reads, searches, includes, chains, history, conditional matches), never at the route.
  * Returns undefined when the policy does not restrict the type.
  */
-export function compartmentFilter(policy: AccessPolicy, type: string): Filter<StoredDocument> | undefined {
-  if (!policy.patientIds || !isInPatientCompartmentDefinition(type)) return undefined;
-  const own = policy.patientIds.map((id) => `Patient/${id}`);
-  if (LISTS_OF_PATIENTS.has(type) && !policy.patientCohort) {
-    return { $and: [{ c: { $in: own } }, { c: { $not: { $elemMatch: { $nin: own } } } }] };
+export function compartmentFilter(policy: AccessPolicy, type: string, access: Access | 'history' = 'read'): Filter<StoredDocument> | undefined {
+  if (!policy.patientIds) return undefined;
+  const rule = patientAccessOf(type);
+  switch (rule.kind) {
+    case 'shared':
+      return undefined;
+    case 'hidden':
+      return NOTHING;
+    case 'security-context':
+      return access === 'read' ? undefined : NOTHING;
+    default: {
+      const own = policy.patientIds.map((id) => `Patient/${id}`);
+      if (LISTS_OF_PATIENTS.has(type) && !policy.patientCohort) {
+        return { $and: [{ c: { $in: own } }, { c: { $not: { $elemMatch: { $nin: own } } } }] };
+      }
+      return { c: { $in: own } };
+    }
   }
-  return { c: { $in: own } };
 }
 
 /**
  * Types whose resources list patients rather than being about one: an AuditEvent of a request that touched several
- * patients (a system search), a Group's members. Showing one to a member would disclose the others' ids (and the
- * event's query), so a bound token sees only those naming no other patient.
+ * patients (a system search), a Group's members, a Contract's parties. Showing one to a member would disclose the
+ * others' ids (and the event's query), so a bound token sees only those naming no other patient.
  */
-const LISTS_OF_PATIENTS: ReadonlySet<string> = new Set(['AuditEvent', 'Group']);
+const LISTS_OF_PATIENTS: ReadonlySet<string> = new Set(['AuditEvent', 'Group', 'Contract']);
 
 /**
  * False when the policy is bound to patients and `type` is not patient data (Organization, Practitioner, Medication,
- * ...): such a token may read these shared resources but not create, change or delete them.
+ * ...) or is hidden from it: such a token may at most read these resources, never create, change or delete them.
  */
 export function mayWriteType(policy: AccessPolicy, type: string): boolean {
-  return !policy.patientIds || isInPatientCompartmentDefinition(type);
+  return !policy.patientIds || belongsToPatients(type);
 }
 
 /**
@@ -38,7 +52,7 @@ export function mayWriteType(policy: AccessPolicy, type: string): boolean {
  * subject B, performer A) would write into B's record.
  */
 export function compartmentAllowsWrite(policy: AccessPolicy, type: string, compartments: readonly string[]): boolean {
-  if (!policy.patientIds || !isInPatientCompartmentDefinition(type)) return true;
+  if (!policy.patientIds || !belongsToPatients(type)) return true;
   const own = new Set(policy.patientIds.map((id) => `Patient/${id}`));
   const patients = compartments.filter((c) => c.startsWith('Patient/'));
   return patients.length > 0 && patients.every((c) => own.has(c));
@@ -81,7 +95,7 @@ export class PolicyFilters {
     if (policy.unrestricted) return [];
     if (!policy.allows(type, 'search') && (access === 'search' || !policy.allows(type, 'read'))) return [NOTHING];
     const out: Filter<StoredDocument>[] = [];
-    const bound = compartmentFilter(policy, type);
+    const bound = compartmentFilter(policy, type, access);
     if (bound) out.push(bound);
     const restriction = this.restriction(type, policy.searchRestrictions(type, 'read') ?? policy.searchRestrictions(type, 'search'));
     if (restriction) out.push(restriction);
@@ -112,7 +126,7 @@ export class PolicyFilters {
   history(type: string, filter: Filter<HistoryDocument>): Filter<HistoryDocument> {
     if (this.policy.unrestricted) return filter;
     if (this.policy.searchRestrictions(type, 'read')) return allOf(filter, NOTHING as Filter<HistoryDocument>);
-    return allOf(filter, (compartmentFilter(this.policy, type) ?? {}) as Filter<HistoryDocument>);
+    return allOf(filter, (compartmentFilter(this.policy, type, 'history') ?? {}) as Filter<HistoryDocument>);
   }
 
   /** Granular scope queries compiled and OR-ed; undefined when there are none. */

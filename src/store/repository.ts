@@ -7,10 +7,11 @@ import { type Access, PolicyFilters, type RestrictionCompiler, allOf, compartmen
 import { withServerMeta } from './resource-text';
 import { type HistoryDocument, type Indexer, type StoredDocument, WITHOUT_SEARCH_INDEX } from './stored-document';
 import { findHistory, findOneHistory, historySourceName } from './append-only-history';
-import type { AccessTrace } from './access-trace';
+import { type AccessTrace, traced } from './access-trace';
 import { WriteBuffer } from './write-buffer';
 import { VersionWrites, nextLastUpdated } from './version-writes';
 import { SessionQueue } from './session-queue';
+import { type ContextTarget, binaryReadable, readableBinaries, withResourceText } from './security-context';
 
 export interface WriteResult {
   doc: StoredDocument;
@@ -192,9 +193,21 @@ export class Repository {
   /** Search access (the SearchStore contract): live, visible documents only; `access` as SearchFindOptions says. */
   find(type: string, filter: Filter<StoredDocument>, { access = 'search', ...options }: FindOptions & { access?: Access } = {}) {
     this.assertSettled(type);
-    const cursor = this.current(type).find(this.visible(type, filter, access), { ...options, session: this.session });
+    const checked = this.checksSecurityContext(type);
+    const projection = checked ? withResourceText(options.projection) : options.projection;
+    const cursor = this.current(type).find(this.visible(type, filter, access), { ...options, projection, session: this.session });
+    const docs: AsyncIterable<StoredDocument> = checked ? readableBinaries(this.policy, cursor, (t) => this.targetReadable(t)) : cursor;
     const trace = this.trace;
-    return trace ? cursor.map((d) => (trace.add(type, d._id, d.c), d)) : cursor;
+    return trace ? traced(docs, (d) => trace.add(type, d._id, d.c)) : docs;
+  }
+
+  /** Binary reads answer to the securityContext target (src/store/security-context.ts). */
+  private checksSecurityContext(type: string): boolean {
+    return type === 'Binary' && !this.policy.unrestricted;
+  }
+
+  private targetReadable(target: ContextTarget): Promise<boolean> {
+    return this.hasMatch(target.type, allOf({ _id: target.id, del: false }, ...this.filters.current(target.type, 'read')));
   }
 
   /**
@@ -214,7 +227,9 @@ export class Repository {
   /** Current version, including a deletion marker (callers turn it into 410). Out-of-compartment is absent. */
   private async findCurrent(type: string, id: string): Promise<StoredDocument | null> {
     await this.flush(type);
-    return this.current(type).findOne(allOf({ _id: id }, ...this.filters.current(type)), { session: this.session, projection: WITHOUT_SEARCH_INDEX });
+    const doc = await this.current(type).findOne(allOf({ _id: id }, ...this.filters.current(type)), { session: this.session, projection: WITHOUT_SEARCH_INDEX });
+    if (doc && this.checksSecurityContext(type) && !(await binaryReadable(this.policy, doc.r, (t) => this.targetReadable(t)))) return null;
+    return doc;
   }
 
   async read(type: string, id: string): Promise<StoredDocument> {
@@ -230,7 +245,9 @@ export class Repository {
     this.assertAllowed(type, 'read');
     const key: Filter<HistoryDocument> = { _id: `${id}/${vid}` };
     await this.flush(historySourceName(type));
-    const doc = await findOneHistory(this.opts.db, type, this.filters.history(type, key), this.session);
+    const found = await findOneHistory(this.opts.db, type, this.filters.history(type, key), this.session);
+    const hidden = found && this.checksSecurityContext(type) && !(await binaryReadable(this.policy, found.r, (t) => this.targetReadable(t)));
+    const doc = hidden ? null : found;
     if (!doc) throw notFound(`${type}/${id}/_history/${vid} is not known`);
     if (doc.del) throw gone(`${type}/${id}/_history/${vid} is a deletion`);
     this.trace?.add(type, id, doc.c);
