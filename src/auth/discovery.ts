@@ -1,13 +1,35 @@
 import type { CapabilityStatementRestSecurity } from 'fhir/r4';
 import { type AuthConfig, isAuthConfigured } from './config';
+import { type ScopeGrant, intersectGrants, parseScope } from './scopes';
 import { ASSERTION_ALGORITHMS } from './token-endpoint';
 
-/** Scopes a client may ask for; clients learn the grammar from the capabilities, not from an exhaustive list. */
-const ADVERTISED_SCOPES = [
-  'system/*.rs', 'system/*.cruds', 'system/*.read', 'system/*.*',
-  'user/*.rs', 'user/*.cruds', 'user/*.read', 'user/*.*',
-  'patient/*.rs', 'patient/*.cruds', 'patient/*.read', 'patient/*.*',
-];
+const WILDCARDS = ['*.rs', '*.cruds', '*.read', '*.*'];
+
+/** What an external issuer's tokens may carry: the resource server honours every context. */
+const EXTERNAL_ISSUER_SCOPES = ['patient', 'user', 'system'].flatMap((context) => WILDCARDS.map((w) => `${context}/${w}`));
+
+/** Whether a client allowed `allowed` is granted all of `want` when it asks for it (not a narrower part). */
+function grantsInFull(want: ScopeGrant, allowed: ScopeGrant): boolean {
+  const g = intersectGrants(want, allowed);
+  return g !== undefined && g.resourceType === want.resourceType && g.permissions.size === want.permissions.size && g.query === want.query;
+}
+
+/**
+ * `scopes_supported` is the "array of scopes a client may request" from the authorization server the document
+ * describes, all of which it SHALL support; not exhaustive (SMART App Launch 2.0, Conformance). The built-in token
+ * endpoint grants registered Backend Services clients their allowed system/ scopes, so it advertises the system/
+ * wildcards some client is granted in full and the clients' own allowances; a client asking it for patient/ or
+ * user/ scopes would get invalid_scope. Those come only from an external issuer.
+ */
+function scopesSupported(cfg: AuthConfig): string[] {
+  if (cfg.clients.size === 0) return EXTERNAL_ISSUER_SCOPES;
+  const allowed = [...cfg.clients.values()].flatMap((c) => c.allowedScopes);
+  const candidates = [...WILDCARDS.map((w) => `system/${w}`), ...allowed.map((g) => g.raw)];
+  return [...new Set(candidates)].filter((scope) => {
+    const want = parseScope(scope);
+    return want !== undefined && allowed.some((a) => grantsInFull(want, a));
+  });
+}
 
 /** The public JWKS of the built-in authorization server, served next to the token endpoint. */
 export const serverJwksUrl = (cfg: AuthConfig) => cfg.tokenEndpoint.replace(/\/token$/, '/jwks');
@@ -36,7 +58,7 @@ export function smartConfiguration(cfg: AuthConfig, baseUrl: string): Record<str
     doc.token_endpoint = cfg.externalEndpoints.token;
     if (cfg.externalEndpoints.authorize) doc.grant_types_supported = ['authorization_code'];
   }
-  doc.scopes_supported = ADVERTISED_SCOPES;
+  doc.scopes_supported = scopesSupported(cfg);
   doc.capabilities = capabilities;
   doc.fhir_base = baseUrl;
   return JSON.parse(JSON.stringify(doc)) as Record<string, unknown>;
@@ -50,6 +72,20 @@ function oauthUris(cfg: AuthConfig): Array<{ url: string; valueUri: string }> {
     ...(authorize ? [{ url: 'authorize', valueUri: authorize }] : []),
     ...(token ? [{ url: 'token', valueUri: token }] : []),
   ];
+}
+
+/** What tokens the server takes, from whom, with which scopes: as configured, nothing more. */
+function securityDescription(cfg: AuthConfig): string {
+  const parts = ['SMART on FHIR bearer tokens (App Launch 1.0 and 2.0 scope syntax).'];
+  if (cfg.clients.size > 0) {
+    parts.push(
+      `Built-in Backend Services token endpoint (client_credentials, private_key_jwt) for registered clients: ` +
+        `system/ scopes only (${scopesSupported(cfg).join(' ')}).`,
+    );
+  }
+  if (cfg.issuer) parts.push(`Tokens of ${cfg.issuer} with patient/, user/ or system/ scopes.`);
+  parts.push('Discovery at .well-known/smart-configuration.');
+  return parts.join(' ');
 }
 
 /** CapabilityStatement.rest.security: SMART-on-FHIR with the OAuth endpoints, or a statement of protected mode. */
@@ -69,9 +105,7 @@ export function capabilitySecurity(cfg: AuthConfig): CapabilityStatementRestSecu
         text: 'OAuth2 using SMART-on-FHIR profile (see http://docs.smarthealthit.org)',
       },
     ],
-    description:
-      'SMART on FHIR bearer tokens (App Launch 1.0 and 2.0 scopes; Backend Services client_credentials with ' +
-      'private_key_jwt). Discovery at .well-known/smart-configuration.',
+    description: securityDescription(cfg),
   };
   const uris = oauthUris(cfg);
   if (uris.length > 0) {

@@ -28,6 +28,18 @@ describe('SMART discovery', () => {
     expect(doc.scopes_supported).toContain('system/*.rs');
   });
 
+  it('advertises the system/ wildcards some client is granted in full, and each client allowance', async () => {
+    const key = await testKey('ES384');
+    const clients = [
+      { client_id: 'reader', jwks: { keys: [key.publicJwk] }, scope: 'system/*.rs' },
+      { client_id: 'reporting', jwks: { keys: [key.publicJwk] }, scope: ['system/Patient.rs', 'system/Condition.c'] },
+    ];
+    const cfg = await configFor({ SMART_CLIENTS_FILE: writeJson(tempDir(), 'clients.json', { clients }) });
+    expect(smartConfiguration(cfg, BASE_URL).scopes_supported).toEqual([
+      'system/*.rs', 'system/*.read', 'system/Patient.rs', 'system/Condition.c',
+    ]);
+  });
+
   it('names the external issuer and patient/user permissions when one is configured', async () => {
     const cfg = await configFor({ SMART_ISSUER: ISSUER, SMART_JWKS_URI: 'https://idp.example.org/certs' });
     const doc = smartConfiguration(cfg, BASE_URL);

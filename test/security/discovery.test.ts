@@ -1,4 +1,5 @@
 import { configFor, tempDir, testKey, writeJson } from '../auth/fixtures';
+import { startBackendServer } from './backend-client';
 import { ISSUER, type SecureServer, startSecureServer } from './support';
 
 /**
@@ -8,7 +9,7 @@ import { ISSUER, type SecureServer, startSecureServer } from './support';
  */
 type SmartConfiguration = Record<string, unknown>;
 
-async function discover(server: SecureServer): Promise<SmartConfiguration> {
+async function discover(server: Pick<SecureServer, 'api'>): Promise<SmartConfiguration> {
   const res = await server.api('.well-known/smart-configuration');
   expect(res.status).toBe(200);
   return (await res.json()) as SmartConfiguration;
@@ -38,6 +39,36 @@ describe('SMART configuration with an external issuer and registered clients', (
     const jwks = await server.api('auth/jwks');
     expect(jwks.status).toBe(200);
   });
+
+  it('advertises only the system/ scopes its token endpoint can grant, though the issuer\'s tokens may carry others', async () => {
+    const doc = await discover(server);
+    expect(doc.scopes_supported).toEqual(['system/*.rs', 'system/*.read']);
+    expect(doc.capabilities).toEqual(expect.arrayContaining(['permission-patient', 'permission-user']));
+    const metadata = await server.as(undefined).json('GET', 'metadata');
+    expect(metadata.body.rest[0].security.description).toContain(ISSUER);
+  });
+});
+
+describe('SMART configuration with only the built-in token endpoint', () => {
+  it('advertises scopes it grants, each one granted when asked for, and no patient/ or user/ scope', async () => {
+    const server = await startBackendServer();
+    try {
+      const doc = await discover(server);
+      expect(doc.scopes_supported).toEqual(['system/*.rs', 'system/*.read']);
+      expect(doc.capabilities).not.toContain('permission-patient');
+      expect(doc.capabilities).not.toContain('permission-user');
+      for (const scope of doc.scopes_supported as string[]) {
+        const res = await server.requestToken(await server.validForm({ scope }));
+        expect({ scope, status: res.status, granted: res.body.scope }).toEqual({ scope, status: 200, granted: scope });
+      }
+      const metadata = await server.json('GET', 'metadata');
+      const description: string = metadata.body.rest[0].security.description;
+      expect(description).toMatch(/system\/ scopes only/);
+      expect(description).not.toMatch(/patient\/|user\//);
+    } finally {
+      await server.close();
+    }
+  });
 });
 
 describe('SMART configuration with only an external issuer', () => {
@@ -51,6 +82,8 @@ describe('SMART configuration with only an external issuer', () => {
       expect(doc).not.toHaveProperty('token_endpoint_auth_methods_supported');
       // The test issuer's keys are a file: nothing a client could fetch.
       expect(doc).not.toHaveProperty('jwks_uri');
+      // The issuer may grant any context; this server honours them all.
+      expect(doc.scopes_supported).toEqual(expect.arrayContaining(['patient/*.rs', 'user/*.rs', 'system/*.rs']));
     } finally {
       await server.close();
     }
