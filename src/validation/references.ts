@@ -1,6 +1,6 @@
 import type { ElementDefinition, Reference } from 'fhir/r4';
 import { R4_RESOURCE_TYPES } from '../fhir/resource-types';
-import { baseDefinition, structureDefinition } from './conformance';
+import { baseDefinition, CORE_SD, structureDefinition } from './conformance';
 import type { ValidationContext } from './context';
 import type { Item } from './element-items';
 import type { ElementNode } from './element-tree';
@@ -13,7 +13,6 @@ import { finding } from './issues';
  * for their type only; `urn:uuid:` references are resolved by the transaction before validation.
  */
 
-const CORE_SD = 'http://hl7.org/fhir/StructureDefinition/';
 const RELATIVE = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
 const ABSOLUTE = /^https?:\/\/\S+\/([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
 const CONDITIONAL = /^([A-Z][A-Za-z]+)\?\S/;

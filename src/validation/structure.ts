@@ -77,6 +77,9 @@ function adjust(schema: JsonSchema): JsonSchema {
     // Read back from an error's parentSchema: a definition compiled on its own reports schema paths from `#/`.
     def[FHIR_TYPE] = name.includes('_') ? 'BackboneElement' : name;
     if (!def.properties) continue;
+    // Missing elements are the element walk's to report, for complex and primitive elements alike (the schema
+    // lists only complex ones, as a primitive may be given by its `_name` extensions alone): one wording.
+    delete def.required;
     def.type = 'object';
     def.minProperties = 1;
     for (const [key, prop] of Object.entries(def.properties)) {
@@ -170,15 +173,11 @@ function describe(err: ErrorObject): { code: 'structure' | 'value' | 'required' 
   // Only for errors about a value: an additionalProperties error's data is the whole parent object, and
   // serialising it once per unknown key made hostile bodies quadratic (a long string is cut before it is quoted).
   const data: unknown = typeof err.data === 'string' ? err.data.slice(0, 100) : err.data;
-  const shown = err.keyword === 'additionalProperties' || err.keyword === 'required' ? '' : JSON.stringify(data)?.slice(0, 100);
+  const shown = err.keyword === 'additionalProperties' ? '' : JSON.stringify(data)?.slice(0, 100);
   switch (err.keyword) {
     case 'additionalProperties': {
       const prop = (err.params as { additionalProperty: string }).additionalProperty;
       return { code: 'structure', text: `Unknown element '${prop}'`, pointer: `${err.instancePath}/${prop}` };
-    }
-    case 'required': {
-      const prop = (err.params as { missingProperty: string }).missingProperty;
-      return { code: 'required', text: `Missing required element '${prop}'`, pointer: `${err.instancePath}/${prop}` };
     }
     case 'type':
       return {
@@ -243,6 +242,8 @@ export function structuralFindings(resource: Record<string, unknown>, type: stri
   );
   // A value of the wrong JSON type also fails that type's pattern: report it once, as a type error.
   const wrongType = new Set(errors.filter((e) => e.keyword === 'type').map((e) => e.instancePath));
+  // A date that does not match the pattern is not also reported as off the calendar: one value, one issue.
+  const badPattern = new Set(errors.filter((e) => e.keyword === 'pattern').map((e) => e.instancePath));
   const out: Finding[] = [];
   for (const err of errors) {
     if (out.length >= MAX_STRUCTURAL_ISSUES) {
@@ -250,6 +251,7 @@ export function structuralFindings(resource: Record<string, unknown>, type: stri
       break;
     }
     if (err.keyword !== 'type' && wrongType.has(err.instancePath)) continue;
+    if (err.keyword === 'fhirCalendar' && badPattern.has(err.instancePath)) continue;
     const { code, text, pointer } = describe(err);
     out.push(finding('structure', 'error', code, text, pointerToFhirPath(location, pointer)));
   }

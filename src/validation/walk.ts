@@ -1,5 +1,5 @@
 import type { StructureDefinition } from 'fhir/r4';
-import { baseDefinition, structureDefinition } from './conformance';
+import { baseDefinition, CORE_SD, structureDefinition } from './conformance';
 import { firstTime, type ValidationContext } from './context';
 import { childrenToVisit, itemsOf, typeCode, type Item } from './element-items';
 import { elementTree, resolveContentReference, type ElementNode } from './element-tree';
@@ -38,12 +38,21 @@ function checkCardinality(node: ElementNode, count: number, parentLocation: stri
   const location = elementLocation(parentLocation, node);
   if (!firstTime(ctx, `card:${what}:${min}:${max}@${location}`)) return;
   if (count < min) {
-    ctx.findings.push(finding('profile', 'error', 'required', `${what}: minimum required = ${min}, but only found ${count} (${source})`, location));
+    // What the R4 definition of the element itself requires is basic FHIR validity, like the JSON structure
+    // (400 on a write); a minimum only a profile adds is a profile rule (422).
+    const layer = count < baseMinimum(node, source) ? 'structure' : 'profile';
+    ctx.findings.push(finding(layer, 'error', 'required', `${what}: minimum required = ${min}, but only found ${count} (${source})`, location));
   }
   if (max !== '*' && count > Number(max)) {
     const text = max === '0' ? `${what} is not allowed` : `${what}: maximum allowed = ${max}, but found ${count}`;
     ctx.findings.push(finding('profile', 'error', 'structure', `${text} (${source})`, location));
   }
+}
+
+/** The element's minimum in the R4 definition it comes from (its own, when walking a core definition). */
+function baseMinimum(node: ElementNode, source: string): number {
+  if (node.def.sliceName) return 0;
+  return node.def.base?.min ?? (source.startsWith(CORE_SD) ? node.def.min ?? 0 : 0);
 }
 
 function elementLocation(parent: string, node: ElementNode): string {

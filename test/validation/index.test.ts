@@ -21,6 +21,19 @@ describe('validateResource (what create, update, patch and transaction call)', (
     expect(err.outcome.issue).toContainEqual(expect.objectContaining({ expression: ['Patient.name'] }));
   });
 
+  it('answers a missing required primitive and a missing required complex element alike: 400, one wording', async () => {
+    for (const [resource, element] of [
+      [{ resourceType: 'Observation', code: { text: 'x' } }, 'Observation.status'],
+      [{ resourceType: 'Observation', status: 'final' }, 'Observation.code'],
+    ] as const) {
+      const err = await rejectionOf(validateResource(resource));
+      expect(err.status).toBe(400);
+      expect(err.issues.filter((i) => i.severity === 'error')).toEqual([
+        expect.objectContaining({ code: 'required', expression: [element], diagnostics: expect.stringContaining(`${element}: minimum required = 1, but only found 0`) }),
+      ]);
+    }
+  });
+
   it('has nothing to validate for a deletion', async () => {
     await expect(validateResource(undefined, { mode: 'delete' })).resolves.toEqual([]);
   });

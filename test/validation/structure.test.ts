@@ -199,3 +199,17 @@ describe('primitive values the schema patterns cannot check', () => {
     ]);
   });
 });
+
+describe('one issue per defect, named as FHIRPath names it', () => {
+  it('reports a date that matches neither the pattern nor the calendar once', async () => {
+    const issues = (await issuesOf(patient({ birthDate: '1985-02-30x', deceasedDateTime: '2021-04-31T25:00:00Z' }))).filter((i) => i.severity === 'error');
+    expect(issues.map((i) => i.expression?.[0])).toEqual(['Patient.birthDate', 'Patient.deceased.ofType(dateTime)']);
+  });
+
+  it("names a primitive's extension Patient.birthDate.extension[0], not Patient._birthDate", async () => {
+    const issues = await issuesOf(patient({ _birthDate: { extension: [{ url: 5 }] }, name: [{ given: ['A'], _given: [{ extension: [{ url: 5 }] }] }] }));
+    expect(issueAt(issues, 'Patient.birthDate.extension[0].url', 'must be a JSON string')).toBeDefined();
+    expect(issueAt(issues, 'Patient.name[0].given[0].extension[0].url', 'must be a JSON string')).toBeDefined();
+    expect(JSON.stringify(issues)).not.toContain('._');
+  });
+});
