@@ -53,6 +53,12 @@ function collect(
   }
   const values = Array.isArray(value) ? value : value === undefined ? [] : [value];
   const exts = Array.isArray(ext) ? ext : ext === undefined ? [] : [ext];
+  if (value !== undefined && ext !== undefined && values.length !== exts.length) {
+    // The `_name` array pairs with the value array position by position, with nulls to fill (R4 JSON, primitives).
+    problems.push(
+      finding('structure', 'error', 'structure', `_${key} has ${exts.length} entries but ${key} has ${values.length}: the two arrays must be the same length`, location),
+    );
+  }
   const n = Math.max(values.length, exts.length);
   for (let i = 0; i < n; i++) {
     // Arrays of primitives line up with their `_name` arrays, null where one side has nothing; null on both

@@ -51,6 +51,27 @@ function walkGuarded(sd: StructureDefinition, resource: Record<string, unknown>,
   }
 }
 
+/**
+ * A contained resource is reached only through its id (`#id`), so it must have one, and no other contained
+ * resource of the same container may share it (R4 references, "Contained Resources").
+ */
+function containedIdFindings(resource: Record<string, unknown>, location: string): Finding[] {
+  const contained = resource.contained;
+  if (!Array.isArray(contained)) return [];
+  const out: Finding[] = [];
+  const seen = new Set<string>();
+  contained.forEach((c, i) => {
+    if (!isJsonObject(c)) return; // reported by the structural layer
+    const at = `${location}.contained[${i}]`;
+    if (c.id === undefined) out.push(finding('structure', 'error', 'required', 'A contained resource must have an id', `${at}.id`));
+    else if (typeof c.id === 'string' && seen.has(c.id)) {
+      out.push(finding('structure', 'error', 'duplicate', `Another contained resource already has the id '${c.id}'`, `${at}.id`));
+    }
+    if (typeof c.id === 'string') seen.add(c.id);
+  });
+  return out;
+}
+
 function validateOne(resource: unknown, location: string, ctx: ValidationContext, required: string[]): void {
   if (!isJsonObject(resource) || typeof resource.resourceType !== 'string') {
     ctx.findings.push(finding('structure', 'error', 'structure', 'Not a FHIR resource: a JSON object with a resourceType is expected', location));
@@ -62,7 +83,7 @@ function validateOne(resource: unknown, location: string, ctx: ValidationContext
     ctx.findings.push(finding('structure', 'error', 'structure', `Unknown resource type '${type}'`, location));
     return;
   }
-  ctx.findings.push(...structuralFindings(resource, type, location));
+  ctx.findings.push(...structuralFindings(resource, type, location), ...containedIdFindings(resource, location));
   const meta = resource.meta as { profile?: unknown } | undefined;
   const declared = Array.isArray(meta?.profile) ? meta.profile.filter((p): p is string => typeof p === 'string') : [];
   const wanted = new Map<string, boolean>(declared.map((url) => [url, false]));

@@ -128,6 +128,11 @@ describe('primitive arrays with extensions', () => {
     expect(issueAt(issues, 'Patient.name[0].given[0]', 'Null with no extension')).toBeDefined();
   });
 
+  it('rejects a _given array longer than given', async () => {
+    const issues = await issuesOf({ resourceType: 'Patient', name: [{ given: ['A'], _given: [null, absent] }] });
+    expect(issueAt(issues, 'Patient.name[0].given', 'same length')).toMatchObject({ severity: 'error', code: 'structure' });
+  });
+
   it('still reports a wrong type in such an array once', async () => {
     const issues = await issuesOf({ resourceType: 'Patient', name: [{ given: [1, 'B'] }] });
     expect(issues.filter((i) => i.expression?.[0] === 'Patient.name[0].given[0]')).toHaveLength(1);
@@ -211,5 +216,23 @@ describe('one issue per defect, named as FHIRPath names it', () => {
     expect(issueAt(issues, 'Patient.birthDate.extension[0].url', 'must be a JSON string')).toBeDefined();
     expect(issueAt(issues, 'Patient.name[0].given[0].extension[0].url', 'must be a JSON string')).toBeDefined();
     expect(JSON.stringify(issues)).not.toContain('._');
+  });
+});
+
+describe('contained resources', () => {
+  const withContained = (contained: unknown[]) => ({
+    resourceType: 'Observation', status: 'final', code: { text: 'x' }, subject: { reference: '#p1' }, contained,
+  });
+
+  it('rejects a contained resource without an id', async () => {
+    const result = await checkResource(withContained([{ resourceType: 'Patient', id: 'p1' }, { resourceType: 'Patient' }]));
+    expect(issueAt(result.issues, 'Observation.contained[1].id', 'must have an id')).toMatchObject({ severity: 'error' });
+    expect(result.structural).toBe(true);
+  });
+
+  it('rejects two contained resources with the same id', async () => {
+    const issues = await issuesOf(withContained([{ resourceType: 'Patient', id: 'p1' }, { resourceType: 'Patient', id: 'p1' }]));
+    expect(issueAt(issues, 'Observation.contained[1].id', "already has the id 'p1'")).toMatchObject({ severity: 'error', code: 'duplicate' });
+    expect(issueAt(issues, 'Observation.contained[0].id')).toBeUndefined();
   });
 });
