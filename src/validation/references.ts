@@ -5,6 +5,7 @@ import type { ValidationContext } from './context';
 import type { Item } from './element-items';
 import type { ElementNode } from './element-tree';
 import { finding } from './issues';
+import { isJsonObject } from '../fhir/json';
 
 /**
  * Layer 5: literal references. A local `#id` must name a contained resource; a `Type/id` reference must name a
@@ -61,6 +62,25 @@ function parse(reference: string): { type?: string; id?: string; local: boolean 
   return /^[a-z][a-z0-9+.-]*:/i.test(reference) ? 'unchecked' : 'invalid';
 }
 
+/** The resourceType of the contained resource `id` of the root resource; undefined when there is none. */
+function containedType(ctx: ValidationContext, id: string): string | undefined {
+  if (!ctx.containedIds.has(id)) return undefined;
+  const contained = ctx.rootResource.contained;
+  const match = Array.isArray(contained) ? contained.find((c) => isJsonObject(c) && c.id === id) : undefined;
+  // A contained resource without a usable resourceType is reported by the structural layer.
+  return isJsonObject(match) && typeof match.resourceType === 'string' ? match.resourceType : '';
+}
+
+/** Is `type` a target the element allows? Reports it when not (an empty type is left to the structural layer). */
+function checkTargetType(node: ElementNode, type: string, at: string, source: string, ctx: ValidationContext): boolean {
+  const allowed = allowedTypes(node);
+  if (!allowed || type === '' || allowed.has(type)) return true;
+  ctx.findings.push(
+    finding('reference', 'error', 'structure', `Reference to ${type} is not allowed here: ${node.def.path} may refer to ${[...allowed].join(', ')} (${source})`, at),
+  );
+  return false;
+}
+
 export function checkReference(node: ElementNode, item: Item, ctx: ValidationContext, source: string): void {
   const ref = item.value as Reference;
   if (typeof ref?.reference !== 'string') return;
@@ -72,9 +92,11 @@ export function checkReference(node: ElementNode, item: Item, ctx: ValidationCon
     return;
   }
   if (parsed.local) {
-    if (parsed.id !== '' && !ctx.containedIds.has(parsed.id as string)) {
+    if (parsed.id === '') return; // `#` is the container itself
+    const target = containedType(ctx, parsed.id as string);
+    if (target === undefined) {
       ctx.findings.push(finding('reference', 'error', 'not-found', `Reference '${ref.reference}' does not match any contained resource`, at));
-    }
+    } else checkTargetType(node, target, at, source, ctx);
     return;
   }
   const type = parsed.type as string;
@@ -85,13 +107,7 @@ export function checkReference(node: ElementNode, item: Item, ctx: ValidationCon
   if (ref.type !== undefined && ref.type !== type) {
     ctx.findings.push(finding('reference', 'error', 'invalid', `Reference '${ref.reference}' contradicts its type '${ref.type}'`, at));
   }
-  const allowed = allowedTypes(node);
-  if (allowed && !allowed.has(type)) {
-    ctx.findings.push(
-      finding('reference', 'error', 'structure', `Reference to ${type} is not allowed here: ${node.def.path} may refer to ${[...allowed].join(', ')} (${source})`, at),
-    );
-    return;
-  }
+  if (!checkTargetType(node, type, at, source, ctx)) return;
   const { referenceExists, storedTypes } = ctx.options;
   if (parsed.id !== undefined && referenceExists && storedTypes?.(type)) {
     ctx.pendingReferences.set(at, { type, id: parsed.id, location: at, reference: ref.reference });

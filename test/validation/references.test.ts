@@ -66,6 +66,15 @@ describe('layer 5: references', () => {
     expect(describeIssues(await errorsOf(good))).toEqual([]);
   });
 
+  it('checks a reference to a contained resource against the target types of the element', async () => {
+    const observation = (contained: Record<string, unknown>) => ({
+      resourceType: 'Observation', status: 'final', code: { text: 'x' }, subject: { reference: '#o1' }, contained: [contained],
+    });
+    const issues = await issuesOf(observation({ resourceType: 'Organization', id: 'o1', name: 'Acme' }));
+    expect(issueAt(issues, 'Observation.subject.reference', 'Reference to Organization is not allowed here')).toMatchObject({ severity: 'error' });
+    expect(describeIssues(await errorsOf(observation({ resourceType: 'Patient', id: 'o1' })))).toEqual([]);
+  });
+
   it('leaves urn:uuid references to the transaction that resolves them', async () => {
     const c = condition({ subject: { reference: 'urn:uuid:4b1e6b3c-7c1d-4a35-9f51-52d1f4f0a0a1' } });
     expect(describeIssues(await errorsOf(c, repository))).toEqual([]);
