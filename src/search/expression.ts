@@ -1,7 +1,7 @@
 import fhirpath from 'fhirpath';
 import r4Model from 'fhirpath/fhir-context/r4';
 import { compileMemberPaths } from './member-path';
-import { ancestors, compileNativePath, resolvedType } from './native-path';
+import { ancestors, codeElement, compileNativePath, resolvedType } from './native-path';
 import { path2Repeating } from 'fhirpath/fhir-context/r4';
 
 export { referenceTargetType } from './native-path';
@@ -88,12 +88,25 @@ export interface FhirNode {
   value: unknown;
   /** Model path of the node (e.g. 'Observation.component'), the base for evaluating composite components. */
   path?: string;
+  /**
+   * Model path of the element a `code` node is the value of (`Patient.gender`, `Address.use`), where its binding
+   * implies the code's system; absent for other types and for choice elements.
+   */
+  element?: string;
 }
 
 interface RawNode {
   data?: unknown;
   fhirNodeDataType?: string | null;
   path?: string | null;
+  parentResNode?: RawNode | null;
+  propName?: string;
+}
+
+/** The element path of a `code` node fhirpath.js returned, named as the JSON walks name it (codeElement). */
+function rawCodeElement(node: RawNode): string | undefined {
+  const parent = node.parentResNode?.path;
+  return node.fhirNodeDataType === 'code' && parent && node.propName ? codeElement(parent, node.propName) : undefined;
 }
 
 export type CompiledExpression = (input: unknown) => FhirNode[];
@@ -110,7 +123,7 @@ export function compileWithFhirpath(expression: string, base?: string): Compiled
         const node = n as RawNode;
         // Top-level decimals come back as FP_Decimal (exact decimal arithmetic); the index stores numbers.
         const value = node.data instanceof fhirpath.FP_Decimal ? node.data.toNumber() : node.data;
-        return { type: node.fhirNodeDataType ?? undefined, value, path: node.path ?? undefined };
+        return { type: node.fhirNodeDataType ?? undefined, value, path: node.path ?? undefined, element: rawCodeElement(node) };
       }
       return { type: typeof n === 'boolean' ? 'boolean' : undefined, value: n };
     });

@@ -4,6 +4,7 @@ import { badRequest } from '../errors/operation-outcome-error';
 import type { StoredDocument } from '../store/stored-document';
 import { compileFilter, compileSimpleClause } from './compile';
 import { executeSearch } from './execute';
+import { loadImpliedSystems } from './implied-systems';
 import { parseSearch } from './parse';
 import { configureSearchParameterSources, getSearchParams } from './registry';
 import { setSearchBaseUrl } from './settings';
@@ -35,6 +36,7 @@ export interface SearchSettings {
 export function configureSearch(settings: Pick<SearchSettings, 'baseUrl' | 'profilesDirs'>): void {
   setSearchBaseUrl(settings.baseUrl);
   if (settings.profilesDirs?.length) configureSearchParameterSources(settings.profilesDirs);
+  loadImpliedSystems();
 }
 
 /**

@@ -1,5 +1,6 @@
 import { choiceTypePaths, path2Type, pathsDefinedElsewhere, type2Parent } from 'fhirpath/fhir-context/r4';
 import type { FhirNode } from './expression';
+import { codeElement } from './native-path';
 
 /**
  * Most search expressions are plain member navigation (`Patient.name.family`, `Observation.effective`). Walking
@@ -40,8 +41,11 @@ function modelPath(typeOrPath: string, segment: string): string {
 }
 
 interface Step {
-  /** JSON keys to read and the FHIR type each yields; `next` is where the following segment is looked up. */
-  keys: Array<{ key: string; type: string; next: string }>;
+  /**
+   * JSON keys to read and the FHIR type each yields; `next` is where the following segment is looked up, `element`
+   * the element path of a code (FhirNode.element).
+   */
+  keys: Array<{ key: string; type: string; next: string; element?: string }>;
 }
 
 /** Compiles a member path for the resource type it starts with; undefined when the model does not describe it. */
@@ -60,7 +64,7 @@ function compilePath(path: string): Step[] | undefined {
     const type = types[p];
     if (!type) return undefined;
     const next = NESTED.has(type) ? p : type;
-    steps.push({ keys: [{ key: segment, type, next }] });
+    steps.push({ keys: [{ key: segment, type, next, element: type === 'code' ? codeElement(current, segment) : undefined }] });
     current = next;
   }
   // A choice followed by more segments would need per-variant lookups: leave those to fhirpath.js.
@@ -86,9 +90,10 @@ export function compileMemberPaths(branches: string[]): MemberEvaluator | undefi
           for (const k of step.keys) {
             const v = (value as Record<string, unknown>)[k.key];
             const path = k.next.includes('.') ? k.next : undefined;
+            const { type, element } = k;
             if (Array.isArray(v)) {
-              for (const item of v) if (item !== null && item !== undefined) next.push({ type: k.type, value: item, path });
-            } else if (v !== undefined && v !== null) next.push({ type: k.type, value: v, path });
+              for (const item of v) if (item !== null && item !== undefined) next.push({ type, value: item, path, element });
+            } else if (v !== undefined && v !== null) next.push({ type, value: v, path, element });
           }
         }
         level = next;

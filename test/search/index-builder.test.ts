@@ -46,6 +46,19 @@ describe('buildSearchIndex: what is stored for search', () => {
     // A composite goes by its first component: code$quantity is found by its code.
     expect(s.e.map((e) => e.p)).toEqual(expect.arrayContaining(['code', 'status', 'combo-code', 'code-value-quantity']));
   });
+  it("gives a code the system its element's required binding implies, at any depth and through data types", () => {
+    const { s } = index({ resourceType: 'Patient', id: 'p', gender: 'other', address: [{ use: 'home' }] });
+    expect(entries(s, 'gender')).toEqual([{ p: 'gender', v: 'other', sy: 'http://hl7.org/fhir/administrative-gender' }]);
+    expect(entries(s, 'address-use')).toEqual([{ p: 'address-use', v: 'home', sy: 'http://hl7.org/fhir/address-use' }]);
+    const doc = index({ resourceType: 'DocumentReference', id: 'd', status: 'current', content: [{ attachment: { contentType: 'text/plain' } }] });
+    // Mime types cannot be enumerated, but their value set names one system.
+    expect(entries(doc.s, 'contenttype')).toEqual([{ p: 'contenttype', v: 'text/plain', sy: 'urn:ietf:bcp:13' }]);
+  });
+  it('leaves a code without a system where its value set spans several and none has the code', () => {
+    const { s } = index({ resourceType: 'Task', id: 't', status: 'draft', intent: 'not-an-intent' as 'order' });
+    expect(entries(s, 'intent')).toEqual([{ p: 'intent', v: 'not-an-intent' }]);
+    expect(entries(s, 'status')).toEqual([{ p: 'status', v: 'draft', sy: 'http://hl7.org/fhir/task-status' }]);
+  });
   it('stores no s.r for a resource without range values', () => {
     expect(index({ resourceType: 'Patient', id: 'p', gender: 'female' }).s.r).toBeUndefined();
   });

@@ -83,6 +83,20 @@ describe('search index format of stored data', () => {
     }
   });
 
+  it('re-indexes a store of format 3, whose code entries carry no implied system', async () => {
+    const { s, c } = buildSearchIndex(patient);
+    const unsystemed = s.e.map((e) => (e.p === 'gender' ? { p: e.p, v: e.v } : e));
+    await db.collection('Patient').insertOne({ _id: 'p1' as never, vid: 1, lu: new Date(), del: false, r: JSON.stringify(patient), s: { ...s, e: unsystemed }, c });
+    await db.collection(META_COLLECTION).insertOne({ _id: 'search-index-format' as never, version: 3 });
+    const store = await connect();
+    try {
+      const stored = await db.collection('Patient').findOne({ _id: 'p1' as never });
+      expect(stored?.s.e.find((e: { p: string }) => e.p === 'gender')).toEqual({ p: 'gender', v: 'female', sy: 'http://hl7.org/fhir/administrative-gender' });
+    } finally {
+      await store.close();
+    }
+  });
+
   it('records the format of a new store without re-indexing anything', async () => {
     const events: unknown[] = [];
     const store = await connect(format(events));

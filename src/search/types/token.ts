@@ -2,13 +2,15 @@ import { badRequest } from '../../errors/operation-outcome-error';
 import { splitUnescaped, unescapeValue } from '../escape';
 import type { FhirNode } from '../expression';
 import { normalizeString, truncate } from '../normalize';
+import { impliedSystem } from '../implied-systems';
 import { expandValueSet, hierarchyCodes } from '../terminology';
 import type { EntryMatch, SearchParam } from '../types';
 import type { IndexFields, ParamTypeModule } from './param-type';
 import { prefixCondition } from './string';
 
 /**
- * token (spec 3.1.1.4.5): entries `{v: code, sy: system}` per Coding / Identifier / ContactPoint / code / boolean,
+ * token (spec 3.1.1.4.5): entries `{v: code, sy: system}` per Coding / Identifier / ContactPoint / code / boolean
+ * (a code's system is the one its required binding implies, absent when none does),
  * plus `code:text` entries (CodeableConcept.text, Coding.display, Identifier.type.text) for :text and
  * `code:of-type` entries (`sy` = 'typeSystem|typeCode') for Identifier :of-type.
  */
@@ -34,7 +36,12 @@ function codingEntries(param: SearchParam, c: Coding | undefined): IndexFields[]
 function indexToken(node: FhirNode, param: SearchParam): IndexFields[] {
   const v = node.value;
   if (typeof v === 'boolean') return [{ v: String(v) }];
-  if (typeof v === 'string') return v ? [{ v: truncate(v) }] : [];
+  if (typeof v === 'string') {
+    if (!v) return [];
+    // A code carries the system its binding implies (implied-systems.ts), so `system|code` finds it and `|code` not.
+    const sy = node.type === 'code' && node.element ? impliedSystem(node.element, v) : undefined;
+    return [sy ? { v: truncate(v), sy } : { v: truncate(v) }];
+  }
   if (!v || typeof v !== 'object') return [];
   const o = v as Record<string, unknown>;
   if (Array.isArray(o.coding) || 'text' in o || node.type === 'CodeableConcept') {
@@ -108,7 +115,7 @@ function compileToken(value: TokenValue, _modifier: string | undefined, param: S
     case 'code': {
       const cond: Record<string, unknown> = {};
       if (value.code !== undefined) cond.v = value.code;
-      // `|code` means "no system"; `code` alone means any system.
+      // `|code` means "no system" (so not a code whose binding implies one); `code` alone means any system.
       if (value.system !== undefined) cond.sy = value.system === '' ? null : value.system;
       return { cond };
     }
