@@ -11,6 +11,11 @@ export interface AccessPolicy {
   readonly user?: string;
   /** For audit: the access token's `jti`, so an event can be traced to the token that authorised it. */
   readonly tokenId?: string;
+  /**
+   * The verified token's issuer: a client_id names a client only within the issuer that registered it (an external
+   * issuer may issue tokens with the same client_id as a client of the built-in token endpoint).
+   */
+  readonly issuer?: string;
   readonly scopes: readonly string[];
   /** True when no auth is configured and the server runs in loopback-only protected mode. */
   readonly unrestricted: boolean;

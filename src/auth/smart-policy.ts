@@ -12,6 +12,7 @@ export interface AccessTokenClaims {
   azp?: unknown;
   sub?: unknown;
   jti?: unknown;
+  iss?: unknown;
 }
 
 const RELATIVE_PATIENT = /^(?:Patient\/)?([A-Za-z0-9\-.]{1,64})$/;
@@ -46,6 +47,7 @@ export class SmartAccessPolicy implements AccessPolicy {
   readonly clientId?: string;
   readonly user?: string;
   readonly tokenId?: string;
+  readonly issuer?: string;
 
   constructor(claims: AccessTokenClaims) {
     const raw = claims.scope ?? claims.scp;
@@ -74,6 +76,7 @@ export class SmartAccessPolicy implements AccessPolicy {
     this.clientId = str(claims.client_id) ?? str(claims.azp);
     this.user = fhirUser ?? str(claims.sub);
     this.tokenId = str(claims.jti);
+    this.issuer = str(claims.iss);
   }
 
   allows(type: string, interaction: AccessInteraction): boolean {

@@ -12,7 +12,7 @@ function contextOf(policy: AccessPolicy): AccessContext {
 function accessContext(policy: AccessPolicy): JobOwner {
   if (policy.unrestricted) return { open: true, context: 'system' };
   const context = contextOf(policy);
-  const owner: JobOwner = { clientId: policy.clientId, user: policy.user, open: false, context };
+  const owner: JobOwner = { issuer: policy.issuer, clientId: policy.clientId, user: policy.user, open: false, context };
   if (context === 'patient') owner.patients = [...new Set(policy.patientIds)].sort();
   return owner;
 }
@@ -26,7 +26,7 @@ export function ownerOf(policy: AccessPolicy): JobOwner {
 }
 
 /**
- * The rule for status, cancel and download: the caller's access context is the kick-off's. Same client (`client_id`;
+ * The rule for status, cancel and download: the caller's access context is the kick-off's. Same issuer, same client (`client_id`;
  * the same user when the kick-off token named no client), same user when the kick-off token named one, same kind of
  * token (system, user, patient-bound) and the same patient compartment bound. Every patient and user of one SMART
  * app shares its client_id, so a patient token reaches only exports started for its own patient, and a system
@@ -37,7 +37,7 @@ export function mayAccess(job: ExportJob, policy: AccessPolicy): boolean {
   if (owner.open || policy.unrestricted) return true;
   if (owner.clientId === undefined && owner.user === undefined) return false;
   const caller = accessContext(policy);
-  if (caller.clientId !== owner.clientId) return false;
+  if (caller.issuer === undefined || caller.issuer !== owner.issuer || caller.clientId !== owner.clientId) return false;
   if (owner.user !== undefined && caller.user !== owner.user) return false;
   // A job stored before the context was recorded matches no patient-bound token.
   const context = owner.context ?? (caller.context === 'patient' ? undefined : caller.context);

@@ -2,6 +2,7 @@ import type { AccessPolicy } from '../auth/access-policy';
 import { grantCovers, parseScopes } from '../auth/scopes';
 import { badRequest, forbidden } from '../errors/operation-outcome-error';
 import { isInPatientCompartmentDefinition } from '../fhir/patient-compartment';
+import type { ExportPlan } from './job-store';
 import type { ExportLevel } from './parameters';
 
 export interface TypeSelection {
@@ -12,7 +13,7 @@ export interface TypeSelection {
 }
 
 /** System-level export reads everything of a type: it needs a `system/` grant with read for that type. */
-function hasSystemRead(policy: AccessPolicy, type: string): boolean {
+export function hasSystemRead(policy: AccessPolicy, type: string): boolean {
   if (policy.unrestricted) return true;
   return parseScopes(policy.scopes).grants.some((g) => g.context === 'system' && grantCovers(g, type, 'r'));
 }
@@ -68,4 +69,19 @@ export function selectTypes(
     if (r) restrictions[type] = [...r];
   }
   return { types, restrictions, warnings };
+}
+
+/**
+ * May `policy` download what `plan` exported of `type`? The file holds what the kick-off token could read, so the
+ * downloading token must be granted at least as much: read on the type (a `system/` grant for a system-level
+ * export), and, when its read of the type is narrowed by SMART v2 granular scopes, the export must have been narrowed
+ * by the same queries or fewer (each query the export applied is one the token has).
+ */
+export function mayDownload(policy: AccessPolicy, plan: ExportPlan, type: string): boolean {
+  if (policy.unrestricted) return true;
+  if (!policy.allows(type, 'read') || (plan.level === 'system' && !hasSystemRead(policy, type))) return false;
+  const own = policy.searchRestrictions(type, 'read');
+  if (!own) return true;
+  const applied = plan.restrictions[type] ?? [];
+  return applied.length > 0 && applied.every((query) => own.includes(query));
 }

@@ -49,6 +49,8 @@ export interface Checkpoint {
 export type AccessContext = 'system' | 'user' | 'patient';
 
 export interface JobOwner {
+  /** The kick-off token's issuer; absent on jobs stored before it was recorded, which then match no token. */
+  issuer?: string;
   clientId?: string;
   user?: string;
   /** Auth was off at kick-off: anyone may reach the job. */

@@ -8,6 +8,7 @@ import { OperationOutcomeError, forbidden, issue, notFound, outcome } from '../e
 import { send } from '../http/app';
 import { errorResponse } from '../http/errors';
 import { mayAccess } from './access-context';
+import { mayDownload } from './authorization';
 import type { ExportFileStore } from './file-store';
 import { statusUrl } from './kickoff';
 import type { ExportFile, ExportJob, JobStore } from './job-store';
@@ -137,7 +138,9 @@ export function mountStatusRoutes(app: express.Express, mountPath: string, deps:
     const file = job.status === 'completed' ? job.checkpoint.files.find((f) => f.name === name) : undefined;
     if (!file) throw notFound(`Export ${job._id} has no file ${name}`);
     attempt.file = file;
-    if (file.kind === 'output' && !attempt.policy.allows(file.type, 'read')) throw forbidden(`The access token does not allow read on ${file.type}`);
+    if (file.kind !== 'error' && !mayDownload(attempt.policy, job.plan, file.type)) {
+      throw forbidden(`The access token does not allow reading what this export holds of ${file.type}`);
+    }
     const stream = await deps.state().files.open(job._id, name);
     if (!stream) throw notFound(`The file ${name} of export ${job._id} has expired`);
     res.status(200);

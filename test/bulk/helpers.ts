@@ -33,6 +33,8 @@ export function policy(p: Partial<AccessPolicy> & { types?: string[] }): AccessP
   return {
     scopes: [],
     unrestricted: false,
+    // Every token is verified against an issuer; the bulk tests' tokens all come from one.
+    issuer: 'https://issuer.test',
     allows: (type) => !types || types.includes(type),
     searchRestrictions: () => undefined,
     ...rest,
