@@ -1,11 +1,18 @@
-import { createServer, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Filter, IndexDescription } from 'mongodb';
 import type { Indexer, StoredDocument } from './store/stored-document';
 import pino, { type Logger } from 'pino';
 import { unrestrictedPolicy, type AccessPolicy } from './auth/access-policy';
 import type { Config } from './config';
-import { startEmbeddedMongo, startEmbeddedMongoThread, type EmbeddedMongo } from './embedded-mongo';
+import {
+  startEmbeddedMongo,
+  startEmbeddedMongoThread,
+  type EmbeddedMongo,
+  type EmbeddedMongoOptions,
+  type EngineThreadEvents,
+  type RecoveryProgress,
+} from './embedded-mongo';
 import { OperationOutcomeError, issue } from './errors/operation-outcome-error';
 import { isStorableType } from './fhir/resource-types';
 import { createHttpApp } from './http/app';
@@ -62,17 +69,35 @@ export interface StartOptions {
   /** Embedded engine without files (tests). */
   inMemory?: boolean;
   logger?: Logger;
+  /** How the embedded engine is started (tests hold it back to see the server while the store loads). */
+  startEngine?: (options: EmbeddedMongoOptions, events: EngineThreadEvents) => Promise<EmbeddedMongo>;
 }
 
 const SOFTWARE = { name: 'fhirstone', version: '0.1.0' };
 
 const STARTING = new OperationOutcomeError(503, [issue('transient', 'The server is starting; retry shortly')], { 'Retry-After': '1' });
 
-/** Before the Express app exists, the same error mapping answers every request. */
-function answerStarting(res: ServerResponse): void {
+/**
+ * Before the Express app exists: the same error mapping answers every request, except the health endpoints: the
+ * process is alive (liveness 200, so an orchestrator does not kill a long load) but not ready.
+ */
+function answerStarting(req: IncomingMessage, res: ServerResponse): void {
+  const path = (req.url ?? '').split('?')[0];
+  if (path === '/healthz' || path === '/readyz') {
+    const alive = path === '/healthz';
+    res.writeHead(alive ? 200 : 503, { 'Content-Type': 'application/json; charset=utf-8', Connection: 'close', ...(alive ? {} : STARTING.headers) });
+    res.end(JSON.stringify({ status: 'starting' }));
+    return;
+  }
   const { status, headers, body } = errorResponse(STARTING);
   res.writeHead(status, { ...headers, 'Content-Type': 'application/fhir+json; charset=utf-8', Connection: 'close' });
   res.end(JSON.stringify(body));
+}
+
+const megabytes = (bytes: number) => Math.round(bytes / 1e5) / 10;
+
+function loadProgress(p: RecoveryProgress): Record<string, unknown> {
+  return { file: p.file, readMb: megabytes(p.bytesRead), totalMb: megabytes(p.totalBytes), percent: p.totalBytes ? Math.floor((100 * p.bytesRead) / p.totalBytes) : 100 };
 }
 
 /**
@@ -96,24 +121,10 @@ async function start(
   undo: Array<() => Promise<unknown> | unknown>,
 ): Promise<RunningServer> {
   const logger = opts.logger ?? pino({ level: config.logLevel });
-  let embedded: EmbeddedMongo | undefined;
-  if (!config.mongoUri) {
-    const engineOptions = { dataDir: opts.inMemory ? undefined : config.dataDir, fsync: config.embeddedFsync };
-    embedded =
-      config.embeddedThread === 'worker'
-        ? await startEmbeddedMongoThread(engineOptions, {
-            onUnexpectedExit: (err) => logger.fatal({ err }, 'the embedded engine thread died: the store is unreachable'),
-          })
-        : await startEmbeddedMongo(engineOptions);
-    const engine = embedded;
-    undo.push(() => engine.stop());
-    logger.info({ dataDir: opts.inMemory ? '(memory)' : config.dataDir, ...engine.listening, thread: config.embeddedThread }, 'embedded MongoDB-compatible engine started');
-  }
-  const uri = config.mongoUri ?? (embedded as EmbeddedMongo).uri;
-  // The port is bound before the services start (the base URL needs it); a request in that window gets a 503
-  // instead of waiting on a socket no handler would ever answer.
+  // The port is bound first: loading a large store takes a while, and meanwhile clients and orchestrators get a
+  // 503 (liveness: 200 "starting") instead of a refused connection, and a port in use is reported at once.
   let app: RequestListener | undefined;
-  const server: Server = createServer((req, res) => (app ? app(req, res) : answerStarting(res)));
+  const server: Server = createServer((req, res) => (app ? app(req, res) : answerStarting(req, res)));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
@@ -122,6 +133,28 @@ async function start(
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   const baseUrl = config.baseUrl ?? `${url}/fhir`;
+  logger.info({ url: `${url}/fhir` }, 'port bound: answering 503 until the store and services have started');
+
+  let embedded: EmbeddedMongo | undefined;
+  if (!config.mongoUri) {
+    const engineOptions: EmbeddedMongoOptions = {
+      dataDir: opts.inMemory ? undefined : config.dataDir,
+      fsync: config.embeddedFsync,
+      progress: { onProgress: (p) => logger.info(loadProgress(p), 'loading the embedded store') },
+    };
+    const startEngine = opts.startEngine ?? (config.embeddedThread === 'worker' ? startEmbeddedMongoThread : startEmbeddedMongo);
+    embedded = await startEngine(engineOptions, {
+      onUnexpectedExit: (err) => logger.fatal({ err }, 'the embedded engine thread died: the store is unreachable'),
+    });
+    const engine = embedded;
+    undo.push(() => engine.stop());
+    const recovery = engine.recovery && { records: engine.recovery.records, mb: megabytes(engine.recovery.bytes), ms: engine.recovery.millis };
+    logger.info(
+      { dataDir: opts.inMemory ? '(memory)' : config.dataDir, ...engine.listening, thread: config.embeddedThread, recovery },
+      'embedded MongoDB-compatible engine started',
+    );
+  }
+  const uri = config.mongoUri ?? (embedded as EmbeddedMongo).uri;
 
   const indexFormat: IndexFormat = {
     ...services.indexFormat,

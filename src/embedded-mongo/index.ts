@@ -5,7 +5,9 @@
  */
 import { Dispatcher } from './commands/dispatch';
 import { Engine } from './engine/engine';
-import { Persistence, RecoveryStats } from './storage/persistence';
+import { Persistence, type ProgressReporting, type RecoveryProgress, type RecoveryStats } from './storage/persistence';
+
+export type { ProgressReporting, RecoveryProgress, RecoveryStats };
 import { WireServer } from './wire/server';
 import { dataDirSocket, tempSocket, unixSocketsSupported, type SocketLocation } from './wire/socket-path';
 
@@ -32,6 +34,8 @@ export interface EmbeddedMongoOptions {
    * stays proportional to what is written). A bulk loader may pass Infinity and call `compact()` once at the end.
    */
   compactAtBytes?: number;
+  /** Told how loading `dataDir` progresses: once at the start, then every `progress.everyMs` (3 s). */
+  progress?: ProgressReporting;
 }
 
 export interface EmbeddedMongo {
@@ -39,13 +43,13 @@ export interface EmbeddedMongo {
   uri: string;
   /** What it listens on: the socket file, or the TCP port on 127.0.0.1. */
   readonly listening: { socketPath: string } | { port: number };
+  /** Journal replay statistics of this start (undefined when in-memory). */
+  readonly recovery?: RecoveryStats;
   stop(): Promise<void>;
 }
 
 /** What startEmbeddedMongo actually returns: the stable API plus diagnostics for tests and benches. */
 export interface EmbeddedMongoHandle extends EmbeddedMongo {
-  /** Journal replay statistics of this start (undefined when in-memory). */
-  readonly recovery?: RecoveryStats;
   /** Forces a compaction (snapshot + new journal); no-op when in-memory. */
   compact(): Promise<void>;
   /** Current journal size in bytes (0 when in-memory). */
@@ -56,7 +60,7 @@ const SET_NAME = 'embedded';
 
 export async function startEmbeddedMongo(opts: EmbeddedMongoOptions = {}): Promise<EmbeddedMongoHandle> {
   const engine = new Engine();
-  const persistence = opts.dataDir === undefined ? undefined : new Persistence(opts.dataDir, engine, opts.fsync ?? 'always', opts.compactAtBytes);
+  const persistence = opts.dataDir === undefined ? undefined : new Persistence(opts.dataDir, engine, opts.fsync ?? 'always', opts.compactAtBytes, opts.progress);
   const server = { host: '', setName: SET_NAME, startedAt: new Date() };
   const dispatcher = new Dispatcher(engine, server);
   const wire = new WireServer(dispatcher);

@@ -1,9 +1,12 @@
-import type { EmbeddedMongo } from './index';
+import type { EmbeddedMongo, EmbeddedMongoOptions, RecoveryProgress } from './index';
 
 /** What crosses between the server's thread and the engine's: plain data only (structured clone). */
+/** The engine's options as the thread gets them: no callback, but whether to post progress messages. */
+export type ThreadOptions = Omit<EmbeddedMongoOptions, 'progress'> & { reportProgress?: { everyMs?: number } };
 export type ToEngineThread = { type: 'stop' };
 export type FromEngineThread =
-  | { type: 'started'; uri: string; listening: EmbeddedMongo['listening'] }
+  | { type: 'progress'; progress: RecoveryProgress }
+  | { type: 'started'; uri: string; listening: EmbeddedMongo['listening']; recovery?: EmbeddedMongo['recovery'] }
   | { type: 'stopped' }
   | { type: 'failed'; error: ThreadError };
 

@@ -7,7 +7,7 @@
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { EmbeddedMongo, EmbeddedMongoOptions } from './index';
-import { type FromEngineThread, toError } from './thread-messages';
+import { type FromEngineThread, type ThreadOptions, toError } from './thread-messages';
 
 export interface EngineThreadEvents {
   /** The thread died while the engine was meant to run (an uncaught error in the engine, or it was killed). */
@@ -25,7 +25,11 @@ export async function startEmbeddedMongoThread(opts: EmbeddedMongoOptions = {}, 
   let started: Extract<FromEngineThread, { type: 'started' }>;
   try {
     started = await new Promise((resolve, reject) => {
-      worker.on('message', (m: FromEngineThread) => (m.type === 'started' ? resolve(m) : m.type === 'failed' && reject(toError(m.error))));
+      worker.on('message', (m: FromEngineThread) => {
+        if (m.type === 'progress') opts.progress?.onProgress(m.progress);
+        else if (m.type === 'started') resolve(m);
+        else if (m.type === 'failed') reject(toError(m.error));
+      });
       void exit.then((code) => reject(lastError ?? new Error(`the engine thread exited with code ${code} before the engine started`)));
     });
   } catch (err) {
@@ -40,6 +44,7 @@ export async function startEmbeddedMongoThread(opts: EmbeddedMongoOptions = {}, 
   return {
     uri: started.uri,
     listening: started.listening,
+    recovery: started.recovery,
     stop() {
       stopping ??= new Promise<void>((resolve, reject) => {
         worker.on('message', (m: FromEngineThread) => {
@@ -55,7 +60,9 @@ export async function startEmbeddedMongoThread(opts: EmbeddedMongoOptions = {}, 
   };
 }
 
-function spawn(opts: EmbeddedMongoOptions): Worker {
+function spawn({ progress, ...options }: EmbeddedMongoOptions): Worker {
+  // Functions cannot cross to the thread: it posts progress messages instead, and is told whether to.
+  const opts: ThreadOptions = { ...options, reportProgress: progress && { everyMs: progress.everyMs } };
   const fromSource = path.extname(__filename) === '.ts';
   const entry = path.join(__dirname, `thread-entry${fromSource ? '.ts' : '.js'}`);
   if (!fromSource) return new Worker(entry, { workerData: opts });

@@ -1,4 +1,5 @@
 import pino from 'pino';
+import { startEmbeddedMongo } from '../../src/embedded-mongo';
 import { loadConfig } from '../../src/config';
 import { startServer, type RunningServer } from '../../src/server';
 import { defaultServices } from '../../src/services';
@@ -39,6 +40,61 @@ describe('a request during start-up', () => {
       const later = await fetch(`${baseUrl}/metadata`);
       expect(later.status).toBe(200);
       await later.arrayBuffer();
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('a request while the store loads', () => {
+  it('finds the port bound and gets 503 (liveness 200 "starting", readiness 503) until the store has loaded', async () => {
+    const config = loadConfig({ PORT: '0', LOG_LEVEL: 'info' });
+    const services = await defaultServices(config, {});
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let bound!: (url: string) => void;
+    const fhirBase = new Promise<string>((r) => (bound = r));
+    const messages: string[] = [];
+    const logger = pino({ level: 'info' }, {
+      write(line: string) {
+        const entry = JSON.parse(line) as { msg: string; url?: string };
+        messages.push(entry.msg);
+        if (entry.msg.startsWith('port bound')) bound(entry.url as string);
+      },
+    });
+    // The engine is held back as a large store's load would hold it.
+    const starting = startServer(config, services, {
+      logger,
+      inMemory: true,
+      startEngine: async (options) => {
+        await gate;
+        return startEmbeddedMongo(options);
+      },
+    });
+    const base = await fhirBase;
+    const origin = new URL(base).origin;
+    let seen: Array<{ status: number; retryAfter: string | null; body: unknown }>;
+    try {
+      seen = await Promise.all(
+        [`${base}/Patient`, `${origin}/healthz`, `${origin}/readyz`].map(async (u) => {
+          const res = await fetch(u, { signal: AbortSignal.timeout(5000) });
+          return { status: res.status, retryAfter: res.headers.get('retry-after'), body: await res.json() };
+        }),
+      );
+    } finally {
+      release();
+    }
+    const server = await starting;
+    try {
+      expect(seen).toMatchObject([
+        { status: 503, retryAfter: '1', body: { resourceType: 'OperationOutcome', issue: [{ code: 'transient' }] } },
+        { status: 200, body: { status: 'starting' } },
+        { status: 503, retryAfter: '1', body: { status: 'starting' } },
+      ]);
+      expect(messages.indexOf('port bound: answering 503 until the store and services have started')).toBeLessThan(
+        messages.indexOf('embedded MongoDB-compatible engine started'),
+      );
+      expect((await fetch(`${origin}/readyz`)).status).toBe(200);
     } finally {
       await server.close();
     }

@@ -22,11 +22,29 @@ const MAX_IMAGED_DOCS = 16_000_000;
 
 export interface RecoveryStats {
   records: number;
+  /** Bytes of snapshot and journal read. */
+  bytes: number;
   truncatedBytes: number;
   millis: number;
   /** Indexes loaded from the snapshot's index images, and computed from documents. */
   indexes?: { loaded: number; built: number };
 }
+
+/** How far loading a data directory has come: reported at its start and then every few seconds. */
+export interface RecoveryProgress {
+  /** The file being read (snapshot-N.bson or journal-N.log). */
+  file: string;
+  bytesRead: number;
+  totalBytes: number;
+}
+
+export interface ProgressReporting {
+  onProgress(progress: RecoveryProgress): void;
+  /** Least time between two reports after the first (default 3 s). */
+  everyMs?: number;
+}
+
+const PROGRESS_EVERY_MS = 3000;
 
 function gens(dir: string, prefix: string, suffix: string): number[] {
   return fs
@@ -43,13 +61,14 @@ export class Persistence {
   private compacting?: Promise<void>;
   private snapshotBytes = 0;
   private readonly release: () => void;
-  recovery: RecoveryStats = { records: 0, truncatedBytes: 0, millis: 0 };
+  recovery: RecoveryStats = { records: 0, bytes: 0, truncatedBytes: 0, millis: 0 };
 
   constructor(
     private readonly dir: string,
     private readonly engine: Engine,
     private readonly policy: FsyncPolicy,
     private readonly compactAt = MIN_COMPACT_BYTES,
+    private readonly progress?: ProgressReporting,
   ) {
     fs.mkdirSync(dir, { recursive: true });
     this.release = acquireLock(dir);
@@ -77,19 +96,19 @@ export class Persistence {
       } else this.engine.replay(r);
       this.recovery.records++;
     };
+    const journals = gens(this.dir, 'journal-', '.log').filter((g) => g >= base);
+    const read = this.progressOf([...(snaps.length > 0 ? [this.file('snapshot', base)] : []), ...journals.map((g) => this.file('journal', g))]);
     this.engine.beginReplay();
-    let journals: number[];
     try {
       if (snaps.length > 0) {
-        const res = readRecords(this.file('snapshot', base), apply);
+        const res = readRecords(this.file('snapshot', base), apply, read(this.file('snapshot', base)));
         if (res.garbage > 0) throw new Error(`snapshot ${this.file('snapshot', base)} is corrupt at byte ${res.validLength}`);
         this.snapshotBytes = res.validLength;
         this.engine.endSnapshot();
       }
-      journals = gens(this.dir, 'journal-', '.log').filter((g) => g >= base);
       for (const g of journals) {
         const f = this.file('journal', g);
-        const res = readRecords(f, apply);
+        const res = readRecords(f, apply, read(f));
         if (res.garbage > 0) {
           // A record cut short by a crash was never acknowledged: drop it so appends continue from a clean end.
           fs.truncateSync(f, res.validLength);
@@ -108,6 +127,23 @@ export class Persistence {
     this.journal.onFlushed = () => this.maybeCompact();
     this.engine.journal = this.journal;
     this.recovery.millis = Date.now() - started;
+  }
+
+  /**
+   * Counts the bytes read into `recovery.bytes` and reports them: once at the start (so a long load is announced),
+   * then at most every `everyMs`. Returns, per file, the callback for readRecords.
+   */
+  private progressOf(files: string[]): (file: string) => (bytes: number) => void {
+    const totalBytes = files.reduce((n, f) => n + fs.statSync(f).size, 0);
+    const everyMs = this.progress?.everyMs ?? PROGRESS_EVERY_MS;
+    let last = Date.now();
+    if (totalBytes > 0) this.progress?.onProgress({ file: path.basename(files[0]), bytesRead: 0, totalBytes });
+    return (file) => (bytes) => {
+      this.recovery.bytes += bytes;
+      if (!this.progress || Date.now() - last < everyMs) return;
+      last = Date.now();
+      this.progress.onProgress({ file: path.basename(file), bytesRead: this.recovery.bytes, totalBytes });
+    };
   }
 
   private removeOlderThan(gen: number): void {

@@ -73,8 +73,8 @@ export interface ReadResult {
   garbage: number;
 }
 
-/** Streams the valid records of a file to `apply`, in order. */
-export function readRecords(file: string, apply: (r: JournalRecord) => void): ReadResult {
+/** Streams the valid records of a file to `apply`, in order; `onRead` hears of each chunk read (its bytes). */
+export function readRecords(file: string, apply: (r: JournalRecord) => void, onRead?: (bytes: number) => void): ReadResult {
   const fd = fs.openSync(file, 'r');
   try {
     const size = fs.fstatSync(fd).size;
@@ -92,6 +92,7 @@ export function readRecords(file: string, apply: (r: JournalRecord) => void): Re
         const n = fs.readSync(fd, next, buf.length, next.length - buf.length, fileOffset);
         fileOffset += n;
         buf = next.subarray(0, buf.length + n);
+        onRead?.(n);
         continue;
       }
       const len = buf.readUInt32LE(0);
