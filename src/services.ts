@@ -4,7 +4,7 @@ import { forbidden, unprocessable } from './errors/operation-outcome-error';
 import { relativizeReferences } from './fhir/references';
 import { resourceBody } from './router/body';
 import { writeResult } from './router/respond';
-import { AuditTrail } from './audit';
+import { AuditTrail, failedLoginOptionsFromEnv } from './audit';
 import {
   authenticate,
   authConfigFromEnv,
@@ -176,6 +176,7 @@ export async function defaultServices(config: Config, env: Record<string, string
         baseUrl,
         ensureCollections: () => core.store.ensureType('AuditEvent'),
         onError: (message, err) => core.logger.error({ err }, `audit: ${message}`),
+        failedLogins: failedLoginOptionsFromEnv(env),
       });
       const ms = warmUp(['Patient', 'Encounter', 'Condition', 'DocumentReference', 'AuditEvent']);
       core.logger.info({ ms: Math.round(ms) }, 'validation definitions loaded');

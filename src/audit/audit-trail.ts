@@ -5,11 +5,14 @@ import type { StoredDocument } from '../store/stored-document';
 import type { AuditInput } from './audit-input';
 import { type AuditSource, buildAuditEvent } from './balp';
 import { CHAIN_ID_RANGE, type ChainLink, GENESIS_HASH, chainEvent, readLink, unchainedContent } from './hash-chain';
+import { type FailedLoginOptions, FailedLogins, isFailedLogin } from './failed-logins';
 import { type Submitter, markServerEvent, markSubmitted } from './origin';
 import { wellFormedJson } from './untrusted-text';
 import { reportToParameters, walkChain } from './verify-chain';
 
 export interface AuditTrailOptions extends AuditSource {
+  /** Aggregation of failed logins (src/audit/failed-logins.ts). */
+  failedLogins?: FailedLoginOptions;
   /** Search index of a stored event (`s`/`c`); the search layer's `buildSearchIndex` unless given. */
   index?: (resource: Resource) => { s: unknown; c: string[] };
   /** Creates the AuditEvent collections' indexes; awaited once before the first write. */
@@ -61,7 +64,8 @@ export class AuditTrail {
   private failures = 0;
   private closed = false;
   private ensured: Promise<void> | undefined;
-  private readonly opts: Required<Omit<AuditTrailOptions, 'ensureCollections'>> & AuditTrailOptions;
+  private readonly opts: Required<Omit<AuditTrailOptions, 'ensureCollections' | 'failedLogins'>> & AuditTrailOptions;
+  private readonly failedLogins: FailedLogins;
 
   constructor(
     private readonly db: Db,
@@ -76,6 +80,11 @@ export class AuditTrail {
       closeAttempts: 8,
       ...options,
     };
+    this.failedLogins = new FailedLogins(
+      (input) => this.serverEvent(input),
+      (event) => this.enqueue({ event }),
+      options.failedLogins,
+    );
   }
 
   /** Events waiting to be written. */
@@ -83,14 +92,21 @@ export class AuditTrail {
     return this.queue.length;
   }
 
-  /** Queues the event for one request. Never throws and never waits: auditing must not slow the request path. */
+  /**
+   * Queues the event for one request (a failed login may only be counted, see src/audit/failed-logins.ts). Never
+   * throws and never waits: auditing must not slow the request path.
+   */
   record(input: AuditInput): void {
     try {
-      const recorded = input.recorded ?? new Date();
-      this.enqueue({ event: markServerEvent(buildAuditEvent(input, this.opts, recorded)) });
+      if (isFailedLogin(input)) this.failedLogins.add(input);
+      else this.enqueue({ event: this.serverEvent(input) });
     } catch (err) {
       this.opts.onError('could not build an audit event', err);
     }
+  }
+
+  private serverEvent(input: AuditInput): AuditEvent {
+    return markServerEvent(buildAuditEvent(input, this.opts, input.recorded ?? new Date()));
   }
 
   /**
@@ -246,6 +262,7 @@ export class AuditTrail {
    * rejects.
    */
   async close(): Promise<void> {
+    this.failedLogins.closeAll();
     this.closed = true;
     let lastError: unknown;
     for (let attempt = 0; attempt < this.opts.closeAttempts; attempt++) {
@@ -269,6 +286,8 @@ export class AuditTrail {
 
   /** `GET AuditEvent/$verify-chain`: whether the trail is intact, and where it was broken. */
   async verifyChain(): Promise<Parameters> {
+    // The trail checked accounts for every failed login so far: counts still open are written first.
+    this.failedLogins.closeAll();
     await this.flush().catch(() => undefined);
     return reportToParameters(await walkChain(this.db, this.written, (r) => this.opts.index(wellFormedJson(unchainedContent(r as AuditEvent)))));
   }
