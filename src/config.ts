@@ -31,6 +31,8 @@ export interface Config {
   maxPageSize: number;
   /** Extra profile folders (besides the bundled profiles/). */
   profilesDirs: string[];
+  /** CORS_ORIGINS: '*', the listed origins, or [] for none; undefined: '*' when SMART auth is configured, else none. */
+  corsOrigins?: '*' | string[];
   /** Profiles every resource of a type must conform to, whatever its meta.profile says. */
   enforcedProfiles: Record<string, string[]>;
 }
@@ -83,6 +85,25 @@ function url(raw: string, name: string): string {
   return u.toString().replace(/\/+$/, '');
 }
 
+/** `*`, `none`, or a comma-separated list of origins (scheme, host and port, nothing else). */
+function corsOrigins(raw: string | undefined): '*' | string[] | undefined {
+  if (raw === undefined || raw.trim() === '') return undefined;
+  if (raw.trim() === '*') return '*';
+  if (raw.trim() === 'none') return [];
+  return raw.split(',').map((o) => o.trim()).filter(Boolean).map((o) => {
+    let u: URL | undefined;
+    try {
+      u = new URL(o);
+    } catch {
+      u = undefined;
+    }
+    if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:') || u.origin !== o) {
+      throw new ConfigError(`CORS_ORIGINS lists origins like https://app.example.org (no path, no trailing slash), got "${o}"`);
+    }
+    return o;
+  });
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const port = int(env, 'PORT', 8080, 0, 65535);
   const host = env.HOST || '127.0.0.1';
@@ -126,6 +147,7 @@ export function loadConfig(env: Env = process.env): Config {
     defaultPageSize,
     maxPageSize,
     enforcedProfiles,
+    corsOrigins: corsOrigins(env.CORS_ORIGINS),
     profilesDirs: (env.PROFILES_DIR ?? '').split(path.delimiter).filter(Boolean).map((d) => path.resolve(d)),
   };
 }

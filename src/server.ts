@@ -17,6 +17,7 @@ import { OperationOutcomeError, issue } from './errors/operation-outcome-error';
 import { isStorableType } from './fhir/resource-types';
 import { createHttpApp } from './http/app';
 import { errorResponse } from './http/errors';
+import type { CorsOrigins } from './http/security-headers';
 import type { OperationDefinitionRef, RouterContext, SearchApi, ValidationApi } from './router/context';
 import type { CapabilityContributions } from './router/interactions/capabilities';
 import { route, type RouterDeps } from './router/router';
@@ -42,6 +43,8 @@ export interface Services {
   createHandlers?: RouterDeps['createHandlers'];
   authenticate?(authorization: string | undefined): Promise<AccessPolicy>;
   extraRoutes?(app: express.Express, server: RunningServerCore): void;
+  /** Browser origins the API admits through CORS, asked once the services started; absent: none. */
+  corsOrigins?(): CorsOrigins;
   onComplete?(done: CompletedRequest): void;
   /** Called once the store is connected (audit writer, export workers). */
   start?(server: RunningServerCore): Promise<void> | void;
@@ -214,6 +217,7 @@ async function start(
     handle,
     onComplete: services.onComplete,
     ready: () => store.ping(),
+    corsOrigins: services.corsOrigins?.() ?? [],
     extraRoutes: services.extraRoutes ? (a) => services.extraRoutes!(a, core) : undefined,
   });
   logger.info({ url: `${url}/fhir` }, 'FHIR server listening');

@@ -53,6 +53,9 @@ export async function defaultServices(config: Config, env: Record<string, string
   let audit: AuditTrail | undefined;
   let searchApi: ReturnType<typeof createSearchApi> | undefined;
 
+  // Browser apps send their token in a header, never a cookie, so any origin is safe once every request needs a
+  // token; in protected mode (no auth) any web page the user opens could read the loopback server: no CORS.
+  const corsOrigins = (): '*' | string[] => config.corsOrigins ?? (auth && isAuthConfigured(auth) ? '*' : []);
   const authenticateRequest = async (header: string | undefined) =>
     auth && isAuthConfigured(auth) ? authenticate(header, auth) : unrestrictedPolicy;
   const bulk = bulkExportServices(bulkConfigFromEnv(env), { authenticate: authenticateRequest, audit: (i) => audit?.record(i) });
@@ -118,7 +121,7 @@ export async function defaultServices(config: Config, env: Record<string, string
     capabilities: {
       searchParams: searchParametersFor,
       supportedProfiles,
-      security: () => (auth ? capabilitySecurity(auth) : undefined),
+      security: () => (auth ? { ...capabilitySecurity(auth), cors: corsOrigins().length > 0 } : undefined),
     },
     operations,
     bundle: handleBundle,
@@ -144,6 +147,7 @@ export async function defaultServices(config: Config, env: Record<string, string
       },
     },
     authenticate: authenticateRequest,
+    corsOrigins,
     extraRoutes(app, core) {
       mountAuthRoutes(app, { auth: () => auth, baseUrl: core.config.baseUrl, audit: (i) => audit?.record(i) });
       bulk.extraRoutes(app, core);

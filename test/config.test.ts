@@ -49,6 +49,15 @@ describe('loadConfig reads each variable', () => {
     expect(loadConfig({ BODY_LIMIT: '16MB' }).bodyLimit).toBe(16 * 1024 * 1024);
   });
 
+  it('CORS_ORIGINS as *, none, or a list of origins; anything with a path or of another scheme is refused', () => {
+    expect(loadConfig({}).corsOrigins).toBeUndefined();
+    expect(loadConfig({ CORS_ORIGINS: '*' }).corsOrigins).toBe('*');
+    expect(loadConfig({ CORS_ORIGINS: 'none' }).corsOrigins).toEqual([]);
+    expect(loadConfig({ CORS_ORIGINS: 'https://a.example, http://localhost:3000' }).corsOrigins).toEqual(['https://a.example', 'http://localhost:3000']);
+    expectConfigError({ CORS_ORIGINS: 'https://a.example/' }, /CORS_ORIGINS lists origins/);
+    expectConfigError({ CORS_ORIGINS: 'ftp://a.example' }, /CORS_ORIGINS lists origins/);
+  });
+
   it('FHIR_RESOURCE_TYPES as a comma-separated list, spaces allowed', () => {
     expect([...(loadConfig({ FHIR_RESOURCE_TYPES: 'Patient, Encounter ,Condition' }).resourceTypes ?? [])].sort()).toEqual([
       'Condition',

@@ -8,6 +8,7 @@ import { errorResponse } from './errors';
 import { headerText } from './header-text';
 import { responseMediaType } from './format';
 import { requestLog } from './request-log';
+import { type CorsOrigins, securityHeaders } from './security-headers';
 
 export interface HttpDeps {
   logger: Logger;
@@ -20,6 +21,8 @@ export interface HttpDeps {
   /** Called once per FHIR request after the response is decided (audit). */
   onComplete?(done: CompletedRequest): void;
   ready(): Promise<boolean>;
+  /** Browser origins CORS admits (none: no CORS headers, preflights refused). */
+  corsOrigins: CorsOrigins;
   /** Routes mounted before the FHIR catch-all (SMART discovery, token endpoint, bulk files). */
   extraRoutes?(app: express.Express): void;
 }
@@ -71,6 +74,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   app.disable('etag');
   app.set('query parser', (q: string) => new URLSearchParams(q));
   app.use(requestLog(deps.logger));
+  app.use(securityHeaders(deps.corsOrigins));
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
