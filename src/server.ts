@@ -41,7 +41,7 @@ export interface Services {
   operations?: OperationDefinitionRef[];
   bundle?: RouterDeps['bundle'];
   createHandlers?: RouterDeps['createHandlers'];
-  authenticate?(authorization: string | undefined): Promise<AccessPolicy>;
+  authenticate?(authorization: string | undefined, remoteAddress?: string): Promise<AccessPolicy>;
   extraRoutes?(app: express.Express, server: RunningServerCore): void;
   /** Browser origins the API admits through CORS, asked once the services started; absent: none. */
   corsOrigins?(): CorsOrigins;

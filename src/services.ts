@@ -56,8 +56,8 @@ export async function defaultServices(config: Config, env: Record<string, string
   // Browser apps send their token in a header, never a cookie, so any origin is safe once every request needs a
   // token; in protected mode (no auth) any web page the user opens could read the loopback server: no CORS.
   const corsOrigins = (): '*' | string[] => config.corsOrigins ?? (auth && isAuthConfigured(auth) ? '*' : []);
-  const authenticateRequest = async (header: string | undefined) =>
-    auth && isAuthConfigured(auth) ? authenticate(header, auth) : unrestrictedPolicy;
+  const authenticateRequest = async (header: string | undefined, remoteAddress?: string) =>
+    auth && isAuthConfigured(auth) ? authenticate(header, auth, remoteAddress) : unrestrictedPolicy;
   const bulk = bulkExportServices(bulkConfigFromEnv(env), { authenticate: authenticateRequest, audit: (i) => audit?.record(i) });
 
   const operations: OperationDefinitionRef[] = [

@@ -11,6 +11,7 @@ import { OperationOutcomeError, issue, unauthorized } from '../errors/operation-
 import { quotedHeaderText } from '../http/header-text';
 import type { AccessPolicy } from './access-policy';
 import type { AuthConfig } from './config';
+import { throttleFor, throttled } from './failure-throttle';
 import { fhirUserProblem } from './fhir-user';
 import { keySetFor } from './key-sets';
 import { SmartAccessPolicy } from './smart-policy';
@@ -60,15 +61,34 @@ const invalidToken = (cfg: AuthConfig, description: string) =>
  * Validates the bearer token of a request and returns what it may do. Tokens are accepted from the external
  * issuer (SMART_ISSUER, keys from SMART_JWKS_URI) and from the built-in authorization server (this server's own
  * key); `iss` decides which keys apply, and the signature then proves `iss`. Throws 401 (WWW-Authenticate: Bearer)
- * for a missing or invalid token, 503 when the issuer's keys cannot be fetched.
+ * for a missing or invalid token, 503 when the issuer's keys cannot be fetched, and 429 (Retry-After), without
+ * looking at the token, while `remoteAddress` has failed too often (FailureThrottle).
  */
-export async function authenticate(authorizationHeader: string | undefined, cfg: AuthConfig): Promise<AccessPolicy> {
+export async function authenticate(
+  authorizationHeader: string | undefined,
+  cfg: AuthConfig,
+  remoteAddress?: string,
+): Promise<AccessPolicy> {
+  const throttle = throttleFor(cfg);
+  const attempt = { address: remoteAddress };
+  const wait = throttle.retryAfter(attempt);
+  if (wait !== undefined) throw throttled(wait);
+  // A request without any token (a client discovering that one is needed) is not a failed authentication.
   if (!authorizationHeader) {
     throw unauthorized(
       'This server requires an access token: send "Authorization: Bearer <token>"',
       bearerChallenge(cfg),
     );
   }
+  try {
+    return await verifyBearer(authorizationHeader, cfg);
+  } catch (err) {
+    if (err instanceof OperationOutcomeError && err.status === 401) throttle.failed(attempt);
+    throw err;
+  }
+}
+
+async function verifyBearer(authorizationHeader: string, cfg: AuthConfig): Promise<AccessPolicy> {
   const m = /^Bearer +([A-Za-z0-9\-_.~+/]+=*) *$/i.exec(authorizationHeader);
   if (!m) throw invalidToken(cfg, 'the Authorization header must be "Bearer <token>"');
   const token = m[1];

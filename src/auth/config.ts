@@ -1,4 +1,5 @@
 import { type RegisteredClient, checkJwksUrl, readClientsFile } from './clients-file';
+import type { ThrottleLimits } from './failure-throttle';
 import { type ServerSigningKey, loadSigningKey } from './signing-key';
 
 /**
@@ -15,6 +16,9 @@ import { type ServerSigningKey, loadSigningKey } from './signing-key';
  * | SMART_SIGNING_KEY_FILE | private JWK (ES384/RS384) the built-in server signs with; default: generated in DATA_DIR when clients are registered |
  * | SMART_TOKEN_LIFETIME | seconds an issued access token lives, 30..300, default 300 |
  * | SMART_CLOCK_SKEW | seconds of clock difference tolerated on exp/nbf/iat, 0..120, default 30 |
+ * | AUTH_THROTTLE_WINDOW | seconds over which failed authentications are counted, 1..3600, default 60 |
+ * | AUTH_THROTTLE_ADDRESS_FAILURES | failures from one address per window before it gets 429, 0 (off)..100000, default 20 |
+ * | AUTH_THROTTLE_CLIENT_FAILURES | failed assertions of one registered client per window, 0 (off)..100000, default 10 |
  */
 export interface AuthConfig {
   baseUrl: string;
@@ -34,19 +38,24 @@ export interface AuthConfig {
   clockToleranceSeconds: number;
   /** A key removed from a remote JWKS stops verifying at most this long after it is removed. */
   jwksCacheSeconds: number;
+  /** Failed authentications tolerated before an address or client is refused for the rest of the window. */
+  throttle: ThrottleLimits;
 }
 
 type Env = Record<string, string | undefined>;
 
-function seconds(env: Env, name: string, fallback: number, min: number, max: number): number {
+function wholeNumber(env: Env, name: string, fallback: number, min: number, max: number, unit = ''): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
   if (!/^\d+$/.test(raw) || n < min || n > max) {
-    throw new Error(`${name} must be a whole number of seconds between ${min} and ${max}, got "${raw}"`);
+    throw new Error(`${name} must be a whole number${unit} between ${min} and ${max}, got "${raw}"`);
   }
   return n;
 }
+
+const seconds = (env: Env, name: string, fallback: number, min: number, max: number) =>
+  wholeNumber(env, name, fallback, min, max, ' of seconds');
 
 function absoluteUri(raw: string, name: string): string {
   try {
@@ -107,6 +116,11 @@ export async function authConfigFromEnv(env: Env, opts: { baseUrl: string; dataD
     tokenLifetimeSeconds: seconds(env, 'SMART_TOKEN_LIFETIME', 300, 30, 300),
     clockToleranceSeconds: seconds(env, 'SMART_CLOCK_SKEW', 30, 0, 120),
     jwksCacheSeconds: seconds(env, 'SMART_JWKS_CACHE_SECONDS', 300, 10, 3600),
+    throttle: {
+      windowSeconds: seconds(env, 'AUTH_THROTTLE_WINDOW', 60, 1, 3600),
+      addressFailures: wholeNumber(env, 'AUTH_THROTTLE_ADDRESS_FAILURES', 20, 0, 100_000),
+      clientFailures: wholeNumber(env, 'AUTH_THROTTLE_CLIENT_FAILURES', 10, 0, 100_000),
+    },
   };
 }
 

@@ -4,6 +4,7 @@ import { ACCESS_TOKEN_TYP } from './authenticate';
 import type { RegisteredClient } from './clients-file';
 import type { AuthConfig } from './config';
 import { keySetFor, localKeySet } from './key-sets';
+import { throttleFor } from './failure-throttle';
 import { ReplayCache } from './replay-cache';
 import { type ScopeGrant, intersectGrants, parseScope } from './scopes';
 
@@ -68,7 +69,42 @@ export async function handleTokenRequest(
   form: URLSearchParams,
   cfg: AuthConfig,
   tokenEndpointUrl: string,
+  remoteAddress?: string,
 ): Promise<TokenResponse> {
+  const throttle = throttleFor(cfg);
+  const attempt = { address: remoteAddress, client: claimedRegisteredClient(form, cfg) };
+  const wait = throttle.retryAfter(attempt);
+  if (wait !== undefined) {
+    return {
+      status: 429,
+      body: { error: 'temporarily_unavailable', error_description: `too many failed authentications; retry after ${wait} s` },
+      headers: { ...NO_STORE, 'Retry-After': String(wait) },
+      clientId: attempt.client,
+    };
+  }
+  const result = await tokenResponse(form, cfg, tokenEndpointUrl);
+  if (result.status === 401) throttle.failed(attempt);
+  if (result.status === 200) throttle.succeeded(attempt);
+  return result;
+}
+
+/**
+ * The registered client a request claims to be (client_id, else the assertion's unverified iss), for throttling.
+ * Unregistered ids are not counted per client: inventing them would only fill the table (their address counts).
+ */
+function claimedRegisteredClient(form: URLSearchParams, cfg: AuthConfig): string | undefined {
+  let id = form.get('client_id');
+  if (id === null) {
+    try {
+      id = String(decodeJwt(form.get('client_assertion') ?? '').iss);
+    } catch {
+      return undefined;
+    }
+  }
+  return cfg.clients.has(id) ? id : undefined;
+}
+
+async function tokenResponse(form: URLSearchParams, cfg: AuthConfig, tokenEndpointUrl: string): Promise<TokenResponse> {
   let clientId: string | undefined;
   try {
     for (const name of new Set(form.keys())) {

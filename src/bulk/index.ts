@@ -25,7 +25,7 @@ export const BULK_EXPORT_DEFINITIONS = {
 
 export interface BulkDeps {
   /** The same authentication as the FHIR routes (Authorization header -> policy, or 401). */
-  authenticate(authorization: string | undefined): Promise<AccessPolicy>;
+  authenticate(authorization: string | undefined, remoteAddress?: string): Promise<AccessPolicy>;
   /** Compiles `_typeFilter` queries and SMART granular scopes; default: the search layer's (search-filter.ts). */
   compileFilter?: FilterCompiler;
   hooks?: WorkerHooks;

@@ -17,7 +17,7 @@ export interface StatusRouteDeps {
   baseUrl: string;
   /** Resolved at request time: the store is connected after routes are mounted. */
   state(): { jobs: JobStore; files: ExportFileStore; retryAfterSeconds: number };
-  authenticate(authorization: string | undefined): Promise<AccessPolicy>;
+  authenticate(authorization: string | undefined, remoteAddress?: string): Promise<AccessPolicy>;
   /** Records each request in the audit trail (the FHIR router's requests are recorded by the HTTP adapter). */
   audit?(input: AuditInput): void;
   logger: Logger;
@@ -81,7 +81,7 @@ export function mountStatusRoutes(app: express.Express, mountPath: string, deps:
       let status = 500;
       let error: string | undefined;
       try {
-        attempt.policy = await deps.authenticate(req.headers.authorization);
+        attempt.policy = await deps.authenticate(req.headers.authorization, req.socket.remoteAddress);
         await fn(req, res, attempt as Attempt & { policy: AccessPolicy });
         status = res.statusCode;
       } catch (err) {

@@ -16,7 +16,7 @@ export interface HttpDeps {
   /** Path prefix of the FHIR API, e.g. '/fhir'. */
   mountPath: string;
   /** Turns the Authorization header into a policy, or throws 401. */
-  authenticate(authorization: string | undefined): Promise<AccessPolicy>;
+  authenticate(authorization: string | undefined, remoteAddress?: string): Promise<AccessPolicy>;
   handle(req: FhirRequest): Promise<FhirResult>;
   /** Called once per FHIR request after the response is decided (audit). */
   onComplete?(done: CompletedRequest): void;
@@ -95,7 +95,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
       const type = responseMediaType(req.headers.accept, search.get('_format') ?? undefined);
       const method = req.method.toUpperCase() as HttpMethod;
       if (!METHODS.has(method)) throw Object.assign(new Error('Method not allowed'), { status: 405 });
-      const policy = isPublic(method, req.path) ? anonymousPolicy : await deps.authenticate(req.headers.authorization);
+      const policy = isPublic(method, req.path) ? anonymousPolicy : await deps.authenticate(req.headers.authorization, req.socket.remoteAddress);
       const path = decodePath(req.path);
       fhirReq = {
         method,

@@ -37,7 +37,7 @@ export function mountAuthRoutes(app: express.Express, deps: AuthRouteDeps): void
       // array) before the token endpoint can refuse it (RFC 6749 §3.2). Any other media type is an empty form.
       const form = new URLSearchParams(typeof req.body === 'string' ? req.body : '');
       const c = cfg();
-      const result = await handleTokenRequest(form, c, c.tokenEndpoint);
+      const result = await handleTokenRequest(form, c, c.tokenEndpoint, req.socket.remoteAddress);
       deps.audit({
         interaction: 'token',
         status: result.status,

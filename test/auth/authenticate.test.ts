@@ -250,3 +250,28 @@ describe('tokens issued by this server', () => {
     expect(err.message).toMatch(/not trusted/);
   });
 });
+
+describe('throttling of failed bearer tokens per address', () => {
+  it('answers 429 with Retry-After, without verifying, once an address has failed its limit; other addresses go on', async () => {
+    const key = await testKey('ES384');
+    const file = writeJson(tempDir(), 'jwks.json', { keys: [key.publicJwk] });
+    const cfg = await configFor({
+      SMART_ISSUER: ISSUER,
+      SMART_JWKS_URI: pathToFileURL(file).toString(),
+      AUTH_THROTTLE_ADDRESS_FAILURES: '3',
+    });
+    const valid = `Bearer ${await signToken(key, validClaims())}`;
+    const attacker = '203.0.113.7';
+    for (let i = 0; i < 3; i++) expect((await rejection(authenticate('Bearer not-a-jwt', cfg, attacker))).status).toBe(401);
+    for (const header of ['Bearer not-a-jwt', valid]) {
+      const err = await rejection(authenticate(header, cfg, attacker));
+      expect(err.status).toBe(429);
+      expect(err.outcome.issue[0].code).toBe('throttled');
+      expect(Number(err.headers['Retry-After'])).toBeGreaterThan(0);
+    }
+    await expect(authenticate(valid, cfg, '198.51.100.20')).resolves.toBeDefined();
+    // Without a token at all, a client only learns that one is needed: no failure counted.
+    for (let i = 0; i < 5; i++) expect((await rejection(authenticate(undefined, cfg, '198.51.100.21'))).status).toBe(401);
+    await expect(authenticate(valid, cfg, '198.51.100.21')).resolves.toBeDefined();
+  });
+});

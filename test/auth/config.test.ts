@@ -54,6 +54,9 @@ describe('authorization configuration from the environment', () => {
     [{ SMART_TOKEN_LIFETIME: '3600' }, /SMART_TOKEN_LIFETIME/],
     [{ SMART_CLOCK_SKEW: '-1' }, /SMART_CLOCK_SKEW/],
     [{ SMART_JWKS_CACHE_SECONDS: '5' }, /SMART_JWKS_CACHE_SECONDS/],
+    [{ AUTH_THROTTLE_WINDOW: '0' }, /AUTH_THROTTLE_WINDOW/],
+    [{ AUTH_THROTTLE_ADDRESS_FAILURES: '-1' }, /AUTH_THROTTLE_ADDRESS_FAILURES/],
+    [{ AUTH_THROTTLE_CLIENT_FAILURES: 'ten' }, /AUTH_THROTTLE_CLIENT_FAILURES/],
     [{ SMART_JWKS_CACHE_SECONDS: '86400' }, /SMART_JWKS_CACHE_SECONDS/],
     [{ SMART_CLIENTS_FILE: '/nonexistent/clients.json' }, /SMART_CLIENTS_FILE/],
   ])('refuses %j', async (env, message) => {

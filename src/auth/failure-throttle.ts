@@ -1,0 +1,125 @@
+import { isIPv4, isIPv6 } from 'node:net';
+import { OperationOutcomeError, issue } from '../errors/operation-outcome-error';
+import type { AuthConfig } from './config';
+
+/** Limits on failed authentications; a limit of 0 turns that kind of throttling off. */
+export interface ThrottleLimits {
+  windowSeconds: number;
+  /** Failures from one address (an IPv6 address counts by its /64) within a window before it is refused. */
+  addressFailures: number;
+  /** Failed client assertions of one registered client within a window before the token endpoint refuses it. */
+  clientFailures: number;
+}
+
+/** Who is authenticating: the peer address, and the registered client claimed at the token endpoint. */
+export interface Attempt {
+  address?: string;
+  client?: string;
+}
+
+/** About 100 bytes an entry: the table stays under a few MB however many addresses an attacker rotates through. */
+const MAX_ENTRIES = 10_000;
+
+/**
+ * The key an address counts under, or undefined for loopback peers: local processes, or a reverse proxy on this
+ * host, which stands for all its clients (one attacker's failures would lock every client out). An IPv6 host
+ * usually controls its whole /64, so counting its addresses one by one would let it rotate past the limit (and
+ * through the table); IPv4-mapped IPv6 addresses count as the IPv4 address.
+ */
+export function addressKey(address: string): string | undefined {
+  const v4 = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1] ?? (isIPv4(address) ? address : undefined);
+  if (v4) return v4.startsWith('127.') ? undefined : v4;
+  if (!isIPv6(address)) return address;
+  const [head, tail = ''] = address.split('%')[0].split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = address.includes('::') ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right] : left;
+  const normal = groups.map((g) => g.toLowerCase().replace(/^0+(?=.)/, ''));
+  if (normal.join(':') === '0:0:0:0:0:0:0:1') return undefined;
+  return `${normal.slice(0, 4).join(':')}::/64`;
+}
+
+/**
+ * Counts failed authentications per address and per client in fixed windows: after the limit, the address or client
+ * is refused until its window ends, without the request being verified (or audited as another failure). The
+ * table is bounded: when full, the entry whose last failure is oldest makes room, so an attacker rotating through
+ * more addresses than the table holds can push entries out; it cannot grow memory.
+ */
+export class FailureThrottle {
+  /** Map order is the order of the latest failure (an update re-inserts), so the first entry is the stalest. */
+  private readonly entries = new Map<string, { count: number; since: number }>();
+
+  constructor(
+    private readonly limits: ThrottleLimits,
+    private readonly maxEntries = MAX_ENTRIES,
+  ) {}
+
+  /** Whole seconds until `attempt` may try again, or undefined when it is not refused. */
+  retryAfter(attempt: Attempt, nowMs = Date.now()): number | undefined {
+    let until = 0;
+    for (const [key, limit] of this.keysOf(attempt)) {
+      const e = this.live(key, nowMs);
+      if (e && e.count >= limit) until = Math.max(until, e.since + this.limits.windowSeconds * 1000);
+    }
+    return until > nowMs ? Math.ceil((until - nowMs) / 1000) : undefined;
+  }
+
+  failed(attempt: Attempt, nowMs = Date.now()): void {
+    for (const [key] of this.keysOf(attempt)) {
+      const e = this.live(key, nowMs) ?? { count: 0, since: nowMs };
+      e.count++;
+      this.entries.delete(key);
+      if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
+      this.entries.set(key, e);
+    }
+  }
+
+  /** A client that proved itself starts afresh (its address does not: others may share it). */
+  succeeded(attempt: Attempt): void {
+    if (attempt.client !== undefined) this.entries.delete(`client ${attempt.client}`);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  private live(key: string, nowMs: number) {
+    const e = this.entries.get(key);
+    if (e && e.since + this.limits.windowSeconds * 1000 <= nowMs) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return e;
+  }
+
+  private keysOf(attempt: Attempt): Array<[string, number]> {
+    const keys: Array<[string, number]> = [];
+    const address = attempt.address === undefined ? undefined : addressKey(attempt.address);
+    if (address !== undefined && this.limits.addressFailures > 0) {
+      keys.push([`address ${address}`, this.limits.addressFailures]);
+    }
+    if (attempt.client !== undefined && this.limits.clientFailures > 0) {
+      keys.push([`client ${attempt.client}`, this.limits.clientFailures]);
+    }
+    return keys;
+  }
+}
+
+const throttles = new WeakMap<AuthConfig, FailureThrottle>();
+
+/** The one table of a configuration: failures at the token endpoint and with bearer tokens count together. */
+export function throttleFor(cfg: AuthConfig): FailureThrottle {
+  let t = throttles.get(cfg);
+  if (!t) {
+    t = new FailureThrottle(cfg.throttle);
+    throttles.set(cfg, t);
+  }
+  return t;
+}
+
+export const throttled = (retryAfterSeconds: number) =>
+  new OperationOutcomeError(
+    429,
+    [issue('throttled', `Too many failed authentications; retry after ${retryAfterSeconds} s`)],
+    { 'Retry-After': String(retryAfterSeconds) },
+  );

@@ -1,0 +1,55 @@
+import { FailureThrottle, addressKey } from '../../src/auth/failure-throttle';
+
+const limits = { windowSeconds: 60, addressFailures: 3, clientFailures: 2 };
+const t0 = 1_000_000;
+
+describe('throttling of failed authentications', () => {
+  it('refuses an address after its limit of failures in the window, until the window ends', () => {
+    const throttle = new FailureThrottle(limits);
+    const attempt = { address: '203.0.113.5' };
+    for (let i = 0; i < 3; i++) {
+      expect(throttle.retryAfter(attempt, t0 + i)).toBeUndefined();
+      throttle.failed(attempt, t0 + i);
+    }
+    expect(throttle.retryAfter(attempt, t0 + 10_000)).toBe(50);
+    expect(throttle.retryAfter({ address: '203.0.113.6' }, t0 + 10_000)).toBeUndefined();
+    expect(throttle.retryAfter(attempt, t0 + 60_000)).toBeUndefined();
+  });
+
+  it('refuses a client after its limit from any addresses, and forgets its failures once it succeeds', () => {
+    const throttle = new FailureThrottle(limits);
+    throttle.failed({ address: '198.51.100.1', client: 'c' }, t0);
+    throttle.succeeded({ client: 'c' });
+    throttle.failed({ address: '198.51.100.2', client: 'c' }, t0);
+    expect(throttle.retryAfter({ address: '198.51.100.3', client: 'c' }, t0)).toBeUndefined();
+    throttle.failed({ address: '198.51.100.4', client: 'c' }, t0);
+    expect(throttle.retryAfter({ address: '198.51.100.5', client: 'c' }, t0)).toBe(60);
+  });
+
+  it('counts an IPv6 address by its /64, IPv4-mapped addresses as IPv4, and never loopback peers', () => {
+    expect(addressKey('2001:db8:0:1::5')).toBe(addressKey('2001:DB8:0:1:aaaa:bbbb:cccc:dddd'));
+    expect(addressKey('2001:db8:0:1::5')).not.toBe(addressKey('2001:db8:0:2::5'));
+    expect(addressKey('::ffff:203.0.113.5')).toBe('203.0.113.5');
+    for (const loopback of ['127.0.0.1', '127.8.9.10', '::1', '::ffff:127.0.0.1']) expect(addressKey(loopback)).toBeUndefined();
+    const throttle = new FailureThrottle(limits);
+    for (let i = 0; i < 10; i++) throttle.failed({ address: '::1' }, t0);
+    expect(throttle.retryAfter({ address: '::1' }, t0)).toBeUndefined();
+    expect(throttle.size).toBe(0);
+  });
+
+  it('is turned off per kind by a limit of 0', () => {
+    const throttle = new FailureThrottle({ windowSeconds: 60, addressFailures: 0, clientFailures: 0 });
+    for (let i = 0; i < 10; i++) throttle.failed({ address: '203.0.113.5', client: 'c' }, t0);
+    expect(throttle.retryAfter({ address: '203.0.113.5', client: 'c' }, t0)).toBeUndefined();
+    expect(throttle.size).toBe(0);
+  });
+
+  it('stays bounded in memory when an attacker rotates through addresses, dropping the stalest entries', () => {
+    const throttle = new FailureThrottle(limits, 100);
+    for (let i = 0; i < 10_000; i++) throttle.failed({ address: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}` }, t0);
+    expect(throttle.size).toBe(100);
+    // The most recent offenders are still counted.
+    for (let i = 0; i < 2; i++) throttle.failed({ address: '10.0.39.15' }, t0);
+    expect(throttle.retryAfter({ address: '10.0.39.15' }, t0)).toBe(60);
+  });
+});
