@@ -1,14 +1,55 @@
 /**
- * Exclusive ownership of a data directory: `mongod.lock` created with O_EXCL holding our pid. A lock left by a
- * process that no longer exists (crash, kill -9) is taken over; a live owner, even another thread of this process,
- * is refused.
+ * Exclusive ownership of a data directory: `mongod.lock`, created with O_EXCL, names its holder. A lock whose
+ * holder is gone (crash, kill -9) is taken over; a live holder, even another thread of this process, is refused.
+ *
+ * A pid alone does not say the holder is alive: after a kill -9 the pid may be recycled by an unrelated process,
+ * which would keep the directory locked for good. So the lock also records the holder's start time (in clock ticks
+ * since boot, /proc/<pid>/stat) and the boot id: the holder is alive only if a process with that pid started at
+ * that time in this boot. Node has no flock(2), a lock the kernel would release itself, without a native module.
+ * Where /proc is missing (macOS, Windows) a live pid still counts as the holder.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 
 const heldHere = new Set<string>();
 
-function alive(pid: number): boolean {
+interface Holder {
+  pid: number;
+  /** Start time of the holder, clock ticks since boot (Linux); undefined in locks of older versions. */
+  startTicks?: string;
+  bootId?: string;
+}
+
+function readProc(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Field 22 of /proc/<pid>/stat; the command name before it is in parentheses and may hold spaces. */
+function startTicksOf(pid: number): string | undefined {
+  const stat = readProc(`/proc/${pid}/stat`);
+  return stat?.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+}
+
+function thisHolder(): Holder {
+  return { pid: process.pid, startTicks: startTicksOf(process.pid), bootId: readProc('/proc/sys/kernel/random/boot_id')?.trim() };
+}
+
+function parseHolder(text: string): Holder | undefined {
+  const trimmed = text.trim();
+  if (/^\d+$/.test(trimmed)) return { pid: Number(trimmed) };
+  try {
+    const holder = JSON.parse(trimmed) as Holder;
+    return Number.isInteger(holder.pid) && holder.pid > 0 ? holder : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -29,6 +70,23 @@ function lockedSinceProcessStart(file: string): boolean {
   }
 }
 
+/** Is the process the lock names still the one that wrote it? */
+function holderAlive(holder: Holder, file: string): boolean {
+  if (!pidAlive(holder.pid)) return false;
+  const now = startTicksOf(holder.pid);
+  if (now === undefined) {
+    // No /proc: the pid is all there is. Our own pid is another thread only if locked since this process started.
+    return holder.pid !== process.pid || lockedSinceProcessStart(file);
+  }
+  if (holder.startTicks !== undefined) {
+    return holder.bootId === readProc('/proc/sys/kernel/random/boot_id')?.trim() && holder.startTicks === now;
+  }
+  // A lock of an older version (pid only): only a Node process can be an engine.
+  if (holder.pid === process.pid) return lockedSinceProcessStart(file);
+  const argv0 = (readProc(`/proc/${holder.pid}/cmdline`) ?? '').split('\0')[0];
+  return /node/i.test(path.basename(argv0));
+}
+
 export class DataDirLockedError extends Error {}
 
 export function acquireLock(dir: string): () => void {
@@ -37,8 +95,8 @@ export function acquireLock(dir: string): () => void {
   if (heldHere.has(key)) throw new DataDirLockedError(`data directory ${dir} is already open in this process`);
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      const fd = fs.openSync(file, 'wx');
-      fs.writeSync(fd, String(process.pid));
+      const fd = fs.openSync(file, 'wx', 0o600);
+      fs.writeSync(fd, `${JSON.stringify(thisHolder())}\n`);
       fs.fsyncSync(fd);
       fs.closeSync(fd);
       heldHere.add(key);
@@ -51,16 +109,12 @@ export function acquireLock(dir: string): () => void {
       };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const owner = Number.parseInt(fs.readFileSync(file, 'utf8').trim(), 10);
-      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && alive(owner)) {
-        throw new DataDirLockedError(`data directory ${dir} is locked by running process ${owner} (${file})`);
+      const holder = parseHolder(readProc(file) ?? '');
+      if (holder && holderAlive(holder, file)) {
+        if (holder.pid === process.pid) throw new DataDirLockedError(`data directory ${dir} is already open in this process`);
+        throw new DataDirLockedError(`data directory ${dir} is locked by running process ${holder.pid} (${file})`);
       }
-      // Our own pid: another thread of this process (an engine on a worker thread) when the lock is younger than
-      // the process; otherwise a previous life of a recycled pid (a container's pid 1 after a restart).
-      if (owner === process.pid && lockedSinceProcessStart(file)) {
-        throw new DataDirLockedError(`data directory ${dir} is already open in this process`);
-      }
-      // Stale: its owner is gone.
+      // Stale: its holder is gone (or the file is unreadable, cut short by a crash while it was written).
       fs.rmSync(file, { force: true });
     }
   }

@@ -1,10 +1,18 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startEmbeddedMongo } from '../../../src/embedded-mongo';
 
 const internal = process.env.MONGODB_URI ? describe.skip : describe;
+const withProc = fs.existsSync('/proc/self/stat') ? it : it.skip;
+
+const lockHolder = (dir: string) => JSON.parse(fs.readFileSync(path.join(dir, 'mongod.lock'), 'utf8')).pid;
+const startTicks = (pid: number) => {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+};
+const bootId = () => fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
 
 internal('data directory lock', () => {
   let dir: string;
@@ -14,24 +22,60 @@ internal('data directory lock', () => {
   it('refuses a second engine on the same directory while the first runs, and frees it on stop', async () => {
     const first = await startEmbeddedMongo({ dataDir: dir });
     await expect(startEmbeddedMongo({ dataDir: dir })).rejects.toThrow(/already open|locked/);
-    expect(fs.readFileSync(path.join(dir, 'mongod.lock'), 'utf8')).toBe(String(process.pid));
+    expect(lockHolder(dir)).toBe(process.pid);
     await first.stop();
     expect(fs.existsSync(path.join(dir, 'mongod.lock'))).toBe(false);
     const second = await startEmbeddedMongo({ dataDir: dir });
     await second.stop();
   });
 
-  it('refuses a directory locked by another live process', async () => {
-    // The parent of this test process is alive for the whole test.
-    fs.writeFileSync(path.join(dir, 'mongod.lock'), String(process.ppid));
-    await expect(startEmbeddedMongo({ dataDir: dir })).rejects.toThrow(`locked by running process ${process.ppid}`);
+  it('refuses a directory locked, in the older pid-only form, by another live Node process', async () => {
+    const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)'], { stdio: 'ignore' });
+    try {
+      fs.writeFileSync(path.join(dir, 'mongod.lock'), String(other.pid));
+      await expect(startEmbeddedMongo({ dataDir: dir })).rejects.toThrow(`locked by running process ${other.pid}`);
+    } finally {
+      other.kill('SIGKILL');
+    }
+  });
+
+  describe('a lock naming a live process that is not its holder (the pid was recycled after a kill -9)', () => {
+    let sleeper: ChildProcess;
+    beforeEach(() => (sleeper = spawn('sleep', ['30'], { stdio: 'ignore' })));
+    afterEach(() => void sleeper.kill('SIGKILL'));
+
+    withProc('is taken over when it names the pid alone (an older lock) and the process is not Node', async () => {
+      fs.writeFileSync(path.join(dir, 'mongod.lock'), String(sleeper.pid));
+      const server = await startEmbeddedMongo({ dataDir: dir });
+      expect(lockHolder(dir)).toBe(process.pid);
+      await server.stop();
+    });
+
+    withProc('is taken over when the process started at another time than the holder did', async () => {
+      fs.writeFileSync(path.join(dir, 'mongod.lock'), JSON.stringify({ pid: sleeper.pid, startTicks: '1', bootId: bootId() }));
+      const server = await startEmbeddedMongo({ dataDir: dir });
+      await server.stop();
+    });
+
+    withProc('is taken over when it was written before the last boot', async () => {
+      const parent = process.ppid;
+      fs.writeFileSync(path.join(dir, 'mongod.lock'), JSON.stringify({ pid: parent, startTicks: startTicks(parent), bootId: 'an-earlier-boot' }));
+      const server = await startEmbeddedMongo({ dataDir: dir });
+      await server.stop();
+    });
+  });
+
+  withProc('refuses a lock whose holder is the very process that wrote it, still running', async () => {
+    const parent = process.ppid;
+    fs.writeFileSync(path.join(dir, 'mongod.lock'), JSON.stringify({ pid: parent, startTicks: startTicks(parent), bootId: bootId() }));
+    await expect(startEmbeddedMongo({ dataDir: dir })).rejects.toThrow(`locked by running process ${parent}`);
   });
 
   it('takes over a stale lock whose process is gone', async () => {
     const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString();
     fs.writeFileSync(path.join(dir, 'mongod.lock'), dead);
     const server = await startEmbeddedMongo({ dataDir: dir });
-    expect(fs.readFileSync(path.join(dir, 'mongod.lock'), 'utf8')).toBe(String(process.pid));
+    expect(lockHolder(dir)).toBe(process.pid);
     await server.stop();
   });
 
