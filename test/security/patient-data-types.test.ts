@@ -1,4 +1,4 @@
-import { A, B, type Caller, type SecureServer, expectOutcome, put, refsOf, seedTwoPatients, startSecureServer } from './support';
+import { A, B, type Caller, type SecureServer, docRef, expectOutcome, put, refsOf, seedTwoPatients, startSecureServer } from './support';
 
 /**
  * Types outside the R4 Patient compartment, seen with a token bound to patient A (docs/patient-access.md): linked
@@ -8,13 +8,6 @@ import { A, B, type Caller, type SecureServer, expectOutcome, put, refsOf, seedT
 let server: SecureServer;
 let patientA: Caller;
 
-const docRef = (id: string, patient: string) => ({
-  resourceType: 'DocumentReference',
-  id,
-  status: 'current',
-  subject: { reference: `Patient/${patient}` },
-  content: [{ attachment: { contentType: 'text/plain', url: `Binary/bin-${id}` } }],
-});
 const binary = (id: string, context?: string) => ({
   resourceType: 'Binary',
   id,

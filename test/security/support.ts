@@ -117,6 +117,15 @@ export const observationFocusing = (condition: string, text = 'written by a test
   focus: [{ reference: `Condition/${condition}` }],
 });
 
+/** A DocumentReference of `patient` whose attachment is `Binary/bin-<id>`. */
+export const docRef = (id: string, patient: string) => ({
+  resourceType: 'DocumentReference',
+  id,
+  status: 'current',
+  subject: { reference: `Patient/${patient}` },
+  content: [{ attachment: { contentType: 'text/plain', url: `Binary/bin-${id}` } }],
+});
+
 export async function seedTwoPatients(system: Caller): Promise<void> {
   await put(system, { resourceType: 'Patient', id: A, name: [{ family: 'Adams', given: ['Alpha'] }] });
   await put(system, { resourceType: 'Patient', id: B, name: [{ family: 'Brown', given: [B_NAME] }] });
