@@ -87,8 +87,14 @@ export class Repository {
     return this.queue ? this.queue.run(() => this.existsNow(type, id)) : this.existsNow(type, id);
   }
 
-  private existsNow(type: string, id: string): Promise<boolean> {
-    return this.hasMatch(type, allOf({ _id: id, del: false }, ...this.filters.referable(type)));
+  private async existsNow(type: string, id: string): Promise<boolean> {
+    const filter = allOf({ _id: id, del: false }, ...this.filters.referable(type));
+    if (!this.checksSecurityContext(type)) return this.hasMatch(type, filter);
+    // A Binary exists for the caller only when its securityContext target does: otherwise a reference check
+    // ($validate, a write naming Binary/x) would confirm another patient's document Binary.
+    await this.flush(type);
+    const doc = await this.current(type).findOne(filter, { session: this.session, projection: { r: 1 } });
+    return doc !== null && binaryReadable(this.policy, doc.r, (t) => this.existsNow(t.type, t.id));
   }
 
   /** Does any current document of `type` match `filter` (no policy added)? */

@@ -371,6 +371,26 @@ describe('batch and transaction entries', () => {
   });
 });
 
+describe('reference checks ($validate, writes)', () => {
+  it('says the same of a reference to B\'s Device, B\'s Binary or a hidden Bundle as of an absent one', async () => {
+    const observation = (ref: string) => ({ resourceType: 'Observation', status: 'final', code: { text: 'x' }, subject: { reference: `Patient/${A}` }, device: ref.startsWith('Device') ? { reference: ref } : undefined, focus: ref.startsWith('Device') ? undefined : [{ reference: ref }] });
+    for (const [type, id] of [['Device', 'implant-b'], ['Binary', 'bin-doc-b'], ['Bundle', 'document-b'], ['Linkage', 'link-a']]) {
+      const probe = await patientA.json('POST', 'Observation/$validate', observation(`${type}/${id}`));
+      const absent = await patientA.json('POST', 'Observation/$validate', observation(`${type}/no-such-id`));
+      expect({ type, ...shape(probe, id) }).toEqual({ type, ...shape(absent, 'no-such-id') });
+    }
+  });
+
+  it.each(['patient/*.cruds', 'patient/Observation.c'])('answers a write naming B\'s document Binary exactly as one naming an absent Binary (%s)', async (scope) => {
+    const writer = await server.patient(A, scope);
+    const focusing = (binaryId: string) => ({ resourceType: 'Observation', status: 'final', code: { text: 'x' }, subject: { reference: `Patient/${A}` }, focus: [{ reference: `Binary/${binaryId}` }] });
+    for (const id of ['bin-doc-b', 'bin-loose', 'bin-ctx-bundle']) {
+      expect({ id, ...shape(await writer.json('POST', 'Observation', focusing(id)), id) }).toEqual({ id, ...shape(await writer.json('POST', 'Observation', focusing('no-such-id')), 'no-such-id') });
+    }
+    expect((await writer.json('POST', 'Observation', focusing('bin-doc-a'))).status).toBe(201);
+  });
+});
+
 describe('resources that list several patients', () => {
   it('shows A no AuditEvent of a system search that returned B\'s data next to A\'s', async () => {
     await server.system.json('GET', `Condition?_id=cond-a1,cond-b1`);
