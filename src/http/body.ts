@@ -1,7 +1,15 @@
 import { badRequest, tooLarge, unsupportedMediaType } from '../errors/operation-outcome-error';
+import { unlimitedStringKeys } from '../validation';
+import { countKeys, firstDuplicateKey, scanJsonText } from './json-text';
 
-/** Resources nest a few dozen levels at most; far deeper input is an attack on recursive code downstream. */
+/**
+ * Resources nest a few dozen elements deep at most (an extension nested 60 deep is unusual but valid); far deeper
+ * input is an attack on recursive code downstream. Counted as FHIR nests (see json-text.ts), not per JSON bracket.
+ */
 export const MAX_JSON_DEPTH = 100;
+
+/** R4 limits a string to 1 MB; refused here by its length in the text, before it is parsed and copied. */
+const MAX_STRING_CHARS = 1024 * 1024;
 
 const JSON_TYPES = new Set(['application/fhir+json', 'application/json', 'application/json-patch+json']);
 const FORM = 'application/x-www-form-urlencoded';
@@ -9,22 +17,6 @@ const FORM = 'application/x-www-form-urlencoded';
 export function mediaType(header: string | undefined): string | undefined {
   if (!header) return undefined;
   return header.split(';')[0].trim().toLowerCase() || undefined;
-}
-
-/** Scans JSON text for nesting depth without recursion (strings skipped, escapes honoured). */
-function checkDepth(text: string): void {
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text.charCodeAt(i);
-    if (inString) {
-      if (ch === 92 /* \ */) i++;
-      else if (ch === 34 /* " */) inString = false;
-    } else if (ch === 34) inString = true;
-    else if (ch === 123 || ch === 91) {
-      if (++depth > MAX_JSON_DEPTH) throw badRequest(`The JSON body nests deeper than ${MAX_JSON_DEPTH} levels`);
-    } else if (ch === 125 || ch === 93) depth--;
-  }
 }
 
 /**
@@ -40,10 +32,21 @@ export function parseBody(raw: Buffer | undefined, contentType: string | undefin
     throw unsupportedMediaType(`Content-Type ${type} is not supported; send application/fhir+json`);
   }
   const text = raw.toString('utf8');
-  checkDepth(text);
+  const members = scanJsonText(text, {
+    maxNesting: MAX_JSON_DEPTH,
+    // A JSON Patch carries values without their element names: the resource it produces is validated instead.
+    maxStringChars: type === 'application/json-patch+json' ? Infinity : MAX_STRING_CHARS,
+    unlimitedKeys: unlimitedStringKeys,
+  });
+  let value: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    value = JSON.parse(text) as unknown;
   } catch (err) {
     throw badRequest(`The body is not valid JSON: ${(err as Error).message}`);
   }
+  if (countKeys(value) !== members) {
+    const key = firstDuplicateKey(text);
+    throw badRequest(`The body has the key "${key ?? '?'}" twice in one object: JSON keys must be unique`);
+  }
+  return value;
 }

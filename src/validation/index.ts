@@ -2,6 +2,8 @@ import { warmUpDefinitions } from './conformance';
 import { checkResource } from './validate-resource';
 import { hasSchema } from './structure';
 
+export { unlimitedStringKeys } from './structure';
+
 export { loadProfiles, supportedProfiles } from './conformance';
 export { bundledProfilesDir, ProfileLoadError } from './profile-files';
 export { validateOperation, type ValidateOperationOptions } from './validate-operation';

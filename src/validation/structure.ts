@@ -257,3 +257,24 @@ export function structuralFindings(resource: Record<string, unknown>, type: stri
   }
   return out;
 }
+
+let unlimited: Set<string> | undefined;
+
+/**
+ * JSON keys of the elements whose values R4 does not limit to 1 MB (base64Binary and xhtml: `data`, `hash`,
+ * `div`, `valueBase64Binary`, ...), for the body parser's early refusal of over-long strings.
+ */
+export function unlimitedStringKeys(): ReadonlySet<string> {
+  if (unlimited) return unlimited;
+  instance();
+  const keys = new Set<string>();
+  const defs = (ajv?.getSchema('fhir')?.schema as JsonSchema | undefined)?.definitions as Record<string, JsonSchema> | undefined;
+  for (const def of Object.values(defs ?? {})) {
+    for (const [key, prop] of Object.entries(def.properties ?? {})) {
+      const ref = prop.$ref ?? (prop.items as JsonSchema | undefined)?.$ref;
+      if (ref === '#/definitions/base64Binary' || ref === '#/definitions/xhtml') keys.add(key);
+    }
+  }
+  unlimited = keys;
+  return keys;
+}

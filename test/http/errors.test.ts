@@ -2,7 +2,7 @@ import { expectOutcome, patient, put, serverForThisFile } from '../router/suppor
 
 const server = serverForThisFile();
 
-/** A Patient with `levels` of nested (valid) extensions: its JSON nests 1 + 2 x levels deep. */
+/** A Patient with `levels` of nested (valid) extensions: its JSON nests 1 + 2 x levels deep, 2 + levels objects. */
 function nestedExtensions(levels: number): string {
   let inner = '{"url":"urn:leaf","valueString":"x"}';
   for (let i = 0; i < levels; i++) inner = `{"url":"urn:level","extension":[${inner}]}`;
@@ -31,10 +31,32 @@ describe('400 Bad Request', () => {
     expectOutcome(await server().json('PUT', 'Patient/err-noid', patient()), 400);
   });
 
-  it('for a body nested deeper than 100 levels, while 90 levels are still accepted', async () => {
-    expectOutcome(await raw('POST', 'Patient', nestedExtensions(60)), 400);
+  it('for a body nested deeper than 100 FHIR levels (objects), while an extension nested 98 deep is accepted', async () => {
+    expect((await raw('POST', 'Patient', nestedExtensions(60))).status).toBe(201);
+    expect((await raw('POST', 'Patient', nestedExtensions(98))).status).toBe(201);
+    const tooDeep = await raw('POST', 'Patient', nestedExtensions(99));
+    expectOutcome(tooDeep, 400);
+    expect(tooDeep.body.issue[0].diagnostics).toMatch(/deeper than 100 levels/);
     expectOutcome(await raw('POST', 'Patient', `{"resourceType":"Patient","x":${'['.repeat(100_000)}${']'.repeat(100_000)}}`), 400);
-    expect((await raw('POST', 'Patient', nestedExtensions(44))).status).toBe(201);
+  });
+
+  it('for a body with a key twice in one object, which JSON.parse would silently resolve', async () => {
+    const res = await raw('POST', 'Patient', '{"resourceType":"Patient","gender":"male","name":[{"family":"A"}],"gender":"female"}');
+    expectOutcome(res, 400);
+    expect(res.body.issue[0].diagnostics).toContain('"gender" twice');
+    const escaped = await raw('POST', 'Patient', '{"resourceType":"Patient","name":[{"family":"A","fam\\u0069ly":"B"}]}');
+    expect(escaped.body.issue[0].diagnostics).toContain('"family" twice');
+    // The same key in different objects, or inside strings, is not a duplicate.
+    expect((await raw('POST', 'Patient', '{"resourceType":"Patient","name":[{"family":"A"},{"family":"B, \\"family\\":"}]}')).status).toBe(201);
+  });
+
+  it('for a string over R4 1 MB limit, before parsing it; base64Binary data may be longer', async () => {
+    const long = 'x'.repeat(1024 * 1024 + 1);
+    const res = await raw('POST', 'Patient', `{"resourceType":"Patient","name":[{"family":"A","given":["${long}"]}]}`);
+    expectOutcome(res, 400);
+    expect(res.body.issue[0].diagnostics).toContain("'given'");
+    const binary = { resourceType: 'Binary', contentType: 'text/plain', data: 'QUJD'.repeat(300_000) };
+    expect((await server().json('POST', 'Binary', binary)).status).toBe(201);
   });
 
   it('for a path with broken percent-encoding', async () => {
