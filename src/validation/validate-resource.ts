@@ -32,13 +32,23 @@ export function enforceProfiles(type: string, profiles: string[]): void {
   else enforced.delete(type);
 }
 
+/**
+ * An update stores the resource as `type/id`, so a reference to `type/id` in it (DocumentReference.relatesTo to
+ * itself, as the official example has) is satisfied by the write itself, as it is inside a transaction.
+ */
+function selfAware(opts: ValidateOptions, type: unknown, id: unknown): ValidateOptions['referenceExists'] {
+  const exists = opts.referenceExists;
+  if (!exists || opts.mode !== 'update' || typeof type !== 'string' || typeof id !== 'string') return exists;
+  return (t, i) => (t === type && i === id ? Promise.resolve(true) : exists(t, i));
+}
+
 /** Every issue of every layer, without throwing: what `$validate` reports. */
 export async function checkResource(resource: unknown, opts: ValidateOptions = {}): Promise<CheckResult> {
   const type = (resource as { resourceType?: unknown } | null)?.resourceType;
   const required = [...(typeof type === 'string' ? enforced.get(type) ?? [] : []), ...(opts.profiles ?? [])];
   const findings = await collectFindings(resource, {
     requiredProfiles: required,
-    referenceExists: opts.referenceExists,
+    referenceExists: selfAware(opts, type, (resource as { id?: unknown } | null)?.id),
     storedTypes: opts.storedTypes,
   });
   if (opts.mode === 'update' && typeof (resource as { id?: unknown } | null)?.id !== 'string' && typeof type === 'string') {
