@@ -11,7 +11,8 @@ import { patch } from './interactions/patch';
 import { read, vread } from './interactions/read';
 import { search } from './interactions/search';
 import { conditionalUpdate, update } from './interactions/update';
-import { isTypeName, isValidId } from './paths';
+import { isDotsOnly, isTypeName, isValidId } from './paths';
+import { DOTS_ONLY_MESSAGE } from '../fhir/resource-id';
 import type { FhirRequest, FhirResult } from './types';
 
 export interface RouterDeps {
@@ -89,6 +90,7 @@ export async function route(ctx: RouterContext, deps: RouterDeps, req: FhirReque
     return history(ctx, req, type);
   }
   if (second.startsWith('$') && parts.length === 2) return operation(ctx, req, second, { type });
+  if (isDotsOnly(second)) throw badRequest(DOTS_ONLY_MESSAGE);
   if (!isValidId(second)) throw notFound(`"${second}" is not a valid resource id`);
   const id = second;
 

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import { DOTS_ONLY_MESSAGE, isDotsOnly } from '../fhir/resource-id';
 import { finding, pointerToFhirPath, type Finding } from './issues';
 import {
   INTEGER_RANGES, isBase64, isIntegerInRange, MAX_STRING_BYTES, narrativeRootProblem, SIZE_LIMITED_TYPES, withinStringLimit,
@@ -71,6 +72,7 @@ function adjust(schema: JsonSchema): JsonSchema {
   // `^\S*$` lets an empty uri (an extension's `url: ""`) through: empty strings break ele-1 like any other.
   for (const name of ['uri', 'url', 'canonical']) defs[name].minLength = 1;
   defs.base64Binary.fhirBase64 = true;
+  defs.id.fhirIdNotDots = true;
   defs.xhtml.type = 'string';
   defs.xhtml.fhirNarrative = true;
   for (const [name, def] of Object.entries(defs)) {
@@ -130,6 +132,7 @@ function instance(): Ajv {
     schemaType: 'array',
     validate: (range: [number, number], data: number) => isIntegerInRange(data, range),
   });
+  ajv.addKeyword({ keyword: 'fhirIdNotDots', type: 'string', schemaType: 'boolean', validate: (_s: boolean, data: string) => !isDotsOnly(data) });
   ajv.addKeyword({ keyword: 'fhirBase64', type: 'string', schemaType: 'boolean', validate: (_s: boolean, data: string) => isBase64(data) });
   ajv.addKeyword({ keyword: 'fhirStringLimit', type: 'string', schemaType: 'boolean', validate: (_s: boolean, data: string) => withinStringLimit(data) });
   ajv.addKeyword({
@@ -196,6 +199,8 @@ function describe(err: ErrorObject): { code: 'structure' | 'value' | 'required' 
       const [min, max] = err.schema as [number, number];
       return { code: 'value', text: `Invalid ${fhirType ?? 'integer'} ${shown}: a whole number from ${min} to ${max} is expected`, pointer: err.instancePath };
     }
+    case 'fhirIdNotDots':
+      return { code: 'value', text: DOTS_ONLY_MESSAGE, pointer: err.instancePath };
     case 'fhirBase64':
       return { code: 'value', text: `Invalid base64Binary ${shown}: not base64 encoded`, pointer: err.instancePath };
     case 'fhirStringLimit':
