@@ -15,6 +15,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY profiles ./profiles
+# The volume starts as this folder: the server's user's alone (the server refuses a DATA_DIR others may enter).
+RUN mkdir -p /data && chown node:node /data && chmod 700 /data
 VOLUME /data
 EXPOSE 8080
 USER node

@@ -6,6 +6,7 @@ import pino, { type Logger } from 'pino';
 import { unrestrictedPolicy, type AccessPolicy } from './auth/access-policy';
 import type { Config } from './config';
 import {
+  securePrivateDir,
   startEmbeddedMongo,
   startEmbeddedMongoThread,
   type EmbeddedMongo,
@@ -138,6 +139,10 @@ async function start(
   const baseUrl = config.baseUrl ?? `${url}/fhir`;
   logger.info({ url: `${url}/fhir` }, 'port bound: answering 503 until the store and services have started');
 
+  if (!opts.inMemory) {
+    // DATA_DIR holds the journal and snapshots, the signing key, maybe export files: the server's user's alone.
+    securePrivateDir(config.dataDir, (entry, mode) => logger.warn({ entry, mode }, 'could be read by other users: made owner-only'));
+  }
   let embedded: EmbeddedMongo | undefined;
   if (!config.mongoUri) {
     const engineOptions: EmbeddedMongoOptions = {

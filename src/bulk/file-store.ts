@@ -1,8 +1,9 @@
-import { createReadStream, createWriteStream, mkdirSync } from 'node:fs';
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { GridFSBucket, type Db } from 'mongodb';
+import { makePrivateSubdir, openPrivate, securePrivateDir } from '../embedded-mongo';
 
 /**
  * Where export files live. Names are job-relative (`Patient-1.ndjson`); the job id namespaces them. Writers are
@@ -71,8 +72,9 @@ export class GridFsFileStore implements ExportFileStore {
 export class DirectoryFileStore implements ExportFileStore {
   constructor(private readonly root: string) {}
 
+  /** The folder and everything in it owner-only (NDJSON of patient data); a folder others may enter is refused. */
   async init(): Promise<void> {
-    await mkdir(this.root, { recursive: true });
+    securePrivateDir(this.root, (entry, mode) => process.emitWarning(`bulk export: ${entry} could be read by other users (mode ${mode}); made owner-only`));
   }
 
   private file(jobId: string, name: string): string {
@@ -83,9 +85,9 @@ export class DirectoryFileStore implements ExportFileStore {
 
   create(jobId: string, name: string) {
     const file = this.file(jobId, name);
-    // Once per file, so a synchronous mkdir costs nothing and lets the stream open straight away.
-    mkdirSync(path.dirname(file), { recursive: true });
-    const stream = createWriteStream(file);
+    // Once per file, so synchronous calls cost nothing and let the stream open straight away.
+    makePrivateSubdir(path.dirname(file));
+    const stream = createWriteStream(file, { fd: openPrivate(file, 'w') });
     return Object.assign(stream, {
       abort: async () => {
         stream.destroy();

@@ -3,11 +3,14 @@
  * 127.0.0.1) so the application uses the official driver against it exactly as against a real MongoDB.
  * Self-contained: imports nothing from the server.
  */
+import fs from 'node:fs';
 import { Dispatcher } from './commands/dispatch';
 import { Engine } from './engine/engine';
 import { Persistence, type ProgressReporting, type RecoveryProgress, type RecoveryStats } from './storage/persistence';
 
 export type { ProgressReporting, RecoveryProgress, RecoveryStats };
+export { SharedDirectoryError, makePrivateSubdir, openPrivate, securePrivateDir } from './storage/private-files';
+import { PRIVATE_FILE_MODE } from './storage/private-files';
 import { WireServer } from './wire/server';
 import { dataDirSocket, tempSocket, unixSocketsSupported, type SocketLocation } from './wire/socket-path';
 
@@ -119,6 +122,8 @@ async function listen(wire: WireServer, opts: EmbeddedMongoOptions): Promise<Lis
       if (!socket) continue;
       try {
         await wire.listenUnix(socket.path);
+        // Its folder already keeps others out; the socket itself is the owner's too, like every file there.
+        fs.chmodSync(socket.path, PRIVATE_FILE_MODE);
         return { uri: `mongodb://${encodeURIComponent(socket.path)}/?directConnection=true`, host: socket.path, socket };
       } catch {
         // A file system without socket support (some network and FUSE mounts): try the next place.

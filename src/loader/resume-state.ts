@@ -116,9 +116,11 @@ export class ResumeState {
   /** Saves are chained so concurrent completions never interleave their writes. */
   private save(): Promise<void> {
     this.saving = this.saving.then(async () => {
-      await fs.mkdir(path.dirname(this.file), { recursive: true });
+      // Usually in DATA_DIR, which must stay owner-only (the server refuses it otherwise).
+      await fs.mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 });
       const tmp = `${this.file}.${process.pid}.tmp`;
-      await fs.writeFile(tmp, JSON.stringify(this.state));
+      await fs.writeFile(tmp, JSON.stringify(this.state), { mode: 0o600 });
+      await fs.chmod(tmp, 0o600);
       await fs.rename(tmp, this.file);
     });
     return this.saving;

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { JournalRecord, JournalSink } from '../engine/engine';
 import { frame } from './record-file';
+import { openPrivate } from './private-files';
 
 export function fsyncDir(dir: string): void {
   const fd = fs.openSync(dir, 'r');
@@ -45,7 +46,7 @@ export class Journal implements JournalSink {
     file: string,
     private readonly policy: FsyncPolicy,
   ) {
-    this.fd = fs.openSync(file, 'a');
+    this.fd = openPrivate(file, 'a');
     this.size = fs.fstatSync(this.fd).size;
     fsyncDir(path.dirname(file));
     if (policy === 'batch') {
@@ -150,7 +151,7 @@ export class Journal implements JournalSink {
     await this.drain();
     fs.fsyncSync(this.fd);
     fs.closeSync(this.fd);
-    this.fd = fs.openSync(file, 'a');
+    this.fd = openPrivate(file, 'a');
     this.size = 0;
     // fdatasync covers the file's data, not its directory entry: make the new file itself survive a power loss.
     fsyncDir(path.dirname(file));

@@ -10,6 +10,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { openPrivate } from './private-files';
 
 const heldHere = new Set<string>();
 
@@ -95,7 +96,7 @@ export function acquireLock(dir: string): () => void {
   if (heldHere.has(key)) throw new DataDirLockedError(`data directory ${dir} is already open in this process`);
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      const fd = fs.openSync(file, 'wx', 0o600);
+      const fd = openPrivate(file, 'wx');
       fs.writeSync(fd, `${JSON.stringify(thisHolder())}\n`);
       fs.fsyncSync(fd);
       fs.closeSync(fd);

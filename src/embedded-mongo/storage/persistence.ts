@@ -13,6 +13,7 @@ import type { IndexImage } from '../engine/secondary-index';
 import { ID_INDEX } from '../engine/collection';
 import { FsyncPolicy, Journal, fsyncDir } from './journal';
 import { acquireLock } from './lock-file';
+import { openPrivate, securePrivateDir } from './private-files';
 import { frame, readRecords } from './record-file';
 import { imageRecords, isIndexImageRecord, readImageRecord } from './index-image';
 
@@ -70,7 +71,7 @@ export class Persistence {
     private readonly compactAt = MIN_COMPACT_BYTES,
     private readonly progress?: ProgressReporting,
   ) {
-    fs.mkdirSync(dir, { recursive: true });
+    securePrivateDir(dir, (entry, mode) => process.emitWarning(`embedded-mongo: ${entry} could be read by other users (mode ${mode}); made owner-only`));
     this.release = acquireLock(dir);
     try {
       this.recover();
@@ -172,7 +173,7 @@ export class Persistence {
     await this.journal.switchTo(this.file('journal', next));
     const { ts, records, images } = this.captureState();
     const tmp = `${this.file('snapshot', next)}.tmp`;
-    const fd = fs.openSync(tmp, 'w');
+    const fd = openPrivate(tmp, 'w');
     let bytes = 0;
     const write = (record: JournalRecord) => {
       const buf = frame(record);

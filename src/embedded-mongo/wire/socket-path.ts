@@ -41,8 +41,9 @@ export function dataDirSocket(dataDir: string): SocketLocation | undefined {
     if (!st.isDirectory() || (process.getuid && st.uid !== process.getuid())) {
       throw new Error(`${dir} exists but is not a directory owned by this user; remove it so the engine can make its socket there`);
     }
-    fs.chmodSync(dir, 0o700);
   }
+  // Whatever the umask made of it.
+  fs.chmodSync(dir, 0o700);
   fs.rmSync(file, { force: true });
   return {
     path: file,
