@@ -9,6 +9,7 @@ import { Engine } from './engine/engine';
 import { Persistence, type ProgressReporting, type RecoveryProgress, type RecoveryStats } from './storage/persistence';
 
 export type { ProgressReporting, RecoveryProgress, RecoveryStats };
+export { DATA_DIR_LOCKED } from './storage/lock-file';
 export { SharedDirectoryError, makePrivateSubdir, openPrivate, securePrivateDir } from './storage/private-files';
 import { PRIVATE_FILE_MODE } from './storage/private-files';
 import { WireServer } from './wire/server';

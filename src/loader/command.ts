@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../config';
+import { loadConfig, type Config } from '../config';
+import { DATA_DIR_LOCKED } from '../embedded-mongo';
 import type { GroupingType } from './batch-bundle';
 import { InputError, resolveInputs } from './inputs';
 import { loadFiles, type Failure, type LoadSummary } from './load';
@@ -113,15 +114,35 @@ export async function runLoad(argv: string[], env: Record<string, string | undef
   }
 }
 
+/** One line saying why the store could not be opened here, and what to do instead. */
+function localStartFailure(err: unknown, config: Config): string {
+  const message = err instanceof Error ? err.message : String(err);
+  if ((err as { code?: unknown }).code !== DATA_DIR_LOCKED) return `Cannot open the local store: ${message}`;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  return (
+    `${message}: a server is running on it. Load through that server instead, e.g. ` +
+    `fhirstone load --url http://${host}:${config.port}/fhir <files> (npm run load -- --url ...), or stop it first.`
+  );
+}
+
 async function execute(
   inputs: Awaited<ReturnType<typeof resolveInputs>>,
   options: { batchSize: number; concurrency: number; ndjsonAs: GroupingType; headers: Record<string, string> },
   values: { url?: string; resume?: boolean; state?: string; report?: string; 'no-progress'?: boolean },
   env: Record<string, string | undefined>,
 ): Promise<number> {
-  const dataDir = loadConfig(env).dataDir;
+  const config = loadConfig(env);
+  const dataDir = config.dataDir;
   let local: LocalTarget | undefined;
-  const baseUrl = values.url?.replace(/\/+$/, '') ?? (local = await startLocalServer(env)).baseUrl;
+  if (values.url === undefined) {
+    try {
+      local = await startLocalServer(env);
+    } catch (err) {
+      process.stderr.write(`${localStartFailure(err, config)}\n`);
+      return 1;
+    }
+  }
+  const baseUrl = values.url?.replace(/\/+$/, '') ?? (local as LocalTarget).baseUrl;
   try {
     // Always recorded, so that a run interrupted without --resume can still be resumed.
     const state = await ResumeState.open(path.resolve(values.state ?? path.join(dataDir, 'load-state.json')), values.url ?? 'local');

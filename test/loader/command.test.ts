@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { formatFailure, runLoad } from '../../src/loader/command';
 import { startTestServer, type TestServer } from '../helpers/server';
@@ -49,6 +51,27 @@ describe('fhirstone load', () => {
     expect((await run(['--batch-size', '0', 'x'])).stderr).toMatch(/--batch-size must be a positive integer/);
     expect((await run(['--ndjson-as', 'collection', 'x'])).code).toBe(2);
     expect((await run(['--bogus', 'x'])).code).toBe(2);
+  });
+});
+
+describe('fhirstone load without --url on a data folder a running server holds', () => {
+  it('prints one line saying to load through that server (--url) or stop it, no stack trace, and exits 1', async () => {
+    const dataDir = await tempDir();
+    const input = await tempDir();
+    await writeLines(input, 'Patient.ndjson', [patient('held-1')]);
+    // A live Node process holding the lock, as a running server does.
+    const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)'], { stdio: 'ignore' });
+    try {
+      fs.writeFileSync(path.join(dataDir, 'mongod.lock'), String(holder.pid));
+      const { code, stderr } = await run(['--no-progress', input], { DATA_DIR: dataDir, PORT: '8080', LOG_LEVEL: 'silent' });
+      expect(code).toBe(1);
+      expect(stderr.trim().split('\n')).toEqual([
+        `data directory ${dataDir} is locked by running process ${holder.pid} (${path.join(dataDir, 'mongod.lock')}): a server is running on it. ` +
+          'Load through that server instead, e.g. fhirstone load --url http://127.0.0.1:8080/fhir <files> (npm run load -- --url ...), or stop it first.',
+      ]);
+    } finally {
+      holder.kill('SIGKILL');
+    }
   });
 });
 

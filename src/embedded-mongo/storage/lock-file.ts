@@ -88,7 +88,13 @@ function holderAlive(holder: Holder, file: string): boolean {
   return /node/i.test(path.basename(argv0));
 }
 
-export class DataDirLockedError extends Error {}
+/** `code` survives the trip from the engine's thread, where the class does not. */
+export const DATA_DIR_LOCKED = 'DATA_DIR_LOCKED';
+
+export class DataDirLockedError extends Error {
+  readonly code = DATA_DIR_LOCKED;
+  override name = 'DataDirLockedError';
+}
 
 export function acquireLock(dir: string): () => void {
   const file = path.join(dir, 'mongod.lock');
