@@ -15,6 +15,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY profiles ./profiles
+# The SMART Backend Services client helper (docker-compose's clients service; README, worked example).
+COPY scripts/smart-backend-client.mjs ./scripts/
 # The volume starts as this folder: the server's user's alone (the server refuses a DATA_DIR others may enter).
 RUN mkdir -p /data && chown node:node /data && chmod 700 /data
 VOLUME /data
