@@ -17,8 +17,13 @@ function rng(seed: number): () => number {
   };
 }
 
+/**
+ * The seed is written twice: in the first group, and again in the second and fourth, because copies for larger
+ * stores (`cloneBundleText`, the store builder) replace the first group, and two bundles' copies must stay apart.
+ */
 function uuid(seed: number, n: number): string {
-  return `${(seed >>> 0).toString(16).padStart(8, '0')}-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
+  const hex = (v: number, width: number) => (v >>> 0).toString(16).padStart(width, '0').slice(-width);
+  return `${hex(seed, 8)}-${hex(seed >>> 16, 4)}-4000-8${hex(seed, 3)}-${hex(n, 12)}`;
 }
 
 const FAMILIES = ['Abbott', 'Bode', 'Collier', 'Fadel', 'Harris', 'Lind', 'Murray', 'Ruecker', 'Schmitt', 'Walsh'];
@@ -114,6 +119,8 @@ export function generatePatientBundle(index: number): Bundle {
         created: period.end,
         provider: { reference: orgUrl },
         priority: coding('http://terminology.hl7.org/CodeSystem/processpriority', 'normal', 'Normal'),
+        // Claim.insurance is 1..* in R4; Synthea names the payer by display only, as here.
+        insurance: [{ sequence: 1, focal: true, coverage: { display: 'Self-pay' } }],
         item: [{ sequence: 1, productOrService: coding('http://snomed.info/sct', '185345009', 'Encounter for symptom'), encounter: [{ reference: encUrl }] }],
         total: { value: Math.round(random() * 50000) / 100, currency: 'USD' },
       } as Resource),
