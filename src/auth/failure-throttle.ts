@@ -1,4 +1,5 @@
-import { isIPv4, isIPv6 } from 'node:net';
+import ipaddr from 'ipaddr.js';
+import { LRUCache } from 'lru-cache';
 import { OperationOutcomeError, issue } from '../errors/operation-outcome-error';
 import type { AuthConfig } from './config';
 
@@ -7,7 +8,7 @@ export interface ThrottleLimits {
   windowSeconds: number;
   /** Failures from one address (an IPv6 address counts by its /64) within a window before it is refused. */
   addressFailures: number;
-  /** Failed client assertions of one registered client within a window before the token endpoint refuses it. */
+  /** Failed client assertions of one registered client from one address within a window before it is refused there. */
   clientFailures: number;
 }
 
@@ -27,32 +28,30 @@ const MAX_ENTRIES = 10_000;
  * through the table); IPv4-mapped IPv6 addresses count as the IPv4 address.
  */
 export function addressKey(address: string): string | undefined {
-  const v4 = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1] ?? (isIPv4(address) ? address : undefined);
-  if (v4) return v4.startsWith('127.') ? undefined : v4;
-  if (!isIPv6(address)) return address;
-  const [head, tail = ''] = address.split('%')[0].split('::');
-  const left = head ? head.split(':') : [];
-  const right = tail ? tail.split(':') : [];
-  const groups = address.includes('::') ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right] : left;
-  const normal = groups.map((g) => g.toLowerCase().replace(/^0+(?=.)/, ''));
-  if (normal.join(':') === '0:0:0:0:0:0:0:1') return undefined;
-  return `${normal.slice(0, 4).join(':')}::/64`;
+  if (!ipaddr.isValid(address)) return address;
+  const ip = ipaddr.process(address);
+  if (ip.range() === 'loopback') return undefined;
+  if (ip.kind() === 'ipv4') return ip.toString();
+  return `${(ip as ipaddr.IPv6).parts.slice(0, 4).map((p) => p.toString(16)).join(':')}::/64`;
 }
 
 /**
- * Counts failed authentications per address and per client in fixed windows: after the limit, the address or client
- * is refused until its window ends, without the request being verified (or audited as another failure). The
- * table is bounded: when full, the entry whose last failure is oldest makes room, so an attacker rotating through
- * more addresses than the table holds can push entries out; it cannot grow memory.
+ * Counts failed authentications per address and per client and address in fixed windows: after the limit, the
+ * address (or the client from that address) is refused until its window ends, without the request being verified (or
+ * audited as another failure). A client is counted per address because its id is not a secret: counted alone,
+ * anyone could lock a registered client out by sending bad assertions in its name. The table is an LRU cache
+ * (`lru-cache`): when full, the entry whose last failure is oldest makes room, so an attacker rotating through more
+ * addresses than the table holds can push entries out; it cannot grow memory.
  */
 export class FailureThrottle {
-  /** Map order is the order of the latest failure (an update re-inserts), so the first entry is the stalest. */
-  private readonly entries = new Map<string, { count: number; since: number }>();
+  private readonly entries: LRUCache<string, { count: number; since: number }>;
 
   constructor(
     private readonly limits: ThrottleLimits,
-    private readonly maxEntries = MAX_ENTRIES,
-  ) {}
+    maxEntries = MAX_ENTRIES,
+  ) {
+    this.entries = new LRUCache({ max: maxEntries });
+  }
 
   /** Whole seconds until `attempt` may try again, or undefined when it is not refused. */
   retryAfter(attempt: Attempt, nowMs = Date.now()): number | undefined {
@@ -68,15 +67,14 @@ export class FailureThrottle {
     for (const [key] of this.keysOf(attempt)) {
       const e = this.live(key, nowMs) ?? { count: 0, since: nowMs };
       e.count++;
-      this.entries.delete(key);
-      if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
       this.entries.set(key, e);
     }
   }
 
-  /** A client that proved itself starts afresh (its address does not: others may share it). */
+  /** A client that proved itself starts afresh from that address (the address does not: others may share it). */
   succeeded(attempt: Attempt): void {
-    if (attempt.client !== undefined) this.entries.delete(`client ${attempt.client}`);
+    const key = this.clientKey(attempt);
+    if (key !== undefined) this.entries.delete(key);
   }
 
   get size(): number {
@@ -98,10 +96,16 @@ export class FailureThrottle {
     if (address !== undefined && this.limits.addressFailures > 0) {
       keys.push([`address ${address}`, this.limits.addressFailures]);
     }
-    if (attempt.client !== undefined && this.limits.clientFailures > 0) {
-      keys.push([`client ${attempt.client}`, this.limits.clientFailures]);
-    }
+    const client = this.clientKey(attempt);
+    if (client !== undefined && this.limits.clientFailures > 0) keys.push([client, this.limits.clientFailures]);
     return keys;
+  }
+
+  private clientKey(attempt: Attempt): string | undefined {
+    if (attempt.client === undefined) return undefined;
+    // Loopback peers count together here (a local proxy's clients share it): one client, one local peer.
+    const address = attempt.address === undefined ? 'unknown' : (addressKey(attempt.address) ?? 'loopback');
+    return `client ${attempt.client} from ${address}`;
   }
 }
 
