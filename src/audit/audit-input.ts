@@ -22,7 +22,7 @@ export type AuditInteraction =
   | 'export-cancel'
   /** An access token issued (or refused) by the built-in token endpoint. */
   | 'token'
-  /** A request refused for want of a valid access token (401). */
+  /** A request refused for want of a valid access token (401), or refused unverified by the throttle (429). */
   | 'authenticate';
 
 /**

@@ -1,4 +1,5 @@
 import type { AuditEvent } from 'fhir/r4';
+import { addressKey } from '../auth/failure-throttle';
 import { int } from '../config';
 import type { AuditInput } from './audit-input';
 import { untrustedIdentifier } from './untrusted-text';
@@ -40,10 +41,10 @@ export function isFailedLogin(input: AuditInput): boolean {
 
 /**
  * Aggregates failed logins, which anyone can cause at any rate and which cost about 3 KB of audit each. Failures are
- * of one kind when interaction, status, claimed client id and network address match. The first failure of a kind
- * is written at once; the following ones within `windowMs` are counted, and written as one event with the count
- * when the window closes (the window then stays open while failures keep coming), on `closeAll` (shutdown and
- * `$verify-chain`). Memory is bounded: at most `maxKinds` windows, each holding one bounded sample, plus one
+ * of one kind when interaction, status, claimed client id and network address (an IPv6 one by its /64) match. The
+ * first failure of a kind is written at once; the following ones within `windowMs` are counted, and written as one
+ * event with the count when the window closes (the window then stays open while failures keep coming), on
+ * `closeAll` (shutdown and `$verify-chain`). Memory is bounded: at most `maxKinds` windows, each holding one bounded sample, plus one
  * overflow window for every other kind.
  *
  * Counted failures are the one exception to the rule that an event is queued when its request completes: until
@@ -127,7 +128,10 @@ export class FailedLogins {
 function kindOf(input: AuditInput): string {
   // The claimed client id is bounded here too: a key must not hold a 64 KB iss.
   const client = input.clientId === undefined ? '' : untrustedIdentifier(input.clientId);
-  return [input.interaction, input.status, client, input.remoteAddress ?? ''].join('\n');
+  // Addresses as the throttle counts them: an IPv6 host controls its /64, and rotating inside it must not make
+  // each failure a new kind written at once.
+  const address = input.remoteAddress === undefined ? '' : (addressKey(input.remoteAddress) ?? 'loopback');
+  return [input.interaction, input.status, client, address].join('\n');
 }
 
 function overflowInput(input: AuditInput, maxKinds: number): AuditInput {

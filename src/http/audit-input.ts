@@ -1,4 +1,5 @@
 import type { AuditInput } from '../audit';
+import type { TokenResponse } from '../auth';
 import { classify } from '../router/classify';
 import type { CompletedRequest } from '../router/types';
 
@@ -18,7 +19,9 @@ export function auditInputFor(done: CompletedRequest): AuditInput {
       url.pathname = '/(unparsable URL)';
     }
     return {
-      interaction: done.status === 401 ? 'authenticate' : 'operation',
+      // Refused before it became a FHIR request: a 401, or the throttle's 429 (the only 429 raised this early, and
+      // free for an attacker to repeat), is a failed login, which the trail aggregates instead of writing each.
+      interaction: done.status === 401 || done.status === 429 ? 'authenticate' : 'operation',
       status: done.status,
       remoteAddress: done.remoteAddress,
       outcomeDescription: done.error,
@@ -42,5 +45,16 @@ export function auditInputFor(done: CompletedRequest): AuditInput {
     outcomeDescription: done.error,
     policy: req.policy,
     remoteAddress: done.remoteAddress,
+  };
+}
+
+/** One answer of the built-in token endpoint as the audit trail's input: the client it claimed, and its outcome. */
+export function auditInputForToken(result: TokenResponse, remoteAddress: string | undefined): AuditInput {
+  return {
+    interaction: 'token',
+    status: result.status,
+    clientId: result.clientId,
+    remoteAddress,
+    outcomeDescription: result.status === 200 ? undefined : String(result.body.error_description ?? result.body.error ?? ''),
   };
 }

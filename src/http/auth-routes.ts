@@ -1,5 +1,6 @@
 import express from 'express';
 import type { AuditInput } from '../audit';
+import { auditInputForToken } from './audit-input';
 import { headerText } from './header-text';
 import { handleTokenRequest, serverJwks, smartConfiguration, type AuthConfig } from '../auth';
 
@@ -38,13 +39,7 @@ export function mountAuthRoutes(app: express.Express, deps: AuthRouteDeps): void
       const form = new URLSearchParams(typeof req.body === 'string' ? req.body : '');
       const c = cfg();
       const result = await handleTokenRequest(form, c, c.tokenEndpoint, req.socket.remoteAddress);
-      deps.audit({
-        interaction: 'token',
-        status: result.status,
-        clientId: result.clientId,
-        remoteAddress: req.socket.remoteAddress,
-        outcomeDescription: result.status === 200 ? undefined : String(result.body.error_description ?? result.body.error ?? ''),
-      });
+      deps.audit(auditInputForToken(result, req.socket.remoteAddress));
       res.status(result.status);
       for (const [k, v] of Object.entries(result.headers)) res.setHeader(k, headerText(v));
       res.json(result.body);
