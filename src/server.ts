@@ -81,6 +81,9 @@ const SOFTWARE = { name: 'fhirstone', version: '0.1.0' };
 
 const STARTING = new OperationOutcomeError(503, [issue('transient', 'The server is starting; retry shortly')], { 'Retry-After': '1' });
 
+/** What helmet adds to every answer of the Express app (src/http/app.ts), which does not exist yet. */
+const STARTING_HEADERS = { 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff', Connection: 'close' };
+
 /**
  * Before the Express app exists: the same error mapping answers every request, except the health endpoints: the
  * process is alive (liveness 200, so an orchestrator does not kill a long load) but not ready.
@@ -89,12 +92,12 @@ function answerStarting(req: IncomingMessage, res: ServerResponse): void {
   const path = (req.url ?? '').split('?')[0];
   if (path === '/healthz' || path === '/readyz') {
     const alive = path === '/healthz';
-    res.writeHead(alive ? 200 : 503, { 'Content-Type': 'application/json; charset=utf-8', Connection: 'close', ...(alive ? {} : STARTING.headers) });
+    res.writeHead(alive ? 200 : 503, { ...STARTING_HEADERS, 'Content-Type': 'application/json; charset=utf-8', ...(alive ? {} : STARTING.headers) });
     res.end(JSON.stringify({ status: 'starting' }));
     return;
   }
   const { status, headers, body } = errorResponse(STARTING);
-  res.writeHead(status, { ...headers, 'Content-Type': 'application/fhir+json; charset=utf-8', Connection: 'close' });
+  res.writeHead(status, { ...headers, ...STARTING_HEADERS, 'Content-Type': 'application/fhir+json; charset=utf-8' });
   res.end(JSON.stringify(body));
 }
 
