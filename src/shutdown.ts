@@ -13,6 +13,7 @@ export interface StopSignalOptions {
    * and other process managers forward a signal to a process that, being in the signalled group, got it already.
    */
   repeatWindowMs?: number;
+  /** Milliseconds on a monotonic clock (a wall clock set back would stretch the repeat window). */
   now?: () => number;
 }
 
@@ -26,12 +27,13 @@ function signalStatus(signal: NodeJS.Signals): number {
 
 /**
  * The handler for SIGINT and SIGTERM. The first signal starts a clean shutdown, bounded by a deadline. Another
- * signal while it runs ends the process at once (an operator insisting, or a shutdown that hangs), except the
- * same signal repeated within `repeatWindowMs`. Ending at once is safe for the store: every acknowledged write is
+ * signal while it runs ends the process at once (an operator insisting, or a shutdown that hangs): any other
+ * signal, and the same signal `repeatWindowMs` or more after the first; the same signal less than that after the
+ * first (not after the last repeat) is the same request. Ending at once is safe for the store: every acknowledged write is
  * in the journal before its reply, and a record cut short is dropped at the next start.
  */
 export function stopOnSignals(opts: StopSignalOptions): (signal: NodeJS.Signals) => void {
-  const now = opts.now ?? Date.now;
+  const now = opts.now ?? (() => performance.now());
   const repeatWindow = opts.repeatWindowMs ?? REPEAT_WINDOW_MS;
   let first: { signal: NodeJS.Signals; at: number } | undefined;
   return (signal) => {

@@ -2,15 +2,15 @@ import pino from 'pino';
 import { stopOnSignals } from '../src/shutdown';
 
 /** A handler whose clean shutdown stays pending until `finish` is called; the clock is set by hand. */
-function harness(deadlineMs = 60_000) {
+function harness(deadlineMs = 60_000, clock: 'manual' | 'default' = 'manual') {
   const exits: number[] = [];
   const lines: Array<{ msg: string }> = [];
   const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
   let finish!: (err?: Error) => void;
   const closing = new Promise<void>((resolve, reject) => (finish = (err) => (err ? reject(err) : resolve())));
-  let clock = 1_000;
-  const onSignal = stopOnSignals({ logger, close: () => closing, exit: (code) => void exits.push(code), deadlineMs, now: () => clock });
-  return { onSignal, exits, lines, finish, advance: (ms: number) => (clock += ms) };
+  let time = 1_000;
+  const onSignal = stopOnSignals({ logger, close: () => closing, exit: (code) => void exits.push(code), deadlineMs, now: clock === 'manual' ? () => time : undefined });
+  return { onSignal, exits, lines, finish, advance: (ms: number) => (time += ms) };
 }
 
 const settle = () => new Promise((r) => setImmediate(r));
@@ -53,6 +53,19 @@ describe('stop signals', () => {
     expect(h.exits).toEqual([0]);
   });
 
+  it('takes the same signal as the first request for less than 500 ms after the first, not after the last repeat', () => {
+    const h = harness();
+    h.onSignal('SIGTERM');
+    h.advance(300);
+    h.onSignal('SIGTERM');
+    h.advance(199);
+    h.onSignal('SIGTERM');
+    expect(h.exits).toEqual([]);
+    h.advance(1);
+    h.onSignal('SIGTERM');
+    expect(h.exits).toEqual([143]);
+  });
+
   it('exits 1 when the shutdown fails', async () => {
     const h = harness();
     h.onSignal('SIGTERM');
@@ -61,11 +74,27 @@ describe('stop signals', () => {
     expect(h.exits).toEqual([1]);
   });
 
-  it('exits 1 with a log line when the shutdown does not finish before its deadline', async () => {
-    const h = harness(20);
-    h.onSignal('SIGTERM');
-    await new Promise((r) => setTimeout(r, 50));
-    expect(h.exits).toEqual([1]);
-    expect(h.lines.map((l) => l.msg)).toContain('shutdown did not finish in time: exiting without finishing it');
+  describe('with the deadline on a fake clock', () => {
+    beforeEach(() => jest.useFakeTimers());
+    afterEach(() => jest.useRealTimers());
+
+    it('exits 1 with a log line when the shutdown does not finish before its deadline', () => {
+      const h = harness(20);
+      h.onSignal('SIGTERM');
+      jest.advanceTimersByTime(19);
+      expect(h.exits).toEqual([]);
+      jest.advanceTimersByTime(1);
+      expect(h.exits).toEqual([1]);
+      expect(h.lines.map((l) => l.msg)).toContain('shutdown did not finish in time: exiting without finishing it');
+    });
+
+    it('measures the repeat window on a monotonic clock: a wall clock set back does not stretch it', () => {
+      const h = harness(60_000, 'default');
+      h.onSignal('SIGTERM');
+      jest.setSystemTime(Date.now() - 3_600_000);
+      jest.advanceTimersByTime(1_000);
+      h.onSignal('SIGTERM');
+      expect(h.exits).toEqual([143]);
+    });
   });
 });
