@@ -25,6 +25,8 @@ interface Window {
   count: number;
   first?: Date;
   last?: Date;
+  /** Its count was written before the window's end (`writePending`): once per window, whatever the callers do. */
+  writtenEarly?: boolean;
 }
 
 /** AUDIT_FAILED_LOGIN_WINDOW_SECONDS (1-3600, default 60): how long failed logins of one kind are counted. */
@@ -43,8 +45,10 @@ export function isFailedLogin(input: AuditInput): boolean {
  * Aggregates failed logins, which anyone can cause at any rate and which cost about 3 KB of audit each. Failures are
  * of one kind when interaction, status, claimed client id and network address (an IPv6 one by its /64) match. The
  * first failure of a kind is written at once; the following ones within `windowMs` are counted, and written as one
- * event with the count when the window closes (the window then stays open while failures keep coming), on
- * `closeAll` (shutdown and `$verify-chain`). Memory is bounded: at most `maxKinds` windows, each holding one bounded sample, plus one
+ * event with the count when the window closes (the window then stays open while failures keep coming), or on
+ * `closeAll` (shutdown). `$verify-chain` writes the counts so far through `writePending`, which leaves the windows
+ * running and writes a kind's count early at most once per window: whoever may call it as often as they like, a
+ * kind costs at most three events per window (its first failure, one early count, the window's end). Memory is bounded: at most `maxKinds` windows, each holding one bounded sample, plus one
  * overflow window for every other kind.
  *
  * Counted failures are the one exception to the rule that an event is queued when its request completes: until
@@ -86,6 +90,25 @@ export class FailedLogins {
     this.windows.set(key, { sample, opened: Date.now(), count: 0 });
     this.write(tallied(sample, 1, at, at, false));
     this.schedule();
+  }
+
+  /** Failures counted and not written yet. */
+  get pending(): number {
+    let n = 0;
+    for (const w of this.windows.values()) n += w.count;
+    return n;
+  }
+
+  /**
+   * Writes the counts still open, except those already written early in their window, and leaves every window and
+   * its end where they were: the failures that follow are counted into the window's end event.
+   */
+  writePending(): void {
+    for (const w of this.windows.values()) {
+      if (w.writtenEarly || w.count === 0) continue;
+      this.writeCount(w);
+      Object.assign(w, { count: 0, first: undefined, last: undefined, writtenEarly: true });
+    }
   }
 
   /** Writes every pending count now and forgets all windows. */

@@ -67,6 +67,37 @@ describe('FailedLogins', () => {
     expect(written.map(countOf)).toEqual([1, 1, 1, 1]);
   });
 
+  it('writes pending counts early at most once per window, so verify calls cannot multiply the events of a kind', () => {
+    logins.add(failure());
+    for (let i = 0; i < 20; i++) {
+      logins.add(failure());
+      logins.writePending();
+    }
+    expect(written.map(countOf)).toEqual([1, 1]);
+    expect(logins.pending).toBe(19);
+    jest.advanceTimersByTime(WINDOW);
+    expect(written.map(countOf)).toEqual([1, 1, 19]);
+    // The window rolled over and is one window again: one more early write in it, then its end.
+    for (let i = 0; i < 5; i++) {
+      logins.add(failure());
+      logins.writePending();
+    }
+    jest.advanceTimersByTime(WINDOW);
+    expect(written.map(countOf)).toEqual([1, 1, 19, 1, 4]);
+    expect(logins.pending).toBe(0);
+  });
+
+  it('keeps the window running when pending counts are written early', () => {
+    logins.add(failure());
+    for (let i = 0; i < 3; i++) logins.add(failure());
+    logins.writePending();
+    jest.advanceTimersByTime(WINDOW / 2);
+    logins.add(failure());
+    expect(written.map(countOf)).toEqual([1, 3]);
+    jest.advanceTimersByTime(WINDOW / 2);
+    expect(written.map(countOf)).toEqual([1, 3, 1]);
+  });
+
   it('holds at most maxKinds windows, counting failures of any further kind together', () => {
     for (let i = 0; i < 100; i++) logins.add(failure(`10.0.1.${i}`));
     expect(logins.openWindows).toBe(4);
@@ -79,6 +110,27 @@ describe('FailedLogins', () => {
 });
 
 describe('AuditTrail and failed logins', () => {
+  it('lets repeated $verify-chain calls write at most one early count per kind and window, and says what is pending', async () => {
+    const t = await openTestDatabase();
+    try {
+      const trail = new AuditTrail(t.db, { sourceName: 'test', baseUrl: 'http://127.0.0.1/fhir', onError: () => undefined });
+      const pending: unknown[] = [];
+      for (let i = 0; i < 10; i++) {
+        trail.record(failure());
+        trail.record(failure());
+        const report = await trail.verifyChain();
+        pending.push(report.parameter?.find((p) => p.name === 'failedLoginsPending')?.valueInteger);
+      }
+      expect(pending).toEqual([0, 2, 4, 6, 8, 10, 12, 14, 16, 18]);
+      await trail.close();
+      const stored = await t.db.collection<StoredDocument>('AuditEvent').find().sort({ _id: 1 }).toArray();
+      const events = stored.map((d) => JSON.parse(d.r) as AuditEvent);
+      expect(events.map(countOf)).toEqual([1, 1, 18]);
+    } finally {
+      await t.close();
+    }
+  });
+
   it('writes 50 failed logins from one address as two events whose counts sum to 50 by shutdown', async () => {
     const t = await openTestDatabase();
     try {
