@@ -1,5 +1,6 @@
+import pino from 'pino';
 import { ConfigError, loadConfig } from './config';
-import { startServer } from './server';
+import { startServer, type RunningServer } from './server';
 import { defaultServices } from './services';
 import { stopOnSignals } from './shutdown';
 
@@ -14,11 +15,27 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const services = await defaultServices(config);
-  const server = await startServer(config, services);
-  const onSignal = stopOnSignals({ logger: server.logger, close: () => server.close(), exit: (code) => process.exit(code) });
+  const logger = pino({ level: config.logLevel });
+  // Signals are handled from the start: the port is bound long before a large store has loaded, and a signal in
+  // between must still release the data directory's lock and remove the engine's socket.
+  const stopping = new AbortController();
+  let starting: Promise<RunningServer | undefined> = Promise.resolve(undefined);
+  const onSignal = stopOnSignals({
+    logger,
+    close: async () => {
+      stopping.abort(new Error('stopped by a signal during start-up'));
+      const server = await starting;
+      await server?.close();
+    },
+    exit: (code) => process.exit(code),
+  });
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  starting = defaultServices(config)
+    .then((services) => startServer(config, services, { logger, signal: stopping.signal }))
+    // Stopped on purpose: what had started is stopped again, and the signal's handler exits.
+    .catch((err: unknown) => (stopping.signal.aborted ? undefined : Promise.reject(err)));
+  await starting;
 }
 
 main().catch((err: unknown) => {

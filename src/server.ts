@@ -75,6 +75,11 @@ export interface StartOptions {
   logger?: Logger;
   /** How the embedded engine is started (tests hold it back to see the server while the store loads). */
   startEngine?: (options: EmbeddedMongoOptions, events: EngineThreadEvents) => Promise<EmbeddedMongo>;
+  /**
+   * Aborted by a stop signal during start-up: the step running then (loading the store, say) finishes, what was
+   * started is stopped again (lock released, socket removed), and startServer rejects with the signal's reason.
+   */
+  signal?: AbortSignal;
 }
 
 const SOFTWARE = { name: 'fhirstone', version: '0.1.0' };
@@ -114,6 +119,7 @@ function loadProgress(p: RecoveryProgress): Record<string, unknown> {
 export async function startServer(config: Config, services: Services, opts: StartOptions = {}): Promise<RunningServer> {
   const undo: Array<() => Promise<unknown> | unknown> = [];
   try {
+    opts.signal?.throwIfAborted();
     return await start(config, services, opts, undo);
   } catch (err) {
     for (const step of undo.reverse()) await Promise.resolve().then(step).catch(() => undefined);
@@ -137,6 +143,8 @@ async function start(
     server.listen(config.port, config.host, () => resolve());
   });
   undo.push(() => new Promise((resolve) => server.close(resolve)));
+  const proceed = () => opts.signal?.throwIfAborted();
+  proceed();
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   const baseUrl = config.baseUrl ?? `${url}/fhir`;
@@ -159,6 +167,7 @@ async function start(
     });
     const engine = embedded;
     undo.push(() => engine.stop());
+    proceed();
     const recovery = engine.recovery && { records: engine.recovery.records, mb: megabytes(engine.recovery.bytes), ms: engine.recovery.millis };
     logger.info(
       { dataDir: opts.inMemory ? '(memory)' : config.dataDir, ...engine.listening, thread: config.embeddedThread, recovery },
@@ -175,6 +184,7 @@ async function start(
   };
   const store = await Store.connect({ uri, dbName: config.mongoDb, searchIndexSpecs: services.searchIndexSpecs, indexFormat });
   undo.push(() => store.close());
+  proceed();
   const systemRepo = new Repository(
     {
       client: store.client,
@@ -217,6 +227,7 @@ async function start(
 
   undo.push(() => services.stop?.());
   await services.start?.(core);
+  proceed();
   app = createHttpApp({
     logger,
     bodyLimit: config.bodyLimit,

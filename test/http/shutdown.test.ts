@@ -1,7 +1,16 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawnServer } from '../helpers/server-process';
+import { spawnServer, type ServerProcess } from '../helpers/server-process';
+
+/** The process ended at once on its second signal: 128+that signal, with the log line saying so. */
+async function expectForcedExit(server: ServerProcess): Promise<void> {
+  const { code } = await server.exited;
+  // Both may be pending at once, and the kernel then delivers the lower-numbered SIGINT first.
+  const forced = server.lines.find((l) => l.msg === 'second signal while shutting down: exiting at once, without finishing the shutdown');
+  expect(forced).toBeDefined();
+  expect(code).toBe(128 + os.constants.signals[forced!.signal as NodeJS.Signals]);
+}
 
 const internal = process.env.MONGODB_URI ? describe.skip : describe;
 
@@ -47,16 +56,39 @@ internal('stop signals', () => {
     }
   }, 120_000);
 
+  describe('a signal while the store loads (port bound, engine starting)', () => {
+    const PORT_BOUND = 'port bound: answering 503 until the store and services have started';
+    let startDir: string;
+    beforeEach(() => (startDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fhirstone-start-signal-'))));
+    afterEach(() => fs.rmSync(startDir, { recursive: true, force: true }));
+
+    it('stops the start-up cleanly: exit 0, the lock released and the engine socket removed', async () => {
+      const server = await spawnServer({ DATA_DIR: startDir }, PORT_BOUND);
+      server.child.kill('SIGTERM');
+      const { code } = await server.exited;
+      const messages = server.lines.map((l) => l.msg);
+      expect(messages).not.toContain('FHIR server listening');
+      expect(messages).toContain('shutting down');
+      expect(code).toBe(0);
+      expect(fs.existsSync(path.join(startDir, 'mongod.lock'))).toBe(false);
+      expect(fs.existsSync(path.join(startDir, 'socket', 'mongod.sock'))).toBe(false);
+    }, 60_000);
+
+    it('ends at once on a second, different signal', async () => {
+      const server = await spawnServer({ DATA_DIR: startDir }, PORT_BOUND);
+      server.child.kill('SIGTERM');
+      server.child.kill('SIGINT');
+      await expectForcedExit(server);
+      expect(server.lines.map((l) => l.msg)).not.toContain('FHIR server listening');
+    }, 60_000);
+  });
+
   it('a second, different signal ends the server at once with 128+signal and a log line, and the store stays readable', async () => {
     const server = await spawnServer({ DATA_DIR: dataDir });
     expect(await put(server.baseUrl, 'forced')).toBe(201);
     server.child.kill('SIGTERM');
     server.child.kill('SIGINT');
-    const { code } = await server.exited;
-    // Both may be pending at once, and the kernel then delivers the lower-numbered SIGINT first.
-    const forced = server.lines.find((l) => l.msg === 'second signal while shutting down: exiting at once, without finishing the shutdown');
-    expect(forced).toBeDefined();
-    expect(code).toBe(128 + os.constants.signals[forced!.signal as NodeJS.Signals]);
+    await expectForcedExit(server);
 
     const again = await spawnServer({ DATA_DIR: dataDir });
     try {
