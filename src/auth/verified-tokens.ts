@@ -1,49 +1,48 @@
 import type { CompactJWSHeaderParameters, JWTVerifyGetKey } from 'jose';
+import { LRUCache } from 'lru-cache';
 import type { AccessPolicy } from './access-policy';
 
 /**
  * A token accepted before. `key` and `header` are kept for tokens verified with keys that can change (an external
- * issuer's JWKS): the entry holds only while the key set still resolves `header` to that very key.
+ * issuer's JWKS): the entry holds only while the key set still resolves `header` to that very key (authenticate.ts).
  */
 export interface VerifiedToken {
   policy: AccessPolicy;
-  until: number;
   header?: CompactJWSHeaderParameters;
   key?: Awaited<ReturnType<JWTVerifyGetKey>>;
 }
 
+/** An entry lives until its token expires (plus the clock tolerance), but at most this long. */
+const MAX_AGE_MS = 5 * 60_000;
+
 /**
  * Policies of tokens already verified, keyed by the exact token text. A client sends the same token with every
  * request for its lifetime, and an ES384 signature check costs about a millisecond, so re-verifying each time would
- * dominate the cost of a read.
- *
- * An entry lives until the token expires (plus the clock tolerance) but at most MAX_AGE_MS. Only successes are
- * kept; the oldest entry makes room when the cache is full.
+ * dominate the cost of a read. Only successes are kept, in an LRU cache (`lru-cache`) of bounded size whose entries
+ * expire with their tokens.
  */
-const MAX_AGE_MS = 5 * 60_000;
-
 export class VerifiedTokens {
-  private readonly entries = new Map<string, VerifiedToken>();
+  private readonly entries: LRUCache<string, VerifiedToken>;
+  private readonly clock: { now(): number };
 
-  constructor(private readonly maxEntries = 10_000) {}
-
-  get(token: string, nowMs = Date.now()): VerifiedToken | undefined {
-    const hit = this.entries.get(token);
-    if (!hit) return undefined;
-    if (hit.until <= nowMs) {
-      this.entries.delete(token);
-      return undefined;
-    }
-    return hit;
+  /**
+   * `max` entries (10,000). Entries age by the wall clock (`now`, Date.now), the clock tokens' exp is read by, read on
+   * every lookup (ttlResolution 0: lru-cache would otherwise reuse a reading for a millisecond).
+   */
+  constructor({ max = 10_000, now = () => Date.now() }: { max?: number; now?: () => number } = {}) {
+    this.clock = { now };
+    this.entries = new LRUCache({ max, ttl: MAX_AGE_MS, perf: this.clock, ttlResolution: 0 });
   }
 
-  /** `validUntilMs`: the token's exp plus the clock tolerance. */
-  set(token: string, entry: Omit<VerifiedToken, 'until'>, validUntilMs: number, nowMs = Date.now()): void {
-    if (this.entries.size >= this.maxEntries) {
-      const oldest = this.entries.keys().next();
-      if (!oldest.done) this.entries.delete(oldest.value);
-    }
-    this.entries.set(token, { ...entry, until: Math.min(validUntilMs, nowMs + MAX_AGE_MS) });
+  get(token: string): VerifiedToken | undefined {
+    return this.entries.get(token);
+  }
+
+  /** `validUntilMs`: the token's exp plus the clock tolerance, in milliseconds. */
+  set(token: string, entry: VerifiedToken, validUntilMs: number): void {
+    const ttl = Math.min(validUntilMs - this.clock.now(), MAX_AGE_MS);
+    // A ttl of 0 would mean "never expires" to lru-cache: a token about to expire is simply not kept.
+    if (ttl >= 1) this.entries.set(token, entry, { ttl });
   }
 
   delete(token: string): void {
