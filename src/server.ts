@@ -66,8 +66,15 @@ export interface RunningServer extends RunningServerCore {
   /** http://host:port */
   url: string;
   baseUrl: string;
-  close(): Promise<void>;
+  /**
+   * Stops listening, lets requests in flight finish for up to `graceMs` (then cuts the connections still open),
+   * then stops the services and the store.
+   */
+  close(graceMs?: number): Promise<void>;
 }
+
+/** Within the 30 s a shutdown gets (src/shutdown.ts), leaving time to flush the audit trail and close the store. */
+export const CLOSE_GRACE_MS = 20_000;
 
 export interface StartOptions {
   /** Embedded engine without files (tests). */
@@ -245,11 +252,15 @@ async function start(
     ...core,
     url,
     baseUrl,
-    async close() {
+    async close(graceMs = CLOSE_GRACE_MS) {
+      // Idle keep-alive connections are closed at once; a request in flight (a transaction being written, say)
+      // gets its answer, and its connection is closed after it (Node's server does so once it no longer listens).
+      const cut = setTimeout(() => server.closeAllConnections(), graceMs);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
-        server.closeAllConnections();
+        server.closeIdleConnections();
       });
+      clearTimeout(cut);
       await services.stop?.();
       await store.close();
       await embedded?.stop();

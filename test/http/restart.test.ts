@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
@@ -76,5 +77,53 @@ describe('data survives a restart', () => {
     } finally {
       await second.close();
     }
+  });
+
+  it('lets a request in flight when the server closes finish with its answer, and its data is there after a restart', async () => {
+    const first = await startDurable(dataDir, dbName);
+    const entries = Array.from({ length: 200 }, (_, i) => ({
+      resource: { resourceType: 'Patient', id: `inflight-${i}` },
+      request: { method: 'PUT', url: `Patient/inflight-${i}` },
+    }));
+    const body = JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry: entries });
+    // Expect: 100-continue: the server says it has the request (headers read, handler called) before the body is sent.
+    const req = http.request(`${first.baseUrl}/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/fhir+json', 'content-length': Buffer.byteLength(body), expect: '100-continue' },
+    });
+    const answer = new Promise<{ status: number; text: string }>((resolve, reject) => {
+      req.on('response', (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (c: string) => (text += c)).on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      });
+      req.on('error', reject);
+    });
+    await new Promise((resolve) => req.once('continue', resolve));
+    const closed = first.close();
+    req.end(body);
+    const { status, text } = await answer;
+    await closed;
+    expect(status).toBe(200);
+    expect(JSON.parse(text).entry).toHaveLength(200);
+
+    const second = await startDurable(dataDir, dbName);
+    try {
+      expect((await call(second, 'GET', 'Patient?_id=inflight-0,inflight-199&_summary=count')).body.total).toBe(2);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('cuts a request still unfinished after the grace period, so closing always ends', async () => {
+    const server = await startDurable(dataDir, dbName);
+    const req = http.request(`${server.baseUrl}/Patient`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/fhir+json', 'content-length': 1000, expect: '100-continue' },
+    });
+    const cut = new Promise((resolve) => req.once('error', resolve));
+    await new Promise((resolve) => req.once('continue', resolve));
+    req.write('{"resourceType":'); // and never the rest
+    await server.close(100);
+    await expect(cut).resolves.toMatchObject({ code: 'ECONNRESET' });
   });
 });
