@@ -1,11 +1,8 @@
+import { isValidId } from '../fhir/resource-id';
 import type { AuthConfig } from './config';
 
 /** SMART App Launch 2.0 (§ Scopes for requesting identity data): the types a `fhirUser` may name. */
 const USER_TYPES = new Set(['Patient', 'Practitioner', 'PractitionerRole', 'RelatedPerson', 'Person']);
-
-/** A FHIR id (R4 `id` datatype); ids made only of dots name path segments, not resources. */
-const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
-const ONLY_DOTS = /^\.+$/;
 
 /**
  * Why a token's `fhirUser` claim is unusable, or undefined when it is absent or usable. A usable one is a reference
@@ -21,7 +18,7 @@ export function fhirUserProblem(value: unknown, cfg: Pick<AuthConfig, 'baseUrl' 
     if (value.startsWith(`${base}/`)) relative = value.slice(base.length + 1);
   }
   const parts = relative.split('/');
-  if (parts.length !== 2 || !USER_TYPES.has(parts[0]) || !FHIR_ID.test(parts[1]) || ONLY_DOTS.test(parts[1])) {
+  if (parts.length !== 2 || !USER_TYPES.has(parts[0]) || !isValidId(parts[1])) {
     return `fhirUser must be Type/id or ${cfg.baseUrl}/Type/id with Type one of ${[...USER_TYPES].join(', ')}`;
   }
   return undefined;

@@ -1,3 +1,4 @@
+import { isValidId } from '../fhir/resource-id';
 import type { AccessInteraction, AccessPolicy } from './access-policy';
 import { INTERACTION_PERMISSION, type ScopeGrant, grantCovers, parseScopes } from './scopes';
 
@@ -15,8 +16,9 @@ export interface AccessTokenClaims {
   iss?: unknown;
 }
 
-const RELATIVE_PATIENT = /^(?:Patient\/)?([A-Za-z0-9\-.]{1,64})$/;
-const ABSOLUTE_PATIENT = /^https?:\/\/[^\s/?#]+(?:\/[^\s/?#]+)*\/Patient\/([A-Za-z0-9\-.]{1,64})$/;
+/** Where the id sits in a `patient` claim; the id itself must pass `isValidId` (no id of dots only). */
+const RELATIVE_PATIENT = /^(?:Patient\/)?([^/]+)$/;
+const ABSOLUTE_PATIENT = /^https?:\/\/[^\s/?#]+(?:\/[^\s/?#]+)*\/Patient\/([^/]+)$/;
 
 /**
  * The id in a `patient` claim ('123', 'Patient/123' or an absolute Patient URL), or undefined if unusable.
@@ -24,7 +26,8 @@ const ABSOLUTE_PATIENT = /^https?:\/\/[^\s/?#]+(?:\/[^\s/?#]+)*\/Patient\/([A-Za
  */
 function patientIdOf(value: unknown): string | undefined {
   if (typeof value !== 'string' || value.split('/').some((s) => s === '.' || s === '..')) return undefined;
-  return (RELATIVE_PATIENT.exec(value) ?? ABSOLUTE_PATIENT.exec(value))?.[1];
+  const id = (RELATIVE_PATIENT.exec(value) ?? ABSOLUTE_PATIENT.exec(value))?.[1];
+  return id !== undefined && isValidId(id) ? id : undefined;
 }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);

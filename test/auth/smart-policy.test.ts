@@ -27,6 +27,13 @@ describe('access policy of a SMART token', () => {
     expect(p.allows('Observation', 'read')).toBe(false);
   });
 
+  it.each(['..', '...', 'Patient/...', 'https://ehr/fhir/Patient/...'])('binds nothing and grants nothing for a patient claim of dots only (%s)', (patient) => {
+    const p = new SmartAccessPolicy({ scope: 'patient/*.rs', patient });
+    expect(p.patientIds).toBeUndefined();
+    expect(p.allows('Observation', 'read')).toBe(false);
+    expect(p.grants).toEqual([]);
+  });
+
   it('does not bind system/ scopes', () => {
     const p = new SmartAccessPolicy({ scope: 'system/*.rs', client_id: 'analytics' });
     expect(p.patientIds).toBeUndefined();
