@@ -2,8 +2,9 @@ import { nowS, signToken, testKey } from '../auth/fixtures';
 import { ASSERTION_TYPE, type BackendServer, CLIENT_ID, startBackendServer } from './backend-client';
 
 /**
- * Failed client authentications at the token endpoint are throttled per registered client (from any address):
- * past AUTH_THROTTLE_CLIENT_FAILURES in the window, even a valid assertion gets 429 without being verified.
+ * Failed client authentications at the token endpoint are throttled per registered client and address (a client id
+ * is no secret: counted alone, anyone could lock a client out): past AUTH_THROTTLE_CLIENT_FAILURES in the window,
+ * even a valid assertion from that address gets 429 without being verified.
  */
 let server: BackendServer;
 beforeAll(async () => {
