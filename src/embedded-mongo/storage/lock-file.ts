@@ -1,6 +1,8 @@
 /**
- * Exclusive ownership of a data directory: `mongod.lock`, created with O_EXCL, names its holder. A lock whose
- * holder is gone (crash, kill -9) is taken over; a live holder, even another thread of this process, is refused.
+ * Exclusive ownership of a data directory: `mongod.lock` names its holder. It is written whole under a temporary
+ * name and linked into place, so it never exists half-written and of two creators one wins. A lock whose holder is
+ * gone (crash, kill -9) is taken over, by one contender only (see replaceStale); a live holder, even another thread
+ * of this process, is refused.
  *
  * A pid alone does not say the holder is alive: after a kill -9 the pid may be recycled by an unrelated process,
  * which would keep the directory locked for good. So the lock also records the holder's start time (in clock ticks
@@ -8,6 +10,7 @@
  * that time in this boot. Node has no flock(2), a lock the kernel would release itself, without a native module.
  * Where /proc is missing (macOS, Windows) a live pid still counts as the holder.
  */
+import { createHash, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { openPrivate } from './private-files';
@@ -96,16 +99,82 @@ export class DataDirLockedError extends Error {
   override name = 'DataDirLockedError';
 }
 
+/** A lock file's text: written whole under a name of its own, then linked or renamed into place. */
+function writeTemp(file: string, text: string): string {
+  const temp = `${file}.${randomUUID()}.tmp`;
+  const fd = openPrivate(temp, 'wx');
+  try {
+    fs.writeSync(fd, text);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  return temp;
+}
+
+/** Creates `file` holding `text` if it does not exist: link(2) fails rather than replace, so one creator wins. */
+function createWith(file: string, text: string): boolean {
+  const temp = writeTemp(file, text);
+  try {
+    fs.linkSync(temp, file);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    return false;
+  } finally {
+    fs.rmSync(temp, { force: true });
+  }
+}
+
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Replaces `file`, found holding the stale `stale`, with `text`; false when another contender got there first or
+ * is at it. Removing a stale lock and creating one would let two contenders that both read the stale holder each
+ * remove what the other created. So the takeover of that one stale content is claimed first (a file named after
+ * it, created with link, so one contender has it), and the claimant replaces the lock (rename, atomic) only if it
+ * still holds that content. A claim whose claimant died midway is stale in turn and taken over the same way.
+ */
+function replaceStale(file: string, stale: string, text: string): boolean {
+  const claim = `${file}.takeover-${createHash('sha256').update(stale).digest('hex').slice(0, 16)}`;
+  if (!createWith(claim, text)) {
+    const claimed = readProc(claim);
+    if (claimed === undefined) return false; // finished meanwhile: look at the lock again
+    const claimant = parseHolder(claimed);
+    if (claimant && holderAlive(claimant, claim)) {
+      Atomics.wait(pause, 0, 0, 5); // a takeover in progress takes microseconds: look again shortly
+      return false;
+    }
+    if (!replaceStale(claim, claimed, text)) return false;
+  }
+  try {
+    if (readProc(file) !== stale) return false;
+    fs.renameSync(writeTemp(file, text), file);
+    return true;
+  } finally {
+    fs.rmSync(claim, { force: true });
+  }
+}
+
 export function acquireLock(dir: string): () => void {
   const file = path.join(dir, 'mongod.lock');
   const key = path.resolve(file);
   if (heldHere.has(key)) throw new DataDirLockedError(`data directory ${dir} is already open in this process`);
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      const fd = openPrivate(file, 'wx');
-      fs.writeSync(fd, `${JSON.stringify(thisHolder())}\n`);
-      fs.fsyncSync(fd);
-      fs.closeSync(fd);
+  const text = `${JSON.stringify(thisHolder())}\n`;
+  for (let attempt = 0; attempt < 200; attempt++) {
+    let held = createWith(file, text);
+    if (!held) {
+      const found = readProc(file);
+      if (found === undefined) continue; // released meanwhile
+      const holder = parseHolder(found);
+      if (holder && holderAlive(holder, file)) {
+        if (holder.pid === process.pid) throw new DataDirLockedError(`data directory ${dir} is already open in this process`);
+        throw new DataDirLockedError(`data directory ${dir} is locked by running process ${holder.pid} (${file})`);
+      }
+      // Stale: its holder is gone (or the file is unreadable, cut short by a crash while an older version wrote it).
+      held = replaceStale(file, found, text);
+    }
+    if (held) {
       heldHere.add(key);
       let released = false;
       return () => {
@@ -114,15 +183,6 @@ export function acquireLock(dir: string): () => void {
         heldHere.delete(key);
         fs.rmSync(file, { force: true });
       };
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const holder = parseHolder(readProc(file) ?? '');
-      if (holder && holderAlive(holder, file)) {
-        if (holder.pid === process.pid) throw new DataDirLockedError(`data directory ${dir} is already open in this process`);
-        throw new DataDirLockedError(`data directory ${dir} is locked by running process ${holder.pid} (${file})`);
-      }
-      // Stale: its holder is gone (or the file is unreadable, cut short by a crash while it was written).
-      fs.rmSync(file, { force: true });
     }
   }
   throw new DataDirLockedError(`could not take the lock ${file}`);

@@ -1,7 +1,9 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import readline from 'node:readline';
 import { startEmbeddedMongo } from '../../../src/embedded-mongo';
 
 const internal = process.env.MONGODB_URI ? describe.skip : describe;
@@ -92,5 +94,54 @@ internal('data directory lock', () => {
   it("refuses a lock with this process's pid written since the process started (another thread holds it)", async () => {
     fs.writeFileSync(path.join(dir, 'mongod.lock'), String(process.pid));
     await expect(startEmbeddedMongo({ dataDir: dir })).rejects.toThrow('already open in this process');
+  });
+
+  it('takes over a stale lock whose takeover a contender claimed and died before finishing', async () => {
+    const dead = Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString());
+    const stale = JSON.stringify({ pid: dead, startTicks: '1' });
+    fs.writeFileSync(path.join(dir, 'mongod.lock'), stale);
+    const claim = `mongod.lock.takeover-${createHash('sha256').update(stale).digest('hex').slice(0, 16)}`;
+    fs.writeFileSync(path.join(dir, claim), JSON.stringify({ pid: dead, startTicks: '2' }));
+    const server = await startEmbeddedMongo({ dataDir: dir });
+    expect(lockHolder(dir)).toBe(process.pid);
+    expect(fs.existsSync(path.join(dir, claim))).toBe(false);
+    await server.stop();
+  });
+
+  describe('two starts at once over a stale lock', () => {
+    /** A contender process and the lines it prints, one at a time. */
+    function contender() {
+      const child = spawn(process.execPath, ['-r', '@swc-node/register', path.join(__dirname, 'lock-contender.ts')], {
+        stdio: ['pipe', 'pipe', 'inherit'],
+      });
+      const lines = readline.createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+      const ask = async (command: string) => {
+        child.stdin!.write(`${command}\n`);
+        return String((await lines.next()).value);
+      };
+      return { child, ask };
+    }
+
+    it('let exactly one of them take it over, every time', async () => {
+      const contenders = [contender(), contender()];
+      try {
+        const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString();
+        for (let round = 0; round < 30; round++) {
+          // Stale in two ways in turn: a holder that is gone, and a file cut short by a crash while it was written.
+          fs.writeFileSync(path.join(dir, 'mongod.lock'), round % 2 ? '' : JSON.stringify({ pid: Number(dead), startTicks: String(round) }));
+          const at = Date.now() + 200;
+          const outcomes = await Promise.all(contenders.map((c) => c.ask(`acquire ${dir} ${at}`)));
+          expect(outcomes.filter((o) => o === 'won')).toHaveLength(1);
+          expect(outcomes.filter((o) => o.startsWith('refused'))).toEqual([expect.stringContaining('locked by running process')]);
+          const winner = contenders[outcomes.indexOf('won')];
+          expect(lockHolder(dir)).toBe(winner.child.pid);
+          expect(await winner.ask('release')).toBe('released');
+          // No claim or temporary file of the takeover is left behind.
+          expect(fs.readdirSync(dir)).toEqual([]);
+        }
+      } finally {
+        for (const c of contenders) c.child.kill('SIGKILL');
+      }
+    }, 60_000);
   });
 });
