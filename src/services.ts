@@ -165,6 +165,12 @@ export async function defaultServices(config: Config, env: Record<string, string
               '(SMART_ISSUER/SMART_JWKS_URI or SMART_CLIENTS_FILE): refusing to serve health data unauthenticated',
           );
         }
+        if (config.corsOrigins && config.corsOrigins.length > 0) {
+          throw new Error(
+            'CORS_ORIGINS is set but no SMART authorization is configured: any web page the user opens could then read ' +
+              'and change the unauthenticated loopback server; configure SMART auth or unset CORS_ORIGINS',
+          );
+        }
         core.logger.warn('NO AUTHORIZATION CONFIGURED: every request on this loopback interface has full access');
       }
       searchApi = createSearchApi({

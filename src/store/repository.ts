@@ -11,28 +11,10 @@ import { type AccessTrace, traced } from './access-trace';
 import { WriteBuffer } from './write-buffer';
 import { VersionWrites, nextLastUpdated } from './version-writes';
 import { SessionQueue } from './session-queue';
-import { type ContextTarget, binaryReadable, readableBinaries, withResourceText } from './security-context';
+import type { DeleteResult, RepositoryOptions, WriteResult } from './repository-types';
 
-export interface WriteResult {
-  doc: StoredDocument;
-  resource: Resource;
-  /** True when this write created the resource (201), false for a new version of an existing one (200). */
-  created: boolean;
-}
-
-export interface DeleteResult {
-  /** The deletion's version, or undefined when there was nothing live to delete. */
-  doc?: StoredDocument;
-}
-
-export interface RepositoryOptions {
-  client: MongoClient;
-  db: Db;
-  index: Indexer;
-  /** Creates a type's collections and indexes; must run outside a transaction, before its first write. */
-  ensureType: (type: string) => Promise<void>;
-  compileRestriction?: RestrictionCompiler;
-}
+export type { DeleteResult, RepositoryOptions, WriteResult } from './repository-types';
+import { type ContextTarget, SecurityContextGate, readableBinaries, withResourceText } from './security-context';
 
 /**
  * The one gateway to stored resources. Every method applies the caller's AccessPolicy: `allows` for the
@@ -42,6 +24,7 @@ export interface RepositoryOptions {
 export class Repository {
   private readonly filters: PolicyFilters;
   private readonly writes: VersionWrites;
+  private readonly gate: SecurityContextGate;
 
   constructor(
     private readonly opts: RepositoryOptions,
@@ -55,6 +38,7 @@ export class Repository {
     private readonly queue?: SessionQueue,
   ) {
     this.filters = new PolicyFilters(policy, opts.compileRestriction);
+    this.gate = new SecurityContextGate(policy);
     this.writes = new VersionWrites(opts.db, session, buffer);
   }
 
@@ -89,12 +73,12 @@ export class Repository {
 
   private async existsNow(type: string, id: string): Promise<boolean> {
     const filter = allOf({ _id: id, del: false }, ...this.filters.referable(type));
-    if (!this.checksSecurityContext(type)) return this.hasMatch(type, filter);
+    if (!this.gate.applies(type)) return this.hasMatch(type, filter);
     // A Binary exists for the caller only when its securityContext target does: otherwise a reference check
     // ($validate, a write naming Binary/x) would confirm another patient's document Binary.
     await this.flush(type);
     const doc = await this.current(type).findOne(filter, { session: this.session, projection: { r: 1 } });
-    return doc !== null && binaryReadable(this.policy, doc.r, (t) => this.existsNow(t.type, t.id));
+    return doc !== null && !(await this.gate.hides(type, doc, (t) => this.existsNow(t.type, t.id)));
   }
 
   /** Does any current document of `type` match `filter` (no policy added)? */
@@ -199,22 +183,19 @@ export class Repository {
   /** Search access (the SearchStore contract): live, visible documents only; `access` as SearchFindOptions says. */
   find(type: string, filter: Filter<StoredDocument>, { access = 'search', ...options }: FindOptions & { access?: Access } = {}) {
     this.assertSettled(type);
-    const checked = this.checksSecurityContext(type);
+    // Reads (by id, _include, conditional matches) answer to the target; searches are bounded by the policy filter
+    // alone, so counts and pages agree (a patient-bound policy cannot search Binary at all).
+    const checked = access === 'read' && this.gate.applies(type);
     const projection = checked ? withResourceText(options.projection) : options.projection;
     const cursor = this.current(type).find(this.visible(type, filter, access), { ...options, projection, session: this.session });
-    const docs: AsyncIterable<StoredDocument> = checked ? readableBinaries(this.policy, cursor, (t) => this.targetReadable(t)) : cursor;
+    const docs: AsyncIterable<StoredDocument> = checked ? readableBinaries(this.policy, cursor, this.readableTarget) : cursor;
     const trace = this.trace;
     return trace ? traced(docs, (d) => trace.add(type, d._id, d.c)) : docs;
   }
 
-  /** Binary reads answer to the securityContext target (src/store/security-context.ts). */
-  private checksSecurityContext(type: string): boolean {
-    return type === 'Binary' && !this.policy.unrestricted;
-  }
-
-  private targetReadable(target: ContextTarget): Promise<boolean> {
-    return this.hasMatch(target.type, allOf({ _id: target.id, del: false }, ...this.filters.current(target.type, 'read')));
-  }
+  /** May the caller read a Binary's securityContext target (src/store/security-context.ts)? */
+  private readonly readableTarget = (target: ContextTarget): Promise<boolean> =>
+    this.hasMatch(target.type, allOf({ _id: target.id, del: false }, ...this.filters.current(target.type, 'read')));
 
   /**
    * Current documents INCLUDING deletion markers, policy applied: what a point-in-time reader (bulk export at its
@@ -234,8 +215,7 @@ export class Repository {
   private async findCurrent(type: string, id: string): Promise<StoredDocument | null> {
     await this.flush(type);
     const doc = await this.current(type).findOne(allOf({ _id: id }, ...this.filters.current(type)), { session: this.session, projection: WITHOUT_SEARCH_INDEX });
-    if (doc && this.checksSecurityContext(type) && !(await binaryReadable(this.policy, doc.r, (t) => this.targetReadable(t)))) return null;
-    return doc;
+    return (await this.gate.hides(type, doc, this.readableTarget)) ? null : doc;
   }
 
   async read(type: string, id: string): Promise<StoredDocument> {
@@ -252,8 +232,7 @@ export class Repository {
     const key: Filter<HistoryDocument> = { _id: `${id}/${vid}` };
     await this.flush(historySourceName(type));
     const found = await findOneHistory(this.opts.db, type, this.filters.history(type, key), this.session);
-    const hidden = found && this.checksSecurityContext(type) && !(await binaryReadable(this.policy, found.r, (t) => this.targetReadable(t)));
-    const doc = hidden ? null : found;
+    const doc = (await this.gate.hides(type, found, this.readableTarget)) ? null : found;
     if (!doc) throw notFound(`${type}/${id}/_history/${vid} is not known`);
     if (doc.del) throw gone(`${type}/${id}/_history/${vid} is a deletion`);
     this.trace?.add(type, id, doc.c);
@@ -283,6 +262,9 @@ export class Repository {
     return this.inTransaction(async (repo) => {
       await repo.flush(type);
       const stored = await repo.current(type).findOne({ _id: id }, { session: repo.session });
+      if (await repo.gate.hides(type, stored, repo.readableTarget)) {
+        throw forbidden(`${type}/${id} answers to a securityContext the access token may not read: it cannot be written`);
+      }
       // From here a resource hidden by the compartment or a granular scope is treated as absent, with the same answers.
       const inCompartment = stored && compartmentAllowsWrite(this.policy, type, stored.c ?? []) ? stored : null;
       const existing = await repo.writableUnderScope(type, inCompartment, 'update');
@@ -318,7 +300,8 @@ export class Repository {
     return this.inTransaction(async (repo) => {
       await repo.flush(type);
       const stored = await repo.current(type).findOne({ _id: id }, { session: repo.session });
-      const inCompartment = stored && compartmentAllowsWrite(this.policy, type, stored.c ?? []);
+      const hidden = await repo.gate.hides(type, stored, repo.readableTarget);
+      const inCompartment = stored && !hidden && compartmentAllowsWrite(this.policy, type, stored.c ?? []);
       const existing = inCompartment ? await repo.writableUnderScope(type, stored, 'delete') : null;
       const visible = existing !== null;
       if (opts.ifMatch !== undefined && (!visible || existing.vid !== opts.ifMatch)) {

@@ -68,3 +68,18 @@ export function withResourceText(projection: FindOptions['projection']): FindOpt
   if (!projection || !Object.values(projection).some((v) => v === 1 || v === true)) return projection;
   return { ...projection, r: 1 };
 }
+
+/** Where the repository asks the securityContext rule: reads, reference checks, updates and deletes of a Binary. */
+export class SecurityContextGate {
+  constructor(private readonly policy: AccessPolicy) {}
+
+  /** Binary answers to its securityContext target for every caller but the unrestricted one. */
+  applies(type: string): boolean {
+    return type === 'Binary' && !this.policy.unrestricted;
+  }
+
+  /** True when `doc` is a Binary the caller may not reach; `targetReachable` asks about the target under its policy. */
+  async hides(type: string, doc: { r?: string } | null | undefined, targetReachable: (target: ContextTarget) => Promise<boolean>): Promise<boolean> {
+    return !!doc && this.applies(type) && !(await binaryReadable(this.policy, doc.r, targetReachable));
+  }
+}

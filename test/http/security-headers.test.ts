@@ -35,6 +35,14 @@ describe('in protected mode (no authorization configured)', () => {
     expectSecurityHeaders(await fetch(`${server.url}/healthz`));
   });
 
+  it('refuses to start with CORS_ORIGINS set, rather than open the unauthenticated server to web pages', async () => {
+    const outcome = await startTestServer({ CORS_ORIGINS: '*' }).then(
+      async (started) => (await started.close(), 'started'),
+      (err: Error) => err.message,
+    );
+    expect(outcome).toMatch(/CORS_ORIGINS is set but no SMART authorization/);
+  });
+
   it('admits no browser origin: no CORS headers, and a preflight is not granted', async () => {
     const res = await server.api('metadata', { headers: { origin: APP } });
     expect(res.headers.get('access-control-allow-origin')).toBeNull();
@@ -68,6 +76,19 @@ describe('with SMART authorization configured', () => {
     expect(res.headers.get('access-control-expose-headers')).toContain('WWW-Authenticate');
     expectSecurityHeaders(res);
     expect((await server.json('GET', 'metadata')).body.rest[0].security.cors).toBe(true);
+  });
+});
+
+describe('with SMART authorization and CORS_ORIGINS=none', () => {
+  let server: SecureServer;
+  beforeAll(async () => {
+    server = await startSecureServer({ CORS_ORIGINS: 'none' });
+  });
+  afterAll(() => server.close());
+
+  it('sends no CORS headers and says cors false in the CapabilityStatement', async () => {
+    expect((await server.api('metadata', { headers: { origin: APP } })).headers.get('access-control-allow-origin')).toBeNull();
+    expect((await server.json('GET', 'metadata')).body.rest[0].security.cors).toBe(false);
   });
 });
 

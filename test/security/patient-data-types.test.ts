@@ -91,6 +91,29 @@ describe('Binary, read through its securityContext', () => {
   });
 });
 
+describe('Binary writes and counts by a token that may not read the securityContext target', () => {
+  it('refuses to update a Binary whose target it cannot read, and leaves it unchanged', async () => {
+    const writer = server.as(await server.sign({ scope: 'user/Binary.cruds' }));
+    expectOutcome(await writer.json('PUT', 'Binary/bin-doc-b', binary('bin-doc-b')), 403, 'forbidden');
+    const stored = await server.system.json('GET', 'Binary/bin-doc-b');
+    expect(stored.body.securityContext.reference).toBe('DocumentReference/doc-b');
+    expect(stored.body.meta.versionId).toBe('1');
+  });
+
+  it('deletes nothing when asked to delete a Binary whose target it cannot read', async () => {
+    const writer = server.as(await server.sign({ scope: 'user/Binary.cruds' }));
+    const res = await writer.json('DELETE', 'Binary/bin-doc-b');
+    expect(res.status).toBeLessThan(300);
+    expect((await server.system.json('GET', 'Binary/bin-doc-b')).status).toBe(200);
+  });
+
+  it('counts what its search lists: the policy filter bounds both, the target check is for reads', async () => {
+    const searcher = server.as(await server.sign({ scope: 'user/Binary.rs' }));
+    const res = await searcher.json('GET', 'Binary?_total=accurate');
+    expect(res.body.total).toBe(refsOf(res.body).length);
+  });
+});
+
 describe('types linked to a patient outside the compartment definition', () => {
   it('finds only the patient\'s own Device, by search or by id', async () => {
     expect(refsOf((await patientA.json('GET', `Device?patient=${B}`)).body)).toEqual([]);
