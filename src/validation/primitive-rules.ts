@@ -39,14 +39,33 @@ const XHTML_NS = 'http://www.w3.org/1999/xhtml';
 const ROOT_DIV = /^\s*<div(\s[^>]*)?\/?>/;
 const XMLNS = /\sxmlns\s*=\s*(["'])(.*?)\1/;
 
+/** Link attributes of the narrative and their values. */
+const LINK_ATTRIBUTE = /\s(?:href|src|xlink:href)\s*=\s*(["'])(.*?)\1/gis;
+/** Schemes that run code when a browser follows or loads them; `data:` is allowed for images only. */
+const ACTIVE_SCHEME = /^(?:javascript|vbscript|data(?!:image\/(?:png|gif|jpeg|webp)[;,])):/;
+
+/** What a browser would read as the link's scheme: character references decoded, controls and spaces dropped. */
+function linkScheme(raw: string): string {
+  return raw
+    .replace(/&#x([0-9a-f]+);?/gi, (_m, hex: string) => String.fromCodePoint(Number.parseInt(hex, 16) % 0x110000))
+    .replace(/&#(\d+);?/g, (_m, dec: string) => String.fromCodePoint(Number(dec) % 0x110000))
+    .replace(/&colon;/gi, ':')
+    .replace(/[\u0000-\u0020]/g, '')
+    .toLowerCase();
+}
+
 /**
  * The part of the narrative rules that fhirpath's `htmlChecks()` (txt-1, txt-2, which hold the allowed element
- * and attribute lists) leaves open: the root is a `div` that declares the XHTML namespace.
+ * and attribute lists) leaves open: the root is a `div` that declares the XHTML namespace, and no link runs code
+ * (`javascript:` in an `a href` passes txt-1, yet every application that shows the narrative would run it).
  */
 export function narrativeRootProblem(value: string): string | undefined {
   const root = ROOT_DIV.exec(value);
   if (!root) return 'The narrative must be a single <div> element';
   const ns = XMLNS.exec(root[1] ?? '');
   if (!ns || ns[2] !== XHTML_NS) return `The narrative <div> must declare the XHTML namespace (xmlns="${XHTML_NS}")`;
+  for (const [, , link] of value.matchAll(LINK_ATTRIBUTE)) {
+    if (ACTIVE_SCHEME.test(linkScheme(link))) return 'A narrative link must not run code (javascript:, vbscript:, or data: other than an image)';
+  }
   return undefined;
 }

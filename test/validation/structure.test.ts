@@ -197,6 +197,22 @@ describe('primitive values the schema patterns cannot check', () => {
     expect(await errorsAt(div(`<div ${ns}><p class="x">Amy <b>Shaw</b></p></div>`))).toEqual([]);
   });
 
+  it('rejects narrative links that run code, however they are spelled, and keeps ordinary links and images', async () => {
+    const div = (d: string) => patient({ text: { status: 'generated', div: `<div xmlns="http://www.w3.org/1999/xhtml">${d}</div>` } });
+    const active = [
+      '<a href="javascript:alert(1)">x</a>',
+      "<a href=' JavaScript:alert(1)'>x</a>",
+      '<a href="java&#x09;script:alert(1)">x</a>',
+      '<a href="javascript&#58;alert(1)">x</a>',
+      '<a href="vbscript:msgbox(1)">x</a>',
+      '<img src="data:text/html;base64,PHNjcmlwdD4=" alt="x"/>',
+    ];
+    for (const link of active) {
+      expect({ link, issue: issueAt(await issuesOf(div(link)), 'Patient.text.div', 'must not run code') }).toEqual({ link, issue: expect.anything() });
+    }
+    expect(await errorsAt(div('<a href="https://example.org/a?b=c&amp;d=e">x</a> <a href="#s1">y</a> <img src="data:image/png;base64,iVBORw0KGgo=" alt="p"/>'))).toEqual([]);
+  });
+
   it('reports a JSON number where a code belongs as a type error, not as an unknown code', async () => {
     const issues = await issuesOf(patient({ gender: 5 }));
     expect(issues.filter((i) => i.severity === 'error')).toEqual([
