@@ -1,5 +1,5 @@
 import type { FhirNode } from '../expression';
-import { escapeRegex, normalizeString, PREFIX_END, truncate } from '../normalize';
+import { escapeRegex, normalizeString, prefixRange, truncate } from '../normalize';
 import type { EntryMatch } from '../types';
 import type { IndexFields, ParamTypeModule } from './param-type';
 
@@ -33,7 +33,7 @@ export function stringEntry(text: string): IndexFields {
 }
 
 export function prefixCondition(normalized: string): Record<string, unknown> {
-  return { $gte: normalized, $lt: normalized + PREFIX_END };
+  return prefixRange(normalized);
 }
 
 export const stringType: ParamTypeModule<string> = {

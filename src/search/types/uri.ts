@@ -1,7 +1,7 @@
 import { badRequest } from '../../errors/operation-outcome-error';
 import { unescapeValue } from '../escape';
 import type { FhirNode } from '../expression';
-import { PREFIX_END } from '../normalize';
+import { prefixRange } from '../normalize';
 import type { EntryMatch, SearchParam } from '../types';
 import type { IndexFields, ParamTypeModule } from './param-type';
 
@@ -37,7 +37,7 @@ export const uriType: ParamTypeModule<string> = {
     return value;
   },
   compile(value: string, modifier: string | undefined): EntryMatch {
-    if (modifier === 'below') return { cond: { v: { $gte: value, $lt: value + PREFIX_END } } };
+    if (modifier === 'below') return { cond: { v: prefixRange(value) } };
     if (modifier === 'above') return { cond: { v: { $in: pathPrefixes(value) } } };
     return { cond: { v: value } };
   },
