@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Resource } from 'fhir/r4';
-import type { ClientSession, Db, Filter, FindOptions, MongoClient } from 'mongodb';
+import type { ClientSession, Db, Filter, FindOptions } from 'mongodb';
 import type { AccessInteraction, AccessPolicy } from '../auth/access-policy';
 import { forbidden, gone, notFound, preconditionFailed } from '../errors/operation-outcome-error';
-import { type Access, PolicyFilters, type RestrictionCompiler, allOf, compartmentAllowsWrite, compartmentFilter, mayWriteType } from './policy-filter';
+import { type Access, PolicyFilters, allOf, compartmentAllowsWrite, compartmentFilter, mayWriteType } from './policy-filter';
 import { withServerMeta } from './resource-text';
-import { type HistoryDocument, type Indexer, type StoredDocument, WITHOUT_SEARCH_INDEX } from './stored-document';
+import { type HistoryDocument, type StoredDocument, WITHOUT_SEARCH_INDEX } from './stored-document';
 import { findHistory, findOneHistory, historySourceName } from './append-only-history';
 import { type AccessTrace, traced } from './access-trace';
 import { WriteBuffer } from './write-buffer';

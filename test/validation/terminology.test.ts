@@ -1,5 +1,5 @@
 import { expand, membership } from '../../src/validation/valueset-expansion';
-import { condition, issueAt, issuesOf, US_CORE, usCorePatient } from './support';
+import { condition, issueAt, issuesOf, usCorePatient } from './support';
 
 const actCode = (code: string) => ({ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code });
 const clinical = (code: string) => ({ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code }] });
