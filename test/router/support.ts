@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import http from 'node:http';
 import { startTestServer, type TestServer } from '../helpers/server';
 
 /** What `TestServer.json` answers. */
@@ -82,4 +83,21 @@ export function serverForThisFile(env: Record<string, string> = {}): () => TestS
     if (!server) throw new Error('the test server has not started');
     return server;
   };
+}
+
+/** A request sent with its path exactly as given: fetch would normalise `Patient/..` away before sending. */
+export function rawRequest(server: TestServer, method: string, path: string, body?: unknown): Promise<JsonResponse> {
+  const url = new URL(server.baseUrl);
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { host: url.hostname, port: url.port, method, path: `${url.pathname}/${path}`, headers: { 'content-type': 'application/fhir+json' } },
+      (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString('utf8')));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: new Headers(), body: text ? JSON.parse(text) : undefined }));
+      },
+    );
+    req.on('error', reject);
+    req.end(body === undefined ? undefined : JSON.stringify(body));
+  });
 }
