@@ -1,7 +1,7 @@
 import fhirpath from 'fhirpath';
 import r4Model from 'fhirpath/fhir-context/r4';
 import { compileMemberPaths } from './member-path';
-import { ancestors, codeElement, compileNativePath, resolvedType } from './native-path';
+import { ancestors, codeElement, compileNativePath, type NativeEvaluator, resolvedType } from './native-path';
 import { path2Repeating } from 'fhirpath/fhir-context/r4';
 
 export { referenceTargetType } from './native-path';
@@ -130,11 +130,19 @@ export function compileWithFhirpath(expression: string, base?: string): Compiled
   };
 }
 
+/**
+ * The expression walked on the JSON (native-path.ts), after the rewrites fhirpath.js gets; undefined for forms the
+ * walk does not take. Its evaluation answers undefined where fhirpath.js must decide.
+ */
+export function compileNative(expression: string, base?: string): NativeEvaluator | undefined {
+  return compileNativePath(splitUnion(rewrite(expression)), base);
+}
+
 export function compileExpression(expression: string, base?: string): CompiledExpression {
   const fast = base ? undefined : compileMemberPaths(splitUnion(expression));
   if (fast) return fast;
   // Compiled by fhirpath.js all the same: it is the fallback, and its compile errors stay the caller's errors.
   const slow = compileWithFhirpath(expression, base);
-  const native = compileNativePath(splitUnion(rewrite(expression)), base);
+  const native = compileNative(expression, base);
   return native ? (input: unknown) => native(input) ?? slow(input) : slow;
 }
