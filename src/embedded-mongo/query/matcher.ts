@@ -7,6 +7,7 @@ import { Query } from 'mingo';
 import { Rank, compareValues, regexParts, typeRank, typeTest } from '../values/bson-order';
 import { encodeKey } from '../values/key-encoding';
 import { badValue } from '../errors';
+import { LRUCache } from 'lru-cache';
 import { Found, MISSING, collectValues, isPlainObject, splitPath } from './paths';
 
 export type Doc = Record<string, unknown>;
@@ -16,22 +17,19 @@ type ValuesTest = (values: Found[]) => boolean;
 /** Tests one reached value, looking inside it when it is an array. */
 type ValueTest = (v: unknown) => boolean;
 
-const cache = new Map<string, Predicate>();
-const CACHE_LIMIT = 2000;
+// The engine's own caches are module state on purpose: they memoise pure functions of their keys, so every engine
+// in the process can share them.
+const cache = new LRUCache<string, Predicate>({ max: 2000 });
 
 /** Compiles (or fetches from an LRU cache) the predicate for a filter. */
 export function compileFilter(filter: Doc | undefined | null): Predicate {
   if (!filter || Object.keys(filter).length === 0) return () => true;
   const key = encodeKey(filter);
   let p = cache.get(key);
-  if (p !== undefined) {
-    cache.delete(key);
+  if (p === undefined) {
+    p = compileDocument(filter);
     cache.set(key, p);
-    return p;
   }
-  p = compileDocument(filter);
-  if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
-  cache.set(key, p);
   return p;
 }
 
@@ -292,7 +290,7 @@ function stripExtended(pattern: string): string {
   return out;
 }
 
-const regexCache = new Map<string, RegExp>();
+const regexCache = new LRUCache<string, RegExp>({ max: 1000 });
 
 /** Builds a JS RegExp from a RegExp, a BSON regex or a `$regex` string plus `$options` (i, m, s, x). */
 export function toRegExp(value: unknown, options?: unknown): RegExp {
@@ -318,7 +316,6 @@ export function toRegExp(value: unknown, options?: unknown): RegExp {
   } catch (e) {
     throw badValue(`Regular expression is invalid: ${(e as Error).message}`);
   }
-  if (regexCache.size > 1000) regexCache.clear();
   regexCache.set(key, re);
   return re;
 }

@@ -1,4 +1,5 @@
 /** Dotted-path traversal with MongoDB's implicit array semantics, shared by matching, sorting and indexing. */
+import { LRUCache } from 'lru-cache';
 
 /** Marks a path that ends nowhere (missing field, or traversal through a scalar). */
 export const MISSING: unique symbol = Symbol('missing');
@@ -14,12 +15,11 @@ export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return (v as { _bsontype?: string })._bsontype === undefined;
 }
 
-const splitCache = new Map<string, string[]>();
+const splitCache = new LRUCache<string, string[]>({ max: 10_000 });
 export function splitPath(path: string): string[] {
   let parts = splitCache.get(path);
   if (parts === undefined) {
     parts = path.split('.');
-    if (splitCache.size > 10_000) splitCache.clear();
     splitCache.set(path, parts);
   }
   return parts;
