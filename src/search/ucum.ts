@@ -1,3 +1,5 @@
+import { LRUCache } from 'lru-cache';
+
 /**
  * UCUM canonicalisation through NLM's @lhncbc/ucum-lhc: a quantity in any convertible unit becomes its magnitude
  * in base units plus a canonical unit key ('g', 'g.m-1.s-2', ...), so 5.4 mg and 5400 ug compare equal.
@@ -23,27 +25,32 @@ function ucum(): UcumUtils {
   return utils;
 }
 
-const cache = new Map<string, { factor: number; unit: string } | null>();
+/** Canonical forms of the unit codes seen (`false`: not a linear UCUM unit; lru-cache keeps no null values). */
+const cache = new LRUCache<string, { factor: number; unit: string } | false>({ max: 10_000 });
 
 function canonicalUnit(code: string): { factor: number; unit: string } | null {
   let hit = cache.get(code);
   if (hit === undefined) {
-    hit = null;
-    try {
-      const r = ucum().convertToBaseUnits(code, 1);
-      if (r.status === 'succeeded' && !r.fromUnitIsSpecial && typeof r.magnitude === 'number' && r.unitToExp) {
-        const unit = Object.entries(r.unitToExp)
-          .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-          .map(([u, e]) => (e === 1 ? u : `${u}${e}`))
-          .join('.');
-        hit = { factor: r.magnitude, unit: unit || '1' };
-      }
-    } catch {
-      hit = null;
-    }
-    if (cache.size < 10000) cache.set(code, hit);
+    hit = toBaseUnits(code);
+    cache.set(code, hit);
   }
-  return hit;
+  return hit || null;
+}
+
+function toBaseUnits(code: string): { factor: number; unit: string } | false {
+  try {
+    const r = ucum().convertToBaseUnits(code, 1);
+    if (r.status === 'succeeded' && !r.fromUnitIsSpecial && typeof r.magnitude === 'number' && r.unitToExp) {
+      const unit = Object.entries(r.unitToExp)
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([u, e]) => (e === 1 ? u : `${u}${e}`))
+        .join('.');
+      return { factor: r.magnitude, unit: unit || '1' };
+    }
+  } catch {
+    // An unparseable code is simply not a UCUM unit.
+  }
+  return false;
 }
 
 /** `value code` in canonical units, or undefined when the code is not a linear UCUM unit. */
