@@ -1,7 +1,5 @@
 import type { FhirResource } from 'fhir/r4';
-import type { Filter } from 'mongodb';
-import { isInPatientCompartmentDefinition } from '../../../src/fhir/patient-compartment';
-import type { StoredDocument } from '../../../src/store/stored-document';
+import type { AccessPolicy } from '../../../src/auth/access-policy';
 
 /** Two patients with their clinical data, a practitioner and an organization: the leak-test world. */
 export function twoPatients(): FhirResource[] {
@@ -19,8 +17,7 @@ export function twoPatients(): FhirResource[] {
   ];
 }
 
-/** The policy filter the repository would add for a token bound to one patient's compartment. */
-export function compartmentPolicy(patientId: string) {
-  return (type: string): Filter<StoredDocument> | undefined =>
-    isInPatientCompartmentDefinition(type) ? { c: `Patient/${patientId}` } : undefined;
+/** A token bound to one patient's compartment, granted everything else: the repository applies its bound. */
+export function compartmentPolicy(patientId: string): AccessPolicy {
+  return { scopes: ['patient/*.rs'], unrestricted: false, patientIds: [patientId], allows: () => true, searchRestrictions: () => undefined };
 }

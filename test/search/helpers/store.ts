@@ -1,23 +1,48 @@
 import { randomUUID } from 'node:crypto';
 import type { Bundle, FhirResource, Resource } from 'fhir/r4';
-import { type Db, type Filter, MongoClient } from 'mongodb';
+import { type Db, type Filter, FindCursor, MongoClient } from 'mongodb';
 import { startEmbeddedMongo } from '../../../src/embedded-mongo';
 import { buildSearchIndex, executeSearch, parseSearch, searchIndexSpecs } from '../../../src/search';
-import { DbSearchStore } from '../../../src/search/db-store';
 import type { SearchContext, SearchFindOptions, SearchStore } from '../../../src/search/types';
+import { type AccessPolicy, unrestrictedPolicy } from '../../../src/auth/access-policy';
+import { Repository } from '../../../src/store/repository';
 import type { StoredDocument } from '../../../src/store/stored-document';
 
 /**
- * Test harness: the embedded engine (or MONGODB_URI when set) with a SearchStore over a plain `Db` that records
- * every query it is sent.
+ * Test harness: the repository the server searches through (built as src/server.ts builds it, over the embedded
+ * engine or MONGODB_URI when set), as the unrestricted system or as `policy` when a test sets one, recording every
+ * query the search layer sends it.
  */
-export class TestStore extends DbSearchStore {
+export class TestStore implements SearchStore {
   /** Every query the search layer sent, for assertions about what reached the store. */
   readonly seen: Array<{ type: string; filter: Filter<StoredDocument>; options: SearchFindOptions }> = [];
+  /** The caller's policy; undefined for the unrestricted system. */
+  policy?: AccessPolicy;
 
-  override find(type: string, filter: Filter<StoredDocument>, options: SearchFindOptions) {
+  constructor(private readonly system: Repository) {}
+
+  private get repo(): Repository {
+    return this.policy ? this.system.as(this.policy) : this.system;
+  }
+
+  find(type: string, filter: Filter<StoredDocument>, options: SearchFindOptions) {
     this.seen.push({ type, filter, options });
-    return super.find(type, filter, options);
+    return this.repo.find(type, filter, options);
+  }
+
+  count(type: string, filter: Filter<StoredDocument>) {
+    return this.repo.count(type, filter);
+  }
+
+  maySearch(type: string): boolean {
+    return this.repo.maySearch(type);
+  }
+
+  /** The query plan of a query exactly as the repository runs it (which index served it). */
+  async explain(type: string, filter: Filter<StoredDocument>, options: SearchFindOptions): Promise<Record<string, unknown>> {
+    const cursor = this.repo.find(type, filter, options);
+    if (!(cursor instanceof FindCursor)) throw new Error(`the repository's ${type} search is not a plain cursor`);
+    return (await cursor.explain()) as Record<string, unknown>;
   }
 }
 
@@ -32,9 +57,10 @@ export async function openTestDb(): Promise<TestDb> {
   const client = new MongoClient(process.env.MONGODB_URI ?? engine!.uri, { ignoreUndefined: true });
   await client.connect();
   const db = client.db(`search_test_${randomUUID().slice(0, 8)}`);
+  const system = new Repository({ client, db, index: buildSearchIndex, ensureType: (type) => ensureIndexes(db, type) }, unrestrictedPolicy);
   return {
     db,
-    store: new TestStore(db),
+    store: new TestStore(system),
     async close() {
       if (process.env.MONGODB_URI) await db.dropDatabase();
       await client.close();
