@@ -47,6 +47,8 @@ export interface Services {
   /** Browser origins the API admits through CORS, asked once the services started; absent: none. */
   corsOrigins?(): CorsOrigins;
   onComplete?(done: CompletedRequest): void;
+  /** Facts `/healthz` reports beside its status (bounded, cheap: it is polled). */
+  health?(): object;
   /** Called once the store is connected (audit writer, export workers). */
   start?(server: RunningServerCore): Promise<void> | void;
   stop?(): Promise<void> | void;
@@ -242,6 +244,7 @@ async function start(
     authenticate: services.authenticate ?? (async () => unrestrictedPolicy),
     handle,
     onComplete: services.onComplete,
+    health: services.health,
     ready: () => store.ping(),
     corsOrigins: services.corsOrigins?.() ?? [],
     extraRoutes: services.extraRoutes ? (a) => services.extraRoutes!(a, core) : undefined,

