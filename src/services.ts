@@ -54,6 +54,7 @@ export async function defaultServices(config: Config, env: Record<string, string
   let searchApi: ReturnType<typeof createSearchApi> | undefined;
   // This server's own: index-on-write runs before `start` (re-indexing at start-up), so it exists from here.
   const searchDiagnostics = new SearchDiagnostics();
+  const indexResource = (resource: Resource) => buildSearchIndex(resource, searchDiagnostics);
 
   // Browser apps send their token in a header, never a cookie, so any origin is safe once every request needs a
   // token; in protected mode (no auth) any web page the user opens could read the loopback server: no CORS.
@@ -102,7 +103,7 @@ export async function defaultServices(config: Config, env: Record<string, string
   ];
 
   return {
-    index: (resource) => buildSearchIndex(resource, searchDiagnostics),
+    index: indexResource,
     health: () => searchDiagnostics.report(),
     compileRestriction: restrictionFilter,
     searchIndexSpecs,
@@ -190,6 +191,7 @@ export async function defaultServices(config: Config, env: Record<string, string
         sourceName: `fhirstone@${os.hostname()}`,
         baseUrl,
         ensureCollections: () => core.store.ensureType('AuditEvent'),
+        index: indexResource,
         onError: (message, err) => core.logger.error({ err }, `audit: ${message}`),
         failedLogins: failedLoginOptionsFromEnv(env),
       });

@@ -4,14 +4,14 @@ import path from 'node:path';
 import type { SearchHealth } from '../../src/search';
 import { startTestServer, type TestServer } from '../helpers/server';
 
-const searchParameter = (code: string, expression: string) => ({
+const searchParameter = (code: string, expression: string, base = 'Patient') => ({
   resourceType: 'SearchParameter',
   url: `http://example.org/SearchParameter/${code}`,
   name: code,
   status: 'active',
   description: code,
   code,
-  base: ['Patient'],
+  base: [base],
   type: 'string',
   expression,
 });
@@ -29,6 +29,8 @@ describe('search diagnostics in /healthz', () => {
     write('broken.json', searchParameter('broken', "Patient.name.where(family = 'x'"));
     // Compiles, but single() throws on a name with two given names.
     write('one-given.json', searchParameter('one-given', 'Patient.name.given.single()'));
+    // Throws on every AuditEvent with a type: the server's own records of requests included.
+    write('type-twice.json', searchParameter('type-twice', 'AuditEvent.type.code.combine(AuditEvent.type.code).single()', 'AuditEvent'));
     server = await startTestServer({ PROFILES_DIR: dir });
   });
   afterAll(async () => {
@@ -70,5 +72,20 @@ describe('search diagnostics in /healthz', () => {
     const found = await server.json('GET', 'Patient?one-given=a');
     expect(found.body.entry.map((e: { resource: { id: string } }) => e.resource.id)).toEqual(['one']);
     expect((await server.json('GET', 'Patient?family=two')).body.total).toBe(2);
+  });
+
+  it('counts the same for AuditEvents the audit trail indexes, the records of requests included', async () => {
+    expect((await server.json('GET', 'Patient?_count=1')).status).toBe(200);
+    // The trail writes in order: once the client's event is stored, the record of the search before it is too.
+    const created = await server.json('POST', 'AuditEvent', {
+      resourceType: 'AuditEvent',
+      type: { system: 'http://dicom.nema.org/resources/ontology/DCM', code: '110110' },
+      recorded: '2024-01-01T00:00:00Z',
+      agent: [{ requestor: true, who: { display: 'tester' } }],
+      source: { observer: { display: 'test' } },
+    });
+    expect(created.status).toBe(201);
+    // The create checks index the client's event once; the trail indexes it and the search's record.
+    expect((await health()).searchIndexErrors['AuditEvent.type-twice']).toBeGreaterThanOrEqual(3);
   });
 });
