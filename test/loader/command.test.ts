@@ -1,24 +1,9 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { formatFailure, runLoad } from '../../src/loader/command';
+import { formatFailure } from '../../src/loader/command';
 import { startTestServer, type TestServer } from '../helpers/server';
-import { patient, tempDir, writeLines } from './fixtures';
-
-async function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stderr: string }> {
-  let stderr = '';
-  const spy = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stderr += chunk.toString();
-    return true;
-  });
-  const out = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
-  try {
-    return { code: await runLoad(args, env), stderr };
-  } finally {
-    spy.mockRestore();
-    out.mockRestore();
-  }
-}
+import { patient, runLoadCli, tempDir, writeLines } from './fixtures';
 
 describe('fhirstone load', () => {
   let server: TestServer;
@@ -32,7 +17,7 @@ describe('fhirstone load', () => {
   it('exits 0 and prints the rate when everything loads', async () => {
     const dir = await tempDir();
     await writeLines(dir, 'Patient.ndjson', [patient('cli-1')]);
-    const { code, stderr } = await run(['--url', server.baseUrl, '--no-progress', '--state', path.join(dir, 's.json'), dir]);
+    const { code, stderr } = await runLoadCli(['--url', server.baseUrl, '--no-progress', '--state', path.join(dir, 's.json'), dir]);
     expect(code).toBe(0);
     expect(stderr).toMatch(/Loaded 1 resources from 1 files in [\d.]+ s \(\d+ resources\/s\)/);
   });
@@ -40,17 +25,17 @@ describe('fhirstone load', () => {
   it('exits 1 and names file and line of each failure', async () => {
     const dir = await tempDir();
     await writeLines(dir, 'Patient.ndjson', [patient('cli-2'), '{oops']);
-    const { code, stderr } = await run(['--url', server.baseUrl, '--no-progress', '--state', path.join(dir, 's.json'), dir]);
+    const { code, stderr } = await runLoadCli(['--url', server.baseUrl, '--no-progress', '--state', path.join(dir, 's.json'), dir]);
     expect(code).toBe(1);
     expect(stderr).toContain('1 failures:');
     expect(stderr).toMatch(/Patient\.ndjson line 2: not valid JSON/);
   });
 
   it('exits 2 with the usage on invalid arguments', async () => {
-    expect((await run([])).code).toBe(2);
-    expect((await run(['--batch-size', '0', 'x'])).stderr).toMatch(/--batch-size must be a positive integer/);
-    expect((await run(['--ndjson-as', 'collection', 'x'])).code).toBe(2);
-    expect((await run(['--bogus', 'x'])).code).toBe(2);
+    expect((await runLoadCli([])).code).toBe(2);
+    expect((await runLoadCli(['--batch-size', '0', 'x'])).stderr).toMatch(/--batch-size must be a positive integer/);
+    expect((await runLoadCli(['--ndjson-as', 'collection', 'x'])).code).toBe(2);
+    expect((await runLoadCli(['--bogus', 'x'])).code).toBe(2);
   });
 });
 
@@ -63,7 +48,7 @@ describe('fhirstone load without --url on a data folder a running server holds',
     const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)'], { stdio: 'ignore' });
     try {
       fs.writeFileSync(path.join(dataDir, 'mongod.lock'), String(holder.pid));
-      const { code, stderr } = await run(['--no-progress', input], { DATA_DIR: dataDir, PORT: '8080', LOG_LEVEL: 'silent' });
+      const { code, stderr } = await runLoadCli(['--no-progress', input], { DATA_DIR: dataDir, PORT: '8080', LOG_LEVEL: 'silent' });
       expect(code).toBe(1);
       expect(stderr.trim().split('\n')).toEqual([
         `data directory ${dataDir} is locked by running process ${holder.pid} (${path.join(dataDir, 'mongod.lock')}): a server is running on it. ` +

@@ -2,6 +2,23 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Bundle, Resource } from 'fhir/r4';
+import { runLoad } from '../../src/loader/command';
+
+/** Runs the `fhirstone load` command in-process with `args`, capturing what it writes to stderr. */
+export async function runLoadCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stderr: string }> {
+  let stderr = '';
+  const spy = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    stderr += chunk.toString();
+    return true;
+  });
+  const out = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+  try {
+    return { code: await runLoad(args, env), stderr };
+  } finally {
+    spy.mockRestore();
+    out.mockRestore();
+  }
+}
 
 /** A fresh temporary folder for one test's input files. */
 export async function tempDir(): Promise<string> {
