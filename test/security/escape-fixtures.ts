@@ -1,4 +1,4 @@
-import { A, B, type Caller, type JsonResponse, type SecureServer, docRef, put, refsOf, seedTwoPatients, startSecureServer } from './support';
+import { A, B, type Caller, type JsonResponse, type SecureServer, binary, docRef, put, refsOf, seedTwoPatients, startSecureServer } from './support';
 
 /**
  * Shared by the escape-paths-*.test.ts files: every path a token bound to patient A could take out of A's data
@@ -6,13 +6,6 @@ import { A, B, type Caller, type JsonResponse, type SecureServer, docRef, put, r
  * that something of B exists where an absent id would answer the same. This file holds the data those probes run
  * against (both patients, shared and hidden types, cross-links) and what counts as a leak.
  */
-export const binary = (id: string, securityContext?: unknown) => ({
-  resourceType: 'Binary',
-  id,
-  contentType: 'text/plain',
-  data: Buffer.from(`contents of ${id}`).toString('base64'),
-  ...(securityContext === undefined ? {} : { securityContext }),
-});
 export const device = (id: string, patient: string) => ({
   resourceType: 'Device',
   id,

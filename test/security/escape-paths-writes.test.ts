@@ -1,5 +1,5 @@
-import { A, B, type Caller, type SecureServer } from './support';
-import { binary, leaked, shape, startEscapeServer } from './escape-fixtures';
+import { A, B, type Caller, type SecureServer, binary } from './support';
+import { leaked, shape, startEscapeServer } from './escape-fixtures';
 
 /**
  * Paths out of patient A's data by writing (docs/patient-access.md): conditional and by-id writes that probe B, batch

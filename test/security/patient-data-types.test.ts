@@ -1,4 +1,4 @@
-import { A, B, type Caller, type SecureServer, docRef, expectOutcome, put, refsOf, seedTwoPatients, startSecureServer } from './support';
+import { A, B, type Caller, type SecureServer, binary, docRef, expectOutcome, put, refsOf, seedTwoPatients, startSecureServer } from './support';
 
 /**
  * Types outside the R4 Patient compartment, seen with a token bound to patient A (docs/patient-access.md): linked
@@ -8,21 +8,13 @@ import { A, B, type Caller, type SecureServer, docRef, expectOutcome, put, refsO
 let server: SecureServer;
 let patientA: Caller;
 
-const binary = (id: string, context?: string) => ({
-  resourceType: 'Binary',
-  id,
-  contentType: 'text/plain',
-  data: Buffer.from(`contents of ${id}`).toString('base64'),
-  ...(context ? { securityContext: { reference: context } } : {}),
-});
-
 beforeAll(async () => {
   server = await startSecureServer();
   await seedTwoPatients(server.system);
   await put(server.system, docRef('doc-a', A));
   await put(server.system, docRef('doc-b', B));
-  await put(server.system, binary('bin-doc-a', 'DocumentReference/doc-a'));
-  await put(server.system, binary('bin-doc-b', 'DocumentReference/doc-b'));
+  await put(server.system, binary('bin-doc-a', { reference: 'DocumentReference/doc-a' }));
+  await put(server.system, binary('bin-doc-b', { reference: 'DocumentReference/doc-b' }));
   await put(server.system, binary('bin-loose'));
   await put(server.system, { resourceType: 'Device', id: 'implant-a', patient: { reference: `Patient/${A}` } });
   await put(server.system, { resourceType: 'Device', id: 'implant-b', patient: { reference: `Patient/${B}` } });
@@ -76,7 +68,7 @@ describe('Binary, read through its securityContext', () => {
 
   it('follows its securityContext target when that document moves to another patient', async () => {
     await put(server.system, docRef('doc-moving', A));
-    await put(server.system, binary('bin-doc-moving', 'DocumentReference/doc-moving'));
+    await put(server.system, binary('bin-doc-moving', { reference: 'DocumentReference/doc-moving' }));
     expect((await patientA.json('GET', 'Binary/bin-doc-moving')).status).toBe(200);
     await put(server.system, docRef('doc-moving', B));
     expectOutcome(await patientA.json('GET', 'Binary/bin-doc-moving'), 404, 'not-found');

@@ -126,6 +126,15 @@ export const docRef = (id: string, patient: string) => ({
   content: [{ attachment: { contentType: 'text/plain', url: `Binary/bin-${id}` } }],
 });
 
+/** A small text Binary, with `securityContext` (a Reference, or anything a test sends as one) when given. */
+export const binary = (id: string, securityContext?: unknown) => ({
+  resourceType: 'Binary',
+  id,
+  contentType: 'text/plain',
+  data: Buffer.from(`contents of ${id}`).toString('base64'),
+  ...(securityContext === undefined ? {} : { securityContext }),
+});
+
 export async function seedTwoPatients(system: Caller): Promise<void> {
   await put(system, { resourceType: 'Patient', id: A, name: [{ family: 'Adams', given: ['Alpha'] }] });
   await put(system, { resourceType: 'Patient', id: B, name: [{ family: 'Brown', given: [B_NAME] }] });
