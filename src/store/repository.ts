@@ -14,7 +14,7 @@ import { SessionQueue } from './session-queue';
 import type { DeleteResult, RepositoryOptions, WriteResult } from './repository-types';
 
 export type { DeleteResult, RepositoryOptions, WriteResult } from './repository-types';
-import { type ContextTarget, SecurityContextGate, readableBinaries, withResourceText } from './security-context';
+import { type ContextTarget, SecurityContextGate, withResourceText } from './security-context';
 
 /**
  * The one gateway to stored resources. Every method applies the caller's AccessPolicy: `allows` for the
@@ -188,7 +188,7 @@ export class Repository {
     const checked = access === 'read' && this.gate.applies(type);
     const projection = checked ? withResourceText(options.projection) : options.projection;
     const cursor = this.current(type).find(this.visible(type, filter, access), { ...options, projection, session: this.session });
-    const docs: AsyncIterable<StoredDocument> = checked ? readableBinaries(this.policy, cursor, this.readableTarget) : cursor;
+    const docs: AsyncIterable<StoredDocument> = checked ? this.gate.filter(cursor, this.readableTarget) : cursor;
     const trace = this.trace;
     return trace ? traced(docs, (d) => trace.add(type, d._id, d.c)) : docs;
   }

@@ -1,6 +1,7 @@
 import type { FindOptions } from 'mongodb';
 import type { AccessPolicy } from '../auth/access-policy';
 import { isJsonObject } from '../fhir/json';
+import { patientAccessOf } from '../fhir/patient-access';
 import { isStorableType } from '../fhir/resource-types';
 
 /**
@@ -20,7 +21,7 @@ const LOCAL_REFERENCE = /^([A-Z][A-Za-z]{1,63})\/([A-Za-z0-9\-.]{1,64})$/;
  * The securityContext of a stored Binary's text: undefined when it has none, null when it names something this
  * server cannot check (an absolute URL, a logical identifier, a malformed reference).
  */
-export function securityContextOf(text: string | undefined): ContextTarget | null | undefined {
+function securityContextOf(text: string | undefined): ContextTarget | null | undefined {
   if (text === undefined) return null;
   let resource: unknown;
   try {
@@ -36,50 +37,45 @@ export function securityContextOf(text: string | undefined): ContextTarget | nul
   return { type: match[1], id: match[2] };
 }
 
-/**
- * May `policy` read the Binary stored as `text`? Unrestricted callers always; otherwise exactly when the
- * securityContext target is readable (`targetReadable` asks the repository under the same policy). Without a
- * securityContext only callers not bound to a patient; with one the server cannot check, the same.
- */
-export async function binaryReadable(
-  policy: AccessPolicy,
-  text: string | undefined,
-  targetReadable: (target: ContextTarget) => Promise<boolean>,
-): Promise<boolean> {
-  if (policy.unrestricted) return true;
-  const target = securityContextOf(text);
-  if (!target) return !policy.patientIds;
-  return targetReadable(target);
-}
-
-/** `docs` without the Binaries `policy` may not read (see binaryReadable). */
-export async function* readableBinaries<T extends { r?: string }>(
-  policy: AccessPolicy,
-  docs: AsyncIterable<T>,
-  targetReadable: (target: ContextTarget) => Promise<boolean>,
-): AsyncIterable<T> {
-  for await (const doc of docs) {
-    if (await binaryReadable(policy, doc.r, targetReadable)) yield doc;
-  }
-}
-
 /** An inclusion projection gains the resource text, which the securityContext is read from. */
 export function withResourceText(projection: FindOptions['projection']): FindOptions['projection'] {
   if (!projection || !Object.values(projection).some((v) => v === 1 || v === true)) return projection;
   return { ...projection, r: 1 };
 }
 
-/** Where the repository asks the securityContext rule: reads, reference checks, updates and deletes of a Binary. */
+/**
+ * Where the repository asks the securityContext rule: reads, reference checks, updates and deletes of a Binary.
+ * `targetReachable` asks the repository, under the same policy, whether the caller may reach the target.
+ */
 export class SecurityContextGate {
   constructor(private readonly policy: AccessPolicy) {}
 
-  /** Binary answers to its securityContext target for every caller but the unrestricted one. */
+  /** A type whose rule is the securityContext one (Binary) answers to its target for all but unrestricted callers. */
   applies(type: string): boolean {
-    return type === 'Binary' && !this.policy.unrestricted;
+    return !this.policy.unrestricted && patientAccessOf(type).kind === 'security-context';
   }
 
-  /** True when `doc` is a Binary the caller may not reach; `targetReachable` asks about the target under its policy. */
-  async hides(type: string, doc: { r?: string } | null | undefined, targetReachable: (target: ContextTarget) => Promise<boolean>): Promise<boolean> {
-    return !!doc && this.applies(type) && !(await binaryReadable(this.policy, doc.r, targetReachable));
+  /** True when `doc` is a Binary the caller may not reach. */
+  async hides(type: string, doc: { r?: string } | null | undefined, targetReachable: TargetCheck): Promise<boolean> {
+    return !!doc && this.applies(type) && !(await this.readable(doc.r, targetReachable));
+  }
+
+  /** `docs` (Binaries) without those the caller may not reach. */
+  async *filter<T extends { r?: string }>(docs: AsyncIterable<T>, targetReachable: TargetCheck): AsyncIterable<T> {
+    for await (const doc of docs) {
+      if (await this.readable(doc.r, targetReachable)) yield doc;
+    }
+  }
+
+  /**
+   * May the caller read the Binary stored as `text`? Exactly when the securityContext target is reachable; without
+   * a securityContext, or with one the server cannot check, only when the caller is not bound to a patient.
+   */
+  private async readable(text: string | undefined, targetReachable: TargetCheck): Promise<boolean> {
+    const target = securityContextOf(text);
+    if (!target) return !this.policy.patientIds;
+    return targetReachable(target);
   }
 }
+
+type TargetCheck = (target: ContextTarget) => Promise<boolean>;
