@@ -13,9 +13,14 @@ export interface TypeSelection {
 }
 
 /** System-level export reads everything of a type: it needs a `system/` grant with read for that type. */
-export function hasSystemRead(policy: AccessPolicy, type: string): boolean {
+function hasSystemRead(policy: AccessPolicy, type: string): boolean {
   if (policy.unrestricted) return true;
   return parseScopes(policy.scopes).grants.some((g) => g.context === 'system' && grantCovers(g, type, 'r'));
+}
+
+/** May `policy` export (and so download) `type` at `level`: read on it, through a `system/` grant at system level. */
+function mayExportRead(policy: AccessPolicy, level: ExportLevel, type: string): boolean {
+  return policy.allows(type, 'read') && (level !== 'system' || hasSystemRead(policy, type));
 }
 
 /**
@@ -44,8 +49,7 @@ export function selectTypes(
     warnings.push(message);
   };
   const inScope = (type: string) => level === 'system' || isInPatientCompartmentDefinition(type);
-  const permitted = (type: string) =>
-    policy.allows(type, 'read') && (level !== 'system' || hasSystemRead(policy, type));
+  const permitted = (type: string) => mayExportRead(policy, level, type);
 
   let types: string[];
   if (requested) {
@@ -79,7 +83,7 @@ export function selectTypes(
  */
 export function mayDownload(policy: AccessPolicy, plan: ExportPlan, type: string): boolean {
   if (policy.unrestricted) return true;
-  if (!policy.allows(type, 'read') || (plan.level === 'system' && !hasSystemRead(policy, type))) return false;
+  if (!mayExportRead(policy, plan.level, type)) return false;
   const own = policy.searchRestrictions(type, 'read');
   if (!own) return true;
   const applied = plan.restrictions[type] ?? [];
