@@ -32,10 +32,6 @@ export function stringEntry(text: string): IndexFields {
   return { v: truncate(normalizeString(text)), x: text.length > MAX_EXACT ? text.slice(0, MAX_EXACT) : text };
 }
 
-export function prefixCondition(normalized: string): Record<string, unknown> {
-  return prefixRange(normalized);
-}
-
 export const stringType: ParamTypeModule<string> = {
   modifiers: new Set(['exact', 'contains']),
   index(node: FhirNode): IndexFields[] {
@@ -51,6 +47,6 @@ export const stringType: ParamTypeModule<string> = {
     if (modifier === 'exact') return { cond: { v: normalized, x: value } };
     // :contains scans the parameter's index keys with a literal (escaped) pattern; never user regex syntax.
     if (modifier === 'contains') return { cond: { v: { $regex: escapeRegex(normalized) } } };
-    return { cond: { v: prefixCondition(normalized) } };
+    return { cond: { v: prefixRange(normalized) } };
   },
 };

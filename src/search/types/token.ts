@@ -6,7 +6,7 @@ import { impliedSystem } from '../implied-systems';
 import { expandValueSet, hierarchyCodes } from '../terminology';
 import type { EntryMatch, SearchParam } from '../types';
 import type { IndexFields, ParamTypeModule } from './param-type';
-import { prefixCondition } from './string';
+import { prefixRange } from '../normalize';
 
 /**
  * token (spec 3.1.1.4.5): entries `{v: code, sy: system}` per Coding / Identifier / ContactPoint / code / boolean
@@ -105,7 +105,7 @@ function parseToken(raw: string, modifier: string | undefined, param: SearchPara
 function compileToken(value: TokenValue, _modifier: string | undefined, param: SearchParam): EntryMatch {
   switch (value.kind) {
     case 'text':
-      return { p: `${param.code}:text`, cond: { v: prefixCondition(value.text) } };
+      return { p: `${param.code}:text`, cond: { v: prefixRange(value.text) } };
     case 'of-type':
       return { p: `${param.code}:of-type`, cond: { v: value.value, sy: value.type } };
     case 'set': {
