@@ -32,10 +32,13 @@ export interface Config {
   /** Extra profile folders (besides the bundled profiles/). */
   profilesDirs: string[];
   /** CORS_ORIGINS: '*', the listed origins, or [] for none; undefined: '*' when SMART auth is configured, else none. */
-  corsOrigins?: '*' | string[];
+  corsOrigins?: CorsOrigins;
   /** Profiles every resource of a type must conform to, whatever its meta.profile says. */
   enforcedProfiles: Record<string, string[]>;
 }
+
+/** Browser origins the API admits through CORS: every origin, or the listed ones (none: CORS off). */
+export type CorsOrigins = '*' | readonly string[];
 
 export class ConfigError extends Error {}
 
@@ -86,7 +89,7 @@ function url(raw: string, name: string): string {
 }
 
 /** `*`, `none`, or a comma-separated list of origins (scheme, host and port, nothing else). */
-function corsOrigins(raw: string | undefined): '*' | string[] | undefined {
+function corsOrigins(raw: string | undefined): CorsOrigins | undefined {
   if (raw === undefined || raw.trim() === '') return undefined;
   if (raw.trim() === '*') return '*';
   if (raw.trim() === 'none') return [];

@@ -15,7 +15,7 @@ import {
 } from './auth';
 import { handleBundle } from './bundle';
 import { bulkConfigFromEnv, bulkExportServices } from './bulk';
-import type { Config } from './config';
+import type { Config, CorsOrigins } from './config';
 import { auditInputFor } from './http/audit-input';
 import { mountAuthRoutes } from './http/auth-routes';
 import type { OperationDefinitionRef } from './router/context';
@@ -58,7 +58,7 @@ export async function defaultServices(config: Config, env: Record<string, string
 
   // Browser apps send their token in a header, never a cookie, so any origin is safe once every request needs a
   // token; in protected mode (no auth) any web page the user opens could read the loopback server: no CORS.
-  const corsOrigins = (): '*' | string[] => config.corsOrigins ?? (auth && isAuthConfigured(auth) ? '*' : []);
+  const corsOrigins = (): CorsOrigins => config.corsOrigins ?? (auth && isAuthConfigured(auth) ? '*' : []);
   const authenticateRequest = async (header: string | undefined, remoteAddress?: string) =>
     auth && isAuthConfigured(auth) ? authenticate(header, auth, remoteAddress) : unrestrictedPolicy;
   const bulk = bulkExportServices(bulkConfigFromEnv(env), { authenticate: authenticateRequest, audit: (i) => audit?.record(i) });

@@ -1,9 +1,9 @@
 import cors from 'cors';
 import type { RequestHandler } from 'express';
 import helmet from 'helmet';
+import type { CorsOrigins } from '../config';
 
-/** Browser origins allowed to call the API: every origin, or the listed ones (none: CORS off). */
-export type CorsOrigins = '*' | readonly string[];
+export type { CorsOrigins };
 
 /**
  * Response headers every answer carries (the `helmet` and `cors` packages, the Express project's and the
