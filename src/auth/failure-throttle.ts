@@ -55,6 +55,8 @@ export class FailureThrottle {
 
   /** Whole seconds until `attempt` may try again, or undefined when it is not refused. */
   retryAfter(attempt: Attempt, nowMs = Date.now()): number | undefined {
+    // Asked on every authenticated request: with no failure on record there is nothing to parse an address for.
+    if (this.entries.size === 0) return undefined;
     let until = 0;
     for (const [key, limit] of this.keysOf(attempt)) {
       const e = this.live(key, nowMs);
@@ -73,8 +75,7 @@ export class FailureThrottle {
 
   /** A client that proved itself starts afresh from that address (the address does not: others may share it). */
   succeeded(attempt: Attempt): void {
-    const key = this.clientKey(attempt);
-    if (key !== undefined) this.entries.delete(key);
+    if (attempt.client !== undefined) this.entries.delete(clientKey(attempt.client, peerOf(attempt)));
   }
 
   get size(): number {
@@ -92,21 +93,25 @@ export class FailureThrottle {
 
   private keysOf(attempt: Attempt): Array<[string, number]> {
     const keys: Array<[string, number]> = [];
-    const address = attempt.address === undefined ? undefined : addressKey(attempt.address);
-    if (address !== undefined && this.limits.addressFailures > 0) {
-      keys.push([`address ${address}`, this.limits.addressFailures]);
+    const peer = peerOf(attempt);
+    if (peer.key !== undefined && this.limits.addressFailures > 0) {
+      keys.push([`address ${peer.key}`, this.limits.addressFailures]);
     }
-    const client = this.clientKey(attempt);
-    if (client !== undefined && this.limits.clientFailures > 0) keys.push([client, this.limits.clientFailures]);
+    if (attempt.client !== undefined && this.limits.clientFailures > 0) {
+      keys.push([clientKey(attempt.client, peer), this.limits.clientFailures]);
+    }
     return keys;
   }
+}
 
-  private clientKey(attempt: Attempt): string | undefined {
-    if (attempt.client === undefined) return undefined;
-    // Loopback peers count together here (a local proxy's clients share it): one client, one local peer.
-    const address = attempt.address === undefined ? 'unknown' : (addressKey(attempt.address) ?? 'loopback');
-    return `client ${attempt.client} from ${address}`;
-  }
+/** The attempt's address key, worked out once per call (`key` undefined for loopback, `known` false when absent). */
+function peerOf(attempt: Attempt): { key: string | undefined; known: boolean } {
+  return attempt.address === undefined ? { key: undefined, known: false } : { key: addressKey(attempt.address), known: true };
+}
+
+/** Loopback peers count together here (a local proxy's clients share it): one client, one local peer. */
+function clientKey(client: string, peer: { key: string | undefined; known: boolean }): string {
+  return `client ${client} from ${peer.known ? (peer.key ?? 'loopback') : 'unknown'}`;
 }
 
 const throttles = new WeakMap<AuthConfig, FailureThrottle>();
