@@ -1,5 +1,5 @@
 import { badRequest, tooLarge, unsupportedMediaType } from '../errors/operation-outcome-error';
-import { unlimitedStringKeys } from '../validation';
+import { MAX_STRING_BYTES, unlimitedStringKeys } from '../validation';
 import { countKeys, firstDuplicateKey, scanJsonText } from './json-text';
 
 /**
@@ -8,8 +8,11 @@ import { countKeys, firstDuplicateKey, scanJsonText } from './json-text';
  */
 export const MAX_JSON_DEPTH = 100;
 
-/** R4 limits a string to 1 MB; refused here by its length in the text, before it is parsed and copied. */
-const MAX_STRING_CHARS = 1024 * 1024;
+/**
+ * R4 limits a string to 1 MB (validation's MAX_STRING_BYTES); refused here by its length in the text, before it is
+ * parsed and copied.
+ */
+const MAX_STRING_CHARS = MAX_STRING_BYTES;
 
 const JSON_TYPES = new Set(['application/fhir+json', 'application/json', 'application/json-patch+json']);
 const FORM = 'application/x-www-form-urlencoded';

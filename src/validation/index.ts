@@ -3,6 +3,7 @@ import { checkResource } from './validate-resource';
 import { hasSchema } from './structure';
 
 export { unlimitedStringKeys } from './structure';
+export { MAX_STRING_BYTES } from './primitive-rules';
 
 export { loadProfiles, supportedProfiles } from './conformance';
 export { bundledProfilesDir, ProfileLoadError } from './profile-files';
