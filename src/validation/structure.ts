@@ -171,7 +171,7 @@ function definitionOf(err: ErrorObject): string | undefined {
   return typeof tagged === 'string' ? tagged : undefined;
 }
 
-function describe(err: ErrorObject): { code: 'structure' | 'value' | 'required' | 'too-long'; text: string; pointer: string } {
+function describe(err: ErrorObject): { code: 'structure' | 'value' | 'too-long'; text: string; pointer: string } {
   const fhirType = definitionOf(err);
   // Only for errors about a value: an additionalProperties error's data is the whole parent object, and
   // serialising it once per unknown key made hostile bodies quadratic (a long string is cut before it is quoted).
