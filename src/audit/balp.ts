@@ -19,6 +19,8 @@ const REST = 'http://hl7.org/fhir/restful-interaction';
 const ENTITY_TYPE = 'http://terminology.hl7.org/CodeSystem/audit-entity-type';
 const OBJECT_ROLE = 'http://terminology.hl7.org/CodeSystem/object-role';
 const NETWORK_TYPE = { ip: '2', uri: '5' } as const;
+/** How an event names the caller in protected mode, where no client authenticates. */
+export const PROTECTED_MODE_CLIENT = 'local client (protected mode, no authorization configured)';
 
 const REST_TYPE: Coding = { system: 'http://terminology.hl7.org/CodeSystem/audit-event-type', code: 'rest', display: 'Restful Operation' };
 const AUTHENTICATION_TYPE: Coding = { system: DCM, code: '110114', display: 'User Authentication' };
@@ -106,7 +108,7 @@ function agents(input: AuditInput, source: AuditSource, dataFlowsToClient: boole
  * well-formed, one line and bounded (it is attacker-controlled text).
  */
 function claimedClient(input: AuditInput): AuditEventAgent['who'] {
-  if (input.policy?.unrestricted) return { display: 'local client (protected mode, no authorization configured)' };
+  if (input.policy?.unrestricted) return { display: PROTECTED_MODE_CLIENT };
   if (input.clientId === undefined) return { display: 'unauthenticated client' };
   const value = untrustedIdentifier(input.clientId);
   return { identifier: { system: UNVERIFIED_CLIENT_ID, value }, display: `unauthenticated client claiming client_id ${value} (unverified)` };

@@ -1,5 +1,6 @@
 import type { AuditEvent, Coding, Extension, Meta } from 'fhir/r4';
 import type { AuditInput } from './audit-input';
+import { PROTECTED_MODE_CLIENT } from './balp';
 
 /**
  * Who wrote an event into the trail. Both kinds share one hash chain, so the chain alone cannot tell an event this
@@ -38,7 +39,7 @@ export function markSubmitted(event: AuditEvent, by: Submitter): AuditEvent {
   if (by.clientId) parts.push({ url: 'client', valueString: by.clientId });
   if (by.user) parts.push({ url: 'user', valueString: by.user });
   if (by.tokenId) parts.push({ url: 'token', valueString: by.tokenId });
-  if (by.unrestricted) parts.push({ url: 'client', valueString: 'local client (protected mode, no authorization configured)' });
+  if (by.unrestricted) parts.push({ url: 'client', valueString: PROTECTED_MODE_CLIENT });
   if (!parts.length) parts.push({ url: 'client', valueString: 'a client its access token does not name' });
   const own = (event.extension ?? []).filter((e) => e.url !== SUBMITTED_BY_URL);
   return {
