@@ -5,7 +5,7 @@ import type { CompletedRequest, FhirRequest, FhirResult, HttpMethod } from '../r
 import { parseBody, mediaType } from './body';
 import { badRequest } from '../errors/operation-outcome-error';
 import { errorResponse } from './errors';
-import { headerText } from './header-text';
+import { setHeaders } from './header-text';
 import { responseMediaType } from './format';
 import { requestLog } from './request-log';
 import { type CorsOrigins, securityHeaders } from './security-headers';
@@ -54,7 +54,7 @@ function pretty(req: Request): boolean {
 
 export function send(res: Response, req: Request, status: number, headers: Record<string, string>, body: FhirResult['body'], type = 'application/fhir+json'): void {
   res.status(status);
-  for (const [k, v] of Object.entries(headers)) res.setHeader(k, headerText(v));
+  setHeaders(res, headers);
   if (body === undefined || status === 304) {
     res.end();
     return;

@@ -1,7 +1,7 @@
 import express from 'express';
 import type { AuditInput } from '../audit';
 import { auditInputForToken } from './audit-input';
-import { headerText } from './header-text';
+import { setHeaders } from './header-text';
 import { handleTokenRequest, serverJwks, smartConfiguration, type AuthConfig } from '../auth';
 
 export interface AuthRouteDeps {
@@ -41,7 +41,7 @@ export function mountAuthRoutes(app: express.Express, deps: AuthRouteDeps): void
       const result = await handleTokenRequest(form, c, c.tokenEndpoint, req.socket.remoteAddress);
       deps.audit(auditInputForToken(result, req.socket.remoteAddress));
       res.status(result.status);
-      for (const [k, v] of Object.entries(result.headers)) res.setHeader(k, headerText(v));
+      setHeaders(res, result.headers);
       res.json(result.body);
     },
   );

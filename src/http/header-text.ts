@@ -1,3 +1,5 @@
+import type { ServerResponse } from 'node:http';
+
 /**
  * Text for HTTP response headers. Node refuses (and the server would answer 500 for) any header value holding a
  * character beyond Latin-1 or a control character, and CR/LF would split the header; a proxy may refuse very long
@@ -6,6 +8,11 @@
  */
 export function headerText(value: string): string {
   return value.replace(/[^\x20-\x7e\t]/g, '?');
+}
+
+/** Sets every header of `headers` on `res`, each value through headerText. */
+export function setHeaders(res: Pick<ServerResponse, 'setHeader'>, headers: Record<string, string>): void {
+  for (const [name, value] of Object.entries(headers)) res.setHeader(name, headerText(value));
 }
 
 const MAX_QUOTED = 200;
