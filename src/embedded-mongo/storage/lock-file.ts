@@ -38,8 +38,13 @@ function startTicksOf(pid: number): string | undefined {
   return stat?.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
 }
 
+/** This boot of the machine: a pid and start time name a process only within one boot. */
+function bootId(): string | undefined {
+  return readProc('/proc/sys/kernel/random/boot_id')?.trim();
+}
+
 function thisHolder(): Holder {
-  return { pid: process.pid, startTicks: startTicksOf(process.pid), bootId: readProc('/proc/sys/kernel/random/boot_id')?.trim() };
+  return { pid: process.pid, startTicks: startTicksOf(process.pid), bootId: bootId() };
 }
 
 function parseHolder(text: string): Holder | undefined {
@@ -83,7 +88,7 @@ function holderAlive(holder: Holder, file: string): boolean {
     return holder.pid !== process.pid || lockedSinceProcessStart(file);
   }
   if (holder.startTicks !== undefined) {
-    return holder.bootId === readProc('/proc/sys/kernel/random/boot_id')?.trim() && holder.startTicks === now;
+    return holder.bootId === bootId() && holder.startTicks === now;
   }
   // A lock of an older version (pid only): only a Node process can be an engine.
   if (holder.pid === process.pid) return lockedSinceProcessStart(file);
