@@ -1,7 +1,8 @@
-import type { AuditEvent, Parameters, Resource } from 'fhir/r4';
-import { type Db, MongoServerError } from 'mongodb';
+import type { AuditEvent, Parameters } from 'fhir/r4';
+import type { Db } from 'mongodb';
 import { buildSearchIndex } from '../search/index-builder';
-import type { StoredDocument } from '../store/stored-document';
+import { AuditCollection } from '../store/audit-collection';
+import { type Indexer, type SearchFields, storedDocumentOf } from '../store/stored-document';
 import type { AuditInput } from './audit-input';
 import { type AuditSource, buildAuditEvent } from './balp';
 import { CHAIN_ID_RANGE, type ChainLink, GENESIS_HASH, chainEvent, readLink, unchainedContent } from './hash-chain';
@@ -14,7 +15,7 @@ export interface AuditTrailOptions extends AuditSource {
   /** Aggregation of failed logins (src/audit/failed-logins.ts). */
   failedLogins?: FailedLoginOptions;
   /** Search index of a stored event (`s`/`c`); the search layer's `buildSearchIndex` unless given. */
-  index?: (resource: Resource) => { s: unknown; c: string[] };
+  index?: Indexer;
   /** Creates the AuditEvent collections' indexes; awaited once before the first write. */
   ensureCollections?: () => Promise<void>;
   /** Where failures to write go (the request path never sees them). Default: stderr. */
@@ -32,16 +33,16 @@ export interface AuditTrailOptions extends AuditSource {
 interface Pending {
   event: AuditEvent;
   /** Search index of the event, computed once (the chain fields it gains later are not indexed). */
-  index?: { s: unknown; c: string[] };
+  index?: SearchFields;
   /** Set for `submit`: settles when the event is stored. */
   settle?: { resolve: (e: AuditEvent) => void; reject: (err: unknown) => void };
 }
 
-const COLLECTION = 'AuditEvent';
-const DUPLICATE_KEY = 11000;
 /** Events indexed or chained between two yields to the event loop, so a batch never stalls requests for long. */
 const SLICE = 16;
 const yieldToRequests = () => new Promise<void>((resolve) => setImmediate(resolve));
+/** Re-chainings of one batch after another writer took its ids, before the batch is given up (and retried later). */
+const MAX_COLLISIONS = 20;
 const RETRY_MIN_MS = 50;
 const RETRY_MAX_MS = 5_000;
 
@@ -66,11 +67,10 @@ export class AuditTrail {
   private ensured: Promise<void> | undefined;
   private readonly opts: Required<Omit<AuditTrailOptions, 'ensureCollections' | 'failedLogins'>> & AuditTrailOptions;
   private readonly failedLogins: FailedLogins;
+  private readonly collection: AuditCollection;
 
-  constructor(
-    private readonly db: Db,
-    options: AuditTrailOptions,
-  ) {
+  constructor(db: Db, options: AuditTrailOptions) {
+    this.collection = new AuditCollection(db);
     this.opts = {
       index: buildSearchIndex,
       onError: (message, err) => console.error(`[audit] ${message}`, err ?? ''),
@@ -200,12 +200,11 @@ export class AuditTrail {
         events.push(chained);
         if (events.length % SLICE === 0) await yieldToRequests();
       }
-      try {
-        await this.insert(batch, events, now);
-      } catch (err) {
-        this.head = undefined; // another writer may have moved the head: re-read it, re-chain, retry
-        if (isDuplicateKey(err) && attempt < 20) continue;
-        throw err;
+      // Until the batch is stored the head is unknown: a failed write or another writer may have moved it.
+      this.head = undefined;
+      if (!(await this.insert(batch, events, now))) {
+        if (attempt < MAX_COLLISIONS) continue; // re-read the head, re-chain, retry
+        throw new Error(`the audit trail's next ids were taken by another writer ${attempt + 1} times in a row`);
       }
       this.head = link;
       this.written = link;
@@ -216,30 +215,16 @@ export class AuditTrail {
   }
 
   /**
-   * One transaction per batch, so a batch is stored whole or not at all (a duplicate id aborts it for re-chaining).
-   * Only the current documents: an AuditEvent's history is the event itself (src/store/append-only-history.ts).
+   * A batch is stored whole or not at all; false when an id was taken (the batch must be re-chained). Each event is
+   * version 1 of its resource and its own history (src/store/append-only-history.ts).
    */
-  private async insert(batch: Pending[], events: AuditEvent[], lu: Date): Promise<void> {
-    const current: StoredDocument[] = events.map((event, i) => {
-      const { s, c } = batch[i].index!;
-      return { _id: event.id as string, vid: 1, lu, del: false, r: JSON.stringify(event), s, c };
-    });
-    const session = this.db.client.startSession();
-    try {
-      await session.withTransaction(async () => {
-        await this.db.collection<StoredDocument>(COLLECTION).insertMany(current, { session, ordered: true });
-      });
-    } finally {
-      await session.endSession();
-    }
+  private insert(batch: Pending[], events: AuditEvent[], lu: Date): Promise<boolean> {
+    return this.collection.insertAll(events.map((event, i) => storedDocumentOf(event.id as string, 1, lu, event, batch[i].index!)));
   }
 
   /** The newest chained event in the database, or the genesis link of an empty trail. */
   private async readHead(): Promise<ChainLink> {
-    const doc = await this.db
-      .collection<StoredDocument>(COLLECTION)
-      .find({ _id: CHAIN_ID_RANGE }, { sort: { _id: -1 }, limit: 1, projection: { r: 1 } })
-      .next();
+    const doc = await this.collection.last(CHAIN_ID_RANGE);
     if (!doc) return { sequence: 0, previous: GENESIS_HASH, hash: GENESIS_HASH };
     const link = readLink(JSON.parse(doc.r) as AuditEvent);
     if (!link) throw new Error(`audit event ${doc._id} has no chain link: run AuditEvent/$verify-chain`);
@@ -290,15 +275,9 @@ export class AuditTrail {
     // window (src/audit/failed-logins.ts); what stays pending is reported, so the check says what it leaves out.
     this.failedLogins.writePending();
     await this.flush().catch(() => undefined);
-    const report = await walkChain(this.db, this.written, (r) => this.opts.index(wellFormedJson(unchainedContent(r as AuditEvent))));
+    const report = await walkChain(this.collection.inIdOrder(), this.written, (r) => this.opts.index(wellFormedJson(unchainedContent(r as AuditEvent))));
     const result = reportToParameters(report);
     result.parameter?.push({ name: 'failedLoginsPending', valueInteger: this.failedLogins.pending });
     return result;
   }
-}
-
-function isDuplicateKey(err: unknown): boolean {
-  if (err instanceof MongoServerError && err.code === DUPLICATE_KEY) return true;
-  const e = err as { code?: number; writeErrors?: Array<{ code?: number }> };
-  return e?.code === DUPLICATE_KEY || (e?.writeErrors ?? []).some((w) => w.code === DUPLICATE_KEY);
 }

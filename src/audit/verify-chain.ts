@@ -1,7 +1,5 @@
 import type { AuditEvent, Parameters, ParametersParameter } from 'fhir/r4';
-import type { Db } from 'mongodb';
-import type { Resource } from 'fhir/r4';
-import type { StoredDocument } from '../store/stored-document';
+import type { Indexer, StoredDocument } from '../store/stored-document';
 import { GENESIS_HASH, type ChainLink, readLink, recomputeHash, sequenceOfId } from './hash-chain';
 
 export type BreakKind = 'modified' | 'missing' | 'relinked' | 'unchained' | 'truncated' | 'misindexed';
@@ -28,7 +26,7 @@ export interface ChainReport {
 const MAX_LISTED_BREAKS = 100;
 
 /**
- * Walks the AuditEvent collection in chain order and recomputes every link. A break does not stop the walk: the
+ * Walks the AuditEvent documents in chain order (`docs`, the collection in id order) and recomputes every link. A break does not stop the walk: the
  * walk resynchronises on the stored hash, so one rewritten event is reported once, not as the end of the chain.
  *
  * - modified:  the event's content no longer matches its own hash (edited, or flagged deleted, in place)
@@ -44,7 +42,7 @@ const MAX_LISTED_BREAKS = 100;
  * vread and `_history` answer from these same documents (an append-only type keeps no history copy), so what is
  * verified here is what they serve.
  */
-export async function walkChain(db: Db, knownHead?: ChainLink, index?: (r: Resource) => { s: unknown; c: string[] }): Promise<ChainReport> {
+export async function walkChain(docs: AsyncIterable<StoredDocument>, knownHead?: ChainLink, index?: Indexer): Promise<ChainReport> {
   const report: ChainReport = { intact: true, checked: 0, breaks: [], breakCount: 0, breakCounts: {} };
   // Many breaks of one kind must not hide the first of another: that one is listed beyond the limit too.
   const flag = (b: ChainBreak) => {
@@ -56,8 +54,7 @@ export async function walkChain(db: Db, knownHead?: ChainLink, index?: (r: Resou
   };
   let expectedSeq = 1;
   let previous = GENESIS_HASH;
-  const cursor = db.collection<StoredDocument>('AuditEvent').find({}, { sort: { _id: 1 }, batchSize: 1000 });
-  for await (const doc of cursor) {
+  for await (const doc of docs) {
     report.checked++;
     const seq = sequenceOfId(doc._id);
     let event: AuditEvent | undefined;

@@ -5,7 +5,7 @@ import type { AccessInteraction, AccessPolicy } from '../auth/access-policy';
 import { forbidden, gone, notFound, preconditionFailed } from '../errors/operation-outcome-error';
 import { type Access, PolicyFilters, allOf, compartmentAllowsWrite, compartmentFilter, mayWriteType } from './policy-filter';
 import { withServerMeta } from './resource-text';
-import { type HistoryDocument, type StoredDocument, WITHOUT_SEARCH_INDEX } from './stored-document';
+import { type HistoryDocument, type StoredDocument, WITHOUT_SEARCH_INDEX, deletionOf, storedDocumentOf } from './stored-document';
 import { findHistory, findOneHistory, historySourceName } from './append-only-history';
 import { type AccessTrace, traced } from './access-trace';
 import { WriteBuffer } from './write-buffer';
@@ -309,8 +309,7 @@ export class Repository {
       }
       // Deleting what is absent or already deleted is a success with nothing to do (idempotent, spec 3.1.0.7.1).
       if (!visible || existing.del) return {};
-      const lu = nextLastUpdated(existing);
-      const doc: StoredDocument = { ...existing, vid: existing.vid + 1, lu, del: true };
+      const doc = deletionOf(existing, nextLastUpdated(existing));
       await repo.writes.replaceCurrent(type, existing, doc);
       await repo.writes.insertHistory(type, doc, 'delete');
       this.trace?.add(type, id, doc.c);
@@ -341,11 +340,11 @@ export class Repository {
   private versionDocument(type: string, id: string, input: Resource, vid: number, existing: StoredDocument | null | undefined) {
     const lu = nextLastUpdated(existing);
     const resource = withServerMeta(input, id, vid, lu);
-    const { s, c } = this.opts.index(resource);
-    if (!compartmentAllowsWrite(this.policy, type, c)) {
+    const fields = this.opts.index(resource);
+    if (!compartmentAllowsWrite(this.policy, type, fields.c)) {
       throw forbidden(`${type} is outside the patient compartment the access token allows`);
     }
-    const doc: StoredDocument = { _id: id, vid, lu, del: false, r: JSON.stringify(resource), s, c };
+    const doc = storedDocumentOf(id, vid, lu, resource, fields);
     return { doc, resource };
   }
 

@@ -46,13 +46,32 @@ export interface HistoryDocument {
 
 export const historyCollectionName = (type: string) => `${type}_history`;
 
+/** The search fields of a stored resource, as the search layer computes them. */
+export interface SearchFields {
+  s: unknown;
+  c: string[];
+}
+
+/**
+ * The current document of a live version: `resource` as stored (its id and server meta already set) with its
+ * search fields. Every writer of current documents (the repository, the audit trail) builds them here.
+ */
+export function storedDocumentOf(id: string, vid: number, lu: Date, resource: Resource, { s, c }: SearchFields): StoredDocument {
+  return { _id: id, vid, lu, del: false, r: JSON.stringify(resource), s, c };
+}
+
+/** The current document recording the deletion of `existing`: the next version, keeping the last live text. */
+export function deletionOf(existing: StoredDocument, lu: Date): StoredDocument {
+  return { ...existing, vid: existing.vid + 1, lu, del: true };
+}
+
 /** The history document of the version `doc` holds, written by `op`. */
 export function historyDocumentOf(doc: StoredDocument, op: HistoryDocument['op']): HistoryDocument {
   return { _id: `${doc._id}/${doc.vid}`, id: doc._id, vid: doc.vid, lu: doc.lu, del: doc.del, op, r: doc.r, c: doc.c };
 }
 
 /** Index-on-write: the search layer's `buildSearchIndex`, injected so the store does not depend on search. */
-export type Indexer = (resource: Resource) => { s: unknown; c: string[] };
+export type Indexer = (resource: Resource) => SearchFields;
 
 /** Projection of a current document for reads by id: `s` is as large as the resource text, and they never use it. */
 export const WITHOUT_SEARCH_INDEX = { s: 0 } as const;

@@ -1,8 +1,7 @@
 import type { ClientSession, Db } from 'mongodb';
-import { MongoServerError } from 'mongodb';
 import { conflict, preconditionFailed } from '../errors/operation-outcome-error';
 import { type HistoryDocument, type StoredDocument, historyCollectionName, historyDocumentOf } from './stored-document';
-import { DUPLICATE_KEY, type WriteBuffer } from './write-buffer';
+import { type WriteBuffer, isDuplicateKey } from './write-buffer';
 import { historyIsCurrent } from './append-only-history';
 
 /**
@@ -30,7 +29,7 @@ export class VersionWrites {
     try {
       await this.db.collection<StoredDocument>(type).insertOne(doc, { session: this.session });
     } catch (err) {
-      if (err instanceof MongoServerError && err.code === DUPLICATE_KEY) {
+      if (isDuplicateKey(err)) {
         throw conflict(`${type}/${doc._id} was created concurrently`);
       }
       throw err;
@@ -56,7 +55,7 @@ export class VersionWrites {
     try {
       await this.db.collection<HistoryDocument>(historyCollectionName(type)).insertOne(h, { session: this.session });
     } catch (err) {
-      if (err instanceof MongoServerError && err.code === DUPLICATE_KEY) {
+      if (isDuplicateKey(err)) {
         throw preconditionFailed(`${type}/${doc._id} version ${doc.vid} was written concurrently`);
       }
       throw err;

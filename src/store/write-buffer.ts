@@ -1,8 +1,14 @@
 import type { ClientSession, Db, Document } from 'mongodb';
-import { MongoBulkWriteError, MongoServerError } from 'mongodb';
 import { conflict } from '../errors/operation-outcome-error';
 
-export const DUPLICATE_KEY = 11000;
+const DUPLICATE_KEY = 11000;
+
+/** Whether a write failed because a document with one of its unique keys (`_id`) exists already. */
+export function isDuplicateKey(err: unknown): boolean {
+  // A bulk insert may report the duplicate only among its write errors.
+  const e = err as { code?: unknown; writeErrors?: Array<{ code?: unknown }> } | undefined;
+  return e?.code === DUPLICATE_KEY || (e?.writeErrors ?? []).some((w) => w.code === DUPLICATE_KEY);
+}
 
 /**
  * Inserts a transaction defers until it next reads the same collection (or commits), so a 5,000-entry bundle
@@ -32,8 +38,7 @@ export class WriteBuffer {
       try {
         await db.collection(name).insertMany(docs, { session, ordered: true });
       } catch (err) {
-        const code = err instanceof MongoBulkWriteError || err instanceof MongoServerError ? err.code : undefined;
-        if (code === DUPLICATE_KEY) throw conflict(`A resource in ${name.replace(/_history$/, '')} was created concurrently`);
+        if (isDuplicateKey(err)) throw conflict(`A resource in ${name.replace(/_history$/, '')} was created concurrently`);
         throw err;
       }
     }
