@@ -16,6 +16,7 @@ async function main(argv: string[]): Promise<number | undefined> {
       return runLoad(rest);
     case 'serve':
       // main.ts starts the server when loaded and owns the process from then on (signals, exit).
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only for this command
       require('./main');
       return undefined;
     case undefined:

@@ -24,7 +24,7 @@ export function readClientsFile(file: string): Map<string, RegisteredClient> {
   try {
     doc = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new Error(`SMART_CLIENTS_FILE ${file} cannot be read as JSON: ${(err as Error).message}`);
+    throw new Error(`SMART_CLIENTS_FILE ${file} cannot be read as JSON: ${(err as Error).message}`, { cause: err });
   }
   const list = Array.isArray(doc) ? doc : (doc as { clients?: unknown } | null)?.clients;
   if (!Array.isArray(list)) throw new Error(`SMART_CLIENTS_FILE ${file} must hold {"clients": [...]}`);
@@ -68,7 +68,7 @@ function parseAllowedScopes(value: unknown, where: string): ScopeGrant[] {
     try {
       grant = parseScope(s);
     } catch (err) {
-      throw new Error(`${where}.scope "${s}": ${(err as Error).message}`);
+      throw new Error(`${where}.scope "${s}": ${(err as Error).message}`, { cause: err });
     }
     if (!grant || grant.context !== 'system') {
       throw new Error(`${where}.scope "${s}": a backend client can only be allowed system/ resource scopes`);

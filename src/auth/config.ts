@@ -97,7 +97,7 @@ export async function authConfigFromEnv(env: Env, opts: { baseUrl: string; dataD
       signingKey = await loadSigningKey(env.SMART_SIGNING_KEY_FILE || undefined, opts.dataDir);
     } catch (err) {
       const source = env.SMART_SIGNING_KEY_FILE ? 'SMART_SIGNING_KEY_FILE' : `the generated key in ${opts.dataDir}`;
-      throw new Error(`${source}: ${(err as Error).message}`);
+      throw new Error(`${source}: ${(err as Error).message}`, { cause: err });
     }
   }
   return {

@@ -75,7 +75,7 @@ async function importPrivateJwk(value: unknown, source: string): Promise<ServerS
   try {
     privateKey = (await importJWK(jwk, alg)) as CryptoKey;
   } catch (err) {
-    throw new Error(`Signing key in ${source} cannot be used for ${alg}: ${(err as Error).message}`);
+    throw new Error(`Signing key in ${source} cannot be used for ${alg}: ${(err as Error).message}`, { cause: err });
   }
   const publicJwk: JWK = Object.fromEntries(
     Object.entries(jwk).filter(([k]) => !(PRIVATE_MEMBERS as readonly string[]).includes(k) && k !== 'key_ops' && k !== 'ext'),

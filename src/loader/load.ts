@@ -89,7 +89,7 @@ export async function loadFiles(opts: LoadOptions): Promise<LoadSummary> {
     tracker,
     async run() {
       const text = await fs.readFile(tracker.input.path, 'utf8');
-      let entries = 0;
+      let entries: number;
       try {
         const parsed = JSON.parse(text) as { resourceType?: string; entry?: unknown[] };
         entries = Array.isArray(parsed.entry) ? parsed.entry.length : 0;

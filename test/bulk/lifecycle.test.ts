@@ -84,8 +84,8 @@ describe('restarting the server mid-export', () => {
     const env = { DATA_DIR: dataDir, MONGODB_DB: 'restart', BULK_EXPORT_MAX_LINES: '2', BULK_EXPORT_LEASE: '5s' };
     const pause = pauseAtFirstFile();
     const first = await startBulkServer(env, { hooks: pause.hooks });
-    let jobId = '';
-    let firstFile = '';
+    let jobId: string;
+    let firstFile: string;
     try {
       await first.seed(PATIENTS.map((id) => patient(id)));
       jobId = ((await first.kickoff('$export?_type=Patient')).headers.get('content-location') as string).split('/').pop() as string;

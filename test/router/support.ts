@@ -3,7 +3,6 @@ import http from 'node:http';
 import { startTestServer, type TestServer } from '../helpers/server';
 
 /** What `TestServer.json` answers. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type JsonResponse = { status: number; headers: Headers; body: any };
 
 /** A fresh identifier system per call, so tests sharing one server never match each other's resources. */

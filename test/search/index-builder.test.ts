@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import type { FhirResource, Resource } from 'fhir/r4';
 import { buildSearchIndex } from '../../src/search/index-builder';
 import type { IndexEntry, SearchIndexDoc } from '../../src/search/types';
@@ -87,8 +89,6 @@ describe('buildSearchIndex: what is stored for search', () => {
 
 describe('buildSearchIndex on real data', () => {
   it('indexes every official R4 example without throwing', () => {
-    const fs = require('node:fs') as typeof import('node:fs');
-    const path = require('node:path') as typeof import('node:path');
     const dir = path.dirname(require.resolve('hl7.fhir.r4.examples/package.json'));
     const files = fs.readdirSync(dir).filter((f) => /^[A-Z][A-Za-z]+-.*\.json$/.test(f));
     let entries = 0;

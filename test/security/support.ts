@@ -5,7 +5,6 @@ import { startTestServer, type TestServer } from '../helpers/server';
 import { type TestKey, nowS, signToken, tempDir, testKey, writeJson } from '../auth/fixtures';
 
 /** What `SecureServer.as(token).json` answers. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type JsonResponse = { status: number; headers: Headers; body: any };
 
 export const ISSUER = 'https://issuer.test/realms/ehr';

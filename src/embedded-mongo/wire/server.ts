@@ -88,7 +88,7 @@ export class WireServer {
     let req;
     try {
       req = parseMessage(msg);
-    } catch (e) {
+    } catch {
       // Unparseable framing cannot be answered on this stream: MongoDB closes the connection too.
       socket.destroy();
       return;

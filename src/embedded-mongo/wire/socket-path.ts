@@ -39,6 +39,7 @@ export function dataDirSocket(dataDir: string): SocketLocation | undefined {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     const st = fs.lstatSync(dir);
     if (!st.isDirectory() || (process.getuid && st.uid !== process.getuid())) {
+      // eslint-disable-next-line preserve-caught-error -- the fault is the directory found, not the EEXIST caught
       throw new Error(`${dir} exists but is not a directory owned by this user; remove it so the engine can make its socket there`);
     }
   }

@@ -2,7 +2,6 @@
 import { MongoServerError } from 'mongodb';
 import { Harness, openHarness } from '../harness';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyDoc = any;
 
 describe('malformed commands', () => {

@@ -6,7 +6,6 @@
 import { Collection } from 'mongodb';
 import { Harness, hasBlockingSort, indexesUsed, openHarness, usesCollScan } from '../harness';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyDoc = any;
 
 describe('index use (explain)', () => {

@@ -5,7 +5,6 @@
 import { ClientSession, Collection, MongoServerError } from 'mongodb';
 import { Harness, openHarness } from '../harness';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyDoc = any;
 
 describe('transactions', () => {

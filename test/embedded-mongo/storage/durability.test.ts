@@ -3,7 +3,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { withServer } from './with-server';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyDoc = any;
 
 const internal = process.env.MONGODB_URI ? describe.skip : describe;

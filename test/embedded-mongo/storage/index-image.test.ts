@@ -5,7 +5,6 @@ import { withServer } from './with-server';
 import { IndexImage, SecondaryIndex } from '../../../src/embedded-mongo/engine/secondary-index';
 import { IndexImageRecord, imageRecords, readImageRecord } from '../../../src/embedded-mongo/storage/index-image';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyDoc = any;
 
 const internal = process.env.MONGODB_URI ? describe.skip : describe;

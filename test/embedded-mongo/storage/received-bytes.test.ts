@@ -6,7 +6,6 @@ import { withServer } from './with-server';
 import { frame } from '../../../src/embedded-mongo/storage/record-file';
 import { keepReceived, takeReceived } from '../../../src/embedded-mongo/storage/received-bytes';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyDoc = any;
 
 const internal = process.env.MONGODB_URI ? describe.skip : describe;
