@@ -14,7 +14,7 @@ import {
   type EngineThreadEvents,
   type RecoveryProgress,
 } from './embedded-mongo';
-import { OperationOutcomeError, issue } from './errors/operation-outcome-error';
+import { unavailable } from './errors/operation-outcome-error';
 import { isStorableType } from './fhir/resource-types';
 import { createHttpApp } from './http/app';
 import { errorResponse } from './http/errors';
@@ -93,7 +93,7 @@ export interface StartOptions {
 
 const SOFTWARE = { name: 'fhirstone', version: '0.1.0' };
 
-const STARTING = new OperationOutcomeError(503, [issue('transient', 'The server is starting; retry shortly')], { 'Retry-After': '1' });
+const STARTING = errorResponse(unavailable('The server is starting; retry shortly', 1));
 
 /** What helmet adds to every answer of the Express app (src/http/app.ts), which does not exist yet. */
 const STARTING_HEADERS = { 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff', Connection: 'close' };
@@ -106,11 +106,11 @@ function answerStarting(req: IncomingMessage, res: ServerResponse): void {
   const path = (req.url ?? '').split('?')[0];
   if (path === '/healthz' || path === '/readyz') {
     const alive = path === '/healthz';
-    res.writeHead(alive ? 200 : 503, { ...STARTING_HEADERS, 'Content-Type': 'application/json; charset=utf-8', ...(alive ? {} : STARTING.headers) });
+    res.writeHead(alive ? 200 : STARTING.status, { ...STARTING_HEADERS, 'Content-Type': 'application/json; charset=utf-8', ...(alive ? {} : STARTING.headers) });
     res.end(JSON.stringify({ status: 'starting' }));
     return;
   }
-  const { status, headers, body } = errorResponse(STARTING);
+  const { status, headers, body } = STARTING;
   res.writeHead(status, { ...headers, ...STARTING_HEADERS, 'Content-Type': 'application/fhir+json; charset=utf-8' });
   res.end(JSON.stringify(body));
 }

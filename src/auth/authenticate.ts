@@ -7,7 +7,7 @@ import {
   errors,
   jwtVerify,
 } from 'jose';
-import { OperationOutcomeError, issue, unauthorized } from '../errors/operation-outcome-error';
+import { OperationOutcomeError, unauthorized, unavailable } from '../errors/operation-outcome-error';
 import { quotedHeaderText } from '../http/header-text';
 import type { AccessPolicy } from './access-policy';
 import type { AuthConfig } from './config';
@@ -60,9 +60,10 @@ const invalidToken = (cfg: AuthConfig, description: string) =>
 /**
  * Validates the bearer token of a request and returns what it may do. Tokens are accepted from the external
  * issuer (SMART_ISSUER, keys from SMART_JWKS_URI) and from the built-in authorization server (this server's own
- * key); `iss` decides which keys apply, and the signature then proves `iss`. Throws 401 (WWW-Authenticate: Bearer)
- * for a missing or invalid token, 503 when the issuer's keys cannot be fetched, and 429 (Retry-After), without
- * looking at the token, while `remoteAddress` has failed too often (FailureThrottle).
+ * key); `iss` decides which keys apply, and the signature then proves `iss`. Throws unauthenticated (with a Bearer
+ * challenge) for a missing or invalid token, unavailable when the issuer's keys cannot be fetched, and
+ * too-many-requests (with a retry-after), without looking at the token, while `remoteAddress` has failed too often
+ * (FailureThrottle).
  */
 export async function authenticate(
   authorizationHeader: string | undefined,
@@ -83,7 +84,7 @@ export async function authenticate(
   try {
     return await verifyBearer(authorizationHeader, cfg);
   } catch (err) {
-    if (err instanceof OperationOutcomeError && err.status === 401) throttle.failed(attempt);
+    if (err instanceof OperationOutcomeError && err.category === 'unauthenticated') throttle.failed(attempt);
     throw err;
   }
 }
@@ -177,9 +178,7 @@ function verificationError(cfg: AuthConfig, err: unknown): OperationOutcomeError
     return invalidToken(cfg, 'the token is signed with a key the issuer does not publish');
   }
   if (err instanceof errors.JWKSTimeout || err instanceof errors.JWKSInvalid || !(err instanceof errors.JOSEError)) {
-    return new OperationOutcomeError(503, [
-      issue('transient', `The access token cannot be checked now: the issuer's keys are unavailable`),
-    ]);
+    return unavailable(`The access token cannot be checked now: the issuer's keys are unavailable`);
   }
   return invalidToken(cfg, 'the token is malformed or uses an unsupported key');
 }

@@ -128,7 +128,7 @@ export function throttleFor(cfg: AuthConfig): FailureThrottle {
 
 export const throttled = (retryAfterSeconds: number) =>
   new OperationOutcomeError(
-    429,
+    'too-many-requests',
     [issue('throttled', `Too many failed authentications; retry after ${retryAfterSeconds} s`)],
-    { 'Retry-After': String(retryAfterSeconds) },
+    { retryAfterSeconds },
   );

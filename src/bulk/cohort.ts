@@ -22,7 +22,7 @@ async function exists(repo: Repository, type: string, id: string): Promise<boole
     await repo.read(type, id);
     return true;
   } catch (err) {
-    if (isOperationOutcomeError(err) && (err.status === 404 || err.status === 410)) return false;
+    if (isOperationOutcomeError(err) && (err.category === 'not-found' || err.category === 'gone')) return false;
     throw err;
   }
 }

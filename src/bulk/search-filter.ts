@@ -11,7 +11,7 @@ export const searchFilterCompiler: FilterCompiler = async (_repo, type, query) =
   try {
     return restrictionFilter(type, text);
   } catch (err) {
-    if (isOperationOutcomeError(err) && err.status === 400) {
+    if (isOperationOutcomeError(err) && err.category === 'invalid') {
       throw badRequest(`_typeFilter ${type}?${text} cannot be applied: ${err.message}`, '_typeFilter');
     }
     throw err;

@@ -113,7 +113,7 @@ export function mountStatusRoutes(app: express.Express, mountPath: string, deps:
     if (job.status === 'queued' || job.status === 'running') {
       send(res, req, 202, { 'X-Progress': progress(job), 'Retry-After': String(deps.state().retryAfterSeconds) }, undefined);
     } else if (job.status === 'failed') {
-      throw new OperationOutcomeError(500, [issue('exception', `Export ${job._id} failed; the server log has the cause`)]);
+      throw new OperationOutcomeError('internal', [issue('exception', `Export ${job._id} failed; the server log has the cause`)]);
     } else {
       send(res, req, 200, { Expires: job.expiresAt.toUTCString() }, manifest(job, deps.baseUrl) as never, 'application/json');
     }

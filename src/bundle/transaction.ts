@@ -21,7 +21,7 @@ function entryError(err: unknown, index: number): unknown {
     diagnostics: `Bundle.entry[${index}]: ${i.diagnostics ?? i.code}`,
     expression: [`Bundle.entry[${index}]`, ...(i.expression ?? [])],
   }));
-  return new OperationOutcomeError(err.status, issues, err.headers);
+  return new OperationOutcomeError(err.category, issues, err.facts);
 }
 
 function isPlaceholder(ref: string): boolean {

@@ -4,22 +4,53 @@ export type IssueSeverity = OperationOutcomeIssue['severity'];
 export type IssueCode = OperationOutcomeIssue['code'];
 
 /**
+ * What kind of failure an OperationOutcomeError is, in the lower layers' words. The HTTP status each category
+ * answers with is chosen at the edge, in one table (src/http/error-status.ts); the layers that throw never name a
+ * status number.
+ */
+export type ErrorCategory =
+  | 'invalid'
+  | 'unauthenticated'
+  | 'forbidden'
+  | 'not-found'
+  | 'not-supported'
+  | 'not-acceptable'
+  | 'conflict'
+  | 'gone'
+  | 'precondition-failed'
+  | 'too-large'
+  | 'unsupported-media-type'
+  | 'unprocessable'
+  | 'too-many-requests'
+  | 'internal'
+  | 'unavailable';
+
+/** The facts of an error the edge turns into response headers; each is given with the categories named. */
+export interface ErrorFacts {
+  /** not-supported: the methods the target does support. */
+  readonly allow?: readonly string[];
+  /** unauthenticated: the authentication challenge the client must answer (e.g. `Bearer realm="..."`). */
+  readonly challenge?: string;
+  /** too-many-requests, unavailable: how many seconds the client should wait before trying again. */
+  readonly retryAfterSeconds?: number;
+}
+
+/**
  * The one error type the server throws for anything that should reach the client as an OperationOutcome.
- * Every layer (router, repository, search, validation, auth) throws this; `toResponse` in the HTTP adapter is the
- * only place that turns it into a status line and body.
+ * Every layer (router, repository, search, validation, auth) throws this; `errorResponse` in the HTTP adapter is
+ * the only place that turns it into a status line, headers and body.
  */
 export class OperationOutcomeError extends Error {
-  readonly status: number;
+  readonly category: ErrorCategory;
   readonly issues: OperationOutcomeIssue[];
-  /** Extra response headers (e.g. WWW-Authenticate on 401, Allow on 405). */
-  readonly headers: Record<string, string>;
+  readonly facts: ErrorFacts;
 
-  constructor(status: number, issues: OperationOutcomeIssue[], headers: Record<string, string> = {}) {
+  constructor(category: ErrorCategory, issues: OperationOutcomeIssue[], facts: ErrorFacts = {}) {
     super(issues.map((i) => i.diagnostics ?? i.details?.text ?? i.code).join('; '));
     this.name = 'OperationOutcomeError';
-    this.status = status;
+    this.category = category;
     this.issues = issues;
-    this.headers = headers;
+    this.facts = facts;
   }
 
   get outcome(): OperationOutcome {
@@ -43,22 +74,29 @@ export function outcome(issues: OperationOutcomeIssue[]): OperationOutcome {
 }
 
 export const badRequest = (diagnostics: string, expression?: string | string[]) =>
-  new OperationOutcomeError(400, [issue('invalid', diagnostics, expression)]);
-export const notFound = (diagnostics: string) => new OperationOutcomeError(404, [issue('not-found', diagnostics)]);
-export const gone = (diagnostics: string) => new OperationOutcomeError(410, [issue('deleted', diagnostics)]);
-export const conflict = (diagnostics: string) => new OperationOutcomeError(409, [issue('conflict', diagnostics)]);
+  new OperationOutcomeError('invalid', [issue('invalid', diagnostics, expression)]);
+export const notFound = (diagnostics: string) => new OperationOutcomeError('not-found', [issue('not-found', diagnostics)]);
+export const gone = (diagnostics: string) => new OperationOutcomeError('gone', [issue('deleted', diagnostics)]);
+export const conflict = (diagnostics: string) => new OperationOutcomeError('conflict', [issue('conflict', diagnostics)]);
 export const preconditionFailed = (diagnostics: string) =>
-  new OperationOutcomeError(412, [issue('conflict', diagnostics)]);
+  new OperationOutcomeError('precondition-failed', [issue('conflict', diagnostics)]);
 export const unprocessable = (diagnostics: string, expression?: string | string[]) =>
-  new OperationOutcomeError(422, [issue('processing', diagnostics, expression)]);
+  new OperationOutcomeError('unprocessable', [issue('processing', diagnostics, expression)]);
 export const notSupported = (diagnostics: string, allow?: string[]) =>
-  new OperationOutcomeError(405, [issue('not-supported', diagnostics)], allow ? { Allow: allow.join(', ') } : {});
+  new OperationOutcomeError('not-supported', [issue('not-supported', diagnostics)], allow ? { allow } : {});
 export const unauthorized = (diagnostics: string, wwwAuthenticate = 'Bearer') =>
-  new OperationOutcomeError(401, [issue('login', diagnostics)], { 'WWW-Authenticate': wwwAuthenticate });
-export const forbidden = (diagnostics: string) => new OperationOutcomeError(403, [issue('forbidden', diagnostics)]);
-export const tooLarge = (diagnostics: string) => new OperationOutcomeError(413, [issue('too-costly', diagnostics)]);
+  new OperationOutcomeError('unauthenticated', [issue('login', diagnostics)], { challenge: wwwAuthenticate });
+export const forbidden = (diagnostics: string) => new OperationOutcomeError('forbidden', [issue('forbidden', diagnostics)]);
+export const tooLarge = (diagnostics: string) => new OperationOutcomeError('too-large', [issue('too-costly', diagnostics)]);
 export const unsupportedMediaType = (diagnostics: string) =>
-  new OperationOutcomeError(415, [issue('not-supported', diagnostics)]);
+  new OperationOutcomeError('unsupported-media-type', [issue('not-supported', diagnostics)]);
+/** A transient failure of the server or of a service it depends on; `retryAfterSeconds` when it is known. */
+export const unavailable = (diagnostics: string, retryAfterSeconds?: number) =>
+  new OperationOutcomeError(
+    'unavailable',
+    [issue('transient', diagnostics)],
+    retryAfterSeconds === undefined ? {} : { retryAfterSeconds },
+  );
 
 export function isOperationOutcomeError(err: unknown): err is OperationOutcomeError {
   return err instanceof OperationOutcomeError;

@@ -23,5 +23,5 @@ export function responseMediaType(accept: string | undefined, format: string | u
 }
 
 function notAcceptable(message: string): OperationOutcomeError {
-  return new OperationOutcomeError(406, [issue('not-supported', message)]);
+  return new OperationOutcomeError('not-acceptable', [issue('not-supported', message)]);
 }

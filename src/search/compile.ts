@@ -54,11 +54,11 @@ function directFilter(param: SearchParam, modifier: string | undefined, values: 
   if (param.code === '_id') {
     const ids = (values as TokenValue[]).map((v) => (v.kind === 'code' && v.system === undefined ? v.code : undefined));
     if (ids.some((id) => id === undefined)) {
-      throw new OperationOutcomeError(400, [issue('invalid', '_id takes plain ids', '_id')]);
+      throw new OperationOutcomeError('invalid', [issue('invalid', '_id takes plain ids', '_id')]);
     }
     const list = ids as string[];
     if (modifier === 'not') return { _id: { $nin: list } };
-    if (modifier !== undefined) throw new OperationOutcomeError(400, [issue('not-supported', `_id:${modifier} is not supported`)]);
+    if (modifier !== undefined) throw new OperationOutcomeError('invalid', [issue('not-supported', `_id:${modifier} is not supported`)]);
     return { _id: list.length === 1 ? list[0] : { $in: list } };
   }
   if (param.code === '_lastUpdated') {
@@ -95,7 +95,7 @@ async function ids(store: SearchStore, type: string, filter: DocFilter): Promise
     out.push(doc._id);
   }
   if (out.length > MAX_SUBQUERY_IDS) {
-    throw new OperationOutcomeError(400, [
+    throw new OperationOutcomeError('invalid', [
       issue('too-costly', `A chained or _has criterion on ${type} matches more than ${MAX_SUBQUERY_IDS} resources; narrow it`),
     ]);
   }
@@ -111,7 +111,7 @@ export async function compileClause(store: SearchStore, type: string, clause: Cl
         for (const id of await ids(store, target, await compileClause(store, target, inner))) refs.push(`${target}/${id}`);
       }
       if (refs.length > MAX_SUBQUERY_IDS) {
-        throw new OperationOutcomeError(400, [issue('too-costly', `A chained criterion matches more than ${MAX_SUBQUERY_IDS} resources`)]);
+        throw new OperationOutcomeError('invalid', [issue('too-costly', `A chained criterion matches more than ${MAX_SUBQUERY_IDS} resources`)]);
       }
       return refs.length ? elemMatch(clause.param, { cond: { v: { $in: refs } } }) : NOTHING;
     }
@@ -124,7 +124,7 @@ export async function compileClause(store: SearchStore, type: string, clause: Cl
       let n = 0;
       for await (const doc of store.find(clause.type, sources, { projection: { _id: 1, 's.e': 1 }, limit: MAX_SUBQUERY_IDS + 1 })) {
         if (++n > MAX_SUBQUERY_IDS) {
-          throw new OperationOutcomeError(400, [issue('too-costly', `_has on ${clause.type} matches more than ${MAX_SUBQUERY_IDS} resources`)]);
+          throw new OperationOutcomeError('invalid', [issue('too-costly', `_has on ${clause.type} matches more than ${MAX_SUBQUERY_IDS} resources`)]);
         }
         const entries = (doc.s as { e?: Array<{ p: string; v?: string }> } | undefined)?.e ?? [];
         for (const e of entries) {

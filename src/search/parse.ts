@@ -51,7 +51,7 @@ function parseValues(param: SearchParam, modifier: string | undefined, raw: stri
   const module = moduleFor(param.type);
   const typeModifier = param.type === 'reference' && modifier !== undefined && R4_RESOURCE_TYPES.has(modifier);
   if (modifier !== undefined && !typeModifier && !module.modifiers.has(modifier)) {
-    throw new OperationOutcomeError(400, [
+    throw new OperationOutcomeError('invalid', [
       issue('not-supported', `Modifier :${modifier} is not supported on ${param.code} (${param.type})`, param.code),
     ]);
   }
@@ -148,7 +148,7 @@ export function parseSearch(type: string | undefined, query: Array<[string, stri
     applied: [],
   };
   const report = (name: string, reason: string) => {
-    if (opts.strict) throw new OperationOutcomeError(400, [issue('not-supported', `${reason} (${name})`, name)]);
+    if (opts.strict) throw new OperationOutcomeError('invalid', [issue('not-supported', `${reason} (${name})`, name)]);
     req.ignored.push({ name, reason });
   };
   if (!type && typeParam.length) req.applied.push(['_type', types.join(',')]);

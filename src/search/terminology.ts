@@ -70,7 +70,7 @@ function closure(start: string, edges: Map<string, string[]>): string[] {
   return [...seen];
 }
 
-const unsupported = (text: string) => new OperationOutcomeError(400, [issue('not-supported', text)]);
+const unsupported = (text: string) => new OperationOutcomeError('invalid', [issue('not-supported', text)]);
 
 /** `code` and every code it subsumes (`:below`), or every code subsuming it (`:above`), in a bundled CodeSystem. */
 export function hierarchyCodes(system: string, code: string, direction: 'below' | 'above'): string[] {
@@ -147,7 +147,7 @@ export function expandValueSet(url: string, depth = 0): Expansion {
   }
   const size = [...out.values()].reduce((n, s) => n + s.size, 0);
   if (size > MAX_EXPANSION) {
-    throw new OperationOutcomeError(400, [issue('too-costly', `ValueSet ${url} has more than ${MAX_EXPANSION} codes`)]);
+    throw new OperationOutcomeError('invalid', [issue('too-costly', `ValueSet ${url} has more than ${MAX_EXPANSION} codes`)]);
   }
   return out;
 }

@@ -74,7 +74,7 @@ export async function checkResource(resource: unknown, opts: ValidateOptions = {
 export async function validateResource(resource: unknown, opts: ValidateOptions = {}): Promise<OperationOutcomeIssue[]> {
   if (opts.mode === 'delete') return [];
   const result = await checkResource(resource, opts);
-  if (result.failed) throw new OperationOutcomeError(result.structural ? 400 : 422, result.issues);
+  if (result.failed) throw new OperationOutcomeError(result.structural ? 'invalid' : 'unprocessable', result.issues);
   return result.issues;
 }
 

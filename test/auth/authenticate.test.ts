@@ -55,8 +55,8 @@ describe('bearer token validation against an external issuer (remote JWKS)', () 
 
   const expect401 = async (token: string, pattern: RegExp) => {
     const err = await rejection(authenticate(`Bearer ${token}`, cfg));
-    expect(err.status).toBe(401);
-    expect(err.headers['WWW-Authenticate']).toMatch(/^Bearer realm=".*", error="invalid_token"/);
+    expect(err.category).toBe('unauthenticated');
+    expect(err.facts.challenge).toMatch(/^Bearer realm=".*", error="invalid_token"/);
     expect(err.message).toMatch(pattern);
   };
 
@@ -75,14 +75,14 @@ describe('bearer token validation against an external issuer (remote JWKS)', () 
 
   it('returns 401 with a bare Bearer challenge when no token is sent', async () => {
     const err = await rejection(authenticate(undefined, cfg));
-    expect(err.status).toBe(401);
-    expect(err.headers['WWW-Authenticate']).toBe(`Bearer realm="${BASE_URL}"`);
+    expect(err.category).toBe('unauthenticated');
+    expect(err.facts.challenge).toBe(`Bearer realm="${BASE_URL}"`);
     expect(err.outcome.issue[0].code).toBe('login');
   });
 
   it('returns 401 for another authorization scheme', async () => {
     const err = await rejection(authenticate('Basic dXNlcjpwYXNz', cfg));
-    expect(err.status).toBe(401);
+    expect(err.category).toBe('unauthenticated');
   });
 
   it('returns 401 for a token that is not a JWT', async () => {
@@ -166,7 +166,7 @@ describe('bearer token validation against an external issuer (remote JWKS)', () 
     try {
       jest.setSystemTime(Date.now() + (2 + cfg.clockToleranceSeconds + 1) * 1000);
       const err = await rejection(authenticate(`Bearer ${token}`, cfg));
-      expect(err.status).toBe(401);
+      expect(err.category).toBe('unauthenticated');
       expect(err.message).toMatch(/expired/);
     } finally {
       jest.useRealTimers();
@@ -186,7 +186,7 @@ describe('bearer token validation against an external issuer (remote JWKS)', () 
     try {
       jest.setSystemTime(Date.now() + 61_000);
       const err = await rejection(authenticate(`Bearer ${token}`, cached));
-      expect(err.status).toBe(401);
+      expect(err.category).toBe('unauthenticated');
       expect(err.message).toMatch(/key the issuer does not publish/);
       expect(jwks.fetches).toBeGreaterThanOrEqual(2);
     } finally {
@@ -203,7 +203,7 @@ describe('bearer token validation against an external issuer (remote JWKS)', () 
     await jwks.close();
     const down = await configFor({ SMART_ISSUER: ISSUER, SMART_JWKS_URI: jwks.url });
     const err = await rejection(authenticate(`Bearer ${await signToken(key, validClaims())}`, down));
-    expect(err.status).toBe(503);
+    expect(err.category).toBe('unavailable');
     jwks = await startJwksServer([]); // for afterEach
   });
 });
@@ -232,14 +232,14 @@ describe('tokens issued by this server', () => {
     const policy = await authenticate(`Bearer ${await signToken(own, claims, { typ: 'at+jwt' })}`, cfg);
     expect(policy.allows('Patient', 'read')).toBe(true);
     const err = await rejection(authenticate(`Bearer ${await signToken(own, claims)}`, cfg));
-    expect(err.status).toBe(401);
+    expect(err.category).toBe('unauthenticated');
   });
 
   it('does not accept a token naming this server as issuer but signed by another key', async () => {
     const cfg = await issuingConfig();
     const attacker = await testKey('ES384', cfg.signingKey!.kid);
     const token = await signToken(attacker, { ...validClaims(), iss: cfg.ownIssuer }, { typ: 'at+jwt' });
-    expect((await rejection(authenticate(`Bearer ${token}`, cfg))).status).toBe(401);
+    expect((await rejection(authenticate(`Bearer ${token}`, cfg))).category).toBe('unauthenticated');
   });
 
   it('trusts no token in its own name when it issues none', async () => {
@@ -262,16 +262,16 @@ describe('throttling of failed bearer tokens per address', () => {
     });
     const valid = `Bearer ${await signToken(key, validClaims())}`;
     const attacker = '203.0.113.7';
-    for (let i = 0; i < 3; i++) expect((await rejection(authenticate('Bearer not-a-jwt', cfg, attacker))).status).toBe(401);
+    for (let i = 0; i < 3; i++) expect((await rejection(authenticate('Bearer not-a-jwt', cfg, attacker))).category).toBe('unauthenticated');
     for (const header of ['Bearer not-a-jwt', valid]) {
       const err = await rejection(authenticate(header, cfg, attacker));
-      expect(err.status).toBe(429);
+      expect(err.category).toBe('too-many-requests');
       expect(err.outcome.issue[0].code).toBe('throttled');
-      expect(Number(err.headers['Retry-After'])).toBeGreaterThan(0);
+      expect(err.facts.retryAfterSeconds).toBeGreaterThan(0);
     }
     await expect(authenticate(valid, cfg, '198.51.100.20')).resolves.toBeDefined();
     // Without a token at all, a client only learns that one is needed: no failure counted.
-    for (let i = 0; i < 5; i++) expect((await rejection(authenticate(undefined, cfg, '198.51.100.21'))).status).toBe(401);
+    for (let i = 0; i < 5; i++) expect((await rejection(authenticate(undefined, cfg, '198.51.100.21'))).category).toBe('unauthenticated');
     await expect(authenticate(valid, cfg, '198.51.100.21')).resolves.toBeDefined();
   });
 });

@@ -4,13 +4,13 @@ import { OperationOutcomeError } from '../../src/errors/operation-outcome-error'
 const parse = (pairs: Array<[string, string]>, opts: Partial<{ level: 'system' | 'patient' | 'group'; method: string; lenient: boolean }> = {}) =>
   parseExportParameters(pairs, { level: 'system', method: 'GET', lenient: false, ...opts });
 
-const status = (fn: () => unknown) => {
+const category = (fn: () => unknown) => {
   try {
     fn();
   } catch (err) {
-    return (err as OperationOutcomeError).status;
+    return (err as OperationOutcomeError).category;
   }
-  return 200;
+  return 'none';
 };
 
 describe('$export kick-off parameters', () => {
@@ -24,12 +24,12 @@ describe('$export kick-off parameters', () => {
 
   it('parses _since as a FHIR instant and rejects other text', () => {
     expect(parse([['_since', '2024-03-01T10:00:00+02:00']]).since?.toISOString()).toBe('2024-03-01T08:00:00.000Z');
-    expect(status(() => parse([['_since', '2024-03-01T10:00:00']]))).toBe(400);
-    expect(status(() => parse([['_since', '1 March']]))).toBe(400);
+    expect(category(() => parse([['_since', '2024-03-01T10:00:00']]))).toBe('invalid');
+    expect(category(() => parse([['_since', '1 March']]))).toBe('invalid');
   });
 
   it('rejects _until before _since', () => {
-    expect(status(() => parse([['_since', '2024-03-01T00:00:00Z'], ['_until', '2024-02-01T00:00:00Z']]))).toBe(400);
+    expect(category(() => parse([['_since', '2024-03-01T00:00:00Z'], ['_until', '2024-02-01T00:00:00Z']]))).toBe('invalid');
   });
 
   it('splits _typeFilter only where another Type? begins, so a query may OR values with commas', () => {
@@ -39,13 +39,13 @@ describe('$export kick-off parameters', () => {
   });
 
   it('rejects a _typeFilter for a type that _type leaves out', () => {
-    expect(status(() => parse([['_type', 'Patient'], ['_typeFilter', 'Observation?status=final']]))).toBe(400);
+    expect(category(() => parse([['_type', 'Patient'], ['_typeFilter', 'Observation?status=final']]))).toBe('invalid');
   });
 
   it('takes patient references from a POST at Patient or Group level only', () => {
     expect(parse([['patient', 'Patient/1'], ['patient', 'http://x/fhir/Patient/2']], { level: 'group', method: 'POST' }).patients).toEqual(['1', '2']);
-    expect(status(() => parse([['patient', 'Patient/1']], { level: 'group', method: 'GET' }))).toBe(400);
-    expect(status(() => parse([['patient', 'Observation/1']], { level: 'patient', method: 'POST' }))).toBe(400);
+    expect(category(() => parse([['patient', 'Patient/1']], { level: 'group', method: 'GET' }))).toBe('invalid');
+    expect(category(() => parse([['patient', 'Observation/1']], { level: 'patient', method: 'POST' }))).toBe('invalid');
   });
 
   it('collects what it ignores under lenient handling', () => {
@@ -55,6 +55,6 @@ describe('$export kick-off parameters', () => {
 
   it('accepts RelevantProvenanceResources at system level, where every Provenance is exported', () => {
     expect(parse([['includeAssociatedData', 'RelevantProvenanceResources']]).warnings).toEqual([]);
-    expect(status(() => parse([['includeAssociatedData', 'RelevantProvenanceResources']], { level: 'patient' }))).toBe(400);
+    expect(category(() => parse([['includeAssociatedData', 'RelevantProvenanceResources']], { level: 'patient' }))).toBe('invalid');
   });
 });

@@ -1,3 +1,6 @@
+import { throttled } from '../../src/auth/failure-throttle';
+import { badRequest, notSupported, unauthorized, unavailable } from '../../src/errors/operation-outcome-error';
+import { errorResponse } from '../../src/http/errors';
 import { expectOutcome, patient, put, serverForThisFile } from '../router/support';
 
 const server = serverForThisFile();
@@ -153,5 +156,44 @@ describe('error bodies', () => {
     const res = await server().api('Patient/err-type-check');
     expect(res.status).toBe(404);
     expect(res.headers.get('content-type')).toMatch(/^application\/fhir\+json/);
+  });
+});
+
+describe('errorResponse', () => {
+  it('answers an OperationOutcomeError with its category\'s status, its facts\' headers and its issues', () => {
+    const err = badRequest('no such parameter', 'Patient.foo');
+    expect(errorResponse(err)).toEqual({ status: 400, headers: {}, body: err.outcome });
+  });
+
+  it('answers a not-supported with 405 and the allowed methods', () => {
+    expect(errorResponse(notSupported('no DELETE here', ['GET', 'HEAD']))).toMatchObject({ status: 405, headers: { Allow: 'GET, HEAD' } });
+    expect(errorResponse(notSupported('no such interaction'))).toMatchObject({ status: 405, headers: {} });
+  });
+
+  it('answers an unauthenticated with 401 and its challenge, Bearer when none is named', () => {
+    expect(errorResponse(unauthorized('token required'))).toMatchObject({ status: 401, headers: { 'WWW-Authenticate': 'Bearer' } });
+    const challenge = 'Bearer realm="r", error="invalid_token"';
+    expect(errorResponse(unauthorized('bad token', challenge))).toMatchObject({ status: 401, headers: { 'WWW-Authenticate': challenge } });
+  });
+
+  it('answers the failed-login throttle with 429 and its Retry-After', () => {
+    expect(errorResponse(throttled(12))).toMatchObject({ status: 429, headers: { 'Retry-After': '12' } });
+  });
+
+  it('answers unavailable with 503, and a Retry-After only when the wait is known', () => {
+    expect(errorResponse(unavailable('starting', 1))).toMatchObject({ status: 503, headers: { 'Retry-After': '1' } });
+    expect(errorResponse(unavailable('keys unavailable'))).toMatchObject({ status: 503, headers: {} });
+  });
+
+  it("maps body-parser's errors: an oversized body is 413 too-costly, its other 4xx keep their status", () => {
+    const tooLarge = errorResponse(Object.assign(new Error('request entity too large'), { type: 'entity.too.large', status: 413 }));
+    expect(tooLarge).toMatchObject({ status: 413, headers: {}, body: { issue: [{ code: 'too-costly' }] } });
+    const charset = errorResponse(Object.assign(new Error('unsupported charset "X"'), { status: 415 }));
+    expect(charset).toMatchObject({ status: 415, body: { issue: [{ code: 'invalid', diagnostics: 'unsupported charset "X"' }] } });
+  });
+
+  it('answers anything else with a 500 that reveals nothing of it', () => {
+    const r = errorResponse(new Error('secret detail'));
+    expect(r).toEqual({ status: 500, headers: {}, body: { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'exception', diagnostics: 'Internal server error' }] } });
   });
 });

@@ -19,7 +19,7 @@ describe('executeSearch: the searchset bundle', () => {
     expect(b.link![0].url).not.toContain('foo');
   });
   it('Prefer: handling=strict turns an unknown parameter into a 400', async () => {
-    await expect(search(db().store, 'Observation', 'code=1234-5&foo=bar', {}, true)).rejects.toMatchObject({ status: 400 });
+    await expect(search(db().store, 'Observation', 'code=1234-5&foo=bar', {}, true)).rejects.toMatchObject({ category: 'invalid' });
   });
   it('_summary=count returns only the total', async () => {
     const b = await search(db().store, 'Observation', 'code=1234-5&_summary=count');
@@ -46,7 +46,7 @@ describe('executeSearch: the searchset bundle', () => {
     expect(sortedMatchIds(coded)).toEqual(['obs-b']);
   });
   it('compartment search of a type outside the compartment is a 400', async () => {
-    await expect(search(db().store, 'Organization', '', { compartment: { type: 'Patient', id: 'bob' } })).rejects.toMatchObject({ status: 400 });
+    await expect(search(db().store, 'Organization', '', { compartment: { type: 'Patient', id: 'bob' } })).rejects.toMatchObject({ category: 'invalid' });
   });
   it('system search with _type searches several types and pages across them', async () => {
     const b = await search(db().store, undefined, '_type=Patient,Encounter&_count=3');

@@ -12,14 +12,14 @@ describe('public search API', () => {
     expect(await findMatchingIds(db().store, 'Observation', [['code', '1234-5']], 1)).toEqual(['obs-a']);
   });
   it('findMatchingIds refuses unknown parameters rather than widening the match', async () => {
-    await expect(findMatchingIds(db().store, 'Patient', [['famly', 'alpha']], 2)).rejects.toMatchObject({ status: 400 });
-    await expect(findMatchingIds(db().store, 'Patient', [['_count', '1']], 2)).rejects.toMatchObject({ status: 400 });
+    await expect(findMatchingIds(db().store, 'Patient', [['famly', 'alpha']], 2)).rejects.toMatchObject({ category: 'invalid' });
+    await expect(findMatchingIds(db().store, 'Patient', [['_count', '1']], 2)).rejects.toMatchObject({ category: 'invalid' });
   });
   it('restrictionFilter compiles a granular-scope query for the repository', async () => {
     const filter = restrictionFilter('Observation', 'code=http://loinc.org|9999-9');
     const docs = await db().db.collection<StoredDocument>('Observation').find(filter).toArray();
     expect(docs.map((d) => d._id)).toEqual(['obs-b2']);
-    expect(() => restrictionFilter('Observation', 'subject:Patient.name=x')).toThrow(expect.objectContaining({ status: 400 }));
+    expect(() => restrictionFilter('Observation', 'subject:Patient.name=x')).toThrow(expect.objectContaining({ category: 'invalid' }));
   });
   it('searchParametersFor lists every supported parameter with its definition and type', () => {
     const params = searchParametersFor('Patient');
@@ -41,6 +41,6 @@ describe('public search API', () => {
     expect(b.link!.map((l) => l.relation)).toEqual(['self', 'next']);
     await expect(
       api.executeSearch(db().store, 'Observation', [['bogus', '1']], { strict: true, selfUrl: `${BASE}/Observation` }),
-    ).rejects.toMatchObject({ status: 400 });
+    ).rejects.toMatchObject({ category: 'invalid' });
   });
 });

@@ -13,7 +13,7 @@ describe('parseSearch: parameter names are checked against the registry', () => 
     },
   );
   it.each(['family[$regex]=x', 'a.b=1', '$where=1', 'nonsense=1'])('rejects %s with 400 under handling=strict', (q) => {
-    expect(() => parse('Patient', q, true)).toThrow(expect.objectContaining({ status: 400 }));
+    expect(() => parse('Patient', q, true)).toThrow(expect.objectContaining({ category: 'invalid' }));
   });
   it('keeps known parameters and reports only what it ignored', () => {
     const req = parse('Patient', 'family=smith&foo=bar&gender=male');
@@ -25,10 +25,10 @@ describe('parseSearch: parameter names are checked against the registry', () => 
     expect(parse('Patient', '_content=x').ignored[0].reason).toMatch(/not supported/);
   });
   it('an unknown modifier is a 400 even when not strict', () => {
-    expect(() => parse('Patient', 'family:sounds-like=x')).toThrow(expect.objectContaining({ status: 400 }));
+    expect(() => parse('Patient', 'family:sounds-like=x')).toThrow(expect.objectContaining({ category: 'invalid' }));
   });
   it(':missing needs true or false', () => {
-    expect(() => parse('Patient', 'family:missing=maybe')).toThrow(expect.objectContaining({ status: 400 }));
+    expect(() => parse('Patient', 'family:missing=maybe')).toThrow(expect.objectContaining({ category: 'invalid' }));
     expect(parse('Patient', 'family:missing=true').clauses[0]).toMatchObject({ kind: 'missing', missing: true });
   });
   it('splits OR values on unescaped commas', () => {
@@ -53,7 +53,7 @@ describe('parseSearch: chains and _has', () => {
   });
   it('limits chain depth', () => {
     expect(() => parse('Observation', 'subject:Patient.link:Patient.link:Patient.link:Patient.link:Patient.name=x')).toThrow(
-      expect.objectContaining({ status: 400 }),
+      expect.objectContaining({ category: 'invalid' }),
     );
   });
   it('a chain through a non-reference parameter is unknown', () => {
@@ -64,8 +64,8 @@ describe('parseSearch: chains and _has', () => {
     expect(c).toMatchObject({ kind: 'has', type: 'Observation', inner: { kind: 'has', type: 'AuditEvent' } });
   });
   it('_has with a reference that cannot point to the searched type is a 400', () => {
-    expect(() => parse('Practitioner', '_has:Observation:patient:code=1')).toThrow(expect.objectContaining({ status: 400 }));
-    expect(() => parse('Patient', '_has:Nope:patient:code=1')).toThrow(expect.objectContaining({ status: 400 }));
+    expect(() => parse('Practitioner', '_has:Observation:patient:code=1')).toThrow(expect.objectContaining({ category: 'invalid' }));
+    expect(() => parse('Patient', '_has:Nope:patient:code=1')).toThrow(expect.objectContaining({ category: 'invalid' }));
   });
 });
 
@@ -84,7 +84,7 @@ describe('parseSearch: result parameters', () => {
   });
   it.each(['_count=-1', '_count=abc', '_total=some', '_summary=maybe', '_elements=$where', '_include=Observation', '_include:deep=Observation:subject'])(
     'rejects %s with 400',
-    (q) => expect(() => parse('Observation', q)).toThrow(expect.objectContaining({ status: 400 })),
+    (q) => expect(() => parse('Observation', q)).toThrow(expect.objectContaining({ category: 'invalid' })),
   );
   it('parses _include and _revinclude with :iterate and *', () => {
     const req = parse('Observation', '_include=Observation:subject:Patient&_include:iterate=Patient:general-practitioner&_revinclude=Provenance:target');
@@ -100,7 +100,7 @@ describe('parseSearch: result parameters', () => {
     expect(req.types).toEqual(['Patient', 'Observation']);
     expect(req.clauses.map((c) => c.param.code)).toEqual(['_id']);
     expect(req.ignored.map((i) => i.name)).toEqual(['family']);
-    expect(() => parse(undefined, '_type=Patient,Bogus')).toThrow(expect.objectContaining({ status: 400 }));
+    expect(() => parse(undefined, '_type=Patient,Bogus')).toThrow(expect.objectContaining({ category: 'invalid' }));
   });
   it('ignores _format and _pretty without reporting them', () => {
     expect(parse('Patient', '_format=json&_pretty=true').ignored).toEqual([]);

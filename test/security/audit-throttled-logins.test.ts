@@ -7,6 +7,7 @@ import type { AuthConfig } from '../../src/auth/config';
 import { JWT_BEARER_ASSERTION, handleTokenRequest } from '../../src/auth/token-endpoint';
 import { OperationOutcomeError } from '../../src/errors/operation-outcome-error';
 import { auditInputFor, auditInputForToken } from '../../src/http/audit-input';
+import { errorResponse } from '../../src/http/errors';
 import type { StoredDocument } from '../../src/store/stored-document';
 import { type TestDatabase, openTestDatabase } from '../audit/database';
 import { configFor, nowS, signToken, tempDir, testKey, writeJson } from '../auth/fixtures';
@@ -49,9 +50,11 @@ describe('audit of requests refused by the failed-login throttle', () => {
           (e: unknown) => e,
         );
         if (!(err instanceof OperationOutcomeError)) throw new Error(`expected a refusal, got ${String(err)}`);
-        expect(err.status).toBe(i < LIMIT ? 401 : 429);
+        // What the HTTP edge answers with is what the audit trail records.
+        const { status } = errorResponse(err);
+        expect(status).toBe(i < LIMIT ? 401 : 429);
         const error = err.outcome.issue.map((x) => x.diagnostics).join('; ');
-        trail.record(auditInputFor({ status: err.status, error, method: 'GET', url: `/fhir/Patient?try=${i}`, remoteAddress }));
+        trail.record(auditInputFor({ status, error, method: 'GET', url: `/fhir/Patient?try=${i}`, remoteAddress }));
       }
     });
     const throttled = throttledEvents(events);

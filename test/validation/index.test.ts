@@ -9,7 +9,7 @@ describe('validateResource (what create, update, patch and transaction call)', (
 
   it('answers 400 with every structural issue when the JSON is not valid FHIR', async () => {
     const err = await rejectionOf(validateResource({ resourceType: 'Patient', birthDate: '1985-02-30', foo: 1 }));
-    expect(err.status).toBe(400);
+    expect(err.category).toBe('invalid');
     expect(err.issues.map((i) => i.expression?.[0])).toEqual(expect.arrayContaining(['Patient.birthDate', 'Patient.foo']));
   });
 
@@ -17,7 +17,7 @@ describe('validateResource (what create, update, patch and transaction call)', (
     const p = usCorePatient();
     delete p.name;
     const err = await rejectionOf(assertValid(p));
-    expect(err.status).toBe(422);
+    expect(err.category).toBe('unprocessable');
     expect(err.outcome.issue).toContainEqual(expect.objectContaining({ expression: ['Patient.name'] }));
   });
 
@@ -27,7 +27,7 @@ describe('validateResource (what create, update, patch and transaction call)', (
       [{ resourceType: 'Observation', status: 'final' }, 'Observation.code'],
     ] as const) {
       const err = await rejectionOf(validateResource(resource));
-      expect(err.status).toBe(400);
+      expect(err.category).toBe('invalid');
       expect(err.issues.filter((i) => i.severity === 'error')).toEqual([
         expect.objectContaining({ code: 'required', expression: [element], diagnostics: expect.stringContaining(`${element}: minimum required = 1, but only found 0`) }),
       ]);
@@ -42,7 +42,7 @@ describe('validateResource (what create, update, patch and transaction call)', (
     enforceProfiles('Patient', [`${US_CORE}us-core-patient|6.1.0`]);
     try {
       const err = await rejectionOf(validateResource({ resourceType: 'Patient', gender: 'male', name: [{ family: 'X' }] }));
-      expect(err.status).toBe(422);
+      expect(err.category).toBe('unprocessable');
       expect(err.issues).toContainEqual(expect.objectContaining({ expression: ['Patient.identifier'] }));
     } finally {
       enforceProfiles('Patient', []);

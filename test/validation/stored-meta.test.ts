@@ -7,7 +7,7 @@ import { validateResource } from '../../src/validation';
 describe('meta that is not an object', () => {
   it('is rejected by validation with 400, naming Patient.meta', async () => {
     const err = await rejectionOf(validateResource({ resourceType: 'Patient', meta: 'x' }));
-    expect(err.status).toBe(400);
+    expect(err.category).toBe('invalid');
     expect(err.issues).toContainEqual(expect.objectContaining({ severity: 'error', expression: ['Patient.meta'] }));
   });
 

@@ -65,7 +65,7 @@ describe('$validate', () => {
   it('mode=delete on an instance answers without needing a resource', async () => {
     const out = await validateOperation('Patient', 'p1', params({ name: 'mode', valueCode: 'delete' }), noRepository);
     expect(out.issue).toEqual([expect.objectContaining({ severity: 'information' })]);
-    expect((await rejectionOf(validateOperation('Patient', undefined, params({ name: 'mode', valueCode: 'delete' }), noRepository))).status).toBe(400);
+    expect((await rejectionOf(validateOperation('Patient', undefined, params({ name: 'mode', valueCode: 'delete' }), noRepository))).category).toBe('invalid');
   });
 
   it('answers 400 to malformed requests', async () => {
@@ -76,7 +76,7 @@ describe('$validate', () => {
       ['no resource', params({ name: 'mode', valueCode: 'create' })],
       ['another type', condition()],
     ];
-    for (const [, body] of cases) expect((await rejectionOf(validateOperation('Patient', undefined, body, noRepository))).status).toBe(400);
+    for (const [, body] of cases) expect((await rejectionOf(validateOperation('Patient', undefined, body, noRepository))).category).toBe('invalid');
   });
 
   it('validates a Parameters resource itself when it is the type being validated', async () => {

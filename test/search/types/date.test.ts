@@ -93,7 +93,7 @@ describe('date search (spec 3.1.1.4.2 prefixes against ranges)', () => {
   it.each(['date=2020-13-01', 'date=xx2020', 'date=2020-02-30', 'date=gt', 'date=today', 'date=2020-1'])(
     'rejects the malformed date %s with 400',
     async (q) => {
-      await expect(search(t.store, 'Encounter', q)).rejects.toMatchObject({ status: 400 });
+      await expect(search(t.store, 'Encounter', q)).rejects.toMatchObject({ category: 'invalid' });
     },
   );
 });

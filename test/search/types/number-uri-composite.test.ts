@@ -39,7 +39,7 @@ describe('number, uri and composite search', () => {
     expect(await ids('RiskAssessment', 'probability=0.1')).toEqual(['r10']);
     expect(await ids('RiskAssessment', 'probability=le0.85')).toEqual(['r10', 'r85']);
     expect(await ids('RiskAssessment', 'probability=ne0.1')).toEqual(['r85']);
-    await expect(ids('RiskAssessment', 'probability=high')).rejects.toMatchObject({ status: 400 });
+    await expect(ids('RiskAssessment', 'probability=high')).rejects.toMatchObject({ category: 'invalid' });
   });
   it('uri: exact by default, :below and :above by path', async () => {
     expect(await ids('ValueSet', 'url=http://example.org/fhir/ValueSet/a')).toEqual(['vs1']);
@@ -62,7 +62,7 @@ describe('number, uri and composite search', () => {
     expect(await ids('Observation', `code-value-quantity=${LOINC}|2339-0$lt90`)).toEqual([]);
   });
   it('composite: a value with the wrong number of parts is a 400', async () => {
-    await expect(ids('Observation', 'component-code-value-quantity=8480-6')).rejects.toMatchObject({ status: 400 });
-    await expect(ids('Observation', 'component-code-value-quantity=8480-6$1$2')).rejects.toMatchObject({ status: 400 });
+    await expect(ids('Observation', 'component-code-value-quantity=8480-6')).rejects.toMatchObject({ category: 'invalid' });
+    await expect(ids('Observation', 'component-code-value-quantity=8480-6$1$2')).rejects.toMatchObject({ category: 'invalid' });
   });
 });

@@ -42,6 +42,6 @@ describe('quantity search (spec 3.1.1.4.4)', () => {
     expect(await ids(`value-quantity=gt3|${UCUM}|mg`)).toEqual(['g', 'kg', 'mg', 'ug']);
   });
   it.each(['value-quantity=abc', 'value-quantity=5|mg', 'value-quantity=xx5', 'value-quantity=5..4'])('rejects %s with 400', async (q) => {
-    await expect(ids(q)).rejects.toMatchObject({ status: 400 });
+    await expect(ids(q)).rejects.toMatchObject({ category: 'invalid' });
   });
 });

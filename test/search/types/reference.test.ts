@@ -49,8 +49,8 @@ describe('reference search (spec 3.1.1.4.6)', () => {
     expect(await ids('subject:missing=true')).toEqual(['contained', 'ident', 'none']);
   });
   it('rejects a type modifier that is not a target, or not a type', async () => {
-    await expect(ids('subject:Medication=1')).rejects.toMatchObject({ status: 400 });
-    await expect(ids('subject:Nonsense=1')).rejects.toMatchObject({ status: 400 });
-    await expect(ids('subject:Patient=Group/1')).rejects.toMatchObject({ status: 400 });
+    await expect(ids('subject:Medication=1')).rejects.toMatchObject({ category: 'invalid' });
+    await expect(ids('subject:Nonsense=1')).rejects.toMatchObject({ category: 'invalid' });
+    await expect(ids('subject:Patient=Group/1')).rejects.toMatchObject({ category: 'invalid' });
   });
 });

@@ -64,8 +64,8 @@ describe('string search (spec 3.1.1.4.7)', () => {
     expect(await ids('family=$where')).toEqual([]);
   });
   it('rejects an unknown modifier with 400', async () => {
-    await expect(ids('family:regex=x')).rejects.toMatchObject({ status: 400 });
-    await expect(ids('family:below=x')).rejects.toMatchObject({ status: 400 });
+    await expect(ids('family:regex=x')).rejects.toMatchObject({ category: 'invalid' });
+    await expect(ids('family:below=x')).rejects.toMatchObject({ category: 'invalid' });
   });
 });
 

@@ -69,7 +69,7 @@ describe('token search (spec 3.1.1.4.5)', () => {
     expect(await ids('Patient', 'identifier:of-type=http://terminology.hl7.org/CodeSystem/v2-0203|MR|123')).toEqual([]);
   });
   it(':of-type needs three parts', async () => {
-    await expect(ids('Patient', 'identifier:of-type=MR|123')).rejects.toMatchObject({ status: 400 });
+    await expect(ids('Patient', 'identifier:of-type=MR|123')).rejects.toMatchObject({ category: 'invalid' });
   });
   it('booleans and ContactPoints are tokens', async () => {
     expect(await ids('Patient', 'active=true')).toEqual(['mrn']);
@@ -85,7 +85,7 @@ describe('token search (spec 3.1.1.4.5)', () => {
     expect(await ids('Condition', `clinical-status:above=${CLINICAL}|relapse`)).toEqual(['active', 'relapse']);
   });
   it(':in with an unknown ValueSet is a 400', async () => {
-    await expect(ids('Condition', 'clinical-status:in=http://example.org/ValueSet/none')).rejects.toMatchObject({ status: 400 });
+    await expect(ids('Condition', 'clinical-status:in=http://example.org/ValueSet/none')).rejects.toMatchObject({ category: 'invalid' });
   });
   it('_id is a token on the resource id', async () => {
     expect(await ids('Patient', '_id=mrn,ssn')).toEqual(['mrn', 'ssn']);
