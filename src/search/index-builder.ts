@@ -4,7 +4,8 @@ import { evaluatorFor, getSearchParams } from './registry';
 import { entryArray } from './entry-array';
 import type { SearchDiagnostics } from './diagnostics';
 import type { IndexEntry, SearchIndexDoc, SearchParam, SortKey } from './types';
-import { withComponentMemo } from './types/component-memo';
+import { ComponentMemo } from './types/component-memo';
+import type { IndexScope } from './types/param-type';
 import { isSupportedType, moduleFor } from './types/index';
 
 /**
@@ -46,7 +47,7 @@ function sortKey(entries: IndexEntry[]): SortKey | undefined {
   return a !== undefined && d !== undefined ? { a, d } : undefined;
 }
 
-function indexParam(resource: Resource, param: SearchParam, errors: IndexErrorSink | undefined): IndexEntry[] {
+function indexParam(resource: Resource, param: SearchParam, scope: IndexScope, errors: IndexErrorSink | undefined): IndexEntry[] {
   if (!param.expression || !isSupportedType(param.type)) return [];
   let nodes;
   try {
@@ -61,7 +62,7 @@ function indexParam(resource: Resource, param: SearchParam, errors: IndexErrorSi
   for (const node of nodes) {
     let indexed;
     try {
-      indexed = module.index(node, param);
+      indexed = module.index(node, param, scope);
     } catch (err) {
       // Odd data in one element (a composite's parts) leaves that element out of search, nothing more.
       errors?.indexFailed(resource.resourceType, param.code, err);
@@ -96,16 +97,14 @@ function compartments(type: string, id: string | undefined, entries: IndexEntry[
 }
 
 export function buildSearchIndex(resource: Resource, errors?: IndexErrorSink): { s: SearchIndexDoc; c: string[] } {
-  return withComponentMemo(() => indexResource(resource, errors));
-}
-
-function indexResource(resource: Resource, errors: IndexErrorSink | undefined): { s: SearchIndexDoc; c: string[] } {
+  // Composites share components: each is indexed once per element for this resource.
+  const scope: IndexScope = { memo: new ComponentMemo() };
   const e: IndexEntry[] = [];
   const r: IndexEntry[] = [];
   const o: Record<string, SortKey> = {};
   for (const param of getSearchParams(resource.resourceType)) {
     if (DIRECT_PARAMS.has(param.code)) continue;
-    const entries = indexParam(resource, param, errors);
+    const entries = indexParam(resource, param, scope, errors);
     if (!entries.length) continue;
     (entryArray(param) === 'r' ? r : e).push(...entries);
     if (param.type !== 'composite') {

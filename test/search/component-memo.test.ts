@@ -1,5 +1,6 @@
 import { buildSearchIndex } from '../../src/search/index-builder';
 import { evaluatorFor, getSearchParams } from '../../src/search/registry';
+import { ComponentMemo } from '../../src/search/types/component-memo';
 import { compositeType } from '../../src/search/types/composite';
 
 const quantity = (value: number, code: string) => ({ value, unit: code, system: 'http://unitsofmeasure.org', code });
@@ -22,7 +23,7 @@ describe('composite components shared within one buildSearchIndex call', () => {
     const stored = buildSearchIndex(observation as never).s.e;
     let composites = 0;
     for (const param of getSearchParams('Observation').filter((p) => p.type === 'composite')) {
-      const alone = evaluatorFor(param)!(observation).flatMap((node) => compositeType.index(node, param));
+      const alone = evaluatorFor(param)!(observation).flatMap((node) => compositeType.index(node, param, { memo: new ComponentMemo() }));
       expect({ param: param.code, entries: stored.filter((e) => e.p === param.code).map(({ p: _p, ...rest }) => rest) }).toEqual({
         param: param.code,
         entries: alone,

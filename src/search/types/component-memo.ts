@@ -3,26 +3,20 @@ import type { IndexFields } from './param-type';
 /**
  * The entries of each composite component per element, kept for one buildSearchIndex call: composites share
  * components (an Observation's code is a component of eight of them), and indexing is a pure function of the
- * element. A module of its own so that index-builder can scope it without importing composite.ts, whose import
- * cycle with types/index.ts depends on load order.
+ * element. Each call makes its own and drops it when done, so nothing outlives the resource it was built for.
+ * A module of its own so that index-builder can make one without importing composite.ts, whose import cycle
+ * with types/index.ts depends on load order.
  */
-let memo: Map<object, Map<string, IndexFields[]>> | undefined;
+export class ComponentMemo {
+  private readonly byElement = new Map<object, Map<string, IndexFields[]>>();
 
-export function withComponentMemo<T>(fn: () => T): T {
-  memo = new Map();
-  try {
-    return fn();
-  } finally {
-    memo = undefined;
+  /** `compute()` for (element, key), once per memo; computed every time for a primitive element. */
+  entries(element: unknown, key: string, compute: () => IndexFields[]): IndexFields[] {
+    if (typeof element !== 'object' || element === null) return compute();
+    let byKey = this.byElement.get(element);
+    if (!byKey) this.byElement.set(element, (byKey = new Map()));
+    let entries = byKey.get(key);
+    if (!entries) byKey.set(key, (entries = compute()));
+    return entries;
   }
-}
-
-/** `compute()` for (element, key), once per buildSearchIndex call. */
-export function memoised(element: unknown, key: string, compute: () => IndexFields[]): IndexFields[] {
-  if (!memo || typeof element !== 'object' || element === null) return compute();
-  let byKey = memo.get(element);
-  if (!byKey) memo.set(element, (byKey = new Map()));
-  let entries = byKey.get(key);
-  if (!entries) byKey.set(key, (entries = compute()));
-  return entries;
 }

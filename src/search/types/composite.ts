@@ -3,9 +3,8 @@ import { splitUnescaped } from '../escape';
 import type { FhirNode } from '../expression';
 import { componentEvaluator } from '../registry';
 import type { EntryMatch, SearchParam } from '../types';
-import { memoised } from './component-memo';
 import { moduleFor } from './index';
-import type { IndexFields, ParamTypeModule } from './param-type';
+import type { IndexFields, IndexScope, ParamTypeModule } from './param-type';
 import { renameFields } from './prefix';
 
 /**
@@ -18,18 +17,18 @@ const MAX_COMBINATIONS = 32;
 
 const suffixed = (i: number) => (field: string) => (i === 0 ? field : `${field}${i}`);
 
-function componentEntries(node: FhirNode, param: SearchParam, i: number): IndexFields[] {
+function componentEntries(node: FhirNode, param: SearchParam, i: number, scope: IndexScope): IndexFields[] {
   const c = param.components![i];
   const compute = () =>
     componentEvaluator(param, i, node.path)(node.value)
-      .flatMap((n) => moduleFor(c.param.type).index(n, c.param))
+      .flatMap((n) => moduleFor(c.param.type).index(n, c.param, scope))
       // Modifier-only entries (`code:text`) have no place in a combination.
       .filter((f) => f.p === undefined);
-  return memoised(node.value, `${c.param.url}|${c.param.code}|${c.expression}|${node.path ?? ''}`, compute);
+  return scope.memo.entries(node.value, `${c.param.url}|${c.param.code}|${c.expression}|${node.path ?? ''}`, compute);
 }
 
-function indexComposite(node: FhirNode, param: SearchParam): IndexFields[] {
-  const perComponent: IndexFields[][] = param.components!.map((_c, i) => componentEntries(node, param, i));
+function indexComposite(node: FhirNode, param: SearchParam, scope: IndexScope): IndexFields[] {
+  const perComponent: IndexFields[][] = param.components!.map((_c, i) => componentEntries(node, param, i, scope));
   let combos: IndexFields[] = [{}];
   perComponent.forEach((entries, i) => {
     const next: IndexFields[] = [];

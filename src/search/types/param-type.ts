@@ -1,8 +1,14 @@
 import type { FhirNode } from '../expression';
 import type { EntryMatch, IndexEntry, SearchParam } from '../types';
+import type { ComponentMemo } from './component-memo';
 
 /** Index fields of one value; `p` only when the entry is stored under another code (`name:text`, ...). */
 export type IndexFields = Omit<IndexEntry, 'p'> & { p?: string };
+
+/** What indexing one resource gives every value's indexing: the call's memo of composite components. */
+export interface IndexScope {
+  readonly memo: ComponentMemo;
+}
 
 /**
  * What each search parameter type knows: how to index a value on write, how to parse a search value (throwing
@@ -13,7 +19,7 @@ export interface ParamTypeModule<V = unknown> {
   readonly modifiers: ReadonlySet<string>;
   /** Modifiers meaning "no value of the resource matches" (:not, :not-in). */
   readonly negating?: ReadonlySet<string>;
-  index(node: FhirNode, param: SearchParam): IndexFields[];
+  index(node: FhirNode, param: SearchParam, scope: IndexScope): IndexFields[];
   parse(raw: string, modifier: string | undefined, param: SearchParam): V;
   compile(value: V, modifier: string | undefined, param: SearchParam): EntryMatch;
 }
