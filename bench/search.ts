@@ -12,13 +12,14 @@ import path from 'node:path';
 import type { Bundle, Resource } from 'fhir/r4';
 import { MongoClient } from 'mongodb';
 import { startEmbeddedMongo } from '../src/embedded-mongo';
-import { buildSearchIndex, executeSearch, parseSearch, searchIndexSpecs } from '../src/search';
+import { SearchContext, buildSearchIndex, executeSearch, parseSearch, searchIndexSpecs } from '../src/search';
 import { DbSearchStore } from '../src/search/db-store';
 import type { IndexEntry, SearchIndexDoc, SearchStore } from '../src/search/types';
 import type { StoredDocument } from '../src/store/stored-document';
 
 const ROOT = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../..' : '..');
 const SYNTHEA = process.env.BENCH_SYNTHEA_DIR ?? path.resolve(ROOT, '../shared/data/synthea-r4-bundles');
+const BASE = 'http://bench/fhir';
 
 interface Template {
   type: string;
@@ -82,7 +83,7 @@ class RecordingStore extends DbSearchStore {
   }
 }
 
-async function load(store: DbSearchStore, target: number) {
+async function load(search: SearchContext, store: DbSearchStore, target: number) {
   const files = fs.readdirSync(SYNTHEA).filter((f) => f.endsWith('.json'));
   // Hospital and practitioner bundles are shared by every patient copy; load them once.
   const shared = files.filter((f) => /^(hospital|practitioner)Information/.test(f));
@@ -91,7 +92,7 @@ async function load(store: DbSearchStore, target: number) {
   const templates = (list: string[]) =>
     list.flatMap((f) => bundleResources(fs.readFileSync(path.join(SYNTHEA, f), 'utf8'))).map((resource): Template => {
       const r = { ...resource, meta: { versionId: '1', lastUpdated: lu.toISOString() } } as Resource;
-      const { s, c } = buildSearchIndex(r);
+      const { s, c } = buildSearchIndex(search, r);
       return { type: r.resourceType, doc: { _id: r.id!, vid: 1, lu, del: false, r: JSON.stringify(r), s, c } };
     });
   const t0 = performance.now();
@@ -100,7 +101,7 @@ async function load(store: DbSearchStore, target: number) {
   const indexMsPerResource = (performance.now() - t0) / (sharedT.length + patientT.length);
   const types = new Set([...sharedT, ...patientT].map((t) => t.type));
   for (const type of types) {
-    await store.db.collection(type).createIndexes([{ key: { lu: 1, _id: 1 }, name: 'lastUpdated' }, ...searchIndexSpecs(type)]);
+    await store.db.collection(type).createIndexes([{ key: { lu: 1, _id: 1 }, name: 'lastUpdated' }, ...searchIndexSpecs(search, type)]);
   }
   const batches = new Map<string, StoredDocument[]>();
   const seen = new Set<string>();
@@ -139,8 +140,9 @@ export async function benchSearch(target = 100_000, iterations = 200): Promise<R
   await client.connect();
   const db = client.db(`bench_search_${Date.now()}`);
   const store = new RecordingStore(db);
+  const search = new SearchContext({ baseUrl: BASE });
   try {
-    const loaded = await load(store, target);
+    const loaded = await load(search, store, target);
     const pick = <T>(list: T[]) => list[Math.floor(Math.random() * list.length)];
     const patients = await db.collection<StoredDocument>('Patient').find({}, { projection: { _id: 1 } }).limit(5000).toArray();
     const names = loaded.patientTemplates
@@ -168,8 +170,8 @@ export async function benchSearch(target = 100_000, iterations = 200): Promise<R
     for (const [name, make] of Object.entries(queries)) {
       const run = async (s: SearchStore) => {
         const [type, q] = make();
-        const req = parseSearch(type, [...new URLSearchParams(`${q}&_count=20`)], { strict: true });
-        return executeSearch(s, req, { baseUrl: 'http://bench/fhir', defaultCount: 20, maxCount: 1000 });
+        const req = parseSearch(search, type, [...new URLSearchParams(`${q}&_count=20`)], { strict: true });
+        return executeSearch(search, s, req, { baseUrl: BASE, defaultCount: 20, maxCount: 1000 });
       };
       for (let i = 0; i < 10; i++) await run(store);
       const samples: number[] = [];

@@ -14,14 +14,14 @@ import {
   type AuthConfig,
 } from './auth';
 import { handleBundle } from './bundle';
-import { bulkConfigFromEnv, bulkExportServices } from './bulk';
+import { bulkConfigFromEnv, bulkExportServices, searchFilterCompiler } from './bulk';
 import type { Config, CorsOrigins } from './config';
 import { auditInputFor } from './http/audit-input';
 import { mountAuthRoutes } from './http/auth-routes';
 import type { OperationDefinitionRef } from './router/context';
 import type { Repository } from './store/repository';
 import type { Services } from './server';
-import { SEARCH_INDEX_FORMAT, SearchDiagnostics, buildSearchIndex, createSearchApi, restrictionFilter, searchIndexSpecs, searchParametersFor } from './search';
+import { SEARCH_INDEX_FORMAT, SearchContext, SearchDiagnostics, buildSearchIndex, createSearchApi, restrictionFilter, searchIndexSpecs, searchParametersFor } from './search';
 import { isStorableType } from './fhir/resource-types';
 import { assertValid, bundledProfilesDir, enforceProfiles, loadProfiles, supportedProfiles, validateOperation, warmUp } from './validation';
 
@@ -52,16 +52,21 @@ export async function defaultServices(config: Config, env: Record<string, string
   let auth: AuthConfig | undefined;
   let audit: AuditTrail | undefined;
   let searchApi: ReturnType<typeof createSearchApi> | undefined;
-  // This server's own: index-on-write runs before `start` (re-indexing at start-up), so it exists from here.
+  // This server's own: index-on-write runs before `start` (re-indexing at start-up), so they exist from here.
+  const searchContext = new SearchContext({ profilesDirs: config.profilesDirs, baseUrl: config.baseUrl });
   const searchDiagnostics = new SearchDiagnostics();
-  const indexResource = (resource: Resource) => buildSearchIndex(resource, searchDiagnostics);
+  const indexResource = (resource: Resource) => buildSearchIndex(searchContext, resource, searchDiagnostics);
 
   // Browser apps send their token in a header, never a cookie, so any origin is safe once every request needs a
   // token; in protected mode (no auth) any web page the user opens could read the loopback server: no CORS.
   const corsOrigins = (): CorsOrigins => config.corsOrigins ?? (auth && isAuthConfigured(auth) ? '*' : []);
   const authenticateRequest = async (header: string | undefined, remoteAddress?: string) =>
     auth && isAuthConfigured(auth) ? authenticate(header, auth, remoteAddress) : unrestrictedPolicy;
-  const bulk = bulkExportServices(bulkConfigFromEnv(env), { authenticate: authenticateRequest, audit: (i) => audit?.record(i) });
+  const bulk = bulkExportServices(bulkConfigFromEnv(env), {
+    authenticate: authenticateRequest,
+    audit: (i) => audit?.record(i),
+    compileFilter: searchFilterCompiler(searchContext),
+  });
 
   const operations: OperationDefinitionRef[] = [
     {
@@ -105,8 +110,8 @@ export async function defaultServices(config: Config, env: Record<string, string
   return {
     index: indexResource,
     health: () => searchDiagnostics.report(),
-    compileRestriction: restrictionFilter,
-    searchIndexSpecs,
+    compileRestriction: (type, query) => restrictionFilter(searchContext, type, query),
+    searchIndexSpecs: (type) => searchIndexSpecs(searchContext, type),
     indexFormat: SEARCH_INDEX_FORMAT,
     // Delegates to the search API built in `start` (it needs the resolved base URL); a plain object, so callers
     // may copy the services with a spread.
@@ -123,7 +128,7 @@ export async function defaultServices(config: Config, env: Record<string, string
         }),
     },
     capabilities: {
-      searchParams: searchParametersFor,
+      searchParams: (type) => searchParametersFor(searchContext, type),
       supportedProfiles,
       security: () => (auth ? { ...capabilitySecurity(auth), cors: corsOrigins().length > 0 } : undefined),
     },
@@ -178,12 +183,11 @@ export async function defaultServices(config: Config, env: Record<string, string
         core.logger.warn('NO AUTHORIZATION CONFIGURED: every request on this loopback interface has full access');
       }
       searchDiagnostics.attach((details, message) => core.logger.warn(details, message));
-      searchApi = createSearchApi({
-        baseUrl,
+      searchContext.listensAt(baseUrl);
+      searchApi = createSearchApi(searchContext, {
         diagnostics: searchDiagnostics,
         defaultCount: config.defaultPageSize,
         maxCount: config.maxPageSize,
-        profilesDirs: config.profilesDirs,
         // AuditEvents are searched by type, not swept into `GET /fhir?...` with patient data.
         systemTypes: () => core.store.knownTypes().filter((t) => isStorableType(t) && t !== 'AuditEvent' && (!config.resourceTypes || config.resourceTypes.has(t))),
       });

@@ -1,6 +1,6 @@
 import type { Resource } from 'fhir/r4';
 import { startEmbeddedMongo } from '../../src/embedded-mongo';
-import { SEARCH_INDEX_FORMAT, buildSearchIndex, searchIndexSpecs } from '../../src/search';
+import { SEARCH_INDEX_FORMAT, SearchContext, buildSearchIndex, searchIndexSpecs } from '../../src/search';
 import { withServerMeta } from '../../src/store/resource-text';
 import { Store } from '../../src/store/store';
 import { historyCollectionName, type HistoryDocument, type StoredDocument } from '../../src/store/stored-document';
@@ -42,10 +42,10 @@ function rewrite<T>(value: T, prefix: string): T {
   return value;
 }
 
-function templatesOf(texts: string[], lu: Date): Template[] {
+function templatesOf(search: SearchContext, texts: string[], lu: Date): Template[] {
   return texts.flatMap(resolvedResources).map((resource: Resource) => {
     const stored = withServerMeta(resource, resource.id as string, 1, lu);
-    const { s, c } = buildSearchIndex(stored);
+    const { s, c } = buildSearchIndex(search, stored);
     return { type: resource.resourceType, doc: { _id: stored.id as string, vid: 1, lu, del: false, r: JSON.stringify(stored), s, c } };
   });
 }
@@ -94,17 +94,24 @@ export async function buildStore(dataDir: string, target: number, dbName = 'fhir
   const started = process.hrtime.bigint();
   const set = syntheaBundles();
   const lu = new Date();
+  // The search parameters of a server without profile folders of its own: the one the benches start on the store.
+  const search = new SearchContext();
   // Synthea repeats an organisation in every bundle of its patients (POSTed, so a server gives each its own id);
   // stored under the fullUrl's UUID, each is kept once.
   const seen = new Set<string>();
   const unique = (t: Template) => !seen.has(`${t.type}/${t.doc._id}`) && seen.add(`${t.type}/${t.doc._id}`);
-  const shared = templatesOf(set.shared, lu).filter(unique);
-  const patients = templatesOf(set.patients, lu).filter(unique);
+  const shared = templatesOf(search, set.shared, lu).filter(unique);
+  const patients = templatesOf(search, set.patients, lu).filter(unique);
   // No compaction while loading: each one would rewrite the whole store so far, competing with the inserts. One
   // snapshot at the end leaves the store as a long-running server's would be (snapshot + short journal).
   const engine = await startEmbeddedMongo({ dataDir, fsync: 'never', compactAtBytes: Infinity });
   // The format is recorded, as the server records it: otherwise the server would index the fixture again at start-up.
-  const store = await Store.connect({ uri: engine.uri, dbName, searchIndexSpecs, indexFormat: { ...SEARCH_INDEX_FORMAT, index: buildSearchIndex } });
+  const store = await Store.connect({
+    uri: engine.uri,
+    dbName,
+    searchIndexSpecs: (type) => searchIndexSpecs(search, type),
+    indexFormat: { ...SEARCH_INDEX_FORMAT, index: (resource) => buildSearchIndex(search, resource) },
+  });
   const types: Record<string, number> = {};
   const samples: BuiltStore['samples'] = { patients: [], encounters: [], ...distinctValues(patients) };
   try {

@@ -1,5 +1,6 @@
 import type { AuditEvent, Parameters } from 'fhir/r4';
 import type { Db } from 'mongodb';
+import { SearchContext } from '../search/context';
 import { buildSearchIndex } from '../search/index-builder';
 import { AuditCollection } from '../store/audit-collection';
 import { type Indexer, type SearchFields, storedDocumentOf } from '../store/stored-document';
@@ -14,7 +15,10 @@ import { reportToParameters, walkChain } from './verify-chain';
 export interface AuditTrailOptions extends AuditSource {
   /** Aggregation of failed logins (src/audit/failed-logins.ts). */
   failedLogins?: FailedLoginOptions;
-  /** Search index of a stored event (`s`/`c`); the search layer's `buildSearchIndex` unless given. */
+  /**
+   * Search index of a stored event (`s`/`c`): the server's index-on-write. Absent (tests of the trail alone): the
+   * search layer's `buildSearchIndex` with R4's parameters and `baseUrl`.
+   */
   index?: Indexer;
   /** Creates the AuditEvent collections' indexes; awaited once before the first write. */
   ensureCollections?: () => Promise<void>;
@@ -46,6 +50,12 @@ const MAX_COLLISIONS = 20;
 const RETRY_MIN_MS = 50;
 const RETRY_MAX_MS = 5_000;
 
+/** Index-on-write with R4's search parameters at `baseUrl`, for a trail without a server's (its tests). */
+function searchIndexAt(baseUrl: string): Indexer {
+  const search = new SearchContext({ baseUrl });
+  return (resource) => buildSearchIndex(search, resource);
+}
+
 /**
  * The audit trail: AuditEvents written in batches off the request path, each hash-chained to the one before.
  *
@@ -72,13 +82,13 @@ export class AuditTrail {
   constructor(db: Db, options: AuditTrailOptions) {
     this.collection = new AuditCollection(db);
     this.opts = {
-      index: buildSearchIndex,
       onError: (message, err) => console.error(`[audit] ${message}`, err ?? ''),
       maxBatch: 100,
       maxDelayMs: 20,
       maxQueue: 100_000,
       closeAttempts: 8,
       ...options,
+      index: options.index ?? searchIndexAt(options.baseUrl),
     };
     this.failedLogins = new FailedLogins(
       (input) => this.serverEvent(input),

@@ -7,13 +7,13 @@ import type { BulkConfig } from './config';
 import { DirectoryFileStore, GridFsFileStore, type ExportFileStore } from './file-store';
 import { JobStore } from './job-store';
 import { exportKickoff } from './kickoff';
-import { searchFilterCompiler } from './search-filter';
 import type { FilterCompiler } from './run-export';
 import { mountStatusRoutes } from './status-routes';
 import { ExportWorker, type WorkerHooks } from './worker';
 
 export { bulkConfigFromEnv, type BulkConfig } from './config';
 export type { FilterCompiler } from './run-export';
+export { searchFilterCompiler } from './search-filter';
 export type { WorkerHooks } from './worker';
 
 /** Canonical OperationDefinitions of Bulk Data Access 2.0, per level, for the CapabilityStatement. */
@@ -26,7 +26,10 @@ export const BULK_EXPORT_DEFINITIONS = {
 export interface BulkDeps {
   /** The same authentication as the FHIR routes (Authorization header -> policy, or 401). */
   authenticate(authorization: string | undefined, remoteAddress?: string): Promise<AccessPolicy>;
-  /** Compiles `_typeFilter` queries and SMART granular scopes; default: the search layer's (search-filter.ts). */
+  /**
+   * Compiles `_typeFilter` queries and SMART granular scopes: the server's is the search layer's
+   * (`searchFilterCompiler(search)`); absent, exports that need one are refused.
+   */
   compileFilter?: FilterCompiler;
   hooks?: WorkerHooks;
   /** Records the status, download and cancel requests in the server's audit trail (same queue and chain). */
@@ -46,7 +49,6 @@ export interface BulkExportServices {
  * or BULK_EXPORT_DIR. Merge into Services: operations, extraRoutes, start, stop.
  */
 export function bulkExportServices(config: BulkConfig, deps: BulkDeps): BulkExportServices {
-  const compileFilter = deps.compileFilter ?? searchFilterCompiler;
   let state: { jobs: JobStore; files: ExportFileStore; worker: ExportWorker } | undefined;
   const ready = () => {
     if (!state) throw new Error('bulk export is not started');
@@ -55,7 +57,7 @@ export function bulkExportServices(config: BulkConfig, deps: BulkDeps): BulkExpo
   const handler = exportKickoff({
     config,
     jobs: () => ready().jobs,
-    compileFilter,
+    compileFilter: deps.compileFilter,
     nudge: () => state?.worker.nudge(),
   });
   return {
@@ -89,7 +91,7 @@ export function bulkExportServices(config: BulkConfig, deps: BulkDeps): BulkExpo
         jobs,
         files,
         systemRepo: server.systemRepo,
-        compileFilter,
+        compileFilter: deps.compileFilter,
         logger: server.logger,
         hooks: deps.hooks,
       });

@@ -18,7 +18,8 @@ import {
   type PageToken,
   type SortKeyDef,
 } from './paging';
-import type { SearchContext, SearchRequest, SearchStore } from './types';
+import type { SearchContext } from './context';
+import type { ExecuteContext, SearchRequest, SearchStore } from './types';
 
 /**
  * Runs a parsed search: one filter per searched type, keyset-paged in the requested order, totals on request,
@@ -31,7 +32,7 @@ interface KeyedRow extends Row {
   keys: KeyValue[];
 }
 
-function checkCompartment(req: SearchRequest, ctx: SearchContext): void {
+function checkCompartment(req: SearchRequest, ctx: ExecuteContext): void {
   const c = ctx.compartment;
   if (!c) return;
   if (c.type !== 'Patient') throw badRequest(`Compartment ${c.type} is not supported; only Patient is`);
@@ -68,12 +69,12 @@ async function fetchPage(
   return rows.slice(0, limit);
 }
 
-function linkUrl(ctx: SearchContext, path: string, params: Array<[string, string]>): string {
+function linkUrl(ctx: ExecuteContext, path: string, params: Array<[string, string]>): string {
   const qs = new URLSearchParams(params).toString();
   return `${ctx.baseUrl}/${path}${qs ? `?${qs}` : ''}`;
 }
 
-function toEntry(ctx: SearchContext, req: SearchRequest, row: Row, mode: 'match' | 'include'): BundleEntry {
+function toEntry(ctx: ExecuteContext, req: SearchRequest, row: Row, mode: 'match' | 'include'): BundleEntry {
   const resource = JSON.parse(row.doc.r) as Resource;
   return {
     fullUrl: `${ctx.baseUrl}/${row.type}/${row.doc._id}`,
@@ -82,12 +83,12 @@ function toEntry(ctx: SearchContext, req: SearchRequest, row: Row, mode: 'match'
   };
 }
 
-function searchPath(req: SearchRequest, ctx: SearchContext): string {
+function searchPath(req: SearchRequest, ctx: ExecuteContext): string {
   if (ctx.compartment) return `${ctx.compartment.type}/${ctx.compartment.id}/${req.types[0]}`;
   return req.system ? '' : req.types[0];
 }
 
-export async function executeSearch(store: SearchStore, req: SearchRequest, ctx: SearchContext): Promise<Bundle> {
+export async function executeSearch(search: SearchContext, store: SearchStore, req: SearchRequest, ctx: ExecuteContext): Promise<Bundle> {
   checkCompartment(req, ctx);
   const notes: OperationOutcomeIssue[] = req.ignored.map((i) =>
     issue('not-supported', `Parameter ${i.name} was ignored: ${i.reason}`, i.name, 'warning'),
@@ -135,7 +136,7 @@ export async function executeSearch(store: SearchStore, req: SearchRequest, ctx:
 
   const entry: BundleEntry[] = page.map((r) => toEntry(ctx, req, r, 'match'));
   if (page.length && (req.include.length || req.revinclude.length)) {
-    const included = await resolveIncludes(store, page, req.include, req.revinclude);
+    const included = await resolveIncludes(search.registry, store, page, req.include, req.revinclude);
     entry.push(...included.rows.map((r) => toEntry(ctx, req, r, 'include')));
     if (included.truncated) notes.push(issue('too-costly', 'Included resources were limited', undefined, 'warning'));
   }

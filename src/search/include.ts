@@ -1,4 +1,4 @@
-import { getSearchParams } from './registry';
+import type { SearchRegistry } from './registry';
 import type { IncludeSpec, IndexEntry, SearchParam, SearchStore } from './types';
 import type { StoredDocument } from '../store/stored-document';
 
@@ -23,16 +23,16 @@ function entries(doc: StoredDocument): IndexEntry[] {
   return (doc.s as { e?: IndexEntry[] } | undefined)?.e ?? [];
 }
 
-function includeParams(spec: IncludeSpec, type: string): SearchParam[] {
-  if (spec.sourceType === '*') return getSearchParams(type).filter((p) => p.type === 'reference');
+function includeParams(registry: SearchRegistry, spec: IncludeSpec, type: string): SearchParam[] {
+  if (spec.sourceType === '*') return registry.params(type).filter((p) => p.type === 'reference');
   return spec.sourceType === type && spec.param ? [spec.param] : [];
 }
 
 /** 'Type/id' references of `row` through the include specs. */
-function outgoing(row: Row, specs: readonly IncludeSpec[]): string[] {
+function outgoing(registry: SearchRegistry, row: Row, specs: readonly IncludeSpec[]): string[] {
   const out: string[] = [];
   for (const spec of specs) {
-    const codes = new Set(includeParams(spec, row.type).map((p) => p.code));
+    const codes = new Set(includeParams(registry, spec, row.type).map((p) => p.code));
     if (!codes.size) continue;
     for (const e of entries(row.doc)) {
       if (!codes.has(e.p) || typeof e.v !== 'string') continue;
@@ -92,6 +92,7 @@ export interface IncludeResult {
 }
 
 export async function resolveIncludes(
+  registry: SearchRegistry,
   store: SearchStore,
   matches: readonly Row[],
   include: readonly IncludeSpec[],
@@ -107,7 +108,7 @@ export async function resolveIncludes(
     const budget = () => MAX_INCLUDED - included.length;
     const next: Row[] = [];
     if (inc.length && budget() > 0) {
-      next.push(...(await fetchByReference(store, frontier.flatMap((r) => outgoing(r, inc)), seen, budget())));
+      next.push(...(await fetchByReference(store, frontier.flatMap((r) => outgoing(registry, r, inc)), seen, budget())));
     }
     if (rev.length && budget() - next.length > 0) {
       next.push(...(await fetchReferrers(store, [...frontier], rev, seen, budget() - next.length)));

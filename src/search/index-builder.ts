@@ -1,6 +1,7 @@
 import type { Resource } from 'fhir/r4';
 import { patientLinkParams } from '../fhir/patient-access';
-import { evaluatorFor, getSearchParams } from './registry';
+import type { SearchContext } from './context';
+import { evaluatorFor } from './registry';
 import { entryArray } from './entry-array';
 import type { SearchDiagnostics } from './diagnostics';
 import type { IndexEntry, SearchIndexDoc, SearchParam, SortKey } from './types';
@@ -96,13 +97,14 @@ function compartments(type: string, id: string | undefined, entries: IndexEntry[
   return [...out];
 }
 
-export function buildSearchIndex(resource: Resource, errors?: IndexErrorSink): { s: SearchIndexDoc; c: string[] } {
+/** The index of `resource` on the server `search` belongs to (its parameters, its base URL). */
+export function buildSearchIndex(search: SearchContext, resource: Resource, errors?: IndexErrorSink): { s: SearchIndexDoc; c: string[] } {
   // Composites share components: each is indexed once per element for this resource.
-  const scope: IndexScope = { memo: new ComponentMemo() };
+  const scope: IndexScope = { search, memo: new ComponentMemo() };
   const e: IndexEntry[] = [];
   const r: IndexEntry[] = [];
   const o: Record<string, SortKey> = {};
-  for (const param of getSearchParams(resource.resourceType)) {
+  for (const param of search.registry.params(resource.resourceType)) {
     if (DIRECT_PARAMS.has(param.code)) continue;
     const entries = indexParam(resource, param, scope, errors);
     if (!entries.length) continue;

@@ -1,5 +1,6 @@
 import type { IndexDescription } from 'mongodb';
-import { getSearchParams } from './registry';
+import type { SearchContext } from './context';
+import type { SearchRegistry } from './registry';
 
 /**
  * MongoDB indexes for a type's collection. MongoDB allows 64 per collection and a type has dozens of parameters,
@@ -32,13 +33,14 @@ export const ENTRY_INDEXES: IndexDescription[] = [
  */
 export const SEARCH_INDEX_FORMAT = { version: 4, obsoleteIndexes: ['search_range', 'search_high'] } as const;
 
-export function sortIndexedParams(type: string): string[] {
-  const codes = new Set(getSearchParams(type).filter((p) => p.type !== 'composite' && p.type !== 'special').map((p) => p.code));
+export function sortIndexedParams(registry: SearchRegistry, type: string): string[] {
+  const codes = new Set(registry.params(type).filter((p) => p.type !== 'composite' && p.type !== 'special').map((p) => p.code));
   return SORTED_PARAMS.filter((c) => codes.has(c)).slice(0, MAX_SORT_INDEXED);
 }
 
-export function searchIndexSpecs(type: string): IndexDescription[] {
-  const sorts: IndexDescription[] = sortIndexedParams(type).flatMap((code) => [
+/** The indexes of `type`'s collection on the server `search` belongs to. */
+export function searchIndexSpecs(search: SearchContext, type: string): IndexDescription[] {
+  const sorts: IndexDescription[] = sortIndexedParams(search.registry, type).flatMap((code) => [
     { key: { [`s.o.${code}.a`]: 1, _id: 1 }, name: `sort_${code}_asc` },
     { key: { [`s.o.${code}.d`]: -1, _id: 1 }, name: `sort_${code}_desc` },
   ]);

@@ -3,44 +3,35 @@ import type { Filter } from 'mongodb';
 import { badRequest } from '../errors/operation-outcome-error';
 import type { StoredDocument } from '../store/stored-document';
 import { compileFilter, compileSimpleClause } from './compile';
+import type { SearchContext } from './context';
 import { SearchDiagnostics } from './diagnostics';
 import { executeSearch } from './execute';
 import { loadImpliedSystems } from './implied-systems';
 import { parseSearch } from './parse';
-import { configureSearchParameterSources, getSearchParams, skippedSearchParameters } from './registry';
-import { setSearchBaseUrl } from './settings';
-import type { SearchContext, SearchStore } from './types';
+import type { ExecuteContext, SearchStore } from './types';
 import { isSupportedType } from './types/index';
 
 /**
  * The search layer's public API (issue 4). Everything the rest of the server needs: index-on-write, index specs,
  * parse + execute, conditional matching, the CapabilityStatement's parameter list, and an adapter shaped like the
- * router's SearchApi.
+ * router's SearchApi. Each takes the server's SearchContext (its parameters and base URL), made once per server.
  */
+export { SearchContext, type SearchContextOptions } from './context';
+export { SearchRegistry } from './registry';
 export { buildSearchIndex } from './index-builder';
 export { SearchDiagnostics, type SearchHealth } from './diagnostics';
 export { SEARCH_INDEX_FORMAT, searchIndexSpecs } from './index-specs';
 export { parseSearch } from './parse';
 export { executeSearch } from './execute';
-export type { SearchContext, SearchRequest, SearchStore, SearchFindOptions } from './types';
+export type { ExecuteContext, SearchRequest, SearchStore, SearchFindOptions } from './types';
 
 export interface SearchSettings {
-  baseUrl: string;
   defaultCount: number;
   maxCount: number;
   /** Types a system-level search without `_type` covers (read per request: types appear as data arrives). */
   systemTypes?: () => readonly string[];
-  /** Extra folders with SearchParameter resources (beyond the project's profiles/). */
-  profilesDirs?: readonly string[];
   /** This server's record of what search left out (index-on-write failures, skipped definitions). */
   diagnostics?: SearchDiagnostics;
-}
-
-/** Call once at start-up: the base URL lets stored references to this server be kept relative. */
-export function configureSearch(settings: Pick<SearchSettings, 'baseUrl' | 'profilesDirs'>): void {
-  setSearchBaseUrl(settings.baseUrl);
-  if (settings.profilesDirs?.length) configureSearchParameterSources(settings.profilesDirs);
-  loadImpliedSystems();
 }
 
 /**
@@ -48,12 +39,13 @@ export function configureSearch(settings: Pick<SearchSettings, 'baseUrl' | 'prof
  * Unknown parameters are an error here (strict): ignoring one would widen the match and touch the wrong resource.
  */
 export async function findMatchingIds(
+  search: SearchContext,
   store: SearchStore,
   type: string,
   query: Array<[string, string]>,
   limit: number,
 ): Promise<string[]> {
-  const req = parseSearch(type, query, { strict: true });
+  const req = parseSearch(search, type, query, { strict: true });
   if (!req.clauses.length) throw badRequest('A conditional operation needs at least one search criterion');
   const filter = await compileFilter(store, type, req.clauses);
   const ids: string[] = [];
@@ -66,8 +58,8 @@ export async function findMatchingIds(
  * The filter for a query without chains or _has (e.g. a SMART v2 granular scope's `category=problem-list-item`),
  * for the repository to AND into queries on `type`. Throws 400 for anything it cannot compile on its own.
  */
-export function restrictionFilter(type: string, query: string): Filter<StoredDocument> {
-  const req = parseSearch(type, [...new URLSearchParams(query)], { strict: true });
+export function restrictionFilter(search: SearchContext, type: string, query: string): Filter<StoredDocument> {
+  const req = parseSearch(search, type, [...new URLSearchParams(query)], { strict: true });
   const parts = req.clauses.map((c) => {
     if (c.kind === 'chain' || c.kind === 'has') throw badRequest(`A scope restriction cannot chain: ${query}`);
     return compileSimpleClause(c);
@@ -76,8 +68,8 @@ export function restrictionFilter(type: string, query: string): Filter<StoredDoc
 }
 
 /** Every supported search parameter of `type`, for the CapabilityStatement. */
-export function searchParametersFor(type: string): CapabilityStatementRestResourceSearchParam[] {
-  return getSearchParams(type)
+export function searchParametersFor(search: SearchContext, type: string): CapabilityStatementRestResourceSearchParam[] {
+  return search.registry.params(type)
     .filter((p) => isSupportedType(p.type) && (p.expression || p.code === '_id' || p.code === '_lastUpdated'))
     .map((p) => ({
       name: p.code,
@@ -94,26 +86,33 @@ export interface RouterSearchOptions {
   selfUrl: string;
 }
 
-/** An object shaped like the router's SearchApi, bound to the server's settings. */
-export function createSearchApi(settings: SearchSettings) {
-  configureSearch(settings);
+/**
+ * An object shaped like the router's SearchApi, bound to the server's search context and settings. Made once the
+ * server listens: its links start with the base URL.
+ */
+export function createSearchApi(search: SearchContext, settings: SearchSettings) {
+  const baseUrl = search.baseUrl;
+  if (baseUrl === undefined) throw new Error("createSearchApi: the server's base URL is not known yet (SearchContext.listensAt)");
   const diagnostics = settings.diagnostics ?? new SearchDiagnostics();
-  // Loads the definitions now rather than at the first write, so a skipped one is reported at start-up.
-  diagnostics.definitionsSkipped(skippedSearchParameters());
+  // Loads the definitions and the implied systems now rather than at the first write, so a skipped definition is
+  // reported at start-up.
+  diagnostics.definitionsSkipped(search.registry.skipped());
+  loadImpliedSystems();
   return {
     diagnostics,
     async executeSearch(store: SearchStore, type: string | undefined, query: Array<[string, string]>, opts: RouterSearchOptions): Promise<Bundle> {
       const systemTypes = type ? undefined : settings.systemTypes?.();
-      const req = parseSearch(type, query, { strict: opts.strict, systemTypes, maySearch: store.maySearch?.bind(store) });
-      const ctx: SearchContext = {
-        baseUrl: settings.baseUrl,
+      const req = parseSearch(search, type, query, { strict: opts.strict, systemTypes, maySearch: store.maySearch?.bind(store) });
+      const ctx: ExecuteContext = {
+        baseUrl,
         defaultCount: settings.defaultCount,
         maxCount: settings.maxCount,
         compartment: opts.compartment,
         systemTypes,
       };
-      return executeSearch(store, req, ctx);
+      return executeSearch(search, store, req, ctx);
     },
-    findMatchingIds,
+    findMatchingIds: (store: SearchStore, type: string, query: Array<[string, string]>, limit: number) =>
+      findMatchingIds(search, store, type, query, limit),
   };
 }

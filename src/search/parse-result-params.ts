@@ -1,6 +1,6 @@
 import { badRequest } from '../errors/operation-outcome-error';
 import { R4_RESOURCE_TYPES } from '../fhir/resource-types';
-import { getSearchParam, getSearchParams } from './registry';
+import type { SearchRegistry } from './registry';
 import type { IncludeSpec, SearchRequest, SortSpec, SummaryMode, TotalMode } from './types';
 
 /**
@@ -21,7 +21,7 @@ export const SILENT_PARAMS: ReadonlySet<string> = new Set(['_format', '_pretty']
 
 type Report = (name: string, reason: string) => void;
 
-function parseSort(value: string, types: string[], report: Report): SortSpec[] {
+function parseSort(registry: SearchRegistry, value: string, types: string[], report: Report): SortSpec[] {
   const out: SortSpec[] = [];
   for (const part of value.split(',')) {
     const desc = part.startsWith('-');
@@ -31,8 +31,8 @@ function parseSort(value: string, types: string[], report: Report): SortSpec[] {
       out.push({ code, desc });
       continue;
     }
-    const param = types.length ? getSearchParam(types[0], code) : undefined;
-    const everywhere = param && types.every((t) => getSearchParam(t, code)?.url === param.url);
+    const param = types.length ? registry.param(types[0], code) : undefined;
+    const everywhere = param && types.every((t) => registry.param(t, code)?.url === param.url);
     if (!param || !everywhere || param.type === 'composite' || param.type === 'special') {
       report(`_sort=${part}`, `${code} is not a sortable search parameter of ${types.join(', ') || 'every type'}`);
       continue;
@@ -48,7 +48,7 @@ function parseCount(value: string): number {
   return Number(value);
 }
 
-function parseInclude(name: string, value: string, rev: boolean, report: Report): IncludeSpec[] {
+function parseInclude(registry: SearchRegistry, name: string, value: string, rev: boolean, report: Report): IncludeSpec[] {
   const modifier = name.split(':')[1];
   if (modifier !== undefined && modifier !== 'iterate' && modifier !== 'recurse') {
     throw badRequest(`Unknown modifier :${modifier} on ${name.split(':')[0]}`, name);
@@ -71,11 +71,11 @@ function parseInclude(name: string, value: string, rev: boolean, report: Report)
     throw badRequest(`${targetType} is not a resource type (${name}=${value})`, name);
   }
   if (code === '*') {
-    return getSearchParams(sourceType)
+    return registry.params(sourceType)
       .filter((p) => p.type === 'reference')
       .map((param) => ({ sourceType, param, targetType, iterate }));
   }
-  const param = getSearchParam(sourceType, code);
+  const param = registry.param(sourceType, code);
   if (!param || param.type !== 'reference') {
     report(`${name}=${value}`, `${code} is not a reference search parameter of ${sourceType}`);
     return [];
@@ -87,12 +87,12 @@ function parseInclude(name: string, value: string, rev: boolean, report: Report)
 }
 
 /** Applies one result parameter to `req`; returns false when `name` is not a result parameter. */
-export function applyResultParam(req: SearchRequest, name: string, value: string, report: Report): boolean {
+export function applyResultParam(registry: SearchRegistry, req: SearchRequest, name: string, value: string, report: Report): boolean {
   const base = name.split(':')[0];
   switch (base) {
     case '_sort':
       if (name !== base) return false;
-      req.sort = parseSort(value, req.types, report);
+      req.sort = parseSort(registry, value, req.types, report);
       if (req.sort.length) req.applied.push([name, req.sort.map((s) => (s.desc ? '-' : '') + s.code).join(',')]);
       return true;
     case '_count':
@@ -122,7 +122,7 @@ export function applyResultParam(req: SearchRequest, name: string, value: string
     }
     case '_include':
     case '_revinclude': {
-      const specs = parseInclude(name, value, base === '_revinclude', report);
+      const specs = parseInclude(registry, name, value, base === '_revinclude', report);
       const list = base === '_include' ? req.include : req.revinclude;
       list.push(...specs);
       if (req.include.length + req.revinclude.length > MAX_INCLUDES * 10) {

@@ -2,12 +2,13 @@ import { badRequest, forbidden, issue, OperationOutcomeError } from '../errors/o
 import { R4_RESOURCE_TYPES } from '../fhir/resource-types';
 import { splitUnescaped } from './escape';
 import { applyResultParam, SILENT_PARAMS } from './parse-result-params';
-import { getSearchParam } from './registry';
+import type { SearchContext } from './context';
 import type { Clause, SearchParam, SearchRequest } from './types';
 import { isSupportedType, moduleFor } from './types/index';
 
 /**
- * parse(query) -> SearchRequest. Knows nothing of MongoDB. Every parameter name is checked against the registry:
+ * parse(query) -> SearchRequest. Knows nothing of MongoDB. Every parameter name is checked against the server's
+ * registry (src/search/context.ts):
  * anything else (`family[$regex]`, `a.b`, `$where`) is an unknown parameter, ignored and reported by default and
  * a 400 under `Prefer: handling=strict`. Values are parsed by their parameter type, and a malformed value is
  * always a 400.
@@ -34,8 +35,8 @@ function splitModifier(segment: string): { code: string; modifier?: string } {
   return { code, modifier };
 }
 
-function lookup(type: string, code: string): SearchParam {
-  const param = getSearchParam(type, code);
+function lookup(search: SearchContext, type: string, code: string): SearchParam {
+  const param = search.registry.param(type, code);
   if (!param) unknown(`${code} is not a search parameter of ${type}`);
   if (!isSupportedType(param.type) || (!param.expression && !['_id', '_lastUpdated'].includes(code))) {
     unknown(`${type}:${code} (${param.type}) is not supported by this server`);
@@ -43,7 +44,7 @@ function lookup(type: string, code: string): SearchParam {
   return param;
 }
 
-function parseValues(param: SearchParam, modifier: string | undefined, raw: string): Clause {
+function parseValues(search: SearchContext, param: SearchParam, modifier: string | undefined, raw: string): Clause {
   if (modifier === 'missing') {
     if (raw !== 'true' && raw !== 'false') throw badRequest(`${param.code}:missing must be true or false`, param.code);
     return { kind: 'missing', param, missing: raw === 'true' };
@@ -57,16 +58,16 @@ function parseValues(param: SearchParam, modifier: string | undefined, raw: stri
   }
   const parts = splitUnescaped(raw, ',');
   if (parts.length > MAX_VALUES) throw badRequest(`${param.code} has more than ${MAX_VALUES} values`, param.code);
-  const values = parts.filter((p) => p !== '').map((p) => module.parse(p, modifier, param));
+  const values = parts.filter((p) => p !== '').map((p) => module.parse(p, modifier, param, search));
   if (!values.length) throw badRequest(`${param.code} has no value`, param.code);
   return { kind: 'value', param, modifier, values };
 }
 
 /** `a:Type.b.c=value` — a parameter on `type`, possibly chained through reference parameters. */
-function parseChain(type: string, segments: string[], raw: string, depth: number): Clause {
+function parseChain(search: SearchContext, type: string, segments: string[], raw: string, depth: number): Clause {
   const { code, modifier } = splitModifier(segments[0]);
-  const param = lookup(type, code);
-  if (segments.length === 1) return parseValues(param, modifier, raw);
+  const param = lookup(search, type, code);
+  if (segments.length === 1) return parseValues(search, param, modifier, raw);
   if (depth >= MAX_CHAIN_DEPTH) throw badRequest(`Chains are limited to ${MAX_CHAIN_DEPTH} links`, segments.join('.'));
   if (param.type !== 'reference') unknown(`${code} on ${type} is not a reference parameter and cannot be chained`);
   let targets = modifier ? [modifier] : param.target.length ? [...param.target] : [];
@@ -74,39 +75,39 @@ function parseChain(type: string, segments: string[], raw: string, depth: number
     throw badRequest(`${modifier} is not a target type of ${type}:${code}`, segments.join('.'));
   }
   const next = splitModifier(segments[1]).code;
-  targets = targets.filter((t) => getSearchParam(t, next));
+  targets = targets.filter((t) => search.registry.param(t, next));
   if (!targets.length) unknown(`No target of ${type}:${code} has a search parameter ${next}`);
-  const inner = targets.map((t) => ({ type: t, clause: parseChain(t, segments.slice(1), raw, depth + 1) }));
+  const inner = targets.map((t) => ({ type: t, clause: parseChain(search, t, segments.slice(1), raw, depth + 1) }));
   return { kind: 'chain', param, inner };
 }
 
 /** `_has:Observation:patient:code=x` (nested `_has:` allowed): see spec 3.1.1.4.6.3 reverse chaining. */
-function parseHas(type: string, name: string, raw: string, depth: number): Clause {
+function parseHas(search: SearchContext, type: string, name: string, raw: string, depth: number): Clause {
   const rest = name.slice('_has:'.length);
   const [sourceType, refCode, ...tail] = rest.split(':');
   if (!sourceType || !refCode || !tail.length) throw badRequest(`_has needs _has:Type:reference:parameter, got "${name}"`, name);
   if (!R4_RESOURCE_TYPES.has(sourceType)) throw badRequest(`${sourceType} is not a resource type (${name})`, name);
   if (depth >= MAX_CHAIN_DEPTH) throw badRequest(`_has is limited to ${MAX_CHAIN_DEPTH} levels`, name);
-  const param = lookup(sourceType, refCode);
+  const param = lookup(search, sourceType, refCode);
   if (param.type !== 'reference') throw badRequest(`${sourceType}:${refCode} is not a reference parameter`, name);
   if (param.target.length && !param.target.includes(type)) {
     throw badRequest(`${sourceType}:${refCode} cannot refer to ${type}`, name);
   }
   const innerName = tail.join(':');
   const inner = innerName.startsWith('_has:')
-    ? parseHas(sourceType, innerName, raw, depth + 1)
-    : parseChain(sourceType, innerName.split('.'), raw, depth + 1);
+    ? parseHas(search, sourceType, innerName, raw, depth + 1)
+    : parseChain(search, sourceType, innerName.split('.'), raw, depth + 1);
   return { kind: 'has', type: sourceType, param, inner };
 }
 
-function parseCriterion(type: string, name: string, raw: string): Clause {
-  if (name.startsWith('_has:')) return parseHas(type, name, raw, 0);
-  return parseChain(type, name.split('.'), raw, 0);
+function parseCriterion(search: SearchContext, type: string, name: string, raw: string): Clause {
+  if (name.startsWith('_has:')) return parseHas(search, type, name, raw, 0);
+  return parseChain(search, type, name.split('.'), raw, 0);
 }
 
 /** The same criterion parsed for every searched type; a system search only allows parameters all types share. */
-function parseForTypes(types: string[], name: string, raw: string): Clause {
-  const clauses = types.map((t) => parseCriterion(t, name, raw));
+function parseForTypes(search: SearchContext, types: string[], name: string, raw: string): Clause {
+  const clauses = types.map((t) => parseCriterion(search, t, name, raw));
   const url = (c: Clause) => c.param.url;
   if (clauses.some((c) => url(c) !== url(clauses[0]))) unknown(`${name} is not defined the same way on ${types.join(', ')}`);
   return clauses[0];
@@ -130,7 +131,12 @@ export interface ParseOptions {
   maySearch?: (type: string) => boolean;
 }
 
-export function parseSearch(type: string | undefined, query: Array<[string, string]>, opts: ParseOptions): SearchRequest {
+export function parseSearch(
+  search: SearchContext,
+  type: string | undefined,
+  query: Array<[string, string]>,
+  opts: ParseOptions,
+): SearchRequest {
   const typeParam = query.filter(([k]) => k === '_type').map(([, v]) => v);
   const types = type ? [type] : typeParam.length ? parseTypes(typeParam.join(',')) : [...(opts.systemTypes ?? [])];
   if (!types.length) throw badRequest('A system-level search needs _type', '_type');
@@ -155,14 +161,14 @@ export function parseSearch(type: string | undefined, query: Array<[string, stri
   for (const [name, value] of query) {
     if (name === '_type' && !type) continue;
     if (SILENT_PARAMS.has(name)) continue;
-    if (applyResultParam(req, name, value, report)) continue;
+    if (applyResultParam(search.registry, req, name, value, report)) continue;
     if (value === '') {
       // Spec 3.1.1.5: a parameter with an empty value is ignored.
       req.ignored.push({ name, reason: 'empty value' });
       continue;
     }
     try {
-      req.clauses.push(parseForTypes(types, name, value));
+      req.clauses.push(parseForTypes(search, types, name, value));
       req.applied.push([name, value]);
     } catch (err) {
       if (!(err instanceof UnknownParameter)) throw err;

@@ -27,7 +27,8 @@ export interface SearchStore {
   maySearch?(type: string): boolean;
 }
 
-export interface SearchContext {
+/** What executeSearch needs of one request beyond the parsed query. */
+export interface ExecuteContext {
   /** Public base of the FHIR API, no trailing slash. */
   baseUrl: string;
   /** Page size when `_count` is absent, and the largest `_count` honoured. */

@@ -1,10 +1,10 @@
 import type { Resource } from 'fhir/r4';
 import { unrestrictedPolicy, type AccessPolicy } from '../../src/auth/access-policy';
 import { unauthorized } from '../../src/errors/operation-outcome-error';
-import { bulkConfigFromEnv, bulkExportServices, type BulkDeps } from '../../src/bulk';
+import { bulkConfigFromEnv, bulkExportServices, searchFilterCompiler, type BulkDeps } from '../../src/bulk';
 import pino from 'pino';
 import { loadConfig } from '../../src/config';
-import { SEARCH_INDEX_FORMAT, createSearchApi, buildSearchIndex, searchIndexSpecs } from '../../src/search';
+import { SEARCH_INDEX_FORMAT, SearchContext, createSearchApi, buildSearchIndex, searchIndexSpecs } from '../../src/search';
 import { startServer, type RunningServer, type Services } from '../../src/server';
 import { withServerMeta } from '../../src/store/resource-text';
 import { historyCollectionName, type HistoryDocument, type StoredDocument } from '../../src/store/stored-document';
@@ -52,13 +52,18 @@ export async function startBulkServer(
     if (!p) throw unauthorized('unknown test token');
     return p;
   };
-  const bulk = bulkExportServices(bulkConfigFromEnv({ BULK_EXPORT_POLL: '20ms', ...env }), { authenticate, hooks: opts.hooks, compileFilter: opts.compileFilter });
+  const searchContext = new SearchContext();
+  const bulk = bulkExportServices(bulkConfigFromEnv({ BULK_EXPORT_POLL: '20ms', ...env }), {
+    authenticate,
+    hooks: opts.hooks,
+    compileFilter: opts.compileFilter ?? searchFilterCompiler(searchContext),
+  });
   // The server with only the layers an export needs (search for _typeFilter, bulk), independent of the rest of
   // the production wiring; validation accepts everything, as export tests are not about validation.
   let search: ReturnType<typeof createSearchApi> | undefined;
   const services: Services = {
-    index: buildSearchIndex,
-    searchIndexSpecs,
+    index: (resource) => buildSearchIndex(searchContext, resource),
+    searchIndexSpecs: (type) => searchIndexSpecs(searchContext, type),
     indexFormat: SEARCH_INDEX_FORMAT,
     get search() {
       return search as ReturnType<typeof createSearchApi>;
@@ -69,7 +74,8 @@ export async function startBulkServer(
     operations: bulk.operations,
     extraRoutes: bulk.extraRoutes,
     async start(core) {
-      search = createSearchApi({ baseUrl: core.config.baseUrl, defaultCount: 20, maxCount: 1000 });
+      searchContext.listensAt(core.config.baseUrl);
+      search = createSearchApi(searchContext, { defaultCount: 20, maxCount: 1000 });
       await bulk.start(core);
     },
     stop: bulk.stop,
@@ -125,7 +131,7 @@ export async function startBulkServer(
       await server.store.ensureType(type);
       const docs: StoredDocument[] = list.map((r) => {
         const full = withServerMeta(r, r.id as string, 1, at);
-        const { s, c } = searchable ? buildSearchIndex(full) : { s: undefined, c: compartmentsOf(full) };
+        const { s, c } = searchable ? buildSearchIndex(searchContext, full) : { s: undefined, c: compartmentsOf(full) };
         return { _id: r.id as string, vid: 1, lu: at, del: false, r: JSON.stringify(full), s, c };
       });
       for (let i = 0; i < docs.length; i += 1000) {

@@ -1,7 +1,7 @@
 import { compileSimpleClause, MAX_SUBQUERY_IDS } from '../../src/search/compile';
 import { parseSearch } from '../../src/search/parse';
 import { compartmentPolicy, twoPatients } from './helpers/fixtures';
-import { openTestDb, save, search, sortedMatchIds, useTestDb, type TestDb } from './helpers/store';
+import { openTestDb, save, search, sortedMatchIds, testSearch, useTestDb, type TestDb } from './helpers/store';
 
 describe('chained and reverse-chained search', () => {
   const db = useTestDb(twoPatients);
@@ -51,7 +51,7 @@ describe('chained and reverse-chained search', () => {
 
 describe('compiled filters never carry user input as operators', () => {
   const compile = (q: string) => {
-    const req = parseSearch('Patient', [...new URLSearchParams(q)], { strict: false });
+    const req = parseSearch(testSearch, 'Patient', [...new URLSearchParams(q)], { strict: false });
     return JSON.stringify(req.clauses.map(compileSimpleClause));
   };
   it.each(['family=$gt', 'family={"$ne":1}', 'identifier=$where|1', 'birthdate=ge2020', 'family:contains=^.*$'])('%s', (q) => {

@@ -1,5 +1,6 @@
+import { SearchContext } from '../../src/search/context';
 import { buildSearchIndex } from '../../src/search/index-builder';
-import { evaluatorFor, getSearchParams } from '../../src/search/registry';
+import { evaluatorFor } from '../../src/search/registry';
 import { ComponentMemo } from '../../src/search/types/component-memo';
 import { compositeType } from '../../src/search/types/composite';
 
@@ -20,10 +21,11 @@ const observation = {
 
 describe('composite components shared within one buildSearchIndex call', () => {
   it('give every composite parameter the entries it gets on its own', () => {
-    const stored = buildSearchIndex(observation as never).s.e;
+    const search = new SearchContext();
+    const stored = buildSearchIndex(search, observation as never).s.e;
     let composites = 0;
-    for (const param of getSearchParams('Observation').filter((p) => p.type === 'composite')) {
-      const alone = evaluatorFor(param)!(observation).flatMap((node) => compositeType.index(node, param, { memo: new ComponentMemo() }));
+    for (const param of search.registry.params('Observation').filter((p) => p.type === 'composite')) {
+      const alone = evaluatorFor(param)!(observation).flatMap((node) => compositeType.index(node, param, { search, memo: new ComponentMemo() }));
       expect({ param: param.code, entries: stored.filter((e) => e.p === param.code).map(({ p: _p, ...rest }) => rest) }).toEqual({
         param: param.code,
         entries: alone,

@@ -1,10 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { FhirResource, Resource } from 'fhir/r4';
+import { SearchContext } from '../../src/search/context';
 import { buildSearchIndex } from '../../src/search/index-builder';
 import type { IndexEntry, SearchIndexDoc } from '../../src/search/types';
 
-const index = (r: FhirResource) => buildSearchIndex(r as Resource);
+const search = new SearchContext();
+const index = (r: FhirResource) => buildSearchIndex(search, r as Resource);
 const entries = (s: SearchIndexDoc, p: string) => [...s.e, ...(s.r ?? [])].filter((e: IndexEntry) => e.p === p);
 
 describe('buildSearchIndex: what is stored for search', () => {
@@ -95,13 +97,13 @@ describe('buildSearchIndex on real data', () => {
     for (const f of files) {
       const resource = JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as Resource;
       if (!resource.resourceType) continue;
-      entries += buildSearchIndex(resource).s.e.length;
+      entries += buildSearchIndex(search, resource).s.e.length;
     }
     expect(files.length).toBeGreaterThan(2000);
     expect(entries).toBeGreaterThan(files.length * 5);
   });
   it('tolerates wrongly-typed data', () => {
     const odd = { resourceType: 'Observation', id: 'o', status: 5, code: 'x', component: ['a', { code: 7, valueQuantity: 'high' }], subject: 'Patient/1', effectiveDateTime: {} };
-    expect(() => buildSearchIndex(odd as unknown as Resource)).not.toThrow();
+    expect(() => buildSearchIndex(search, odd as unknown as Resource)).not.toThrow();
   });
 });

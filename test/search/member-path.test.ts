@@ -4,8 +4,9 @@ import fhirpath from 'fhirpath';
 import r4Model from 'fhirpath/fhir-context/r4';
 import { splitUnion } from '../../src/search/expression';
 import { compileMemberPaths } from '../../src/search/member-path';
-import { getSearchParams } from '../../src/search/registry';
+import { SearchRegistry } from '../../src/search/registry';
 
+const registry = new SearchRegistry();
 const EXAMPLES = path.dirname(require.resolve('hl7.fhir.r4.examples/package.json'));
 
 interface Node {
@@ -36,7 +37,7 @@ describe('member paths evaluate exactly as fhirpath.js does', () => {
   it('on every official R4 example, for every search parameter with a member-path expression', () => {
     let compared = 0;
     for (const resource of resources) {
-      for (const param of getSearchParams(resource.resourceType)) {
+      for (const param of registry.params(resource.resourceType)) {
         if (!param.expression) continue;
         const fast = compileMemberPaths(splitUnion(param.expression));
         if (!fast) continue;

@@ -2,8 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { compileNative, compileWithFhirpath, splitUnion } from '../../src/search/expression';
 import { compileMemberPaths } from '../../src/search/member-path';
-import { evaluatorFor, getSearchParams } from '../../src/search/registry';
+import { SearchRegistry, evaluatorFor } from '../../src/search/registry';
 
+const registry = new SearchRegistry();
 const EXAMPLES = path.dirname(require.resolve('hl7.fhir.r4.examples/package.json'));
 
 /** Native nodes, which must be exactly fhirpath.js's (type, value, path, order) whenever it answers. */
@@ -22,7 +23,7 @@ describe('native paths evaluate exactly as fhirpath.js does', () => {
     for (const f of fs.readdirSync(EXAMPLES).filter((name) => /^[A-Z][A-Za-z]+-.*\.json$/.test(name))) {
       const resource = JSON.parse(fs.readFileSync(path.join(EXAMPLES, f), 'utf8')) as { resourceType?: string };
       if (typeof resource.resourceType !== 'string') continue;
-      for (const param of getSearchParams(resource.resourceType)) {
+      for (const param of registry.params(resource.resourceType)) {
         if (!param.expression) continue;
         if (!compileMemberPaths(splitUnion(param.expression))) counts[compare(param.expression, undefined, resource)]++;
         if (param.type !== 'composite') continue;

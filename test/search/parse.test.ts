@@ -1,7 +1,9 @@
+import { SearchContext } from '../../src/search/context';
 import { parseSearch } from '../../src/search/parse';
 
+const search = new SearchContext();
 const parse = (type: string | undefined, q: string, strict = false) =>
-  parseSearch(type, [...new URLSearchParams(q)], { strict });
+  parseSearch(search, type, [...new URLSearchParams(q)], { strict });
 
 describe('parseSearch: parameter names are checked against the registry', () => {
   it.each(['family[$regex]=x', 'a.b=1', '$where=1', 'name.family=x', 'family[$ne]=', '__proto__=1', 'constructor=x', 'nonsense=1'])(

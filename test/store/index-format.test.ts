@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Encounter, Patient, Resource } from 'fhir/r4';
 import { MongoClient, type Db } from 'mongodb';
 import { startEmbeddedMongo, type EmbeddedMongo } from '../../src/embedded-mongo';
-import { SEARCH_INDEX_FORMAT, buildSearchIndex, searchIndexSpecs } from '../../src/search';
+import { SEARCH_INDEX_FORMAT, SearchContext, buildSearchIndex, searchIndexSpecs } from '../../src/search';
 import { META_COLLECTION, type IndexFormat } from '../../src/store/index-format';
 import { Store } from '../../src/store/store';
 
@@ -31,12 +31,15 @@ beforeEach(() => {
 });
 afterEach(() => db.dropDatabase());
 
+const search = new SearchContext();
+const index = (resource: Resource) => buildSearchIndex(search, resource);
 const format = (events: unknown[] = []): IndexFormat => ({
   ...SEARCH_INDEX_FORMAT,
-  index: buildSearchIndex,
+  index,
   onProgress: (e) => events.push(e),
 });
-const connect = (f: IndexFormat | undefined = format()) => Store.connect({ uri, dbName, searchIndexSpecs, indexFormat: f });
+const connect = (f: IndexFormat | undefined = format()) =>
+  Store.connect({ uri, dbName, searchIndexSpecs: (type) => searchIndexSpecs(search, type), indexFormat: f });
 
 const encounter: Encounter = {
   resourceType: 'Encounter',
@@ -50,7 +53,7 @@ const patient: Patient = { resourceType: 'Patient', id: 'p1', gender: 'female', 
 
 /** What a store written by format 1 holds: every entry in `s.e`, the two range indexes over it, no format record. */
 async function writeFormat1(resource: Resource): Promise<void> {
-  const { s, c } = buildSearchIndex(resource);
+  const { s, c } = index(resource);
   const coll = db.collection(resource.resourceType);
   await coll.createIndexes([
     { key: { 's.e.p': 1, 's.e.lo': 1, 's.e.hi': 1 }, name: 'search_range' },
@@ -84,7 +87,7 @@ describe('search index format of stored data', () => {
   });
 
   it('re-indexes a store of format 3, whose code entries carry no implied system', async () => {
-    const { s, c } = buildSearchIndex(patient);
+    const { s, c } = index(patient);
     const unsystemed = s.e.map((e) => (e.p === 'gender' ? { p: e.p, v: e.v } : e));
     await db.collection('Patient').insertOne({ _id: 'p1' as never, vid: 1, lu: new Date(), del: false, r: JSON.stringify(patient), s: { ...s, e: unsystemed }, c });
     await db.collection(META_COLLECTION).insertOne({ _id: 'search-index-format' as never, version: 3 });

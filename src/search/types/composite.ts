@@ -1,7 +1,7 @@
 import { badRequest } from '../../errors/operation-outcome-error';
+import type { SearchContext } from '../context';
 import { splitUnescaped } from '../escape';
 import type { FhirNode } from '../expression';
-import { componentEvaluator } from '../registry';
 import type { EntryMatch, SearchParam } from '../types';
 import { moduleFor } from './index';
 import type { IndexFields, IndexScope, ParamTypeModule } from './param-type';
@@ -20,7 +20,7 @@ const suffixed = (i: number) => (field: string) => (i === 0 ? field : `${field}$
 function componentEntries(node: FhirNode, param: SearchParam, i: number, scope: IndexScope): IndexFields[] {
   const c = param.components![i];
   const compute = () =>
-    componentEvaluator(param, i, node.path)(node.value)
+    scope.search.registry.componentEvaluator(param, i, node.path)(node.value)
       .flatMap((n) => moduleFor(c.param.type).index(n, c.param, scope))
       // Modifier-only entries (`code:text`) have no place in a combination.
       .filter((f) => f.p === undefined);
@@ -42,13 +42,13 @@ function indexComposite(node: FhirNode, param: SearchParam, scope: IndexScope): 
   return combos.filter((c) => Object.keys(c).length > 0);
 }
 
-function parseComposite(raw: string, _modifier: string | undefined, param: SearchParam): unknown[] {
+function parseComposite(raw: string, _modifier: string | undefined, param: SearchParam, search: SearchContext): unknown[] {
   const parts = splitUnescaped(raw, '$');
   const components = param.components!;
   if (parts.length !== components.length) {
     throw badRequest(`${param.code} needs ${components.length} values separated by $, got "${raw}"`, param.code);
   }
-  return parts.map((part, i) => moduleFor(components[i].param.type).parse(part, undefined, components[i].param));
+  return parts.map((part, i) => moduleFor(components[i].param.type).parse(part, undefined, components[i].param, search));
 }
 
 function compileComposite(values: unknown[], _modifier: string | undefined, param: SearchParam): EntryMatch {

@@ -1,12 +1,15 @@
 import type { FhirNode } from '../expression';
 import type { EntryMatch, IndexEntry, SearchParam } from '../types';
+import type { SearchContext } from '../context';
 import type { ComponentMemo } from './component-memo';
 
 /** Index fields of one value; `p` only when the entry is stored under another code (`name:text`, ...). */
 export type IndexFields = Omit<IndexEntry, 'p'> & { p?: string };
 
-/** What indexing one resource gives every value's indexing: the call's memo of composite components. */
+/** What indexing one resource gives every value's indexing: the server's search context, the call's memo. */
 export interface IndexScope {
+  readonly search: SearchContext;
+  /** Composite components' entries, shared by the composites of one buildSearchIndex call. */
   readonly memo: ComponentMemo;
 }
 
@@ -20,6 +23,6 @@ export interface ParamTypeModule<V = unknown> {
   /** Modifiers meaning "no value of the resource matches" (:not, :not-in). */
   readonly negating?: ReadonlySet<string>;
   index(node: FhirNode, param: SearchParam, scope: IndexScope): IndexFields[];
-  parse(raw: string, modifier: string | undefined, param: SearchParam): V;
+  parse(raw: string, modifier: string | undefined, param: SearchParam, search: SearchContext): V;
   compile(value: V, modifier: string | undefined, param: SearchParam): EntryMatch;
 }

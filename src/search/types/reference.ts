@@ -2,9 +2,8 @@ import { badRequest } from '../../errors/operation-outcome-error';
 import { R4_RESOURCE_TYPES } from '../../fhir/resource-types';
 import { unescapeValue } from '../escape';
 import type { FhirNode } from '../expression';
-import { searchBaseUrl } from '../settings';
 import type { EntryMatch, SearchParam } from '../types';
-import type { IndexFields, ParamTypeModule } from './param-type';
+import type { IndexFields, IndexScope, ParamTypeModule } from './param-type';
 import { tokenType, type TokenValue } from './token';
 
 /**
@@ -15,8 +14,11 @@ import { tokenType, type TokenValue } from './token';
 
 const RELATIVE = /^([A-Z][A-Za-z]{1,63})\/([A-Za-z0-9.-]{1,64})(?:\/_history\/[A-Za-z0-9.-]{1,64})?$/;
 
-/** The stored form of a reference string; undefined for local (`#contained`) references. */
-export function normalizeReference(reference: string, base = searchBaseUrl()): string | undefined {
+/**
+ * The stored form of a reference string; undefined for local (`#contained`) references. `base`: the server's public
+ * base URL (no trailing slash), whose absolute URLs are stored relative.
+ */
+export function normalizeReference(reference: string, base: string | undefined): string | undefined {
   if (reference.startsWith('#') || reference === '') return undefined;
   let ref = reference;
   if (base && ref.startsWith(base + '/')) ref = ref.slice(base.length + 1);
@@ -24,7 +26,7 @@ export function normalizeReference(reference: string, base = searchBaseUrl()): s
   return m && R4_RESOURCE_TYPES.has(m[1]) ? `${m[1]}/${m[2]}` : reference;
 }
 
-function indexReference(node: FhirNode, param: SearchParam): IndexFields[] {
+function indexReference(node: FhirNode, param: SearchParam, scope: IndexScope): IndexFields[] {
   const v = node.value;
   if (typeof v === 'string') {
     // canonical or uri values of a reference parameter.
@@ -36,7 +38,7 @@ function indexReference(node: FhirNode, param: SearchParam): IndexFields[] {
   const ref = v as { reference?: unknown; identifier?: { system?: unknown; value?: unknown } };
   const out: IndexFields[] = [];
   if (typeof ref.reference === 'string') {
-    const n = normalizeReference(ref.reference);
+    const n = normalizeReference(ref.reference, scope.search.baseUrl);
     if (n) out.push({ v: n });
   }
   const id = ref.identifier;
@@ -49,7 +51,7 @@ function indexReference(node: FhirNode, param: SearchParam): IndexFields[] {
 export type ReferenceValue = { kind: 'refs'; refs: string[] } | { kind: 'identifier'; token: TokenValue };
 
 /** Candidate stored forms of a search value: `Type/id`, a bare id (any allowed target type), or a URL. */
-function candidates(raw: string, modifier: string | undefined, param: SearchParam): string[] {
+function candidates(raw: string, modifier: string | undefined, param: SearchParam, base: string | undefined): string[] {
   const value = unescapeValue(raw);
   if (value === '') throw badRequest(`Empty reference for ${param.code}`, param.code);
   if (modifier) {
@@ -57,7 +59,7 @@ function candidates(raw: string, modifier: string | undefined, param: SearchPara
       throw badRequest(`${modifier} is not a target type of ${param.code}`, param.code);
     }
     if (value.includes('/')) {
-      const n = normalizeReference(value);
+      const n = normalizeReference(value, base);
       if (!n?.startsWith(`${modifier}/`)) throw badRequest(`${value} is not a ${modifier} reference`, param.code);
       return [n];
     }
@@ -67,16 +69,16 @@ function candidates(raw: string, modifier: string | undefined, param: SearchPara
     const targets = param.target.length ? param.target : [...R4_RESOURCE_TYPES];
     return targets.map((t) => `${t}/${value}`);
   }
-  return [normalizeReference(value) ?? value];
+  return [normalizeReference(value, base) ?? value];
 }
 
 export const referenceType: ParamTypeModule<ReferenceValue> = {
   // A resource-type modifier (`subject:Patient`) is checked in parse; these are the named ones.
   modifiers: new Set(['identifier']),
   index: indexReference,
-  parse(raw, modifier, param): ReferenceValue {
-    if (modifier === 'identifier') return { kind: 'identifier', token: tokenType.parse(raw, undefined, param) };
-    return { kind: 'refs', refs: candidates(raw, modifier, param) };
+  parse(raw, modifier, param, search): ReferenceValue {
+    if (modifier === 'identifier') return { kind: 'identifier', token: tokenType.parse(raw, undefined, param, search) };
+    return { kind: 'refs', refs: candidates(raw, modifier, param, search.baseUrl) };
   },
   compile(value, _modifier, param): EntryMatch {
     if (value.kind === 'identifier') {

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Bundle, FhirResource, Resource } from 'fhir/r4';
 import { type Db, type Filter, FindCursor, MongoClient } from 'mongodb';
 import { startEmbeddedMongo } from '../../../src/embedded-mongo';
-import { buildSearchIndex, executeSearch, parseSearch, searchIndexSpecs } from '../../../src/search';
-import type { SearchContext, SearchFindOptions, SearchStore } from '../../../src/search/types';
+import { SearchContext, buildSearchIndex, executeSearch, parseSearch, searchIndexSpecs } from '../../../src/search';
+import type { ExecuteContext, SearchFindOptions, SearchStore } from '../../../src/search/types';
 import { type AccessPolicy, unrestrictedPolicy } from '../../../src/auth/access-policy';
 import { Repository } from '../../../src/store/repository';
 import type { StoredDocument } from '../../../src/store/stored-document';
@@ -52,12 +52,18 @@ export interface TestDb {
   close(): Promise<void>;
 }
 
+export const BASE = 'http://fhir.test/fhir';
+
+/** The search context of the server these tests stand for: R4's, US Core's and the project's parameters, at BASE. */
+export const testSearch = new SearchContext({ baseUrl: BASE });
+
 export async function openTestDb(): Promise<TestDb> {
   const engine = process.env.MONGODB_URI ? undefined : await startEmbeddedMongo({});
   const client = new MongoClient(process.env.MONGODB_URI ?? engine!.uri, { ignoreUndefined: true });
   await client.connect();
   const db = client.db(`search_test_${randomUUID().slice(0, 8)}`);
-  const system = new Repository({ client, db, index: buildSearchIndex, ensureType: (type) => ensureIndexes(db, type) }, unrestrictedPolicy);
+  const index = (resource: Resource) => buildSearchIndex(testSearch, resource);
+  const system = new Repository({ client, db, index, ensureType: (type) => ensureIndexes(db, type) }, unrestrictedPolicy);
   return {
     db,
     store: new TestStore(system),
@@ -76,7 +82,7 @@ async function ensureIndexes(db: Db, type: string): Promise<void> {
   if (!set) ensured.set(db, (set = new Set()));
   if (set.has(type)) return;
   set.add(type);
-  await db.collection(type).createIndexes([{ key: { lu: 1, _id: 1 }, name: 'lastUpdated' }, ...searchIndexSpecs(type)]);
+  await db.collection(type).createIndexes([{ key: { lu: 1, _id: 1 }, name: 'lastUpdated' }, ...searchIndexSpecs(testSearch, type)]);
 }
 
 let clock = Date.UTC(2024, 0, 1);
@@ -89,7 +95,7 @@ export async function save(db: Db, ...resources: FhirResource[]): Promise<Resour
     const id = input.id ?? randomUUID();
     const lu = new Date((clock += 1000));
     const resource = { ...input, id, meta: { ...input.meta, versionId: '1', lastUpdated: lu.toISOString() } } as Resource;
-    const { s, c } = buildSearchIndex(resource);
+    const { s, c } = buildSearchIndex(testSearch, resource);
     if (!byType.has(resource.resourceType)) byType.set(resource.resourceType, []);
     byType.get(resource.resourceType)!.push({ _id: id, vid: 1, lu, del: false, r: JSON.stringify(resource), s, c });
     out.push(resource);
@@ -102,16 +108,14 @@ export async function save(db: Db, ...resources: FhirResource[]): Promise<Resour
   return out;
 }
 
-export const BASE = 'http://fhir.test/fhir';
-
-export function context(overrides: Partial<SearchContext> = {}): SearchContext {
+export function context(overrides: Partial<ExecuteContext> = {}): ExecuteContext {
   return { baseUrl: BASE, defaultCount: 50, maxCount: 200, ...overrides };
 }
 
 /** Runs `GET [type]?query` and returns the bundle. */
-export async function search(store: SearchStore, type: string | undefined, query: string, ctx: Partial<SearchContext> = {}, strict = false): Promise<Bundle> {
-  const req = parseSearch(type, [...new URLSearchParams(query)], { strict, systemTypes: ctx.systemTypes });
-  return executeSearch(store, req, context(ctx));
+export async function search(store: SearchStore, type: string | undefined, query: string, ctx: Partial<ExecuteContext> = {}, strict = false): Promise<Bundle> {
+  const req = parseSearch(testSearch, type, [...new URLSearchParams(query)], { strict, systemTypes: ctx.systemTypes });
+  return executeSearch(testSearch, store, req, context(ctx));
 }
 
 /** Ids of the `match` entries, in order. */

@@ -1,11 +1,9 @@
 import type { FhirResource as Resource } from 'fhir/r4';
-import { setSearchBaseUrl } from '../../../src/search/settings';
 import { BASE, openTestDb, save, search, sortedMatchIds, type TestDb } from '../helpers/store';
 
 describe('reference search (spec 3.1.1.4.6)', () => {
   let t: TestDb;
   beforeAll(async () => {
-    setSearchBaseUrl(BASE);
     t = await openTestDb();
     const resources: Resource[] = [
       { resourceType: 'Observation', id: 'rel', status: 'final', code: { text: 'x' }, subject: { reference: 'Patient/p1' } },
@@ -19,10 +17,7 @@ describe('reference search (spec 3.1.1.4.6)', () => {
     ];
     await save(t.db, ...resources);
   });
-  afterAll(async () => {
-    setSearchBaseUrl(undefined);
-    await t.close();
-  });
+  afterAll(() => t.close());
   const ids = async (q: string) => sortedMatchIds(await search(t.store, 'Observation', q));
 
   it('Type/id matches relative, absolute-to-this-server and versioned references', async () => {
