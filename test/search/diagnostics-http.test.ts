@@ -1,20 +1,8 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { SearchHealth } from '../../src/search';
 import { startTestServer, type TestServer } from '../helpers/server';
-
-const searchParameter = (code: string, expression: string, base = 'Patient') => ({
-  resourceType: 'SearchParameter',
-  url: `http://example.org/SearchParameter/${code}`,
-  name: code,
-  status: 'active',
-  description: code,
-  code,
-  base: [base],
-  type: 'string',
-  expression,
-});
+import { profileFolder, searchParameter } from './helpers/profile-folder';
 
 /**
  * Search must not fail silently: a profile package's SearchParameter that cannot be used, and a parameter whose
@@ -24,13 +12,13 @@ describe('search diagnostics in /healthz', () => {
   let server: TestServer;
   let dir: string;
   beforeAll(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fhirstone-sp-'));
-    const write = (name: string, body: unknown) => fs.writeFileSync(path.join(dir, name), typeof body === 'string' ? body : JSON.stringify(body));
-    write('broken.json', searchParameter('broken', "Patient.name.where(family = 'x'"));
-    // Compiles, but single() throws on a name with two given names.
-    write('one-given.json', searchParameter('one-given', 'Patient.name.given.single()'));
-    // Throws on every AuditEvent with a type: the server's own records of requests included.
-    write('type-twice.json', searchParameter('type-twice', 'AuditEvent.type.code.combine(AuditEvent.type.code).single()', 'AuditEvent'));
+    dir = profileFolder({
+      'broken.json': searchParameter('broken', "Patient.name.where(family = 'x'"),
+      // Compiles, but single() throws on a name with two given names.
+      'one-given.json': searchParameter('one-given', 'Patient.name.given.single()'),
+      // Throws on every AuditEvent with a type: the server's own records of requests included.
+      'type-twice.json': searchParameter('type-twice', 'AuditEvent.type.code.combine(AuditEvent.type.code).single()', 'AuditEvent'),
+    });
     server = await startTestServer({ PROFILES_DIR: dir });
   });
   afterAll(async () => {
