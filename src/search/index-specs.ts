@@ -11,7 +11,7 @@ import type { SearchRegistry } from './registry';
  */
 
 /** Parameters whose sort keys are indexed, where the type has them (first MAX_SORT_INDEXED that apply). */
-const SORTED_PARAMS = [
+const SORTED_PARAMS: readonly string[] = [
   'date', 'birthdate', 'family', 'name', 'given', 'authored', 'onset-date', 'recorded-date', 'issued', 'period',
   'effective', 'created', 'status', 'identifier', 'code',
 ];

@@ -16,10 +16,10 @@ const elsewhere = pathsDefinedElsewhere as Record<string, string | undefined>;
 const parents = type2Parent as Record<string, string | undefined>;
 
 /** Types whose elements are looked up under their own path rather than a datatype name. */
-const NESTED = new Set(['BackboneElement', 'Element']);
+const NESTED: ReadonlySet<string> = new Set(['BackboneElement', 'Element']);
 
 /** FHIR primitive types (spec 2.24.0.1); their names start lower case, but choice variants are capitalised. */
-const PRIMITIVES = new Set([
+const PRIMITIVES: ReadonlySet<string> = new Set([
   'boolean', 'integer', 'string', 'decimal', 'uri', 'url', 'canonical', 'base64Binary', 'instant', 'date', 'dateTime',
   'time', 'code', 'oid', 'id', 'markdown', 'unsignedInt', 'positiveInt', 'uuid',
 ]);

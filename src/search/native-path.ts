@@ -110,6 +110,11 @@ export function ancestors(type: string): string[] {
   return out;
 }
 
+/**
+ * fhirpath.js's answers by `type|wanted`, filled as expressions are evaluated. A memo of a function of the R4 model
+ * shipped with fhirpath.js alone, so the servers of a process share it and none can change another's answer; it
+ * holds at most the model's types times the type names the loaded expressions filter on.
+ */
 const typeMatches = new Map<string, boolean | typeof GIVE_UP>();
 
 /** Does fhirpath.js let a node of FHIR type `type` through `ofType(wanted)`? Asked of fhirpath.js itself, once. */
