@@ -15,10 +15,7 @@ export default defineConfig(
     rules: {
       // `_name` marks a value left unused on purpose (a destructured omission, an Express error handler's `next`),
       // as tsc's noUnusedLocals/noUnusedParameters already allow.
-      '@typescript-eslint/no-unused-vars': [
-        'error',
-        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_' },
-      ],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_' }],
       // A `let` assigned once, late, and read by a closure made earlier (server.ts's app) cannot be a const.
       'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
       // Control characters in patterns are deliberate here: the engine's key encoding, FHIR's string rules, log escaping.
