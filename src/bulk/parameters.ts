@@ -1,5 +1,6 @@
 import type { Parameters, ParametersParameter } from 'fhir/r4';
 import { badRequest } from '../errors/operation-outcome-error';
+import { parseInstantParameter } from '../fhir/date-time';
 import { parseElements } from '../router/subsetting';
 import type { FhirRequest } from '../router/types';
 
@@ -31,7 +32,6 @@ const KNOWN = new Set(['_outputFormat', '_since', '_until', '_type', '_elements'
 const SYSTEM_ASSOCIATED_DATA = new Set(['RelevantProvenanceResources']);
 /** Search result parameters cannot filter an export (IG: "_include and _sort SHALL NOT be used"). */
 const RESULT_PARAMETERS = new Set(['_include', '_revinclude', '_sort', '_count', '_elements', '_summary', '_total', '_contained', '_containedType']);
-const INSTANT = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/;
 const TYPE_NAME = /^[A-Z][A-Za-z]{1,63}$/;
 const PATIENT_REF = /^(?:.*\/)?Patient\/([A-Za-z0-9\-.]{1,64})$/;
 
@@ -57,9 +57,9 @@ function parameterValue(p: ParametersParameter): string {
 }
 
 function instant(name: string, value: string): Date {
-  const t = INSTANT.test(value) ? Date.parse(value) : NaN;
-  if (Number.isNaN(t)) throw badRequest(`${name} must be a FHIR instant such as 2024-01-31T00:00:00Z, got "${value}"`, name);
-  return new Date(t);
+  const at = parseInstantParameter(value);
+  if (!(at instanceof Date)) throw badRequest(`${name} must be a FHIR instant such as 2024-01-31T00:00:00Z, got "${value}"`, name);
+  return at;
 }
 
 /** Comma lists may also be repeated (IG: "treat the values as if they were comma delimited"). */

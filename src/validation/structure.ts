@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import { calendarProblem, dateTimeParts } from '../fhir/date-time';
 import { DOTS_ONLY_MESSAGE, isDotsOnly } from '../fhir/resource-id';
 import { finding, pointerToFhirPath, type Finding } from './issues';
 import {
@@ -27,17 +28,10 @@ type JsonSchema = Record<string, unknown> & { properties?: Record<string, JsonSc
 /** Annotation (ignored by ajv) naming the FHIR type of each schema definition. */
 const FHIR_TYPE = 'x-fhir-type';
 
-const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-
-/** True unless the value starts with a well-formed `YYYY-MM-DD` that names a day the calendar does not have. */
+/** False when the value names a day the calendar does not have; what else is wrong with it, the schema's pattern says. */
 export function isRealCalendarDate(value: string): boolean {
-  const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(value);
-  if (!m) return true;
-  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  if (month < 1 || month > 12) return true; // the schema pattern reports it
-  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
-  const max = month === 2 && !leap ? 28 : DAYS_IN_MONTH[month - 1];
-  return day <= max;
+  const parts = dateTimeParts(value);
+  return !parts || calendarProblem(parts) !== 'day';
 }
 
 /**

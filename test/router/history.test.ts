@@ -159,4 +159,12 @@ describe('_since', () => {
     expectOutcome(await server().json('GET', 'Organization/_history?_since=yesterday'), 400);
     expectOutcome(await server().json('GET', 'Organization/_history?_since=2024-13-45T99:00:00Z'), 400);
   });
+
+  it('rejects a _since on a day or at a time the calendar does not have, rather than rolling it over', async () => {
+    for (const since of ['2023-02-29', '2024-04-31T00:00:00Z', '2024-01-01T24:00:00Z']) {
+      const res = await server().json('GET', `Organization/_history?_since=${encodeURIComponent(since)}`);
+      expectOutcome(res, 400);
+      expect(res.body.issue.map((i: any) => i.diagnostics)).toContain(`_since is not a real date: "${since}"`);
+    }
+  });
 });

@@ -1,6 +1,7 @@
 import type { Bundle, BundleEntry, Resource } from 'fhir/r4';
 import type { Filter } from 'mongodb';
 import { badRequest, notFound } from '../../errors/operation-outcome-error';
+import { parseInstantParameter } from '../../fhir/date-time';
 import type { HistoryDocument } from '../../store/stored-document';
 import type { RouterContext } from '../context';
 import { queryValue } from '../respond';
@@ -35,13 +36,12 @@ function decodeToken(token: string): [number, string, string] {
   throw badRequest('_page is not a page token this server issued', '_page');
 }
 
-function parseInstant(value: string, name: string): Date {
-  if (!/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/.test(value)) {
-    throw badRequest(`${name} must be a FHIR instant, got "${value}"`, name);
-  }
-  const d = new Date(value);
-  if (Number.isNaN(d.getTime())) throw badRequest(`${name} is not a real date: "${value}"`, name);
-  return d;
+/** `_since`: a day or an instant with its zone (src/fhir/date-time.ts). */
+function parseSince(value: string, name: string): Date {
+  const at = parseInstantParameter(value);
+  if (at === 'shape') throw badRequest(`${name} must be a FHIR instant, got "${value}"`, name);
+  if (at === 'calendar') throw badRequest(`${name} is not a real date: "${value}"`, name);
+  return at;
 }
 
 function compareRows(a: Row, b: Row): number {
@@ -77,7 +77,7 @@ export async function history(
   // _count=0 asks for no entries at all (as in search): an empty page, and no next link.
   const count = Math.min(countText === undefined ? ctx.defaultPageSize : Number(countText), ctx.maxPageSize);
   const sinceText = queryValue(req, '_since');
-  const since = sinceText !== undefined ? parseInstant(sinceText, '_since') : undefined;
+  const since = sinceText !== undefined ? parseSince(sinceText, '_since') : undefined;
   const pageText = queryValue(req, '_page');
   const after = pageText !== undefined ? decodeToken(pageText) : undefined;
 
