@@ -1,4 +1,4 @@
-import type { Filter, Sort } from 'mongodb';
+import type { Document, Filter, Sort } from 'mongodb';
 import { badRequest } from '../errors/operation-outcome-error';
 import type { StoredDocument } from '../store/stored-document';
 import type { SortSpec } from './types';
@@ -9,6 +9,7 @@ import type { SortSpec } from './types';
  * for multi-valued elements. The resource type is a key too (constant per collection) so a system search pages
  * across types, and `_id` ends every sort, so the order is total. A page token holds the last (or first) row's
  * keys; the next page is "rows after these keys", which stays free of duplicates and gaps while data changes.
+ * History pages the same way, by (lu, type, _id) newest first (src/router/interactions/history.ts).
  */
 
 export type KeyValue = string | number | Date | null;
@@ -17,17 +18,22 @@ export interface SortKeyDef {
   /** Document field, or undefined for the resource type key. */
   field?: string;
   desc: boolean;
+  /** Every document has a value in the field (`lu`, `_id`), so no branch for a missing value is needed. */
+  required?: boolean;
 }
+
+/** Fields every stored document (current or history) has. */
+const REQUIRED_FIELDS: ReadonlySet<string> = new Set(['lu', '_id']);
 
 export function sortKeyDefs(sort: readonly SortSpec[]): SortKeyDef[] {
   const keys: SortKeyDef[] = [];
   for (const s of sort) {
     if (s.code === '_id') break;
     const field = s.code === '_lastUpdated' ? 'lu' : `s.o.${s.code}.${s.desc ? 'd' : 'a'}`;
-    if (!keys.some((k) => k.field === field)) keys.push({ field, desc: s.desc });
+    if (!keys.some((k) => k.field === field)) keys.push({ field, desc: s.desc, required: REQUIRED_FIELDS.has(field) });
   }
   const idDesc = sort.find((s) => s.code === '_id')?.desc ?? false;
-  keys.push({ field: undefined, desc: idDesc }, { field: '_id', desc: idDesc });
+  keys.push({ field: undefined, desc: idDesc }, { field: '_id', desc: idDesc, required: true });
   return keys;
 }
 
@@ -37,13 +43,14 @@ export function mongoSort(keys: readonly SortKeyDef[], reverse: boolean): Sort {
   return sort;
 }
 
-function fieldValue(doc: StoredDocument, field: string): KeyValue {
+function fieldValue(doc: Document, field: string): KeyValue {
   let v: unknown = doc;
   for (const part of field.split('.')) v = v && typeof v === 'object' ? (v as Record<string, unknown>)[part] : undefined;
   return v instanceof Date || typeof v === 'string' || typeof v === 'number' ? v : null;
 }
 
-export function keyValues(doc: StoredDocument, type: string, keys: readonly SortKeyDef[]): KeyValue[] {
+/** The sort key values of a document (a current or a history one) of `type`. */
+export function keyValues(doc: Document, type: string, keys: readonly SortKeyDef[]): KeyValue[] {
   return keys.map((k) => (k.field ? fieldValue(doc, k.field) : type));
 }
 
@@ -71,12 +78,12 @@ export function compareRows(keys: readonly SortKeyDef[], a: KeyValue[], b: KeyVa
  * Rows strictly after `last` in the order (or before, for a backwards page), for the collection of `type`:
  * OR over i of (keys before i equal AND key i beyond). Missing values (null) sort first ascending.
  */
-export function keysetFilter(
+export function keysetFilter<T extends Document = StoredDocument>(
   keys: readonly SortKeyDef[],
   last: KeyValue[],
   type: string,
   backwards: boolean,
-): Filter<StoredDocument> | undefined {
+): Filter<T> | undefined {
   const branches: Record<string, unknown>[] = [];
   const equal: Record<string, unknown>[] = [];
   const branch = (extra?: Record<string, unknown>) => {
@@ -98,16 +105,24 @@ export function keysetFilter(
       break;
     }
     if (up) branch(v === null ? { [k.field]: { $ne: null } } : { [k.field]: { $gt: v } });
-    else if (v !== null) branch({ $or: [{ [k.field]: { $lt: v } }, { [k.field]: null }] });
+    else if (v !== null) branch(k.required ? { [k.field]: { $lt: v } } : { $or: [{ [k.field]: { $lt: v } }, { [k.field]: null }] });
     equal.push({ [k.field]: v });
   }
-  if (!branches.length) return { _id: { $in: [] } };
-  if (branches.length === 1) return branches[0] as Filter<StoredDocument>;
-  // Every branch implies the first key's bound; stated beside the $or, it lets a planner start the index scan at
-  // the page instead of walking every earlier row again (which made deep pages cost O(rows before them)).
-  const first = keys[0];
-  const bound = first.field && last[0] !== null && first.desc === backwards ? { [first.field]: { $gte: last[0] } } : undefined;
-  return (bound ? { $and: [bound, { $or: branches }] } : { $or: branches }) as Filter<StoredDocument>;
+  if (!branches.length) return { _id: { $in: [] } } as Filter<T>;
+  if (branches.length === 1) return branches[0] as Filter<T>;
+  return (withFirstKeyBound(keys[0], last[0], backwards, { $or: branches }) ?? { $or: branches }) as Filter<T>;
+}
+
+/**
+ * Every branch implies the first key's bound; stated beside the $or, it lets a planner start the index scan at the
+ * page instead of walking every earlier row again (which made deep pages cost O(rows before them)). Where rows
+ * without a value come after the page (descending on an optional field), there is no bound to state.
+ */
+function withFirstKeyBound(first: SortKeyDef, value: KeyValue, backwards: boolean, branches: Document): Document | undefined {
+  if (!first.field || value === null) return undefined;
+  const up = first.desc === backwards;
+  if (!up && !first.required) return undefined;
+  return { $and: [{ [first.field]: up ? { $gte: value } : { $lte: value } }, branches] };
 }
 
 export interface PageToken {

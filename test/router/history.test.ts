@@ -137,6 +137,73 @@ describe('history paging (_count and next links)', () => {
   });
 });
 
+describe('history paging across types, with writes between pages', () => {
+  /** Only Date is faked (timers run as usual): every write in `fn` happens at the same clock reading. */
+  async function inOneMillisecond(fn: () => Promise<void>): Promise<number> {
+    const now = Date.now();
+    jest.useFakeTimers({ now, doNotFake: ['hrtime', 'nextTick', 'performance', 'queueMicrotask', 'requestAnimationFrame', 'cancelAnimationFrame', 'requestIdleCallback', 'cancelIdleCallback', 'setImmediate', 'clearImmediate', 'setInterval', 'clearInterval', 'setTimeout', 'clearTimeout'] });
+    try {
+      await fn();
+    } finally {
+      jest.useRealTimers();
+    }
+    return now;
+  }
+  const nextUrl = (body: any): string | undefined => body.link.find((l: any) => l.relation === 'next')?.url;
+
+  it('visits every version once, in the order of one large page, though versions of several types share a millisecond and more are written between pages', async () => {
+    const at = await inOneMillisecond(async () => {
+      for (const i of [1, 2, 3]) {
+        await put(server(), { resourceType: 'Organization', id: `h-mix-${i}`, name: `Org ${i}` });
+        await put(server(), { resourceType: 'Practitioner', id: `h-mix-${i}`, name: [{ family: `Mix ${i}` }] });
+        await put(server(), { resourceType: 'Location', id: `h-mix-${i}`, name: `Room ${i}` });
+      }
+    });
+    const query = `_history?_since=${encodeURIComponent(new Date(at).toISOString())}`;
+    // The audit trail writes its events on its own schedule: they may join the history between any two requests.
+    const written = (keys: string[]) => keys.filter((k) => !k.startsWith('AuditEvent/'));
+    const whole = written((await server().json('GET', `${query}&_count=1000`)).body.entry.map(key));
+    expect(whole).toHaveLength(9);
+
+    const paged: string[] = [];
+    let res = (await server().json('GET', `${query}&_count=2`)).body;
+    for (let pages = 1; ; pages++) {
+      paged.push(...res.entry.map(key));
+      const next = nextUrl(res);
+      if (!next) break;
+      expect(pages).toBeLessThan(100);
+      // Newer versions of resources already listed and of ones still to come, and a new resource: none of them
+      // belongs to a history that started before they were written.
+      await put(server(), { resourceType: 'Practitioner', id: `h-mix-${pages % 3 + 1}`, name: [{ family: `Again ${pages}` }] });
+      await put(server(), { resourceType: 'Organization', id: `h-mix-new-${pages}`, name: 'New' });
+      res = (await getAbsolute(next)).body;
+    }
+    expect(new Set(paged).size).toBe(paged.length);
+    expect(written(paged)).toEqual(whole);
+  });
+
+  it('continues a type history after a page that ends inside a millisecond', async () => {
+    await inOneMillisecond(async () => {
+      for (const i of [1, 2, 3, 4, 5]) await put(server(), { resourceType: 'Device', id: `h-ms-${i}` });
+    });
+    const { entries, pages } = await allPages(server(), 'Device/_history?_count=2');
+    expect(pages).toBe(3);
+    expect(entries.map(key)).toEqual([5, 4, 3, 2, 1].map((i) => `Device/h-ms-${i}@W/"1"`));
+  });
+
+  it.each([
+    ['a search token continuing backwards', { k: [{ d: 0 }, 'Patient', 'x/1'], b: 1 }],
+    ['a token of another order', { k: [{ d: 0 }, 'x/1'], b: 0 }],
+    ['a token whose time is text', { k: ['2024-01-01', 'Patient', 'x/1'], b: 0 }],
+    ['a token holding an operator', { k: [{ $gt: '' }, 'Patient', 'x/1'], b: 0 }],
+  ])('rejects %s with 400', async (_what, token) => {
+    const page = Buffer.from(JSON.stringify(token)).toString('base64url');
+    const res = await server().json('GET', `_history?_page=${page}`);
+    expectOutcome(res, 400);
+    expect(res.body.issue.map((i: any) => i.diagnostics)).toContain('_page is not a page token this server issued');
+  });
+});
+
 describe('_since', () => {
   it('keeps only versions last updated at or after the instant', async () => {
     await organisationVersions('h-since', 6);

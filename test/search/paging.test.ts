@@ -1,6 +1,6 @@
 import type { Bundle, FhirResource } from 'fhir/r4';
 import { openTestDb, save, search, matchIds, BASE, type TestDb } from './helpers/store';
-import { encodeToken, keysetFilter } from '../../src/search/paging';
+import { encodeToken, keysetFilter, sortKeyDefs } from '../../src/search/paging';
 
 function linkQuery(b: Bundle, relation: string): string | undefined {
   const url = b.link?.find((l) => l.relation === relation)?.url;
@@ -157,5 +157,16 @@ describe('continuation filter', () => {
   it('adds no bound where rows without the value come after the page (descending, or missing value)', () => {
     expect(keysetFilter(keys, ['1990', 'a'], 'Patient', true)).not.toHaveProperty('$and');
     expect(keysetFilter(keys, [null, 'a'], 'Patient', false)).not.toHaveProperty('$and');
+  });
+
+  it('bounds a key every document has (lastUpdated, id) in both directions, with no branch for a missing value', () => {
+    const newestFirst = sortKeyDefs([{ code: '_lastUpdated', desc: true }]);
+    const lu = new Date('2024-01-01T00:00:00Z');
+    expect(keysetFilter(newestFirst, [lu, 'Patient', 'a'], 'Patient', false)).toEqual({
+      $and: [{ lu: { $lte: lu } }, { $or: [{ lu: { $lt: lu } }, { $and: [{ lu }, { _id: { $gt: 'a' } }] }] }],
+    });
+    expect(keysetFilter(newestFirst, [lu, 'Patient', 'a'], 'Patient', true)).toEqual({
+      $and: [{ lu: { $gte: lu } }, { $or: [{ lu: { $gt: lu } }, { $and: [{ lu }, { _id: { $lt: 'a' } }] }] }],
+    });
   });
 });

@@ -2,6 +2,7 @@ import type { Bundle, BundleEntry, Resource } from 'fhir/r4';
 import type { Filter } from 'mongodb';
 import { badRequest, notFound } from '../../errors/operation-outcome-error';
 import { parseInstantParameter } from '../../fhir/date-time';
+import { type KeyValue, type PageToken, compareRows, decodeToken, encodeToken, keyValues, keysetFilter, sortKeyDefs } from '../../search/paging';
 import type { HistoryDocument } from '../../store/stored-document';
 import type { RouterContext } from '../context';
 import { queryValue } from '../respond';
@@ -17,23 +18,33 @@ const METHOD: Record<HistoryDocument['op'], 'POST' | 'PUT' | 'PATCH' | 'DELETE'>
 interface Row {
   type: string;
   doc: HistoryDocument;
+  /** The row's place in HISTORY_ORDER. */
+  keys: KeyValue[];
 }
 
-/** Keyset page token: newest-first order is (lu desc, type desc, _id desc), so paging is stable under writes. */
-function encodeToken(row: Row): string {
-  return Buffer.from(JSON.stringify([row.doc.lu.getTime(), row.type, row.doc._id])).toString('base64url');
-}
+/**
+ * Newest first: (lu desc, type desc, _id desc), a total order, keyset-paged with search's tokens and continuation
+ * filters (src/search/paging.ts), so a page is stable under writes. The store's history cursor sorts by the same
+ * `{lu: -1, _id: -1}` within a type.
+ */
+const HISTORY_ORDER = sortKeyDefs([
+  { code: '_lastUpdated', desc: true },
+  { code: '_id', desc: true },
+]);
 
-function decodeToken(token: string): [number, string, string] {
+/** The keys a `_page` token continues from: a forward token of HISTORY_ORDER, nothing else. */
+function pageStart(raw: string): KeyValue[] {
+  let token: PageToken | undefined;
   try {
-    const v = JSON.parse(Buffer.from(token, 'base64url').toString()) as unknown;
-    if (Array.isArray(v) && typeof v[0] === 'number' && typeof v[1] === 'string' && typeof v[2] === 'string') {
-      return v as [number, string, string];
-    }
+    token = decodeToken(raw, HISTORY_ORDER.length);
   } catch {
-    /* fall through */
+    // answered below, in history's own words
   }
-  throw badRequest('_page is not a page token this server issued', '_page');
+  const [lu, type, id] = token?.keys ?? [];
+  if (!token || token.backwards || !(lu instanceof Date) || typeof type !== 'string' || typeof id !== 'string') {
+    throw badRequest('_page is not a page token this server issued', '_page');
+  }
+  return token.keys;
 }
 
 /** `_since`: a day or an instant with its zone (src/fhir/date-time.ts). */
@@ -42,14 +53,6 @@ function parseSince(value: string, name: string): Date {
   if (at === 'shape') throw badRequest(`${name} must be a FHIR instant, got "${value}"`, name);
   if (at === 'calendar') throw badRequest(`${name} is not a real date: "${value}"`, name);
   return at;
-}
-
-function compareRows(a: Row, b: Row): number {
-  return (
-    b.doc.lu.getTime() - a.doc.lu.getTime() ||
-    (a.type < b.type ? 1 : a.type > b.type ? -1 : 0) ||
-    (a.doc._id < b.doc._id ? 1 : a.doc._id > b.doc._id ? -1 : 0)
-  );
 }
 
 function entry(ctx: RouterContext, { type, doc }: Row): BundleEntry {
@@ -79,7 +82,7 @@ export async function history(
   const sinceText = queryValue(req, '_since');
   const since = sinceText !== undefined ? parseSince(sinceText, '_since') : undefined;
   const pageText = queryValue(req, '_page');
-  const after = pageText !== undefined ? decodeToken(pageText) : undefined;
+  const after = pageText !== undefined ? pageStart(pageText) : undefined;
 
   const types = type ? [type] : ctx.servedTypes();
   const interaction = id ? 'read' : 'search';
@@ -90,23 +93,15 @@ export async function history(
     const parts: Filter<HistoryDocument>[] = [];
     if (id) parts.push({ id });
     if (since) parts.push({ lu: { $gte: since } });
-    if (after) {
-      const lu = new Date(after[0]);
-      if (t > after[1]) parts.push({ lu: { $lt: lu } });
-      else {
-        // For the page's own type the plain bound stands beside the $or, so a planner seeks the history index to
-        // the page start instead of scanning every newer version first.
-        parts.push({ lu: { $lte: lu } });
-        if (t === after[1]) parts.push({ $or: [{ lu: { $lt: lu } }, { lu, _id: { $lt: after[2] } }] });
-      }
-    }
+    const continuation = after && keysetFilter<HistoryDocument>(HISTORY_ORDER, after, t, false);
+    if (continuation) parts.push(continuation);
     // SMART v2: r covers instance history (like vread), s covers type- and system-level history (like search).
     if (!ctx.repo.policy.allows(t, interaction)) {
       if (type) ctx.repo.assertAllowed(t, interaction);
       return;
     }
     const docs = await ctx.repo.historyCursor(t, parts.length ? { $and: parts } : {}, count + 1).toArray();
-    for (const doc of docs) rows.push({ type: t, doc });
+    for (const doc of docs) rows.push({ type: t, doc, keys: keyValues(doc, t, HISTORY_ORDER) });
   };
   if (ctx.repo.inTransactionNow) for (const t of types) await each(t);
   else await Promise.all(types.map(each));
@@ -114,7 +109,7 @@ export async function history(
   if (type && id && rows.length === 0 && !(await ctx.repo.historyCursor(type, { id }, 1).hasNext())) {
     throw notFound(`${type}/${id} is not known`);
   }
-  rows.sort(compareRows);
+  rows.sort((a, b) => compareRows(HISTORY_ORDER, a.keys, b.keys));
   const page = rows.slice(0, count);
 
   const path = [type, id, '_history'].filter(Boolean).join('/');
@@ -122,7 +117,7 @@ export async function history(
   const link: Bundle['link'] = [{ relation: 'self', url: `${ctx.baseUrl}/${path}${req.query.length ? `?${new URLSearchParams(req.query)}` : ''}` }];
   if (count > 0 && rows.length > count) {
     const next = new URLSearchParams(base);
-    next.set('_page', encodeToken(page[page.length - 1]));
+    next.set('_page', encodeToken({ keys: page[page.length - 1].keys, backwards: false }));
     link.push({ relation: 'next', url: `${ctx.baseUrl}/${path}?${next}` });
   }
   const bundle: Bundle = {
