@@ -1,4 +1,5 @@
 import type { StructureDefinition } from 'fhir/r4';
+import { lazy } from '../util/lazy';
 import { r4Resources } from './r4-definitions';
 
 /**
@@ -10,9 +11,7 @@ interface TypeFacts {
   mandatory: Set<string>;
 }
 
-let cache: Map<string, TypeFacts> | undefined;
-
-function load(): Map<string, TypeFacts> {
+const factsByType = lazy(() => {
   const facts = new Map<string, TypeFacts>();
   for (const sd of r4Resources('profiles-resources.json') as Iterable<StructureDefinition | undefined>) {
     if (sd?.resourceType !== 'StructureDefinition' || sd.kind !== 'resource' || !sd.snapshot) continue;
@@ -28,12 +27,9 @@ function load(): Map<string, TypeFacts> {
     facts.set(sd.type, { summary, mandatory });
   }
   return facts;
-}
+});
 
-function factsFor(type: string): TypeFacts | undefined {
-  cache ??= load();
-  return cache.get(type);
-}
+const factsFor = (type: string): TypeFacts | undefined => factsByType().get(type);
 
 /** Is the top-level element (choice types by their base name, `deceased` for `deceasedBoolean`) a summary element? */
 export function isSummaryElement(type: string, element: string): boolean {

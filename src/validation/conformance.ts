@@ -1,5 +1,6 @@
 import type { CodeSystem, StructureDefinition, ValueSet } from 'fhir/r4';
 import { r4Resources } from '../fhir/r4-definitions';
+import { lazy } from '../util/lazy';
 import { bundledProfilesDir, readConformanceResources } from './profile-files';
 
 /**
@@ -11,9 +12,26 @@ import { bundledProfilesDir, readConformanceResources } from './profile-files';
 
 export const CORE_SD = 'http://hl7.org/fhir/StructureDefinition/';
 
-let baseTypes: Map<string, StructureDefinition> | undefined;
-let coreExtensions: Map<string, StructureDefinition> | undefined;
-let coreTerminology: Map<string, ValueSet | CodeSystem> | undefined;
+/** The R4 base definition of each resource and data type, by type. */
+const baseTypes = lazy(() => {
+  const byType = new Map<string, StructureDefinition>();
+  for (const r of r4Resources('profiles-types.json', 'profiles-resources.json') as Iterable<StructureDefinition | undefined>) {
+    if (r?.resourceType === 'StructureDefinition' && r.snapshot && r.derivation !== 'constraint') byType.set(r.type, r);
+  }
+  return byType;
+});
+
+const coreExtensions = lazy(
+  () => new Map([...(r4Resources('extension-definitions.json') as Iterable<StructureDefinition>)].map((sd) => [sd.url, sd])),
+);
+
+const coreTerminology = lazy(() => {
+  const byUrl = new Map<string, ValueSet | CodeSystem>();
+  for (const r of r4Resources('valuesets.json', 'v3-codesystems.json', 'v2-tables.json') as Iterable<ValueSet | CodeSystem | undefined>) {
+    if (r?.url) byUrl.set(r.url, r);
+  }
+  return byUrl;
+});
 
 /** Profiles (and extension definitions) from the profile folders, by canonical url without version. */
 let loadedDefinitions = new Map<string, StructureDefinition>();
@@ -21,35 +39,6 @@ let loadedTerminology = new Map<string, ValueSet | CodeSystem>();
 let loaded = false;
 /** Bumped on every `loadProfiles`, so caches built from definitions know they are stale. */
 let generation = 0;
-
-function baseTypeMap(): Map<string, StructureDefinition> {
-  if (baseTypes) return baseTypes;
-  baseTypes = new Map();
-  for (const file of ['profiles-types.json', 'profiles-resources.json']) {
-    for (const r of r4Resources(file) as Iterable<StructureDefinition | undefined>) {
-      if (r?.resourceType === 'StructureDefinition' && r.snapshot && r.derivation !== 'constraint') {
-        baseTypes.set(r.type, r);
-      }
-    }
-  }
-  return baseTypes;
-}
-
-function coreExtensionMap(): Map<string, StructureDefinition> {
-  coreExtensions ??= new Map(
-    [...(r4Resources('extension-definitions.json') as Iterable<StructureDefinition>)].map((sd) => [sd.url, sd]),
-  );
-  return coreExtensions;
-}
-
-function coreTerminologyMap(): Map<string, ValueSet | CodeSystem> {
-  if (coreTerminology) return coreTerminology;
-  coreTerminology = new Map();
-  for (const file of ['valuesets.json', 'v3-codesystems.json', 'v2-tables.json']) {
-    for (const r of r4Resources(file) as Iterable<ValueSet | CodeSystem | undefined>) if (r?.url) coreTerminology.set(r.url, r);
-  }
-  return coreTerminology;
-}
 
 export const stripVersion = (canonical: string) => canonical.split('|')[0];
 
@@ -79,7 +68,7 @@ export function definitionsGeneration(): number {
 
 /** The base StructureDefinition of a resource or data type (`Patient`, `HumanName`, `dateTime`). */
 export function baseDefinition(type: string): StructureDefinition | undefined {
-  return baseTypeMap().get(type);
+  return baseTypes().get(type);
 }
 
 /** A StructureDefinition by canonical url (version ignored): loaded profiles first, then R4 core. */
@@ -89,9 +78,9 @@ export function structureDefinition(canonical: string): StructureDefinition | un
   const own = loadedDefinitions.get(url);
   if (own) return own;
   if (url.startsWith(CORE_SD)) {
-    const base = baseTypeMap().get(url.slice(CORE_SD.length));
+    const base = baseTypes().get(url.slice(CORE_SD.length));
     if (base?.url === url) return base;
-    return coreExtensionMap().get(url);
+    return coreExtensions().get(url);
   }
   return undefined;
 }
@@ -99,14 +88,14 @@ export function structureDefinition(canonical: string): StructureDefinition | un
 export function valueSet(canonical: string): ValueSet | undefined {
   ensureLoaded();
   const url = stripVersion(canonical);
-  const r = loadedTerminology.get(url) ?? coreTerminologyMap().get(url);
+  const r = loadedTerminology.get(url) ?? coreTerminology().get(url);
   return r?.resourceType === 'ValueSet' ? r : undefined;
 }
 
 export function codeSystem(canonical: string): CodeSystem | undefined {
   ensureLoaded();
   const url = stripVersion(canonical);
-  const r = loadedTerminology.get(url) ?? coreTerminologyMap().get(url);
+  const r = loadedTerminology.get(url) ?? coreTerminology().get(url);
   return r?.resourceType === 'CodeSystem' ? r : undefined;
 }
 
@@ -123,7 +112,7 @@ export function supportedProfiles(type: string): string[] {
 /** Reads the large R4 definitions now rather than on the first write (called at start-up, measured in bench). */
 export function warmUpDefinitions(): void {
   ensureLoaded();
-  baseTypeMap();
-  coreTerminologyMap();
-  coreExtensionMap();
+  baseTypes();
+  coreTerminology();
+  coreExtensions();
 }

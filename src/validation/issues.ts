@@ -1,5 +1,6 @@
 import type { OperationOutcomeIssue } from 'fhir/r4';
 import { choiceTypePaths } from 'fhirpath/fhir-context/r4';
+import { lazy } from '../util/lazy';
 
 /**
  * Which layer found an issue. Only `structure` issues make a write fail with 400 (the body is not valid FHIR
@@ -46,22 +47,19 @@ export function typeFromSuffix(suffix: string): string {
 /** FHIRPath for the JSON property `key` of a choice element named `name`: `deceased.ofType(boolean)`. */
 export const choiceStep = (name: string, type: string) => `${name}.ofType(${type})`;
 
-let choiceKeys: Map<string, string> | undefined;
-
 /**
  * JSON property name -> FHIRPath step for every choice element variant in R4 (`valueQuantity` ->
  * `value.ofType(Quantity)`), from the R4 model `fhirpath` ships, so paths built from raw JSON locations (ajv
  * errors) read like the ones built from StructureDefinitions.
  */
-function choiceKeyMap(): Map<string, string> {
-  if (choiceKeys) return choiceKeys;
-  choiceKeys = new Map();
+const choiceKeys = lazy(() => {
+  const steps = new Map<string, string>();
   for (const [path, types] of Object.entries(choiceTypePaths as Record<string, string[]>)) {
     const name = path.slice(path.lastIndexOf('.') + 1);
-    for (const t of types) choiceKeys.set(name + t, choiceStep(name, typeFromSuffix(t)));
+    for (const t of types) steps.set(name + t, choiceStep(name, typeFromSuffix(t)));
   }
-  return choiceKeys;
-}
+  return steps;
+});
 
 /** `Patient` + `/name/0/given` (a JSON pointer) -> `Patient.name[0].given`. */
 export function pointerToFhirPath(root: string, pointer: string): string {
@@ -71,7 +69,7 @@ export function pointerToFhirPath(root: string, pointer: string): string {
     // `_birthDate` carries birthDate's id and extensions: in FHIRPath they are `birthDate.extension`.
     const seg = unescaped.length > 1 && unescaped.startsWith('_') ? unescaped.slice(1) : unescaped;
     if (/^\d+$/.test(seg)) out += `[${seg}]`;
-    else out += '.' + (choiceKeyMap().get(seg) ?? seg);
+    else out += '.' + (choiceKeys().get(seg) ?? seg);
   }
   return out;
 }

