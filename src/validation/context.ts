@@ -14,6 +14,12 @@ export interface ReferenceOptions {
 }
 
 /**
+ * Validates a resource nested in the one being walked (contained, Bundle entry) through every layer: given by the
+ * resource-level validator (resource-validation.ts), which the walk cannot import without a cycle.
+ */
+export type NestedResourceValidator = (resource: unknown, location: string, contained: boolean, ctx: ValidationContext) => void;
+
+/**
  * State of one validation: everything found so far, and what has been done already so that walking the base
  * definition and then each profile over the same resource does not evaluate the same invariant or binding twice.
  */
@@ -29,6 +35,7 @@ export interface ValidationContext {
   /** `${what}@${location}` already checked. */
   done: Set<string>;
   options: ReferenceOptions;
+  validateNested: NestedResourceValidator;
 }
 
 export function containedIdsOf(resource: Record<string, unknown>): Set<string> {
@@ -40,7 +47,11 @@ export function containedIdsOf(resource: Record<string, unknown>): Set<string> {
   return ids;
 }
 
-export function newContext(resource: Record<string, unknown>, options: ReferenceOptions): ValidationContext {
+export function newContext(
+  resource: Record<string, unknown>,
+  options: ReferenceOptions,
+  validateNested: NestedResourceValidator,
+): ValidationContext {
   return {
     findings: [],
     resource,
@@ -49,6 +60,7 @@ export function newContext(resource: Record<string, unknown>, options: Reference
     pendingReferences: new Map(),
     done: new Set(),
     options,
+    validateNested,
   };
 }
 

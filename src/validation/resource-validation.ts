@@ -1,11 +1,11 @@
 import type { StructureDefinition } from 'fhir/r4';
 import { R4_RESOURCE_TYPES } from '../fhir/resource-types';
 import { baseDefinition, structureDefinition } from './conformance';
-import { containedIdsOf, newContext, type ReferenceOptions, type ValidationContext } from './context';
+import { containedIdsOf, newContext, type NestedResourceValidator, type ReferenceOptions, type ValidationContext } from './context';
 import { dedupe, finding, type Finding } from './issues';
 import { resolvePendingReferences } from './references';
 import { structuralFindings } from './structure';
-import { setNestedResourceValidator, walkDefinition } from './walk';
+import { walkDefinition } from './walk';
 import { isJsonObject } from '../fhir/json';
 
 /**
@@ -98,7 +98,8 @@ function validateOne(resource: unknown, location: string, ctx: ValidationContext
   for (const sd of profiles.length ? profiles : [base]) walkGuarded(sd, resource, location, ctx);
 }
 
-setNestedResourceValidator((resource, location, contained, ctx) => {
+/** A contained resource shares its container's `%rootResource` and contained ids; a Bundle entry has its own. */
+const validateNested: NestedResourceValidator = (resource, location, contained, ctx) => {
   const inner = isJsonObject(resource) ? resource : {};
   validateOne(resource, location, {
     ...ctx,
@@ -106,7 +107,7 @@ setNestedResourceValidator((resource, location, contained, ctx) => {
     rootResource: contained ? ctx.rootResource : inner,
     containedIds: contained ? ctx.containedIds : containedIdsOf(inner),
   }, []);
-});
+};
 
 const SEVERITY_ORDER = { fatal: 0, error: 1, warning: 2, information: 3 } as const;
 
@@ -122,7 +123,7 @@ function finish(findings: Finding[]): Finding[] {
 
 export async function collectFindings(resource: unknown, options: CollectOptions): Promise<Finding[]> {
   const type = isJsonObject(resource) && typeof resource.resourceType === 'string' ? resource.resourceType : 'Resource';
-  const ctx = newContext(isJsonObject(resource) ? resource : {}, options);
+  const ctx = newContext(isJsonObject(resource) ? resource : {}, options, validateNested);
   try {
     validateOne(resource, type, ctx, options.requiredProfiles ?? []);
   } catch (err) {

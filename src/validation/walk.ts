@@ -19,14 +19,6 @@ import { isJsonObject } from '../fhir/json';
  * continues in the definition of the element's type (or of the profile the type names, e.g. an extension).
  */
 
-/** Validates a resource nested in another (contained, Bundle entry): set by the resource-level validator. */
-export type NestedResourceValidator = (resource: unknown, location: string, contained: boolean, ctx: ValidationContext) => void;
-
-let validateNested: NestedResourceValidator = () => undefined;
-export function setNestedResourceValidator(fn: NestedResourceValidator): void {
-  validateNested = fn;
-}
-
 const BACKBONE = new Set(['BackboneElement', 'Element']);
 
 
@@ -142,7 +134,7 @@ function visitItem(item: Item, node: ElementNode, host: Host, ctx: ValidationCon
   const value = item.value;
   if (!isJsonObject(value)) return; // wrong JSON type: reported by the structural layer
   if (item.type === 'Resource') {
-    validateNested(value, item.location, node.def.path.endsWith('.contained'), ctx);
+    ctx.validateNested(value, item.location, node.def.path.endsWith('.contained'), ctx);
     return;
   }
   if (item.type === 'Reference') checkReference(node, item, ctx, source);

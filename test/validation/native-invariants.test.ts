@@ -27,7 +27,7 @@ function viaFhirpath(expression: string, base: string, value: unknown, resource:
 
 /** The native answer, checked against fhirpath when it gives one. */
 function answer(expression: string, base: string, value: Record<string, unknown>, resource = value): boolean | undefined {
-  const native = NATIVE[expression](value, newContext(resource, {}));
+  const native = NATIVE[expression](value, newContext(resource, {}, () => undefined));
   if (native !== undefined) expect({ expression, value, native }).toEqual({ expression, value, native: viaFhirpath(expression, base, value, resource) });
   return native;
 }
