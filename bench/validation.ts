@@ -8,7 +8,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { bundledProfilesDir, checkResource, loadProfiles, warmUp } from '../src/validation';
+import { checkResource, Conformance, warmUp } from '../src/validation';
 
 const ROOT = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../..' : '..');
 const R4 = path.dirname(require.resolve('hl7.fhir.r4.examples/package.json'));
@@ -41,16 +41,16 @@ function readSet(quick: boolean): Record<string, unknown[]> {
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
 
-async function perResource(resources: unknown[], rounds: number) {
+async function perResource(conformance: Conformance, resources: unknown[], rounds: number) {
   const opts = { referenceExists: async () => true, storedTypes: () => true };
-  for (const r of resources) await checkResource(r, opts); // compile what this set needs
+  for (const r of resources) await checkResource(conformance, r, opts); // compile what this set needs
   const samples: number[] = [];
   const cpuStart = process.cpuUsage();
   const wallStart = performance.now();
   for (let round = 0; round < rounds; round++) {
     for (const r of resources) {
       const t = performance.now();
-      await checkResource(r, opts);
+      await checkResource(conformance, r, opts);
       samples.push((performance.now() - t) * 1000);
     }
   }
@@ -71,19 +71,21 @@ async function perResource(resources: unknown[], rounds: number) {
 /** The validation figures (also the `validation` phase of `npm run bench`); writes bench/results/validation.json. */
 export async function benchValidation({ quick = false }: { quick?: boolean } = {}): Promise<Record<string, unknown>> {
   const startup: Record<string, number> = {};
-  startup.load_profiles_ms = timed(() => loadProfiles([bundledProfilesDir()])).ms;
-  startup.r4_definitions_ms = warmUp();
+  const loaded = timed(() => new Conformance());
+  const conformance = loaded.value;
+  startup.load_profiles_ms = loaded.ms;
+  startup.r4_definitions_ms = warmUp(conformance);
   for (const t of TYPES) {
     startup[`first_${t}_ms`] = (await (async () => {
       const s = performance.now();
-      await checkResource({ resourceType: t });
+      await checkResource(conformance, { resourceType: t });
       return performance.now() - s;
     })());
   }
   const sets = readSet(quick);
   const rows: Record<string, unknown> = {};
   for (const [name, resources] of Object.entries(sets)) {
-    rows[name] = await perResource(resources, quick ? 2 : Math.max(2, Math.ceil(3000 / resources.length)));
+    rows[name] = await perResource(conformance, resources, quick ? 2 : Math.max(2, Math.ceil(3000 / resources.length)));
   }
   const result = {
     date: new Date().toISOString(),

@@ -23,7 +23,7 @@ import type { Repository } from './store/repository';
 import type { Services } from './server';
 import { SEARCH_INDEX_FORMAT, SearchContext, SearchDiagnostics, buildSearchIndex, createSearchApi, restrictionFilter, searchIndexSpecs, searchParametersFor } from './search';
 import { isStorableType } from './fhir/resource-types';
-import { assertValid, bundledProfilesDir, enforceProfiles, loadProfiles, supportedProfiles, validateOperation, warmUp } from './validation';
+import { assertValid, Conformance, validateOperation, warmUp } from './validation';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
@@ -47,8 +47,8 @@ function started<T>(value: T | undefined, what: string): T {
  * need the resolved base URL, known once the server listens: they are set up in `start`.
  */
 export async function defaultServices(config: Config, env: Record<string, string | undefined> = process.env): Promise<Services> {
-  loadProfiles([bundledProfilesDir(), ...config.profilesDirs]);
-  for (const [type, urls] of Object.entries(config.enforcedProfiles)) enforceProfiles(type, urls);
+  // This server's profiles, terminology and enforced profiles: every validation below is against these.
+  const conformance = new Conformance({ profilesDirs: config.profilesDirs, enforcedProfiles: config.enforcedProfiles });
   let auth: AuthConfig | undefined;
   let audit: AuditTrail | undefined;
   let searchApi: ReturnType<typeof createSearchApi> | undefined;
@@ -81,7 +81,7 @@ export async function defaultServices(config: Config, env: Record<string, string
         const mayWrite = ctx.repo.policy.allows(type, 'create') || ctx.repo.policy.allows(type, 'update');
         return {
           status: 200,
-          body: await validateOperation(type, target.id, req.body, {
+          body: await validateOperation(conformance, type, target.id, req.body, {
             referenceExists: (t, id) => referenceVisible(ctx.repo, t, id, mayWrite),
             storedTypes: (t) => ctx.isServedType(t),
             baseUrl: ctx.baseUrl,
@@ -121,7 +121,7 @@ export async function defaultServices(config: Config, env: Record<string, string
     },
     validation: {
       assertValid: (resource: Resource, repo, mode) =>
-        assertValid(resource, {
+        assertValid(conformance, resource, {
           mode,
           referenceExists: (t, id) => repo.exists(t, id),
           storedTypes: (t) => isStorableType(t) && (!config.resourceTypes || config.resourceTypes.has(t)),
@@ -129,7 +129,7 @@ export async function defaultServices(config: Config, env: Record<string, string
     },
     capabilities: {
       searchParams: (type) => searchParametersFor(searchContext, type),
-      supportedProfiles,
+      supportedProfiles: (type) => conformance.supportedProfiles(type),
       security: () => (auth ? { ...capabilitySecurity(auth), cors: corsOrigins().length > 0 } : undefined),
     },
     operations,
@@ -199,7 +199,7 @@ export async function defaultServices(config: Config, env: Record<string, string
         onError: (message, err) => core.logger.error({ err }, `audit: ${message}`),
         failedLogins: failedLoginOptionsFromEnv(env),
       });
-      const ms = warmUp(['Patient', 'Encounter', 'Condition', 'DocumentReference', 'AuditEvent']);
+      const ms = warmUp(conformance, ['Patient', 'Encounter', 'Condition', 'DocumentReference', 'AuditEvent']);
       core.logger.info({ ms: Math.round(ms) }, 'validation definitions loaded');
       await bulk.start(core);
     },

@@ -1,3 +1,4 @@
+import type { Conformance } from './conformance';
 import type { Finding } from './issues';
 
 /** A literal reference whose target must exist, checked after the walk with the repository's callback. */
@@ -24,6 +25,8 @@ export type NestedResourceValidator = (resource: unknown, location: string, cont
  * definition and then each profile over the same resource does not evaluate the same invariant or binding twice.
  */
 export interface ValidationContext {
+  /** The server's definitions and terminology, and its memo of what is derived from them. */
+  conformance: Conformance;
   findings: Finding[];
   /** `%resource`: the resource being walked (a contained or Bundle entry resource while inside one). */
   resource: Record<string, unknown>;
@@ -48,11 +51,13 @@ export function containedIdsOf(resource: Record<string, unknown>): Set<string> {
 }
 
 export function newContext(
+  conformance: Conformance,
   resource: Record<string, unknown>,
   options: ReferenceOptions,
   validateNested: NestedResourceValidator,
 ): ValidationContext {
   return {
+    conformance,
     findings: [],
     resource,
     rootResource: resource,

@@ -1,12 +1,12 @@
 import type { StructureDefinition } from 'fhir/r4';
 import { type2Parent } from 'fhirpath/fhir-context/r4';
-import { structureDefinition } from './conformance';
+import type { Conformance } from './conformance';
 import type { ValidationContext } from './context';
 import { finding } from './issues';
 
 /** The definition of an extension by its absolute url, from the profile folders or the R4 core extensions. */
-export function extensionDefinition(url: string): StructureDefinition | undefined {
-  const sd = structureDefinition(url);
+export function extensionDefinition(conformance: Conformance, url: string): StructureDefinition | undefined {
+  const sd = conformance.structureDefinition(url);
   return sd?.type === 'Extension' && sd.snapshot ? sd : undefined;
 }
 

@@ -1,6 +1,6 @@
 import type { ElementDefinition, Reference } from 'fhir/r4';
 import { R4_RESOURCE_TYPES } from '../fhir/resource-types';
-import { baseDefinition, CORE_SD, structureDefinition } from './conformance';
+import { baseDefinition, CORE_SD, type Conformance } from './conformance';
 import type { ValidationContext } from './context';
 import type { Item } from './element-items';
 import type { ElementNode } from './element-tree';
@@ -19,8 +19,8 @@ const ABSOLUTE = /^https?:\/\/\S+\/([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(\/_h
 const CONDITIONAL = /^([A-Z][A-Za-z]+)\?\S/;
 
 /** Resource type a target profile constrains, or undefined when the profile is not available. */
-function profileType(url: string): string | undefined {
-  const sd = structureDefinition(url);
+function profileType(conformance: Conformance, url: string): string | undefined {
+  const sd = conformance.structureDefinition(url);
   if (sd) return sd.type;
   return url.startsWith(CORE_SD) ? url.slice(CORE_SD.length) : undefined;
 }
@@ -29,26 +29,26 @@ function targetProfilesOf(def: ElementDefinition | undefined): string[] {
   return (def?.type ?? []).filter((t) => t.code === 'Reference').flatMap((t) => t.targetProfile ?? []);
 }
 
-const allowedCache = new WeakMap<ElementDefinition, Set<string> | null>();
-
 /**
  * Types an element's references may point to (null: any). A profile's target profile that is not bundled (US
  * Core's us-core-practitioner) falls back to the base element's targets, which every profile narrows.
  */
-function allowedTypes(node: ElementNode): Set<string> | null {
-  const cached = allowedCache.get(node.def);
+function allowedTypes(node: ElementNode, conformance: Conformance): Set<string> | null {
+  const cache = conformance.memo.referenceTargets;
+  const cached = cache.get(node.def);
   if (cached !== undefined) return cached;
+  const typeOf = (url: string) => profileType(conformance, url);
   let urls = targetProfilesOf(node.def);
-  if (urls.map(profileType).some((t) => t === undefined) && node.def.base?.path) {
+  if (urls.map(typeOf).some((t) => t === undefined) && node.def.base?.path) {
     const basePath = node.def.base.path;
     const baseSd = baseDefinition(basePath.split('.')[0]);
     urls = targetProfilesOf(baseSd?.snapshot?.element.find((e) => e.path === basePath));
   }
-  const types = urls.map(profileType);
+  const types = urls.map(typeOf);
   const result = types.length === 0 || types.some((t) => t === undefined || t === 'Resource')
     ? null
     : new Set(types as string[]);
-  allowedCache.set(node.def, result);
+  cache.set(node.def, result);
   return result;
 }
 
@@ -73,7 +73,7 @@ function containedType(ctx: ValidationContext, id: string): string | undefined {
 
 /** Is `type` a target the element allows? Reports it when not (an empty type is left to the structural layer). */
 function checkTargetType(node: ElementNode, type: string, at: string, source: string, ctx: ValidationContext): boolean {
-  const allowed = allowedTypes(node);
+  const allowed = allowedTypes(node, ctx.conformance);
   if (!allowed || type === '' || allowed.has(type)) return true;
   ctx.findings.push(
     finding('reference', 'error', 'structure', `Reference to ${type} is not allowed here: ${node.def.path} may refer to ${[...allowed].join(', ')} (${source})`, at),

@@ -1,6 +1,6 @@
 import type { StructureDefinition } from 'fhir/r4';
 import { R4_RESOURCE_TYPES } from '../fhir/resource-types';
-import { baseDefinition, structureDefinition } from './conformance';
+import { baseDefinition, type Conformance } from './conformance';
 import { containedIdsOf, newContext, type NestedResourceValidator, type ReferenceOptions, type ValidationContext } from './context';
 import { dedupe, finding, type Finding } from './issues';
 import { resolvePendingReferences } from './references';
@@ -21,7 +21,7 @@ export interface CollectOptions extends ReferenceOptions {
 
 /** The usable definition of a profile for `type`, or undefined after reporting why it cannot be used. */
 function usableProfile(url: string, required: boolean, type: string, location: string, ctx: ValidationContext): StructureDefinition | undefined {
-  const sd = structureDefinition(url);
+  const sd = ctx.conformance.structureDefinition(url);
   if (!sd || !sd.snapshot) {
     const why = sd ? 'has no snapshot' : 'is not known to this server';
     ctx.findings.push(
@@ -121,9 +121,9 @@ function finish(findings: Finding[]): Finding[] {
   return kept.sort((a, b) => SEVERITY_ORDER[a.issue.severity] - SEVERITY_ORDER[b.issue.severity]);
 }
 
-export async function collectFindings(resource: unknown, options: CollectOptions): Promise<Finding[]> {
+export async function collectFindings(conformance: Conformance, resource: unknown, options: CollectOptions): Promise<Finding[]> {
   const type = isJsonObject(resource) && typeof resource.resourceType === 'string' ? resource.resourceType : 'Resource';
-  const ctx = newContext(isJsonObject(resource) ? resource : {}, options, validateNested);
+  const ctx = newContext(conformance, isJsonObject(resource) ? resource : {}, options, validateNested);
   try {
     validateOne(resource, type, ctx, options.requiredProfiles ?? []);
   } catch (err) {

@@ -1,5 +1,5 @@
 import type { ElementDefinitionSlicingDiscriminator, ElementDefinitionType, StructureDefinition } from 'fhir/r4';
-import { baseDefinition, structureDefinition } from './conformance';
+import { baseDefinition, type Conformance } from './conformance';
 import { typeCodes, type Item } from './element-items';
 import { elementTree, type ElementNode } from './element-tree';
 import { expectedValue, satisfies } from './fixed-pattern';
@@ -46,14 +46,14 @@ function valuesAt(value: unknown, path: string): unknown[] | undefined {
 }
 
 /** The element a discriminator path names inside a slice, descending into data types and their profiles. */
-function elementAt(slice: ElementNode, path: string): ElementNode | undefined {
+function elementAt(slice: ElementNode, path: string, conformance: Conformance): ElementNode | undefined {
   let node: ElementNode | undefined = slice;
   for (const step of steps(path)) {
     if (step === '$this') continue;
     if (!node) return undefined;
     if (node.children.size === 0) {
       const t: ElementDefinitionType | undefined = node.def.type?.[0];
-      const sd: StructureDefinition | undefined = t?.profile?.[0] ? structureDefinition(t.profile[0]) : t ? baseDefinition(t.code) : undefined;
+      const sd: StructureDefinition | undefined = t?.profile?.[0] ? conformance.structureDefinition(t.profile[0]) : t ? baseDefinition(t.code) : undefined;
       if (!sd?.snapshot) return undefined;
       node = elementTree(sd).root;
     }
@@ -62,14 +62,13 @@ function elementAt(slice: ElementNode, path: string): ElementNode | undefined {
   return node;
 }
 
-const resolved = new WeakMap<ElementNode, Map<string, ElementNode | null>>();
-
-function elementAtCached(slice: ElementNode, path: string): ElementNode | undefined {
+function elementAtCached(slice: ElementNode, path: string, conformance: Conformance): ElementNode | undefined {
+  const resolved = conformance.memo.discriminatorTargets;
   let m = resolved.get(slice);
   if (!m) resolved.set(slice, (m = new Map()));
   let hit = m.get(path);
   if (hit === undefined) {
-    hit = elementAt(slice, path) ?? null;
+    hit = elementAt(slice, path, conformance) ?? null;
     m.set(path, hit);
   }
   return hit ?? undefined;
@@ -96,8 +95,8 @@ function valuesCache(item: Item): ValuesAt {
   };
 }
 
-function matches(item: Item, at: ValuesAt, slice: ElementNode, d: ElementDefinitionSlicingDiscriminator): boolean {
-  const target = elementAtCached(slice, d.path);
+function matches(item: Item, at: ValuesAt, slice: ElementNode, d: ElementDefinitionSlicingDiscriminator, conformance: Conformance): boolean {
+  const target = elementAtCached(slice, d.path, conformance);
   if (!target) return false;
   if (d.type === 'type') {
     const allowed = typeCodes(target);
@@ -117,7 +116,7 @@ function matches(item: Item, at: ValuesAt, slice: ElementNode, d: ElementDefinit
   if (expected) return values.some((v) => satisfies(v, expected));
   const binding = target.def.binding;
   if (binding?.strength === 'required' && binding.valueSet) {
-    const exp = expand(binding.valueSet);
+    const exp = expand(conformance, binding.valueSet);
     return values.some((v) =>
       codesOf(v).some((c) => typeof c?.code === 'string' && membership(exp, c.system, c.code) === 'member'),
     );
@@ -137,7 +136,7 @@ export interface SliceAssignment {
   unmatched: Item[];
 }
 
-export function assignSlices(items: Item[], base: ElementNode): SliceAssignment {
+export function assignSlices(items: Item[], base: ElementNode, conformance: Conformance): SliceAssignment {
   const bySlice = new Map<ElementNode, Item[]>(base.slices.map((s) => [s, []]));
   const unmatched: Item[] = [];
   const discriminators = base.def.slicing?.discriminator ?? [];
@@ -147,7 +146,7 @@ export function assignSlices(items: Item[], base: ElementNode): SliceAssignment 
     const slice = base.slices.find((s) =>
       choice && discriminators.every((d) => d.type === 'type' && d.path === '$this') // also true when none
         ? isTypeSliceOf(item, s, base)
-        : discriminators.length > 0 && discriminators.every((d) => matches(item, at, s, d)),
+        : discriminators.length > 0 && discriminators.every((d) => matches(item, at, s, d, conformance)),
     );
     if (slice) bySlice.get(slice)!.push(item);
     else unmatched.push(item);

@@ -58,7 +58,7 @@ export function checkBinding(node: ElementNode, item: Item, ctx: ValidationConte
     return;
   }
   if (!firstTime(ctx, `binding:${binding.valueSet}@${item.location}`)) return;
-  const exp = expand(binding.valueSet);
+  const exp = expand(ctx.conformance, binding.valueSet);
   const bare = BARE_CODE_TYPES.has(item.type);
   let best: Membership = 'not-member';
   let withoutSystem = 0;

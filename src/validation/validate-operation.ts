@@ -1,6 +1,7 @@
 import type { OperationOutcome, OperationOutcomeIssue, Parameters, ParametersParameter, Resource } from 'fhir/r4';
 import { badRequest, outcome } from '../errors/operation-outcome-error';
 import { relativizeReferences } from '../fhir/references';
+import type { Conformance } from './conformance';
 import { checkResource, type ValidateOptions } from './validate-resource';
 
 /**
@@ -57,7 +58,9 @@ export interface ValidateOperationOptions extends Pick<ValidateOptions, 'referen
   baseUrl?: string;
 }
 
+/** `conformance` is the server's (its profiles, terminology and enforced profiles), as for create and update. */
 export async function validateOperation(
+  conformance: Conformance,
   type: string,
   id: string | undefined,
   body: unknown,
@@ -91,7 +94,7 @@ export async function validateOperation(
     checked = structuredClone(resource);
     relativizeReferences(checked as Resource, baseUrl);
   }
-  const result = await checkResource(checked, { ...checkOpts, mode, profiles: req.profiles });
+  const result = await checkResource(conformance, checked, { ...checkOpts, mode, profiles: req.profiles });
   const issues: OperationOutcomeIssue[] = [...result.issues];
   if (id && typeof resource.id === 'string' && resource.id !== id) {
     issues.unshift({

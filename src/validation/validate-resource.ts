@@ -1,6 +1,6 @@
 import type { OperationOutcomeIssue } from 'fhir/r4';
 import { OperationOutcomeError } from '../errors/operation-outcome-error';
-import { stripVersion } from './conformance';
+import type { Conformance } from './conformance';
 import { collectFindings } from './resource-validation';
 
 export interface ValidateOptions {
@@ -21,17 +21,6 @@ export interface CheckResult {
   failed: boolean;
 }
 
-const enforced = new Map<string, string[]>();
-
-/**
- * Profiles every resource of `type` must conform to, whatever its meta.profile says (server configuration, e.g.
- * US Core Patient). Replaces the previous list for that type; an empty list removes the requirement.
- */
-export function enforceProfiles(type: string, profiles: string[]): void {
-  if (profiles.length) enforced.set(type, profiles.map(stripVersion));
-  else enforced.delete(type);
-}
-
 /**
  * An update stores the resource as `type/id`, so a reference to `type/id` in it (DocumentReference.relatesTo to
  * itself, as the official example has) is satisfied by the write itself, as it is inside a transaction.
@@ -42,11 +31,14 @@ function selfAware(opts: ValidateOptions, type: unknown, id: unknown): ValidateO
   return (t, i) => (t === type && i === id ? Promise.resolve(true) : exists(t, i));
 }
 
-/** Every issue of every layer, without throwing: what `$validate` reports. */
-export async function checkResource(resource: unknown, opts: ValidateOptions = {}): Promise<CheckResult> {
+/**
+ * Every issue of every layer, without throwing: what `$validate` reports. `conformance` is the server's: its
+ * profiles, terminology and the profiles it enforces on every resource of a type, whatever its meta.profile says.
+ */
+export async function checkResource(conformance: Conformance, resource: unknown, opts: ValidateOptions = {}): Promise<CheckResult> {
   const type = (resource as { resourceType?: unknown } | null)?.resourceType;
-  const required = [...(typeof type === 'string' ? enforced.get(type) ?? [] : []), ...(opts.profiles ?? [])];
-  const findings = await collectFindings(resource, {
+  const required = [...(typeof type === 'string' ? conformance.enforcedProfiles(type) : []), ...(opts.profiles ?? [])];
+  const findings = await collectFindings(conformance, resource, {
     requiredProfiles: required,
     referenceExists: selfAware(opts, type, (resource as { id?: unknown } | null)?.id),
     storedTypes: opts.storedTypes,
@@ -71,9 +63,13 @@ export async function checkResource(resource: unknown, opts: ValidateOptions = {
  * returns the warnings and information issues (for `Prefer: return=OperationOutcome`). A deletion has no content
  * to validate.
  */
-export async function validateResource(resource: unknown, opts: ValidateOptions = {}): Promise<OperationOutcomeIssue[]> {
+export async function validateResource(
+  conformance: Conformance,
+  resource: unknown,
+  opts: ValidateOptions = {},
+): Promise<OperationOutcomeIssue[]> {
   if (opts.mode === 'delete') return [];
-  const result = await checkResource(resource, opts);
+  const result = await checkResource(conformance, resource, opts);
   if (result.failed) throw new OperationOutcomeError(result.structural ? 'invalid' : 'unprocessable', result.issues);
   return result.issues;
 }

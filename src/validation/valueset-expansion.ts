@@ -1,5 +1,5 @@
 import type { CodeSystem, CodeSystemConcept, ValueSet, ValueSetComposeInclude } from 'fhir/r4';
-import { codeSystem, definitionsGeneration, stripVersion, valueSet } from './conformance';
+import { stripVersion, type Conformance } from './conformance';
 
 /**
  * What can be known locally about a ValueSet's content. `codes` holds every code enumerated from bundled
@@ -14,9 +14,6 @@ export interface Expansion {
 }
 
 export type Membership = 'member' | 'not-member' | 'unknown';
-
-let cache = new Map<string, Expansion>();
-let cacheGeneration = -1;
 
 function add(exp: Expansion, system: string, code: string): void {
   let set = exp.codes.get(system);
@@ -65,12 +62,12 @@ function filtered(cs: CodeSystem, include: ValueSetComposeInclude): string[] | u
 }
 
 /** The codes an include (or exclude) names, or a reason it cannot be enumerated. */
-function includeCodes(include: ValueSetComposeInclude, depth: number): Expansion {
+function includeCodes(conformance: Conformance, include: ValueSetComposeInclude, depth: number): Expansion {
   const part: Expansion = { codes: new Map(), partialSystems: new Set() };
   if (include.valueSet?.length) {
     if (include.system) return { ...part, opaque: 'combines a system with other ValueSets' };
     for (const url of include.valueSet) {
-      const inner = expandAt(url, depth + 1);
+      const inner = expandAt(conformance, url, depth + 1);
       if (inner.opaque) return inner;
       for (const [s, codes] of inner.codes) for (const c of codes) add(part, s, c);
       for (const s of inner.partialSystems) part.partialSystems.add(s);
@@ -83,7 +80,7 @@ function includeCodes(include: ValueSetComposeInclude, depth: number): Expansion
     for (const c of include.concept) add(part, system, c.code);
     return part;
   }
-  const cs = codeSystem(system);
+  const cs = conformance.codeSystem(system);
   if (!cs || cs.content !== 'complete') {
     part.partialSystems.add(system);
     return part;
@@ -94,11 +91,12 @@ function includeCodes(include: ValueSetComposeInclude, depth: number): Expansion
   return part;
 }
 
-function expandAt(url: string, depth: number): Expansion {
+function expandAt(conformance: Conformance, url: string, depth: number): Expansion {
+  const cache = conformance.memo.expansions;
   const hit = cache.get(url);
   if (hit) return hit;
   const key = stripVersion(url);
-  const vs: ValueSet | undefined = valueSet(key);
+  const vs: ValueSet | undefined = conformance.valueSet(key);
   let exp: Expansion = { codes: new Map(), partialSystems: new Set() };
   if (!vs) exp.opaque = `ValueSet ${key} is not available locally`;
   else if (depth > 10) exp.opaque = `ValueSet ${key} nests too deeply`;
@@ -106,7 +104,7 @@ function expandAt(url: string, depth: number): Expansion {
     for (const c of vs.expansion.contains) if (c.system && c.code) add(exp, c.system, c.code);
   } else {
     for (const inc of vs.compose?.include ?? []) {
-      const part = includeCodes(inc, depth);
+      const part = includeCodes(conformance, inc, depth);
       if (part.opaque) {
         exp = { ...exp, opaque: part.opaque.startsWith('ValueSet ') ? part.opaque : `ValueSet ${key} ${part.opaque}` };
         break;
@@ -116,7 +114,7 @@ function expandAt(url: string, depth: number): Expansion {
     }
     for (const exc of vs.compose?.exclude ?? []) {
       if (exp.opaque) break;
-      const part = includeCodes(exc, depth);
+      const part = includeCodes(conformance, exc, depth);
       // An exclusion we cannot enumerate makes membership in that system unknowable either way.
       for (const s of part.partialSystems) {
         exp.partialSystems.add(s);
@@ -130,13 +128,9 @@ function expandAt(url: string, depth: number): Expansion {
   return exp;
 }
 
-export function expand(url: string): Expansion {
-  const gen = definitionsGeneration();
-  if (gen !== cacheGeneration) {
-    cache = new Map();
-    cacheGeneration = gen;
-  }
-  return expandAt(url, 0);
+/** What `conformance` lets us know of the ValueSet `url`, worked out once per Conformance. */
+export function expand(conformance: Conformance, url: string): Expansion {
+  return expandAt(conformance, url, 0);
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { StructureDefinition } from 'fhir/r4';
-import { baseDefinition, CORE_SD, structureDefinition } from './conformance';
+import { baseDefinition, CORE_SD } from './conformance';
 import { firstTime, type ValidationContext } from './context';
 import { childrenToVisit, itemsOf, typeCode, type Item } from './element-items';
 import { elementTree, resolveContentReference, type ElementNode } from './element-tree';
@@ -59,7 +59,7 @@ function walkChildren(obj: Record<string, unknown>, node: ElementNode, host: Hos
       for (const item of items) visitItem(item, child, host, ctx, source);
       continue;
     }
-    const { bySlice, unmatched } = assignSlices(items, child);
+    const { bySlice, unmatched } = assignSlices(items, child, ctx.conformance);
     for (const [slice, sliced] of bySlice) {
       checkCardinality(slice, sliced.length, host.location, ctx, source);
       for (const item of sliced) visitItem(item, slice, host, ctx, source);
@@ -89,7 +89,7 @@ function definitionBelow(node: ElementNode, item: Item, value: Record<string, un
   const modifier = node.name === 'modifierExtension';
   const profile = node.def.type?.find((t) => typeCode(t) === item.type)?.profile?.[0];
   if (profile) {
-    const sd = structureDefinition(profile);
+    const sd = ctx.conformance.structureDefinition(profile);
     if (sd?.snapshot) {
       if (sd.type === 'Extension') checkModifierUse(sd, modifier, item.location, ctx);
       return sd;
@@ -99,7 +99,7 @@ function definitionBelow(node: ElementNode, item: Item, value: Record<string, un
       ctx.findings.push(finding('profile', 'warning', 'not-supported', `Profile ${profile} is not available: element checked against ${item.type} only`, item.location));
     }
   } else if (item.type === 'Extension' && typeof value.url === 'string') {
-    const sd = value.url.includes(':') ? extensionDefinition(value.url) : undefined;
+    const sd = value.url.includes(':') ? extensionDefinition(ctx.conformance, value.url) : undefined;
     if (sd) {
       checkExtensionContext(sd, host, item.location, ctx);
       checkModifierUse(sd, modifier, item.location, ctx);

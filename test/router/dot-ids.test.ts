@@ -1,4 +1,4 @@
-import { checkResource } from '../../src/validation';
+import { checkResource, Conformance } from '../../src/validation';
 import { expectOutcome, patient, rawRequest, serverForThisFile } from './support';
 
 const server = serverForThisFile();
@@ -21,7 +21,7 @@ describe('ids made only of dots', () => {
   });
 
   it('reports an id of dots as a structural error wherever the id type occurs', async () => {
-    const result = await checkResource({ resourceType: 'Observation', id: '..', status: 'final', code: { text: 'x' } });
+    const result = await checkResource(new Conformance(), { resourceType: 'Observation', id: '..', status: 'final', code: { text: 'x' } });
     expect(result.structural).toBe(true);
     expect(result.issues).toContainEqual(expect.objectContaining({ expression: ['Observation.id'], diagnostics: expect.stringContaining('dots') }));
   });

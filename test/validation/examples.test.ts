@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { OperationOutcomeIssue } from 'fhir/r4';
 import { checkResource } from '../../src/validation';
-import { describeIssues } from './support';
+import { bundled, describeIssues } from './support';
 
 /**
  * Real resources, not hand-made ones: every official R4 example of the five types the server focuses on, the US
@@ -33,7 +33,7 @@ describe('official R4 examples (hl7.fhir.r4.examples)', () => {
 
   it.each(examples)('%s validates with no errors', async (file) => {
     const resource = JSON.parse(fs.readFileSync(path.join(R4_EXAMPLES, file), 'utf8'));
-    expect(describeIssues(problems((await checkResource(resource)).issues))).toEqual([]);
+    expect(describeIssues(problems((await checkResource(bundled, resource)).issues))).toEqual([]);
   });
 });
 
@@ -43,7 +43,7 @@ describe('US Core 6.1.0 examples against their profiles', () => {
   it.each(examples)('%s validates against its US Core profile with no errors', async (file) => {
     const resource = JSON.parse(fs.readFileSync(path.join(US_CORE_FIXTURES, file), 'utf8'));
     expect(resource.meta.profile[0]).toMatch(/^http:\/\/hl7\.org\/fhir\/us\/core\/StructureDefinition\//);
-    expect(describeIssues(problems((await checkResource(resource)).issues))).toEqual([]);
+    expect(describeIssues(problems((await checkResource(bundled, resource)).issues))).toEqual([]);
   });
 });
 
@@ -58,7 +58,7 @@ const hasSynthea = fs.existsSync(SYNTHEA);
       for (const line of lines) {
         const resource = JSON.parse(line);
         expect(resource.meta.profile[0]).toContain('/us/core/');
-        const bad = problems((await checkResource(resource)).issues);
+        const bad = problems((await checkResource(bundled, resource)).issues);
         if (bad.length) failures.push(`${type}/${resource.id}: ${describeIssues(bad).join('; ')}`);
       }
       expect(failures.slice(0, 5)).toEqual([]);

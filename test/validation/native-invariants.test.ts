@@ -4,6 +4,7 @@ import type { ElementDefinitionConstraint } from 'fhir/r4';
 import { newContext } from '../../src/validation/context';
 import { compileConstraint } from '../../src/validation/invariants';
 import { NATIVE } from '../../src/validation/native-invariants';
+import { bundled } from './support';
 
 /**
  * Every native answer must be the one fhirpath gives for the same constraint (an `undefined` answer hands the
@@ -27,7 +28,7 @@ function viaFhirpath(expression: string, base: string, value: unknown, resource:
 
 /** The native answer, checked against fhirpath when it gives one. */
 function answer(expression: string, base: string, value: Record<string, unknown>, resource = value): boolean | undefined {
-  const native = NATIVE[expression](value, newContext(resource, {}, () => undefined));
+  const native = NATIVE[expression](value, newContext(bundled, resource, {}, () => undefined));
   if (native !== undefined) expect({ expression, value, native }).toEqual({ expression, value, native: viaFhirpath(expression, base, value, resource) });
   return native;
 }

@@ -1,12 +1,12 @@
 import type { Resource } from 'fhir/r4';
 import { withServerMeta } from '../../src/store/resource-text';
-import { rejectionOf } from './support';
+import { bundled, rejectionOf } from './support';
 import { validateResource } from '../../src/validation';
 
 /** Defence in depth: validation rejects a non-object meta, and the store never spreads one either. */
 describe('meta that is not an object', () => {
   it('is rejected by validation with 400, naming Patient.meta', async () => {
-    const err = await rejectionOf(validateResource({ resourceType: 'Patient', meta: 'x' }));
+    const err = await rejectionOf(validateResource(bundled, { resourceType: 'Patient', meta: 'x' }));
     expect(err.category).toBe('invalid');
     expect(err.issues).toContainEqual(expect.objectContaining({ severity: 'error', expression: ['Patient.meta'] }));
   });

@@ -1,6 +1,6 @@
 import { isRealCalendarDate, structuralFindings } from '../../src/validation/structure';
 import { checkResource } from '../../src/validation';
-import { describeIssues, issueAt, issuesOf } from './support';
+import { bundled, describeIssues, issueAt, issuesOf } from './support';
 
 const patient = (extra: Record<string, unknown>) => ({ resourceType: 'Patient', ...extra });
 
@@ -48,7 +48,7 @@ describe('layer 1: JSON structure against the R4 JSON schema', () => {
   it('rejects meta given as a string, naming Patient.meta', async () => {
     const issues = await issuesOf(patient({ meta: 'x' }));
     expect(issueAt(issues, 'Patient.meta', 'a FHIR Meta must be a JSON object')).toMatchObject({ severity: 'error', code: 'structure' });
-    expect((await checkResource(patient({ meta: 'x' }))).structural).toBe(true);
+    expect((await checkResource(bundled, patient({ meta: 'x' }))).structural).toBe(true);
   });
 
   it.each([
@@ -61,7 +61,7 @@ describe('layer 1: JSON structure against the R4 JSON schema', () => {
     ['a complex element nested in a data type given as a string', { name: [{ period: '2020' }] }, 'Patient.name[0].period', 'Period'],
     ['an extension given as a string', { extension: ['x'] }, 'Patient.extension[0]', 'Extension'],
   ])('rejects %s, naming its location', async (_what, extra, location, type) => {
-    const result = await checkResource(patient(extra));
+    const result = await checkResource(bundled, patient(extra));
     expect(result.structural).toBe(true);
     expect(issueAt(result.issues, location, `a FHIR ${type} must be a JSON object`)).toMatchObject({ severity: 'error', code: 'structure' });
   });
@@ -92,8 +92,8 @@ describe('layer 1: JSON structure against the R4 JSON schema', () => {
   });
 
   it('marks the result structural so that a write answers 400', async () => {
-    expect((await checkResource(patient({ birthDate: '1985-02-30' }))).structural).toBe(true);
-    expect((await checkResource({ resourceType: 'Patient', contact: [{ gender: 'male' }] })).structural).toBe(false);
+    expect((await checkResource(bundled, patient({ birthDate: '1985-02-30' }))).structural).toBe(true);
+    expect((await checkResource(bundled, { resourceType: 'Patient', contact: [{ gender: 'male' }] })).structural).toBe(false);
   });
 
   it('rejects bodies that are not resources, and unknown resource types', async () => {
@@ -104,7 +104,7 @@ describe('layer 1: JSON structure against the R4 JSON schema', () => {
   it('answers a body nested too deeply to walk with an issue, not a crash', async () => {
     let ext: Record<string, unknown> = { url: 'http://example.org/e', valueString: 'a' };
     for (let i = 0; i < 20000; i++) ext = { url: 'http://example.org/e', extension: [ext] };
-    const result = await checkResource(patient({ extension: [ext] }));
+    const result = await checkResource(bundled, patient({ extension: [ext] }));
     expect(result.structural).toBe(true);
     expect(describeIssues(result.issues)).toEqual([expect.stringContaining('nested too deeply')]);
   });
@@ -241,7 +241,7 @@ describe('contained resources', () => {
   });
 
   it('rejects a contained resource without an id', async () => {
-    const result = await checkResource(withContained([{ resourceType: 'Patient', id: 'p1' }, { resourceType: 'Patient' }]));
+    const result = await checkResource(bundled, withContained([{ resourceType: 'Patient', id: 'p1' }, { resourceType: 'Patient' }]));
     expect(issueAt(result.issues, 'Observation.contained[1].id', 'must have an id')).toMatchObject({ severity: 'error' });
     expect(result.structural).toBe(true);
   });

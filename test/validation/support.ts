@@ -1,16 +1,19 @@
 import type { OperationOutcomeIssue } from 'fhir/r4';
 import { isOperationOutcomeError, type OperationOutcomeError } from '../../src/errors/operation-outcome-error';
-import { checkResource, type ValidateOptions } from '../../src/validation';
+import { checkResource, Conformance, type ValidateOptions } from '../../src/validation';
 
 export const US_CORE = 'http://hl7.org/fhir/us/core/StructureDefinition/';
 
+/** What a server without PROFILES_DIR or ENFORCE_PROFILES validates against: R4 and the bundled profiles. */
+export const bundled = new Conformance();
+
 /** Every issue for a resource, without throwing. */
-export async function issuesOf(resource: unknown, opts: ValidateOptions = {}): Promise<OperationOutcomeIssue[]> {
-  return (await checkResource(resource, opts)).issues;
+export async function issuesOf(resource: unknown, opts: ValidateOptions = {}, conformance = bundled): Promise<OperationOutcomeIssue[]> {
+  return (await checkResource(conformance, resource, opts)).issues;
 }
 
-export const errorsOf = async (resource: unknown, opts: ValidateOptions = {}) =>
-  (await issuesOf(resource, opts)).filter((i) => i.severity === 'error');
+export const errorsOf = async (resource: unknown, opts: ValidateOptions = {}, conformance = bundled) =>
+  (await issuesOf(resource, opts, conformance)).filter((i) => i.severity === 'error');
 
 /** `expression: diagnostics` of each error, for readable failure messages. */
 export const describeIssues = (issues: OperationOutcomeIssue[]) =>

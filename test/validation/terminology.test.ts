@@ -1,5 +1,5 @@
 import { expand, membership } from '../../src/validation/valueset-expansion';
-import { condition, issueAt, issuesOf, usCorePatient } from './support';
+import { bundled, condition, issueAt, issuesOf, usCorePatient } from './support';
 
 const actCode = (code: string) => ({ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code });
 const clinical = (code: string) => ({ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code }] });
@@ -83,7 +83,7 @@ describe('layer 3: bindings against bundled ValueSets', () => {
 
 describe('ValueSet expansion from bundled CodeSystems', () => {
   it('expands a whole CodeSystem include', () => {
-    const exp = expand('http://hl7.org/fhir/ValueSet/condition-clinical');
+    const exp = expand(bundled, 'http://hl7.org/fhir/ValueSet/condition-clinical');
     expect(membership(exp, 'http://terminology.hl7.org/CodeSystem/condition-clinical', 'remission')).toBe('member');
     expect(membership(exp, 'http://terminology.hl7.org/CodeSystem/condition-clinical', 'cured')).toBe('not-member');
     expect(membership(exp, 'http://example.org/other', 'active')).toBe('not-member');
@@ -92,24 +92,24 @@ describe('ValueSet expansion from bundled CodeSystems', () => {
   });
 
   it('evaluates is-a and is-not-a filters on the CodeSystem hierarchy', () => {
-    const encounterCodes = expand('http://terminology.hl7.org/ValueSet/v3-ActEncounterCode');
+    const encounterCodes = expand(bundled, 'http://terminology.hl7.org/ValueSet/v3-ActEncounterCode');
     expect(membership(encounterCodes, 'http://terminology.hl7.org/CodeSystem/v3-ActCode', 'AMB')).toBe('member');
     expect(membership(encounterCodes, 'http://terminology.hl7.org/CodeSystem/v3-ActCode', 'CPT')).toBe('not-member');
-    const contactRelationship = expand('http://hl7.org/fhir/ValueSet/patient-contactrelationship');
+    const contactRelationship = expand(bundled, 'http://hl7.org/fhir/ValueSet/patient-contactrelationship');
     expect(membership(contactRelationship, 'http://terminology.hl7.org/CodeSystem/v2-0131', 'N')).toBe('member');
     expect(membership(contactRelationship, 'http://terminology.hl7.org/CodeSystem/v2-0131', 'O')).toBe('not-member');
   });
 
   it('expands US Core ValueSets from the bundled US Core CodeSystems', () => {
-    const exp = expand('http://hl7.org/fhir/us/core/ValueSet/us-core-documentreference-category');
+    const exp = expand(bundled, 'http://hl7.org/fhir/us/core/ValueSet/us-core-documentreference-category');
     const system = 'http://hl7.org/fhir/us/core/CodeSystem/us-core-documentreference-category';
     expect(membership(exp, system, 'clinical-note')).toBe('member');
     expect(membership(exp, system, 'no-such-code')).toBe('not-member');
   });
 
   it('knows what it does not know: SNOMED CT parts are unknown, not absent', () => {
-    const exp = expand('http://hl7.org/fhir/us/core/ValueSet/us-core-condition-code');
+    const exp = expand(bundled, 'http://hl7.org/fhir/us/core/ValueSet/us-core-condition-code');
     expect(membership(exp, 'http://snomed.info/sct', '195967001')).toBe('unknown');
-    expect(expand('http://example.org/ValueSet/missing').opaque).toContain('not available locally');
+    expect(expand(bundled, 'http://example.org/ValueSet/missing').opaque).toContain('not available locally');
   });
 });

@@ -2,9 +2,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ElementDefinition, StructureDefinition } from 'fhir/r4';
-import { bundledProfilesDir, checkResource, loadProfiles, supportedProfiles } from '../../src/validation';
+import { checkResource, Conformance } from '../../src/validation';
 import { baseDefinition } from '../../src/validation/conformance';
-import { condition, describeIssues, errorsOf, issueAt, issuesOf, US_CORE, usCorePatient } from './support';
+import { bundled, condition, describeIssues, errorsOf, issueAt, issuesOf, US_CORE, usCorePatient } from './support';
 
 const PROFILE = 'http://example.org/fhir/StructureDefinition/strict-condition';
 const BROKEN = 'http://example.org/fhir/StructureDefinition/broken-condition';
@@ -37,6 +37,8 @@ function strictConditionProfile(): StructureDefinition {
 }
 
 let dir: string;
+/** The bundled profiles and a folder with the strict and the broken profile, as PROFILES_DIR would add it. */
+let withFolder: Conformance;
 beforeAll(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'profiles-'));
   fs.mkdirSync(path.join(dir, 'package', 'example'), { recursive: true });
@@ -45,7 +47,7 @@ beforeAll(() => {
   fs.writeFileSync(path.join(dir, 'package', 'StructureDefinition-broken.json'), JSON.stringify(broken));
   // Examples inside a package are data, not definitions: a broken one must not stop loading.
   fs.writeFileSync(path.join(dir, 'package', 'example', 'Condition-x.json'), '{ not json');
-  loadProfiles([bundledProfilesDir(), dir]);
+  withFolder = new Conformance({ profilesDirs: [dir] });
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -60,12 +62,12 @@ const strict = (extra: Record<string, unknown>) =>
 
 describe('layer 2: StructureDefinition snapshots (base, meta.profile, required profiles)', () => {
   it('picks up profiles from an added folder and lists them per type', () => {
-    expect(supportedProfiles('Condition')).toEqual(expect.arrayContaining([PROFILE, `${US_CORE}us-core-condition-encounter-diagnosis`]));
-    expect(supportedProfiles('Patient')).toContain(`${US_CORE}us-core-patient`);
+    expect(withFolder.supportedProfiles('Condition')).toEqual(expect.arrayContaining([PROFILE, `${US_CORE}us-core-condition-encounter-diagnosis`]));
+    expect(withFolder.supportedProfiles('Patient')).toContain(`${US_CORE}us-core-patient`);
   });
 
   it('accepts a resource that meets the user profile', async () => {
-    expect(describeIssues(await errorsOf(strict({})))).toEqual([]);
+    expect(describeIssues(await errorsOf(strict({}), {}, withFolder))).toEqual([]);
   });
 
   it('reports a missing required element of the base definition (Encounter.status)', async () => {
@@ -78,31 +80,31 @@ describe('layer 2: StructureDefinition snapshots (base, meta.profile, required p
     delete p.name;
     const issue = issueAt(await issuesOf(p), 'Patient.name', 'minimum required = 1');
     expect(issue?.diagnostics).toContain(`${US_CORE}us-core-patient`);
-    expect(issueAt(await issuesOf(strict({ clinicalStatus: undefined })), 'Condition.clinicalStatus', 'minimum required = 1')).toBeDefined();
+    expect(issueAt(await issuesOf(strict({ clinicalStatus: undefined }), {}, withFolder), 'Condition.clinicalStatus', 'minimum required = 1')).toBeDefined();
   });
 
   it('reports an element the profile prohibits (max 0)', async () => {
-    const issues = await issuesOf(strict({ severity: { text: 'mild' } }));
+    const issues = await issuesOf(strict({ severity: { text: 'mild' } }), {}, withFolder);
     expect(issueAt(issues, 'Condition.severity', 'is not allowed')).toBeDefined();
   });
 
   it('reports a value that does not match the pattern', async () => {
-    const issues = await issuesOf(strict({ code: { coding: [{ system: 'http://loinc.org', code: '1-8' }] } }));
+    const issues = await issuesOf(strict({ code: { coding: [{ system: 'http://loinc.org', code: '1-8' }] } }), {}, withFolder);
     expect(issueAt(issues, 'Condition.code', 'Value must match')).toMatchObject({ code: 'value' });
   });
 
   it('reports a value that differs from the fixed value', async () => {
-    const issues = await issuesOf(strict({ language: 'fr' }));
+    const issues = await issuesOf(strict({ language: 'fr' }), {}, withFolder);
     expect(issueAt(issues, 'Condition.language', 'Value must be "en"')).toBeDefined();
   });
 
   it('reports a choice type the profile does not allow', async () => {
-    const issues = await issuesOf(strict({ onsetString: 'childhood' }));
+    const issues = await issuesOf(strict({ onsetString: 'childhood' }), {}, withFolder);
     expect(issueAt(issues, 'Condition.onset.ofType(string)', 'Type string is not allowed')).toBeDefined();
   });
 
   it('reports an item matching no slice when slicing is closed, and a missing required slice', async () => {
-    const issues = await issuesOf(strict({ category: [{ text: 'other' }] }));
+    const issues = await issuesOf(strict({ category: [{ text: 'other' }] }), {}, withFolder);
     expect(issueAt(issues, 'Condition.category[0]', 'does not match any of the slices')).toBeDefined();
     expect(issueAt(issues, 'Condition.category', "slice 'problem'): minimum required = 1")).toBeDefined();
   });
@@ -150,7 +152,7 @@ describe('layer 2: StructureDefinition snapshots (base, meta.profile, required p
     const p = usCorePatient();
     p.modifierExtension = [{ url: 'http://example.org/ext/not-really-the-patient', valueBoolean: true }];
     p.contact = [{ name: { family: 'Shaw' }, modifierExtension: [{ url: 'relative-url', valueBoolean: true }] }];
-    const result = await checkResource(p);
+    const result = await checkResource(bundled, p);
     expect(issueAt(result.issues, 'Patient.modifierExtension[0]', 'Unknown modifier extension')).toMatchObject({ severity: 'error' });
     expect(issueAt(result.issues, 'Patient.contact[0].modifierExtension[0]', 'Unknown modifier extension')).toMatchObject({ severity: 'error' });
     expect(result).toMatchObject({ failed: true, structural: false });
@@ -187,7 +189,7 @@ describe('layer 2: StructureDefinition snapshots (base, meta.profile, required p
   });
 
   it('makes a profile the caller requires an error when unknown, and applies it when known', async () => {
-    const issues = await issuesOf(condition(), { profiles: ['http://example.org/StructureDefinition/nope', PROFILE] });
+    const issues = await issuesOf(condition(), { profiles: ['http://example.org/StructureDefinition/nope', PROFILE] }, withFolder);
     expect(issueAt(issues, 'Condition', 'is not known')).toMatchObject({ severity: 'error' });
     expect(issueAt(issues, 'Condition.clinicalStatus', 'minimum required = 1')).toBeDefined();
   });
@@ -198,7 +200,7 @@ describe('layer 2: StructureDefinition snapshots (base, meta.profile, required p
   });
 
   it('reports a user profile it cannot follow as a failed validation, not a server error', async () => {
-    const issues = await issuesOf(condition({ meta: { profile: [BROKEN] } }));
+    const issues = await issuesOf(condition({ meta: { profile: [BROKEN] } }), {}, withFolder);
     expect(issueAt(issues, 'Condition', `Could not validate against ${BROKEN}`)).toMatchObject({ severity: 'error', code: 'exception' });
   });
 
