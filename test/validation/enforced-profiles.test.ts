@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { ConfigError, loadConfig } from '../../src/config';
 import { startTestServer, type TestServer } from '../helpers/server';
 
@@ -32,6 +35,41 @@ describe('ENFORCE_PROFILES', () => {
   it('leaves other types alone', async () => {
     const res = await server.json('POST', 'Organization', { resourceType: 'Organization', name: 'Acme' });
     expect(res.status).toBe(201);
+  });
+});
+
+describe('two servers in one process', () => {
+  const LISTED = 'http://example.org/fhir/StructureDefinition/listed-patient';
+  let dir: string;
+  let enforcing: TestServer;
+  let plain: TestServer;
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'profiles-'));
+    const profile = {
+      resourceType: 'StructureDefinition', url: LISTED, name: 'ListedPatient', status: 'active', kind: 'resource', abstract: false,
+      type: 'Patient', derivation: 'constraint', snapshot: { element: [{ id: 'Patient', path: 'Patient', min: 0, max: '*' }] },
+    };
+    fs.writeFileSync(path.join(dir, 'StructureDefinition-listed-patient.json'), JSON.stringify(profile));
+    // The plain one starts second: its start-up must not undo, nor inherit, the first one's configuration.
+    enforcing = await startTestServer({ ENFORCE_PROFILES: `Patient=${US_CORE_PATIENT}`, PROFILES_DIR: dir });
+    plain = await startTestServer();
+  });
+  afterAll(async () => {
+    await Promise.all([enforcing.close(), plain.close()]);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('each enforces only its own profiles', async () => {
+    expect((await plain.json('POST', 'Patient', { resourceType: 'Patient', active: true })).status).toBe(201);
+    expect((await enforcing.json('POST', 'Patient', { resourceType: 'Patient', active: true })).status).toBe(422);
+  });
+
+  it('each lists only the profiles of its own folders in its CapabilityStatement', async () => {
+    const patientProfiles = async (server: TestServer) =>
+      (await server.json('GET', 'metadata')).body.rest[0].resource.find((r: { type: string }) => r.type === 'Patient').supportedProfile;
+    expect(await patientProfiles(enforcing)).toEqual(expect.arrayContaining([LISTED, US_CORE_PATIENT]));
+    expect(await patientProfiles(plain)).toContain(US_CORE_PATIENT);
+    expect(await patientProfiles(plain)).not.toContain(LISTED);
   });
 });
 
