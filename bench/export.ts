@@ -11,7 +11,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
-import { unrestrictedPolicy } from '../src/auth/access-policy';
 import { bulkConfigFromEnv, bulkExportServices } from '../src/bulk';
 import { loadConfig } from '../src/config';
 import { startServer, type RunningServer, type Services } from '../src/server';
@@ -40,9 +39,7 @@ function observation(i: number): Resource {
 async function startBenchServer(maxLines: number, dir?: string): Promise<RunningServer> {
   const env: Record<string, string> = { BULK_EXPORT_POLL: '50ms', BULK_EXPORT_MAX_LINES: String(maxLines) };
   if (dir) env.BULK_EXPORT_DIR = dir;
-  const bulk = bulkExportServices(bulkConfigFromEnv(env), {
-    authenticate: async () => unrestrictedPolicy,
-  });
+  const bulk = bulkExportServices(bulkConfigFromEnv(env), {});
   const services: Services = {
     // Export reads `r` and `c` only: the bench loads without search entries so that loading is not what is timed.
     index: (r) => ({ s: [], c: r.resourceType === 'Observation' ? [subjectOf(r)] : [] }),
@@ -52,7 +49,7 @@ async function startBenchServer(maxLines: number, dir?: string): Promise<Running
     validation: { assertValid: async () => [] },
     capabilities: { searchParams: () => [], supportedProfiles: () => [] },
     operations: bulk.operations,
-    extraRoutes: bulk.extraRoutes,
+    routes: bulk.routes,
     start: bulk.start,
     stop: bulk.stop,
   };

@@ -19,15 +19,16 @@ import { isStorableType } from './fhir/resource-types';
 import { createHttpApp } from './http/app';
 import { errorResponse } from './http/errors';
 import type { CorsOrigins } from './http/security-headers';
-import type { OperationDefinitionRef, RouterContext, SearchApi, ValidationApi } from './router/context';
+import type { Operation } from './operations/operation';
+import type { RouterContext, SearchApi, ValidationApi } from './router/context';
 import type { CapabilityContributions } from './router/interactions/capabilities';
-import { route, type RouterDeps } from './router/router';
+import type { Route } from './router/route';
+import { buildRouteTable, route, type RouteTableParts } from './router/router';
 import type { CompletedRequest, FhirRequest, FhirResult } from './router/types';
 import { AccessTrace } from './store/access-trace';
 import { Repository } from './store/repository';
 import { Store } from './store/store';
 import type { IndexFormat } from './store/index-format';
-import type express from 'express';
 
 /** The pluggable layers. `src/services.ts` gives the real ones; tests may substitute. */
 export interface Services {
@@ -39,11 +40,12 @@ export interface Services {
   /** The search index layout; stored data in an older one is indexed again at start-up (with `index`). */
   indexFormat: Omit<IndexFormat, 'index' | 'onProgress'>;
   capabilities: Omit<CapabilityContributions, 'software'>;
-  operations?: OperationDefinitionRef[];
-  bundle?: RouterDeps['bundle'];
-  createHandlers?: RouterDeps['createHandlers'];
+  /** Operations (src/operations), each routed where its OperationDefinition says. */
+  operations?: Operation[];
+  /** Routes of other layers, ahead of the REST interactions in the route table. */
+  routes?: Route[];
+  bundle?: RouteTableParts['bundle'];
   authenticate?(authorization: string | undefined, remoteAddress?: string): Promise<AccessPolicy>;
-  extraRoutes?(app: express.Express, server: RunningServerCore): void;
   /** Browser origins the API admits through CORS, asked once the services started; absent: none. */
   corsOrigins?(): CorsOrigins;
   onComplete?(done: CompletedRequest): void;
@@ -61,6 +63,7 @@ export interface RunningServerCore {
   logger: Logger;
   /** Repository as the unrestricted system (internal work such as export jobs). */
   systemRepo: Repository;
+  /** Answers a request arriving over HTTP (bundle entries go through the router context's `route`). */
   handle(req: FhirRequest): Promise<FhirResult>;
 }
 
@@ -205,12 +208,12 @@ async function start(
     unrestrictedPolicy,
   );
   const served = (type: string) => isStorableType(type) && (!config.resourceTypes || config.resourceTypes.has(type));
-  const operations = new Map((services.operations ?? []).map((o) => [o.name, o]));
-  const deps: RouterDeps = {
+  const table = buildRouteTable({
     capabilities: { ...services.capabilities, software: SOFTWARE },
     bundle: services.bundle,
-    createHandlers: services.createHandlers,
-  };
+    routes: services.routes,
+    operations: services.operations,
+  });
 
   const context = (repo: Repository): RouterContext => {
     const ctx: RouterContext = {
@@ -222,15 +225,14 @@ async function start(
       servedTypes: () => (config.resourceTypes ? [...config.resourceTypes] : store.knownTypes()).filter(served),
       defaultPageSize: config.defaultPageSize,
       maxPageSize: config.maxPageSize,
-      operations,
-      route: (req) => route(context(repo.inTransactionNow ? repo : repo.as(req.policy)), deps, req),
+      route: (req) => route(context(repo.inTransactionNow ? repo : repo.as(req.policy)), table, req, { httpOnly: false }),
       withRepo: (other) => context(other),
     };
     return ctx;
   };
   const handle = (req: FhirRequest) => {
     req.trace ??= new AccessTrace();
-    return route(context(systemRepo.as(req.policy, req.trace)), deps, req);
+    return route(context(systemRepo.as(req.policy, req.trace)), table, req, { httpOnly: true });
   };
   const core: RunningServerCore = { config: { ...config, baseUrl }, store, logger, systemRepo, handle };
 
@@ -242,12 +244,12 @@ async function start(
     bodyLimit: config.bodyLimit,
     mountPath: '/fhir',
     authenticate: services.authenticate ?? (async () => unrestrictedPolicy),
+    routes: table,
     handle,
     onComplete: services.onComplete,
     health: services.health,
     ready: () => store.ping(),
     corsOrigins: services.corsOrigins?.() ?? [],
-    extraRoutes: services.extraRoutes ? (a) => services.extraRoutes!(a, core) : undefined,
   });
   logger.info({ url: `${url}/fhir` }, 'FHIR server listening');
 

@@ -1,10 +1,7 @@
 import os from 'node:os';
-import type { AuditEvent, Resource } from 'fhir/r4';
-import { forbidden, unprocessable } from './errors/operation-outcome-error';
-import { relativizeReferences } from './fhir/references';
-import { resourceBody } from './router/body';
-import { writeResult } from './router/respond';
+import type { Resource } from 'fhir/r4';
 import { AuditTrail, failedLoginOptionsFromEnv } from './audit';
+import { auditSubmitRoute } from './audit/submit-route';
 import {
   authenticate,
   authConfigFromEnv,
@@ -17,25 +14,17 @@ import { handleBundle } from './bundle';
 import { bulkConfigFromEnv, bulkExportServices, searchFilterCompiler } from './bulk';
 import type { Config, CorsOrigins } from './config';
 import { auditInputFor } from './http/audit-input';
-import { mountAuthRoutes } from './http/auth-routes';
-import type { OperationDefinitionRef } from './router/context';
-import type { Repository } from './store/repository';
+import { authRoutes } from './auth/routes';
+import type { Operation } from './operations/operation';
+import { validate } from './operations/validate';
+import { verifyChain } from './operations/verify-chain';
+import type { Route } from './router/route';
 import type { Services } from './server';
 import { SEARCH_INDEX_FORMAT, SearchContext, SearchDiagnostics, buildSearchIndex, createSearchApi, restrictionFilter, searchIndexSpecs, searchParametersFor } from './search';
 import { isStorableType } from './fhir/resource-types';
-import { assertValid, Conformance, validateOperation, warmUp } from './validation';
+import { assertValid, Conformance, warmUp } from './validation';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
-
-/**
- * Does `type/id` exist, as `$validate` may tell the caller? What a create or update would tell it (`exists`: what it
- * can read, or for a type it cannot read what its compartment holds) when it may read that type or write the
- * validated one; otherwise the reference is not checked (taken as existing), so the answer carries nothing the
- * caller's policy hides.
- */
-async function referenceVisible(repo: Repository, type: string, id: string, mayWrite: boolean): Promise<boolean> {
-  return mayWrite || repo.policy.allows(type, 'read') || repo.policy.allows(type, 'search') ? repo.exists(type, id) : true;
-}
 
 function started<T>(value: T | undefined, what: string): T {
   if (value === undefined) throw new Error(`${what} used before the server started`);
@@ -62,50 +51,10 @@ export async function defaultServices(config: Config, env: Record<string, string
   const corsOrigins = (): CorsOrigins => config.corsOrigins ?? (auth && isAuthConfigured(auth) ? '*' : []);
   const authenticateRequest = async (header: string | undefined, remoteAddress?: string) =>
     auth && isAuthConfigured(auth) ? authenticate(header, auth, remoteAddress) : unrestrictedPolicy;
-  const bulk = bulkExportServices(bulkConfigFromEnv(env), {
-    authenticate: authenticateRequest,
-    audit: (i) => audit?.record(i),
-    compileFilter: searchFilterCompiler(searchContext),
-  });
+  const bulk = bulkExportServices(bulkConfigFromEnv(env), { compileFilter: searchFilterCompiler(searchContext) });
 
-  const operations: OperationDefinitionRef[] = [
-    {
-      name: 'validate',
-      definition: 'http://hl7.org/fhir/OperationDefinition/Resource-validate',
-      types: '*',
-      instance: true,
-      handler: async (ctx, req, target) => {
-        const type = target.type as string;
-        // Its reference checks tell whether ids exist: only for a caller with some grant on the type.
-        ctx.repo.assertAllowedAny(type, ['read', 'search', 'create', 'update', 'delete']);
-        const mayWrite = ctx.repo.policy.allows(type, 'create') || ctx.repo.policy.allows(type, 'update');
-        return {
-          status: 200,
-          body: await validateOperation(conformance, type, target.id, req.body, {
-            referenceExists: (t, id) => referenceVisible(ctx.repo, t, id, mayWrite),
-            storedTypes: (t) => ctx.isServedType(t),
-            baseUrl: ctx.baseUrl,
-          }),
-        };
-      },
-    },
-    {
-      name: 'verify-chain',
-      definition: 'urn:fhirstone:OperationDefinition/AuditEvent-verify-chain',
-      types: ['AuditEvent'],
-      handler: async (ctx) => {
-        ctx.repo.assertAllowed('AuditEvent', 'read');
-        // The report covers the whole trail (counts, head hash, ids of breaks): for auditors, not a patient's app.
-        const policy = ctx.repo.policy;
-        if (policy.patientIds || policy.searchRestrictions('AuditEvent', 'read')) {
-          throw forbidden('AuditEvent/$verify-chain needs read access to the whole trail (a system or user scope)');
-        }
-        if (!audit) throw new Error('audit trail not started');
-        return { status: 200, body: await audit.verifyChain() };
-      },
-    },
-    ...bulk.operations,
-  ];
+  const operations: Operation[] = [validate(conformance), verifyChain(() => audit), ...bulk.operations];
+  const routes: Route[] = [auditSubmitRoute(() => audit), ...authRoutes({ auth: () => auth }), ...bulk.routes];
 
   return {
     index: indexResource,
@@ -134,33 +83,9 @@ export async function defaultServices(config: Config, env: Record<string, string
     },
     operations,
     bundle: handleBundle,
-    createHandlers: {
-      // Client-supplied AuditEvents join the hash chain, marked as submitted by the caller (src/audit/origin.ts).
-      AuditEvent: async (ctx, req) => {
-        const resource = resourceBody(req, 'AuditEvent') as AuditEvent;
-        ctx.repo.assertAllowed('AuditEvent', 'create');
-        if (ctx.repo.inTransactionNow) {
-          throw unprocessable('AuditEvent cannot be created inside a transaction: the audit trail commits on its own');
-        }
-        relativizeReferences(resource, ctx.baseUrl);
-        await ctx.validation.assertValid(resource, ctx.repo, 'create');
-        // The trail stores it, the repository decides: patient compartment, granular create scopes.
-        await ctx.repo.assertCreatable('AuditEvent', resource);
-        if (!audit) throw new Error('audit trail not started');
-        const stored = await audit.submit(resource, ctx.repo.policy);
-        // The server's own record of this create names the event it stored.
-        ctx.repo.trace?.add('AuditEvent', stored.id as string, []);
-        const vid = Number(stored.meta?.versionId ?? 1);
-        const location = `${ctx.baseUrl}/AuditEvent/${stored.id}/_history/${vid}`;
-        return writeResult(req, 201, { vid, lu: new Date(stored.meta?.lastUpdated ?? Date.now()), r: JSON.stringify(stored) }, { Location: location }, `Created AuditEvent/${stored.id}`);
-      },
-    },
+    routes,
     authenticate: authenticateRequest,
     corsOrigins,
-    extraRoutes(app, core) {
-      mountAuthRoutes(app, { auth: () => auth, baseUrl: core.config.baseUrl, audit: (i) => audit?.record(i) });
-      bulk.extraRoutes(app, core);
-    },
     onComplete(done) {
       audit?.record(auditInputFor(done));
     },

@@ -1,5 +1,6 @@
-import { badRequest, forbidden, issue, notFound, notSupported, outcome } from '../errors/operation-outcome-error';
-import type { OperationHandler, RouterContext } from '../router/context';
+import { badRequest, forbidden, issue, notFound, outcome } from '../errors/operation-outcome-error';
+import type { OperationHandler } from '../operations/operation';
+import type { RouterContext } from '../router/context';
 import { preferHandling } from '../router/respond';
 import type { FhirRequest } from '../router/types';
 import { ownerOf } from './access-context';
@@ -44,7 +45,6 @@ async function checkFilters(ctx: RouterContext, deps: KickoffDeps, filters: Reco
 export function exportKickoff(deps: KickoffDeps): OperationHandler {
   return async (ctx, req, target) => {
     const level = levelOf(target);
-    if (req.method !== 'GET' && req.method !== 'POST') throw notSupported('$export takes GET or POST', ['GET', 'POST']);
     if (!/(?:^|[;,\s])respond-async\b/.test(req.headers['prefer'] ?? '')) {
       throw badRequest('$export is asynchronous: send the header Prefer: respond-async');
     }

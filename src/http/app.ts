@@ -1,9 +1,12 @@
 import express, { type Request, type Response, type NextFunction } from 'express';
+import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
 import { type AccessPolicy, anonymousPolicy } from '../auth/access-policy';
+import { allowedMethods, byMethod, type RouteMatch } from '../router/route';
+import { selectRoute, type RouteTable } from '../router/router';
 import type { CompletedRequest, FhirRequest, FhirResult, HttpMethod } from '../router/types';
-import { parseBody, mediaType } from './body';
-import { badRequest } from '../errors/operation-outcome-error';
+import { parseRouteBody, mediaType } from './body';
+import { badRequest, notSupported } from '../errors/operation-outcome-error';
 import { errorResponse } from './errors';
 import { setHeaders } from './header-text';
 import { responseMediaType } from './format';
@@ -13,50 +16,45 @@ import { type CorsOrigins, securityHeaders } from './security-headers';
 export interface HttpDeps {
   logger: Logger;
   bodyLimit: number;
-  /** Path prefix of the FHIR API, e.g. '/fhir'. */
+  /** Path prefix of the FHIR API, e.g. '/fhir'; every route of the table is below it. */
   mountPath: string;
   /** Turns the Authorization header into a policy, or throws 401. */
   authenticate(authorization: string | undefined, remoteAddress?: string): Promise<AccessPolicy>;
+  /** The route table: which routes are public, how they read their body, whether they are audited. */
+  routes: RouteTable;
   handle(req: FhirRequest): Promise<FhirResult>;
-  /** Called once per FHIR request after the response is decided (audit). */
+  /** Called once per audited request after the response is decided (audit). */
   onComplete?(done: CompletedRequest): void;
   ready(): Promise<boolean>;
   /** Facts reported beside `/healthz`'s status (search's skipped parameters, say). */
   health?(): object;
   /** Browser origins CORS admits (none: no CORS headers, preflights refused). */
   corsOrigins: CorsOrigins;
-  /** Routes mounted before the FHIR catch-all (SMART discovery, token endpoint, bulk files). */
-  extraRoutes?(app: express.Express): void;
 }
 
-const METHODS = new Set<HttpMethod>(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']);
-
-/**
- * What a SMART client reads before it has a token: the CapabilityStatement (the SMART configuration is mounted
- * as an extra route). Served to anyone, without looking at the Authorization header, still logged and audited.
- */
-function isPublic(method: HttpMethod, path: string): boolean {
-  return (method === 'GET' || method === 'HEAD') && /^\/metadata\/?$/.test(path);
-}
-
-function decodePath(path: string): string {
-  try {
-    return decodeURIComponent(path).replace(/^\/+|\/+$/g, '');
-  } catch {
-    throw badRequest('The URL path is not valid percent-encoding');
-  }
-}
+const METHODS = new Set<string>(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']);
 
 function pretty(req: Request): boolean {
   // The query parser set in createHttpApp makes req.query a URLSearchParams, not a plain object.
   return (req.query as unknown as URLSearchParams).get('_pretty') === 'true';
 }
 
-export function send(res: Response, req: Request, status: number, headers: Record<string, string>, body: FhirResult['body'], type = 'application/fhir+json'): void {
+/** Writes a result: JSON (a resource or pre-serialised text) with its media type, a stream piped, or no body. */
+async function send(res: Response, req: Request, result: FhirResult, negotiated = 'application/fhir+json'): Promise<void> {
+  const { status, body } = result;
   res.status(status);
-  setHeaders(res, headers);
+  setHeaders(res, result.headers ?? {});
   if (body === undefined || status === 304) {
     res.end();
+    return;
+  }
+  const type = result.contentType ?? negotiated;
+  if ('stream' in body) {
+    res.setHeader('Content-Type', type);
+    if (req.method === 'HEAD') {
+      body.stream.destroy();
+      res.end();
+    } else await pipeline(body.stream, res);
     return;
   }
   let text: string;
@@ -69,7 +67,68 @@ export function send(res: Response, req: Request, status: number, headers: Recor
   } else res.end(text);
 }
 
-/** Express only adapts HTTP: it builds a FhirRequest, hands it to the router and writes the FhirResult. */
+/** The path below the mount, decoded, without leading or trailing slashes; undefined when not valid encoding. */
+function decodePath(path: string): string | undefined {
+  try {
+    return decodeURIComponent(path).replace(/^\/+|\/+$/g, '');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The one HTTP adapter: every request below the FHIR base is matched against the route table, authenticated
+ * unless its route is public, its body read as its route says, answered by the router, and recorded in the audit
+ * trail (allowed or refused) unless its route is not audited. Errors become OperationOutcomes in one place.
+ */
+async function answer(deps: HttpDeps, req: Request, res: Response): Promise<void> {
+  let fhirReq: FhirRequest | undefined;
+  let status = 500;
+  let error: string | undefined;
+  let audited = true;
+  try {
+    const search = new URLSearchParams(req.url.includes('?') ? req.url.slice(req.url.indexOf('?') + 1) : '');
+    const path = decodePath(req.path);
+    const candidates: RouteMatch[] = path === undefined ? [] : selectRoute(deps.routes, { path }, { httpOnly: true });
+    const method = req.method.toUpperCase();
+    if (!METHODS.has(method)) throw notSupported(`${method} is not supported here`, allowedMethods(candidates));
+    const chosen = byMethod({ candidates }, method as HttpMethod)?.route;
+    audited = chosen?.audited !== false;
+    // Routes of the FHIR API negotiate FHIR JSON; HTTP-only ones (bulk files, OAuth, discovery) answer their own type.
+    const negotiated = chosen?.httpOnly ? undefined : responseMediaType(req.headers.accept, search.get('_format') ?? undefined);
+    const policy = chosen?.public ? anonymousPolicy : await deps.authenticate(req.headers.authorization, req.socket.remoteAddress);
+    if (path === undefined) throw badRequest('The URL path is not valid percent-encoding');
+    const raw = Buffer.isBuffer(req.body) ? req.body : undefined;
+    fhirReq = {
+      method: method as HttpMethod,
+      path,
+      query: [...search].filter(([k]) => k !== '_format' && k !== '_pretty'),
+      headers: req.headers as Record<string, string | undefined>,
+      body: parseRouteBody(chosen?.body ?? 'fhir', raw, req.headers['content-type'], Math.min(chosen?.bodyLimit ?? Infinity, deps.bodyLimit)),
+      contentType: mediaType(req.headers['content-type']),
+      policy,
+      remoteAddress: req.socket.remoteAddress,
+    };
+    const result = await deps.handle(fhirReq);
+    status = result.status;
+    await send(res, req, result, negotiated);
+  } catch (err) {
+    if (res.headersSent) {
+      deps.logger.error({ err }, 'a response failed after it started');
+      error = 'the response failed after it started';
+      res.destroy();
+    } else {
+      const r = errorResponse(err, deps.logger);
+      status = r.status;
+      error = r.body.issue.map((i) => i.diagnostics).join('; ');
+      await send(res, req, { status: r.status, headers: r.headers, body: r.body });
+    }
+  } finally {
+    if (audited) deps.onComplete?.({ req: fhirReq, status, error, method: req.method, url: req.originalUrl, remoteAddress: req.socket.remoteAddress });
+  }
+}
+
+/** Express only adapts HTTP: health endpoints, security headers, and one handler for everything below the mount. */
 export function createHttpApp(deps: HttpDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
@@ -85,47 +144,14 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     const ok = await deps.ready();
     res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'store unreachable' });
   });
-  deps.extraRoutes?.(app);
 
   const raw = express.raw({ type: () => true, limit: deps.bodyLimit });
-  app.use(deps.mountPath, raw, async (req: Request, res: Response) => {
-    let fhirReq: FhirRequest | undefined;
-    let status = 500;
-    let error: string | undefined;
-    try {
-      const search = new URLSearchParams(req.url.includes('?') ? req.url.slice(req.url.indexOf('?') + 1) : '');
-      const type = responseMediaType(req.headers.accept, search.get('_format') ?? undefined);
-      const method = req.method.toUpperCase() as HttpMethod;
-      if (!METHODS.has(method)) throw Object.assign(new Error('Method not allowed'), { status: 405 });
-      const policy = isPublic(method, req.path) ? anonymousPolicy : await deps.authenticate(req.headers.authorization, req.socket.remoteAddress);
-      const path = decodePath(req.path);
-      fhirReq = {
-        method,
-        path,
-        query: [...search].filter(([k]) => k !== '_format' && k !== '_pretty'),
-        headers: req.headers as Record<string, string | undefined>,
-        body: parseBody(Buffer.isBuffer(req.body) ? req.body : undefined, req.headers['content-type'], deps.bodyLimit),
-        contentType: mediaType(req.headers['content-type']),
-        policy,
-        remoteAddress: req.socket.remoteAddress,
-      };
-      const result = await deps.handle(fhirReq);
-      status = result.status;
-      send(res, req, result.status, result.headers ?? {}, result.body, type);
-    } catch (err) {
-      const r = errorResponse(err, deps.logger);
-      status = r.status;
-      error = r.body.issue.map((i) => i.diagnostics).join('; ');
-      send(res, req, r.status, r.headers, r.body);
-    } finally {
-      deps.onComplete?.({ req: fhirReq, status, error, method: req.method, url: req.originalUrl, remoteAddress: req.socket.remoteAddress });
-    }
-  });
+  app.use(deps.mountPath, raw, (req: Request, res: Response) => answer(deps, req, res));
 
   // Errors raised before our handler (body too large, aborted request) still answer with an OperationOutcome.
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const r = errorResponse(err, deps.logger);
-    send(res, req, r.status, r.headers, r.body);
+    void send(res, req, { status: r.status, headers: r.headers, body: r.body });
   });
   return app;
 }

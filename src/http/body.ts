@@ -53,3 +53,13 @@ export function parseBody(raw: Buffer | undefined, contentType: string | undefin
   }
   return value;
 }
+
+/**
+ * The body as a route reads it: FHIR content (`parseBody`), or an OAuth form kept as its ordered pairs, where any
+ * other media type counts as an empty form (the token endpoint then answers `invalid_request`).
+ */
+export function parseRouteBody(kind: 'fhir' | 'form', raw: Buffer | undefined, contentType: string | undefined, limit: number): unknown {
+  if (kind === 'fhir') return parseBody(raw, contentType, limit);
+  if (raw && raw.length > limit) throw tooLarge(`The body exceeds the limit of ${limit} bytes`);
+  return raw && mediaType(contentType) === FORM ? [...new URLSearchParams(raw.toString('utf8'))] : [];
+}

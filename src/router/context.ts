@@ -18,24 +18,6 @@ export interface ValidationApi {
   assertValid(resource: Resource, repo: Repository, mode: 'create' | 'update'): Promise<OperationOutcomeIssue[]>;
 }
 
-export type OperationHandler = (
-  ctx: RouterContext,
-  req: FhirRequest,
-  target: { type?: string; id?: string },
-) => Promise<FhirResult>;
-
-export interface OperationDefinitionRef {
-  name: string;
-  definition: string;
-  /** Canonical definition per type where it differs from `definition` (Bulk Data: patient-export, group-export). */
-  typeDefinitions?: Record<string, string>;
-  /** Levels at which it is invoked. */
-  system?: boolean;
-  types?: string[] | '*';
-  instance?: boolean;
-  handler: OperationHandler;
-}
-
 /** Everything an interaction needs, for one request. */
 export interface RouterContext {
   baseUrl: string;
@@ -46,7 +28,6 @@ export interface RouterContext {
   servedTypes(): string[];
   defaultPageSize: number;
   maxPageSize: number;
-  operations: ReadonlyMap<string, OperationDefinitionRef>;
   /** Routes a nested request (bundle entries) through the same router, with this context's repository. */
   route(req: FhirRequest): Promise<FhirResult>;
   /** The same router over another repository (a transaction-bound one). */

@@ -1,154 +1,130 @@
 import { badRequest, forbidden, notFound, notSupported } from '../errors/operation-outcome-error';
+import { DOTS_ONLY_MESSAGE } from '../fhir/resource-id';
 import { R4_RESOURCE_TYPES } from '../fhir/resource-types';
-import type { AccessInteraction } from '../auth/access-policy';
+import { operationRoutes, type Operation } from '../operations/operation';
 import { APPEND_ONLY_TYPES } from './append-only';
 import type { RouterContext } from './context';
 import { capabilities, type CapabilityContributions } from './interactions/capabilities';
-import { create } from './interactions/create';
-import { conditionalDelete, remove } from './interactions/delete';
-import { history } from './interactions/history';
-import { patch } from './interactions/patch';
-import { read, vread } from './interactions/read';
-import { search } from './interactions/search';
-import { conditionalUpdate, update } from './interactions/update';
+import { read } from './interactions/read';
 import { isDotsOnly, isTypeName, isValidId } from './paths';
-import { DOTS_ONLY_MESSAGE } from '../fhir/resource-id';
+import { restRoutes } from './rest-routes';
+import {
+  allowedMethods,
+  byMethod,
+  compileRoutes,
+  interactionOf,
+  matchRoutes,
+  type CompiledRoute,
+  type Route,
+  type RouteMatch,
+  type RouteParams,
+} from './route';
 import type { FhirRequest, FhirResult } from './types';
 
-export interface RouterDeps {
+/** Every route the server answers below its FHIR base, and the operations they came from. */
+export interface RouteTable {
+  routes: readonly CompiledRoute[];
+  operations: readonly Operation[];
+}
+
+export interface RouteTableParts {
   capabilities: CapabilityContributions;
   /** POST to the base: transaction/batch Bundles (src/bundle). */
   bundle?: (ctx: RouterContext, req: FhirRequest) => Promise<FhirResult>;
-  /** Types whose create is owned by another layer (AuditEvent: the audit trail chains it). */
-  createHandlers?: Record<string, (ctx: RouterContext, req: FhirRequest) => Promise<FhirResult>>;
-}
-
-const TYPE_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH'];
-
-function assertMutable(type: string, method: string): void {
-  if (APPEND_ONLY_TYPES.has(type) && (method === 'PUT' || method === 'PATCH' || method === 'DELETE')) {
-    throw notSupported(`${type} is append-only: ${method} is not allowed`, ['GET', 'POST']);
-  }
+  /** Routes of other layers (the audit trail's create, bulk status and files, SMART discovery and token). */
+  routes?: readonly Route[];
+  operations?: readonly Operation[];
 }
 
 /**
- * Maps a FhirRequest to the interaction or operation that answers it (spec 3.1.0 "RESTful API" URL patterns).
- * Independent of Express: HTTP requests and bundle entries both come through here.
+ * The one route table. Contributed routes come before the REST interactions, so a layer can answer one type's
+ * create (AuditEvent) ahead of the generic one; otherwise patterns do not overlap.
  */
-export async function route(ctx: RouterContext, deps: RouterDeps, req: FhirRequest): Promise<FhirResult> {
-  const parts = req.path === '' ? [] : req.path.split('/');
-  const method = req.method === 'HEAD' ? 'GET' : req.method;
-  const [first, second, third, fourth] = parts;
+export function buildRouteTable(parts: RouteTableParts): RouteTable {
+  const operations = parts.operations ?? [];
+  const definitions = new Map(operations.map((o) => [o.definition.id, o.definition]));
+  const table: RouteTable = { routes: [], operations };
+  const own: Route[] = [
+    { methods: ['GET'], path: 'metadata', interaction: 'capabilities', public: true, handler: async (ctx) => capabilities(ctx, table, parts.capabilities) },
+    {
+      // The definitions of the operations this server implements, readable where the CapabilityStatement points.
+      methods: ['GET'],
+      path: '{type}/{id}',
+      types: ['OperationDefinition'],
+      interaction: 'read',
+      handler: async (ctx, req, p) => {
+        const builtIn = definitions.get(p.id);
+        return builtIn ? { status: 200, body: builtIn } : read(ctx, req, p.type, p.id);
+      },
+    },
+  ];
+  const routes = [...own, ...(parts.routes ?? []), ...operations.flatMap(operationRoutes), ...restRoutes({ bundle: parts.bundle })];
+  return Object.assign(table, { routes: compileRoutes(routes) });
+}
 
-  if (parts.length === 0) {
-    if (method === 'GET') {
-      assertGrantOnSomeType(ctx, 'system-level search', 'search');
-      return search(ctx, req, undefined);
-    }
-    if (method === 'POST' && deps.bundle) return deps.bundle(ctx, req);
-    throw notSupported(`${req.method} is not supported at the base URL`, ['GET', 'POST']);
+/**
+ * What the path's parameters name must exist: a served type, a well-formed id. Checked once the caller is
+ * authenticated, in the order the spec's URL reads, before the method is (a 404 for an unknown type, not a 405).
+ */
+function checkParams(ctx: RouterContext, req: FhirRequest, params: RouteParams): void {
+  const { type, id, compartment } = params;
+  if (type !== undefined && !ctx.isServedType(type)) throw notFound(`Resource type "${type}" is not served here`);
+  if (type !== undefined && APPEND_ONLY_TYPES.has(type) && (req.method === 'PUT' || req.method === 'PATCH' || req.method === 'DELETE')) {
+    throw notSupported(`${type} is append-only: ${req.method} is not allowed`, ['GET', 'POST']);
   }
-  if (first.startsWith('$')) return operation(ctx, req, first, {});
-  if (first === 'metadata' && parts.length === 1) {
-    if (method !== 'GET') throw notSupported('metadata is read-only', ['GET']);
-    return capabilities(ctx, deps.capabilities);
+  if (id !== undefined) {
+    if (isDotsOnly(id)) throw badRequest(DOTS_ONLY_MESSAGE);
+    if (!isValidId(id)) throw notFound(`"${id}" is not a valid resource id`);
   }
-  if (first === '_search' && parts.length === 1) {
-    if (method !== 'POST') throw notSupported('_search takes POST', ['POST']);
-    assertGrantOnSomeType(ctx, 'system-level search', 'search');
-    return search(ctx, req, undefined);
-  }
-  if (first === '_history' && parts.length === 1) {
-    if (method !== 'GET') throw notSupported('history is read-only', ['GET']);
-    assertGrantOnSomeType(ctx, 'system-level history', 'search');
-    return history(ctx, req);
-  }
-  if (!isTypeName(first) || !ctx.isServedType(first)) throw notFound(`Resource type "${first}" is not served here`);
-  const type = first;
-  assertMutable(type, method);
+  if (compartment !== undefined && !ctx.isServedType(compartment)) throw notFound(`Resource type "${compartment}" is not served here`);
+}
 
-  if (parts.length === 1) {
-    switch (method) {
-      case 'GET':
-        return search(ctx, req, type);
-      case 'POST':
-        return deps.createHandlers?.[type] ? deps.createHandlers[type](ctx, req) : create(ctx, req, type);
-      case 'PUT':
-        return conditionalUpdate(ctx, requireConditions(req), type);
-      case 'DELETE':
-        return conditionalDelete(ctx, requireConditions(req), type);
-      default:
-        throw notSupported(`${req.method} is not supported on ${type}`, TYPE_METHODS);
-    }
-  }
-  if (second === '_search' && parts.length === 2) {
-    if (method !== 'POST') throw notSupported('_search takes POST', ['POST']);
-    return search(ctx, req, type);
-  }
-  if (second === '_history' && parts.length === 2) {
-    if (method !== 'GET') throw notSupported('history is read-only', ['GET']);
-    return history(ctx, req, type);
-  }
-  if (second.startsWith('$') && parts.length === 2) return operation(ctx, req, second, { type });
-  if (isDotsOnly(second)) throw badRequest(DOTS_ONLY_MESSAGE);
-  if (!isValidId(second)) throw notFound(`"${second}" is not a valid resource id`);
-  const id = second;
-
-  if (parts.length === 2) {
-    switch (method) {
-      case 'GET':
-        return read(ctx, req, type, id);
-      case 'PUT':
-        return update(ctx, req, type, id);
-      case 'PATCH':
-        return patch(ctx, req, type, id);
-      case 'DELETE':
-        return remove(ctx, req, type, id);
-      default:
-        throw notSupported(`${req.method} is not supported on ${type}/${id}`, ['GET', 'PUT', 'PATCH', 'DELETE']);
-    }
-  }
-  if (third === '_history') {
-    if (method !== 'GET') throw notSupported('history is read-only', ['GET']);
-    if (parts.length === 3) return history(ctx, req, type, id);
-    if (parts.length === 4) return vread(ctx, req, type, id, fourth);
-  }
-  if (third.startsWith('$') && parts.length === 3) return operation(ctx, req, third, { type, id });
-  const viaPost = parts.length === 4 && fourth === '_search';
-  if ((parts.length === 3 || viaPost) && isTypeName(third)) {
-    if (viaPost ? method !== 'POST' : method !== 'GET') throw notSupported(`Compartment search takes ${viaPost ? 'POST' : 'GET'}`, [viaPost ? 'POST' : 'GET']);
-    if (!ctx.isServedType(third)) throw notFound(`Resource type "${third}" is not served here`);
-    return search(ctx, req, third, { type, id });
-  }
-  throw notFound(`No FHIR interaction at "${req.path}"`);
+/** A 404 that says what is missing: an operation, a type, or any interaction at all. */
+function noRoute(path: string): never {
+  const parts = path.split('/');
+  const op = parts.find((p) => p.startsWith('$'));
+  if (op) throw notFound(`Operation ${op} is not supported here`);
+  if (isTypeName(parts[0]) && !R4_RESOURCE_TYPES.has(parts[0])) throw notFound(`Resource type "${parts[0]}" is not served here`);
+  throw notFound(`No FHIR interaction at "${path}"`);
 }
 
 /**
  * System-level search covers the types the token may search, history those it may read; a token with that grant on
  * no type gets 403, as on a type it does not cover, not an empty Bundle.
  */
-function assertGrantOnSomeType(ctx: RouterContext, what: string, grant: AccessInteraction): void {
-  const policy = ctx.repo.policy;
-  const granted = (t: string) => ctx.isServedType(t) && policy.allows(t, grant);
+function assertGrantOnSomeType(ctx: RouterContext, route: Route): void {
+  if (!route.grantOnSomeType) return;
+  const { grant, what } = route.grantOnSomeType;
+  const granted = (t: string) => ctx.isServedType(t) && ctx.repo.policy.allows(t, grant);
   if (![...R4_RESOURCE_TYPES].some(granted)) throw forbidden(`The access token does not allow ${grant} on any resource type: no ${what}`);
 }
 
-function requireConditions(req: FhirRequest): FhirRequest {
-  if (!req.query.some(([k]) => !k.startsWith('_format') && k !== '_pretty')) {
-    throw badRequest('A conditional update or delete needs search parameters in the URL');
-  }
-  return req;
+/**
+ * The route a request takes, or the 404/405 that says why there is none. Pure until `checkParams`: the HTTP
+ * adapter calls it before authentication to learn whether the route is public and how to read the body.
+ */
+export function selectRoute(table: RouteTable, req: Pick<FhirRequest, 'path'>, opts: { httpOnly: boolean }): RouteMatch[] {
+  return matchRoutes(table.routes, req.path, opts).candidates;
 }
 
-async function operation(
-  ctx: RouterContext,
-  req: FhirRequest,
-  segment: string,
-  target: { type?: string; id?: string },
-): Promise<FhirResult> {
-  const name = segment.slice(1);
-  const op = ctx.operations.get(name);
-  const level = target.id ? op?.instance : target.type ? op && (op.types === '*' || op.types?.includes(target.type)) : op?.system;
-  if (!op || !level) throw notFound(`Operation $${name} is not supported here`);
-  return op.handler(ctx, req, target);
+/**
+ * Answers a FhirRequest from the route table. Independent of Express: HTTP requests and bundle entries both come
+ * through here (entries do not reach HTTP-only routes). Records on the request which route answered, for audit.
+ */
+export async function route(ctx: RouterContext, table: RouteTable, req: FhirRequest, opts: { httpOnly: boolean }): Promise<FhirResult> {
+  const candidates = selectRoute(table, req, opts);
+  if (candidates.length === 0) noRoute(req.path);
+  for (const c of candidates) checkParams(ctx, req, c.params);
+  const match = byMethod({ candidates }, req.method);
+  if (!match) throw notSupported(`${req.method} is not allowed on "${req.path}"`, allowedMethods(candidates));
+  const { route: r, params } = match;
+  req.route = {
+    interaction: interactionOf(r, req),
+    resourceType: params.compartment ?? params.type,
+    id: params.compartment ? undefined : params.id,
+    versionId: params.vid,
+    operation: r.operation,
+  };
+  assertGrantOnSomeType(ctx, r);
+  return r.handler(ctx, req, params);
 }

@@ -1,4 +1,6 @@
 import type { Resource } from 'fhir/r4';
+import type { Readable } from 'node:stream';
+import type { AuditInteraction } from '../audit/audit-input';
 import type { AccessPolicy } from '../auth/access-policy';
 import type { AccessTrace } from '../store/access-trace';
 
@@ -30,6 +32,18 @@ export interface FhirRequest {
   assignedId?: string;
   /** Filled by the repository with what the request read or wrote (audit). */
   trace?: AccessTrace;
+  /** Set by the router: the route that answered, in the audit trail's words. Absent when no route matched. */
+  route?: RouteInfo;
+}
+
+/** Which interaction the route table found a request to be, and on what. */
+export interface RouteInfo {
+  interaction: AuditInteraction;
+  resourceType?: string;
+  id?: string;
+  versionId?: string;
+  /** Operation name without `$`. */
+  operation?: string;
 }
 
 /** What the HTTP adapter reports once a request is answered, allowed or denied. */
@@ -51,5 +65,10 @@ export interface FhirResult {
    * A resource (serialised as JSON), pre-serialised JSON text, or nothing. `lastUpdated` goes with the text of a
    * stored version (its meta.lastUpdated), so a bundle's response entry that leaves the resource out need not parse it.
    */
-  body?: Resource | { json: string; lastUpdated?: string };
+  body?: Resource | { json: string; lastUpdated?: string } | { stream: Readable };
+  /**
+   * Media type of the body when it is not FHIR content negotiated with the client: `application/json` (a bulk
+   * manifest, SMART metadata, OAuth answers), `application/fhir+ndjson` (an export file).
+   */
+  contentType?: string;
 }

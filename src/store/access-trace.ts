@@ -1,3 +1,5 @@
+import type { ExportJobRef } from '../audit/audit-input';
+
 /**
  * What one request's repository handed out or changed: the resources and the patient compartments they belong to.
  * The audit trail records exactly this, so an AuditEvent names every patient whose data left the server,
@@ -6,8 +8,16 @@
 export class AccessTrace {
   readonly resources = new Set<string>();
   readonly patients = new Set<string>();
-  /** The bulk export job a `$export` kick-off created, so its AuditEvent can be found by the job's id later. */
-  exportJob?: { id: string; url: string };
+  /**
+   * The bulk export job a `$export` kick-off created, or a status, download or cancel request named, so their
+   * AuditEvents can be found by the job's id.
+   */
+  exportJob?: ExportJobRef;
+  /**
+   * A token request's claimed client (authenticated only when the answer is 200) and, when refused, why: the
+   * token endpoint answers OAuth JSON rather than throwing, so the audit trail learns its outcome here.
+   */
+  tokenRequest?: { clientId?: string; refusal?: string };
 
   add(type: string, id: string, compartments: readonly string[] | undefined): void {
     if (this.resources.size < 1000) this.resources.add(`${type}/${id}`);

@@ -54,7 +54,6 @@ export async function startBulkServer(
   };
   const searchContext = new SearchContext();
   const bulk = bulkExportServices(bulkConfigFromEnv({ BULK_EXPORT_POLL: '20ms', ...env }), {
-    authenticate,
     hooks: opts.hooks,
     compileFilter: opts.compileFilter ?? searchFilterCompiler(searchContext),
   });
@@ -72,7 +71,7 @@ export async function startBulkServer(
     capabilities: { searchParams: () => [], supportedProfiles: () => [] },
     authenticate,
     operations: bulk.operations,
-    extraRoutes: bulk.extraRoutes,
+    routes: bulk.routes,
     async start(core) {
       searchContext.listensAt(core.config.baseUrl);
       search = createSearchApi(searchContext, { defaultCount: 20, maxCount: 1000 });

@@ -82,7 +82,7 @@ describe('audit of requests refused by the failed-login throttle', () => {
         });
         const result = await handleTokenRequest(form, cfg, cfg.tokenEndpoint, remoteAddress);
         expect(result.status).toBe(i < LIMIT ? 401 : 429);
-        trail.record(auditInputForToken(result, remoteAddress));
+        trail.record(auditInputForToken({ status: result.status, clientId: result.clientId, refusal: String(result.body.error_description) }, remoteAddress));
       }
     });
     const throttled = throttledEvents(events);

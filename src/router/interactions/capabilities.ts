@@ -1,7 +1,9 @@
 import type { CapabilityStatement, CapabilityStatementRestResource, CapabilityStatementRestResourceSearchParam } from 'fhir/r4';
 import { R4_RESOURCE_TYPES } from '../../fhir/resource-types';
-import { APPEND_ONLY_TYPES, REWRITING_INTERACTIONS } from '../append-only';
+import { operationTypes, type Operation } from '../../operations/operation';
+import { APPEND_ONLY_TYPES } from '../append-only';
 import type { RouterContext } from '../context';
+import type { CompiledRoute } from '../route';
 import type { FhirResult } from '../types';
 
 /** What other layers contribute to the CapabilityStatement (search parameters, profiles, security). */
@@ -12,14 +14,40 @@ export interface CapabilityContributions {
   software: { name: string; version: string };
 }
 
-const TYPE_INTERACTIONS = ['read', 'vread', 'update', 'patch', 'delete', 'history-instance', 'history-type', 'create', 'search-type'] as const;
+/** What the statement is generated from: the route table (src/router/router.ts). */
+export interface CapabilitySource {
+  routes: readonly CompiledRoute[];
+  operations: readonly Operation[];
+}
+
+type TypeInteraction = NonNullable<CapabilityStatementRestResource['interaction']>[number]['code'];
+type SystemInteraction = NonNullable<NonNullable<CapabilityStatement['rest']>[number]['interaction']>[number]['code'];
+
+const startsWithType = (r: CompiledRoute) => r.segments.length > 0 && 'param' in r.segments[0] && r.segments[0].param === 'type';
+
+/** The interaction codes the routes implement for one type (system-level ones when `type` is undefined). */
+function interactionCodes(routes: readonly CompiledRoute[], type: string | undefined): string[] {
+  const codes = new Set<string>();
+  for (const r of routes) {
+    if (!r.capability || startsWithType(r) !== (type !== undefined)) continue;
+    if (type !== undefined && ((r.types && !r.types.includes(type)) || (r.rewrites && APPEND_ONLY_TYPES.has(type)))) continue;
+    for (const code of r.capability) codes.add(code);
+  }
+  return [...codes];
+}
+
+/** Operations invoked on a type or its instances, by the definition that applies there. */
+function typeOperations(operations: readonly Operation[], type: string) {
+  return operations
+    .filter((o) => (o.definition.type || o.definition.instance) && (operationTypes(o)?.includes(type) ?? true))
+    .map((o) => ({ name: o.definition.code, definition: o.definition.url }));
+}
 
 /**
  * The CapabilityStatement (spec 3.1.0.11), generated from what the server really has: served types, the
  * interactions the router implements, the search parameter registry, registered operations and loaded profiles.
  */
-export function capabilityStatement(ctx: RouterContext, contrib: CapabilityContributions): CapabilityStatement {
-  const operations = [...ctx.operations.values()];
+export function capabilityStatement(ctx: RouterContext, source: CapabilitySource, contrib: CapabilityContributions): CapabilityStatement {
   // Every type the server would accept, not only those written so far (ctx.servedTypes() is the latter).
   const served = [...R4_RESOURCE_TYPES].filter((t) => ctx.isServedType(t)).sort();
   const resource: CapabilityStatementRestResource[] = served.map((type) => {
@@ -27,7 +55,7 @@ export function capabilityStatement(ctx: RouterContext, contrib: CapabilityContr
     const r: CapabilityStatementRestResource = {
       type: type as CapabilityStatementRestResource['type'],
       profile: `http://hl7.org/fhir/StructureDefinition/${type}`,
-      interaction: TYPE_INTERACTIONS.filter((c) => mutable || !REWRITING_INTERACTIONS.has(c)).map((code) => ({ code })),
+      interaction: interactionCodes(source.routes, type).map((code) => ({ code: code as TypeInteraction })),
       versioning: 'versioned-update',
       readHistory: true,
       updateCreate: mutable,
@@ -39,8 +67,8 @@ export function capabilityStatement(ctx: RouterContext, contrib: CapabilityContr
     };
     const profiles = contrib.supportedProfiles(type);
     if (profiles.length) r.supportedProfile = profiles;
-    const ops = operations.filter((o) => o.types === '*' || o.types?.includes(type) || o.typeDefinitions?.[type]);
-    if (ops.length) r.operation = ops.map((o) => ({ name: o.name, definition: o.typeDefinitions?.[type] ?? o.definition }));
+    const ops = typeOperations(source.operations, type);
+    if (ops.length) r.operation = ops;
     return r;
   });
   const security = contrib.security?.();
@@ -59,13 +87,13 @@ export function capabilityStatement(ctx: RouterContext, contrib: CapabilityContr
         mode: 'server',
         ...(security ? { security } : {}),
         resource,
-        interaction: [{ code: 'transaction' }, { code: 'batch' }, { code: 'search-system' }, { code: 'history-system' }],
-        operation: operations.filter((o) => o.system).map((o) => ({ name: o.name, definition: o.definition })),
+        interaction: interactionCodes(source.routes, undefined).map((code) => ({ code: code as SystemInteraction })),
+        operation: source.operations.filter((o) => o.definition.system).map((o) => ({ name: o.definition.code, definition: o.definition.url })),
       },
     ],
   };
 }
 
-export function capabilities(ctx: RouterContext, contrib: CapabilityContributions): FhirResult {
-  return { status: 200, body: capabilityStatement(ctx, contrib) };
+export function capabilities(ctx: RouterContext, source: CapabilitySource, contrib: CapabilityContributions): FhirResult {
+  return { status: 200, body: capabilityStatement(ctx, source, contrib) };
 }
