@@ -11,11 +11,11 @@ import { OperationOutcomeError, unauthorized, unavailable } from '../errors/oper
 import { quotedHeaderText } from '../http/header-text';
 import type { AccessPolicy } from './access-policy';
 import type { AuthConfig } from './config';
-import { throttleFor, throttled } from './failure-throttle';
+import { throttled } from './failure-throttle';
 import { fhirUserProblem } from './fhir-user';
 import { keySetFor } from './key-sets';
 import { SmartAccessPolicy } from './smart-policy';
-import { type VerifiedToken, VerifiedTokens } from './verified-tokens';
+import type { VerifiedToken } from './verified-tokens';
 
 /** Asymmetric algorithms only: `none` and HMAC (which would let anyone holding the public key sign) are refused. */
 export const ACCEPTED_TOKEN_ALGORITHMS = [
@@ -25,25 +25,9 @@ export const ACCEPTED_TOKEN_ALGORITHMS = [
 /** Our own access tokens carry this JOSE `typ` (RFC 9068), so no other JWT signed with our key passes as one. */
 export const ACCESS_TOKEN_TYP = 'at+jwt';
 
-const externalKeys = new WeakMap<AuthConfig, JWTVerifyGetKey>();
-const verifiedTokens = new WeakMap<AuthConfig, VerifiedTokens>();
-
-function verifiedTokensOf(cfg: AuthConfig): VerifiedTokens {
-  let cache = verifiedTokens.get(cfg);
-  if (!cache) {
-    cache = new VerifiedTokens();
-    verifiedTokens.set(cfg, cache);
-  }
-  return cache;
-}
-
 function externalKeySet(cfg: AuthConfig): JWTVerifyGetKey {
-  let keys = externalKeys.get(cfg);
-  if (!keys) {
-    keys = keySetFor(cfg.jwksUri as string, cfg.jwksCacheSeconds * 1000);
-    externalKeys.set(cfg, keys);
-  }
-  return keys;
+  cfg.state.externalKeys ??= keySetFor(cfg.jwksUri as string, cfg.jwksCacheSeconds * 1000);
+  return cfg.state.externalKeys;
 }
 
 /** RFC 6750 challenge. The description may quote unverified token content: only header-safe text goes in. */
@@ -70,7 +54,7 @@ export async function authenticate(
   cfg: AuthConfig,
   remoteAddress?: string,
 ): Promise<AccessPolicy> {
-  const throttle = throttleFor(cfg);
+  const throttle = cfg.state.throttle;
   const attempt = { address: remoteAddress };
   const wait = throttle.retryAfter(attempt);
   if (wait !== undefined) throw throttled(wait);
@@ -93,7 +77,7 @@ async function verifyBearer(authorizationHeader: string, cfg: AuthConfig): Promi
   const m = /^Bearer +([A-Za-z0-9\-_.~+/]+=*) *$/i.exec(authorizationHeader);
   if (!m) throw invalidToken(cfg, 'the Authorization header must be "Bearer <token>"');
   const token = m[1];
-  const cache = verifiedTokensOf(cfg);
+  const cache = cfg.state.verifiedTokens;
   const cached = cache.get(token);
   if (cached && (await stillVerifiable(cfg, cached))) return cached.policy;
   if (cached) cache.delete(token);

@@ -1,4 +1,5 @@
 import { type RegisteredClient, checkJwksUrl, readClientsFile } from './clients-file';
+import { AuthState } from './auth-state';
 import type { ThrottleLimits } from './failure-throttle';
 import { type ServerSigningKey, loadSigningKey } from './signing-key';
 
@@ -40,6 +41,8 @@ export interface AuthConfig {
   jwksCacheSeconds: number;
   /** Failed authentications tolerated before an address or client is refused for the rest of the window. */
   throttle: ThrottleLimits;
+  /** This configuration's own memory: throttle counts, replay cache, key sets, verified tokens. */
+  state: AuthState;
 }
 
 type Env = Record<string, string | undefined>;
@@ -100,6 +103,11 @@ export async function authConfigFromEnv(env: Env, opts: { baseUrl: string; dataD
       throw new Error(`${source}: ${(err as Error).message}`, { cause: err });
     }
   }
+  const throttle: ThrottleLimits = {
+    windowSeconds: seconds(env, 'AUTH_THROTTLE_WINDOW', 60, 1, 3600),
+    addressFailures: wholeNumber(env, 'AUTH_THROTTLE_ADDRESS_FAILURES', 20, 0, 100_000),
+    clientFailures: wholeNumber(env, 'AUTH_THROTTLE_CLIENT_FAILURES', 10, 0, 100_000),
+  };
   return {
     baseUrl,
     audience,
@@ -116,11 +124,8 @@ export async function authConfigFromEnv(env: Env, opts: { baseUrl: string; dataD
     tokenLifetimeSeconds: seconds(env, 'SMART_TOKEN_LIFETIME', 300, 30, 300),
     clockToleranceSeconds: seconds(env, 'SMART_CLOCK_SKEW', 30, 0, 120),
     jwksCacheSeconds: seconds(env, 'SMART_JWKS_CACHE_SECONDS', 300, 10, 3600),
-    throttle: {
-      windowSeconds: seconds(env, 'AUTH_THROTTLE_WINDOW', 60, 1, 3600),
-      addressFailures: wholeNumber(env, 'AUTH_THROTTLE_ADDRESS_FAILURES', 20, 0, 100_000),
-      clientFailures: wholeNumber(env, 'AUTH_THROTTLE_CLIENT_FAILURES', 10, 0, 100_000),
-    },
+    throttle,
+    state: new AuthState(throttle),
   };
 }
 

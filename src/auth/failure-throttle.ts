@@ -1,7 +1,6 @@
 import ipaddr from 'ipaddr.js';
 import { LRUCache } from 'lru-cache';
 import { OperationOutcomeError, issue } from '../errors/operation-outcome-error';
-import type { AuthConfig } from './config';
 
 /** Limits on failed authentications; a limit of 0 turns that kind of throttling off. */
 export interface ThrottleLimits {
@@ -112,18 +111,6 @@ function peerOf(attempt: Attempt): { key: string | undefined; known: boolean } {
 /** Loopback peers count together here (a local proxy's clients share it): one client, one local peer. */
 function clientKey(client: string, peer: { key: string | undefined; known: boolean }): string {
   return `client ${client} from ${peer.known ? (peer.key ?? 'loopback') : 'unknown'}`;
-}
-
-const throttles = new WeakMap<AuthConfig, FailureThrottle>();
-
-/** The one table of a configuration: failures at the token endpoint and with bearer tokens count together. */
-export function throttleFor(cfg: AuthConfig): FailureThrottle {
-  let t = throttles.get(cfg);
-  if (!t) {
-    t = new FailureThrottle(cfg.throttle);
-    throttles.set(cfg, t);
-  }
-  return t;
 }
 
 export const throttled = (retryAfterSeconds: number) =>

@@ -4,8 +4,6 @@ import { ACCESS_TOKEN_TYP } from './authenticate';
 import type { RegisteredClient } from './clients-file';
 import type { AuthConfig } from './config';
 import { keySetFor, localKeySet } from './key-sets';
-import { throttleFor } from './failure-throttle';
-import { ReplayCache } from './replay-cache';
 import { type ScopeGrant, intersectGrants, parseScope } from './scopes';
 
 export interface TokenResponse {
@@ -35,23 +33,8 @@ class OAuthError extends Error {
   }
 }
 
-interface EndpointState {
-  replay: ReplayCache;
-  clientKeys: Map<string, JWTVerifyGetKey>;
-}
-const states = new WeakMap<AuthConfig, EndpointState>();
-
-function stateOf(cfg: AuthConfig): EndpointState {
-  let s = states.get(cfg);
-  if (!s) {
-    s = { replay: new ReplayCache(), clientKeys: new Map() };
-    states.set(cfg, s);
-  }
-  return s;
-}
-
 function clientKeySet(cfg: AuthConfig, client: RegisteredClient): JWTVerifyGetKey {
-  const cache = stateOf(cfg).clientKeys;
+  const cache = cfg.state.clientKeys;
   let keys = cache.get(client.clientId);
   if (!keys) {
     keys = client.jwks ? localKeySet(client.jwks) : keySetFor(client.jwksUri as string, cfg.jwksCacheSeconds * 1000);
@@ -71,7 +54,7 @@ export async function handleTokenRequest(
   tokenEndpointUrl: string,
   remoteAddress?: string,
 ): Promise<TokenResponse> {
-  const throttle = throttleFor(cfg);
+  const throttle = cfg.state.throttle;
   const attempt = { address: remoteAddress, client: claimedRegisteredClient(form, cfg) };
   const wait = throttle.retryAfter(attempt);
   if (wait !== undefined) {
@@ -176,7 +159,7 @@ async function authenticateClient(
   if (exp - nowS > MAX_ASSERTION_LIFETIME_S + cfg.clockToleranceSeconds) {
     throw badClient('client_assertion exp must be at most five minutes in the future');
   }
-  const seen = stateOf(cfg).replay.remember(`${client.clientId}\n${jti}`, (exp + cfg.clockToleranceSeconds) * 1000);
+  const seen = cfg.state.replay.remember(`${client.clientId}\n${jti}`, (exp + cfg.clockToleranceSeconds) * 1000);
   if (seen === 'replayed') throw badClient('client_assertion jti was already used');
   if (seen === 'full') throw new OAuthError('temporarily_unavailable', 'too many token requests; retry shortly', 503);
   return client;

@@ -1,4 +1,5 @@
 import { FailureThrottle, addressKey } from '../../src/auth/failure-throttle';
+import { configFor } from './fixtures';
 
 const limits = { windowSeconds: 60, addressFailures: 3, clientFailures: 2 };
 const t0 = 1_000_000;
@@ -54,5 +55,16 @@ describe('throttling of failed authentications', () => {
     // The most recent offenders are still counted.
     for (let i = 0; i < 2; i++) throttle.failed({ address: '10.0.39.15' }, t0);
     expect(throttle.retryAfter({ address: '10.0.39.15' }, t0)).toBe(60);
+  });
+});
+
+describe('the throttle of one configuration', () => {
+  it('is its own: failures counted by one server\'s configuration leave another server\'s alone', async () => {
+    const env = { AUTH_THROTTLE_ADDRESS_FAILURES: '2', AUTH_THROTTLE_CLIENT_FAILURES: '0' };
+    const [a, b] = [await configFor(env), await configFor(env)];
+    const attempt = { address: '203.0.113.9' };
+    for (let i = 0; i < 3; i++) a.state.throttle.failed(attempt);
+    expect(a.state.throttle.retryAfter(attempt)).toBeGreaterThan(0);
+    expect(b.state.throttle.retryAfter(attempt)).toBeUndefined();
   });
 });
