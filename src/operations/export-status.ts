@@ -64,7 +64,7 @@ async function cancel(ctx: RouterContext, req: FhirRequest, deps: StatusRouteDep
   const job = await ownJob(ctx, req, deps, p);
   const { jobs, files } = deps.state();
   const before = await jobs.cancel(job._id);
-  // A running job's worker notices at its next lease renewal and removes its own files; otherwise remove now.
+  // A running job's worker notices at its next lease renewal or checkpoint and removes its files; otherwise now.
   if (before && before.status !== 'running') {
     await files.remove(job._id);
     await jobs.remove(job._id);

@@ -8,7 +8,7 @@ export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /**
  * A FHIR request independent of HTTP framework: Express builds one per request, and batch/transaction entries
- * build one per entry, then both go through the same `FhirRouter`.
+ * build one per entry, then both go through the same route table (src/router/router.ts).
  */
 export interface FhirRequest {
   method: HttpMethod;
