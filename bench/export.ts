@@ -39,7 +39,8 @@ function observation(i: number): Resource {
 async function startBenchServer(maxLines: number, dir?: string): Promise<RunningServer> {
   const env: Record<string, string> = { BULK_EXPORT_POLL: '50ms', BULK_EXPORT_MAX_LINES: String(maxLines) };
   if (dir) env.BULK_EXPORT_DIR = dir;
-  const bulk = bulkExportServices(bulkConfigFromEnv(env), {});
+  // No authenticate: every request has full access, files download without a token.
+  const bulk = bulkExportServices(bulkConfigFromEnv(env), { requiresAccessToken: () => false });
   const services: Services = {
     // Export reads `r` and `c` only: the bench loads without search entries so that loading is not what is timed.
     index: (r) => ({ s: [], c: r.resourceType === 'Observation' ? [subjectOf(r)] : [] }),

@@ -46,12 +46,17 @@ export async function defaultServices(config: Config, env: Record<string, string
   const searchDiagnostics = new SearchDiagnostics();
   const indexResource = (resource: Resource) => buildSearchIndex(searchContext, resource, searchDiagnostics);
 
+  // Every request needs a token once authorization is configured; otherwise the server is in protected mode.
+  const tokenRequired = () => auth !== undefined && isAuthConfigured(auth);
   // Browser apps send their token in a header, never a cookie, so any origin is safe once every request needs a
   // token; in protected mode (no auth) any web page the user opens could read the loopback server: no CORS.
-  const corsOrigins = (): CorsOrigins => config.corsOrigins ?? (auth && isAuthConfigured(auth) ? '*' : []);
+  const corsOrigins = (): CorsOrigins => config.corsOrigins ?? (tokenRequired() ? '*' : []);
   const authenticateRequest = async (header: string | undefined, remoteAddress?: string) =>
-    auth && isAuthConfigured(auth) ? authenticate(header, auth, remoteAddress) : unrestrictedPolicy;
-  const bulk = bulkExportServices(bulkConfigFromEnv(env), { compileFilter: searchFilterCompiler(searchContext) });
+    auth && tokenRequired() ? authenticate(header, auth, remoteAddress) : unrestrictedPolicy;
+  const bulk = bulkExportServices(bulkConfigFromEnv(env), {
+    compileFilter: searchFilterCompiler(searchContext),
+    requiresAccessToken: tokenRequired,
+  });
 
   const operations: Operation[] = [validate(conformance), verifyChain(() => audit), ...bulk.operations];
   const routes: Route[] = [auditSubmitRoute(() => audit), ...authRoutes({ auth: () => auth }), ...bulk.routes];

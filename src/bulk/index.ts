@@ -22,6 +22,8 @@ export interface BulkDeps {
    */
   compileFilter?: FilterCompiler;
   hooks?: WorkerHooks;
+  /** Whether the server requires a token (authorization configured): the manifest says so to clients. */
+  requiresAccessToken(): boolean;
 }
 
 export interface BulkExportServices {
@@ -51,7 +53,10 @@ export function bulkExportServices(config: BulkConfig, deps: BulkDeps): BulkExpo
   });
   return {
     operations: exportOperations(handler),
-    routes: exportStatusRoutes({ state: () => ({ ...ready(), retryAfterSeconds: Math.max(1, Math.ceil(config.pollMs / 1000)) }) }),
+    routes: exportStatusRoutes({
+      state: () => ({ ...ready(), retryAfterSeconds: Math.max(1, Math.ceil(config.pollMs / 1000)) }),
+      requiresAccessToken: deps.requiresAccessToken,
+    }),
     async start(server) {
       const jobs = new JobStore(server.store.db);
       const files = config.dir ? new DirectoryFileStore(config.dir) : new GridFsFileStore(server.store.db);

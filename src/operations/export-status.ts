@@ -12,17 +12,19 @@ import type { FhirRequest, FhirResult } from '../router/types';
 export interface StatusRouteDeps {
   /** Resolved at request time: the store is connected after the route table is built. */
   state(): { jobs: JobStore; files: ExportFileStore; retryAfterSeconds: number };
+  /** Whether a file download needs the client's token (authorization is configured), as the manifest says. */
+  requiresAccessToken(): boolean;
 }
 
 export const fileUrl = (baseUrl: string, jobId: string, name: string) => `${baseUrl}/$export-file/${jobId}/${name}`;
 
-export function manifest(job: ExportJob, baseUrl: string) {
+export function manifest(job: ExportJob, baseUrl: string, requiresAccessToken: boolean) {
   const entries = (kind: ExportFile['kind']) =>
     job.checkpoint.files.filter((f) => f.kind === kind).map((f) => ({ type: f.type, url: fileUrl(baseUrl, job._id, f.name), count: f.count }));
   return {
     transactionTime: job.transactionTime.toISOString(),
     request: job.request,
-    requiresAccessToken: true,
+    requiresAccessToken,
     output: entries('output'),
     deleted: entries('deleted'),
     error: entries('error'),
@@ -57,7 +59,7 @@ async function poll(ctx: RouterContext, req: FhirRequest, deps: StatusRouteDeps,
     return { status: 202, headers: { 'X-Progress': progress(job), 'Retry-After': String(deps.state().retryAfterSeconds) } };
   }
   if (job.status === 'failed') throw new OperationOutcomeError('internal', [issue('exception', `Export ${job._id} failed; the server log has the cause`)]);
-  return { status: 200, headers: { Expires: job.expiresAt.toUTCString() }, body: { json: JSON.stringify(manifest(job, ctx.baseUrl)) }, contentType: 'application/json' };
+  return { status: 200, headers: { Expires: job.expiresAt.toUTCString() }, body: { json: JSON.stringify(manifest(job, ctx.baseUrl, deps.requiresAccessToken())) }, contentType: 'application/json' };
 }
 
 async function cancel(ctx: RouterContext, req: FhirRequest, deps: StatusRouteDeps, p: RouteParams): Promise<FhirResult> {

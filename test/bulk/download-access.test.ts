@@ -38,6 +38,7 @@ async function builtInToken(): Promise<string> {
 }
 
 interface Manifest {
+  requiresAccessToken: boolean;
   output: Array<{ type: string; url: string }>;
 }
 
@@ -65,6 +66,16 @@ async function statusOf(url: string, token: string): Promise<number> {
 }
 
 const fileOf = (manifest: Manifest, type: string) => manifest.output.find((f) => f.type === type)?.url as string;
+
+describe('the manifest of a server that requires tokens', () => {
+  it('says the files need an access token, and a file fetched without one is refused (401)', async () => {
+    const { manifest } = await exportWith('$export?_type=Patient', await builtInToken());
+    expect(manifest.requiresAccessToken).toBe(true);
+    const res = await fetch(fileOf(manifest, 'Patient'));
+    await res.arrayBuffer();
+    expect(res.status).toBe(401);
+  });
+});
 
 describe('an export reached by a token of another issuer', () => {
   it("refuses an external issuer's token that claims the client_id of a built-in client (403)", async () => {

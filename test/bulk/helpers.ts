@@ -56,6 +56,7 @@ export async function startBulkServer(
   const bulk = bulkExportServices(bulkConfigFromEnv({ BULK_EXPORT_POLL: '20ms', ...env }), {
     hooks: opts.hooks,
     compileFilter: opts.compileFilter ?? searchFilterCompiler(searchContext),
+    requiresAccessToken: () => opts.policies !== undefined,
   });
   // The server with only the layers an export needs (search for _typeFilter, bulk), independent of the rest of
   // the production wiring; validation accepts everything, as export tests are not about validation.

@@ -20,6 +20,8 @@ describe('$export in the production wiring', () => {
     }
     expect(res.status).toBe(200);
     const manifest = (await res.json()) as any;
+    // No authorization configured: the files download without a token, and the manifest says so.
+    expect(manifest.requiresAccessToken).toBe(false);
     const text = await (await fetch(manifest.output[0].url)).text();
     expect(JSON.parse(text.trim())).toMatchObject({ resourceType: 'Patient', id: 'wired', gender: 'female' });
 
