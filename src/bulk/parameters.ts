@@ -56,10 +56,19 @@ function parameterValue(p: ParametersParameter): string {
   throw badRequest(`Parameter "${p.name}" needs a string, code, instant or Reference value`, `Parameters.parameter`);
 }
 
+/**
+ * `_since`/`_until`: a day or a time of day, its zone optional (none reads as UTC: the IG calls the value an instant,
+ * yet clients send a bare date or dateTime as often). A space where the zone's sign belongs is a `+` the client did
+ * not URL-encode (a query decodes `+` as a space): the 400 says so, as nothing else would tell the client why.
+ */
 function instant(name: string, value: string): Date {
-  const at = parseInstantParameter(value);
-  if (!(at instanceof Date)) throw badRequest(`${name} must be a FHIR instant such as 2024-01-31T00:00:00Z, got "${value}"`, name);
-  return at;
+  const at = parseInstantParameter(value, { zoneless: 'utc' });
+  if (at instanceof Date) return at;
+  const plus = value.replace(/ (?=\d{2}:\d{2}$)/, '+');
+  if (plus !== value && parseInstantParameter(plus) instanceof Date) {
+    throw badRequest(`${name} "${value}" has a space where the + of its time zone belongs: URL-encode the + as %2B`, name);
+  }
+  throw badRequest(`${name} must be a FHIR instant such as 2024-01-31T00:00:00Z, got "${value}"`, name);
 }
 
 /** Comma lists may also be repeated (IG: "treat the values as if they were comma delimited"). */
@@ -119,6 +128,7 @@ export function parseExportParameters(
   const untilRaw = single('_until');
   const since = sinceRaw === undefined ? undefined : instant('_since', sinceRaw);
   const until = untilRaw === undefined ? undefined : instant('_until', untilRaw);
+  if (since && since > new Date()) throw badRequest(`_since ${sinceRaw} is in the future: nothing can have changed since then`, '_since');
   if (since && until && until <= since) throw badRequest('_until must be later than _since', '_until');
 
   const typeValues = all('_type');

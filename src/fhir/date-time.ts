@@ -130,10 +130,12 @@ export function parseDateRange(text: string): DateRange | undefined {
 /**
  * A point in time given as a request parameter (`_since`, `_until`): a day, read as its first instant in UTC, or a
  * time of day with its zone. `shape` when the text is neither, `calendar` when it names no real day or time.
+ * `zoneless: 'utc'` also reads a time without a zone, as UTC like a day (bulk export's `_since`, which clients send
+ * both ways); by default such a time is `shape`, as an instant needs its zone.
  */
-export function parseInstantParameter(text: string): Date | 'shape' | 'calendar' {
+export function parseInstantParameter(text: string, opts: { zoneless?: 'utc' | 'refuse' } = {}): Date | 'shape' | 'calendar' {
   const parts = dateTimeParts(text);
   if (!parts || parts.precision === 'year' || parts.precision === 'month') return 'shape';
-  if (parts.precision !== 'day' && parts.zone === undefined) return 'shape';
+  if (parts.precision !== 'day' && parts.zone === undefined && opts.zoneless !== 'utc') return 'shape';
   return rangeOfParts(parts)?.lo ?? 'calendar';
 }

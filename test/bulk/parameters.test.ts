@@ -22,10 +22,12 @@ describe('$export kick-off parameters', () => {
     for (const f of ['application/fhir+ndjson', 'application/ndjson', 'ndjson']) expect(parse([['_outputFormat', f]]).outputFormat).toBe('application/fhir+ndjson');
   });
 
-  it('parses _since as a FHIR instant and rejects other text', () => {
+  it('parses _since as a FHIR instant, reads a date or dateTime without a zone as UTC, and rejects other text', () => {
     expect(parse([['_since', '2024-03-01T10:00:00+02:00']]).since?.toISOString()).toBe('2024-03-01T08:00:00.000Z');
-    expect(category(() => parse([['_since', '2024-03-01T10:00:00']]))).toBe('invalid');
+    expect(parse([['_since', '2024-03-01T10:00:00']]).since?.toISOString()).toBe('2024-03-01T10:00:00.000Z');
+    expect(parse([['_since', '2024-03-01']]).since?.toISOString()).toBe('2024-03-01T00:00:00.000Z');
     expect(category(() => parse([['_since', '1 March']]))).toBe('invalid');
+    expect(category(() => parse([['_since', '2024-03']]))).toBe('invalid');
   });
 
   it('rejects _until before _since', () => {

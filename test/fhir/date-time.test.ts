@@ -92,6 +92,11 @@ describe('parseInstantParameter: _since and _until', () => {
     expect(parseInstantParameter(text)).toBe('shape');
   });
 
+  it('reads a time without a zone as UTC only when asked to', () => {
+    expect(parseInstantParameter('2024-03-01T10:00:00', { zoneless: 'utc' })).toEqual(new Date('2024-03-01T10:00:00.000Z'));
+    expect(parseInstantParameter('2024-03-01T10:00:00', { zoneless: 'refuse' })).toBe('shape');
+  });
+
   it.each(['2024-02-30', '2023-02-29T00:00:00Z', '2024-01-01T24:00:00Z', '2024-13-45T99:00:00Z'])('refuses %s as no real time', (text) => {
     expect(parseInstantParameter(text)).toBe('calendar');
   });

@@ -1,0 +1,43 @@
+import { patient, startBulkServer, type BulkTestServer } from './helpers';
+
+const diagnostics = async (res: Response) => ((await res.json()) as { issue: Array<{ diagnostics?: string }> }).issue.map((i) => i.diagnostics).join(' ');
+
+describe('$export kick-off: what the IG test tools send', () => {
+  let server: BulkTestServer;
+  const ids = async (res: Response) => {
+    expect(res.status).toBe(202);
+    const done = await server.waitDone(res.headers.get('content-location') as string);
+    expect(done.status).toBe(200);
+    const rows: Array<{ id: string }> = [];
+    for (const f of done.body.output) rows.push(...(await server.lines(f.url)));
+    return rows.map((r) => r.id).sort();
+  };
+
+  beforeAll(async () => {
+    server = await startBulkServer();
+    await server.seed([patient('before')], new Date('2020-06-01T00:00:00Z'));
+    await server.seed([patient('after')], new Date('2021-06-01T12:00:00Z'));
+  });
+  afterAll(() => server.close());
+
+  describe('_since', () => {
+    it('reads a date and a dateTime without a zone the same way, as UTC', async () => {
+      expect(await ids(await server.kickoff('$export?_since=2021-06-01'))).toEqual(['after']);
+      expect(await ids(await server.kickoff('$export?_since=2021-06-01T00:00:00'))).toEqual(['after']);
+      expect(await ids(await server.kickoff('$export?_since=2021-06-01T12:00:00'))).toEqual([]);
+    });
+
+    it('refuses a _since in the future (400)', async () => {
+      const res = await server.kickoff(`$export?_since=${new Date(Date.now() + 86_400_000).toISOString()}`);
+      expect(res.status).toBe(400);
+      expect(await diagnostics(res)).toContain('in the future');
+    });
+
+    it('says to URL-encode the + when a space arrives where the zone sign was', async () => {
+      const res = await server.kickoff('$export?_since=2021-06-01T10:00:00+02:00');
+      expect(res.status).toBe(400);
+      expect(await diagnostics(res)).toContain('URL-encode the +');
+      expect(await ids(await server.kickoff('$export?_since=2021-06-01T10:00:00%2B02:00'))).toEqual(['after']);
+    });
+  });
+});
