@@ -122,9 +122,10 @@ async function authenticateClient(
   const assertion = form.get('client_assertion');
   if (!assertion) throw badClient('client_assertion is required');
   let alg: unknown;
+  let jku: unknown;
   let iss: unknown;
   try {
-    alg = decodeProtectedHeader(assertion).alg;
+    ({ alg, jku } = decodeProtectedHeader(assertion));
     iss = decodeJwt(assertion).iss;
   } catch {
     throw badClient('client_assertion is not a signed JWT');
@@ -138,6 +139,7 @@ async function authenticateClient(
   }
   const client = cfg.clients.get(iss);
   if (!client) throw badClient('the client is not registered');
+  if (jku !== undefined) checkJku(jku, client);
 
   let exp: number;
   let jti: string;
@@ -163,6 +165,18 @@ async function authenticateClient(
   if (seen === 'replayed') throw badClient('client_assertion jti was already used');
   if (seen === 'full') throw new OAuthError('temporarily_unavailable', 'too many token requests; retry shortly', 503);
   return client;
+}
+
+/**
+ * SMART Backend Services: an assertion naming a `jku` is refused unless it is the JWKS URL the client registered.
+ * The keys are always the registered ones; refusing says so to a client that meant others (or to an attacker
+ * pointing at a key set of its own), instead of verifying against keys the header did not name.
+ */
+function checkJku(jku: unknown, client: RegisteredClient): void {
+  if (!client.jwksUri) throw badClient('client_assertion names a jku, but the client registered its keys inline, not a JWKS URL');
+  // The registered URL is stored normalized (checkJwksUrl); an unparsable jku matches nothing.
+  const url = typeof jku === 'string' && URL.canParse(jku) ? new URL(jku).href : undefined;
+  if (url !== client.jwksUri) throw badClient("client_assertion jku is not the client's registered JWKS URL");
 }
 
 function assertionProblem(err: unknown): string {
