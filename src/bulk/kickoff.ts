@@ -34,6 +34,14 @@ function requestUrl(ctx: RouterContext, req: FhirRequest): string {
   return `${ctx.baseUrl}/${req.path}${qs ? `?${qs}` : ''}`;
 }
 
+/**
+ * The IG: the kick-off's `Accept` gives the format of its OperationOutcome, and only `application/fhir+json` is
+ * supported; without it a server may refuse (the SMART reference server does) or go on as if it had been sent.
+ */
+function acceptsFhirJson(accept: string | undefined): boolean {
+  return (accept ?? '').split(',').some((type) => type.split(';')[0].trim().toLowerCase() === 'application/fhir+json');
+}
+
 /** Compiles every query once at kick-off, so an invalid one is a 400 now rather than a failed job later. */
 async function checkFilters(ctx: RouterContext, deps: KickoffDeps, filters: Record<string, string[]>): Promise<void> {
   for (const [type, queries] of Object.entries(filters)) {
@@ -51,6 +59,12 @@ export function exportKickoff(deps: KickoffDeps): OperationHandler {
     const lenient = preferHandling(req) === 'lenient';
     const params = parseExportParameters(rawParameters(req), { level, method: req.method, lenient });
     const warnings = [...params.warnings];
+    if (!acceptsFhirJson(req.headers['accept'])) {
+      const message = '$export answers in FHIR JSON: send the header Accept: application/fhir+json';
+      // Lenient: the IG's other choice, processed as if it had been sent, and the manifest's error file says so.
+      if (!lenient) throw badRequest(message);
+      warnings.push(`${message} (the export went on as if it had been sent)`);
+    }
     const owner = ownerOf(req.policy);
     const selection = selectTypes(req.policy, level, params.types, { isServed: ctx.isServedType, all: ctx.servedTypes }, lenient);
     warnings.push(...selection.warnings);

@@ -20,6 +20,27 @@ describe('$export kick-off: what the IG test tools send', () => {
   });
   afterAll(() => server.close());
 
+  describe('Accept', () => {
+    it.each([['*/*'], ['application/json'], ['']])('refuses Accept: %s with a 400 OperationOutcome', async (accept) => {
+      const res = await server.kickoff('$export', { headers: { accept } });
+      expect(res.status).toBe(400);
+      expect(await diagnostics(res)).toContain('Accept: application/fhir+json');
+    });
+
+    it('takes application/fhir+json among others and with parameters', async () => {
+      expect(await ids(await server.kickoff('$export', { headers: { accept: 'application/json, application/fhir+json; fhirVersion=4.0' } }))).toEqual(['after', 'before']);
+    });
+
+    it('goes on without it under Prefer: handling=lenient, and says so in the error file', async () => {
+      const res = await server.kickoff('$export', { headers: { accept: '*/*', prefer: 'respond-async, handling=lenient' } });
+      expect(res.status).toBe(202);
+      const done = await server.waitDone(res.headers.get('content-location') as string);
+      expect(done.body.output.map((f: { type: string }) => f.type)).toEqual(['Patient']);
+      const [oo] = await server.lines(done.body.error[0].url);
+      expect(oo.issue[0].diagnostics).toContain('Accept: application/fhir+json');
+    });
+  });
+
   describe('_since', () => {
     it('reads a date and a dateTime without a zone the same way, as UTC', async () => {
       expect(await ids(await server.kickoff('$export?_since=2021-06-01'))).toEqual(['after']);
