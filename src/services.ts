@@ -85,6 +85,7 @@ export async function defaultServices(config: Config, env: Record<string, string
       searchParams: (type) => searchParametersFor(searchContext, type),
       supportedProfiles: (type) => conformance.supportedProfiles(type),
       security: () => (auth ? { ...capabilitySecurity(auth), cors: corsOrigins().length > 0 } : undefined),
+      instantiates: bulk.instantiates,
     },
     operations,
     bundle: handleBundle,

@@ -26,8 +26,13 @@ export interface BulkDeps {
   requiresAccessToken(): boolean;
 }
 
+/** The Bulk Data Access IG's CapabilityStatement for servers: what offering `$export` here conforms to. */
+export const BULK_DATA_SERVER_CAPABILITY = 'http://hl7.org/fhir/uv/bulkdata/CapabilityStatement/bulk-data';
+
 export interface BulkExportServices {
   operations: Operation[];
+  /** For CapabilityStatement.instantiates. */
+  instantiates: string[];
   /** Status, cancel and file download (src/operations/export-status.ts). */
   routes: Route[];
   start(server: RunningServerCore): Promise<void>;
@@ -53,6 +58,7 @@ export function bulkExportServices(config: BulkConfig, deps: BulkDeps): BulkExpo
   });
   return {
     operations: exportOperations(handler),
+    instantiates: [BULK_DATA_SERVER_CAPABILITY],
     routes: exportStatusRoutes({
       state: () => ({ ...ready(), retryAfterSeconds: Math.max(1, Math.ceil(config.pollMs / 1000)) }),
       requiresAccessToken: deps.requiresAccessToken,

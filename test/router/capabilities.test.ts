@@ -76,4 +76,8 @@ describe('operations in the CapabilityStatement', () => {
     const groupOp = resourceEntry(cs, 'Group').operation.find((o: any) => o.name === 'export');
     expect(groupOp.definition).toBe('http://hl7.org/fhir/uv/bulkdata/OperationDefinition/group-export');
   });
+
+  it('instantiates the Bulk Data server CapabilityStatement, as it offers $export', async () => {
+    expect((await statement()).instantiates).toEqual(['http://hl7.org/fhir/uv/bulkdata/CapabilityStatement/bulk-data']);
+  });
 });

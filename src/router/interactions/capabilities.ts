@@ -6,11 +6,13 @@ import type { RouterContext } from '../context';
 import type { CompiledRoute } from '../route';
 import type { FhirResult } from '../types';
 
-/** What other layers contribute to the CapabilityStatement (search parameters, profiles, security). */
+/** What other layers contribute to the CapabilityStatement (search parameters, profiles, security, conformance). */
 export interface CapabilityContributions {
   searchParams(type: string): CapabilityStatementRestResourceSearchParam[];
   supportedProfiles(type: string): string[];
   security?: () => NonNullable<CapabilityStatement['rest']>[number]['security'];
+  /** Canonical URLs of CapabilityStatements whose rules the server follows (an IG's server statement). */
+  instantiates?: readonly string[];
   software: { name: string; version: string };
 }
 
@@ -77,6 +79,7 @@ export function capabilityStatement(ctx: RouterContext, source: CapabilitySource
     status: 'active',
     date: new Date().toISOString(),
     kind: 'instance',
+    ...(contrib.instantiates?.length ? { instantiates: [...contrib.instantiates] } : {}),
     software: contrib.software,
     implementation: { description: 'FHIR R4 server', url: ctx.baseUrl },
     fhirVersion: '4.0.1',
