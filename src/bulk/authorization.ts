@@ -24,12 +24,20 @@ function mayExportRead(policy: AccessPolicy, level: ExportLevel, type: string): 
 }
 
 /**
+ * Types an export holds only when `_type` names them: the audit trail, which grows with every request (this export's
+ * own kick-off and polls among them), is not the data an export without `_type` is asked for, as a system-level
+ * search without `_type` leaves it out too.
+ */
+const ONLY_BY_NAME: ReadonlySet<string> = new Set(['AuditEvent']);
+
+/**
  * The types an export will contain, checked against the caller's policy.
  *
  * - System level: refused to a token bound to a patient compartment; every explicitly requested type needs a
  *   `system/` read grant (403 otherwise); without `_type`, the types it has no grant for are left out.
  * - Patient and Group level: types of the Patient compartment only; each needs read permission; the compartment
  *   bound of the token is applied to the data by the repository.
+ * - Without `_type`, every type the caller may export but AuditEvent (ONLY_BY_NAME).
  * - A type the server does not serve, or outside the compartment at Patient/Group level, is 400 (or left out with
  *   a warning under `Prefer: handling=lenient`).
  */
@@ -62,7 +70,7 @@ export function selectTypes(
     }
     if (types.length === 0) throw badRequest('None of the requested _type values can be exported', '_type');
   } else {
-    const candidates = served.all().filter(inScope);
+    const candidates = served.all().filter((type) => inScope(type) && !ONLY_BY_NAME.has(type));
     types = candidates.filter(permitted).sort();
     if (types.length === 0 && candidates.length > 0) throw forbidden(`The access token allows ${level}-level export of no resource type`);
   }

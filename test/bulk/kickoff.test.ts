@@ -1,3 +1,4 @@
+import type { Resource } from 'fhir/r4';
 import { patient, startBulkServer, type BulkTestServer } from './helpers';
 
 const diagnostics = async (res: Response) => ((await res.json()) as { issue: Array<{ diagnostics?: string }> }).issue.map((i) => i.diagnostics).join(' ');
@@ -17,8 +18,18 @@ describe('$export kick-off: what the IG test tools send', () => {
     server = await startBulkServer();
     await server.seed([patient('before')], new Date('2020-06-01T00:00:00Z'));
     await server.seed([patient('after')], new Date('2021-06-01T12:00:00Z'));
+    const audit = { resourceType: 'AuditEvent', id: 'ae1', type: { code: 'rest' }, recorded: '2021-06-01T12:00:00Z', agent: [{ requestor: true }], source: { observer: { display: 'fhirstone' } } };
+    await server.seed([audit as Resource], new Date('2021-06-01T12:00:00Z'));
   });
   afterAll(() => server.close());
+
+  describe('_type', () => {
+    it('leaves the audit trail out of an export without _type, and exports it when _type names it', async () => {
+      const types = async (res: Response) => (await server.waitDone(res.headers.get('content-location') as string)).body.output.map((f: { type: string }) => f.type);
+      expect(await types(await server.kickoff('$export'))).toEqual(['Patient']);
+      expect(await types(await server.kickoff('$export?_type=AuditEvent,Patient'))).toEqual(['AuditEvent', 'Patient']);
+    });
+  });
 
   describe('Accept', () => {
     it.each([['*/*'], ['application/json'], ['']])('refuses Accept: %s with a 400 OperationOutcome', async (accept) => {
