@@ -1,5 +1,6 @@
+import { notFound } from '../errors/operation-outcome-error';
 import type { Route } from '../router/route';
-import type { AuthConfig } from './config';
+import { type AuthConfig, isAuthConfigured } from './config';
 import { serverJwks } from './authenticate';
 import { smartConfiguration } from './discovery';
 import { handleTokenRequest } from './token-endpoint';
@@ -13,8 +14,8 @@ const DISCOVERY_CACHE = { 'Cache-Control': 'public, max-age=300' };
 
 /**
  * SMART discovery and the built-in Backend Services authorization server, below the FHIR base:
- * `.well-known/smart-configuration`, `auth/jwks` (public documents, not audited: they hold no one's data) and
- * `auth/token` (audited as `token`, failures aggregated as failed logins).
+ * `.well-known/smart-configuration` (404 in protected mode), `auth/jwks` (public documents, not audited: they hold
+ * no one's data) and `auth/token` (audited as `token`, failures aggregated as failed logins).
  */
 export function authRoutes(deps: AuthRouteDeps): Route[] {
   const cfg = () => {
@@ -30,7 +31,12 @@ export function authRoutes(deps: AuthRouteDeps): Route[] {
       public: true,
       httpOnly: true,
       audited: false,
-      handler: async (ctx) => ({ status: 200, headers: DISCOVERY_CACHE, body: { json: JSON.stringify(smartConfiguration(cfg(), ctx.baseUrl)) }, contentType: 'application/json' }),
+      handler: async (ctx) => {
+        const c = cfg();
+        // The document describes an authorization server (its token_endpoint is REQUIRED); protected mode has none.
+        if (!isAuthConfigured(c)) throw notFound('No SMART authorization server: this server runs in protected mode, without tokens');
+        return { status: 200, headers: DISCOVERY_CACHE, body: { json: JSON.stringify(smartConfiguration(c, ctx.baseUrl)) }, contentType: 'application/json' };
+      },
     },
     {
       methods: ['GET'],

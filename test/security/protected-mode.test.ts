@@ -84,4 +84,16 @@ describe('protected mode', () => {
       await server.close();
     }
   });
+
+  it('answers SMART discovery with 404: there is no authorization server to describe', async () => {
+    const server = await startTestServer({ HOST: '127.0.0.1' });
+    try {
+      const res = await server.json('GET', '.well-known/smart-configuration');
+      expect(res.status).toBe(404);
+      expect(res.body.resourceType).toBe('OperationOutcome');
+      expect(res.body.issue[0].diagnostics).toMatch(/protected mode/);
+    } finally {
+      await server.close();
+    }
+  });
 });
