@@ -1,4 +1,4 @@
-import { badRequest, forbidden, issue, notFound, outcome } from '../errors/operation-outcome-error';
+import { badRequest, forbidden, isOperationOutcomeError, issue, notFound, outcome } from '../errors/operation-outcome-error';
 import type { OperationHandler } from '../operations/operation';
 import type { RouterContext } from '../router/context';
 import { preferHandling } from '../router/respond';
@@ -49,6 +49,36 @@ async function checkFilters(ctx: RouterContext, deps: KickoffDeps, filters: Reco
   }
 }
 
+/**
+ * The `_typeFilter` queries the export applies, each compiled once (checkFilters). Under lenient handling a type
+ * with a query that cannot be applied keeps none of its queries, with a warning: the IG lets a server ignore what
+ * it cannot filter by, and a client must then expect more than it asked for; dropping only that one of several OR-ed
+ * queries would export less.
+ */
+async function applicableTypeFilters(
+  ctx: RouterContext,
+  deps: KickoffDeps,
+  filters: Record<string, string[]>,
+  lenient: boolean,
+  warnings: string[],
+): Promise<Record<string, string[]>> {
+  if (!lenient) {
+    await checkFilters(ctx, deps, filters);
+    return filters;
+  }
+  const kept: Record<string, string[]> = {};
+  for (const [type, queries] of Object.entries(filters)) {
+    try {
+      await checkFilters(ctx, deps, { [type]: queries });
+      kept[type] = queries;
+    } catch (err) {
+      if (!isOperationOutcomeError(err) || err.category !== 'invalid') throw err;
+      warnings.push(`${err.message}; no _typeFilter is applied to ${type}: every ${type} is exported`);
+    }
+  }
+  return kept;
+}
+
 /** `$export` kick-off (Bulk Data Access 2.0) at system, Patient and Group/[id] level: validates, queues a job, 202. */
 export function exportKickoff(deps: KickoffDeps): OperationHandler {
   return async (ctx, req, target) => {
@@ -69,7 +99,7 @@ export function exportKickoff(deps: KickoffDeps): OperationHandler {
     const selection = selectTypes(req.policy, level, params.types, { isServed: ctx.isServedType, all: ctx.servedTypes }, lenient);
     warnings.push(...selection.warnings);
 
-    const typeFilters: Record<string, string[]> = {};
+    let typeFilters: Record<string, string[]> = {};
     for (const [type, queries] of params.typeFilters) {
       const message = !selection.types.includes(type)
         ? `_typeFilter for ${type} is ignored: ${type} is not exported`
@@ -86,7 +116,8 @@ export function exportKickoff(deps: KickoffDeps): OperationHandler {
       throw forbidden(`The access token restricts ${restricted.join(', ')} by search, which this export cannot apply`);
     }
     if (deps.compileFilter) {
-      await checkFilters(ctx, deps, typeFilters);
+      typeFilters = await applicableTypeFilters(ctx, deps, typeFilters, lenient, warnings);
+      // Granular scopes bound what the token may read: never dropped, whatever the client prefers.
       await checkFilters(ctx, deps, selection.restrictions);
     }
 

@@ -94,4 +94,19 @@ describe('Patient and Group level $export', () => {
     const q = encodeURIComponent('Observation?no-such-param=1');
     expect((await server.kickoff(`$export?_typeFilter=${q}`)).status).toBe(400);
   });
+
+  it('exports every resource of the type, with a warning, when a _typeFilter cannot be applied under lenient handling', async () => {
+    const q = encodeURIComponent('Observation?_id=o1') + ',' + encodeURIComponent('Observation?no-such-param=1');
+    const res = await server.kickoff(`$export?_type=Observation&_typeFilter=${q}`, { headers: { prefer: 'respond-async, handling=lenient' } });
+    expect(res.status).toBe(202);
+    const { out, manifest } = await files(res.headers.get('content-location'));
+    const unfiltered = await files((await server.kickoff('$export?_type=Observation')).headers.get('content-location'));
+    // Ignoring both OR-ed queries exports more than asked; keeping only _id=o1 would have exported less.
+    expect(ids(out.Observation)).toEqual(ids(unfiltered.out.Observation));
+    expect(ids(out.Observation)).toEqual(expect.arrayContaining(['o1', 'o2', 'orphan']));
+    expect(manifest.error).toHaveLength(1);
+    const [oo] = await server.lines(manifest.error[0].url);
+    expect(oo.issue[0].diagnostics).toContain('no-such-param');
+    expect(oo.issue[0].diagnostics).toContain('every Observation is exported');
+  });
 });
