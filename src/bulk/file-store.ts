@@ -3,7 +3,15 @@ import { readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { GridFSBucket, type Db } from 'mongodb';
+import type { ByteRange } from '../http/byte-range';
 import { makePrivateSubdir, openPrivate, securePrivateDir } from '../embedded-mongo';
+
+/** A stored file: its size, known before any byte is read (for a Range answer), and its bytes as a stream. */
+export interface StoredFile {
+  size: number;
+  /** The whole file, or only `range` of it. */
+  read(range?: ByteRange): Readable;
+}
 
 /**
  * Where export files live. Names are job-relative (`Patient-1.ndjson`); the job id namespaces them. Writers are
@@ -13,8 +21,8 @@ export interface ExportFileStore {
   init(): Promise<void>;
   /** A writable for a new file; `abort` discards what was written. */
   create(jobId: string, name: string): Writable & { abort(): Promise<void> };
-  /** The file's bytes, or undefined when it does not exist. */
-  open(jobId: string, name: string): Promise<Readable | undefined>;
+  /** The file, or undefined when it does not exist. */
+  open(jobId: string, name: string): Promise<StoredFile | undefined>;
   list(jobId: string): Promise<string[]>;
   /** Removes the named files of a job, or all of them. */
   remove(jobId: string, names?: readonly string[]): Promise<void>;
@@ -45,12 +53,17 @@ export class GridFsFileStore implements ExportFileStore {
 
   private async ids(jobId: string, names?: readonly string[]) {
     const filter = names ? { 'metadata.job': jobId, filename: { $in: names.map((n) => `${jobId}/${n}`) } } : { 'metadata.job': jobId };
-    return this.bucket.find(filter, { projection: { _id: 1, filename: 1 } }).toArray();
+    return this.bucket.find(filter, { projection: { _id: 1, filename: 1, length: 1 } }).toArray();
   }
 
-  async open(jobId: string, name: string): Promise<Readable | undefined> {
+  async open(jobId: string, name: string): Promise<StoredFile | undefined> {
     const [file] = await this.ids(jobId, [name]);
-    return file ? this.bucket.openDownloadStream(file._id) : undefined;
+    if (!file) return undefined;
+    return {
+      size: file.length,
+      // The driver reads from the chunk holding `start`; its `end` is exclusive.
+      read: (range) => this.bucket.openDownloadStream(file._id, range ? { start: range.start, end: range.end + 1 } : {}),
+    };
   }
 
   async list(jobId: string): Promise<string[]> {
@@ -96,10 +109,10 @@ export class DirectoryFileStore implements ExportFileStore {
     });
   }
 
-  async open(jobId: string, name: string): Promise<Readable | undefined> {
+  async open(jobId: string, name: string): Promise<StoredFile | undefined> {
     const file = this.file(jobId, name);
     const s = await stat(file).catch(() => undefined);
-    return s?.isFile() ? createReadStream(file) : undefined;
+    return s?.isFile() ? { size: s.size, read: (range) => createReadStream(file, range ?? {}) } : undefined;
   }
 
   async list(jobId: string): Promise<string[]> {

@@ -20,6 +20,7 @@ export type ErrorCategory =
   | 'precondition-failed'
   | 'too-large'
   | 'unsupported-media-type'
+  | 'range-not-satisfiable'
   | 'unprocessable'
   | 'too-many-requests'
   | 'internal'
@@ -33,6 +34,8 @@ export interface ErrorFacts {
   readonly challenge?: string;
   /** too-many-requests, unavailable: how many seconds the client should wait before trying again. */
   readonly retryAfterSeconds?: number;
+  /** range-not-satisfiable: the size in bytes of the whole representation the range fell outside of. */
+  readonly completeLength?: number;
 }
 
 /**
@@ -90,6 +93,9 @@ export const forbidden = (diagnostics: string) => new OperationOutcomeError('for
 export const tooLarge = (diagnostics: string) => new OperationOutcomeError('too-large', [issue('too-costly', diagnostics)]);
 export const unsupportedMediaType = (diagnostics: string) =>
   new OperationOutcomeError('unsupported-media-type', [issue('not-supported', diagnostics)]);
+/** A byte range that lies wholly beyond the end of a file of `size` bytes. */
+export const rangeNotSatisfiable = (diagnostics: string, size: number) =>
+  new OperationOutcomeError('range-not-satisfiable', [issue('value', diagnostics)], { completeLength: size });
 /** A transient failure of the server or of a service it depends on; `retryAfterSeconds` when it is known. */
 export const unavailable = (diagnostics: string, retryAfterSeconds?: number) =>
   new OperationOutcomeError(

@@ -1,3 +1,4 @@
+import compression from 'compression';
 import express, { type Request, type Response, type NextFunction } from 'express';
 import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
@@ -128,6 +129,17 @@ async function answer(deps: HttpDeps, req: Request, res: Response): Promise<void
   }
 }
 
+/**
+ * Which responses are compressed when the client accepts it: what the compression middleware's own filter picks
+ * (JSON, FHIR JSON, text) and NDJSON export files, but never a part of a file. A Content-Range counts bytes of the
+ * file as stored; compressing a 206 (which the middleware would do) hands the client bytes that do not fit where
+ * it resumes, and corrupts the download.
+ */
+function compressible(req: Request, res: Response): boolean {
+  if (res.statusCode === 206 || res.hasHeader('Content-Range')) return false;
+  return /^application\/fhir\+ndjson\b/i.test(String(res.getHeader('Content-Type') ?? '')) || compression.filter(req, res);
+}
+
 /** Express only adapts HTTP: health endpoints, security headers, and one handler for everything below the mount. */
 export function createHttpApp(deps: HttpDeps): express.Express {
   const app = express();
@@ -136,6 +148,9 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   app.set('query parser', (q: string) => new URLSearchParams(q));
   app.use(requestLog(deps.logger));
   app.use(securityHeaders(deps.corsOrigins));
+  // The well-kept middleware rather than zlib streams in send(): it negotiates Accept-Encoding (q-values, br,
+  // identity), sets Vary, skips small bodies, HEAD and no-transform, and keeps backpressure for piped files.
+  app.use(compression({ filter: compressible }));
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', ...deps.health?.() });

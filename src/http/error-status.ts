@@ -16,17 +16,22 @@ export const CATEGORY_STATUS: Readonly<Record<ErrorCategory, number>> = {
   'precondition-failed': 412,
   'too-large': 413,
   'unsupported-media-type': 415,
+  'range-not-satisfiable': 416,
   unprocessable: 422,
   'too-many-requests': 429,
   internal: 500,
   unavailable: 503,
 };
 
-/** The response headers an error's facts become (Allow on 405, WWW-Authenticate on 401, Retry-After). */
+/**
+ * The response headers an error's facts become (Allow on 405, WWW-Authenticate on 401, Retry-After, the
+ * unsatisfied-range form of Content-Range on 416).
+ */
 export function errorHeaders(facts: ErrorFacts): Record<string, string> {
   const headers: Record<string, string> = {};
   if (facts.allow) headers.Allow = facts.allow.join(', ');
   if (facts.challenge !== undefined) headers['WWW-Authenticate'] = facts.challenge;
   if (facts.retryAfterSeconds !== undefined) headers['Retry-After'] = String(facts.retryAfterSeconds);
+  if (facts.completeLength !== undefined) headers['Content-Range'] = `bytes */${facts.completeLength}`;
   return headers;
 }

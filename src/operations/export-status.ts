@@ -3,6 +3,7 @@ import { OperationOutcomeError, forbidden, issue, notFound, outcome } from '../e
 import { mayAccess } from '../bulk/access-context';
 import { mayDownload } from '../bulk/authorization';
 import type { ExportFileStore } from '../bulk/file-store';
+import { partialContentHeaders, requestedRange } from '../http/byte-range';
 import { statusUrl } from '../bulk/kickoff';
 import type { ExportFile, ExportJob, JobStore } from '../bulk/job-store';
 import type { RouterContext } from '../router/context';
@@ -82,9 +83,12 @@ async function download(ctx: RouterContext, req: FhirRequest, deps: StatusRouteD
   if (file.kind !== 'error' && !mayDownload(ctx.repo.policy, job.plan, file.type)) {
     throw forbidden(`The access token does not allow reading what this export holds of ${file.type}`);
   }
-  const stream = await deps.state().files.open(job._id, p.file);
-  if (!stream) throw notFound(`The file ${p.file} of export ${job._id} has expired`);
-  return { status: 200, body: { stream }, contentType: 'application/fhir+ndjson' };
+  const stored = await deps.state().files.open(job._id, p.file);
+  if (!stored) throw notFound(`The file ${p.file} of export ${job._id} has expired`);
+  // A client resumes a broken download with a Range; the files never change while they can be downloaded.
+  const range = requestedRange(req.headers, stored.size);
+  const headers = { 'Accept-Ranges': 'bytes', ...(range ? partialContentHeaders(range, stored.size) : { 'Content-Length': String(stored.size) }) };
+  return { status: range ? 206 : 200, headers, body: { stream: stored.read(range) }, contentType: 'application/fhir+ndjson' };
 }
 
 /**

@@ -13,6 +13,7 @@ describe('the status of each error category', () => {
     'precondition-failed': 412,
     'too-large': 413,
     'unsupported-media-type': 415,
+    'range-not-satisfiable': 416,
     unprocessable: 422,
     'too-many-requests': 429,
     internal: 500,
@@ -45,5 +46,9 @@ describe('the headers of an error', () => {
   it('give the wait in whole seconds in Retry-After', () => {
     expect(errorHeaders({ retryAfterSeconds: 30 })).toEqual({ 'Retry-After': '30' });
     expect(errorHeaders({ retryAfterSeconds: 0 })).toEqual({ 'Retry-After': '0' });
+  });
+
+  it('give the size of the whole file in the unsatisfied-range Content-Range', () => {
+    expect(errorHeaders({ completeLength: 1234 })).toEqual({ 'Content-Range': 'bytes */1234' });
   });
 });
