@@ -1,7 +1,7 @@
 import type { AccessPolicy } from '../auth/access-policy';
 import { grantCovers, parseScopes } from '../auth/scopes';
 import { badRequest, forbidden } from '../errors/operation-outcome-error';
-import { isInPatientCompartmentDefinition } from '../fhir/patient-compartment';
+import { belongsToPatients, patientAccessOf } from '../fhir/patient-access';
 import type { ExportPlan } from './job-store';
 import type { ExportLevel } from './parameters';
 
@@ -30,16 +30,30 @@ function mayExportRead(policy: AccessPolicy, level: ExportLevel, type: string): 
  */
 const ONLY_BY_NAME: ReadonlySet<string> = new Set(['AuditEvent']);
 
+/** Why a type that belongs to no patient (src/fhir/patient-access.ts) is not in a Patient- or Group-level export. */
+const NOT_PATIENT_DATA: Record<'shared' | 'security-context' | 'hidden', string> = {
+  shared: 'is shared by all patients (a directory, definition or product), not one patient\'s data',
+  'security-context': 'is tied to a patient only through its securityContext, which an export does not follow',
+  hidden: 'can hold several patients\' data with nothing binding it to one patient',
+};
+
+function leftOutOfPatientExport(type: string, level: ExportLevel): string {
+  const kind = patientAccessOf(type).kind;
+  const why = kind === 'compartment' || kind === 'linked' ? 'belongs to patients' : NOT_PATIENT_DATA[kind];
+  return `${type} is left out: it is outside the Patient compartment and ${why}, so a ${level}-level export has none of it`;
+}
+
 /**
  * The types an export will contain, checked against the caller's policy.
  *
  * - System level: refused to a token bound to a patient compartment; every explicitly requested type needs a
  *   `system/` read grant (403 otherwise); without `_type`, the types it has no grant for are left out.
- * - Patient and Group level: types of the Patient compartment only; each needs read permission; the compartment
- *   bound of the token is applied to the data by the repository.
+ * - Patient and Group level: the types that belong to patients (the Patient compartment's, and those linked to a
+ *   patient such as Device: patient-access.ts); each needs read permission; the compartment bound of the token is
+ *   applied to the data by the repository. A requested type that belongs to no patient is left out with a warning
+ *   (the IG lets the server return what it can), and only a request of nothing but such types is 400.
  * - Without `_type`, every type the caller may export but AuditEvent (ONLY_BY_NAME).
- * - A type the server does not serve, or outside the compartment at Patient/Group level, is 400 (or left out with
- *   a warning under `Prefer: handling=lenient`).
+ * - A type the server does not serve is 400 (or left out with a warning under `Prefer: handling=lenient`).
  */
 export function selectTypes(
   policy: AccessPolicy,
@@ -56,7 +70,7 @@ export function selectTypes(
     if (!lenient) throw badRequest(message, '_type');
     warnings.push(message);
   };
-  const inScope = (type: string) => level === 'system' || isInPatientCompartmentDefinition(type);
+  const inScope = (type: string) => level === 'system' || belongsToPatients(type);
   const permitted = (type: string) => mayExportRead(policy, level, type);
 
   let types: string[];
@@ -64,11 +78,11 @@ export function selectTypes(
     types = [];
     for (const type of requested) {
       if (!served.isServed(type)) reject(`${type} is not a resource type this server exports`);
-      else if (!inScope(type)) reject(`${type} is not in the Patient compartment, so ${level}-level export has none`);
+      else if (!inScope(type)) warnings.push(leftOutOfPatientExport(type, level));
       else if (!permitted(type)) throw forbidden(`The access token does not allow ${level}-level export of ${type}`);
       else types.push(type);
     }
-    if (types.length === 0) throw badRequest('None of the requested _type values can be exported', '_type');
+    if (types.length === 0) throw badRequest(['None of the requested _type values can be exported', ...warnings].join('. '), '_type');
   } else {
     const candidates = served.all().filter((type) => inScope(type) && !ONLY_BY_NAME.has(type));
     types = candidates.filter(permitted).sort();

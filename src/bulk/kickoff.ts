@@ -101,6 +101,8 @@ export function exportKickoff(deps: KickoffDeps): OperationHandler {
 
     let typeFilters: Record<string, string[]> = {};
     for (const [type, queries] of params.typeFilters) {
+      // A type `_type` names (parseExportParameters requires it) but the selection left out is reported already.
+      if (params.types && !selection.types.includes(type)) continue;
       const message = !selection.types.includes(type)
         ? `_typeFilter for ${type} is ignored: ${type} is not exported`
         : !deps.compileFilter

@@ -19,6 +19,8 @@ describe('Patient and Group level $export', () => {
       observation('o1', 'p1'), observation('o2', 'p2'), observation('o3', 'p3'),
       { resourceType: 'Observation', id: 'orphan', status: 'final', code: { text: 'no subject' } } as any,
       { resourceType: 'Organization', id: 'org1', name: 'Clinic' } as any,
+      { resourceType: 'Device', id: 'implant-p1', patient: { reference: 'Patient/p1' } } as any,
+      { resourceType: 'Device', id: 'spare', manufacturer: 'no patient' } as any,
     ]);
     const group = {
       resourceType: 'Group',
@@ -73,10 +75,33 @@ describe('Patient and Group level $export', () => {
     expect((await server.kickoff('Patient/$export', { body: unknown })).status).toBe(400);
   });
 
-  it('returns 404 for an unknown Group and 400 for a type outside the Patient compartment', async () => {
+  it('returns 404 for an unknown Group, and 400 when every requested type is outside the Patient compartment', async () => {
     expect((await server.kickoff('Group/missing/$export')).status).toBe(404);
-    expect((await server.kickoff('Patient/$export?_type=Organization')).status).toBe(400);
+    const res = await server.kickoff('Patient/$export?_type=Organization,Bundle');
+    expect(res.status).toBe(400);
+    const [issue] = ((await res.json()) as any).issue;
+    expect(issue.diagnostics).toContain('Organization is left out: it is outside the Patient compartment and is shared by all patients');
+    expect(issue.diagnostics).toContain('Bundle is left out');
   });
+
+  it.each(['Patient/$export', 'Group/cohort/$export'])(
+    '%s exports the requested types it can and lists each type left out, with why, in the error file',
+    async (path) => {
+      // A _typeFilter of a type left out is no error of its own: the type's line says it all.
+      const res = await server.kickoff(`${path}?_type=Observation,Organization,Device,Practitioner&_typeFilter=${encodeURIComponent('Organization?name=Clinic')}`);
+      expect(res.status).toBe(202);
+      const { out, manifest } = await files(res.headers.get('content-location'));
+      expect(Object.keys(out).sort()).toEqual(['Device', 'Observation']);
+      // Device is linked to a patient (Device.patient): the patients' own devices, not the spare one.
+      expect(ids(out.Device)).toEqual(['implant-p1']);
+      expect(manifest.error).toHaveLength(1);
+      const outcomes = await server.lines(manifest.error[0].url);
+      expect(outcomes.map((oo) => oo.issue[0].diagnostics)).toEqual([
+        `Organization is left out: it is outside the Patient compartment and is shared by all patients (a directory, definition or product), not one patient's data, so a ${path.startsWith('Patient') ? 'patient' : 'group'}-level export has none of it`,
+        expect.stringMatching(/^Practitioner is left out: .* shared by all patients/),
+      ]);
+    },
+  );
 
   it('returns 400 for the patient parameter at system level', async () => {
     const body = { resourceType: 'Parameters', parameter: [{ name: 'patient', valueReference: { reference: 'Patient/p1' } }] };
