@@ -3,7 +3,7 @@
  * time, and memory per 100k FHIR-sized documents, all through the official driver in the same process (as the
  * server runs it).
  *
- * Run alone:  npx tsc -p tsconfig.build.json && node --expose-gc dist/bench/engine.js [--quick]
+ * Run alone:  npm run build && node --expose-gc dist/bench/engine.js [--quick]
  *   [--only=writes,startup,queries] [--startup-docs=N]
  * (--expose-gc makes the memory figure exact; --quick stops the query runs at 100k documents; --startup-docs sizes
  * the memory and start-up section, 100k by default: a million FHIR-sized documents need about 6 GB of heap.)
@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { IndexDescription, MongoClient } from 'mongodb';
-import { startEmbeddedMongo } from '../src/embedded-mongo';
+import { startEmbeddedMongo } from '@fhirstone/embedded-mongo';
 import { ENTRY_INDEXES } from '../src/search/index-specs';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

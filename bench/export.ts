@@ -2,7 +2,7 @@
  * Bulk export bench: resources/s and the process's peak RSS for exports of 10k and 100k resources, against an
  * in-process server on the embedded engine (as `npm start` runs it), files in GridFS.
  *
- * Run alone:  npx tsc -p tsconfig.build.json && node --expose-gc dist/bench/export.js [--quick]
+ * Run alone:  npm run build && node --expose-gc dist/bench/export.js [--quick]
  * With a base URL (`benchExport('http://host/fhir')`) the data is loaded through transaction Bundles and only the
  * rate is reported: the memory figure is of this process, which then is not the server.
  */

@@ -4,14 +4,14 @@
  * queries end to end (parse + compile + execute, first page of 20 with the total) and reports p50/p99 and the
  * index each query used (from explain).
  *
- * Run alone:  npx tsc -p tsconfig.build.json && node dist/bench/search.js [resources=100000] [iterations=200]
+ * Run alone:  npm run build && node dist/bench/search.js [resources=100000] [iterations=200]
  * Writes bench/results/search.json. Skipped (reported as such) when ../shared is absent.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Bundle, Resource } from 'fhir/r4';
 import { MongoClient } from 'mongodb';
-import { startEmbeddedMongo } from '../src/embedded-mongo';
+import { startEmbeddedMongo } from '@fhirstone/embedded-mongo';
 import { SearchContext, buildSearchIndex, executeSearch, parseSearch, searchIndexSpecs } from '../src/search';
 import { DbSearchStore } from '../src/search/db-store';
 import type { IndexEntry, SearchIndexDoc, SearchStore } from '../src/search/types';

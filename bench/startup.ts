@@ -32,7 +32,7 @@ function dirMb(dir: string): number {
 /** The fixture stays valid while the engine's code and the search index layout are unchanged. */
 function fixtureKey(count: number): string {
   const hash = createHash('sha256');
-  for (const dir of ['dist/src/embedded-mongo', 'dist/src/search', 'dist/src/store']) {
+  for (const dir of ['packages/embedded-mongo/dist', 'dist/src/search', 'dist/src/store']) {
     for (const f of filesUnder(path.join(PROJECT_ROOT, dir)).filter((f) => f.endsWith('.js')).sort()) hash.update(readFileSync(f));
   }
   return `store-${count}-${hash.digest('hex').slice(0, 12)}`;

@@ -3,7 +3,7 @@
  * validate one resource through every layer, for the official R4 examples, the US Core examples and, when
  * ../shared is present, the Synthea US Core export. Reports wall and CPU time (CPU is steadier on a busy machine).
  *
- * Run alone:  npx tsc -p tsconfig.build.json && node dist/bench/validation.js [--quick]
+ * Run alone:  npm run build && node dist/bench/validation.js [--quick]
  * Writes bench/results/validation.json.
  */
 import fs from 'node:fs';

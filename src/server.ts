@@ -13,7 +13,7 @@ import {
   type EmbeddedMongoOptions,
   type EngineThreadEvents,
   type RecoveryProgress,
-} from './embedded-mongo';
+} from '@fhirstone/embedded-mongo';
 import { unavailable } from './errors/operation-outcome-error';
 import { isStorableType } from './fhir/resource-types';
 import { createHttpApp } from './http/app';

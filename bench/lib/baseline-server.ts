@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import express from 'express';
 import { type ClientSession, type Db, MongoClient } from 'mongodb';
-import { type EmbeddedMongoOptions, startEmbeddedMongoThread } from '../../src/embedded-mongo';
+import { type EmbeddedMongoOptions, startEmbeddedMongoThread } from '@fhirstone/embedded-mongo';
 
 /**
  * Baselines the bench measures the FHIR server against, each run in its own process like the server.

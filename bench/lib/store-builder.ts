@@ -1,5 +1,5 @@
 import type { Resource } from 'fhir/r4';
-import { startEmbeddedMongo } from '../../src/embedded-mongo';
+import { startEmbeddedMongo } from '@fhirstone/embedded-mongo';
 import { SEARCH_INDEX_FORMAT, SearchContext, buildSearchIndex, searchIndexSpecs } from '../../src/search';
 import { withServerMeta } from '../../src/store/resource-text';
 import { Store } from '../../src/store/store';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { GridFSBucket, type Db } from 'mongodb';
 import type { ByteRange } from '../http/byte-range';
-import { makePrivateSubdir, openPrivate, securePrivateDir } from '../embedded-mongo';
+import { makePrivateSubdir, openPrivate, securePrivateDir } from '@fhirstone/embedded-mongo';
 
 /** A stored file: its size, known before any byte is read (for a Range answer), and its bytes as a stream. */
 export interface StoredFile {

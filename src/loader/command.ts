@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { DATA_DIR_LOCKED } from '@fhirstone/embedded-mongo';
 import { loadConfig, type Config } from '../config';
-import { DATA_DIR_LOCKED } from '../embedded-mongo';
 import type { GroupingType } from './batch-bundle';
 import { InputError, resolveInputs } from './inputs';
 import { loadFiles, type Failure, type LoadSummary } from './load';

@@ -1,5 +1,5 @@
 import { type Db, MongoClient } from 'mongodb';
-import { startEmbeddedMongo } from '../../src/embedded-mongo';
+import { startEmbeddedMongo } from '@fhirstone/embedded-mongo';
 
 /** A fresh database for one test file: MongoDB when MONGODB_URI is set, else the embedded engine in memory. */
 export interface TestDatabase {

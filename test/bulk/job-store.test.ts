@@ -1,5 +1,5 @@
 import { MongoClient } from 'mongodb';
-import { startEmbeddedMongo, type EmbeddedMongo } from '../../src/embedded-mongo';
+import { startEmbeddedMongo, type EmbeddedMongo } from '@fhirstone/embedded-mongo';
 import { JobStore, type ExportJob } from '../../src/bulk/job-store';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,5 +1,5 @@
 import pino from 'pino';
-import { startEmbeddedMongo } from '../../src/embedded-mongo';
+import { startEmbeddedMongo } from '@fhirstone/embedded-mongo';
 import { loadConfig } from '../../src/config';
 import { startServer, type RunningServer } from '../../src/server';
 import { defaultServices } from '../../src/services';

@@ -15,14 +15,14 @@ import { ISSUER } from './support';
  * when it rejects and does not release it (see the report of issue 7), which would keep a test process alive.
  */
 const ROOT = path.resolve(__dirname, '../..');
-const REGISTER_TS = path.join(ROOT, 'test/embedded-mongo/fixtures/register-ts.js');
 
 /** Runs `node src/main.ts` with `env`; resolves with its exit code and stderr once it exits. */
 function runMain(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
   const blank = { SMART_ISSUER: '', SMART_JWKS_URI: '', SMART_CLIENTS_FILE: '', SMART_SIGNING_KEY_FILE: '' };
   const childEnv = { ...process.env, ...blank, PORT: '0', LOG_LEVEL: 'silent', DATA_DIR: tempDir(), ...env };
   return new Promise((resolve) => {
-    execFile(process.execPath, ['-r', REGISTER_TS, path.join(ROOT, 'src/main.ts')], { env: childEnv, timeout: 60_000 }, (err, _out, stderr) => {
+    // swc compiles the sources as they load, reading tsconfig.json (in cwd) for where the engine's sources are.
+    execFile(process.execPath, ['-r', '@swc-node/register', path.join(ROOT, 'src/main.ts')], { cwd: ROOT, env: childEnv, timeout: 60_000 }, (err, _out, stderr) => {
       resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stderr });
     });
   });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Encounter, Patient, Resource } from 'fhir/r4';
 import { MongoClient, type Db } from 'mongodb';
-import { startEmbeddedMongo, type EmbeddedMongo } from '../../src/embedded-mongo';
+import { startEmbeddedMongo, type EmbeddedMongo } from '@fhirstone/embedded-mongo';
 import { SEARCH_INDEX_FORMAT, SearchContext, buildSearchIndex, searchIndexSpecs } from '../../src/search';
 import { META_COLLECTION, type IndexFormat } from '../../src/store/index-format';
 import { Store } from '../../src/store/store';

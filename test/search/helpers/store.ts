@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Bundle, FhirResource, Resource } from 'fhir/r4';
 import { type Db, type Filter, FindCursor, MongoClient } from 'mongodb';
-import { startEmbeddedMongo } from '../../../src/embedded-mongo';
+import { startEmbeddedMongo } from '@fhirstone/embedded-mongo';
 import { SearchContext, buildSearchIndex, executeSearch, parseSearch, searchIndexSpecs } from '../../../src/search';
 import type { ExecuteContext, SearchFindOptions, SearchStore } from '../../../src/search/types';
 import { type AccessPolicy, unrestrictedPolicy } from '../../../src/auth/access-policy';
