@@ -1,6 +1,7 @@
 import { type RegisteredClient, checkJwksUrl, readClientsFile } from './clients-file';
 import { AuthState } from './auth-state';
 import type { ThrottleLimits } from './failure-throttle';
+import { type IssuerEndpoints, issuerEndpoints } from './issuer-metadata';
 import { type ServerSigningKey, loadSigningKey } from './signing-key';
 
 /**
@@ -11,7 +12,7 @@ import { type ServerSigningKey, loadSigningKey } from './signing-key';
  * | SMART_ISSUER | `iss` of tokens from an external authorization server (with SMART_JWKS_URI) |
  * | SMART_JWKS_URI | its keys: https: (http: on loopback only) or file: (re-read as soon as it changes) |
  * | SMART_JWKS_CACHE_SECONDS | how long a fetched JWKS (issuer's or client's) is used before it is fetched again, 10..3600, default 300 |
- * | SMART_AUTHORIZE_ENDPOINT, SMART_TOKEN_ENDPOINT | the external issuer's endpoints, published by discovery (optional) |
+ * | SMART_AUTHORIZE_ENDPOINT, SMART_TOKEN_ENDPOINT | the external issuer's endpoints, published by discovery; without SMART_TOKEN_ENDPOINT (and without registered clients) read from the issuer's metadata at start-up |
  * | SMART_AUDIENCE | required `aud` of every access token; default the FHIR base URL |
  * | SMART_CLIENTS_FILE | Backend Services clients of the built-in token endpoint |
  * | SMART_SIGNING_KEY_FILE | private JWK (ES384/RS384) the built-in server signs with; default: generated in DATA_DIR when clients are registered |
@@ -28,7 +29,7 @@ export interface AuthConfig {
   issuer?: string;
   jwksUri?: string;
   /** The external issuer's endpoints, for discovery only (this server never calls them). */
-  externalEndpoints: { authorize?: string; token?: string };
+  externalEndpoints: IssuerEndpoints;
   clients: ReadonlyMap<string, RegisteredClient>;
   /** Present when this server issues tokens (clients registered, or a key configured). */
   signingKey?: ServerSigningKey;
@@ -78,6 +79,20 @@ function externalEndpoint(env: Env, name: string, issuer: string | undefined): s
   return raw;
 }
 
+/**
+ * The external issuer's endpoints as configured; when discovery describes that issuer (no registered clients, whose
+ * built-in server it describes otherwise) and its token endpoint is not configured, completed from its metadata.
+ */
+async function externalEndpoints(env: Env, issuer: string | undefined, describedByDiscovery: boolean): Promise<IssuerEndpoints> {
+  const configured = {
+    authorize: externalEndpoint(env, 'SMART_AUTHORIZE_ENDPOINT', issuer),
+    token: externalEndpoint(env, 'SMART_TOKEN_ENDPOINT', issuer),
+  };
+  if (!issuer || configured.token || !describedByDiscovery) return configured;
+  const fetched = await issuerEndpoints(issuer);
+  return { authorize: configured.authorize ?? fetched.authorize, token: fetched.token };
+}
+
 /** The built-in token endpoint, below the FHIR base so one reverse-proxy rule covers both. */
 export const tokenEndpointFor = (baseUrl: string) => `${baseUrl.replace(/\/+$/, '')}/auth/token`;
 
@@ -108,15 +123,11 @@ export async function authConfigFromEnv(env: Env, opts: { baseUrl: string; dataD
     addressFailures: wholeNumber(env, 'AUTH_THROTTLE_ADDRESS_FAILURES', 20, 0, 100_000),
     clientFailures: wholeNumber(env, 'AUTH_THROTTLE_CLIENT_FAILURES', 10, 0, 100_000),
   };
-  return {
+  const config: Omit<AuthConfig, 'externalEndpoints'> = {
     baseUrl,
     audience,
     issuer,
     jwksUri: jwksUri ? checkJwksUrl(jwksUri, 'SMART_JWKS_URI', true) : undefined,
-    externalEndpoints: {
-      authorize: externalEndpoint(env, 'SMART_AUTHORIZE_ENDPOINT', issuer),
-      token: externalEndpoint(env, 'SMART_TOKEN_ENDPOINT', issuer),
-    },
     clients,
     signingKey,
     ownIssuer: baseUrl,
@@ -127,6 +138,8 @@ export async function authConfigFromEnv(env: Env, opts: { baseUrl: string; dataD
     throttle,
     state: new AuthState(throttle),
   };
+  // Last, so that a mistake in any other setting is reported without waiting for the issuer.
+  return { ...config, externalEndpoints: await externalEndpoints(env, issuer, clients.size === 0) };
 }
 
 /** Without an external issuer or registered clients there is nobody to issue tokens: protected (loopback) mode. */

@@ -10,6 +10,7 @@ import {
   type JwksServer,
   type TestKey,
   configFor,
+  externalIssuer,
   issuingConfig,
   nowS,
   signToken,
@@ -49,7 +50,7 @@ describe('bearer token validation against an external issuer (remote JWKS)', () 
   beforeEach(async () => {
     key = await testKey('ES384');
     jwks = await startJwksServer([key.publicJwk]);
-    cfg = await configFor({ SMART_ISSUER: ISSUER, SMART_JWKS_URI: jwks.url });
+    cfg = await configFor(externalIssuer(jwks.url));
   });
   afterEach(() => jwks.close());
 
@@ -174,7 +175,7 @@ describe('bearer token validation against an external issuer (remote JWKS)', () 
   });
 
   it('stops accepting a token, even one accepted before, once the JWKS without its key is past its cache lifetime', async () => {
-    const cached = await configFor({ SMART_ISSUER: ISSUER, SMART_JWKS_URI: jwks.url, SMART_JWKS_CACHE_SECONDS: '60' });
+    const cached = await configFor({ ...externalIssuer(jwks.url), SMART_JWKS_CACHE_SECONDS: '60' });
     const token = await signToken(key, { ...validClaims(), exp: nowS() + 3600 });
     await authenticate(`Bearer ${token}`, cached);
     const successor = await testKey('ES384');
@@ -201,7 +202,7 @@ describe('bearer token validation against an external issuer (remote JWKS)', () 
 
   it('returns 503, not 401, when the issuer keys cannot be fetched', async () => {
     await jwks.close();
-    const down = await configFor({ SMART_ISSUER: ISSUER, SMART_JWKS_URI: jwks.url });
+    const down = await configFor(externalIssuer(jwks.url));
     const err = await rejection(authenticate(`Bearer ${await signToken(key, validClaims())}`, down));
     expect(err.category).toBe('unavailable');
     jwks = await startJwksServer([]); // for afterEach
@@ -213,7 +214,7 @@ describe('bearer token validation against a file: JWKS', () => {
     const dir = tempDir();
     const first = await testKey('ES384');
     const file = writeJson(dir, 'jwks.json', { keys: [first.publicJwk] });
-    const cfg = await configFor({ SMART_ISSUER: ISSUER, SMART_JWKS_URI: pathToFileURL(file).toString() });
+    const cfg = await configFor(externalIssuer(pathToFileURL(file).toString()));
     await expect(authenticate(`Bearer ${await signToken(first, validClaims())}`, cfg)).resolves.toBeDefined();
 
     const second = await testKey('ES384');
@@ -243,7 +244,7 @@ describe('tokens issued by this server', () => {
   });
 
   it('trusts no token in its own name when it issues none', async () => {
-    const cfg = await configFor({ SMART_ISSUER: ISSUER, SMART_JWKS_URI: 'https://idp.example.org/certs' });
+    const cfg = await configFor(externalIssuer('https://idp.example.org/certs'));
     expect(cfg.signingKey).toBeUndefined();
     const token = await signToken(await testKey('ES384'), { ...validClaims(), iss: cfg.ownIssuer }, { typ: 'at+jwt' });
     const err = await rejection(authenticate(`Bearer ${token}`, cfg));
@@ -256,8 +257,7 @@ describe('throttling of failed bearer tokens per address', () => {
     const key = await testKey('ES384');
     const file = writeJson(tempDir(), 'jwks.json', { keys: [key.publicJwk] });
     const cfg = await configFor({
-      SMART_ISSUER: ISSUER,
-      SMART_JWKS_URI: pathToFileURL(file).toString(),
+      ...externalIssuer(pathToFileURL(file).toString()),
       AUTH_THROTTLE_ADDRESS_FAILURES: '3',
     });
     const valid = `Bearer ${await signToken(key, validClaims())}`;

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { exportJWK, generateKeyPair } from 'jose';
 import { isAuthConfigured } from '../../src/auth/config';
 import { GENERATED_KEY_FILE } from '../../src/auth/signing-key';
-import { BASE_URL, ISSUER, configFor, tempDir, testKey, writeJson } from './fixtures';
+import { BASE_URL, ISSUER, configFor, externalIssuer, tempDir, testKey, writeJson } from './fixtures';
 
 describe('authorization configuration from the environment', () => {
   it('is not configured without an issuer or clients (protected mode), and writes no key', async () => {
@@ -16,7 +16,7 @@ describe('authorization configuration from the environment', () => {
   });
 
   it('is configured by an external issuer with its JWKS', async () => {
-    const cfg = await configFor({ SMART_ISSUER: ISSUER, SMART_JWKS_URI: 'https://idp.example.org/certs' });
+    const cfg = await configFor(externalIssuer('https://idp.example.org/certs'));
     expect(isAuthConfigured(cfg)).toBe(true);
     expect(cfg.issuer).toBe(ISSUER);
   });
@@ -64,7 +64,7 @@ describe('authorization configuration from the environment', () => {
   });
 
   it('accepts http: JWKS only on a loopback host', async () => {
-    const cfg = await configFor({ SMART_ISSUER: ISSUER, SMART_JWKS_URI: 'http://127.0.0.1:8081/certs' });
+    const cfg = await configFor(externalIssuer('http://127.0.0.1:8081/certs'));
     expect(cfg.jwksUri).toBe('http://127.0.0.1:8081/certs');
   });
 

@@ -1,5 +1,5 @@
 import { capabilitySecurity, smartConfiguration } from '../../src/auth/discovery';
-import { BASE_URL, ISSUER, configFor, tempDir, testKey, writeJson } from './fixtures';
+import { BASE_URL, ISSUER, configFor, externalIssuer, tempDir, testKey, writeJson } from './fixtures';
 
 async function clientsEnv() {
   const key = await testKey('ES384');
@@ -41,10 +41,10 @@ describe('SMART discovery', () => {
   });
 
   it('names the external issuer and patient/user permissions when one is configured', async () => {
-    const cfg = await configFor({ SMART_ISSUER: ISSUER, SMART_JWKS_URI: 'https://idp.example.org/certs' });
+    const cfg = await configFor(externalIssuer('https://idp.example.org/certs'));
     const doc = smartConfiguration(cfg, BASE_URL);
-    expect(doc).toMatchObject({ issuer: ISSUER, jwks_uri: 'https://idp.example.org/certs' });
-    expect(doc).not.toHaveProperty('token_endpoint');
+    expect(doc).toMatchObject({ issuer: ISSUER, jwks_uri: 'https://idp.example.org/certs', token_endpoint: `${ISSUER}/protocol/openid-connect/token` });
+    expect(doc).not.toHaveProperty('authorization_endpoint');
     expect(doc.capabilities).toEqual(expect.arrayContaining(['permission-patient', 'permission-user']));
   });
 

@@ -65,6 +65,16 @@ export function writeJson(dir: string, name: string, value: unknown): string {
 export const BASE_URL = 'http://127.0.0.1:8080/fhir';
 export const ISSUER = 'https://idp.example.org/realms/ehr';
 
+/**
+ * An external issuer with its keys and its token endpoint. Configured, the endpoint is not read from the issuer's
+ * metadata at start-up, which these tests' issuers (on hosts that do not exist) do not publish.
+ */
+export const externalIssuer = (jwksUri: string, issuer = ISSUER) => ({
+  SMART_ISSUER: issuer,
+  SMART_JWKS_URI: jwksUri,
+  SMART_TOKEN_ENDPOINT: `${issuer}/protocol/openid-connect/token`,
+});
+
 /** A config whose built-in authorization server signs with a fresh ES384 key (given as SMART_SIGNING_KEY_FILE). */
 export async function issuingConfig(env: Record<string, string> = {}): Promise<AuthConfig> {
   const { privateKey } = await generateKeyPair('ES384', { extractable: true });

@@ -10,7 +10,7 @@ import { auditInputFor, auditInputForToken } from '../../src/http/audit-input';
 import { errorResponse } from '../../src/http/errors';
 import type { StoredDocument } from '../../src/store/stored-document';
 import { type TestDatabase, openTestDatabase } from '../audit/database';
-import { configFor, nowS, signToken, tempDir, testKey, writeJson } from '../auth/fixtures';
+import { configFor, externalIssuer, nowS, signToken, tempDir, testKey, writeJson } from '../auth/fixtures';
 
 /**
  * Once the throttle refuses an address, every further request is a 429 that costs the attacker nothing: the trail
@@ -41,7 +41,7 @@ const throttledEvents = (events: AuditEvent[]) => events.filter((e) => /HTTP 429
 
 describe('audit of requests refused by the failed-login throttle', () => {
   it(`writes ${N} throttled bearer requests from one /64 as at most 2 events whose counts sum to ${N}`, async () => {
-    const cfg = await configFor({ SMART_ISSUER: 'https://idp.example.org', SMART_JWKS_URI: 'https://idp.example.org/certs', AUTH_THROTTLE_ADDRESS_FAILURES: String(LIMIT) });
+    const cfg = await configFor({ ...externalIssuer('https://idp.example.org/certs', 'https://idp.example.org'), AUTH_THROTTLE_ADDRESS_FAILURES: String(LIMIT) });
     const events = await stored(async (trail) => {
       for (let i = 0; i < LIMIT + N; i++) {
         const remoteAddress = attacker(i);

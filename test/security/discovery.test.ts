@@ -5,7 +5,7 @@ import { ISSUER, type SecureServer, startSecureServer } from './support';
 /**
  * `/.well-known/smart-configuration` never mixes two authorization servers: with registered clients it describes
  * the built-in one (its issuer, keys and token endpoint together); with only an external issuer it publishes what
- * is configured of that issuer and guesses nothing.
+ * is configured of that issuer (or read from its metadata: issuer-metadata.test.ts) and guesses nothing.
  */
 type SmartConfiguration = Record<string, unknown>;
 
@@ -72,12 +72,13 @@ describe('SMART configuration with only the built-in token endpoint', () => {
 });
 
 describe('SMART configuration with only an external issuer', () => {
-  it('publishes the issuer and no endpoint it does not know', async () => {
+  it('publishes the issuer, its configured token endpoint and no endpoint it does not know', async () => {
     const server = await startSecureServer();
     try {
       const doc = await discover(server);
       expect(doc.issuer).toBe(ISSUER);
-      expect(doc).not.toHaveProperty('token_endpoint');
+      expect(doc.token_endpoint).toBe(`${ISSUER}/protocol/openid-connect/token`);
+      expect(doc).not.toHaveProperty('authorization_endpoint');
       expect(doc).not.toHaveProperty('grant_types_supported');
       expect(doc).not.toHaveProperty('token_endpoint_auth_methods_supported');
       // The test issuer's keys are a file: nothing a client could fetch.

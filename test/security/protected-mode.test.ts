@@ -4,7 +4,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { exportJWK, generateKeyPair } from 'jose';
 import { startTestServer } from '../helpers/server';
-import { tempDir, testKey, writeJson } from '../auth/fixtures';
+import { externalIssuer, tempDir, testKey, writeJson } from '../auth/fixtures';
 import { ISSUER } from './support';
 
 /**
@@ -63,7 +63,7 @@ describe('protected mode', () => {
   it('starts on 0.0.0.0 once an issuer is configured, and then requires a token', async () => {
     const key = await testKey('ES384');
     const jwks = writeJson(tempDir(), 'jwks.json', { keys: [key.publicJwk] });
-    const server = await startTestServer({ HOST: '0.0.0.0', SMART_ISSUER: ISSUER, SMART_JWKS_URI: pathToFileURL(jwks).href });
+    const server = await startTestServer({ HOST: '0.0.0.0', ...externalIssuer(pathToFileURL(jwks).href, ISSUER) });
     try {
       const res = await fetch(`http://127.0.0.1:${new URL(server.url).port}/fhir/Patient`);
       expect(res.status).toBe(401);

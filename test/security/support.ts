@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import type { JWTPayload } from 'jose';
 import { startTestServer, type TestServer } from '../helpers/server';
-import { type TestKey, nowS, signToken, tempDir, testKey, writeJson } from '../auth/fixtures';
+import { type TestKey, externalIssuer, nowS, signToken, tempDir, testKey, writeJson } from '../auth/fixtures';
 
 /** What `SecureServer.as(token).json` answers. */
 export type JsonResponse = { status: number; headers: Headers; body: any };
@@ -32,12 +32,13 @@ export interface SecureServer extends TestServer {
 
 /**
  * Starts the real server (one per test file) trusting a freshly generated ES384 issuer key published as a file:
- * JWKS, plus whatever `env` adds (a clients file for the built-in token endpoint, for instance).
+ * JWKS, with the issuer's token endpoint configured (its metadata is not fetched), plus whatever `env` adds (a
+ * clients file for the built-in token endpoint, for instance).
  */
 export async function startSecureServer(env: Record<string, string> = {}): Promise<SecureServer> {
   const issuerKey = await testKey('ES384');
   const jwks = writeJson(tempDir(), 'jwks.json', { keys: [issuerKey.publicJwk] });
-  const server = await startTestServer({ SMART_ISSUER: ISSUER, SMART_JWKS_URI: pathToFileURL(jwks).href, ...env });
+  const server = await startTestServer({ ...externalIssuer(pathToFileURL(jwks).href, ISSUER), ...env });
 
   const sign: SecureServer['sign'] = (claims = {}, header = {}) =>
     signToken(
