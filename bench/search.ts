@@ -13,7 +13,7 @@ import type { Bundle, Resource } from 'fhir/r4';
 import { MongoClient } from 'mongodb';
 import { startEmbeddedMongo } from '@fhirstone/embedded-mongo';
 import { SearchContext, buildSearchIndex, executeSearch, parseSearch, searchIndexSpecs } from '../src/search';
-import { DbSearchStore } from '../src/search/db-store';
+import { DbSearchStore } from './lib/db-search-store';
 import type { IndexEntry, SearchIndexDoc, SearchStore } from '../src/search/types';
 import type { StoredDocument } from '../src/store/stored-document';
 

@@ -1,6 +1,6 @@
 import type { Db, Filter } from 'mongodb';
-import type { StoredDocument } from '../store/stored-document';
-import type { SearchFindOptions, SearchStore } from './types';
+import type { StoredDocument } from '../../src/store/stored-document';
+import type { SearchFindOptions, SearchStore } from '../../src/search/types';
 
 /**
  * A SearchStore straight over a MongoDB `Db`, for tools, benches and tests: live documents only, plus an optional
