@@ -2,7 +2,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { GridFSBucket, type Db } from 'mongodb';
+import { GridFSBucket, type Collection, type Db, type GridFSChunk, type ObjectId } from 'mongodb';
 import type { ByteRange } from '../http/byte-range';
 import { makePrivateSubdir, openPrivate, securePrivateDir } from '@fhirstone/embedded-mongo';
 
@@ -30,12 +30,25 @@ export interface ExportFileStore {
 
 export const GRIDFS_BUCKET = 'bulk_export';
 
+/**
+ * A file's GridFS id: its job and name, where the driver would draw a new ObjectId. A file's chunks are written
+ * before its files document, so the chunks of a file never completed (the process killed mid-write) would
+ * otherwise belong to no job and stay for good; with the name as id, the job's id range finds them. GridFS allows
+ * an id of any type; the driver's declarations say ObjectId only.
+ */
+const fileId = (jobId: string, name: string) => `${jobId}/${name}` as unknown as ObjectId;
+
+/** Ids from `${jobId}/` up to, not including, `${jobId}0` ('0' follows '/'): every file id of the job. */
+const jobRange = (jobId: string) => ({ $gte: `${jobId}/`, $lt: `${jobId}0` }) as unknown as { $gte: ObjectId; $lt: ObjectId };
+
 /** GridFS: the files are in MongoDB with the jobs, so every instance behind a load balancer can serve them. */
 export class GridFsFileStore implements ExportFileStore {
   private readonly bucket: GridFSBucket;
+  private readonly chunks: Collection<GridFSChunk>;
 
   constructor(private readonly db: Db) {
     this.bucket = new GridFSBucket(db, { bucketName: GRIDFS_BUCKET });
+    this.chunks = db.collection<GridFSChunk>(`${GRIDFS_BUCKET}.chunks`);
   }
 
   async init(): Promise<void> {
@@ -43,7 +56,7 @@ export class GridFsFileStore implements ExportFileStore {
   }
 
   create(jobId: string, name: string) {
-    const stream = this.bucket.openUploadStream(`${jobId}/${name}`, { metadata: { job: jobId } });
+    const stream = this.bucket.openUploadStreamWithId(fileId(jobId, name), `${jobId}/${name}`, { metadata: { job: jobId } });
     return Object.assign(stream, {
       abort: async () => {
         if (!stream.destroyed) await stream.abort().catch(() => undefined);
@@ -51,13 +64,14 @@ export class GridFsFileStore implements ExportFileStore {
     });
   }
 
-  private async ids(jobId: string, names?: readonly string[]) {
+  /** The files documents of a job's complete files (ids of files written before ids were names are ObjectIds). */
+  private async complete(jobId: string, names?: readonly string[]) {
     const filter = names ? { 'metadata.job': jobId, filename: { $in: names.map((n) => `${jobId}/${n}`) } } : { 'metadata.job': jobId };
     return this.bucket.find(filter, { projection: { _id: 1, filename: 1, length: 1 } }).toArray();
   }
 
   async open(jobId: string, name: string): Promise<StoredFile | undefined> {
-    const [file] = await this.ids(jobId, [name]);
+    const [file] = await this.complete(jobId, [name]);
     if (!file) return undefined;
     return {
       size: file.length,
@@ -66,18 +80,20 @@ export class GridFsFileStore implements ExportFileStore {
     };
   }
 
+  /** Complete files and those with chunks but no files document yet (being written, or left by a crash). */
   async list(jobId: string): Promise<string[]> {
-    return (await this.ids(jobId)).map((f) => f.filename.slice(jobId.length + 1));
+    const partial = (await this.chunks.distinct('files_id', { files_id: jobRange(jobId) })) as unknown as string[];
+    const names = [...(await this.complete(jobId)).map((f) => f.filename), ...partial].map((f) => f.slice(jobId.length + 1));
+    return [...new Set(names)];
   }
 
+  /** Chunks first: should this stop half-way, the files documents still name what is left to remove. */
   async remove(jobId: string, names?: readonly string[]): Promise<void> {
     if (names && names.length === 0) return;
-    for (const file of await this.ids(jobId, names)) {
-      await this.bucket.delete(file._id).catch((err: { code?: string }) => {
-        // Already gone (two instances cleaning up the same job) is the outcome wanted.
-        if (!/File not found/i.test(String(err))) throw err;
-      });
-    }
+    const files = (await this.complete(jobId, names)).map((f) => f._id);
+    const ids = { $in: [...files, ...(names ?? []).map((n) => fileId(jobId, n))] };
+    await this.chunks.deleteMany(names ? { files_id: ids } : { $or: [{ files_id: ids }, { files_id: jobRange(jobId) }] });
+    await this.db.collection(`${GRIDFS_BUCKET}.files`).deleteMany({ _id: { $in: files } });
   }
 }
 

@@ -169,3 +169,9 @@ export function gate() {
   const opened = new Promise<void>((r) => (open = r));
   return { open, opened };
 }
+
+/** Waits (up to 10 s) until `check` holds, then asserts it. */
+export async function until(check: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 500 && !(await check()); i++) await new Promise((r) => setTimeout(r, 20));
+  expect(await check()).toBe(true);
+}
