@@ -34,6 +34,8 @@ export interface ValidationContext {
   rootResource: Record<string, unknown>;
   /** Ids of the resources contained in `rootResource`, which `#id` references must name. */
   containedIds: Set<string>;
+  /** Walking a Bundle or a resource inside one, where a `urn:uuid:` reference names another entry's fullUrl. */
+  inBundle: boolean;
   pendingReferences: Map<string, PendingReference>;
   /** `${what}@${location}` already checked. */
   done: Set<string>;
@@ -62,6 +64,7 @@ export function newContext(
     resource,
     rootResource: resource,
     containedIds: containedIdsOf(resource),
+    inBundle: resource.resourceType === 'Bundle',
     pendingReferences: new Map(),
     done: new Set(),
     options,

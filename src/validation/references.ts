@@ -11,7 +11,9 @@ import { isJsonObject } from '../fhir/json';
  * Layer 5: literal references. A local `#id` must name a contained resource; a `Type/id` reference must name a
  * type the element allows and, when the server stores that type, a resource that exists (checked afterwards,
  * all at once, through the repository's `referenceExists`). Absolute URLs and conditional references are checked
- * for their type only; `urn:uuid:` references are resolved by the transaction before validation.
+ * for their type only. A `urn:uuid:` reference names a Bundle entry's fullUrl: a transaction rewrites it before its
+ * entries are validated, and inside a stored Bundle (a document) it stays; anywhere else it names nothing, and is
+ * refused like a reference to a resource that does not exist once references are checked (`referenceExists`).
  */
 
 const RELATIVE = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
@@ -52,9 +54,10 @@ function allowedTypes(node: ElementNode, conformance: Conformance): Set<string> 
   return result;
 }
 
-function parse(reference: string): { type?: string; id?: string; local: boolean } | 'unchecked' | 'invalid' {
+function parse(reference: string): { type?: string; id?: string; local: boolean } | 'bundle-entry' | 'unchecked' | 'invalid' {
   if (reference.startsWith('#')) return { id: reference.slice(1), local: true };
-  if (/^urn:(uuid|oid):/.test(reference)) return 'unchecked';
+  if (reference.startsWith('urn:uuid:')) return 'bundle-entry';
+  if (reference.startsWith('urn:oid:')) return 'unchecked';
   let m = RELATIVE.exec(reference);
   if (m) return { type: m[1], id: m[2], local: false };
   m = ABSOLUTE.exec(reference) ?? CONDITIONAL.exec(reference);
@@ -87,6 +90,13 @@ export function checkReference(node: ElementNode, item: Item, ctx: ValidationCon
   const at = `${item.location}.reference`;
   const parsed = parse(ref.reference);
   if (parsed === 'unchecked') return;
+  if (parsed === 'bundle-entry') {
+    if (!ctx.inBundle && ctx.options.referenceExists) {
+      const message = `Reference '${ref.reference}' names a Bundle entry's fullUrl: outside a transaction or Bundle it names no resource; use Type/id`;
+      ctx.findings.push(finding('reference', 'error', 'not-found', message, at));
+    }
+    return;
+  }
   if (parsed === 'invalid') {
     ctx.findings.push(finding('reference', 'error', 'invalid', `Invalid reference '${ref.reference}': expected Type/id, #id or an absolute URL`, at));
     return;

@@ -106,6 +106,7 @@ const validateNested: NestedResourceValidator = (resource, location, contained, 
     resource: inner,
     rootResource: contained ? ctx.rootResource : inner,
     containedIds: contained ? ctx.containedIds : containedIdsOf(inner),
+    inBundle: ctx.inBundle || inner.resourceType === 'Bundle',
   }, []);
 };
 

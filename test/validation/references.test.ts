@@ -75,9 +75,26 @@ describe('layer 5: references', () => {
     expect(describeIssues(await errorsOf(observation({ resourceType: 'Patient', id: 'o1' })))).toEqual([]);
   });
 
-  it('leaves urn:uuid references to the transaction that resolves them', async () => {
+  it('refuses a urn:uuid reference outside a Bundle once references are checked: it names no resource', async () => {
     const c = condition({ subject: { reference: 'urn:uuid:4b1e6b3c-7c1d-4a35-9f51-52d1f4f0a0a1' } });
-    expect(describeIssues(await errorsOf(c, repository))).toEqual([]);
+    expect(issueAt(await issuesOf(c, repository), 'Condition.subject.reference', "names a Bundle entry's fullUrl")).toMatchObject({
+      severity: 'error',
+      code: 'not-found',
+    });
+    expect(describeIssues(await errorsOf(c))).toEqual([]);
+  });
+
+  it('leaves urn:uuid references inside a Bundle to its entries, however deep', async () => {
+    const subject = { reference: 'urn:uuid:4b1e6b3c-7c1d-4a35-9f51-52d1f4f0a0a1' };
+    const document = {
+      resourceType: 'Bundle',
+      type: 'collection',
+      entry: [
+        { fullUrl: subject.reference, resource: { resourceType: 'Patient' } },
+        { fullUrl: 'urn:uuid:4b1e6b3c-7c1d-4a35-9f51-52d1f4f0a0a2', resource: condition({ subject }) },
+      ],
+    };
+    expect(describeIssues(await errorsOf(document, repository))).toEqual([]);
   });
 
   it('asks the repository once per reference, all at once', async () => {
