@@ -13,6 +13,13 @@ export interface ExportFile {
   count: number;
 }
 
+/**
+ * A problem the export went on despite, one OperationOutcome line of the manifest's error file: a bare message is
+ * something not supported (a parameter ignored under lenient handling, a type left out), its issue code
+ * `not-supported`; Group members that resolve to no Patient are `not-found`.
+ */
+export type ExportWarning = string | { code: 'not-found'; message: string };
+
 /** Everything the worker needs, fixed at kick-off so any instance can run or resume the job. */
 export interface ExportPlan {
   level: ExportLevel;
@@ -30,7 +37,7 @@ export interface ExportPlan {
   typeFilters: Record<string, string[]>;
   /** Per type, OR-ed SMART granular scope restrictions, ANDed with the type filters. */
   restrictions: Record<string, string[]>;
-  warnings: string[];
+  warnings: ExportWarning[];
 }
 
 /** Where a running job is: everything before it is in completed files. */

@@ -7,7 +7,7 @@ import { ownerOf } from './access-context';
 import { selectTypes } from './authorization';
 import { resolveCohort } from './cohort';
 import type { BulkConfig } from './config';
-import type { ExportPlan, JobStore } from './job-store';
+import type { ExportPlan, ExportWarning, JobStore } from './job-store';
 import { parseExportParameters, rawParameters, type ExportLevel } from './parameters';
 import type { FilterCompiler } from './run-export';
 import { randomUUID } from 'node:crypto';
@@ -60,7 +60,7 @@ async function applicableTypeFilters(
   deps: KickoffDeps,
   filters: Record<string, string[]>,
   lenient: boolean,
-  warnings: string[],
+  warnings: ExportWarning[],
 ): Promise<Record<string, string[]>> {
   if (!lenient) {
     await checkFilters(ctx, deps, filters);
@@ -88,7 +88,7 @@ export function exportKickoff(deps: KickoffDeps): OperationHandler {
     }
     const lenient = preferHandling(req) === 'lenient';
     const params = parseExportParameters(rawParameters(req), { level, method: req.method, lenient });
-    const warnings = [...params.warnings];
+    const warnings: ExportWarning[] = [...params.warnings];
     if (!acceptsFhirJson(req.headers['accept'])) {
       const message = '$export answers in FHIR JSON: send the header Accept: application/fhir+json';
       // Lenient: the IG's other choice, processed as if it had been sent, and the manifest's error file says so.

@@ -104,8 +104,9 @@ export async function runExport(job: ExportJob, ctx: RunContext): Promise<{ chec
 
   if (plan.warnings.length && !files.some((f) => f.kind === 'error')) {
     const errors = new NdjsonFileWriter(ctx.files, job._id, 'OperationOutcome', 'error', Number.MAX_SAFE_INTEGER, 1);
-    for (const message of plan.warnings) {
-      const oo: OperationOutcome = { resourceType: 'OperationOutcome', issue: [issue('not-supported', message, undefined, 'warning')] };
+    for (const warning of plan.warnings) {
+      const { code, message } = typeof warning === 'string' ? { code: 'not-supported' as const, message: warning } : warning;
+      const oo: OperationOutcome = { resourceType: 'OperationOutcome', issue: [issue(code, message, undefined, 'warning')] };
       await errors.write(JSON.stringify(oo));
     }
     files.push((await errors.close()) as ExportFile);

@@ -103,6 +103,33 @@ describe('Patient and Group level $export', () => {
     },
   );
 
+  describe('a Group whose members resolve to no Patient here', () => {
+    // Stored before urn:uuid references were refused on write (or straight into the store, as here).
+    const uuid = (n: number) => `urn:uuid:0b5e6c1e-0000-4000-8000-00000000000${n}`;
+    const group = (id: string, refs: string[]) => ({ resourceType: 'Group', id, type: 'person', actual: true, member: refs.map((reference) => ({ entity: { reference } })) }) as any;
+    beforeAll(async () => {
+      await server.seed([group('synthea', [uuid(1), uuid(2)]), group('mixed', ['Patient/p1', uuid(3), 'Patient/ghost', 'https://elsewhere.test/fhir/Patient/p2'])]);
+    });
+    const errors = async (manifest: any) => (await Promise.all(manifest.error.map((f: any) => server.lines(f.url)))).flat().map((oo: any) => oo.issue[0]);
+
+    it('exports nothing of its members and says why in the error file', async () => {
+      const { out, manifest } = await files((await server.kickoff('Group/synthea/$export')).headers.get('content-location'));
+      expect(out).toEqual({});
+      expect(await errors(manifest)).toEqual([
+        { severity: 'warning', code: 'not-found', diagnostics: `Group/synthea: 2 of its 2 active members resolve to no Patient on this server and are left out: ${uuid(1)}, ${uuid(2)}` },
+        { severity: 'warning', code: 'not-found', diagnostics: "Group/synthea: no active member resolves to a Patient on this server, so the export holds no member's data" },
+      ]);
+    });
+
+    it('exports the members that resolve and lists the others', async () => {
+      const { out, manifest } = await files((await server.kickoff('Group/mixed/$export?_type=Patient')).headers.get('content-location'));
+      expect(ids(out.Patient)).toEqual(['p1']);
+      expect((await errors(manifest)).map((i: any) => i.diagnostics)).toEqual([
+        `Group/mixed: 3 of its 4 active members resolve to no Patient on this server and are left out: ${uuid(3)}, https://elsewhere.test/fhir/Patient/p2, Patient/ghost`,
+      ]);
+    });
+  });
+
   it('returns 400 for the patient parameter at system level', async () => {
     const body = { resourceType: 'Parameters', parameter: [{ name: 'patient', valueReference: { reference: 'Patient/p1' } }] };
     expect((await server.kickoff('$export', { body })).status).toBe(400);
