@@ -10,7 +10,7 @@ import { parseRouteBody, mediaType } from './body';
 import { badRequest, notSupported } from '../errors/operation-outcome-error';
 import { errorResponse } from './errors';
 import { setHeaders } from './header-text';
-import { responseMediaType } from './format';
+import { outcomeMediaType, responseMediaType } from './format';
 import { requestLog } from './request-log';
 import { type CorsOrigins, securityHeaders } from './security-headers';
 
@@ -87,6 +87,7 @@ async function answer(deps: HttpDeps, req: Request, res: Response): Promise<void
   let status = 500;
   let error: string | undefined;
   let audited = true;
+  let outcomeType: string | undefined;
   try {
     const search = new URLSearchParams(req.url.includes('?') ? req.url.slice(req.url.indexOf('?') + 1) : '');
     const path = decodePath(req.path);
@@ -95,8 +96,10 @@ async function answer(deps: HttpDeps, req: Request, res: Response): Promise<void
     if (!METHODS.has(method)) throw notSupported(`${method} is not supported here`, allowedMethods(candidates));
     const chosen = byMethod({ candidates }, method as HttpMethod)?.route;
     audited = chosen?.audited !== false;
-    // Routes of the FHIR API negotiate FHIR JSON; HTTP-only ones (bulk files, OAuth, discovery) answer their own type.
-    const negotiated = chosen?.httpOnly ? undefined : responseMediaType(req.headers.accept, search.get('_format') ?? undefined);
+    // Routes of the FHIR API negotiate FHIR JSON; HTTP-only ones (bulk files, OAuth, discovery) answer their own type,
+    // and an OperationOutcome as the JSON the client accepts.
+    if (chosen?.httpOnly) outcomeType = outcomeMediaType(req.headers.accept);
+    const negotiated = outcomeType ?? responseMediaType(req.headers.accept, search.get('_format') ?? undefined);
     const policy = chosen?.public ? anonymousPolicy : await deps.authenticate(req.headers.authorization, req.socket.remoteAddress);
     if (path === undefined) throw badRequest('The URL path is not valid percent-encoding');
     const raw = Buffer.isBuffer(req.body) ? req.body : undefined;
@@ -122,7 +125,7 @@ async function answer(deps: HttpDeps, req: Request, res: Response): Promise<void
       const r = errorResponse(err, deps.logger);
       status = r.status;
       error = r.body.issue.map((i) => i.diagnostics).join('; ');
-      await send(res, req, { status: r.status, headers: r.headers, body: r.body });
+      await send(res, req, { status: r.status, headers: r.headers, body: r.body }, outcomeType);
     }
   } finally {
     if (audited) deps.onComplete?.({ req: fhirReq, status, error, method: req.method, url: req.originalUrl, remoteAddress: req.socket.remoteAddress });

@@ -25,3 +25,14 @@ export function responseMediaType(accept: string | undefined, format: string | u
 function notAcceptable(message: string): OperationOutcomeError {
   return new OperationOutcomeError('not-acceptable', [issue('not-supported', message)]);
 }
+
+/**
+ * The media type of what an HTTP-only route answers without one of its own (bulk status and cancel, and every such
+ * route's OperationOutcome on error): `application/json` for a client that accepts it and not FHIR JSON, as a Bulk
+ * Data client polling for its application/json manifest does; FHIR JSON otherwise. Never 406: these routes are not
+ * FHIR content, so they answer whatever the client says it accepts.
+ */
+export function outcomeMediaType(accept: string | undefined): string {
+  const types = (accept ?? '').split(',').map((t) => t.split(';')[0].trim().toLowerCase());
+  return types.includes('application/json') && !types.includes(FHIR_JSON) ? 'application/json' : FHIR_JSON;
+}
