@@ -1,180 +1,245 @@
 /**
- * Bulk export bench: resources/s and the process's peak RSS for exports of 10k and 100k resources, against an
- * in-process server on the embedded engine (as `npm start` runs it), files in GridFS.
+ * Bulk export bench: a system-level `$export` of a Synthea store the size of the one the issue compared with the
+ * reference server (100 patients, 39k resources: `S17`), against the real server in its own process (as `npm start`
+ * runs it). Reports the time to all files downloaded, resources/s, and the server's anonymous memory (RssAnon:
+ * heap and buffers, both threads, not the file pages the OS maps) at idle and at its peak during the export.
  *
- * Run alone:  npm run build && node --expose-gc dist/bench/export.js [--quick]
- * With a base URL (`benchExport('http://host/fhir')`) the data is loaded through transaction Bundles and only the
- * rate is reported: the memory figure is of this process, which then is not the server.
+ * The store is built once by bench/lib/store-builder.ts: the Synthea bundles of ../shared (or BENCH_SYNTHEA_DIR)
+ * cloned with new ids up to the size asked, or generated bundles of the same shape when there are none.
+ *
+ * Run alone:  npm run build && node dist/bench/export.js [--quick] [--resources N] [--storage gridfs|dir]
+ *             [--encoding gzip|identity] [--cpu-prof]
  */
-import type { Resource } from 'fhir/r4';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import pino from 'pino';
-import { bulkConfigFromEnv, bulkExportServices } from '../src/bulk';
-import { loadConfig } from '../src/config';
-import { startServer, type RunningServer, type Services } from '../src/server';
-import { withServerMeta } from '../src/store/resource-text';
-import { historyCollectionName } from '../src/store/stored-document';
-import { SEARCH_INDEX_FORMAT } from '../src/search';
+import { parseArgs } from 'node:util';
+import { buildStoreInChild } from './lib/build-store';
+import { summariseProfile, type ProfileSummary } from './lib/cpu-profile';
+import { PROJECT_ROOT, cpuSeconds, startChildServer, waitIdle } from './lib/server-process';
 
-type Row = Record<string, number | string | null>;
-
-const subjectOf = (r: Resource): string => (r as unknown as { subject: { reference: string } }).subject.reference;
-
-/** An Observation of typical size (about 700 bytes of JSON): vital sign with code, subject, value, effective. */
-function observation(i: number): Resource {
-  return {
-    resourceType: 'Observation',
-    id: `o${String(i).padStart(7, '0')}`,
-    status: 'final',
-    category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'vital-signs' }] }],
-    code: { coding: [{ system: 'http://loinc.org', code: '8867-4', display: 'Heart rate' }], text: 'Heart rate' },
-    subject: { reference: `Patient/p${i % 1000}` },
-    effectiveDateTime: new Date(Date.UTC(2023, 0, 1) + i * 60_000).toISOString(),
-    valueQuantity: { value: 60 + (i % 40), unit: 'beats/minute', system: 'http://unitsofmeasure.org', code: '/min' },
-  } as Resource;
+export interface ExportBenchOptions {
+  /** Resources in the store (default 39,000: the issue's 100 Synthea patients). */
+  resources?: number;
+  /** Where the files go: GridFS in the store (the default), or BULK_EXPORT_DIR. */
+  storages?: Array<'gridfs' | 'dir'>;
+  /** What the client accepts: gzip, as bulk clients ask, and identity. */
+  encodings?: Array<'gzip' | 'identity'>;
+  /** Files downloaded at once (bulk clients download several). */
+  parallel?: number;
+  /** Write a CPU profile of the server for each run and summarise it. */
+  cpuProfDir?: string;
 }
 
-async function startBenchServer(maxLines: number, dir?: string): Promise<RunningServer> {
-  const env: Record<string, string> = { BULK_EXPORT_POLL: '50ms', BULK_EXPORT_MAX_LINES: String(maxLines) };
-  if (dir) env.BULK_EXPORT_DIR = dir;
-  // No authenticate: every request has full access, files download without a token.
-  const bulk = bulkExportServices(bulkConfigFromEnv(env), { requiresAccessToken: () => false });
-  const services: Services = {
-    // Export reads `r` and `c` only: the bench loads without search entries so that loading is not what is timed.
-    index: (r) => ({ s: [], c: r.resourceType === 'Observation' ? [subjectOf(r)] : [] }),
-    searchIndexSpecs: () => [],
-    indexFormat: SEARCH_INDEX_FORMAT,
-    search: { executeSearch: async () => { throw new Error('no search in the export bench'); }, findMatchingIds: async () => [] },
-    validation: { assertValid: async () => [] },
-    capabilities: { searchParams: () => [], supportedProfiles: () => [] },
-    operations: bulk.operations,
-    routes: bulk.routes,
-    start: bulk.start,
-    stop: bulk.stop,
-  };
-  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', MONGODB_URI: process.env.MONGODB_URI ?? '', MONGODB_DB: `bench_export_${Date.now()}` });
-  return startServer(config, services, { inMemory: true, logger: pino({ level: 'silent' }) });
+export interface ExportRun {
+  storage: 'gridfs' | 'dir';
+  encoding: 'gzip' | 'identity';
+  resources: number;
+  files: number;
+  /** NDJSON bytes as stored (uncompressed), and as they came over the wire. */
+  exportMB: number;
+  wireMB: number;
+  /** Kick-off to complete manifest, and kick-off to the last byte of the last file. */
+  secondsToManifest: number;
+  secondsToAllDownloaded: number;
+  resourcesPerSecond: number;
+  serverCpuSeconds?: number;
+  rssAnonIdleMB?: number;
+  rssAnonPeakMB?: number;
+  rssAnonGrowthMB?: number;
+  /** After the job was deleted (its files removed) and the server had settled. */
+  rssAnonAfterDeleteMB?: number;
+  loadAverage: number[];
+  /** With cpuProfDir: the busiest functions and files of the server's thread and of the engine's, during the export. */
+  profile?: Record<string, Pick<ProfileSummary, 'totalMs'> & { top: string[]; files: string[] }>;
 }
 
-async function seedDirect(server: RunningServer, from: number, to: number): Promise<void> {
-  await server.store.ensureType('Observation');
-  const at = new Date(Date.UTC(2024, 0, 1));
-  for (let i = from; i < to; i += 1000) {
-    const docs = [];
-    for (let j = i; j < Math.min(i + 1000, to); j++) {
-      const r = withServerMeta(observation(j), `o${String(j).padStart(7, '0')}`, 1, at);
-      docs.push({ _id: r.id as string, vid: 1, lu: at, del: false, r: JSON.stringify(r), s: [], c: [subjectOf(r)] });
-    }
-    await server.store.db.collection('Observation').insertMany(docs as never[]);
-    await server.store.db.collection(historyCollectionName('Observation')).insertMany(
-      docs.map((d) => ({ _id: `${d._id}/1`, id: d._id, vid: 1, lu: at, del: false, op: 'create', r: d.r, c: d.c })) as never[],
-    );
+export interface ExportBenchResult {
+  source: 'shared' | 'generated';
+  resources: number;
+  patients: number;
+  types: number;
+  buildSeconds: number;
+  runs: ExportRun[];
+}
+
+/** The anonymous resident memory of a process in MB (Linux; undefined elsewhere). */
+export function rssAnonMb(pid: number): number | undefined {
+  try {
+    const m = /RssAnon:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
   }
 }
 
-async function seedHttp(baseUrl: string, from: number, to: number): Promise<void> {
-  for (let i = from; i < to; i += 500) {
-    const entry = [];
-    for (let j = i; j < Math.min(i + 500, to); j++) {
-      const r = observation(j);
-      entry.push({ resource: r, request: { method: 'PUT', url: `Observation/${r.id}` } });
-    }
-    const res = await fetch(baseUrl, { method: 'POST', headers: { 'content-type': 'application/fhir+json' }, body: JSON.stringify({ resourceType: 'Bundle', type: 'batch', entry }) });
-    if (!res.ok) throw new Error(`loading failed: ${res.status} ${await res.text()}`);
-  }
+const round = (n: number | undefined, digits = 0) => (n === undefined ? undefined : Math.round(n * 10 ** digits) / 10 ** digits);
+
+interface Manifest {
+  output: Array<{ url: string; count: number }>;
 }
 
-/** Kick-off, poll, then read every file: the rate counts the whole export as a client sees it. */
-async function exportAll(baseUrl: string): Promise<{ ms: number; resources: number; files: number }> {
+/** Kick-off, poll until the manifest, then download every file `parallel` at a time, counting lines as they arrive. */
+async function exportAll(baseUrl: string, encoding: string, parallel: number) {
   const t0 = performance.now();
-  const kick = await fetch(`${baseUrl}/$export?_type=Observation`, { headers: { prefer: 'respond-async', accept: 'application/fhir+json' } });
+  const kick = await fetch(`${baseUrl}/$export`, { headers: { prefer: 'respond-async', accept: 'application/fhir+json' } });
   if (kick.status !== 202) throw new Error(`kick-off failed: ${kick.status} ${await kick.text()}`);
   const status = kick.headers.get('content-location') as string;
-  let manifest: { output: Array<{ url: string; count: number }> };
+  let manifest: Manifest;
   for (;;) {
-    const res = await fetch(status);
+    const res = await fetch(status, { headers: { accept: 'application/json' } });
     if (res.status === 200) {
-      manifest = (await res.json()) as typeof manifest;
+      manifest = (await res.json()) as Manifest;
       break;
     }
     if (res.status !== 202) throw new Error(`export failed: ${res.status} ${await res.text()}`);
     await res.arrayBuffer();
     await new Promise((r) => setTimeout(r, 50));
   }
-  const generated = performance.now() - t0;
+  const toManifest = performance.now() - t0;
   let lines = 0;
-  for (const f of manifest.output) {
-    // Streamed and counted chunk by chunk, so the client side adds no memory that grows with the file.
-    const reader = ((await fetch(f.url)).body as ReadableStream<Uint8Array>).getReader();
-    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
-      for (let at = chunk.value.indexOf(10); at >= 0; at = chunk.value.indexOf(10, at + 1)) lines++;
+  let bytes = 0;
+  const queue = [...manifest.output];
+  const worker = async () => {
+    for (let f = queue.shift(); f; f = queue.shift()) {
+      // fetch decodes gzip itself: these are the NDJSON bytes.
+      const res = await fetch(f.url, { headers: { 'accept-encoding': encoding } });
+      if (res.status !== 200) throw new Error(`download ${f.url}: ${res.status}`);
+      const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+      for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+        bytes += chunk.value.length;
+        for (let at = chunk.value.indexOf(10); at >= 0; at = chunk.value.indexOf(10, at + 1)) lines++;
+      }
     }
-  }
-  await fetch(status, { method: 'DELETE' });
-  return { ms: generated, resources: lines, files: manifest.output.length };
+  };
+  await Promise.all(Array.from({ length: parallel }, worker));
+  const toAll = performance.now() - t0;
+  const expected = manifest.output.reduce((n, f) => n + f.count, 0);
+  if (lines !== expected) throw new Error(`downloaded ${lines} lines, the manifest counts ${expected}`);
+  return { status, toManifest, toAll, lines, bytes, files: manifest.output.length };
 }
 
-/**
- * `storage: 'gridfs'` keeps the files in the (here in-memory) engine, so RSS also grows by the files themselves;
- * `'dir'` writes them to a temporary directory and shows the export pipeline's own memory.
- */
-export async function benchExport(baseUrl?: string, sizes: number[] = [10_000, 100_000], storage: 'gridfs' | 'dir' = 'dir'): Promise<Row[]> {
-  const dir = storage === 'dir' && !baseUrl ? await mkdtemp(path.join(os.tmpdir(), 'bench-export-')) : undefined;
-  const server = baseUrl ? undefined : await startBenchServer(20_000, dir);
-  const base = baseUrl ?? (server as RunningServer).baseUrl;
-  const rows: Row[] = [];
-  let loaded = 0;
+/** Compressed bytes of one file, asked again outside the timed run (fetch hides the encoded length). */
+async function wireBytes(url: string, encoding: string): Promise<number> {
+  const { request } = await import('node:http');
+  return new Promise((resolve, reject) => {
+    request(url, { headers: { 'accept-encoding': encoding } }, (res) => {
+      let n = 0;
+      res.on('data', (c: Buffer) => (n += c.length));
+      res.on('end', () => resolve(n));
+      res.on('error', reject);
+    })
+      .on('error', reject)
+      .end();
+  });
+}
+
+type RunOptions = Required<Omit<ExportBenchOptions, 'cpuProfDir'>> & Pick<ExportBenchOptions, 'cpuProfDir'>;
+
+/** One export on a fresh server over the built store: its idle memory is the store's, not an earlier run's. */
+async function run(dataDir: string, storage: 'gridfs' | 'dir', encoding: 'gzip' | 'identity', o: RunOptions): Promise<ExportRun> {
+  const exportDir = storage === 'dir' ? mkdtempSync(path.join(os.tmpdir(), 'bench-export-files-')) : undefined;
+  const server = await startChildServer({ dataDir, env: exportDir ? { BULK_EXPORT_DIR: exportDir } : {}, cpuProfDir: o.cpuProfDir });
+  let stopped = false;
   try {
-    for (const size of sizes) {
-      if (server) await seedDirect(server, loaded, size);
-      else await seedHttp(base, loaded, size);
-      loaded = size;
-      // RSS includes garbage not yet collected; with --expose-gc a forced collection once a second also gives the
-      // live heap, which is what must not grow with the export size.
-      const gc = (globalThis as { gc?: () => void }).gc;
-      gc?.();
-      const before = process.memoryUsage().rss;
-      const heapBefore = process.memoryUsage().heapUsed;
-      let peak = before;
-      let livePeak = 0;
-      const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
-      const liveSampler = gc
-        ? setInterval(() => {
-            gc();
-            livePeak = Math.max(livePeak, process.memoryUsage().heapUsed - heapBefore);
-          }, 1000)
-        : undefined;
-      const { ms, resources, files } = await exportAll(base);
-      clearInterval(sampler);
-      clearInterval(liveSampler);
-      rows.push({
-        storage: baseUrl ? 'remote' : storage,
-        resources,
-        files,
-        seconds: Math.round(ms) / 1000,
-        resourcesPerSecond: Math.round((resources / ms) * 1000),
-        rssBeforeMB: server ? Math.round(before / 2 ** 20) : null,
-        peakRssMB: server ? Math.round(peak / 2 ** 20) : null,
-        peakGrowthMB: server ? Math.round((peak - before) / 2 ** 20) : null,
-        liveHeapGrowthMB: server && gc ? Math.round(livePeak / 2 ** 20) : null,
-      });
-    }
+    await waitIdle(server.pid);
+    const idle = rssAnonMb(server.pid);
+    let peak = idle ?? 0;
+    const sampler = setInterval(() => (peak = Math.max(peak, rssAnonMb(server.pid) ?? 0)), 20);
+    const cpu0 = cpuSeconds(server.pid);
+    const start = process.hrtime.bigint();
+    const r = await exportAll(server.baseUrl, encoding, o.parallel).finally(() => clearInterval(sampler));
+    const window: [bigint, bigint] = [start, process.hrtime.bigint()];
+    const cpu1 = cpuSeconds(server.pid);
+    const loadAverage = os.loadavg().map((l) => Math.round(l * 10) / 10);
+    // The encoded size: the files asked once more, untimed (fetch hides the encoded length).
+    const manifest = (await (await fetch(r.status, { headers: { accept: 'application/json' } })).json()) as Manifest;
+    let wire = 0;
+    for (const f of manifest.output) wire += await wireBytes(f.url, encoding);
+    await fetch(r.status, { method: 'DELETE' });
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    await waitIdle(server.pid);
+    const afterDelete = rssAnonMb(server.pid);
+    stopped = true;
+    // One profile per thread: the server's first, then the embedded engine's.
+    const profiles = ((await server.stop()) ?? []).slice(0, 2).map((file) => summariseProfile(file, PROJECT_ROOT, 25, window));
+    const profile = Object.fromEntries(
+      profiles.map((p, i) => [
+        i === 0 ? 'server' : 'engine',
+        {
+          totalMs: p.totalMs,
+          top: p.functions.slice(0, 12).map((f) => `${f.selfPercent.toFixed(1)}% ${f.name}`),
+          files: p.files.slice(0, 10).map((f) => `${f.selfPercent}% ${f.name}`),
+        },
+      ]),
+    );
+    return {
+      storage,
+      encoding,
+      resources: r.lines,
+      files: r.files,
+      exportMB: round(r.bytes / 2 ** 20, 1) as number,
+      wireMB: round(wire / 2 ** 20, 1) as number,
+      secondsToManifest: round(r.toManifest / 1000, 2) as number,
+      secondsToAllDownloaded: round(r.toAll / 1000, 2) as number,
+      resourcesPerSecond: Math.round((r.lines / r.toAll) * 1000),
+      serverCpuSeconds: cpu0 !== undefined && cpu1 !== undefined ? round(cpu1 - cpu0, 2) : undefined,
+      rssAnonIdleMB: round(idle),
+      rssAnonPeakMB: round(peak),
+      rssAnonGrowthMB: idle === undefined ? undefined : round(peak - idle),
+      rssAnonAfterDeleteMB: round(afterDelete),
+      loadAverage,
+      profile: profiles.length ? profile : undefined,
+    };
   } finally {
-    await server?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    if (!stopped) await server.stop();
+    if (exportDir) rmSync(exportDir, { recursive: true, force: true });
   }
-  return rows;
+}
+
+export async function benchExport(opts: ExportBenchOptions = {}): Promise<ExportBenchResult> {
+  const o: RunOptions = { resources: 39_000, parallel: 4, ...opts, storages: opts.storages ?? ['gridfs', 'dir'], encodings: opts.encodings ?? ['gzip', 'identity'] };
+  const work = mkdtempSync(path.join(os.tmpdir(), 'bench-export-'));
+  try {
+    const dataDir = path.join(work, 'data');
+    const built = await buildStoreInChild(dataDir, o.resources, 4096);
+    const runs: ExportRun[] = [];
+    for (const storage of o.storages) for (const encoding of o.encodings) runs.push(await run(dataDir, storage, encoding, o));
+    return {
+      source: built.source,
+      resources: built.resources,
+      patients: built.types.Patient ?? 0,
+      types: Object.keys(built.types).length,
+      buildSeconds: Math.round(built.seconds),
+      runs,
+    };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
 }
 
 if (require.main === module) {
-  const quick = process.argv.includes('--quick');
-  const sizes = quick ? [10_000] : [10_000, 100_000];
-  (async () => [...(await benchExport(undefined, sizes, 'dir')), ...(await benchExport(undefined, sizes, 'gridfs'))])().then(
-    (rows) => {
-      console.table(rows);
-      // Let a piped stdout drain before leaving.
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      resources: { type: 'string' },
+      storage: { type: 'string' },
+      encoding: { type: 'string' },
+      'cpu-prof': { type: 'boolean', default: false },
+    },
+  });
+  const profDir = values['cpu-prof'] ? mkdtempSync(path.join(os.tmpdir(), 'bench-export-prof-')) : undefined;
+  benchExport({
+    resources: Number(values.resources ?? (values.quick ? 10_000 : 39_000)),
+    storages: values.storage ? [values.storage as 'gridfs' | 'dir'] : undefined,
+    encodings: values.encoding ? [values.encoding as 'gzip' | 'identity'] : undefined,
+    cpuProfDir: profDir,
+  }).then(
+    (r) => {
+      const { runs, ...store } = r;
+      console.log(store);
+      console.table(runs.map(({ profile: _p, loadAverage, ...row }) => ({ ...row, load: loadAverage.join(' ') })));
+      for (const run of runs.filter((x) => x.profile)) console.dir({ run: `${run.storage}/${run.encoding}`, ...run.profile }, { depth: 4 });
       process.stdout.write('', () => process.exit(0));
     },
     (err) => {

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 /**
- * The benches other parts of the project own (bench/engine.ts, search.ts, export.ts, validation.ts), each run in
+ * The benches other parts of the project own (bench/engine.ts, search.ts, validation.ts), each run in
  * its own process (`--expose-gc`, so their memory figures are exact and do not include ours) through the async
  * function the module exports. A missing module or function is reported, not fatal.
  */

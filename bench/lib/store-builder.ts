@@ -17,6 +17,8 @@ import { resolvedResources, syntheaBundles } from './synthea';
  */
 
 export interface BuiltStore {
+  /** Whose bundles were cloned: the Synthea ones (../shared or BENCH_SYNTHEA_DIR) or generated ones. */
+  source: 'shared' | 'generated';
   resources: number;
   seconds: number;
   /** Values present in the store, for reads and searches that must hit. */
@@ -138,7 +140,7 @@ export async function buildStore(dataDir: string, target: number, dbName = 'fhir
     // Indexes built once over the loaded collections rather than maintained insert by insert.
     for (const t of Object.keys(types)) await store.ensureType(t);
     await engine.compact();
-    return { resources: written, seconds: Number(process.hrtime.bigint() - started) / 1e9, samples, types };
+    return { source: set.source, resources: written, seconds: Number(process.hrtime.bigint() - started) / 1e9, samples, types };
   } finally {
     await store.close();
     await engine.stop();
