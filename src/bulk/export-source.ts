@@ -62,24 +62,27 @@ export async function* exportLines(repo: Repository, type: string, opts: SourceO
   const render = (text: string) => (opts.elements ? JSON.stringify(subset(JSON.parse(text) as Resource, undefined, opts.elements)) : text);
   // Keyset pages on _id rather than one long cursor: a server (the embedded engine among them) may hold a
   // cursor's whole result, and a page bounds that memory whatever the export size; ids are immutable, so pages
-  // neither skip nor repeat a resource while others write.
-  for (let after = opts.afterId, more = true; more; ) {
-    const cursor = currentVersions(repo, type, { $and: after === undefined ? base : [...base, { _id: { $gt: after } }] }).limit(PAGE);
-    let n = 0;
-    try {
-      for await (const doc of cursor) {
-        n++;
-        after = doc._id;
-        let version: Pick<StoredDocument, 'lu' | 'del' | 'r'> | null = doc;
-        if (doc.lu > until) version = await versionAt(repo, type, doc._id, until, opts.historyFilter);
-        if (!version || (since && version.lu <= since)) continue;
-        if (!version.del) yield { kind: 'output', id: doc._id, text: render(version.r) };
-        else if (since) yield { kind: 'deleted', id: doc._id, text: deletionLine(type, doc._id, version.lu) };
-      }
-    } finally {
-      await cursor.close();
+  // neither skip nor repeat a resource while others write. The next page is asked for as soon as a page has
+  // arrived, so the store reads it while this one is written out: two pages in memory at most.
+  const page = (after: string | undefined): Promise<StoredDocument[]> => {
+    const docs = currentVersions(repo, type, { $and: after === undefined ? base : [...base, { _id: { $gt: after } }] })
+      .limit(PAGE)
+      .toArray();
+    // Handled now: it may fail while a line is being written; awaiting it below still throws the failure.
+    docs.catch(() => undefined);
+    return docs;
+  };
+  let next: Promise<StoredDocument[]> | undefined = page(opts.afterId);
+  while (next) {
+    const docs: StoredDocument[] = await next;
+    next = docs.length === PAGE ? page(docs[docs.length - 1]._id) : undefined;
+    for (const doc of docs) {
+      let version: Pick<StoredDocument, 'lu' | 'del' | 'r'> | null = doc;
+      if (doc.lu > until) version = await versionAt(repo, type, doc._id, until, opts.historyFilter);
+      if (!version || (since && version.lu <= since)) continue;
+      if (!version.del) yield { kind: 'output', id: doc._id, text: render(version.r) };
+      else if (since) yield { kind: 'deleted', id: doc._id, text: deletionLine(type, doc._id, version.lu) };
     }
-    more = n === PAGE;
   }
 }
 
