@@ -2,7 +2,9 @@
  * Bulk export bench: a system-level `$export` of a Synthea store the size of the one the issue compared with the
  * reference server (100 patients, 39k resources: `S17`), against the real server in its own process (as `npm start`
  * runs it). Reports the time to all files downloaded, resources/s, and the server's anonymous memory (RssAnon:
- * heap and buffers, both threads, not the file pages the OS maps) at idle and at its peak during the export.
+ * heap and buffers, both threads, not the file pages the OS maps) at idle and at its peak during the export. Each
+ * server runs two exports, the first deleted before the second (its files removed as at expiry), so the second's
+ * peak shows whether that space was given back for reuse.
  *
  * The store is built once by bench/lib/store-builder.ts: the Synthea bundles of ../shared (or BENCH_SYNTHEA_DIR)
  * cloned with new ids up to the size asked, or generated bundles of the same shape when there are none.
@@ -15,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildStoreInChild } from './lib/build-store';
-import { summariseProfile, type ProfileSummary } from './lib/cpu-profile';
+import { summariseProfile, type ProfileSummary, type TimeWindow } from './lib/cpu-profile';
 import { PROJECT_ROOT, cpuSeconds, startChildServer, waitIdle } from './lib/server-process';
 
 export interface ExportBenchOptions {
@@ -27,6 +29,8 @@ export interface ExportBenchOptions {
   encodings?: Array<'gzip' | 'identity'>;
   /** Files downloaded at once (bulk clients download several). */
   parallel?: number;
+  /** Exports one after the other on each server, each deleted before the next (default 2). */
+  rounds?: number;
   /** Write a CPU profile of the server for each run and summarise it. */
   cpuProfDir?: string;
 }
@@ -34,6 +38,8 @@ export interface ExportBenchOptions {
 export interface ExportRun {
   storage: 'gridfs' | 'dir';
   encoding: 'gzip' | 'identity';
+  /** 1 for the server's first export, 2 for the next once the first was deleted, ... */
+  round: number;
   resources: number;
   files: number;
   /** NDJSON bytes as stored (uncompressed), and as they came over the wire. */
@@ -44,6 +50,7 @@ export interface ExportRun {
   secondsToAllDownloaded: number;
   resourcesPerSecond: number;
   serverCpuSeconds?: number;
+  /** The server's, idle after start-up (before its first export); growth is the peak's above it. */
   rssAnonIdleMB?: number;
   rssAnonPeakMB?: number;
   rssAnonGrowthMB?: number;
@@ -51,7 +58,7 @@ export interface ExportRun {
   rssAnonAfterDeleteMB?: number;
   loadAverage: number[];
   /** With cpuProfDir: the busiest functions and files of the server's thread and of the engine's, during the export. */
-  profile?: Record<string, Pick<ProfileSummary, 'totalMs'> & { top: string[]; files: string[] }>;
+  profile?: Record<string, Pick<ProfileSummary, 'totalMs'> & { top: string[]; files: string[]; inclusive: string[] }>;
 }
 
 export interface ExportBenchResult {
@@ -136,61 +143,73 @@ async function wireBytes(url: string, encoding: string): Promise<number> {
 
 type RunOptions = Required<Omit<ExportBenchOptions, 'cpuProfDir'>> & Pick<ExportBenchOptions, 'cpuProfDir'>;
 
-/** One export on a fresh server over the built store: its idle memory is the store's, not an earlier run's. */
-async function run(dataDir: string, storage: 'gridfs' | 'dir', encoding: 'gzip' | 'identity', o: RunOptions): Promise<ExportRun> {
+/** One export on a running server, its job deleted (its files removed, as at expiry) and the server settled after. */
+async function exportRound(pid: number, baseUrl: string, encoding: 'gzip' | 'identity', o: RunOptions, idle: number | undefined) {
+  let peak = rssAnonMb(pid) ?? 0;
+  const sampler = setInterval(() => (peak = Math.max(peak, rssAnonMb(pid) ?? 0)), 20);
+  const cpu0 = cpuSeconds(pid);
+  const start = process.hrtime.bigint();
+  const r = await exportAll(baseUrl, encoding, o.parallel).finally(() => clearInterval(sampler));
+  const window: TimeWindow = [start, process.hrtime.bigint()];
+  const cpu1 = cpuSeconds(pid);
+  const loadAverage = os.loadavg().map((l) => Math.round(l * 10) / 10);
+  // The encoded size: the files asked once more, untimed (fetch hides the encoded length).
+  const manifest = (await (await fetch(r.status, { headers: { accept: 'application/json' } })).json()) as Manifest;
+  let wire = 0;
+  for (const f of manifest.output) wire += await wireBytes(f.url, encoding);
+  await fetch(r.status, { method: 'DELETE' });
+  await new Promise((resolve) => setTimeout(resolve, 2000));
+  await waitIdle(pid);
+  const afterDelete = rssAnonMb(pid);
+  const run: Omit<ExportRun, 'storage' | 'encoding' | 'round'> = {
+    resources: r.lines,
+    files: r.files,
+    exportMB: round(r.bytes / 2 ** 20, 1) as number,
+    wireMB: round(wire / 2 ** 20, 1) as number,
+    secondsToManifest: round(r.toManifest / 1000, 2) as number,
+    secondsToAllDownloaded: round(r.toAll / 1000, 2) as number,
+    resourcesPerSecond: Math.round((r.lines / r.toAll) * 1000),
+    serverCpuSeconds: cpu0 !== undefined && cpu1 !== undefined ? round(cpu1 - cpu0, 2) : undefined,
+    rssAnonIdleMB: round(idle),
+    rssAnonPeakMB: round(peak),
+    rssAnonGrowthMB: idle === undefined ? undefined : round(peak - idle),
+    rssAnonAfterDeleteMB: round(afterDelete),
+    loadAverage,
+  };
+  return { run, window };
+}
+
+/** The busiest functions, files and project files (inclusive) of one thread's profile within `window`. */
+function profileOf(file: string, window: TimeWindow) {
+  const p = summariseProfile(file, PROJECT_ROOT, 25, window);
+  const list = (items: typeof p.files, n: number) => items.slice(0, n).map((f) => `${f.selfPercent.toFixed(1)}% ${f.name}`);
+  return { totalMs: p.totalMs, top: list(p.functions, 12), files: list(p.files, 10), inclusive: list(p.inclusive, 10) };
+}
+
+/**
+ * `rounds` exports on one fresh server over the built store (its idle memory is the store's, not an earlier
+ * run's), each deleted before the next: a later round's peak shows whether the space of a removed export is
+ * given back for reuse, or added to.
+ */
+async function run(dataDir: string, storage: 'gridfs' | 'dir', encoding: 'gzip' | 'identity', o: RunOptions): Promise<ExportRun[]> {
   const exportDir = storage === 'dir' ? mkdtempSync(path.join(os.tmpdir(), 'bench-export-files-')) : undefined;
   const server = await startChildServer({ dataDir, env: exportDir ? { BULK_EXPORT_DIR: exportDir } : {}, cpuProfDir: o.cpuProfDir });
   let stopped = false;
   try {
     await waitIdle(server.pid);
+    const rounds: Array<Awaited<ReturnType<typeof exportRound>>> = [];
     const idle = rssAnonMb(server.pid);
-    let peak = idle ?? 0;
-    const sampler = setInterval(() => (peak = Math.max(peak, rssAnonMb(server.pid) ?? 0)), 20);
-    const cpu0 = cpuSeconds(server.pid);
-    const start = process.hrtime.bigint();
-    const r = await exportAll(server.baseUrl, encoding, o.parallel).finally(() => clearInterval(sampler));
-    const window: [bigint, bigint] = [start, process.hrtime.bigint()];
-    const cpu1 = cpuSeconds(server.pid);
-    const loadAverage = os.loadavg().map((l) => Math.round(l * 10) / 10);
-    // The encoded size: the files asked once more, untimed (fetch hides the encoded length).
-    const manifest = (await (await fetch(r.status, { headers: { accept: 'application/json' } })).json()) as Manifest;
-    let wire = 0;
-    for (const f of manifest.output) wire += await wireBytes(f.url, encoding);
-    await fetch(r.status, { method: 'DELETE' });
-    await new Promise((resolve) => setTimeout(resolve, 2000));
-    await waitIdle(server.pid);
-    const afterDelete = rssAnonMb(server.pid);
+    for (let i = 0; i < o.rounds; i++) rounds.push(await exportRound(server.pid, server.baseUrl, encoding, o, idle));
     stopped = true;
     // One profile per thread: the server's first, then the embedded engine's.
-    const profiles = ((await server.stop()) ?? []).slice(0, 2).map((file) => summariseProfile(file, PROJECT_ROOT, 25, window));
-    const profile = Object.fromEntries(
-      profiles.map((p, i) => [
-        i === 0 ? 'server' : 'engine',
-        {
-          totalMs: p.totalMs,
-          top: p.functions.slice(0, 12).map((f) => `${f.selfPercent.toFixed(1)}% ${f.name}`),
-          files: p.files.slice(0, 10).map((f) => `${f.selfPercent}% ${f.name}`),
-        },
-      ]),
-    );
-    return {
+    const profiles = ((await server.stop()) ?? []).slice(0, 2);
+    return rounds.map(({ run, window }, i) => ({
       storage,
       encoding,
-      resources: r.lines,
-      files: r.files,
-      exportMB: round(r.bytes / 2 ** 20, 1) as number,
-      wireMB: round(wire / 2 ** 20, 1) as number,
-      secondsToManifest: round(r.toManifest / 1000, 2) as number,
-      secondsToAllDownloaded: round(r.toAll / 1000, 2) as number,
-      resourcesPerSecond: Math.round((r.lines / r.toAll) * 1000),
-      serverCpuSeconds: cpu0 !== undefined && cpu1 !== undefined ? round(cpu1 - cpu0, 2) : undefined,
-      rssAnonIdleMB: round(idle),
-      rssAnonPeakMB: round(peak),
-      rssAnonGrowthMB: idle === undefined ? undefined : round(peak - idle),
-      rssAnonAfterDeleteMB: round(afterDelete),
-      loadAverage,
-      profile: profiles.length ? profile : undefined,
-    };
+      round: i + 1,
+      ...run,
+      profile: profiles.length ? Object.fromEntries(profiles.map((file, t) => [t === 0 ? 'server' : 'engine', profileOf(file, window)])) : undefined,
+    }));
   } finally {
     if (!stopped) await server.stop();
     if (exportDir) rmSync(exportDir, { recursive: true, force: true });
@@ -198,13 +217,13 @@ async function run(dataDir: string, storage: 'gridfs' | 'dir', encoding: 'gzip' 
 }
 
 export async function benchExport(opts: ExportBenchOptions = {}): Promise<ExportBenchResult> {
-  const o: RunOptions = { resources: 39_000, parallel: 4, ...opts, storages: opts.storages ?? ['gridfs', 'dir'], encodings: opts.encodings ?? ['gzip', 'identity'] };
+  const o: RunOptions = { resources: 39_000, parallel: 4, rounds: 2, ...opts, storages: opts.storages ?? ['gridfs', 'dir'], encodings: opts.encodings ?? ['gzip', 'identity'] };
   const work = mkdtempSync(path.join(os.tmpdir(), 'bench-export-'));
   try {
     const dataDir = path.join(work, 'data');
     const built = await buildStoreInChild(dataDir, o.resources, 4096);
     const runs: ExportRun[] = [];
-    for (const storage of o.storages) for (const encoding of o.encodings) runs.push(await run(dataDir, storage, encoding, o));
+    for (const storage of o.storages) for (const encoding of o.encodings) runs.push(...(await run(dataDir, storage, encoding, o)));
     return {
       source: built.source,
       resources: built.resources,
@@ -239,7 +258,7 @@ if (require.main === module) {
       const { runs, ...store } = r;
       console.log(store);
       console.table(runs.map(({ profile: _p, loadAverage, ...row }) => ({ ...row, load: loadAverage.join(' ') })));
-      for (const run of runs.filter((x) => x.profile)) console.dir({ run: `${run.storage}/${run.encoding}`, ...run.profile }, { depth: 4 });
+      for (const run of runs.filter((x) => x.profile)) console.dir({ run: `${run.storage}/${run.encoding} round ${run.round}`, ...run.profile }, { depth: 4 });
       process.stdout.write('', () => process.exit(0));
     },
     (err) => {
