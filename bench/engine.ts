@@ -29,14 +29,26 @@ export function fhirSizedDoc(i: number): Doc {
     resourceType: 'Patient',
     id: `p${i}`,
     meta: { versionId: '1', lastUpdated: new Date(Date.UTC(2024, 0, 1) + i * 1000).toISOString() },
-    identifier: [{ system: 'http://hospital.example.org/mrn', value: `MRN${100000 + i}` }, { system: 'http://hl7.org/fhir/sid/us-ssn', value: `999-${String(i).padStart(6, '0')}` }],
+    identifier: [
+      { system: 'http://hospital.example.org/mrn', value: `MRN${100000 + i}` },
+      { system: 'http://hl7.org/fhir/sid/us-ssn', value: `999-${String(i).padStart(6, '0')}` },
+    ],
     name: [{ use: 'official', family, given: [`Given${i % 700}`, `Middle${i % 31}`], prefix: ['Mx.'] }],
-    telecom: [{ system: 'phone', value: `555-${String(i % 10000).padStart(4, '0')}`, use: 'home' }, { system: 'email', value: `p${i}@example.org` }],
+    telecom: [
+      { system: 'phone', value: `555-${String(i % 10000).padStart(4, '0')}`, use: 'home' },
+      { system: 'email', value: `p${i}@example.org` },
+    ],
     gender: GENDERS[i % 4],
     birthDate: birth.toISOString().slice(0, 10),
     address: [{ line: [`${i % 999} Main Street`, 'Apt 4'], city: `City${i % 300}`, state: 'MA', postalCode: String(10000 + (i % 89999)), country: 'US' }],
     extension: [
-      { url: 'http://hl7.org/fhir/us/core/StructureDefinition/us-core-race', extension: [{ url: 'ombCategory', valueCoding: { system: 'urn:oid:2.16.840.1.113883.6.238', code: '2106-3', display: 'White' } }, { url: 'text', valueString: 'White' }] },
+      {
+        url: 'http://hl7.org/fhir/us/core/StructureDefinition/us-core-race',
+        extension: [
+          { url: 'ombCategory', valueCoding: { system: 'urn:oid:2.16.840.1.113883.6.238', code: '2106-3', display: 'White' } },
+          { url: 'text', valueString: 'White' },
+        ],
+      },
       { url: 'http://hl7.org/fhir/us/core/StructureDefinition/us-core-birthsex', valueCode: i % 2 ? 'M' : 'F' },
     ],
     communication: [{ language: { coding: [{ system: 'urn:ietf:bcp:47', code: 'en-US' }] } }],
@@ -76,7 +88,12 @@ function smallDoc(i: number): Doc {
     _id: `s${i}`,
     lu: new Date(Date.UTC(2024, 0, 1) + i * 1000),
     c: [`Patient/p${i % 50000}`],
-    s: { e: [{ p: 'code', v: `c${i % 20000}`, sy: 'http://loinc.org' }, { p: 'date', lo: new Date(at), hi: new Date(at + 59_999) }] },
+    s: {
+      e: [
+        { p: 'code', v: `c${i % 20000}`, sy: 'http://loinc.org' },
+        { p: 'date', lo: new Date(at), hi: new Date(at + 59_999) },
+      ],
+    },
   };
 }
 
@@ -127,20 +144,34 @@ async function loadInBatches(client: MongoClient, coll: string, count: number, m
   const col = client.db('bench').collection<Doc>(coll);
   const start = Date.now();
   for (let i = 0; i < count; i += 5000) {
-    await col.insertMany(Array.from({ length: Math.min(5000, count - i) }, (_, j) => make(i + j)), { ordered: false });
+    await col.insertMany(
+      Array.from({ length: Math.min(5000, count - i) }, (_, j) => make(i + j)),
+      { ordered: false },
+    );
   }
   return Math.round(count / ((Date.now() - start) / 1000));
 }
 
 async function queryLatencies(client: MongoClient, coll: string, size: number, out: Row, prefix: string): Promise<void> {
   const col = client.db('bench').collection<Doc>(coll);
-  const eq = await timeEach(200, (i) => col.find({ 's.e': { $elemMatch: { p: 'code', v: `c${(i * 37) % 20000}` } } }).limit(50).toArray());
+  const eq = await timeEach(200, (i) =>
+    col
+      .find({ 's.e': { $elemMatch: { p: 'code', v: `c${(i * 37) % 20000}` } } })
+      .limit(50)
+      .toArray(),
+  );
   // Overlap of a stored period with a 20-minute window, as the search layer asks for `ap` (lo <= end, hi >= start).
   const range = await timeEach(200, (i) => {
     const from = new Date(Date.UTC(2000, 0, 1) + ((i * 7919) % size) * 60_000);
     return col.find({ 's.e': { $elemMatch: { p: 'date', lo: { $lte: new Date(from.getTime() + 20 * 60_000) }, hi: { $gte: from } } } }).toArray();
   });
-  const sorted = await timeEach(200, (i) => col.find({ c: `Patient/p${(i * 13) % 50000}` }).sort({ _id: -1 }).limit(20).toArray());
+  const sorted = await timeEach(200, (i) =>
+    col
+      .find({ c: `Patient/p${(i * 13) % 50000}` })
+      .sort({ _id: -1 })
+      .limit(20)
+      .toArray(),
+  );
   const byId = await timeEach(500, (i) => col.findOne({ _id: `s${(i * 7) % size}` }));
   out[`${prefix}_indexed_equality_ms_median`] = round(eq.median);
   out[`${prefix}_indexed_equality_ms_p95`] = round(eq.p95);
@@ -208,7 +239,14 @@ async function benchStartup(dir: string, docs: number, out: Row): Promise<void> 
   // compact and start from the snapshot alone.
   await measure('journal');
   await server.compact();
-  out[`snapshot_mb_${label}_fhir_docs`] = round(fs.readdirSync(dir).filter((f) => f.startsWith('snapshot-')).reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0) / 2 ** 20, 0);
+  out[`snapshot_mb_${label}_fhir_docs`] = round(
+    fs
+      .readdirSync(dir)
+      .filter((f) => f.startsWith('snapshot-'))
+      .reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0) /
+      2 ** 20,
+    0,
+  );
   await server.stop();
   await measure('snapshot');
   await server.stop();

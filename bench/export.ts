@@ -217,7 +217,14 @@ async function run(dataDir: string, storage: 'gridfs' | 'dir', encoding: 'gzip' 
 }
 
 export async function benchExport(opts: ExportBenchOptions = {}): Promise<ExportBenchResult> {
-  const o: RunOptions = { resources: 39_000, parallel: 4, rounds: 2, ...opts, storages: opts.storages ?? ['gridfs', 'dir'], encodings: opts.encodings ?? ['gzip', 'identity'] };
+  const o: RunOptions = {
+    resources: 39_000,
+    parallel: 4,
+    rounds: 2,
+    ...opts,
+    storages: opts.storages ?? ['gridfs', 'dir'],
+    encodings: opts.encodings ?? ['gzip', 'identity'],
+  };
   const work = mkdtempSync(path.join(os.tmpdir(), 'bench-export-'));
   try {
     const dataDir = path.join(work, 'data');

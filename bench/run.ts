@@ -56,7 +56,10 @@ function options(argv: string[]): Options {
     process.stdout.write(`${USAGE}\n`);
     process.exit(0);
   }
-  const only = values.only?.split(',').map((s) => s.trim()).filter(Boolean) ?? [...PHASES];
+  const only = values.only
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean) ?? [...PHASES];
   const unknown = only.filter((p) => !(PHASES as readonly string[]).includes(p));
   if (unknown.length) throw new Error(`unknown phase(s) ${unknown.join(', ')}; choose from ${PHASES.join(', ')}`);
   const quick = values.quick ?? false;
@@ -142,10 +145,19 @@ async function hotPath(o: Options, work: string, results: Record<string, unknown
     const patientId = await createPatient(server.baseUrl);
     if (o.phases.has('crud')) {
       log(`crud: c16 and c64, ${o.duration} s each`);
-      const { value, serverCpuSeconds, window } = await withCpu(server, () => benchCrud({ baseUrl: server.baseUrl, patientId, connections: [16, 64], seconds: o.duration }));
+      const { value, serverCpuSeconds, window } = await withCpu(server, () =>
+        benchCrud({ baseUrl: server.baseUrl, patientId, connections: [16, 64], seconds: o.duration }),
+      );
       windows.crud = window;
       results.crud = { ...value, serverCpuSeconds };
-      rows.push({ phase: 'crud', metric: 'server CPU ms per request (c16 + c64)', value: perUnit(serverCpuSeconds, Object.values(value).reduce((n, r) => n + r.requests, 0)) });
+      rows.push({
+        phase: 'crud',
+        metric: 'server CPU ms per request (c16 + c64)',
+        value: perUnit(
+          serverCpuSeconds,
+          Object.values(value).reduce((n, r) => n + r.requests, 0),
+        ),
+      });
       for (const [c, r] of Object.entries(value)) {
         rows.push(goalRow('crud', `${c} requests/s`, r.requestsPerSecond, { atLeast: 1500 }));
         rows.push(goalRow('crud', `${c} p99 ms`, r.p99Ms, { atMost: 50 }));
@@ -222,7 +234,11 @@ async function exportPhase(o: Options, results: Record<string, unknown>, rows: R
     const tag = `${run.storage}, ${run.encoding}, export ${run.round}`;
     rows.push(goalRow('export', `resources/s to all files downloaded (${tag})`, run.resourcesPerSecond, { atLeast: 40_000 }));
     rows.push({ phase: 'export', metric: `seconds to manifest / to all downloaded (${tag})`, value: `${run.secondsToManifest} / ${run.secondsToAllDownloaded}` });
-    rows.push(goalRow('export', `server RssAnon growth MB (${tag}; idle ${run.rssAnonIdleMB}, after ${run.rssAnonAfterDeleteMB})`, run.rssAnonGrowthMB ?? Number.NaN, { atMost: 300 }));
+    rows.push(
+      goalRow('export', `server RssAnon growth MB (${tag}; idle ${run.rssAnonIdleMB}, after ${run.rssAnonAfterDeleteMB})`, run.rssAnonGrowthMB ?? Number.NaN, {
+        atMost: 300,
+      }),
+    );
   }
 }
 
@@ -266,7 +282,11 @@ async function main(): Promise<void> {
       const r = await benchStartup({ count: o.startupResources, workDir: work, maxOldSpaceMb: 16384 });
       results.startup = r;
       if (r.reducedFrom) log(`startup: reduced to ${r.resources} resources: ${r.reason}`);
-      rows.push({ phase: 'startup', metric: `start to first read ms (${r.resources} resources${r.reducedFrom ? ', reduced: memory' : ''})`, value: r.startToFirstReadMs });
+      rows.push({
+        phase: 'startup',
+        metric: `start to first read ms (${r.resources} resources${r.reducedFrom ? ', reduced: memory' : ''})`,
+        value: r.startToFirstReadMs,
+      });
       rows.push({ phase: 'startup', metric: 'server peak RSS MB / store MB', value: `${r.peakRssMb ?? '?'} / ${r.storeMb}` });
     }
   } finally {
@@ -291,8 +311,18 @@ async function main(): Promise<void> {
 function printProfile(thread: string, phase: string, p: ReturnType<typeof summariseProfile>): void {
   process.stdout.write(`CPU profile of the ${thread} during ${phase} (${p.totalMs} ms busy), self time:\n`);
   for (const f of p.functions.slice(0, 12)) process.stdout.write(`  ${f.selfPercent.toFixed(1).padStart(5)}%  ${f.name}\n`);
-  process.stdout.write(`  by file: ${p.files.slice(0, 8).map((f) => `${f.name} ${f.selfPercent}%`).join(', ')}\n`);
-  process.stdout.write(`  inclusive: ${p.inclusive.slice(0, 10).map((f) => `${f.name} ${f.selfPercent}%`).join(', ')}\n\n`);
+  process.stdout.write(
+    `  by file: ${p.files
+      .slice(0, 8)
+      .map((f) => `${f.name} ${f.selfPercent}%`)
+      .join(', ')}\n`,
+  );
+  process.stdout.write(
+    `  inclusive: ${p.inclusive
+      .slice(0, 10)
+      .map((f) => `${f.name} ${f.selfPercent}%`)
+      .join(', ')}\n\n`,
+  );
 }
 
 main().catch((err: unknown) => {

@@ -90,11 +90,13 @@ async function load(search: SearchContext, store: DbSearchStore, target: number)
   const patients = files.filter((f) => !shared.includes(f));
   const lu = new Date();
   const templates = (list: string[]) =>
-    list.flatMap((f) => bundleResources(fs.readFileSync(path.join(SYNTHEA, f), 'utf8'))).map((resource): Template => {
-      const r = { ...resource, meta: { versionId: '1', lastUpdated: lu.toISOString() } } as Resource;
-      const { s, c } = buildSearchIndex(search, r);
-      return { type: r.resourceType, doc: { _id: r.id!, vid: 1, lu, del: false, r: JSON.stringify(r), s, c } };
-    });
+    list
+      .flatMap((f) => bundleResources(fs.readFileSync(path.join(SYNTHEA, f), 'utf8')))
+      .map((resource): Template => {
+        const r = { ...resource, meta: { versionId: '1', lastUpdated: lu.toISOString() } } as Resource;
+        const { s, c } = buildSearchIndex(search, r);
+        return { type: r.resourceType, doc: { _id: r.id!, vid: 1, lu, del: false, r: JSON.stringify(r), s, c } };
+      });
   const t0 = performance.now();
   const sharedT = templates(shared);
   const patientT = templates(patients);
@@ -144,7 +146,11 @@ export async function benchSearch(target = 100_000, iterations = 200): Promise<R
   try {
     const loaded = await load(search, store, target);
     const pick = <T>(list: T[]) => list[Math.floor(Math.random() * list.length)];
-    const patients = await db.collection<StoredDocument>('Patient').find({}, { projection: { _id: 1 } }).limit(5000).toArray();
+    const patients = await db
+      .collection<StoredDocument>('Patient')
+      .find({}, { projection: { _id: 1 } })
+      .limit(5000)
+      .toArray();
     const names = loaded.patientTemplates
       .filter((t) => t.type === 'Patient')
       .map((t) => (JSON.parse(t.doc.r) as { name?: Array<{ family?: string }> }).name?.[0]?.family ?? 'a');

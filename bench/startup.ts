@@ -20,9 +20,7 @@ export interface StartupResult {
 }
 
 function filesUnder(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? filesUnder(path.join(dir, e.name)) : [path.join(dir, e.name)],
-  );
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(path.join(dir, e.name)) : [path.join(dir, e.name)]));
 }
 
 function dirMb(dir: string): number {
@@ -33,7 +31,10 @@ function dirMb(dir: string): number {
 function fixtureKey(count: number): string {
   const hash = createHash('sha256');
   for (const dir of ['packages/embedded-mongo/dist', 'dist/src/search', 'dist/src/store']) {
-    for (const f of filesUnder(path.join(PROJECT_ROOT, dir)).filter((f) => f.endsWith('.js')).sort()) hash.update(readFileSync(f));
+    for (const f of filesUnder(path.join(PROJECT_ROOT, dir))
+      .filter((f) => f.endsWith('.js'))
+      .sort())
+      hash.update(readFileSync(f));
   }
   return `store-${count}-${hash.digest('hex').slice(0, 12)}`;
 }

@@ -16,7 +16,6 @@ const US_CORE = path.join(ROOT, 'test/validation/fixtures/us-core');
 const SYNTHEA = path.resolve(ROOT, '../shared/data/synthea-uscore-ndjson');
 const TYPES = ['Patient', 'Encounter', 'Condition', 'DocumentReference', 'AuditEvent'];
 
-
 function timed<T>(fn: () => T): { ms: number; value: T } {
   const start = performance.now();
   const value = fn();
@@ -26,7 +25,10 @@ function timed<T>(fn: () => T): { ms: number; value: T } {
 function readSet(quick: boolean): Record<string, unknown[]> {
   const sets: Record<string, unknown[]> = {};
   const json = (f: string) => JSON.parse(fs.readFileSync(f, 'utf8')) as unknown;
-  sets['r4-examples'] = fs.readdirSync(R4).filter((f) => TYPES.some((t) => f.startsWith(`${t}-`))).map((f) => json(path.join(R4, f)));
+  sets['r4-examples'] = fs
+    .readdirSync(R4)
+    .filter((f) => TYPES.some((t) => f.startsWith(`${t}-`)))
+    .map((f) => json(path.join(R4, f)));
   sets['us-core-examples'] = fs.readdirSync(US_CORE).map((f) => json(path.join(US_CORE, f)));
   if (fs.existsSync(SYNTHEA)) {
     for (const type of ['Patient', 'Encounter', 'Condition', 'DocumentReference']) {
@@ -76,11 +78,11 @@ export async function benchValidation({ quick = false }: { quick?: boolean } = {
   startup.load_profiles_ms = loaded.ms;
   startup.r4_definitions_ms = warmUp(conformance);
   for (const t of TYPES) {
-    startup[`first_${t}_ms`] = (await (async () => {
+    startup[`first_${t}_ms`] = await (async () => {
       const s = performance.now();
       await checkResource(conformance, { resourceType: t });
       return performance.now() - s;
-    })());
+    })();
   }
   const sets = readSet(quick);
   const rows: Record<string, unknown> = {};

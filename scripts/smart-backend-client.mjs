@@ -64,7 +64,13 @@ const [command, ...args] = process.argv.slice(2);
 const commands = { keygen: [keygen, 4], assertion: [assertion, 3], token: [token, 4] };
 const [run, arity] = commands[command] ?? [];
 if (!run || args.length !== arity) {
-  console.error(readFileSync(new URL(import.meta.url), 'utf8').split('\n').filter((l) => l.startsWith('// ')).slice(2, 13).join('\n'));
+  console.error(
+    readFileSync(new URL(import.meta.url), 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('// '))
+      .slice(2, 13)
+      .join('\n'),
+  );
   process.exit(2);
 }
 try {

@@ -93,18 +93,22 @@ function corsOrigins(raw: string | undefined): CorsOrigins | undefined {
   if (raw === undefined || raw.trim() === '') return undefined;
   if (raw.trim() === '*') return '*';
   if (raw.trim() === 'none') return [];
-  return raw.split(',').map((o) => o.trim()).filter(Boolean).map((o) => {
-    let u: URL | undefined;
-    try {
-      u = new URL(o);
-    } catch {
-      u = undefined;
-    }
-    if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:') || u.origin !== o) {
-      throw new ConfigError(`CORS_ORIGINS lists origins like https://app.example.org (no path, no trailing slash), got "${o}"`);
-    }
-    return o;
-  });
+  return raw
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean)
+    .map((o) => {
+      let u: URL | undefined;
+      try {
+        u = new URL(o);
+      } catch {
+        u = undefined;
+      }
+      if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:') || u.origin !== o) {
+        throw new ConfigError(`CORS_ORIGINS lists origins like https://app.example.org (no path, no trailing slash), got "${o}"`);
+      }
+      return o;
+    });
 }
 
 export function loadConfig(env: Env = process.env): Config {
@@ -119,7 +123,11 @@ export function loadConfig(env: Env = process.env): Config {
 
   let resourceTypes: Set<string> | undefined;
   if (env.FHIR_RESOURCE_TYPES) {
-    resourceTypes = new Set(env.FHIR_RESOURCE_TYPES.split(',').map((t) => t.trim()).filter(Boolean));
+    resourceTypes = new Set(
+      env.FHIR_RESOURCE_TYPES.split(',')
+        .map((t) => t.trim())
+        .filter(Boolean),
+    );
     const unknown = [...resourceTypes].filter((t) => !R4_RESOURCE_TYPES.has(t));
     if (unknown.length) throw new ConfigError(`FHIR_RESOURCE_TYPES has unknown R4 types: ${unknown.join(', ')}`);
   }
@@ -128,7 +136,10 @@ export function loadConfig(env: Env = process.env): Config {
   if (defaultPageSize > maxPageSize) throw new ConfigError('SEARCH_DEFAULT_COUNT must not exceed SEARCH_MAX_COUNT');
 
   const enforcedProfiles: Record<string, string[]> = {};
-  for (const item of (env.ENFORCE_PROFILES ?? '').split(',').map((x) => x.trim()).filter(Boolean)) {
+  for (const item of (env.ENFORCE_PROFILES ?? '')
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean)) {
     const m = /^([A-Z][A-Za-z]+)=(\S+)$/.exec(item);
     if (!m || !R4_RESOURCE_TYPES.has(m[1])) throw new ConfigError(`ENFORCE_PROFILES entries are Type=profileUrl, got "${item}"`);
     url(m[2], 'ENFORCE_PROFILES');
@@ -151,6 +162,9 @@ export function loadConfig(env: Env = process.env): Config {
     maxPageSize,
     enforcedProfiles,
     corsOrigins: corsOrigins(env.CORS_ORIGINS),
-    profilesDirs: (env.PROFILES_DIR ?? '').split(path.delimiter).filter(Boolean).map((d) => path.resolve(d)),
+    profilesDirs: (env.PROFILES_DIR ?? '')
+      .split(path.delimiter)
+      .filter(Boolean)
+      .map((d) => path.resolve(d)),
   };
 }

@@ -134,17 +134,15 @@ export async function startServer(config: Config, services: Services, opts: Star
     opts.signal?.throwIfAborted();
     return await start(config, services, opts, undo);
   } catch (err) {
-    for (const step of undo.reverse()) await Promise.resolve().then(step).catch(() => undefined);
+    for (const step of undo.reverse())
+      await Promise.resolve()
+        .then(step)
+        .catch(() => undefined);
     throw err;
   }
 }
 
-async function start(
-  config: Config,
-  services: Services,
-  opts: StartOptions,
-  undo: Array<() => Promise<unknown> | unknown>,
-): Promise<RunningServer> {
+async function start(config: Config, services: Services, opts: StartOptions, undo: Array<() => Promise<unknown> | unknown>): Promise<RunningServer> {
   const logger = opts.logger ?? pino({ level: config.logLevel });
   // The port is bound first: loading a large store takes a while, and meanwhile clients and orchestrators get a
   // 503 (liveness: 200 "starting") instead of a refused connection, and a port in use is reported at once.

@@ -2,14 +2,7 @@ import os from 'node:os';
 import type { Resource } from 'fhir/r4';
 import { AuditTrail, failedLoginOptionsFromEnv } from './audit';
 import { auditSubmitRoute } from './audit/submit-route';
-import {
-  authenticate,
-  authConfigFromEnv,
-  capabilitySecurity,
-  isAuthConfigured,
-  unrestrictedPolicy,
-  type AuthConfig,
-} from './auth';
+import { authenticate, authConfigFromEnv, capabilitySecurity, isAuthConfigured, unrestrictedPolicy, type AuthConfig } from './auth';
 import { handleBundle } from './bundle';
 import { bulkConfigFromEnv, bulkExportServices, searchFilterCompiler } from './bulk';
 import type { Config, CorsOrigins } from './config';
@@ -20,7 +13,16 @@ import { validate } from './operations/validate';
 import { verifyChain } from './operations/verify-chain';
 import type { Route } from './router/route';
 import type { Services } from './server';
-import { SEARCH_INDEX_FORMAT, SearchContext, SearchDiagnostics, buildSearchIndex, createSearchApi, restrictionFilter, searchIndexSpecs, searchParametersFor } from './search';
+import {
+  SEARCH_INDEX_FORMAT,
+  SearchContext,
+  SearchDiagnostics,
+  buildSearchIndex,
+  createSearchApi,
+  restrictionFilter,
+  searchIndexSpecs,
+  searchParametersFor,
+} from './search';
 import { isStorableType } from './fhir/resource-types';
 import { assertValid, Conformance, warmUp } from './validation';
 
@@ -140,4 +142,3 @@ export async function defaultServices(config: Config, env: Record<string, string
     },
   };
 }
-

@@ -59,11 +59,7 @@ describe('loadConfig reads each variable', () => {
   });
 
   it('FHIR_RESOURCE_TYPES as a comma-separated list, spaces allowed', () => {
-    expect([...(loadConfig({ FHIR_RESOURCE_TYPES: 'Patient, Encounter ,Condition' }).resourceTypes ?? [])].sort()).toEqual([
-      'Condition',
-      'Encounter',
-      'Patient',
-    ]);
+    expect([...(loadConfig({ FHIR_RESOURCE_TYPES: 'Patient, Encounter ,Condition' }).resourceTypes ?? [])].sort()).toEqual(['Condition', 'Encounter', 'Patient']);
   });
 
   it('accepts mongodb+srv URIs', () => {

@@ -200,8 +200,15 @@ async function listenCrud(port: number): Promise<void> {
       res.status(doc ? 200 : 404).end(doc?.text ?? '');
     }),
   );
-  app.put('/fhir/:type/:id', raw, tracked((req, res) => write(req.params.type as string, req.params.id as string, String(req.body), res)));
-  app.delete('/fhir/:type/:id', tracked((req, res) => write(req.params.type as string, req.params.id as string, undefined, res)));
+  app.put(
+    '/fhir/:type/:id',
+    raw,
+    tracked((req, res) => write(req.params.type as string, req.params.id as string, String(req.body), res)),
+  );
+  app.delete(
+    '/fhir/:type/:id',
+    tracked((req, res) => write(req.params.type as string, req.params.id as string, undefined, res)),
+  );
   app.listen(port, '127.0.0.1', ready);
 }
 

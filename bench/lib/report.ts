@@ -48,7 +48,11 @@ export function renderTable(rows: Row[]): string {
   const cells = rows.map((r) => [r.phase, r.metric, String(r.value), r.goal ? `${r.goal} ${r.met ? 'met' : 'MISSED'}` : '']);
   const header = ['phase', 'metric', 'value', 'goal'];
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
-  const line = (c: string[]) => c.map((v, i) => (i === 2 ? v.padStart(widths[i]) : v.padEnd(widths[i]))).join('  ').trimEnd();
+  const line = (c: string[]) =>
+    c
+      .map((v, i) => (i === 2 ? v.padStart(widths[i]) : v.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)].join('\n');
 }
 

@@ -133,7 +133,10 @@ export async function buildStore(dataDir: string, target: number, dbName = 'fhir
       const prefix = (0x10000000 + copy).toString(16);
       for (const t of patients) {
         if (written >= target) break;
-        await write(t, copy === 0 ? t.doc : { ...t.doc, _id: rewrite(t.doc._id, prefix), r: rewrite(t.doc.r, prefix), s: rewrite(t.doc.s, prefix), c: rewrite(t.doc.c, prefix) });
+        await write(
+          t,
+          copy === 0 ? t.doc : { ...t.doc, _id: rewrite(t.doc._id, prefix), r: rewrite(t.doc.r, prefix), s: rewrite(t.doc.s, prefix), c: rewrite(t.doc.c, prefix) },
+        );
       }
     }
     await inserter.flush();

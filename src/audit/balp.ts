@@ -143,8 +143,7 @@ function entities(input: AuditInput): AuditEventEntity[] {
   }
   if (input.exportJob) out.push(...exportJobEntities(input.exportJob));
   if (input.query !== undefined || input.operation || input.path !== undefined) {
-    const path =
-      input.path ?? [input.resourceType, input.id, input.operation ? `$${input.operation}` : undefined].filter(Boolean).join('/');
+    const path = input.path ?? [input.resourceType, input.id, input.operation ? `$${input.operation}` : undefined].filter(Boolean).join('/');
     const asked = `${path}${input.query ? `?${input.query}` : ''}`;
     // A refused request's URL is whatever an unauthenticated caller sent.
     const text = input.path !== undefined ? untrustedDescription(asked, 2000) : asked;

@@ -127,10 +127,13 @@ export class FailedLogins {
     if (this.timer) return;
     const oldest = this.windows.values().next().value as Window | undefined;
     if (!oldest) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.closeDue();
-    }, Math.max(0, oldest.opened + this.windowMs - Date.now()));
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        this.closeDue();
+      },
+      Math.max(0, oldest.opened + this.windowMs - Date.now()),
+    );
     this.timer.unref();
   }
 

@@ -36,7 +36,9 @@ export interface ChainLink {
 }
 
 function digest(previous: string, eventWithoutHash: AuditEvent): string {
-  return createHash('sha256').update(`${previous}\n${canonicalize(eventWithoutHash)}`).digest('hex');
+  return createHash('sha256')
+    .update(`${previous}\n${canonicalize(eventWithoutHash)}`)
+    .digest('hex');
 }
 
 /** Adds id, the chain extension and its hash to `event` (which must not carry a chain extension yet). */
@@ -75,9 +77,7 @@ export function recomputeHash(event: AuditEvent): string | undefined {
   if (!link) return undefined;
   const unsealed: AuditEvent = {
     ...event,
-    extension: event.extension?.map((e) =>
-      e.url === CHAIN_EXTENSION_URL ? { ...e, extension: e.extension?.filter((p) => p.url !== 'hash') } : e,
-    ),
+    extension: event.extension?.map((e) => (e.url === CHAIN_EXTENSION_URL ? { ...e, extension: e.extension?.filter((p) => p.url !== 'hash') } : e)),
   };
   return digest(link.previous, unsealed);
 }

@@ -34,7 +34,13 @@ export function auditSubmitRoute(trail: () => AuditTrail | undefined): Route {
       ctx.repo.trace?.add('AuditEvent', stored.id as string, []);
       const vid = Number(stored.meta?.versionId ?? 1);
       const location = `${ctx.baseUrl}/AuditEvent/${stored.id}/_history/${vid}`;
-      return writeResult(req, 201, { vid, lu: new Date(stored.meta?.lastUpdated ?? Date.now()), r: JSON.stringify(stored) }, { Location: location }, `Created AuditEvent/${stored.id}`);
+      return writeResult(
+        req,
+        201,
+        { vid, lu: new Date(stored.meta?.lastUpdated ?? Date.now()), r: JSON.stringify(stored) },
+        { Location: location },
+        `Created AuditEvent/${stored.id}`,
+      );
     },
   };
 }

@@ -111,7 +111,13 @@ export function reportToParameters(report: ChainReport): Parameters {
   }
   parameter.push({ name: 'breaks', valueInteger: report.breakCount });
   for (const [kind, count] of Object.entries(report.breakCounts)) {
-    parameter.push({ name: 'breakCount', part: [{ name: 'kind', valueCode: kind }, { name: 'count', valueInteger: count }] });
+    parameter.push({
+      name: 'breakCount',
+      part: [
+        { name: 'kind', valueCode: kind },
+        { name: 'count', valueInteger: count },
+      ],
+    });
   }
   for (const b of report.breaks) {
     const part: ParametersParameter[] = [{ name: 'kind', valueCode: b.kind }];

@@ -1,12 +1,4 @@
-import {
-  type CompactJWSHeaderParameters,
-  type JWTPayload,
-  type JWTVerifyGetKey,
-  decodeJwt,
-  decodeProtectedHeader,
-  errors,
-  jwtVerify,
-} from 'jose';
+import { type CompactJWSHeaderParameters, type JWTPayload, type JWTVerifyGetKey, decodeJwt, decodeProtectedHeader, errors, jwtVerify } from 'jose';
 import { OperationOutcomeError, unauthorized, unavailable } from '../errors/operation-outcome-error';
 import { quotedHeaderText } from '../http/header-text';
 import type { AccessPolicy } from './access-policy';
@@ -18,9 +10,7 @@ import { SmartAccessPolicy } from './smart-policy';
 import type { VerifiedToken } from './verified-tokens';
 
 /** Asymmetric algorithms only: `none` and HMAC (which would let anyone holding the public key sign) are refused. */
-export const ACCEPTED_TOKEN_ALGORITHMS = [
-  'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519',
-];
+export const ACCEPTED_TOKEN_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'];
 
 /** Our own access tokens carry this JOSE `typ` (RFC 9068), so no other JWT signed with our key passes as one. */
 export const ACCESS_TOKEN_TYP = 'at+jwt';
@@ -38,8 +28,7 @@ export function bearerChallenge(cfg: AuthConfig, error?: string, description?: s
   return challenge;
 }
 
-const invalidToken = (cfg: AuthConfig, description: string) =>
-  unauthorized(`Invalid access token: ${description}`, bearerChallenge(cfg, 'invalid_token', description));
+const invalidToken = (cfg: AuthConfig, description: string) => unauthorized(`Invalid access token: ${description}`, bearerChallenge(cfg, 'invalid_token', description));
 
 /**
  * Validates the bearer token of a request and returns what it may do. Tokens are accepted from the external
@@ -49,21 +38,14 @@ const invalidToken = (cfg: AuthConfig, description: string) =>
  * too-many-requests (with a retry-after), without looking at the token, while `remoteAddress` has failed too often
  * (FailureThrottle).
  */
-export async function authenticate(
-  authorizationHeader: string | undefined,
-  cfg: AuthConfig,
-  remoteAddress?: string,
-): Promise<AccessPolicy> {
+export async function authenticate(authorizationHeader: string | undefined, cfg: AuthConfig, remoteAddress?: string): Promise<AccessPolicy> {
   const throttle = cfg.state.throttle;
   const attempt = { address: remoteAddress };
   const wait = throttle.retryAfter(attempt);
   if (wait !== undefined) throw throttled(wait);
   // A request without any token (a client discovering that one is needed) is not a failed authentication.
   if (!authorizationHeader) {
-    throw unauthorized(
-      'This server requires an access token: send "Authorization: Bearer <token>"',
-      bearerChallenge(cfg),
-    );
+    throw unauthorized('This server requires an access token: send "Authorization: Bearer <token>"', bearerChallenge(cfg));
   }
   try {
     return await verifyBearer(authorizationHeader, cfg);

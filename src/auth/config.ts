@@ -58,8 +58,7 @@ function wholeNumber(env: Env, name: string, fallback: number, min: number, max:
   return n;
 }
 
-const seconds = (env: Env, name: string, fallback: number, min: number, max: number) =>
-  wholeNumber(env, name, fallback, min, max, ' of seconds');
+const seconds = (env: Env, name: string, fallback: number, min: number, max: number) => wholeNumber(env, name, fallback, min, max, ' of seconds');
 
 function absoluteUri(raw: string, name: string): string {
   try {
@@ -100,7 +99,7 @@ export async function authConfigFromEnv(env: Env, opts: { baseUrl: string; dataD
   const baseUrl = opts.baseUrl.replace(/\/+$/, '');
   const issuer = env.SMART_ISSUER || undefined;
   const jwksUri = env.SMART_JWKS_URI || undefined;
-  if (issuer && !jwksUri) throw new Error('SMART_ISSUER is set but SMART_JWKS_URI is not: the issuer\'s keys are needed');
+  if (issuer && !jwksUri) throw new Error("SMART_ISSUER is set but SMART_JWKS_URI is not: the issuer's keys are needed");
   if (jwksUri && !issuer) throw new Error('SMART_JWKS_URI is set but SMART_ISSUER is not: tokens must name their issuer');
   if (issuer) absoluteUri(issuer, 'SMART_ISSUER');
   if (issuer === baseUrl) {

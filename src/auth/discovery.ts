@@ -68,10 +68,7 @@ export function smartConfiguration(cfg: AuthConfig, baseUrl: string): Record<str
 function oauthUris(cfg: AuthConfig): Array<{ url: string; valueUri: string }> {
   if (cfg.clients.size > 0) return [{ url: 'token', valueUri: cfg.tokenEndpoint }];
   const { authorize, token } = cfg.issuer ? cfg.externalEndpoints : {};
-  return [
-    ...(authorize ? [{ url: 'authorize', valueUri: authorize }] : []),
-    ...(token ? [{ url: 'token', valueUri: token }] : []),
-  ];
+  return [...(authorize ? [{ url: 'authorize', valueUri: authorize }] : []), ...(token ? [{ url: 'token', valueUri: token }] : [])];
 }
 
 /** What tokens the server takes, from whom, with which scopes: as configured, nothing more. */
@@ -93,8 +90,7 @@ export function capabilitySecurity(cfg: AuthConfig): CapabilityStatementRestSecu
   if (!isAuthConfigured(cfg)) {
     return {
       cors: false,
-      description:
-        'No authorization is configured: the server runs in protected mode and answers only on a loopback interface.',
+      description: 'No authorization is configured: the server runs in protected mode and answers only on a loopback interface.',
     };
   }
   const security: CapabilityStatementRestSecurity = {

@@ -31,7 +31,10 @@ export function addressKey(address: string): string | undefined {
   const ip = ipaddr.process(address);
   if (ip.range() === 'loopback') return undefined;
   if (ip.kind() === 'ipv4') return ip.toString();
-  return `${(ip as ipaddr.IPv6).parts.slice(0, 4).map((p) => p.toString(16)).join(':')}::/64`;
+  return `${(ip as ipaddr.IPv6).parts
+    .slice(0, 4)
+    .map((p) => p.toString(16))
+    .join(':')}::/64`;
 }
 
 /**
@@ -114,8 +117,4 @@ function clientKey(client: string, peer: { key: string | undefined; known: boole
 }
 
 export const throttled = (retryAfterSeconds: number) =>
-  new OperationOutcomeError(
-    'too-many-requests',
-    [issue('throttled', `Too many failed authentications; retry after ${retryAfterSeconds} s`)],
-    { retryAfterSeconds },
-  );
+  new OperationOutcomeError('too-many-requests', [issue('throttled', `Too many failed authentications; retry after ${retryAfterSeconds} s`)], { retryAfterSeconds });

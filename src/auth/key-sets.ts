@@ -1,12 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import {
-  type JSONWebKeySet,
-  type JWTVerifyGetKey,
-  createLocalJWKSet,
-  createRemoteJWKSet,
-  errors,
-} from 'jose';
+import { type JSONWebKeySet, type JWTVerifyGetKey, createLocalJWKSet, createRemoteJWKSet, errors } from 'jose';
 import { assertPublicKeys } from './signing-key';
 
 /** The minimum gap between fetches of a remote set triggered by unknown kids, and the fetch timeout. */

@@ -35,9 +35,7 @@ const V1_PERMISSIONS: Record<string, readonly Permission[]> = {
   '*': PERMISSION_ORDER,
 };
 // Parameters that shape a result set rather than select resources: meaningless as a restriction.
-const RESULT_PARAMETERS = new Set([
-  '_include', '_revinclude', '_count', '_sort', '_summary', '_elements', '_total', '_contained', '_containedType',
-]);
+const RESULT_PARAMETERS = new Set(['_include', '_revinclude', '_count', '_sort', '_summary', '_elements', '_total', '_contained', '_containedType']);
 const RESOURCE_SCOPE = /^(patient|user|system)\/([^.?\s]+)\.([^?\s]+)(?:\?(.*))?$/;
 
 export const INTERACTION_PERMISSION: Record<AccessInteraction, Permission> = {

@@ -1,13 +1,6 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import {
-  type CryptoKey,
-  type JWK,
-  calculateJwkThumbprint,
-  exportJWK,
-  generateKeyPair,
-  importJWK,
-} from 'jose';
+import { type CryptoKey, type JWK, calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK } from 'jose';
 
 /** The key the built-in authorization server signs its access tokens with. */
 export interface ServerSigningKey {
@@ -77,9 +70,7 @@ async function importPrivateJwk(value: unknown, source: string): Promise<ServerS
   } catch (err) {
     throw new Error(`Signing key in ${source} cannot be used for ${alg}: ${(err as Error).message}`, { cause: err });
   }
-  const publicJwk: JWK = Object.fromEntries(
-    Object.entries(jwk).filter(([k]) => !(PRIVATE_MEMBERS as readonly string[]).includes(k) && k !== 'key_ops' && k !== 'ext'),
-  );
+  const publicJwk: JWK = Object.fromEntries(Object.entries(jwk).filter(([k]) => !(PRIVATE_MEMBERS as readonly string[]).includes(k) && k !== 'key_ops' && k !== 'ext'));
   const kid = jwk.kid ?? (await calculateJwkThumbprint(publicJwk));
   Object.assign(publicJwk, { kid, alg, use: 'sig' });
   const publicKey = (await importJWK(publicJwk, alg)) as CryptoKey;

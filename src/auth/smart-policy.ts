@@ -54,9 +54,7 @@ export class SmartAccessPolicy implements AccessPolicy {
 
   constructor(claims: AccessTokenClaims) {
     const raw = claims.scope ?? claims.scp;
-    const parsed = parseScopes(
-      typeof raw === 'string' ? raw : Array.isArray(raw) ? raw.filter((s): s is string => typeof s === 'string') : [],
-    );
+    const parsed = parseScopes(typeof raw === 'string' ? raw : Array.isArray(raw) ? raw.filter((s): s is string => typeof s === 'string') : []);
     this.scopes = [...parsed.grants.map((g) => g.raw), ...parsed.other];
 
     const launchPatient = patientIdOf(claims.patient);
@@ -68,9 +66,7 @@ export class SmartAccessPolicy implements AccessPolicy {
     // patient/ grants without a launch patient cannot be bound to a compartment, so they grant nothing.
     // Nor do user/ grants of a patient login whose patient id is unusable.
     this.grants = parsed.grants.filter(
-      (g) =>
-        (g.context !== 'patient' || launchPatient !== undefined) &&
-        (g.context !== 'user' || !userIsPatient || userPatient !== undefined),
+      (g) => (g.context !== 'patient' || launchPatient !== undefined) && (g.context !== 'user' || !userIsPatient || userPatient !== undefined),
     );
     const hasPatientGrant = this.grants.some((g) => g.context === 'patient');
     const hasUserGrant = this.grants.some((g) => g.context === 'user');

@@ -48,12 +48,7 @@ function clientKeySet(cfg: AuthConfig, client: RegisteredClient): JWTVerifyGetKe
  * assertion. Issues a short-lived access token signed with the server's key, whose scope is the intersection of
  * what was requested and what the client is registered for. Never throws: every failure is an OAuth error body.
  */
-export async function handleTokenRequest(
-  form: URLSearchParams,
-  cfg: AuthConfig,
-  tokenEndpointUrl: string,
-  remoteAddress?: string,
-): Promise<TokenResponse> {
+export async function handleTokenRequest(form: URLSearchParams, cfg: AuthConfig, tokenEndpointUrl: string, remoteAddress?: string): Promise<TokenResponse> {
   const throttle = cfg.state.throttle;
   const attempt = { address: remoteAddress, client: claimedRegisteredClient(form, cfg) };
   const wait = throttle.retryAfter(attempt);
@@ -102,20 +97,14 @@ async function tokenResponse(form: URLSearchParams, cfg: AuthConfig, tokenEndpoi
     const scope = grantedScope(form.get('scope'), client);
     return { status: 200, body: await issueAccessToken(cfg, client.clientId, scope), headers: NO_STORE, clientId };
   } catch (err) {
-    const e =
-      err instanceof OAuthError ? err : new OAuthError('server_error', 'the token could not be issued', 500);
+    const e = err instanceof OAuthError ? err : new OAuthError('server_error', 'the token could not be issued', 500);
     return { status: e.status, body: { error: e.error, error_description: e.description }, headers: NO_STORE, clientId };
   }
 }
 
 const badClient = (description: string) => new OAuthError('invalid_client', description, 401);
 
-async function authenticateClient(
-  form: URLSearchParams,
-  cfg: AuthConfig,
-  endpoint: string,
-  claimed: (clientId: string) => void,
-): Promise<RegisteredClient> {
+async function authenticateClient(form: URLSearchParams, cfg: AuthConfig, endpoint: string, claimed: (clientId: string) => void): Promise<RegisteredClient> {
   if (form.get('client_assertion_type') !== JWT_BEARER_ASSERTION) {
     throw badClient(`client_assertion_type must be ${JWT_BEARER_ASSERTION} (private_key_jwt)`);
   }

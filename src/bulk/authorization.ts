@@ -32,9 +32,9 @@ const ONLY_BY_NAME: ReadonlySet<string> = new Set(['AuditEvent']);
 
 /** Why a type that belongs to no patient (src/fhir/patient-access.ts) is not in a Patient- or Group-level export. */
 const NOT_PATIENT_DATA: Record<'shared' | 'security-context' | 'hidden', string> = {
-  shared: 'is shared by all patients (a directory, definition or product), not one patient\'s data',
+  shared: "is shared by all patients (a directory, definition or product), not one patient's data",
   'security-context': 'is tied to a patient only through its securityContext, which an export does not follow',
-  hidden: 'can hold several patients\' data with nothing binding it to one patient',
+  hidden: "can hold several patients' data with nothing binding it to one patient",
 };
 
 function leftOutOfPatientExport(type: string, level: ExportLevel): string {

@@ -159,11 +159,7 @@ export class JobStore {
 
   /** Marks a job cancelled; returns the job as it was, so the caller knows whether a worker is still on it. */
   cancel(id: string): Promise<ExportJob | null> {
-    return this.jobs.findOneAndUpdate(
-      { _id: id, status: { $ne: 'cancelled' } },
-      { $set: { status: 'cancelled' } },
-      { returnDocument: 'before' },
-    );
+    return this.jobs.findOneAndUpdate({ _id: id, status: { $ne: 'cancelled' } }, { $set: { status: 'cancelled' } }, { returnDocument: 'before' });
   }
 
   async remove(id: string): Promise<void> {

@@ -71,7 +71,12 @@ export class NdjsonFileWriter {
     const stream = this.stream;
     stream.end();
     await this.done;
-    const file: ExportFile = { name: this.name, type: this.kind === 'output' ? this.type : this.kind === 'deleted' ? 'Bundle' : 'OperationOutcome', kind: this.kind, count: this.lines };
+    const file: ExportFile = {
+      name: this.name,
+      type: this.kind === 'output' ? this.type : this.kind === 'deleted' ? 'Bundle' : 'OperationOutcome',
+      kind: this.kind,
+      count: this.lines,
+    };
     this.stream = undefined;
     this.lines = 0;
     this.seq++;

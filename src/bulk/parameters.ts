@@ -73,7 +73,10 @@ function instant(name: string, value: string): Date {
 
 /** Comma lists may also be repeated (IG: "treat the values as if they were comma delimited"). */
 function list(values: string[]): string[] {
-  return values.flatMap((v) => v.split(',')).map((s) => s.trim()).filter(Boolean);
+  return values
+    .flatMap((v) => v.split(','))
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 /**
@@ -101,10 +104,7 @@ function typeFilterQueries(values: string[]): Array<{ type: string; query: Array
  * Parses and validates kick-off parameters. Malformed values are always 400; parameters this server does not
  * support are 400 unless `lenient`, in which case they are ignored and listed in `warnings`.
  */
-export function parseExportParameters(
-  pairs: Array<[string, string]>,
-  opts: { level: ExportLevel; method: string; lenient: boolean },
-): ExportParameters {
+export function parseExportParameters(pairs: Array<[string, string]>, opts: { level: ExportLevel; method: string; lenient: boolean }): ExportParameters {
   const warnings: string[] = [];
   const unsupported = (message: string, expression: string) => {
     if (!opts.lenient) throw badRequest(message, expression);
@@ -152,11 +152,15 @@ export function parseExportParameters(
     if (opts.level === 'system') unsupported('patient applies to Patient and Group level export only', 'patient');
     else if (opts.method !== 'POST') unsupported('patient is accepted in a POST Parameters body only', 'patient');
     else {
-      patients = [...new Set(list(patientValues).map((ref) => {
-        const m = PATIENT_REF.exec(ref);
-        if (!m) throw badRequest(`patient "${ref}" must be a reference to a Patient`, 'patient');
-        return m[1];
-      }))];
+      patients = [
+        ...new Set(
+          list(patientValues).map((ref) => {
+            const m = PATIENT_REF.exec(ref);
+            if (!m) throw badRequest(`patient "${ref}" must be a reference to a Patient`, 'patient');
+            return m[1];
+          }),
+        ),
+      ];
     }
   }
 

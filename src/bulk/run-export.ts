@@ -64,7 +64,10 @@ export async function runExport(job: ExportJob, ctx: RunContext): Promise<{ chec
   let exported = job.exported;
   // Files written after the last checkpoint (a crash, a lost lease) are incomplete: start them again.
   const kept = new Set(files.map((f) => f.name));
-  await ctx.files.remove(job._id, (await ctx.files.list(job._id)).filter((n) => !kept.has(n)));
+  await ctx.files.remove(
+    job._id,
+    (await ctx.files.list(job._id)).filter((n) => !kept.has(n)),
+  );
 
   const historyBound: Filter<HistoryDocument> | undefined = plan.anyPatient ? (ANY_PATIENT as Filter<HistoryDocument>) : undefined;
   for (let ti = job.checkpoint.typeIndex; ti < plan.types.length; ti++) {

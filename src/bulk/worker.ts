@@ -107,13 +107,16 @@ export class ExportWorker {
 
   private async runJob(job: ExportJob, signal: AbortSignal): Promise<void> {
     const { jobs, files, config, logger } = this.deps;
-    const lease = setInterval(() => {
-      jobs
-        .renew(job._id, this.id, config.leaseMs)
-        // A renewal refused because the job was cancelled cleans up like a cancel seen at a checkpoint.
-        .then(async (ok) => ok || this.running.get(job._id)?.abort(await this.whyLost(job._id)))
-        .catch((err) => logger.warn({ err, job: job._id }, 'bulk export lease renewal failed'));
-    }, Math.max(Math.floor(config.leaseMs / 3), 10));
+    const lease = setInterval(
+      () => {
+        jobs
+          .renew(job._id, this.id, config.leaseMs)
+          // A renewal refused because the job was cancelled cleans up like a cancel seen at a checkpoint.
+          .then(async (ok) => ok || this.running.get(job._id)?.abort(await this.whyLost(job._id)))
+          .catch((err) => logger.warn({ err, job: job._id }, 'bulk export lease renewal failed'));
+      },
+      Math.max(Math.floor(config.leaseMs / 3), 10),
+    );
     try {
       // Renewal stops with the export, before the job is finished or released: none can follow the hand-back.
       const result = await runExport(job, {

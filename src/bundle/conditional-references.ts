@@ -14,11 +14,7 @@ export function isConditionalReference(ref: string): boolean {
  * Resolves the conditional references of a resource into `resolved` (reference -> `Type/id`), through the
  * caller's repository (policy applied): exactly one match resolves; none or several is 412.
  */
-export async function resolveConditionalReferences(
-  ctx: RouterContext,
-  resource: Resource,
-  resolved: Map<string, string>,
-): Promise<void> {
+export async function resolveConditionalReferences(ctx: RouterContext, resource: Resource, resolved: Map<string, string>): Promise<void> {
   for (const ref of collectReferences(resource)) {
     if (resolved.has(ref) || !isConditionalReference(ref)) continue;
     const q = ref.indexOf('?');

@@ -5,9 +5,21 @@ import type { FhirRequest, FhirResult, HttpMethod } from '../router/types';
 import { checkEntryShape } from './entry-shape';
 
 const STATUS_TEXT: Record<number, string> = {
-  200: 'OK', 201: 'Created', 204: 'No Content', 304: 'Not Modified', 400: 'Bad Request', 401: 'Unauthorized',
-  403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 409: 'Conflict', 410: 'Gone',
-  412: 'Precondition Failed', 413: 'Payload Too Large', 415: 'Unsupported Media Type', 422: 'Unprocessable Entity',
+  200: 'OK',
+  201: 'Created',
+  204: 'No Content',
+  304: 'Not Modified',
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  410: 'Gone',
+  412: 'Precondition Failed',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Entity',
   500: 'Internal Server Error',
 };
 
@@ -36,7 +48,10 @@ function jsonPatchDocument(data: string, index: number): unknown {
  * should not echo itself by default.
  */
 function entryPrefer(outer: FhirRequest): string {
-  const rest = (outer.headers['prefer'] ?? '').split(/[;,]/).map((s) => s.trim()).filter((s) => s && !s.startsWith('return='));
+  const rest = (outer.headers['prefer'] ?? '')
+    .split(/[;,]/)
+    .map((s) => s.trim())
+    .filter((s) => s && !s.startsWith('return='));
   return [`return=${preferReturn(outer) === 'OperationOutcome' ? 'OperationOutcome' : 'representation'}`, ...rest].join('; ');
 }
 

@@ -15,10 +15,10 @@ export class IdentityClaims {
     if (other === undefined) this.owners.set(identity, index);
     else if (other !== index) {
       const [first, second] = other < index ? [other, index] : [index, other];
-      throw badRequest(
-        `Bundle.entry[${first}] and Bundle.entry[${second}] both act on ${identity}; the entries of a transaction must act on distinct resources`,
-        [`Bundle.entry[${second}].request.url`, `Bundle.entry[${first}].request.url`],
-      );
+      throw badRequest(`Bundle.entry[${first}] and Bundle.entry[${second}] both act on ${identity}; the entries of a transaction must act on distinct resources`, [
+        `Bundle.entry[${second}].request.url`,
+        `Bundle.entry[${first}].request.url`,
+      ]);
     }
   }
 }

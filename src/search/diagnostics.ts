@@ -50,7 +50,10 @@ export class SearchDiagnostics {
     this.indexErrors.set(key, (seen ?? 0) + 1);
     if (seen === undefined) {
       const message = err instanceof Error ? err.message : String(err);
-      this.warn({ parameter: key, error: message }, 'search parameter failed at index-on-write: resources it fails on are not searchable by it (warned once per parameter)');
+      this.warn(
+        { parameter: key, error: message },
+        'search parameter failed at index-on-write: resources it fails on are not searchable by it (warned once per parameter)',
+      );
     }
   }
 

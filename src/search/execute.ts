@@ -6,18 +6,7 @@ import { subset } from '../router/subsetting';
 import type { StoredDocument } from '../store/stored-document';
 import { compileFilter } from './compile';
 import { resolveIncludes, type Row } from './include';
-import {
-  compareRows,
-  decodeToken,
-  encodeToken,
-  keysetFilter,
-  keyValues,
-  mongoSort,
-  sortKeyDefs,
-  type KeyValue,
-  type PageToken,
-  type SortKeyDef,
-} from './paging';
+import { compareRows, decodeToken, encodeToken, keysetFilter, keyValues, mongoSort, sortKeyDefs, type KeyValue, type PageToken, type SortKeyDef } from './paging';
 import type { SearchContext } from './context';
 import type { ExecuteContext, SearchRequest, SearchStore } from './types';
 
@@ -90,9 +79,7 @@ function searchPath(req: SearchRequest, ctx: ExecuteContext): string {
 
 export async function executeSearch(search: SearchContext, store: SearchStore, req: SearchRequest, ctx: ExecuteContext): Promise<Bundle> {
   checkCompartment(req, ctx);
-  const notes: OperationOutcomeIssue[] = req.ignored.map((i) =>
-    issue('not-supported', `Parameter ${i.name} was ignored: ${i.reason}`, i.name, 'warning'),
-  );
+  const notes: OperationOutcomeIssue[] = req.ignored.map((i) => issue('not-supported', `Parameter ${i.name} was ignored: ${i.reason}`, i.name, 'warning'));
   let count = req.summary === 'count' ? 0 : (req.count ?? ctx.defaultCount);
   if (count > ctx.maxCount) {
     notes.push(issue('informational', `_count was reduced to the server maximum of ${ctx.maxCount}`, '_count', 'information'));

@@ -108,7 +108,14 @@ export async function resolveIncludes(
     const budget = () => MAX_INCLUDED - included.length;
     const next: Row[] = [];
     if (inc.length && budget() > 0) {
-      next.push(...(await fetchByReference(store, frontier.flatMap((r) => outgoing(registry, r, inc)), seen, budget())));
+      next.push(
+        ...(await fetchByReference(
+          store,
+          frontier.flatMap((r) => outgoing(registry, r, inc)),
+          seen,
+          budget(),
+        )),
+      );
     }
     if (rev.length && budget() - next.length > 0) {
       next.push(...(await fetchReferrers(store, [...frontier], rev, seen, budget() - next.length)));

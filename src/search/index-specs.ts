@@ -12,8 +12,21 @@ import type { SearchRegistry } from './registry';
 
 /** Parameters whose sort keys are indexed, where the type has them (first MAX_SORT_INDEXED that apply). */
 const SORTED_PARAMS: readonly string[] = [
-  'date', 'birthdate', 'family', 'name', 'given', 'authored', 'onset-date', 'recorded-date', 'issued', 'period',
-  'effective', 'created', 'status', 'identifier', 'code',
+  'date',
+  'birthdate',
+  'family',
+  'name',
+  'given',
+  'authored',
+  'onset-date',
+  'recorded-date',
+  'issued',
+  'period',
+  'effective',
+  'created',
+  'status',
+  'identifier',
+  'code',
 ];
 const MAX_SORT_INDEXED = 8;
 
@@ -34,7 +47,12 @@ export const ENTRY_INDEXES: IndexDescription[] = [
 export const SEARCH_INDEX_FORMAT = { version: 4, obsoleteIndexes: ['search_range', 'search_high'] } as const;
 
 export function sortIndexedParams(registry: SearchRegistry, type: string): string[] {
-  const codes = new Set(registry.params(type).filter((p) => p.type !== 'composite' && p.type !== 'special').map((p) => p.code));
+  const codes = new Set(
+    registry
+      .params(type)
+      .filter((p) => p.type !== 'composite' && p.type !== 'special')
+      .map((p) => p.code),
+  );
   return SORTED_PARAMS.filter((c) => codes.has(c)).slice(0, MAX_SORT_INDEXED);
 }
 

@@ -38,13 +38,7 @@ export interface SearchSettings {
  * Ids of current resources matching a query, for conditional create/update/delete and conditional references.
  * Unknown parameters are an error here (strict): ignoring one would widen the match and touch the wrong resource.
  */
-export async function findMatchingIds(
-  search: SearchContext,
-  store: SearchStore,
-  type: string,
-  query: Array<[string, string]>,
-  limit: number,
-): Promise<string[]> {
+export async function findMatchingIds(search: SearchContext, store: SearchStore, type: string, query: Array<[string, string]>, limit: number): Promise<string[]> {
   const req = parseSearch(search, type, query, { strict: true });
   if (!req.clauses.length) throw badRequest('A conditional operation needs at least one search criterion');
   const filter = await compileFilter(store, type, req.clauses);
@@ -69,7 +63,8 @@ export function restrictionFilter(search: SearchContext, type: string, query: st
 
 /** Every supported search parameter of `type`, for the CapabilityStatement. */
 export function searchParametersFor(search: SearchContext, type: string): CapabilityStatementRestResourceSearchParam[] {
-  return search.registry.params(type)
+  return search.registry
+    .params(type)
     .filter((p) => isSupportedType(p.type) && (p.expression || p.code === '_id' || p.code === '_lastUpdated'))
     .map((p) => ({
       name: p.code,
@@ -112,7 +107,6 @@ export function createSearchApi(search: SearchContext, settings: SearchSettings)
       };
       return executeSearch(search, store, req, ctx);
     },
-    findMatchingIds: (store: SearchStore, type: string, query: Array<[string, string]>, limit: number) =>
-      findMatchingIds(search, store, type, query, limit),
+    findMatchingIds: (store: SearchStore, type: string, query: Array<[string, string]>, limit: number) => findMatchingIds(search, store, type, query, limit),
   };
 }

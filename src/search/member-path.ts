@@ -20,8 +20,25 @@ const NESTED: ReadonlySet<string> = new Set(['BackboneElement', 'Element']);
 
 /** FHIR primitive types (spec 2.24.0.1); their names start lower case, but choice variants are capitalised. */
 const PRIMITIVES: ReadonlySet<string> = new Set([
-  'boolean', 'integer', 'string', 'decimal', 'uri', 'url', 'canonical', 'base64Binary', 'instant', 'date', 'dateTime',
-  'time', 'code', 'oid', 'id', 'markdown', 'unsignedInt', 'positiveInt', 'uuid',
+  'boolean',
+  'integer',
+  'string',
+  'decimal',
+  'uri',
+  'url',
+  'canonical',
+  'base64Binary',
+  'instant',
+  'date',
+  'dateTime',
+  'time',
+  'code',
+  'oid',
+  'id',
+  'markdown',
+  'unsignedInt',
+  'positiveInt',
+  'uuid',
 ]);
 
 function variantType(variant: string): string {

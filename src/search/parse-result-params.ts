@@ -71,7 +71,8 @@ function parseInclude(registry: SearchRegistry, name: string, value: string, rev
     throw badRequest(`${targetType} is not a resource type (${name}=${value})`, name);
   }
   if (code === '*') {
-    return registry.params(sourceType)
+    return registry
+      .params(sourceType)
       .filter((p) => p.type === 'reference')
       .map((param) => ({ sourceType, param, targetType, iterate }));
   }
@@ -113,7 +114,10 @@ export function applyResultParam(registry: SearchRegistry, req: SearchRequest, n
       return true;
     case '_elements': {
       if (name !== base) return false;
-      const elements = value.split(',').map((e) => e.trim()).filter(Boolean);
+      const elements = value
+        .split(',')
+        .map((e) => e.trim())
+        .filter(Boolean);
       const bad = elements.find((e) => !ELEMENT.test(e));
       if (bad !== undefined) throw badRequest(`_elements has an invalid element name "${bad}"`, '_elements');
       req.elements = [...(req.elements ?? []), ...elements];

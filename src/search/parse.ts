@@ -52,9 +52,7 @@ function parseValues(search: SearchContext, param: SearchParam, modifier: string
   const module = moduleFor(param.type);
   const typeModifier = param.type === 'reference' && modifier !== undefined && R4_RESOURCE_TYPES.has(modifier);
   if (modifier !== undefined && !typeModifier && !module.modifiers.has(modifier)) {
-    throw new OperationOutcomeError('invalid', [
-      issue('not-supported', `Modifier :${modifier} is not supported on ${param.code} (${param.type})`, param.code),
-    ]);
+    throw new OperationOutcomeError('invalid', [issue('not-supported', `Modifier :${modifier} is not supported on ${param.code} (${param.type})`, param.code)]);
   }
   const parts = splitUnescaped(raw, ',');
   if (parts.length > MAX_VALUES) throw badRequest(`${param.code} has more than ${MAX_VALUES} values`, param.code);
@@ -114,7 +112,10 @@ function parseForTypes(search: SearchContext, types: string[], name: string, raw
 }
 
 function parseTypes(value: string): string[] {
-  const types = value.split(',').map((t) => t.trim()).filter(Boolean);
+  const types = value
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
   const bad = types.find((t) => !R4_RESOURCE_TYPES.has(t));
   if (bad !== undefined) throw badRequest(`_type has an unknown resource type "${bad}"`, '_type');
   return [...new Set(types)];
@@ -131,12 +132,7 @@ export interface ParseOptions {
   maySearch?: (type: string) => boolean;
 }
 
-export function parseSearch(
-  search: SearchContext,
-  type: string | undefined,
-  query: Array<[string, string]>,
-  opts: ParseOptions,
-): SearchRequest {
+export function parseSearch(search: SearchContext, type: string | undefined, query: Array<[string, string]>, opts: ParseOptions): SearchRequest {
   const typeParam = query.filter(([k]) => k === '_type').map(([, v]) => v);
   const types = type ? [type] : typeParam.length ? parseTypes(typeParam.join(',')) : [...(opts.systemTypes ?? [])];
   if (!types.length) throw badRequest('A system-level search needs _type', '_type');

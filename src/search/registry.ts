@@ -14,9 +14,7 @@ import type { ParamType, SearchParam } from './types';
  * folders define is not another's.
  */
 
-const PARAM_TYPES: ReadonlySet<string> = new Set([
-  'string', 'token', 'date', 'reference', 'quantity', 'number', 'uri', 'composite', 'special',
-]);
+const PARAM_TYPES: ReadonlySet<string> = new Set(['string', 'token', 'date', 'reference', 'quantity', 'number', 'uri', 'composite', 'special']);
 
 interface Definitions {
   all: readonly SearchParameter[];

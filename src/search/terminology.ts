@@ -102,7 +102,11 @@ function includeCodes(inc: NonNullable<ValueSet['compose']>['include'][number], 
   }
   if (!inc.system) return out;
   if (inc.concept?.length) {
-    add(out, inc.system, inc.concept.map((c) => c.code));
+    add(
+      out,
+      inc.system,
+      inc.concept.map((c) => c.code),
+    );
     return out;
   }
   const h = hierarchy(inc.system);

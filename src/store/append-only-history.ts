@@ -23,19 +23,15 @@ export const historySourceName = (type: string): string => (historyIsCurrent(typ
  * for an append-only type from `T` with the filter rewritten and each document shaped as its version. Sorting by
  * `{lu, _id}` then orders the same way in both (see `currentKey`), served by the `lastUpdated` index read backwards.
  */
-export function findHistory(
-  db: Db,
-  type: string,
-  filter: Filter<HistoryDocument>,
-  session?: ClientSession,
-  options: FindOptions = {},
-): FindCursor<HistoryDocument> {
+export function findHistory(db: Db, type: string, filter: Filter<HistoryDocument>, session?: ClientSession, options: FindOptions = {}): FindCursor<HistoryDocument> {
   if (!historyIsCurrent(type)) return db.collection<HistoryDocument>(historyCollectionName(type)).find(filter, { ...options, session });
-  return db
-    .collection<StoredDocument>(type)
-    .find(currentFilter(filter), { ...options, session, projection: WITHOUT_SEARCH_INDEX })
-    // The current document is the one version of its history, created.
-    .map((doc) => historyDocumentOf(doc, 'create'));
+  return (
+    db
+      .collection<StoredDocument>(type)
+      .find(currentFilter(filter), { ...options, session, projection: WITHOUT_SEARCH_INDEX })
+      // The current document is the one version of its history, created.
+      .map((doc) => historyDocumentOf(doc, 'create'))
+  );
 }
 
 /** `findOne` over `findHistory`: the first match in one batch, the cursor closed. */

@@ -40,9 +40,7 @@ export async function ensureIndexFormat(db: Db, types: readonly string[], format
   const meta = db.collection<FormatRecord>(META_COLLECTION);
   const recorded = (await meta.findOne({ _id: FORMAT_ID }))?.version ?? (types.length ? UNRECORDED_FORMAT : format.version);
   if (recorded > format.version) {
-    throw new Error(
-      `the store's search index has format ${recorded}, newer than this server's (${format.version}): run the newer server version`,
-    );
+    throw new Error(`the store's search index has format ${recorded}, newer than this server's (${format.version}): run the newer server version`);
   }
   if (recorded < format.version) {
     for (const type of types) await reindexType(db, type, format, recorded);

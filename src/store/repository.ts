@@ -167,11 +167,7 @@ export class Repository {
    * null when the scope hides it: the caller then gets the answer for an id that does not exist. One the caller may
    * read but not change under that scope is 403 (refusing it reveals nothing the caller could not read).
    */
-  private async writableUnderScope(
-    type: string,
-    stored: StoredDocument | null,
-    interaction: AccessInteraction,
-  ): Promise<StoredDocument | null> {
+  private async writableUnderScope(type: string, stored: StoredDocument | null, interaction: AccessInteraction): Promise<StoredDocument | null> {
     const restriction = this.filters.write(type, interaction);
     if (!stored || !restriction || (await this.storedMatches(type, stored._id, stored.vid, restriction))) return stored;
     if (await this.findCurrent(type, stored._id)) {
@@ -278,9 +274,7 @@ export class Repository {
       if (!existing) {
         // Update-as-create would overwrite a hidden resource, or reveal it by failing: neither is offered.
         if (this.filters.write(type, 'update')) {
-          throw forbidden(
-            `${type}/${id} cannot be created by update: the access token's ${type} scopes are restricted by a search (create it with POST)`,
-          );
+          throw forbidden(`${type}/${id} cannot be created by update: the access token's ${type} scopes are restricted by a search (create it with POST)`);
         }
         if (!opts.freshId && compartmentFilter(this.policy, type)) {
           throw forbidden(`${type}/${id} cannot be created by update under a patient-bound access token (create it with POST)`);
@@ -388,9 +382,7 @@ export class Repository {
   historyCursor(type: string, filter: Filter<HistoryDocument>, limit: number) {
     this.assertAllowed(type, 'read');
     this.assertSettled(historySourceName(type));
-    const cursor = findHistory(this.opts.db, type, this.filters.history(type, filter), this.session)
-      .sort({ lu: -1, _id: -1 })
-      .limit(limit);
+    const cursor = findHistory(this.opts.db, type, this.filters.history(type, filter), this.session).sort({ lu: -1, _id: -1 }).limit(limit);
     const trace = this.trace;
     return trace ? cursor.map((d) => (trace.add(type, d.id, d.c), d)) : cursor;
   }

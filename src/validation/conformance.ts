@@ -23,9 +23,7 @@ const baseTypes = lazy(() => {
   return byType;
 });
 
-const coreExtensions = lazy(
-  () => new Map([...(r4Resources('extension-definitions.json') as Iterable<StructureDefinition>)].map((sd) => [sd.url, sd])),
-);
+const coreExtensions = lazy(() => new Map([...(r4Resources('extension-definitions.json') as Iterable<StructureDefinition>)].map((sd) => [sd.url, sd])));
 
 const coreTerminology = lazy(() => {
   const byUrl = new Map<string, ValueSet | CodeSystem>();

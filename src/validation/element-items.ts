@@ -35,15 +35,7 @@ export function typeCodes(node: ElementNode): string[] {
   return codes;
 }
 
-function collect(
-  obj: Record<string, unknown>,
-  key: string,
-  node: ElementNode,
-  type: string,
-  location: string,
-  out: Item[],
-  problems: Finding[],
-): void {
+function collect(obj: Record<string, unknown>, key: string, node: ElementNode, type: string, location: string, out: Item[], problems: Finding[]): void {
   const value = obj[key];
   const ext = obj['_' + key];
   if (value === undefined && ext === undefined) return;
@@ -74,13 +66,7 @@ function collect(
  * The occurrences of the element `node` in `obj`. For a choice element (`value[x]`) every `value<Type>` key is
  * looked at: a type the definition does not allow, or two types at once, is reported into `problems`.
  */
-export function itemsOf(
-  obj: Record<string, unknown>,
-  node: ElementNode,
-  parentLocation: string,
-  source: string,
-  problems: Finding[],
-): Item[] {
+export function itemsOf(obj: Record<string, unknown>, node: ElementNode, parentLocation: string, source: string, problems: Finding[]): Item[] {
   const out: Item[] = [];
   const types = typeCodes(node);
   if (!node.name.endsWith('[x]')) {
@@ -97,9 +83,7 @@ export function itemsOf(
     if (key !== bare && obj[bare] !== undefined) continue; // `_valueString` goes with `valueString`
     const location = `${parentLocation}.${choiceStep(prefix, type)}`;
     if (!types.includes(type)) {
-      problems.push(
-        finding('profile', 'error', 'structure', `Type ${type} is not allowed for ${node.def.path} (allowed: ${types.join(', ')}) in ${source}`, location),
-      );
+      problems.push(finding('profile', 'error', 'structure', `Type ${type} is not allowed for ${node.def.path} (allowed: ${types.join(', ')}) in ${source}`, location));
       continue;
     }
     found.push(type);
@@ -127,9 +111,7 @@ function layoutOf(node: ElementNode): ChildLayout {
   if (layout) return layout;
   layout = { byKey: new Map(), required: [] };
   for (const child of node.children.values()) {
-    const keys = child.name.endsWith('[x]')
-      ? [...KNOWN_TYPES].map((t) => child.name.slice(0, -3) + typeSuffix(t))
-      : [child.name];
+    const keys = child.name.endsWith('[x]') ? [...KNOWN_TYPES].map((t) => child.name.slice(0, -3) + typeSuffix(t)) : [child.name];
     for (const k of keys) {
       layout.byKey.set(k, child);
       layout.byKey.set('_' + k, child);

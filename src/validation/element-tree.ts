@@ -54,7 +54,12 @@ export function elementTree(sd: StructureDefinition): ElementTree {
     const parentId = dot < 0 ? undefined : id.slice(0, dot);
     const { name, slice } = splitSegment(dot < 0 ? id : id.slice(dot + 1));
     const node: ElementNode = {
-      def, name, children: new Map(), slices: [], isArray: parentId !== undefined && isArrayElement(def), tree,
+      def,
+      name,
+      children: new Map(),
+      slices: [],
+      isArray: parentId !== undefined && isArrayElement(def),
+      tree,
     };
     byId.set(id, node);
     if (parentId === undefined) {

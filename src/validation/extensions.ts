@@ -31,12 +31,7 @@ function hostNames(host: Host): Set<string> {
  * Is the extension allowed on its host, by the definition's `context`? Contexts given as FHIRPath expressions
  * are accepted (not evaluated); element contexts must name the host's path, its type or a type it derives from.
  */
-export function checkExtensionContext(
-  sd: StructureDefinition,
-  host: Host,
-  extensionLocation: string,
-  ctx: ValidationContext,
-): void {
+export function checkExtensionContext(sd: StructureDefinition, host: Host, extensionLocation: string, ctx: ValidationContext): void {
   const contexts = sd.context ?? [];
   if (contexts.length === 0) return;
   const names = hostNames(host);
@@ -46,9 +41,7 @@ export function checkExtensionContext(
     if (c.type === 'extension' && host.type === 'Extension') return;
   }
   const allowed = contexts.map((c) => c.expression).join(', ');
-  ctx.findings.push(
-    finding('profile', 'error', 'structure', `Extension ${sd.url} is not allowed on ${host.path} (its contexts: ${allowed})`, extensionLocation),
-  );
+  ctx.findings.push(finding('profile', 'error', 'structure', `Extension ${sd.url} is not allowed on ${host.path} (its contexts: ${allowed})`, extensionLocation));
 }
 
 /**

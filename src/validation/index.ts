@@ -8,9 +8,7 @@ export { MAX_STRING_BYTES } from './primitive-rules';
 export { Conformance, type ConformanceOptions } from './conformance';
 export { bundledProfilesDir, ProfileLoadError } from './profile-files';
 export { validateOperation, type ValidateOperationOptions } from './validate-operation';
-export {
-  assertValid, checkResource, validateResource, type CheckResult, type ValidateOptions,
-} from './validate-resource';
+export { assertValid, checkResource, validateResource, type CheckResult, type ValidateOptions } from './validate-resource';
 
 /**
  * Reads the big R4 definitions and compiles the JSON schema of the given types now, so the first writes after

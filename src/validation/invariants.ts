@@ -58,14 +58,7 @@ function passed(result: unknown[]): boolean {
   return result.length === 0 || result.every((r) => r === true);
 }
 
-export function checkInvariants(
-  node: ElementNode,
-  value: unknown,
-  type: string,
-  location: string,
-  ctx: ValidationContext,
-  source: string,
-): void {
+export function checkInvariants(node: ElementNode, value: unknown, type: string, location: string, ctx: ValidationContext, source: string): void {
   const constraints = node.def.constraint;
   if (!constraints) return;
   for (const c of constraints) {

@@ -16,19 +16,31 @@ export interface Finding {
 type Severity = OperationOutcomeIssue['severity'];
 type Code = OperationOutcomeIssue['code'];
 
-export function finding(
-  layer: Layer,
-  severity: Severity,
-  code: Code,
-  diagnostics: string,
-  expression: string,
-): Finding {
+export function finding(layer: Layer, severity: Severity, code: Code, diagnostics: string, expression: string): Finding {
   return { layer, issue: { severity, code, diagnostics, expression: [expression] } };
 }
 
 const PRIMITIVE_TYPES = new Set([
-  'boolean', 'integer', 'string', 'decimal', 'uri', 'url', 'canonical', 'base64Binary', 'instant', 'date',
-  'dateTime', 'time', 'code', 'oid', 'id', 'markdown', 'unsignedInt', 'positiveInt', 'uuid', 'xhtml',
+  'boolean',
+  'integer',
+  'string',
+  'decimal',
+  'uri',
+  'url',
+  'canonical',
+  'base64Binary',
+  'instant',
+  'date',
+  'dateTime',
+  'time',
+  'code',
+  'oid',
+  'id',
+  'markdown',
+  'unsignedInt',
+  'positiveInt',
+  'uuid',
+  'xhtml',
 ]);
 
 export function isPrimitiveType(code: string): boolean {

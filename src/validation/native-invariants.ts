@@ -13,7 +13,6 @@ import { isJsonObject } from '../fhir/json';
  */
 export type NativeInvariant = (value: Record<string, unknown>, ctx: ValidationContext) => boolean | undefined;
 
-
 /** fhirpath.js reads neither `x` nor `_x` when both are null or absent: `x.anything` is then empty. */
 const absent = (value: Record<string, unknown>, key: string) => value[key] == null && value[`_${key}`] == null;
 
@@ -96,11 +95,13 @@ const metaLacks = (keys: string[]) => (r: Record<string, unknown>) =>
   absent(r, 'meta') || (isJsonObject(r.meta) && keys.every((k) => absent(r.meta as Record<string, unknown>, k)));
 
 /** No `name[x]` variant at all (nor its `_` companion): fhirpath.js finds nothing for `name`. */
-const noChoice = (value: Record<string, unknown>, name: string) =>
-  !Object.keys(value).some((k) => k.startsWith(name) || k.startsWith(`_${name}`));
+const noChoice = (value: Record<string, unknown>, name: string) => !Object.keys(value).some((k) => k.startsWith(name) || k.startsWith(`_${name}`));
 
 /** An array where one element is expected (wrong JSON) is a collection to fhirpath: left to it. */
-const objectsOnly = (fn: NativeInvariant): NativeInvariant => (value, ctx) => (Array.isArray(value) ? undefined : fn(value, ctx));
+const objectsOnly =
+  (fn: NativeInvariant): NativeInvariant =>
+  (value, ctx) =>
+    Array.isArray(value) ? undefined : fn(value, ctx);
 
 /**
  * Date/time strings whose order as text is their order in time, for two of the same shape (length, time zone)
@@ -131,10 +132,7 @@ export const NATIVE: Record<string, NativeInvariant> = {
     return hasExtension !== hasValue;
   },
   // ref-1, on every Reference.
-  "reference.startsWith('#').not() or (reference.substring(1).trace('url') in %rootResource.contained.id.trace('ids'))": (
-    ref,
-    ctx,
-  ) => {
+  "reference.startsWith('#').not() or (reference.substring(1).trace('url') in %rootResource.contained.id.trace('ids'))": (ref, ctx) => {
     const r = ref.reference;
     // `#` alone (the container) gives fhirpath an empty result, which is not a failure.
     return typeof r !== 'string' || !r.startsWith('#') || r === '#' || ctx.containedIds.has(r.slice(1));
@@ -151,8 +149,7 @@ export const NATIVE: Record<string, NativeInvariant> = {
   }),
   // The rules below hold when their first operand does (`or`), which a usual resource settles from one key.
   'dataAbsentReason.empty() or value.empty()': objectsOnly((v) => (absent(v, 'dataAbsentReason') ? true : undefined)),
-  'value.empty() or component.code.where(coding.intersect(%resource.code.coding).exists()).empty()': objectsOnly((v) =>
-    absent(v, 'component') ? true : undefined),
+  'value.empty() or component.code.where(coding.intersect(%resource.code.coding).exists()).empty()': objectsOnly((v) => (absent(v, 'component') ? true : undefined)),
   // prr-1 (ServiceRequest).
   'orderDetail.empty() or code.exists()': objectsOnly((v) => (absent(v, 'orderDetail') ? true : undefined)),
   'code.empty() or system.exists()': objectsOnly((v) => (absent(v, 'code') || typeof v.system === 'string' ? true : undefined)),

@@ -47,9 +47,7 @@ function allowedTypes(node: ElementNode, conformance: Conformance): Set<string> 
     urls = targetProfilesOf(baseSd?.snapshot?.element.find((e) => e.path === basePath));
   }
   const types = urls.map(typeOf);
-  const result = types.length === 0 || types.some((t) => t === undefined || t === 'Resource')
-    ? null
-    : new Set(types as string[]);
+  const result = types.length === 0 || types.some((t) => t === undefined || t === 'Resource') ? null : new Set(types as string[]);
   cache.set(node.def, result);
   return result;
 }

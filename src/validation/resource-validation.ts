@@ -18,7 +18,6 @@ export interface CollectOptions extends ReferenceOptions {
   requiredProfiles?: string[];
 }
 
-
 /** The usable definition of a profile for `type`, or undefined after reporting why it cannot be used. */
 function usableProfile(url: string, required: boolean, type: string, location: string, ctx: ValidationContext): StructureDefinition | undefined {
   const sd = ctx.conformance.structureDefinition(url);
@@ -101,13 +100,18 @@ function validateOne(resource: unknown, location: string, ctx: ValidationContext
 /** A contained resource shares its container's `%rootResource` and contained ids; a Bundle entry has its own. */
 const validateNested: NestedResourceValidator = (resource, location, contained, ctx) => {
   const inner = isJsonObject(resource) ? resource : {};
-  validateOne(resource, location, {
-    ...ctx,
-    resource: inner,
-    rootResource: contained ? ctx.rootResource : inner,
-    containedIds: contained ? ctx.containedIds : containedIdsOf(inner),
-    inBundle: ctx.inBundle || inner.resourceType === 'Bundle',
-  }, []);
+  validateOne(
+    resource,
+    location,
+    {
+      ...ctx,
+      resource: inner,
+      rootResource: contained ? ctx.rootResource : inner,
+      containedIds: contained ? ctx.containedIds : containedIdsOf(inner),
+      inBundle: ctx.inBundle || inner.resourceType === 'Bundle',
+    },
+    [],
+  );
 };
 
 const SEVERITY_ORDER = { fatal: 0, error: 1, warning: 2, information: 3 } as const;

@@ -117,9 +117,7 @@ function matches(item: Item, at: ValuesAt, slice: ElementNode, d: ElementDefinit
   const binding = target.def.binding;
   if (binding?.strength === 'required' && binding.valueSet) {
     const exp = expand(conformance, binding.valueSet);
-    return values.some((v) =>
-      codesOf(v).some((c) => typeof c?.code === 'string' && membership(exp, c.system, c.code) === 'member'),
-    );
+    return values.some((v) => codesOf(v).some((c) => typeof c?.code === 'string' && membership(exp, c.system, c.code) === 'member'));
   }
   return false;
 }

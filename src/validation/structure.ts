@@ -4,9 +4,7 @@ import { calendarProblem, dateTimeParts } from '../fhir/date-time';
 import { DOTS_ONLY_MESSAGE, isDotsOnly } from '../fhir/resource-id';
 import { lazy } from '../util/lazy';
 import { finding, pointerToFhirPath, type Finding } from './issues';
-import {
-  INTEGER_RANGES, isBase64, isIntegerInRange, MAX_STRING_BYTES, narrativeRootProblem, SIZE_LIMITED_TYPES, withinStringLimit,
-} from './primitive-rules';
+import { INTEGER_RANGES, isBase64, isIntegerInRange, MAX_STRING_BYTES, narrativeRootProblem, SIZE_LIMITED_TYPES, withinStringLimit } from './primitive-rules';
 
 /**
  * Layer 1: the JSON shape of a resource, checked by ajv against the R4 JSON schema. The schema is adjusted once
@@ -204,7 +202,7 @@ function describe(err: ErrorObject): { code: 'structure' | 'value' | 'too-long';
     case 'enum':
       return {
         code: 'value',
-        text: `Code ${shown} is not one of ${((err.params as { allowedValues: unknown[] }).allowedValues).join(', ')}`,
+        text: `Code ${shown} is not one of ${(err.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`,
         pointer: err.instancePath,
       };
     case 'minItems':
@@ -233,9 +231,7 @@ export function structuralFindings(resource: Record<string, unknown>, type: stri
   const validate = validatorFor(type);
   if (validate(resource)) return [];
   // The null alternative of primitive array items (see `adjust`) only adds noise to the real type error.
-  const errors = (validate.errors ?? []).filter(
-    (e) => e.keyword !== 'anyOf' && !(e.keyword === 'type' && (e.params as { type?: string }).type === 'null'),
-  );
+  const errors = (validate.errors ?? []).filter((e) => e.keyword !== 'anyOf' && !(e.keyword === 'type' && (e.params as { type?: string }).type === 'null'));
   // A value of the wrong JSON type also fails that type's pattern: report it once, as a type error.
   const wrongType = new Set(errors.filter((e) => e.keyword === 'type').map((e) => e.instancePath));
   // A date that does not match the pattern is not also reported as off the calendar: one value, one issue.

@@ -11,7 +11,6 @@ type Code = Pick<Coding, 'system' | 'code'>;
 /** Types whose value is a bare code: there is no system to give, so the code may come from any system. */
 const BARE_CODE_TYPES = new Set(['code', 'string', 'uri']);
 
-
 /** The codes an occurrence carries, by its type; undefined for types bindings do not apply to. */
 function codingsOf(item: Item): Code[] | undefined {
   const v = item.value;
@@ -52,7 +51,13 @@ export function checkBinding(node: ElementNode, item: Item, ctx: ValidationConte
     const coded = item.type === 'CodeableConcept' || item.type === 'Coding';
     if (required && coded && isJsonObject(item.value) && firstTime(ctx, `binding:${binding.valueSet}@${item.location}`)) {
       ctx.findings.push(
-        finding('terminology', 'error', 'code-invalid', `No code from the required ValueSet ${binding.valueSet}: a required binding needs a coding from it, text alone does not meet it (${source})`, item.location),
+        finding(
+          'terminology',
+          'error',
+          'code-invalid',
+          `No code from the required ValueSet ${binding.valueSet}: a required binding needs a coding from it, text alone does not meet it (${source})`,
+          item.location,
+        ),
       );
     }
     return;

@@ -69,17 +69,17 @@ export async function validateOperation(
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw badRequest('$validate needs a resource or a Parameters body');
   }
-  const req = isParametersCall(type, body as Record<string, unknown>)
-    ? readParameters(body as Parameters)
-    : { resource: body, profiles: [] as string[] };
+  const req = isParametersCall(type, body as Record<string, unknown>) ? readParameters(body as Parameters) : { resource: body, profiles: [] as string[] };
 
   if (req.mode === 'delete') {
     if (!id) throw badRequest('$validate with mode=delete needs an instance: POST [type]/[id]/$validate');
-    return outcome([{
-      severity: 'information',
-      code: 'informational',
-      diagnostics: `No rule of this server prevents deleting ${type}/${id}`,
-    }]);
+    return outcome([
+      {
+        severity: 'information',
+        code: 'informational',
+        diagnostics: `No rule of this server prevents deleting ${type}/${id}`,
+      },
+    ]);
   }
   const resource = req.resource as { resourceType?: unknown; id?: unknown } | undefined;
   if (resource === undefined) throw badRequest('$validate Parameters has no resource');

@@ -63,11 +63,7 @@ export async function checkResource(conformance: Conformance, resource: unknown,
  * returns the warnings and information issues (for `Prefer: return=OperationOutcome`). A deletion has no content
  * to validate.
  */
-export async function validateResource(
-  conformance: Conformance,
-  resource: unknown,
-  opts: ValidateOptions = {},
-): Promise<OperationOutcomeIssue[]> {
+export async function validateResource(conformance: Conformance, resource: unknown, opts: ValidateOptions = {}): Promise<OperationOutcomeIssue[]> {
   if (opts.mode === 'delete') return [];
   const result = await checkResource(conformance, resource, opts);
   if (result.failed) throw new OperationOutcomeError(result.structural ? 'invalid' : 'unprocessable', result.issues);

@@ -50,7 +50,9 @@ function filtered(cs: CodeSystem, include: ValueSetComposeInclude): string[] | u
       if (f.op === 'is-a') codes.push(root.code);
     } else if (f.property === 'concept' && f.op === 'is-not-a' && root) {
       const below = new Set([root.code, ...flatten(root.concept).map((c) => c.code)]);
-      codes = flatten(cs.concept).map((c) => c.code).filter((c) => !below.has(c));
+      codes = flatten(cs.concept)
+        .map((c) => c.code)
+        .filter((c) => !below.has(c));
     } else if (f.property === 'concept' && f.op === '=' && root) {
       codes = [root.code];
     } else {

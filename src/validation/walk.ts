@@ -21,7 +21,6 @@ import { isJsonObject } from '../fhir/json';
 
 const BACKBONE = new Set(['BackboneElement', 'Element']);
 
-
 function checkCardinality(node: ElementNode, count: number, parentLocation: string, ctx: ValidationContext, source: string): void {
   const { min = 0, max = '*' } = node.def;
   const what = node.def.sliceName ? `${node.def.path} (slice '${node.def.sliceName}')` : node.def.path;
@@ -44,7 +43,7 @@ function checkCardinality(node: ElementNode, count: number, parentLocation: stri
 /** The element's minimum in the R4 definition it comes from (its own, when walking a core definition). */
 function baseMinimum(node: ElementNode, source: string): number {
   if (node.def.sliceName) return 0;
-  return node.def.base?.min ?? (source.startsWith(CORE_SD) ? node.def.min ?? 0 : 0);
+  return node.def.base?.min ?? (source.startsWith(CORE_SD) ? (node.def.min ?? 0) : 0);
 }
 
 function elementLocation(parent: string, node: ElementNode): string {
@@ -66,7 +65,9 @@ function walkChildren(obj: Record<string, unknown>, node: ElementNode, host: Hos
     }
     for (const item of unmatched) {
       if (child.def.slicing?.rules === 'closed') {
-        ctx.findings.push(finding('profile', 'error', 'structure', `${child.def.path}: does not match any of the slices defined (slicing is closed) (${source})`, item.location));
+        ctx.findings.push(
+          finding('profile', 'error', 'structure', `${child.def.path}: does not match any of the slices defined (slicing is closed) (${source})`, item.location),
+        );
       }
       visitItem(item, child, host, ctx, source);
     }
@@ -80,7 +81,13 @@ function walkChildren(obj: Record<string, unknown>, node: ElementNode, host: Hos
 function unknownModifier(url: string, location: string, ctx: ValidationContext): void {
   if (!firstTime(ctx, `ext:${location}`)) return;
   ctx.findings.push(
-    finding('profile', 'error', 'not-supported', `Unknown modifier extension ${url}: it may change the meaning of the element, and this server has no definition of it, so it cannot accept it`, location),
+    finding(
+      'profile',
+      'error',
+      'not-supported',
+      `Unknown modifier extension ${url}: it may change the meaning of the element, and this server has no definition of it, so it cannot accept it`,
+      location,
+    ),
   );
 }
 
@@ -119,7 +126,13 @@ function visitItem(item: Item, node: ElementNode, host: Host, ctx: ValidationCon
   const expected = expectedValue(node.def);
   if (expected && item.value !== undefined && !satisfies(item.value, expected)) {
     ctx.findings.push(
-      finding('profile', 'error', 'value', `Value must ${expected.kind === 'fixed' ? 'be' : 'match'} ${JSON.stringify(expected.value)} (${expected.kind}, ${source})`, item.location),
+      finding(
+        'profile',
+        'error',
+        'value',
+        `Value must ${expected.kind === 'fixed' ? 'be' : 'match'} ${JSON.stringify(expected.value)} (${expected.kind}, ${source})`,
+        item.location,
+      ),
     );
   }
   checkBinding(node, item, ctx, source);

@@ -30,8 +30,7 @@ describe('AuditTrail', () => {
   let t: TestDatabase;
   let db: Db;
   const errors: string[] = [];
-  const trail = (opts: Partial<AuditTrailOptions> = {}) =>
-    new AuditTrail(db, { ...source, onError: (m) => errors.push(m), ...opts });
+  const trail = (opts: Partial<AuditTrailOptions> = {}) => new AuditTrail(db, { ...source, onError: (m) => errors.push(m), ...opts });
   const events = () => db.collection<StoredDocument>('AuditEvent');
 
   beforeEach(async () => {
@@ -150,13 +149,16 @@ describe('AuditTrail', () => {
   it('stores every string of an event well-formed, so a lone surrogate cannot make the chain report a break', async () => {
     const a = trail();
     a.record({ ...read(1), status: 401, clientId: '\ud800x', outcomeDescription: 'issuer "\udc00" is not trusted' });
-    const stored = await a.submit({
-      resourceType: 'AuditEvent',
-      type: { code: 'x' },
-      recorded: '2026-01-01T00:00:00Z',
-      agent: [{ requestor: true, who: { display: 'a\ud800b' } }],
-      source: { observer: { display: '\udfff' } },
-    }, submitter);
+    const stored = await a.submit(
+      {
+        resourceType: 'AuditEvent',
+        type: { code: 'x' },
+        recorded: '2026-01-01T00:00:00Z',
+        agent: [{ requestor: true, who: { display: 'a\ud800b' } }],
+        source: { observer: { display: '\udfff' } },
+      },
+      submitter,
+    );
     expect(stored.agent[0].who?.display).toBe('a\ufffdb');
     const report = await a.verifyChain();
     expect(breaks(report)).toEqual([]);
@@ -169,15 +171,18 @@ describe('AuditTrail', () => {
   it('appends a client-supplied AuditEvent to the chain', async () => {
     const a = trail();
     a.record(read(1));
-    const stored = await a.submit({
-      resourceType: 'AuditEvent',
-      id: 'client-chosen',
-      type: { code: 'x' },
-      recorded: '2026-01-01T00:00:00Z',
-      agent: [{ requestor: true }],
-      source: { observer: { display: 'device' } },
-      extension: [{ url: CHAIN_EXTENSION_URL, valueString: 'forged' }],
-    }, submitter);
+    const stored = await a.submit(
+      {
+        resourceType: 'AuditEvent',
+        id: 'client-chosen',
+        type: { code: 'x' },
+        recorded: '2026-01-01T00:00:00Z',
+        agent: [{ requestor: true }],
+        source: { observer: { display: 'device' } },
+        extension: [{ url: CHAIN_EXTENSION_URL, valueString: 'forged' }],
+      },
+      submitter,
+    );
     expect(stored.id).toBe('audit-0000000000000002');
     expect(readLink(stored)?.sequence).toBe(2);
     expect(stored.extension?.map((e) => e.url)).toEqual([SUBMITTED_BY_URL, CHAIN_EXTENSION_URL]);
@@ -253,9 +258,7 @@ describe('AuditEvent/$verify-chain', () => {
 
   it('detects a deleted event', async () => {
     await collection().deleteOne({ _id: id(5) });
-    expect(breaks(await a.verifyChain())).toEqual([
-      { kind: 'missing', id: id(6), sequence: 6, detail: 'events 5 to 5 are missing' },
-    ]);
+    expect(breaks(await a.verifyChain())).toEqual([{ kind: 'missing', id: id(6), sequence: 6, detail: 'events 5 to 5 are missing' }]);
   });
 
   it('detects events removed from the end of the trail', async () => {
@@ -279,7 +282,10 @@ describe('AuditEvent/$verify-chain', () => {
     expect(listed).toHaveLength(101);
     expect(listed[100]).toMatchObject({ kind: 'missing', id: id(126) });
     const counts = (report.parameter ?? []).filter((x) => x.name === 'breakCount').map((x) => x.part?.map((y) => y.valueCode ?? y.valueInteger));
-    expect(counts).toEqual([['misindexed', 110], ['missing', 1]]);
+    expect(counts).toEqual([
+      ['misindexed', 110],
+      ['missing', 1],
+    ]);
   });
 
   it('detects a document written around the trail', async () => {

@@ -43,7 +43,15 @@ describe('BALP-shaped AuditEvents', () => {
 
   it('records a search as action E with the query entity and every patient touched', () => {
     const e = buildAuditEvent(
-      { interaction: 'search', resourceType: 'Condition', query: 'patient=p1&category=problem-list-item', patientIds: ['p1', 'p2'], resources: ['Condition/c1', 'Condition/c2'], status: 200, policy },
+      {
+        interaction: 'search',
+        resourceType: 'Condition',
+        query: 'patient=p1&category=problem-list-item',
+        patientIds: ['p1', 'p2'],
+        resources: ['Condition/c1', 'Condition/c2'],
+        status: 200,
+        policy,
+      },
       source,
       at,
     );

@@ -124,9 +124,7 @@ describe('bearer token validation against an external issuer (remote JWKS)', () 
     // The classic confusion attack: the published key, as PEM or as JWK text, used as an HMAC secret.
     const pem = await exportSPKI((await importJWK(key.publicJwk, key.alg)) as CryptoKey);
     for (const secret of [pem, JSON.stringify(key.publicJwk)]) {
-      const forged = await new SignJWT(validClaims())
-        .setProtectedHeader({ alg: 'HS256', kid: key.kid })
-        .sign(new TextEncoder().encode(secret));
+      const forged = await new SignJWT(validClaims()).setProtectedHeader({ alg: 'HS256', kid: key.kid }).sign(new TextEncoder().encode(secret));
       await expect401(forged, /algorithm/);
     }
   });

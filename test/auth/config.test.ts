@@ -95,7 +95,15 @@ describe('authorization configuration from the environment', () => {
       [{ clients: [{ client_id: 'a', jwks_uri: 'https://a/jwks' }] }, /scope/],
       [{ clients: [{ client_id: 'a', scope: 'system/*.rs' }] }, /jwks/],
       [{ clients: [{ client_id: 'a', jwks_uri: 'http://a.example/jwks', scope: 'system/*.rs' }] }, /https/],
-      [{ clients: [{ client_id: 'a', jwks_uri: 'https://a/j', scope: 'system/*.rs' }, { client_id: 'a', jwks_uri: 'https://a/j', scope: 'system/*.rs' }] }, /twice/],
+      [
+        {
+          clients: [
+            { client_id: 'a', jwks_uri: 'https://a/j', scope: 'system/*.rs' },
+            { client_id: 'a', jwks_uri: 'https://a/j', scope: 'system/*.rs' },
+          ],
+        },
+        /twice/,
+      ],
       [{ nope: true }, /clients/],
     ])('refuses %j', async (doc, message) => {
       await expect(configFor(clientsEnv(doc))).rejects.toThrow(message);

@@ -22,9 +22,7 @@ describe('SMART discovery', () => {
       token_endpoint_auth_signing_alg_values_supported: ['RS384', 'ES384'],
       grant_types_supported: ['client_credentials'],
     });
-    expect(doc.capabilities).toEqual(
-      expect.arrayContaining(['permission-v1', 'permission-v2', 'client-confidential-asymmetric']),
-    );
+    expect(doc.capabilities).toEqual(expect.arrayContaining(['permission-v1', 'permission-v2', 'client-confidential-asymmetric']));
     expect(doc.scopes_supported).toContain('system/*.rs');
   });
 
@@ -35,9 +33,7 @@ describe('SMART discovery', () => {
       { client_id: 'reporting', jwks: { keys: [key.publicJwk] }, scope: ['system/Patient.rs', 'system/Condition.c'] },
     ];
     const cfg = await configFor({ SMART_CLIENTS_FILE: writeJson(tempDir(), 'clients.json', { clients }) });
-    expect(smartConfiguration(cfg, BASE_URL).scopes_supported).toEqual([
-      'system/*.rs', 'system/*.read', 'system/Patient.rs', 'system/Condition.c',
-    ]);
+    expect(smartConfiguration(cfg, BASE_URL).scopes_supported).toEqual(['system/*.rs', 'system/*.read', 'system/Patient.rs', 'system/Condition.c']);
   });
 
   it('names the external issuer and patient/user permissions when one is configured', async () => {

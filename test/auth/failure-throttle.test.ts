@@ -59,7 +59,7 @@ describe('throttling of failed authentications', () => {
 });
 
 describe('the throttle of one configuration', () => {
-  it('is its own: failures counted by one server\'s configuration leave another server\'s alone', async () => {
+  it("is its own: failures counted by one server's configuration leave another server's alone", async () => {
     const env = { AUTH_THROTTLE_ADDRESS_FAILURES: '2', AUTH_THROTTLE_CLIENT_FAILURES: '0' };
     const [a, b] = [await configFor(env), await configFor(env)];
     const attempt = { address: '203.0.113.9' };

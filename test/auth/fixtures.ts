@@ -21,11 +21,7 @@ export async function testKey(alg = 'ES384', kid = `${alg}-${Math.random().toStr
 
 export const nowS = () => Math.floor(Date.now() / 1000);
 
-export function signToken(
-  key: TestKey,
-  claims: JWTPayload,
-  header: { kid?: string; alg?: string; typ?: string } = {},
-): Promise<string> {
+export function signToken(key: TestKey, claims: JWTPayload, header: { kid?: string; alg?: string; typ?: string } = {}): Promise<string> {
   return new SignJWT(claims)
     .setProtectedHeader({ alg: header.alg ?? key.alg, kid: header.kid ?? key.kid, ...(header.typ ? { typ: header.typ } : {}) })
     .sign(key.privateKey);

@@ -24,9 +24,7 @@ describe('SMART scope parsing', () => {
   it('reads a granular v2 scope with its search restriction', () => {
     const g = parseScope('patient/Condition.rs?category=problem-list-item');
     expect(g?.query).toBe('category=problem-list-item');
-    expect(parseScope('patient/Observation.rs?code=http://loinc.org|1234-5&status=final')?.query).toBe(
-      'code=http://loinc.org|1234-5&status=final',
-    );
+    expect(parseScope('patient/Observation.rs?code=http://loinc.org|1234-5&status=final')?.query).toBe('code=http://loinc.org|1234-5&status=final');
   });
 
   it.each([

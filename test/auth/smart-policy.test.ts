@@ -65,10 +65,7 @@ describe('access policy of a SMART token', () => {
       scope: 'patient/Condition.rs?category=problem-list-item patient/Condition.rs?category=health-concern patient/Observation.rs',
       patient: '1',
     });
-    expect(p.searchRestrictions('Condition', 'search')).toEqual([
-      'category=problem-list-item',
-      'category=health-concern',
-    ]);
+    expect(p.searchRestrictions('Condition', 'search')).toEqual(['category=problem-list-item', 'category=health-concern']);
     expect(p.searchRestrictions('Observation', 'search')).toBeUndefined();
     const q = new SmartAccessPolicy({ scope: 'patient/Condition.rs?category=x patient/*.rs', patient: '1' });
     expect(q.searchRestrictions('Condition', 'read')).toBeUndefined();

@@ -3,17 +3,7 @@ import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { authenticate } from '../../src/auth/authenticate';
 import type { AuthConfig } from '../../src/auth/config';
 import { JWT_BEARER_ASSERTION, handleTokenRequest } from '../../src/auth/token-endpoint';
-import {
-  type JwksServer,
-  type TestKey,
-  configFor,
-  nowS,
-  signToken,
-  startJwksServer,
-  tempDir,
-  testKey,
-  writeJson,
-} from './fixtures';
+import { type JwksServer, type TestKey, configFor, nowS, signToken, startJwksServer, tempDir, testKey, writeJson } from './fixtures';
 
 describe('SMART Backend Services token endpoint', () => {
   let es: TestKey;

@@ -3,7 +3,11 @@ import { gate, patient, startBulkServer, type BulkTestServer } from './helpers';
 
 const OLD = new Date('2020-01-01T00:00:00Z');
 const put = (server: BulkTestServer, id: string, family: string) =>
-  server.api(`Patient/${id}`, { method: 'PUT', headers: { 'content-type': 'application/fhir+json' }, body: JSON.stringify({ resourceType: 'Patient', id, name: [{ family }] }) });
+  server.api(`Patient/${id}`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/fhir+json' },
+    body: JSON.stringify({ resourceType: 'Patient', id, name: [{ family }] }),
+  });
 
 async function collect(server: BulkTestServer, location: string | null) {
   const done = await server.waitDone(location as string);
@@ -46,7 +50,12 @@ describe('$export with _since', () => {
   it('exports the state as of _until, with versions written later replaced by the one current then', async () => {
     const { output, manifest } = await collect(server, (await server.kickoff('$export?_until=2021-01-01T00:00:00Z')).headers.get('content-location'));
     expect(manifest.transactionTime).toBe('2021-01-01T00:00:00.000Z');
-    expect(output.map((r) => [r.id, r.meta.versionId]).sort()).toEqual([['changed', '1'], ['gone', '1'], ['gone-and-back', '1'], ['keep', '1']]);
+    expect(output.map((r) => [r.id, r.meta.versionId]).sort()).toEqual([
+      ['changed', '1'],
+      ['gone', '1'],
+      ['gone-and-back', '1'],
+      ['keep', '1'],
+    ]);
   });
 });
 
@@ -55,18 +64,24 @@ describe('$export during concurrent writes', () => {
     const paused = gate();
     const resume = gate();
     let first = true;
-    const server = await startBulkServer({ BULK_EXPORT_MAX_LINES: '2' }, {
-      hooks: {
-        async afterCheckpoint(_job, cp: Checkpoint) {
-          if (!first || cp.files.length === 0) return;
-          first = false;
-          paused.open();
-          await resume.opened;
+    const server = await startBulkServer(
+      { BULK_EXPORT_MAX_LINES: '2' },
+      {
+        hooks: {
+          async afterCheckpoint(_job, cp: Checkpoint) {
+            if (!first || cp.files.length === 0) return;
+            first = false;
+            paused.open();
+            await resume.opened;
+          },
         },
       },
-    });
+    );
     try {
-      await server.seed(['a', 'b', 'c', 'd', 'e', 'f'].map((id) => patient(id, `v1-${id}`)), OLD);
+      await server.seed(
+        ['a', 'b', 'c', 'd', 'e', 'f'].map((id) => patient(id, `v1-${id}`)),
+        OLD,
+      );
       const location = (await server.kickoff('$export?_type=Patient')).headers.get('content-location');
       await paused.opened; // a and b are in the first file; c..f are not exported yet
       expect((await put(server, 'a', 'v2-a')).status).toBe(200);

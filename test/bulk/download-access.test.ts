@@ -102,7 +102,10 @@ describe("downloads under the token's granular scopes", () => {
     const scope = 'system/Condition.rs?category=problem-list-item system/Patient.rs';
     const { manifest } = await exportWith('$export?_type=Patient,Condition', await server.sign({ scope }));
     const rows = await (await fetch(fileOf(manifest, 'Condition'), { headers: bearer(await server.sign({ scope })) })).text();
-    const categories = rows.split('\n').filter(Boolean).map((l) => JSON.parse(l).category[0].coding[0].code);
+    const categories = rows
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l).category[0].coding[0].code);
     expect(categories.length).toBeGreaterThan(0);
     expect(new Set(categories)).toEqual(new Set(['problem-list-item']));
   });

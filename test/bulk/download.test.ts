@@ -23,7 +23,11 @@ describe.each([
   beforeAll(async () => {
     dir = inDirectory ? await mkdtemp(path.join(os.tmpdir(), 'bulk-download-')) : undefined;
     server = await startBulkServer(dir ? { BULK_EXPORT_DIR: dir } : {});
-    await server.seed([...Array(PATIENTS)].map((_, i) => patient(`p${String(i).padStart(5, '0')}`, `Family${i}`)), undefined, { searchable: false });
+    await server.seed(
+      [...Array(PATIENTS)].map((_, i) => patient(`p${String(i).padStart(5, '0')}`, `Family${i}`)),
+      undefined,
+      { searchable: false },
+    );
     const done = await server.waitDone((await server.kickoff('$export?_type=Patient')).headers.get('content-location') as string);
     url = done.body.output[0].url;
     whole = (await rawGet(url)).body;

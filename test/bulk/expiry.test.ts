@@ -28,7 +28,11 @@ describe.each([
     const dir = inDirectory ? await mkdtemp(path.join(os.tmpdir(), 'bulk-expiry-')) : undefined;
     const server = await startBulkServer({ BULK_EXPORT_TTL: '1s', ...(dir ? { BULK_EXPORT_DIR: dir } : {}) });
     try {
-      await server.seed([...Array(PATIENTS)].map((_, i) => patient(`p${i}`, `Family${i}`)), undefined, { searchable: false });
+      await server.seed(
+        [...Array(PATIENTS)].map((_, i) => patient(`p${i}`, `Family${i}`)),
+        undefined,
+        { searchable: false },
+      );
       for (let round = 0; round < ROUNDS; round++) {
         const location = (await server.kickoff('$export?_type=Patient')).headers.get('content-location') as string;
         const done = await server.waitDone(location);

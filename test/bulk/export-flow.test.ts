@@ -30,7 +30,10 @@ describe('system-level $export', () => {
 
     const file = await fetch(byType.Patient.url);
     expect(file.headers.get('content-type')).toBe('application/fhir+ndjson');
-    const patients = (await file.text()).trim().split('\n').map((l) => JSON.parse(l));
+    const patients = (await file.text())
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(patients.map((p) => p.id).sort()).toEqual(['p1', 'p2']);
     expect(patients[0].meta.versionId).toBe('1');
   });
@@ -41,7 +44,13 @@ describe('system-level $export', () => {
   });
 
   it('accepts the parameters as a POST Parameters body', async () => {
-    const body = { resourceType: 'Parameters', parameter: [{ name: '_type', valueString: 'Patient' }, { name: '_outputFormat', valueString: 'ndjson' }] };
+    const body = {
+      resourceType: 'Parameters',
+      parameter: [
+        { name: '_type', valueString: 'Patient' },
+        { name: '_outputFormat', valueString: 'ndjson' },
+      ],
+    };
     const res = await server.kickoff('$export', { body });
     expect(res.status).toBe(202);
     const done = await server.waitDone(res.headers.get('content-location') as string);

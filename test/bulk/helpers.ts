@@ -121,7 +121,10 @@ export async function startBulkServer(
     const res = await fetch(url, { headers: auth(token) });
     if (res.status !== 200) throw new Error(`download ${url}: ${res.status} ${await res.text()}`);
     const text = await res.text();
-    return text.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    return text
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
   };
 
   const seed: BulkTestServer['seed'] = async (resources, at = new Date(), { searchable = true } = {}) => {

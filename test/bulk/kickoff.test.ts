@@ -18,7 +18,14 @@ describe('$export kick-off: what the IG test tools send', () => {
     server = await startBulkServer();
     await server.seed([patient('before')], new Date('2020-06-01T00:00:00Z'));
     await server.seed([patient('after')], new Date('2021-06-01T12:00:00Z'));
-    const audit = { resourceType: 'AuditEvent', id: 'ae1', type: { code: 'rest' }, recorded: '2021-06-01T12:00:00Z', agent: [{ requestor: true }], source: { observer: { display: 'fhirstone' } } };
+    const audit = {
+      resourceType: 'AuditEvent',
+      id: 'ae1',
+      type: { code: 'rest' },
+      recorded: '2021-06-01T12:00:00Z',
+      agent: [{ requestor: true }],
+      source: { observer: { display: 'fhirstone' } },
+    };
     await server.seed([audit as Resource], new Date('2021-06-01T12:00:00Z'));
   });
   afterAll(() => server.close());
@@ -39,7 +46,10 @@ describe('$export kick-off: what the IG test tools send', () => {
     });
 
     it('takes application/fhir+json among others and with parameters', async () => {
-      expect(await ids(await server.kickoff('$export', { headers: { accept: 'application/json, application/fhir+json; fhirVersion=4.0' } }))).toEqual(['after', 'before']);
+      expect(await ids(await server.kickoff('$export', { headers: { accept: 'application/json, application/fhir+json; fhirVersion=4.0' } }))).toEqual([
+        'after',
+        'before',
+      ]);
     });
 
     it('goes on without it under Prefer: handling=lenient, and says so in the error file', async () => {

@@ -38,7 +38,11 @@ describe('a large export', () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'bulk-export-'));
     const server = await startBulkServer({ BULK_EXPORT_DIR: dir, BULK_EXPORT_MAX_LINES: '300' });
     try {
-      await server.seed([...Array(1000)].map((_, i) => patient(`p${i}`)), undefined, { searchable: false });
+      await server.seed(
+        [...Array(1000)].map((_, i) => patient(`p${i}`)),
+        undefined,
+        { searchable: false },
+      );
       const location = (await server.kickoff('$export?_type=Patient')).headers.get('content-location') as string;
       const done = await server.waitDone(location);
       expect(done.body.output.map((f: any) => f.count)).toEqual([300, 300, 300, 100]);

@@ -44,7 +44,9 @@ describe('cancelling an export', () => {
       expect((await fetch(location)).status).toBe(404);
       pause.resume.open();
 
-      await until(async () => (await files.countDocuments({ 'metadata.job': jobId })) === 0 && !(await server.store.db.collection('bulk_jobs').findOne({ _id: jobId as never })));
+      await until(
+        async () => (await files.countDocuments({ 'metadata.job': jobId })) === 0 && !(await server.store.db.collection('bulk_jobs').findOne({ _id: jobId as never })),
+      );
       expect((await fetch(location, { method: 'DELETE' })).status).toBe(404);
     } finally {
       pause.resume.open();

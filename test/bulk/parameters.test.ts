@@ -15,7 +15,12 @@ const category = (fn: () => unknown) => {
 
 describe('$export kick-off parameters', () => {
   it('treats repeated _type values as one comma list, without repeats', () => {
-    expect(parse([['_type', 'Patient,Observation'], ['_type', 'Condition, Patient']]).types).toEqual(['Patient', 'Observation', 'Condition']);
+    expect(
+      parse([
+        ['_type', 'Patient,Observation'],
+        ['_type', 'Condition, Patient'],
+      ]).types,
+    ).toEqual(['Patient', 'Observation', 'Condition']);
   });
 
   it('accepts the three spellings of NDJSON for _outputFormat', () => {
@@ -31,27 +36,64 @@ describe('$export kick-off parameters', () => {
   });
 
   it('rejects _until before _since', () => {
-    expect(category(() => parse([['_since', '2024-03-01T00:00:00Z'], ['_until', '2024-02-01T00:00:00Z']]))).toBe('invalid');
+    expect(
+      category(() =>
+        parse([
+          ['_since', '2024-03-01T00:00:00Z'],
+          ['_until', '2024-02-01T00:00:00Z'],
+        ]),
+      ),
+    ).toBe('invalid');
   });
 
   it('splits _typeFilter only where another Type? begins, so a query may OR values with commas', () => {
-    const p = parse([['_typeFilter', 'Observation?code=a,b&status=final,Condition?clinical-status=active'], ['_typeFilter', 'Observation?_id=x']]);
-    expect(p.typeFilters.get('Observation')).toEqual([[['code', 'a,b'], ['status', 'final']], [['_id', 'x']]]);
+    const p = parse([
+      ['_typeFilter', 'Observation?code=a,b&status=final,Condition?clinical-status=active'],
+      ['_typeFilter', 'Observation?_id=x'],
+    ]);
+    expect(p.typeFilters.get('Observation')).toEqual([
+      [
+        ['code', 'a,b'],
+        ['status', 'final'],
+      ],
+      [['_id', 'x']],
+    ]);
     expect(p.typeFilters.get('Condition')).toEqual([[['clinical-status', 'active']]]);
   });
 
   it('rejects a _typeFilter for a type that _type leaves out', () => {
-    expect(category(() => parse([['_type', 'Patient'], ['_typeFilter', 'Observation?status=final']]))).toBe('invalid');
+    expect(
+      category(() =>
+        parse([
+          ['_type', 'Patient'],
+          ['_typeFilter', 'Observation?status=final'],
+        ]),
+      ),
+    ).toBe('invalid');
   });
 
   it('takes patient references from a POST at Patient or Group level only', () => {
-    expect(parse([['patient', 'Patient/1'], ['patient', 'http://x/fhir/Patient/2']], { level: 'group', method: 'POST' }).patients).toEqual(['1', '2']);
+    expect(
+      parse(
+        [
+          ['patient', 'Patient/1'],
+          ['patient', 'http://x/fhir/Patient/2'],
+        ],
+        { level: 'group', method: 'POST' },
+      ).patients,
+    ).toEqual(['1', '2']);
     expect(category(() => parse([['patient', 'Patient/1']], { level: 'group', method: 'GET' }))).toBe('invalid');
     expect(category(() => parse([['patient', 'Observation/1']], { level: 'patient', method: 'POST' }))).toBe('invalid');
   });
 
   it('collects what it ignores under lenient handling', () => {
-    const p = parse([['_count', '10'], ['includeAssociatedData', '_custom']], { lenient: true });
+    const p = parse(
+      [
+        ['_count', '10'],
+        ['includeAssociatedData', '_custom'],
+      ],
+      { lenient: true },
+    );
     expect(p.warnings).toHaveLength(2);
   });
 

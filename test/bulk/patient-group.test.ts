@@ -15,8 +15,12 @@ describe('Patient and Group level $export', () => {
   beforeAll(async () => {
     server = await startBulkServer();
     await server.seed([
-      patient('p1'), patient('p2'), patient('p3'),
-      observation('o1', 'p1'), observation('o2', 'p2'), observation('o3', 'p3'),
+      patient('p1'),
+      patient('p2'),
+      patient('p3'),
+      observation('o1', 'p1'),
+      observation('o2', 'p2'),
+      observation('o3', 'p3'),
       { resourceType: 'Observation', id: 'orphan', status: 'final', code: { text: 'no subject' } } as any,
       { resourceType: 'Organization', id: 'org1', name: 'Clinic' } as any,
       { resourceType: 'Device', id: 'implant-p1', patient: { reference: 'Patient/p1' } } as any,
@@ -27,7 +31,11 @@ describe('Patient and Group level $export', () => {
       id: 'cohort',
       type: 'person',
       actual: true,
-      member: [{ entity: { reference: 'Patient/p1' } }, { entity: { reference: `${server.baseUrl}/Patient/p2` } }, { entity: { reference: 'Patient/p3' }, inactive: true }],
+      member: [
+        { entity: { reference: 'Patient/p1' } },
+        { entity: { reference: `${server.baseUrl}/Patient/p2` } },
+        { entity: { reference: 'Patient/p3' }, inactive: true },
+      ],
     };
     const res = await server.api('Group/cohort', { method: 'PUT', headers: { 'content-type': 'application/fhir+json' }, body: JSON.stringify(group) });
     expect(res.status).toBe(201);
@@ -58,7 +66,13 @@ describe('Patient and Group level $export', () => {
   });
 
   it('returns 400 for a patient that is not a member of the Group, unless handling is lenient', async () => {
-    const body = { resourceType: 'Parameters', parameter: [{ name: 'patient', valueReference: { reference: 'Patient/p3' } }, { name: 'patient', valueReference: { reference: 'Patient/p1' } }] };
+    const body = {
+      resourceType: 'Parameters',
+      parameter: [
+        { name: 'patient', valueReference: { reference: 'Patient/p3' } },
+        { name: 'patient', valueReference: { reference: 'Patient/p1' } },
+      ],
+    };
     expect((await server.kickoff('Group/cohort/$export', { body })).status).toBe(400);
     const lenient = await server.kickoff('Group/cohort/$export', { body, headers: { prefer: 'respond-async, handling=lenient' } });
     expect(lenient.status).toBe(202);
@@ -106,7 +120,8 @@ describe('Patient and Group level $export', () => {
   describe('a Group whose members resolve to no Patient here', () => {
     // Stored before urn:uuid references were refused on write (or straight into the store, as here).
     const uuid = (n: number) => `urn:uuid:0b5e6c1e-0000-4000-8000-00000000000${n}`;
-    const group = (id: string, refs: string[]) => ({ resourceType: 'Group', id, type: 'person', actual: true, member: refs.map((reference) => ({ entity: { reference } })) }) as any;
+    const group = (id: string, refs: string[]) =>
+      ({ resourceType: 'Group', id, type: 'person', actual: true, member: refs.map((reference) => ({ entity: { reference } })) }) as any;
     beforeAll(async () => {
       await server.seed([group('synthea', [uuid(1), uuid(2)]), group('mixed', ['Patient/p1', uuid(3), 'Patient/ghost', 'https://elsewhere.test/fhir/Patient/p2'])]);
     });
@@ -116,8 +131,16 @@ describe('Patient and Group level $export', () => {
       const { out, manifest } = await files((await server.kickoff('Group/synthea/$export')).headers.get('content-location'));
       expect(out).toEqual({});
       expect(await errors(manifest)).toEqual([
-        { severity: 'warning', code: 'not-found', diagnostics: `Group/synthea: 2 of its 2 active members resolve to no Patient on this server and are left out: ${uuid(1)}, ${uuid(2)}` },
-        { severity: 'warning', code: 'not-found', diagnostics: "Group/synthea: no active member resolves to a Patient on this server, so the export holds no member's data" },
+        {
+          severity: 'warning',
+          code: 'not-found',
+          diagnostics: `Group/synthea: 2 of its 2 active members resolve to no Patient on this server and are left out: ${uuid(1)}, ${uuid(2)}`,
+        },
+        {
+          severity: 'warning',
+          code: 'not-found',
+          diagnostics: "Group/synthea: no active member resolves to a Patient on this server, so the export holds no member's data",
+        },
       ]);
     });
 

@@ -60,7 +60,12 @@ async function exported(manifest: Manifest, token: string): Promise<Array<{ reso
   for (const f of manifest.output) {
     const res = await fetch(f.url, { headers: bearer(token) });
     expect(res.status).toBe(200);
-    out.push(...(await res.text()).split('\n').filter(Boolean).map((l) => JSON.parse(l)));
+    out.push(
+      ...(await res.text())
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l)),
+    );
   }
   return out;
 }
@@ -153,9 +158,7 @@ describe("a patient token's export reads what its searches read", () => {
     // The same bound as A's own searches.
     const searched = (await server.as(tokenA).json('GET', 'Group?_count=1000')).body;
     expect((searched.entry ?? []).map((e: { resource: { id: string } }) => e.resource.id)).toEqual(['grp-a']);
-    const seen = new Set(
-      ((await server.as(tokenA).json('GET', 'AuditEvent?_count=1000')).body.entry ?? []).map((e: { resource: { id: string } }) => e.resource.id),
-    );
+    const seen = new Set(((await server.as(tokenA).json('GET', 'AuditEvent?_count=1000')).body.entry ?? []).map((e: { resource: { id: string } }) => e.resource.id));
     expect(events.filter((e) => !seen.has(e.id as string))).toEqual([]);
   });
 

@@ -27,7 +27,11 @@ describe('$export-status answers in the JSON the client accepts', () => {
 
   it('answers an unknown job with a 404 OperationOutcome as application/json, or as FHIR JSON to a FHIR client', async () => {
     expect(await typeOf(await get(unknown(), 'application/json'))).toEqual({ status: 404, type: 'application/json; charset=utf-8', resourceType: 'OperationOutcome' });
-    expect(await typeOf(await get(unknown(), 'application/fhir+json'))).toEqual({ status: 404, type: 'application/fhir+json; charset=utf-8', resourceType: 'OperationOutcome' });
+    expect(await typeOf(await get(unknown(), 'application/fhir+json'))).toEqual({
+      status: 404,
+      type: 'application/fhir+json; charset=utf-8',
+      resourceType: 'OperationOutcome',
+    });
     expect(await typeOf(await get(unknown(), '*/*'))).toMatchObject({ type: 'application/fhir+json; charset=utf-8' });
   });
 
@@ -40,7 +44,11 @@ describe('$export-status answers in the JSON the client accepts', () => {
 
   it('answers a cancel with its OperationOutcome as application/json', async () => {
     const location = (await server.kickoff('$export?_type=Patient')).headers.get('content-location') as string;
-    expect(await typeOf(await get(location, 'application/json', 'DELETE'))).toEqual({ status: 202, type: 'application/json; charset=utf-8', resourceType: 'OperationOutcome' });
+    expect(await typeOf(await get(location, 'application/json', 'DELETE'))).toEqual({
+      status: 202,
+      type: 'application/json; charset=utf-8',
+      resourceType: 'OperationOutcome',
+    });
     expect(await typeOf(await get(location, 'application/json'))).toEqual({ status: 404, type: 'application/json; charset=utf-8', resourceType: 'OperationOutcome' });
   });
 

@@ -28,7 +28,7 @@ describe('batch bundles', () => {
     expect((await server.json('GET', 'Patient/batch-put')).status).toBe(200);
   });
 
-  it('reports an entry without request as that entry\'s 400', async () => {
+  it("reports an entry without request as that entry's 400", async () => {
     const res = await server.json('POST', '', {
       resourceType: 'Bundle',
       type: 'batch',
@@ -41,7 +41,7 @@ describe('batch bundles', () => {
 });
 
 describe('conditional references in batch entries', () => {
-  it('resolve per entry: one match is rewritten, none is that entry\'s 412', async () => {
+  it("resolve per entry: one match is rewritten, none is that entry's 412", async () => {
     await server.json('PUT', 'Patient/batch-cond', { resourceType: 'Patient', id: 'batch-cond', identifier: [{ system: 'urn:bc', value: 'B-1' }] });
     const res = await server.json('POST', '', {
       resourceType: 'Bundle',

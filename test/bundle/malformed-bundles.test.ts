@@ -38,10 +38,14 @@ const MALFORMED: Array<[string, string, unknown]> = [
   ['request.url is an object', '.request.url', { request: { method: 'GET', url: { path: 'Patient' } } }],
   ['request.url is empty', '.request.url', { request: { method: 'GET', url: '' } }],
   ['request.url is on another server', '.request.url', { request: { method: 'GET', url: 'http://elsewhere.example/fhir/Patient' } }],
-  ['request.url nests a bundle at the base', '.request.url', {
-    resource: { resourceType: 'Bundle', type: 'transaction', entry: [] },
-    request: { method: 'POST', url: '/' },
-  }],
+  [
+    'request.url nests a bundle at the base',
+    '.request.url',
+    {
+      resource: { resourceType: 'Bundle', type: 'transaction', entry: [] },
+      request: { method: 'POST', url: '/' },
+    },
+  ],
   ['fullUrl is a number', '.fullUrl', { ...ok('FullUrlNumber'), fullUrl: 42 }],
   ['fullUrl is an object', '.fullUrl', { ...ok('FullUrlObject'), fullUrl: { uuid: 'x' } }],
   ['resource is a string', '.resource', { resource: 'Patient', request: { method: 'POST', url: 'Patient' } }],
@@ -73,7 +77,7 @@ describe('a malformed entry in a transaction', () => {
 });
 
 describe('a malformed entry in a batch', () => {
-  it.each(MALFORMED)('%s: that entry\'s own 400 naming Bundle.entry[1]%s, the others processed', async (_what, element, bad) => {
+  it.each(MALFORMED)("%s: that entry's own 400 naming Bundle.entry[1]%s, the others processed", async (_what, element, bad) => {
     const res = await server.json('POST', '', { resourceType: 'Bundle', type: 'batch', entry: [ok('BatchBefore'), bad, ok('BatchAfter')] });
     expect(res.status).toBe(200);
     expect(res.body.type).toBe('batch-response');
@@ -113,9 +117,19 @@ describe('hostile values in every element of an entry', () => {
     { request: { method: 'DELETE', url: 'Patient?identifier=urn:hostile|2' } },
   ];
   const paths = [
-    [], ['fullUrl'], ['resource'], ['resource', 'resourceType'], ['resource', 'id'], ['resource', 'data'], ['request'],
-    ['request', 'method'], ['request', 'url'], ['request', 'ifNoneExist'], ['request', 'ifMatch'],
-    ['request', 'ifNoneMatch'], ['request', 'ifModifiedSince'],
+    [],
+    ['fullUrl'],
+    ['resource'],
+    ['resource', 'resourceType'],
+    ['resource', 'id'],
+    ['resource', 'data'],
+    ['request'],
+    ['request', 'method'],
+    ['request', 'url'],
+    ['request', 'ifNoneExist'],
+    ['request', 'ifMatch'],
+    ['request', 'ifNoneMatch'],
+    ['request', 'ifModifiedSince'],
   ];
   const values: unknown[] = [null, 0, true, '', 'x'.repeat(5000), [], [null], {}, { $where: 'sleep(1000)' }, '?', '../..'];
   // Transactions fail as a whole, so each broken entry is its own request: fewer values keep that quick.

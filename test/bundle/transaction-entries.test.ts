@@ -49,15 +49,17 @@ describe('PATCH entries', () => {
     await seed('tx-fhirpath-patch');
     const parameters = {
       resourceType: 'Parameters',
-      parameter: [{
-        name: 'operation',
-        part: [
-          { name: 'type', valueCode: 'add' },
-          { name: 'path', valueString: 'Patient' },
-          { name: 'name', valueString: 'birthDate' },
-          { name: 'value', valueDate: '1970-01-02' },
-        ],
-      }],
+      parameter: [
+        {
+          name: 'operation',
+          part: [
+            { name: 'type', valueCode: 'add' },
+            { name: 'path', valueString: 'Patient' },
+            { name: 'name', valueString: 'birthDate' },
+            { name: 'value', valueDate: '1970-01-02' },
+          ],
+        },
+      ],
     };
     const res = await transaction({ resource: parameters, request: { method: 'PATCH', url: 'Patient/tx-fhirpath-patch' } });
     expect(res.status).toBe(200);
@@ -190,7 +192,7 @@ describe('ifNoneMatch and ifModifiedSince on read entries', () => {
 });
 
 describe('lastModified of response entries', () => {
-  it.each(['transaction', 'batch'] as const)('is the version\'s meta.lastUpdated to the millisecond in a %s', async (type) => {
+  it.each(['transaction', 'batch'] as const)("is the version's meta.lastUpdated to the millisecond in a %s", async (type) => {
     await seed(`lm-update-${type}`);
     const res = await bundle(type, [
       ...[1, 2, 3].map((n) => ({ resource: patient(`lm-${type}-${n}`, 'Precise'), request: { method: 'PUT', url: `Patient/lm-${type}-${n}` } })),

@@ -88,10 +88,10 @@ describe('transaction entries acting on the same resource', () => {
 
   it('fail when a conditional PUT resolves to a resource another entry deletes', async () => {
     await seed('cond-put', 'CP-1');
-    const res = await transaction(
-      del('Patient/cond-put'),
-      { resource: patient(undefined, 'Conditional', 'CP-1'), request: { method: 'PUT', url: 'Patient?identifier=urn:ident|CP-1' } },
-    );
+    const res = await transaction(del('Patient/cond-put'), {
+      resource: patient(undefined, 'Conditional', 'CP-1'),
+      request: { method: 'PUT', url: 'Patient?identifier=urn:ident|CP-1' },
+    });
     expectOverlap(res, 'Patient/cond-put', 0, 1);
     expect(await familyOf('cond-put')).toBe('Seeded');
   });
@@ -103,10 +103,10 @@ describe('transaction entries acting on the same resource', () => {
   });
 
   it('fail (not 500) when a conditional PUT matches the resource an earlier PUT of the bundle creates', async () => {
-    const res = await transaction(
-      put('made-by-put', 'ByPut', 'MADE-1'),
-      { resource: patient(undefined, 'ByCondition', 'MADE-1'), request: { method: 'PUT', url: 'Patient?identifier=urn:ident|MADE-1' } },
-    );
+    const res = await transaction(put('made-by-put', 'ByPut', 'MADE-1'), {
+      resource: patient(undefined, 'ByCondition', 'MADE-1'),
+      request: { method: 'PUT', url: 'Patient?identifier=urn:ident|MADE-1' },
+    });
     expectOverlap(res, 'Patient/made-by-put', 0, 1);
     expect(await familyOf('made-by-put')).toBe(404);
   });

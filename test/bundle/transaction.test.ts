@@ -217,12 +217,19 @@ describe('transactions whose first entry checks several references', () => {
   it('commits (reference checks run one at a time inside the MongoDB transaction)', async () => {
     await server.json('PUT', 'Patient/multi-ref', { resourceType: 'Patient', id: 'multi-ref' });
     await server.json('PUT', 'Encounter/multi-ref-enc', {
-      resourceType: 'Encounter', id: 'multi-ref-enc', status: 'finished', class: { code: 'AMB' }, subject: { reference: 'Patient/multi-ref' },
+      resourceType: 'Encounter',
+      id: 'multi-ref-enc',
+      status: 'finished',
+      class: { code: 'AMB' },
+      subject: { reference: 'Patient/multi-ref' },
     });
     const condition = (id: string) => ({
       resource: {
-        resourceType: 'Condition', id, code: { text: 'x' },
-        subject: { reference: 'Patient/multi-ref' }, encounter: { reference: 'Encounter/multi-ref-enc' },
+        resourceType: 'Condition',
+        id,
+        code: { text: 'x' },
+        subject: { reference: 'Patient/multi-ref' },
+        encounter: { reference: 'Encounter/multi-ref-enc' },
       },
       request: { method: 'PUT', url: `Condition/${id}` },
     });

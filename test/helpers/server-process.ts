@@ -24,9 +24,7 @@ export function spawnServer(env: Record<string, string>, waitFor = 'FHIR server 
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: ServerProcess['lines'] = [];
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  );
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   readline.createInterface({ input: child.stderr! }).on('line', (line) => lines.push({ msg: line }));
   return new Promise((resolve, reject) => {
     readline.createInterface({ input: child.stdout! }).on('line', (line) => {

@@ -17,10 +17,7 @@ export interface TestServer extends RunningServer {
  * Starts the real server on a free loopback port. Against the embedded engine in memory by default; against
  * MongoDB when MONGODB_URI is set (each server then uses its own database so suites do not interfere).
  */
-export async function startTestServer(
-  env: Record<string, string> = {},
-  override?: (services: Services) => Services,
-): Promise<TestServer> {
+export async function startTestServer(env: Record<string, string> = {}, override?: (services: Services) => Services): Promise<TestServer> {
   const dbName = `test_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
   const config = loadConfig({
     PORT: '0',

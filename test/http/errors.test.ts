@@ -12,8 +12,7 @@ function nestedExtensions(levels: number): string {
   return `{"resourceType":"Patient","extension":[${inner}]}`;
 }
 
-const raw = (method: string, path: string, body: string, contentType = 'application/fhir+json') =>
-  server().json(method, path, body, { 'content-type': contentType });
+const raw = (method: string, path: string, body: string, contentType = 'application/fhir+json') => server().json(method, path, body, { 'content-type': contentType });
 
 describe('400 Bad Request', () => {
   it('for a body that is not JSON', async () => {
@@ -160,7 +159,7 @@ describe('error bodies', () => {
 });
 
 describe('errorResponse', () => {
-  it('answers an OperationOutcomeError with its category\'s status, its facts\' headers and its issues', () => {
+  it("answers an OperationOutcomeError with its category's status, its facts' headers and its issues", () => {
     const err = badRequest('no such parameter', 'Patient.foo');
     expect(errorResponse(err)).toEqual({ status: 400, headers: {}, body: err.outcome });
   });
@@ -194,6 +193,10 @@ describe('errorResponse', () => {
 
   it('answers anything else with a 500 that reveals nothing of it', () => {
     const r = errorResponse(new Error('secret detail'));
-    expect(r).toEqual({ status: 500, headers: {}, body: { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'exception', diagnostics: 'Internal server error' }] } });
+    expect(r).toEqual({
+      status: 500,
+      headers: {},
+      body: { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'exception', diagnostics: 'Internal server error' }] },
+    });
   });
 });

@@ -22,7 +22,11 @@ describe('bodies that try to reach the database or the runtime', () => {
     const read = await server().json('GET', 'Patient/evil-strings');
     expect(read.status).toBe(200);
     expect(read.body).toMatchObject({ name: body.name, identifier: body.identifier });
-    const queries: Array<[string, string]> = [['family:exact', '$where'], ['identifier', 'urn:evil|$ne'], ['given', '{"$gt":""}']];
+    const queries: Array<[string, string]> = [
+      ['family:exact', '$where'],
+      ['identifier', 'urn:evil|$ne'],
+      ['given', '{"$gt":""}'],
+    ];
     for (const [name, value] of queries) {
       const found = await server().json('GET', `Patient?${new URLSearchParams([[name, value]])}`);
       const ids = found.body.entry?.map((e: { resource: { id: string } }) => e.resource.id);

@@ -87,9 +87,11 @@ internal('patient data on disk', () => {
     const server = await startOn(dataDir, lines);
     await server.close();
     expect(modes(dataDir).filter((e) => e.mode !== (e.dir ? '700' : '600'))).toEqual([]);
-    expect(lines.filter((l) => l.msg === 'could be read by other users: made owner-only').map((l) => path.relative(dataDir, l.entry!)).sort()).toEqual([
-      'exports/job-1',
-      'exports/job-1/Patient-1.ndjson',
-    ]);
+    expect(
+      lines
+        .filter((l) => l.msg === 'could be read by other users: made owner-only')
+        .map((l) => path.relative(dataDir, l.entry!))
+        .sort(),
+    ).toEqual(['exports/job-1', 'exports/job-1/Patient-1.ndjson']);
   });
 });

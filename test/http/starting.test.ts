@@ -55,13 +55,16 @@ describe('a request while the store loads', () => {
     let bound!: (url: string) => void;
     const fhirBase = new Promise<string>((r) => (bound = r));
     const messages: string[] = [];
-    const logger = pino({ level: 'info' }, {
-      write(line: string) {
-        const entry = JSON.parse(line) as { msg: string; url?: string };
-        messages.push(entry.msg);
-        if (entry.msg.startsWith('port bound')) bound(entry.url as string);
+    const logger = pino(
+      { level: 'info' },
+      {
+        write(line: string) {
+          const entry = JSON.parse(line) as { msg: string; url?: string };
+          messages.push(entry.msg);
+          if (entry.msg.startsWith('port bound')) bound(entry.url as string);
+        },
       },
-    });
+    );
     // The engine is held back as a large store's load would hold it.
     const starting = startServer(config, services, {
       logger,
@@ -79,7 +82,13 @@ describe('a request while the store loads', () => {
         [`${base}/Patient`, `${origin}/healthz`, `${origin}/readyz`].map(async (u) => {
           const res = await fetch(u, { signal: AbortSignal.timeout(5000) });
           const h = res.headers;
-          return { status: res.status, retryAfter: h.get('retry-after'), cacheControl: h.get('cache-control'), nosniff: h.get('x-content-type-options'), body: await res.json() };
+          return {
+            status: res.status,
+            retryAfter: h.get('retry-after'),
+            cacheControl: h.get('cache-control'),
+            nosniff: h.get('x-content-type-options'),
+            body: await res.json(),
+          };
         }),
       );
     } finally {

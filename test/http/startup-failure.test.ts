@@ -29,9 +29,7 @@ describe('a refused start-up', () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fhirstone-refuse-'));
     const env = { HOST: '0.0.0.0', PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'silent' };
     const config = loadConfig(env);
-    await expect(startServer(config, await defaultServices(config, env), { logger: pino({ level: 'silent' }) })).rejects.toThrow(
-      /not a loopback address/,
-    );
+    await expect(startServer(config, await defaultServices(config, env), { logger: pino({ level: 'silent' }) })).rejects.toThrow(/not a loopback address/);
     expect(await canListen(port, '0.0.0.0')).toBe(true);
     // The embedded engine's lock on DATA_DIR was released: a correctly configured server can open it now.
     const ok = loadConfig({ PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'silent' });

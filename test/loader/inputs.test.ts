@@ -17,11 +17,23 @@ describe('loader inputs', () => {
   });
 
   it('loads NDJSON files of referenced types (Organization, Practitioner, Patient, Encounter, Condition) before the files that refer to them', () => {
-    const order = ['MedicationRequest.000.ndjson', 'Condition.000.ndjson', 'Encounter.000.ndjson', 'Patient.000.ndjson', 'Organization.000.ndjson', 'Practitioner.ndjson', 'AllergyIntolerance.000.ndjson']
-      .sort((a, b) => loadRank(a) - loadRank(b) || a.localeCompare(b));
+    const order = [
+      'MedicationRequest.000.ndjson',
+      'Condition.000.ndjson',
+      'Encounter.000.ndjson',
+      'Patient.000.ndjson',
+      'Organization.000.ndjson',
+      'Practitioner.ndjson',
+      'AllergyIntolerance.000.ndjson',
+    ].sort((a, b) => loadRank(a) - loadRank(b) || a.localeCompare(b));
     expect(order).toEqual([
-      'Organization.000.ndjson', 'Practitioner.ndjson', 'Patient.000.ndjson', 'Encounter.000.ndjson', 'Condition.000.ndjson',
-      'AllergyIntolerance.000.ndjson', 'MedicationRequest.000.ndjson',
+      'Organization.000.ndjson',
+      'Practitioner.ndjson',
+      'Patient.000.ndjson',
+      'Encounter.000.ndjson',
+      'Condition.000.ndjson',
+      'AllergyIntolerance.000.ndjson',
+      'MedicationRequest.000.ndjson',
     ]);
     expect(loadRank('Condition.000.ndjson')).toBeLessThan(loadRank('AllergyIntolerance.000.ndjson'));
   });

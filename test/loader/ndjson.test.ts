@@ -8,7 +8,7 @@ async function collect(file: string, size: number, skip?: (line: number) => bool
 }
 
 describe('NDJSON reading', () => {
-  it('groups resources into batches of the requested size, remembering each one\'s line', async () => {
+  it("groups resources into batches of the requested size, remembering each one's line", async () => {
     const file = await writeLines(await tempDir(), 'Patient.ndjson', [patient('a'), patient('b'), patient('c'), patient('d'), patient('e')]);
     const batches = await collect(file, 2);
     expect(batches.map((b) => b.lines)).toEqual([[1, 2], [3, 4], [5]]);

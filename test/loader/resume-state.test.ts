@@ -12,7 +12,10 @@ describe('resume state', () => {
     r = addLines(r, [1, 2]);
     r = addLines(r, [3, 4]);
     r = addLines(r, [9]);
-    expect(r).toEqual([[1, 6], [9, 9]]);
+    expect(r).toEqual([
+      [1, 6],
+      [9, 9],
+    ]);
     expect([0, 1, 6, 7, 9, 10].map((l) => inRanges(r, l))).toEqual([false, true, true, false, true, false]);
   });
 

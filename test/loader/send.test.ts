@@ -2,7 +2,10 @@ import { interpretResponse, postBundle } from '../../src/loader/send';
 
 const outcome = (diagnostics: string, expression?: string[]) => ({
   resourceType: 'OperationOutcome',
-  issue: [{ severity: 'error', code: 'invalid', diagnostics, expression }, { severity: 'warning', code: 'informational', diagnostics: 'ignored' }],
+  issue: [
+    { severity: 'error', code: 'invalid', diagnostics, expression },
+    { severity: 'warning', code: 'informational', diagnostics: 'ignored' },
+  ],
 });
 
 describe('reading bundle responses', () => {

@@ -11,8 +11,7 @@ function operation(type: string, path: string, parts: Part[] = []) {
 
 const parameters = (...operations: ReturnType<typeof operation>[]) => ({ resourceType: 'Parameters', parameter: operations });
 
-const fhirPathPatch = (id: string, body: unknown, headers: Record<string, string> = {}) =>
-  server().json('PATCH', `Patient/${id}`, body, headers);
+const fhirPathPatch = (id: string, body: unknown, headers: Record<string, string> = {}) => server().json('PATCH', `Patient/${id}`, body, headers);
 
 const identifiers = (values: string[]) => values.map((value) => ({ system: 'urn:mrn', value }));
 const values = (res: { body: any }) => (res.body.identifier ?? []).map((i: any) => i.value);
@@ -26,7 +25,12 @@ describe('FHIRPath Patch (PATCH [type]/[id] with a Parameters body)', () => {
     await start('fp-add');
     const res = await fhirPathPatch(
       'fp-add',
-      parameters(operation('add', 'Patient', [{ name: 'name', valueString: 'birthDate' }, { name: 'value', valueDate: '1974-12-25' }])),
+      parameters(
+        operation('add', 'Patient', [
+          { name: 'name', valueString: 'birthDate' },
+          { name: 'value', valueDate: '1974-12-25' },
+        ]),
+      ),
     );
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ birthDate: '1974-12-25', meta: { versionId: '2' } });
@@ -37,8 +41,14 @@ describe('FHIRPath Patch (PATCH [type]/[id] with a Parameters body)', () => {
     const res = await fhirPathPatch(
       'fp-add-list',
       parameters(
-        operation('add', 'Patient', [{ name: 'name', valueString: 'identifier' }, { name: 'value', valueIdentifier: { system: 'urn:mrn', value: 'd' } }]),
-        operation('add', 'Patient', [{ name: 'name', valueString: 'telecom' }, { name: 'value', valueContactPoint: { system: 'phone', value: '555' } }]),
+        operation('add', 'Patient', [
+          { name: 'name', valueString: 'identifier' },
+          { name: 'value', valueIdentifier: { system: 'urn:mrn', value: 'd' } },
+        ]),
+        operation('add', 'Patient', [
+          { name: 'name', valueString: 'telecom' },
+          { name: 'value', valueContactPoint: { system: 'phone', value: '555' } },
+        ]),
       ),
     );
     expect(values(res)).toEqual(['a', 'b', 'c', 'd']);
@@ -52,7 +62,13 @@ describe('FHIRPath Patch (PATCH [type]/[id] with a Parameters body)', () => {
       parameters(
         operation('add', 'Patient', [
           { name: 'name', valueString: 'contact' },
-          { name: 'value', part: [{ name: 'name', valueHumanName: { family: 'du Marché' } }, { name: 'gender', valueCode: 'female' }] },
+          {
+            name: 'value',
+            part: [
+              { name: 'name', valueHumanName: { family: 'du Marché' } },
+              { name: 'gender', valueCode: 'female' },
+            ],
+          },
         ]),
       ),
     );
@@ -63,7 +79,12 @@ describe('FHIRPath Patch (PATCH [type]/[id] with a Parameters body)', () => {
     await start('fp-insert');
     const res = await fhirPathPatch(
       'fp-insert',
-      parameters(operation('insert', 'Patient.identifier', [{ name: 'value', valueIdentifier: { value: 'first' } }, { name: 'index', valueInteger: 0 }])),
+      parameters(
+        operation('insert', 'Patient.identifier', [
+          { name: 'value', valueIdentifier: { value: 'first' } },
+          { name: 'index', valueInteger: 0 },
+        ]),
+      ),
     );
     expect(values(res)).toEqual(['first', 'a', 'b', 'c']);
   });
@@ -113,7 +134,12 @@ describe('FHIRPath Patch (PATCH [type]/[id] with a Parameters body)', () => {
     await start('fp-move');
     const res = await fhirPathPatch(
       'fp-move',
-      parameters(operation('move', 'Patient.identifier', [{ name: 'source', valueInteger: 2 }, { name: 'destination', valueInteger: 0 }])),
+      parameters(
+        operation('move', 'Patient.identifier', [
+          { name: 'source', valueInteger: 2 },
+          { name: 'destination', valueInteger: 0 },
+        ]),
+      ),
     );
     expect(values(res)).toEqual(['c', 'a', 'b']);
   });
@@ -136,9 +162,18 @@ describe('FHIRPath Patch (PATCH [type]/[id] with a Parameters body)', () => {
     await start('fp-422');
     const bad = [
       operation('replace', 'Patient.identifier', [{ name: 'value', valueIdentifier: { value: 'x' } }]),
-      operation('insert', 'Patient.identifier', [{ name: 'value', valueIdentifier: { value: 'x' } }, { name: 'index', valueInteger: 9 }]),
-      operation('move', 'Patient.identifier', [{ name: 'source', valueInteger: 0 }, { name: 'destination', valueInteger: 3 }]),
-      operation('add', 'Patient', [{ name: 'name', valueString: 'gender' }, { name: 'value', valueCode: 'other' }]),
+      operation('insert', 'Patient.identifier', [
+        { name: 'value', valueIdentifier: { value: 'x' } },
+        { name: 'index', valueInteger: 9 },
+      ]),
+      operation('move', 'Patient.identifier', [
+        { name: 'source', valueInteger: 0 },
+        { name: 'destination', valueInteger: 3 },
+      ]),
+      operation('add', 'Patient', [
+        { name: 'name', valueString: 'gender' },
+        { name: 'value', valueCode: 'other' },
+      ]),
     ];
     for (const op of bad) expectOutcome(await fhirPathPatch('fp-422', parameters(op)), 422);
   });
@@ -150,7 +185,12 @@ describe('FHIRPath Patch (PATCH [type]/[id] with a Parameters body)', () => {
       parameters(operation('explode', 'Patient')),
       parameters(operation('delete', 'Patient.identifier[')),
       parameters(operation('delete', '')),
-      parameters(operation('add', 'Patient', [{ name: 'name', valueString: 'not a name!' }, { name: 'value', valueCode: 'x' }])),
+      parameters(
+        operation('add', 'Patient', [
+          { name: 'name', valueString: 'not a name!' },
+          { name: 'value', valueCode: 'x' },
+        ]),
+      ),
     ];
     for (const body of bad) expectOutcome(await fhirPathPatch('fp-400', body), 400);
     expect((await server().json('GET', 'Patient/fp-400')).body.meta.versionId).toBe('1');

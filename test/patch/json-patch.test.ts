@@ -3,11 +3,9 @@ import { etagVersion, expectOutcome, patient, put, serverForThisFile } from '../
 const server = serverForThisFile();
 
 const JSON_PATCH = { 'content-type': 'application/json-patch+json' };
-const jsonPatch = (id: string, ops: unknown, headers: Record<string, string> = {}) =>
-  server().json('PATCH', `Patient/${id}`, ops, { ...JSON_PATCH, ...headers });
+const jsonPatch = (id: string, ops: unknown, headers: Record<string, string> = {}) => server().json('PATCH', `Patient/${id}`, ops, { ...JSON_PATCH, ...headers });
 
-const base = (id: string) =>
-  patient({ id, active: true, identifier: [{ system: 'urn:mrn', value: '1' }], telecom: [{ system: 'phone', value: '555-0100' }] });
+const base = (id: string) => patient({ id, active: true, identifier: [{ system: 'urn:mrn', value: '1' }], telecom: [{ system: 'phone', value: '555-0100' }] });
 
 describe('JSON Patch (PATCH [type]/[id], application/json-patch+json)', () => {
   it('applies add, replace and remove in order and returns 200 with the next version', async () => {

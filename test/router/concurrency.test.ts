@@ -4,8 +4,7 @@ const server = serverForThisFile();
 
 const N = 12;
 
-const countBy = (statuses: number[]) =>
-  statuses.reduce<Record<number, number>>((acc, s) => ({ ...acc, [s]: (acc[s] ?? 0) + 1 }), {});
+const countBy = (statuses: number[]) => statuses.reduce<Record<number, number>>((acc, s) => ({ ...acc, [s]: (acc[s] ?? 0) + 1 }), {});
 
 describe('concurrent updates', () => {
   it(`of ${N} parallel PUTs with the same If-Match, exactly one wins (200) and the others get 412`, async () => {
@@ -27,9 +26,7 @@ describe('concurrent updates', () => {
   it(`loses no update: ${N} parallel PUTs without If-Match all succeed and history has every version`, async () => {
     await put(server(), patient({ id: 'race-free' }));
     const results = await Promise.all(
-      Array.from({ length: N }, (_, i) =>
-        server().json('PUT', 'Patient/race-free', patient({ id: 'race-free', birthDate: `20${10 + i}-01-01` })),
-      ),
+      Array.from({ length: N }, (_, i) => server().json('PUT', 'Patient/race-free', patient({ id: 'race-free', birthDate: `20${10 + i}-01-01` }))),
     );
     expect(countBy(results.map((r) => r.status))).toEqual({ 200: N });
     const versions = results.map((r) => Number(r.body.meta.versionId)).sort((a, b) => a - b);
@@ -62,16 +59,12 @@ describe('concurrent updates', () => {
   });
 
   it(`${N} parallel creates of the same new id via PUT leave one resource with consecutive versions`, async () => {
-    const results = await Promise.all(
-      Array.from({ length: N }, () => server().json('PUT', 'Patient/race-new', patient({ id: 'race-new' }))),
-    );
+    const results = await Promise.all(Array.from({ length: N }, () => server().json('PUT', 'Patient/race-new', patient({ id: 'race-new' }))));
     const statuses = results.map((r) => r.status);
     expect(statuses.filter((s) => s === 201)).toHaveLength(1);
     expect(statuses.every((s) => s === 201 || s === 200)).toBe(true);
     const history = await allPages(server(), 'Patient/race-new/_history?_count=100');
-    expect(history.entries.map((e) => Number(e.resource.meta.versionId)).sort((a, b) => a - b)).toEqual(
-      Array.from({ length: N }, (_, i) => i + 1),
-    );
+    expect(history.entries.map((e) => Number(e.resource.meta.versionId)).sort((a, b) => a - b)).toEqual(Array.from({ length: N }, (_, i) => i + 1));
   });
 
   it('parallel creates (POST) of many resources all succeed with distinct ids', async () => {

@@ -3,8 +3,7 @@ import { expectOutcome, patient, put, serverForThisFile, uniqueSystem } from './
 const server = serverForThisFile();
 
 /** A Patient carrying identifier system|value, optionally stored first with a client id. */
-const withIdentifier = (system: string, value: string, fields: Record<string, unknown> = {}) =>
-  patient({ identifier: [{ system, value }], ...fields });
+const withIdentifier = (system: string, value: string, fields: Record<string, unknown> = {}) => patient({ identifier: [{ system, value }], ...fields });
 
 const q = (system: string, value: string) => `identifier=${encodeURIComponent(`${system}|${value}`)}`;
 

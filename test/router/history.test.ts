@@ -38,7 +38,25 @@ describe('instance history (GET [type]/[id]/_history)', () => {
 
   it('lists versions in strictly descending version order even when written in the same millisecond', async () => {
     // Only Date is faked (timers run as usual), so every version is written at the same clock reading.
-    jest.useFakeTimers({ now: Date.now(), doNotFake: ['hrtime', 'nextTick', 'performance', 'queueMicrotask', 'requestAnimationFrame', 'cancelAnimationFrame', 'requestIdleCallback', 'cancelIdleCallback', 'setImmediate', 'clearImmediate', 'setInterval', 'clearInterval', 'setTimeout', 'clearTimeout'] });
+    jest.useFakeTimers({
+      now: Date.now(),
+      doNotFake: [
+        'hrtime',
+        'nextTick',
+        'performance',
+        'queueMicrotask',
+        'requestAnimationFrame',
+        'cancelAnimationFrame',
+        'requestIdleCallback',
+        'cancelIdleCallback',
+        'setImmediate',
+        'clearImmediate',
+        'setInterval',
+        'clearInterval',
+        'setTimeout',
+        'clearTimeout',
+      ],
+    });
     try {
       await organisationVersions('h-rapid', 12);
     } finally {
@@ -141,7 +159,25 @@ describe('history paging across types, with writes between pages', () => {
   /** Only Date is faked (timers run as usual): every write in `fn` happens at the same clock reading. */
   async function inOneMillisecond(fn: () => Promise<void>): Promise<number> {
     const now = Date.now();
-    jest.useFakeTimers({ now, doNotFake: ['hrtime', 'nextTick', 'performance', 'queueMicrotask', 'requestAnimationFrame', 'cancelAnimationFrame', 'requestIdleCallback', 'cancelIdleCallback', 'setImmediate', 'clearImmediate', 'setInterval', 'clearInterval', 'setTimeout', 'clearTimeout'] });
+    jest.useFakeTimers({
+      now,
+      doNotFake: [
+        'hrtime',
+        'nextTick',
+        'performance',
+        'queueMicrotask',
+        'requestAnimationFrame',
+        'cancelAnimationFrame',
+        'requestIdleCallback',
+        'cancelIdleCallback',
+        'setImmediate',
+        'clearImmediate',
+        'setInterval',
+        'clearInterval',
+        'setTimeout',
+        'clearTimeout',
+      ],
+    });
     try {
       await fn();
     } finally {
@@ -174,7 +210,7 @@ describe('history paging across types, with writes between pages', () => {
       expect(pages).toBeLessThan(100);
       // Newer versions of resources already listed and of ones still to come, and a new resource: none of them
       // belongs to a history that started before they were written.
-      await put(server(), { resourceType: 'Practitioner', id: `h-mix-${pages % 3 + 1}`, name: [{ family: `Again ${pages}` }] });
+      await put(server(), { resourceType: 'Practitioner', id: `h-mix-${(pages % 3) + 1}`, name: [{ family: `Again ${pages}` }] });
       await put(server(), { resourceType: 'Organization', id: `h-mix-new-${pages}`, name: 'New' });
       res = (await getAbsolute(next)).body;
     }

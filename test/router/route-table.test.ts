@@ -73,7 +73,14 @@ describe('operations and their definitions', () => {
     expect(verify).toBeDefined();
     const def = await server().json('GET', 'OperationDefinition/AuditEvent-verify-chain');
     expect(def.status).toBe(200);
-    expect(def.body).toMatchObject({ resourceType: 'OperationDefinition', url: verify.definition, code: 'verify-chain', type: true, instance: false, resource: ['AuditEvent'] });
+    expect(def.body).toMatchObject({
+      resourceType: 'OperationDefinition',
+      url: verify.definition,
+      code: 'verify-chain',
+      type: true,
+      instance: false,
+      resource: ['AuditEvent'],
+    });
     expect(def.body.parameter.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining(['intact', 'checked', 'breaks']));
   });
 
@@ -86,9 +93,19 @@ describe('operations and their definitions', () => {
     expectOutcome(await server().json('GET', 'Observation/$export', undefined, { prefer: 'respond-async' }), 404);
   });
 
-  it('reads stored OperationDefinitions as before when the id is not one of the server\'s own', async () => {
+  it("reads stored OperationDefinitions as before when the id is not one of the server's own", async () => {
     const id = `od-${randomUUID().slice(0, 8)}`;
-    const stored = { resourceType: 'OperationDefinition', id, name: 'Mine', status: 'draft', kind: 'operation', code: 'mine', system: true, type: false, instance: false };
+    const stored = {
+      resourceType: 'OperationDefinition',
+      id,
+      name: 'Mine',
+      status: 'draft',
+      kind: 'operation',
+      code: 'mine',
+      system: true,
+      type: false,
+      instance: false,
+    };
     await put(server(), stored);
     expect((await server().json('GET', `OperationDefinition/${id}`)).body).toMatchObject({ id, code: 'mine' });
   });

@@ -3,7 +3,8 @@ import { search, sortedMatchIds, useTestDb } from './helpers/store';
 
 const resources = (): FhirResource[] => [
   {
-    resourceType: 'Patient', id: 'tagged',
+    resourceType: 'Patient',
+    id: 'tagged',
     meta: {
       tag: [{ system: 'http://example.org/tags', code: 'vip' }],
       profile: ['http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient'],

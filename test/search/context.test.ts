@@ -11,7 +11,9 @@ const observation = (reference: string): Observation => ({
 });
 
 const subjects = (search: SearchContext, reference: string) =>
-  buildSearchIndex(search, observation(reference)).s.e.filter((e) => e.p === 'subject').map((e) => e.v);
+  buildSearchIndex(search, observation(reference))
+    .s.e.filter((e) => e.p === 'subject')
+    .map((e) => e.v);
 
 /** Two servers in one process (a bench, the loader, tests) each search with their own parameters and base URL. */
 describe('search contexts of two servers in one process', () => {

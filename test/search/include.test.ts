@@ -65,7 +65,7 @@ describe('_include and _revinclude (spec 3.1.1.5.4)', () => {
     expect(sortedMatchIds(rev)).toEqual(['bob']);
     expect(included(rev)).toEqual([]);
   });
-  it('_revinclude under policy cannot reveal another patient\'s data', async () => {
+  it("_revinclude under policy cannot reveal another patient's data", async () => {
     db().store.policy = compartmentPolicy('alice');
     const b = await search(db().store, 'Practitioner', '_revinclude=Encounter:participant&_revinclude=Observation:performer');
     expect(included(b)).toEqual(['Encounter/enc-a', 'Observation/obs-a']);

@@ -15,8 +15,12 @@ describe('buildSearchIndex: what is stored for search', () => {
   });
   it('places a resource in the compartments of the patients its compartment parameters reference', () => {
     const { c } = index({
-      resourceType: 'Observation', id: 'o', status: 'final', code: { text: 'x' },
-      subject: { reference: 'Patient/a' }, performer: [{ reference: 'Patient/b' }, { reference: 'Practitioner/x' }],
+      resourceType: 'Observation',
+      id: 'o',
+      status: 'final',
+      code: { text: 'x' },
+      subject: { reference: 'Patient/a' },
+      performer: [{ reference: 'Patient/b' }, { reference: 'Practitioner/x' }],
     });
     expect(c.sort()).toEqual(['Patient/a', 'Patient/b']);
   });
@@ -77,8 +81,14 @@ describe('buildSearchIndex: what is stored for search', () => {
   });
   it('indexes US Core parameters from the bundled definitions', () => {
     const { s } = index({
-      resourceType: 'Patient', id: 'p',
-      extension: [{ url: 'http://hl7.org/fhir/us/core/StructureDefinition/us-core-race', extension: [{ url: 'ombCategory', valueCoding: { system: 'urn:oid:2.16.840.1.113883.6.238', code: '2106-3' } }] }],
+      resourceType: 'Patient',
+      id: 'p',
+      extension: [
+        {
+          url: 'http://hl7.org/fhir/us/core/StructureDefinition/us-core-race',
+          extension: [{ url: 'ombCategory', valueCoding: { system: 'urn:oid:2.16.840.1.113883.6.238', code: '2106-3' } }],
+        },
+      ],
     });
     expect(entries(s, 'race')).toEqual([{ p: 'race', v: '2106-3' }]);
   });
@@ -103,7 +113,15 @@ describe('buildSearchIndex on real data', () => {
     expect(entries).toBeGreaterThan(files.length * 5);
   });
   it('tolerates wrongly-typed data', () => {
-    const odd = { resourceType: 'Observation', id: 'o', status: 5, code: 'x', component: ['a', { code: 7, valueQuantity: 'high' }], subject: 'Patient/1', effectiveDateTime: {} };
+    const odd = {
+      resourceType: 'Observation',
+      id: 'o',
+      status: 5,
+      code: 'x',
+      component: ['a', { code: 7, valueQuantity: 'high' }],
+      subject: 'Patient/1',
+      effectiveDateTime: {},
+    };
     expect(() => buildSearchIndex(search, odd as unknown as Resource)).not.toThrow();
   });
 });

@@ -25,16 +25,26 @@ describe('every query the compiler emits is served by an index', () => {
     for (let i = 0; i < N; i++) {
       const pid = `p${i}`;
       resources.push({
-        resourceType: 'Patient', id: pid, name: [{ family: `Fam${i % 97}`, given: [`Giv${i % 13}`] }], gender: i % 2 ? 'male' : 'female',
+        resourceType: 'Patient',
+        id: pid,
+        name: [{ family: `Fam${i % 97}`, given: [`Giv${i % 13}`] }],
+        gender: i % 2 ? 'male' : 'female',
         birthDate: `19${String(30 + (i % 60)).padStart(2, '0')}-0${1 + (i % 9)}-1${i % 10}`,
         identifier: [{ system: 'http://mrn', value: `MRN${i}` }],
       });
       resources.push({
-        resourceType: 'Encounter', id: `e${i}`, status: 'finished', class: { code: 'AMB' }, subject: { reference: `Patient/${pid}` },
+        resourceType: 'Encounter',
+        id: `e${i}`,
+        status: 'finished',
+        class: { code: 'AMB' },
+        subject: { reference: `Patient/${pid}` },
         period: { start: `2020-0${1 + (i % 9)}-1${i % 10}T10:00:00Z`, end: `2020-0${1 + (i % 9)}-1${i % 10}T11:00:00Z` },
       });
       resources.push({
-        resourceType: 'Observation', id: `o${i}`, status: 'final', subject: { reference: `Patient/${pid}` },
+        resourceType: 'Observation',
+        id: `o${i}`,
+        status: 'final',
+        subject: { reference: `Patient/${pid}` },
         code: { coding: [{ system: 'http://loinc.org', code: `${1000 + (i % 50)}-1` }] },
         valueQuantity: { value: i % 200, system: 'http://unitsofmeasure.org', code: 'mg' },
         effectiveDateTime: `2021-0${1 + (i % 9)}-1${i % 10}`,

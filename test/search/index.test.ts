@@ -39,8 +39,8 @@ describe('public search API', () => {
     const b = await api.executeSearch(db().store, 'Observation', [['code', '1234-5']], { strict: false, selfUrl: `${BASE}/Observation?code=1234-5` });
     expect(matchIds(b)).toHaveLength(1);
     expect(b.link!.map((l) => l.relation)).toEqual(['self', 'next']);
-    await expect(
-      api.executeSearch(db().store, 'Observation', [['bogus', '1']], { strict: true, selfUrl: `${BASE}/Observation` }),
-    ).rejects.toMatchObject({ category: 'invalid' });
+    await expect(api.executeSearch(db().store, 'Observation', [['bogus', '1']], { strict: true, selfUrl: `${BASE}/Observation` })).rejects.toMatchObject({
+      category: 'invalid',
+    });
   });
 });

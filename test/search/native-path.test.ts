@@ -42,7 +42,13 @@ describe('native paths evaluate exactly as fhirpath.js does', () => {
   it('leaves to fhirpath.js what it does not mirror', () => {
     const cases: Array<[string, unknown]> = [
       // A union of two equal quantities is one value to fhirpath.js (1 g = 1000 mg).
-      [quantity, obs({ valueQuantity: { value: 1, system: 'http://unitsofmeasure.org', code: 'g' }, component: [{ code: { text: 'y' }, valueQuantity: { value: 1000, system: 'http://unitsofmeasure.org', code: 'mg' } }] })],
+      [
+        quantity,
+        obs({
+          valueQuantity: { value: 1, system: 'http://unitsofmeasure.org', code: 'g' },
+          component: [{ code: { text: 'y' }, valueQuantity: { value: 1000, system: 'http://unitsofmeasure.org', code: 'mg' } }],
+        }),
+      ],
       ['Observation.value as string', obs({ valueString: 'a', _valueString: { id: 'x' } })],
       ['Observation.value as integer', obs({ valueInteger: 3 })],
       ['Observation.subject.where(resolve() is Patient)', { resourceType: 'Observation', subject: [null] }],

@@ -8,7 +8,10 @@ function linkQuery(b: Bundle, relation: string): string | undefined {
 }
 
 const patient = (id: string, family: string, birthDate?: string, given: string[] = []): FhirResource => ({
-  resourceType: 'Patient', id, name: [{ family, given }], ...(birthDate ? { birthDate } : {}),
+  resourceType: 'Patient',
+  id,
+  name: [{ family, given }],
+  ...(birthDate ? { birthDate } : {}),
 });
 
 describe('_sort (spec 3.1.1.5.2)', () => {
@@ -143,14 +146,14 @@ describe('paging through next and previous links', () => {
 });
 
 describe('continuation filter', () => {
-  const keys = [{ field: 'k.birthdate', desc: false }, { field: '_id', desc: false }];
+  const keys = [
+    { field: 'k.birthdate', desc: false },
+    { field: '_id', desc: false },
+  ];
 
   it('states the first sort key bound beside its branches, so the next page starts its index scan at the page', () => {
     expect(keysetFilter(keys, ['1990', 'a'], 'Patient', false)).toEqual({
-      $and: [
-        { 'k.birthdate': { $gte: '1990' } },
-        { $or: [{ 'k.birthdate': { $gt: '1990' } }, { $and: [{ 'k.birthdate': '1990' }, { _id: { $gt: 'a' } }] }] },
-      ],
+      $and: [{ 'k.birthdate': { $gte: '1990' } }, { $or: [{ 'k.birthdate': { $gt: '1990' } }, { $and: [{ 'k.birthdate': '1990' }, { _id: { $gt: 'a' } }] }] }],
     });
   });
 

@@ -2,8 +2,7 @@ import { SearchContext } from '../../src/search/context';
 import { parseSearch } from '../../src/search/parse';
 
 const search = new SearchContext();
-const parse = (type: string | undefined, q: string, strict = false) =>
-  parseSearch(search, type, [...new URLSearchParams(q)], { strict });
+const parse = (type: string | undefined, q: string, strict = false) => parseSearch(search, type, [...new URLSearchParams(q)], { strict });
 
 describe('parseSearch: parameter names are checked against the registry', () => {
   it.each(['family[$regex]=x', 'a.b=1', '$where=1', 'name.family=x', 'family[$ne]=', '__proto__=1', 'constructor=x', 'nonsense=1'])(
@@ -20,7 +19,10 @@ describe('parseSearch: parameter names are checked against the registry', () => 
   it('keeps known parameters and reports only what it ignored', () => {
     const req = parse('Patient', 'family=smith&foo=bar&gender=male');
     expect(req.clauses.map((c) => c.param.code)).toEqual(['family', 'gender']);
-    expect(req.applied).toEqual([['family', 'smith'], ['gender', 'male']]);
+    expect(req.applied).toEqual([
+      ['family', 'smith'],
+      ['gender', 'male'],
+    ]);
     expect(req.ignored).toEqual([expect.objectContaining({ name: 'foo' })]);
   });
   it('reports parameters without an expression (_text, _content) as unsupported', () => {

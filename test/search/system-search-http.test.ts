@@ -33,7 +33,13 @@ describe('system-level search', () => {
 
 describe('compartment search by POST', () => {
   it('answers POST Patient/[id]/[type]/_search like the GET form', async () => {
-    await server.json('PUT', 'Encounter/sys-enc', { resourceType: 'Encounter', id: 'sys-enc', status: 'finished', class: { code: 'AMB' }, subject: { reference: 'Patient/sys-1' } });
+    await server.json('PUT', 'Encounter/sys-enc', {
+      resourceType: 'Encounter',
+      id: 'sys-enc',
+      status: 'finished',
+      class: { code: 'AMB' },
+      subject: { reference: 'Patient/sys-1' },
+    });
     const res = await server.json('POST', 'Patient/sys-1/Encounter/_search', 'status=finished', { 'content-type': 'application/x-www-form-urlencoded' });
     expect(res.status).toBe(200);
     expect(res.body.entry.map((e: any) => e.resource.id)).toEqual(['sys-enc']);

@@ -28,8 +28,7 @@ describe('two servers in one process', () => {
     dirs.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true }));
   });
 
-  const strictSearch = (server: TestServer, query: string) =>
-    server.json('GET', `Observation?${query}`, undefined, { prefer: 'handling=strict' });
+  const strictSearch = (server: TestServer, query: string) => server.json('GET', `Observation?${query}`, undefined, { prefer: 'handling=strict' });
 
   it("each searches with its own profile folder's parameter and refuses the other's", async () => {
     expect((await strictSearch(first, 'first-status=final')).body.total).toBe(1);
@@ -51,8 +50,7 @@ describe('two servers in one process', () => {
 
   it('each takes an absolute reference to its own base URL as Type/id, and not one to the other', async () => {
     expect(first.baseUrl).not.toBe(second.baseUrl);
-    const subject = async (server: TestServer, base: string) =>
-      (await strictSearch(server, `subject=${encodeURIComponent(`${base}/Patient/p1`)}`)).body.total;
+    const subject = async (server: TestServer, base: string) => (await strictSearch(server, `subject=${encodeURIComponent(`${base}/Patient/p1`)}`)).body.total;
     expect(await subject(first, first.baseUrl)).toBe(1);
     expect(await subject(first, second.baseUrl)).toBe(0);
     expect(await subject(second, second.baseUrl)).toBe(1);

@@ -45,7 +45,12 @@ interface Report {
 async function verifyChain(): Promise<Report> {
   const res = await server.system.json('GET', 'AuditEvent/$verify-chain');
   expect(res.status).toBe(200);
-  const params = res.body.parameter as Array<{ name: string; valueBoolean?: boolean; valueInteger?: number; part?: Array<{ name: string; valueCode?: string; valueId?: string }> }>;
+  const params = res.body.parameter as Array<{
+    name: string;
+    valueBoolean?: boolean;
+    valueInteger?: number;
+    part?: Array<{ name: string; valueCode?: string; valueId?: string }>;
+  }>;
   return {
     intact: params.find((p) => p.name === 'intact')?.valueBoolean as boolean,
     breaks: params.find((p) => p.name === 'breaks')?.valueInteger,

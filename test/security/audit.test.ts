@@ -36,8 +36,7 @@ async function events(query: string): Promise<AuditEvent[]> {
 
 const subtype = (e: AuditEvent) => e.subtype?.[0]?.code;
 const entityRefs = (e: AuditEvent) => (e.entity ?? []).map((x) => x.what?.reference).filter(Boolean);
-const patientsNamed = (e: AuditEvent) =>
-  (e.entity ?? []).filter((x) => x.role?.code === '1').map((x) => x.what?.reference);
+const patientsNamed = (e: AuditEvent) => (e.entity ?? []).filter((x) => x.role?.code === '1').map((x) => x.what?.reference);
 
 const EVENT_TYPES = 'http://terminology.hl7.org/CodeSystem/audit-event-type';
 

@@ -64,9 +64,7 @@ describe('reading another patient record with a patient token', () => {
     expect(refsOf((await reader.json('GET', `Patient?_id=${B}`)).body)).toEqual([]);
     expect(refsOf((await reader.json('GET', `Condition?subject=Patient/${B}`)).body)).toEqual([]);
     expect((await reader.json('GET', `Condition?subject=Patient/${B}&_summary=count`)).body.total).toBe(0);
-    expect(refsOf((await reader.json('GET', `?_type=Patient,Condition,Encounter&_count=100`)).body)).not.toEqual(
-      expect.arrayContaining([`Patient/${B}`]),
-    );
+    expect(refsOf((await reader.json('GET', `?_type=Patient,Condition,Encounter&_count=100`)).body)).not.toEqual(expect.arrayContaining([`Patient/${B}`]));
   });
 
   it('finds nothing in a compartment search of the other patient', async () => {

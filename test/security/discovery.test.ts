@@ -40,7 +40,7 @@ describe('SMART configuration with an external issuer and registered clients', (
     expect(jwks.status).toBe(200);
   });
 
-  it('advertises only the system/ scopes its token endpoint can grant, though the issuer\'s tokens may carry others', async () => {
+  it("advertises only the system/ scopes its token endpoint can grant, though the issuer's tokens may carry others", async () => {
     const doc = await discover(server);
     expect(doc.scopes_supported).toEqual(['system/*.rs', 'system/*.read']);
     expect(doc.capabilities).toEqual(expect.arrayContaining(['permission-patient', 'permission-user']));

@@ -31,13 +31,27 @@ export const HIDDEN_BINARIES = {
 
 /** Everything that is B's, hidden, or B's Binary: none of it may reach A by any path. */
 export const FORBIDDEN = new Set([
-  `Patient/${B}`, 'Condition/cond-b1', 'Encounter/enc-b', 'Observation/obs-b', 'DocumentReference/doc-b', 'Device/implant-b',
-  'GuidanceResponse/gr-b', 'Contract/contract-ab', 'Group/group-ab', 'Bundle/bundle-a', 'Bundle/document-b', 'Linkage/link-a',
-  'MessageHeader/mh-a', 'VerificationResult/vr-a', 'Provenance/prov-b',
+  `Patient/${B}`,
+  'Condition/cond-b1',
+  'Encounter/enc-b',
+  'Observation/obs-b',
+  'DocumentReference/doc-b',
+  'Device/implant-b',
+  'GuidanceResponse/gr-b',
+  'Contract/contract-ab',
+  'Group/group-ab',
+  'Bundle/bundle-a',
+  'Bundle/document-b',
+  'Linkage/link-a',
+  'MessageHeader/mh-a',
+  'VerificationResult/vr-a',
+  'Provenance/prov-b',
   ...Object.keys(HIDDEN_BINARIES).map((id) => `Binary/${id}`),
 ]);
 /** What lies in B's record (compartment or linked types). */
-export const B_RECORD = new Set([...FORBIDDEN].filter((r) => /^(Patient|Condition|Encounter|Observation|DocumentReference|Device|GuidanceResponse|Contract|Group|Provenance)\//.test(r)));
+export const B_RECORD = new Set(
+  [...FORBIDDEN].filter((r) => /^(Patient|Condition|Encounter|Observation|DocumentReference|Device|GuidanceResponse|Contract|Group|Provenance)\//.test(r)),
+);
 export const leaked = (body: Parameters<typeof refsOf>[0]) => refsOf(body).filter((r) => FORBIDDEN.has(r));
 
 /** A search answered 200 that returns nothing forbidden. */
@@ -71,21 +85,57 @@ export async function startEscapeServer(): Promise<{ server: SecureServer; patie
     resourceType: 'Contract',
     id: 'contract-ab',
     subject: [{ reference: `Patient/${A}` }],
-    signer: [{ type: { code: 'SELF' }, party: { reference: `Patient/${B}` }, signature: [{ type: [{ code: '1.2.840.10065.1.12.1.1' }], when: '2024-01-01T00:00:00Z', who: { reference: `Patient/${B}` } }] }],
+    signer: [
+      {
+        type: { code: 'SELF' },
+        party: { reference: `Patient/${B}` },
+        signature: [{ type: [{ code: '1.2.840.10065.1.12.1.1' }], when: '2024-01-01T00:00:00Z', who: { reference: `Patient/${B}` } }],
+      },
+    ],
   });
   await put(sys, { resourceType: 'Group', id: 'group-a', type: 'person', actual: true, member: [{ entity: { reference: `Patient/${A}` } }] });
-  await put(sys, { resourceType: 'Group', id: 'group-ab', type: 'person', actual: true, member: [{ entity: { reference: `Patient/${A}` } }, { entity: { reference: `Patient/${B}` } }] });
+  await put(sys, {
+    resourceType: 'Group',
+    id: 'group-ab',
+    type: 'person',
+    actual: true,
+    member: [{ entity: { reference: `Patient/${A}` } }, { entity: { reference: `Patient/${B}` } }],
+  });
   await put(sys, {
     resourceType: 'Bundle',
     id: 'document-b',
     type: 'collection',
     entry: [{ fullUrl: 'urn:uuid:1', resource: { resourceType: 'Patient', name: [{ family: 'Brown' }] } }],
   });
-  await put(sys, { resourceType: 'Bundle', id: 'bundle-a', type: 'collection', entry: [{ fullUrl: `${server.baseUrl}/Patient/${A}`, resource: { resourceType: 'Patient', id: A } }] });
-  await put(sys, { resourceType: 'Linkage', id: 'link-a', item: [{ type: 'source', resource: { reference: `Patient/${A}` } }, { type: 'alternate', resource: { reference: `Patient/${B}` } }] });
-  await put(sys, { resourceType: 'MessageHeader', id: 'mh-a', eventCoding: { system: 'urn:e', code: 'x' }, source: { endpoint: 'urn:s' }, focus: [{ reference: `Patient/${A}` }] });
+  await put(sys, {
+    resourceType: 'Bundle',
+    id: 'bundle-a',
+    type: 'collection',
+    entry: [{ fullUrl: `${server.baseUrl}/Patient/${A}`, resource: { resourceType: 'Patient', id: A } }],
+  });
+  await put(sys, {
+    resourceType: 'Linkage',
+    id: 'link-a',
+    item: [
+      { type: 'source', resource: { reference: `Patient/${A}` } },
+      { type: 'alternate', resource: { reference: `Patient/${B}` } },
+    ],
+  });
+  await put(sys, {
+    resourceType: 'MessageHeader',
+    id: 'mh-a',
+    eventCoding: { system: 'urn:e', code: 'x' },
+    source: { endpoint: 'urn:s' },
+    focus: [{ reference: `Patient/${A}` }],
+  });
   await put(sys, { resourceType: 'VerificationResult', id: 'vr-a', status: 'attested', target: [{ reference: `Patient/${A}` }] });
-  await put(sys, { resourceType: 'Provenance', id: 'prov-b', recorded: '2024-01-01T00:00:00Z', target: [{ reference: `Patient/${B}` }, { reference: 'Condition/cond-b1' }], agent: [{ who: { reference: 'Organization/hospital' } }] });
+  await put(sys, {
+    resourceType: 'Provenance',
+    id: 'prov-b',
+    recorded: '2024-01-01T00:00:00Z',
+    target: [{ reference: `Patient/${B}` }, { reference: 'Condition/cond-b1' }],
+    agent: [{ who: { reference: 'Organization/hospital' } }],
+  });
   await put(sys, binary('bin-doc-a', { reference: 'DocumentReference/doc-a' }));
   await put(sys, binary('bin-ctx-org', { reference: 'Organization/hospital' }));
   await put(sys, docRef('doc-deleted', A));

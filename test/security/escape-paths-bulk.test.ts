@@ -65,12 +65,20 @@ describe('bulk export', () => {
   beforeAll(async () => {
     patientToken = await server.sign({ scope: 'patient/*.rs', patient: A });
   });
-  it('exports A\'s compartment and nothing else to A with Patient/$export', async () => {
+  it("exports A's compartment and nothing else to A with Patient/$export", async () => {
     const { refs, warnings } = await exportAs(patientToken, 'Patient/$export');
     // Without _type the audit trail is left out (its events of A's own requests would be in A's compartment).
     expect(refs).toEqual([
-      'Condition/cond-a1', 'Condition/cond-a2', 'Contract/contract-a', 'Device/implant-a', 'DocumentReference/doc-a', 'Encounter/enc-a', 'Group/group-a',
-      'List/list-a', 'Observation/obs-a-links', `Patient/${A}`,
+      'Condition/cond-a1',
+      'Condition/cond-a2',
+      'Contract/contract-a',
+      'Device/implant-a',
+      'DocumentReference/doc-a',
+      'Encounter/enc-a',
+      'Group/group-a',
+      'List/list-a',
+      'Observation/obs-a-links',
+      `Patient/${A}`,
     ]);
     expect(refs.filter((r) => FORBIDDEN.has(r))).toEqual([]);
     expect(warnings).toEqual([]);
@@ -83,11 +91,14 @@ describe('bulk export', () => {
     ['Patient/$export', 'patient', false],
     ['Group/group-a/$export', 'group', false],
     ['Patient/$export', 'patient', true],
-  ] as const)('exports only A\'s own Device, Contract and Group with %s?_type=Binary,Device,Bundle,Linkage,Group,Contract (%s level, lenient: %s)', async (path, level, lenient) => {
-    const { refs, warnings } = await exportAs(patientToken, `${path}?_type=Binary,Device,Bundle,Linkage,Group,Contract`, lenient);
-    expect(refs).toEqual(['Contract/contract-a', 'Device/implant-a', 'Group/group-a']);
-    expect(warnings).toEqual(leftOut(['Binary', 'Bundle', 'Linkage'], level));
-  });
+  ] as const)(
+    "exports only A's own Device, Contract and Group with %s?_type=Binary,Device,Bundle,Linkage,Group,Contract (%s level, lenient: %s)",
+    async (path, level, lenient) => {
+      const { refs, warnings } = await exportAs(patientToken, `${path}?_type=Binary,Device,Bundle,Linkage,Group,Contract`, lenient);
+      expect(refs).toEqual(['Contract/contract-a', 'Device/implant-a', 'Group/group-a']);
+      expect(warnings).toEqual(leftOut(['Binary', 'Bundle', 'Linkage'], level));
+    },
+  );
 
   it('refuses a patient export of nothing but Binary, Bundle and Linkage: 400', async () => {
     const res = await refusal(patientToken, 'Patient/$export?_type=Binary,Bundle,Linkage');
@@ -95,14 +106,14 @@ describe('bulk export', () => {
     expect(res.body.issue[0].diagnostics).toMatch(/^None of the requested _type values can be exported\. Binary is left out: /);
   });
 
-  it.each([['Group/group-ab/$export', false], ['Group/group-ab/$export?_type=Binary,Device,Bundle,Condition', true]] as const)(
-    'answers A\'s export of B\'s Group with %s exactly as for an absent Group: 404',
-    async (path, lenient) => {
-      const probe = await refusal(patientToken, path, lenient);
-      expectOutcome(probe, 404, 'not-found');
-      expect(shape(probe, 'group-ab')).toEqual(shape(await refusal(patientToken, path.replace('group-ab', 'no-such-id'), lenient), 'no-such-id'));
-    },
-  );
+  it.each([
+    ['Group/group-ab/$export', false],
+    ['Group/group-ab/$export?_type=Binary,Device,Bundle,Condition', true],
+  ] as const)("answers A's export of B's Group with %s exactly as for an absent Group: 404", async (path, lenient) => {
+    const probe = await refusal(patientToken, path, lenient);
+    expectOutcome(probe, 404, 'not-found');
+    expect(shape(probe, 'group-ab')).toEqual(shape(await refusal(patientToken, path.replace('group-ab', 'no-such-id'), lenient), 'no-such-id'));
+  });
 
   it('refuses A a system-level export, even of a single type: 403', async () => {
     const res = await refusal(patientToken, '$export?_type=Binary', true);
@@ -110,15 +121,22 @@ describe('bulk export', () => {
     expect(res.body.issue[0].diagnostics).toBe('A token bound to a patient cannot export the whole system; use Patient/$export');
   });
 
-  it('exports a one-patient Group cohort to a system client without another patient\'s data (Binary and Bundle left out)', async () => {
+  it("exports a one-patient Group cohort to a system client without another patient's data (Binary and Bundle left out)", async () => {
     const system = await server.sign({ scope: 'system/*.rs' });
     const types = 'Binary,Device,Bundle,Group,Patient,Condition,Encounter,Observation,DocumentReference';
     const { refs, warnings } = await exportAs(system, `Group/group-a/$export?_type=${types}`, true);
     // B has data of every exported type; a cohort also sees the Groups naming its patient next to others (README,
     // Bulk export), so group-ab is in and nothing else of B is.
     expect(refs).toEqual([
-      'Condition/cond-a1', 'Condition/cond-a2', 'Device/implant-a', 'DocumentReference/doc-a', 'Encounter/enc-a', 'Group/group-a', 'Group/group-ab',
-      'Observation/obs-a-links', `Patient/${A}`,
+      'Condition/cond-a1',
+      'Condition/cond-a2',
+      'Device/implant-a',
+      'DocumentReference/doc-a',
+      'Encounter/enc-a',
+      'Group/group-a',
+      'Group/group-ab',
+      'Observation/obs-a-links',
+      `Patient/${A}`,
     ]);
     expect(warnings).toEqual(leftOut(['Binary', 'Bundle'], 'group'));
   });

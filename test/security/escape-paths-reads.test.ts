@@ -15,9 +15,20 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 describe('reads by id of every kind of type', () => {
-  const hidden = ['Device/implant-b', 'GuidanceResponse/gr-b', 'Contract/contract-ab', 'Group/group-ab', 'Bundle/document-b', 'Bundle/bundle-a',
-    'Linkage/link-a', 'MessageHeader/mh-a', 'VerificationResult/vr-a', 'Provenance/prov-b', 'DocumentReference/doc-b',
-    ...Object.keys(HIDDEN_BINARIES).map((id) => `Binary/${id}`)];
+  const hidden = [
+    'Device/implant-b',
+    'GuidanceResponse/gr-b',
+    'Contract/contract-ab',
+    'Group/group-ab',
+    'Bundle/document-b',
+    'Bundle/bundle-a',
+    'Linkage/link-a',
+    'MessageHeader/mh-a',
+    'VerificationResult/vr-a',
+    'Provenance/prov-b',
+    'DocumentReference/doc-b',
+    ...Object.keys(HIDDEN_BINARIES).map((id) => `Binary/${id}`),
+  ];
 
   it.each(hidden)('answers read, vread and instance history of %s exactly as for an absent id', async (ref) => {
     const [type, id] = ref.split('/');
@@ -29,7 +40,7 @@ describe('reads by id of every kind of type', () => {
     }
   });
 
-  it('reads what is A\'s or shared: own Device, own document\'s Binary, a Binary of a shared resource, single-patient Contract and Group', async () => {
+  it("reads what is A's or shared: own Device, own document's Binary, a Binary of a shared resource, single-patient Contract and Group", async () => {
     for (const ref of ['Device/implant-a', 'Binary/bin-doc-a', 'Binary/bin-ctx-org', 'Contract/contract-a', 'Group/group-a', 'Organization/hospital']) {
       expect({ ref, status: (await patientA.json('GET', ref)).status }).toEqual({ ref, status: 200 });
     }
@@ -48,20 +59,21 @@ describe('history', () => {
 });
 
 describe('resources that list several patients', () => {
-  it('shows A no AuditEvent of a system search that returned B\'s data next to A\'s', async () => {
+  it("shows A no AuditEvent of a system search that returned B's data next to A's", async () => {
     await server.system.json('GET', `Condition?_id=cond-a1,cond-b1`);
     await server.system.json('GET', `Device?_id=implant-a,implant-b`);
     expect((await server.system.json('GET', 'AuditEvent/$verify-chain')).status).toBe(200); // the queue is drained
     const res = await patientA.json('GET', 'AuditEvent?_count=1000');
     expect(res.status).toBe(200);
     const named = (res.body.entry ?? []).flatMap((e: { resource: { entity?: Array<{ what?: { reference?: string } }> } }) =>
-      (e.resource.entity ?? []).map((x) => x.what?.reference ?? ''));
+      (e.resource.entity ?? []).map((x) => x.what?.reference ?? ''),
+    );
     // Ids of hidden-type resources the system read next to A's data may be named (see the report of issue 27);
     // nothing of B's record is.
     expect(named.filter((r: string) => B_RECORD.has(r))).toEqual([]);
   });
 
-  it('does not let A read B through A\'s own Patient.link', async () => {
+  it("does not let A read B through A's own Patient.link", async () => {
     const linked = await server.patient('pat-linked', 'patient/*.rs');
     await put(server.system, { resourceType: 'Patient', id: 'pat-linked', link: [{ other: { reference: `Patient/${B}` }, type: 'seealso' }] });
     expectOutcome(await linked.json('GET', `Patient/${B}`), 404, 'not-found');
@@ -77,16 +89,37 @@ describe('a user token whose fhirUser is Patient/A, with user/*.rs', () => {
     user = server.as(await server.sign({ scope: 'openid fhirUser user/*.rs', fhirUser: `Patient/${A}` }));
   });
 
-  it('reads none of B\'s or hidden resources by id', async () => {
-    for (const ref of ['Device/implant-b', 'Binary/bin-doc-b', 'Binary/bin-loose', 'Bundle/document-b', 'Linkage/link-a', 'Group/group-ab', 'Contract/contract-ab', `Patient/${B}`]) {
+  it("reads none of B's or hidden resources by id", async () => {
+    for (const ref of [
+      'Device/implant-b',
+      'Binary/bin-doc-b',
+      'Binary/bin-loose',
+      'Bundle/document-b',
+      'Linkage/link-a',
+      'Group/group-ab',
+      'Contract/contract-ab',
+      `Patient/${B}`,
+    ]) {
       expect({ ref, status: (await user.json('GET', ref)).status }).toEqual({ ref, status: 404 });
     }
     expect((await user.json('GET', 'Binary/bin-doc-a')).status).toBe(200);
   });
 
   it('finds nothing forbidden by search, include, chain, _has or system search', async () => {
-    for (const path of ['Device', 'Binary', 'Bundle', 'Linkage', 'Group', 'Contract', 'Observation?_id=obs-a-links&_include=*', 'Observation?subject.name=Brown',
-      'Patient?_has:Device:patient:_id=implant-b', `Patient?_id=${A}&_revinclude=*`, '?_count=1000', '_history?_count=1000']) {
+    for (const path of [
+      'Device',
+      'Binary',
+      'Bundle',
+      'Linkage',
+      'Group',
+      'Contract',
+      'Observation?_id=obs-a-links&_include=*',
+      'Observation?subject.name=Brown',
+      'Patient?_has:Device:patient:_id=implant-b',
+      `Patient?_id=${A}&_revinclude=*`,
+      '?_count=1000',
+      '_history?_count=1000',
+    ]) {
       expect({ path, leaked: await searchLeaks(user, path) }).toEqual({ path, leaked: [] });
     }
   });

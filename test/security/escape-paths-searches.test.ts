@@ -17,27 +17,54 @@ afterAll(() => server.close());
 
 describe('searches on every kind of type', () => {
   it.each([
-    'Device', `Device?patient=${B}`, 'Device?identifier=serial-implant-b', 'Device?_id=implant-b', 'Device?manufacturer=implant-b',
-    `GuidanceResponse?subject=Patient/${B}`, 'GuidanceResponse', `Contract?patient=${A}`, `Contract?signer=Patient/${B}`, 'Contract',
-    `Group?member=Patient/${A}`, 'Group', 'Bundle', 'Bundle?type=collection', 'Linkage', `Linkage?item=Patient/${A}`, 'MessageHeader',
-    `MessageHeader?focus=Patient/${A}`, 'VerificationResult', `VerificationResult?target=Patient/${A}`, 'Binary', 'Binary?_id=bin-doc-a,bin-doc-b',
-    'Provenance', `Provenance?patient=${B}`, 'DocumentReference', `Observation?_id=obs-b`,
+    'Device',
+    `Device?patient=${B}`,
+    'Device?identifier=serial-implant-b',
+    'Device?_id=implant-b',
+    'Device?manufacturer=implant-b',
+    `GuidanceResponse?subject=Patient/${B}`,
+    'GuidanceResponse',
+    `Contract?patient=${A}`,
+    `Contract?signer=Patient/${B}`,
+    'Contract',
+    `Group?member=Patient/${A}`,
+    'Group',
+    'Bundle',
+    'Bundle?type=collection',
+    'Linkage',
+    `Linkage?item=Patient/${A}`,
+    'MessageHeader',
+    `MessageHeader?focus=Patient/${A}`,
+    'VerificationResult',
+    `VerificationResult?target=Patient/${A}`,
+    'Binary',
+    'Binary?_id=bin-doc-a,bin-doc-b',
+    'Provenance',
+    `Provenance?patient=${B}`,
+    'DocumentReference',
+    `Observation?_id=obs-b`,
   ])('finds nothing forbidden with %s', async (path) => expect(await searchLeaks(patientA, path)).toEqual([]));
 
-  it('finds A\'s own Device, Contract and Group', async () => {
+  it("finds A's own Device, Contract and Group", async () => {
     expect(refsOf((await patientA.json('GET', 'Device')).body)).toEqual(['Device/implant-a']);
     expect(refsOf((await patientA.json('GET', 'Contract')).body)).toEqual(['Contract/contract-a']);
     expect(refsOf((await patientA.json('GET', 'Group')).body)).toEqual(['Group/group-a']);
   });
 
-  it.each(['Device?identifier=serial-implant-b', `Device?patient=${B}`, 'Bundle', 'Linkage', 'MessageHeader', 'Binary', `Group?member=Patient/${B}`, `Contract?signer=Patient/${B}`])(
-    'counts nothing with %s (_summary=count and _total=accurate)',
-    async (path) => {
-      const sep = path.includes('?') ? '&' : '?';
-      expect((await patientA.json('GET', `${path}${sep}_summary=count`)).body.total).toBe(0);
-      expect((await patientA.json('GET', `${path}${sep}_total=accurate`)).body.total).toBe(0);
-    },
-  );
+  it.each([
+    'Device?identifier=serial-implant-b',
+    `Device?patient=${B}`,
+    'Bundle',
+    'Linkage',
+    'MessageHeader',
+    'Binary',
+    `Group?member=Patient/${B}`,
+    `Contract?signer=Patient/${B}`,
+  ])('counts nothing with %s (_summary=count and _total=accurate)', async (path) => {
+    const sep = path.includes('?') ? '&' : '?';
+    expect((await patientA.json('GET', `${path}${sep}_summary=count`)).body.total).toBe(0);
+    expect((await patientA.json('GET', `${path}${sep}_total=accurate`)).body.total).toBe(0);
+  });
 
   it('finds nothing forbidden in system-level searches over every type', async () => {
     const types = 'Device,Binary,Bundle,Linkage,Contract,Group,GuidanceResponse,MessageHeader,VerificationResult,Provenance,Patient,Condition';
@@ -46,7 +73,7 @@ describe('searches on every kind of type', () => {
     expect((await patientA.json('GET', `?_type=Bundle,Linkage,Binary&_summary=count`)).body.total).toBe(0);
   });
 
-  it('sorts without revealing anything: a sort by a reference to B\'s data changes nothing', async () => {
+  it("sorts without revealing anything: a sort by a reference to B's data changes nothing", async () => {
     expect(await searchLeaks(patientA, 'Device?_sort=patient')).toEqual([]);
     expect(await searchLeaks(patientA, 'Observation?_sort=-device&_count=100')).toEqual([]);
   });
@@ -66,14 +93,25 @@ describe('_include and _revinclude', () => {
     }
   });
 
-  it('includes a Binary by its securityContext: the shared one, not B\'s', async () => {
+  it("includes a Binary by its securityContext: the shared one, not B's", async () => {
     const res = await patientA.json('GET', 'List?_id=list-a&_include=List:item');
     expect(refsOf(res.body).sort()).toEqual(['Binary/bin-ctx-org', 'List/list-a']);
   });
 
-  it('revincludes nothing hidden or naming B into A\'s Patient', async () => {
-    for (const rev of ['Linkage:item', 'Provenance:target', 'Provenance:patient', 'MessageHeader:focus', 'VerificationResult:target', 'Group:member',
-      'Contract:patient', 'Contract:signer', 'Device:patient', 'GuidanceResponse:subject', '*']) {
+  it("revincludes nothing hidden or naming B into A's Patient", async () => {
+    for (const rev of [
+      'Linkage:item',
+      'Provenance:target',
+      'Provenance:patient',
+      'MessageHeader:focus',
+      'VerificationResult:target',
+      'Group:member',
+      'Contract:patient',
+      'Contract:signer',
+      'Device:patient',
+      'GuidanceResponse:subject',
+      '*',
+    ]) {
       const path = `Patient?_id=${A}&_revinclude=${rev}&_revinclude:iterate=*`;
       expect({ path, leaked: await searchLeaks(patientA, path) }).toEqual({ path, leaked: [] });
     }
@@ -84,29 +122,56 @@ describe('_include and _revinclude', () => {
 
 describe('chains and _has', () => {
   it.each([
-    'Observation?subject.name=Brown', 'Observation?subject:Patient.name=Bravo', 'Condition?encounter.patient.name=Brown',
-    `Observation?device.patient=Patient/${B}`, 'Observation?device:Device.identifier=serial-implant-b', 'Observation?device.manufacturer=implant-b',
-    'Device?patient.name=Brown', `Device?patient._id=${B}`, 'List?item:Binary._id=bin-doc-b', 'List?item:Bundle.type=collection',
-    'List?item:Device.patient.name=Brown', 'Observation?focus:Linkage._id=link-a', 'Observation?focus:Bundle._id=document-b',
-    `Patient?_has:Device:patient:_id=implant-b`, 'Patient?_has:Device:patient:identifier=serial-implant-b', `Patient?_has:Linkage:item:_id=link-a`,
-    `Patient?_has:Group:member:_id=group-ab`, `Patient?_has:Contract:patient:_id=contract-ab`, `Patient?_has:Contract:signer:_id=contract-ab`,
-    `Patient?_has:MessageHeader:focus:_id=mh-a`, `Patient?_has:VerificationResult:target:_id=vr-a`, `Patient?_has:Provenance:target:_id=prov-b`,
-    `Patient?_has:GuidanceResponse:subject:_id=gr-b`, 'Condition?_has:Provenance:target:_id=prov-b',
-    'Composition?_has:Bundle:composition:_id=document-b', 'Patient?_has:Observation:subject:_has:List:item:_id=list-a',
+    'Observation?subject.name=Brown',
+    'Observation?subject:Patient.name=Bravo',
+    'Condition?encounter.patient.name=Brown',
+    `Observation?device.patient=Patient/${B}`,
+    'Observation?device:Device.identifier=serial-implant-b',
+    'Observation?device.manufacturer=implant-b',
+    'Device?patient.name=Brown',
+    `Device?patient._id=${B}`,
+    'List?item:Binary._id=bin-doc-b',
+    'List?item:Bundle.type=collection',
+    'List?item:Device.patient.name=Brown',
+    'Observation?focus:Linkage._id=link-a',
+    'Observation?focus:Bundle._id=document-b',
+    `Patient?_has:Device:patient:_id=implant-b`,
+    'Patient?_has:Device:patient:identifier=serial-implant-b',
+    `Patient?_has:Linkage:item:_id=link-a`,
+    `Patient?_has:Group:member:_id=group-ab`,
+    `Patient?_has:Contract:patient:_id=contract-ab`,
+    `Patient?_has:Contract:signer:_id=contract-ab`,
+    `Patient?_has:MessageHeader:focus:_id=mh-a`,
+    `Patient?_has:VerificationResult:target:_id=vr-a`,
+    `Patient?_has:Provenance:target:_id=prov-b`,
+    `Patient?_has:GuidanceResponse:subject:_id=gr-b`,
+    'Condition?_has:Provenance:target:_id=prov-b',
+    'Composition?_has:Bundle:composition:_id=document-b',
+    'Patient?_has:Observation:subject:_has:List:item:_id=list-a',
   ])('finds nothing through %s', async (path) => {
     const res = await patientA.json('GET', path);
     expect({ path, status: res.status, refs: refsOf(res.body) }).toEqual({ path, status: 200, refs: [] });
   });
 
-  it('finds A\'s own data through a Device chain or _has (baseline)', async () => {
+  it("finds A's own data through a Device chain or _has (baseline)", async () => {
     expect(refsOf((await patientA.json('GET', 'Device?patient.name=Alpha')).body)).toEqual(['Device/implant-a']);
     expect(refsOf((await patientA.json('GET', 'Patient?_has:Device:patient:_id=implant-a')).body)).toEqual([`Patient/${A}`]);
   });
 });
 
 describe('compartment searches', () => {
-  it.each([`Patient/${B}/Condition`, `Patient/${B}/Device`, `Patient/${B}/*`, `Patient/${A}/Device`, `Patient/${A}/Binary`, `Patient/${A}/Bundle`,
-    `Patient/${A}/Linkage`, `Patient/${A}/Group`, `Patient/${A}/Contract`, `Patient/${A}/*`])('returns nothing forbidden for %s', async (path) => {
+  it.each([
+    `Patient/${B}/Condition`,
+    `Patient/${B}/Device`,
+    `Patient/${B}/*`,
+    `Patient/${A}/Device`,
+    `Patient/${A}/Binary`,
+    `Patient/${A}/Bundle`,
+    `Patient/${A}/Linkage`,
+    `Patient/${A}/Group`,
+    `Patient/${A}/Contract`,
+    `Patient/${A}/*`,
+  ])('returns nothing forbidden for %s', async (path) => {
     const res = await patientA.json('GET', path);
     if (res.status === 200) expect(leaked(res.body)).toEqual([]);
     else expect(res.status).toBeGreaterThanOrEqual(400);

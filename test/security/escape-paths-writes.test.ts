@@ -22,14 +22,14 @@ describe('writes and conditional interactions that probe B', () => {
   });
   const systemDevice = async (id: string) => (await server.system.json('GET', `Device/${id}`)).body;
 
-  it('answers a conditional create matching B\'s Device as one matching nothing', async () => {
+  it("answers a conditional create matching B's Device as one matching nothing", async () => {
     const probe = await writer.json('POST', 'Device', ownDevice(), { 'if-none-exist': 'identifier=urn:test:serial|serial-implant-b' });
     const absent = await writer.json('POST', 'Device', ownDevice(), { 'if-none-exist': 'identifier=urn:test:serial|serial-none' });
     expect([probe.status, absent.status]).toEqual([201, 201]);
     expect(probe.body.patient.reference).toBe(`Patient/${A}`);
   });
 
-  it('answers a conditional update or delete matching B\'s Device as one matching nothing, and changes nothing of B', async () => {
+  it("answers a conditional update or delete matching B's Device as one matching nothing, and changes nothing of B", async () => {
     const before = await systemDevice('implant-b');
     const update = await writer.json('PUT', 'Device?identifier=serial-implant-b', ownDevice({ manufacturer: 'overwritten' }));
     const updateAbsent = await writer.json('PUT', 'Device?identifier=serial-none', ownDevice({ manufacturer: 'overwritten' }));
@@ -40,9 +40,15 @@ describe('writes and conditional interactions that probe B', () => {
     expect(await systemDevice('implant-b')).toEqual(before);
   });
 
-  it('answers update, patch and delete of B\'s Device, Binary and Bundle by id as for an absent id', async () => {
+  it("answers update, patch and delete of B's Device, Binary and Bundle by id as for an absent id", async () => {
     const patch = [{ op: 'replace', path: '/manufacturer', value: 'patched' }];
-    for (const [type, id] of [['Device', 'implant-b'], ['Binary', 'bin-doc-b'], ['Bundle', 'document-b'], ['Contract', 'contract-ab'], ['Group', 'group-ab']]) {
+    for (const [type, id] of [
+      ['Device', 'implant-b'],
+      ['Binary', 'bin-doc-b'],
+      ['Bundle', 'document-b'],
+      ['Contract', 'contract-ab'],
+      ['Group', 'group-ab'],
+    ]) {
       const body = type === 'Device' ? { ...ownDevice(), id } : { ...(await server.system.json('GET', `${type}/${id}`)).body };
       for (const [method, payload, headers] of [
         ['PUT', body, {}],
@@ -58,10 +64,20 @@ describe('writes and conditional interactions that probe B', () => {
     expect((await server.system.json('GET', 'Bundle/document-b')).status).toBe(200);
   });
 
-  it('refuses to move A\'s own Device into B\'s record, or to name B next to A on a Contract', async () => {
+  it("refuses to move A's own Device into B's record, or to name B next to A on a Contract", async () => {
     // 422 when reference validation, run under A's policy, finds no Patient B: the answer for an absent patient.
     expect([403, 422]).toContain((await writer.json('PUT', 'Device/implant-a', { ...ownDevice(), id: 'implant-a', patient: { reference: `Patient/${B}` } })).status);
-    const contract = { resourceType: 'Contract', subject: [{ reference: `Patient/${A}` }], signer: [{ type: { code: 'SELF' }, party: { reference: `Patient/${B}` }, signature: [{ type: [{ code: 'x' }], when: '2024-01-01T00:00:00Z', who: { reference: `Patient/${A}` } }] }] };
+    const contract = {
+      resourceType: 'Contract',
+      subject: [{ reference: `Patient/${A}` }],
+      signer: [
+        {
+          type: { code: 'SELF' },
+          party: { reference: `Patient/${B}` },
+          signature: [{ type: [{ code: 'x' }], when: '2024-01-01T00:00:00Z', who: { reference: `Patient/${A}` } }],
+        },
+      ],
+    };
     expect([403, 422]).toContain((await writer.json('POST', 'Contract', contract)).status);
     expect((await systemDevice('implant-a')).patient.reference).toBe(`Patient/${A}`);
   });
@@ -84,32 +100,61 @@ describe('batch and transaction entries', () => {
   const bundle = (type: string, entry: unknown[]) => ({ resourceType: 'Bundle', type, entry });
   const get = (url: string) => ({ request: { method: 'GET', url } });
 
-  it('answers batch reads of B\'s and hidden resources 404 and their searches empty', async () => {
-    const urls = ['Device/implant-b', 'Binary/bin-doc-b', 'Bundle/document-b', 'Linkage/link-a', 'Group/group-ab', 'Device?patient=pat-b', 'Binary', 'Patient?_has:Device:patient:_id=implant-b', 'Bundle'];
+  it("answers batch reads of B's and hidden resources 404 and their searches empty", async () => {
+    const urls = [
+      'Device/implant-b',
+      'Binary/bin-doc-b',
+      'Bundle/document-b',
+      'Linkage/link-a',
+      'Group/group-ab',
+      'Device?patient=pat-b',
+      'Binary',
+      'Patient?_has:Device:patient:_id=implant-b',
+      'Bundle',
+    ];
     const res = await patientA.json('POST', '', bundle('batch', urls.map(get)));
     expect(res.status).toBe(200);
     const entries = res.body.entry as Array<{ response: { status: string }; resource?: { resourceType: string; entry?: unknown[] } }>;
     entries.forEach((e, i) => {
       const status = e.response.status.split(' ')[0];
-      if (urls[i].includes('?') || !urls[i].includes('/')) expect({ url: urls[i], status, leaked: leaked(e.resource as never) }).toEqual({ url: urls[i], status: '200', leaked: [] });
+      if (urls[i].includes('?') || !urls[i].includes('/'))
+        expect({ url: urls[i], status, leaked: leaked(e.resource as never) }).toEqual({ url: urls[i], status: '200', leaked: [] });
       else expect({ url: urls[i], status }).toEqual({ url: urls[i], status: '404' });
     });
   });
 
-  it('resolves a conditional reference matching B\'s Device exactly as one matching nothing', async () => {
+  it("resolves a conditional reference matching B's Device exactly as one matching nothing", async () => {
     const writer = await server.patient(A, 'patient/*.cruds');
     const tx = (identifier: string) =>
-      bundle('transaction', [{ fullUrl: 'urn:uuid:o', request: { method: 'POST', url: 'Observation' }, resource: { resourceType: 'Observation', status: 'final', code: { text: 'x' }, subject: { reference: `Patient/${A}` }, device: { reference: `Device?identifier=${identifier}` } } }]);
+      bundle('transaction', [
+        {
+          fullUrl: 'urn:uuid:o',
+          request: { method: 'POST', url: 'Observation' },
+          resource: {
+            resourceType: 'Observation',
+            status: 'final',
+            code: { text: 'x' },
+            subject: { reference: `Patient/${A}` },
+            device: { reference: `Device?identifier=${identifier}` },
+          },
+        },
+      ]);
     const probe = await writer.json('POST', '', tx('serial-implant-b'));
     const absent = await writer.json('POST', '', tx('serial-none'));
     expect(shape(probe, 'serial-implant-b')).toEqual(shape(absent, 'serial-none'));
     expect(probe.status).toBeGreaterThanOrEqual(400);
   });
 
-  it('answers a transaction conditional create matching B\'s Device as one matching nothing', async () => {
+  it("answers a transaction conditional create matching B's Device as one matching nothing", async () => {
     const writer = await server.patient(A, 'patient/*.cruds');
     const tx = (identifier: string) =>
-      bundle('transaction', [{ fullUrl: 'urn:uuid:d', request: { method: 'POST', url: 'Device', ifNoneExist: `identifier=${identifier}` }, resource: { resourceType: 'Device', patient: { reference: `Patient/${A}` } } }]);
+      bundle('transaction', [
+        {
+          fullUrl: 'urn:uuid:d',
+          request: { method: 'POST', url: 'Device', ifNoneExist: `identifier=${identifier}` },
+          resource: { resourceType: 'Device', patient: { reference: `Patient/${A}` } },
+        },
+      ]);
     const probe = await writer.json('POST', '', tx('serial-implant-b'));
     const absent = await writer.json('POST', '', tx('serial-none'));
     expect([probe.status, probe.body.entry?.[0]?.response.status.split(' ')[0]]).toEqual([absent.status, absent.body.entry?.[0]?.response.status.split(' ')[0]]);
@@ -118,20 +163,41 @@ describe('batch and transaction entries', () => {
 });
 
 describe('reference checks ($validate, writes)', () => {
-  it('says the same of a reference to B\'s Device, B\'s Binary or a hidden Bundle as of an absent one', async () => {
-    const observation = (ref: string) => ({ resourceType: 'Observation', status: 'final', code: { text: 'x' }, subject: { reference: `Patient/${A}` }, device: ref.startsWith('Device') ? { reference: ref } : undefined, focus: ref.startsWith('Device') ? undefined : [{ reference: ref }] });
-    for (const [type, id] of [['Device', 'implant-b'], ['Binary', 'bin-doc-b'], ['Bundle', 'document-b'], ['Linkage', 'link-a']]) {
+  it("says the same of a reference to B's Device, B's Binary or a hidden Bundle as of an absent one", async () => {
+    const observation = (ref: string) => ({
+      resourceType: 'Observation',
+      status: 'final',
+      code: { text: 'x' },
+      subject: { reference: `Patient/${A}` },
+      device: ref.startsWith('Device') ? { reference: ref } : undefined,
+      focus: ref.startsWith('Device') ? undefined : [{ reference: ref }],
+    });
+    for (const [type, id] of [
+      ['Device', 'implant-b'],
+      ['Binary', 'bin-doc-b'],
+      ['Bundle', 'document-b'],
+      ['Linkage', 'link-a'],
+    ]) {
       const probe = await patientA.json('POST', 'Observation/$validate', observation(`${type}/${id}`));
       const absent = await patientA.json('POST', 'Observation/$validate', observation(`${type}/no-such-id`));
       expect({ type, ...shape(probe, id) }).toEqual({ type, ...shape(absent, 'no-such-id') });
     }
   });
 
-  it.each(['patient/*.cruds', 'patient/Observation.c'])('answers a write naming B\'s document Binary exactly as one naming an absent Binary (%s)', async (scope) => {
+  it.each(['patient/*.cruds', 'patient/Observation.c'])("answers a write naming B's document Binary exactly as one naming an absent Binary (%s)", async (scope) => {
     const writer = await server.patient(A, scope);
-    const focusing = (binaryId: string) => ({ resourceType: 'Observation', status: 'final', code: { text: 'x' }, subject: { reference: `Patient/${A}` }, focus: [{ reference: `Binary/${binaryId}` }] });
+    const focusing = (binaryId: string) => ({
+      resourceType: 'Observation',
+      status: 'final',
+      code: { text: 'x' },
+      subject: { reference: `Patient/${A}` },
+      focus: [{ reference: `Binary/${binaryId}` }],
+    });
     for (const id of ['bin-doc-b', 'bin-loose', 'bin-ctx-bundle']) {
-      expect({ id, ...shape(await writer.json('POST', 'Observation', focusing(id)), id) }).toEqual({ id, ...shape(await writer.json('POST', 'Observation', focusing('no-such-id')), 'no-such-id') });
+      expect({ id, ...shape(await writer.json('POST', 'Observation', focusing(id)), id) }).toEqual({
+        id,
+        ...shape(await writer.json('POST', 'Observation', focusing('no-such-id')), 'no-such-id'),
+      });
     }
     expect((await writer.json('POST', 'Observation', focusing('bin-doc-a'))).status).toBe(201);
   });

@@ -43,7 +43,9 @@ async function condA2(): Promise<{ versionId: string; category: string }> {
 /** Status and diagnostics of an answer, with the id named in it replaced, to compare two answers. */
 const shape = (res: { status: number; body: any }, id: string) => ({
   status: res.status,
-  diagnostics: JSON.stringify(res.body?.issue?.map((i: { diagnostics?: string }) => i.diagnostics) ?? []).split(id).join('<id>'),
+  diagnostics: JSON.stringify(res.body?.issue?.map((i: { diagnostics?: string }) => i.diagnostics) ?? [])
+    .split(id)
+    .join('<id>'),
 });
 
 describe('creating under a granular scope', () => {

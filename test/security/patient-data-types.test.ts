@@ -37,12 +37,12 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 describe('Binary, read through its securityContext', () => {
-  it('returns 404 to a patient token for a Binary whose securityContext is another patient\'s document', async () => {
+  it("returns 404 to a patient token for a Binary whose securityContext is another patient's document", async () => {
     expectOutcome(await patientA.json('GET', 'Binary/bin-doc-b'), 404, 'not-found');
     expectOutcome(await patientA.json('GET', 'Binary/bin-doc-b/_history/1'), 404, 'not-found');
   });
 
-  it('returns a Binary whose securityContext is the patient\'s own document', async () => {
+  it("returns a Binary whose securityContext is the patient's own document", async () => {
     const res = await patientA.json('GET', 'Binary/bin-doc-a');
     expect(res.status).toBe(200);
     expect(res.body.securityContext.reference).toBe('DocumentReference/doc-a');
@@ -60,7 +60,7 @@ describe('Binary, read through its securityContext', () => {
     expect((await server.system.json('GET', 'Binary')).body.total).toBe(3);
   });
 
-  it('does not include another patient\'s Binary through _include=*', async () => {
+  it("does not include another patient's Binary through _include=*", async () => {
     const res = await patientA.json('GET', `Condition?_id=cond-evidence&_include=*`);
     expect(res.status).toBe(200);
     expect(refsOf(res.body).sort()).toEqual(['Binary/bin-doc-a', 'Condition/cond-evidence', `Patient/${A}`]);
@@ -107,7 +107,7 @@ describe('Binary writes and counts by a token that may not read the securityCont
 });
 
 describe('types linked to a patient outside the compartment definition', () => {
-  it('finds only the patient\'s own Device, by search or by id', async () => {
+  it("finds only the patient's own Device, by search or by id", async () => {
     expect(refsOf((await patientA.json('GET', `Device?patient=${B}`)).body)).toEqual([]);
     expect(refsOf((await patientA.json('GET', 'Device')).body)).toEqual(['Device/implant-a']);
     expectOutcome(await patientA.json('GET', 'Device/implant-b'), 404, 'not-found');
@@ -124,7 +124,7 @@ describe('types linked to a patient outside the compartment definition', () => {
   });
 });
 
-describe('types that can carry any patient\'s data', () => {
+describe("types that can carry any patient's data", () => {
   it('hides a Bundle from a patient token, by id and by search', async () => {
     expectOutcome(await patientA.json('GET', 'Bundle/document-b'), 404, 'not-found');
     expect(refsOf((await patientA.json('GET', 'Bundle')).body)).toEqual([]);

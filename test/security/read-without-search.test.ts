@@ -33,10 +33,7 @@ describe('system-level search covers only the types the token may search', () =>
   });
 
   it('searches only the types the token may search when _type is absent', async () => {
-    for (const res of [
-      await readsConditions.json('GET', '?_count=100'),
-      await readsConditions.json('POST', '_search', '_count=100', FORM),
-    ]) {
+    for (const res of [await readsConditions.json('GET', '?_count=100'), await readsConditions.json('POST', '_search', '_count=100', FORM)]) {
       expect(res.status).toBe(200);
       expect(typesOf(res.body)).toEqual(new Set(['Patient', 'Encounter']));
     }

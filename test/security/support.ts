@@ -41,14 +41,9 @@ export async function startSecureServer(env: Record<string, string> = {}): Promi
   const server = await startTestServer({ ...externalIssuer(pathToFileURL(jwks).href, ISSUER), ...env });
 
   const sign: SecureServer['sign'] = (claims = {}, header = {}) =>
-    signToken(
-      issuerKey,
-      { iss: ISSUER, aud: server.baseUrl, iat: nowS(), exp: nowS() + 300, jti: randomUUID(), client_id: 'test-app', ...claims },
-      header,
-    );
+    signToken(issuerKey, { iss: ISSUER, aud: server.baseUrl, iat: nowS(), exp: nowS() + 300, jti: randomUUID(), client_id: 'test-app', ...claims }, header);
   const as = (token: string | undefined): Caller => ({
-    json: (method, path, body, headers = {}) =>
-      server.json(method, path, body, token === undefined ? headers : { authorization: `Bearer ${token}`, ...headers }),
+    json: (method, path, body, headers = {}) => server.json(method, path, body, token === undefined ? headers : { authorization: `Bearer ${token}`, ...headers }),
   });
   const scoped = async (scope: string) => as(await sign({ scope }));
   const patient = async (patientId: unknown, scope = 'patient/*.read') => as(await sign({ scope, patient: patientId }));
@@ -65,9 +60,7 @@ export async function put(caller: Caller, resource: { resourceType: string; id: 
 
 /** `Type/id` of every entry of a Bundle (search, history, batch/transaction responses with resources). */
 export function refsOf(bundle: { entry?: Array<{ resource?: { resourceType: string; id?: string } }> }): string[] {
-  return (bundle.entry ?? []).flatMap((e) =>
-    e.resource && e.resource.resourceType !== 'OperationOutcome' ? [`${e.resource.resourceType}/${e.resource.id}`] : [],
-  );
+  return (bundle.entry ?? []).flatMap((e) => (e.resource && e.resource.resourceType !== 'OperationOutcome' ? [`${e.resource.resourceType}/${e.resource.id}`] : []));
 }
 
 /** An OperationOutcome answer with `status`, at least one error issue, and no internals leaked. */

@@ -116,8 +116,20 @@ describe('a request without a usable bearer token', () => {
 
   it('returns 401 invalid_token for a fhirUser that is not a reference to a user resource on this server', async () => {
     const malformed: unknown[] = [
-      `patient/${A}`, 'Patient/', 'Patient/a b', 'Patient/..', 'Patient/...', `Patient/${'x'.repeat(65)}`, `Patient/${A}/../../Patient/other`, `${server.baseUrl}/Patient/${A}/_history/1`,
-      `https://other.example/fhir/Patient/${A}`, `Observation/${A}`, A, '', 42, { reference: `Patient/${A}` },
+      `patient/${A}`,
+      'Patient/',
+      'Patient/a b',
+      'Patient/..',
+      'Patient/...',
+      `Patient/${'x'.repeat(65)}`,
+      `Patient/${A}/../../Patient/other`,
+      `${server.baseUrl}/Patient/${A}/_history/1`,
+      `https://other.example/fhir/Patient/${A}`,
+      `Observation/${A}`,
+      A,
+      '',
+      42,
+      { reference: `Patient/${A}` },
     ];
     for (const fhirUser of malformed) {
       const res = await readWith(await server.sign({ scope: 'user/*.read', fhirUser }));

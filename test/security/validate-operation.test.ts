@@ -20,8 +20,7 @@ const conditionAbout = (patient: string) => ({
 const deleteMode = { resourceType: 'Parameters', parameter: [{ name: 'mode', valueCode: 'delete' }] };
 
 /** The diagnostics of an answer with the named id replaced, to compare the answer for two ids. */
-const diagnostics = (res: { body: any }, id: string) =>
-  (res.body.issue as Array<{ diagnostics?: string }>).map((i) => (i.diagnostics ?? '').split(id).join('<id>'));
+const diagnostics = (res: { body: any }, id: string) => (res.body.issue as Array<{ diagnostics?: string }>).map((i) => (i.diagnostics ?? '').split(id).join('<id>'));
 
 describe('$validate needs a grant on the validated type', () => {
   it('refuses a token without any resource scope, for an existing and an absent reference alike', async () => {

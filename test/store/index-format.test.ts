@@ -38,8 +38,7 @@ const format = (events: unknown[] = []): IndexFormat => ({
   index,
   onProgress: (e) => events.push(e),
 });
-const connect = (f: IndexFormat | undefined = format()) =>
-  Store.connect({ uri, dbName, searchIndexSpecs: (type) => searchIndexSpecs(search, type), indexFormat: f });
+const connect = (f: IndexFormat | undefined = format()) => Store.connect({ uri, dbName, searchIndexSpecs: (type) => searchIndexSpecs(search, type), indexFormat: f });
 
 const encounter: Encounter = {
   resourceType: 'Encounter',
@@ -80,7 +79,15 @@ describe('search index format of stored data', () => {
       expect(names).not.toContain('search_range');
       expect(names).not.toContain('search_high');
       expect(await db.collection(META_COLLECTION).findOne({})).toMatchObject({ version: SEARCH_INDEX_FORMAT.version });
-      expect(events.filter((e) => e.finished).map((e) => [e.type, e.done]).sort()).toEqual([['Encounter', 1], ['Patient', 1]]);
+      expect(
+        events
+          .filter((e) => e.finished)
+          .map((e) => [e.type, e.done])
+          .sort(),
+      ).toEqual([
+        ['Encounter', 1],
+        ['Patient', 1],
+      ]);
     } finally {
       await store.close();
     }

@@ -39,7 +39,11 @@ describe('urn:uuid references outside a Bundle', () => {
       type: 'transaction',
       entry: [
         { fullUrl: ENTRY, resource: { resourceType: 'Patient' }, request: { method: 'POST', url: 'Patient' } },
-        { fullUrl: OTHER, resource: { resourceType: 'Group', type: 'person', actual: true, member: [{ entity: { reference: ENTRY } }] }, request: { method: 'POST', url: 'Group' } },
+        {
+          fullUrl: OTHER,
+          resource: { resourceType: 'Group', type: 'person', actual: true, member: [{ entity: { reference: ENTRY } }] },
+          request: { method: 'POST', url: 'Group' },
+        },
       ],
     };
     const res = await server().json('POST', '', bundle);

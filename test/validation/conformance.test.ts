@@ -20,14 +20,24 @@ function birthDateProfile(): StructureDefinition {
   const base = baseDefinition('Patient')!;
   const element = base.snapshot!.element.map((el) => ({ ...el, id: el.id ?? el.path, ...(el.path === 'Patient.birthDate' ? { min: 1 } : {}) }));
   return {
-    resourceType: 'StructureDefinition', url: BIRTH_PROFILE, name: 'PatientWithBirthDate', status: 'active', kind: 'resource',
-    abstract: false, type: 'Patient', baseDefinition: base.url, derivation: 'constraint', snapshot: { element },
+    resourceType: 'StructureDefinition',
+    url: BIRTH_PROFILE,
+    name: 'PatientWithBirthDate',
+    status: 'active',
+    kind: 'resource',
+    abstract: false,
+    type: 'Patient',
+    baseDefinition: base.url,
+    derivation: 'constraint',
+    snapshot: { element },
   };
 }
 
 /** The R4 administrative-gender ValueSet, overridden by url to allow `female` only. */
 const femaleOnly: ValueSet = {
-  resourceType: 'ValueSet', url: GENDER_VS, status: 'active',
+  resourceType: 'ValueSet',
+  url: GENDER_VS,
+  status: 'active',
   compose: { include: [{ system: 'http://hl7.org/fhir/administrative-gender', concept: [{ code: 'female' }] }] },
 };
 

@@ -46,8 +46,15 @@ describe('two servers in one process', () => {
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'profiles-'));
     const profile = {
-      resourceType: 'StructureDefinition', url: LISTED, name: 'ListedPatient', status: 'active', kind: 'resource', abstract: false,
-      type: 'Patient', derivation: 'constraint', snapshot: { element: [{ id: 'Patient', path: 'Patient', min: 0, max: '*' }] },
+      resourceType: 'StructureDefinition',
+      url: LISTED,
+      name: 'ListedPatient',
+      status: 'active',
+      kind: 'resource',
+      abstract: false,
+      type: 'Patient',
+      derivation: 'constraint',
+      snapshot: { element: [{ id: 'Patient', path: 'Patient', min: 0, max: '*' }] },
     };
     fs.writeFileSync(path.join(dir, 'StructureDefinition-listed-patient.json'), JSON.stringify(profile));
     // The plain one starts second: its start-up must not undo, nor inherit, the first one's configuration.

@@ -16,11 +16,13 @@ const US_CORE_FIXTURES = path.join(__dirname, 'fixtures', 'us-core');
 const SYNTHEA = path.resolve(__dirname, '../../../shared/data/synthea-uscore-ndjson');
 
 /** Errors, and constraints the validator failed to evaluate: both mean the example was not fully validated. */
-const problems = (issues: OperationOutcomeIssue[]) =>
-  issues.filter((i) => i.severity === 'error' || i.diagnostics?.includes('could not be evaluated'));
+const problems = (issues: OperationOutcomeIssue[]) => issues.filter((i) => i.severity === 'error' || i.diagnostics?.includes('could not be evaluated'));
 
 function files(dir: string, pattern: RegExp): string[] {
-  return fs.readdirSync(dir).filter((f) => pattern.test(f)).sort();
+  return fs
+    .readdirSync(dir)
+    .filter((f) => pattern.test(f))
+    .sort();
 }
 
 describe('official R4 examples (hl7.fhir.r4.examples)', () => {
@@ -49,20 +51,17 @@ describe('US Core 6.1.0 examples against their profiles', () => {
 
 const hasSynthea = fs.existsSync(SYNTHEA);
 (hasSynthea ? describe : describe.skip)('Synthea US Core export (../shared, when present)', () => {
-  it.each(['Patient', 'Encounter', 'Condition', 'DocumentReference'])(
-    'every %s validates against the US Core profile it declares',
-    async (type) => {
-      const file = files(SYNTHEA, new RegExp(`^${type}\\.\\d+\\.ndjson$`))[0];
-      const lines = fs.readFileSync(path.join(SYNTHEA, file), 'utf8').split('\n').filter(Boolean);
-      const failures: string[] = [];
-      for (const line of lines) {
-        const resource = JSON.parse(line);
-        expect(resource.meta.profile[0]).toContain('/us/core/');
-        const bad = problems((await checkResource(bundled, resource)).issues);
-        if (bad.length) failures.push(`${type}/${resource.id}: ${describeIssues(bad).join('; ')}`);
-      }
-      expect(failures.slice(0, 5)).toEqual([]);
-      expect(lines.length).toBeGreaterThan(0);
-    },
-  );
+  it.each(['Patient', 'Encounter', 'Condition', 'DocumentReference'])('every %s validates against the US Core profile it declares', async (type) => {
+    const file = files(SYNTHEA, new RegExp(`^${type}\\.\\d+\\.ndjson$`))[0];
+    const lines = fs.readFileSync(path.join(SYNTHEA, file), 'utf8').split('\n').filter(Boolean);
+    const failures: string[] = [];
+    for (const line of lines) {
+      const resource = JSON.parse(line);
+      expect(resource.meta.profile[0]).toContain('/us/core/');
+      const bad = problems((await checkResource(bundled, resource)).issues);
+      if (bad.length) failures.push(`${type}/${resource.id}: ${describeIssues(bad).join('; ')}`);
+    }
+    expect(failures.slice(0, 5)).toEqual([]);
+    expect(lines.length).toBeGreaterThan(0);
+  });
 });

@@ -47,10 +47,7 @@ describe('validateResource (what create, update, patch and transaction call)', (
   });
 
   it('lists the bundled US Core profiles for the CapabilityStatement', () => {
-    expect(bundled.supportedProfiles('Condition')).toEqual([
-      `${US_CORE}us-core-condition-encounter-diagnosis`,
-      `${US_CORE}us-core-condition-problems-health-concerns`,
-    ]);
+    expect(bundled.supportedProfiles('Condition')).toEqual([`${US_CORE}us-core-condition-encounter-diagnosis`, `${US_CORE}us-core-condition-problems-health-concerns`]);
     expect(bundled.supportedProfiles('Encounter')).toEqual([`${US_CORE}us-core-encounter`]);
     expect(bundled.supportedProfiles('Observation')).toEqual([]);
   });

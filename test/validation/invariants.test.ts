@@ -62,8 +62,12 @@ describe('layer 4: FHIRPath invariants', () => {
     const refs = ['Patient/p1', '#p', '#other', '#', undefined];
     return Promise.all(
       refs.map(async (reference) => {
-        const resource = condition({ subject: { reference: 'Patient/p1' }, asserter: { reference, display: 'x' }, contained: [{ resourceType: 'Practitioner', id: 'p' }] });
-        const viaFhirpath = (fn((resource.asserter as object), { rootResource: resource }) as unknown[]).every((r) => r === true);
+        const resource = condition({
+          subject: { reference: 'Patient/p1' },
+          asserter: { reference, display: 'x' },
+          contained: [{ resourceType: 'Practitioner', id: 'p' }],
+        });
+        const viaFhirpath = (fn(resource.asserter as object, { rootResource: resource }) as unknown[]).every((r) => r === true);
         const issues = await issuesOf(resource);
         expect(issueAt(issues, 'Condition.asserter', 'ref-1') === undefined).toBe(viaFhirpath);
       }),
@@ -92,7 +96,10 @@ describe('invariants over values the structural layer rejected', () => {
   it('reports a Period with an unparseable end once, as a structural issue, and keeps the other findings', async () => {
     const issues = await issuesOf({
       resourceType: 'Patient',
-      name: [{ family: 'A', period: { start: '2020-01-01', end: 'garbage' } }, { family: 'B', period: { start: '2020-01-01', end: '2019-01-01' } }],
+      name: [
+        { family: 'A', period: { start: '2020-01-01', end: 'garbage' } },
+        { family: 'B', period: { start: '2020-01-01', end: '2019-01-01' } },
+      ],
     });
     expect(issues.filter((i) => i.severity === 'error').map((i) => [i.expression?.[0], i.code])).toEqual([
       ['Patient.name[0].period.end', 'value'],

@@ -13,7 +13,12 @@ import { bundled } from './support';
 
 const DOM3 = Object.keys(NATIVE).find((k) => k.startsWith('contained.where('))!;
 const PER1 = 'start.hasValue().not() or end.hasValue().not() or (start <= end)';
-const DOM = ['contained.contained.empty()', 'contained.meta.versionId.empty() and contained.meta.lastUpdated.empty()', 'contained.meta.security.empty()', 'text.`div`.exists()'];
+const DOM = [
+  'contained.contained.empty()',
+  'contained.meta.versionId.empty() and contained.meta.lastUpdated.empty()',
+  'contained.meta.security.empty()',
+  'text.`div`.exists()',
+];
 
 function viaFhirpath(expression: string, base: string, value: unknown, resource: Record<string, unknown>): boolean | 'error' {
   const fn = compileConstraint({ key: 'x', expression } as ElementDefinitionConstraint, base);
@@ -28,7 +33,10 @@ function viaFhirpath(expression: string, base: string, value: unknown, resource:
 
 /** The native answer, checked against fhirpath when it gives one. */
 function answer(expression: string, base: string, value: Record<string, unknown>, resource = value): boolean | undefined {
-  const native = NATIVE[expression](value, newContext(bundled, resource, {}, () => undefined));
+  const native = NATIVE[expression](
+    value,
+    newContext(bundled, resource, {}, () => undefined),
+  );
   if (native !== undefined) expect({ expression, value, native }).toEqual({ expression, value, native: viaFhirpath(expression, base, value, resource) });
   return native;
 }
@@ -117,10 +125,31 @@ describe('native invariants agree with fhirpath', () => {
 
   it('per-1 on dates, date-times, zones, odd and missing values', () => {
     const values: unknown[] = [
-      undefined, null, 7, ['2020'], '2020', '2021', '2020-01', '2020-02', '2020-01-31', '2020-02-01', '2020-02-31',
-      '2020-03-01', '2020-03-02', '0999-01-01', '2020-01-01T10:00:00Z', '2020-01-01T09:00:00Z', '2020-01-01T10:00:00+01:00',
-      '2020-01-01T10:00:00.500Z', '2020-01-01T10:00:00.499Z', '2020-01-01T10:00:00.4999Z', '2020-01-01T10:00:00.5000Z', '2020-01-01T10:00:00',
-      '2011-01-20T06:33:08-05:00', '2011-01-20T07:03:08-05:00', '2011-01-20T07:03:08-04:00',
+      undefined,
+      null,
+      7,
+      ['2020'],
+      '2020',
+      '2021',
+      '2020-01',
+      '2020-02',
+      '2020-01-31',
+      '2020-02-01',
+      '2020-02-31',
+      '2020-03-01',
+      '2020-03-02',
+      '0999-01-01',
+      '2020-01-01T10:00:00Z',
+      '2020-01-01T09:00:00Z',
+      '2020-01-01T10:00:00+01:00',
+      '2020-01-01T10:00:00.500Z',
+      '2020-01-01T10:00:00.499Z',
+      '2020-01-01T10:00:00.4999Z',
+      '2020-01-01T10:00:00.5000Z',
+      '2020-01-01T10:00:00',
+      '2011-01-20T06:33:08-05:00',
+      '2011-01-20T07:03:08-05:00',
+      '2011-01-20T07:03:08-04:00',
     ];
     let proven = 0;
     for (const start of values) {
@@ -142,13 +171,23 @@ describe('native invariants agree with fhirpath', () => {
     const cases: Array<[string, string, Array<Record<string, unknown>>]> = [
       [rule('dataAbsentReason.empty()'), 'Observation', [{}, { dataAbsentReason: { text: 'x' } }, { dataAbsentReason: { text: 'x' }, valueString: 'a' }]],
       [rule('value.empty() or component'), 'Observation', [{ valueString: 'a' }, { valueString: 'a', component: [{ code: { text: 'y' } }] }]],
-      [rule('orderDetail.empty()'), 'ServiceRequest', [{}, { code: { text: 'x' } }, { orderDetail: [{ text: 'y' }] }, { orderDetail: [{ text: 'y' }], code: { text: 'x' } }]],
-      [rule('code.empty()'), 'Quantity', [{ value: 1 }, { value: 1, code: 'mg' }, { code: 'mg', system: 'http://unitsofmeasure.org' }, { code: 'mg', _system: { id: 'a' } }]],
+      [
+        rule('orderDetail.empty()'),
+        'ServiceRequest',
+        [{}, { code: { text: 'x' } }, { orderDetail: [{ text: 'y' }] }, { orderDetail: [{ text: 'y' }], code: { text: 'x' } }],
+      ],
+      [
+        rule('code.empty()'),
+        'Quantity',
+        [{ value: 1 }, { value: 1, code: 'mg' }, { code: 'mg', system: 'http://unitsofmeasure.org' }, { code: 'mg', _system: { id: 'a' } }],
+      ],
       [rule('clinicalStatus.exists()'), 'Condition', [{}, { clinicalStatus: status('condition-clinical', 'active') }, { category: [{ text: 'x' }] }]],
       [rule('abatement.empty()'), 'Condition', [{}, { abatementString: 'x' }, { abatementAge: { value: 3 }, clinicalStatus: status('condition-clinical', 'active') }]],
-      [rule('verificationStatus.coding.where(system=\'http://terminology.hl7.org/CodeSystem/condition-ver-status\' and code=\'entered-in-error\').empty()'), 'Condition', [
-        {}, { verificationStatus: status('condition-ver-status', 'entered-in-error'), clinicalStatus: status('condition-clinical', 'active') },
-      ]],
+      [
+        rule("verificationStatus.coding.where(system='http://terminology.hl7.org/CodeSystem/condition-ver-status' and code='entered-in-error').empty()"),
+        'Condition',
+        [{}, { verificationStatus: status('condition-ver-status', 'entered-in-error'), clinicalStatus: status('condition-clinical', 'active') }],
+      ],
       [rule('(identifier.count()'), 'Organization', [{}, { name: 'x' }, { identifier: [{ value: '1' }] }]],
       [rule("where(use = 'home')"), 'Organization.address', [{}, { use: 'home' }, { use: 'work' }, { use: 5 }, { _use: { id: 'a' } }]],
       ['text.`div`.exists()', 'Basic', [{}, { text: { status: 'empty' } }]],

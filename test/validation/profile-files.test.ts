@@ -17,10 +17,17 @@ const write = (name: string, content: unknown) => {
 describe('profile folders', () => {
   it('reads StructureDefinitions, ValueSets and CodeSystems, alone or in Bundles, in sub-folders', () => {
     write('a/vs.json', { resourceType: 'ValueSet', url: 'http://x/vs' });
-    write('b/bundle.json', { resourceType: 'Bundle', entry: [{ resource: { resourceType: 'CodeSystem', url: 'http://x/cs' } }, { resource: { resourceType: 'Patient' } }] });
+    write('b/bundle.json', {
+      resourceType: 'Bundle',
+      entry: [{ resource: { resourceType: 'CodeSystem', url: 'http://x/cs' } }, { resource: { resourceType: 'Patient' } }],
+    });
     write('package.json', { name: 'x' });
     write('examples/Patient-1.json', { resourceType: 'StructureDefinition', url: 'http://x/not-read' });
-    expect(readConformanceResources([dir]).map((r) => r.url).sort()).toEqual(['http://x/cs', 'http://x/vs']);
+    expect(
+      readConformanceResources([dir])
+        .map((r) => r.url)
+        .sort(),
+    ).toEqual(['http://x/cs', 'http://x/vs']);
   });
 
   it('stops start-up on a folder that does not exist or a file that is not JSON', () => {

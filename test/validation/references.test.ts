@@ -41,15 +41,18 @@ describe('layer 5: references', () => {
   });
 
   it('falls back to the base element when a US Core target profile is not bundled', async () => {
-    const issues = await issuesOf({
-      resourceType: 'Encounter',
-      meta: { profile: ['http://hl7.org/fhir/us/core/StructureDefinition/us-core-encounter'] },
-      status: 'finished',
-      class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'AMB' },
-      type: [{ text: 'visit' }],
-      subject: { reference: 'Patient/p1' },
-      participant: [{ individual: { reference: 'Device/d1' } }],
-    }, repository);
+    const issues = await issuesOf(
+      {
+        resourceType: 'Encounter',
+        meta: { profile: ['http://hl7.org/fhir/us/core/StructureDefinition/us-core-encounter'] },
+        status: 'finished',
+        class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'AMB' },
+        type: [{ text: 'visit' }],
+        subject: { reference: 'Patient/p1' },
+        participant: [{ individual: { reference: 'Device/d1' } }],
+      },
+      repository,
+    );
     expect(issueAt(issues, 'Encounter.participant[0].individual.reference', 'Reference to Device is not allowed')).toBeDefined();
   });
 
@@ -68,7 +71,11 @@ describe('layer 5: references', () => {
 
   it('checks a reference to a contained resource against the target types of the element', async () => {
     const observation = (contained: Record<string, unknown>) => ({
-      resourceType: 'Observation', status: 'final', code: { text: 'x' }, subject: { reference: '#o1' }, contained: [contained],
+      resourceType: 'Observation',
+      status: 'final',
+      code: { text: 'x' },
+      subject: { reference: '#o1' },
+      contained: [contained],
     });
     const issues = await issuesOf(observation({ resourceType: 'Organization', id: 'o1', name: 'Acme' }));
     expect(issueAt(issues, 'Observation.subject.reference', 'Reference to Organization is not allowed here')).toMatchObject({ severity: 'error' });

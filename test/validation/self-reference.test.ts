@@ -3,12 +3,14 @@ import { expectOutcome, serverForThisFile } from '../router/support';
 
 const server = serverForThisFile({ FHIR_RESOURCE_TYPES: 'Patient,Encounter,DocumentReference' });
 
-const officialExample = () =>
-  JSON.parse(readFileSync(require.resolve('hl7.fhir.r4.examples/DocumentReference-example.json'), 'utf8')) as Record<string, unknown>;
+const officialExample = () => JSON.parse(readFileSync(require.resolve('hl7.fhir.r4.examples/DocumentReference-example.json'), 'utf8')) as Record<string, unknown>;
 
 describe('a write whose resource refers to itself', () => {
   beforeAll(async () => {
-    for (const [type, id] of [['Patient', 'xcda'], ['Encounter', 'xcda']]) {
+    for (const [type, id] of [
+      ['Patient', 'xcda'],
+      ['Encounter', 'xcda'],
+    ]) {
       const body = type === 'Patient' ? { resourceType: type, id } : { resourceType: type, id, status: 'finished', class: { code: 'AMB' } };
       expect((await server().json('PUT', `${type}/${id}`, body)).status).toBe(201);
     }

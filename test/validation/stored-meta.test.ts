@@ -11,14 +11,15 @@ describe('meta that is not an object', () => {
     expect(err.issues).toContainEqual(expect.objectContaining({ severity: 'error', expression: ['Patient.meta'] }));
   });
 
-  it.each([['a string', 'x'], ['an array', ['a', 'b']], ['null', null]])(
-    'given as %s is never spread into the stored meta',
-    (_what, meta) => {
-      const at = new Date('2024-01-02T03:04:05Z');
-      const stored = withServerMeta({ resourceType: 'Patient', meta } as unknown as Resource, 'p1', 2, at);
-      expect(stored.meta).toEqual({ versionId: '2', lastUpdated: '2024-01-02T03:04:05.000Z' });
-    },
-  );
+  it.each([
+    ['a string', 'x'],
+    ['an array', ['a', 'b']],
+    ['null', null],
+  ])('given as %s is never spread into the stored meta', (_what, meta) => {
+    const at = new Date('2024-01-02T03:04:05Z');
+    const stored = withServerMeta({ resourceType: 'Patient', meta } as unknown as Resource, 'p1', 2, at);
+    expect(stored.meta).toEqual({ versionId: '2', lastUpdated: '2024-01-02T03:04:05.000Z' });
+  });
 
   it('keeps the client fields of an object meta, server fields overriding', () => {
     const at = new Date('2024-01-02T03:04:05Z');

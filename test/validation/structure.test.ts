@@ -140,8 +140,7 @@ describe('primitive arrays with extensions', () => {
 });
 
 describe('primitive values the schema patterns cannot check', () => {
-  const errorsAt = async (resource: Record<string, unknown>) =>
-    (await issuesOf(resource)).filter((i) => i.severity === 'error').map((i) => i.expression?.[0]);
+  const errorsAt = async (resource: Record<string, unknown>) => (await issuesOf(resource)).filter((i) => i.severity === 'error').map((i) => i.expression?.[0]);
 
   it.each([
     ['positiveInt 0', { url: 'http://example.org/x', valuePositiveInt: 0 }, 'positiveInt'],
@@ -210,7 +209,9 @@ describe('primitive values the schema patterns cannot check', () => {
     for (const link of active) {
       expect({ link, issue: issueAt(await issuesOf(div(link)), 'Patient.text.div', 'must not run code') }).toEqual({ link, issue: expect.anything() });
     }
-    expect(await errorsAt(div('<a href="https://example.org/a?b=c&amp;d=e">x</a> <a href="#s1">y</a> <img src="data:image/png;base64,iVBORw0KGgo=" alt="p"/>'))).toEqual([]);
+    expect(await errorsAt(div('<a href="https://example.org/a?b=c&amp;d=e">x</a> <a href="#s1">y</a> <img src="data:image/png;base64,iVBORw0KGgo=" alt="p"/>'))).toEqual(
+      [],
+    );
   });
 
   it('reports a JSON number where a code belongs as a type error, not as an unknown code', async () => {
@@ -237,7 +238,11 @@ describe('one issue per defect, named as FHIRPath names it', () => {
 
 describe('contained resources', () => {
   const withContained = (contained: unknown[]) => ({
-    resourceType: 'Observation', status: 'final', code: { text: 'x' }, subject: { reference: '#p1' }, contained,
+    resourceType: 'Observation',
+    status: 'final',
+    code: { text: 'x' },
+    subject: { reference: '#p1' },
+    contained,
   });
 
   it('rejects a contained resource without an id', async () => {
@@ -247,7 +252,12 @@ describe('contained resources', () => {
   });
 
   it('rejects two contained resources with the same id', async () => {
-    const issues = await issuesOf(withContained([{ resourceType: 'Patient', id: 'p1' }, { resourceType: 'Patient', id: 'p1' }]));
+    const issues = await issuesOf(
+      withContained([
+        { resourceType: 'Patient', id: 'p1' },
+        { resourceType: 'Patient', id: 'p1' },
+      ]),
+    );
     expect(issueAt(issues, 'Observation.contained[1].id', "already has the id 'p1'")).toMatchObject({ severity: 'error', code: 'duplicate' });
     expect(issueAt(issues, 'Observation.contained[0].id')).toBeUndefined();
   });

@@ -16,8 +16,7 @@ export const errorsOf = async (resource: unknown, opts: ValidateOptions = {}, co
   (await issuesOf(resource, opts, conformance)).filter((i) => i.severity === 'error');
 
 /** `expression: diagnostics` of each error, for readable failure messages. */
-export const describeIssues = (issues: OperationOutcomeIssue[]) =>
-  issues.map((i) => `${i.severity} ${i.expression?.[0]}: ${i.diagnostics}`);
+export const describeIssues = (issues: OperationOutcomeIssue[]) => issues.map((i) => `${i.severity} ${i.expression?.[0]}: ${i.diagnostics}`);
 
 /** The first issue at `expression` whose diagnostics contain `text`. */
 export function issueAt(issues: OperationOutcomeIssue[], expression: string, text?: string) {

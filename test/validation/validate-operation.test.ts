@@ -58,7 +58,13 @@ describe('$validate', () => {
     const p = { ...usCorePatient(), id: 'other' };
     const out = await validateOperation(bundled, 'Patient', 'p1', p, noRepository);
     expect(out.issue[0]).toMatchObject({ severity: 'error', expression: ['Patient.id'] });
-    const update = await validateOperation(bundled, 'Patient', undefined, params({ name: 'resource', resource: usCorePatient() }, { name: 'mode', valueCode: 'update' }), noRepository);
+    const update = await validateOperation(
+      bundled,
+      'Patient',
+      undefined,
+      params({ name: 'resource', resource: usCorePatient() }, { name: 'mode', valueCode: 'update' }),
+      noRepository,
+    );
     expect(update.issue).toContainEqual(expect.objectContaining({ severity: 'error', expression: ['Patient.id'] }));
   });
 

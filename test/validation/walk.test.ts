@@ -31,8 +31,16 @@ function strictConditionProfile(): StructureDefinition {
     }
   }
   return {
-    resourceType: 'StructureDefinition', url: PROFILE, name: 'StrictCondition', status: 'active', kind: 'resource',
-    abstract: false, type: 'Condition', baseDefinition: base.url, derivation: 'constraint', snapshot: { element: elements },
+    resourceType: 'StructureDefinition',
+    url: PROFILE,
+    name: 'StrictCondition',
+    status: 'active',
+    kind: 'resource',
+    abstract: false,
+    type: 'Condition',
+    baseDefinition: base.url,
+    derivation: 'constraint',
+    snapshot: { element: elements },
   };
 }
 
@@ -43,7 +51,16 @@ beforeAll(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'profiles-'));
   fs.mkdirSync(path.join(dir, 'package', 'example'), { recursive: true });
   fs.writeFileSync(path.join(dir, 'package', 'StructureDefinition-strict-condition.json'), JSON.stringify(strictConditionProfile()));
-  const broken = { ...strictConditionProfile(), url: BROKEN, snapshot: { element: [{ id: 'Condition', path: 'Condition' }, { id: 'Condition.code.coding', path: 'Condition.code.coding' }] } };
+  const broken = {
+    ...strictConditionProfile(),
+    url: BROKEN,
+    snapshot: {
+      element: [
+        { id: 'Condition', path: 'Condition' },
+        { id: 'Condition.code.coding', path: 'Condition.code.coding' },
+      ],
+    },
+  };
   fs.writeFileSync(path.join(dir, 'package', 'StructureDefinition-broken.json'), JSON.stringify(broken));
   // Examples inside a package are data, not definitions: a broken one must not stop loading.
   fs.writeFileSync(path.join(dir, 'package', 'example', 'Condition-x.json'), '{ not json');
@@ -133,7 +150,9 @@ describe('layer 2: StructureDefinition snapshots (base, meta.profile, required p
 
   it('rejects an extension used outside its context (US Core race on an Encounter)', async () => {
     const issues = await issuesOf({
-      resourceType: 'Encounter', status: 'finished', class: { code: 'AMB' },
+      resourceType: 'Encounter',
+      status: 'finished',
+      class: { code: 'AMB' },
       extension: [{ url: `${US_CORE}us-core-race`, extension: [{ url: 'text', valueString: 'x' }] }],
     });
     expect(issueAt(issues, 'Encounter.extension[0]', 'is not allowed on Encounter')).toBeDefined();

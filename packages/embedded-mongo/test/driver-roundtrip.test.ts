@@ -25,7 +25,14 @@ describe('embedded engine through the official driver', () => {
     const col = client.db('rt').collection('a');
     await col.createIndex({ a: 1 }, { unique: true });
     await col.insertMany([{ a: 1 }, { a: 2 }]);
-    expect((await col.find({ a: { $gte: 1 } }).sort({ a: -1 }).toArray()).map((d) => d.a)).toEqual([2, 1]);
+    expect(
+      (
+        await col
+          .find({ a: { $gte: 1 } })
+          .sort({ a: -1 })
+          .toArray()
+      ).map((d) => d.a),
+    ).toEqual([2, 1]);
     const err = await col.insertOne({ a: 1 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(MongoServerError);
     expect((err as MongoServerError).code).toBe(11000);
@@ -52,7 +59,10 @@ describe('embedded engine through the official driver', () => {
   });
 
   it('answers an unknown command with CommandNotFound instead of dropping the socket', async () => {
-    const err = await client.db('admin').command({ noSuchThing: 1 }).catch((e: unknown) => e);
+    const err = await client
+      .db('admin')
+      .command({ noSuchThing: 1 })
+      .catch((e: unknown) => e);
     expect((err as MongoServerError).code).toBe(59);
     await expect(client.db('admin').command({ ping: 1 })).resolves.toMatchObject({ ok: 1 });
   });

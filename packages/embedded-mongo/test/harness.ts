@@ -39,7 +39,7 @@ type PlanNode = { stage?: string; inputStage?: PlanNode; inputStages?: PlanNode[
 
 /** Every stage of an explain's winning plan (depth-first), whatever version-specific wrapping it has. */
 export function planStages(explain: Record<string, unknown>): PlanNode[] {
-  const qp = (explain.queryPlanner ?? ((explain.stages as Array<Record<string, Record<string, unknown>>>)?.[0]?.$cursor?.queryPlanner)) as { winningPlan: PlanNode };
+  const qp = (explain.queryPlanner ?? (explain.stages as Array<Record<string, Record<string, unknown>>>)?.[0]?.$cursor?.queryPlanner) as { winningPlan: PlanNode };
   const out: PlanNode[] = [];
   const walk = (n: PlanNode | undefined) => {
     if (!n) return;

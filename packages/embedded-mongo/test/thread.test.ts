@@ -17,7 +17,17 @@ internal('the embedded engine on its own worker thread', () => {
       async (client, engine) => {
         expect(engine.listening).toEqual({ socketPath: path.join(dir, 'socket', 'mongod.sock') });
         const col = client.db('t').collection<{ _id: number; v: string }>('c');
-        await client.withSession((s) => s.withTransaction(() => col.insertMany([{ _id: 1, v: 'a' }, { _id: 2, v: 'b' }], { session: s })));
+        await client.withSession((s) =>
+          s.withTransaction(() =>
+            col.insertMany(
+              [
+                { _id: 1, v: 'a' },
+                { _id: 2, v: 'b' },
+              ],
+              { session: s },
+            ),
+          ),
+        );
         await col.createIndex({ v: 1 });
       },
       startEmbeddedMongoThread,

@@ -69,12 +69,7 @@ function entry(ctx: RouterContext, { type, doc }: Row): BundleEntry {
 }
 
 /** history: instance, type and system level (spec 3.1.0.9), newest first. */
-export async function history(
-  ctx: RouterContext,
-  req: FhirRequest,
-  type?: string,
-  id?: string,
-): Promise<FhirResult> {
+export async function history(ctx: RouterContext, req: FhirRequest, type?: string, id?: string): Promise<FhirResult> {
   const countText = queryValue(req, '_count');
   if (countText !== undefined && !/^\d{1,6}$/.test(countText)) throw badRequest('_count must be a number', '_count');
   // _count=0 asks for no entries at all (as in search): an empty page, and no next link.

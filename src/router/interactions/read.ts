@@ -28,13 +28,7 @@ export async function read(ctx: RouterContext, req: FhirRequest, type: string, i
 }
 
 /** vread: GET [type]/[id]/_history/[vid] (spec 3.1.0.3) */
-export async function vread(
-  ctx: RouterContext,
-  req: FhirRequest,
-  type: string,
-  id: string,
-  vidText: string,
-): Promise<FhirResult> {
+export async function vread(ctx: RouterContext, req: FhirRequest, type: string, id: string, vidText: string): Promise<FhirResult> {
   if (!/^\d{1,15}$/.test(vidText)) throw badRequest(`"${vidText}" is not a version id of this server`);
   const doc = await ctx.repo.vread(type, id, Number(vidText));
   if (notModified(req, doc)) return { status: 304, headers: { ETag: `W/"${doc.vid}"` } };

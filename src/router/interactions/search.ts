@@ -12,12 +12,7 @@ function searchQuery(req: FhirRequest): Array<[string, string]> {
 }
 
 /** search: type, system (`_type`) and compartment (`Patient/1/Condition`) level (spec 3.1.1). */
-export async function search(
-  ctx: RouterContext,
-  req: FhirRequest,
-  type: string | undefined,
-  compartment?: { type: string; id: string },
-): Promise<FhirResult> {
+export async function search(ctx: RouterContext, req: FhirRequest, type: string | undefined, compartment?: { type: string; id: string }): Promise<FhirResult> {
   // The repository already hides what the token does not cover; a search of such a type is answered 403.
   if (type) ctx.repo.assertAllowed(type, 'search');
   const query = searchQuery(req);

@@ -40,11 +40,7 @@ export async function update(ctx: RouterContext, req: FhirRequest, type: string,
 }
 
 /** conditional update: PUT [type]?[search] (spec 3.1.0.4.3) */
-export async function conditionalUpdate(
-  ctx: RouterContext,
-  req: FhirRequest,
-  type: string,
-): Promise<FhirResult> {
+export async function conditionalUpdate(ctx: RouterContext, req: FhirRequest, type: string): Promise<FhirResult> {
   const resource = resourceBody(req, type);
   const ids = await ctx.search.findMatchingIds(ctx.repo, type, req.query, 2);
   if (ids.length > 1) throw preconditionFailed(`The conditional update matched ${ids.length} ${type} resources`);

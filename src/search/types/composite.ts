@@ -20,7 +20,12 @@ const suffixed = (i: number) => (field: string) => (i === 0 ? field : `${field}$
 function componentEntries(node: FhirNode, param: SearchParam, i: number, scope: IndexScope): IndexFields[] {
   const c = param.components![i];
   const compute = () =>
-    scope.search.registry.componentEvaluator(param, i, node.path)(node.value)
+    scope.search.registry
+      .componentEvaluator(
+        param,
+        i,
+        node.path,
+      )(node.value)
       .flatMap((n) => moduleFor(c.param.type).index(n, c.param, scope))
       // Modifier-only entries (`code:text`) have no place in a combination.
       .filter((f) => f.p === undefined);

@@ -47,9 +47,7 @@ export function numberConditions(n: NumberValue, loField = 'lo', hiField = 'hi')
       return rangeConditions('ap', sl, sh, { lo: n.value - slack, hi: n.value + slack }, loField, hiField);
     default:
       // eq/ne: the precision range, upper end exclusive.
-      return n.prefix === 'eq'
-        ? { [loField]: { $gte: sl }, [hiField]: { $lt: sh } }
-        : { $or: [{ [loField]: { $lt: sl } }, { [hiField]: { $gte: sh } }] };
+      return n.prefix === 'eq' ? { [loField]: { $gte: sl }, [hiField]: { $lt: sh } } : { $or: [{ [loField]: { $lt: sl } }, { [hiField]: { $gte: sh } }] };
   }
 }
 

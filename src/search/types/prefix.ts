@@ -21,14 +21,7 @@ type Bound = Date | number;
  * `loField`/`hiField`. eq: the search range contains the value; gt/lt: the value extends above/below it; ge/le:
  * either; sa/eb: entirely after/before; ne: not eq; ap: overlaps the search range widened by `apSlack`.
  */
-export function rangeConditions(
-  prefix: Prefix,
-  sl: Bound,
-  sh: Bound,
-  apSlack: { lo: Bound; hi: Bound },
-  loField = 'lo',
-  hiField = 'hi',
-): Record<string, unknown> {
+export function rangeConditions(prefix: Prefix, sl: Bound, sh: Bound, apSlack: { lo: Bound; hi: Bound }, loField = 'lo', hiField = 'hi'): Record<string, unknown> {
   const within = { [loField]: { $gte: sl, $lte: sh }, [hiField]: { $gte: sl, $lte: sh } };
   switch (prefix) {
     case 'eq':

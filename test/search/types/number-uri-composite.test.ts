@@ -10,7 +10,10 @@ describe('number, uri and composite search', () => {
     t = await openTestDb();
     const bp = (id: string, systolic: number, diastolic: number): Resource =>
       ({
-        resourceType: 'Observation', id, status: 'final', code: { coding: [{ system: LOINC, code: '85354-9' }] },
+        resourceType: 'Observation',
+        id,
+        status: 'final',
+        code: { coding: [{ system: LOINC, code: '85354-9' }] },
         component: [
           { code: { coding: [{ system: LOINC, code: '8480-6' }] }, valueQuantity: { value: systolic, system: UCUM, code: 'mm[Hg]' } },
           { code: { coding: [{ system: LOINC, code: '8462-4' }] }, valueQuantity: { value: diastolic, system: UCUM, code: 'mm[Hg]' } },
@@ -25,7 +28,10 @@ describe('number, uri and composite search', () => {
       bp('high', 150, 95),
       bp('normal', 118, 75),
       {
-        resourceType: 'Observation', id: 'glucose', status: 'final', code: { coding: [{ system: LOINC, code: '2339-0' }] },
+        resourceType: 'Observation',
+        id: 'glucose',
+        status: 'final',
+        code: { coding: [{ system: LOINC, code: '2339-0' }] },
         valueQuantity: { value: 95, system: UCUM, code: 'mg/dL' },
       },
     ];

@@ -2,8 +2,7 @@ import type { FhirResource as Resource } from 'fhir/r4';
 import { openTestDb, save, search, sortedMatchIds, type TestDb } from '../helpers/store';
 
 const UCUM = 'http://unitsofmeasure.org';
-const obs = (id: string, valueQuantity: object): Resource =>
-  ({ resourceType: 'Observation', id, status: 'final', code: { text: 'x' }, valueQuantity }) as Resource;
+const obs = (id: string, valueQuantity: object): Resource => ({ resourceType: 'Observation', id, status: 'final', code: { text: 'x' }, valueQuantity }) as Resource;
 
 describe('quantity search (spec 3.1.1.4.4)', () => {
   let t: TestDb;

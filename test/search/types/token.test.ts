@@ -15,8 +15,17 @@ describe('token search (spec 3.1.1.4.5)', () => {
       { resourceType: 'Observation', id: 'other', status: 'amended', code: { coding: [{ system: 'http://example.org', code: '8867-4' }] } },
       { resourceType: 'Observation', id: 'textonly', status: 'final', code: { text: 'Weight' } },
       {
-        resourceType: 'Patient', id: 'mrn', active: true, gender: 'female',
-        identifier: [{ system: 'http://hospital/mrn', value: 'A|1,2', type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'MR' }], text: 'Medical record' } }],
+        resourceType: 'Patient',
+        id: 'mrn',
+        active: true,
+        gender: 'female',
+        identifier: [
+          {
+            system: 'http://hospital/mrn',
+            value: 'A|1,2',
+            type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'MR' }], text: 'Medical record' },
+          },
+        ],
         telecom: [{ system: 'email', value: 'ann@example.org' }],
       },
       { resourceType: 'Patient', id: 'ssn', active: false, identifier: [{ system: 'http://ssn', value: '123' }] },

@@ -33,7 +33,11 @@ export const listCollections: Handler = (cmd, ctx) => {
   const nameOnly = cmd.nameOnly === true;
   const infos = ctx.engine
     .collections(ctx.db)
-    .map((c): Doc => (nameOnly ? { name: c.name, type: 'collection' } : { name: c.name, type: 'collection', options: c.options, info: { readOnly: false }, idIndex: { v: 2, key: { _id: 1 }, name: '_id_' } }))
+    .map((c): Doc =>
+      nameOnly
+        ? { name: c.name, type: 'collection' }
+        : { name: c.name, type: 'collection', options: c.options, info: { readOnly: false }, idIndex: { v: 2, key: { _id: 1 }, name: '_id_' } },
+    )
     .filter((d) => filter(d));
   return ctx.cursors.first(`${ctx.db}.$cmd.listCollections`, infos, undefined, false);
 };

@@ -85,7 +85,17 @@ export class Dispatcher {
       const previous = this.sessions.retried(sessionKey, command);
       if (previous) return previous;
     }
-    const ctx: CommandContext = { engine: this.engine, server: this.server, cursors: this.cursors, sessions: this.sessions, connectionId, db, writes, sessionKey, documentBytes };
+    const ctx: CommandContext = {
+      engine: this.engine,
+      server: this.server,
+      cursors: this.cursors,
+      sessions: this.sessions,
+      connectionId,
+      db,
+      writes,
+      sessionKey,
+      documentBytes,
+    };
     try {
       const reply = await handler(command, ctx);
       await writes.done();

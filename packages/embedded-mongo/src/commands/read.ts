@@ -46,8 +46,7 @@ function* mapIterator(docs: Iterator<Doc>, f: (d: Doc) => Doc): Generator<Doc> {
   for (let r = docs.next(); !r.done; r = docs.next()) yield f(r.value);
 }
 
-export const getMore: Handler = (cmd, ctx) =>
-  ctx.cursors.more(cmd.getMore, `${ctx.db}.${collectionName(cmd, 'collection')}`, optionalNumber(cmd, 'batchSize'));
+export const getMore: Handler = (cmd, ctx) => ctx.cursors.more(cmd.getMore, `${ctx.db}.${collectionName(cmd, 'collection')}`, optionalNumber(cmd, 'batchSize'));
 
 export const killCursors: Handler = (cmd, ctx) => {
   if (!Array.isArray(cmd.cursors)) throw badValue('cursors must be an array');

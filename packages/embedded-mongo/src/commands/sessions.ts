@@ -17,8 +17,20 @@ interface SessionState {
 
 /** Commands that may run inside a transaction (MongoDB's list, reduced to what the engine implements). */
 const TXN_COMMANDS = new Set([
-  'find', 'getMore', 'killCursors', 'insert', 'update', 'delete', 'findAndModify', 'aggregate', 'distinct',
-  'count', 'commitTransaction', 'abortTransaction', 'create', 'createIndexes',
+  'find',
+  'getMore',
+  'killCursors',
+  'insert',
+  'update',
+  'delete',
+  'findAndModify',
+  'aggregate',
+  'distinct',
+  'count',
+  'commitTransaction',
+  'abortTransaction',
+  'create',
+  'createIndexes',
 ]);
 
 export function sessionKeyOf(lsid: unknown): string | undefined {

@@ -47,7 +47,7 @@ function docsArg(cmd: Doc, name: string): Doc[] {
 
 export function prepareInsert(doc: Doc): Doc {
   if (!isPlainObject(doc)) throw badValue('document to insert must be an object');
-  if (Array.isArray(doc._id)) throw badValue('The \'_id\' value cannot be of type array');
+  if (Array.isArray(doc._id)) throw badValue("The '_id' value cannot be of type array");
   if (doc._id === undefined) return { _id: new ObjectId(), ...doc };
   if (Object.keys(doc)[0] === '_id') return doc;
   const { _id, ...rest } = doc;
@@ -87,7 +87,13 @@ export interface UpdateOutcome {
 }
 
 /** One update statement (shared by update and findAndModify). */
-export function updateOne(ctx: CommandContext, coll: Collection, q: QDoc, u: UpdateSpec, opts: { multi: boolean; upsert: boolean; arrayFilters?: Doc[]; sort?: unknown; hint?: unknown }): UpdateOutcome {
+export function updateOne(
+  ctx: CommandContext,
+  coll: Collection,
+  q: QDoc,
+  u: UpdateSpec,
+  opts: { multi: boolean; upsert: boolean; arrayFilters?: Doc[]; sort?: unknown; hint?: unknown },
+): UpdateOutcome {
   if (opts.multi && !Array.isArray(u) && !isOperatorUpdate(u)) throw new CommandError(9, 'FailedToParse', 'multi update is not supported for replacement-style update');
   const ids = matchingIds(coll, ctx.writes, q, opts.multi, opts.sort, opts.hint);
   if (ids.length === 0) {
@@ -125,7 +131,7 @@ export const update: Handler = async (cmd, ctx) => {
   let nModified = 0;
   const upserted: Doc[] = [];
   const errors = runStatements(stmts, cmd.ordered !== false, ctx, (s, index) => {
-    if (!isPlainObject(s.q) || (s.u === undefined || (typeof s.u !== 'object' || s.u === null))) throw badValue('update statements need q and u');
+    if (!isPlainObject(s.q) || s.u === undefined || typeof s.u !== 'object' || s.u === null) throw badValue('update statements need q and u');
     const r = updateOne(ctx, coll, s.q, s.u as UpdateSpec, {
       multi: s.multi === true,
       upsert: s.upsert === true,

@@ -141,7 +141,11 @@ export class Collection {
       for (const index of this.indexes.values()) {
         const live = new Set<string>();
         for (const d of retained) for (const k of index.keysOf(d)) live.add(k);
-        for (const d of dropped) index.remove(id, index.keysOf(d).filter((k) => !live.has(k)));
+        for (const d of dropped)
+          index.remove(
+            id,
+            index.keysOf(d).filter((k) => !live.has(k)),
+          );
       }
     }
     return head !== keep;

@@ -319,4 +319,3 @@ function validateCollectionName(db: string, name: string): void {
     throw new CommandError(73, 'InvalidNamespace', `Invalid collection name: '${name}'`);
   }
 }
-

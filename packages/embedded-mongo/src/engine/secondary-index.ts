@@ -72,7 +72,10 @@ export class SecondaryIndex {
       if (path === '' || path.startsWith('$')) throw badValue(`Invalid index key: ${path}`);
       return { path, parts: splitPath(path), desc: dir === -1 };
     });
-    this.makeKeys = keyMaker(this.fields, this.fields.map((f) => f.path));
+    this.makeKeys = keyMaker(
+      this.fields,
+      this.fields.map((f) => f.path),
+    );
     this.unique = spec.unique === true;
     this.sparse = spec.sparse === true;
     if (spec.partialFilterExpression) this.partial = compileFilter(spec.partialFilterExpression);
@@ -214,7 +217,10 @@ export class SecondaryIndex {
   private load(groups: Map<string, string | string[]>): void {
     // The default sort compares UTF-16 code units, the same order as `<` on these one-byte strings.
     const keys = [...groups.keys()].sort();
-    this.loadSorted(keys, keys.map((k) => groups.get(k)!));
+    this.loadSorted(
+      keys,
+      keys.map((k) => groups.get(k)!),
+    );
   }
 
   /** Fills an empty index from keys in strictly ascending order and, per key, its document id or ids. */

@@ -175,4 +175,3 @@ export class TransactionWrites implements WriteContext {
     return Promise.resolve();
   }
 }
-

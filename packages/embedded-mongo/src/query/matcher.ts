@@ -219,7 +219,10 @@ function compileOperator(op: string, arg: unknown, all: Doc): ValuesTest {
     }
     case '$regex': {
       const re = toRegExp(arg, all.$options);
-      return anyValue(withElements((v) => typeof v === 'string' && re.test(v)), false);
+      return anyValue(
+        withElements((v) => typeof v === 'string' && re.test(v)),
+        false,
+      );
     }
     case '$size': {
       if (typeof arg !== 'number' || !Number.isInteger(arg) || arg < 0) throw badValue('$size needs a non-negative integer');
@@ -228,16 +231,18 @@ function compileOperator(op: string, arg: unknown, all: Doc): ValuesTest {
     case '$all': {
       if (!Array.isArray(arg)) throw badValue('$all needs an array');
       if (arg.length === 0) return () => false;
-      const tests = arg.map((a) =>
-        isPlainObject(a) && '$elemMatch' in a ? compileOperator('$elemMatch', a.$elemMatch, a) : anyValue(equalityTest(a), a === null),
-      );
+      const tests = arg.map((a) => (isPlainObject(a) && '$elemMatch' in a ? compileOperator('$elemMatch', a.$elemMatch, a) : anyValue(equalityTest(a), a === null)));
       return (vals) => tests.every((t) => t(vals));
     }
     case '$elemMatch':
       return anyValue(elemMatchTest(arg), false);
     case '$not': {
       let inner: ValuesTest;
-      if (arg instanceof RegExp || typeRank(arg) === Rank.RegExp) inner = anyValue(withElements((v) => typeof v === 'string' && toRegExp(arg).test(v)), false);
+      if (arg instanceof RegExp || typeRank(arg) === Rank.RegExp)
+        inner = anyValue(
+          withElements((v) => typeof v === 'string' && toRegExp(arg).test(v)),
+          false,
+        );
       else if (isOperatorObject(arg)) inner = compileValuesTest(arg);
       else throw badValue('$not needs a regex or a document');
       return (vals) => !inner(vals);
@@ -246,7 +251,10 @@ function compileOperator(op: string, arg: unknown, all: Doc): ValuesTest {
       if (!Array.isArray(arg) || arg.length !== 2) throw badValue('malformed mod, needs to be an array of 2 numbers');
       const [d, r] = arg.map(Number);
       if (d === 0) throw badValue('divisor cannot be 0');
-      return anyValue(withElements((v) => typeof v === 'number' && Math.trunc(v) % d === r), false);
+      return anyValue(
+        withElements((v) => typeof v === 'number' && Math.trunc(v) % d === r),
+        false,
+      );
     }
     case '$comment':
       return () => true;

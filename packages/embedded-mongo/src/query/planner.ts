@@ -25,11 +25,7 @@ export interface IndexScan {
   score: number[];
 }
 
-export type Plan =
-  | { kind: 'id'; idKey: string }
-  | { kind: 'scan'; scan: IndexScan }
-  | { kind: 'or'; scans: IndexScan[] }
-  | { kind: 'collscan' };
+export type Plan = { kind: 'id'; idKey: string } | { kind: 'scan'; scan: IndexScan } | { kind: 'or'; scans: IndexScan[] } | { kind: 'collscan' };
 
 const MAX_POINT_PRODUCT = 4096;
 
@@ -40,8 +36,7 @@ function boundsForField(all: PathBounds[], path: string, index: SecondaryIndex, 
   if (mine.length === 1) return mine[0];
   const arrays = [...index.arrayPrefixes[fieldNo]];
   const g = mine[0].group;
-  const canIntersect =
-    arrays.length === 0 || (g !== undefined && mine.every((b) => b.group === g) && arrays.every((p) => p <= (mine[0].groupDepth ?? 0)));
+  const canIntersect = arrays.length === 0 || (g !== undefined && mine.every((b) => b.group === g) && arrays.every((p) => p <= (mine[0].groupDepth ?? 0)));
   if (canIntersect) {
     const intervals = mine.slice(1).reduce((acc, b) => intersect(acc, b.intervals), mine[0].intervals);
     return { ...mine[0], intervals, points: intervals.every((i) => i.lo === i.hi), matchesNull: mine.every((b) => b.matchesNull) };
@@ -68,7 +63,9 @@ function canCompound(index: SecondaryIndex, taken: Array<PathBounds | undefined>
 
 function fieldIntervals(b: PathBounds, desc: boolean): KeyInterval[] {
   if (!desc) return b.intervals;
-  return b.intervals.map((i) => (i.lo === i.hi ? { lo: complement(i.lo), hi: complement(i.lo) } : { lo: complement(i.hi), hi: complement(i.lo) + KEY_MAX_SUFFIX })).reverse();
+  return b.intervals
+    .map((i) => (i.lo === i.hi ? { lo: complement(i.lo), hi: complement(i.lo) } : { lo: complement(i.hi), hi: complement(i.lo) + KEY_MAX_SUFFIX }))
+    .reverse();
 }
 
 function planIndex(index: SecondaryIndex, bounds: PathBounds[], sort: SortSpec, filter: Doc): IndexScan | undefined {
@@ -116,7 +113,13 @@ function planIndex(index: SecondaryIndex, bounds: PathBounds[], sort: SortSpec, 
     taken[i] = b;
     filters.push({ field: i, intervals: fieldIntervals(b, index.fields[i].desc) });
   }
-  const keyTest = filters.length > 0 ? componentTest(filters, index.fields.map((f) => f.desc)) : undefined;
+  const keyTest =
+    filters.length > 0
+      ? componentTest(
+          filters,
+          index.fields.map((f) => f.desc),
+        )
+      : undefined;
   const served = sortServedBy(index, sort, singlePointFields);
   const unique = index.unique && eqFields === index.fields.length ? 1 : 0;
   const score = [taken.length === 0 ? 0 : 1, eqFields, ranged, filters.length, served === undefined ? 0 : 1, unique, -index.fields.length];
@@ -236,7 +239,12 @@ function exceeds(scan: IndexScan, cap: number): boolean {
  */
 function preferSortedScan(indexes: Map<string, SecondaryIndex>, filter: Doc, sort: SortSpec, bounded: IndexScan, limit: number): IndexScan | undefined {
   if (sort.length === 0 || limit <= 0 || bounded.sortServed) return undefined;
-  const sorted = bestScan([...indexes.values()].filter((i) => i !== bounded.index), filter, sort, false);
+  const sorted = bestScan(
+    [...indexes.values()].filter((i) => i !== bounded.index),
+    filter,
+    sort,
+    false,
+  );
   if (!sorted || !sorted.sortServed) return undefined;
   return exceeds(bounded, TRIAL_BASE + 10 * limit) ? sorted : undefined;
 }

@@ -10,8 +10,21 @@ import { Doc } from './matcher';
 import { isPlainObject, setPath, splitPath } from './paths';
 
 const OPERATORS = new Set([
-  '$set', '$unset', '$inc', '$mul', '$min', '$max', '$rename', '$push', '$addToSet', '$pull', '$pullAll', '$pop',
-  '$currentDate', '$bit', '$setOnInsert',
+  '$set',
+  '$unset',
+  '$inc',
+  '$mul',
+  '$min',
+  '$max',
+  '$rename',
+  '$push',
+  '$addToSet',
+  '$pull',
+  '$pullAll',
+  '$pop',
+  '$currentDate',
+  '$bit',
+  '$setOnInsert',
 ]);
 
 /** Deep copy of plain objects and arrays; BSON values (ObjectId, Binary, ...) are immutable and shared. */
@@ -60,7 +73,8 @@ function assertSameId(before: Doc, after: Doc): void {
 }
 
 function validateReplacement(r: Doc): void {
-  for (const k of Object.keys(r)) if (k.startsWith('$')) throw badValue(`The dollar ($) prefixed field '${k}' in '${k}' is not allowed in the context of an update's replacement document.`);
+  for (const k of Object.keys(r))
+    if (k.startsWith('$')) throw badValue(`The dollar ($) prefixed field '${k}' in '${k}' is not allowed in the context of an update's replacement document.`);
 }
 
 /** `$set: {_id: <same>}` is allowed and does nothing; any other operator on `_id` would change it (66). */

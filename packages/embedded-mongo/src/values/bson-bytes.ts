@@ -6,15 +6,25 @@
 /** End of the value of type `type` starting at `at`, or -1 for a type this walker does not know. */
 export function valueEnd(buf: Buffer, type: number, at: number): number {
   switch (type) {
-    case 0x01: case 0x09: case 0x11: case 0x12:
+    case 0x01:
+    case 0x09:
+    case 0x11:
+    case 0x12:
       return at + 8;
-    case 0x02: case 0x0d: case 0x0e:
+    case 0x02:
+    case 0x0d:
+    case 0x0e:
       return at + 4 + buf.readInt32LE(at);
-    case 0x03: case 0x04: case 0x0f:
+    case 0x03:
+    case 0x04:
+    case 0x0f:
       return at + buf.readInt32LE(at);
     case 0x05:
       return at + 5 + buf.readInt32LE(at);
-    case 0x06: case 0x0a: case 0x7f: case 0xff:
+    case 0x06:
+    case 0x0a:
+    case 0x7f:
+    case 0xff:
       return at;
     case 0x07:
       return at + 12;
@@ -47,7 +57,7 @@ export function arrayDocuments(doc: Buffer, name: string): Buffer[] | undefined 
     if (type === 0x04 && doc.toString('latin1', p + 1, keyEnd) === name) {
       const out: Buffer[] = [];
       const stop = at + doc.readInt32LE(at) - 1;
-      for (let q = at + 4; q < stop; ) {
+      for (let q = at + 4; q < stop;) {
         if (doc[q] !== 0x03) return undefined;
         const start = doc.indexOf(0, q + 1) + 1;
         q = start + doc.readInt32LE(start);
@@ -116,7 +126,8 @@ function canonical(buf: Buffer, at: number, isArray: boolean, base: number): boo
         if (v !== v || (Number.isSafeInteger(v) && v >= INT32_MIN && v <= INT32_MAX && !Object.is(v, -0))) return false;
         break;
       }
-      case 0x03: case 0x04:
+      case 0x03:
+      case 0x04:
         if (!canonical(buf, p, type === 0x04, top)) return false;
         break;
       case 0x09: {
@@ -127,7 +138,17 @@ function canonical(buf: Buffer, at: number, isArray: boolean, base: number): boo
       case 0x0b:
         if (!regexCanonical(buf, p)) return false;
         break;
-      case 0x02: case 0x05: case 0x07: case 0x08: case 0x0a: case 0x0d: case 0x10: case 0x11: case 0x13: case 0x7f: case 0xff:
+      case 0x02:
+      case 0x05:
+      case 0x07:
+      case 0x08:
+      case 0x0a:
+      case 0x0d:
+      case 0x10:
+      case 0x11:
+      case 0x13:
+      case 0x7f:
+      case 0xff:
         break;
       default:
         return false;

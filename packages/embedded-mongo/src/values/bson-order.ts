@@ -190,7 +190,7 @@ export function valuesEqual(a: unknown, b: unknown): boolean {
 
 /** The `$type` names MongoDB accepts, mapped to a test of a single (non-expanded) value. */
 const typeTests: Record<string, (v: unknown) => boolean> = {
-  double: (v) => typeof v === 'number' && (!Number.isInteger(v) || !isInt32(v)) || bsonTypeOf(v) === 'Double',
+  double: (v) => (typeof v === 'number' && (!Number.isInteger(v) || !isInt32(v))) || bsonTypeOf(v) === 'Double',
   string: (v) => typeof v === 'string',
   object: (v) => typeRank(v) === Rank.Object,
   array: (v) => Array.isArray(v),
@@ -212,9 +212,25 @@ const typeTests: Record<string, (v: unknown) => boolean> = {
   number: (v) => typeRank(v) === Rank.Number,
 };
 const typeCodes: Record<number, string> = {
-  1: 'double', 2: 'string', 3: 'object', 4: 'array', 5: 'binData', 6: 'undefined', 7: 'objectId', 8: 'bool',
-  9: 'date', 10: 'null', 11: 'regex', 13: 'javascript', 14: 'symbol', 16: 'int', 17: 'timestamp', 18: 'long',
-  19: 'decimal', [-1]: 'minKey', 127: 'maxKey',
+  1: 'double',
+  2: 'string',
+  3: 'object',
+  4: 'array',
+  5: 'binData',
+  6: 'undefined',
+  7: 'objectId',
+  8: 'bool',
+  9: 'date',
+  10: 'null',
+  11: 'regex',
+  13: 'javascript',
+  14: 'symbol',
+  16: 'int',
+  17: 'timestamp',
+  18: 'long',
+  19: 'decimal',
+  [-1]: 'minKey',
+  127: 'maxKey',
 };
 
 function isInt32(v: number): boolean {

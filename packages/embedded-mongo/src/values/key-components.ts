@@ -51,7 +51,8 @@ function bodyEnd(key: string, i: number, rank: number, flip: number): number {
       }
       return key.length;
     case Rank.Binary: {
-      const len = (((key.charCodeAt(i) ^ flip) << 24) | ((key.charCodeAt(i + 1) ^ flip) << 16) | ((key.charCodeAt(i + 2) ^ flip) << 8) | (key.charCodeAt(i + 3) ^ flip)) >>> 0;
+      const len =
+        (((key.charCodeAt(i) ^ flip) << 24) | ((key.charCodeAt(i + 1) ^ flip) << 16) | ((key.charCodeAt(i + 2) ^ flip) << 8) | (key.charCodeAt(i + 3) ^ flip)) >>> 0;
       return i + 5 + len;
     }
     case Rank.ObjectId:

@@ -11,7 +11,16 @@ const docs: AnyDoc[] = [
   { _id: 1, a: 5, s: 'Smith', tags: ['x', 'y'], arr: [{ b: 1, c: 'p' }, { b: 2 }], d: new Date('2020-01-01T00:00:00Z') },
   { _id: 2, a: 10, s: 'smithers', tags: [], arr: [{ b: 3, c: 'q' }], d: new Date('2021-06-01T00:00:00Z') },
   { _id: 3, a: '5', s: 'Jones', tags: ['y'], arr: [], n: null },
-  { _id: 4, a: [1, 20], s: 'Álvarez', arr: [{ b: 2, c: 'p' }, { b: 9, c: 'r' }], d: [new Date('2019-01-01T00:00:00Z'), new Date('2022-01-01T00:00:00Z')] },
+  {
+    _id: 4,
+    a: [1, 20],
+    s: 'Álvarez',
+    arr: [
+      { b: 2, c: 'p' },
+      { b: 9, c: 'r' },
+    ],
+    d: [new Date('2019-01-01T00:00:00Z'), new Date('2022-01-01T00:00:00Z')],
+  },
   { _id: 5, s: 'smith', arr: [{ c: 'p' }] },
   { _id: 6, a: { x: 1 }, s: 'a\nsmith', nested: { deep: { v: [1, 2, 3] } } },
 ];
@@ -96,7 +105,13 @@ describe('filter conformance', () => {
 
   it('follows MongoDB on null through arrays of documents and scalars', async () => {
     const c = h.db.collection<AnyDoc>('dotted_null');
-    await c.insertMany([{ _id: 1, a: [{ b: 5 }] }, { _id: 2, a: [{}] }, { _id: 3, a: [] }, { _id: 4, a: [{}, { b: 5 }] }, { _id: 5, a: [5, { b: 5 }] }]);
+    await c.insertMany([
+      { _id: 1, a: [{ b: 5 }] },
+      { _id: 2, a: [{}] },
+      { _id: 3, a: [] },
+      { _id: 4, a: [{}, { b: 5 }] },
+      { _id: 5, a: [5, { b: 5 }] },
+    ]);
     const q = async (f: AnyDoc) => (await c.find(f).sort({ _id: 1 }).toArray()).map((d) => d._id);
     expect(await q({ 'a.b': { $in: [null] } })).toEqual([2, 4]);
     expect(await q({ 'a.b': null })).toEqual([2, 4]);

@@ -27,7 +27,13 @@ describe('index use (explain)', () => {
       lu: new Date(Date.UTC(2020, 0, 1) + i * 86_400_000),
       c: [`Patient/${i % 10}`],
       code: i % 2 === 0 ? `c${i % 7}` : undefined,
-      s: { e: [{ p: 'name', v: `smith${i % 5}` }, { p: 'gender', v: i % 2 ? 'male' : 'female', sy: 'http://hl7.org/fhir/administrative-gender' }, { p: 'birthdate', lo: new Date(Date.UTC(1950 + (i % 50), 0, 1)), hi: new Date(Date.UTC(1950 + (i % 50), 0, 1, 23, 59, 59, 999)) }] },
+      s: {
+        e: [
+          { p: 'name', v: `smith${i % 5}` },
+          { p: 'gender', v: i % 2 ? 'male' : 'female', sy: 'http://hl7.org/fhir/administrative-gender' },
+          { p: 'birthdate', lo: new Date(Date.UTC(1950 + (i % 50), 0, 1)), hi: new Date(Date.UTC(1950 + (i % 50), 0, 1, 23, 59, 59, 999)) },
+        ],
+      },
     }));
     await col.insertMany(docs);
   });
@@ -60,7 +66,12 @@ describe('index use (explain)', () => {
       await periods.insertMany(
         Array.from({ length: 3000 }, (_, i) => ({
           _id: i,
-          s: { e: [{ p: 'code', v: `c${i % 3}` }, { p: 'date', lo: new Date(start + i * day), hi: new Date(start + (i + 10) * day - 1) }] },
+          s: {
+            e: [
+              { p: 'code', v: `c${i % 3}` },
+              { p: 'date', lo: new Date(start + i * day), hi: new Date(start + (i + 10) * day - 1) },
+            ],
+          },
         })),
       );
     });
@@ -155,7 +166,10 @@ describe('index use (explain)', () => {
 
   it('walks a sort-ordered index with a small limit rather than sorting thousands of equality matches', async () => {
     const many = h.db.collection<AnyDoc>('ix_many');
-    await many.createIndexes([{ key: { g: 1 }, name: 'g_1' }, { key: { lu: -1, _id: 1 }, name: 'lu_desc' }]);
+    await many.createIndexes([
+      { key: { g: 1 }, name: 'g_1' },
+      { key: { lu: -1, _id: 1 }, name: 'lu_desc' },
+    ]);
     await many.insertMany(Array.from({ length: 5000 }, (_, i) => ({ _id: i, g: i % 2 ? 'm' : 'f', lu: new Date(Date.UTC(2020, 0, 1) + i * 60_000) })));
     const plan = await many.find({ g: 'f' }).sort({ lu: -1, _id: 1 }).limit(5).explain();
     expect(indexesUsed(plan)).toEqual(['lu_desc']);
@@ -169,12 +183,39 @@ describe('index use (explain)', () => {
   it('keeps index entries exact when a replacement changes some keys and keeps others', async () => {
     const c = h.db.collection<AnyDoc>('ix_replace');
     await c.createIndexes([{ key: { 's.e.p': 1, 's.e.v': 1 }, name: 'entries' }]);
-    await c.insertOne({ _id: 1, s: { e: [{ p: 'a', v: 'kept' }, { p: 'a', v: 'old' }] } });
-    await c.replaceOne({ _id: 1 }, { s: { e: [{ p: 'a', v: 'kept' }, { p: 'a', v: 'new' }] } });
-    const ids = async (v: string) => (await c.find({ 's.e': { $elemMatch: { p: 'a', v } } }).hint('entries').toArray()).map((d) => d._id);
+    await c.insertOne({
+      _id: 1,
+      s: {
+        e: [
+          { p: 'a', v: 'kept' },
+          { p: 'a', v: 'old' },
+        ],
+      },
+    });
+    await c.replaceOne(
+      { _id: 1 },
+      {
+        s: {
+          e: [
+            { p: 'a', v: 'kept' },
+            { p: 'a', v: 'new' },
+          ],
+        },
+      },
+    );
+    const ids = async (v: string) =>
+      (
+        await c
+          .find({ 's.e': { $elemMatch: { p: 'a', v } } })
+          .hint('entries')
+          .toArray()
+      ).map((d) => d._id);
     expect([await ids('kept'), await ids('old'), await ids('new')]).toEqual([[1], [], [1]]);
     // No entry is left behind for the value the replacement removed: the scan fetches nothing.
-    const stale = await c.find({ 's.e': { $elemMatch: { p: 'a', v: 'old' } } }).hint('entries').explain('executionStats');
+    const stale = await c
+      .find({ 's.e': { $elemMatch: { p: 'a', v: 'old' } } })
+      .hint('entries')
+      .explain('executionStats');
     expect(stale.executionStats.totalDocsExamined).toBe(0);
     await c.replaceOne({ _id: 1 }, { s: { e: [{ p: 'a', v: 'new' }] } });
     expect([await ids('kept'), await ids('new')]).toEqual([[], [1]]);

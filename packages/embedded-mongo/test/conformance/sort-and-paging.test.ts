@@ -55,7 +55,9 @@ describe('sort and paging conformance', () => {
     expect(await col.findOne({ _id: 1 }, { projection: { s: 1 } })).toEqual({ _id: 1, s: 'b' });
     expect(await col.findOne({ _id: 1 }, { projection: { s: 1, _id: 0 } })).toEqual({ s: 'b' });
     expect(await col.findOne({ _id: 2 }, { projection: { v: 0, o: 0 } })).toEqual({ _id: 2, s: 'a' });
-    expect(await col.findOne({ _id: 8 }, { projection: { 'e.d': 1, _id: 0 } })).toEqual({ e: [{ d: new Date('2020-01-01T00:00:00Z') }, { d: new Date('2023-01-01T00:00:00Z') }] });
+    expect(await col.findOne({ _id: 8 }, { projection: { 'e.d': 1, _id: 0 } })).toEqual({
+      e: [{ d: new Date('2020-01-01T00:00:00Z') }, { d: new Date('2023-01-01T00:00:00Z') }],
+    });
   });
 
   it('streams a large result through getMore batches and closes cursors early with killCursors', async () => {
@@ -80,7 +82,10 @@ describe('sort and paging conformance', () => {
       const live = h.db.collection<AnyDoc>('paging_live');
       await live.createIndex({ k: 1 }, { name: 'k_1' });
       await live.insertMany(Array.from({ length: 2000 }, (_, i) => ({ _id: i, k: i * 10 })));
-      const cursor = live.find({ k: { $gte: 0 } }).sort({ k: 1 }).batchSize(100);
+      const cursor = live
+        .find({ k: { $gte: 0 } })
+        .sort({ k: 1 })
+        .batchSize(100);
       const seen: Array<number | string> = [];
       const deleted = new Set<number>();
       let batch = 0;

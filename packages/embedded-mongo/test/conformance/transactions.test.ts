@@ -30,7 +30,10 @@ describe('transactions', () => {
     col = h.db.collection(`t${suffix}`);
     other = h.db.collection(`o${suffix}`);
     await col.createIndex({ k: 1 });
-    await col.insertMany([{ _id: 1, k: 'a', n: 0 }, { _id: 2, k: 'b', n: 0 }]);
+    await col.insertMany([
+      { _id: 1, k: 'a', n: 0 },
+      { _id: 2, k: 'b', n: 0 },
+    ]);
     await other.insertOne({ _id: 'x' });
   });
 
@@ -54,11 +57,21 @@ describe('transactions', () => {
     await col.updateOne({ _id: 1 }, { $set: { k: 'moved' } }, { session: s });
     await col.deleteOne({ _id: 2 }, { session: s });
     await other.insertOne({ _id: 'y' }, { session: s });
-    expect((await col.find({ k: { $in: ['new', 'moved', 'b'] } }, { session: s }).sort({ _id: 1 }).toArray()).map((d) => d._id)).toEqual([1, 10]);
+    expect(
+      (
+        await col
+          .find({ k: { $in: ['new', 'moved', 'b'] } }, { session: s })
+          .sort({ _id: 1 })
+          .toArray()
+      ).map((d) => d._id),
+    ).toEqual([1, 10]);
     expect(await col.countDocuments({ k: 'moved' })).toBe(0);
     expect(await other.countDocuments()).toBe(1);
     await s.commitTransaction();
-    expect((await col.find().sort({ _id: 1 }).toArray()).map((d) => [d._id, d.k])).toEqual([[1, 'moved'], [10, 'new']]);
+    expect((await col.find().sort({ _id: 1 }).toArray()).map((d) => [d._id, d.k])).toEqual([
+      [1, 'moved'],
+      [10, 'new'],
+    ]);
     expect(await other.countDocuments()).toBe(2);
   });
 
@@ -158,7 +171,11 @@ describe('transactions', () => {
 
   it('keeps index-ordered results right for everyone while an open snapshot holds old versions', async () => {
     await col.createIndex({ rank: -1 });
-    await col.insertMany([{ _id: 'r1', rank: 1 }, { _id: 'r2', rank: 2 }, { _id: 'r3', rank: 3 }]);
+    await col.insertMany([
+      { _id: 'r1', rank: 1 },
+      { _id: 'r2', rank: 2 },
+      { _id: 'r3', rank: 3 },
+    ]);
     const s = session();
     s.startTransaction();
     await col.findOne({ _id: 'r1' }, { session: s });
@@ -174,7 +191,10 @@ describe('transactions', () => {
     await col.createIndex({ code: 1 }, { unique: true, sparse: true });
     const s = session();
     s.startTransaction();
-    await col.insertMany(Array.from({ length: 3000 }, (_, i) => ({ _id: `b${i}`, code: `c${i}` })), { session: s });
+    await col.insertMany(
+      Array.from({ length: 3000 }, (_, i) => ({ _id: `b${i}`, code: `c${i}` })),
+      { session: s },
+    );
     expect(await col.countDocuments({ code: { $gte: 'c' } }, { session: s })).toBe(3000);
     const dup = await col.insertOne({ _id: 'late', code: 'c1234' }, { session: s }).catch((e: MongoServerError) => e);
     expect((dup as MongoServerError).code).toBe(11000);

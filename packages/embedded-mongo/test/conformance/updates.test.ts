@@ -14,15 +14,41 @@ describe('update conformance', () => {
   beforeEach(async () => {
     col = h.db.collection(`u${Math.random().toString(36).slice(2)}`);
     await col.insertMany([
-      { _id: 1, n: 1, tags: ['a'], items: [{ k: 'x', q: 1 }, { k: 'y', q: 2 }], o: { p: 1 } },
+      {
+        _id: 1,
+        n: 1,
+        tags: ['a'],
+        items: [
+          { k: 'x', q: 1 },
+          { k: 'y', q: 2 },
+        ],
+        o: { p: 1 },
+      },
       { _id: 2, n: 2, tags: [], items: [] },
     ]);
   });
 
   it('applies $set/$unset/$inc/$push/$addToSet/$pull and reports matched and modified counts', async () => {
-    const r = await col.updateOne({ _id: 1 }, { $set: { 'o.q': 2, s: 'v' }, $unset: { 'o.p': '' }, $inc: { n: 5 }, $push: { tags: 'b' }, $addToSet: { items: { k: 'z', q: 3 } } } as AnyDoc);
+    const r = await col.updateOne({ _id: 1 }, {
+      $set: { 'o.q': 2, s: 'v' },
+      $unset: { 'o.p': '' },
+      $inc: { n: 5 },
+      $push: { tags: 'b' },
+      $addToSet: { items: { k: 'z', q: 3 } },
+    } as AnyDoc);
     expect(r).toMatchObject({ matchedCount: 1, modifiedCount: 1 });
-    expect(await col.findOne({ _id: 1 })).toEqual({ _id: 1, n: 6, tags: ['a', 'b'], items: [{ k: 'x', q: 1 }, { k: 'y', q: 2 }, { k: 'z', q: 3 }], o: { q: 2 }, s: 'v' });
+    expect(await col.findOne({ _id: 1 })).toEqual({
+      _id: 1,
+      n: 6,
+      tags: ['a', 'b'],
+      items: [
+        { k: 'x', q: 1 },
+        { k: 'y', q: 2 },
+        { k: 'z', q: 3 },
+      ],
+      o: { q: 2 },
+      s: 'v',
+    });
     await col.updateOne({ _id: 1 }, { $pull: { items: { q: { $gte: 2 } } } } as AnyDoc);
     expect((await col.findOne({ _id: 1 }))?.items).toEqual([{ k: 'x', q: 1 }]);
   });
@@ -39,7 +65,10 @@ describe('update conformance', () => {
   it('updates array elements through arrayFilters and the all-positional operator', async () => {
     await col.updateOne({ _id: 1 }, { $set: { 'items.$[it].q': 10 } }, { arrayFilters: [{ 'it.k': 'y' }] });
     await col.updateOne({ _id: 1 }, { $inc: { 'items.$[].q': 1 } });
-    expect((await col.findOne({ _id: 1 }))?.items).toEqual([{ k: 'x', q: 2 }, { k: 'y', q: 11 }]);
+    expect((await col.findOne({ _id: 1 }))?.items).toEqual([
+      { k: 'x', q: 2 },
+      { k: 'y', q: 11 },
+    ]);
   });
 
   it('upserts from the equality fields of the filter, with $setOnInsert only on insert', async () => {
@@ -80,7 +109,11 @@ describe('update conformance', () => {
   });
 
   it('deletes one, many, and finds-and-deletes', async () => {
-    await col.insertMany([{ _id: 10, g: 1 }, { _id: 11, g: 1 }, { _id: 12, g: 1 }]);
+    await col.insertMany([
+      { _id: 10, g: 1 },
+      { _id: 11, g: 1 },
+      { _id: 12, g: 1 },
+    ]);
     expect((await col.deleteOne({ g: 1 })).deletedCount).toBe(1);
     expect(await col.findOneAndDelete({ g: 1 }, { sort: { _id: -1 } })).toEqual({ _id: 12, g: 1 });
     expect((await col.deleteMany({})).deletedCount).toBe(3);
@@ -88,7 +121,10 @@ describe('update conformance', () => {
 
   it('reports duplicate keys per statement in unordered bulk writes and stops ordered ones at the first', async () => {
     const unordered = await col.insertMany([{ _id: 1 }, { _id: 20 }, { _id: 2 }, { _id: 21 }], { ordered: false }).catch((e: MongoServerError) => e);
-    expect((unordered as AnyDoc).writeErrors.map((w: AnyDoc) => [w.index, w.code])).toEqual([[0, 11000], [2, 11000]]);
+    expect((unordered as AnyDoc).writeErrors.map((w: AnyDoc) => [w.index, w.code])).toEqual([
+      [0, 11000],
+      [2, 11000],
+    ]);
     expect(await col.countDocuments({ _id: { $in: [20, 21] } })).toBe(2);
     const ordered = await col.insertMany([{ _id: 30 }, { _id: 1 }, { _id: 31 }]).catch((e: MongoServerError) => e);
     expect((ordered as AnyDoc).code).toBe(11000);
@@ -101,7 +137,14 @@ describe('update conformance', () => {
     await u.createIndex({ s: 1 }, { unique: true, sparse: true });
     await u.createIndex({ p: 1 }, { unique: true, partialFilterExpression: { live: true } });
     // Missing fields index as null: every document needs its own (a, b) pair, or they would collide on (null, null).
-    await u.insertMany([{ a: 1, b: 1 }, { a: 1, b: 2 }, { a: 2, x: 1 }, { a: 3, x: 2 }, { a: 4, p: 1, live: false }, { a: 5, p: 1, live: true }]);
+    await u.insertMany([
+      { a: 1, b: 1 },
+      { a: 1, b: 2 },
+      { a: 2, x: 1 },
+      { a: 3, x: 2 },
+      { a: 4, p: 1, live: false },
+      { a: 5, p: 1, live: true },
+    ]);
     const dup = await u.insertOne({ a: 1, b: 2 }).catch((e: MongoServerError) => e);
     expect(dup).toMatchObject({ code: 11000, keyPattern: { a: 1, b: 1 }, keyValue: { a: 1, b: 2 } });
     await expect(u.insertOne({ a: 6, p: 1, live: true })).rejects.toMatchObject({ code: 11000 });

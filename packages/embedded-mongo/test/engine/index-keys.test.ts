@@ -1,18 +1,40 @@
 import { generateKeys, keyMaker } from '../../src/engine/index-keys';
 import { encodeComponent } from '../../src/values/key-encoding';
 
-const keys = (doc: unknown, paths: string[]) => generateKeys(doc, paths.map((p) => p.split('.')), paths);
+const keys = (doc: unknown, paths: string[]) =>
+  generateKeys(
+    doc,
+    paths.map((p) => p.split('.')),
+    paths,
+  );
 
 describe('index key generation', () => {
   it('pairs compound fields under one array element by element, never across elements', () => {
     const r = keys({ s: { e: [{ p: 'a', v: 1 }, { p: 'b' }] } }, ['s.e.p', 's.e.v']);
-    expect(r.tuples).toEqual([['a', 1], ['b', null]]);
+    expect(r.tuples).toEqual([
+      ['a', 1],
+      ['b', null],
+    ]);
     expect(r.arrayPrefixes).toEqual([[2], [2]]);
   });
 
   it('expands a nested leaf array inside an element (the general path)', () => {
-    const r = keys({ s: { e: [{ p: 'a', v: [1, 2] }, { p: 'b', v: 3 }] } }, ['s.e.p', 's.e.v']);
-    expect(r.tuples).toEqual([['a', 1], ['a', 2], ['b', 3]]);
+    const r = keys(
+      {
+        s: {
+          e: [
+            { p: 'a', v: [1, 2] },
+            { p: 'b', v: 3 },
+          ],
+        },
+      },
+      ['s.e.p', 's.e.v'],
+    );
+    expect(r.tuples).toEqual([
+      ['a', 1],
+      ['a', 2],
+      ['b', 3],
+    ]);
     expect(r.arrayPrefixes).toEqual([[2], [2, 3]]);
   });
 
@@ -23,7 +45,10 @@ describe('index key generation', () => {
   });
 
   it('combines a multikey field with scalar fields', () => {
-    expect(keys({ c: ['x', 'y'], _id: 7 }, ['c', '_id']).tuples).toEqual([['x', 7], ['y', 7]]);
+    expect(keys({ c: ['x', 'y'], _id: 7 }, ['c', '_id']).tuples).toEqual([
+      ['x', 7],
+      ['y', 7],
+    ]);
   });
 
   it('refuses two different arrays in one compound key (parallel arrays)', () => {
@@ -36,7 +61,11 @@ describe('compiled key functions', () => {
   /** The keys the general algorithm gives, encoded and deduplicated: what every fast path must reproduce. */
   const reference = (doc: unknown, spec: Record<string, number>) => {
     const fields = paths(spec);
-    const { tuples, arrayPrefixes } = generateKeys(doc, fields.map((f) => f.parts), Object.keys(spec));
+    const { tuples, arrayPrefixes } = generateKeys(
+      doc,
+      fields.map((f) => f.parts),
+      Object.keys(spec),
+    );
     const keys = [...new Set(tuples.map((t) => t.map((v, j) => encodeComponent(v, fields[j].desc)).join('')))];
     return { keys: keys.sort(), prefixes: arrayPrefixes.map((p) => [...p].sort()) };
   };
@@ -47,7 +76,16 @@ describe('compiled key functions', () => {
   };
   const when = new Date(Date.UTC(2020, 1, 2));
   const docs: unknown[] = [
-    { _id: 'a', s: { e: [{ p: 'code', v: 'x', sy: 'http://loinc.org' }, { p: 'code', v: 'x', sy: 'http://loinc.org' }, { p: 'date', lo: when, hi: when }] } },
+    {
+      _id: 'a',
+      s: {
+        e: [
+          { p: 'code', v: 'x', sy: 'http://loinc.org' },
+          { p: 'code', v: 'x', sy: 'http://loinc.org' },
+          { p: 'date', lo: when, hi: when },
+        ],
+      },
+    },
     { _id: 'b', s: { e: [{ p: 'name', v: 'é\u0000' }, { p: 'name' }] } },
     { _id: 'c', s: { e: [] } },
     { _id: 'd', s: { e: [{ p: 'code', v: ['x', 'y'] }] } },

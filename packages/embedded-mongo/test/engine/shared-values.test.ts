@@ -9,7 +9,13 @@ describe('shared values', () => {
     const doc = decoded({
       _id: 'a',
       r: `{"resourceType":"Patient","text":"${'x'.repeat(300)}"}`,
-      s: { e: [{ p: 'code', v: '1234-5', sy: 'http://loinc.org' }, { p: 'status', v: 'final' }], o: { date: { a: new Date(5), d: new Date(5) } } },
+      s: {
+        e: [
+          { p: 'code', v: '1234-5', sy: 'http://loinc.org' },
+          { p: 'status', v: 'final' },
+        ],
+        o: { date: { a: new Date(5), d: new Date(5) } },
+      },
       c: ['Patient/1'],
       nested: [[1, 'two', [3]], [], { deep: ['é', '', 'x'] }],
       values: { id: new ObjectId(), bin: new Binary(Buffer.from([1, 2])), n: 1.5, big: Long.fromNumber(2 ** 40), dec: Decimal128.fromString('1.1') },
@@ -82,8 +88,29 @@ describe('shared values', () => {
     const coll = new Collection('db', 'c');
     coll.addIndex({ key: { 's.e.p': 1, 's.e.v': 1 }, name: 'e' });
     coll.commit('1', decoded({ _id: '1', s: { e: [{ p: 'code', v: 'x' }] } }), 1, Infinity);
-    coll.commit('2', decoded({ _id: '2', s: { e: [{ p: 'code', v: 'x' }, { p: 'code', v: 'y' }] } }), 2, Infinity);
-    expect(coll.visible('2', Infinity)).toEqual({ _id: '2', s: { e: [{ p: 'code', v: 'x' }, { p: 'code', v: 'y' }] } });
+    coll.commit(
+      '2',
+      decoded({
+        _id: '2',
+        s: {
+          e: [
+            { p: 'code', v: 'x' },
+            { p: 'code', v: 'y' },
+          ],
+        },
+      }),
+      2,
+      Infinity,
+    );
+    expect(coll.visible('2', Infinity)).toEqual({
+      _id: '2',
+      s: {
+        e: [
+          { p: 'code', v: 'x' },
+          { p: 'code', v: 'y' },
+        ],
+      },
+    });
     const index = coll.indexes.get('e')!;
     expect([...index.scan([{ lo: '', hi: '\u00ff' }], false)]).toEqual(['1', '2', '2']);
   });

@@ -46,7 +46,11 @@ internal('crash safety', () => {
         expect(d.parts).toEqual([d.n, d.n + 1]);
       }
       // The unique index came back too.
-      const dup = await client.db('crash').collection('docs').insertOne({ n: acked[0] }).catch((e: { code: number }) => e);
+      const dup = await client
+        .db('crash')
+        .collection('docs')
+        .insertOne({ n: acked[0] })
+        .catch((e: { code: number }) => e);
       expect((dup as { code: number }).code).toBe(11000);
     } finally {
       await client.close();

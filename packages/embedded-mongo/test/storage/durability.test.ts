@@ -11,7 +11,6 @@ function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'emb-dur-'));
 }
 
-
 internal('durability', () => {
   let dir: string;
   beforeEach(() => (dir = tempDir()));
@@ -21,7 +20,11 @@ internal('durability', () => {
     await withServer(dir, async (c) => {
       const db = c.db('d');
       await db.collection<AnyDoc>('p').createIndex({ 'name.family': 1 }, { unique: true, name: 'fam' });
-      await db.collection<AnyDoc>('p').insertMany([{ _id: 'a', name: { family: 'A' } }, { _id: 'b', name: { family: 'B' } }, { _id: 'c', name: { family: 'C' } }]);
+      await db.collection<AnyDoc>('p').insertMany([
+        { _id: 'a', name: { family: 'A' } },
+        { _id: 'b', name: { family: 'B' } },
+        { _id: 'c', name: { family: 'C' } },
+      ]);
       await db.collection<AnyDoc>('p').deleteOne({ _id: 'b' });
       await db.collection<AnyDoc>('p').updateOne({ _id: 'c' }, { $set: { when: new Date('2020-01-02T00:00:00Z'), re: /a b/i } });
       await db.collection<AnyDoc>('gone').insertOne({ x: 1 });
@@ -44,8 +47,28 @@ internal('durability', () => {
     await withServer(dir, async (c) => {
       const col = c.db('d').collection<AnyDoc>('obs');
       await col.createIndex(entries, { name: 'entries' });
-      await col.insertMany(Array.from({ length: 50 }, (_, i) => ({ _id: i, s: { e: [{ p: 'status', v: 'final' }, { p: 'code', v: `c${i % 5}` }] } })));
-      await col.replaceOne({ _id: 1 }, { s: { e: [{ p: 'status', v: 'amended' }, { p: 'code', v: 'c1' }] } });
+      await col.insertMany(
+        Array.from({ length: 50 }, (_, i) => ({
+          _id: i,
+          s: {
+            e: [
+              { p: 'status', v: 'final' },
+              { p: 'code', v: `c${i % 5}` },
+            ],
+          },
+        })),
+      );
+      await col.replaceOne(
+        { _id: 1 },
+        {
+          s: {
+            e: [
+              { p: 'status', v: 'amended' },
+              { p: 'code', v: 'c1' },
+            ],
+          },
+        },
+      );
       await col.deleteOne({ _id: 2 });
       await col.createIndex({ late: 1 }, { name: 'late' });
     });
@@ -67,7 +90,10 @@ internal('durability', () => {
 
   it('discards a torn final record on start and keeps appending after the valid prefix', async () => {
     await withServer(dir, async (c) => {
-      await c.db('d').collection<AnyDoc>('x').insertMany([{ _id: 1 }, { _id: 2 }]);
+      await c
+        .db('d')
+        .collection<AnyDoc>('x')
+        .insertMany([{ _id: 1 }, { _id: 2 }]);
     });
     const journal = fs.readdirSync(dir).find((f) => f.startsWith('journal-'))!;
     const file = path.join(dir, journal);
@@ -91,7 +117,10 @@ internal('durability', () => {
       await c.db('d').collection<AnyDoc>('x').insertOne({ _id: 1 });
       await c.db('d').collection<AnyDoc>('x').insertOne({ _id: 2, v: 'last' });
     });
-    const file = path.join(dir, fs.readdirSync(dir).find((f) => f.startsWith('journal-'))!);
+    const file = path.join(
+      dir,
+      fs.readdirSync(dir).find((f) => f.startsWith('journal-'))!,
+    );
     const bytes = fs.readFileSync(file);
     bytes[bytes.length - 3] ^= 0xff;
     fs.writeFileSync(file, bytes);
@@ -122,7 +151,10 @@ internal('durability', () => {
 
   it('recovers from a compaction cut short before its snapshot was complete', async () => {
     await withServer(dir, async (c) => {
-      await c.db('d').collection<AnyDoc>('x').insertMany([{ _id: 1 }, { _id: 2 }]);
+      await c
+        .db('d')
+        .collection<AnyDoc>('x')
+        .insertMany([{ _id: 1 }, { _id: 2 }]);
     });
     const oldJournal = fs.readFileSync(path.join(dir, 'journal-0.log'));
     await withServer(dir, async (c, server) => {

@@ -9,7 +9,6 @@ type AnyDoc = any;
 
 const internal = process.env.MONGODB_URI ? describe.skip : describe;
 
-
 /** What a snapshot would store of an image: each key with the ids it holds (sorted), given the snapshot's ids. */
 function imaged(image: IndexImage, ids: string[]): Record<string, string[]> {
   const positions = new Map(ids.map((id, i) => [id, i]));
@@ -29,7 +28,14 @@ function live(index: SecondaryIndex): Record<string, string[]> {
   return out;
 }
 
-const entries = (status: string, code: string) => ({ s: { e: [{ p: 'status', v: status }, { p: 'code', v: code }] } });
+const entries = (status: string, code: string) => ({
+  s: {
+    e: [
+      { p: 'status', v: status },
+      { p: 'code', v: code },
+    ],
+  },
+});
 
 internal('index images in snapshots', () => {
   let dir: string;
@@ -50,7 +56,10 @@ internal('index images in snapshots', () => {
       expect(server.recovery?.indexes?.loaded).toBeGreaterThanOrEqual(4);
       expect(server.recovery?.indexes?.built).toBe(0);
       const col = c.db('d').collection<AnyDoc>('obs');
-      const finals = await col.find({ 's.e': { $elemMatch: { p: 'status', v: 'final' } } }).project({ _id: 1 }).toArray();
+      const finals = await col
+        .find({ 's.e': { $elemMatch: { p: 'status', v: 'final' } } })
+        .project({ _id: 1 })
+        .toArray();
       expect(finals).toHaveLength(100);
       const explain = await col.find({ 's.e': { $elemMatch: { p: 'code', v: 'c3' } } }).explain();
       expect(JSON.stringify(explain)).toContain('IXSCAN');
@@ -59,7 +68,12 @@ internal('index images in snapshots', () => {
       expect(top.map((d) => d._id)).toEqual(['o299', 'o298']);
       // Writes after loading keep the loaded entries consistent.
       await col.updateOne({ _id: 'o0' }, { $set: entries('draft', 'c0') });
-      expect(await col.find({ 's.e': { $elemMatch: { p: 'status', v: 'final' } } }).hint('entries').toArray()).toHaveLength(99);
+      expect(
+        await col
+          .find({ 's.e': { $elemMatch: { p: 'status', v: 'final' } } })
+          .hint('entries')
+          .toArray(),
+      ).toHaveLength(99);
     });
   });
 
@@ -122,7 +136,8 @@ internal('index images in snapshots', () => {
     const hints = ['k', 'g', 'gk'];
     const answers = async (col: AnyDoc) => {
       const out: number[][] = [];
-      for (const q of queries) for (const hint of hints) out.push((await col.find(q).hint(hint).project({ _id: 1 }).toArray()).map((d: AnyDoc) => d._id).sort((a: number, b: number) => a - b));
+      for (const q of queries)
+        for (const hint of hints) out.push((await col.find(q).hint(hint).project({ _id: 1 }).toArray()).map((d: AnyDoc) => d._id).sort((a: number, b: number) => a - b));
       return out;
     };
     let before: number[][] = [];
@@ -132,7 +147,12 @@ internal('index images in snapshots', () => {
       await col.createIndex({ g: 1 }, { name: 'g' });
       await col.createIndex({ g: 1, k: 1 }, { name: 'gk' });
       await col.insertMany(Array.from({ length: 3000 }, (_, i) => doc(i)));
-      const racing = [col.insertMany(Array.from({ length: 300 }, (_, i) => doc(3000 + i))), col.deleteMany({ _id: { $lt: 50 } }), col.updateMany({ _id: { $gte: 100, $lt: 150 } }, { $set: { k: 'other', g: 'g1' } }), col.updateMany({ _id: { $gte: 200, $lt: 220 } }, { $set: { g: 'g4' } })];
+      const racing = [
+        col.insertMany(Array.from({ length: 300 }, (_, i) => doc(3000 + i))),
+        col.deleteMany({ _id: { $lt: 50 } }),
+        col.updateMany({ _id: { $gte: 100, $lt: 150 } }, { $set: { k: 'other', g: 'g1' } }),
+        col.updateMany({ _id: { $gte: 200, $lt: 220 } }, { $set: { g: 'g4' } }),
+      ];
       await Promise.all([server.compact(), ...racing]);
       await col.insertMany(Array.from({ length: 200 }, (_, i) => doc(4000 + i)));
       await col.deleteMany({ _id: { $gte: 3000, $lt: 3100 } });
@@ -185,7 +205,13 @@ internal('index images in snapshots', () => {
     await withServer(dir, async (c) => {
       const col = c.db('d').collection<AnyDoc>('obs');
       // Hinted, so the answers come from the loaded index and not from a scan of the documents.
-      const count = async (p: string, v: string) => (await col.find({ 's.e': { $elemMatch: { p, v } } }).hint('entries').toArray()).length;
+      const count = async (p: string, v: string) =>
+        (
+          await col
+            .find({ 's.e': { $elemMatch: { p, v } } })
+            .hint('entries')
+            .toArray()
+        ).length;
       expect(await count('status', 'final')).toBe(2000 - 200 - 3);
       expect(await count('status', 'amended')).toBe(200);
       expect(await count('code', 'c9')).toBe(200);

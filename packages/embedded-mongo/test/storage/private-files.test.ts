@@ -29,9 +29,15 @@ internal('the engine keeps its files to its user', () => {
   it('creates the data directory 0700 and the journal, lock, socket and snapshots 0600, whatever the umask', async () => {
     const dir = path.join(parent, 'data');
     await withServer(dir, async (client, engine) => {
-      await client.db('d').collection('c').insertOne({ _id: 1 } as never);
+      await client
+        .db('d')
+        .collection('c')
+        .insertOne({ _id: 1 } as never);
       await engine.compact();
-      await client.db('d').collection('c').insertOne({ _id: 2 } as never);
+      await client
+        .db('d')
+        .collection('c')
+        .insertOne({ _id: 2 } as never);
       expect(modes(dir).sort()).toEqual(['journal-1.log 600', 'mongod.lock 600', 'snapshot-1.bson 600', 'socket 700', 'socket/mongod.sock 600']);
     });
     expect((fs.statSync(dir).mode & 0o777).toString(8)).toBe('700');

@@ -46,7 +46,14 @@ describe('journaling inserts from their received bytes', () => {
       const bytes = Buffer.from(BSON.serialize(typed(i)));
       const doc = BSON.deserialize(bytes, WIRE);
       expect(Buffer.from(BSON.serialize(doc)).equals(bytes)).toBe(true);
-      const record = { ts: i + 1, ops: [{ ns: 'db.c', k: 'gone' }, { ns: 'db.c', d: doc }, { ns: 'dé.ç', d: doc }] };
+      const record = {
+        ts: i + 1,
+        ops: [
+          { ns: 'db.c', k: 'gone' },
+          { ns: 'db.c', d: doc },
+          { ns: 'dé.ç', d: doc },
+        ],
+      };
       keepReceived(doc, bytes);
       const fromBytes = frame(record);
       expect(takeReceived(doc)).toBeUndefined();

@@ -11,7 +11,13 @@ describe('journal record framing', () => {
     try {
       const file = path.join(dir, 'journal-0.log');
       const big: JournalRecord = { ts: 7, ops: Array.from({ length: 12_000 }, (_, i) => ({ ns: 'db.c', d: { _id: i, pad: 'x'.repeat(2500) } })) };
-      const small: JournalRecord = { ts: 8, ops: [{ ns: 'db.c', k: 'key' }, { ns: 'db.c', d: { _id: new ObjectId('000000000000000000000001'), when: new Date(0) } }] };
+      const small: JournalRecord = {
+        ts: 8,
+        ops: [
+          { ns: 'db.c', k: 'key' },
+          { ns: 'db.c', d: { _id: new ObjectId('000000000000000000000001'), when: new Date(0) } },
+        ],
+      };
       fs.writeFileSync(file, Buffer.concat([frame(big), frame(small), frame({ ts: 9, cat: 'drop', ns: 'db.c' })]));
       const read: JournalRecord[] = [];
       const res = readRecords(file, (r) => read.push(r));
@@ -31,7 +37,10 @@ describe('journal record framing', () => {
     try {
       const file = path.join(dir, 'snapshot-1.bson');
       // About 20 MB of records of varying sizes, so records straddle the 8 MB read chunks at arbitrary offsets.
-      const records: JournalRecord[] = Array.from({ length: 4_000 }, (_, i) => ({ ts: i, ops: [{ ns: 'db.c', d: { _id: i, pad: String(i % 10).repeat(1_000 + ((i * 7919) % 9_000)) } }] }));
+      const records: JournalRecord[] = Array.from({ length: 4_000 }, (_, i) => ({
+        ts: i,
+        ops: [{ ns: 'db.c', d: { _id: i, pad: String(i % 10).repeat(1_000 + ((i * 7919) % 9_000)) } }],
+      }));
       const framed = records.map(frame);
       const whole = Buffer.concat(framed);
       const torn = frame({ ts: 4_000, cat: 'drop', ns: 'db.c' }).subarray(0, 10);

@@ -3,9 +3,25 @@ import { componentTest, splitKey } from '../../src/values/key-components';
 import { complement, encodeKey } from '../../src/values/key-encoding';
 
 const values: unknown[] = [
-  new MinKey(), null, Number.NaN, -2.5, 0, 1e308, '', '\u0000\u0001x', 'é', { a: 1, b: ['x', { c: null }] }, [], [1, [2, 'y']],
-  new Binary(Buffer.from([0, 1, 255])), new ObjectId('000000000000000000000001'), true, new Date(1e12),
-  new Timestamp({ t: 1, i: 2 }), /a\u0000b/i, new MaxKey(),
+  new MinKey(),
+  null,
+  Number.NaN,
+  -2.5,
+  0,
+  1e308,
+  '',
+  '\u0000\u0001x',
+  'é',
+  { a: 1, b: ['x', { c: null }] },
+  [],
+  [1, [2, 'y']],
+  new Binary(Buffer.from([0, 1, 255])),
+  new ObjectId('000000000000000000000001'),
+  true,
+  new Date(1e12),
+  new Timestamp({ t: 1, i: 2 }),
+  /a\u0000b/i,
+  new MaxKey(),
 ];
 
 describe('reading compound keys back', () => {
