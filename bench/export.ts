@@ -10,7 +10,7 @@
  * cloned with new ids up to the size asked, or generated bundles of the same shape when there are none.
  *
  * Run alone:  npm run build && node dist/bench/export.js [--quick] [--resources N] [--storage gridfs|dir]
- *             [--encoding gzip|identity] [--cpu-prof]
+ *             [--encoding gzip|identity] [--rounds N] [--cpu-prof]
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -251,6 +251,7 @@ if (require.main === module) {
       resources: { type: 'string' },
       storage: { type: 'string' },
       encoding: { type: 'string' },
+      rounds: { type: 'string' },
       'cpu-prof': { type: 'boolean', default: false },
     },
   });
@@ -259,6 +260,7 @@ if (require.main === module) {
     resources: Number(values.resources ?? (values.quick ? 10_000 : 39_000)),
     storages: values.storage ? [values.storage as 'gridfs' | 'dir'] : undefined,
     encodings: values.encoding ? [values.encoding as 'gzip' | 'identity'] : undefined,
+    rounds: values.rounds ? Number(values.rounds) : undefined,
     cpuProfDir: profDir,
   }).then(
     (r) => {

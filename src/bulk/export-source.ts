@@ -4,13 +4,15 @@ import { forbidden } from '../errors/operation-outcome-error';
 import { subset } from '../router/subsetting';
 import type { Repository } from '../store/repository';
 import type { HistoryDocument, StoredDocument } from '../store/stored-document';
+import { rawVersion, type RawVersion } from './raw-version';
 
 /** One NDJSON line of a type's export: a resource for `output`, or a deletion Bundle for `deleted`. */
 export interface ExportLine {
   kind: 'output' | 'deleted';
   /** Logical id of the resource the line is about: the resume point. */
   id: string;
-  text: string;
+  /** JSON, as text or as its UTF-8 bytes (a stored resource, as read). */
+  text: string | Buffer;
 }
 
 export interface SourceOptions {
@@ -30,10 +32,12 @@ const PROJECTION = { _id: 1, vid: 1, lu: 1, del: 1, r: 1 } as const;
 /** Resources per query: about 2 MB of typical resources in memory at a time. */
 const PAGE = 2000;
 
-/** Current documents of a type including deletion markers (see Repository.findVersions), in id order. */
-function currentVersions(repo: Repository, type: string, filter: Filter<StoredDocument>) {
+/** One page of current documents of a type including deletion markers (see Repository.findVersions), in id order. */
+async function currentVersions(repo: Repository, type: string, filter: Filter<StoredDocument>): Promise<RawVersion[]> {
   if (!repo.policy.allows(type, 'read')) throw forbidden(`The access token does not allow read on ${type}`);
-  return repo.findVersions(type, filter, { projection: PROJECTION, sort: { _id: 1 }, batchSize: PAGE });
+  // Raw: each document as the BSON the driver received, read by rawVersion.
+  const docs = await repo.findVersions(type, filter, { projection: PROJECTION, sort: { _id: 1 }, batchSize: PAGE, raw: true }).limit(PAGE).toArray();
+  return (docs as unknown as Buffer[]).map(rawVersion);
 }
 
 function deletionLine(type: string, id: string, at: Date): string {
@@ -59,35 +63,36 @@ export async function* exportLines(repo: Repository, type: string, opts: SourceO
   const window: Filter<StoredDocument> = since ? { lu: { $gt: since } } : { $or: [{ del: false }, { lu: { $gt: until } }] };
   const base: Filter<StoredDocument>[] = [window];
   if (opts.filter && Object.keys(opts.filter).length) base.push(opts.filter);
-  const render = (text: string) => (opts.elements ? JSON.stringify(subset(JSON.parse(text) as Resource, undefined, opts.elements)) : text);
+  const render = (text: string | Buffer) => (opts.elements ? JSON.stringify(subset(JSON.parse(text.toString()) as Resource, undefined, opts.elements)) : text);
   // Keyset pages on _id rather than one long cursor: a server (the embedded engine among them) may hold a
   // cursor's whole result, and a page bounds that memory whatever the export size; ids are immutable, so pages
   // neither skip nor repeat a resource while others write. The next page is asked for as soon as a page has
   // arrived, so the store reads it while this one is written out: two pages in memory at most.
-  const page = (after: string | undefined): Promise<StoredDocument[]> => {
-    const docs = currentVersions(repo, type, { $and: after === undefined ? base : [...base, { _id: { $gt: after } }] })
-      .limit(PAGE)
-      .toArray();
+  const page = (after: string | undefined): Promise<RawVersion[]> => {
+    const docs = currentVersions(repo, type, { $and: after === undefined ? base : [...base, { _id: { $gt: after } }] });
     // Handled now: it may fail while a line is being written; awaiting it below still throws the failure.
     docs.catch(() => undefined);
     return docs;
   };
-  let next: Promise<StoredDocument[]> | undefined = page(opts.afterId);
+  let next: Promise<RawVersion[]> | undefined = page(opts.afterId);
   while (next) {
-    const docs: StoredDocument[] = await next;
+    const docs: RawVersion[] = await next;
     next = docs.length === PAGE ? page(docs[docs.length - 1]._id) : undefined;
     for (const doc of docs) {
-      let version: Pick<StoredDocument, 'lu' | 'del' | 'r'> | null = doc;
-      if (doc.lu > until) version = await versionAt(repo, type, doc._id, until, opts.historyFilter);
-      if (!version || (since && version.lu <= since)) continue;
+      let version: Version | null = doc;
+      if (doc.lu > until.getTime()) version = await versionAt(repo, type, doc._id, until, opts.historyFilter);
+      if (!version || (since && version.lu <= since.getTime())) continue;
       if (!version.del) yield { kind: 'output', id: doc._id, text: render(version.r) };
-      else if (since) yield { kind: 'deleted', id: doc._id, text: deletionLine(type, doc._id, version.lu) };
+      else if (since) yield { kind: 'deleted', id: doc._id, text: deletionLine(type, doc._id, new Date(version.lu)) };
     }
   }
 }
 
-async function versionAt(repo: Repository, type: string, id: string, at: Date, bound?: Filter<HistoryDocument>) {
+/** The version of a resource an export writes: the current one as read raw, or an older one from its history. */
+type Version = Pick<RawVersion, 'lu' | 'del'> & { r: string | Buffer };
+
+async function versionAt(repo: Repository, type: string, id: string, at: Date, bound?: Filter<HistoryDocument>): Promise<Version | null> {
   const filter: Filter<HistoryDocument> = { id, lu: { $lte: at } };
   const [doc] = await repo.historyCursor(type, bound ? { $and: [filter, bound] } : filter, 1).toArray();
-  return doc ?? null;
+  return doc ? { lu: doc.lu.getTime(), del: doc.del, r: doc.r } : null;
 }

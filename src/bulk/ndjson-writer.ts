@@ -6,6 +6,7 @@ import type { ExportFile } from './job-store';
 
 /** Lines are gathered into chunks of about this size before a write: fewer calls, same constant memory. */
 const CHUNK_BYTES = 64 * 1024;
+const NEWLINE = Buffer.from('\n');
 
 /**
  * Writes NDJSON lines of one kind and type into numbered files of at most `maxLines` lines, honouring the
@@ -17,7 +18,7 @@ export class NdjsonFileWriter {
   private done: Promise<void> = Promise.resolve();
   private name = '';
   private lines = 0;
-  private buffer: string[] = [];
+  private buffer: Buffer[] = [];
   private bufferBytes = 0;
 
   constructor(
@@ -43,22 +44,24 @@ export class NdjsonFileWriter {
     return `${stem}-${this.seq}.ndjson`;
   }
 
-  async write(line: string): Promise<void> {
+  /** One line: JSON text, or its UTF-8 bytes. */
+  async write(line: string | Buffer): Promise<void> {
     if (!this.stream) {
       this.name = this.fileName();
       this.stream = this.files.create(this.jobId, this.name);
       this.done = finished(this.stream);
       this.done.catch(() => undefined); // awaited in flush/close; a stream given up by abort() needs no handler
     }
-    this.buffer.push(line, '\n');
-    this.bufferBytes += line.length + 1;
+    const bytes = typeof line === 'string' ? Buffer.from(line) : line;
+    this.buffer.push(bytes, NEWLINE);
+    this.bufferBytes += bytes.length + 1;
     this.lines++;
     if (this.bufferBytes >= CHUNK_BYTES) await this.flush();
   }
 
   private async flush(): Promise<void> {
     if (!this.stream || this.buffer.length === 0) return;
-    const chunk = this.buffer.join('');
+    const chunk = Buffer.concat(this.buffer, this.bufferBytes);
     this.buffer = [];
     this.bufferBytes = 0;
     if (!this.stream.write(chunk)) await Promise.race([once(this.stream, 'drain'), this.done]);
