@@ -36,7 +36,10 @@ const PAGE = 2000;
 async function currentVersions(repo: Repository, type: string, filter: Filter<StoredDocument>): Promise<RawVersion[]> {
   if (!repo.policy.allows(type, 'read')) throw forbidden(`The access token does not allow read on ${type}`);
   // Raw: each document as the BSON the driver received, read by rawVersion.
-  const docs = await repo.findVersions(type, filter, { projection: PROJECTION, sort: { _id: 1 }, batchSize: PAGE, raw: true }).limit(PAGE).toArray();
+  const docs = await repo
+    .findVersions(type, filter, { projection: PROJECTION, sort: { _id: 1 }, batchSize: PAGE, raw: true })
+    .limit(PAGE)
+    .toArray();
   return (docs as unknown as Buffer[]).map(rawVersion);
 }
 
