@@ -166,16 +166,23 @@ export class JobStore {
     await this.jobs.deleteOne({ _id: id });
   }
 
-  /** Jobs to delete now: expired ones no worker is running, and cancelled ones whose worker is gone. */
-  disposable(now = new Date()): Promise<ExportJob[]> {
-    return this.jobs
-      .find({
-        $or: [
-          { expiresAt: { $lt: now }, status: { $in: ['completed', 'failed', 'cancelled'] } },
-          { status: 'cancelled', leaseUntil: { $lt: now } },
-        ],
-      })
+  /**
+   * Ids of jobs to delete now (at most 100 at a time): expired ones no worker is running, and cancelled ones whose
+   * worker is gone. Ids only: a job's plan may list a large Group's every patient.
+   */
+  async disposable(now = new Date()): Promise<string[]> {
+    const jobs = await this.jobs
+      .find(
+        {
+          $or: [
+            { expiresAt: { $lt: now }, status: { $in: ['completed', 'failed', 'cancelled'] } },
+            { status: 'cancelled', leaseUntil: { $lt: now } },
+          ],
+        },
+        { projection: { _id: 1 } },
+      )
       .limit(100)
       .toArray();
+    return jobs.map((j) => j._id);
   }
 }

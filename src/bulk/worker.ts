@@ -166,9 +166,9 @@ export class ExportWorker {
 
   /** Removes jobs past their expiry, and cancelled jobs no worker is running, with their files. */
   async sweep(): Promise<void> {
-    for (const job of await this.deps.jobs.disposable()) {
-      await this.deps.files.remove(job._id);
-      await this.deps.jobs.remove(job._id);
+    for (const id of await this.deps.jobs.disposable()) {
+      await this.deps.files.remove(id);
+      await this.deps.jobs.remove(id);
     }
   }
 

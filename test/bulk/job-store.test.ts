@@ -87,4 +87,18 @@ describe('export job leases', () => {
     expect((await jobs.cancel('j1'))?.status).toBe('running');
     expect(await jobs.renew('j1', 'A', 60_000)).toBe(false);
   });
+  it('names for the sweep, by id, the jobs past their expiry that no worker runs, and cancelled ones no worker holds', async () => {
+    // Created two minutes ago, one after the other, so each claim takes the next; they expired a minute ago.
+    const ago = (ms: number) => new Date(Date.now() - 120_000 + ms);
+    for (const [i, id] of ['done', 'failed', 'running'].entries()) await jobs.insert(newJob(id, ago(i)));
+    expect((await jobs.claim('B', 60_000))?._id).toBe('done');
+    expect((await jobs.claim('B', 60_000))?._id).toBe('failed');
+    expect((await jobs.claim('A', 60_000))?._id).toBe('running');
+    expect(await jobs.finish('done', 'B', { status: 'completed' })).toBe(true);
+    expect(await jobs.finish('failed', 'B', { status: 'failed' })).toBe(true);
+    await jobs.insert(newJob('fresh'));
+    await jobs.insert(newJob('cancelled'));
+    await jobs.cancel('cancelled');
+    expect((await jobs.disposable()).sort()).toEqual(['cancelled', 'done', 'failed']);
+  });
 });
