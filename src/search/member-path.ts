@@ -1,6 +1,7 @@
 import { choiceTypePaths, path2Type, pathsDefinedElsewhere, type2Parent } from 'fhirpath/fhir-context/r4';
 import type { FhirNode } from './expression';
 import { codeElement } from './native-path';
+import { typeFromSuffix } from '../fhir/primitive-types';
 
 /**
  * Most search expressions are plain member navigation (`Patient.name.family`, `Observation.effective`). Walking
@@ -17,34 +18,6 @@ const parents = type2Parent as Record<string, string | undefined>;
 
 /** Types whose elements are looked up under their own path rather than a datatype name. */
 const NESTED: ReadonlySet<string> = new Set(['BackboneElement', 'Element']);
-
-/** FHIR primitive types (spec 2.24.0.1); their names start lower case, but choice variants are capitalised. */
-const PRIMITIVES: ReadonlySet<string> = new Set([
-  'boolean',
-  'integer',
-  'string',
-  'decimal',
-  'uri',
-  'url',
-  'canonical',
-  'base64Binary',
-  'instant',
-  'date',
-  'dateTime',
-  'time',
-  'code',
-  'oid',
-  'id',
-  'markdown',
-  'unsignedInt',
-  'positiveInt',
-  'uuid',
-]);
-
-function variantType(variant: string): string {
-  const lower = variant[0].toLowerCase() + variant.slice(1);
-  return PRIMITIVES.has(lower) ? lower : variant;
-}
 
 /** The model path under which the elements of `typeOrPath` are described. */
 function modelPath(typeOrPath: string, segment: string): string {
@@ -74,7 +47,7 @@ function compilePath(path: string): Step[] | undefined {
     const p = modelPath(current, segment);
     const choice = choices[p];
     if (choice) {
-      steps.push({ keys: choice.map((v) => ({ key: `${segment}${v}`, type: variantType(v), next: variantType(v) })) });
+      steps.push({ keys: choice.map((v) => ({ key: `${segment}${v}`, type: typeFromSuffix(v), next: typeFromSuffix(v) })) });
       current = '';
       continue;
     }

@@ -1,6 +1,7 @@
 import type { OperationOutcomeIssue } from 'fhir/r4';
 import { choiceTypePaths } from 'fhirpath/fhir-context/r4';
 import { lazy } from '../util/lazy';
+import { PRIMITIVE_TYPES, typeFromSuffix } from '../fhir/primitive-types';
 
 /**
  * Which layer found an issue. Only `structure` issues make a write fail with 400 (the body is not valid FHIR
@@ -20,29 +21,6 @@ export function finding(layer: Layer, severity: Severity, code: Code, diagnostic
   return { layer, issue: { severity, code, diagnostics, expression: [expression] } };
 }
 
-const PRIMITIVE_TYPES = new Set([
-  'boolean',
-  'integer',
-  'string',
-  'decimal',
-  'uri',
-  'url',
-  'canonical',
-  'base64Binary',
-  'instant',
-  'date',
-  'dateTime',
-  'time',
-  'code',
-  'oid',
-  'id',
-  'markdown',
-  'unsignedInt',
-  'positiveInt',
-  'uuid',
-  'xhtml',
-]);
-
 export function isPrimitiveType(code: string): boolean {
   return PRIMITIVE_TYPES.has(code) || code.startsWith('http://hl7.org/fhirpath/System.');
 }
@@ -50,11 +28,7 @@ export function isPrimitiveType(code: string): boolean {
 /** `dateTime` -> `DateTime`: the suffix a choice element's JSON name carries for that type. */
 export const typeSuffix = (code: string) => code.charAt(0).toUpperCase() + code.slice(1);
 
-/** `DateTime` -> `dateTime`, `Quantity` -> `Quantity`. */
-export function typeFromSuffix(suffix: string): string {
-  const lower = suffix.charAt(0).toLowerCase() + suffix.slice(1);
-  return PRIMITIVE_TYPES.has(lower) ? lower : suffix;
-}
+export { typeFromSuffix };
 
 /** FHIRPath for the JSON property `key` of a choice element named `name`: `deceased.ofType(boolean)`. */
 export const choiceStep = (name: string, type: string) => `${name}.ofType(${type})`;
