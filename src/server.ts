@@ -28,6 +28,7 @@ import type { CompletedRequest, FhirRequest, FhirResult } from './router/types';
 import { AccessTrace } from './store/access-trace';
 import { Repository } from './store/repository';
 import { Store } from './store/store';
+import { WriteHooks, type WriteHook } from './store/write-hooks';
 import type { IndexFormat } from './store/index-format';
 
 /** The pluggable layers. `src/services.ts` gives the real ones; tests may substitute. */
@@ -44,6 +45,8 @@ export interface Services {
   operations?: Operation[];
   /** Routes of other layers, ahead of the REST interactions in the route table. */
   routes?: Route[];
+  /** Run inside every write's transaction, whatever the path (src/store/write-hooks.ts). */
+  writeHooks?: WriteHook[];
   bundle?: RouteTableParts['bundle'];
   authenticate?(authorization: string | undefined, remoteAddress?: string): Promise<AccessPolicy>;
   /** Browser origins the API admits through CORS, asked once the services started; absent: none. */
@@ -195,6 +198,9 @@ async function start(config: Config, services: Services, opts: StartOptions, und
   const store = await Store.connect({ uri, dbName: config.mongoDb, searchIndexSpecs: services.searchIndexSpecs, indexFormat });
   undo.push(() => store.close());
   proceed();
+  const hooks = new WriteHooks(services.writeHooks);
+  // A transaction cannot create collections: those the hooks write to exist before the first write.
+  for (const type of hooks.written) await store.ensureType(type);
   const systemRepo = new Repository(
     {
       client: store.client,
@@ -202,6 +208,7 @@ async function start(config: Config, services: Services, opts: StartOptions, und
       index: services.index,
       ensureType: (t) => store.ensureType(t),
       compileRestriction: services.compileRestriction,
+      hooks,
     },
     unrestrictedPolicy,
   );

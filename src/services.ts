@@ -12,6 +12,7 @@ import type { Operation } from './operations/operation';
 import { validate } from './operations/validate';
 import { verifyChain } from './operations/verify-chain';
 import type { Route } from './router/route';
+import type { WriteHook } from './store/write-hooks';
 import type { Services } from './server';
 import {
   SEARCH_INDEX_FORMAT,
@@ -62,6 +63,7 @@ export async function defaultServices(config: Config, env: Record<string, string
 
   const operations: Operation[] = [validate(conformance), verifyChain(() => audit), ...bulk.operations];
   const routes: Route[] = [auditSubmitRoute(() => audit), ...authRoutes({ auth: () => auth }), ...bulk.routes];
+  const writeHooks: WriteHook[] = [];
 
   return {
     index: indexResource,
@@ -92,6 +94,7 @@ export async function defaultServices(config: Config, env: Record<string, string
     operations,
     bundle: handleBundle,
     routes,
+    writeHooks,
     authenticate: authenticateRequest,
     corsOrigins,
     onComplete(done) {

@@ -2,6 +2,7 @@ import type { Resource } from 'fhir/r4';
 import type { Db, MongoClient } from 'mongodb';
 import type { RestrictionCompiler } from './policy-filter';
 import type { Indexer, StoredDocument } from './stored-document';
+import type { WriteHooks } from './write-hooks';
 
 /** What callers of the Repository (src/store/repository.ts) hand it and get back. */
 export interface WriteResult {
@@ -23,4 +24,6 @@ export interface RepositoryOptions {
   /** Creates a type's collections and indexes; must run outside a transaction, before its first write. */
   ensureType: (type: string) => Promise<void>;
   compileRestriction?: RestrictionCompiler;
+  /** Run inside every write's transaction (src/store/write-hooks.ts). */
+  hooks?: WriteHooks;
 }

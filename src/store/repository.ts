@@ -15,6 +15,8 @@ import type { DeleteResult, RepositoryOptions, WriteResult } from './repository-
 
 export type { DeleteResult, RepositoryOptions, WriteResult } from './repository-types';
 import { type ContextTarget, SecurityContextGate, withResourceText } from './security-context';
+import { unrestrictedPolicy } from '../auth/access-policy';
+import type { WriteEvent } from './write-hooks';
 
 /**
  * The one gateway to stored resources. Every method applies the caller's AccessPolicy: `allows` for the
@@ -49,6 +51,19 @@ export class Repository {
   /** A repository for another caller over the same store. */
   as(policy: AccessPolicy, trace?: AccessTrace): Repository {
     return new Repository(this.opts, policy, this.session, trace ?? this.trace, this.buffer, this.queue);
+  }
+
+  /**
+   * The server's own bookkeeping inside this repository's transaction (a write hook updating derived records): the
+   * unrestricted policy, and no trace, so the caller's AuditEvent lists what the caller did, not what it caused.
+   */
+  privileged(): Repository {
+    return new Repository(this.opts, unrestrictedPolicy, this.session, undefined, this.buffer, this.queue);
+  }
+
+  /** Runs the write hooks of one version (src/store/write-hooks.ts); the repository passed is this transaction's. */
+  private async runHooks(phase: 'before' | 'after', event: WriteEvent): Promise<void> {
+    if (this.opts.hooks && !this.opts.hooks.empty) await this.opts.hooks[phase](this, event);
   }
 
   /** Creates collections and indexes for types a transaction will write (must precede the transaction). */
@@ -303,9 +318,12 @@ export class Repository {
       }
       // Deleting what is absent or already deleted is a success with nothing to do (idempotent, spec 3.1.0.7.1).
       if (!visible || existing.del) return {};
+      const event: WriteEvent = { type, id, op: 'delete', previous: existing };
+      await repo.runHooks('before', event);
       const doc = deletionOf(existing, nextLastUpdated(existing));
       await repo.writes.replaceCurrent(type, existing, doc);
       await repo.writes.insertHistory(type, doc, 'delete');
+      await repo.runHooks('after', event);
       this.trace?.add(type, id, doc.c);
       return { doc };
     });
@@ -322,10 +340,13 @@ export class Repository {
     interactions: readonly AccessInteraction[],
   ): Promise<WriteResult> {
     const { doc, resource } = this.versionDocument(type, id, input, vid, existing);
+    const event: WriteEvent = { type, id, op, resource, previous: existing ?? undefined };
+    await this.runHooks('before', event);
     if (existing) await this.writes.replaceCurrent(type, existing, doc);
     else await this.writes.insertCurrent(type, doc);
     await this.assertWithinWriteScopes(type, doc, interactions);
     await this.writes.insertHistory(type, doc, op);
+    await this.runHooks('after', event);
     this.trace?.add(type, id, doc.c);
     return { doc, resource, created: op === 'create' };
   }
