@@ -22,6 +22,8 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/packages/embedded-mongo/dist ./packages/embedded-mongo/dist
 COPY --from=build /app/dist ./dist
 COPY profiles ./profiles
+# The ICD-10-CM order files (src/terminology/icd10cm/ reads them).
+COPY terminology ./terminology
 # The SMART Backend Services client helper (docker-compose's clients service; README, worked example).
 COPY scripts/smart-backend-client.mjs ./scripts/
 # The volume starts as this folder: the server's user's alone (the server refuses a DATA_DIR others may enter).

@@ -1,0 +1,13 @@
+/**
+ * ICD-10-CM as a terminology the server knows: the CDC/NCHS order files of each fiscal year in
+ * `terminology/icd10cm/` (dropping in `icd10cm-order-YYYY.txt[.gz]` adds a year).
+ *
+ *   const icd = await loadIcd10Cm();            // shared, loaded once per process
+ *   icd.lookup('E11.9', '2025-10-01')           // { code, display, inForce, billable, header, fiscalYear, ... }
+ *   icd10cmFormatProblem('E119')                // "... written without its dot: write it as E11.9"
+ */
+export { ICD10CM_SYSTEM, Icd10CmCodeSystem, type Icd10CmLookup } from './code-system';
+export { dotted, icd10cmFormatProblem } from './code-format';
+export { fiscalYearOf, fiscalYearPeriod, formatServiceDate, serviceDate, type ServiceDate } from './fiscal-year';
+export { bundledIcd10CmDir, buildIcd10Cm, icd10cmLoad, loadIcd10Cm, type Icd10CmLoadStats } from './load';
+export { OrderFileError } from './order-file';
