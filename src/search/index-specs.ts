@@ -42,9 +42,10 @@ export const ENTRY_INDEXES: IndexDescription[] = [
  * The layout the index builder writes (see store/index-format.ts): 1 kept every entry in `s.e`, with the range
  * indexes `search_range` and `search_high` over it; 2 keeps range entries in `s.r`; 3 adds the patient of types
  * outside the Patient CompartmentDefinition that name one (Device.patient, see fhir/patient-access.ts) to `c`;
- * 4 gives a `code` element's entry the system its binding implies (`sy`), so `system|code` finds it.
+ * 4 gives a `code` element's entry the system its binding implies (`sy`), so `system|code` finds it; 5 adds a
+ * `_patient-ref` entry per Patient referenced in any element (search/patient-references.ts), for a patient merge.
  */
-export const SEARCH_INDEX_FORMAT = { version: 4, obsoleteIndexes: ['search_range', 'search_high'] } as const;
+export const SEARCH_INDEX_FORMAT = { version: 5, obsoleteIndexes: ['search_range', 'search_high'] } as const;
 
 export function sortIndexedParams(registry: SearchRegistry, type: string): string[] {
   const codes = new Set(
