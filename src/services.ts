@@ -8,6 +8,7 @@ import { bulkConfigFromEnv, bulkExportServices, searchFilterCompiler } from './b
 import type { Config, CorsOrigins } from './config';
 import { auditInputFor } from './http/audit-input';
 import { authRoutes } from './auth/routes';
+import { patientEverything } from './operations/everything';
 import type { Operation } from './operations/operation';
 import { validate } from './operations/validate';
 import { verifyChain } from './operations/verify-chain';
@@ -62,6 +63,7 @@ export async function defaultServices(config: Config, env: Record<string, string
   });
 
   const operations: Operation[] = [validate(conformance), verifyChain(() => audit), ...bulk.operations];
+  operations.push(patientEverything({ compile: (type, query) => restrictionFilter(searchContext, type, query) }));
   const routes: Route[] = [auditSubmitRoute(() => audit), ...authRoutes({ auth: () => auth }), ...bulk.routes];
   const writeHooks: WriteHook[] = [];
 

@@ -130,13 +130,18 @@ export interface PageToken {
   keys: KeyValue[];
   /** True for a `prev` link: rows before `keys`. */
   backwards: boolean;
+  /** State a pager keeps beside its position (`$everything`: the referenced resources already sent), opaque here. */
+  state?: string;
 }
+
+/** The longest `state` a token carries: tokens travel in URLs. */
+const MAX_STATE = 4096;
 
 type EncodedKey = string | number | null | { d: number };
 
 export function encodeToken(token: PageToken): string {
   const keys: EncodedKey[] = token.keys.map((k) => (k instanceof Date ? { d: k.getTime() } : k));
-  return Buffer.from(JSON.stringify({ k: keys, b: token.backwards ? 1 : 0 })).toString('base64url');
+  return Buffer.from(JSON.stringify({ k: keys, b: token.backwards ? 1 : 0, ...(token.state ? { x: token.state } : {}) })).toString('base64url');
 }
 
 /** Only strings, finite numbers, null and dates come back out of a token: never an object a filter could misuse. */
@@ -147,8 +152,9 @@ export function decodeToken(raw: string, keyCount: number): PageToken {
   } catch {
     throw badRequest('_cursor is not a valid page token', '_cursor');
   }
-  const p = parsed as { k?: unknown; b?: unknown };
-  if (!p || !Array.isArray(p.k) || p.k.length !== keyCount || (p.b !== 0 && p.b !== 1)) {
+  const p = parsed as { k?: unknown; b?: unknown; x?: unknown };
+  const badState = p?.x !== undefined && (typeof p.x !== 'string' || p.x.length > MAX_STATE);
+  if (!p || !Array.isArray(p.k) || p.k.length !== keyCount || (p.b !== 0 && p.b !== 1) || badState) {
     throw badRequest('_cursor does not belong to this search', '_cursor');
   }
   const keys = p.k.map((k: unknown): KeyValue => {
@@ -158,5 +164,5 @@ export function decodeToken(raw: string, keyCount: number): PageToken {
     if (k && typeof k === 'object' && Object.keys(k).length === 1 && typeof d === 'number' && Number.isFinite(d)) return new Date(d);
     throw badRequest('_cursor is not a valid page token', '_cursor');
   });
-  return { keys, backwards: p.b === 1 };
+  return { keys, backwards: p.b === 1, ...(typeof p.x === 'string' ? { state: p.x } : {}) };
 }
