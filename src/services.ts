@@ -11,6 +11,8 @@ import { authRoutes } from './auth/routes';
 import { patientEverything } from './operations/everything';
 import type { Operation } from './operations/operation';
 import { validate } from './operations/validate';
+import { completenessFromEnv } from './completeness';
+import { encounterCompleteness } from './operations/completeness';
 import { verifyChain } from './operations/verify-chain';
 import type { Route } from './router/route';
 import type { WriteHook } from './store/write-hooks';
@@ -65,6 +67,8 @@ export async function defaultServices(config: Config, env: Record<string, string
   const operations: Operation[] = [validate(conformance), verifyChain(() => audit), ...bulk.operations];
   operations.push(patientEverything({ compile: (type, query) => restrictionFilter(searchContext, type, query) }));
   const routes: Route[] = [auditSubmitRoute(() => audit), ...authRoutes({ auth: () => auth }), ...bulk.routes];
+  const completeness = completenessFromEnv(env, searchContext);
+  operations.push(encounterCompleteness(completeness));
   const writeHooks: WriteHook[] = [];
 
   return {
