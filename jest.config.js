@@ -10,8 +10,9 @@ module.exports = {
       testMatch: ['**/*.test.ts'],
       // swc strips types only (fast); `npm run typecheck` runs tsc for the real type check.
       transform: { '^.+\\.(t|j|mj)s$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }] },
-      // jose 6 ships ESM only: let swc turn it into CommonJS for jest, as Node 20.19+ loads it natively at run time.
-      transformIgnorePatterns: ['/node_modules/(?!jose/)'],
+      // jose 6 and double-metaphone 2 ship ESM only: let swc turn them into CommonJS for jest, as Node 20.19+ loads
+      // them natively at run time.
+      transformIgnorePatterns: ['/node_modules/(?!(jose|double-metaphone)/)'],
       moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
       // The engine's TypeScript sources, as tsconfig.json's paths say, not its build (which may be stale or absent).
       moduleNameMapper: { '^@fhirstone/embedded-mongo$': '<rootDir>/packages/embedded-mongo/src' },
