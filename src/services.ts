@@ -28,6 +28,7 @@ import {
   searchParametersFor,
 } from './search';
 import { isStorableType } from './fhir/resource-types';
+import { matchingServices } from './matching/services';
 import { assertValid, Conformance, warmUp } from './validation';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
@@ -50,7 +51,8 @@ export async function defaultServices(config: Config, env: Record<string, string
   // This server's own: index-on-write runs before `start` (re-indexing at start-up), so they exist from here.
   const searchContext = new SearchContext({ profilesDirs: config.profilesDirs, baseUrl: config.baseUrl });
   const searchDiagnostics = new SearchDiagnostics();
-  const indexResource = (resource: Resource) => buildSearchIndex(searchContext, resource, searchDiagnostics);
+  const matching = matchingServices(env);
+  const indexResource = (resource: Resource) => matching.index(buildSearchIndex(searchContext, resource, searchDiagnostics), resource);
 
   // Every request needs a token once authorization is configured; otherwise the server is in protected mode.
   const tokenRequired = () => auth !== undefined && isAuthConfigured(auth);
@@ -66,6 +68,7 @@ export async function defaultServices(config: Config, env: Record<string, string
 
   const operations: Operation[] = [validate(conformance), verifyChain(() => audit), ...bulk.operations];
   operations.push(patientEverything({ compile: (type, query) => restrictionFilter(searchContext, type, query) }));
+  operations.push(...matching.operations);
   const routes: Route[] = [auditSubmitRoute(() => audit), ...authRoutes({ auth: () => auth }), ...bulk.routes];
   const completeness = completenessFromEnv(env, searchContext);
   operations.push(encounterCompleteness(completeness));
@@ -143,6 +146,7 @@ export async function defaultServices(config: Config, env: Record<string, string
       });
       const ms = warmUp(conformance, ['Patient', 'Encounter', 'Condition', 'DocumentReference', 'AuditEvent']);
       core.logger.info({ ms: Math.round(ms) }, 'validation definitions loaded');
+      await matching.start(core, indexResource);
       await bulk.start(core);
     },
     async stop() {

@@ -48,7 +48,8 @@ export async function ensureIndexFormat(db: Db, types: readonly string[], format
   await meta.updateOne({ _id: FORMAT_ID }, { $set: { version: format.version } }, { upsert: true });
 }
 
-async function reindexType(db: Db, type: string, format: IndexFormat, from: number): Promise<void> {
+/** Indexes every current document of `type` again from its text with `format.index` (also used to re-key Patients, src/matching/rekey.ts). */
+export async function reindexType(db: Db, type: string, format: IndexFormat, from: number): Promise<void> {
   const coll = db.collection<StoredDocument>(type);
   const existing = new Set((await coll.indexes()).map((i) => i.name));
   // Dropped first, so the writes below do not maintain indexes nothing will read.
