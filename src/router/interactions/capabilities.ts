@@ -66,6 +66,8 @@ export function capabilityStatement(ctx: RouterContext, source: CapabilitySource
       conditionalUpdate: mutable,
       conditionalDelete: mutable ? 'single' : 'not-supported',
       searchParam: contrib.searchParams(type),
+      // Provenance.target may name any resource, and US Core asks servers to say so for the types it profiles.
+      ...(served.includes('Provenance') ? { searchRevInclude: ['Provenance:target'] } : {}),
     };
     const profiles = contrib.supportedProfiles(type);
     if (profiles.length) r.supportedProfile = profiles;
