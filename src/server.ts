@@ -29,6 +29,7 @@ import { AccessTrace } from './store/access-trace';
 import { Repository } from './store/repository';
 import { Store } from './store/store';
 import { WriteHooks, type WriteHook } from './store/write-hooks';
+import type { JobServices } from './jobs';
 import type { IndexFormat } from './store/index-format';
 
 /** The pluggable layers. `src/services.ts` gives the real ones; tests may substitute. */
@@ -47,6 +48,8 @@ export interface Services {
   routes?: Route[];
   /** Run inside every write's transaction, whatever the path (src/store/write-hooks.ts). */
   writeHooks?: WriteHook[];
+  /** Asynchronous jobs (src/jobs): operations queue them, kinds register on it before the server starts. */
+  jobs?: JobServices;
   bundle?: RouteTableParts['bundle'];
   authenticate?(authorization: string | undefined, remoteAddress?: string): Promise<AccessPolicy>;
   /** Browser origins the API admits through CORS, asked once the services started; absent: none. */

@@ -8,6 +8,7 @@ import { bulkConfigFromEnv, bulkExportServices, searchFilterCompiler } from './b
 import type { Config, CorsOrigins } from './config';
 import { auditInputFor } from './http/audit-input';
 import { authRoutes } from './auth/routes';
+import { jobServices } from './jobs';
 import { patientEverything } from './operations/everything';
 import type { Operation } from './operations/operation';
 import { validate } from './operations/validate';
@@ -61,15 +62,15 @@ export async function defaultServices(config: Config, env: Record<string, string
   const corsOrigins = (): CorsOrigins => config.corsOrigins ?? (tokenRequired() ? '*' : []);
   const authenticateRequest = async (header: string | undefined, remoteAddress?: string) =>
     auth && tokenRequired() ? authenticate(header, auth, remoteAddress) : unrestrictedPolicy;
-  const bulk = bulkExportServices(bulkConfigFromEnv(env), {
-    compileFilter: searchFilterCompiler(searchContext),
-    requiresAccessToken: tokenRequired,
-  });
+  const bulkConfig = bulkConfigFromEnv(env);
+  // Asynchronous jobs of every kind (src/jobs): kinds register here, before the server starts.
+  const jobs = jobServices(bulkConfig, { requiresAccessToken: tokenRequired });
+  const bulk = bulkExportServices(bulkConfig, { jobs, compileFilter: searchFilterCompiler(searchContext) });
 
   const operations: Operation[] = [validate(conformance), verifyChain(() => audit), ...bulk.operations];
   operations.push(patientEverything({ compile: (type, query) => restrictionFilter(searchContext, type, query) }));
   operations.push(...matching.operations);
-  const routes: Route[] = [auditSubmitRoute(() => audit), ...authRoutes({ auth: () => auth }), ...bulk.routes];
+  const routes: Route[] = [auditSubmitRoute(() => audit), ...authRoutes({ auth: () => auth }), ...jobs.routes];
   const completeness = completenessFromEnv(env, searchContext);
   operations.push(encounterCompleteness(completeness));
   const writeHooks: WriteHook[] = [];
@@ -104,6 +105,7 @@ export async function defaultServices(config: Config, env: Record<string, string
     bundle: handleBundle,
     routes,
     writeHooks,
+    jobs,
     authenticate: authenticateRequest,
     corsOrigins,
     onComplete(done) {
@@ -147,10 +149,10 @@ export async function defaultServices(config: Config, env: Record<string, string
       const ms = warmUp(conformance, ['Patient', 'Encounter', 'Condition', 'DocumentReference', 'AuditEvent']);
       core.logger.info({ ms: Math.round(ms) }, 'validation definitions loaded');
       await matching.start(core, indexResource);
-      await bulk.start(core);
+      await jobs.start(core);
     },
     async stop() {
-      await bulk.stop();
+      await jobs.stop();
       await audit?.close();
     },
   };

@@ -20,6 +20,10 @@ export type AuditInteraction =
   | 'export-status'
   | 'export-file'
   | 'export-cancel'
+  /** The same for every other asynchronous job (src/jobs): `$job-status`, `$job-file`. */
+  | 'job-status'
+  | 'job-file'
+  | 'job-cancel'
   /** An access token issued (or refused) by the built-in token endpoint. */
   | 'token'
   /** A request refused for want of a valid access token (401), or refused unverified by the throttle (429). */
@@ -41,7 +45,7 @@ export interface AuditInput {
   patientIds?: readonly string[];
   /** Other resources touched as `Type/id` (search results, bundle entries); the event keeps the first 100. */
   resources?: readonly string[];
-  /** The bulk export job (and file) an 'export-status', 'export-file' or 'export-cancel' is about. */
+  /** The asynchronous job (and file) an 'export-*' or 'job-*' request is about. */
   exportJob?: ExportJobRef;
   /** Query string of a search, history or operation, without the leading `?`. */
   query?: string;
@@ -69,6 +73,8 @@ export interface AuditInput {
 
 export interface ExportJobRef {
   id: string;
+  /** The job's kind, when it is not a Bulk Data export (src/jobs/kind.ts). */
+  kind?: string;
   /** Its status URL. */
   url: string;
   file?: { name: string; url: string; /** Resource type of its lines, when the file exists. */ type?: string };

@@ -60,6 +60,9 @@ const SHAPE: Record<AuditInteraction, { action: AuditEvent['action']; subtype?: 
   'export-status': { action: 'R', subtype: 'operation', dataFlowsToClient: true },
   'export-file': { action: 'R', subtype: 'operation', dataFlowsToClient: true },
   'export-cancel': { action: 'D', subtype: 'operation', dataFlowsToClient: false },
+  'job-status': { action: 'R', subtype: 'operation', dataFlowsToClient: true },
+  'job-file': { action: 'R', subtype: 'operation', dataFlowsToClient: true },
+  'job-cancel': { action: 'D', subtype: 'operation', dataFlowsToClient: false },
   token: { action: 'E', dataFlowsToClient: false },
   authenticate: { action: 'E', dataFlowsToClient: false },
 };
@@ -157,7 +160,7 @@ function entities(input: AuditInput): AuditEventEntity[] {
   return out;
 }
 
-/** A bulk export job (object role Job) and the file downloaded from it (Job Stream), by URL and name. */
+/** An asynchronous job (object role Job) and the file downloaded from it (Job Stream), by URL and name. */
 function exportJobEntities(job: ExportJobRef): AuditEventEntity[] {
   const object = (url: string, role: Coding, name: string, description?: string): AuditEventEntity => ({
     what: { identifier: { system: URI, value: url } },
@@ -166,10 +169,11 @@ function exportJobEntities(job: ExportJobRef): AuditEventEntity[] {
     name,
     ...(description ? { description } : {}),
   });
-  const out = [object(job.url, JOB_ROLE, job.id, 'Bulk Data export job')];
+  const what = job.kind ? `Asynchronous ${job.kind} job` : 'Bulk Data export job';
+  const out = [object(job.url, JOB_ROLE, job.id, what)];
   if (job.file) {
     const { file } = job;
-    out.push(object(file.url, JOB_STREAM_ROLE, file.name, file.type ? `Bulk Data export file of ${file.type}` : undefined));
+    out.push(object(file.url, JOB_STREAM_ROLE, file.name, file.type ? `${job.kind ? `${what} file` : 'Bulk Data export file'} of ${file.type}` : undefined));
   }
   return out;
 }

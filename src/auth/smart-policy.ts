@@ -16,6 +16,9 @@ export interface AccessTokenClaims {
   iss?: unknown;
 }
 
+/** The claims a policy is built from, all of them listed in AccessTokenClaims. */
+const POLICY_CLAIMS = ['scope', 'scp', 'patient', 'fhirUser', 'client_id', 'azp', 'sub', 'jti', 'iss'] as const satisfies ReadonlyArray<keyof AccessTokenClaims>;
+
 /** Where the id sits in a `patient` claim; the id itself must pass `isValidId` (no id of dots only). */
 const RELATIVE_PATIENT = /^(?:Patient\/)?([^/]+)$/;
 const ABSOLUTE_PATIENT = /^https?:\/\/[^\s/?#]+(?:\/[^\s/?#]+)*\/Patient\/([^/]+)$/;
@@ -52,7 +55,11 @@ export class SmartAccessPolicy implements AccessPolicy {
   readonly tokenId?: string;
   readonly issuer?: string;
 
+  /** The verified claims this policy was built from (only those): an asynchronous job rebuilds it from them (src/jobs/grant.ts). */
+  readonly claims: AccessTokenClaims;
+
   constructor(claims: AccessTokenClaims) {
+    this.claims = Object.fromEntries(POLICY_CLAIMS.filter((k) => claims[k] !== undefined).map((k) => [k, claims[k]]));
     const raw = claims.scope ?? claims.scp;
     const parsed = parseScopes(typeof raw === 'string' ? raw : Array.isArray(raw) ? raw.filter((s): s is string => typeof s === 'string') : []);
     this.scopes = [...parsed.grants.map((g) => g.raw), ...parsed.other];

@@ -2,7 +2,7 @@ import type { AccessPolicy } from '../auth/access-policy';
 import { grantCovers, parseScopes } from '../auth/scopes';
 import { badRequest, forbidden } from '../errors/operation-outcome-error';
 import { belongsToPatients, patientAccessOf } from '../fhir/patient-access';
-import type { ExportPlan } from './job-store';
+import type { ExportPlan } from './export-job';
 import type { ExportLevel } from './parameters';
 
 export interface TypeSelection {

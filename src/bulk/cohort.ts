@@ -2,7 +2,7 @@ import type { Group } from 'fhir/r4';
 import type { AccessPolicy } from '../auth/access-policy';
 import { badRequest, isOperationOutcomeError } from '../errors/operation-outcome-error';
 import type { Repository } from '../store/repository';
-import type { ExportWarning } from './job-store';
+import type { ExportWarning } from './export-job';
 import type { ExportLevel } from './parameters';
 
 /** A Group's active members: the patient ids they reference (relative `Patient/x` or absolute on this server), and

@@ -2,36 +2,31 @@ import { badRequest, forbidden, isOperationOutcomeError, issue, notFound, outcom
 import type { OperationHandler } from '../operations/operation';
 import type { RouterContext } from '../router/context';
 import { preferHandling } from '../router/respond';
-import type { FhirRequest } from '../router/types';
-import { ownerOf } from './access-context';
+import { ownerOf } from '../jobs/access-context';
+import { requestUrl, type JobServices } from '../jobs';
+import { EXPORT_KIND } from '../jobs/job';
+import { jobStatusUrl } from '../operations/job-status';
 import { selectTypes } from './authorization';
 import { resolveCohort } from './cohort';
 import type { BulkConfig } from './config';
-import type { ExportPlan, ExportWarning, JobStore } from './job-store';
+import type { ExportJob, ExportPlan, ExportWarning } from './export-job';
 import { parseExportParameters, rawParameters, type ExportLevel } from './parameters';
 import type { FilterCompiler } from './run-export';
 import { randomUUID } from 'node:crypto';
 
 export interface KickoffDeps {
   config: BulkConfig;
-  jobs(): JobStore;
+  jobs: JobServices;
   compileFilter?: FilterCompiler;
-  /** Tells the local worker a job is waiting. */
-  nudge(): void;
 }
 
-export const statusUrl = (baseUrl: string, jobId: string) => `${baseUrl}/$export-status/${jobId}`;
+export const statusUrl = (baseUrl: string, jobId: string) => jobStatusUrl(baseUrl, { _id: jobId, kind: EXPORT_KIND });
 
 function levelOf(target: { type?: string; id?: string }): ExportLevel {
   if (!target.type) return 'system';
   if (target.type === 'Patient' && !target.id) return 'patient';
   if (target.type === 'Group' && target.id) return 'group';
   throw notFound(`$export is available at the base, on Patient and on Group/[id], not on ${target.type}${target.id ? '/[id]' : ''}`);
-}
-
-function requestUrl(ctx: RouterContext, req: FhirRequest): string {
-  const qs = new URLSearchParams(req.query).toString();
-  return `${ctx.baseUrl}/${req.path}${qs ? `?${qs}` : ''}`;
 }
 
 /**
@@ -139,20 +134,22 @@ export function exportKickoff(deps: KickoffDeps): OperationHandler {
       restrictions: selection.restrictions,
       warnings,
     };
-    const job = await deps.jobs().insert({
+    const job = await deps.jobs.store().insert<ExportJob>({
       _id: randomUUID(),
+      kind: EXPORT_KIND,
       request: requestUrl(ctx, req),
       transactionTime: until,
       createdAt: now,
       expiresAt: new Date(now.getTime() + deps.config.ttlMs),
       owner,
       plan,
+      checkpoint: { typeIndex: 0, files: [] },
     });
     // The kick-off's AuditEvent names the patient whose record a patient-bound token exports (its compartment
     // holds the event); a Group's members and `patient` ids are named already, as they were read.
     for (const id of owner.patients ?? []) req.trace?.add('Patient', id, undefined);
     if (req.trace) req.trace.exportJob = { id: job._id, url: statusUrl(ctx.baseUrl, job._id) };
-    deps.nudge();
+    deps.jobs.nudge();
     const info = outcome([issue('informational', `Export ${job._id} accepted; poll the Content-Location URL`, undefined, 'information')]);
     return { status: 202, headers: { 'Content-Location': statusUrl(ctx.baseUrl, job._id) }, body: info };
   };

@@ -4,27 +4,22 @@ import { issue } from '../errors/operation-outcome-error';
 import type { Repository } from '../store/repository';
 import type { HistoryDocument, StoredDocument } from '../store/stored-document';
 import { exportLines } from './export-source';
-import type { ExportFileStore } from './file-store';
-import type { Checkpoint, ExportFile, ExportJob, ExportPlan } from './job-store';
-import { NdjsonFileWriter } from './ndjson-writer';
+import type { JobFileStore } from '../jobs/file-store';
+import type { JobFile } from '../jobs/job';
+import { NdjsonFileWriter } from '../jobs/ndjson-writer';
+import type { Checkpoint, ExportJob, ExportPlan } from './export-job';
 
 /** Compiles one search query of a type to a filter on stored documents (the search layer's compiler). */
 export type FilterCompiler = (repo: Repository, type: string, query: Array<[string, string]>) => Promise<Filter<StoredDocument>>;
 
-export class JobAborted extends Error {
-  constructor(readonly reason: 'cancelled' | 'lease' | 'stopping') {
-    super(`export job aborted: ${reason}`);
-  }
-}
-
 export interface RunContext {
   repo: Repository;
-  files: ExportFileStore;
+  files: JobFileStore;
   maxLines: number;
   compileFilter?: FilterCompiler;
   signal: AbortSignal;
   /** Stores progress; throws JobAborted when the job is no longer this worker's. */
-  checkpoint(cp: Checkpoint, exported: number): Promise<void>;
+  checkpoint(cp: Checkpoint, processed: number): Promise<void>;
 }
 
 const ANY_PATIENT: Filter<StoredDocument> = { 'c.0': { $exists: true } };
@@ -50,7 +45,7 @@ function elementsFor(plan: ExportPlan, type: string): string[] | undefined {
   return names.length ? names : undefined;
 }
 
-function nextSeq(files: ExportFile[], type: string, kind: ExportFile['kind']): number {
+function nextSeq(files: JobFile[], type: string, kind: JobFile['kind']): number {
   return files.filter((f) => f.kind === kind && f.name.startsWith(kind === 'output' ? `${type}-` : `${type}.${kind}-`)).length + 1;
 }
 
@@ -58,10 +53,10 @@ function nextSeq(files: ExportFile[], type: string, kind: ExportFile['kind']): n
  * Runs (or resumes) one export job: every type in turn, its lines streamed from the store into NDJSON files.
  * Progress is checkpointed each time a file is complete, so a resumed job redoes at most one file per kind.
  */
-export async function runExport(job: ExportJob, ctx: RunContext): Promise<{ checkpoint: Checkpoint; exported: number }> {
+export async function runExport(job: ExportJob, ctx: RunContext): Promise<{ checkpoint: Checkpoint; processed: number }> {
   const { plan } = job;
   const files = [...job.checkpoint.files];
-  let exported = job.exported;
+  let exported = job.processed ?? 0;
   // Files written after the last checkpoint (a crash, a lost lease) are incomplete: start them again.
   const kept = new Set(files.map((f) => f.name));
   await ctx.files.remove(
@@ -112,7 +107,7 @@ export async function runExport(job: ExportJob, ctx: RunContext): Promise<{ chec
       const oo: OperationOutcome = { resourceType: 'OperationOutcome', issue: [issue(code, message, undefined, 'warning')] };
       await errors.write(JSON.stringify(oo));
     }
-    files.push((await errors.close()) as ExportFile);
+    files.push((await errors.close()) as JobFile);
   }
-  return { checkpoint: { typeIndex: plan.types.length, files }, exported };
+  return { checkpoint: { typeIndex: plan.types.length, files }, processed: exported };
 }

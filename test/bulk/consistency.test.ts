@@ -1,4 +1,4 @@
-import type { Checkpoint } from '../../src/bulk/job-store';
+import type { Checkpoint } from '../../src/bulk/export-job';
 import { gate, patient, startBulkServer, type BulkTestServer } from './helpers';
 
 const OLD = new Date('2020-01-01T00:00:00Z');

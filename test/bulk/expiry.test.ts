@@ -1,8 +1,8 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { GRIDFS_BUCKET, GridFsFileStore } from '../../src/bulk/file-store';
-import { JOBS_COLLECTION } from '../../src/bulk/job-store';
+import { GRIDFS_BUCKET, GridFsFileStore } from '../../src/jobs/file-store';
+import { JOBS_COLLECTION } from '../../src/jobs/job-store';
 import { patient, startBulkServer, until, type BulkTestServer } from './helpers';
 
 // A file of about 1 MB: several GridFS chunks, so chunks left behind would show.

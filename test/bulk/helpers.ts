@@ -2,6 +2,7 @@ import type { Resource } from 'fhir/r4';
 import { unrestrictedPolicy, type AccessPolicy } from '../../src/auth/access-policy';
 import { unauthorized } from '../../src/errors/operation-outcome-error';
 import { bulkConfigFromEnv, bulkExportServices, searchFilterCompiler, type BulkDeps } from '../../src/bulk';
+import { jobServices, type WorkerHooks } from '../../src/jobs';
 import pino from 'pino';
 import { loadConfig } from '../../src/config';
 import { SEARCH_INDEX_FORMAT, SearchContext, createSearchApi, buildSearchIndex, searchIndexSpecs } from '../../src/search';
@@ -43,7 +44,7 @@ export function policy(p: Partial<AccessPolicy> & { types?: string[] }): AccessP
 
 export async function startBulkServer(
   env: Record<string, string> = {},
-  opts: { policies?: Policies; hooks?: BulkDeps['hooks']; compileFilter?: BulkDeps['compileFilter'] } = {},
+  opts: { policies?: Policies; hooks?: WorkerHooks; compileFilter?: BulkDeps['compileFilter'] } = {},
 ): Promise<BulkTestServer> {
   const authenticate = async (header: string | undefined): Promise<AccessPolicy> => {
     if (!opts.policies) return unrestrictedPolicy;
@@ -53,11 +54,9 @@ export async function startBulkServer(
     return p;
   };
   const searchContext = new SearchContext();
-  const bulk = bulkExportServices(bulkConfigFromEnv({ BULK_EXPORT_POLL: '20ms', ...env }), {
-    hooks: opts.hooks,
-    compileFilter: opts.compileFilter ?? searchFilterCompiler(searchContext),
-    requiresAccessToken: () => opts.policies !== undefined,
-  });
+  const bulkConfig = bulkConfigFromEnv({ BULK_EXPORT_POLL: '20ms', ...env });
+  const jobs = jobServices(bulkConfig, { hooks: opts.hooks, requiresAccessToken: () => opts.policies !== undefined });
+  const bulk = bulkExportServices(bulkConfig, { jobs, compileFilter: opts.compileFilter ?? searchFilterCompiler(searchContext) });
   // The server with only the layers an export needs (search for _typeFilter, bulk), independent of the rest of
   // the production wiring; validation accepts everything, as export tests are not about validation.
   let search: ReturnType<typeof createSearchApi> | undefined;
@@ -72,13 +71,13 @@ export async function startBulkServer(
     capabilities: { searchParams: () => [], supportedProfiles: () => [] },
     authenticate,
     operations: bulk.operations,
-    routes: bulk.routes,
+    routes: jobs.routes,
     async start(core) {
       searchContext.listensAt(core.config.baseUrl);
       search = createSearchApi(searchContext, { defaultCount: 20, maxCount: 1000 });
-      await bulk.start(core);
+      await jobs.start(core);
     },
-    stop: bulk.stop,
+    stop: jobs.stop,
   };
   const config = loadConfig({
     PORT: '0',

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { Checkpoint } from '../../src/bulk/job-store';
+import type { Checkpoint } from '../../src/bulk/export-job';
 import { gate, patient, startBulkServer, until } from './helpers';
 
 const PATIENTS = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j'];

@@ -1,5 +1,6 @@
 import type { AuditEvent } from 'fhir/r4';
 import { A, B, type SecureServer, put, seedTwoPatients, startSecureServer } from '../security/support';
+import { downloadLines } from '../helpers/ndjson';
 
 /**
  * Releasing Bulk Data export files under real SMART tokens: who may reach a job (its client AND its patient context),
@@ -55,20 +56,7 @@ async function status(url: string, token?: string, method = 'GET'): Promise<numb
 }
 
 /** Every resource of every output file, downloaded with `token`. */
-async function exported(manifest: Manifest, token: string): Promise<Array<{ resourceType: string; id: string; [k: string]: unknown }>> {
-  const out = [];
-  for (const f of manifest.output) {
-    const res = await fetch(f.url, { headers: bearer(token) });
-    expect(res.status).toBe(200);
-    out.push(
-      ...(await res.text())
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l)),
-    );
-  }
-  return out;
-}
+const exported = (manifest: Manifest, token: string): Promise<Array<{ resourceType: string; id: string; [k: string]: unknown }>> => downloadLines(manifest.output, token);
 
 const jobIdOf = (statusUrl: string) => statusUrl.split('/').pop() as string;
 

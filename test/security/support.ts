@@ -35,10 +35,10 @@ export interface SecureServer extends TestServer {
  * JWKS, with the issuer's token endpoint configured (its metadata is not fetched), plus whatever `env` adds (a
  * clients file for the built-in token endpoint, for instance).
  */
-export async function startSecureServer(env: Record<string, string> = {}): Promise<SecureServer> {
+export async function startSecureServer(env: Record<string, string> = {}, override?: Parameters<typeof startTestServer>[1]): Promise<SecureServer> {
   const issuerKey = await testKey('ES384');
   const jwks = writeJson(tempDir(), 'jwks.json', { keys: [issuerKey.publicJwk] });
-  const server = await startTestServer({ ...externalIssuer(pathToFileURL(jwks).href, ISSUER), ...env });
+  const server = await startTestServer({ ...externalIssuer(pathToFileURL(jwks).href, ISSUER), ...env }, override);
 
   const sign: SecureServer['sign'] = (claims = {}, header = {}) =>
     signToken(issuerKey, { iss: ISSUER, aud: server.baseUrl, iat: nowS(), exp: nowS() + 300, jti: randomUUID(), client_id: 'test-app', ...claims }, header);

@@ -1,8 +1,8 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import type { ExportFileStore } from './file-store';
-import type { ExportFile } from './job-store';
+import type { JobFileStore } from './file-store';
+import type { JobFile } from './job';
 
 /** Lines are gathered into chunks of about this size before a write: fewer calls, same constant memory. */
 const CHUNK_BYTES = 64 * 1024;
@@ -22,10 +22,10 @@ export class NdjsonFileWriter {
   private bufferBytes = 0;
 
   constructor(
-    private readonly files: ExportFileStore,
+    private readonly files: JobFileStore,
     private readonly jobId: string,
     private readonly type: string,
-    private readonly kind: ExportFile['kind'],
+    private readonly kind: JobFile['kind'],
     private readonly maxLines: number,
     /** Number of the next file (continues after the files of a resumed job). */
     private seq: number,
@@ -68,13 +68,13 @@ export class NdjsonFileWriter {
   }
 
   /** Completes the open file, if any, and returns its manifest entry. */
-  async close(): Promise<ExportFile | undefined> {
+  async close(): Promise<JobFile | undefined> {
     if (!this.stream) return undefined;
     await this.flush();
     const stream = this.stream;
     stream.end();
     await this.done;
-    const file: ExportFile = {
+    const file: JobFile = {
       name: this.name,
       type: this.kind === 'output' ? this.type : this.kind === 'deleted' ? 'Bundle' : 'OperationOutcome',
       kind: this.kind,

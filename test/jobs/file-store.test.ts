@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream';
-import { GRIDFS_BUCKET, GridFsFileStore } from '../../src/bulk/file-store';
-import { startBulkServer, type BulkTestServer } from './helpers';
+import { GRIDFS_BUCKET, GridFsFileStore } from '../../src/jobs/file-store';
+import { startBulkServer, type BulkTestServer } from '../bulk/helpers';
 
 const JOB = '0b7e3c1a-1111-4222-8333-444455556666';
 const OTHER_JOB = '0b7e3c1a-1111-4222-8333-444455556667';

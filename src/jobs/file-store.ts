@@ -14,10 +14,10 @@ export interface StoredFile {
 }
 
 /**
- * Where export files live. Names are job-relative (`Patient-1.ndjson`); the job id namespaces them. Writers are
+ * Where the files of asynchronous jobs (export and the others) live. Names are job-relative (`Patient-1.ndjson`); the job id namespaces them. Writers are
  * ordinary Writables, so the worker streams into either store with the same backpressure.
  */
-export interface ExportFileStore {
+export interface JobFileStore {
   init(): Promise<void>;
   /** A writable for a new file; `abort` discards what was written. */
   create(jobId: string, name: string): Writable & { abort(): Promise<void> };
@@ -45,7 +45,7 @@ const fileId = (jobId: string, name: string) => `${jobId}/${name}` as unknown as
 const jobRange = (jobId: string) => ({ $gte: `${jobId}/`, $lt: `${jobId}0` }) as unknown as { $gte: ObjectId; $lt: ObjectId };
 
 /** GridFS: the files are in MongoDB with the jobs, so every instance behind a load balancer can serve them. */
-export class GridFsFileStore implements ExportFileStore {
+export class GridFsFileStore implements JobFileStore {
   private readonly bucket: GridFSBucket;
   private readonly chunks: Collection<GridFSChunk>;
 
@@ -127,7 +127,7 @@ export class GridFsFileStore implements ExportFileStore {
 }
 
 /** A directory (BULK_EXPORT_DIR): one sub-directory per job; shared storage makes it multi-instance. */
-export class DirectoryFileStore implements ExportFileStore {
+export class DirectoryFileStore implements JobFileStore {
   constructor(private readonly root: string) {}
 
   /** The folder and everything in it owner-only (NDJSON of patient data); a folder others may enter is refused. */

@@ -1,7 +1,7 @@
 import type { AccessPolicy } from '../auth/access-policy';
 import { parseScopes } from '../auth/scopes';
 import { forbidden } from '../errors/operation-outcome-error';
-import type { AccessContext, ExportJob, JobOwner } from './job-store';
+import type { AccessContext, Job, JobOwner } from './job';
 
 /** `patient` when the token is bound to a patient compartment, else `system` with any system/ grant, else `user`. */
 function contextOf(policy: AccessPolicy): AccessContext {
@@ -20,7 +20,7 @@ function accessContext(policy: AccessPolicy): JobOwner {
 /** The access context a job records at kick-off, and that every later status, download and cancel must match. */
 export function ownerOf(policy: AccessPolicy): JobOwner {
   if (!policy.unrestricted && !policy.clientId && !policy.user) {
-    throw forbidden('The access token names no client, so its export could not be collected');
+    throw forbidden('The access token names no client, so the result of this asynchronous request could not be collected');
   }
   return accessContext(policy);
 }
@@ -32,7 +32,7 @@ export function ownerOf(policy: AccessPolicy): JobOwner {
  * app shares its client_id, so a patient token reaches only exports started for its own patient, and a system
  * token only its client's unbound exports. Anyone when the job was started with auth off.
  */
-export function mayAccess(job: ExportJob, policy: AccessPolicy): boolean {
+export function mayAccess(job: Pick<Job, 'owner'>, policy: AccessPolicy): boolean {
   const owner = job.owner;
   if (owner.open || policy.unrestricted) return true;
   if (owner.clientId === undefined && owner.user === undefined) return false;
@@ -42,13 +42,4 @@ export function mayAccess(job: ExportJob, policy: AccessPolicy): boolean {
   // A job stored before the context was recorded matches no patient-bound token.
   const context = owner.context ?? (caller.context === 'patient' ? undefined : caller.context);
   return caller.context === context && (caller.patients ?? []).join('\n') === (owner.patients ?? []).join('\n');
-}
-
-/**
- * Whether the job's patient list selects a cohort for a system or user-level client (a Group, the `patient`
- * parameter), which the worker then reads with resources listing several of them (a Group, a multi-patient
- * AuditEvent) included. Not for a patient-bound token: its export is read under the same bound as its searches.
- */
-export function selectsCohort(owner: JobOwner): boolean {
-  return owner.open || owner.context === 'system' || owner.context === 'user';
 }

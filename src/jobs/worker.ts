@@ -1,42 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { AccessPolicy } from '../auth/access-policy';
 import type { Repository } from '../store/repository';
-import { selectsCohort } from './access-context';
-import type { BulkConfig } from './config';
-import type { ExportFileStore } from './file-store';
-import type { Checkpoint, ExportFile, ExportJob, JobStore } from './job-store';
-import { runExport, type FilterCompiler, JobAborted } from './run-export';
+import type { BulkConfig } from '../bulk/config';
+import type { JobFileStore } from './file-store';
+import { kindOf, type Job, type JobCheckpoint } from './job';
+import type { JobStore } from './job-store';
+import { JobAborted, type JobKind } from './kind';
 
 export interface WorkerHooks {
-  /** Called after each checkpoint is stored (tests pause a job here to cancel, write or restart mid-export). */
-  afterCheckpoint?(job: ExportJob, checkpoint: Checkpoint): Promise<void> | void;
+  /** Called after each checkpoint is stored (tests pause a job here to cancel, write or restart mid-run). */
+  afterCheckpoint?(job: Job, checkpoint: JobCheckpoint): Promise<void> | void;
 }
 
 /**
- * What a worker runs jobs with: the patient bound fixed at kick-off, types already authorised then. A job of a
- * patient-bound token reads under the same compartment rule as that token's searches (no Group or AuditEvent naming
- * another patient); only a system or user-level client's patient list is a cohort (see selectsCohort).
+ * Claims jobs of every kind from the shared collection and runs them, at most `concurrency` at a time on this
+ * instance. A lease renewed while a job runs keeps other instances off it; a crashed instance's lease expires and
+ * any instance resumes the job from its last checkpoint. Also removes expired and cancelled jobs with their files.
  */
-export function exportPolicy(job: ExportJob): AccessPolicy {
-  return {
-    clientId: job.owner.clientId,
-    user: job.owner.user,
-    scopes: [],
-    unrestricted: false,
-    patientIds: job.plan.patients,
-    patientCohort: selectsCohort(job.owner),
-    allows: (type, interaction) => interaction === 'read' && job.plan.types.includes(type),
-    searchRestrictions: () => undefined,
-  };
-}
-
-/**
- * Claims jobs from the shared collection and runs them, at most `concurrency` at a time on this instance. A lease
- * renewed while a job runs keeps other instances off it; a crashed instance's lease expires and any instance
- * resumes the job from its last checkpoint. Also removes expired and cancelled jobs with their files.
- */
-export class ExportWorker {
+export class JobWorker {
   readonly id = randomUUID();
   private readonly running = new Map<string, AbortController>();
   private readonly finishing = new Set<Promise<void>>();
@@ -49,9 +30,9 @@ export class ExportWorker {
     private readonly deps: {
       config: BulkConfig;
       jobs: JobStore;
-      files: ExportFileStore;
+      files: JobFileStore;
+      kinds: ReadonlyMap<string, JobKind>;
       systemRepo: Repository;
-      compileFilter?: FilterCompiler;
       logger: Logger;
       hooks?: WorkerHooks;
     },
@@ -87,14 +68,14 @@ export class ExportWorker {
         await this.sweep();
       }
     } catch (err) {
-      this.deps.logger.error({ err }, 'bulk export worker poll failed');
+      this.deps.logger.error({ err }, 'job worker poll failed');
     } finally {
       this.polling = false;
       if (!this.stopped) this.schedule(this.deps.config.pollMs);
     }
   }
 
-  private launch(job: ExportJob): void {
+  private launch(job: Job): void {
     const abort = new AbortController();
     this.running.set(job._id, abort);
     const done = this.runJob(job, abort.signal).finally(() => {
@@ -105,47 +86,51 @@ export class ExportWorker {
     this.finishing.add(done);
   }
 
-  private async runJob(job: ExportJob, signal: AbortSignal): Promise<void> {
+  private async runJob(job: Job, signal: AbortSignal): Promise<void> {
     const { jobs, files, config, logger } = this.deps;
+    const log = { job: job._id, kind: kindOf(job) };
     const lease = setInterval(
       () => {
         jobs
           .renew(job._id, this.id, config.leaseMs)
           // A renewal refused because the job was cancelled cleans up like a cancel seen at a checkpoint.
           .then(async (ok) => ok || this.running.get(job._id)?.abort(await this.whyLost(job._id)))
-          .catch((err) => logger.warn({ err, job: job._id }, 'bulk export lease renewal failed'));
+          .catch((err) => logger.warn({ err, ...log }, 'job lease renewal failed'));
       },
       Math.max(Math.floor(config.leaseMs / 3), 10),
     );
     try {
-      // Renewal stops with the export, before the job is finished or released: none can follow the hand-back.
-      const result = await runExport(job, {
-        repo: this.deps.systemRepo.as(exportPolicy(job)),
-        files,
-        maxLines: config.maxLines,
-        compileFilter: this.deps.compileFilter,
-        signal,
-        checkpoint: async (cp, exported) => {
-          if (!(await jobs.checkpoint(job._id, this.id, cp, exported, config.leaseMs))) throw await this.whyLost(job._id);
-          await this.deps.hooks?.afterCheckpoint?.(job, cp);
-        },
-      }).finally(() => clearInterval(lease));
+      const kind = this.deps.kinds.get(kindOf(job));
+      if (!kind) throw new Error(`no job kind ${kindOf(job)} on this server`);
+      // Renewal stops with the run, before the job is finished or released: none can follow the hand-back.
+      const result = await kind
+        .run(job, {
+          systemRepo: this.deps.systemRepo,
+          files,
+          maxLines: config.maxLines,
+          signal,
+          checkpoint: async (cp, processed) => {
+            if (!(await jobs.checkpoint(job._id, this.id, cp, processed, config.leaseMs))) throw await this.whyLost(job._id);
+            await this.deps.hooks?.afterCheckpoint?.(job, cp);
+          },
+        })
+        .finally(() => clearInterval(lease));
       const ok = await jobs.finish(job._id, this.id, {
         status: 'completed',
         checkpoint: result.checkpoint,
-        exported: result.exported,
+        processed: result.processed,
         expiresAt: new Date(Date.now() + config.ttlMs),
       });
       if (!ok) await this.handleAbort(job, await this.whyLost(job._id));
     } catch (err) {
       if (err instanceof JobAborted) await this.handleAbort(job, err);
       else {
-        logger.error({ err, job: job._id }, 'bulk export job failed');
+        logger.error({ err, ...log }, 'job failed');
         await files.remove(job._id).catch(() => undefined);
         await jobs.finish(job._id, this.id, { status: 'failed', error: (err as Error).message ?? String(err), expiresAt: new Date(Date.now() + config.ttlMs) });
       }
     } finally {
-      clearInterval(lease); // also when the export could not start (its arguments threw)
+      clearInterval(lease); // also when the job could not start (its arguments threw)
     }
   }
 
@@ -154,7 +139,7 @@ export class ExportWorker {
     return new JobAborted(!now || now.status === 'cancelled' ? 'cancelled' : 'lease');
   }
 
-  private async handleAbort(job: ExportJob, reason: JobAborted): Promise<void> {
+  private async handleAbort(job: Job, reason: JobAborted): Promise<void> {
     if (reason.reason === 'cancelled') {
       await this.deps.files.remove(job._id);
       await this.deps.jobs.remove(job._id);
@@ -180,5 +165,3 @@ export class ExportWorker {
     await Promise.allSettled([...this.finishing]);
   }
 }
-
-export type { ExportFile };

@@ -1,12 +1,15 @@
 import { MongoClient } from 'mongodb';
 import { startEmbeddedMongo, type EmbeddedMongo } from '@fhirstone/embedded-mongo';
-import { JobStore, type ExportJob } from '../../src/bulk/job-store';
+import type { ExportJob } from '../../src/bulk/export-job';
+import { JobStore } from '../../src/jobs/job-store';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function newJob(id: string, createdAt = new Date()): Omit<ExportJob, 'leaseUntil' | 'checkpoint' | 'exported' | 'status'> {
+function newJob(id: string, createdAt = new Date()): Omit<ExportJob, 'leaseUntil' | 'processed' | 'status'> {
   return {
     _id: id,
+    kind: 'export',
+    checkpoint: { typeIndex: 0, files: [] },
     request: 'http://x/fhir/$export',
     transactionTime: createdAt,
     createdAt,
@@ -16,7 +19,7 @@ function newJob(id: string, createdAt = new Date()): Omit<ExportJob, 'leaseUntil
   };
 }
 
-describe('export job leases', () => {
+describe('job leases', () => {
   let mongo: EmbeddedMongo;
   let client: MongoClient;
   let jobs: JobStore;
@@ -58,9 +61,9 @@ describe('export job leases', () => {
     await jobs.claim('A', 60_000);
     await jobs.checkpoint('j1', 'A', { typeIndex: 0, afterId: 'p9', files: [{ name: 'Patient-1.ndjson', type: 'Patient', kind: 'output', count: 2 }] }, 2, 60_000);
     await jobs.release('j1', 'A');
-    const b = await jobs.claim('B', 60_000);
+    const b = (await jobs.claim('B', 60_000)) as ExportJob | null;
     expect(b?.checkpoint.afterId).toBe('p9');
-    expect(b?.exported).toBe(2);
+    expect(b?.processed).toBe(2);
   });
 
   it('keeps a released job claimable when a renewal of the old owner arrives after the release', async () => {
