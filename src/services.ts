@@ -12,8 +12,9 @@ import { jobServices } from './jobs';
 import { patientEverything } from './operations/everything';
 import type { Operation } from './operations/operation';
 import { validate } from './operations/validate';
-import { completenessFromEnv } from './completeness';
+import { completenessFromEnv, completenessHook } from './completeness';
 import { encounterCompleteness } from './operations/completeness';
+import { completenessSummary } from './operations/completeness-summary';
 import { verifyChain } from './operations/verify-chain';
 import type { Route } from './router/route';
 import type { WriteHook } from './store/write-hooks';
@@ -72,8 +73,8 @@ export async function defaultServices(config: Config, env: Record<string, string
   operations.push(...matching.operations);
   const routes: Route[] = [auditSubmitRoute(() => audit), ...authRoutes({ auth: () => auth }), ...jobs.routes];
   const completeness = completenessFromEnv(env, searchContext);
-  operations.push(encounterCompleteness(completeness));
-  const writeHooks: WriteHook[] = [];
+  operations.push(encounterCompleteness(completeness), completenessSummary(completeness));
+  const writeHooks: WriteHook[] = [completenessHook(completeness)];
 
   return {
     index: indexResource,

@@ -11,6 +11,8 @@ import { searchAccess } from './search-access';
  * `$completeness` operations and the `$completeness-audit` job, recorded as Tasks and kept in step by a write hook.
  */
 export { Completeness } from './completeness';
+export { completenessHook } from './hook';
+export { summary } from './summary';
 export { RULE_SYSTEM, STATUS_SYSTEM, IDENTIFIER_SYSTEM, taskId } from './task';
 
 /** The code systems whose billable codes the rules can check: ICD-10-CM, loaded on first use. */
