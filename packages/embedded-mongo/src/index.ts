@@ -65,7 +65,13 @@ const SET_NAME = 'embedded';
 export async function startEmbeddedMongo(opts: EmbeddedMongoOptions = {}): Promise<EmbeddedMongoHandle> {
   const engine = new Engine();
   const persistence = opts.dataDir === undefined ? undefined : new Persistence(opts.dataDir, engine, opts.fsync ?? 'always', opts.compactAtBytes, opts.progress);
-  const server = { host: '', setName: SET_NAME, startedAt: new Date() };
+  const compact = async () => {
+    if (!persistence) return 0;
+    const before = persistence.fileBytes;
+    await persistence.compact();
+    return Math.max(0, before - persistence.fileBytes);
+  };
+  const server = { host: '', setName: SET_NAME, startedAt: new Date(), compact: persistence && compact };
   const dispatcher = new Dispatcher(engine, server);
   const wire = new WireServer(dispatcher);
   let listening: Listening;
@@ -87,7 +93,7 @@ export async function startEmbeddedMongo(opts: EmbeddedMongoOptions = {}): Promi
     uri: listening.uri,
     listening: listening.socket ? { socketPath: listening.socket.path } : { port: listening.port! },
     recovery: persistence?.recovery,
-    compact: () => persistence?.compact() ?? Promise.resolve(),
+    compact: async () => void (await compact()),
     journalBytes: () => persistence?.journalBytes ?? 0,
     async stop() {
       if (stopped) return;

@@ -1,6 +1,7 @@
 /** Handshake and server-level commands: hello/isMaster, ping, buildInfo, listDatabases, sessions, etc. */
 import { Long, ObjectId, Timestamp } from 'bson';
-import { Doc, Handler } from './context';
+import { CommandError } from '../errors';
+import { Doc, Handler, collectionName } from './context';
 import { sessionKeyOf } from './sessions';
 
 const ELECTION_ID = new ObjectId('7fffffff0000000000000001');
@@ -72,3 +73,16 @@ export const serverStatus: Handler = (_cmd, ctx) => ({
   localTime: new Date(),
   ok: 1,
 });
+
+/**
+ * MongoDB's `compact` rewrites one collection's files. This engine keeps one journal and one snapshot for every
+ * collection, so it compacts them all: afterwards no file holds a document deleted or overwritten before the
+ * command (what certified destruction needs, docs/architecture.md). The collection must exist, as in MongoDB. In
+ * memory there are no files: nothing to do.
+ */
+export const compact: Handler = async (cmd, ctx) => {
+  const name = collectionName(cmd, 'compact');
+  if (!ctx.engine.collection(ctx.db, name)) throw new CommandError(26, 'NamespaceNotFound', `collection does not exist: ${ctx.db}.${name}`);
+  const bytesFreed = (await ctx.server.compact?.()) ?? 0;
+  return { bytesFreed, ok: 1 };
+};

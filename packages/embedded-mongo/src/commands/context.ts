@@ -11,6 +11,11 @@ export interface ServerInfo {
   host: string;
   setName: string;
   startedAt: Date;
+  /**
+   * Compacts the data directory (a snapshot of the live documents, a new journal, the older files removed) and
+   * resolves with the bytes the files shrank by; absent when the engine runs in memory.
+   */
+  compact?: () => Promise<number>;
 }
 
 export interface CommandContext {

@@ -51,6 +51,7 @@ const handlers: Record<string, Handler> = {
   deleteIndexes: catalog.dropIndexes,
   renameCollection: catalog.renameCollection,
   collMod: () => ({ ok: 1 }),
+  compact: admin.compact,
   commitTransaction,
   abortTransaction,
 };

@@ -235,6 +235,11 @@ export class Persistence {
     return this.journal.size;
   }
 
+  /** Bytes of the current snapshot and journal: what the data directory's files hold. */
+  get fileBytes(): number {
+    return this.snapshotBytes + this.journal.size;
+  }
+
   async close(): Promise<void> {
     if (this.compacting) await this.compacting.catch(() => undefined);
     await this.journal.close();
