@@ -9,6 +9,7 @@ import type { Config, CorsOrigins } from './config';
 import { auditInputFor } from './http/audit-input';
 import { authRoutes } from './auth/routes';
 import { jobServices } from './jobs';
+import { documentReferenceDocref } from './operations/docref';
 import { patientEverything } from './operations/everything';
 import type { Operation } from './operations/operation';
 import { validate } from './operations/validate';
@@ -70,6 +71,7 @@ export async function defaultServices(config: Config, env: Record<string, string
 
   const operations: Operation[] = [validate(conformance), verifyChain(() => audit), ...bulk.operations];
   operations.push(patientEverything({ compile: (type, query) => restrictionFilter(searchContext, type, query) }));
+  operations.push(documentReferenceDocref((type, query) => restrictionFilter(searchContext, type, query)));
   operations.push(...matching.operations);
   const routes: Route[] = [auditSubmitRoute(() => audit), ...authRoutes({ auth: () => auth }), ...jobs.routes];
   const completeness = completenessFromEnv(env, searchContext);

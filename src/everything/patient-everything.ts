@@ -1,8 +1,8 @@
 import type { OperationOutcomeIssue } from 'fhir/r4';
-import { badRequest, issue, OperationOutcomeError } from '../errors/operation-outcome-error';
+import { badRequest, issue } from '../errors/operation-outcome-error';
 import { belongsToPatients } from '../fhir/patient-access';
 import { R4_RESOURCE_TYPES } from '../fhir/resource-types';
-import { countValue, dateValue, instantValue, listValues, singleValue } from '../operations/parameters';
+import { countValue, instantValue, listValues, periodValue, singleValue, unknownParameters } from '../operations/parameters';
 import { allOf } from '../store/policy-filter';
 import type { StoredDocument } from '../store/stored-document';
 import type { Filter } from 'mongodb';
@@ -40,7 +40,6 @@ export interface EverythingSettings {
 }
 
 const KNOWN = new Set(['start', 'end', '_since', '_type', '_count', '_cursor']);
-const SILENT = new Set(['_format', '_pretty']);
 
 function requestedTypes(input: ReadonlyArray<[string, string]>): Set<string> | undefined {
   const types = listValues(input, '_type');
@@ -78,14 +77,8 @@ function pageSize(input: ReadonlyArray<[string, string]>, settings: EverythingSe
 
 /** The page request for the parameters `input` (GET query or POST Parameters) on `patient` (undefined: type level). */
 export function everythingRequest(compile: QueryCompiler, settings: EverythingSettings, input: Array<[string, string]>, patient: string | undefined): RecordPageRequest {
-  const notes: OperationOutcomeIssue[] = [];
-  for (const [name] of input) {
-    if (KNOWN.has(name) || SILENT.has(name)) continue;
-    if (settings.strict) throw new OperationOutcomeError('invalid', [issue('not-supported', `$everything has no parameter ${name}`, name)]);
-    notes.push(issue('not-supported', `Parameter ${name} was ignored: $everything has no such parameter`, name, 'warning'));
-  }
-  const period = { start: dateValue(input, 'start'), end: dateValue(input, 'end') };
-  if (period.start && period.end && period.start.lo > period.end.hi) throw badRequest('start is after end', 'start');
+  const notes = unknownParameters(input, KNOWN, 'everything', settings.strict);
+  const period = periodValue(input);
   const since = instantValue(input, '_since');
   const requested = requestedTypes(input);
   const count = pageSize(input, settings, notes);

@@ -65,12 +65,16 @@ export async function recordPage(repo: Repository, req: RecordPageRequest): Prom
   for (const row of await fetchReferenced(repo, refs, sent, req.emitsReferenced, (t) => req.plan.filter(t))) {
     entry.push(entryOf(req.baseUrl, row.type, row.doc, JSON.parse(row.doc.r) as Resource, 'include'));
   }
-  if (req.notes.length) {
-    const outcome: OperationOutcome = { resourceType: 'OperationOutcome', issue: req.notes };
-    entry.push({ resource: outcome, search: { mode: 'outcome' } });
-  }
-
   const links = [link(req, 'self', req.cursor)];
   if (walk.next) links.push(link(req, 'next', encodeToken({ keys: positionKeys(walk.next), backwards: false, state: sent.encode() })));
-  return { resourceType: 'Bundle', type: 'searchset', meta: { lastUpdated: new Date().toISOString() }, link: links, ...(entry.length ? { entry } : {}) };
+  return searchset(links, entry, req.notes);
+}
+
+/** A searchset Bundle of `entry`, with an outcome entry for `notes` when there are any. */
+export function searchset(link: BundleLink[], entry: BundleEntry[], notes: readonly OperationOutcomeIssue[]): Bundle {
+  if (notes.length) {
+    const outcome: OperationOutcome = { resourceType: 'OperationOutcome', issue: [...notes] };
+    entry.push({ resource: outcome, search: { mode: 'outcome' } });
+  }
+  return { resourceType: 'Bundle', type: 'searchset', meta: { lastUpdated: new Date().toISOString() }, link, ...(entry.length ? { entry } : {}) };
 }

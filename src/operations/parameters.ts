@@ -1,5 +1,6 @@
 import type { Parameters, ParametersParameter } from 'fhir/r4';
-import { badRequest } from '../errors/operation-outcome-error';
+import type { OperationOutcomeIssue } from 'fhir/r4';
+import { badRequest, issue, OperationOutcomeError } from '../errors/operation-outcome-error';
 import { parseDateRange, parseInstantParameter, type DateRange } from '../fhir/date-time';
 import type { FhirRequest } from '../router/types';
 
@@ -92,4 +93,29 @@ export function countValue(input: ReadonlyArray<[string, string]>, name: string)
   if (text === undefined) return undefined;
   if (!/^\d{1,7}$/.test(text)) throw badRequest(`${name} must be a non-negative integer, got "${text}"`, name);
   return Number(text);
+}
+
+/** Parameters that change only the answer's form, which no operation reports. */
+const SILENT = new Set(['_format', '_pretty']);
+
+/**
+ * Warnings for the parameters of `input` that `$code` does not take, for an outcome entry; under `strict`
+ * (`Prefer: handling=strict`) the first one is a 400 instead.
+ */
+export function unknownParameters(input: ReadonlyArray<[string, string]>, known: ReadonlySet<string>, code: string, strict: boolean): OperationOutcomeIssue[] {
+  const notes: OperationOutcomeIssue[] = [];
+  for (const [name] of input) {
+    if (known.has(name) || SILENT.has(name)) continue;
+    if (strict) throw new OperationOutcomeError('invalid', [issue('not-supported', `$${code} has no parameter ${name}`, name)]);
+    notes.push(issue('not-supported', `Parameter ${name} was ignored: $${code} has no such parameter`, name, 'warning'));
+  }
+  return notes;
+}
+
+/** `start` and `end` (a period of care), each a date or dateTime; 400 when the start is after the end. */
+export function periodValue(input: ReadonlyArray<[string, string]>): { start?: DateRange; end?: DateRange } {
+  const start = dateValue(input, 'start');
+  const end = dateValue(input, 'end');
+  if (start && end && start.lo > end.hi) throw badRequest('start is after end', 'start');
+  return { start, end };
 }
