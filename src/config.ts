@@ -35,6 +35,8 @@ export interface Config {
   corsOrigins?: CorsOrigins;
   /** Profiles every resource of a type must conform to, whatever its meta.profile says. */
   enforcedProfiles: Record<string, string[]>;
+  /** Folder of ICD-10-CM order files; undefined: the bundled terminology/icd10cm/. */
+  icd10cmDir?: string;
 }
 
 /** Browser origins the API admits through CORS: every origin, or the listed ones (none: CORS off). */
@@ -162,6 +164,7 @@ export function loadConfig(env: Env = process.env): Config {
     maxPageSize,
     enforcedProfiles,
     corsOrigins: corsOrigins(env.CORS_ORIGINS),
+    icd10cmDir: env.ICD10CM_DIR ? path.resolve(env.ICD10CM_DIR) : undefined,
     profilesDirs: (env.PROFILES_DIR ?? '')
       .split(path.delimiter)
       .filter(Boolean)

@@ -17,6 +17,9 @@ import { completenessFromEnv, completenessHook } from './completeness';
 import { encounterCompleteness } from './operations/completeness';
 import { completenessSummary } from './operations/completeness-summary';
 import { verifyChain } from './operations/verify-chain';
+import { codeSystemLookup } from './operations/codesystem-lookup';
+import { codeSystemValidateCode } from './operations/codesystem-validate-code';
+import { loadIcd10Cm } from './terminology/icd10cm';
 import type { Route } from './router/route';
 import type { WriteHook } from './store/write-hooks';
 import type { Services } from './server';
@@ -73,6 +76,9 @@ export async function defaultServices(config: Config, env: Record<string, string
   operations.push(patientEverything({ compile: (type, query) => restrictionFilter(searchContext, type, query) }));
   operations.push(documentReferenceDocref((type, query) => restrictionFilter(searchContext, type, query)));
   operations.push(...matching.operations);
+  // ICD-10-CM is loaded on first use (under a second, once per process): start-up does not wait for it.
+  const icd10cm = () => loadIcd10Cm(config.icd10cmDir);
+  operations.push(codeSystemLookup(icd10cm), codeSystemValidateCode(icd10cm));
   const routes: Route[] = [auditSubmitRoute(() => audit), ...authRoutes({ auth: () => auth }), ...jobs.routes];
   const completeness = completenessFromEnv(env, searchContext);
   operations.push(encounterCompleteness(completeness), completenessSummary(completeness));

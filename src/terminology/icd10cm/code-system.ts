@@ -98,10 +98,14 @@ export class Icd10CmCodeSystem {
    * `outsideLoadedYears` set.
    */
   lookup(code: string, date?: string | Date): Icd10CmLookup | undefined {
+    return this.lookupInYear(code, this.fiscalYearOf(date));
+  }
+
+  /** As `lookup`, for the code set of fiscal year `fy` (the nearest loaded one when `fy` is not loaded). */
+  lookupInYear(code: string, fy: number): Icd10CmLookup | undefined {
     if (icd10cmFormatProblem(code) !== undefined) return undefined;
     const c = this.concepts.get(code.replace('.', ''));
     if (!c) return undefined;
-    const fy = this.fiscalYearOf(date);
     const i = this.yearIndex(fy);
     const inForce = (c.present & bit(i)) !== 0;
     const billable = (c.billable & bit(i)) !== 0;
@@ -117,6 +121,20 @@ export class Icd10CmCodeSystem {
       outsideLoadedYears: this.years[i] !== fy,
       years: this.years.filter((_, y) => c.present & bit(y)),
     };
+  }
+
+  /**
+   * The category a code is under in the code set of `fy`: the longest shorter code that year has (`E11.9` ->
+   * `E11`, `S72.001A` -> `S72.001`, `S72.00` -> `S72.0`); undefined for a category.
+   */
+  parentOf(code: string, fy: number): string | undefined {
+    const bare = code.replace('.', '');
+    const i = this.yearIndex(fy);
+    for (let n = bare.length - 1; n >= 3; n--) {
+      const c = this.concepts.get(bare.slice(0, n));
+      if (c && c.present & bit(i)) return c.code;
+    }
+    return undefined;
   }
 
   /** The fiscal year of a date of service (absent: today); throws a RangeError when the text is not a FHIR date. */

@@ -11,3 +11,5 @@ export { dotted, icd10cmFormatProblem } from './code-format';
 export { fiscalYearOf, fiscalYearPeriod, formatServiceDate, serviceDate, type ServiceDate } from './fiscal-year';
 export { bundledIcd10CmDir, buildIcd10Cm, icd10cmLoad, loadIcd10Cm, type Icd10CmLoadStats } from './load';
 export { OrderFileError } from './order-file';
+export { checkIcd10CmCode, loadedYears, type Icd10CmCheck, type Icd10CmCheckOptions, type Icd10CmProblem, type Icd10CmProblemKind } from './check';
+export { requestedYear, type RequestedYear } from './requested-year';
