@@ -37,6 +37,8 @@ export interface Config {
   enforcedProfiles: Record<string, string[]>;
   /** Folder of ICD-10-CM order files; undefined: the bundled terminology/icd10cm/. */
   icd10cmDir?: string;
+  /** ICD-10-CM codings that are not valid on their date of service fail a write (422) instead of warning. */
+  icd10cmStrict: boolean;
 }
 
 /** Browser origins the API admits through CORS: every origin, or the listed ones (none: CORS off). */
@@ -165,6 +167,7 @@ export function loadConfig(env: Env = process.env): Config {
     enforcedProfiles,
     corsOrigins: corsOrigins(env.CORS_ORIGINS),
     icd10cmDir: env.ICD10CM_DIR ? path.resolve(env.ICD10CM_DIR) : undefined,
+    icd10cmStrict: oneOf(env, 'ICD10CM_STRICT', ['true', 'false'] as const, 'false') === 'true',
     profilesDirs: (env.PROFILES_DIR ?? '')
       .split(path.delimiter)
       .filter(Boolean)

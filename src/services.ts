@@ -19,8 +19,9 @@ import { completenessSummary } from './operations/completeness-summary';
 import { verifyChain } from './operations/verify-chain';
 import { codeSystemLookup } from './operations/codesystem-lookup';
 import { codeSystemValidateCode } from './operations/codesystem-validate-code';
-import { loadIcd10Cm } from './terminology/icd10cm';
+import { icd10cmResourceCheck, loadIcd10Cm } from './terminology/icd10cm';
 import type { Route } from './router/route';
+import type { Repository } from './store/repository';
 import type { WriteHook } from './store/write-hooks';
 import type { Services } from './server';
 import {
@@ -72,12 +73,13 @@ export async function defaultServices(config: Config, env: Record<string, string
   const jobs = jobServices(bulkConfig, { requiresAccessToken: tokenRequired });
   const bulk = bulkExportServices(bulkConfig, { jobs, compileFilter: searchFilterCompiler(searchContext) });
 
-  const operations: Operation[] = [validate(conformance), verifyChain(() => audit), ...bulk.operations];
+  // ICD-10-CM is loaded on first use (under a second, once per process): start-up does not wait for it.
+  const icd10cm = () => loadIcd10Cm(config.icd10cmDir);
+  const icd10cmCheck = (repo: Repository) => icd10cmResourceCheck(repo, { codeSystem: icd10cm, strict: config.icd10cmStrict });
+  const operations: Operation[] = [validate(conformance, icd10cmCheck), verifyChain(() => audit), ...bulk.operations];
   operations.push(patientEverything({ compile: (type, query) => restrictionFilter(searchContext, type, query) }));
   operations.push(documentReferenceDocref((type, query) => restrictionFilter(searchContext, type, query)));
   operations.push(...matching.operations);
-  // ICD-10-CM is loaded on first use (under a second, once per process): start-up does not wait for it.
-  const icd10cm = () => loadIcd10Cm(config.icd10cmDir);
   operations.push(codeSystemLookup(icd10cm), codeSystemValidateCode(icd10cm));
   const routes: Route[] = [auditSubmitRoute(() => audit), ...authRoutes({ auth: () => auth }), ...jobs.routes];
   const completeness = completenessFromEnv(env, searchContext);
@@ -102,6 +104,7 @@ export async function defaultServices(config: Config, env: Record<string, string
           mode,
           referenceExists: (t, id) => repo.exists(t, id),
           storedTypes: (t) => isStorableType(t) && (!config.resourceTypes || config.resourceTypes.has(t)),
+          resourceCheck: icd10cmCheck(repo),
         }),
     },
     capabilities: {

@@ -95,6 +95,12 @@ describe('loadConfig refuses invalid configuration with a message naming the var
     expectConfigError({ EMBEDDED_THREAD: 'process' }, /EMBEDDED_THREAD.*worker/);
   });
 
+  it('ICD10CM_STRICT other than true or false (default false)', () => {
+    expect(loadConfig({}).icd10cmStrict).toBe(false);
+    expect(loadConfig({ ICD10CM_STRICT: 'true' }).icd10cmStrict).toBe(true);
+    expectConfigError({ ICD10CM_STRICT: 'yes' }, /ICD10CM_STRICT must be one of true, false/);
+  });
+
   it('BODY_LIMIT that is not a size', () => {
     expectConfigError({ BODY_LIMIT: 'big' }, /BODY_LIMIT/);
     expectConfigError({ BODY_LIMIT: '12 parsecs' }, /BODY_LIMIT/);

@@ -1,5 +1,5 @@
 import type { Repository } from '../store/repository';
-import { type Conformance, validateOperation } from '../validation';
+import { type Conformance, type ResourceCheck, validateOperation } from '../validation';
 import { parameter, type Operation } from './operation';
 
 /**
@@ -14,9 +14,10 @@ async function referenceVisible(repo: Repository, type: string, id: string, mayW
 
 /**
  * `[type]/$validate` and `[type]/[id]/$validate` (R4 Resource-validate) against the server's conformance
- * resources: an OperationOutcome, nothing stored.
+ * resources and its `resourceCheck` (the one writes run, given the caller's repository): an OperationOutcome,
+ * nothing stored.
  */
-export const validate = (conformance: Conformance): Operation => ({
+export const validate = (conformance: Conformance, resourceCheck?: (repo: Repository) => ResourceCheck): Operation => ({
   definition: {
     resourceType: 'OperationDefinition',
     id: 'Resource-validate',
@@ -47,6 +48,7 @@ export const validate = (conformance: Conformance): Operation => ({
       body: await validateOperation(conformance, type, target.id, req.body, {
         referenceExists: (t, id) => referenceVisible(ctx.repo, t, id, mayWrite),
         storedTypes: (t) => ctx.isServedType(t),
+        resourceCheck: resourceCheck?.(ctx.repo),
         baseUrl: ctx.baseUrl,
       }),
     };

@@ -9,6 +9,7 @@ export { Conformance, type ConformanceOptions } from './conformance';
 export { bundledProfilesDir, ProfileLoadError } from './profile-files';
 export { validateOperation, type ValidateOperationOptions } from './validate-operation';
 export { assertValid, checkResource, validateResource, type CheckResult, type ValidateOptions } from './validate-resource';
+export type { ResourceCheck } from './resource-validation';
 
 /**
  * Reads the big R4 definitions and compiles the JSON schema of the given types now, so the first writes after

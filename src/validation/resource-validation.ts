@@ -1,4 +1,4 @@
-import type { StructureDefinition } from 'fhir/r4';
+import type { OperationOutcomeIssue, StructureDefinition } from 'fhir/r4';
 import { R4_RESOURCE_TYPES } from '../fhir/resource-types';
 import { baseDefinition, type Conformance } from './conformance';
 import { containedIdsOf, newContext, type NestedResourceValidator, type ReferenceOptions, type ValidationContext } from './context';
@@ -13,9 +13,17 @@ import { isJsonObject } from '../fhir/json';
  * `meta.profile` and the profiles the caller requires; nested resources (contained, Bundle entries) the same way.
  */
 
+/**
+ * A check that needs more than the resource and the definitions (ICD-10-CM codes against the code set of their
+ * date of service, which may read the resource's Encounter): its issues count as terminology findings.
+ */
+export type ResourceCheck = (resource: Record<string, unknown>) => Promise<OperationOutcomeIssue[]>;
+
 export interface CollectOptions extends ReferenceOptions {
   /** Profiles the resource must conform to besides the ones it declares (unknown ones are errors). */
   requiredProfiles?: string[];
+  /** Run after the other layers on the top-level resource. */
+  resourceCheck?: ResourceCheck;
 }
 
 /** The usable definition of a profile for `type`, or undefined after reporting why it cannot be used. */
@@ -137,5 +145,8 @@ export async function collectFindings(conformance: Conformance, resource: unknow
     return [finding('structure', 'error', 'too-costly', 'The resource is nested too deeply to validate', type)];
   }
   await resolvePendingReferences(ctx);
+  if (options.resourceCheck && isJsonObject(resource)) {
+    for (const issue of await options.resourceCheck(resource)) ctx.findings.push({ layer: 'terminology', issue });
+  }
   return finish(ctx.findings);
 }

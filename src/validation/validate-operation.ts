@@ -50,7 +50,7 @@ function isParametersCall(type: string, body: Record<string, unknown>): boolean 
   return ((body as unknown as Parameters).parameter ?? []).some((p) => p.name === 'resource' && p.resource);
 }
 
-export interface ValidateOperationOptions extends Pick<ValidateOptions, 'referenceExists' | 'storedTypes'> {
+export interface ValidateOperationOptions extends Pick<ValidateOptions, 'referenceExists' | 'storedTypes' | 'resourceCheck'> {
   /**
    * The server's public base URL: references to it by absolute URL are made relative before validation, as
    * create and update do before they validate, so `$validate` answers what a write would.

@@ -1,7 +1,7 @@
 import type { OperationOutcomeIssue } from 'fhir/r4';
 import { OperationOutcomeError } from '../errors/operation-outcome-error';
 import type { Conformance } from './conformance';
-import { collectFindings } from './resource-validation';
+import { collectFindings, type ResourceCheck } from './resource-validation';
 
 export interface ValidateOptions {
   mode?: 'create' | 'update' | 'delete';
@@ -11,6 +11,8 @@ export interface ValidateOptions {
   referenceExists?: (type: string, id: string) => Promise<boolean>;
   /** Which types the server stores: references to other types are not looked up. */
   storedTypes?: (type: string) => boolean;
+  /** The server's checks beyond the definitions (ICD-10-CM codings on their date of service). */
+  resourceCheck?: ResourceCheck;
 }
 
 export interface CheckResult {
@@ -42,6 +44,7 @@ export async function checkResource(conformance: Conformance, resource: unknown,
     requiredProfiles: required,
     referenceExists: selfAware(opts, type, (resource as { id?: unknown } | null)?.id),
     storedTypes: opts.storedTypes,
+    resourceCheck: opts.resourceCheck,
   });
   if (opts.mode === 'update' && typeof (resource as { id?: unknown } | null)?.id !== 'string' && typeof type === 'string') {
     findings.unshift({

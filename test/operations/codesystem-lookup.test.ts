@@ -76,7 +76,7 @@ describe('CodeSystem/$lookup (ICD-10-CM)', () => {
     expect(status).toBe(200);
     expect(out(body, 'version').valueString).toBe('2026');
     expect(out(body, 'message').valueString).toMatch(
-      /2031-03-01\) is outside the loaded ICD-10-CM code sets \(FY2024-FY2026\): E11\.9 was checked against the nearest, FY2026/,
+      /, 2031-03-01, is outside the loaded ICD-10-CM code sets \(FY2024-FY2026\): E11\.9 was checked against the nearest, FY2026/,
     );
   });
 

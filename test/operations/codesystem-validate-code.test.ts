@@ -29,7 +29,7 @@ describe('CodeSystem/$validate-code (ICD-10-CM)', () => {
     const header = (await validate('code=B88.0&date=2025-10-01')).body;
     expect(result(header)).toBe(false);
     expect(message(header)).toBe(
-      'ICD-10-CM code B88.0 is a header (a category, abstract) in FY2026 (2025-10-01 to 2026-09-30), not valid for HIPAA-covered transactions: use one of the billable codes below it',
+      'ICD-10-CM code B88.0 is a header (a category, abstract) in FY2026 (2025-10-01 to 2026-09-30), in force on 2025-10-01: not valid for HIPAA-covered transactions, use one of the billable codes below it',
     );
     const accepted = (await validate('code=B88.0&date=2025-10-01&abstract=true')).body;
     expect(result(accepted)).toBe(true);
@@ -68,7 +68,7 @@ describe('CodeSystem/$validate-code (ICD-10-CM)', () => {
     const { status, body } = await validate('code=E11.9&date=2019-05-01');
     expect(status).toBe(200);
     expect(result(body)).toBe(true);
-    expect(message(body)).toContain('(2019-05-01) is outside the loaded ICD-10-CM code sets (FY2024-FY2026): E11.9 was checked against the nearest, FY2024');
+    expect(message(body)).toContain(', 2019-05-01, is outside the loaded ICD-10-CM code sets (FY2024-FY2026): E11.9 was checked against the nearest, FY2024');
   });
 
   it('refuses a code written without its dot (400)', async () => {

@@ -61,7 +61,7 @@ export function checkIcd10CmCode(icd: Icd10CmCodeSystem, code: string, opts: Icd
   const on = opts.dateText ? `, in force on ${opts.dateText}` : '';
   if (found.outsideLoadedYears) {
     notes.push(
-      `The date of service (${opts.dateText}) is outside the loaded ICD-10-CM code sets (${loadedYears(icd)}): ${code} was checked against the nearest, ${year}`,
+      `The date of service, ${opts.dateText}, is outside the loaded ICD-10-CM code sets (${loadedYears(icd)}): ${code} was checked against the nearest, ${year}`,
     );
   }
   if (!found.inForce) {
@@ -73,7 +73,7 @@ export function checkIcd10CmCode(icd: Icd10CmCodeSystem, code: string, opts: Icd
   } else if (found.header && !opts.abstract) {
     problems.push({
       kind: 'header',
-      message: `ICD-10-CM code ${code} is a header (a category, abstract) in ${year}, not valid for HIPAA-covered transactions: use one of the billable codes below it`,
+      message: `ICD-10-CM code ${code} is a header (a category, abstract) in ${year}${on}: not valid for HIPAA-covered transactions, use one of the billable codes below it`,
     });
   }
   if (opts.display !== undefined && normal(opts.display) !== normal(found.display) && normal(opts.display) !== normal(found.shortDisplay)) {

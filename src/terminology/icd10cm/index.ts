@@ -13,3 +13,5 @@ export { bundledIcd10CmDir, buildIcd10Cm, icd10cmLoad, loadIcd10Cm, type Icd10Cm
 export { OrderFileError } from './order-file';
 export { checkIcd10CmCode, loadedYears, type Icd10CmCheck, type Icd10CmCheckOptions, type Icd10CmProblem, type Icd10CmProblemKind } from './check';
 export { requestedYear, type RequestedYear } from './requested-year';
+export { dateOfService, type DateOfService, type ReadResource } from './date-of-service';
+export { icd10cmResourceCheck, icd10cmWriteIssues, type Icd10CmWriteCheckOptions } from './write-check';
