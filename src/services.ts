@@ -16,6 +16,8 @@ import { validate } from './operations/validate';
 import { completenessFromEnv, completenessHook } from './completeness';
 import { encounterCompleteness } from './operations/completeness';
 import { completenessSummary } from './operations/completeness-summary';
+import { completenessAudit } from './operations/completeness-audit';
+import { completenessAuditKind } from './completeness/audit-job';
 import { verifyChain } from './operations/verify-chain';
 import { codeSystemLookup } from './operations/codesystem-lookup';
 import { codeSystemValidateCode } from './operations/codesystem-validate-code';
@@ -83,7 +85,8 @@ export async function defaultServices(config: Config, env: Record<string, string
   operations.push(codeSystemLookup(icd10cm), codeSystemValidateCode(icd10cm));
   const routes: Route[] = [auditSubmitRoute(() => audit), ...authRoutes({ auth: () => auth }), ...jobs.routes];
   const completeness = completenessFromEnv(env, searchContext);
-  operations.push(encounterCompleteness(completeness), completenessSummary(completeness));
+  jobs.register(completenessAuditKind(completeness));
+  operations.push(encounterCompleteness(completeness), completenessSummary(completeness), completenessAudit(completeness, jobs));
   const writeHooks: WriteHook[] = [completenessHook(completeness)];
 
   return {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { canonicalize } from 'json-canonicalize';
 import type { Reference, Task } from 'fhir/r4';
 import type { Evaluation } from './evaluate';
 
@@ -104,10 +105,10 @@ export function cancelledTask(previous: Task, now: Date, reason: string): Task {
   return { ...previous, status: 'cancelled', statusReason: { text: reason }, lastModified: now.toISOString(), executionPeriod: { end: now.toISOString() } };
 }
 
-/** What a write would change: the Task without its bookkeeping times and version. */
+/** What a write would change: the Task without its bookkeeping times and version, in canonical JSON (RFC 8785). */
 function material(t: Task): string {
   const { meta: _m, lastModified: _l, authoredOn: _a, text: _t, ...rest } = t;
-  return JSON.stringify(rest);
+  return canonicalize(rest);
 }
 
 /** Is `next` worth writing over `previous`? */
