@@ -19,6 +19,8 @@ import { completenessSummary } from './operations/completeness-summary';
 import { completenessAudit } from './operations/completeness-audit';
 import { completenessAuditKind } from './completeness/audit-job';
 import { verifyChain } from './operations/verify-chain';
+import { merge } from './operations/merge';
+import { mergeRules, mergeWriteGuard } from './merge';
 import { codeSystemLookup } from './operations/codesystem-lookup';
 import { codeSystemValidateCode } from './operations/codesystem-validate-code';
 import { icd10cmResourceCheck, loadIcd10Cm } from './terminology/icd10cm';
@@ -87,7 +89,9 @@ export async function defaultServices(config: Config, env: Record<string, string
   const completeness = completenessFromEnv(env, searchContext);
   jobs.register(completenessAuditKind(completeness));
   operations.push(encounterCompleteness(completeness), completenessSummary(completeness), completenessAudit(completeness, jobs));
-  const writeHooks: WriteHook[] = [completenessHook(completeness)];
+  const merging = mergeRules(env);
+  operations.push(merge(merging));
+  const writeHooks: WriteHook[] = [completenessHook(completeness), mergeWriteGuard(merging)];
 
   return {
     index: indexResource,

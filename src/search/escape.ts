@@ -22,3 +22,8 @@ export function splitUnescaped(raw: string, separator: ',' | '$' | '|', limit = 
 export function unescapeValue(raw: string): string {
   return raw.replace(/\\([,$|\\])/g, '$1');
 }
+
+/** The search form of a literal value: the inverse of `unescapeValue`. */
+export function escapeValue(value: string): string {
+  return value.replace(/[\\,$|]/g, (ch) => `\\${ch}`);
+}

@@ -17,12 +17,17 @@ export const PATIENT_REFERENCE = '_patient-ref';
 
 const PATIENT = /^Patient\/([A-Za-z0-9.-]{1,64})$/;
 
+/** The id of the Patient a reference names (`Patient/1`, `Patient/1/_history/2`, absolute to this server), if it does. */
+export function referencedPatientId(reference: string, baseUrl?: string): string | undefined {
+  return PATIENT.exec(normalizeReference(reference, baseUrl) ?? '')?.[1];
+}
+
 /** The ids of the Patients `resource` references (versioned references by their resource), each once. */
 export function referencedPatientIds(resource: Resource, baseUrl?: string): string[] {
   const ids = new Set<string>();
   for (const ref of collectReferences(resource)) {
-    const m = PATIENT.exec(normalizeReference(ref, baseUrl) ?? '');
-    if (m) ids.add(m[1]);
+    const id = referencedPatientId(ref, baseUrl);
+    if (id) ids.add(id);
   }
   return [...ids];
 }

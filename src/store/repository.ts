@@ -61,6 +61,14 @@ export class Repository {
     return new Repository(this.opts, unrestrictedPolicy, this.session, undefined, this.buffer, this.queue);
   }
 
+  /**
+   * Options that run a call on one of the server's bookkeeping collections (not a resource type, so no policy and no
+   * history: a patient merge's state) inside this repository's transaction, when it is in one.
+   */
+  get sessionOptions(): { session?: ClientSession } {
+    return { session: this.session };
+  }
+
   /** Runs the write hooks of one version (src/store/write-hooks.ts); the repository passed is this transaction's. */
   private async runHooks(phase: 'before' | 'after', event: WriteEvent): Promise<void> {
     if (this.opts.hooks && !this.opts.hooks.empty) await this.opts.hooks[phase](this, event);

@@ -1,0 +1,110 @@
+import type { Db } from 'mongodb';
+import { conflict } from '../errors/operation-outcome-error';
+import type { Repository } from '../store/repository';
+
+/** The server's own record of merges: one document per patient a merge involved (not a resource type). */
+export const MERGE_STATE_COLLECTION = 'patient_merges';
+
+/** A merge in progress holds both patients: writes touching their records are refused until it ends or `until` passes. */
+export interface MergeLock {
+  merge: string;
+  role: 'source' | 'target';
+  /** The other patient of the merge. */
+  other: string;
+  until: Date;
+}
+
+export interface PatientMergeState {
+  /** The patient's id. */
+  _id: string;
+  /** Set while this patient is merged away: the id of the patient it was merged into. */
+  mergedInto?: string;
+  /** The Provenances that record the merge (the merge's own, then any of its sweeps): what $unmerge undoes. */
+  provenance?: string[];
+  mergedAt?: Date;
+  lock?: MergeLock;
+}
+
+/** Is `state` held by a merge in progress (a lock not yet expired)? */
+export function activeLock(state: PatientMergeState | null | undefined, now = new Date()): MergeLock | undefined {
+  return state?.lock && state.lock.until > now ? state.lock : undefined;
+}
+
+/** The state documents, read and written in the transaction of the repository given, if any. */
+export class MergeStates {
+  constructor(private readonly repo: Repository) {}
+
+  private get collection() {
+    return this.repo.db.collection<PatientMergeState>(MERGE_STATE_COLLECTION);
+  }
+
+  async of(ids: readonly string[]): Promise<PatientMergeState[]> {
+    if (ids.length === 0) return [];
+    return this.collection.find({ _id: { $in: [...ids] } }, this.repo.sessionOptions).toArray();
+  }
+
+  async get(id: string): Promise<PatientMergeState | null> {
+    return this.collection.findOne({ _id: id }, this.repo.sessionOptions);
+  }
+
+  /** The patients merged into `id` (each keeps its replaced-by link to `id` when `id` is merged on: the chain). */
+  async mergedInto(id: string): Promise<string[]> {
+    return (await this.collection.find({ mergedInto: id }, { ...this.repo.sessionOptions, projection: { _id: 1 } }).toArray()).map((s) => s._id);
+  }
+
+  /** Where a merged patient's record is now: the last patient of its chain of merges (A into B, B into C: C). */
+  async finalTarget(id: string): Promise<string> {
+    let at = id;
+    const seen = new Set([id]);
+    for (let state = await this.get(at); state?.mergedInto && !seen.has(state.mergedInto); state = await this.get(at)) {
+      at = state.mergedInto;
+      seen.add(at);
+    }
+    return at;
+  }
+
+  /** Locks both patients for merge `merge`, or refuses (409) when another merge holds either. In its own transaction. */
+  async lock(merge: string, source: string, target: string, seconds: number): Promise<void> {
+    await this.repo.inTransaction(async (tx) => {
+      const states = new MergeStates(tx);
+      for (const state of await states.of([source, target])) {
+        const held = activeLock(state);
+        if (held && held.merge !== merge) throw conflict(`Patient/${state._id} is being merged with Patient/${held.other}: try again when that merge has finished`);
+      }
+      const until = new Date(Date.now() + seconds * 1000);
+      await states.setLock(source, { merge, role: 'source', other: target, until });
+      await states.setLock(target, { merge, role: 'target', other: source, until });
+    });
+  }
+
+  private async setLock(id: string, lock: MergeLock): Promise<void> {
+    await this.collection.updateOne({ _id: id }, { $set: { lock } }, { ...this.repo.sessionOptions, upsert: true });
+  }
+
+  /** Lifts the locks of merge `merge` (whatever else has happened to the patients). */
+  async unlock(merge: string, ids: readonly string[]): Promise<void> {
+    await this.collection.updateMany({ _id: { $in: [...ids] }, 'lock.merge': merge }, { $unset: { lock: '' } }, this.repo.sessionOptions);
+  }
+
+  async markMerged(source: string, target: string, provenance: string): Promise<void> {
+    await this.collection.updateOne(
+      { _id: source },
+      { $set: { mergedInto: target, provenance: [provenance], mergedAt: new Date() } },
+      { ...this.repo.sessionOptions, upsert: true },
+    );
+  }
+
+  async addProvenance(source: string, provenance: string): Promise<void> {
+    await this.collection.updateOne({ _id: source }, { $push: { provenance } }, this.repo.sessionOptions);
+  }
+
+  async clearMerged(source: string): Promise<void> {
+    await this.collection.updateOne({ _id: source }, { $unset: { mergedInto: '', provenance: '', mergedAt: '' } }, this.repo.sessionOptions);
+  }
+}
+
+/** Creates the collection before any transaction uses it (MongoDB creates none inside one). */
+export async function ensureMergeStateCollection(db: Db): Promise<void> {
+  const exists = await db.listCollections({ name: MERGE_STATE_COLLECTION }, { nameOnly: true }).hasNext();
+  if (!exists) await db.createCollection(MERGE_STATE_COLLECTION).catch(() => undefined);
+}

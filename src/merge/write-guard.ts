@@ -1,0 +1,63 @@
+import type { Patient } from 'fhir/r4';
+import { conflict, unprocessable } from '../errors/operation-outcome-error';
+import { referencedPatientIds, storedPatientReferences } from '../search/patient-references';
+import type { WriteEvent, WriteHook } from '../store/write-hooks';
+import type { MergeRules } from './rules';
+import { MergeStates, activeLock } from './state';
+
+/**
+ * Patients the new version names (a Patient names itself): what a write to a merged-away source would leave behind.
+ * A Patient's `replaces` links are left out: naming the patients merged into it is what they are for.
+ */
+function namedNow(e: WriteEvent): string[] {
+  if (e.type !== 'Patient') return e.resource ? referencedPatientIds(e.resource) : [];
+  const patient = e.resource as Patient | undefined;
+  const kept = patient ? { ...patient, link: patient.link?.filter((l) => l.type !== 'replaces') } : undefined;
+  return [e.id, ...(kept ? referencedPatientIds(kept) : [])];
+}
+
+/** Patients the version replaced named: a write that moves a resource off a patient touches that record too. */
+function namedBefore(e: WriteEvent): string[] {
+  if (!e.previous || e.previous.del) return [];
+  const ids = storedPatientReferences(e.previous);
+  return e.type === 'Patient' ? [e.id, ...ids] : ids;
+}
+
+/**
+ * The write guard of patient merges, a `before` hook on every write (REST, bundle entry, operation, job):
+ * - while a merge holds a patient (its lock), any write whose new or replaced version references that patient, or
+ *   that is that Patient, is refused with 409: no one writes into a record being moved;
+ * - once a patient is merged away, a write whose new version references it (or writes, or deletes, that Patient)
+ *   is refused with 422 naming where the record went. Writes that take a reference to it away are let through.
+ * AuditEvent and Provenance (the merge rules' `keepReferences`) record what happened to whom and are never refused.
+ * A write that names no patient costs nothing; one that does reads the state of the patients it names (one indexed
+ * query on a small collection) in the write's own transaction, so a merge or unmerge running in that transaction
+ * sees its own changes to that state.
+ */
+export function mergeWriteGuard(rules: MergeRules): WriteHook {
+  return {
+    name: 'patient-merge-guard',
+    async before(repo, e) {
+      if (rules.keepReferences.has(e.type)) return;
+      const now = namedNow(e);
+      const touched = [...new Set([...now, ...namedBefore(e)])];
+      if (touched.length === 0) return;
+      const states = new MergeStates(repo);
+      for (const state of await states.of(touched)) {
+        const lock = activeLock(state);
+        if (lock) {
+          throw conflict(
+            `Patient/${state._id} is being merged ${lock.role === 'source' ? 'into' : 'with'} Patient/${lock.other}: writes to its record are refused until the merge has finished; try again`,
+          );
+        }
+        if (state.mergedInto && now.includes(state._id)) {
+          const final = await states.finalTarget(state._id);
+          const via = final === state.mergedInto ? '' : ` (itself since merged into Patient/${final})`;
+          throw unprocessable(
+            `Patient/${state._id} was merged into Patient/${state.mergedInto}${via} and is inactive: write to Patient/${final} instead (or $unmerge it first)`,
+          );
+        }
+      }
+    },
+  };
+}
