@@ -20,6 +20,7 @@ import { completenessAudit } from './operations/completeness-audit';
 import { completenessAuditKind } from './completeness/audit-job';
 import { verifyChain } from './operations/verify-chain';
 import { merge } from './operations/merge';
+import { unmerge } from './operations/unmerge';
 import { mergeRules, mergeWriteGuard } from './merge';
 import { codeSystemLookup } from './operations/codesystem-lookup';
 import { codeSystemValidateCode } from './operations/codesystem-validate-code';
@@ -90,7 +91,7 @@ export async function defaultServices(config: Config, env: Record<string, string
   jobs.register(completenessAuditKind(completeness));
   operations.push(encounterCompleteness(completeness), completenessSummary(completeness), completenessAudit(completeness, jobs));
   const merging = mergeRules(env);
-  operations.push(merge(merging));
+  operations.push(merge(merging), unmerge(merging));
   const writeHooks: WriteHook[] = [completenessHook(completeness), mergeWriteGuard(merging)];
 
   return {

@@ -1,7 +1,8 @@
 /**
- * Patient merge (issue 19): the operations live in src/operations/merge.ts; this folder
+ * Patient merge and unmerge (issue 19): the operations live in src/operations/merge.ts and unmerge.ts; this folder
  * holds what they do, the write guard every write passes, and the rules (merge-rules.json).
  */
 export { mergeRules, type MergeRules } from './rules';
 export { mergeWriteGuard } from './write-guard';
 export { mergePatients } from './merge';
+export { unmergePatients } from './unmerge';

@@ -62,17 +62,18 @@ describe('who may merge', () => {
     expect(await versions()).toEqual(before);
   });
 
-  it('lets a user token with the grants merge, and audits it naming both patients', async () => {
+  it('lets a user token with the grants merge and unmerge, and audits it naming both patients', async () => {
     const res = await merge(full);
     expect(res.status).toBe(200);
     expect((await server.system.json('GET', 'Observation/az-src-0')).body.subject).toEqual({ reference: 'Patient/az-tgt' });
+    expect((await full.json('POST', 'Patient/$unmerge', mergeParameters('az-src', 'az-tgt'))).status).toBe(200);
 
     await server.system.json('GET', 'AuditEvent/$verify-chain');
     const events = ((await server.system.json('GET', 'AuditEvent?_count=1000')).body.entry ?? []).map((e: { resource: AuditEvent }) => e.resource as AuditEvent);
     const of = (operation: string) => events.filter((e: AuditEvent) => e.entity?.some((x) => x.description === `Patient/$${operation}`));
     const patientsNamed = (e: AuditEvent) => (e.entity ?? []).filter((x) => x.role?.code === '1').map((x) => x.what?.reference);
     const succeeded = (e: AuditEvent) => e.outcome === '0';
-    for (const operation of ['merge']) {
+    for (const operation of ['merge', 'unmerge']) {
       const done = of(operation).filter(succeeded);
       expect(done).toHaveLength(1);
       expect(patientsNamed(done[0])).toEqual(expect.arrayContaining(['Patient/az-src', 'Patient/az-tgt']));
