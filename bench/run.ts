@@ -16,7 +16,7 @@ import { type LoadResult } from './lib/load-gen';
 import { PROJECT_ROOT, cpuDuring, msPerUnit, startBaseline, startChildServer, waitIdle, type ChildServer } from './lib/server-process';
 import { syntheaBundles } from './lib/synthea';
 
-const PHASES = ['ingest', 'crud', 'read', 'search', 'export', 'validation', 'engine', 'startup'] as const;
+const PHASES = ['ingest', 'crud', 'read', 'search', 'export', 'validation', 'engine', 'icd10cm', 'startup'] as const;
 type Phase = (typeof PHASES)[number];
 
 const USAGE = `Usage: npm run bench -- [options]
@@ -276,6 +276,11 @@ async function main(): Promise<void> {
       log('engine: bench/engine.ts');
       results.engine = await runExternalBench('engine', 'benchEngine', [{ quick: o.quick }]);
       rows.push(...leafRows('engine', results.engine));
+    }
+    if (o.phases.has('icd10cm')) {
+      log('icd10cm: bench/icd10cm.ts');
+      results.icd10cm = await runExternalBench('icd10cm', 'benchIcd10cm', [{ quick: o.quick }]);
+      rows.push(...leafRows('icd10cm', results.icd10cm));
     }
     if (o.phases.has('startup')) {
       log(`startup: ${o.startupResources} resources (the store fixture is built once and cached)`);
