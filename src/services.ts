@@ -21,7 +21,7 @@ import { completenessAuditKind } from './completeness/audit-job';
 import { verifyChain } from './operations/verify-chain';
 import { merge } from './operations/merge';
 import { unmerge } from './operations/unmerge';
-import { mergeRules, mergeWriteGuard } from './merge';
+import { mergeRules, mergeWriteGuard, mergedRecord } from './merge';
 import { codeSystemLookup } from './operations/codesystem-lookup';
 import { codeSystemValidateCode } from './operations/codesystem-validate-code';
 import { icd10cmResourceCheck, loadIcd10Cm } from './terminology/icd10cm';
@@ -82,7 +82,7 @@ export async function defaultServices(config: Config, env: Record<string, string
   const icd10cm = () => loadIcd10Cm(config.icd10cmDir);
   const icd10cmCheck = (repo: Repository) => icd10cmResourceCheck(repo, { codeSystem: icd10cm, strict: config.icd10cmStrict });
   const operations: Operation[] = [validate(conformance, icd10cmCheck), verifyChain(() => audit), ...bulk.operations];
-  operations.push(patientEverything({ compile: (type, query) => restrictionFilter(searchContext, type, query) }));
+  operations.push(patientEverything({ compile: (type, query) => restrictionFilter(searchContext, type, query), movedRecord: mergedRecord }));
   operations.push(documentReferenceDocref((type, query) => restrictionFilter(searchContext, type, query)));
   operations.push(...matching.operations);
   operations.push(codeSystemLookup(icd10cm), codeSystemValidateCode(icd10cm));

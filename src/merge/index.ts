@@ -4,5 +4,6 @@
  */
 export { mergeRules, type MergeRules } from './rules';
 export { mergeWriteGuard } from './write-guard';
+export { mergedRecord } from './moved-record';
 export { mergePatients } from './merge';
 export { unmergePatients } from './unmerge';

@@ -3,6 +3,7 @@ import { startTestServer, type TestServer } from '../helpers/server';
 import { mergeParameters, patient, store } from './support';
 
 /**
+ * After a merge, $everything on the source names where its record went (src/merge/moved-record.ts).
  * The write guard (src/merge/write-guard.ts) on every write path: once merged away, a patient takes no new
  * references and no changes (422 naming where its record went); while a merge holds two patients, nothing touching
  * either record is written (409). AuditEvent and Provenance are never refused.
@@ -52,6 +53,16 @@ describe('writes after a merge', () => {
     expect((await server.json('PUT', 'Patient/g-tgt', { ...target, name: [{ family: 'Renamed' }] })).status).toBe(200);
     const provenance = { resourceType: 'Provenance', target: [{ reference: 'Patient/g-src' }], recorded: '2024-01-01T00:00:00Z', agent: [{ who: { display: 'x' } }] };
     expect((await server.json('POST', 'Provenance', provenance)).status).toBe(201);
+  });
+
+  it('answers $everything on the merged source with where its record went', async () => {
+    const res = await server.json('GET', 'Patient/g-src/$everything');
+    expect({ status: res.status, text: diagnostics(res) }).toEqual({
+      status: 410,
+      text: 'Patient/g-src was merged into Patient/g-tgt: its record is now at Patient/g-tgt/$everything',
+    });
+    const target = await server.json('GET', 'Patient/g-tgt/$everything');
+    expect(target.status).toBe(200);
   });
 
   it('names the end of a chain: A into B, then B into C', async () => {
