@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { benchCrud } from './crud';
+import { benchEverything } from './everything';
 import { benchExport } from './export';
 import { benchIngest } from './ingest';
 import { BASELINES, benchReadRatio, percentOf } from './read-ratio';
@@ -16,7 +17,7 @@ import { type LoadResult } from './lib/load-gen';
 import { PROJECT_ROOT, cpuDuring, msPerUnit, startBaseline, startChildServer, waitIdle, type ChildServer } from './lib/server-process';
 import { syntheaBundles } from './lib/synthea';
 
-const PHASES = ['ingest', 'crud', 'read', 'search', 'export', 'validation', 'engine', 'icd10cm', 'startup'] as const;
+const PHASES = ['ingest', 'crud', 'read', 'search', 'export', 'everything', 'validation', 'engine', 'icd10cm', 'startup'] as const;
 type Phase = (typeof PHASES)[number];
 
 const USAGE = `Usage: npm run bench -- [options]
@@ -242,6 +243,32 @@ async function exportPhase(o: Options, results: Record<string, unknown>, rows: R
   }
 }
 
+/** Patient/$everything page cost for a patient of ~10 resources and one of 100k (20k with --quick), bench/everything.ts. */
+async function everythingPhase(o: Options, results: Record<string, unknown>, rows: Row[]): Promise<void> {
+  const resources = o.quick ? 20_000 : 100_000;
+  log(`everything: Patient/$everything pages for a patient of 9 resources and one of ${resources} (bench/everything.ts)`);
+  const r = await benchEverything({ resources, repeats: o.quick ? 10 : 30 });
+  results.everything = r;
+  for (const p of r.pages) {
+    const who = p.patient === 'small' ? `${r.smallResources} resources` : `${r.largeResources} resources, at ${p.position}`;
+    rows.push({
+      phase: 'everything',
+      metric: `page of ${r.count} p50 / p95 ms, server CPU ms (${who})`,
+      value: `${p.p50Ms} / ${p.p95Ms}, ${p.serverCpuMsPerPage ?? '?'}`,
+    });
+  }
+  rows.push({
+    phase: 'everything',
+    metric: `next links followed p50 / p95 ms, server CPU ms`,
+    value: `${r.walk.p50Ms} / ${r.walk.p95Ms}, ${r.walk.serverCpuMsPerPage ?? '?'}`,
+  });
+  rows.push({
+    phase: 'everything',
+    metric: `search page of ${r.count} for comparison p50 / p95 ms, CPU ms`,
+    value: `${r.search.p50Ms} / ${r.search.p95Ms}, ${r.search.serverCpuMsPerPage ?? '?'}`,
+  });
+}
+
 /** Numeric leaves of another bench's result as table rows (its JSON keeps everything). */
 function leafRows(phase: string, value: unknown, prefix = ''): Row[] {
   if (typeof value === 'number') return [{ phase, metric: prefix, value }];
@@ -266,6 +293,7 @@ async function main(): Promise<void> {
     if (o.phases.has('ingest') || o.phases.has('crud') || o.phases.has('read')) await hotPath(o, work, results, rows);
     if (o.phases.has('search')) await searchPhase(o, work, results, rows);
     if (o.phases.has('export')) await exportPhase(o, results, rows);
+    if (o.phases.has('everything')) await everythingPhase(o, results, rows);
     if (o.phases.has('validation')) {
       log('validation: bench/validation.ts');
       results.validation = await runExternalBench('validation', 'benchValidation', [{ quick: o.quick }]);
