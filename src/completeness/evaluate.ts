@@ -1,5 +1,6 @@
 import type { Coding, Reference, Resource } from 'fhir/r4';
 import type { Filter } from 'mongodb';
+import { MAX_VALUES as MAX_PARAMETER_VALUES } from '../search/parse';
 import type { Repository } from '../store/repository';
 import type { StoredDocument } from '../store/stored-document';
 import { billingProblem, type BillableCodeSystems } from './code-check';
@@ -56,7 +57,13 @@ export function inScope(repo: Repository, rule: Rule, ids: readonly string[]): P
 async function relatedByFocus(repo: Repository, ctx: EvaluationContext, condition: RelatedCondition, foci: ReadonlyArray<Resource & { id: string }>) {
   const wanted = new Set(foci.map(ref));
   const byFocus = new Map<string, Resource[]>();
-  const named = ctx.search.filter(condition.type, `${condition.reference}=${[...wanted].join(',')}`);
+  // A search parameter takes at most MAX_PARAMETER_VALUES values: a page's references are ORed in chunks of that.
+  const refs = [...wanted];
+  const chunks: Filter<StoredDocument>[] = [];
+  for (let i = 0; i < refs.length; i += MAX_PARAMETER_VALUES) {
+    chunks.push(ctx.search.filter(condition.type, `${condition.reference}=${refs.slice(i, i + MAX_PARAMETER_VALUES).join(',')}`));
+  }
+  const named = chunks.length === 1 ? chunks[0] : { $or: chunks };
   for (const resource of await readDocs(repo, condition.type, and(condition.filter, named))) {
     for (const target of new Set(ctx.search.references(resource, condition.reference))) {
       if (!wanted.has(target)) continue;

@@ -17,7 +17,8 @@ import { isSupportedType, moduleFor } from './types/index';
 const NAME = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
 const MODIFIER = /^[A-Za-z][A-Za-z0-9-]{0,63}$/;
 export const MAX_CHAIN_DEPTH = 4;
-const MAX_VALUES = 100;
+/** Values one parameter may OR (a comma list); more is refused as too costly to compile. */
+export const MAX_VALUES = 100;
 
 class UnknownParameter extends Error {}
 
