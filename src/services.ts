@@ -21,7 +21,7 @@ import { completenessAuditKind } from './completeness/audit-job';
 import { verifyChain } from './operations/verify-chain';
 import { merge } from './operations/merge';
 import { unmerge } from './operations/unmerge';
-import { mergeRules, mergeWriteGuard, mergedRecord } from './merge';
+import { mergeJobKind, mergeRules, mergeWriteGuard, mergedRecord } from './merge';
 import { codeSystemLookup } from './operations/codesystem-lookup';
 import { codeSystemValidateCode } from './operations/codesystem-validate-code';
 import { icd10cmResourceCheck, loadIcd10Cm } from './terminology/icd10cm';
@@ -91,7 +91,8 @@ export async function defaultServices(config: Config, env: Record<string, string
   jobs.register(completenessAuditKind(completeness));
   operations.push(encounterCompleteness(completeness), completenessSummary(completeness), completenessAudit(completeness, jobs));
   const merging = mergeRules(env);
-  operations.push(merge(merging), unmerge(merging));
+  jobs.register(mergeJobKind(merging));
+  operations.push(merge(merging, jobs), unmerge(merging));
   const writeHooks: WriteHook[] = [completenessHook(completeness), mergeWriteGuard(merging)];
 
   return {

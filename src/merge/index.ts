@@ -5,5 +5,5 @@
 export { mergeRules, type MergeRules } from './rules';
 export { mergeWriteGuard } from './write-guard';
 export { mergedRecord } from './moved-record';
-export { mergePatients } from './merge';
+export { mergeJobKind } from './merge-job';
 export { unmergePatients } from './unmerge';

@@ -12,6 +12,8 @@ export interface MergeLock {
   /** The other patient of the merge. */
   other: string;
   until: Date;
+  /** On the source's lock: the Provenances of the batches a merge job has committed so far. */
+  provenance?: string[];
 }
 
 export interface PatientMergeState {
@@ -63,16 +65,22 @@ export class MergeStates {
     return at;
   }
 
-  /** Locks both patients for merge `merge`, or refuses (409) when another merge holds either. In its own transaction. */
+  /**
+   * Locks both patients for merge `merge`, or renews its locks (a job's lease), or refuses (409) when another merge
+   * holds either. In its own transaction.
+   */
   async lock(merge: string, source: string, target: string, seconds: number): Promise<void> {
     await this.repo.inTransaction(async (tx) => {
       const states = new MergeStates(tx);
-      for (const state of await states.of([source, target])) {
-        const held = activeLock(state);
-        if (held && held.merge !== merge) throw conflict(`Patient/${state._id} is being merged with Patient/${held.other}: try again when that merge has finished`);
+      const held = new Map((await states.of([source, target])).map((s) => [s._id, s.lock]));
+      for (const [id, lock] of held) {
+        if (activeLock({ _id: id, lock }) && lock?.merge !== merge) {
+          throw conflict(`Patient/${id} is being merged with Patient/${lock?.other}: try again when that merge has finished`);
+        }
       }
       const until = new Date(Date.now() + seconds * 1000);
-      await states.setLock(source, { merge, role: 'source', other: target, until });
+      const own = (id: string) => (held.get(id)?.merge === merge ? held.get(id)?.provenance : undefined);
+      await states.setLock(source, { merge, role: 'source', other: target, until, provenance: own(source) ?? [] });
       await states.setLock(target, { merge, role: 'target', other: source, until });
     });
   }
@@ -86,12 +94,30 @@ export class MergeStates {
     await this.collection.updateMany({ _id: { $in: [...ids] }, 'lock.merge': merge }, { $unset: { lock: '' } }, this.repo.sessionOptions);
   }
 
-  async markMerged(source: string, target: string, provenance: string): Promise<void> {
-    await this.collection.updateOne(
-      { _id: source },
-      { $set: { mergedInto: target, provenance: [provenance], mergedAt: new Date() } },
-      { ...this.repo.sessionOptions, upsert: true },
-    );
+  /**
+   * Inside a transaction of merge `merge`: lifts its locks for this transaction's own writes (the guard reads the
+   * state in the transaction) and returns how to put them back before the commit, with a Provenance of this
+   * transaction added to the source's. Others see the locks throughout.
+   */
+  async suspend(merge: string, source: string, target: string): Promise<(provenance: string) => Promise<void>> {
+    const locks = new Map((await this.of([source, target])).map((s) => [s._id, s.lock]));
+    await this.unlock(merge, [source, target]);
+    return async (provenance) => {
+      for (const [id, lock] of locks) {
+        if (lock?.merge !== merge) continue;
+        await this.setLock(id, id === source ? { ...lock, provenance: [...(lock.provenance ?? []), provenance] } : lock);
+      }
+    };
+  }
+
+  /** The Provenances of the batches merge `merge` has committed so far (on the source's lock). */
+  async batches(merge: string, source: string): Promise<string[]> {
+    const lock = (await this.get(source))?.lock;
+    return lock?.merge === merge ? (lock.provenance ?? []) : [];
+  }
+
+  async markMerged(source: string, target: string, provenance: string[]): Promise<void> {
+    await this.collection.updateOne({ _id: source }, { $set: { mergedInto: target, provenance, mergedAt: new Date() } }, { ...this.repo.sessionOptions, upsert: true });
   }
 
   async addProvenance(source: string, provenance: string): Promise<void> {
@@ -106,5 +132,11 @@ export class MergeStates {
 /** Creates the collection before any transaction uses it (MongoDB creates none inside one). */
 export async function ensureMergeStateCollection(db: Db): Promise<void> {
   const exists = await db.listCollections({ name: MERGE_STATE_COLLECTION }, { nameOnly: true }).hasNext();
-  if (!exists) await db.createCollection(MERGE_STATE_COLLECTION).catch(() => undefined);
+  if (exists) return;
+  try {
+    await db.createCollection(MERGE_STATE_COLLECTION);
+  } catch (err) {
+    // Another request created it meanwhile.
+    if (!(await db.listCollections({ name: MERGE_STATE_COLLECTION }, { nameOnly: true }).hasNext())) throw err;
+  }
 }

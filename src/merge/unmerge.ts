@@ -59,7 +59,9 @@ export async function unmergePatients(ctx: RouterContext, rules: MergeRules, req
     written.map((w) => w.type),
   );
   if (written.length > rules.maxTransactionResources) {
-    throw unprocessable(`The unmerge would change ${written.length} resources, more than the ${rules.maxTransactionResources} one transaction may hold`);
+    throw unprocessable(
+      `The unmerge would change ${written.length} resources, more than the ${rules.maxTransactionResources} one transaction may hold (unmerging as a job is not available)`,
+    );
   }
   if (req.preview) {
     const undos = await undosOf(server, written);

@@ -1,7 +1,10 @@
-import type { OperationDefinition, OperationOutcomeIssue, Parameters } from 'fhir/r4';
-import { issue, outcome } from '../errors/operation-outcome-error';
-import { mergePatients, type MergeResult } from '../merge/merge';
-import { mergeRequest, type MergeRequest } from '../merge/parameters';
+import type { OperationDefinition } from 'fhir/r4';
+import { unprocessable } from '../errors/operation-outcome-error';
+import type { JobServices } from '../jobs';
+import { fitsOneTransaction, mergeNow, prepareMerge, previewOf } from '../merge/merge';
+import { startMergeJob } from '../merge/merge-job';
+import { mergeOutput } from '../merge/output';
+import { mergeRequest } from '../merge/parameters';
 import type { MergeRules } from '../merge/rules';
 import { parameter, type Operation } from './operation';
 
@@ -16,39 +19,12 @@ export const PATIENT_TYPE_WRITE: Pick<OperationDefinition, 'resource' | 'system'
   affectsState: true,
 };
 
-/** `Type: n, Type: n` of the resources moved, largest first. */
-export function countsText(counts: Record<string, number>): string {
-  const entries = Object.entries(counts).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
-  const n = entries.reduce((a, [, c]) => a + c, 0);
-  return `${n} resource${n === 1 ? '' : 's'}${entries.length ? ` (${entries.map(([t, c]) => `${t}: ${c}`).join(', ')})` : ''}`;
-}
-
-function mergeIssues(r: MergeResult): OperationOutcomeIssue[] {
-  const info = (text: string) => issue('informational', text, undefined, 'information');
-  if (r.preview) return [info(`Preview, nothing written: merging Patient/${r.sourceId} into Patient/${r.targetId} would move ${countsText(r.moved)} to the target`)];
-  const issues = [info(`Patient/${r.sourceId} merged into Patient/${r.targetId}: ${countsText(r.moved)} moved to the target`)];
-  issues.push(info(`Recorded by ${r.provenance.map((p) => `Provenance/${p}`).join(', ')}: what Patient/$unmerge undoes`));
-  if (r.swept) issues.push(info(`${r.swept} of them were written by a concurrent request while the merge ran and were moved after it`));
-  return issues;
-}
-
-/** R5 output: `input` (the parameters as received), `outcome`, `result` (the target Patient after the merge). */
-function mergeOutput(req: MergeRequest, r: MergeResult): Parameters {
-  return {
-    resourceType: 'Parameters',
-    parameter: [
-      { name: 'input', resource: req.input },
-      { name: 'outcome', resource: outcome(mergeIssues(r)) },
-      { name: 'result', resource: r.target },
-    ],
-  };
-}
-
 /**
  * `POST [base]/Patient/$merge` (R5 OperationDefinition Patient-merge, offered on this R4 server): merges the source
- * patient's record into the target's (src/merge/merge.ts). Business-rule refusals are 422, as R5 says.
+ * patient's record into the target's (src/merge/): in one transaction when it fits (200), otherwise as a job (202,
+ * with a Task, as R5 describes), or 422 when no job service is given. Business-rule refusals are 422, as R5 says.
  */
-export const merge = (rules: MergeRules): Operation => ({
+export const merge = (rules: MergeRules, jobs?: JobServices): Operation => ({
   definition: {
     resourceType: 'OperationDefinition',
     id: 'Patient-merge',
@@ -62,8 +38,9 @@ export const merge = (rules: MergeRules): Operation => ({
       'Merges the source patient into the target: every resource referencing the source (in any element; AuditEvent and ' +
       'Provenance excepted) is rewritten to reference the target, the source becomes inactive with a replaced-by link, ' +
       "the target gets a replaces link and the source's identifiers (use old), and a Provenance records every version " +
-      `written. One transaction of at most ${rules.maxTransactionResources} resources. Needs read and update on Patient and on ` +
-      'every type it changes, with no patient context. preview=true writes nothing.',
+      `written. Up to ${rules.maxTransactionResources} resources in one transaction (200); a larger record is merged by a job ` +
+      '(202, Content-Location of its status, and a Task), during which writes touching either patient are refused (409). ' +
+      'Needs read and update on Patient and on every type it changes, with no patient context. preview=true writes nothing.',
     ...PATIENT_TYPE_WRITE,
     parameter: [
       parameter('in', 'source-patient', 'Reference', doc('The patient merged away (Patient/<id>)')),
@@ -81,10 +58,16 @@ export const merge = (rules: MergeRules): Operation => ({
       parameter('out', 'input', 'Parameters', { min: 1, ...doc('The parameters as received') }),
       parameter('out', 'outcome', 'OperationOutcome', { min: 1, ...doc('What was moved, and the Provenance recording it') }),
       parameter('out', 'result', 'Patient', doc('The target Patient after the merge (in a preview, as it would be)')),
+      parameter('out', 'task', 'Reference', doc('A merge too large for one transaction: the Task tracking its job')),
     ],
   },
   handler: async (ctx, req) => {
     const request = mergeRequest(req.body);
-    return { status: 200, body: mergeOutput(request, await mergePatients(ctx, rules, request)) };
+    const prepared = await prepareMerge(ctx, rules, request);
+    if (request.preview) return { status: 200, body: mergeOutput(request.input, previewOf(prepared)) };
+    if (fitsOneTransaction(prepared, rules)) return { status: 200, body: mergeOutput(request.input, await mergeNow(ctx, rules, prepared)) };
+    if (!jobs)
+      throw unprocessable(`The merge would change more than the ${rules.maxTransactionResources} resources one transaction may hold, and no job service runs here`);
+    return startMergeJob(ctx, req, { rules, jobs, prepared, input: request.input });
   },
 });

@@ -3,9 +3,9 @@ import { issue, outcome } from '../errors/operation-outcome-error';
 import { unmergeRequest } from '../merge/parameters';
 import type { MergeRules } from '../merge/rules';
 import { unmergePatients, type UnmergeResult } from '../merge/unmerge';
-import { PATIENT_TYPE_WRITE, countsText, doc } from './merge';
+import { countsText } from '../merge/output';
+import { PATIENT_TYPE_WRITE, doc } from './merge';
 import { parameter, type Operation } from './operation';
-
 
 function unmergeIssues(r: UnmergeResult): OperationOutcomeIssue[] {
   const info = (text: string) => issue('informational', text, undefined, 'information');

@@ -163,19 +163,61 @@ describe('Patient/$merge', () => {
   });
 });
 
-describe('Patient/$merge beyond one transaction', () => {
+describe('Patient/$merge beyond one transaction: a job', () => {
   let small: TestServer;
   beforeAll(async () => {
-    small = await startTestServer({ MERGE_MAX_TRANSACTION_RESOURCES: '5' });
+    small = await startTestServer({ MERGE_MAX_TRANSACTION_RESOURCES: '5', BULK_EXPORT_POLL: '20ms' });
   });
   afterAll(() => small.close());
 
-  it('refuses a record larger than the limit (422) and writes nothing', async () => {
-    await store(small, [patient('big-src'), patient('big-tgt'), ...record('big-src', 4)]);
-    const res = await small.json('POST', 'Patient/$merge', mergeParameters('big-src', 'big-tgt'));
-    expect(res.status).toBe(422);
-    expect(diagnostics(res)).toMatch(/would change 8 resources, more than the 5 one transaction may hold/);
-    expect((await small.json('GET', 'Patient/big-src')).body.meta.versionId).toBe('1');
-    expect((await small.json('GET', 'Observation/big-src-0')).body.meta.versionId).toBe('1');
+  async function finish(location: string) {
+    for (;;) {
+      const res = await small.json('GET', location.slice(small.baseUrl.length + 1));
+      if (res.status !== 202) return res;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  it('answers 202 with a Task, moves the record in transactions of at most the limit, and ends as one merge', async () => {
+    const resources = record('big-src', 16);
+    await store(small, [patient('big-src'), patient('big-tgt'), ...resources]);
+    const refs = resources.map((r) => `${r.resourceType}/${r.id}`);
+    const before = await readAll(small, refs);
+
+    const preview = await small.json('POST', 'Patient/$merge', mergeParameters('big-src', 'big-tgt', [PREVIEW]));
+    expect({ status: preview.status, text: diagnostics(preview) }).toEqual({ status: 200, text: expect.stringMatching(/would move 18 resources/) });
+
+    const kick = await small.json('POST', 'Patient/$merge', mergeParameters('big-src', 'big-tgt'));
+    expect(kick.status).toBe(202);
+    const location = kick.headers.get('content-location') as string;
+    expect(location).toMatch(/\/\$job-status\/[0-9a-f-]{36}$/);
+    expect(output(kick.body, 'input')).toEqual(mergeParameters('big-src', 'big-tgt'));
+    const task = kick.body.parameter.find((p: { name: string }) => p.name === 'task').valueReference.reference;
+    expect(task).toMatch(/^Task\//);
+
+    const done = await finish(location);
+    expect(done.status).toBe(200);
+    expect(done.body.output).toEqual([{ type: 'Parameters', count: 1, url: expect.stringContaining('/$job-file/') }]);
+    const file = await small.api(done.body.output[0].url.slice(small.baseUrl.length + 1));
+    const answer = JSON.parse((await file.text()).trim());
+    expect(output(answer, 'result')).toMatchObject({ id: 'big-tgt', link: [{ other: { reference: 'Patient/big-src' }, type: 'replaces' }] });
+    expect(output(answer, 'outcome').issue[0].diagnostics).toMatch(/merged into Patient\/big-tgt: 18 resources/);
+
+    const after = await readAll(small, refs);
+    for (const r of refs) expect(content(after.get(r))).toEqual(moved(before.get(r), 'big-src', 'big-tgt'));
+    expect((await small.json('GET', 'Patient/big-src')).body).toMatchObject({ active: false, link: [{ type: 'replaced-by' }] });
+    // Batches of at most 5 resources, each with its Provenance, then the last step's with both Patients.
+    const ended = (await small.json('GET', task)).body;
+    expect(ended.status).toBe('completed');
+    const provenances = ended.output.filter((o: { type: { text: string } }) => o.type.text === 'provenance');
+    expect(provenances).toHaveLength(5);
+    for (const p of provenances) {
+      const targets = (await small.json('GET', p.valueReference.reference)).body.target;
+      expect(targets.length).toBeLessThanOrEqual(5);
+    }
+    // The job's state is the same as a merge in one transaction: writes naming the source are refused.
+    expect(
+      (await small.json('POST', 'Observation', { resourceType: 'Observation', status: 'final', code: { text: 'x' }, subject: { reference: 'Patient/big-src' } })).status,
+    ).toBe(422);
   });
 });
