@@ -41,6 +41,7 @@ import {
 } from './search';
 import { isStorableType } from './fhir/resource-types';
 import { matchingServices } from './matching/services';
+import { retentionServices } from './retention/services';
 import { assertValid, Conformance, warmUp } from './validation';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
@@ -94,12 +95,16 @@ export async function defaultServices(config: Config, env: Record<string, string
   jobs.register(mergeJobKind(merging));
   operations.push(merge(merging, jobs), unmerge(merging));
   const writeHooks: WriteHook[] = [completenessHook(completeness), mergeWriteGuard(merging)];
+  // Record retention and legal holds (src/retention): the policy, $retention, $hold, $release-hold, the hold hook.
+  const retention = retentionServices(env, searchContext);
+  operations.push(...retention.operations);
+  writeHooks.push(...retention.writeHooks);
 
   return {
     index: indexResource,
     health: () => searchDiagnostics.report(),
     compileRestriction: (type, query) => restrictionFilter(searchContext, type, query),
-    searchIndexSpecs: (type) => searchIndexSpecs(searchContext, type),
+    searchIndexSpecs: (type) => [...searchIndexSpecs(searchContext, type), ...retention.indexSpecs(type)],
     indexFormat: SEARCH_INDEX_FORMAT,
     // Delegates to the search API built in `start` (it needs the resolved base URL); a plain object, so callers
     // may copy the services with a spread.

@@ -47,6 +47,8 @@ export interface AuditInput {
   resources?: readonly string[];
   /** The asynchronous job (and file) an 'export-*' or 'job-*' request is about. */
   exportJob?: ExportJobRef;
+  /** The record lifecycle event an operation performed (placing a legal hold), added to the event's subtype. */
+  lifecycle?: LifecycleEvent;
   /** Query string of a search, history or operation, without the leading `?`. */
   query?: string;
   /**
@@ -69,6 +71,18 @@ export interface AuditInput {
   remoteAddress?: string;
   /** When the request was received; defaults to when it is recorded. */
   recorded?: Date;
+}
+
+/**
+ * A record lifecycle event (ISO 21089, http://terminology.hl7.org/CodeSystem/iso-21089-lifecycle) an operation
+ * performed, so its AuditEvent says so beside the RESTful subtype: the code, the resource it was recorded in
+ * (`Basic/x`), and why, as details of that resource's entity.
+ */
+export interface LifecycleEvent {
+  code: string;
+  display: string;
+  entity?: string;
+  detail?: ReadonlyArray<{ type: string; value: string }>;
 }
 
 export interface ExportJobRef {

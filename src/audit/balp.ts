@@ -18,6 +18,7 @@ const DCM = 'http://dicom.nema.org/resources/ontology/DCM';
 const REST = 'http://hl7.org/fhir/restful-interaction';
 const ENTITY_TYPE = 'http://terminology.hl7.org/CodeSystem/audit-entity-type';
 const OBJECT_ROLE = 'http://terminology.hl7.org/CodeSystem/object-role';
+const LIFECYCLE = 'http://terminology.hl7.org/CodeSystem/iso-21089-lifecycle';
 const NETWORK_TYPE = { ip: '2', uri: '5' } as const;
 /** How an event names the caller in protected mode, where no client authenticates. */
 export const PROTECTED_MODE_CLIENT = 'local client (protected mode, no authorization configured)';
@@ -138,10 +139,12 @@ function entities(input: AuditInput): AuditEventEntity[] {
     if (!(ref.startsWith('Patient/') && patients.has(ref.slice(8)))) touched.add(ref);
   }
   for (const ref of touched) {
+    const detail = input.lifecycle?.entity === ref ? input.lifecycle.detail : undefined;
     out.push({
       what: { reference: ref },
       type: { system: ENTITY_TYPE, code: '2', display: 'System Object' },
       role: { system: OBJECT_ROLE, code: '4', display: 'Domain Resource' },
+      ...(detail?.length ? { detail: detail.map((d) => ({ type: d.type, valueString: d.value })) } : {}),
     });
   }
   if (input.exportJob) out.push(...exportJobEntities(input.exportJob));
@@ -200,6 +203,7 @@ export function buildAuditEvent(input: AuditInput, source: AuditSource, recorded
   else if (shape.subtype) {
     const code = shape.subtype === 'history' ? historyLevel(input) : shape.subtype;
     event.subtype = [{ system: REST, code, display: code }];
+    if (input.lifecycle) event.subtype.push({ system: LIFECYCLE, code: input.lifecycle.code, display: input.lifecycle.display });
   }
   if (input.status >= 400) {
     const description = input.outcomeDescription ? `: ${untrustedDescription(input.outcomeDescription)}` : '';

@@ -48,6 +48,7 @@ export function auditInputFor(done: CompletedRequest): AuditInput {
     patientIds: req.trace ? [...req.trace.patients] : undefined,
     resources: req.trace ? [...req.trace.resources] : undefined,
     exportJob: req.trace?.exportJob,
+    lifecycle: req.trace?.lifecycle,
     query,
     status: done.status,
     outcomeDescription: done.error,

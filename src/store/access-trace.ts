@@ -1,4 +1,4 @@
-import type { ExportJobRef } from '../audit/audit-input';
+import type { ExportJobRef, LifecycleEvent } from '../audit/audit-input';
 
 /**
  * What one request's repository handed out or changed: the resources and the patient compartments they belong to.
@@ -18,6 +18,8 @@ export class AccessTrace {
    * token endpoint answers OAuth JSON rather than throwing, so the audit trail learns its outcome here.
    */
   tokenRequest?: { clientId?: string; refusal?: string };
+  /** The record lifecycle event an operation performed (a legal hold placed or released), set once it is done. */
+  lifecycle?: LifecycleEvent;
 
   add(type: string, id: string, compartments: readonly string[] | undefined): void {
     if (this.resources.size < 1000) this.resources.add(`${type}/${id}`);

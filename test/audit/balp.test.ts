@@ -111,4 +111,28 @@ describe('BALP-shaped AuditEvents', () => {
     expect(e.subtype?.[0].code).toBe('operation');
     expect(e.entity?.[0].description).toBe('$export?_type=Patient');
   });
+
+  it('adds the record lifecycle event an operation performed to the subtype, and its why to the entity it was recorded in', () => {
+    const e = buildAuditEvent(
+      {
+        interaction: 'operation',
+        resourceType: 'Patient',
+        id: 'p1',
+        operation: 'hold',
+        patientIds: ['p1'],
+        resources: ['Patient/p1', 'Basic/h1'],
+        lifecycle: { code: 'hold', display: 'Add Legal Hold Record Lifecycle Event', entity: 'Basic/h1', detail: [{ type: 'matter', value: 'CV-1' }] },
+        status: 201,
+        policy,
+      },
+      source,
+      at,
+    );
+    expect(e.subtype).toEqual([
+      { system: 'http://hl7.org/fhir/restful-interaction', code: 'operation', display: 'operation' },
+      { system: 'http://terminology.hl7.org/CodeSystem/iso-21089-lifecycle', code: 'hold', display: 'Add Legal Hold Record Lifecycle Event' },
+    ]);
+    expect(e.entity?.find((x) => x.what?.reference === 'Basic/h1')?.detail).toEqual([{ type: 'matter', valueString: 'CV-1' }]);
+    expect(e.entity?.find((x) => x.what?.reference === 'Patient/p1')?.detail).toBeUndefined();
+  });
 });

@@ -1,0 +1,103 @@
+import type { Basic } from 'fhir/r4';
+import { conflict } from '../errors/operation-outcome-error';
+import { SearchContext, restrictionFilter } from '../search';
+import type { Repository } from '../store/repository';
+import type { WriteHook } from '../store/write-hooks';
+import { lazy } from '../util/lazy';
+import { type Hold, LEGAL_HOLD_CODE, RECORD_MANAGEMENT_SYSTEM, holdLabel, holdOf, isHoldResource } from './hold';
+
+/**
+ * Which holds are in force, and the refusals they cause. Holds are found with the search parameters the server
+ * publishes for them (profiles/fhirstone/: `hold-status`, `hold-record`, with R4's Basic `code` and `subject`),
+ * through the `search_value` index. Those definitions ship in the project's profiles/ folder, which every
+ * server's registry reads first, so one search context made here compiles them the same for every server.
+ */
+const holdSearch = lazy(() => new SearchContext());
+
+/** More open holds on one record than this is not a real case; the refusal names the first ones. */
+const MAX_HOLDS = 1000;
+
+async function findHolds(repo: Repository, criteria: Array<[string, string]>): Promise<Hold[]> {
+  const query = new URLSearchParams([['code', `${RECORD_MANAGEMENT_SYSTEM}|${LEGAL_HOLD_CODE}`], ...criteria]).toString();
+  await repo.flush('Basic');
+  const holds: Hold[] = [];
+  const docs = repo.find('Basic', restrictionFilter(holdSearch(), 'Basic', query), { sort: { _id: 1 }, limit: MAX_HOLDS, projection: { _id: 1, r: 1, c: 1 } });
+  for await (const doc of docs) holds.push(holdOf(JSON.parse(doc.r) as Basic));
+  return holds;
+}
+
+/** Open holds whose subject is one of `subjects` (`Type/id`): a resource is held by its own and its record's. */
+export function openHoldsNaming(repo: Repository, subjects: readonly string[]): Promise<Hold[]> {
+  return findHolds(repo, [
+    ['hold-status', 'open'],
+    ['subject', [...new Set(subjects)].join(',')],
+  ]);
+}
+
+/**
+ * The holds on the records of `patientIds`: on the record itself and on any resource of it (open ones, unless
+ * `status` says otherwise), as `repo`'s policy lets its caller see them.
+ */
+export function holdsOnRecords(repo: Repository, patientIds: readonly string[], status: 'open' | 'released' | 'any' = 'open'): Promise<Hold[]> {
+  const criteria: Array<[string, string]> = [['hold-record', patientIds.map((id) => `Patient/${id}`).join(',')]];
+  if (status !== 'any') criteria.push(['hold-status', status]);
+  return findHolds(repo, criteria);
+}
+
+/** The refusal of something a hold forbids: 409, naming every hold in force. */
+export function heldConflict(what: string, holds: readonly Hold[]) {
+  return conflict(`${what} is under legal hold: ${holds.map(holdLabel).join(', ')}. Release the hold with $release-hold first.`);
+}
+
+/**
+ * Refuses (409, naming the holds) when any of the records of `patientIds` is under a hold in force, on the record
+ * or on one of its resources: for `$merge` of a record away and for destruction. Reads every hold whatever the
+ * caller may see (`repo.privileged()`): a hold binds callers who cannot read it. Call it inside the transaction
+ * that does the work, so a hold placed meanwhile conflicts with it or is seen.
+ */
+export async function assertNotHeld(repo: Repository, patientIds: readonly string[]): Promise<void> {
+  if (patientIds.length === 0) return;
+  const holds = await holdsOnRecords(repo.privileged(), patientIds);
+  if (holds.length) throw heldConflict(patientIds.map((id) => `The record of Patient/${id}`).join(', '), holds);
+}
+
+/** Transactions in which the hold operations write legal-hold Basics (see `writingHolds`). */
+const holdWriters = new WeakSet<Repository>();
+
+/**
+ * Runs `fn` in a transaction in which legal-hold Basics may be written: the only way they are. A hold written
+ * directly (POST, PUT, PATCH, DELETE of such a Basic, a bundle entry) is refused by `legalHoldHook`, so every
+ * placement and release goes through `$hold` and `$release-hold` and is audited as one.
+ */
+export async function writingHolds<T>(repo: Repository, fn: (tx: Repository) => Promise<T>): Promise<T> {
+  await repo.ensureTypes(['Basic']);
+  return repo.inTransaction(async (tx) => {
+    holdWriters.add(tx);
+    try {
+      return await fn(tx);
+    } finally {
+      holdWriters.delete(tx);
+    }
+  });
+}
+
+/**
+ * The write hook of legal holds: a delete (plain, conditional, a bundle entry) of a resource that an open hold
+ * names, or of any resource of a record under a record hold (its stored compartments list the patient), is
+ * refused with 409 naming the holds; updates go on. A legal-hold Basic is written only by the hold operations.
+ */
+export const legalHoldHook: WriteHook = {
+  name: 'legal-hold',
+  async before(repo, e) {
+    if (e.type === 'Basic') {
+      const previous = e.previous ? (JSON.parse(e.previous.r) as Basic) : undefined;
+      if ((isHoldResource(e.resource) || isHoldResource(previous)) && !holdWriters.has(repo)) {
+        throw conflict(`Basic/${e.id}: legal holds are placed with $hold and released with $release-hold, never written directly`);
+      }
+    }
+    if (e.op !== 'delete') return;
+    const patients = (e.previous?.c ?? []).filter((c) => c.startsWith('Patient/'));
+    const holds = await openHoldsNaming(repo.privileged(), [`${e.type}/${e.id}`, ...patients]);
+    if (holds.length) throw heldConflict(`${e.type}/${e.id}`, holds);
+  },
+};

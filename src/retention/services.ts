@@ -1,0 +1,25 @@
+import type { IndexDescription } from 'mongodb';
+import { placeHoldOperation, releaseHoldOperation } from '../operations/hold';
+import type { Operation } from '../operations/operation';
+import { retentionOperation } from '../operations/retention';
+import type { SearchContext } from '../search';
+import type { WriteHook } from '../store/write-hooks';
+import { legalHoldHook } from './holds-in-force';
+import { retentionFromEnv } from '.';
+
+/**
+ * Retention as the server wires it: the policy (RETENTION_POLICY_FILE or the shipped default, checked at start),
+ * `$retention`, `$hold` and `$release-hold`, the write hook of legal holds, and the indexes the schedule's sorted
+ * queries use. Merge into Services; `retention` is the API for destruction (src/retention/index.ts).
+ */
+export function retentionServices(env: Record<string, string | undefined>, search: SearchContext) {
+  const retention = retentionFromEnv(env, search);
+  const operations: Operation[] = [retentionOperation(retention), placeHoldOperation, releaseHoldOperation];
+  const writeHooks: WriteHook[] = [legalHoldHook];
+  return {
+    retention,
+    operations,
+    writeHooks,
+    indexSpecs: (type: string): IndexDescription[] => retention.indexSpecs(type),
+  };
+}
