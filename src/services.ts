@@ -12,6 +12,10 @@ import { jobServices } from './jobs';
 import { documentReferenceDocref } from './operations/docref';
 import { patientEverything } from './operations/everything';
 import type { Operation } from './operations/operation';
+import { importOperation } from './operations/import';
+import { importConfigFromEnv } from './import/config';
+import { importKind } from './import/import-kind';
+import type { SearchApi, ValidationApi } from './router/context';
 import { validate } from './operations/validate';
 import { completenessFromEnv, completenessHook } from './completeness';
 import { encounterCompleteness } from './operations/completeness';
@@ -100,27 +104,33 @@ export async function defaultServices(config: Config, env: Record<string, string
   operations.push(...retention.operations);
   writeHooks.push(...retention.writeHooks);
 
+  // Delegates to the search API built in `start` (it needs the resolved base URL); a plain object, so callers
+  // may copy the services with a spread.
+  const search: SearchApi = {
+    executeSearch: (...args) => started(searchApi, 'search').executeSearch(...args),
+    findMatchingIds: (...args) => started(searchApi, 'search').findMatchingIds(...args),
+  };
+  const validation: ValidationApi = {
+    assertValid: (resource: Resource, repo, mode) =>
+      assertValid(conformance, resource, {
+        mode,
+        referenceExists: (t, id) => repo.exists(t, id),
+        storedTypes: (t) => isStorableType(t) && (!config.resourceTypes || config.resourceTypes.has(t)),
+        resourceCheck: icd10cmCheck(repo),
+      }),
+  };
+  const importSources = importConfigFromEnv(env);
+  jobs.register(importKind({ search, validation, sources: importSources }));
+  operations.push(importOperation(jobs, () => importSources));
+
   return {
     index: indexResource,
     health: () => searchDiagnostics.report(),
     compileRestriction: (type, query) => restrictionFilter(searchContext, type, query),
     searchIndexSpecs: (type) => [...searchIndexSpecs(searchContext, type), ...retention.indexSpecs(type)],
     indexFormat: SEARCH_INDEX_FORMAT,
-    // Delegates to the search API built in `start` (it needs the resolved base URL); a plain object, so callers
-    // may copy the services with a spread.
-    search: {
-      executeSearch: (...args) => started(searchApi, 'search').executeSearch(...args),
-      findMatchingIds: (...args) => started(searchApi, 'search').findMatchingIds(...args),
-    },
-    validation: {
-      assertValid: (resource: Resource, repo, mode) =>
-        assertValid(conformance, resource, {
-          mode,
-          referenceExists: (t, id) => repo.exists(t, id),
-          storedTypes: (t) => isStorableType(t) && (!config.resourceTypes || config.resourceTypes.has(t)),
-          resourceCheck: icd10cmCheck(repo),
-        }),
-    },
+    search,
+    validation,
     capabilities: {
       searchParams: (type) => searchParametersFor(searchContext, type),
       supportedProfiles: (type) => conformance.supportedProfiles(type),

@@ -22,7 +22,7 @@ type Env = Record<string, string | undefined>;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /** `90` (seconds), `500ms`, `30s`, `15m`, `24h`, `7d`. */
-function duration(env: Env, name: string, fallbackMs: number, minMs: number): number {
+export function duration(env: Env, name: string, fallbackMs: number, minMs: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallbackMs;
   const m = /^(\d+)\s*(ms|s|m|h|d)?$/.exec(raw.trim());

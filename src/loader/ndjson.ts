@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
 import { createInterface } from 'node:readline';
 import type { Resource } from 'fhir/r4';
 
@@ -38,11 +39,14 @@ function parseLine(text: string): Resource | string {
 }
 
 /**
- * Reads an NDJSON file line by line and yields batches, so memory stays bounded by the batch size whatever the
+ * Reads an NDJSON file (a path, or a stream of its bytes) line by line and yields batches, so memory stays bounded by the batch size whatever the
  * file size. Blank lines are allowed (trailing newline, CRLF files) and count toward line numbers.
  */
-export async function* readNdjsonBatches(file: string, opts: ReadOptions): AsyncGenerator<NdjsonBatch> {
-  const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
+export async function* readNdjsonBatches(file: string | Readable, opts: ReadOptions): AsyncGenerator<NdjsonBatch> {
+  const lines = createInterface({ input: typeof file === 'string' ? createReadStream(file) : file, crlfDelay: Infinity });
+  // A read error reaches the loop below through the iterator; one after a caller stopped reading (a cancelled
+  // import aborting its source) must not go unhandled.
+  lines.on('error', () => undefined);
   let batch: NdjsonBatch = { resources: [], lines: [], errors: [], bytes: 0 };
   let n = 0;
   for await (const text of lines) {

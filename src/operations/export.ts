@@ -40,7 +40,7 @@ function definition(
 /**
  * `$export` (Bulk Data Access 2.0) at its three levels, each under the IG's own OperationDefinition: the base, the
  * Patient type, a Group instance. One kick-off handler (src/bulk/kickoff.ts) serves all three; the status, cancel
- * and file routes that follow a kick-off are in export-status.ts.
+ * and file routes that follow a kick-off are in job-status.ts.
  */
 export function exportOperations(kickoff: OperationHandler): Operation[] {
   const patient = param('patient', 'Reference', '*');

@@ -31,7 +31,8 @@ export async function startTestServer(env: Record<string, string> = {}, override
   });
   let services = await defaultServices(config, { ...process.env, ...env });
   if (override) services = override(services);
-  const server = await startServer(config, services, { inMemory: true, logger: pino({ level: 'silent' }) });
+  // A test that names DATA_DIR gets the engine on disk there, so a second server on it finds the first one's data.
+  const server = await startServer(config, services, { inMemory: env.DATA_DIR === undefined, logger: pino({ level: 'silent' }) });
   const api = (path: string, init?: RequestInit) => fetch(`${server.baseUrl}/${path}`, init);
   const json = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
     const res = await api(path, {
