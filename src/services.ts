@@ -89,7 +89,7 @@ export async function defaultServices(config: Config, env: Record<string, string
   const operations: Operation[] = [validate(conformance, icd10cmCheck), verifyChain(() => audit), ...bulk.operations];
   operations.push(patientEverything({ compile: (type, query) => restrictionFilter(searchContext, type, query), movedRecord: mergedRecord }));
   operations.push(documentReferenceDocref((type, query) => restrictionFilter(searchContext, type, query)));
-  operations.push(...matching.operations);
+  operations.push(...matching.operations(jobs));
   operations.push(codeSystemLookup(icd10cm), codeSystemValidateCode(icd10cm));
   const routes: Route[] = [auditSubmitRoute(() => audit), ...authRoutes({ auth: () => auth }), ...jobs.routes];
   const completeness = completenessFromEnv(env, searchContext);

@@ -2,6 +2,7 @@ import type { Patient } from 'fhir/r4';
 import { startEmbeddedMongo } from '@fhirstone/embedded-mongo';
 import { Matcher, shippedMatchConfig } from '../../src/matching';
 import { withMatchKeys } from '../../src/matching/index-entries';
+import { MATCH_KEYS_RECORD } from '../../src/matching/rekey';
 import { SEARCH_INDEX_FORMAT, SearchContext, buildSearchIndex, searchIndexSpecs } from '../../src/search';
 import { META_COLLECTION } from '../../src/store/index-format';
 import { withServerMeta } from '../../src/store/resource-text';
@@ -42,7 +43,7 @@ export async function buildMatchStore(dataDir: string, population: Population, d
     await store.ensureType('Patient');
     // As the server records them: otherwise it would key every Patient again at start-up.
     await store.db.collection<{ _id: string; fingerprint: string }>(META_COLLECTION).updateOne(
-      { _id: 'patient-match-keys' },
+      { _id: MATCH_KEYS_RECORD },
       { $set: { fingerprint: matcher.config.keysFingerprint } },
       { upsert: true },
     );

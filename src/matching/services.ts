@@ -1,10 +1,13 @@
 import type { Resource } from 'fhir/r4';
-import type { Operation } from '../operations/operation';
+import type { JobServices } from '../jobs';
+import { findDuplicates } from '../operations/find-duplicates';
 import { match } from '../operations/match';
+import type { Operation } from '../operations/operation';
 import type { RunningServerCore } from '../server';
 import type { Indexer, SearchFields } from '../store/stored-document';
 import { matchConfigFromEnv } from './config';
 import { withMatchKeys } from './index-entries';
+import { findDuplicatesKind } from './find-duplicates-kind';
 import { ensureMatchKeys } from './rekey';
 import { Matcher } from '.';
 
@@ -15,10 +18,13 @@ import { Matcher } from '.';
  */
 export function matchingServices(env: Record<string, string | undefined>) {
   const matcher = new Matcher(matchConfigFromEnv(env));
-  const operations: Operation[] = [match(matcher)];
   return {
     matcher,
-    operations,
+    /** `$match`, and `$find-duplicates` with its job kind registered on `jobs`. */
+    operations(jobs: JobServices): Operation[] {
+      jobs.register(findDuplicatesKind(matcher));
+      return [match(matcher), findDuplicates(matcher, jobs)];
+    },
     /** Index-on-write: the search layer's fields of `resource`, with a Patient's blocking keys. */
     index: (fields: SearchFields, resource: Resource) => withMatchKeys(fields, resource, matcher),
     async start(core: RunningServerCore, index: Indexer): Promise<void> {

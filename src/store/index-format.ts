@@ -48,8 +48,7 @@ export async function ensureIndexFormat(db: Db, types: readonly string[], format
   await meta.updateOne({ _id: FORMAT_ID }, { $set: { version: format.version } }, { upsert: true });
 }
 
-/** Indexes every current document of `type` again from its text with `format.index` (also used to re-key Patients, src/matching/rekey.ts). */
-export async function reindexType(db: Db, type: string, format: IndexFormat, from: number): Promise<void> {
+async function reindexType(db: Db, type: string, format: IndexFormat, from: number): Promise<void> {
   const coll = db.collection<StoredDocument>(type);
   const existing = new Set((await coll.indexes()).map((i) => i.name));
   // Dropped first, so the writes below do not maintain indexes nothing will read.
@@ -73,4 +72,22 @@ export async function reindexType(db: Db, type: string, format: IndexFormat, fro
     if (batch.length >= BATCH) await flush();
   }
   await flush(true);
+}
+
+/**
+ * Brings data another layer derives into one type's search index (a Patient's match keys, src/matching/) in step
+ * with how that layer derives it now: `fingerprint` names the derivation, recorded in `fhirstone_meta` under `id`;
+ * when the recorded one differs (or none is, as in a store written before the layer existed), every current
+ * document of `type` is indexed again with `index` before the fingerprint is recorded. True when it re-indexed.
+ */
+export async function ensureDerivedIndex(
+  db: Db,
+  opts: { id: string; type: string; fingerprint: string; index: Indexer; onProgress?: (event: { done: number; finished: boolean }) => void },
+): Promise<boolean> {
+  const meta = db.collection<{ _id: string; fingerprint?: string }>(META_COLLECTION);
+  if ((await meta.findOne({ _id: opts.id }))?.fingerprint === opts.fingerprint) return false;
+  const stored = (await db.listCollections({ name: opts.type }, { nameOnly: true }).toArray()).length > 0;
+  if (stored) await reindexType(db, opts.type, { version: 0, index: opts.index, obsoleteIndexes: [], onProgress: (e) => opts.onProgress?.(e) }, 0);
+  await meta.updateOne({ _id: opts.id }, { $set: { fingerprint: opts.fingerprint } }, { upsert: true });
+  return stored;
 }

@@ -1,18 +1,11 @@
 import type { Patient } from 'fhir/r4';
 import { Matcher, parseMatchConfig, shippedMatchConfig } from '../../src/matching';
 import shipped from '../../src/matching/match-config.json';
+import { SSN, ferry } from './fixtures';
 
 const matcher = new Matcher(shippedMatchConfig());
 
-const patient = (p: Partial<Patient> = {}): Patient => ({
-  resourceType: 'Patient',
-  name: [{ family: 'Ferry570', given: ['William27', 'Henry12'] }],
-  gender: 'male',
-  birthDate: '1970-04-12',
-  address: [{ line: ['12 Main Street'], postalCode: '02139' }],
-  telecom: [{ system: 'phone', value: '(555) 123-4567' }],
-  ...p,
-});
+const patient = ferry;
 
 const compare = (a: Patient, b: Patient) => matcher.compare(matcher.features(a), matcher.features(b));
 
@@ -43,7 +36,7 @@ describe('the matcher', () => {
   });
 
   it('takes a shared lifelong identifier as strong evidence and a different one as strong evidence against', () => {
-    const ssn = (value: string) => ({ identifier: [{ system: 'http://hl7.org/fhir/sid/us-ssn', value }] });
+    const ssn = (value: string) => ({ identifier: [{ system: SSN, value }] });
     expect(compare(patient(ssn('999-12-3456')), patient(ssn('999-12-3456'))).fields.identifier).toEqual({ outcome: 'exact', bits: 12 });
     const namesakes = compare(patient(ssn('999-12-3456')), patient({ ...ssn('999-65-4321'), address: [{ line: ['9 Elm Road'], postalCode: '01001' }], telecom: undefined }));
     expect(namesakes.fields.identifier).toEqual({ outcome: 'differ', bits: -12 });

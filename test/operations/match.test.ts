@@ -1,4 +1,5 @@
 import type { AuditEvent, Bundle, Patient } from 'fhir/r4';
+import { SSN, storedFerry } from '../matching/fixtures';
 import { type Caller, type SecureServer, expectOutcome, put, startSecureServer } from '../security/support';
 
 /**
@@ -6,18 +7,8 @@ import { type Caller, type SecureServer, expectOutcome, put, startSecureServer }
  * the matcher, bounded by the caller's SMART policy, audited.
  */
 const MATCH_GRADE = 'http://hl7.org/fhir/StructureDefinition/match-grade';
-const SSN = 'http://hl7.org/fhir/sid/us-ssn';
 
-const person = (id: string, p: Partial<Patient>): Patient & { id: string; [k: string]: unknown } => ({
-  resourceType: 'Patient',
-  id,
-  name: [{ family: 'Ferry', given: ['William', 'Henry'] }],
-  gender: 'male',
-  birthDate: '1970-04-12',
-  address: [{ line: ['12 Main Street'], city: 'Cambridge', postalCode: '02139' }],
-  telecom: [{ system: 'phone', value: '555-123-4567' }],
-  ...p,
-});
+const person = storedFerry;
 
 /** The record on file, its duplicate (nickname, day and month swapped), a twin brother, and an unrelated woman. */
 const ORIGINAL = person('m-original', { identifier: [{ system: SSN, value: '999-12-3456' }] });
