@@ -9,6 +9,7 @@ import { ComponentMemo } from './types/component-memo';
 import type { IndexScope } from './types/param-type';
 import { isSupportedType, moduleFor } from './types/index';
 import { patientReferenceEntries } from './patient-references';
+import { securityContextEntries } from './security-context-entry';
 
 /**
  * Index-on-write: the normalised values of every search parameter of the resource's type (`s`), and the patient
@@ -115,7 +116,7 @@ export function buildSearchIndex(search: SearchContext, resource: Resource, erro
       if (key) o[param.code] = key;
     }
   }
-  e.push(...patientReferenceEntries(resource, search.baseUrl));
+  e.push(...patientReferenceEntries(resource, search.baseUrl), ...securityContextEntries(resource, search.baseUrl));
   // No `r` without ranges: an absent array is one null key per index, an empty one the same key under another name.
   return { s: r.length ? { e, r, o } : { e, o }, c: compartments(resource.resourceType, resource.id, e) };
 }

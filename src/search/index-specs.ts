@@ -43,9 +43,10 @@ export const ENTRY_INDEXES: IndexDescription[] = [
  * indexes `search_range` and `search_high` over it; 2 keeps range entries in `s.r`; 3 adds the patient of types
  * outside the Patient CompartmentDefinition that name one (Device.patient, see fhir/patient-access.ts) to `c`;
  * 4 gives a `code` element's entry the system its binding implies (`sy`), so `system|code` finds it; 5 adds a
- * `_patient-ref` entry per Patient referenced in any element (search/patient-references.ts), for a patient merge.
+ * `_patient-ref` entry per Patient referenced in any element (search/patient-references.ts), for a patient merge;
+ * 6 a Binary's `_security-context` entry (search/security-context-entry.ts), for certified destruction.
  */
-export const SEARCH_INDEX_FORMAT = { version: 5, obsoleteIndexes: ['search_range', 'search_high'] } as const;
+export const SEARCH_INDEX_FORMAT = { version: 6, obsoleteIndexes: ['search_range', 'search_high'] } as const;
 
 export function sortIndexedParams(registry: SearchRegistry, type: string): string[] {
   const codes = new Set(

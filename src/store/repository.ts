@@ -17,6 +17,7 @@ export type { DeleteResult, RepositoryOptions, WriteResult } from './repository-
 import { type ContextTarget, SecurityContextGate, withResourceText } from './security-context';
 import { unrestrictedPolicy } from '../auth/access-policy';
 import type { WriteEvent } from './write-hooks';
+import { VersionPurge } from './purge';
 
 /**
  * The one gateway to stored resources. Every method applies the caller's AccessPolicy: `allows` for the
@@ -67,6 +68,16 @@ export class Repository {
    */
   get sessionOptions(): { session?: ClientSession } {
     return { session: this.session };
+  }
+
+  /**
+   * The purge path of certified destruction (src/store/purge.ts), its only user: removes versions for good. Only in
+   * a transaction, so a batch goes as a whole, and only for the server's own work (`privileged()`): the approver's
+   * grants are checked before the destruction starts.
+   */
+  purge(): VersionPurge {
+    if (!this.session || !this.policy.unrestricted) throw new Error('internal: purging needs a privileged repository inside a transaction');
+    return new VersionPurge(this.opts.db, this.session, this.opts.index);
   }
 
   /** Runs the write hooks of one version (src/store/write-hooks.ts); the repository passed is this transaction's. */

@@ -21,6 +21,8 @@ const CURRENT_INDEXES: IndexDescription[] = [{ key: { lu: 1, _id: 1 }, name: 'la
 const HISTORY_INDEXES: IndexDescription[] = [
   { key: { id: 1, lu: -1, _id: -1 }, name: 'instance_history' },
   { key: { lu: -1, _id: -1 }, name: 'type_history' },
+  // Certified destruction finds the past versions in a patient's compartment, also of resources now outside it.
+  { key: { c: 1, _id: 1 }, name: 'history_compartment' },
 ];
 
 /**
