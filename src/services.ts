@@ -46,6 +46,7 @@ import {
 import { isStorableType } from './fhir/resource-types';
 import { matchingServices } from './matching/services';
 import { retentionServices } from './retention/services';
+import { destructionServices } from './destruction';
 import { assertValid, Conformance, warmUp } from './validation';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
@@ -103,6 +104,10 @@ export async function defaultServices(config: Config, env: Record<string, string
   const retention = retentionServices(env, searchContext);
   operations.push(...retention.operations);
   writeHooks.push(...retention.writeHooks);
+  // Certified destruction (src/destruction): its job kinds, operations and the certificate guard.
+  const destruction = destructionServices({ jobs, audit: (e) => audit?.recordEvent(e), shredKeys: async () => undefined, env, leaseMs: bulkConfig.leaseMs });
+  operations.push(...destruction.operations);
+  writeHooks.push(...destruction.writeHooks);
 
   // Delegates to the search API built in `start` (it needs the resolved base URL); a plain object, so callers
   // may copy the services with a spread.
@@ -185,6 +190,7 @@ export async function defaultServices(config: Config, env: Record<string, string
       const ms = warmUp(conformance, ['Patient', 'Encounter', 'Condition', 'DocumentReference', 'AuditEvent']);
       core.logger.info({ ms: Math.round(ms) }, 'validation definitions loaded');
       await matching.start(core, indexResource);
+      await destruction.start(core);
       await jobs.start(core);
     },
     async stop() {

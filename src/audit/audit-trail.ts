@@ -115,6 +115,11 @@ export class AuditTrail {
     }
   }
 
+  /** Queues an event the server records of its own work, outside any request (a destruction's batches). */
+  recordEvent(event: AuditEvent): void {
+    this.enqueue({ event: markServerEvent(event) });
+  }
+
   private serverEvent(input: AuditInput): AuditEvent {
     return markServerEvent(buildAuditEvent(input, this.opts, input.recorded ?? new Date()));
   }

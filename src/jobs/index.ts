@@ -29,6 +29,8 @@ export interface JobServices {
   startJob<P>(ctx: RouterContext, req: FhirRequest, kind: string, params: P): Promise<FhirResult>;
   /** The store and the local worker, for kinds with their own kick-off (`$export`). */
   store(): JobStore;
+  /** Where jobs keep their files (a destruction removes the export files holding a destroyed record). */
+  files(): JobFileStore;
   nudge(): void;
   /** Status, cancel and file download of every kind (src/operations/job-status.ts). */
   routes: Route[];
@@ -79,6 +81,7 @@ export function jobServices(config: BulkConfig, deps: { requiresAccessToken(): b
       return { status: 202, headers: { 'Content-Location': url }, body: info };
     },
     store: () => ready().jobs,
+    files: () => ready().files,
     nudge: () => state?.worker.nudge(),
     routes: jobStatusRoutes({
       state: () => ({ ...ready(), kinds, retryAfterSeconds: Math.max(1, Math.ceil(config.pollMs / 1000)) }),

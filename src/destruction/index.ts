@@ -1,0 +1,102 @@
+import type { AuditEvent } from 'fhir/r4';
+import type { ClientSession } from 'mongodb';
+import { isStorableType } from '../fhir/resource-types';
+import type { JobServices } from '../jobs';
+import type { Operation } from '../operations/operation';
+import { destructionApprove } from '../operations/destruction-approve';
+import { destructionCheck } from '../operations/destruction-check';
+import { destructionReview } from '../operations/destruction-review';
+import type { RunningServerCore } from '../server';
+import type { WriteHook } from '../store/write-hooks';
+import { certificateGuard } from './certificate-guard';
+import { destructionKind } from './destroy-kind';
+import { interimRetention } from './interim-retention';
+import { Ledger } from './ledger';
+import { NEVER_DESTROYED } from './record-membership';
+import type { RetentionSource } from './retention-source';
+import { reviewKind } from './review-kind';
+
+export interface DestructionOptions {
+  jobs: JobServices;
+  /** Where the destruction's AuditEvents go (the server's trail, once started). */
+  audit: (event: AuditEvent) => void;
+  /** The crypto-shredding of the destroyed patients' audit-text keys, in the batch's transaction. */
+  shredKeys: (patients: readonly string[], session: ClientSession) => Promise<void>;
+  retention?: RetentionSource;
+  env: Record<string, string | undefined>;
+  leaseMs: number;
+}
+
+/** Records per batch (one transaction each): DESTRUCTION_BATCH, default 50. */
+function batchSizeOf(env: Record<string, string | undefined>): number {
+  const n = Number(env.DESTRUCTION_BATCH ?? 50);
+  if (!Number.isInteger(n) || n < 1 || n > 10_000) throw new Error(`DESTRUCTION_BATCH must be a whole number from 1 to 10000, got "${env.DESTRUCTION_BATCH}"`);
+  return n;
+}
+
+/**
+ * Certified destruction as the server wires it: the review and destruction job kinds, the operations that start
+ * them and answer "was this destroyed?", and the write hook that keeps certificates forever. Merge into Services.
+ */
+export function destructionServices(opts: DestructionOptions) {
+  let core: RunningServerCore | undefined;
+  const started = () => {
+    if (!core) throw new Error('destruction used before the server started');
+    return core;
+  };
+  let ledger: Ledger | undefined;
+  const retention = opts.retention ?? interimRetention;
+  // Every stored type but the audit trail, which destruction never touches.
+  const types = () =>
+    started()
+      .store.knownTypes()
+      .filter((t) => isStorableType(t) && !NEVER_DESTROYED.has(t));
+  const baseUrl = () => started().config.baseUrl;
+  opts.jobs.register(reviewKind({ retention, types, baseUrl }));
+  opts.jobs.register(
+    destructionKind({
+      retention,
+      jobs: opts.jobs,
+      get ledger() {
+        if (!ledger) throw new Error('destruction used before the server started');
+        return ledger;
+      },
+      types,
+      baseUrl,
+      audit: opts.audit,
+      compact: () => compactStore(started()),
+      shredKeys: opts.shredKeys,
+      batchSize: batchSizeOf(opts.env),
+      leaseMs: opts.leaseMs,
+      logger: () => core?.logger,
+    }),
+  );
+  const operations: Operation[] = [destructionReview({ jobs: opts.jobs, types }), destructionApprove({ jobs: opts.jobs, types }), destructionCheck()];
+  const writeHooks: WriteHook[] = [certificateGuard];
+  return {
+    operations,
+    writeHooks,
+    async start(server: RunningServerCore): Promise<void> {
+      core = server;
+      ledger = new Ledger(server.store.db);
+      await ledger.init();
+    },
+  };
+}
+
+/**
+ * Drops the destroyed bytes from the store's files. The embedded engine compacts its whole data directory for any
+ * collection named; on MongoDB, `compact` rewrites each collection a destruction touches (WiredTiger frees the
+ * space of removed documents; see docs/architecture.md for what it does not reach: the oplog, backups).
+ */
+async function compactStore(core: RunningServerCore): Promise<void> {
+  const db = core.store.db;
+  const names = core.config.mongoUri ? (await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name) : ['destruction_ledger'];
+  for (const name of names) {
+    try {
+      await db.command({ compact: name });
+    } catch (err) {
+      core.logger.warn({ err, collection: name }, 'destruction: compact failed; the destroyed bytes may stay in the database files until it runs');
+    }
+  }
+}
