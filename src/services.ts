@@ -47,6 +47,7 @@ import { isStorableType } from './fhir/resource-types';
 import { matchingServices } from './matching/services';
 import { retentionServices } from './retention/services';
 import { destructionServices } from './destruction';
+import { retentionSource } from './destruction/retention-adapter';
 import { assertValid, Conformance, warmUp } from './validation';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
@@ -105,7 +106,14 @@ export async function defaultServices(config: Config, env: Record<string, string
   operations.push(...retention.operations);
   writeHooks.push(...retention.writeHooks);
   // Certified destruction (src/destruction): its job kinds, operations and the certificate guard.
-  const destruction = destructionServices({ jobs, audit: (e) => audit?.recordEvent(e), shredKeys: async () => undefined, env, leaseMs: bulkConfig.leaseMs });
+  const destruction = destructionServices({
+    jobs,
+    retention: retentionSource(retention.retention),
+    audit: (e) => audit?.recordEvent(e),
+    shredKeys: async () => undefined,
+    env,
+    leaseMs: bulkConfig.leaseMs,
+  });
   operations.push(...destruction.operations);
   writeHooks.push(...destruction.writeHooks);
 

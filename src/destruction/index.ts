@@ -10,7 +10,6 @@ import type { RunningServerCore } from '../server';
 import type { WriteHook } from '../store/write-hooks';
 import { certificateGuard } from './certificate-guard';
 import { destructionKind } from './destroy-kind';
-import { interimRetention } from './interim-retention';
 import { Ledger } from './ledger';
 import { NEVER_DESTROYED } from './record-membership';
 import type { RetentionSource } from './retention-source';
@@ -22,7 +21,7 @@ export interface DestructionOptions {
   audit: (event: AuditEvent) => void;
   /** The crypto-shredding of the destroyed patients' audit-text keys, in the batch's transaction. */
   shredKeys: (patients: readonly string[], session: ClientSession) => Promise<void>;
-  retention?: RetentionSource;
+  retention: RetentionSource;
   env: Record<string, string | undefined>;
   leaseMs: number;
 }
@@ -45,7 +44,7 @@ export function destructionServices(opts: DestructionOptions) {
     return core;
   };
   let ledger: Ledger | undefined;
-  const retention = opts.retention ?? interimRetention;
+  const retention = opts.retention;
   // Every stored type but the audit trail, which destruction never touches.
   const types = () =>
     started()

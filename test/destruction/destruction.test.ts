@@ -12,6 +12,7 @@ let alice: { token: string; caller: Caller };
 let bob: { token: string; caller: Caller };
 let reviewed: Awaited<ReturnType<typeof review>>;
 let destroyed: { status: number; body: any };
+let heldOld2: string;
 
 beforeAll(async () => {
   server = await startSecureServer({ BULK_EXPORT_POLL: '20ms', DESTRUCTION_BATCH: '2' });
@@ -66,7 +67,7 @@ beforeAll(async () => {
     beneficiary: { reference: 'Patient/recent' },
     payor: [{ display: 'Acme' }],
   });
-  await hold(system, 'hold-old-2', 'old-2');
+  heldOld2 = await hold(system, 'old-2', 'M-2');
   // A search naming the patient, recorded by the audit trail.
   expect((await system.json('GET', 'Patient?family=Zebediah')).body.total).toBe(1);
   alice = await coordinator(server, 'alice');
@@ -94,14 +95,14 @@ describe('the review', () => {
         resourceType: 'Parameters',
         parameter: [
           { name: 'patient', valueReference: { reference: 'Patient/old-1' } },
-          { name: 'rule', valueId: 'interim-10y-after-last-encounter' },
+          { name: 'rule', valueId: 'adult' },
           { name: 'trigger-date', valueDate: '2004-03-01' },
           { name: 'destroy-after', valueDate: '2014-03-01' },
           ...['Binary', 'Condition', 'DocumentReference', 'Encounter', 'Observation', 'Patient'].map(countOf),
         ],
       },
     ]);
-    expect(reviewed.errors.map((e) => e.issue[0].diagnostics)).toEqual(['Patient/old-2 is eligible (rule interim-10y-after-last-encounter) but held: Basic/hold-old-2']);
+    expect(reviewed.errors.map((e) => e.issue[0].diagnostics)).toEqual([`Patient/old-2 is eligible (rule adult) but held: ${heldOld2} (matter "M-2")`]);
   });
 });
 
@@ -176,7 +177,7 @@ describe('the certificate', () => {
     expect(json).toMatchObject({
       review: { url: reviewed.location, date: REVIEW_DATE, requester: `${'https://issuer.test/realms/ehr'}|Practitioner/alice` },
       approval: { approver: `${'https://issuer.test/realms/ehr'}|Practitioner/bob` },
-      records: [{ record: expect.any(String), rule: 'interim-10y-after-last-encounter', triggerDate: '2004-03-01', destroyAfter: '2014-03-01' }],
+      records: [{ record: expect.any(String), rule: 'adult', triggerDate: '2004-03-01', destroyAfter: '2014-03-01' }],
       droppedOut: 0,
     });
     expect(json.records[0].counts).toEqual({ Binary: 1, Condition: 1, DocumentReference: 1, Encounter: 1, Observation: 1, Patient: 1 });
@@ -254,14 +255,14 @@ describe('a record placed on hold or changed after the review', () => {
     const listed = await review(server, alice);
     expect(listed.output.map((l) => l.parameter[0].valueReference.reference)).toEqual(['Patient/old-3', 'Patient/old-4', 'Patient/old-5']);
     await put(server.system, { resourceType: 'Condition', id: 'cond-old-3', subject: { reference: 'Patient/old-3' }, code: { text: 'asthma, revised' } });
-    await hold(server.system, 'hold-old-4', 'old-4');
+    const held = await hold(server.system, 'old-4', 'M-4');
     const kick = await bob.caller.json('POST', '$destruction-approve', approveBody(listed.location));
     const done = await finish(server, bob.caller, kick.headers.get('content-location') as string);
     const lines = await downloadLines(done.body.output, bob.token);
     const dropped = lines.filter((l) => l.parameter[0].name === 'dropped').map((l) => [l.parameter[0].valueReference.reference, l.parameter[1].valueString]);
     expect(dropped.sort()).toEqual([
       ['Patient/old-3', 'changed after the review'],
-      ['Patient/old-4', 'on hold: Basic/hold-old-4'],
+      ['Patient/old-4', `on hold: ${held}`],
     ]);
     expect((await server.system.json('GET', 'Patient/old-3')).status).toBe(200);
     expect((await server.system.json('GET', 'Patient/old-4')).status).toBe(200);

@@ -1,7 +1,7 @@
 import { downloadLines } from '../helpers/ndjson';
 import { type Caller, put, type SecureServer } from '../security/support';
 
-/** The review date of these tests: records whose last encounter ended before 2015-06-01 are due (interim rule: 10 years). */
+/** The review date of these tests: adults whose last encounter ended before 2015-06-01 are due (default policy: 10 years). */
 export const REVIEW_DATE = '2025-06-01';
 
 /** A user token with every user/ grant: what a records coordinator's app holds. */
@@ -33,7 +33,7 @@ export const approveBody = (location: string) => ({ resourceType: 'Parameters', 
 
 /** A patient with a name, an encounter ended on `ended`, and an Observation and a Condition. */
 export async function seedRecord(system: Caller, id: string, family: string, ended: string) {
-  await put(system, { resourceType: 'Patient', id, name: [{ family, given: ['Test'] }] });
+  await put(system, { resourceType: 'Patient', id, name: [{ family, given: ['Test'] }], birthDate: '1950-01-01' });
   await put(system, {
     resourceType: 'Encounter',
     id: `enc-${id}`,
@@ -46,11 +46,15 @@ export async function seedRecord(system: Caller, id: string, family: string, end
   await put(system, { resourceType: 'Condition', id: `cond-${id}`, subject: { reference: `Patient/${id}` }, code: { text: 'asthma' } });
 }
 
-/** Places a legal hold (interim shape, as src/retention/ stores one) on a patient's record. */
-export const hold = (system: Caller, id: string, patient: string) =>
-  put(system, {
-    resourceType: 'Basic',
-    id,
-    code: { coding: [{ system: 'http://fhirstone.org/fhir/CodeSystem/record-management', code: 'legal-hold' }] },
-    subject: { reference: `Patient/${patient}` },
+/** Places a legal hold on a patient's record (`$hold`, src/retention/). */
+export async function hold(system: Caller, patient: string, matter: string) {
+  const res = await system.json('POST', `Patient/${patient}/$hold`, {
+    resourceType: 'Parameters',
+    parameter: [
+      { name: 'matter', valueString: matter },
+      { name: 'reason', valueString: 'litigation' },
+    ],
   });
+  if (res.status >= 300) throw new Error(`$hold: ${res.status} ${JSON.stringify(res.body)}`);
+  return `Basic/${res.body.id}`;
+}
