@@ -1,40 +1,19 @@
 import type { Db } from 'mongodb';
 import { conflict } from '../errors/operation-outcome-error';
 import type { Repository } from '../store/repository';
+import { guardState } from './guard-state';
+import { MERGE_STATE_COLLECTION, activeLock, type MergeLock, type PatientMergeState } from './state-document';
 
-/** The server's own record of merges: one document per patient a merge involved (not a resource type). */
-export const MERGE_STATE_COLLECTION = 'patient_merges';
-
-/** A merge in progress holds both patients: writes touching their records are refused until it ends or `until` passes. */
-export interface MergeLock {
-  merge: string;
-  role: 'source' | 'target';
-  /** The other patient of the merge. */
-  other: string;
-  until: Date;
-  /** On the source's lock: the Provenances of the batches a merge job has committed so far. */
-  provenance?: string[];
-}
-
-export interface PatientMergeState {
-  /** The patient's id. */
-  _id: string;
-  /** Set while this patient is merged away: the id of the patient it was merged into. */
-  mergedInto?: string;
-  /** The Provenances that record the merge (the merge's own, then any of its sweeps): what $unmerge undoes. */
-  provenance?: string[];
-  mergedAt?: Date;
-  lock?: MergeLock;
-}
-
-/** Is `state` held by a merge in progress (a lock not yet expired)? */
-export function activeLock(state: PatientMergeState | null | undefined, now = new Date()): MergeLock | undefined {
-  return state?.lock && state.lock.until > now ? state.lock : undefined;
-}
+export { MERGE_STATE_COLLECTION, activeLock, type MergeLock, type PatientMergeState } from './state-document';
 
 /** The state documents, read and written in the transaction of the repository given, if any. */
 export class MergeStates {
   constructor(private readonly repo: Repository) {}
+
+  /** This transaction changes these patients' state itself: the guard's check before the commit leaves them out. */
+  private own(ids: readonly string[]): void {
+    if (this.repo.inTransactionNow) for (const id of ids) guardState(this.repo).own.add(id);
+  }
 
   private get collection() {
     return this.repo.db.collection<PatientMergeState>(MERGE_STATE_COLLECTION);
@@ -86,11 +65,13 @@ export class MergeStates {
   }
 
   private async setLock(id: string, lock: MergeLock): Promise<void> {
+    this.own([id]);
     await this.collection.updateOne({ _id: id }, { $set: { lock } }, { ...this.repo.sessionOptions, upsert: true });
   }
 
   /** Lifts the locks of merge `merge` (whatever else has happened to the patients). */
   async unlock(merge: string, ids: readonly string[]): Promise<void> {
+    this.own(ids);
     await this.collection.updateMany({ _id: { $in: [...ids] }, 'lock.merge': merge }, { $unset: { lock: '' } }, this.repo.sessionOptions);
   }
 
@@ -117,14 +98,17 @@ export class MergeStates {
   }
 
   async markMerged(source: string, target: string, provenance: string[]): Promise<void> {
+    this.own([source]);
     await this.collection.updateOne({ _id: source }, { $set: { mergedInto: target, provenance, mergedAt: new Date() } }, { ...this.repo.sessionOptions, upsert: true });
   }
 
   async addProvenance(source: string, provenance: string): Promise<void> {
+    this.own([source]);
     await this.collection.updateOne({ _id: source }, { $push: { provenance } }, this.repo.sessionOptions);
   }
 
   async clearMerged(source: string): Promise<void> {
+    this.own([source]);
     await this.collection.updateOne({ _id: source }, { $unset: { mergedInto: '', provenance: '', mergedAt: '' } }, this.repo.sessionOptions);
   }
 }

@@ -3,7 +3,9 @@ import { conflict, unprocessable } from '../errors/operation-outcome-error';
 import { referencedPatientIds, storedPatientReferences } from '../search/patient-references';
 import type { WriteEvent, WriteHook } from '../store/write-hooks';
 import type { MergeRules } from './rules';
-import { MergeStates, activeLock } from './state';
+import type { Repository } from '../store/repository';
+import { guardState } from './guard-state';
+import { MergeStates, activeLock, type PatientMergeState } from './state';
 
 /**
  * Patients the new version names (a Patient names itself): what a write to a merged-away source would leave behind.
@@ -24,6 +26,21 @@ function namedBefore(e: WriteEvent): string[] {
 }
 
 /**
+ * The merge state of each patient this write names, as the transaction sees it. Read once per transaction and
+ * patient (a bundle of 5,000 entries of one patient reads it once), again when the transaction changed it itself;
+ * kept, with whether a new version names the patient, for the check before the commit (guard-state.ts).
+ */
+async function statesSeen(repo: Repository, touched: string[], now: string[]): Promise<PatientMergeState[]> {
+  const guard = guardState(repo);
+  const unread = touched.filter((id) => !guard.seen.has(id) || guard.own.has(id));
+  const found = new Map((await new MergeStates(repo).of(unread)).map((s) => [s._id, s]));
+  for (const id of unread) guard.seen.set(id, { state: found.get(id) ?? null, namedNow: guard.seen.get(id)?.namedNow ?? false });
+  const seen = touched.map((id) => guard.seen.get(id) as { state: PatientMergeState | null; namedNow: boolean });
+  for (const [i, id] of touched.entries()) seen[i].namedNow ||= now.includes(id);
+  return seen.flatMap((s) => s.state ?? []);
+}
+
+/**
  * The write guard of patient merges, a `before` hook on every write (REST, bundle entry, operation, job):
  * - while a merge holds a patient (its lock), any write whose new or replaced version references that patient, or
  *   that is that Patient, is refused with 409: no one writes into a record being moved;
@@ -31,8 +48,9 @@ function namedBefore(e: WriteEvent): string[] {
  *   is refused with 422 naming where the record went. Writes that take a reference to it away are let through.
  * AuditEvent and Provenance (the merge rules' `keepReferences`) record what happened to whom and are never refused.
  * A write that names no patient costs nothing; one that does reads the state of the patients it names (one indexed
- * query on a small collection) in the write's own transaction, so a merge or unmerge running in that transaction
- * sees its own changes to that state.
+ * query on a small collection, once per transaction) in the write's own transaction, so a merge or unmerge running in that transaction
+ * sees its own changes to that state; and once more just before the commit, outside the snapshot (guard-state.ts),
+ * so a merge that began after this transaction's snapshot still refuses it.
  */
 export function mergeWriteGuard(rules: MergeRules): WriteHook {
   return {
@@ -42,8 +60,7 @@ export function mergeWriteGuard(rules: MergeRules): WriteHook {
       const now = namedNow(e);
       const touched = [...new Set([...now, ...namedBefore(e)])];
       if (touched.length === 0) return;
-      const states = new MergeStates(repo);
-      for (const state of await states.of(touched)) {
+      for (const state of await statesSeen(repo, touched, now)) {
         const lock = activeLock(state);
         if (lock) {
           throw conflict(
@@ -51,7 +68,7 @@ export function mergeWriteGuard(rules: MergeRules): WriteHook {
           );
         }
         if (state.mergedInto && now.includes(state._id)) {
-          const final = await states.finalTarget(state._id);
+          const final = await new MergeStates(repo).finalTarget(state._id);
           const via = final === state.mergedInto ? '' : ` (itself since merged into Patient/${final})`;
           throw unprocessable(
             `Patient/${state._id} was merged into Patient/${state.mergedInto}${via} and is inactive: write to Patient/${final} instead (or $unmerge it first)`,

@@ -11,6 +11,7 @@ import { type AccessTrace, traced } from './access-trace';
 import { WriteBuffer } from './write-buffer';
 import { VersionWrites, nextLastUpdated } from './version-writes';
 import { SessionQueue } from './session-queue';
+import { CommitChecks } from './commit-checks';
 import type { DeleteResult, RepositoryOptions, WriteResult } from './repository-types';
 
 export type { DeleteResult, RepositoryOptions, WriteResult } from './repository-types';
@@ -39,6 +40,8 @@ export class Repository {
     private readonly buffer?: WriteBuffer,
     /** Serialises fanned-out reads inside a transaction (see SessionQueue). */
     private readonly queue?: SessionQueue,
+    /** Run just before a transaction commits (see CommitChecks). */
+    private readonly checks?: CommitChecks,
   ) {
     this.filters = new PolicyFilters(policy, opts.compileRestriction);
     this.gate = new SecurityContextGate(policy);
@@ -51,7 +54,7 @@ export class Repository {
 
   /** A repository for another caller over the same store. */
   as(policy: AccessPolicy, trace?: AccessTrace): Repository {
-    return new Repository(this.opts, policy, this.session, trace ?? this.trace, this.buffer, this.queue);
+    return new Repository(this.opts, policy, this.session, trace ?? this.trace, this.buffer, this.queue, this.checks);
   }
 
   /**
@@ -59,7 +62,7 @@ export class Repository {
    * unrestricted policy, and no trace, so the caller's AuditEvent lists what the caller did, not what it caused.
    */
   privileged(): Repository {
-    return new Repository(this.opts, unrestrictedPolicy, this.session, undefined, this.buffer, this.queue);
+    return new Repository(this.opts, unrestrictedPolicy, this.session, undefined, this.buffer, this.queue, this.checks);
   }
 
   /**
@@ -136,9 +139,11 @@ export class Repository {
       let result: T | undefined;
       await session.withTransaction(
         async () => {
-          const repo = new Repository(this.opts, this.policy, session, this.trace, new WriteBuffer(), new SessionQueue());
+          const checks = new CommitChecks();
+          const repo = new Repository(this.opts, this.policy, session, this.trace, new WriteBuffer(), new SessionQueue(), checks);
           result = await fn(repo);
           await repo.flush();
+          await checks.run();
         },
         { readConcern: { level: 'snapshot' }, writeConcern: { w: 'majority' } },
       );
@@ -146,6 +151,15 @@ export class Repository {
     } finally {
       await session.endSession();
     }
+  }
+
+  /**
+   * State a layer keeps for this transaction and checks just before it commits (src/store/commit-checks.ts): made,
+   * with its check, the first time `key` is asked for in the transaction. Only inside a transaction (write hooks are).
+   */
+  commitCheck<T>(key: string, make: () => { state: T; check: (state: T) => Promise<void> }): T {
+    if (!this.checks) throw new Error('internal: commitCheck outside a transaction');
+    return this.checks.state(key, make);
   }
 
   /** Writes deferred inserts (of one collection, or all) so the next read sees them. */

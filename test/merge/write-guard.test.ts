@@ -1,3 +1,4 @@
+import type { Resource } from 'fhir/r4';
 import { MergeStates, ensureMergeStateCollection } from '../../src/merge/state';
 import { startTestServer, type TestServer } from '../helpers/server';
 import { mergeParameters, patient, store } from './support';
@@ -95,5 +96,26 @@ describe('writes during a merge', () => {
     await states.lock('test-merge', 'g-a', 'g-b', -1);
     expect((await server.json('POST', 'Observation', observation('g-b'))).status).toBe(201);
     await states.unlock('test-merge', ['g-a', 'g-b']);
+  });
+});
+
+describe('a write racing a merge across its whole length', () => {
+  it('refuses (409) a write whose transaction began before the merge and would commit after it, leaving nothing behind', async () => {
+    await store(server, [patient('w-src'), patient('w-tgt')]);
+    let merged: { status: number } | undefined;
+    // A long transaction (a large bundle, say): its write names the source, then the whole merge runs and commits
+    // before it does. Its snapshot cannot see the merge, and nothing is written by both, so only the check before
+    // its commit stops it.
+    const write = server.systemRepo.inTransaction(async (tx) => {
+      await tx.create('Observation', observation('w-src') as Resource);
+      merged = await server.json('POST', 'Patient/$merge', mergeParameters('w-src', 'w-tgt'));
+    });
+    await expect(write).rejects.toMatchObject({
+      category: 'conflict',
+      message: expect.stringMatching(/^Patient\/w-src was merged into Patient\/w-tgt while this write ran/),
+    });
+    expect(merged?.status).toBe(200);
+    expect((await server.json('GET', 'Observation?subject=Patient/w-src&_summary=count')).body.total).toBe(0);
+    expect((await server.json('GET', 'Observation?subject=Patient/w-tgt&_summary=count')).body.total).toBe(0);
   });
 });
