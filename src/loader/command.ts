@@ -3,7 +3,8 @@ import { parseArgs } from 'node:util';
 import { DATA_DIR_LOCKED } from '@fhirstone/embedded-mongo';
 import { loadConfig, type Config } from '../config';
 import type { GroupingType } from './batch-bundle';
-import { InputError, resolveInputs } from './inputs';
+import { importFiles, offersImport } from './import';
+import { InputError, resolveInputs, type InputFile } from './inputs';
 import { loadFiles, type Failure, type LoadSummary } from './load';
 import { startLocalServer, type LocalTarget } from './local-server';
 import { terminalProgress, silentProgress } from './progress';
@@ -24,6 +25,11 @@ Options:
   --concurrency <n>     Bundles in flight at once (default 2).
   --ndjson-as <type>    batch (default; entries independent) or transaction (all-or-nothing per group; resolves
                         conditional references such as Practitioner?identifier=...).
+  --no-import           Send NDJSON files as bundles even when the server offers $import. By default, NDJSON files
+                        are imported with $import (file: URLs of their paths) when the server lists it; the server
+                        started without --url imports from the inputs' common folder; a server that refuses them
+                        (400: not under its IMPORT_DIR) gets them as bundles. --resume skips files an import
+                        finished without failure.
   --header <k: v>       Extra request header, repeatable (e.g. "Authorization: Bearer ...").
   --report <file>       Write every failure as JSON to this file.
   --no-progress         No progress bar.
@@ -84,6 +90,7 @@ export async function runLoad(argv: string[], env: Record<string, string | undef
         header: { type: 'string', multiple: true },
         report: { type: 'string' },
         'no-progress': { type: 'boolean', default: false },
+        'no-import': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }));
@@ -111,6 +118,14 @@ export async function runLoad(argv: string[], env: Record<string, string | undef
   }
 }
 
+/** The deepest folder holding every file. */
+function commonFolder(files: InputFile[]): string {
+  const parts = files.map((f) => path.dirname(f.path).split(path.sep));
+  let n = 0;
+  while (n < parts[0].length && parts.every((q) => q[n] === parts[0][n])) n++;
+  return parts[0].slice(0, n).join(path.sep) || path.sep;
+}
+
 /** One line saying why the store could not be opened here, and what to do instead. */
 function localStartFailure(err: unknown, config: Config): string {
   const message = err instanceof Error ? err.message : String(err);
@@ -125,15 +140,17 @@ function localStartFailure(err: unknown, config: Config): string {
 async function execute(
   inputs: Awaited<ReturnType<typeof resolveInputs>>,
   options: { batchSize: number; concurrency: number; ndjsonAs: GroupingType; headers: Record<string, string> },
-  values: { url?: string; resume?: boolean; state?: string; report?: string; 'no-progress'?: boolean },
+  values: { url?: string; resume?: boolean; state?: string; report?: string; 'no-progress'?: boolean; 'no-import'?: boolean },
   env: Record<string, string | undefined>,
 ): Promise<number> {
   const config = loadConfig(env);
   const dataDir = config.dataDir;
   let local: LocalTarget | undefined;
+  const ndjson = values['no-import'] ? [] : inputs.filter((i) => i.kind === 'ndjson');
   if (values.url === undefined) {
     try {
-      local = await startLocalServer(env);
+      // The server started here may read the NDJSON inputs where they are, for $import.
+      local = await startLocalServer(ndjson.length ? { ...env, IMPORT_DIR: commonFolder(ndjson) } : env);
     } catch (err) {
       process.stderr.write(`${localStartFailure(err, config)}\n`);
       return 1;
@@ -144,7 +161,26 @@ async function execute(
     // Always recorded, so that a run interrupted without --resume can still be resumed.
     const state = await ResumeState.open(path.resolve(values.state ?? path.join(dataDir, 'load-state.json')), values.url ?? 'local');
     const progress = values['no-progress'] ? silentProgress : terminalProgress();
-    const summary = await loadFiles({ baseUrl, inputs, state, resume: values.resume, progress, ...options });
+    const imported = ndjson.length && (await offersImport(baseUrl, options.headers)) ? ndjson : [];
+    const started = Date.now();
+    const summary = await loadFiles({ baseUrl, inputs: inputs.filter((i) => !imported.includes(i)), state, resume: values.resume, progress, ...options });
+    const toImport = imported.filter((i) => !(values.resume && state.isDone(i)));
+    summary.files = inputs.length;
+    summary.skippedFiles += imported.length - toImport.length;
+    if (toImport.length) {
+      let outcome = await importFiles({ baseUrl, inputs: toImport, headers: options.headers, progress, state });
+      if (outcome.kind === 'refused') {
+        process.stderr.write(`The server refused $import (${outcome.reason}); sending the NDJSON files as bundles\n`);
+        const sent = await loadFiles({ baseUrl, inputs: toImport, state, resume: values.resume, progress, ...options });
+        summary.skippedLines += sent.skippedLines;
+        outcome = { kind: 'done', resources: sent.resources, failures: sent.failures };
+      }
+      const { resources, failures } = outcome;
+      summary.resources += resources;
+      summary.failures.push(...failures);
+      summary.seconds = (Date.now() - started) / 1000;
+      summary.resourcesPerSecond = summary.resources / Math.max(summary.seconds, 1e-9);
+    }
     printSummary(summary, process.stderr);
     if (values.report) {
       const { writeFile } = await import('node:fs/promises');

@@ -16,7 +16,7 @@ export interface LocalTarget {
  */
 export async function startLocalServer(env: Record<string, string | undefined> = process.env): Promise<LocalTarget> {
   const config = loadConfig({ ...env, PORT: '0', HOST: '127.0.0.1', FHIR_BASE_URL: '' });
-  const services = await defaultServices(config);
+  const services = await defaultServices(config, env);
   const logger = pino({ level: env.LOG_LEVEL ? config.logLevel : 'warn' }, pino.destination(2));
   const server = await startServer(config, services, { logger });
   return { baseUrl: server.baseUrl, dataDir: config.dataDir, close: () => server.close() };
