@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { benchCrud } from './crud';
 import { benchEverything } from './everything';
 import { benchExport } from './export';
+import { benchImport } from './import';
 import { benchIngest } from './ingest';
 import { BASELINES, benchReadRatio, percentOf } from './read-ratio';
 import { benchStartup } from './startup';
@@ -17,13 +18,13 @@ import { type LoadResult } from './lib/load-gen';
 import { PROJECT_ROOT, cpuDuring, msPerUnit, startBaseline, startChildServer, waitIdle, type ChildServer } from './lib/server-process';
 import { syntheaBundles } from './lib/synthea';
 
-const PHASES = ['ingest', 'crud', 'read', 'search', 'export', 'everything', 'validation', 'engine', 'icd10cm', 'startup'] as const;
+const PHASES = ['ingest', 'crud', 'read', 'search', 'export', 'import', 'everything', 'validation', 'engine', 'icd10cm', 'startup'] as const;
 type Phase = (typeof PHASES)[number];
 
 const USAGE = `Usage: npm run bench -- [options]
   --only <list>              Phases to run, comma-separated: ${PHASES.join(',')} (default: all)
   --quick                    Smaller data and shorter runs (about 2 minutes)
-  --cpu-prof                 Write a V8 CPU profile of the server during ingest, crud and read; print its top items
+  --cpu-prof                 Write a V8 CPU profile of the server during ingest, crud, read, export and import; print its top items
   --duration <s>             Seconds per load-generator run (default 15; quick 5)
   --search-resources <n>     Store size for the search phase (default 100000; quick 20000)
   --startup-resources <n>    Store size for the start-up phase (default 1000000; quick 100000)
@@ -243,6 +244,43 @@ async function exportPhase(o: Options, results: Record<string, unknown>, rows: R
   }
 }
 
+/**
+ * $import beside the transaction ingest of the same files on one server (bench/import.ts): Synthea US Core NDJSON
+ * cloned, 3 copies as transactions and imports of 3 and 10 copies (1; 1 and 3 with --quick).
+ */
+async function importPhase(o: Options, work: string, results: Record<string, unknown>, rows: Row[]): Promise<void> {
+  const [transactionCopies, importCopies] = o.quick ? [1, [1, 3]] : [3, [3, 10]];
+  log(`import: $import of ${importCopies.join(' and ')} copies of the Synthea US Core NDJSON beside ${transactionCopies} sent as transaction bundles (bench/import.ts)`);
+  const r = await benchImport({ workDir: work, transactionCopies, importCopies, cpuProfDir: o.cpuProf ? path.join(o.out, 'profiles') : undefined });
+  if ('skipped' in r) {
+    log(`import: skipped, ${r.skipped}`);
+    results.import = r;
+    rows.push({ phase: 'import', metric: 'skipped', value: r.skipped });
+    return;
+  }
+  const { profile, ...rest } = r;
+  results.import = rest;
+  const t = r.transaction;
+  rows.push({ phase: 'import', metric: `transaction ingest resources/s (${t.stored}; bundles of 250 PUTs, 2 in flight)`, value: t.resourcesPerSecond });
+  for (const run of r.imports) {
+    rows.push({ phase: 'import', metric: `$import resources/s (${run.stored} in ${run.files} files)`, value: run.resourcesPerSecond });
+    rows.push({
+      phase: 'import',
+      metric: `server RssAnon MB before / peak / after (${run.stored})`,
+      value: `${run.rssAnonBeforeMB ?? '?'} / ${run.rssAnonPeakMB ?? '?'} / ${run.rssAnonAfterMB ?? '?'}`,
+    });
+  }
+  rows.push({
+    phase: 'import',
+    metric: 'server CPU ms/resource: transaction / imports',
+    value: [t, ...r.imports].map((x) => x.serverCpuMsPerResource ?? '?').join(' / '),
+  });
+  rows.push(goalRow('import', '$import / transaction ingest (largest import)', r.ratio, { atLeast: 1.5 }));
+  const failed = t.failures + r.imports.reduce((n, x) => n + x.failedLines, 0);
+  rows.push({ phase: 'import', metric: 'failed lines / entries', value: failed, goal: '0', met: failed === 0 });
+  for (const [name, p] of Object.entries(profile ?? {})) printProfile(name, 'import bench', p);
+}
+
 /** Patient/$everything page cost for a patient of ~10 resources and one of 100k (20k with --quick), bench/everything.ts. */
 async function everythingPhase(o: Options, results: Record<string, unknown>, rows: Row[]): Promise<void> {
   const resources = o.quick ? 20_000 : 100_000;
@@ -293,6 +331,7 @@ async function main(): Promise<void> {
     if (o.phases.has('ingest') || o.phases.has('crud') || o.phases.has('read')) await hotPath(o, work, results, rows);
     if (o.phases.has('search')) await searchPhase(o, work, results, rows);
     if (o.phases.has('export')) await exportPhase(o, results, rows);
+    if (o.phases.has('import')) await importPhase(o, work, results, rows);
     if (o.phases.has('everything')) await everythingPhase(o, results, rows);
     if (o.phases.has('validation')) {
       log('validation: bench/validation.ts');
