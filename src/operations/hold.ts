@@ -109,7 +109,15 @@ function defineHoldOperation(code: 'hold' | 'release-hold', basicGrant: 'create'
 function recordLifecycle(req: FhirRequest, code: 'hold' | 'unhold', holdId: string, matter: string, reason: string): void {
   if (!req.trace) return;
   const display = code === 'hold' ? 'Add Legal Hold Record Lifecycle Event' : 'Remove Legal Hold Record Lifecycle Event';
-  req.trace.lifecycle = { code, display, entity: `Basic/${holdId}`, detail: [{ type: 'matter', value: matter }, { type: 'reason', value: reason }] };
+  req.trace.lifecycle = {
+    code,
+    display,
+    entity: `Basic/${holdId}`,
+    detail: [
+      { type: 'matter', value: matter },
+      { type: 'reason', value: reason },
+    ],
+  };
 }
 
 /**

@@ -21,7 +21,7 @@ function holdPart(h: Hold): ParametersParameter {
       part('matter', { valueString: h.matter }),
       part('reason', { valueString: h.reason }),
       part('placed', { valueDateTime: h.placed.at }),
-      ...(h.placed.user ?? h.placed.client ? [part('placed-by', { valueString: (h.placed.user ?? h.placed.client) as string })] : []),
+      ...((h.placed.user ?? h.placed.client) ? [part('placed-by', { valueString: (h.placed.user ?? h.placed.client) as string })] : []),
     ],
   });
 }

@@ -36,7 +36,11 @@ const elementTypes = lazy(() => {
   const out = new Map<string, string[]>();
   for (const sd of r4Resources('profiles-resources.json') as Iterable<StructureDefinition | undefined>) {
     if (sd?.resourceType !== 'StructureDefinition' || sd.kind !== 'resource' || !sd.snapshot) continue;
-    for (const el of sd.snapshot.element as ElementDefinition[]) out.set(el.path, (el.type ?? []).map((t) => t.code));
+    for (const el of sd.snapshot.element as ElementDefinition[])
+      out.set(
+        el.path,
+        (el.type ?? []).map((t) => t.code),
+      );
   }
   return out;
 });

@@ -16,8 +16,7 @@ const holdBody = (matter?: string, reason?: string) => ({
 });
 const hold = (caller: Caller, target: string, matter: string, reason = 'Litigation reasonably anticipated') =>
   caller.json('POST', `${target}/$hold`, holdBody(matter, reason));
-const release = (caller: Caller, target: string, matter: string, reason = 'Matter settled') =>
-  caller.json('POST', `${target}/$release-hold`, holdBody(matter, reason));
+const release = (caller: Caller, target: string, matter: string, reason = 'Matter settled') => caller.json('POST', `${target}/$release-hold`, holdBody(matter, reason));
 
 /** A patient `id` with an Encounter and two Observations (`<id>-obs-1`, `<id>-obs-2`, code `<id>-code`). */
 async function record(id: string): Promise<void> {
@@ -77,7 +76,13 @@ describe('a hold on a whole record', () => {
   });
 
   it('lets updates go on', async () => {
-    const res = await system.json('PUT', 'Observation/rec-obs-1', { resourceType: 'Observation', id: 'rec-obs-1', status: 'amended', code: { text: 'rec-code-1' }, subject: { reference: 'Patient/rec' } });
+    const res = await system.json('PUT', 'Observation/rec-obs-1', {
+      resourceType: 'Observation',
+      id: 'rec-obs-1',
+      status: 'amended',
+      code: { text: 'rec-code-1' },
+      subject: { reference: 'Patient/rec' },
+    });
     expect(res.status).toBe(200);
   });
 
@@ -112,7 +117,7 @@ describe('a hold on one resource', () => {
     expect((await system.json('DELETE', 'Observation/res-obs-2')).status).toBe(200);
   });
 
-  it("counts as a hold on the record for a merge or a destruction (assertNotHeld)", async () => {
+  it('counts as a hold on the record for a merge or a destruction (assertNotHeld)', async () => {
     await expect(assertNotHeld(server.systemRepo, ['res'])).rejects.toMatchObject({ category: 'conflict', message: expect.stringContaining('AUDIT-42') });
     await expect(assertNotHeld(server.systemRepo, ['rec', 'free'])).rejects.toMatchObject({ category: 'conflict' });
     await expect(assertNotHeld(server.systemRepo, ['free'])).resolves.toBeUndefined();
@@ -148,7 +153,13 @@ describe('releasing a hold', () => {
     expectOutcome(await system.json('POST', 'Patient/free/$hold', holdBody('M-1')), 400);
     expectOutcome(await system.json('POST', 'Patient/free/$hold', holdBody(undefined, 'why')), 400);
     expectOutcome(await system.json('POST', 'Patient/free/$hold', holdBody('  ', 'why')), 400);
-    expectOutcome(await system.json('POST', 'Patient/free/$hold', { resourceType: 'Parameters', parameter: [...holdBody('M', 'R').parameter, { name: 'until', valueDate: '2030-01-01' }] }), 400);
+    expectOutcome(
+      await system.json('POST', 'Patient/free/$hold', {
+        resourceType: 'Parameters',
+        parameter: [...holdBody('M', 'R').parameter, { name: 'until', valueDate: '2030-01-01' }],
+      }),
+      400,
+    );
   });
 });
 

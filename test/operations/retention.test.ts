@@ -212,7 +212,15 @@ describe('the API destruction uses', () => {
   it('gives the same answer as the operation, for a date', async () => {
     const api = retentionFromEnv({ RETENTION_POLICY_FILE: policyFile }, new SearchContext());
     const r = await api.retentionOn(server.systemRepo, 'adult', '2025-03-03');
-    expect(r).toMatchObject({ rule: 'adult', trigger: 'last-encounter-end', triggerDate: '2015-03-03', destroyAfter: '2025-03-03', due: true, eligible: true, holds: [] });
+    expect(r).toMatchObject({
+      rule: 'adult',
+      trigger: 'last-encounter-end',
+      triggerDate: '2015-03-03',
+      destroyAfter: '2025-03-03',
+      due: true,
+      eligible: true,
+      holds: [],
+    });
     const held = await api.retentionOf(server.systemRepo, 'held');
     expect(held).toMatchObject({ due: true, eligible: false });
     expect(held.holds.map((h) => h.matter)).toEqual(['CV-2024-118']);

@@ -41,16 +41,36 @@ describe('the retention policy file', () => {
 
   it.each([
     ['not JSON', '{', /RETENTION_POLICY_FILE .*policy\.json cannot be read as JSON/],
-    ['a wrong shape, naming the rule', changed((d) => (d.rules[1].action = 'shred')), /policy\.json: rule minor: \/rules\/1\/action must be equal to one of the allowed values/],
+    [
+      'a wrong shape, naming the rule',
+      changed((d) => (d.rules[1].action = 'shred')),
+      /policy\.json: rule minor: \/rules\/1\/action must be equal to one of the allowed values/,
+    ],
     ['a rule listed twice', changed((d) => (d.rules[1].id = 'adult')), /rule adult is listed twice/],
     ['an unknown time zone', changed((d) => (d.timeZone = 'Mars/Olympus_Mons')), /timeZone: 'Mars\/Olympus_Mons' is not a known IANA time zone/],
     ['a period in hours', changed((d) => (d.rules[0].triggers[0].period = 'PT24H')), /policy\.json: rule adult: \/rules\/0\/triggers\/0\/period must match pattern/],
     ['a trigger without a period', changed((d) => delete d.rules[0].triggers[0].period), /rule adult: triggers\[0\] \(last-encounter-end\) has no period/],
-    ['a scope on a type that does not exist', changed((d) => (d.rules[3].scope = ['Chart?x=1'])), /rule example-genetic-reports: scope Chart\?x=1: Chart is not a resource type/],
-    ['a scope query that cannot run', changed((d) => (d.rules[3].scope = ['DiagnosticReport?nonsense=1'])), /rule example-genetic-reports: scope DiagnosticReport\?nonsense=1 is not a search/],
-    ['a resource date that is no date parameter', changed((d) => (d.rules[3].triggers[0].param = 'status')), /rule example-genetic-reports: .*DiagnosticReport has no date search parameter 'status'/],
+    [
+      'a scope on a type that does not exist',
+      changed((d) => (d.rules[3].scope = ['Chart?x=1'])),
+      /rule example-genetic-reports: scope Chart\?x=1: Chart is not a resource type/,
+    ],
+    [
+      'a scope query that cannot run',
+      changed((d) => (d.rules[3].scope = ['DiagnosticReport?nonsense=1'])),
+      /rule example-genetic-reports: scope DiagnosticReport\?nonsense=1 is not a search/,
+    ],
+    [
+      'a resource date that is no date parameter',
+      changed((d) => (d.rules[3].triggers[0].param = 'status')),
+      /rule example-genetic-reports: .*DiagnosticReport has no date search parameter 'status'/,
+    ],
     ['a resource date without a scope', changed((d) => (d.rules[0].triggers[0] = { on: 'resource-date', param: 'date', period: 'P1Y' })), /rule adult: .*needs a scope/],
-    ['a membership element that is not a Reference', changed((d) => (d.membership.types.Coverage.belongsVia = ['Coverage.status'])), /membership\.types\.Coverage\.belongsVia: Coverage\.status is not a Reference element/],
+    [
+      'a membership element that is not a Reference',
+      changed((d) => (d.membership.types.Coverage.belongsVia = ['Coverage.status'])),
+      /membership\.types\.Coverage\.belongsVia: Coverage\.status is not a Reference element/,
+    ],
     ['a membership type that does not exist', changed((d) => (d.membership.types.Chart = { belongsVia: [] })), /membership\.types names Chart/],
     ['an encounter query that cannot run', changed((d) => (d.lastEncounter.query = 'colour=red')), /lastEncounter\.query is not a search on Encounter/],
   ])('stops start-up on %s, naming the file', (_what, doc, message) => {
