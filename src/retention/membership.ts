@@ -5,7 +5,6 @@ import { r4Resources } from '../fhir/r4-definitions';
 import { isStorableType } from '../fhir/resource-types';
 import { referencedPatientIds } from '../search/patient-references';
 import { normalizeReference } from '../search/types/reference';
-import { lazy } from '../util/lazy';
 import type { MembershipSpec, RemoveSpec } from './policy-file';
 
 /**
@@ -31,21 +30,30 @@ export interface TypeMembership {
  */
 export type RecordRole = 'member' | 'shared' | 'kept' | 'none';
 
-/** Element path -> its type codes, for every element of every R4 resource (read once, shared). */
-const elementTypes = lazy(() => {
-  const out = new Map<string, string[]>();
-  for (const sd of r4Resources('profiles-resources.json') as Iterable<StructureDefinition | undefined>) {
-    if (sd?.resourceType !== 'StructureDefinition' || sd.kind !== 'resource' || !sd.snapshot) continue;
-    for (const el of sd.snapshot.element as ElementDefinition[])
-      out.set(
-        el.path,
-        (el.type ?? []).map((t) => t.code),
-      );
-  }
-  return out;
-});
+/** Per R4 resource type, element path -> its type codes: read on first use of the type, shared. */
+const elementTypesByType = new Map<string, ReadonlyMap<string, string[]>>();
 
-const isReferenceElement = (path: string) => elementTypes().get(path)?.includes('Reference') ?? false;
+function elementTypes(type: string): ReadonlyMap<string, string[]> {
+  let map = elementTypesByType.get(type);
+  if (!map) {
+    const out = new Map<string, string[]>();
+    for (const sd of r4Resources('profiles-resources.json') as Iterable<StructureDefinition | undefined>) {
+      if (sd?.resourceType !== 'StructureDefinition' || sd.kind !== 'resource' || sd.type !== type || !sd.snapshot) continue;
+      for (const el of sd.snapshot.element as ElementDefinition[])
+        out.set(
+          el.path,
+          (el.type ?? []).map((t) => t.code),
+        );
+      break;
+    }
+    elementTypesByType.set(type, (map = out));
+  }
+  return map;
+}
+
+const typeOf = (path: string) => path.slice(0, path.indexOf('.'));
+const isElement = (path: string) => elementTypes(typeOf(path)).has(path);
+const isReferenceElement = (path: string) => elementTypes(typeOf(path)).get(path)?.includes('Reference') ?? false;
 
 type RefsAt = (resource: Resource) => string[];
 
@@ -74,7 +82,7 @@ export class Membership {
       for (const p of t.belongsVia) check(p, 'belongsVia');
       for (const r of t.remove ?? []) {
         if (r.when === undefined) check(r.element, 'remove');
-        else if (!elementTypes().has(r.element)) throw new Error(`${where}: membership.types.${type}.remove: ${r.element} is not an element of ${type}`);
+        else if (!isElement(r.element)) throw new Error(`${where}: membership.types.${type}.remove: ${r.element} is not an element of ${type}`);
         else check(`${r.element}.${r.when}`, 'remove.when');
       }
     }
