@@ -61,7 +61,7 @@ export interface AuditInput {
   /** Error diagnostics for a failed request. */
   outcomeDescription?: string;
   /** Who asked: the request's policy (client, user, token id). */
-  policy?: Pick<AccessPolicy, 'clientId' | 'user' | 'tokenId' | 'unrestricted'>;
+  policy?: Pick<AccessPolicy, 'clientId' | 'user' | 'tokenId' | 'unrestricted' | 'purposeOfUse' | 'recipient'>;
   /**
    * The client when there is no policy yet (token endpoint, failed authentication): authenticated when `status` is
    * below 400, otherwise only what the request claimed, which the event records as unverified.

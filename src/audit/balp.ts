@@ -1,5 +1,6 @@
 import type { AuditEvent, AuditEventAgent, AuditEventEntity, Coding } from 'fhir/r4';
 import type { AuditInput, AuditInteraction, ExportJobRef } from './audit-input';
+import { DISCLOSE_SUBTYPE, purposeOfEvent, recipientAgent } from './disclosure-shape';
 import { untrustedDescription, untrustedIdentifier } from './untrusted-text';
 
 /**
@@ -43,23 +44,26 @@ const JOB_STREAM_ROLE: Coding = { system: OBJECT_ROLE, code: '21', display: 'Job
 
 const MAX_RESOURCE_ENTITIES = 100;
 
-/** Action code (C/R/U/D/E) and restful-interaction subtype per interaction. */
-const SHAPE: Record<AuditInteraction, { action: AuditEvent['action']; subtype?: string; dataFlowsToClient: boolean }> = {
-  read: { action: 'R', subtype: 'read', dataFlowsToClient: true },
-  vread: { action: 'R', subtype: 'vread', dataFlowsToClient: true },
-  search: { action: 'E', subtype: 'search', dataFlowsToClient: false },
-  history: { action: 'R', subtype: 'history', dataFlowsToClient: true },
+/**
+ * Action code (C/R/U/D/E) and restful-interaction subtype per interaction; `releases`: a success hands the client
+ * data of the patients it names, which is a disclosure when the client acts for a recipient outside the covered entity.
+ */
+const SHAPE: Record<AuditInteraction, { action: AuditEvent['action']; subtype?: string; dataFlowsToClient: boolean; releases?: boolean }> = {
+  read: { action: 'R', subtype: 'read', dataFlowsToClient: true, releases: true },
+  vread: { action: 'R', subtype: 'vread', dataFlowsToClient: true, releases: true },
+  search: { action: 'E', subtype: 'search', dataFlowsToClient: false, releases: true },
+  history: { action: 'R', subtype: 'history', dataFlowsToClient: true, releases: true },
   create: { action: 'C', subtype: 'create', dataFlowsToClient: false },
   update: { action: 'U', subtype: 'update', dataFlowsToClient: false },
   patch: { action: 'U', subtype: 'patch', dataFlowsToClient: false },
   delete: { action: 'D', subtype: 'delete', dataFlowsToClient: false },
   capabilities: { action: 'R', subtype: 'capabilities', dataFlowsToClient: true },
-  transaction: { action: 'E', subtype: 'transaction', dataFlowsToClient: false },
-  batch: { action: 'E', subtype: 'batch', dataFlowsToClient: false },
-  operation: { action: 'E', subtype: 'operation', dataFlowsToClient: false },
+  transaction: { action: 'E', subtype: 'transaction', dataFlowsToClient: false, releases: true },
+  batch: { action: 'E', subtype: 'batch', dataFlowsToClient: false, releases: true },
+  operation: { action: 'E', subtype: 'operation', dataFlowsToClient: false, releases: true },
   export: { action: 'E', subtype: 'operation', dataFlowsToClient: false },
   'export-status': { action: 'R', subtype: 'operation', dataFlowsToClient: true },
-  'export-file': { action: 'R', subtype: 'operation', dataFlowsToClient: true },
+  'export-file': { action: 'R', subtype: 'operation', dataFlowsToClient: true, releases: true },
   'export-cancel': { action: 'D', subtype: 'operation', dataFlowsToClient: false },
   'job-status': { action: 'R', subtype: 'operation', dataFlowsToClient: true },
   'job-file': { action: 'R', subtype: 'operation', dataFlowsToClient: true },
@@ -211,5 +215,11 @@ export function buildAuditEvent(input: AuditInput, source: AuditSource, recorded
   }
   const entity = entities(input);
   if (entity.length) event.entity = entity;
+  event.purposeOfEvent = purposeOfEvent(input.policy);
+  const recipient = input.policy?.recipient;
+  if (recipient?.outsideCoveredEntity) {
+    event.agent.push(recipientAgent(recipient));
+    if (shape.releases && input.status < 400 && input.patientIds?.length) event.subtype = [...(event.subtype ?? []), DISCLOSE_SUBTYPE];
+  }
   return event;
 }

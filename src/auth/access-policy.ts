@@ -1,3 +1,5 @@
+import type { Recipient } from './client-registration';
+
 /**
  * What the caller may do. Built from a SMART token (src/auth) or, in protected mode without auth configuration,
  * the unrestricted policy. The repository applies it to every query it runs, so includes, chains and bundle
@@ -16,6 +18,13 @@ export interface AccessPolicy {
    * issuer may issue tokens with the same client_id as a client of the built-in token endpoint).
    */
   readonly issuer?: string;
+  /**
+   * For audit: why the caller accesses data, as v3 PurposeOfUse codes: the token's claim, else its client's registered
+   * default (src/auth/purpose-of-use.ts). Absent: unknown.
+   */
+  readonly purposeOfUse?: readonly string[];
+  /** For audit: the organisation the caller's client is registered to act for, the recipient of what it reads. */
+  readonly recipient?: Recipient;
   readonly scopes: readonly string[];
   /** True when no auth is configured and the server runs in loopback-only protected mode. */
   readonly unrestricted: boolean;

@@ -2,10 +2,11 @@ import { type CompactJWSHeaderParameters, type JWTPayload, type JWTVerifyGetKey,
 import { OperationOutcomeError, unauthorized, unavailable } from '../errors/operation-outcome-error';
 import { quotedHeaderText } from '../http/header-text';
 import type { AccessPolicy } from './access-policy';
-import type { AuthConfig } from './config';
+import { type AuthConfig, clientRegistration } from './config';
 import { throttled } from './failure-throttle';
 import { fhirUserProblem } from './fhir-user';
 import { keySetFor } from './key-sets';
+import { claimedPurposeOfUse } from './purpose-of-use';
 import { SmartAccessPolicy } from './smart-policy';
 import type { VerifiedToken } from './verified-tokens';
 
@@ -101,7 +102,9 @@ async function verifyBearer(authorizationHeader: string, cfg: AuthConfig): Promi
   }
   const userProblem = fhirUserProblem(payload.fhirUser, cfg);
   if (userProblem) throw invalidToken(cfg, userProblem);
-  const policy = new SmartAccessPolicy(payload);
+  const purpose = claimedPurposeOfUse(payload);
+  if ('problem' in purpose) throw invalidToken(cfg, purpose.problem);
+  const policy = new SmartAccessPolicy(payload, { purposeOfUse: purpose.codes, registration: (clientId) => clientRegistration(cfg, payload.iss, clientId) });
   cache.set(token, { policy, header, key }, ((payload.exp as number) + cfg.clockToleranceSeconds) * 1000);
   return policy;
 }

@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import type { JSONWebKeySet, JWK } from 'jose';
+import { type ClientRegistration, parseRegistration } from './client-registration';
 import { type ScopeGrant, parseScope } from './scopes';
 import { assertPublicKeys } from './signing-key';
 
 /** A SMART Backend Services client registered with the built-in authorization server. */
-export interface RegisteredClient {
+export interface RegisteredClient extends ClientRegistration {
   clientId: string;
   /** Public keys given inline... */
   jwks?: JSONWebKeySet;
@@ -14,12 +15,30 @@ export interface RegisteredClient {
   allowedScopes: readonly ScopeGrant[];
 }
 
+/** A client of the external issuer, described for the accounting of disclosures (its keys are the issuer's business). */
+export interface ExternalClient extends ClientRegistration {
+  clientId: string;
+  issuer: string;
+}
+
+export interface ClientsFile {
+  /** Clients of the built-in token endpoint, by client_id. */
+  clients: Map<string, RegisteredClient>;
+  /** Clients of an external issuer, by `externalClientKey`. */
+  external: Map<string, ExternalClient>;
+}
+
+/** A client_id names a client only within its issuer. */
+export const externalClientKey = (issuer: string, clientId: string) => `${issuer} ${clientId}`;
+
 /**
  * Reads the clients file:
  * `{"clients": [{"client_id": "...", "jwks": {"keys": [...]} | "jwks_uri": "https://...", "scope": "system/*.rs"}]}`
- * (`scope` may also be an array). Everything is checked up front so a typo stops start-up, not a token request.
+ * (`scope` may also be an array), each optionally with `recipient` and `purpose_of_use` (src/auth/client-registration.ts).
+ * An entry with `issuer` describes a client of that external issuer instead: no keys or scope, only its registration.
+ * Everything is checked up front so a typo stops start-up, not a token request.
  */
-export function readClientsFile(file: string): Map<string, RegisteredClient> {
+export function readClientsFile(file: string): ClientsFile {
   let doc: unknown;
   try {
     doc = JSON.parse(readFileSync(file, 'utf8'));
@@ -29,21 +48,38 @@ export function readClientsFile(file: string): Map<string, RegisteredClient> {
   const list = Array.isArray(doc) ? doc : (doc as { clients?: unknown } | null)?.clients;
   if (!Array.isArray(list)) throw new Error(`SMART_CLIENTS_FILE ${file} must hold {"clients": [...]}`);
   const clients = new Map<string, RegisteredClient>();
+  const external = new Map<string, ExternalClient>();
   list.forEach((entry, i) => {
-    const client = parseClient(entry, `SMART_CLIENTS_FILE ${file} clients[${i}]`);
-    if (clients.has(client.clientId)) throw new Error(`SMART_CLIENTS_FILE ${file}: client_id ${client.clientId} is listed twice`);
-    clients.set(client.clientId, client);
+    const where = `SMART_CLIENTS_FILE ${file} clients[${i}]`;
+    if (typeof entry !== 'object' || entry === null) throw new Error(`${where} must be an object`);
+    const e = entry as Record<string, unknown>;
+    if (typeof e.client_id !== 'string' || !/^[\x21-\x7e]{1,256}$/.test(e.client_id)) {
+      throw new Error(`${where}.client_id must be a non-empty printable string`);
+    }
+    const twice = new Error(`SMART_CLIENTS_FILE ${file}: client_id ${e.client_id} is listed twice${e.issuer === undefined ? '' : ` for issuer ${String(e.issuer)}`}`);
+    if (e.issuer !== undefined) {
+      const client = parseExternalClient(e, e.client_id, where);
+      const key = externalClientKey(client.issuer, client.clientId);
+      if (external.has(key)) throw twice;
+      external.set(key, client);
+      return;
+    }
+    if (clients.has(e.client_id)) throw twice;
+    clients.set(e.client_id, parseClient(e, e.client_id, where));
   });
-  return clients;
+  return { clients, external };
 }
 
-function parseClient(entry: unknown, where: string): RegisteredClient {
-  if (typeof entry !== 'object' || entry === null) throw new Error(`${where} must be an object`);
-  const e = entry as Record<string, unknown>;
-  if (typeof e.client_id !== 'string' || !/^[\x21-\x7e]{1,256}$/.test(e.client_id)) {
-    throw new Error(`${where}.client_id must be a non-empty printable string`);
+function parseExternalClient(e: Record<string, unknown>, clientId: string, where: string): ExternalClient {
+  if (typeof e.issuer !== 'string' || !URL.canParse(e.issuer)) throw new Error(`${where}.issuer must be the absolute URL of the external issuer`);
+  for (const field of ['jwks', 'jwks_uri', 'scope']) {
+    if (e[field] !== undefined) throw new Error(`${where}: a client of issuer ${e.issuer} authenticates there; ${field} belongs to clients of the built-in token endpoint`);
   }
-  const client: RegisteredClient = { clientId: e.client_id, allowedScopes: parseAllowedScopes(e.scope, where) };
+  return { clientId, issuer: e.issuer, ...parseRegistration(e, where) };
+}
+
+function parseClient(e: Record<string, unknown>, clientId: string, where: string): RegisteredClient {
+  const client: RegisteredClient = { clientId, allowedScopes: parseAllowedScopes(e.scope, where), ...parseRegistration(e, where) };
   if (e.jwks !== undefined) {
     const keys = (e.jwks as { keys?: unknown } | null)?.keys;
     if (!Array.isArray(keys) || keys.length === 0) throw new Error(`${where}.jwks must be {"keys": [...]} with a key`);

@@ -1,4 +1,5 @@
-import { type RegisteredClient, checkJwksUrl, readClientsFile } from './clients-file';
+import { type ClientRegistration } from './client-registration';
+import { type ExternalClient, type RegisteredClient, checkJwksUrl, externalClientKey, readClientsFile } from './clients-file';
 import { AuthState } from './auth-state';
 import type { ThrottleLimits } from './failure-throttle';
 import { type IssuerEndpoints, issuerEndpoints } from './issuer-metadata';
@@ -31,6 +32,8 @@ export interface AuthConfig {
   /** The external issuer's endpoints, for discovery only (this server never calls them). */
   externalEndpoints: IssuerEndpoints;
   clients: ReadonlyMap<string, RegisteredClient>;
+  /** Clients of the external issuer the clients file describes (recipient, purpose of use), by `externalClientKey`. */
+  externalClients: ReadonlyMap<string, ExternalClient>;
   /** Present when this server issues tokens (clients registered, or a key configured). */
   signingKey?: ServerSigningKey;
   /** `iss` of the tokens this server issues. */
@@ -106,7 +109,10 @@ export async function authConfigFromEnv(env: Env, opts: { baseUrl: string; dataD
     throw new Error('SMART_ISSUER must differ from the FHIR base URL, which is the built-in authorization server');
   }
   const audience = env.SMART_AUDIENCE ? absoluteUri(env.SMART_AUDIENCE, 'SMART_AUDIENCE') : baseUrl;
-  const clients = env.SMART_CLIENTS_FILE ? readClientsFile(env.SMART_CLIENTS_FILE) : new Map();
+  const { clients, external: externalClients } = env.SMART_CLIENTS_FILE ? readClientsFile(env.SMART_CLIENTS_FILE) : { clients: new Map(), external: new Map() };
+  for (const c of externalClients.values()) {
+    if (c.issuer !== issuer) throw new Error(`SMART_CLIENTS_FILE: client ${c.clientId} names issuer ${c.issuer}, which is not SMART_ISSUER (${issuer ?? 'unset'})`);
+  }
   // Only the built-in authorization server signs; without it no key is needed, and none is written to disk.
   let signingKey: ServerSigningKey | undefined;
   if (clients.size > 0 || env.SMART_SIGNING_KEY_FILE) {
@@ -128,6 +134,7 @@ export async function authConfigFromEnv(env: Env, opts: { baseUrl: string; dataD
     issuer,
     jwksUri: jwksUri ? checkJwksUrl(jwksUri, 'SMART_JWKS_URI', true) : undefined,
     clients,
+    externalClients,
     signingKey,
     ownIssuer: baseUrl,
     tokenEndpoint: tokenEndpointFor(baseUrl),
@@ -144,4 +151,10 @@ export async function authConfigFromEnv(env: Env, opts: { baseUrl: string; dataD
 /** Without an external issuer or registered clients there is nobody to issue tokens: protected (loopback) mode. */
 export function isAuthConfigured(cfg: AuthConfig): boolean {
   return cfg.issuer !== undefined || cfg.clients.size > 0;
+}
+
+/** What the clients file says of the client a verified token names (within the issuer that issued the token). */
+export function clientRegistration(cfg: AuthConfig, issuer: unknown, clientId: string): ClientRegistration | undefined {
+  if (issuer === cfg.ownIssuer) return cfg.clients.get(clientId);
+  return typeof issuer === 'string' ? cfg.externalClients.get(externalClientKey(issuer, clientId)) : undefined;
 }

@@ -1,5 +1,6 @@
 import { isValidId } from '../fhir/resource-id';
 import type { AccessInteraction, AccessPolicy } from './access-policy';
+import type { ClientRegistration, Recipient } from './client-registration';
 import { INTERACTION_PERMISSION, type ScopeGrant, grantCovers, parseScopes } from './scopes';
 
 /** The claims of a validated access token that decide what it may do. */
@@ -14,6 +15,17 @@ export interface AccessTokenClaims {
   sub?: unknown;
   jti?: unknown;
   iss?: unknown;
+  /** Purpose of use, checked by `claimedPurposeOfUse` (src/auth/purpose-of-use.ts) before a policy is made. */
+  purpose_of_use?: unknown;
+  extensions?: unknown;
+}
+
+/** What the server knows of a token beyond its claims. */
+export interface PolicyContext {
+  /** The purpose of use the token claims (already checked). */
+  purposeOfUse?: readonly string[];
+  /** The registration of the token's client, within the token's issuer. */
+  registration?: (clientId: string) => ClientRegistration | undefined;
 }
 
 /** The claims a policy is built from, all of them listed in AccessTokenClaims. */
@@ -54,11 +66,13 @@ export class SmartAccessPolicy implements AccessPolicy {
   readonly user?: string;
   readonly tokenId?: string;
   readonly issuer?: string;
+  readonly purposeOfUse?: readonly string[];
+  readonly recipient?: Recipient;
 
   /** The verified claims this policy was built from (only those): an asynchronous job rebuilds it from them (src/jobs/grant.ts). */
   readonly claims: AccessTokenClaims;
 
-  constructor(claims: AccessTokenClaims) {
+  constructor(claims: AccessTokenClaims, context: PolicyContext = {}) {
     this.claims = Object.fromEntries(POLICY_CLAIMS.filter((k) => claims[k] !== undefined).map((k) => [k, claims[k]]));
     const raw = claims.scope ?? claims.scp;
     const parsed = parseScopes(typeof raw === 'string' ? raw : Array.isArray(raw) ? raw.filter((s): s is string => typeof s === 'string') : []);
@@ -83,6 +97,9 @@ export class SmartAccessPolicy implements AccessPolicy {
     this.user = fhirUser ?? str(claims.sub);
     this.tokenId = str(claims.jti);
     this.issuer = str(claims.iss);
+    const registration = this.clientId ? context.registration?.(this.clientId) : undefined;
+    this.purposeOfUse = context.purposeOfUse ?? registration?.purposeOfUse;
+    this.recipient = registration?.recipient;
   }
 
   allows(type: string, interaction: AccessInteraction): boolean {
