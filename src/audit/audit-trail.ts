@@ -6,6 +6,7 @@ import { AuditCollection } from '../store/audit-collection';
 import { type Indexer, type SearchFields, storedDocumentOf } from '../store/stored-document';
 import type { AuditInput } from './audit-input';
 import { type AuditSource, buildAuditEvent } from './balp';
+import { disclosureKey } from './disclosure-shape';
 import { CHAIN_ID_RANGE, type ChainLink, GENESIS_HASH, chainEvent, readLink, unchainedContent } from './hash-chain';
 import { type FailedLoginOptions, FailedLogins, isFailedLogin } from './failed-logins';
 import { type Submitter, markServerEvent, markSubmitted } from './origin';
@@ -231,10 +232,17 @@ export class AuditTrail {
 
   /**
    * A batch is stored whole or not at all; false when an id was taken (the batch must be re-chained). Each event is
-   * version 1 of its resource and its own history (src/store/append-only-history.ts).
+   * version 1 of its resource and its own history (src/store/append-only-history.ts). An event recording a disclosure
+   * carries its key (`d`), by which the accounting finds it.
    */
   private insert(batch: Pending[], events: AuditEvent[], lu: Date): Promise<boolean> {
-    return this.collection.insertAll(events.map((event, i) => storedDocumentOf(event.id as string, 1, lu, event, batch[i].index!)));
+    return this.collection.insertAll(
+      events.map((event, i) => {
+        const doc = storedDocumentOf(event.id as string, 1, lu, event, batch[i].index!);
+        const d = disclosureKey(event);
+        return d ? { ...doc, d } : doc;
+      }),
+    );
   }
 
   /** The newest chained event in the database, or the genesis link of an empty trail. */

@@ -1,10 +1,11 @@
 import type { AuditEvent } from 'fhir/r4';
-import { unprocessable } from '../errors/operation-outcome-error';
+import { OperationOutcomeError, issue, unprocessable } from '../errors/operation-outcome-error';
 import { relativizeReferences } from '../fhir/references';
 import { resourceBody } from '../router/body';
 import { writeResult } from '../router/respond';
 import type { Route } from '../router/route';
 import type { AuditTrail } from './audit-trail';
+import { disclosureShapeProblems, isDisclosure } from './disclosure-shape';
 
 /**
  * `POST AuditEvent`: client-supplied AuditEvents join the hash chain, marked as submitted by the caller
@@ -25,6 +26,9 @@ export function auditSubmitRoute(trail: () => AuditTrail | undefined): Route {
       }
       relativizeReferences(resource, ctx.baseUrl);
       await ctx.validation.assertValid(resource, ctx.repo, 'create');
+      // A recorded disclosure must say what the accounting of disclosures lists (README "Accounting of disclosures").
+      const problems = isDisclosure(resource) ? disclosureShapeProblems(resource) : [];
+      if (problems.length) throw new OperationOutcomeError('unprocessable', problems.map((p) => issue('required', p.problem, p.path)));
       // The trail stores it, the repository decides: patient compartment, granular create scopes.
       await ctx.repo.assertCreatable('AuditEvent', resource);
       const audit = trail();

@@ -1,5 +1,6 @@
 import type { AuditEvent, Parameters, ParametersParameter } from 'fhir/r4';
 import type { Indexer, StoredDocument } from '../store/stored-document';
+import { disclosureKey } from './disclosure-shape';
 import { GENESIS_HASH, type ChainLink, readLink, recomputeHash, sequenceOfId } from './hash-chain';
 
 export type BreakKind = 'modified' | 'missing' | 'relinked' | 'unchained' | 'truncated' | 'misindexed';
@@ -36,8 +37,9 @@ const MAX_LISTED_BREAKS = 100;
  * - unchained: a document in the collection that is not part of the chain (written around the trail)
  * - truncated: the newest event this process wrote is no longer there (events removed from the end, which the
  *              chain alone cannot show; `lastHash` in the report is the anchor to keep elsewhere for that)
- * - misindexed: the stored search fields (`s`, `c`) are not what the event's content gives, so searches or a
- *              patient's compartment would hide or misplace it (the hash covers the content only)
+ * - misindexed: the stored search fields (`s`, `c`) or disclosure key (`d`) are not what the event's content gives,
+ *              so searches, a patient's compartment or the accounting of disclosures would hide or misplace it (the
+ *              hash covers the content only)
  *
  * vread and `_history` answer from these same documents (an append-only type keeps no history copy), so what is
  * verified here is what they serve.
@@ -83,6 +85,8 @@ export async function walkChain(docs: AsyncIterable<StoredDocument>, knownHead?:
       const expected = index?.(event);
       if (expected && (JSON.stringify(expected.s) !== JSON.stringify(doc.s) || JSON.stringify(expected.c) !== JSON.stringify(doc.c))) {
         flag({ kind: 'misindexed', id: doc._id, sequence: seq, detail: 'stored search and compartment fields do not match the event' });
+      } else if (expected && JSON.stringify(disclosureKey(event) ?? null) !== JSON.stringify(doc.d ?? null)) {
+        flag({ kind: 'misindexed', id: doc._id, sequence: seq, detail: 'stored disclosure key does not match the event' });
       }
     }
     previous = link.hash;

@@ -1,4 +1,4 @@
-import type { Db } from 'mongodb';
+import type { Db, Filter, IndexDescription } from 'mongodb';
 import type { StoredDocument } from './stored-document';
 import { isDuplicateKey } from './write-buffer';
 
@@ -6,6 +6,33 @@ import { isDuplicateKey } from './write-buffer';
 export interface IdRange {
   $gte: string;
   $lte: string;
+}
+
+/** An inclusive period. */
+export interface Period {
+  start: Date;
+  end: Date;
+}
+
+/**
+ * Indexes of the AuditEvent collection beyond every type's (src/store/store.ts creates them with the type's):
+ * `disclosures` finds a patient's disclosures in a period among all the events naming the patient (a document has
+ * `d` only when its event records a disclosure, so the sparse index holds nothing else); `compartment_time` finds
+ * every event naming a patient in a period (the access report).
+ */
+export const AUDIT_INDEXES: IndexDescription[] = [
+  { key: { 'd.p': 1, 'd.at': 1 }, name: 'disclosures', sparse: true },
+  { key: { c: 1, lu: 1 }, name: 'compartment_time' },
+];
+
+/** Events recording a disclosure of any of `patients` (`Patient/<id>`) made within `period`. */
+export function disclosuresOf(patients: readonly string[], period: Period): Filter<StoredDocument> {
+  return { 'd.p': { $in: [...patients] }, 'd.at': { $gte: period.start, $lte: period.end } };
+}
+
+/** Events naming any of `patients` (`Patient/<id>`), stored within `period`. */
+export function eventsNaming(patients: readonly string[], period: Period): Filter<StoredDocument> {
+  return { c: { $in: [...patients] }, lu: { $gte: period.start, $lte: period.end } };
 }
 
 /**

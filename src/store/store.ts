@@ -3,6 +3,7 @@ import { MongoClient, type Db } from 'mongodb';
 import { type IndexFormat, ensureIndexFormat } from './index-format';
 import { historyCollectionName } from './stored-document';
 import { historyIsCurrent } from './append-only-history';
+import { AUDIT_INDEXES, AuditCollection } from './audit-collection';
 
 export interface StoreOptions {
   uri: string;
@@ -74,7 +75,8 @@ export class Store {
   }
 
   private async createIndexes(type: string): Promise<void> {
-    await this.db.collection(type).createIndexes([...CURRENT_INDEXES, ...this.opts.searchIndexSpecs(type)]);
+    const own = type === AuditCollection.TYPE ? AUDIT_INDEXES : [];
+    await this.db.collection(type).createIndexes([...CURRENT_INDEXES, ...this.opts.searchIndexSpecs(type), ...own]);
     // An append-only type's history is served by `lastUpdated` read backwards; a `T_history` left by an older
     // version is not read any more, and not dropped here (README, upgrade notes).
     if (!historyIsCurrent(type)) await this.db.collection(historyCollectionName(type)).createIndexes(HISTORY_INDEXES);

@@ -27,6 +27,14 @@ export interface StoredDocument {
   s?: unknown;
   /** Compartments the resource belongs to, e.g. ['Patient/123'], written by `src/search` at save time. */
   c?: string[];
+  /** AuditEvent only: the patients (`Patient/123`) and date of the disclosure the event records (src/store/audit-collection.ts). */
+  d?: DisclosureKey;
+}
+
+/** How a stored AuditEvent that records a disclosure is found: by the patients it names and when it was made. */
+export interface DisclosureKey {
+  p: string[];
+  at: Date;
 }
 
 export interface HistoryDocument {

@@ -251,6 +251,22 @@ describe('AuditEvent/$verify-chain', () => {
     expect(breaks(await a.verifyChain())).toEqual([expect.objectContaining({ kind: 'misindexed', id: id(3) })]);
   });
 
+  it('stores the disclosure key of an event recording a disclosure, and detects it edited or removed to hide the disclosure', async () => {
+    const recipient = { name: 'Lawyers LLP', outsideCoveredEntity: true };
+    a.record({ ...read(11), interaction: 'read', policy: { clientId: 'law-app', recipient, unrestricted: false } });
+    a.record({ ...read(12), interaction: 'read', policy: { clientId: 'law-app', recipient, unrestricted: false } });
+    await a.flush();
+    const stored = await collection().findOne({ _id: id(11) });
+    expect(stored?.d).toEqual({ p: ['Patient/p1'], at: expect.any(Date) });
+    expect((await collection().findOne({ _id: id(1) }))?.d).toBeUndefined();
+    await collection().updateOne({ _id: id(11) }, { $unset: { d: '' } });
+    await collection().updateOne({ _id: id(12) }, { $set: { 'd.p': ['Patient/someone-else'] } });
+    expect(breaks(await a.verifyChain())).toEqual([
+      expect.objectContaining({ kind: 'misindexed', id: id(11), detail: 'stored disclosure key does not match the event' }),
+      expect.objectContaining({ kind: 'misindexed', id: id(12) }),
+    ]);
+  });
+
   it('ignores the AuditEvent_history an older version wrote: vread and _history no longer read it', async () => {
     await t.db.collection<{ _id: string; r: string }>('AuditEvent_history').insertOne({ _id: `${id(4)}/1`, r: '{"resourceType":"AuditEvent"}' });
     expect(param(await a.verifyChain(), 'intact')?.valueBoolean).toBe(true);
