@@ -31,7 +31,8 @@ function checkCompartment(req: SearchRequest, ctx: ExecuteContext): void {
 }
 
 function projection(req: SearchRequest, keys: readonly SortKeyDef[]): Record<string, 1> {
-  const p: Record<string, 1> = { _id: 1, r: 1, lu: 1, vid: 1 };
+  // `c`: the repository's trace records the patients of every row, so the search's AuditEvent names them.
+  const p: Record<string, 1> = { _id: 1, r: 1, lu: 1, vid: 1, c: 1 };
   for (const k of keys) if (k.field && k.field.startsWith('s.o.')) p[k.field] = 1;
   if (req.include.length || req.revinclude.length) p['s.e'] = 1;
   return p;

@@ -80,6 +80,13 @@ describe('an AuditEvent for every request', () => {
     expect(event.entity?.find((x) => x.role?.code === '24')?.description).toContain(marker);
   });
 
+  it('records a search of another type with every patient whose data it returned, not only a search of Patient', async () => {
+    const marker = randomUUID();
+    expect((await server.system.json('GET', `Condition?code=a-code,b-code&_tag:not=urn:test|${marker}`)).status).toBe(200);
+    const [event] = (await events('subtype=search')).filter((e) => JSON.stringify(e).includes(marker));
+    expect(patientsNamed(event).sort()).toEqual([`Patient/${A}`, `Patient/${B}`]);
+  });
+
   it('records create, update and delete with actions C, U and D', async () => {
     const created = await patientA.json('POST', 'Condition', { resourceType: 'Condition', subject: { reference: `Patient/${A}` } });
     expect(created.status).toBe(201);
