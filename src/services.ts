@@ -18,6 +18,7 @@ import { importKind } from './import/import-kind';
 import type { SearchApi, ValidationApi } from './router/context';
 import { validate } from './operations/validate';
 import { completenessFromEnv, completenessHook } from './completeness';
+import { disclosureServices } from './disclosures/services';
 import { encounterCompleteness } from './operations/completeness';
 import { completenessSummary } from './operations/completeness-summary';
 import { completenessAudit } from './operations/completeness-audit';
@@ -92,6 +93,8 @@ export async function defaultServices(config: Config, env: Record<string, string
   operations.push(patientEverything({ compile: (type, query) => restrictionFilter(searchContext, type, query), movedRecord: mergedRecord }));
   operations.push(documentReferenceDocref((type, query) => restrictionFilter(searchContext, type, query)));
   operations.push(...matching.operations(jobs));
+  const disclosures = disclosureServices(env);
+  operations.push(...disclosures.operations);
   operations.push(codeSystemLookup(icd10cm), codeSystemValidateCode(icd10cm));
   const routes: Route[] = [auditSubmitRoute(() => audit), ...authRoutes({ auth: () => auth }), ...jobs.routes];
   const completeness = completenessFromEnv(env, searchContext);
@@ -199,6 +202,7 @@ export async function defaultServices(config: Config, env: Record<string, string
       core.logger.info({ ms: Math.round(ms) }, 'validation definitions loaded');
       await matching.start(core, indexResource);
       await destruction.start(core);
+      await disclosures.start(core);
       await jobs.start(core);
     },
     async stop() {

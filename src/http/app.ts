@@ -10,7 +10,7 @@ import { parseRouteBody, mediaType } from './body';
 import { badRequest, notSupported } from '../errors/operation-outcome-error';
 import { errorResponse } from './errors';
 import { setHeaders } from './header-text';
-import { outcomeMediaType, responseMediaType } from './format';
+import { outcomeMediaType, responseMediaType, wantsHtml } from './format';
 import { requestLog } from './request-log';
 import { type CorsOrigins, securityHeaders } from './security-headers';
 
@@ -99,7 +99,8 @@ async function answer(deps: HttpDeps, req: Request, res: Response): Promise<void
     // Routes of the FHIR API negotiate FHIR JSON; HTTP-only ones (bulk files, OAuth, discovery) answer their own type,
     // and an OperationOutcome as the JSON the client accepts.
     if (chosen?.httpOnly) outcomeType = outcomeMediaType(req.headers.accept);
-    const negotiated = outcomeType ?? responseMediaType(req.headers.accept, search.get('_format') ?? undefined);
+    const html = chosen?.html === true && wantsHtml(req.headers.accept, search.get('_format') ?? undefined);
+    const negotiated = outcomeType ?? (html ? 'text/html' : responseMediaType(req.headers.accept, search.get('_format') ?? undefined));
     const policy = chosen?.public ? anonymousPolicy : await deps.authenticate(req.headers.authorization, req.socket.remoteAddress);
     if (path === undefined) throw badRequest('The URL path is not valid percent-encoding');
     const raw = Buffer.isBuffer(req.body) ? req.body : undefined;
@@ -112,6 +113,7 @@ async function answer(deps: HttpDeps, req: Request, res: Response): Promise<void
       contentType: mediaType(req.headers['content-type']),
       policy,
       remoteAddress: req.socket.remoteAddress,
+      ...(html ? { format: 'html' as const } : {}),
     };
     const result = await deps.handle(fhirReq);
     status = result.status;

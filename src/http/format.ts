@@ -22,6 +22,24 @@ export function responseMediaType(accept: string | undefined, format: string | u
   throw notAcceptable(`Accept: ${accept} cannot be served; this server speaks application/fhir+json`);
 }
 
+/**
+ * Does the client ask a route that offers a printable page for HTML: `_format=html` (or `text/html`), or an Accept whose
+ * most preferred type (by q-value, then order) is text/html or application/xhtml+xml, as a browser's is?
+ */
+export function wantsHtml(accept: string | undefined, format: string | undefined): boolean {
+  if (format !== undefined) return format === 'html' || format === 'text/html';
+  const ranked = (accept ?? '')
+    .split(',')
+    .map((part, i) => {
+      const [type, ...params] = part.split(';').map((s) => s.trim().toLowerCase());
+      const q = Number(params.find((p) => p.startsWith('q='))?.slice(2) ?? 1);
+      return { type, q: Number.isFinite(q) ? q : 0, i };
+    })
+    .filter((t) => t.type && t.q > 0)
+    .sort((a, b) => b.q - a.q || a.i - b.i);
+  return ranked.length > 0 && (ranked[0].type === 'text/html' || ranked[0].type === 'application/xhtml+xml');
+}
+
 function notAcceptable(message: string): OperationOutcomeError {
   return new OperationOutcomeError('not-acceptable', [issue('not-supported', message)]);
 }

@@ -15,6 +15,8 @@ export interface Operation {
   definition: OperationDefinition & { id: string; url: string };
   /** How the audit trail names it (default 'operation'; `$export` is 'export'). */
   interaction?: AuditInteraction;
+  /** Also answers a printable HTML page (the route's `html`: the handler sees `req.format === 'html'`). */
+  html?: boolean;
   handler: OperationHandler;
 }
 
@@ -33,7 +35,7 @@ export function operationRoutes(op: Operation): Route[] {
   const name = `$${d.code}`;
   const methods = d.affectsState ? (['POST'] as const) : (['GET', 'POST'] as const);
   const types = operationTypes(op);
-  const common = { methods, interaction: op.interaction ?? 'operation', operation: d.code } as const;
+  const common = { methods, interaction: op.interaction ?? 'operation', operation: d.code, ...(op.html ? { html: true } : {}) } as const;
   const routes: Route[] = [];
   if (d.system) routes.push({ ...common, path: name, handler: (ctx, req) => op.handler(ctx, req, {}) });
   if (d.type) routes.push({ ...common, path: `{type}/${name}`, types, handler: (ctx, req, p) => op.handler(ctx, req, { type: p.type }) });

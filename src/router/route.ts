@@ -49,6 +49,8 @@ export interface Route {
   body?: 'fhir' | 'form';
   /** A tighter body limit than the server's, in bytes. */
   bodyLimit?: number;
+  /** Also answers a printable HTML page when asked for one (`_format=html`, or `Accept` preferring text/html). */
+  html?: boolean;
   handler: RouteHandler;
 }
 

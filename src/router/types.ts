@@ -32,6 +32,8 @@ export interface FhirRequest {
   assignedId?: string;
   /** Filled by the repository with what the request read or wrote (audit). */
   trace?: AccessTrace;
+  /** Set by the HTTP adapter when the client asked a route that offers it for a printable HTML page. */
+  format?: 'html';
   /** Set by the router: the route that answered, in the audit trail's words. Absent when no route matched. */
   route?: RouteInfo;
 }

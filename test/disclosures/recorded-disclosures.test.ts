@@ -1,6 +1,6 @@
 import type { AuditEvent } from 'fhir/r4';
 import { type SecureServer, expectOutcome } from '../security/support';
-import { auditEvents, seedPatient, startDisclosureServer } from './support';
+import { auditEvents, recordedDisclosure, seedPatient, startDisclosureServer } from './support';
 
 /**
  * Disclosures made outside the server (a paper copy to a lawyer, a phone report to public health) are recorded
@@ -13,28 +13,11 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-/** A disclosure of patient rec-1's record as the README documents it. */
-export const recordedDisclosure = (patient = 'rec-1'): AuditEvent => ({
-  resourceType: 'AuditEvent',
-  type: { system: 'http://dicom.nema.org/resources/ontology/DCM', code: '110106', display: 'Export' },
-  subtype: [{ system: 'http://terminology.hl7.org/CodeSystem/iso-21089-lifecycle', code: 'disclose' }],
-  action: 'R',
-  period: { start: '2024-03-01T10:00:00Z' },
-  recorded: new Date().toISOString(),
-  purposeOfEvent: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActReason', code: 'PUBHLTH' }] }],
-  agent: [
-    { type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP' }] }, who: { display: 'County Health Department' }, requestor: false },
-    { who: { display: 'Records office, J. Clerk' }, requestor: true },
-  ],
-  source: { observer: { display: 'records office' } },
-  entity: [{ what: { reference: `Patient/${patient}` }, description: 'Lab results of March 2024, by phone' }],
-});
-
 const post = (event: unknown) => server.system.json('POST', 'AuditEvent', event);
 
 describe('a disclosure recorded through the API', () => {
   it('is stored, tagged submitted, and found among the patient’s disclosures by the disclose subtype', async () => {
-    const res = await post(recordedDisclosure());
+    const res = await post(recordedDisclosure('rec-1'));
     expect(res.status).toBe(201);
     const found = await auditEvents(server, 'patient=Patient/rec-1&subtype=http://terminology.hl7.org/CodeSystem/iso-21089-lifecycle|disclose');
     expect(found.map((e) => e.id)).toEqual([res.body.id]);
@@ -42,19 +25,19 @@ describe('a disclosure recorded through the API', () => {
   });
 
   it('is append-only like every AuditEvent', async () => {
-    const { body } = await post(recordedDisclosure());
-    expect((await server.system.json('PUT', `AuditEvent/${body.id}`, { ...recordedDisclosure(), id: body.id })).status).toBe(405);
+    const { body } = await post(recordedDisclosure('rec-1'));
+    expect((await server.system.json('PUT', `AuditEvent/${body.id}`, { ...recordedDisclosure('rec-1'), id: body.id })).status).toBe(405);
     expect((await server.system.json('DELETE', `AuditEvent/${body.id}`)).status).toBe(405);
   });
 
   it('keeps the chain intact and its disclosure key consistent with its content', async () => {
-    await post(recordedDisclosure());
+    await post(recordedDisclosure('rec-1'));
     const res = await server.system.json('GET', 'AuditEvent/$verify-chain');
     expect(res.body.parameter.find((p: { name: string }) => p.name === 'intact').valueBoolean).toBe(true);
   });
 
   const without = (change: (e: AuditEvent) => void) => {
-    const e = recordedDisclosure();
+    const e = recordedDisclosure('rec-1');
     change(e);
     return e;
   };

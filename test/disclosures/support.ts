@@ -43,3 +43,20 @@ export async function auditEvents(server: SecureServer, query: string): Promise<
   expect(res.status).toBe(200);
   return (res.body.entry ?? []).map((e: { resource: AuditEvent }) => e.resource);
 }
+
+/** A disclosure of `patient`'s record, recorded by hand as the README documents it. */
+export const recordedDisclosure = (patient: string): AuditEvent => ({
+  resourceType: 'AuditEvent',
+  type: { system: 'http://dicom.nema.org/resources/ontology/DCM', code: '110106', display: 'Export' },
+  subtype: [{ system: 'http://terminology.hl7.org/CodeSystem/iso-21089-lifecycle', code: 'disclose' }],
+  action: 'R',
+  period: { start: '2024-03-01T10:00:00Z' },
+  recorded: new Date().toISOString(),
+  purposeOfEvent: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActReason', code: 'PUBHLTH' }] }],
+  agent: [
+    { type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP' }] }, who: { display: 'County Health Department' }, requestor: false },
+    { who: { display: 'Records office, J. Clerk' }, requestor: true },
+  ],
+  source: { observer: { display: 'records office' } },
+  entity: [{ what: { reference: `Patient/${patient}` }, description: 'Lab results of March 2024, by phone' }],
+});

@@ -1,3 +1,4 @@
+import { wantsHtml } from '../../src/http/format';
 import { expectOutcome, patient, put, serverForThisFile } from '../router/support';
 
 const server = serverForThisFile();
@@ -77,5 +78,20 @@ describe('_pretty', () => {
 
   it('_pretty=false keeps the compact form', async () => {
     expect(await (await get('Patient/fmt-1?_pretty=false')).text()).not.toMatch(/\n/);
+  });
+});
+
+describe('a printable HTML page, on the routes that offer one', () => {
+  it.each([
+    ['a browser', 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8', undefined, true],
+    ['XHTML first', 'application/xhtml+xml', undefined, true],
+    ['text/html ranked by q below FHIR JSON', 'text/html;q=0.5, application/fhir+json', undefined, false],
+    ['text/html with q=0', 'text/html;q=0, */*', undefined, false],
+    ['curl', '*/*', undefined, false],
+    ['no Accept', undefined, undefined, false],
+    ['_format=html over any Accept', 'application/fhir+json', 'html', true],
+    ['_format=json over a browser Accept', 'text/html', 'json', false],
+  ])('is chosen for %s', (_who, accept, format, html) => {
+    expect(wantsHtml(accept, format)).toBe(html);
   });
 });
