@@ -11,14 +11,17 @@ import { parseDateRange } from '../fhir/date-time';
  * (a paper copy to a lawyer). The accounting of disclosures (src/disclosures/) reads these; README "Accounting of
  * disclosures" documents the shape.
  */
-export const DISCLOSE_SUBTYPE: Coding = { system: 'http://terminology.hl7.org/CodeSystem/iso-21089-lifecycle', code: 'disclose', display: 'Disclose Record Lifecycle Event' };
+export const DISCLOSE_SUBTYPE: Coding = {
+  system: 'http://terminology.hl7.org/CodeSystem/iso-21089-lifecycle',
+  code: 'disclose',
+  display: 'Disclose Record Lifecycle Event',
+};
 /** The recipient agent's type. */
 export const RECIPIENT_TYPE: Coding = { system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP', display: 'information recipient' };
 /** The recipient's postal address, on the recipient agent (AuditEvent.agent has no address of its own). */
 export const RECIPIENT_ADDRESS_URL = 'http://fhirstone.org/fhir/StructureDefinition/recipient-address';
 
-export const isDisclosure = (event: AuditEvent): boolean =>
-  (event.subtype ?? []).some((s) => s.system === DISCLOSE_SUBTYPE.system && s.code === DISCLOSE_SUBTYPE.code);
+export const isDisclosure = (event: AuditEvent): boolean => (event.subtype ?? []).some((s) => s.system === DISCLOSE_SUBTYPE.system && s.code === DISCLOSE_SUBTYPE.code);
 
 export const isRecipientAgent = (agent: AuditEventAgent): boolean =>
   (agent.type?.coding ?? []).some((c) => c.system === RECIPIENT_TYPE.system && c.code === RECIPIENT_TYPE.code);

@@ -28,7 +28,11 @@ export function auditSubmitRoute(trail: () => AuditTrail | undefined): Route {
       await ctx.validation.assertValid(resource, ctx.repo, 'create');
       // A recorded disclosure must say what the accounting of disclosures lists (README "Accounting of disclosures").
       const problems = isDisclosure(resource) ? disclosureShapeProblems(resource) : [];
-      if (problems.length) throw new OperationOutcomeError('unprocessable', problems.map((p) => issue('required', p.problem, p.path)));
+      if (problems.length)
+        throw new OperationOutcomeError(
+          'unprocessable',
+          problems.map((p) => issue('required', p.problem, p.path)),
+        );
       // The trail stores it, the repository decides: patient compartment, granular create scopes.
       await ctx.repo.assertCreatable('AuditEvent', resource);
       const audit = trail();

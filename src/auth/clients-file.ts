@@ -73,7 +73,8 @@ export function readClientsFile(file: string): ClientsFile {
 function parseExternalClient(e: Record<string, unknown>, clientId: string, where: string): ExternalClient {
   if (typeof e.issuer !== 'string' || !URL.canParse(e.issuer)) throw new Error(`${where}.issuer must be the absolute URL of the external issuer`);
   for (const field of ['jwks', 'jwks_uri', 'scope']) {
-    if (e[field] !== undefined) throw new Error(`${where}: a client of issuer ${e.issuer} authenticates there; ${field} belongs to clients of the built-in token endpoint`);
+    if (e[field] !== undefined)
+      throw new Error(`${where}: a client of issuer ${e.issuer} authenticates there; ${field} belongs to clients of the built-in token endpoint`);
   }
   return { clientId, issuer: e.issuer, ...parseRegistration(e, where) };
 }

@@ -18,7 +18,15 @@ export function addressText(a: Address | undefined): string {
 /** The printable accounting (the same content as the document Bundle). */
 export function accountingHtml(a: Accounting, rules: AccountingRules, opts: { patientName?: string; preparedBy: string }): string {
   const patient = opts.patientName ? `${opts.patientName} (Patient/${a.patient})` : `Patient/${a.patient}`;
-  const merged = a.ids.length > 1 ? [`Includes the records merged into it: ${a.ids.slice(1).map((id) => `Patient/${id}`).join(', ')}.`] : [];
+  const merged =
+    a.ids.length > 1
+      ? [
+          `Includes the records merged into it: ${a.ids
+            .slice(1)
+            .map((id) => `Patient/${id}`)
+            .join(', ')}.`,
+        ]
+      : [];
   const rows = a.disclosures.map((d) => [
     when(d.date),
     d.recipient.name,

@@ -81,7 +81,12 @@ export function disclosureOfEvent(event: AuditEvent, ids: readonly string[]): Di
   if (!date || !recipientAgent) return undefined;
   const own = (event.entity ?? []).filter((e) => patients.includes(e.what?.reference ?? ''));
   const recorded = event.meta?.tag?.some((t) => t.code === 'submitted') ?? false;
-  const what = recorded ? own.map((e) => e.description).filter(Boolean).join('; ') : serverWhat(event);
+  const what = recorded
+    ? own
+        .map((e) => e.description)
+        .filter(Boolean)
+        .join('; ')
+    : serverWhat(event);
   // To the individual: the caller (or a recorded recipient) is the patient or one of the merged records.
   const toIndividual = event.agent.some((a) => USER_REF.test(a.who?.reference ?? '') && patients.includes(a.who!.reference!));
   const purposes = purposesOf(event);

@@ -1,5 +1,4 @@
 import { badRequest } from '../errors/operation-outcome-error';
-import { parameter } from '../operations/operation';
 import { dateValue } from '../operations/parameters';
 import type { Period } from '../store/audit-collection';
 
@@ -13,9 +12,3 @@ export function reportPeriod(input: ReadonlyArray<[string, string]>, lookbackYea
   if (start > end) throw badRequest('start must not be after end', 'start');
   return { start, end };
 }
-
-/** The `start` and `end` parameters of a report's OperationDefinition; `what` says what they bound ("Accesses"). */
-export const periodParameters = (what: string) => [
-  parameter('in', 'start', 'date', { documentation: `${what} on or after this date (default: six years before end)` }),
-  parameter('in', 'end', 'date', { documentation: `${what} on or before this date (default: now)` }),
-];

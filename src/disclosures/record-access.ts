@@ -40,7 +40,7 @@ function ownRecordPolicy(caller: AccessPolicy, ids: readonly string[]): AccessPo
  */
 export async function recordIds(bookkeeping: Repository, id: string): Promise<string[]> {
   const ids = [id];
-  for (let next = [id]; next.length && ids.length < MAX_RECORDS; ) {
+  for (let next = [id]; next.length && ids.length < MAX_RECORDS;) {
     const found: string[] = [];
     for await (const doc of bookkeeping.findVersions('Patient', { _id: { $in: next } }, { projection: { r: 1 } })) {
       const patient = JSON.parse(doc.r) as Patient;

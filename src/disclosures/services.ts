@@ -1,4 +1,5 @@
 import type { Operation } from '../operations/operation';
+import { patientAccessReport } from '../operations/access-report';
 import { accountingSuspensions } from '../operations/accounting-suspensions';
 import { patientDisclosures } from '../operations/disclosures';
 import { suspendAccounting } from '../operations/suspend-accounting';
@@ -21,7 +22,7 @@ export function disclosureServices(env: Record<string, string | undefined>) {
     return { rules, ...stores };
   };
   const suspensions = () => sources().suspensions;
-  const operations: Operation[] = [patientDisclosures(sources), suspendAccounting(suspensions), accountingSuspensions(suspensions)];
+  const operations: Operation[] = [patientDisclosures(sources), suspendAccounting(suspensions), accountingSuspensions(suspensions), patientAccessReport(rules)];
   return {
     rules,
     operations,

@@ -18,7 +18,8 @@ export const accountingSuspensions = (store: () => SuspensionStore): Operation =
     status: 'active',
     kind: 'operation',
     code: 'accounting-suspensions',
-    description: 'Lists the suspensions placed with $suspend-accounting, oldest first, with whether each is in force. For callers bound to no patient that may search AuditEvents.',
+    description:
+      'Lists the suspensions placed with $suspend-accounting, oldest first, with whether each is in force. For callers bound to no patient that may search AuditEvents.',
     resource: ['Patient'],
     system: false,
     type: false,

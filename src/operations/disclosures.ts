@@ -4,7 +4,8 @@ import { logAccounting } from '../disclosures/accounting-log';
 import { accountingDocument } from '../disclosures/document';
 import { htmlResult } from '../disclosures/html-page';
 import { patientName } from '../disclosures/patient-name';
-import { periodParameters, reportPeriod } from '../disclosures/period';
+import { reportPeriod } from '../disclosures/period';
+import { reportDefinition } from '../disclosures/report-definition';
 import { patientRecord } from '../disclosures/record-access';
 import { parameter, type Operation } from './operation';
 import { operationInput } from './parameters';
@@ -17,29 +18,17 @@ import { operationInput } from './parameters';
  * (src/disclosures/accounting-log.ts). Who may ask: src/disclosures/record-access.ts.
  */
 export const patientDisclosures = (sources: () => AccountingSources): Operation => ({
-  definition: {
-    resourceType: 'OperationDefinition',
-    id: 'Patient-disclosures',
-    url: 'urn:fhirstone:OperationDefinition/Patient-disclosures',
+  definition: reportDefinition({
+    code: 'disclosures',
     name: 'Disclosures',
     title: 'Accounting of disclosures of a patient record',
-    status: 'active',
-    kind: 'operation',
-    code: 'disclosures',
     description:
       'The accounting of disclosures of the patient record (45 CFR 164.528) for a period, default the six years up to now: a document Bundle ' +
       '(Composition, then one AuditEvent per disclosure), or a printable HTML page with _format=html. For callers allowed to read the ' +
       "patient's AuditEvents, and for the patient themself.",
-    resource: ['Patient'],
-    system: false,
-    type: false,
-    instance: true,
-    affectsState: false,
-    parameter: [
-      ...periodParameters('Disclosures made'),
-      parameter('out', 'return', 'Bundle', { min: 1, documentation: 'A document Bundle: the Composition, then the disclosures' }),
-    ],
-  },
+    bounds: 'Disclosures made',
+    returns: parameter('out', 'return', 'Bundle', { min: 1, documentation: 'A document Bundle: the Composition, then the disclosures' }),
+  }),
   html: true,
   handler: async (ctx, req, target) => {
     const now = new Date();

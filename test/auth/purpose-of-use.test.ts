@@ -65,7 +65,13 @@ describe('client registration in the clients file', () => {
 
   it('describes clients of the external issuer by issuer and client_id, without keys, and they register no token endpoint client', async () => {
     const cfg = await registered(
-      [{ client_id: 'law-app', issuer: 'https://idp.example.org/realms/ehr', recipient: { name: 'Lawyers LLP', address: '2 Court St', outside_covered_entity: true, disclosure_category: 'judicial' } }],
+      [
+        {
+          client_id: 'law-app',
+          issuer: 'https://idp.example.org/realms/ehr',
+          recipient: { name: 'Lawyers LLP', address: '2 Court St', outside_covered_entity: true, disclosure_category: 'judicial' },
+        },
+      ],
       externalIssuer('https://idp.example.org/certs'),
     );
     expect(cfg.clients.size).toBe(0);

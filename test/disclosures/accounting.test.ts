@@ -46,7 +46,12 @@ describe('the accounting of disclosures', () => {
     expect(status).toBe(200);
     expect(body).toMatchObject({ resourceType: 'Bundle', type: 'document', identifier: { system: 'urn:ietf:rfc:3986' } });
     const composition = body.entry?.[0].resource as Composition;
-    expect(composition).toMatchObject({ resourceType: 'Composition', status: 'final', title: 'Accounting of disclosures', subject: { reference: `${server.baseUrl}/Patient/${P}` } });
+    expect(composition).toMatchObject({
+      resourceType: 'Composition',
+      status: 'final',
+      title: 'Accounting of disclosures',
+      subject: { reference: `${server.baseUrl}/Patient/${P}` },
+    });
     const refs = composition.section?.[0].entry?.map((r) => r.reference);
     expect(refs).toEqual(body.entry!.slice(1).map((e) => e.fullUrl));
     expect(body.entry!.every((e) => e.fullUrl?.startsWith('urn:uuid:'))).toBe(true);
@@ -151,7 +156,11 @@ describe('the accountings provided', () => {
     const kept = (log.body.entry ?? []).map((e: { resource: DocumentReference }) => e.resource as DocumentReference);
     const mine = kept.filter((d: DocumentReference) => d.author?.[0]?.reference === 'Practitioner/clerk-1');
     expect(mine).toHaveLength(1);
-    expect(mine[0]).toMatchObject({ status: 'current', subject: { reference: `Patient/${P}` }, context: { period: { start: '2024-01-01T00:00:00.000Z', end: '2024-12-31T23:59:59.999Z' } } });
+    expect(mine[0]).toMatchObject({
+      status: 'current',
+      subject: { reference: `Patient/${P}` },
+      context: { period: { start: '2024-01-01T00:00:00.000Z', end: '2024-12-31T23:59:59.999Z' } },
+    });
     expect(mine[0].description).toContain('records-office');
     const attachment = mine[0].content[0].attachment;
     expect(attachment.contentType).toBe('application/fhir+json');

@@ -72,7 +72,7 @@ describe('a client registered as acting for a recipient outside the covered enti
     expect(event.subtype).toEqual(expect.arrayContaining([expect.objectContaining(DISCLOSE)]));
   });
 
-  it("is not a recipient when registered inside the covered entity, nor is an unregistered client: their reads are uses", async () => {
+  it('is not a recipient when registered inside the covered entity, nor is an unregistered client: their reads are uses', async () => {
     const inside = await client(server, 'inside-app', 'system/*.rs');
     expect((await inside.json('GET', 'Observation/obs-pou-1')).status).toBe(200);
     for (const e of [await readEvent('inside-app'), await readEvent('claims-3')]) {

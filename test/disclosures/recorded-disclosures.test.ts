@@ -47,10 +47,22 @@ describe('a disclosure recorded through the API', () => {
     ['no description of what was disclosed', without((e) => delete e.entity![0].description), 'AuditEvent.entity[0].description'],
     ['no recipient agent', without((e) => e.agent.shift()), 'AuditEvent.agent'],
     ['a recipient without a name', without((e) => (e.agent[0].who = { identifier: { value: 'x' } })), 'AuditEvent.agent[0]'],
-    ['a recipient address that is not an Address', without((e) => (e.agent[0].extension = [{ url: 'http://fhirstone.org/fhir/StructureDefinition/recipient-address', valueString: 'x' }])), 'AuditEvent.agent[0].extension[0]'],
+    [
+      'a recipient address that is not an Address',
+      without((e) => (e.agent[0].extension = [{ url: 'http://fhirstone.org/fhir/StructureDefinition/recipient-address', valueString: 'x' }])),
+      'AuditEvent.agent[0].extension[0]',
+    ],
     ['no purpose', without((e) => delete e.purposeOfEvent), 'AuditEvent.purposeOfEvent'],
-    ['a purpose code outside PurposeOfUse', without((e) => (e.purposeOfEvent = [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActReason', code: 'LEGAL' }] }])), 'AuditEvent.purposeOfEvent'],
-    ['an unknown disclosure category', without((e) => (e.purposeOfEvent = [{ coding: [{ system: 'http://fhirstone.org/fhir/CodeSystem/disclosure-category', code: 'gossip' }] }])), 'AuditEvent.purposeOfEvent'],
+    [
+      'a purpose code outside PurposeOfUse',
+      without((e) => (e.purposeOfEvent = [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActReason', code: 'LEGAL' }] }])),
+      'AuditEvent.purposeOfEvent',
+    ],
+    [
+      'an unknown disclosure category',
+      without((e) => (e.purposeOfEvent = [{ coding: [{ system: 'http://fhirstone.org/fhir/CodeSystem/disclosure-category', code: 'gossip' }] }])),
+      'AuditEvent.purposeOfEvent',
+    ],
   ])('is refused (422) with %s, naming the element', async (_what, event, path) => {
     const res = await post(event);
     expectOutcome(res, 422);

@@ -38,7 +38,8 @@ describe('the accounting rules (src/disclosures/accounting-rules.json)', () => {
   });
 
   it('exclude, by a named category, what no v3 code says: national security, custody, limited data sets, incidental ones', () => {
-    for (const c of ['national-security', 'correctional', 'limited-data-set', 'incident', 'authorized']) expect(decision(['HRESCH'], [c])).toEqual({ category: c, accountable: false });
+    for (const c of ['national-security', 'correctional', 'limited-data-set', 'incident', 'authorized'])
+      expect(decision(['HRESCH'], [c])).toEqual({ category: c, accountable: false });
     expect(decision([], ['law-enforcement'])).toEqual({ category: 'law-enforcement', accountable: true });
   });
 

@@ -54,7 +54,11 @@ export const recordedDisclosure = (patient: string): AuditEvent => ({
   recorded: new Date().toISOString(),
   purposeOfEvent: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActReason', code: 'PUBHLTH' }] }],
   agent: [
-    { type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP' }] }, who: { display: 'County Health Department' }, requestor: false },
+    {
+      type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP' }] },
+      who: { display: 'County Health Department' },
+      requestor: false,
+    },
     { who: { display: 'Records office, J. Clerk' }, requestor: true },
   ],
   source: { observer: { display: 'records office' } },
