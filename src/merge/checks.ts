@@ -1,4 +1,6 @@
 import { unprocessable } from '../errors/operation-outcome-error';
+import { assertNotHeld } from '../retention';
+import type { Repository } from '../store/repository';
 import { replacedBy } from './patients';
 import type { ResolvedPatient } from './resolve';
 import type { MergeStates } from './state';
@@ -8,6 +10,8 @@ export interface MergeCandidates {
   source: ResolvedPatient;
   target: ResolvedPatient;
   states: MergeStates;
+  /** The caller's repository (in the merge's transaction, when the rules run again there). */
+  repo: Repository;
 }
 
 /** A business rule: throws an OperationOutcomeError (422, R5) to refuse the merge. */
@@ -39,11 +43,16 @@ const targetActive: MergeCheck = async ({ target, states }) => {
 };
 
 /**
- * The business rules of Patient/$merge, in order, run before anything is written and again inside the merge's
- * transaction. A rule of another layer joins this list: the legal hold of issue 20 refuses a merge of a held record
- * (either patient) here.
+ * Issue 20: a record under a legal hold in force (on the record or on one of its resources) is not merged away (409,
+ * naming the holds; src/retention). Read whatever the caller may see: a hold binds callers who cannot read it.
  */
-export const MERGE_CHECKS: readonly MergeCheck[] = [notItself, sourceNotMerged, targetActive];
+const sourceNotHeld: MergeCheck = ({ source, repo }) => assertNotHeld(repo, [source.id]);
+
+/**
+ * The business rules of Patient/$merge, in order, run before anything is written and again inside the merge's
+ * transaction (and before each batch of a merge job, for the hold). Another layer's rule joins this list.
+ */
+export const MERGE_CHECKS: readonly MergeCheck[] = [notItself, sourceNotMerged, targetActive, sourceNotHeld];
 
 export async function assertMergeable(c: MergeCandidates): Promise<void> {
   for (const check of MERGE_CHECKS) await check(c);

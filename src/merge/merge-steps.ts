@@ -1,5 +1,6 @@
 import type { Patient, Resource } from 'fhir/r4';
 import { unprocessable } from '../errors/operation-outcome-error';
+import { assertNotHeld } from '../retention';
 import type { Repository } from '../store/repository';
 import { assertMayMerge } from './authorize';
 import { assertMergeable } from './checks';
@@ -92,6 +93,7 @@ export async function moveBatch(tx: Repository, plan: MergePlan, merged: boolean
   const states = new MergeStates(tx);
   const referencing = await referencingNow(tx, plan, plan.rules.maxTransactionResources - 1);
   if (!referencing.length) return undefined;
+  if (!merged) await assertNotHeld(tx, [plan.sourceId]);
   const relock = merged ? undefined : await states.suspend(plan.merge, plan.sourceId, plan.targetId);
   const { written, write } = recorder(tx);
   const moved = await moveAll(referencing, plan.sourceId, plan.targetId, write);
@@ -114,7 +116,7 @@ export async function finishMerge(tx: Repository, plan: MergePlan): Promise<{ ta
   await states.unlock(plan.merge, [sourceId, targetId]);
   const source = await readIn(tx, sourceId);
   const target = await readIn(tx, targetId);
-  await assertMergeable({ source, target, states });
+  await assertMergeable({ source, target, states, repo: tx });
   const referencing = await referencingNow(tx, plan, plan.rules.maxTransactionResources);
   assertWithinLimit(referencing.length, plan.rules);
 

@@ -46,7 +46,7 @@ export async function prepareMerge(ctx: RouterContext, rules: MergeRules, req: M
   const source = await resolvePatient(ctx, req.source);
   const target = await resolvePatient(ctx, req.target);
   const states = new MergeStates(ctx.repo);
-  await assertMergeable({ source, target, states });
+  await assertMergeable({ source, target, states, repo: ctx.repo });
   const result = req.resultPatient && checkResultPatient(req.resultPatient, target.id, [...req.source.identifiers, ...req.target.identifiers]);
   if (result) await ctx.validation.assertValid(mergedTarget(result, source.patient, source.id, false), ctx.repo, 'update');
   const types = ctx.servedTypes();

@@ -163,6 +163,33 @@ describe('Patient/$merge', () => {
   });
 });
 
+describe('Patient/$merge of a record under legal hold (issue 20)', () => {
+  it('refuses (409, naming the hold) to merge away a record held on itself or on one of its resources, writing nothing', async () => {
+    await store(server, [patient('h-src'), patient('h-tgt'), patient('h-src2'), patient('h-free'), ...record('h-src', 2), ...record('h-src2', 2)]);
+    const hold = (path: string) =>
+      server.json('POST', `${path}/$hold`, {
+        resourceType: 'Parameters',
+        parameter: [
+          { name: 'matter', valueString: 'Case 19-20' },
+          { name: 'reason', valueString: 'litigation' },
+        ],
+      });
+    expect((await hold('Patient/h-src')).status).toBe(201);
+    expect((await hold('Observation/h-src2-0')).status).toBe(201);
+    for (const source of ['h-src', 'h-src2']) {
+      const res = await merge(source, 'h-tgt');
+      expect({ status: res.status, text: diagnostics(res) }).toEqual({
+        status: 409,
+        text: expect.stringMatching(new RegExp(`^The record of Patient/${source} is under legal hold: Basic/`)),
+      });
+    }
+    expect((await server.json('GET', 'Observation/h-src-0')).body.meta.versionId).toBe('1');
+    // A held target still takes a record in: nothing of its own moves.
+    expect((await hold('Patient/h-tgt')).status).toBe(201);
+    expect((await merge('h-free', 'h-tgt')).status).toBe(200);
+  });
+});
+
 describe('Patient/$merge beyond one transaction: a job', () => {
   let small: TestServer;
   beforeAll(async () => {
