@@ -113,7 +113,6 @@ export async function defaultServices(config: Config, env: Record<string, string
     jobs,
     retention: retentionSource(retention.retention),
     audit: (e) => audit?.recordEvent(e),
-    shredKeys: async () => undefined,
     env,
     leaseMs: bulkConfig.leaseMs,
   });
@@ -197,6 +196,7 @@ export async function defaultServices(config: Config, env: Record<string, string
         index: indexResource,
         onError: (message, err) => core.logger.error({ err }, `audit: ${message}`),
         failedLogins: failedLoginOptionsFromEnv(env),
+        protect: destruction.sealAuditText,
       });
       const ms = warmUp(conformance, ['Patient', 'Encounter', 'Condition', 'DocumentReference', 'AuditEvent']);
       core.logger.info({ ms: Math.round(ms) }, 'validation definitions loaded');

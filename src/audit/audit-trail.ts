@@ -23,6 +23,11 @@ export interface AuditTrailOptions extends AuditSource {
   index?: Indexer;
   /** Creates the AuditEvent collections' indexes; awaited once before the first write. */
   ensureCollections?: () => Promise<void>;
+  /**
+   * Replaces identifying text of new events before they are indexed, chained and stored (the query text sealed
+   * under the named patients' keys, src/audit/query-text.ts); awaited once per event.
+   */
+  protect?: (events: AuditEvent[]) => Promise<AuditEvent[]>;
   /** Where failures to write go (the request path never sees them). Default: stderr. */
   onError?: (message: string, err?: unknown) => void;
   /** Events written per batch (default 100: larger batches stall the event loop longer in BSON encoding) and
@@ -76,7 +81,7 @@ export class AuditTrail {
   private failures = 0;
   private closed = false;
   private ensured: Promise<void> | undefined;
-  private readonly opts: Required<Omit<AuditTrailOptions, 'ensureCollections' | 'failedLogins'>> & AuditTrailOptions;
+  private readonly opts: Required<Omit<AuditTrailOptions, 'ensureCollections' | 'failedLogins' | 'protect'>> & AuditTrailOptions;
   private readonly failedLogins: FailedLogins;
   private readonly collection: AuditCollection;
 
@@ -200,6 +205,11 @@ export class AuditTrail {
         throw err;
       });
       await this.ensured;
+    }
+    const fresh = batch.filter((p) => !p.index);
+    if (this.opts.protect && fresh.length) {
+      const out = await this.opts.protect(fresh.map((p) => p.event));
+      fresh.forEach((p, i) => (p.event = out[i]));
     }
     for (let i = 0; i < batch.length; i++) {
       batch[i].index ??= this.opts.index(batch[i].event);

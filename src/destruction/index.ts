@@ -1,5 +1,4 @@
 import type { AuditEvent } from 'fhir/r4';
-import type { ClientSession } from 'mongodb';
 import { isStorableType } from '../fhir/resource-types';
 import type { JobServices } from '../jobs';
 import type { Operation } from '../operations/operation';
@@ -8,6 +7,9 @@ import { destructionCheck } from '../operations/destruction-check';
 import { destructionReview } from '../operations/destruction-review';
 import type { RunningServerCore } from '../server';
 import type { WriteHook } from '../store/write-hooks';
+import { queryTextSealer } from '../audit/query-text';
+import { auditQueryText } from '../operations/audit-query-text';
+import { RecordKeys } from '../store/record-keys';
 import { certificateGuard } from './certificate-guard';
 import { destructionKind } from './destroy-kind';
 import { Ledger } from './ledger';
@@ -19,8 +21,6 @@ export interface DestructionOptions {
   jobs: JobServices;
   /** Where the destruction's AuditEvents go (the server's trail, once started). */
   audit: (event: AuditEvent) => void;
-  /** The crypto-shredding of the destroyed patients' audit-text keys, in the batch's transaction. */
-  shredKeys: (patients: readonly string[], session: ClientSession) => Promise<void>;
   retention: RetentionSource;
   env: Record<string, string | undefined>;
   leaseMs: number;
@@ -44,6 +44,11 @@ export function destructionServices(opts: DestructionOptions) {
     return core;
   };
   let ledger: Ledger | undefined;
+  let keys: RecordKeys | undefined;
+  const recordKeys = () => {
+    if (!keys) throw new Error('record keys used before the server started');
+    return keys;
+  };
   const retention = opts.retention;
   // Every stored type but the audit trail, which destruction never touches.
   const types = () =>
@@ -64,21 +69,29 @@ export function destructionServices(opts: DestructionOptions) {
       baseUrl,
       audit: opts.audit,
       compact: () => compactStore(started()),
-      shredKeys: opts.shredKeys,
+      shredKeys: (patients, session) => recordKeys().shred(patients, session),
       batchSize: batchSizeOf(opts.env),
       leaseMs: opts.leaseMs,
       logger: () => core?.logger,
     }),
   );
-  const operations: Operation[] = [destructionReview({ jobs: opts.jobs, types }), destructionApprove({ jobs: opts.jobs, types }), destructionCheck()];
+  const operations: Operation[] = [
+    destructionReview({ jobs: opts.jobs, types }),
+    destructionApprove({ jobs: opts.jobs, types }),
+    destructionCheck(),
+    auditQueryText(recordKeys),
+  ];
   const writeHooks: WriteHook[] = [certificateGuard];
   return {
     operations,
     writeHooks,
+    /** The audit trail's `protect`: query text sealed under the keys destruction shreds (src/audit/query-text.ts). */
+    sealAuditText: (events: AuditEvent[]) => queryTextSealer(recordKeys())(events),
     async start(server: RunningServerCore): Promise<void> {
       core = server;
       ledger = new Ledger(server.store.db);
-      await ledger.init();
+      keys = new RecordKeys(server.store.db);
+      await Promise.all([ledger.init(), keys.init()]);
     },
   };
 }

@@ -218,6 +218,13 @@ describe('the audit trail', () => {
     expect(destroyEvents).toHaveLength(1);
     expect(destroyEvents[0].resource.entity.map((e: any) => e.what.reference ?? e.what.identifier.value)).toContain('Patient/old-1');
     expect((await server.system.json('GET', 'AuditEvent?patient=old-1&subtype=read')).body.total).toBeGreaterThan(0);
+    // The searches naming the patient keep what was asked, not its values: the key that sealed them is shredded.
+    const searches = (await server.system.json('GET', 'AuditEvent?patient=old-1&subtype=search&_count=100')).body.entry.map((e: any) => e.resource);
+    const named = searches.filter((e: any) => e.entity.some((x: any) => x.description === 'Patient?family=…'));
+    expect(named.length).toBeGreaterThan(0);
+    for (const e of named) expect((await server.system.json('GET', `AuditEvent/${e.id}/$query-text`)).body.parameter).toEqual([{ name: 'shredded', valueBoolean: true }]);
+    const trail = await server.system.json('GET', 'AuditEvent?_count=1000');
+    expect(JSON.stringify(trail.body)).not.toContain('Zebediah');
     const verify = await server.system.json('GET', 'AuditEvent/$verify-chain');
     expect(verify.body.parameter.find((p: any) => p.name === 'intact').valueBoolean).toBe(true);
   });

@@ -28,7 +28,10 @@ describe('failed logins in the audit trail', () => {
     const events = await failedLogins();
     expect(events.length).toBeLessThanOrEqual(2);
     expect(events.reduce((n, e) => n + countOf(e), 0)).toBe(50);
-    expect(events.find((e) => countOf(e) === 1)?.entity?.[0].description).toBe('Patient?attempt=0');
+    // The query's values are sealed (src/audit/query-text.ts); $query-text reads them back.
+    const first = events.find((e) => countOf(e) === 1)!;
+    expect(first.entity?.[0].description).toBe('Patient?attempt=…');
+    expect((await server.system.json('GET', `AuditEvent/${first.id}/$query-text`)).body.parameter[0].valueString).toBe('Patient?attempt=0');
     expect(events.every((e) => e.period?.start && e.period.end)).toBe(true);
   });
 });
