@@ -4,6 +4,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { benchCrud } from './crud';
 import { benchEverything } from './everything';
+import { benchMatching } from './matching';
 import { benchExport } from './export';
 import { benchImport } from './import';
 import { benchIngest } from './ingest';
@@ -18,7 +19,7 @@ import { type LoadResult } from './lib/load-gen';
 import { PROJECT_ROOT, cpuDuring, msPerUnit, startBaseline, startChildServer, waitIdle, type ChildServer } from './lib/server-process';
 import { syntheaBundles } from './lib/synthea';
 
-const PHASES = ['ingest', 'crud', 'read', 'search', 'export', 'import', 'everything', 'validation', 'engine', 'icd10cm', 'startup'] as const;
+const PHASES = ['ingest', 'crud', 'read', 'search', 'export', 'import', 'everything', 'matching', 'validation', 'engine', 'icd10cm', 'startup'] as const;
 type Phase = (typeof PHASES)[number];
 
 const USAGE = `Usage: npm run bench -- [options]
@@ -307,6 +308,20 @@ async function everythingPhase(o: Options, results: Record<string, unknown>, row
   });
 }
 
+/** Patient/$find-duplicates over ~100,800 generated Patients (~11,200 with --quick) and $match latency, bench/matching.ts. */
+async function matchingPhase(o: Options, results: Record<string, unknown>, rows: Row[]): Promise<void> {
+  const people = o.quick ? 10_000 : 90_000;
+  log(`matching: Patient/$find-duplicates over the Patients of ${people} generated people, and $match (bench/matching.ts)`);
+  const r = await benchMatching({ people, matches: o.quick ? 50 : 200 });
+  results.matching = r;
+  rows.push(goalRow('matching', `$find-duplicates seconds to manifest (${r.patients} Patients; server CPU ${r.serverCpuSeconds ?? '?'} s)`, r.findDuplicatesSeconds, { atMost: 600 }));
+  rows.push({ phase: 'matching', metric: `pairs written / true pairs in the population`, value: `${r.pairsWritten} / ${r.truePairs}` });
+  for (const [grade, g] of Object.entries(r.grades)) {
+    rows.push({ phase: 'matching', metric: `${grade}: pairs, precision, recall at or above`, value: `${g.pairs}, ${g.precision}, ${g.recallAtOrAbove}` });
+  }
+  rows.push({ phase: 'matching', metric: '$match p50 / p99 ms', value: `${r.matchP50Ms} / ${r.matchP99Ms}` });
+}
+
 /** Numeric leaves of another bench's result as table rows (its JSON keeps everything). */
 function leafRows(phase: string, value: unknown, prefix = ''): Row[] {
   if (typeof value === 'number') return [{ phase, metric: prefix, value }];
@@ -333,6 +348,7 @@ async function main(): Promise<void> {
     if (o.phases.has('export')) await exportPhase(o, results, rows);
     if (o.phases.has('import')) await importPhase(o, work, results, rows);
     if (o.phases.has('everything')) await everythingPhase(o, results, rows);
+    if (o.phases.has('matching')) await matchingPhase(o, results, rows);
     if (o.phases.has('validation')) {
       log('validation: bench/validation.ts');
       results.validation = await runExternalBench('validation', 'benchValidation', [{ quick: o.quick }]);

@@ -2,16 +2,15 @@ import type { Parameters, Patient } from 'fhir/r4';
 import { LRUCache } from 'lru-cache';
 import type { Repository } from '../store/repository';
 import { blocksOf, untraced } from './candidates';
-import { candidatesFrom } from './blocks';
 import { withAnyKey } from './index-entries';
 import type { Comparison, Matcher, MatchFeatures } from '.';
 
 /**
  * `$find-duplicates` as a resumable function: every pair of Patients (that the caller may see) sharing a blocking
  * key, compared once, each pair scoring at least the threshold yielded as an output line. Patients are taken in
- * `_id` order, a page at a time; one indexed query reads every Patient sharing a key with the page (the page's
- * blocks, whole), and each page Patient is compared with the members of its blocks above it in that order, so a
- * pair is met once, from its lower id. The state after a page (the last id done) is all a resumed job needs.
+ * `_id` order, a page at a time, and for each group of them one indexed query reads the Patients above each in
+ * that order sharing one of its keys: exactly those it is compared with, so a pair is met once, from its lower id.
+ * The state after a page (the last id done) is all a resumed job needs.
  */
 
 export interface DuplicatesPlan {
@@ -55,14 +54,14 @@ interface Known {
   keys: string[];
 }
 
-/** A page's blocks holding more Patients than this (all together) mean some key is too common: checked key by key. */
-const MAX_PAGE_BLOCKS = 20_000;
+/** Patients whose candidates one query reads (a `$or` of one indexed branch each). */
+const GROUP = 50;
 
 export async function* scanDuplicates(repo: Repository, matcher: Matcher, plan: DuplicatesPlan, start: DuplicatesState, opts: ScanOptions = {}): AsyncGenerator<ScanEvent> {
   const quiet = untraced(repo);
   const pageSize = opts.pageSize ?? 500;
   const max = matcher.config.maxBlockSize;
-  // A Patient met in one page's blocks is often met again in the next pages': parsed once per version.
+  // A Patient met as a candidate is often met again by the next Patients: parsed once per version.
   const seen = new LRUCache<string, Known>({ max: 20_000 });
   const know = (d: { _id: string; vid: number; r: string }): Known => {
     const key = `${d._id}/${d.vid}`;
@@ -76,13 +75,36 @@ export async function* scanDuplicates(repo: Repository, matcher: Matcher, plan: 
   /** Keys found to be too common: left out of later queries (found again after a resume). */
   const tooCommon = new Set<string>();
   const state = { ...start };
+  const usable = (keys: readonly string[]) => keys.filter((k) => !tooCommon.has(k));
 
-  /** Every Patient sharing one of `keys`, by id: undefined when there are more than MAX_PAGE_BLOCKS. */
-  const membersOf = async (keys: Set<string>): Promise<Map<string, Known> | undefined> => {
-    const members = new Map<string, Known>();
-    if (!keys.size) return members;
-    for await (const d of quiet.find('Patient', withAnyKey([...keys]), { projection: { r: 1, vid: 1 }, limit: MAX_PAGE_BLOCKS + 1 })) members.set(d._id, know(d));
-    return members.size > MAX_PAGE_BLOCKS ? undefined : members;
+  /**
+   * The Patients above each of `group` in id order that share one of its keys: one query, a branch per Patient
+   * (its keys through the search_value index, ids above its own), so it reads exactly the candidates the group's
+   * comparisons need. A key shared by more than maxBlockSize of them is too common: left out, and the query
+   * asked again; so is every key of the group when the answer passes `group.length * max` (their blocks counted).
+   */
+  const candidatesOf = async (group: ReadonlyArray<{ id: string } & Known>): Promise<Map<string, Known>> => {
+    let counted = false;
+    for (;;) {
+      const branches = group.filter((p) => usable(p.keys).length).map((p) => ({ $and: [withAnyKey(usable(p.keys)), { _id: { $gt: p.id } }] }));
+      const found = new Map<string, Known>();
+      if (!branches.length) return found;
+      const groupKeys = new Set(group.flatMap((p) => usable(p.keys)));
+      // Past the limit once a count of the blocks found no too common key: every block is legitimately large.
+      const limit = counted ? undefined : group.length * max;
+      for await (const d of quiet.find('Patient', { $or: branches }, { projection: { r: 1, vid: 1 }, ...(limit ? { limit: limit + 1 } : {}) })) found.set(d._id, know(d));
+      if (limit !== undefined && found.size > limit) {
+        const before = tooCommon.size;
+        for (const [k, block] of await blocksOf(quiet, [...groupKeys], max)) if (block.length > max) tooCommon.add(k);
+        counted = tooCommon.size === before;
+        continue;
+      }
+      const shared = new Map<string, number>();
+      for (const c of found.values()) for (const k of c.keys) if (groupKeys.has(k)) shared.set(k, (shared.get(k) ?? 0) + 1);
+      const over = [...shared].filter(([, n]) => n > max);
+      if (!over.length) return found;
+      for (const [k] of over) tooCommon.add(k);
+    }
   };
 
   for (;;) {
@@ -91,23 +113,18 @@ export async function* scanDuplicates(repo: Repository, matcher: Matcher, plan: 
     const filter = state.after === undefined ? {} : { _id: { $gt: state.after } };
     for await (const d of quiet.find('Patient', filter, { sort: { _id: 1 }, limit: pageSize, projection: { r: 1, vid: 1 } })) page.push({ id: d._id, ...know(d) });
     if (!page.length) return;
-    const keysOfPage = () => new Set(page.flatMap((p) => p.keys.filter((k) => !tooCommon.has(k))));
-    let members = await membersOf(keysOfPage());
-    if (!members) {
-      // Rare: a placeholder value shared by thousands. Found once, then left out of every later query.
-      for (const [k, block] of await blocksOf(quiet, [...keysOfPage()], max)) if (block.length > max) tooCommon.add(k);
-      members = (await membersOf(keysOfPage())) ?? new Map<string, Known>();
-    }
-    const pageKeys = keysOfPage();
-    const blocks = new Map<string, string[]>();
-    for (const [id, m] of members) for (const k of m.keys) if (pageKeys.has(k)) blocks.set(k, [...(blocks.get(k) ?? []), id]);
-    for (const [k, block] of blocks) if (block.length > max) tooCommon.add(k);
-    for (const p of page) {
-      for (const other of [...candidatesFrom(p.keys, (k) => blocks.get(k), { after: p.id, maxBlockSize: max })].sort()) {
-        const c = matcher.compare(p.f, (members.get(other) as Known).f);
-        if (c.score < plan.threshold) continue;
-        state.pairs++;
-        yield { line: duplicateLine(p.id, other, c) };
+    for (let i = 0; i < page.length; i += GROUP) {
+      const group = page.slice(i, i + GROUP);
+      const candidates = await candidatesOf(group);
+      for (const p of group) {
+        const keys = new Set(usable(p.keys));
+        for (const [id, c] of [...candidates].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+          if (id <= p.id || !c.keys.some((k) => keys.has(k))) continue;
+          const comparison = matcher.compare(p.f, c.f);
+          if (comparison.score < plan.threshold) continue;
+          state.pairs++;
+          yield { line: duplicateLine(p.id, id, comparison) };
+        }
       }
     }
     state.after = page[page.length - 1].id;
