@@ -1,4 +1,5 @@
-import type { Patient } from 'fhir/r4';
+import type { Patient, Resource } from 'fhir/r4';
+import type { Db } from 'mongodb';
 import { startEmbeddedMongo } from '@fhirstone/embedded-mongo';
 import { Matcher, shippedMatchConfig } from '../../src/matching';
 import { withMatchKeys } from '../../src/matching/index-entries';
@@ -16,17 +17,31 @@ import type { Population } from './patient-population';
  * format and keys fingerprint recorded), so the matching bench starts the server on 100,000 Patients in a minute
  * rather than the many minutes HTTP ingest takes.
  */
+/** The server's indexer as the benches need it: the search layer's index, with a Patient's blocking keys. */
+export function serverIndexer(search: SearchContext, matcher = new Matcher(shippedMatchConfig())) {
+  return (r: Resource) => withMatchKeys(buildSearchIndex(search, r), r, matcher);
+}
+
+/** Records the keys fingerprint as the server does, so it does not key every Patient again at start-up. */
+export async function recordMatchKeys(db: Db, matcher = new Matcher(shippedMatchConfig())): Promise<void> {
+  await db.collection<{ _id: string; fingerprint: string }>(META_COLLECTION).updateOne(
+    { _id: MATCH_KEYS_RECORD },
+    { $set: { fingerprint: matcher.config.keysFingerprint } },
+    { upsert: true },
+  );
+}
+
 export async function buildMatchStore(dataDir: string, population: Population, dbName = 'fhir'): Promise<{ patients: number; seconds: number }> {
   const started = process.hrtime.bigint();
   const search = new SearchContext();
   const matcher = new Matcher(shippedMatchConfig());
-  const index = (r: Patient) => withMatchKeys(buildSearchIndex(search, r), r, matcher);
+  const index = serverIndexer(search, matcher);
   const engine = await startEmbeddedMongo({ dataDir, fsync: 'never', compactAtBytes: Infinity });
   const store = await Store.connect({
     uri: engine.uri,
     dbName,
     searchIndexSpecs: (type) => searchIndexSpecs(search, type),
-    indexFormat: { ...SEARCH_INDEX_FORMAT, index: (r) => index(r as Patient) },
+    indexFormat: { ...SEARCH_INDEX_FORMAT, index },
   });
   try {
     const lu = new Date();
@@ -41,12 +56,7 @@ export async function buildMatchStore(dataDir: string, population: Population, d
       await history.insertMany(docs.map((d) => ({ _id: `${d._id}/1`, id: d._id, vid: 1, lu, del: false, op: 'create', r: d.r, c: d.c })) as never[], { ordered: false });
     }
     await store.ensureType('Patient');
-    // As the server records them: otherwise it would key every Patient again at start-up.
-    await store.db.collection<{ _id: string; fingerprint: string }>(META_COLLECTION).updateOne(
-      { _id: MATCH_KEYS_RECORD },
-      { $set: { fingerprint: matcher.config.keysFingerprint } },
-      { upsert: true },
-    );
+    await recordMatchKeys(store.db, matcher);
     await engine.compact();
     return { patients: population.patients.length, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
   } finally {

@@ -1,6 +1,7 @@
 import type { Resource } from 'fhir/r4';
 import { startEmbeddedMongo } from '@fhirstone/embedded-mongo';
-import { SEARCH_INDEX_FORMAT, SearchContext, buildSearchIndex, searchIndexSpecs } from '../../src/search';
+import { SEARCH_INDEX_FORMAT, SearchContext, searchIndexSpecs } from '../../src/search';
+import { recordMatchKeys, serverIndexer } from './match-store';
 import { withServerMeta } from '../../src/store/resource-text';
 import { Store } from '../../src/store/store';
 import { historyCollectionName, type HistoryDocument, type StoredDocument } from '../../src/store/stored-document';
@@ -45,9 +46,11 @@ function rewrite<T>(value: T, prefix: string): T {
 }
 
 function templatesOf(search: SearchContext, texts: string[], lu: Date): Template[] {
+  // As the server indexes: with a Patient's blocking keys for identity matching.
+  const index = serverIndexer(search);
   return texts.flatMap(resolvedResources).map((resource: Resource) => {
     const stored = withServerMeta(resource, resource.id as string, 1, lu);
-    const { s, c } = buildSearchIndex(search, stored);
+    const { s, c } = index(stored);
     return { type: resource.resourceType, doc: { _id: stored.id as string, vid: 1, lu, del: false, r: JSON.stringify(stored), s, c } };
   });
 }
@@ -112,7 +115,7 @@ export async function buildStore(dataDir: string, target: number, dbName = 'fhir
     uri: engine.uri,
     dbName,
     searchIndexSpecs: (type) => searchIndexSpecs(search, type),
-    indexFormat: { ...SEARCH_INDEX_FORMAT, index: (resource) => buildSearchIndex(search, resource) },
+    indexFormat: { ...SEARCH_INDEX_FORMAT, index: serverIndexer(search) },
   });
   const types: Record<string, number> = {};
   const samples: BuiltStore['samples'] = { patients: [], encounters: [], ...distinctValues(patients) };
@@ -142,6 +145,8 @@ export async function buildStore(dataDir: string, target: number, dbName = 'fhir
     await inserter.flush();
     // Indexes built once over the loaded collections rather than maintained insert by insert.
     for (const t of Object.keys(types)) await store.ensureType(t);
+    // As the server records it: otherwise it would key every Patient again at start-up.
+    await recordMatchKeys(store.db);
     await engine.compact();
     return { source: set.source, resources: written, seconds: Number(process.hrtime.bigint() - started) / 1e9, samples, types };
   } finally {
