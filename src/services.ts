@@ -84,7 +84,8 @@ export async function defaultServices(config: Config, env: Record<string, string
   const bulkConfig = bulkConfigFromEnv(env);
   // Asynchronous jobs of every kind (src/jobs): kinds register here, before the server starts.
   const jobs = jobServices(bulkConfig, { requiresAccessToken: tokenRequired });
-  const bulk = bulkExportServices(bulkConfig, { jobs, compileFilter: searchFilterCompiler(searchContext) });
+  const disclosures = disclosureServices(env);
+  const bulk = bulkExportServices(bulkConfig, { jobs, compileFilter: searchFilterCompiler(searchContext), onExportComplete: disclosures.exportCompleted });
 
   // ICD-10-CM is loaded on first use (under a second, once per process): start-up does not wait for it.
   const icd10cm = () => loadIcd10Cm(config.icd10cmDir);
@@ -93,7 +94,6 @@ export async function defaultServices(config: Config, env: Record<string, string
   operations.push(patientEverything({ compile: (type, query) => restrictionFilter(searchContext, type, query), movedRecord: mergedRecord }));
   operations.push(documentReferenceDocref((type, query) => restrictionFilter(searchContext, type, query)));
   operations.push(...matching.operations(jobs));
-  const disclosures = disclosureServices(env);
   operations.push(...disclosures.operations);
   operations.push(codeSystemLookup(icd10cm), codeSystemValidateCode(icd10cm));
   const routes: Route[] = [auditSubmitRoute(() => audit), ...authRoutes({ auth: () => auth }), ...jobs.routes];

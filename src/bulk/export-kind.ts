@@ -3,7 +3,14 @@ import { EXPORT_KIND, type JobOwner } from '../jobs/job';
 import type { JobKind } from '../jobs/kind';
 import { mayDownload } from './authorization';
 import type { Checkpoint, ExportJob, ExportPlan } from './export-job';
+import { patientsOf } from './export-patients';
 import { runExport, type FilterCompiler } from './run-export';
+
+/**
+ * Called when an export has written all its files, before the job is marked completed (a failure fails the job):
+ * `patients` reads which patients it included, only if asked. The accounting of disclosures records them.
+ */
+export type ExportCompletion = (job: ExportJob, patients: () => Promise<string[]>) => Promise<void>;
 
 /**
  * Whether the job's patient list selects a cohort for a system or user-level client (a Group, the `patient`
@@ -39,18 +46,22 @@ function progress(job: ExportJob): string {
 }
 
 /** `$export` as a job kind: the plan fixed at kick-off (src/bulk/kickoff.ts), run by src/bulk/run-export.ts. */
-export function exportKind(compileFilter?: FilterCompiler): JobKind<ExportPlan, Checkpoint> {
+export function exportKind(compileFilter?: FilterCompiler, onComplete?: ExportCompletion): JobKind<ExportPlan, Checkpoint> {
   return {
     kind: EXPORT_KIND,
-    run: (job, ctx) =>
-      runExport(job, {
+    run: async (job, ctx) => {
+      const run = {
         repo: ctx.systemRepo.as(exportPolicy(job)),
         files: ctx.files,
         maxLines: ctx.maxLines,
         compileFilter,
         signal: ctx.signal,
         checkpoint: ctx.checkpoint,
-      }),
+      };
+      const result = await runExport(job, run);
+      await onComplete?.(job, () => patientsOf(job, run));
+      return result;
+    },
     progress,
     // The token polling may differ from the kick-off's (refreshed, narrowed): it must still read what a file holds.
     mayDownload: (policy, job, file) => file.kind === 'error' || mayDownload(policy, job.plan, file.type),

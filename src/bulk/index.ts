@@ -2,7 +2,7 @@ import type { JobServices } from '../jobs';
 import { exportOperations } from '../operations/export';
 import type { Operation } from '../operations/operation';
 import type { BulkConfig } from './config';
-import { exportKind } from './export-kind';
+import { type ExportCompletion, exportKind } from './export-kind';
 import { exportKickoff } from './kickoff';
 import type { FilterCompiler } from './run-export';
 
@@ -18,6 +18,8 @@ export interface BulkDeps {
    * (`searchFilterCompiler(search)`); absent, exports that need one are refused.
    */
   compileFilter?: FilterCompiler;
+  /** Told of every export that completes (the accounting of disclosures records its patients). */
+  onExportComplete?: ExportCompletion;
 }
 
 /** The Bulk Data Access IG's CapabilityStatement for servers: what offering `$export` here conforms to. */
@@ -35,7 +37,7 @@ export interface BulkExportServices {
  * `$export-file`). Merge into Services: operations, instantiates.
  */
 export function bulkExportServices(config: BulkConfig, deps: BulkDeps): BulkExportServices {
-  deps.jobs.register(exportKind(deps.compileFilter));
+  deps.jobs.register(exportKind(deps.compileFilter, deps.onExportComplete));
   const handler = exportKickoff({ config, jobs: deps.jobs, compileFilter: deps.compileFilter });
   return { operations: exportOperations(handler), instantiates: [BULK_DATA_SERVER_CAPABILITY] };
 }

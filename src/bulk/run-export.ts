@@ -24,7 +24,7 @@ export interface RunContext {
 
 const ANY_PATIENT: Filter<StoredDocument> = { 'c.0': { $exists: true } };
 
-async function anyOf(ctx: RunContext, type: string, queries: string[] | undefined): Promise<Filter<StoredDocument> | undefined> {
+async function anyOf(ctx: Pick<RunContext, 'repo' | 'compileFilter'>, type: string, queries: string[] | undefined): Promise<Filter<StoredDocument> | undefined> {
   if (!queries?.length) return undefined;
   if (!ctx.compileFilter) throw new Error(`search filters for ${type} cannot be applied: no search compiler is configured`);
   const filters = await Promise.all(queries.map((q) => ctx.compileFilter!(ctx.repo, type, [...new URLSearchParams(q)])));
@@ -32,7 +32,7 @@ async function anyOf(ctx: RunContext, type: string, queries: string[] | undefine
 }
 
 /** The search filter (type filters AND granular-scope restrictions AND the all-patients bound) for a type. */
-async function typeFilter(ctx: RunContext, plan: ExportPlan, type: string): Promise<Filter<StoredDocument> | undefined> {
+export async function typeFilter(ctx: Pick<RunContext, 'repo' | 'compileFilter'>, plan: ExportPlan, type: string): Promise<Filter<StoredDocument> | undefined> {
   const parts = [await anyOf(ctx, type, plan.typeFilters[type]), await anyOf(ctx, type, plan.restrictions[type])];
   if (plan.anyPatient) parts.push(ANY_PATIENT);
   const present = parts.filter((p): p is Filter<StoredDocument> => p !== undefined);

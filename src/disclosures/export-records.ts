@@ -65,6 +65,7 @@ export function disclosureOfRecord(r: ExportDisclosureRecord): Disclosure {
     purposes: r.purposes.map(purposeCoding),
     ...(by ? { by } : {}),
     source: `export-job/${r.job}`,
-    facts: { date: r.at, purposes: r.purposes, categories: r.categories, toIndividual: false },
+    // To the individual: the patient's own login exported its record through an app outside the covered entity.
+    facts: { date: r.at, purposes: r.purposes, categories: r.categories, toIndividual: r.user === `Patient/${r.patient}` },
   };
 }

@@ -5,6 +5,7 @@ import { patientDisclosures } from '../operations/disclosures';
 import { suspendAccounting } from '../operations/suspend-accounting';
 import type { RunningServerCore } from '../server';
 import type { AccountingSources } from './accounting';
+import { recordExportDisclosures } from './export-completion';
 import { ExportDisclosures } from './export-records';
 import { rulesFromEnv } from './rules';
 import { SuspensionStore } from './suspensions';
@@ -27,6 +28,8 @@ export function disclosureServices(env: Record<string, string | undefined>) {
     rules,
     operations,
     sources,
+    /** For the bulk export services: records the patients of a completed export to a recipient outside. */
+    exportCompleted: recordExportDisclosures(() => sources().exports),
     async start(core: Pick<RunningServerCore, 'store'>): Promise<void> {
       const suspensions = new SuspensionStore(core.store.db);
       const exports = new ExportDisclosures(core.store.db);

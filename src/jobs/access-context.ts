@@ -14,6 +14,8 @@ function accessContext(policy: AccessPolicy): JobOwner {
   const context = contextOf(policy);
   const owner: JobOwner = { issuer: policy.issuer, clientId: policy.clientId, user: policy.user, open: false, context };
   if (context === 'patient') owner.patients = [...new Set(policy.patientIds)].sort();
+  if (policy.recipient?.outsideCoveredEntity) owner.recipient = policy.recipient;
+  if (policy.purposeOfUse) owner.purposeOfUse = [...policy.purposeOfUse];
   return owner;
 }
 

@@ -1,3 +1,5 @@
+import type { Recipient } from '../auth/client-registration';
+
 /**
  * An asynchronous job (`$export` and every other operation that answers 202 and is polled): stored in the shared
  * `bulk_jobs` collection, so any server instance can run, resume, report or cancel it.
@@ -36,6 +38,12 @@ export interface JobOwner {
   context?: AccessContext;
   /** The patient compartment bound of a `patient` token, sorted. */
   patients?: string[];
+  /**
+   * For the accounting of disclosures: the organisation outside the covered entity the kick-off's client is registered
+   * to act for, and the token's purpose of use, as they were at kick-off (src/disclosures/export-completion.ts).
+   */
+  recipient?: Recipient;
+  purposeOfUse?: string[];
 }
 
 export type JobStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
