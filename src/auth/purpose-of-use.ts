@@ -1,9 +1,9 @@
 import type { Coding } from 'fhir/r4';
-import valueSet from './purpose-of-use.json';
+import valueSet from './purpose-of-use-codes.json';
 
 /**
  * Purpose of use: why a caller accesses data, in the codes of the HL7 v3 PurposeOfUse value set (shipped as data in
- * purpose-of-use.json). Every AuditEvent carries it in `purposeOfEvent`; the accounting of disclosures decides
+ * purpose-of-use-codes.json). Every AuditEvent carries it in `purposeOfEvent`; the accounting of disclosures decides
  * from it (src/disclosures/rules.ts).
  */
 export const PURPOSE_OF_USE_SYSTEM = valueSet.system;

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Coding } from 'fhir/r4';
 import defaults from './accounting-rules.json';
-import purposeOfUse from '../auth/purpose-of-use.json';
+import purposeOfUse from '../auth/purpose-of-use-codes.json';
 
 /**
  * The rules that decide which disclosures an accounting lists (45 CFR 164.528(a)). They are data: the regulation's

@@ -2,7 +2,7 @@ import type { Filter } from 'mongodb';
 import type { DateRange } from '../fhir/date-time';
 import { NOTHING, allOf } from '../store/policy-filter';
 import type { StoredDocument } from '../store/stored-document';
-import data from './care-dates.json';
+import data from './care-date-params.json';
 
 type DocFilter = Filter<StoredDocument>;
 
@@ -20,12 +20,12 @@ export interface CarePeriod {
 
 const CARE_DATES: Readonly<Record<string, readonly string[]>> = data.types;
 
-/** The date parameters that date a resource of `type`'s care, in order of preference (care-dates.json). */
+/** The date parameters that date a resource of `type`'s care, in order of preference (care-date-params.json). */
 export function careDateParams(type: string): readonly string[] {
   return CARE_DATES[type] ?? [];
 }
 
-/** Types care-dates.json dates (for its test). */
+/** Types care-date-params.json dates (for its test). */
 export function datedTypes(): string[] {
   return Object.keys(CARE_DATES);
 }

@@ -16,7 +16,7 @@ type DocFilter = Filter<StoredDocument>;
  * `DocumentReference/$docref` as US Core 6.1.0 defines it (OperationDefinition `docref`): the patient's
  * DocumentReferences, under the caller's policy.
  *
- * - `start`/`end`: the documents whose care date (care-dates.json: the context period, else the date) reaches into
+ * - `start`/`end`: the documents whose care date (care-date-params.json: the context period, else the date) reaches into
  *   the period, paged like `$everything` (the same walk over the patient's compartment); undated ones are left out.
  * - Neither: "the most recent or current document": the `current` document with the latest `date`, of each `type`
  *   asked for; with no `type`, the latest of any type and the latest CCD (LOINC 34133-9, which the operation says

@@ -19,7 +19,7 @@ import { walkOrder } from './record-walk';
  *   linked types, src/fhir/patient-access.ts) whose stored compartments name the patient, the Patient first.
  *   AuditEvents are the record of access, not of care: they are walked only when `_type` names AuditEvent (as a
  *   system-level search leaves them out unless `_type` names them).
- * - `start`/`end`: each resource's care date (care-dates.json) must reach into the period; resources without one
+ * - `start`/`end`: each resource's care date (care-date-params.json) must reach into the period; resources without one
  *   (the Patient, a Coverage, an undated Observation) are included, as the operation allows.
  * - `_since`: changed at or after that instant (also the referenced resources).
  * - `_type`: only these types are returned. When it names a type that belongs to no patient (Practitioner), the

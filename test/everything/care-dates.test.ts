@@ -2,8 +2,8 @@ import { careDateParams, datedTypes } from '../../src/everything/care-dates';
 import { belongsToPatients } from '../../src/fhir/patient-access';
 import { SearchContext } from '../../src/search';
 
-/** src/everything/care-dates.json names, per type, the date search parameters that date its care. */
-describe('care-dates.json', () => {
+/** src/everything/care-date-params.json names, per type, the date search parameters that date its care. */
+describe('care-date-params.json', () => {
   const registry = new SearchContext({ profilesDirs: [] }).registry;
 
   it('names only date search parameters of each type', () => {

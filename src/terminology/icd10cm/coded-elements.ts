@@ -1,8 +1,8 @@
-import data from './coded-elements.json';
+import data from './coded-element-rules.json';
 import { isJsonObject } from '../../fhir/json';
 
 /**
- * Where ICD-10-CM codings are checked on write and where their date of service comes from: coded-elements.json,
+ * Where ICD-10-CM codings are checked on write and where their date of service comes from: coded-element-rules.json,
  * read here into typed rules (its `description` says what each field means).
  */
 
@@ -32,13 +32,13 @@ function step(raw: RawStep, sets: Record<string, string[]>, where: string): Date
   let when: Condition | undefined;
   if (raw.when) {
     const values = sets[raw.when.in];
-    if (!values) throw new Error(`coded-elements.json ${where}: no set '${raw.when.in}'`);
+    if (!values) throw new Error(`coded-element-rules.json ${where}: no set '${raw.when.in}'`);
     when = { path: split(raw.when.path), values: new Set(values) };
   }
   if (raw.path) return { kind: 'path', path: split(raw.path), when };
   if (raw.encounter) return { kind: 'encounter', path: split(raw.encounter), when };
   if (raw.today) return { kind: 'today', when };
-  throw new Error(`coded-elements.json ${where}: a step needs path, encounter or today`);
+  throw new Error(`coded-element-rules.json ${where}: a step needs path, encounter or today`);
 }
 
 function read(): ReadonlyMap<string, CodedElements> {

@@ -22,7 +22,7 @@ function firstDate(resource: Record<string, unknown>, path: string[]): { text: s
 }
 
 /**
- * The date of service of a resource by the `dateOfService` steps of coded-elements.json: its own elements, or its
+ * The date of service of a resource by the `dateOfService` steps of coded-element-rules.json: its own elements, or its
  * Encounter's date (read through `read`, one level: the Encounter's own steps). `label` names the resource in the
  * text (`Condition`, `Encounter/e1`). Undefined when no step gives a date.
  */
@@ -59,7 +59,7 @@ async function stepsDate(
 /**
  * When a resource's ICD-10-CM codes are checked, as claims are coded: an inpatient or emergency Encounter by its
  * discharge (`period.end`; today while it has none), any other by its start; a Condition by its Encounter's date,
- * else its `recordedDate`; and so on per coded-elements.json. No date at all: today.
+ * else its `recordedDate`; and so on per coded-element-rules.json. No date at all: today.
  */
 export async function dateOfService(type: string, resource: Record<string, unknown>, read: ReadResource, now = new Date()): Promise<DateOfService> {
   const found = await stepsDate(type, resource, type, read, now, false);

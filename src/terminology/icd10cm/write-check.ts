@@ -41,7 +41,7 @@ function icd10cmCodings(resource: Record<string, unknown>, paths: string[][]): F
 }
 
 /**
- * The issues of a resource's ICD-10-CM codings (at the elements coded-elements.json lists) against the code set in
+ * The issues of a resource's ICD-10-CM codings (at the elements coded-element-rules.json lists) against the code set in
  * force on its date of service: a code written without its dot, unknown, not in that year's code set, a header, a
  * wrong display: warnings, errors when `strict`. A date outside the loaded years is information, whatever `strict`.
  */

@@ -7,7 +7,7 @@ const encounters: Record<string, Record<string, unknown>> = {
 };
 const read: ReadResource = async (type, id) => (type === 'Encounter' ? encounters[id] : undefined);
 
-describe('dateOfService (coded-elements.json)', () => {
+describe('dateOfService (coded-element-rules.json)', () => {
   it('an inpatient encounter not yet discharged is coded as of today', async () => {
     expect(await dateOfService('Encounter', encounters.open, read, now)).toEqual({
       date: { year: 2025, month: 10, day: 20 },
