@@ -19,7 +19,7 @@ import { type LoadResult } from './lib/load-gen';
 import { PROJECT_ROOT, cpuDuring, msPerUnit, startBaseline, startChildServer, waitIdle, type ChildServer } from './lib/server-process';
 import { syntheaBundles } from './lib/synthea';
 
-const PHASES = ['ingest', 'crud', 'read', 'search', 'export', 'import', 'everything', 'matching', 'validation', 'engine', 'icd10cm', 'startup'] as const;
+const PHASES = ['ingest', 'crud', 'read', 'search', 'export', 'import', 'everything', 'matching', 'validation', 'engine', 'icd10cm', 'disclosures', 'startup'] as const;
 type Phase = (typeof PHASES)[number];
 
 const USAGE = `Usage: npm run bench -- [options]
@@ -364,6 +364,13 @@ async function main(): Promise<void> {
       log('icd10cm: bench/icd10cm.ts');
       results.icd10cm = await runExternalBench('icd10cm', 'benchIcd10cm', [{ quick: o.quick }]);
       rows.push(...leafRows('icd10cm', results.icd10cm));
+    }
+    if (o.phases.has('disclosures')) {
+      log('disclosures: bench/disclosures.ts (the accounting of a patient with 100,000 audit events; 20,000 with --quick)');
+      results.disclosures = await runExternalBench('disclosures', 'benchDisclosures', [{ quick: o.quick }]);
+      const median = (results.disclosures as { accountingSystemToken?: { medianMs?: number } }).accountingSystemToken?.medianMs;
+      if (median !== undefined) rows.push(goalRow('disclosures', 'accounting of disclosures, median ms', median, { atMost: 1000 }));
+      rows.push(...leafRows('disclosures', results.disclosures).filter((r) => !/accountingSystemToken\.medianMs/.test(r.metric)));
     }
     if (o.phases.has('startup')) {
       log(`startup: ${o.startupResources} resources (the store fixture is built once and cached)`);
