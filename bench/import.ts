@@ -234,10 +234,21 @@ export async function benchImport(opts: ImportBenchOptions): Promise<ImportBench
       ? Object.fromEntries(
           profiles
             .slice(0, 2)
-            .flatMap((file, t) => ['transaction', `import ${imports.length}`].map((w) => [`${t === 0 ? 'server' : 'engine thread'}, ${w}`, summariseProfile(file, PROJECT_ROOT, 25, windows[w])])),
+            .flatMap((file, t) =>
+              ['transaction', `import ${imports.length}`].map((w) => [
+                `${t === 0 ? 'server' : 'engine thread'}, ${w}`,
+                summariseProfile(file, PROJECT_ROOT, 25, windows[w]),
+              ]),
+            ),
         )
       : undefined;
-    return { resourcesPerCopy: src.resourcesPerCopy, transaction, imports, ratio: Math.round((last.resourcesPerSecond / transaction.resourcesPerSecond) * 100) / 100, profile };
+    return {
+      resourcesPerCopy: src.resourcesPerCopy,
+      transaction,
+      imports,
+      ratio: Math.round((last.resourcesPerSecond / transaction.resourcesPerSecond) * 100) / 100,
+      profile,
+    };
   } finally {
     if (!profiles) await server.stop();
   }

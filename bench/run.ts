@@ -314,7 +314,11 @@ async function matchingPhase(o: Options, results: Record<string, unknown>, rows:
   log(`matching: Patient/$find-duplicates over the Patients of ${people} generated people, and $match (bench/matching.ts)`);
   const r = await benchMatching({ people, matches: o.quick ? 50 : 200 });
   results.matching = r;
-  rows.push(goalRow('matching', `$find-duplicates seconds to manifest (${r.patients} Patients; server CPU ${r.serverCpuSeconds ?? '?'} s)`, r.findDuplicatesSeconds, { atMost: 600 }));
+  rows.push(
+    goalRow('matching', `$find-duplicates seconds to manifest (${r.patients} Patients; server CPU ${r.serverCpuSeconds ?? '?'} s)`, r.findDuplicatesSeconds, {
+      atMost: 600,
+    }),
+  );
   rows.push({ phase: 'matching', metric: `pairs written / true pairs in the population`, value: `${r.pairsWritten} / ${r.truePairs}` });
   for (const [grade, g] of Object.entries(r.grades)) {
     rows.push({ phase: 'matching', metric: `${grade}: pairs, precision, recall at or above`, value: `${g.pairs}, ${g.precision}, ${g.recallAtOrAbove}` });

@@ -24,11 +24,9 @@ export function serverIndexer(search: SearchContext, matcher = new Matcher(shipp
 
 /** Records the keys fingerprint as the server does, so it does not key every Patient again at start-up. */
 export async function recordMatchKeys(db: Db, matcher = new Matcher(shippedMatchConfig())): Promise<void> {
-  await db.collection<{ _id: string; fingerprint: string }>(META_COLLECTION).updateOne(
-    { _id: MATCH_KEYS_RECORD },
-    { $set: { fingerprint: matcher.config.keysFingerprint } },
-    { upsert: true },
-  );
+  await db
+    .collection<{ _id: string; fingerprint: string }>(META_COLLECTION)
+    .updateOne({ _id: MATCH_KEYS_RECORD }, { $set: { fingerprint: matcher.config.keysFingerprint } }, { upsert: true });
 }
 
 export async function buildMatchStore(dataDir: string, population: Population, dbName = 'fhir'): Promise<{ patients: number; seconds: number }> {

@@ -125,17 +125,62 @@ interface Person {
 }
 
 const NICKNAMES: Record<string, string[]> = {
-  william: ['bill', 'will', 'billy'], robert: ['bob', 'rob', 'bobby'], james: ['jim', 'jimmy'], john: ['jack', 'johnny'],
-  michael: ['mike', 'mick'], richard: ['rick', 'dick', 'rich'], joseph: ['joe', 'joey'], thomas: ['tom', 'tommy'],
-  charles: ['charlie', 'chuck'], christopher: ['chris'], daniel: ['dan', 'danny'], matthew: ['matt'], anthony: ['tony'],
-  donald: ['don'], steven: ['steve'], andrew: ['andy', 'drew'], kenneth: ['ken', 'kenny'], edward: ['ed', 'ted', 'eddie'],
-  timothy: ['tim'], ronald: ['ron'], jeffrey: ['jeff'], nicholas: ['nick'], jonathan: ['jon'], benjamin: ['ben'],
-  samuel: ['sam'], gregory: ['greg'], alexander: ['alex'], patrick: ['pat'], raymond: ['ray'], gerald: ['jerry'],
-  lawrence: ['larry'], elizabeth: ['liz', 'beth', 'betty'], patricia: ['pat', 'patty', 'trish'], jennifer: ['jen', 'jenny'],
-  margaret: ['maggie', 'peggy', 'meg'], susan: ['sue', 'susie'], katherine: ['kate', 'kathy', 'katie'], deborah: ['debbie', 'deb'],
-  rebecca: ['becky'], cynthia: ['cindy'], kathleen: ['kathy', 'kate'], pamela: ['pam'], samantha: ['sam'], christine: ['chris', 'tina'],
-  catherine: ['cathy', 'kate'], victoria: ['vicky', 'tori'], judith: ['judy'], abigail: ['abby'], frances: ['fran'], alexis: ['lexi'],
-  barbara: ['barb'], dorothy: ['dot'], isabella: ['bella'], theresa: ['terri'], jacqueline: ['jackie'], kimberly: ['kim'],
+  william: ['bill', 'will', 'billy'],
+  robert: ['bob', 'rob', 'bobby'],
+  james: ['jim', 'jimmy'],
+  john: ['jack', 'johnny'],
+  michael: ['mike', 'mick'],
+  richard: ['rick', 'dick', 'rich'],
+  joseph: ['joe', 'joey'],
+  thomas: ['tom', 'tommy'],
+  charles: ['charlie', 'chuck'],
+  christopher: ['chris'],
+  daniel: ['dan', 'danny'],
+  matthew: ['matt'],
+  anthony: ['tony'],
+  donald: ['don'],
+  steven: ['steve'],
+  andrew: ['andy', 'drew'],
+  kenneth: ['ken', 'kenny'],
+  edward: ['ed', 'ted', 'eddie'],
+  timothy: ['tim'],
+  ronald: ['ron'],
+  jeffrey: ['jeff'],
+  nicholas: ['nick'],
+  jonathan: ['jon'],
+  benjamin: ['ben'],
+  samuel: ['sam'],
+  gregory: ['greg'],
+  alexander: ['alex'],
+  patrick: ['pat'],
+  raymond: ['ray'],
+  gerald: ['jerry'],
+  lawrence: ['larry'],
+  elizabeth: ['liz', 'beth', 'betty'],
+  patricia: ['pat', 'patty', 'trish'],
+  jennifer: ['jen', 'jenny'],
+  margaret: ['maggie', 'peggy', 'meg'],
+  susan: ['sue', 'susie'],
+  katherine: ['kate', 'kathy', 'katie'],
+  deborah: ['debbie', 'deb'],
+  rebecca: ['becky'],
+  cynthia: ['cindy'],
+  kathleen: ['kathy', 'kate'],
+  pamela: ['pam'],
+  samantha: ['sam'],
+  christine: ['chris', 'tina'],
+  catherine: ['cathy', 'kate'],
+  victoria: ['vicky', 'tori'],
+  judith: ['judy'],
+  abigail: ['abby'],
+  frances: ['fran'],
+  alexis: ['lexi'],
+  barbara: ['barb'],
+  dorothy: ['dot'],
+  isabella: ['bella'],
+  theresa: ['terri'],
+  jacqueline: ['jackie'],
+  kimberly: ['kim'],
 };
 
 /** One typing error: a letter dropped, doubled, replaced, or two neighbours swapped (never the first letter). */
@@ -154,7 +199,6 @@ function typo(rnd: Random, word: string): string {
       return word.slice(0, i) + word[i + 1] + word[i] + word.slice(i + 2);
   }
 }
-
 
 /** Synthea writes names with digits appended (`Ferry570`): kept, since the matcher must cope with them. */
 const syntheaName = (rnd: Random, name: string) => `${cap(name)}${rnd.int(1000)}`;
@@ -175,7 +219,12 @@ function toPatient(rnd: Random, p: Person, recordId = p.id): Patient {
     { system: 'https://github.com/synthetichealth/synthea', value: recordId },
     { type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'MR' }] }, system: 'http://hospital.smarthealthit.org', value: recordId },
   ];
-  if (p.ssn) identifier.push({ type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'SS' }] }, system: 'http://hl7.org/fhir/sid/us-ssn', value: p.ssn });
+  if (p.ssn)
+    identifier.push({
+      type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'SS' }] },
+      system: 'http://hl7.org/fhir/sid/us-ssn',
+      value: p.ssn,
+    });
   const telecom: Patient['telecom'] = [];
   if (p.phone) telecom.push({ system: 'phone', value: p.phone, use: 'home' });
   if (p.email) telecom.push({ system: 'email', value: p.email });
@@ -187,7 +236,9 @@ function toPatient(rnd: Random, p: Person, recordId = p.id): Patient {
     ...(telecom.length ? { telecom } : {}),
     ...(p.gender ? { gender: p.gender } : {}),
     ...(p.birth.year ? { birthDate: `${p.birth.year}-${pad2(p.birth.month)}-${pad2(p.birth.day)}` } : {}),
-    ...(p.line || p.postalCode ? { address: [{ line: p.line ? [p.line] : undefined, city: p.city, state: 'MA', postalCode: p.postalCode || undefined, country: 'US' }] } : {}),
+    ...(p.line || p.postalCode
+      ? { address: [{ line: p.line ? [p.line] : undefined, city: p.city, state: 'MA', postalCode: p.postalCode || undefined, country: 'US' }] }
+      : {}),
   };
 }
 
@@ -293,9 +344,17 @@ export function generatePopulation(opts: PopulationOptions): Population {
       kind === 'namesake'
         ? newPerson(rnd, id, { ...base, birth: model.birth })
         : kind === 'junior'
-          ? newPerson(rnd, id, { ...base, line: model.line, city: model.city, postalCode: model.postalCode, phone: model.phone, birth: birthDate(rnd, model.birth.year + 18, model.birth.year + 40) })
+          ? newPerson(rnd, id, {
+              ...base,
+              line: model.line,
+              city: model.city,
+              postalCode: model.postalCode,
+              phone: model.phone,
+              birth: birthDate(rnd, model.birth.year + 18, model.birth.year + 40),
+            })
           : newPerson(rnd, id, { family: model.family, birth: model.birth, line: model.line, city: model.city, postalCode: model.postalCode, phone: model.phone });
-    if (kind === 'twin' && other.given === model.given) other.given = rnd.pick(other.gender === 'male' ? MALE.filter((n) => n !== model.given) : FEMALE.filter((n) => n !== model.given));
+    if (kind === 'twin' && other.given === model.given)
+      other.given = rnd.pick(other.gender === 'male' ? MALE.filter((n) => n !== model.given) : FEMALE.filter((n) => n !== model.given));
     patients.push(toPatient(rnd, other));
     personOf.set(id, id);
     lookAlikes.push({ a: model.id, b: id, kind });

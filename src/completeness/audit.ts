@@ -121,7 +121,15 @@ async function auditRule(c: Completeness, repo: Repository, ctx: EvaluationConte
   const open = await openTasks(c, repo, rule, params.patient);
   for (let i = 0; i < open.length; i += AUDIT_PAGE) {
     const chunk = open.slice(i, i + AUDIT_PAGE);
-    const live = new Set((await inScope(repo, rule, chunk.map((t) => t.focus))).map((f) => f.id));
+    const live = new Set(
+      (
+        await inScope(
+          repo,
+          rule,
+          chunk.map((t) => t.focus),
+        )
+      ).map((f) => f.id),
+    );
     const outOfScope = chunk
       .filter((t) => !live.has(t.focus))
       .map((t) => ({ id: taskId(rule.id, `${rule.scope.type}/${t.focus}`), reason: `${rule.scope.type}/${t.focus} is no longer in the scope of ${rule.id}` }));

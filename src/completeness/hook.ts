@@ -60,7 +60,9 @@ export function completenessHook(c: Completeness): WriteHook {
       for (const [rule, ids] of byRule) {
         const foci = await inScope(own, rule, ids);
         const found = new Set(foci.map((f) => f.id));
-        const outOfScope = ids.filter((id) => !found.has(id)).map((id) => ({ id: taskId(rule.id, `${rule.scope.type}/${id}`), reason: `${rule.scope.type}/${id} is no longer in the scope of ${rule.id}` }));
+        const outOfScope = ids
+          .filter((id) => !found.has(id))
+          .map((id) => ({ id: taskId(rule.id, `${rule.scope.type}/${id}`), reason: `${rule.scope.type}/${id} is no longer in the scope of ${rule.id}` }));
         await record(own, { evaluations: await evaluate(own, ctx, rule, foci), outOfScope, create: false });
       }
     },

@@ -42,7 +42,8 @@ const CONDITIONAL = /^([A-Z][A-Za-z]+)\?identifier=([^|&]*)\|([^&]+)$/;
 export function taskReference(r: Reference | undefined): Reference | undefined {
   if (!r) return undefined;
   const m = typeof r.reference === 'string' ? CONDITIONAL.exec(r.reference) : null;
-  if (!m) return { ...(r.reference ? { reference: r.reference } : {}), ...(r.identifier ? { identifier: r.identifier } : {}), ...(r.display ? { display: r.display } : {}) };
+  if (!m)
+    return { ...(r.reference ? { reference: r.reference } : {}), ...(r.identifier ? { identifier: r.identifier } : {}), ...(r.display ? { display: r.display } : {}) };
   return { type: m[1], identifier: { system: decodeURIComponent(m[2]), value: decodeURIComponent(m[3]) }, ...(r.display ? { display: r.display } : {}) };
 }
 

@@ -30,8 +30,7 @@ export interface ImportFilesOptions {
 
 export type ImportOutcome =
   /** The kick-off answered 400 (typically: the files are not under the server's IMPORT_DIR); nothing was imported. */
-  | { kind: 'refused'; reason: string }
-  | { kind: 'done'; resources: number; failures: Failure[] };
+  { kind: 'refused'; reason: string } | { kind: 'done'; resources: number; failures: Failure[] };
 
 interface Manifest {
   output?: Array<{ url: string }>;
@@ -94,7 +93,8 @@ export async function importFiles(opts: ImportFilesOptions): Promise<ImportOutco
     failures: opts.inputs.map((i) => ({ file: i.path, status, diagnostics })),
   });
   if (kick.status === 400) return { kind: 'refused', reason: diagnosticsOf((await kick.json().catch(() => undefined)) as OperationOutcome | undefined) };
-  if (kick.status !== 202) return wholeFailure(kick.status, `$import answered ${kick.status}: ${diagnosticsOf((await kick.json().catch(() => undefined)) as OperationOutcome)}`);
+  if (kick.status !== 202)
+    return wholeFailure(kick.status, `$import answered ${kick.status}: ${diagnosticsOf((await kick.json().catch(() => undefined)) as OperationOutcome)}`);
   const status = kick.headers.get('content-location') as string;
 
   // The server reads the files in the loader's order (inputs.ts): the file it is on tells the bytes done.

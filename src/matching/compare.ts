@@ -119,14 +119,44 @@ const identifier: Comparator = (a, b, config) => {
 };
 
 const COMPARATORS: Record<Field, Comparator> = {
-  family: (a, b, c) => best('family', [...pairs(a.families, b.families)].map(([x, y]) => familyOutcome(x, y, c)), c),
-  given: (a, b, c) => best('given', [...pairs(a.givens, b.givens)].map(([x, y]) => givenOutcome(x, y, c)), c),
-  middle: (a, b, c) => best('middle', [...pairs(a.middles, b.middles)].map(([x, y]) => middleOutcome(x, y)), c),
+  family: (a, b, c) =>
+    best(
+      'family',
+      [...pairs(a.families, b.families)].map(([x, y]) => familyOutcome(x, y, c)),
+      c,
+    ),
+  given: (a, b, c) =>
+    best(
+      'given',
+      [...pairs(a.givens, b.givens)].map(([x, y]) => givenOutcome(x, y, c)),
+      c,
+    ),
+  middle: (a, b, c) =>
+    best(
+      'middle',
+      [...pairs(a.middles, b.middles)].map(([x, y]) => middleOutcome(x, y)),
+      c,
+    ),
   birthDate: (a, b, c) => (a.birthDate && b.birthDate ? best('birthDate', [dateOutcome(a.birthDate, b.birthDate)], c) : undefined),
   gender: (a, b, c) => (a.gender && b.gender ? best('gender', [a.gender === b.gender ? 'exact' : 'differ'], c) : undefined),
-  address: (a, b, c) => best('address', [...pairs(a.addresses, b.addresses)].map(([x, y]) => addressOutcome(x, y)), c),
-  phone: (a, b, c) => best('phone', [sameOrDiffer(a.phones, b.phones)].filter((o) => o !== undefined), c),
-  email: (a, b, c) => best('email', [sameOrDiffer(a.emails, b.emails)].filter((o) => o !== undefined), c),
+  address: (a, b, c) =>
+    best(
+      'address',
+      [...pairs(a.addresses, b.addresses)].map(([x, y]) => addressOutcome(x, y)),
+      c,
+    ),
+  phone: (a, b, c) =>
+    best(
+      'phone',
+      [sameOrDiffer(a.phones, b.phones)].filter((o) => o !== undefined),
+      c,
+    ),
+  email: (a, b, c) =>
+    best(
+      'email',
+      [sameOrDiffer(a.emails, b.emails)].filter((o) => o !== undefined),
+      c,
+    ),
   identifier,
 };
 

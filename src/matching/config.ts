@@ -11,7 +11,18 @@ import { isJsonObject } from '../fhir/json';
  */
 
 /** What a blocking key can be built from (src/matching/blocking-keys.ts). */
-export const KEY_PARTS = ['family-phonetic', 'given-phonetic', 'birthdate', 'birthdate-unordered', 'birth-year', 'gender', 'identifier', 'phone', 'email', 'postal-code'] as const;
+export const KEY_PARTS = [
+  'family-phonetic',
+  'given-phonetic',
+  'birthdate',
+  'birthdate-unordered',
+  'birth-year',
+  'gender',
+  'identifier',
+  'phone',
+  'email',
+  'postal-code',
+] as const;
 export type KeyPart = (typeof KEY_PARTS)[number];
 
 /** The outcomes each field's comparison has (src/matching/compare.ts); the configuration weighs every one. */

@@ -57,7 +57,13 @@ interface Known {
 /** Patients whose candidates one query reads (a `$or` of one indexed branch each). */
 const GROUP = 50;
 
-export async function* scanDuplicates(repo: Repository, matcher: Matcher, plan: DuplicatesPlan, start: DuplicatesState, opts: ScanOptions = {}): AsyncGenerator<ScanEvent> {
+export async function* scanDuplicates(
+  repo: Repository,
+  matcher: Matcher,
+  plan: DuplicatesPlan,
+  start: DuplicatesState,
+  opts: ScanOptions = {},
+): AsyncGenerator<ScanEvent> {
   const quiet = untraced(repo);
   const pageSize = opts.pageSize ?? 500;
   const max = matcher.config.maxBlockSize;

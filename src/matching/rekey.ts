@@ -11,6 +11,11 @@ export const MATCH_KEYS_RECORD = 'patient-match-keys';
  * written before matching existed), every Patient is indexed again from its text with the server's indexer, which
  * writes the keys (streamed in batches). New and changed Patients get theirs at save time.
  */
-export async function ensureMatchKeys(db: Db, fingerprint: string, index: Indexer, onProgress?: (event: { done: number; finished: boolean }) => void): Promise<{ rekeyed: boolean }> {
+export async function ensureMatchKeys(
+  db: Db,
+  fingerprint: string,
+  index: Indexer,
+  onProgress?: (event: { done: number; finished: boolean }) => void,
+): Promise<{ rekeyed: boolean }> {
   return { rekeyed: await ensureDerivedIndex(db, { id: MATCH_KEYS_RECORD, type: 'Patient', fingerprint, index, onProgress }) };
 }

@@ -34,7 +34,8 @@ function matchInput(req: FhirRequest): MatchInput {
   const certain = one('onlyCertainMatches');
   if (certain && typeof certain.valueBoolean !== 'boolean') throw badRequest('onlyCertainMatches must be a valueBoolean', 'Parameters.parameter');
   const count = one('count');
-  if (count && !(Number.isInteger(count.valueInteger) && (count.valueInteger as number) > 0)) throw badRequest('count must be a positive valueInteger', 'Parameters.parameter');
+  if (count && !(Number.isInteger(count.valueInteger) && (count.valueInteger as number) > 0))
+    throw badRequest('count must be a positive valueInteger', 'Parameters.parameter');
   return {
     patient: resource as Patient,
     onlyCertainMatches: certain?.valueBoolean ?? false,

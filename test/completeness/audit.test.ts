@@ -25,7 +25,8 @@ async function audit(server: TestServer, parameter: object[] = [], token = 'admi
   }
 }
 
-const search = async (server: TestServer, query: string) => ((await server.json('GET', `Task?${query}&_count=200`, undefined, as('admin'))).body.entry ?? []).map((e: any) => e.resource);
+const search = async (server: TestServer, query: string) =>
+  ((await server.json('GET', `Task?${query}&_count=200`, undefined, as('admin'))).body.entry ?? []).map((e: any) => e.resource);
 
 describe('$completeness-audit: asynchronous, Tasks per deficiency, never duplicated', () => {
   let server: TestServer;
@@ -103,7 +104,12 @@ describe('$completeness-audit: asynchronous, Tasks per deficiency, never duplica
     // A discharge-summary deficiency recorded for what is (now) an ambulatory visit: outside the rule.
     const { tasks } = await audit(server, [{ name: 'rule', valueCode: 'encounter-diagnosis' }]);
     const visitTask = tasks.find((t) => t.focus.reference === 'Encounter/visit');
-    const stray = { ...visitTask, id: undefined, meta: undefined, code: { coding: [{ system: 'http://fhirstone.org/fhir/CodeSystem/deficiency-rule', code: 'discharge-summary' }] } };
+    const stray = {
+      ...visitTask,
+      id: undefined,
+      meta: undefined,
+      code: { coding: [{ system: 'http://fhirstone.org/fhir/CodeSystem/deficiency-rule', code: 'discharge-summary' }] },
+    };
     const id = taskId('discharge-summary', 'Encounter/visit');
     await store({ ...stray, id });
     const { report } = await audit(server, [{ name: 'rule', valueCode: 'discharge-summary' }]);
@@ -131,7 +137,10 @@ describe('$completeness-audit: asynchronous, Tasks per deficiency, never duplica
       const resource = encounter(`many-${i}`, { patient: 'p3', cls: 'AMB', end: '2026-02-01T10:00:00Z' });
       return { request: { method: 'PUT', url: `Encounter/many-${i}` }, resource };
     });
-    entry.push({ request: { method: 'PUT', url: 'Condition/many-dx' }, resource: diagnosis('many-dx', { patient: 'p3', encounter: 'many-150', system: SNOMED, code: '44054006' }) as any });
+    entry.push({
+      request: { method: 'PUT', url: 'Condition/many-dx' },
+      resource: diagnosis('many-dx', { patient: 'p3', encounter: 'many-150', system: SNOMED, code: '44054006' }) as any,
+    });
     expect((await server.json('POST', '', { resourceType: 'Bundle', type: 'transaction', entry }, as('admin'))).status).toBe(200);
     const { report } = await audit(server, [
       { name: 'rule', valueCode: 'encounter-diagnosis' },
@@ -145,6 +154,15 @@ describe('$completeness-audit: asynchronous, Tasks per deficiency, never duplica
     const bad = async (parameter: object[]) => (await server.json('POST', '$completeness-audit', { resourceType: 'Parameters', parameter }, as('admin'))).status;
     expect(await bad([{ name: 'rule', valueCode: 'no-such-rule' }])).toBe(400);
     expect(await bad([{ name: 'start', valueDate: '01/02/2026' }])).toBe(400);
-    expect((await server.json('POST', '$completeness-audit', { resourceType: 'Parameters', parameter: [{ name: 'patient', valueReference: { reference: 'Patient/nobody' } }] }, as('admin'))).status).toBe(404);
+    expect(
+      (
+        await server.json(
+          'POST',
+          '$completeness-audit',
+          { resourceType: 'Parameters', parameter: [{ name: 'patient', valueReference: { reference: 'Patient/nobody' } }] },
+          as('admin'),
+        )
+      ).status,
+    ).toBe(404);
   });
 });

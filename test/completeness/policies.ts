@@ -27,4 +27,3 @@ export async function startPolicyServer(env: Record<string, string> = {}): Promi
 }
 
 export const as = (token: string) => ({ authorization: `Bearer ${token}` });
-

@@ -45,7 +45,9 @@ describe('the deficiency rules file', () => {
     expect(() => load({ rules: [{ id: 'x' }] })).toThrow(/must have required property 'title'/);
     expect(() => load(withRule((r) => (r.deadline = '14 days')))).toThrow(/deadline must match pattern/);
     expect(() => load(withRule((r) => (r.scope.query = 'nonsense=1')))).toThrow(/discharge-summary scope.query: 'nonsense=1' is not a search on Encounter/);
-    expect(() => load(withRule((r) => (r.condition.related.reference = 'author')))).toThrow(/DocumentReference has no reference parameter 'author' that can name Encounter resources/);
+    expect(() => load(withRule((r) => (r.condition.related.reference = 'author')))).toThrow(
+      /DocumentReference has no reference parameter 'author' that can name Encounter resources/,
+    );
     expect(() => load(withRule((r) => (r.task.owner = ['participant.individual('])))).toThrow(/task.owner: 'participant.individual\(' is not a FHIRPath expression/);
     expect(() => load({ ...defaults, timeZone: 'Mars/Olympus' })).toThrow(/'Mars\/Olympus' is not a known IANA time zone/);
     const twice = structuredClone(defaults) as any;

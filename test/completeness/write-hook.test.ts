@@ -46,7 +46,12 @@ describe('the write hook completes a deficiency when a later write fixes it, in 
     const bundle = {
       resourceType: 'Bundle',
       type: 'transaction',
-      entry: [{ request: { method: 'PUT', url: 'DocumentReference/summary-2' }, resource: document('summary-2', { patient: 'p1', encounter: 'stay-2', loinc: DISCHARGE_SUMMARY }) }],
+      entry: [
+        {
+          request: { method: 'PUT', url: 'DocumentReference/summary-2' },
+          resource: document('summary-2', { patient: 'p1', encounter: 'stay-2', loinc: DISCHARGE_SUMMARY }),
+        },
+      ],
     };
     expect((await server.json('POST', '', bundle)).status).toBe(200);
     expect((await read(server, id)).status).toBe('completed');

@@ -18,7 +18,10 @@ describe('the matcher', () => {
   });
 
   it('reads a nickname, swapped day and month, a typo and a retyped address as agreement', () => {
-    const c = compare(patient(), patient({ name: [{ family: 'Fery', given: ['Bill'] }], birthDate: '1970-12-04', address: [{ line: ['12 main st.'], postalCode: '02139-1234' }] }));
+    const c = compare(
+      patient(),
+      patient({ name: [{ family: 'Fery', given: ['Bill'] }], birthDate: '1970-12-04', address: [{ line: ['12 main st.'], postalCode: '02139-1234' }] }),
+    );
     expect(c.fields).toMatchObject({
       family: { outcome: 'similar' },
       given: { outcome: 'nickname' },
@@ -38,7 +41,10 @@ describe('the matcher', () => {
   it('takes a shared lifelong identifier as strong evidence and a different one as strong evidence against', () => {
     const ssn = (value: string) => ({ identifier: [{ system: SSN, value }] });
     expect(compare(patient(ssn('999-12-3456')), patient(ssn('999-12-3456'))).fields.identifier).toEqual({ outcome: 'exact', bits: 12 });
-    const namesakes = compare(patient(ssn('999-12-3456')), patient({ ...ssn('999-65-4321'), address: [{ line: ['9 Elm Road'], postalCode: '01001' }], telecom: undefined }));
+    const namesakes = compare(
+      patient(ssn('999-12-3456')),
+      patient({ ...ssn('999-65-4321'), address: [{ line: ['9 Elm Road'], postalCode: '01001' }], telecom: undefined }),
+    );
     expect(namesakes.fields.identifier).toEqual({ outcome: 'differ', bits: -12 });
     expect(namesakes.grade).toBe('certainly-not');
   });

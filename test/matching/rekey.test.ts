@@ -35,7 +35,9 @@ it('keys the stored Patients again when the recorded fingerprint is not the conf
   const fingerprint = shippedMatchConfig().keysFingerprint;
   // Recorded and current: nothing to do, even though this Patient lost its keys behind the server's back.
   expect(await ensureMatchKeys(server.store.db, fingerprint, services.index)).toEqual({ rekeyed: false });
-  await server.store.db.collection<{ _id: string; fingerprint: string }>(META_COLLECTION).updateOne({ _id: MATCH_KEYS_RECORD }, { $set: { fingerprint: 'an older configuration' } });
+  await server.store.db
+    .collection<{ _id: string; fingerprint: string }>(META_COLLECTION)
+    .updateOne({ _id: MATCH_KEYS_RECORD }, { $set: { fingerprint: 'an older configuration' } });
   expect(await ensureMatchKeys(server.store.db, fingerprint, services.index)).toEqual({ rekeyed: true });
   const doc = (await patients().findOne({ _id: 'rk-1' }))!;
   expect(storedKeys(doc)).toContain('family-birthdate:KST|1950-02-03');

@@ -93,7 +93,14 @@ describe('Patient/$find-duplicates', () => {
     expect(new Set(ids).size).toBe(ids.length);
     const ferry = pairs.find((p) => p.patient === 'Patient/fd-1' && p.candidate === 'Patient/fd-2');
     // Nickname, typo and swapped date, outweighed by middle name, home and phone agreeing.
-    expect(ferry).toEqual({ patient: 'Patient/fd-1', candidate: 'Patient/fd-2', score: 0.999, grade: 'certain', agrees: ['family', 'given', 'middle', 'birthDate', 'gender', 'address', 'phone'], differs: [] });
+    expect(ferry).toEqual({
+      patient: 'Patient/fd-1',
+      candidate: 'Patient/fd-2',
+      score: 0.999,
+      grade: 'certain',
+      agrees: ['family', 'given', 'middle', 'birthDate', 'gender', 'address', 'phone'],
+      differs: [],
+    });
     const okafor = pairs.find((p) => p.patient === 'Patient/fd-4' && p.candidate === 'Patient/fd-5');
     // Fields one side lacks are neither agreement nor difference.
     expect(okafor).toMatchObject({ grade: 'probable', agrees: ['family', 'given', 'birthDate'], differs: [] });
