@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { benchCrud } from './crud';
+import { benchDestruction } from './destruction';
 import { benchEverything } from './everything';
 import { benchMatching } from './matching';
 import { benchExport } from './export';
@@ -19,7 +20,7 @@ import { type LoadResult } from './lib/load-gen';
 import { PROJECT_ROOT, cpuDuring, msPerUnit, startBaseline, startChildServer, waitIdle, type ChildServer } from './lib/server-process';
 import { syntheaBundles } from './lib/synthea';
 
-const PHASES = ['ingest', 'crud', 'read', 'search', 'export', 'import', 'everything', 'matching', 'validation', 'engine', 'icd10cm', 'disclosures', 'startup'] as const;
+const PHASES = ['ingest', 'crud', 'read', 'search', 'export', 'import', 'everything', 'destruction', 'matching', 'validation', 'engine', 'icd10cm', 'disclosures', 'startup'] as const;
 type Phase = (typeof PHASES)[number];
 
 const USAGE = `Usage: npm run bench -- [options]
@@ -282,6 +283,20 @@ async function importPhase(o: Options, work: string, results: Record<string, unk
   for (const [name, p] of Object.entries(profile ?? {})) printProfile(name, 'import bench', p);
 }
 
+/** Certified destruction of 10,000 eligible records (1,000 with --quick): resources destroyed per second, bench/destruction.ts. */
+async function destructionPhase(o: Options, results: Record<string, unknown>, rows: Row[]): Promise<void> {
+  const records = o.quick ? 1_000 : 10_000;
+  log(`destruction: review and destruction of ${records} eligible records of 6 resources each (bench/destruction.ts)`);
+  const r = await benchDestruction({ records });
+  results.destruction = r;
+  rows.push({
+    phase: 'destruction',
+    metric: `resources destroyed per second (${r.resourcesDestroyed} in ${r.destructionSeconds} s, certificate and compaction included)`,
+    value: r.resourcesPerSecond,
+  });
+  rows.push({ phase: 'destruction', metric: `review of ${r.records} eligible records among ${r.storeResources} resources, seconds`, value: r.reviewSeconds });
+}
+
 /** Patient/$everything page cost for a patient of ~10 resources and one of 100k (20k with --quick), bench/everything.ts. */
 async function everythingPhase(o: Options, results: Record<string, unknown>, rows: Row[]): Promise<void> {
   const resources = o.quick ? 20_000 : 100_000;
@@ -352,6 +367,7 @@ async function main(): Promise<void> {
     if (o.phases.has('export')) await exportPhase(o, results, rows);
     if (o.phases.has('import')) await importPhase(o, work, results, rows);
     if (o.phases.has('everything')) await everythingPhase(o, results, rows);
+    if (o.phases.has('destruction')) await destructionPhase(o, results, rows);
     if (o.phases.has('matching')) await matchingPhase(o, results, rows);
     if (o.phases.has('validation')) {
       log('validation: bench/validation.ts');
