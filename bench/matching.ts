@@ -68,8 +68,8 @@ async function findDuplicates(baseUrl: string): Promise<{ seconds: number; lines
       manifest = (await res.json()) as typeof manifest;
       break;
     }
-    await res.arrayBuffer();
-    if (res.status !== 202) throw new Error(`$find-duplicates status: ${res.status}`);
+    const text = await res.text();
+    if (res.status !== 202) throw new Error(`$find-duplicates status: ${res.status} ${text}`);
     await new Promise((r) => setTimeout(r, 250));
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
