@@ -20,7 +20,22 @@ import { type LoadResult } from './lib/load-gen';
 import { PROJECT_ROOT, cpuDuring, msPerUnit, startBaseline, startChildServer, waitIdle, type ChildServer } from './lib/server-process';
 import { syntheaBundles } from './lib/synthea';
 
-const PHASES = ['ingest', 'crud', 'read', 'search', 'export', 'import', 'everything', 'destruction', 'matching', 'validation', 'engine', 'icd10cm', 'disclosures', 'startup'] as const;
+const PHASES = [
+  'ingest',
+  'crud',
+  'read',
+  'search',
+  'export',
+  'import',
+  'everything',
+  'destruction',
+  'matching',
+  'validation',
+  'engine',
+  'icd10cm',
+  'disclosures',
+  'startup',
+] as const;
 type Phase = (typeof PHASES)[number];
 
 const USAGE = `Usage: npm run bench -- [options]
