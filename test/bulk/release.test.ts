@@ -179,6 +179,9 @@ describe('the audit trail of an export', () => {
     expect(await seenBy(tokenB)).not.toContain(event.id);
   });
 
+  /** The query an event sealed (src/audit/query-text.ts), read back with AuditEvent/[id]/$query-text. */
+  const queryText = async (e: AuditEvent): Promise<string> => (await server.system.json('GET', `AuditEvent/${e.id}/$query-text`)).body.parameter[0].valueString;
+
   it('records the kick-off of a patient token in that patient record, and every status poll', async () => {
     const loc = await kickoff('Patient/$export?_type=Condition', tokenA);
     await waitDone(loc, tokenA);
@@ -189,18 +192,21 @@ describe('the audit trail of an export', () => {
     expect(polls.every((e) => patientsNamed(e).join() === `Patient/${A}`)).toBe(true);
 
     expect((await server.system.json('GET', 'AuditEvent/$verify-chain')).status).toBe(200);
-    const kickoffs = ((await server.system.json('GET', `AuditEvent?patient=Patient/${A}&_count=1000`)).body.entry ?? [])
+    // The query's values are sealed under the patient's key (src/audit/query-text.ts): $query-text reads them.
+    const candidates = ((await server.system.json('GET', `AuditEvent?patient=Patient/${A}&_count=1000`)).body.entry ?? [])
       .map((e: { resource: AuditEvent }) => e.resource as AuditEvent)
-      .filter((e: AuditEvent) => (e.entity ?? []).some((x) => x.description?.includes('$export?_type=Condition')));
-    expect(kickoffs.length).toBeGreaterThan(0);
+      .filter((e: AuditEvent) => (e.entity ?? []).some((x) => x.description === 'Patient/$export?_type=…'));
+    const texts = await Promise.all(candidates.map(queryText));
+    expect(texts).toContain('Patient/$export?_type=Condition');
   });
 
   it('names the job in the kick-off AuditEvent, so an export is traced from request to last download by its id', async () => {
     const loc = await kickoff('$export?_type=Patient', tokenSystem);
     await waitDone(loc, tokenSystem);
     const events = await eventsNaming(jobIdOf(loc));
-    const kickoffs = events.filter((e) => (e.entity ?? []).some((x) => x.description?.includes('$export?_type=Patient')));
+    const kickoffs = events.filter((e) => (e.entity ?? []).some((x) => x.description === '$export?_type=…'));
     expect(kickoffs).toHaveLength(1);
+    expect(await queryText(kickoffs[0])).toBe('$export?_type=Patient');
     expect(kickoffs[0]).toMatchObject({ outcome: '0' });
     expect(kickoffs[0].entity?.some((x) => x.what?.identifier?.value === loc)).toBe(true);
   });
