@@ -47,3 +47,17 @@ export function assertMayApprove(policy: AccessPolicy, types: readonly string[],
   if (reviewer === approver) throw forbidden('The two-person rule: the approver must be a different user from the one who requested the review');
   return approver;
 }
+
+/**
+ * May this caller see a review it did not request, to decide on its approval? A user of the review's issuer who
+ * could approve destruction (the grants of approval), other than the requester, whom the owner rule admits anyway.
+ */
+export function mayApprove(policy: AccessPolicy, types: readonly string[], requester: JobOwner): boolean {
+  if (policy.unrestricted || policy.issuer !== requester.issuer) return false;
+  try {
+    assertMayApprove(policy, types, requester);
+    return true;
+  } catch {
+    return false;
+  }
+}

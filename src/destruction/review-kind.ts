@@ -1,5 +1,6 @@
 import type { OperationOutcome, Parameters, ParametersParameter } from 'fhir/r4';
 import { simpleKind } from '../jobs/simple-kind';
+import { mayApprove } from './authority';
 import type { Repository } from '../store/repository';
 import { surveyBatch } from './record-survey';
 import type { RecordRetention, RetentionSource } from './retention-source';
@@ -70,6 +71,8 @@ const heldNotice = (patientId: string, retention: RecordRetention): OperationOut
 export function reviewKind(deps: ReviewDeps) {
   return simpleKind<ReviewParams, { after?: string; listed: number }>({
     kind: REVIEW_KIND,
+    // The approver reads what it approves: any user who could approve it may poll the review and download its files.
+    sharedWith: (policy, job) => mayApprove(policy, deps.types(), job.owner),
     progress: (job) => `reviewed up to ${job.checkpoint.state?.after ?? 'the start'}; ${job.checkpoint.state?.listed ?? 0} records eligible`,
     async run(job, ctx) {
       const at = reviewInstant(job.plan.params.date);

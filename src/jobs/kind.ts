@@ -28,6 +28,8 @@ export interface JobKind<Plan = unknown, C extends JobCheckpoint = JobCheckpoint
   progress?(job: Job<Plan, C>): string;
   /** Beyond owning the job: may this caller download this file? (Export: the token must still read its type.) */
   mayDownload?(policy: AccessPolicy, job: Job<Plan, C>, file: JobFile): boolean;
+  /** Who besides the kick-off's access context may see the job and its files (a destruction review: its approvers). */
+  sharedWith?(policy: AccessPolicy, job: Job<Plan, C>): boolean;
 }
 
 export class JobAborted extends Error {

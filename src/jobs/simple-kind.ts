@@ -41,6 +41,7 @@ export interface SimpleKindDefinition<P, S> {
    */
   run(job: SimpleJob<P, S>, ctx: SimpleJobContext<S>): Promise<number | void>;
   progress?(job: SimpleJob<P, S>): string;
+  sharedWith?: JobKind<GrantedPlan<P>, StateCheckpoint<S>>['sharedWith'];
 }
 
 /**
@@ -51,6 +52,7 @@ export function simpleKind<P, S>(def: SimpleKindDefinition<P, S>): JobKind<Grant
   return {
     kind: def.kind,
     progress: def.progress,
+    sharedWith: def.sharedWith,
     async run(job, ctx) {
       const files: JobFile[] = [...job.checkpoint.files];
       // Files written after the last checkpoint (a crash, a lost lease) are incomplete: drop them.

@@ -67,7 +67,8 @@ async function ownJob(ctx: RouterContext, req: FhirRequest, deps: StatusRouteDep
   const what = family === EXPORT_FAMILY ? 'export job' : 'job';
   if (!job || job.status === 'cancelled' || familyOf(job) !== family) throw notFound(`No ${what} ${p.job} (it may have been cancelled or expired)`);
   if (family === JOB_FAMILY) ref.kind = kindOf(job);
-  if (!mayAccess(job, ctx.repo.policy)) throw forbidden('Only the client, user and patient context that started this job may see it');
+  const shared = deps.state().kinds.get(kindOf(job))?.sharedWith?.(ctx.repo.policy, job) ?? false;
+  if (!mayAccess(job, ctx.repo.policy) && !shared) throw forbidden('Only the client, user and patient context that started this job may see it');
   if (job.owner.context === 'patient') for (const id of job.owner.patients ?? []) req.trace?.patients.add(id);
   return job;
 }

@@ -13,6 +13,7 @@ let bob: { token: string; caller: Caller };
 let reviewed: Awaited<ReturnType<typeof review>>;
 let destroyed: { status: number; body: any };
 let heldOld2: string;
+let exportBefore: string;
 
 beforeAll(async () => {
   server = await startSecureServer({ BULK_EXPORT_POLL: '20ms', DESTRUCTION_BATCH: '2' });
@@ -70,6 +71,10 @@ beforeAll(async () => {
   heldOld2 = await hold(system, 'old-2', 'M-2');
   // A search naming the patient, recorded by the audit trail.
   expect((await system.json('GET', 'Patient?family=Zebediah')).body.total).toBe(1);
+  // An export made before the destruction holds the record: it goes with it.
+  const exported = await server.system.json('GET', 'Patient/$export', undefined, { prefer: 'respond-async' });
+  exportBefore = exported.headers.get('content-location') as string;
+  expect((await finish(server, server.system, exportBefore)).status).toBe(200);
   alice = await coordinator(server, 'alice');
   bob = await coordinator(server, 'bob');
   reviewed = await review(server, alice);
@@ -143,6 +148,10 @@ describe('after the destruction', () => {
     expect(exported).not.toContain('old-1');
     expect(exported).not.toContain('Zebediah');
     expect(exported).toContain('Patient/recent');
+  });
+
+  it('removes the exports made before it that may hold the record, with their files', async () => {
+    expect((await server.system.json('GET', exportBefore.slice(server.baseUrl.length + 1))).status).toBe(404);
   });
 
   it('keeps the other records: the held one and the one not yet due', async () => {
@@ -246,6 +255,17 @@ describe('who may approve', () => {
     const res = await reader.json('POST', '$destruction-approve', approveBody(again.location));
     expect(res.status).toBe(403);
     expect(res.body.issue[0].diagnostics).toContain('delete');
+  });
+
+  it('lets a user who could approve read the review, and no one else but its requester', async () => {
+    const again = await review(server, alice);
+    const path = again.location.slice(server.baseUrl.length + 1);
+    const seen = await bob.caller.json('GET', path);
+    expect(seen.status).toBe(200);
+    expect(await downloadLines(seen.body.output, bob.token)).toEqual(again.output);
+    const reader = server.as(await server.sign({ scope: 'user/*.rs', fhirUser: 'Practitioner/carol' }));
+    expect((await reader.json('GET', path)).status).toBe(403);
+    expect((await (await server.patient('recent', 'patient/*.*')).json('GET', path)).status).toBe(403);
   });
 
   it('approves a review once', async () => {
