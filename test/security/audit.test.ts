@@ -61,6 +61,16 @@ async function freshCondition(): Promise<string> {
   return id;
 }
 
+/**
+ * The search event whose query has `description` (values sealed, src/audit/query-text.ts) and whose query text, read
+ * back with AuditEvent/[id]/$query-text, holds `marker`.
+ */
+async function searchEvent(description: string, marker: string): Promise<AuditEvent> {
+  const searches = (await events('subtype=search')).filter((e) => e.entity?.find((x) => x.role?.code === '24')?.description === description);
+  const texts = await Promise.all(searches.map(async (e) => (await server.system.json('GET', `AuditEvent/${e.id}/$query-text`)).body.parameter[0].valueString as string));
+  return searches[texts.findIndex((t) => t.includes(marker))];
+}
+
 describe('an AuditEvent for every request', () => {
   it('records a read with outcome 0, the client, the resource and the patient it belongs to', async () => {
     const id = await freshCondition();
@@ -74,10 +84,7 @@ describe('an AuditEvent for every request', () => {
   it('records a search with its query and every patient whose data it returned', async () => {
     const marker = randomUUID();
     expect((await server.system.json('GET', `Patient?_id=${A},${B}&_tag:not=urn:test|${marker}`)).status).toBe(200);
-    // The query's values are sealed under the patients' keys (src/audit/query-text.ts): read back with $query-text.
-    const searches = (await events('subtype=search')).filter((e) => e.entity?.find((x) => x.role?.code === '24')?.description === 'Patient?_id=…&_tag:not=…');
-    const texts = await Promise.all(searches.map(async (e) => (await server.system.json('GET', `AuditEvent/${e.id}/$query-text`)).body.parameter[0].valueString));
-    const event = searches[texts.findIndex((t) => t.includes(marker))];
+    const event = await searchEvent('Patient?_id=…&_tag:not=…', marker);
     expect(event).toMatchObject({ action: 'E', outcome: '0' });
     expect(patientsNamed(event).sort()).toEqual([`Patient/${A}`, `Patient/${B}`]);
     expect(JSON.stringify(event)).not.toContain(marker);
@@ -86,7 +93,7 @@ describe('an AuditEvent for every request', () => {
   it('records a search of another type with every patient whose data it returned, not only a search of Patient', async () => {
     const marker = randomUUID();
     expect((await server.system.json('GET', `Condition?code=a-code,b-code&_tag:not=urn:test|${marker}`)).status).toBe(200);
-    const [event] = (await events('subtype=search')).filter((e) => JSON.stringify(e).includes(marker));
+    const event = await searchEvent('Condition?code=…&_tag:not=…', marker);
     expect(patientsNamed(event).sort()).toEqual([`Patient/${A}`, `Patient/${B}`]);
   });
 
