@@ -3,7 +3,7 @@ import type { Filter } from 'mongodb';
 import type { Repository } from '../store/repository';
 import type { StoredDocument } from '../store/stored-document';
 import type { Completeness } from './completeness';
-import { and, evaluate, inScope, type EvaluationContext } from './evaluate';
+import { and, evaluate, inScope, isDeficient, type EvaluationContext } from './evaluate';
 import { record, type Change, type Recorded } from './record';
 import type { Rule } from './rules';
 import { OPEN_STATUSES, RULE_SYSTEM, statusAt, taskId } from './task';
@@ -103,9 +103,7 @@ async function auditRule(c: Completeness, repo: Repository, ctx: EvaluationConte
   const flush = async () => {
     const evaluations = await evaluate(repo, ctx, rule, page);
     counts.evaluated += page.length;
-    for (const e of evaluations) {
-      if (e.problems.length) counts[statusAt(e.deadline, now)]++;
-    }
+    for (const e of evaluations) if (isDeficient(e)) counts[statusAt(e.deadline, now)]++;
     page = [];
     await emit(await record(own, { evaluations, create: true }, now));
   };

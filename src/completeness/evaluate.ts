@@ -22,13 +22,18 @@ export interface Evaluation {
   focus: Resource & { id: string };
   /** What is missing or wrong; empty when the rule is met. */
   problems: string[];
-  /** When the deficiency begins, and when it becomes delinquent. */
+}
+
+/** A rule not met: when the deficiency began and becomes delinquent, and whom its Task names. */
+export interface Deficiency extends Evaluation {
   start: Date;
   deadline: Date;
   owner?: Reference;
   patient?: Reference;
   encounter?: Reference;
 }
+
+export const isDeficient = (e: Evaluation): e is Deficiency => e.problems.length > 0;
 
 export const ref = (r: { resourceType: string; id?: string }): string => `${r.resourceType}/${r.id}`;
 
@@ -110,17 +115,22 @@ export async function evaluate(repo: Repository, ctx: EvaluationContext, rule: R
       const found = related!.get(ref(focus)) ?? [];
       problems = condition.codes ? codingProblems(ctx, condition, focus, found) : found.length ? [] : [condition.missing];
     }
-    const startText = firstString(rule.start, focus);
-    const start = (startText && startInstant(startText, ctx.timeZone)) || new Date(focus.meta?.lastUpdated ?? 0);
-    return {
-      rule,
-      focus,
-      problems,
-      start,
-      deadline: new Date(start.getTime() + rule.deadlineMs),
-      owner: firstReference(rule.owner, focus),
-      patient: rule.scope.type === 'Patient' ? { reference: ref(focus) } : rule.for && firstReference([rule.for], focus),
-      encounter: rule.scope.type === 'Encounter' ? { reference: ref(focus) } : rule.encounter && firstReference([rule.encounter], focus),
-    };
+    return problems.length ? deficiency(ctx, rule, focus, problems) : { rule, focus, problems };
   });
+}
+
+/** The timing and the references of a deficiency (FHIRPath evaluated only for foci that are deficient). */
+function deficiency(ctx: EvaluationContext, rule: Rule, focus: Resource & { id: string }, problems: string[]): Deficiency {
+  const startText = firstString(rule.start, focus);
+  const start = (startText && startInstant(startText, ctx.timeZone)) || new Date(focus.meta?.lastUpdated ?? 0);
+  return {
+    rule,
+    focus,
+    problems,
+    start,
+    deadline: new Date(start.getTime() + rule.deadlineMs),
+    owner: firstReference(rule.owner, focus),
+    patient: rule.scope.type === 'Patient' ? { reference: ref(focus) } : rule.for && firstReference([rule.for], focus),
+    encounter: rule.scope.type === 'Encounter' ? { reference: ref(focus) } : rule.encounter && firstReference([rule.encounter], focus),
+  };
 }

@@ -1,7 +1,7 @@
 import type { Task } from 'fhir/r4';
 import { isOperationOutcomeError } from '../errors/operation-outcome-error';
 import type { Repository } from '../store/repository';
-import type { Evaluation } from './evaluate';
+import { isDeficient, type Evaluation } from './evaluate';
 import { storedTasks } from './task-store';
 import { cancelledTask, changed, completedTask, deficiencyTask, isOpen, taskId } from './task';
 
@@ -36,7 +36,7 @@ async function recordOnce(repo: Repository, input: RecordInput, now: Date, creat
   const out: Recorded[] = [];
   for (const e of input.evaluations) {
     const previous = stored.get(taskId(e.rule.id, `${e.focus.resourceType}/${e.focus.id}`));
-    if (e.problems.length > 0) {
+    if (isDeficient(e)) {
       if (!previous && !input.create) continue;
       const next = deficiencyTask(e, previous, now);
       if (!changed(previous, next)) {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { canonicalize } from 'json-canonicalize';
 import type { Reference, Task } from 'fhir/r4';
-import type { Evaluation } from './evaluate';
+import type { Deficiency } from './evaluate';
 
 /**
  * A deficiency is a Task the server keeps: one per rule and focus, with a deterministic id (`taskId`), so audits,
@@ -60,7 +60,7 @@ export const statusAt = (deadline: Date, at: Date): BusinessStatus => (at.getTim
  * The Task of a deficiency as found now. An open previous version keeps its status, authoredOn and whatever else a
  * clinician added (notes, a performer); one that was closed is opened again as requested.
  */
-export function deficiencyTask(e: Evaluation, previous: Task | undefined, now: Date): Task {
+export function deficiencyTask(e: Deficiency, previous: Task | undefined, now: Date): Task {
   const focus = `${e.focus.resourceType}/${e.focus.id}`;
   const reopened = !previous || !isOpen(previous);
   const owner = taskReference(e.owner);

@@ -1,5 +1,6 @@
 import type { Bundle } from 'fhir/r4';
 import type { Completeness } from '../completeness';
+import { isDeficient } from '../completeness/evaluate';
 import { storedTasks } from '../completeness/task-store';
 import { typesRead } from '../completeness/rules';
 import { deficiencyTask, taskId } from '../completeness/task';
@@ -38,7 +39,7 @@ export function encounterCompleteness(c: Completeness): Operation {
       const rules = c.encounterRules();
       for (const type of new Set(rules.flatMap(typesRead))) ctx.repo.assertAllowed(type, 'search');
       const now = new Date();
-      const deficient = (await c.ofEncounter(ctx.repo, encounter)).filter((e) => e.problems.length > 0);
+      const deficient = (await c.ofEncounter(ctx.repo, encounter)).filter(isDeficient);
       const ids = deficient.map((e) => taskId(e.rule.id, `${e.focus.resourceType}/${e.focus.id}`));
       const stored = ctx.repo.maySearch('Task') ? await storedTasks(ctx.repo, ids) : new Map();
       const bundle: Bundle = {
