@@ -115,14 +115,15 @@ async function auditRule(c: Completeness, repo: Repository, ctx: EvaluationConte
   }
   if (page.length) await flush();
 
-  // Open Tasks whose focus is gone or no longer matches the rule's own scope (whatever this audit's bounds).
+  // Open Tasks whose focus is gone or no longer matches the rule's own scope (whatever this audit's bounds), as
+  // the server sees the focus: a Task is bookkeeping, never cancelled because the caller cannot see its focus.
   const open = await openTasks(c, repo, rule, params.patient);
   for (let i = 0; i < open.length; i += AUDIT_PAGE) {
     const chunk = open.slice(i, i + AUDIT_PAGE);
     const live = new Set(
       (
         await inScope(
-          repo,
+          own,
           rule,
           chunk.map((t) => t.focus),
         )

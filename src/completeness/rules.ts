@@ -1,4 +1,6 @@
 import type { Filter } from 'mongodb';
+import type { AccessPolicy } from '../auth/access-policy';
+import { forbidden } from '../errors/operation-outcome-error';
 import type { StoredDocument } from '../store/stored-document';
 import { compilePath, type Path } from './fhirpath';
 import type { RuleSpec, RulesFile } from './rules-file';
@@ -125,3 +127,17 @@ export function compileRules(file: RulesFile, search: SearchAccess, source: stri
 
 /** The types a rule reads: its scope's and its related resources'. */
 export const typesRead = (rule: Rule): string[] => (rule.condition.kind === 'related' ? [rule.scope.type, rule.condition.type] : [rule.scope.type]);
+
+/**
+ * Refuses (403) a caller who cannot search every type the rules read, or only part of one (a SMART v2 granular
+ * scope): a rule judged on part of the chart finds deficiencies that are not there (the summary it cannot see),
+ * so the answer would be wrong, not smaller. A patient-bound policy sees its patient's whole chart.
+ */
+export function assertCompleteView(policy: AccessPolicy, rules: readonly Rule[]): void {
+  for (const type of new Set(rules.flatMap(typesRead))) {
+    if (!policy.allows(type, 'search')) throw forbidden(`The access token does not allow search on ${type}, which the deficiency rules read`);
+    if (policy.searchRestrictions(type, 'search')) {
+      throw forbidden(`The access token sees only part of ${type} (a restricted scope): the deficiency rules need all of it`);
+    }
+  }
+}

@@ -1,7 +1,7 @@
 import type { Completeness } from '../completeness';
 import { AUDIT_KIND } from '../completeness/audit-job';
 import type { AuditParams } from '../completeness/audit';
-import { typesRead } from '../completeness/rules';
+import { assertCompleteView } from '../completeness/rules';
 import { badRequest, forbidden } from '../errors/operation-outcome-error';
 import { parseDateRange } from '../fhir/date-time';
 import type { JobServices } from '../jobs';
@@ -59,7 +59,7 @@ export function completenessAudit(c: Completeness, jobs: JobServices): Operation
       const rules = (named.length ? c.rules.filter((r) => named.includes(r.id)) : [...c.rules]).filter(
         (r) => (!classes.length || r.scope.type === 'Encounter') && (patient === undefined || r.scope.patientParam !== undefined),
       );
-      for (const type of new Set(rules.flatMap(typesRead))) ctx.repo.assertAllowed(type, 'search');
+      assertCompleteView(ctx.repo.policy, rules);
       ctx.repo.assertAllowed('Task', 'search');
       ctx.repo.assertAllowed('Task', 'create');
       const params: AuditParams = { rules: rules.map((r) => r.id) };

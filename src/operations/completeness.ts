@@ -2,7 +2,7 @@ import type { Bundle } from 'fhir/r4';
 import type { Completeness } from '../completeness';
 import { isDeficient } from '../completeness/evaluate';
 import { storedTasks } from '../completeness/task-store';
-import { typesRead } from '../completeness/rules';
+import { assertCompleteView } from '../completeness/rules';
 import { deficiencyTask, taskId } from '../completeness/task';
 import { parameter, type Operation } from './operation';
 
@@ -37,7 +37,7 @@ export function encounterCompleteness(c: Completeness): Operation {
     handler: async (ctx, _req, target) => {
       const encounter = JSON.parse((await ctx.repo.read('Encounter', target.id as string)).r);
       const rules = c.encounterRules();
-      for (const type of new Set(rules.flatMap(typesRead))) ctx.repo.assertAllowed(type, 'search');
+      assertCompleteView(ctx.repo.policy, rules);
       const now = new Date();
       const deficient = (await c.ofEncounter(ctx.repo, encounter)).filter(isDeficient);
       const ids = deficient.map((e) => taskId(e.rule.id, `${e.focus.resourceType}/${e.focus.id}`));

@@ -31,6 +31,10 @@ describe("Encounter/$completeness under the caller's SMART policy", () => {
     expect((await server.json('GET', 'Encounter/e1/$completeness', undefined, as('no-documents'))).status).toBe(403);
   });
 
+  it('refuses a token that sees only part of a type the rules read (a granular scope): the discharge summary could be hidden', async () => {
+    expect((await server.json('GET', 'Encounter/e1/$completeness', undefined, as('clinical-notes'))).status).toBe(403);
+  });
+
   it('names the patient in the AuditEvent of the call', async () => {
     await server.json('GET', 'Encounter/e1/$completeness', undefined, as('admin'));
     let events: any[] = [];

@@ -30,11 +30,13 @@ describe('$completeness-audit under SMART tokens', () => {
     expect(tasks.body.total).toBe(3);
   });
 
-  it('refuses a token that cannot write Tasks, or cannot search a type the chosen rules read (403)', async () => {
+  it('refuses a token that cannot write Tasks, or cannot search all of a type the chosen rules read (403)', async () => {
     expect(await run(server, await server.scoped('system/*.rs'))).toBe(403);
     const encountersOnly = await server.scoped('system/Encounter.rs system/Condition.rs system/Task.cruds');
     expect(await run(server, encountersOnly)).toBe(403);
     expect(await run(server, encountersOnly, [{ name: 'rule', valueCode: 'encounter-diagnosis' }])).toBe(200);
+    const someNotes = await server.scoped('system/Encounter.rs system/Condition.rs system/Patient.rs system/DocumentReference.rs?category=clinical-note system/Task.cruds');
+    expect(await run(server, someNotes)).toBe(403);
   });
 
   it('refuses a patient-bound token (403): an audit sweeps every chart', async () => {

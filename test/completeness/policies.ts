@@ -12,6 +12,8 @@ const POLICIES: Record<string, AccessPolicy> = {
   admin: policy({ unrestricted: true }),
   'patient-p1': policy({ patientIds: ['p1'] }),
   'no-documents': policy({ types: ['Encounter', 'Condition', 'Patient', 'Task'] }),
+  // SMART v2 granular: DocumentReference.rs?category=clinical-note only.
+  'clinical-notes': policy({ searchRestrictions: (type) => (type === 'DocumentReference' ? ['category=clinical-note'] : undefined) }),
 };
 
 /** The full server, authenticating with the test tokens. */
