@@ -6,6 +6,7 @@ import { benchCrud } from './crud';
 import { benchDestruction } from './destruction';
 import { benchEverything } from './everything';
 import { benchMatching } from './matching';
+import { benchCompleteness } from './completeness';
 import { benchExport } from './export';
 import { benchImport } from './import';
 import { benchIngest } from './ingest';
@@ -28,6 +29,7 @@ const PHASES = [
   'export',
   'import',
   'everything',
+  'completeness',
   'destruction',
   'matching',
   'validation',
@@ -356,6 +358,23 @@ async function matchingPhase(o: Options, results: Record<string, unknown>, rows:
   rows.push({ phase: 'matching', metric: '$match p50 / p99 ms', value: `${r.matchP50Ms} / ${r.matchP99Ms}` });
 }
 
+/** $completeness-audit of 100,000 encounters (12,000 with --quick): the Synthea US Core sample's charts, bench/completeness.ts. */
+async function completenessPhase(o: Options, results: Record<string, unknown>, rows: Row[]): Promise<void> {
+  const encounters = o.quick ? 12_000 : 100_000;
+  log(`completeness: $completeness-audit of ${encounters} encounters (bench/completeness.ts)`);
+  const r = await benchCompleteness({ encounters, cpuProfDir: o.cpuProf ? path.join(o.out, 'profiles') : undefined });
+  results.completeness = r;
+  for (const [name, run] of [
+    ['first audit, Tasks created', r.first],
+    ['second audit, nothing to write', r.second],
+  ] as const) {
+    rows.push(goalRow('completeness', `seconds to manifest, ${r.encounters} encounters (${name})`, run.secondsToManifest, { atMost: 600 }));
+    rows.push({ phase: 'completeness', metric: `server CPU s / encounters per s (${name})`, value: `${run.serverCpuSeconds ?? '?'} / ${run.encountersPerSecond}` });
+  }
+  rows.push({ phase: 'completeness', metric: `$completeness-summary of ${r.openDeficiencies} open Tasks, s`, value: r.summarySeconds });
+  rows.push({ phase: 'completeness', metric: 'Encounter/[id]/$completeness ms (mean of 50)', value: r.encounterCompletenessMs });
+}
+
 /** Numeric leaves of another bench's result as table rows (its JSON keeps everything). */
 function leafRows(phase: string, value: unknown, prefix = ''): Row[] {
   if (typeof value === 'number') return [{ phase, metric: prefix, value }];
@@ -384,6 +403,7 @@ async function main(): Promise<void> {
     if (o.phases.has('everything')) await everythingPhase(o, results, rows);
     if (o.phases.has('destruction')) await destructionPhase(o, results, rows);
     if (o.phases.has('matching')) await matchingPhase(o, results, rows);
+    if (o.phases.has('completeness')) await completenessPhase(o, results, rows);
     if (o.phases.has('validation')) {
       log('validation: bench/validation.ts');
       results.validation = await runExternalBench('validation', 'benchValidation', [{ quick: o.quick }]);

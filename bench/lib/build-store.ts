@@ -4,12 +4,13 @@ import path from 'node:path';
 import type { BuiltStore } from './store-builder';
 
 /**
- * Runs store-builder.ts in its own process, so the memory of the documents it wrote is returned to the system
- * before a server loads them, and writes its summary (sample ids) as built.json beside the data folder.
+ * Runs a store builder script of bench/lib in its own process (its `require.main` entry: data folder, then `args`),
+ * so the memory of the documents it wrote is returned to the system before a server loads them; resolves with the
+ * JSON line it prints.
  */
-export function buildStoreInChild(dataDir: string, count: number, maxOldSpaceMb: number): Promise<BuiltStore> {
+export function buildInChild<T>(script: string, dataDir: string, args: string[], maxOldSpaceMb: number): Promise<T> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [`--max-old-space-size=${maxOldSpaceMb}`, path.join(__dirname, 'store-builder.js'), dataDir, String(count)], {
+    const child = spawn(process.execPath, [`--max-old-space-size=${maxOldSpaceMb}`, path.join(__dirname, script), dataDir, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -18,9 +19,14 @@ export function buildStoreInChild(dataDir: string, count: number, maxOldSpaceMb:
     child.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
     child.once('exit', (code) => {
       if (code !== 0) return reject(new Error(`store builder exited with ${code}: ${err}`));
-      const built = JSON.parse(out) as BuiltStore;
-      writeFileSync(path.join(path.dirname(dataDir), 'built.json'), JSON.stringify(built));
-      resolve(built);
+      resolve(JSON.parse(out) as T);
     });
   });
+}
+
+/** store-builder.ts in its own process; its summary (sample ids) is written as built.json beside the data folder. */
+export async function buildStoreInChild(dataDir: string, count: number, maxOldSpaceMb: number): Promise<BuiltStore> {
+  const built = await buildInChild<BuiltStore>('store-builder.js', dataDir, [String(count)], maxOldSpaceMb);
+  writeFileSync(path.join(path.dirname(dataDir), 'built.json'), JSON.stringify(built));
+  return built;
 }

@@ -34,7 +34,8 @@ interface Template {
 
 const UUID_PREFIX = /[0-9a-f]{8}(?=-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/g;
 
-function rewrite<T>(value: T, prefix: string): T {
+/** `value` with the first 8 hex digits of every UUID in it replaced by `prefix`: a copy's text, index or compartments. */
+export function rewrite<T>(value: T, prefix: string): T {
   if (typeof value === 'string') return value.replace(UUID_PREFIX, prefix) as T;
   if (Array.isArray(value)) return value.map((v) => rewrite(v, prefix)) as T;
   if (value && typeof value === 'object' && !(value instanceof Date)) {
@@ -68,7 +69,8 @@ function distinctValues(templates: Template[]): Pick<BuiltStore['samples'], 'con
   return { conditionCodes: [...codes], families: [...families] };
 }
 
-class Inserter {
+/** Inserts documents per collection in batches of 1,000, up to 4 batches in flight. */
+export class Inserter {
   private pending = new Map<string, Array<StoredDocument | HistoryDocument>>();
   private inflight: Promise<unknown>[] = [];
 
@@ -95,6 +97,21 @@ class Inserter {
   }
 }
 
+/**
+ * An embedded store to fill directly: no compaction while loading (each would rewrite the whole store so far), and
+ * the search index format recorded as the server records it (otherwise it would index the fixture again at start-up).
+ */
+export async function openBuildStore(dataDir: string, search: SearchContext, dbName = 'fhir') {
+  const engine = await startEmbeddedMongo({ dataDir, fsync: 'never', compactAtBytes: Infinity });
+  const store = await Store.connect({
+    uri: engine.uri,
+    dbName,
+    searchIndexSpecs: (type) => searchIndexSpecs(search, type),
+    indexFormat: { ...SEARCH_INDEX_FORMAT, index: serverIndexer(search) },
+  });
+  return { engine, store };
+}
+
 export async function buildStore(dataDir: string, target: number, dbName = 'fhir'): Promise<BuiltStore> {
   const started = process.hrtime.bigint();
   const set = syntheaBundles();
@@ -109,14 +126,7 @@ export async function buildStore(dataDir: string, target: number, dbName = 'fhir
   const patients = templatesOf(search, set.patients, lu).filter(unique);
   // No compaction while loading: each one would rewrite the whole store so far, competing with the inserts. One
   // snapshot at the end leaves the store as a long-running server's would be (snapshot + short journal).
-  const engine = await startEmbeddedMongo({ dataDir, fsync: 'never', compactAtBytes: Infinity });
-  // The format is recorded, as the server records it: otherwise the server would index the fixture again at start-up.
-  const store = await Store.connect({
-    uri: engine.uri,
-    dbName,
-    searchIndexSpecs: (type) => searchIndexSpecs(search, type),
-    indexFormat: { ...SEARCH_INDEX_FORMAT, index: serverIndexer(search) },
-  });
+  const { engine, store } = await openBuildStore(dataDir, search, dbName);
   const types: Record<string, number> = {};
   const samples: BuiltStore['samples'] = { patients: [], encounters: [], ...distinctValues(patients) };
   try {
