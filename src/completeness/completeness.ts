@@ -1,7 +1,7 @@
 import type { Resource } from 'fhir/r4';
 import type { Repository } from '../store/repository';
 import type { BillableCodeSystems } from './code-check';
-import { and, evaluate, inScope, readDocs, type Evaluation, type EvaluationContext } from './evaluate';
+import { evaluate, inScope, namedMatching, type Evaluation, type EvaluationContext } from './evaluate';
 import type { Rule, RuleSet } from './rules';
 import type { SearchAccess } from './search-access';
 
@@ -50,7 +50,7 @@ export class Completeness {
       const foci =
         rule.scope.type === 'Encounter'
           ? await inScope(repo, rule, [encounter.id])
-          : await readDocs(repo, rule.scope.type, and(rule.scope.filter, this.search.filter(rule.scope.type, `${rule.scope.encounterParam}=Encounter/${encounter.id}`)));
+          : await namedMatching(repo, rule.scope.type, this.search.filter(rule.scope.type, `${rule.scope.encounterParam}=Encounter/${encounter.id}`), rule.scope.filter);
       out.push(...(await evaluate(repo, ctx, rule, foci)));
     }
     return out;

@@ -1,5 +1,5 @@
 import type { Coding, Reference, Resource } from 'fhir/r4';
-import type { Filter } from 'mongodb';
+import type { Filter, FindOptions } from 'mongodb';
 import { MAX_VALUES as MAX_PARAMETER_VALUES } from '../search/parse';
 import type { Repository } from '../store/repository';
 import type { StoredDocument } from '../store/stored-document';
@@ -43,38 +43,57 @@ export function and(...filters: Filter<StoredDocument>[]): Filter<StoredDocument
 }
 
 /** Resources of a type in a page, parsed from their stored text. */
-export async function readDocs(repo: Repository, type: string, filter: Filter<StoredDocument>): Promise<Array<Resource & { id: string }>> {
+export async function readDocs(repo: Repository, type: string, filter: Filter<StoredDocument>, options: FindOptions = {}): Promise<Array<Resource & { id: string }>> {
   const out: Array<Resource & { id: string }> = [];
   await repo.flush(type);
-  for await (const doc of repo.find(type, filter, { projection: { r: 1 } })) out.push(JSON.parse(doc.r) as Resource & { id: string });
+  for await (const doc of repo.find(type, filter, { ...options, projection: { r: 1 } })) out.push(JSON.parse(doc.r) as Resource & { id: string });
   return out;
+}
+
+/**
+ * Those of `ids` that match `filter`, found by id: the `_id` index is named, so a page of ids never becomes a scan of
+ * every resource the filter's own index matches (the scope of a rule holds most of a type).
+ */
+function byIds(repo: Repository, type: string, filter: Filter<StoredDocument>, ids: readonly string[]) {
+  return readDocs(repo, type, and(filter, { _id: { $in: [...ids] } }), { hint: { _id: 1 } });
 }
 
 /** The foci among `ids` that are in the rule's scope now (live, visible to `repo`, matching its query). */
 export function inScope(repo: Repository, rule: Rule, ids: readonly string[]): Promise<Array<Resource & { id: string }>> {
-  return readDocs(repo, rule.scope.type, and(rule.scope.filter, { _id: { $in: [...ids] } }));
+  return byIds(repo, rule.scope.type, rule.scope.filter, ids);
+}
+
+/**
+ * The resources of `type` that `named` finds and that match `filter`, in two steps: the ids `named` finds, then
+ * those of them matching `filter`, by id. Both criteria are served by the same index, and ANDed a planner may walk
+ * the broader one (every H&P note, every current document) for each page instead of the few resources named.
+ */
+export async function namedMatching(repo: Repository, type: string, named: Filter<StoredDocument>, filter: Filter<StoredDocument>) {
+  const ids: string[] = [];
+  await repo.flush(type);
+  for await (const doc of repo.find(type, named, { projection: { _id: 1 } })) ids.push(doc._id);
+  const out: Array<Resource & { id: string }> = [];
+  for (let i = 0; i < ids.length; i += MAX_PARAMETER_VALUES) out.push(...(await byIds(repo, type, filter, ids.slice(i, i + MAX_PARAMETER_VALUES))));
+  return out;
 }
 
 /**
  * The related resources (of `condition.type`, matching its query) that name one of `foci`, grouped by the focus
- * they name: one indexed query per page of foci, never one per focus.
+ * they name: a few indexed queries per 100 foci (search's limit of values per parameter), never one per focus.
  */
 async function relatedByFocus(repo: Repository, ctx: EvaluationContext, condition: RelatedCondition, foci: ReadonlyArray<Resource & { id: string }>) {
   const wanted = new Set(foci.map(ref));
   const byFocus = new Map<string, Resource[]>();
-  // A search parameter takes at most MAX_PARAMETER_VALUES values: a page's references are ORed in chunks of that.
   const refs = [...wanted];
-  const chunks: Filter<StoredDocument>[] = [];
   for (let i = 0; i < refs.length; i += MAX_PARAMETER_VALUES) {
-    chunks.push(ctx.search.filter(condition.type, `${condition.reference}=${refs.slice(i, i + MAX_PARAMETER_VALUES).join(',')}`));
-  }
-  const named = chunks.length === 1 ? chunks[0] : { $or: chunks };
-  for (const resource of await readDocs(repo, condition.type, and(condition.filter, named))) {
-    for (const target of new Set(ctx.search.references(resource, condition.reference))) {
-      if (!wanted.has(target)) continue;
-      const list = byFocus.get(target);
-      if (list) list.push(resource);
-      else byFocus.set(target, [resource]);
+    const named = ctx.search.filter(condition.type, `${condition.reference}=${refs.slice(i, i + MAX_PARAMETER_VALUES).join(',')}`);
+    for (const resource of await namedMatching(repo, condition.type, named, condition.filter)) {
+      for (const target of new Set(ctx.search.references(resource, condition.reference))) {
+        if (!wanted.has(target)) continue;
+        const list = byFocus.get(target);
+        if (list) list.push(resource);
+        else byFocus.set(target, [resource]);
+      }
     }
   }
   return byFocus;
