@@ -35,7 +35,9 @@ describe('$completeness-audit under SMART tokens', () => {
     const encountersOnly = await server.scoped('system/Encounter.rs system/Condition.rs system/Task.cruds');
     expect(await run(server, encountersOnly)).toBe(403);
     expect(await run(server, encountersOnly, [{ name: 'rule', valueCode: 'encounter-diagnosis' }])).toBe(200);
-    const someNotes = await server.scoped('system/Encounter.rs system/Condition.rs system/Patient.rs system/DocumentReference.rs?category=clinical-note system/Task.cruds');
+    const someNotes = await server.scoped(
+      'system/Encounter.rs system/Condition.rs system/Patient.rs system/DocumentReference.rs?category=clinical-note system/Task.cruds',
+    );
     expect(await run(server, someNotes)).toBe(403);
   });
 
