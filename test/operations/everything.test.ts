@@ -1,6 +1,7 @@
 import type { AuditEvent } from 'fhir/r4';
 import { type Caller, type SecureServer, expectOutcome, put, startSecureServer } from '../security/support';
 import { A, A_RECORD, A_REFERENCED, B, B_DATA, type Entry, allPages, observation, refsIn, seedRecords } from './record-fixtures';
+import { eventsWithQuery } from '../helpers/audit-query';
 
 /**
  * Patient/$everything over HTTP: the record, what it references that belongs to no patient, the period, `_since`,
@@ -223,7 +224,7 @@ describe('audit', () => {
 
   it('writes one AuditEvent per call, naming the patient and what was returned, not what was only walked', async () => {
     await everything(server.system, `Patient/${A}/$everything?_type=Observation,Practitioner&_count=17`);
-    const mine = (await events('subtype=operation')).filter((e) => JSON.stringify(e).includes('_count=17'));
+    const mine = await eventsWithQuery(server.system, await events('subtype=operation'), '_count=17');
     expect(mine).toHaveLength(1);
     const refs = (mine[0].entity ?? []).map((x) => x.what?.reference).filter(Boolean);
     expect(refs).toContain(`Patient/${A}`);

@@ -3,6 +3,7 @@ import { readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import type { AuditEvent } from 'fhir/r4';
 import { signToken, testKey } from '../auth/fixtures';
 import { A, B, ISSUER, type Caller, type SecureServer, expectOutcome, put, refsOf, startWithTwoPatients } from './support';
+import { eventsWithQuery } from '../helpers/audit-query';
 
 /**
  * The audit trail over HTTP: every request, allowed or refused, leaves an AuditEvent naming who asked, what
@@ -67,8 +68,7 @@ async function freshCondition(): Promise<string> {
  */
 async function searchEvent(description: string, marker: string): Promise<AuditEvent> {
   const searches = (await events('subtype=search')).filter((e) => e.entity?.find((x) => x.role?.code === '24')?.description === description);
-  const texts = await Promise.all(searches.map(async (e) => (await server.system.json('GET', `AuditEvent/${e.id}/$query-text`)).body.parameter[0].valueString as string));
-  return searches[texts.findIndex((t) => t.includes(marker))];
+  return (await eventsWithQuery(server.system, searches, marker))[0];
 }
 
 describe('an AuditEvent for every request', () => {
