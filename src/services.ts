@@ -97,7 +97,7 @@ export async function defaultServices(config: Config, env: Record<string, string
   operations.push(...disclosures.operations);
   operations.push(codeSystemLookup(icd10cm), codeSystemValidateCode(icd10cm));
   const routes: Route[] = [auditSubmitRoute(() => audit), ...authRoutes({ auth: () => auth }), ...jobs.routes];
-  const completeness = completenessFromEnv(env, searchContext);
+  const completeness = completenessFromEnv(env, searchContext, icd10cm);
   jobs.register(completenessAuditKind(completeness));
   operations.push(encounterCompleteness(completeness), completenessSummary(completeness), completenessAudit(completeness, jobs));
   const merging = mergeRules(env);

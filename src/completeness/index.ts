@@ -1,5 +1,5 @@
 import type { SearchContext } from '../search';
-import { ICD10CM_SYSTEM, loadIcd10Cm } from '../terminology/icd10cm';
+import { ICD10CM_SYSTEM, type Icd10CmCodeSystem } from '../terminology/icd10cm';
 import type { BillableCodeSystems, CodeLookupFn } from './code-check';
 import { Completeness } from './completeness';
 import { compileRules } from './rules';
@@ -16,9 +16,9 @@ export { runAudit, type AuditParams, type AuditState } from './audit';
 export { summary } from './summary';
 export { RULE_SYSTEM, STATUS_SYSTEM, IDENTIFIER_SYSTEM, taskId } from './task';
 
-/** The code systems whose billable codes the rules can check: ICD-10-CM, loaded on first use. */
-async function billableCodeSystems(): Promise<BillableCodeSystems> {
-  const icd = await loadIcd10Cm();
+/** The code systems whose billable codes the rules can check: ICD-10-CM (the server's, ICD10CM_DIR), loaded on first use. */
+async function billableCodeSystems(icd10cm: () => Promise<Icd10CmCodeSystem>): Promise<BillableCodeSystems> {
+  const icd = await icd10cm();
   const lookup: CodeLookupFn = (code, date) => {
     try {
       return icd.lookup(code, date);
@@ -31,8 +31,8 @@ async function billableCodeSystems(): Promise<BillableCodeSystems> {
 }
 
 /** The server's completeness rules, read and compiled at start-up (a rule that cannot run stops it, saying why). */
-export function completenessFromEnv(env: Record<string, string | undefined>, search: SearchContext): Completeness {
+export function completenessFromEnv(env: Record<string, string | undefined>, search: SearchContext, icd10cm: () => Promise<Icd10CmCodeSystem>): Completeness {
   const { file, source } = readRulesFile(env);
   const access = searchAccess(search);
-  return new Completeness(compileRules(file, access, source), access, billableCodeSystems);
+  return new Completeness(compileRules(file, access, source), access, () => billableCodeSystems(icd10cm));
 }

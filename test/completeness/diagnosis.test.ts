@@ -94,3 +94,25 @@ describe('a billing site accepts ICD-10-CM only (DEFICIENCY_RULES_FILE)', () => 
     expect(await problems(server, 'snomed-only')).toMatch(/no encounter diagnosis coded in http:\/\/hl7\.org\/fhir\/sid\/icd-10-cm$/);
   });
 });
+
+describe('the code set the rules check against', () => {
+  let server: TestServer;
+  let dir: string;
+  beforeAll(async () => {
+    // A site's own code set (ICD10CM_DIR): FY2026 with B88.0 billable, where the official FY2026 file has it as a header.
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'icd10cm-'));
+    const line = (order: string, code: string, billable: string, text: string) => `${order} ${code.padEnd(7)} ${billable} ${text.padEnd(60)} ${text}\n`;
+    fs.writeFileSync(path.join(dir, 'icd10cm-order-2026.txt'), line('00001', 'B880', '1', 'Other acariasis'));
+    server = await startTestServer({ ICD10CM_DIR: dir });
+    await put(server, patient('p1'));
+  });
+  afterAll(async () => {
+    await server.close();
+    fs.rmSync(dir, { recursive: true });
+  });
+
+  it('is the one ICD10CM_DIR names, not the bundled files', async () => {
+    await visit(server, 'site-b88', '2025-11-01', { system: ICD, code: 'B88.0' });
+    expect(await problems(server, 'site-b88')).toBeUndefined();
+  });
+});

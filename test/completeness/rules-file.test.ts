@@ -4,6 +4,7 @@ import path from 'node:path';
 import defaults from '../../src/completeness/default-rules.json';
 import { completenessFromEnv } from '../../src/completeness';
 import { SearchContext } from '../../src/search';
+import { loadIcd10Cm } from '../../src/terminology/icd10cm';
 
 /** Loads a rules document as DEFICIENCY_RULES_FILE would. */
 function load(doc: unknown) {
@@ -11,7 +12,7 @@ function load(doc: unknown) {
   const file = path.join(dir, 'rules.json');
   fs.writeFileSync(file, typeof doc === 'string' ? doc : JSON.stringify(doc));
   try {
-    return completenessFromEnv({ DEFICIENCY_RULES_FILE: file }, new SearchContext());
+    return completenessFromEnv({ DEFICIENCY_RULES_FILE: file }, new SearchContext(), () => loadIcd10Cm());
   } finally {
     fs.rmSync(dir, { recursive: true });
   }
@@ -25,7 +26,7 @@ const withRule = (change: (rule: any) => void) => {
 
 describe('the deficiency rules file', () => {
   it('ships defaults with the five rules of issue 22', () => {
-    expect(completenessFromEnv({}, new SearchContext()).rules.map((r) => r.id)).toEqual([
+    expect(completenessFromEnv({}, new SearchContext(), () => loadIcd10Cm()).rules.map((r) => r.id)).toEqual([
       'discharge-summary',
       'history-and-physical',
       'document-authentication',
