@@ -1,6 +1,7 @@
 import pino from 'pino';
 import { ConfigError, loadConfig } from './config';
 import { startServer, type RunningServer } from './server';
+import { requestIdMixin } from './http/request-id';
 import { defaultServices } from './services';
 import { stopOnSignals } from './shutdown';
 
@@ -15,7 +16,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const logger = pino({ level: config.logLevel });
+  const logger = pino({ level: config.logLevel, mixin: requestIdMixin });
   // Signals are handled from the start: the port is bound long before a large store has loaded, and a signal in
   // between must still release the data directory's lock and remove the engine's socket.
   const stopping = new AbortController();

@@ -18,6 +18,7 @@ import { unavailable } from './errors/operation-outcome-error';
 import { isStorableType } from './fhir/resource-types';
 import { createHttpApp } from './http/app';
 import { errorResponse } from './http/errors';
+import { requestIdMixin } from './http/request-id';
 import type { CorsOrigins } from './http/security-headers';
 import type { Operation } from './operations/operation';
 import type { RouterContext, SearchApi, ValidationApi } from './router/context';
@@ -149,7 +150,7 @@ export async function startServer(config: Config, services: Services, opts: Star
 }
 
 async function start(config: Config, services: Services, opts: StartOptions, undo: Array<() => Promise<unknown> | unknown>): Promise<RunningServer> {
-  const logger = opts.logger ?? pino({ level: config.logLevel });
+  const logger = opts.logger ?? pino({ level: config.logLevel, mixin: requestIdMixin });
   // The port is bound first: loading a large store takes a while, and meanwhile clients and orchestrators get a
   // 503 (liveness: 200 "starting") instead of a refused connection, and a port in use is reported at once.
   let app: RequestListener | undefined;

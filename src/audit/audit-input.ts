@@ -69,6 +69,8 @@ export interface AuditInput {
   clientId?: string;
   /** Network address of the client. */
   remoteAddress?: string;
+  /** The request's `X-Request-Id` (the caller's when acceptable, else the server's), recorded as IHE BALP does. */
+  requestId?: string;
   /** When the request was received; defaults to when it is recorded. */
   recorded?: Date;
 }

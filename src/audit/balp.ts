@@ -18,6 +18,12 @@ export interface AuditSource {
 const DCM = 'http://dicom.nema.org/resources/ontology/DCM';
 const REST = 'http://hl7.org/fhir/restful-interaction';
 const ENTITY_TYPE = 'http://terminology.hl7.org/CodeSystem/audit-entity-type';
+/** IHE Basic Audit Log Patterns: the entity that carries a request's X-Request-Id, to join the audit trail and logs. */
+const REQUEST_ID_TYPE: Coding = {
+  system: 'https://profiles.ihe.net/ITI/BALP/CodeSystem/BasicAuditEntityType',
+  code: 'XrequestId',
+  display: 'transport specific unique identifier where http X-Request-Id is used',
+};
 const OBJECT_ROLE = 'http://terminology.hl7.org/CodeSystem/object-role';
 const LIFECYCLE = 'http://terminology.hl7.org/CodeSystem/iso-21089-lifecycle';
 const NETWORK_TYPE = { ip: '2', uri: '5' } as const;
@@ -164,6 +170,8 @@ function entities(input: AuditInput): AuditEventEntity[] {
       query: Buffer.from(text, 'utf8').toString('base64'),
     });
   }
+  // Last, so the entities that say what was asked keep their places.
+  if (input.requestId) out.push({ what: { identifier: { value: input.requestId } }, type: REQUEST_ID_TYPE });
   return out;
 }
 

@@ -86,9 +86,12 @@ export class FailedLogins {
       open.last = at;
       return;
     }
-    const sample = this.build(key === OVERFLOW ? overflowInput(input, this.maxKinds) : input);
+    const base = key === OVERFLOW ? overflowInput(input, this.maxKinds) : input;
+    const first = this.build(base);
+    // The count events stand for many requests: they name none of their X-Request-Ids (the first event does).
+    const sample = base.requestId === undefined ? first : this.build({ ...base, requestId: undefined });
     this.windows.set(key, { sample, opened: Date.now(), count: 0 });
-    this.write(tallied(sample, 1, at, at, false));
+    this.write(tallied(first, 1, at, at, false));
     this.schedule();
   }
 

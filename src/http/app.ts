@@ -11,6 +11,7 @@ import { badRequest, notSupported } from '../errors/operation-outcome-error';
 import { errorResponse } from './errors';
 import { setHeaders } from './header-text';
 import { outcomeMediaType, responseMediaType, wantsHtml } from './format';
+import { requestIds } from './request-id';
 import { requestLog } from './request-log';
 import { type CorsOrigins, securityHeaders } from './security-headers';
 
@@ -130,7 +131,10 @@ async function answer(deps: HttpDeps, req: Request, res: Response): Promise<void
       await send(res, req, { status: r.status, headers: r.headers, body: r.body }, outcomeType);
     }
   } finally {
-    if (audited) deps.onComplete?.({ req: fhirReq, status, error, method: req.method, url: req.originalUrl, remoteAddress: req.socket.remoteAddress });
+    if (audited) {
+      const requestId = res.locals.requestId as string | undefined;
+      deps.onComplete?.({ req: fhirReq, status, error, method: req.method, url: req.originalUrl, remoteAddress: req.socket.remoteAddress, requestId });
+    }
   }
 }
 
@@ -151,6 +155,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   app.disable('x-powered-by');
   app.disable('etag');
   app.set('query parser', (q: string) => new URLSearchParams(q));
+  app.use(requestIds());
   app.use(requestLog(deps.logger));
   app.use(securityHeaders(deps.corsOrigins));
   // The well-kept middleware rather than zlib streams in send(): it negotiates Accept-Encoding (q-values, br,

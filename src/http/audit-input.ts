@@ -31,12 +31,16 @@ export function auditInputFor(done: CompletedRequest): AuditInput {
       remoteAddress: done.remoteAddress,
       outcomeDescription: done.error,
       policy: req?.policy,
+      requestId: done.requestId,
       ...pathAndQuery(done.url),
     };
   }
   if (route.interaction === 'token') {
     const token = req.trace?.tokenRequest;
-    return auditInputForToken({ status: done.status, clientId: token?.clientId, refusal: token?.refusal ?? done.error }, done.remoteAddress);
+    return {
+      ...auditInputForToken({ status: done.status, clientId: token?.clientId, refusal: token?.refusal ?? done.error }, done.remoteAddress),
+      requestId: done.requestId,
+    };
   }
   const query = req.query.length ? new URLSearchParams(req.query).toString() : undefined;
   return {
@@ -54,6 +58,7 @@ export function auditInputFor(done: CompletedRequest): AuditInput {
     outcomeDescription: done.error,
     policy: req.policy,
     remoteAddress: done.remoteAddress,
+    requestId: done.requestId,
   };
 }
 

@@ -14,21 +14,22 @@ export function redactQuery(url: string): string {
 
 /**
  * One JSON line per request, written when its response has finished (or its connection closed first):
- * `{reqId, req: {method, url}, res: {statusCode}, responseTime, msg: 'request completed'}`, at `error` level with
+ * `{requestId, req: {method, url}, res: {statusCode}, responseTime, msg: 'request completed'}`, at `error` level with
  * `err` and 'request errored' for a 5xx. The line pino-http wrote, without the two child loggers and the request
  * serialisation it made for every request up front.
  */
 export function requestLog(logger: Logger): (req: Request, res: Response, next: NextFunction) => void {
-  let lastId = 0;
   return (req, res, next) => {
     const started = Date.now();
-    const reqId = (lastId = (lastId + 1) & 0x7fffffff);
+    // Set by requestIds (request-id.ts), which runs first; the logger's mixin adds it to lines logged during the
+    // request, but this one is written from a response event, outside the request's async context.
+    const requestId = res.locals.requestId as string | undefined;
     const done = (err?: unknown) => {
       res.off('finish', done);
       res.off('close', done);
       res.off('error', done);
       const line = {
-        reqId,
+        requestId,
         req: { method: req.method, url: redactQuery(req.originalUrl ?? req.url) },
         res: { statusCode: res.statusCode },
         responseTime: Date.now() - started,

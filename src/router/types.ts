@@ -58,6 +58,8 @@ export interface CompletedRequest {
   remoteAddress?: string;
   /** Diagnostics of the error response, if any. */
   error?: string;
+  /** The request's `X-Request-Id` (src/http/request-id.ts). */
+  requestId?: string;
 }
 
 export interface FhirResult {

@@ -6,6 +6,7 @@ import { Writable } from 'node:stream';
 import express from 'express';
 import pino from 'pino';
 import { loadConfig } from '../../src/config';
+import { requestIds } from '../../src/http/request-id';
 import { requestLog } from '../../src/http/request-log';
 import { startServer, type RunningServer } from '../../src/server';
 import { defaultServices } from '../../src/services';
@@ -80,14 +81,16 @@ describe('request log middleware', () => {
       },
     });
     const app = express();
+    app.use(requestIds());
     app.use(requestLog(pino({ level: 'info' }, sink)));
     app.get('/fails', (_req, res) => void res.status(503).end());
     app.get('/hangs', () => undefined);
     const http = app.listen(0, '127.0.0.1');
     await new Promise((r) => http.once('listening', r));
     const { port } = http.address() as AddressInfo;
+    let failedId: string | null = null;
     try {
-      await fetch(`http://127.0.0.1:${port}/fails`);
+      failedId = (await fetch(`http://127.0.0.1:${port}/fails`)).headers.get('x-request-id');
       await fetch(`http://127.0.0.1:${port}/hangs?name=x`, { signal: AbortSignal.timeout(100) }).catch(() => undefined);
       for (let i = 0; i < 100 && logged.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
     } finally {
@@ -98,6 +101,8 @@ describe('request log middleware', () => {
     expect(logged[0]).toMatchObject({ level: 50, req: { method: 'GET', url: '/fails' }, res: { statusCode: 503 }, msg: 'request errored' });
     expect(logged[0].err.message).toBe('failed with status code 503');
     expect(logged[1]).toMatchObject({ level: 30, req: { url: '/hangs?name=…' }, msg: 'request completed' });
-    expect(logged[1].reqId).toBe(logged[0].reqId + 1);
+    expect(logged[0].requestId).toBe(failedId);
+    expect(logged[1].requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(logged[1].requestId).not.toBe(logged[0].requestId);
   });
 });
