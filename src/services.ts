@@ -201,6 +201,7 @@ export async function defaultServices(config: Config, env: Record<string, string
       const ms = warmUp(conformance, ['Patient', 'Encounter', 'Condition', 'DocumentReference', 'AuditEvent']);
       core.logger.info({ ms: Math.round(ms) }, 'validation definitions loaded');
       await matching.start(core, indexResource);
+      await retention.start(core.store.db);
       await destruction.start(core);
       await disclosures.start(core);
       await jobs.start(core);

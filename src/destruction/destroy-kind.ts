@@ -157,32 +157,40 @@ async function destroyBatch(
     else if (!retention.eligible) dropped.push({ patient, reason: `not eligible now (rule ${retention.rule}, destroy after ${retention.destroyAfter ?? 'unknown'})` });
     else retained.set(patient, retention);
   }
-  const entry = await system.inTransaction(async (tx) => {
+  const { entry, destroyed } = await system.inTransaction(async (tx) => {
+    // Run again from here when the transaction conflicts, so nothing below changes what was decided above.
+    const keep = new Map(retained);
+    const out = [...dropped];
+    const drop = (patient: string, reason: string) => {
+      keep.delete(patient);
+      out.push({ patient, reason });
+    };
+    // A hold placed since the check above: read in the transaction, after writing the records' guards, so that a
+    // hold committing meanwhile conflicts with this batch (src/retention/hold-guard.ts).
+    for (const [patient, holds] of await deps.retention.holdsNow(tx, [...keep.keys()])) drop(patient, `on hold: ${holds.map((h) => h.hold).join(', ')}`);
     const purge = tx.purge();
-    const survey = () => surveyBatch({ purge, membership: deps.retention.membership, types: deps.types(), baseUrl: deps.baseUrl() }, [...retained.keys()]);
+    const survey = () => surveyBatch({ purge, membership: deps.retention.membership, types: deps.types(), baseUrl: deps.baseUrl() }, [...keep.keys()]);
     let found = await survey();
     const changed = [...found.latest].filter(([, lu]) => lu > reviewedAt).map(([patient]) => patient);
     if (changed.length) {
-      for (const patient of changed) {
-        retained.delete(patient);
-        dropped.push({ patient, reason: 'changed after the review' });
-      }
+      for (const patient of changed) drop(patient, 'changed after the review');
       found = await survey();
     }
     const applied = await applySurvey(purge, found, hash, deps.baseUrl());
-    const records: DestroyedRecord[] = [...retained].map(([patient, r]) => ({
+    const records: DestroyedRecord[] = [...keep].map(([patient, r]) => ({
       record: hash(`Patient/${patient}`),
       rule: r.rule,
       ...(r.triggerDate ? { triggerDate: r.triggerDate } : {}),
       ...(r.destroyAfter ? { destroyAfter: r.destroyAfter } : {}),
       counts: applied.perRecord.get(patient) ?? {},
     }));
-    await deps.shredKeys([...retained.keys()], purge.session);
-    const batch: LedgerBatch = { _id: `${jobId}/${number}`, job: jobId, batch: number, records, identities: applied.identities, totals: applied.totals, dropped };
+    await deps.shredKeys([...keep.keys()], purge.session);
+    await deps.retention.forget(tx, [...keep.keys()]);
+    const batch: LedgerBatch = { _id: `${jobId}/${number}`, job: jobId, batch: number, records, identities: applied.identities, totals: applied.totals, dropped: out };
     await deps.ledger.add(batch, purge.session);
-    return batch;
+    return { entry: batch, destroyed: [...keep.keys()] };
   });
-  if (retained.size) deps.audit(destructionEvent({ job: jobId, patients: [...retained.keys()], certificate: certificateId(jobId), baseUrl: deps.baseUrl() }));
+  if (destroyed.length) deps.audit(destructionEvent({ job: jobId, patients: destroyed, certificate: certificateId(jobId), baseUrl: deps.baseUrl() }));
   return entry;
 }
 

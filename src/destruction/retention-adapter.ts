@@ -1,5 +1,6 @@
-import type { Retention } from '../retention';
-import type { RetentionSource } from './retention-source';
+import { type Retention, holdsOnRecords } from '../retention';
+import { dropGuards, touchGuards } from '../retention/hold-guard';
+import type { HoldInForce, RetentionSource } from './retention-source';
 
 /**
  * The retention rules (src/retention/) as destruction asks them: the record's rule, trigger and destroy-after dates,
@@ -19,5 +20,17 @@ export function retentionSource(retention: Retention): RetentionSource {
         holds: r.holds.map((h) => ({ hold: `Basic/${h.id}`, matter: h.matter })),
       };
     },
+    async holdsNow(tx, patientIds) {
+      await touchGuards(
+        tx,
+        patientIds.map((id) => `Patient/${id}`),
+      );
+      const held = new Map<string, HoldInForce[]>();
+      for (const h of await holdsOnRecords(tx.privileged(), patientIds)) {
+        for (const id of h.records) if (patientIds.includes(id)) held.set(id, [...(held.get(id) ?? []), { hold: `Basic/${h.id}`, matter: h.matter }]);
+      }
+      return held;
+    },
+    forget: (tx, patientIds) => dropGuards(tx, patientIds),
   };
 }

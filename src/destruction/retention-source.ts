@@ -27,5 +27,12 @@ export interface RecordRetention {
  */
 export interface RetentionSource {
   retentionOf(repo: Repository, patientId: string, at: Date): Promise<RecordRetention>;
+  /**
+   * The holds in force on each of `patientIds`' records (those held only), read inside the destruction batch's
+   * transaction `tx` in a way that a hold committing meanwhile conflicts with the batch instead of being missed.
+   */
+  holdsNow(tx: Repository, patientIds: readonly string[]): Promise<Map<string, HoldInForce[]>>;
+  /** In the batch's transaction: removes what the hold machinery keeps under the destroyed records' names. */
+  forget(tx: Repository, patientIds: readonly string[]): Promise<void>;
   membership: RecordMembership;
 }

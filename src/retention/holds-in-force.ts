@@ -5,6 +5,7 @@ import type { Repository } from '../store/repository';
 import type { WriteHook } from '../store/write-hooks';
 import { lazy } from '../util/lazy';
 import { type Hold, LEGAL_HOLD_CODE, RECORD_MANAGEMENT_SYSTEM, holdLabel, holdOf, isHoldResource } from './hold';
+import { guardKeys, touchGuards } from './hold-guard';
 
 /**
  * Which holds are in force, and the refusals they cause. Holds are found with the search parameters the server
@@ -53,10 +54,15 @@ export function heldConflict(what: string, holds: readonly Hold[]) {
  * Refuses (409, naming the holds) when any of the records of `patientIds` is under a hold in force, on the record
  * or on one of its resources: for `$merge` of a record away and for destruction. Reads every hold whatever the
  * caller may see (`repo.privileged()`): a hold binds callers who cannot read it. Call it inside the transaction
- * that does the work, so a hold placed meanwhile conflicts with it or is seen.
+ * that does the work: it writes the records' guards there (hold-guard.ts), so a hold placed meanwhile either
+ * conflicts with it (and the transaction runs again and sees the hold) or is placed after the work.
  */
 export async function assertNotHeld(repo: Repository, patientIds: readonly string[]): Promise<void> {
   if (patientIds.length === 0) return;
+  await touchGuards(
+    repo,
+    patientIds.map((id) => `Patient/${id}`),
+  );
   const holds = await holdsOnRecords(repo.privileged(), patientIds);
   if (holds.length) throw heldConflict(patientIds.map((id) => `The record of Patient/${id}`).join(', '), holds);
 }
@@ -84,7 +90,9 @@ export async function writingHolds<T>(repo: Repository, fn: (tx: Repository) => 
 /**
  * The write hook of legal holds: a delete (plain, conditional, a bundle entry) of a resource that an open hold
  * names, or of any resource of a record under a record hold (its stored compartments list the patient), is
- * refused with 409 naming the holds; updates go on. A legal-hold Basic is written only by the hold operations.
+ * refused with 409 naming the holds; updates go on. A delete writes its record's guard first (hold-guard.ts), so
+ * a hold committed after the delete's snapshot is not missed. A legal-hold Basic is written only by the hold
+ * operations.
  */
 export const legalHoldHook: WriteHook = {
   name: 'legal-hold',
@@ -97,6 +105,13 @@ export const legalHoldHook: WriteHook = {
     }
     if (e.op !== 'delete') return;
     const patients = (e.previous?.c ?? []).filter((c) => c.startsWith('Patient/'));
+    await touchGuards(
+      repo,
+      guardKeys(
+        `${e.type}/${e.id}`,
+        patients.map((c) => c.slice(8)),
+      ),
+    );
     const holds = await openHoldsNaming(repo.privileged(), [`${e.type}/${e.id}`, ...patients]);
     if (holds.length) throw heldConflict(`${e.type}/${e.id}`, holds);
   },

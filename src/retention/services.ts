@@ -1,15 +1,16 @@
-import type { IndexDescription } from 'mongodb';
+import type { Db, IndexDescription } from 'mongodb';
 import { placeHoldOperation, releaseHoldOperation } from '../operations/hold';
 import type { Operation } from '../operations/operation';
 import { retentionOperation } from '../operations/retention';
 import type { SearchContext } from '../search';
 import type { WriteHook } from '../store/write-hooks';
 import { legalHoldHook } from './holds-in-force';
+import { ensureHoldGuards } from './hold-guard';
 import { retentionFromEnv } from '.';
 
 /**
  * Retention as the server wires it: the policy (RETENTION_POLICY_FILE or the shipped default, checked at start),
- * `$retention`, `$hold` and `$release-hold`, the write hook of legal holds, and the indexes the schedule's sorted
+ * `$retention`, `$hold` and `$release-hold`, the write hook of legal holds (and the guards it writes), and the indexes the schedule's sorted
  * queries use. Merge into Services; `retention` is the API for destruction (src/retention/index.ts).
  */
 export function retentionServices(env: Record<string, string | undefined>, search: SearchContext) {
@@ -21,5 +22,7 @@ export function retentionServices(env: Record<string, string | undefined>, searc
     operations,
     writeHooks,
     indexSpecs: (type: string): IndexDescription[] => retention.indexSpecs(type),
+    /** Before serving: the collection of hold guards, which deletes write inside their transactions. */
+    start: (db: Db) => ensureHoldGuards(db),
   };
 }
