@@ -107,7 +107,8 @@ async function surveyHistory(ctx: SurveyContext, survey: BatchSurvey, type: stri
   const removed = survey.remove.get(type);
   const rewritten = [...(survey.rewrite.get(type)?.keys() ?? [])];
   const versions = new Map<string, HistoryDocument>();
-  for (const doc of await ctx.purge.findHistory(type, { c: { $in: [...refs] } })) versions.set(doc._id, doc);
+  // In the patients' compartments, or naming them elsewhere (`pr`): a shared resource's past versions too.
+  for (const doc of await ctx.purge.findHistory(type, { $or: [{ c: { $in: [...refs] } }, { pr: { $in: [...refs] } }] })) versions.set(doc._id, doc);
   if (rewritten.length) for (const doc of await ctx.purge.findHistory(type, { id: { $in: rewritten } })) versions.set(doc._id, doc);
   for (const doc of versions.values()) {
     if (removed?.has(doc.id)) continue;

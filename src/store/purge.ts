@@ -1,7 +1,7 @@
 import type { Resource } from 'fhir/r4';
 import type { ClientSession, Db, Filter } from 'mongodb';
 import { historyIsCurrent } from './append-only-history';
-import { type HistoryDocument, type Indexer, type StoredDocument, historyCollectionName } from './stored-document';
+import { type HistoryDocument, type Indexer, type StoredDocument, historyCollectionName, referencesOutside } from './stored-document';
 
 /**
  * Removal for good, the one path that takes versions out of the store: certified destruction of a patient's record
@@ -65,9 +65,11 @@ export class VersionPurge {
     if (res.matchedCount !== 1) throw new Error(`internal: ${type}/${doc._id} changed while its references were removed`);
   }
 
-  /** Replaces the text of one past version, and its compartments with those of the new text. */
+  /** Replaces the text of one past version, and its compartments and other patient references with those of the new text. */
   async rewriteVersion(type: string, doc: Pick<HistoryDocument, '_id'>, resource: Resource): Promise<void> {
-    const { c } = this.index(resource);
-    await this.history(type).updateOne({ _id: doc._id }, { $set: { r: JSON.stringify(resource), c } }, { session: this.session });
+    const { s, c } = this.index(resource);
+    const pr = referencesOutside({ s, c });
+    const update = pr.length ? { $set: { r: JSON.stringify(resource), c, pr } } : { $set: { r: JSON.stringify(resource), c }, $unset: { pr: '' as const } };
+    await this.history(type).updateOne({ _id: doc._id }, update, { session: this.session });
   }
 }

@@ -4,6 +4,7 @@ import { type IndexFormat, ensureIndexFormat } from './index-format';
 import { historyCollectionName } from './stored-document';
 import { historyIsCurrent } from './append-only-history';
 import { AUDIT_INDEXES, AuditCollection } from './audit-collection';
+import { ensureHistoryReferences } from './history-references';
 
 export interface StoreOptions {
   uri: string;
@@ -24,6 +25,8 @@ const HISTORY_INDEXES: IndexDescription[] = [
   { key: { lu: -1, _id: -1 }, name: 'type_history' },
   // Certified destruction finds the past versions in a patient's compartment, also of resources now outside it.
   { key: { c: 1, _id: 1 }, name: 'history_compartment' },
+  // ... and those that name a patient outside its compartments (`pr`, set on few versions, hence sparse).
+  { key: { pr: 1, _id: 1 }, name: 'history_patient_refs', sparse: true },
 ];
 
 /**
@@ -49,6 +52,7 @@ export class Store {
       // Types already on disk have their indexes; re-assert them (cheap, idempotent) so new index specs apply.
       const types = existing.map((c) => c.name).filter((n) => !n.endsWith('_history') && /^[A-Z]/.test(n));
       await ensureIndexFormat(store.db, types, opts.indexFormat);
+      await ensureHistoryReferences(store.db, types, opts.indexFormat.index);
       await Promise.all(types.map((t) => store.ensureType(t)));
       return store;
     } catch (err) {

@@ -1,4 +1,5 @@
 import type { Resource } from 'fhir/r4';
+import { storedPatientReferences } from '../search/patient-references';
 
 /**
  * The shape of a document in MongoDB. Shared contract between the repository (which writes it), the search layer
@@ -50,6 +51,12 @@ export interface HistoryDocument {
   r: string;
   /** Compartments of this version, so a patient-scoped history query can be served. */
   c?: string[];
+  /**
+   * Patients (`Patient/<id>`) this version references outside its compartments (Observation.focus, an extension),
+   * when there are any: certified destruction finds every past version that names a destroyed patient by `c` and
+   * `pr` (the current version has them in its search index, which history does not keep).
+   */
+  pr?: string[];
 }
 
 export const historyCollectionName = (type: string) => `${type}_history`;
@@ -75,7 +82,16 @@ export function deletionOf(existing: StoredDocument, lu: Date): StoredDocument {
 
 /** The history document of the version `doc` holds, written by `op`. */
 export function historyDocumentOf(doc: StoredDocument, op: HistoryDocument['op']): HistoryDocument {
-  return { _id: `${doc._id}/${doc.vid}`, id: doc._id, vid: doc.vid, lu: doc.lu, del: doc.del, op, r: doc.r, c: doc.c };
+  const pr = referencesOutside(doc);
+  return { _id: `${doc._id}/${doc.vid}`, id: doc._id, vid: doc.vid, lu: doc.lu, del: doc.del, op, r: doc.r, c: doc.c, ...(pr.length ? { pr } : {}) };
+}
+
+/** The Patients (`Patient/<id>`) a version's search fields say it references outside its compartments. */
+export function referencesOutside({ s, c }: Pick<StoredDocument, 's' | 'c'>): string[] {
+  const inside = new Set(c ?? []);
+  return storedPatientReferences({ s })
+    .map((id) => `Patient/${id}`)
+    .filter((ref) => !inside.has(ref));
 }
 
 /** Index-on-write: the search layer's `buildSearchIndex`, injected so the store does not depend on search. */

@@ -68,6 +68,10 @@ beforeAll(async () => {
     beneficiary: { reference: 'Patient/recent' },
     payor: [{ display: 'Acme' }],
   });
+  // Shared outside old-1's compartment, in its history only: recent's Observation named old-1 as its focus in version 1.
+  const focused = { resourceType: 'Observation', id: 'obs-focus', status: 'final', code: { text: 'family history' }, subject: { reference: 'Patient/recent' } };
+  await put(system, { ...focused, focus: [{ reference: 'Patient/old-1' }] });
+  await put(system, focused);
   heldOld2 = await hold(system, 'old-2', 'M-2');
   // A search naming the patient, recorded by the audit trail.
   expect((await system.json('GET', 'Patient?family=Zebediah')).body.total).toBe(1);
@@ -170,6 +174,13 @@ describe('after the destruction', () => {
     expect(coverage.body.subscriber).toBeUndefined();
     expect(coverage.body.beneficiary).toEqual({ reference: 'Patient/recent' });
   });
+
+  it('removes the patient from past versions of shared resources that named it outside its compartment', async () => {
+    const versions = await server.system.json('GET', 'Observation/obs-focus/_history');
+    expect(versions.body.entry).toHaveLength(2);
+    expect(JSON.stringify(versions.body)).not.toContain('old-1');
+    expect((await server.system.json('GET', 'Observation/obs-focus')).body.subject).toEqual({ reference: 'Patient/recent' });
+  });
 });
 
 describe('the certificate', () => {
@@ -190,7 +201,7 @@ describe('the certificate', () => {
       droppedOut: 0,
     });
     expect(json.records[0].counts).toEqual({ Binary: 1, Condition: 1, DocumentReference: 1, Encounter: 1, Observation: 1, Patient: 1 });
-    expect(json.totals.Observation).toEqual({ resources: 1, versions: 3, rewritten: 0, versionsRewritten: 0 });
+    expect(json.totals.Observation).toEqual({ resources: 1, versions: 3, rewritten: 0, versionsRewritten: 1 });
     expect(json.totals.Group).toEqual({ resources: 0, versions: 0, rewritten: 1, versionsRewritten: 2 });
     expect(json.identities).toHaveLength(6);
     expect(JSON.stringify(json)).not.toContain('old-1');
