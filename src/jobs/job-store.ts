@@ -35,11 +35,15 @@ export class JobStore {
     return this.jobs.findOne({ _id: id }) as Promise<J | null>;
   }
 
-  /** Takes the oldest queued job, or a running one whose owner stopped renewing its lease (crashed instance). */
-  async claim(owner: string, leaseMs: number): Promise<AnyJob | null> {
+  /**
+   * Takes the oldest queued job, or a running one whose owner stopped renewing its lease (crashed instance), other
+   * than the jobs `running` names: those the claiming worker runs itself. A lease of its own may lapse while the
+   * worker is too busy to renew it (a long query, a loaded machine); claimed again, the job would run twice at once.
+   */
+  async claim(owner: string, leaseMs: number, running: readonly string[] = []): Promise<AnyJob | null> {
     const now = new Date();
     return this.jobs.findOneAndUpdate(
-      { status: { $in: ['queued', 'running'] }, leaseUntil: { $lt: now } },
+      { status: { $in: ['queued', 'running'] }, leaseUntil: { $lt: now }, ...(running.length ? { _id: { $nin: [...running] } } : {}) },
       { $set: { status: 'running', leaseOwner: owner, leaseUntil: new Date(now.getTime() + leaseMs) } },
       { sort: { createdAt: 1 }, returnDocument: 'after' },
     );

@@ -59,7 +59,7 @@ export class JobWorker {
     this.polling = true;
     try {
       while (!this.stopped && this.running.size < this.deps.config.concurrency) {
-        const job = await this.deps.jobs.claim(this.id, this.deps.config.leaseMs);
+        const job = await this.deps.jobs.claim(this.id, this.deps.config.leaseMs, [...this.running.keys()]);
         if (!job) break;
         this.launch(job);
       }

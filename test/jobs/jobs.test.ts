@@ -26,11 +26,28 @@ const listPatients = simpleKind<{ note: string }, { after?: string }>({
   },
 });
 
+/**
+ * A kind whose run outlives its stored lease while it still runs: as on an instance too busy to renew in time (a
+ * long query, a loaded machine), the job's lease is in the past when its worker polls for work. Counts its runs.
+ */
+let runsOfLapsed = 0;
+const outlivesItsLease = simpleKind<Record<string, never>, never>({
+  kind: 'outlives-lease',
+  async run(job, ctx) {
+    runsOfLapsed++;
+    await server.store.db.collection<{ _id: string }>('bulk_jobs').updateOne({ _id: job._id }, { $set: { leaseUntil: new Date(1) } });
+    await new Promise((r) => setTimeout(r, 300)); // 15 polls of the worker, no renewal due (the lease is 30 s)
+    await ctx.write('Parameters', { resourceType: 'Parameters', parameter: [{ name: 'run', valueInteger: runsOfLapsed }] });
+    return 1;
+  },
+});
+
 let server: SecureServer;
 let systemToken: string;
 beforeAll(async () => {
   server = await startSecureServer({ BULK_EXPORT_POLL: '20ms' }, (s) => {
     s.jobs!.register(listPatients);
+    s.jobs!.register(outlivesItsLease);
     const op: Operation = {
       definition: {
         resourceType: 'OperationDefinition',
@@ -47,7 +64,11 @@ beforeAll(async () => {
       },
       handler: (ctx, req) => s.jobs!.startJob(ctx, req, 'list-patients', { note: 'a note for the error file' }),
     };
-    return { ...s, operations: [...(s.operations ?? []), op] };
+    const lapsed: Operation = {
+      definition: { ...op.definition, id: 'outlives-lease', url: 'urn:test:outlives-lease', name: 'OutlivesLease', code: 'outlives-lease' },
+      handler: (ctx, req) => s.jobs!.startJob(ctx, req, 'outlives-lease', {}),
+    };
+    return { ...s, operations: [...(s.operations ?? []), op, lapsed] };
   });
   for (const id of [A, B, 'pat-c']) await put(server.system, { resourceType: 'Patient', id });
   systemToken = await server.sign({ scope: 'system/*.*' });
@@ -124,5 +145,15 @@ describe('asynchronous jobs of a kind other than export', () => {
     }
     const descriptions = events.flatMap((e) => e.resource.entity.map((x: { description?: string }) => x.description));
     expect(descriptions).toContain('Asynchronous list-patients job');
+  });
+
+  it('never starts a second run of a job its own worker is running when the stored lease lapsed: the job completes once', async () => {
+    const kick = await server.system.json('POST', '$outlives-lease', { resourceType: 'Parameters' });
+    expect(kick.status).toBe(202);
+    const done = await finish(server.system, kick.headers.get('content-location') as string);
+    expect(done.status).toBe(200);
+    expect(runsOfLapsed).toBe(1);
+    const rows = await lines(systemToken, done.body.output);
+    expect(rows).toEqual([{ resourceType: 'Parameters', parameter: [{ name: 'run', valueInteger: 1 }] }]);
   });
 });
