@@ -121,10 +121,11 @@ export async function* scanDuplicates(
     if (!page.length) return;
     for (let i = 0; i < page.length; i += GROUP) {
       const group = page.slice(i, i + GROUP);
-      const candidates = await candidatesOf(group);
+      // In id order once for the group (up to group.length * maxBlockSize of them), not once per Patient.
+      const candidates = [...(await candidatesOf(group))].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
       for (const p of group) {
         const keys = new Set(usable(p.keys));
-        for (const [id, c] of [...candidates].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+        for (const [id, c] of candidates) {
           if (id <= p.id || !c.keys.some((k) => keys.has(k))) continue;
           const comparison = matcher.compare(p.f, c.f);
           if (comparison.score < plan.threshold) continue;
