@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { createWriteStream, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 
@@ -124,6 +124,8 @@ export interface ChildOptions {
   ready?: (baseUrl: string) => Promise<boolean>;
   timeoutMs?: number;
   maxOldSpaceMb?: number;
+  /** Keep the server's log (stdout and stderr) in this file; default: the folder BENCH_SERVER_LOG names, else none. */
+  logFile?: string;
 }
 
 async function readyz(baseUrl: string): Promise<boolean> {
@@ -140,8 +142,9 @@ function startFlags(): string[] {
 
 /**
  * The real server (`dist/src/main.js`, as `npm start` runs it, with its node options) in its own process on a free
- * port, with the production defaults except where `env` says otherwise. Its log goes to /dev/null: written, as in
- * production, but not to a terminal.
+ * port, with the production defaults except where `env` says otherwise. Its log goes to /dev/null (written, as in
+ * production, but not to a terminal) unless `logFile` or the environment's BENCH_SERVER_LOG (a folder: one
+ * `server-<port>.log` per server) keeps it, to find out why a job failed.
  */
 export async function startChildServer(opts: ChildOptions): Promise<ChildServer> {
   const port = await freePort();
@@ -151,17 +154,24 @@ export async function startChildServer(opts: ChildOptions): Promise<ChildServer>
     ...(opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : []),
     path.join(PROJECT_ROOT, 'dist', 'src', 'main.js'),
   ];
+  const logDir = process.env.BENCH_SERVER_LOG;
+  const logFile = opts.logFile ?? (logDir ? path.join(logDir, `server-${port}.log`) : undefined);
+  const log = logFile ? createWriteStream(logFile, { flags: 'a' }) : undefined;
+  if (logFile) process.stderr.write(`[bench] server log: ${logFile}\n`);
   const started = process.hrtime.bigint();
   const child: ChildProcess = spawn(process.execPath, args, {
     cwd: PROJECT_ROOT,
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: opts.dataDir, FHIR_BASE_URL: '', ...opts.env },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', log ? 'pipe' : 'ignore', 'pipe'],
   });
+  if (log) child.stdout?.pipe(log, { end: false });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {
+    log?.write(d);
     stderr = (stderr + d.toString()).slice(-4000);
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  child.once('close', () => log?.end());
   const baseUrl = `http://127.0.0.1:${port}/fhir`;
   const ready = opts.ready ?? readyz;
   const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
