@@ -26,6 +26,10 @@ export interface AuditRun {
   tasksListed: number;
   /** Per rule: evaluated, deficient, delinquent, created, updated, ..., as the audit's report line says. */
   report: Record<string, Record<string, number>>;
+  /** Per rule, what the Tasks listed say is missing or wrong (resource ids and code-set dates left out), and how many say it. */
+  reasons: Record<string, Record<string, number>>;
+  /** Per rule, the Tasks listed by kind of owner: a Practitioner reference, an identifier never resolved, none. */
+  owners: Record<string, Record<string, number>>;
 }
 
 export interface CompletenessBenchResult {
@@ -41,6 +45,33 @@ export interface CompletenessBenchResult {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface TaskLine {
+  code: { coding: Array<{ code: string }> };
+  description: string;
+  owner?: { reference?: string; identifier?: unknown };
+}
+
+const bump = (m: Record<string, Record<string, number>>, rule: string, key: string) => {
+  const r = (m[rule] ??= {});
+  r[key] = (r[key] ?? 0) + 1;
+};
+
+/**
+ * Why the Tasks were written, per rule: each problem of a Task's description (after the rule's title, `; `
+ * between them) with the resource it names and any date taken out, so the same reason on every chart counts once.
+ */
+function tally(tasks: TaskLine[]): Pick<AuditRun, 'reasons' | 'owners'> {
+  const reasons: AuditRun['reasons'] = {};
+  const owners: AuditRun['owners'] = {};
+  for (const t of tasks) {
+    const rule = t.code.coding[0].code;
+    const problems = t.description.slice(t.description.indexOf(': ') + 2).split('; ');
+    for (const p of problems) bump(reasons, rule, p.replace(/^[A-Za-z]+\/[^:]+: /, '').replace(/\d{4}-\d{2}-\d{2}/g, '<date>'));
+    bump(owners, rule, t.owner?.reference ? t.owner.reference.split('/')[0] : t.owner?.identifier ? 'identifier' : 'none');
+  }
+  return { reasons, owners };
+}
 
 async function audit(baseUrl: string, pid: number, encounters: number): Promise<AuditRun> {
   const cpu0 = cpuSeconds(pid);
@@ -74,7 +105,12 @@ async function audit(baseUrl: string, pid: number, encounters: number): Promise<
     };
     for (const p of line.parameter) report[p.part[0].valueCoding!.code] = Object.fromEntries(p.part.slice(1).map((x) => [x.name, x.valueInteger ?? 0]));
   }
+  const tasks: TaskLine[] = [];
+  for (const o of manifest.output.filter((x) => x.type === 'Task')) {
+    for (const l of (await (await fetch(o.url)).text()).split('\n')) if (l) tasks.push(JSON.parse(l) as TaskLine);
+  }
   return {
+    ...tally(tasks),
     secondsToManifest: Math.round(seconds * 10) / 10,
     serverCpuSeconds: cpu0 !== undefined && cpu1 !== undefined ? Math.round((cpu1 - cpu0) * 10) / 10 : undefined,
     encountersPerSecond: Math.round(encounters / seconds),
