@@ -39,6 +39,8 @@ export interface Config {
   icd10cmDir?: string;
   /** ICD-10-CM codings that are not valid on their date of service fail a write (422) instead of warning. */
   icd10cmStrict: boolean;
+  /** Prometheus metrics (`GET /metrics`): off, on the API's port (authenticated like the API), or on a port of its own. */
+  metrics: { enabled: boolean; port?: number; host: string; storeCommands: boolean };
 }
 
 /** Browser origins the API admits through CORS: every origin, or the listed ones (none: CORS off). */
@@ -168,6 +170,12 @@ export function loadConfig(env: Env = process.env): Config {
     corsOrigins: corsOrigins(env.CORS_ORIGINS),
     icd10cmDir: env.ICD10CM_DIR ? path.resolve(env.ICD10CM_DIR) : undefined,
     icd10cmStrict: oneOf(env, 'ICD10CM_STRICT', ['true', 'false'] as const, 'false') === 'true',
+    metrics: {
+      enabled: oneOf(env, 'METRICS', ['on', 'off'] as const, 'on') === 'on',
+      port: env.METRICS_PORT ? int(env, 'METRICS_PORT', 0, 0, 65535) : undefined,
+      host: env.METRICS_HOST || '127.0.0.1',
+      storeCommands: oneOf(env, 'METRICS_STORE_COMMANDS', ['true', 'false'] as const, 'false') === 'true',
+    },
     profilesDirs: (env.PROFILES_DIR ?? '')
       .split(path.delimiter)
       .filter(Boolean)

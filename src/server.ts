@@ -32,6 +32,8 @@ import { Store } from './store/store';
 import { WriteHooks, type WriteHook } from './store/write-hooks';
 import type { JobServices } from './jobs';
 import type { IndexFormat } from './store/index-format';
+import { listenForScrapes } from './metrics/metrics-endpoint';
+import { ServerMetrics } from './metrics/server-metrics';
 
 /** The pluggable layers. `src/services.ts` gives the real ones; tests may substitute. */
 export interface Services {
@@ -70,6 +72,8 @@ export interface RunningServerCore {
   logger: Logger;
   /** Repository as the unrestricted system (internal work such as export jobs). */
   systemRepo: Repository;
+  /** The Prometheus metrics (absent with METRICS=off): services add their gauges at start. */
+  metrics?: ServerMetrics;
   /** Answers a request arriving over HTTP (bundle entries go through the router context's `route`). */
   handle(req: FhirRequest): Promise<FhirResult>;
 }
@@ -77,6 +81,8 @@ export interface RunningServerCore {
 export interface RunningServer extends RunningServerCore {
   /** http://host:port */
   url: string;
+  /** Where `/metrics` is scraped when it has a port of its own (METRICS_PORT). */
+  metricsUrl?: string;
   baseUrl: string;
   /**
    * Stops listening, lets requests in flight finish for up to `graceMs` (then cuts the connections still open),
@@ -199,8 +205,11 @@ async function start(config: Config, services: Services, opts: StartOptions, und
     onProgress: ({ type, done, finished, format }) =>
       logger.info({ type, done, format }, finished ? 'search index rebuilt in the current format' : 'rebuilding the search index'),
   };
-  const store = await Store.connect({ uri, dbName: config.mongoDb, searchIndexSpecs: services.searchIndexSpecs, indexFormat });
+  const metrics = config.metrics.enabled ? new ServerMetrics() : undefined;
+  const monitorCommands = metrics !== undefined && config.metrics.storeCommands;
+  const store = await Store.connect({ uri, dbName: config.mongoDb, searchIndexSpecs: services.searchIndexSpecs, indexFormat, monitorCommands });
   undo.push(() => store.close());
+  if (monitorCommands) metrics.watchStore(store.client);
   proceed();
   const hooks = new WriteHooks(services.writeHooks);
   // A transaction cannot create collections: those the hooks write to exist before the first write.
@@ -243,7 +252,7 @@ async function start(config: Config, services: Services, opts: StartOptions, und
     req.trace ??= new AccessTrace();
     return route(context(systemRepo.as(req.policy, req.trace)), table, req, { httpOnly: true });
   };
-  const core: RunningServerCore = { config: { ...config, baseUrl }, store, logger, systemRepo, handle };
+  const core: RunningServerCore = { config: { ...config, baseUrl }, store, logger, systemRepo, handle, metrics };
 
   undo.push(() => services.stop?.());
   await services.start?.(core);
@@ -259,13 +268,21 @@ async function start(config: Config, services: Services, opts: StartOptions, und
     health: services.health,
     ready: () => store.ping(),
     corsOrigins: services.corsOrigins?.() ?? [],
+    metrics: metrics && { metrics, scrapedHere: config.metrics.port === undefined },
   });
+  let scrapes: Server | undefined;
+  if (metrics && config.metrics.port !== undefined) {
+    const listener = (scrapes = await listenForScrapes(metrics, config.metrics.port, config.metrics.host));
+    undo.push(() => new Promise((resolve) => listener.close(resolve)));
+    logger.info({ metrics: `http://${config.metrics.host}:${(listener.address() as AddressInfo).port}/metrics` }, 'metrics listening');
+  }
   logger.info({ url: `${url}/fhir` }, 'FHIR server listening');
 
   return {
     ...core,
     url,
     baseUrl,
+    metricsUrl: scrapes && `http://${config.metrics.host}:${(scrapes.address() as AddressInfo).port}/metrics`,
     async close(graceMs = CLOSE_GRACE_MS) {
       // Idle keep-alive connections are closed at once; a request in flight (a transaction being written, say)
       // gets its answer, and its connection is closed after it (Node's server does so once it no longer listens).
@@ -275,6 +292,10 @@ async function start(config: Config, services: Services, opts: StartOptions, und
         server.closeIdleConnections();
       });
       clearTimeout(cut);
+      if (scrapes) {
+        const listener = scrapes;
+        await new Promise((resolve) => listener.close(resolve));
+      }
       await services.stop?.();
       await store.close();
       await embedded?.stop();

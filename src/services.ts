@@ -49,6 +49,7 @@ import { matchingServices } from './matching/services';
 import { retentionServices } from './retention/services';
 import { destructionServices } from './destruction';
 import { retentionSource } from './destruction/retention-adapter';
+import { addStoreGauges } from './metrics/store-gauges';
 import { assertValid, Conformance, warmUp } from './validation';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
@@ -205,6 +206,7 @@ export async function defaultServices(config: Config, env: Record<string, string
       await destruction.start(core);
       await disclosures.start(core);
       await jobs.start(core);
+      if (core.metrics) addStoreGauges(core.metrics, core.store.db, () => audit?.pending ?? 0);
     },
     async stop() {
       await jobs.stop();

@@ -123,3 +123,21 @@ describe('BODY_LIMIT lower bound', () => {
     expect(() => loadConfig({ BODY_LIMIT: '0' })).toThrow(/BODY_LIMIT must be at least/);
   });
 });
+
+describe('metrics', () => {
+  it('are on, on the API port, without store command times, unless configured', () => {
+    expect(loadConfig({}).metrics).toEqual({ enabled: true, port: undefined, host: '127.0.0.1', storeCommands: false });
+    expect(loadConfig({ METRICS: 'off', METRICS_PORT: '9464', METRICS_HOST: '10.0.0.2', METRICS_STORE_COMMANDS: 'true' }).metrics).toEqual({
+      enabled: false,
+      port: 9464,
+      host: '10.0.0.2',
+      storeCommands: true,
+    });
+  });
+
+  it('refuses a value it does not know', () => {
+    expectConfigError({ METRICS: 'yes' }, /METRICS/);
+    expectConfigError({ METRICS_PORT: '70000' }, /METRICS_PORT/);
+    expectConfigError({ METRICS_STORE_COMMANDS: '1' }, /METRICS_STORE_COMMANDS/);
+  });
+});

@@ -14,6 +14,8 @@ import { outcomeMediaType, responseMediaType, wantsHtml } from './format';
 import { requestIds } from './request-id';
 import { requestLog } from './request-log';
 import { type CorsOrigins, securityHeaders } from './security-headers';
+import { answerScrape, assertMayReadMetrics } from '../metrics/metrics-endpoint';
+import type { ServerMetrics } from '../metrics/server-metrics';
 
 export interface HttpDeps {
   logger: Logger;
@@ -32,6 +34,8 @@ export interface HttpDeps {
   health?(): object;
   /** Browser origins CORS admits (none: no CORS headers, preflights refused). */
   corsOrigins: CorsOrigins;
+  /** Counts and times every FHIR request; `scrapedHere`: `GET /metrics` is served on this port (authenticated). */
+  metrics?: { metrics: ServerMetrics; scrapedHere: boolean };
 }
 
 const METHODS = new Set<string>(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']);
@@ -84,6 +88,7 @@ function decodePath(path: string): string | undefined {
  * trail (allowed or refused) unless its route is not audited. Errors become OperationOutcomes in one place.
  */
 async function answer(deps: HttpDeps, req: Request, res: Response): Promise<void> {
+  const started = performance.now();
   let fhirReq: FhirRequest | undefined;
   let status = 500;
   let error: string | undefined;
@@ -131,6 +136,8 @@ async function answer(deps: HttpDeps, req: Request, res: Response): Promise<void
       await send(res, req, { status: r.status, headers: r.headers, body: r.body }, outcomeType);
     }
   } finally {
+    const route = fhirReq?.route;
+    deps.metrics?.metrics.observeRequest({ interaction: route?.interaction ?? 'none', type: route?.resourceType ?? '', status }, (performance.now() - started) / 1000);
     if (audited) {
       const requestId = res.locals.requestId as string | undefined;
       deps.onComplete?.({ req: fhirReq, status, error, method: req.method, url: req.originalUrl, remoteAddress: req.socket.remoteAddress, requestId });
@@ -169,6 +176,19 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     const ok = await deps.ready();
     res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'store unreachable' });
   });
+
+  const scraped = deps.metrics?.scrapedHere ? deps.metrics.metrics : undefined;
+  if (scraped) {
+    app.get('/metrics', async (req, res) => {
+      try {
+        assertMayReadMetrics(await deps.authenticate(req.headers.authorization, req.socket.remoteAddress));
+        await answerScrape(scraped, res);
+      } catch (err) {
+        const r = errorResponse(err, deps.logger);
+        await send(res, req, { status: r.status, headers: r.headers, body: r.body }, outcomeMediaType(req.headers.accept));
+      }
+    });
+  }
 
   const raw = express.raw({ type: () => true, limit: deps.bodyLimit });
   app.use(deps.mountPath, raw, (req: Request, res: Response) => answer(deps, req, res));

@@ -16,6 +16,11 @@ export interface StoreOptions {
    * Required, so that nothing writes resources into a store without recording how they were indexed.
    */
   indexFormat: IndexFormat;
+  /**
+   * Command monitoring (for metrics of store command latency). Off by default: the driver then turns every reply
+   * into a plain object for its event, a second deserialisation of every document a cursor reads.
+   */
+  monitorCommands?: boolean;
 }
 
 /** Indexes every type needs regardless of search: history by resource and by time, current by time. */
@@ -44,7 +49,7 @@ export class Store {
   ) {}
 
   static async connect(opts: StoreOptions): Promise<Store> {
-    const client = new MongoClient(opts.uri, { ignoreUndefined: true });
+    const client = new MongoClient(opts.uri, { ignoreUndefined: true, monitorCommands: opts.monitorCommands ?? false });
     await client.connect();
     try {
       const store = new Store(client, client.db(opts.dbName), opts);
