@@ -9,8 +9,10 @@ import { type CertificateInput, storeCertificate } from './certificate';
 import { applySurvey } from './destroy-batch';
 import { discardExports } from './export-files';
 import { identityHasher } from './identity-hash';
-import type { DestroyedRecord, Ledger, LedgerBatch } from './ledger';
-import { surveyBatch } from './record-survey';
+import type { DestroyedRecord, Ledger, LedgerBatch, RecordPart } from './ledger';
+import { type BatchSurvey, surveyBatch } from './record-survey';
+import type { Repository } from '../store/repository';
+import { destroyInParts, recordSizes } from './large-records';
 import type { RetentionSource } from './retention-source';
 import { type ReviewPosition, reviewedPatients } from './review-lines';
 
@@ -52,6 +54,8 @@ export interface DestructionDeps {
   /** Gives the crypto-shredding keys of the destroyed patients up, in the batch's transaction. */
   shredKeys: (patients: readonly string[], session: ClientSession) => Promise<void>;
   batchSize: number;
+  /** Resources removed per transaction at most: a larger record goes in parts before its batch. */
+  transactionResources: number;
   leaseMs: number;
   logger: () => Logger | undefined;
 }
@@ -59,6 +63,7 @@ export interface DestructionDeps {
 export const certificateId = (jobId: string) => `destruction-${jobId}`;
 
 type Ctx = SimpleJobContext<DestructionState>;
+type Retention = RecordPart['retention'];
 type DestructionJob = Job<{ params: DestructionParams }>;
 
 /**
@@ -150,48 +155,104 @@ async function destroyBatch(
   const system = ctx.repo.privileged();
   const now = new Date();
   const dropped: LedgerBatch['dropped'] = [];
-  const retained = new Map<string, { rule: string; triggerDate?: string; destroyAfter?: string }>();
+  const retained = new Map<string, Retention>();
+  // Records whose destruction began in parts (large-records.ts) before a crash go whole, as they were judged then.
+  const begun = new Set<string>();
+  const started = new Map((await deps.ledger.parts(jobId, number)).map((b) => [b.part!.record, b.part!.retention]));
   for (const patient of candidates) {
+    const judged = started.get(hash(`Patient/${patient}`));
+    if (judged) {
+      retained.set(patient, judged);
+      begun.add(patient);
+      continue;
+    }
     const retention = await deps.retention.retentionOf(system, patient, now);
     if (retention.holds.length) dropped.push({ patient, reason: `on hold: ${retention.holds.map((h) => h.hold).join(', ')}` });
     else if (!retention.eligible) dropped.push({ patient, reason: `not eligible now (rule ${retention.rule}, destroy after ${retention.destroyAfter ?? 'unknown'})` });
     else retained.set(patient, retention);
   }
-  const { entry, destroyed } = await system.inTransaction(async (tx) => {
-    // Run again from here when the transaction conflicts, so nothing below changes what was decided above.
-    const keep = new Map(retained);
-    const out = [...dropped];
-    const drop = (patient: string, reason: string) => {
-      keep.delete(patient);
-      out.push({ patient, reason });
-    };
-    // A hold placed since the check above: read in the transaction, after writing the records' guards, so that a
-    // hold committing meanwhile conflicts with this batch (src/retention/hold-guard.ts).
-    for (const [patient, holds] of await deps.retention.holdsNow(tx, [...keep.keys()])) drop(patient, `on hold: ${holds.map((h) => h.hold).join(', ')}`);
-    const purge = tx.purge();
-    const survey = () => surveyBatch({ purge, membership: deps.retention.membership, types: deps.types(), baseUrl: deps.baseUrl() }, [...keep.keys()]);
-    let found = await survey();
-    const changed = [...found.latest].filter(([, lu]) => lu > reviewedAt).map(([patient]) => patient);
-    if (changed.length) {
-      for (const patient of changed) drop(patient, 'changed after the review');
-      found = await survey();
+  for (;;) {
+    const parts = await deps.ledger.parts(jobId, number);
+    const result = await system.inTransaction(async (tx): Promise<{ toPart: string[] } | { entry: LedgerBatch; destroyed: string[] }> => {
+      // Run again from here when the transaction conflicts, so nothing below changes what was decided above.
+      const keep = new Map(retained);
+      const out = [...dropped];
+      const drop = (patient: string, reason: string) => {
+        keep.delete(patient);
+        out.push({ patient, reason });
+      };
+      // A hold placed since the check above: read in the transaction, after writing the records' guards, so that a
+      // hold committing meanwhile conflicts with this batch (src/retention/hold-guard.ts). A record whose
+      // destruction has begun cannot be held any more.
+      const judging = [...keep.keys()].filter((p) => !begun.has(p));
+      for (const [patient, holds] of await deps.retention.holdsNow(tx, judging)) drop(patient, `on hold: ${holds.map((h) => h.hold).join(', ')}`);
+      const purge = tx.purge();
+      const survey = () => surveyBatch({ purge, membership: deps.retention.membership, types: deps.types(), baseUrl: deps.baseUrl() }, [...keep.keys()]);
+      let found = await survey();
+      const changed = [...found.latest].filter(([patient, lu]) => lu > reviewedAt && !begun.has(patient)).map(([patient]) => patient);
+      if (changed.length) {
+        for (const patient of changed) drop(patient, 'changed after the review');
+        found = await survey();
+      }
+      const toPart = tooLarge(recordSizes(found), deps.transactionResources, begun);
+      if (toPart.length) return { toPart };
+      const applied = await applySurvey(purge, found, hash, deps.baseUrl());
+      const records: DestroyedRecord[] = [...keep].map(([patient, r]) => ({
+        record: hash(`Patient/${patient}`),
+        rule: r.rule,
+        ...(r.triggerDate ? { triggerDate: r.triggerDate } : {}),
+        ...(r.destroyAfter ? { destroyAfter: r.destroyAfter } : {}),
+        counts: withParts(applied.perRecord.get(patient) ?? {}, parts, hash(`Patient/${patient}`)),
+      }));
+      await deps.shredKeys([...keep.keys()], purge.session);
+      await deps.retention.forget(tx, [...keep.keys()]);
+      const batch: LedgerBatch = { _id: `${jobId}/${number}`, job: jobId, batch: number, records, identities: applied.identities, totals: applied.totals, dropped: out };
+      await deps.ledger.add(batch, purge.session);
+      return { entry: batch, destroyed: [...keep.keys()] };
+    });
+    if ('entry' in result) {
+      if (result.destroyed.length) deps.audit(destructionEvent({ job: jobId, patients: result.destroyed, certificate: certificateId(jobId), baseUrl: deps.baseUrl() }));
+      return result.entry;
     }
-    const applied = await applySurvey(purge, found, hash, deps.baseUrl());
-    const records: DestroyedRecord[] = [...keep].map(([patient, r]) => ({
-      record: hash(`Patient/${patient}`),
-      rule: r.rule,
-      ...(r.triggerDate ? { triggerDate: r.triggerDate } : {}),
-      ...(r.destroyAfter ? { destroyAfter: r.destroyAfter } : {}),
-      counts: applied.perRecord.get(patient) ?? {},
-    }));
-    await deps.shredKeys([...keep.keys()], purge.session);
-    await deps.retention.forget(tx, [...keep.keys()]);
-    const batch: LedgerBatch = { _id: `${jobId}/${number}`, job: jobId, batch: number, records, identities: applied.identities, totals: applied.totals, dropped: out };
-    await deps.ledger.add(batch, purge.session);
-    return { entry: batch, destroyed: [...keep.keys()] };
-  });
-  if (destroyed.length) deps.audit(destructionEvent({ job: jobId, patients: destroyed, certificate: certificateId(jobId), baseUrl: deps.baseUrl() }));
-  return entry;
+    const partsCtx = {
+      membership: deps.retention.membership,
+      types: deps.types(),
+      baseUrl: deps.baseUrl(),
+      ledger: deps.ledger,
+      hash,
+      limit: deps.transactionResources,
+      // As the batch would judge it: no hold now, nothing changed since the review (else the batch drops it).
+      mayBegin: async (tx: Repository, patient: string, found: BatchSurvey) =>
+        (await deps.retention.holdsNow(tx, [patient])).size === 0 && !((found.latest.get(patient) ?? 0) > reviewedAt),
+    };
+    for (const patient of result.toPart) {
+      const firstPart = parts.filter((b) => b.part!.record === hash(`Patient/${patient}`)).length;
+      if (await destroyInParts(system, partsCtx, { job: jobId, batch: number, firstPart }, patient, retained.get(patient)!)) begun.add(patient);
+    }
+  }
+}
+
+/**
+ * The records of a batch over `limit` resources to remove in parts first, largest first, until what is left of the
+ * batch fits (each leaves its Patient to the batch); none when the batch fits, or every large record is in parts.
+ */
+function tooLarge(sizes: Map<string, number>, limit: number, begun: ReadonlySet<string>): string[] {
+  let total = [...sizes.values()].reduce((a, b) => a + b, 0);
+  const picked: string[] = [];
+  for (const [patient, size] of [...sizes].sort((a, b) => b[1] - a[1])) {
+    if (total <= limit) break;
+    if (begun.has(patient) || size <= 1) continue;
+    picked.push(patient);
+    total -= size - 1;
+  }
+  return picked;
+}
+
+/** A record's counts per type in its batch plus those of its parts. */
+function withParts(counts: Record<string, number>, parts: readonly LedgerBatch[], record: string): Record<string, number> {
+  const sum = { ...counts };
+  for (const b of parts) if (b.part?.record === record) for (const [type, n] of Object.entries(b.part.counts)) sum[type] = (sum[type] ?? 0) + n;
+  return sum;
 }
 
 const droppedLine = (patient: string, reason: string): Parameters => ({

@@ -33,6 +33,15 @@ function batchSizeOf(env: Record<string, string | undefined>): number {
   return n;
 }
 
+/** Resources removed per transaction at most (a larger record goes in parts): DESTRUCTION_TRANSACTION_RESOURCES, default 5000. */
+function transactionResourcesOf(env: Record<string, string | undefined>): number {
+  const n = Number(env.DESTRUCTION_TRANSACTION_RESOURCES ?? 5000);
+  if (!Number.isInteger(n) || n < 1 || n > 100_000) {
+    throw new Error(`DESTRUCTION_TRANSACTION_RESOURCES must be a whole number from 1 to 100000, got "${env.DESTRUCTION_TRANSACTION_RESOURCES}"`);
+  }
+  return n;
+}
+
 /**
  * Certified destruction as the server wires it: the review and destruction job kinds, the operations that start
  * them and answer "was this destroyed?", and the write hook that keeps certificates forever. Merge into Services.
@@ -71,6 +80,7 @@ export function destructionServices(opts: DestructionOptions) {
       compact: () => compactStore(started()),
       shredKeys: (patients, session) => recordKeys().shred(patients, session),
       batchSize: batchSizeOf(opts.env),
+      transactionResources: transactionResourcesOf(opts.env),
       leaseMs: opts.leaseMs,
       logger: () => core?.logger,
     }),

@@ -27,6 +27,23 @@ export interface LedgerBatch {
   totals: Record<string, TypeTotals>;
   /** Records that dropped out of the batch: their patient and why (for the job's output, not the certificate). */
   dropped: Array<{ patient: string; reason: string }>;
+  /**
+   * A part of a record too large for one transaction, removed before its batch (src/destruction/large-records.ts):
+   * its `records` is empty, its identities and totals count towards the certificate, and the batch's own entry
+   * adds `counts` to the record's.
+   */
+  part?: RecordPart;
+}
+
+/** One part of a very large record's destruction. */
+export interface RecordPart {
+  /** The record's salted hash (as in DestroyedRecord). */
+  record: string;
+  /** The part's number within the record (0, 1, ...). */
+  n: number;
+  /** The record's retention as it was when its destruction began (its trigger may be gone with the first part). */
+  retention: Omit<DestroyedRecord, 'record' | 'counts'>;
+  counts: Record<string, number>;
 }
 
 export class Ledger {
@@ -49,6 +66,11 @@ export class Ledger {
 
   async add(entry: LedgerBatch, session: ClientSession): Promise<void> {
     await this.batches.insertOne(entry, { session });
+  }
+
+  /** The parts of very large records committed for batch `batch` (a resumed run goes on after the last). */
+  parts(job: string, batch: number): Promise<LedgerBatch[]> {
+    return this.batches.find({ job, batch, part: { $exists: true } }, { sort: { _id: 1 } }).toArray();
   }
 
   all(job: string): Promise<LedgerBatch[]> {

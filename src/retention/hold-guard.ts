@@ -1,4 +1,5 @@
 import type { Db } from 'mongodb';
+import { conflict } from '../errors/operation-outcome-error';
 import type { Repository } from '../store/repository';
 
 /**
@@ -30,7 +31,14 @@ export async function ensureHoldGuards(db: Db): Promise<void> {
   });
 }
 
-const guards = (repo: Repository) => repo.db.collection<{ _id: string; n: number }>(HOLD_GUARD_COLLECTION);
+interface Guard {
+  _id: string;
+  n: number;
+  /** The destruction job that has begun destroying this record over several transactions (a very large record). */
+  destroying?: string;
+}
+
+const guards = (repo: Repository) => repo.db.collection<Guard>(HOLD_GUARD_COLLECTION);
 
 /**
  * Writes the guards of `keys` in `repo`'s transaction (each once per transaction: a bundle deleting 5,000 resources
@@ -53,4 +61,26 @@ export async function touchGuards(repo: Repository, keys: readonly string[]): Pr
 export async function dropGuards(repo: Repository, patientIds: readonly string[]): Promise<void> {
   if (!patientIds.length) return;
   await guards(repo).deleteMany({ _id: { $in: patientIds.map((id) => `Patient/${id}`) } }, repo.sessionOptions);
+}
+
+/**
+ * Marks the record of `patientId` as being destroyed by `job`, in the transaction of the first part of a record too
+ * large for one transaction (src/destruction/large-records.ts): from then on the record goes whole, so a hold or a
+ * merge of it away is refused (`assertNotDestroying`) until the last part removes the guard.
+ */
+export async function markDestroying(repo: Repository, patientId: string, job: string): Promise<void> {
+  await touchGuards(repo, [`Patient/${patientId}`]);
+  await guards(repo).updateOne({ _id: `Patient/${patientId}` }, { $set: { destroying: job } }, repo.sessionOptions);
+}
+
+/** Refuses (409) when one of the records of `keys` is being destroyed: call it after `touchGuards` on the same keys. */
+export async function assertNotDestroying(repo: Repository, keys: readonly string[]): Promise<void> {
+  const marked = await guards(repo)
+    .find({ _id: { $in: [...keys] }, destroying: { $exists: true } }, repo.sessionOptions)
+    .toArray();
+  if (marked.length) {
+    throw conflict(
+      `${marked.map((g) => `The record of ${g._id}`).join(', ')} is being destroyed (destruction job ${marked[0].destroying}): it can no longer be held or merged`,
+    );
+  }
 }

@@ -5,7 +5,7 @@ import type { Repository } from '../store/repository';
 import type { WriteHook } from '../store/write-hooks';
 import { lazy } from '../util/lazy';
 import { type Hold, LEGAL_HOLD_CODE, RECORD_MANAGEMENT_SYSTEM, holdLabel, holdOf, isHoldResource } from './hold';
-import { guardKeys, touchGuards } from './hold-guard';
+import { assertNotDestroying, guardKeys, touchGuards } from './hold-guard';
 
 /**
  * Which holds are in force, and the refusals they cause. Holds are found with the search parameters the server
@@ -59,10 +59,10 @@ export function heldConflict(what: string, holds: readonly Hold[]) {
  */
 export async function assertNotHeld(repo: Repository, patientIds: readonly string[]): Promise<void> {
   if (patientIds.length === 0) return;
-  await touchGuards(
-    repo,
-    patientIds.map((id) => `Patient/${id}`),
-  );
+  const keys = patientIds.map((id) => `Patient/${id}`);
+  await touchGuards(repo, keys);
+  // A record whose destruction has begun goes whole: it is not merged away half destroyed.
+  await assertNotDestroying(repo, keys);
   const holds = await holdsOnRecords(repo.privileged(), patientIds);
   if (holds.length) throw heldConflict(patientIds.map((id) => `The record of Patient/${id}`).join(', '), holds);
 }

@@ -32,6 +32,8 @@ beforeAll(async () => {
     BULK_EXPORT_POLL: '50ms',
     BULK_EXPORT_LEASE: '2s',
     DESTRUCTION_BATCH: '1',
+    // Every record (3 resources) goes in parts of one resource, so the kill may come in the middle of a record.
+    DESTRUCTION_TRANSACTION_RESOURCES: '1',
   };
 });
 afterAll(async () => {

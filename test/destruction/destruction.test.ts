@@ -16,7 +16,8 @@ let heldOld2: string;
 let exportBefore: string;
 
 beforeAll(async () => {
-  server = await startSecureServer({ BULK_EXPORT_POLL: '20ms', DESTRUCTION_BATCH: '2' });
+  // At most 4 resources per transaction: old-1's record of 6 goes in parts before its batch (large-records.ts).
+  server = await startSecureServer({ BULK_EXPORT_POLL: '20ms', DESTRUCTION_BATCH: '2', DESTRUCTION_TRANSACTION_RESOURCES: '4' });
   const system = server.system;
   await seedRecord(system, 'old-1', 'Zebediah', '2004-03-01');
   await seedRecord(system, 'old-2', 'Quillon', '2003-05-01');
