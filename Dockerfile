@@ -10,6 +10,9 @@ COPY packages/embedded-mongo/tsconfig.json packages/embedded-mongo/tsconfig.buil
 COPY packages/embedded-mongo/src ./packages/embedded-mongo/src
 COPY src ./src
 COPY bench ./bench
+# The records console (console/), bundled by esbuild into dist/console.
+COPY console ./console
+COPY scripts/build-console.js ./scripts/
 RUN npm run build
 
 FROM node:20-bookworm-slim

@@ -23,6 +23,12 @@ export default defineConfig(
     },
   },
   {
+    // The records console: browser code (React), type-checked by console/tsconfig.json.
+    files: ['console/**/*.{ts,tsx}'],
+    extends: [js.configs.recommended, tseslint.configs.recommended],
+    languageOptions: { globals: globals.browser },
+  },
+  {
     // Tests read JSON answers as untyped bodies on purpose; src and bench keep the rule.
     files: ['test/**/*.ts', 'packages/*/test/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },

@@ -4,19 +4,10 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const { execFileSync } = require('node:child_process');
+const { buildConsole, consoleIsCurrent, newestMtime } = require('./build-console');
 
 const root = path.join(__dirname, '..');
 const marker = path.join(root, 'dist', 'src', 'main.js');
-
-function newestMtime(dir) {
-  let newest = 0;
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name);
-    const t = entry.isDirectory() ? newestMtime(full) : fs.statSync(full).mtimeMs;
-    if (t > newest) newest = t;
-  }
-  return newest;
-}
 
 // Each workspace package: its sources, and the built file it is loaded from (its package.json's main).
 const sources = [path.join(root, 'src'), path.join(root, 'bench')];
@@ -34,5 +25,14 @@ if (built < Math.max(...sources.map(newestMtime))) {
   execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-b', 'tsconfig.build.json'], {
     cwd: root,
     stdio: 'inherit',
+  });
+}
+
+// The records console (console/, served at /console): esbuild, a few seconds, when its sources changed.
+if (!consoleIsCurrent()) {
+  process.stderr.write('building the console (esbuild)...\n');
+  buildConsole().catch((err) => {
+    process.stderr.write(`${err.stack ?? err}\n`);
+    process.exit(1);
   });
 }

@@ -11,6 +11,7 @@ import { badRequest, notSupported } from '../errors/operation-outcome-error';
 import { errorResponse } from './errors';
 import { setHeaders } from './header-text';
 import { outcomeMediaType, responseMediaType, wantsHtml } from './format';
+import { consoleRouter } from './console';
 import { requestIds } from './request-id';
 import { requestLog } from './request-log';
 import { type CorsOrigins, securityHeaders } from './security-headers';
@@ -189,6 +190,8 @@ export function createHttpApp(deps: HttpDeps): express.Express {
       }
     });
   }
+
+  app.use('/console', consoleRouter());
 
   const raw = express.raw({ type: () => true, limit: deps.bodyLimit });
   app.use(deps.mountPath, raw, (req: Request, res: Response) => answer(deps, req, res));

@@ -1,0 +1,80 @@
+import type { Bundle, FhirResource, Resource } from 'fhir/r4';
+import { FhirError, outcomeMessage } from './outcome';
+import { authorization } from './session';
+
+/** The FHIR API of the server that serves the console: every page goes through it, with the user's token. */
+export const FHIR_BASE = '/fhir';
+
+async function failure(res: Response): Promise<FhirError> {
+  let body: unknown;
+  try {
+    body = await res.json();
+  } catch {
+    body = undefined;
+  }
+  return new FhirError(res.status, outcomeMessage(res.status, body));
+}
+
+/** A request to the API (a path below the base, or a URL the server gave); throws a FhirError when it fails. */
+export async function request(path: string, init: RequestInit = {}): Promise<Response> {
+  const url = /^https?:/.test(path) || path.startsWith('/') ? path : `${FHIR_BASE}/${path}`;
+  const headers = new Headers(init.headers);
+  if (!headers.has('accept')) headers.set('accept', 'application/fhir+json');
+  if (init.body !== undefined && !headers.has('content-type')) headers.set('content-type', 'application/fhir+json');
+  const auth = authorization();
+  if (auth) headers.set('authorization', auth);
+  let res: Response;
+  try {
+    res = await fetch(url, { ...init, headers });
+  } catch {
+    throw new FhirError(0, 'The server cannot be reached');
+  }
+  if (!res.ok) throw await failure(res);
+  return res;
+}
+
+export async function fhir<T = Resource>(path: string, init?: RequestInit): Promise<T> {
+  return (await request(path, init)).json() as Promise<T>;
+}
+
+/** The resources of a search Bundle (matches only, not `_include`d ones unless asked). */
+export function resources<T extends FhirResource>(bundle: Bundle | undefined, type?: T['resourceType']): T[] {
+  return (bundle?.entry ?? []).map((e) => e.resource).filter((r): r is T => r !== undefined && (type === undefined || r.resourceType === type));
+}
+
+export const nextLink = (bundle: Bundle | undefined) => bundle?.link?.find((l) => l.relation === 'next')?.url;
+
+export const query = (params: Record<string, string | undefined>) =>
+  new URLSearchParams(Object.entries(params).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== '')).toString();
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(t);
+      reject(new FhirError(0, 'Cancelled'));
+    });
+  });
+
+/**
+ * An asynchronous operation (the Bulk Data pattern: 202 and a status URL): kicks it off, polls its status with
+ * the server's `X-Progress` passed to `onProgress`, and returns the final answer (a manifest, or the result).
+ * Aborting the signal cancels the job on the server (DELETE of its status URL).
+ */
+export async function runAsync<T>(path: string, init: RequestInit, onProgress: (text: string) => void, signal?: AbortSignal): Promise<T> {
+  const kick = await request(path, { ...init, headers: { ...init.headers, prefer: 'respond-async' } });
+  const status = kick.headers.get('content-location');
+  if (kick.status !== 202 || !status) return kick.json() as Promise<T>;
+  onProgress('queued');
+  try {
+    for (;;) {
+      await sleep(500, signal);
+      const res = await request(status);
+      if (res.status !== 202) return res.json() as Promise<T>;
+      onProgress(res.headers.get('x-progress') ?? 'working');
+    }
+  } catch (err) {
+    if (signal?.aborted) await request(status, { method: 'DELETE' }).catch(() => undefined);
+    throw err;
+  }
+}

@@ -1,0 +1,169 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { startTestServer, type TestServer } from '../helpers/server';
+import { axeViolations, buildConsole, collectErrors, launch } from './browser';
+
+/**
+ * The records console in a real browser against the real server, loaded with the Synthea sample through the API:
+ * find a patient, open the chart and a document, see a version's changes, run the completeness audit, open the
+ * chart at a deficiency, check the audit trail. Every page: no serious accessibility violation (axe-core) and no
+ * error in the browser (a script or style the CSP refused would be one).
+ */
+const SAMPLES = path.join(__dirname, '..', '..', 'samples', 'synthea-bundles');
+const bundle = (name: string) => JSON.parse(fs.readFileSync(path.join(SAMPLES, name), 'utf8'));
+
+describe('the records console at /console', () => {
+  let server: TestServer;
+  let browser: Browser;
+  let page: Page;
+  let errors: string[];
+  let patientId: string;
+  let birthDate: string;
+  let mrn: string;
+
+  beforeAll(async () => {
+    buildConsole();
+    server = await startTestServer({ BULK_EXPORT_POLL: '20ms' });
+    for (const name of fs.readdirSync(SAMPLES).sort((a) => (a.startsWith('Alberto') ? 1 : -1))) {
+      if (name.startsWith('Dannie')) continue;
+      const res = await server.json('POST', '', bundle(name));
+      expect(res.status).toBe(200);
+    }
+    const found = await server.json('GET', 'Patient?family=Atencio');
+    ({ id: patientId, birthDate } = found.body.entry[0].resource);
+    mrn = found.body.entry[0].resource.identifier.find((i: any) => i.type?.coding?.[0]?.code === 'MR').value;
+    const encounter = (await server.json('GET', `Encounter?patient=${patientId}&_count=1`)).body.entry[0].resource;
+    // A progress note of the first encounter, unsigned (a deficiency of the document-authentication rule), and a
+    // discharge summary in HTML.
+    const note = (id: string, loinc: string, contentType: string, text: string) => ({
+      resourceType: 'DocumentReference',
+      id,
+      status: 'current',
+      type: { coding: [{ system: 'http://loinc.org', code: loinc }], text: loinc === '11506-3' ? 'Progress note' : 'Discharge summary' },
+      subject: { reference: `Patient/${patientId}` },
+      date: '2020-03-01T10:00:00Z',
+      content: [{ attachment: { contentType, data: Buffer.from(text).toString('base64') } }],
+      context: { encounter: [{ reference: `Encounter/${encounter.id}` }] },
+    });
+    expect((await server.json('PUT', 'DocumentReference/note-1', note('note-1', '11506-3', 'text/plain', 'Patient seen for a sore throat.'))).status).toBe(201);
+    expect((await server.json('PUT', 'DocumentReference/summary-1', note('summary-1', '18842-5', 'text/html', '<h1>Discharge</h1><p>Home.</p>'))).status).toBe(201);
+    // A second version of the patient: a new phone number.
+    const patient = (await server.json('GET', `Patient/${patientId}`)).body;
+    expect((await server.json('PUT', `Patient/${patientId}`, { ...patient, telecom: [{ system: 'phone', value: '555-0100' }] })).status).toBe(200);
+
+    browser = await launch();
+    page = await browser.newPage();
+    page.setDefaultTimeout(10_000);
+    errors = collectErrors(page);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+  afterEach(() => expect(errors).toEqual([]));
+
+  const open = (p: string) => page.goto(`${server.url}/console${p}`);
+
+  it('serves the page under its own strict CSP, and any path below /console (the console routes in the browser)', async () => {
+    const res = await open('/patients/none');
+    expect(res?.status()).toBe(200);
+    const csp = res?.headers()['content-security-policy'] ?? '';
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("style-src 'self'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(res?.headers()['cache-control']).toBe('no-store');
+    // A chart that does not exist: the server's 404 as a readable message.
+    await page.getByRole('alert').waitFor();
+    expect(await page.getByRole('alert').textContent()).toContain('Patient/none is not known');
+    errors.length = 0; // the browser logs the 404 of the API call itself
+  });
+
+  it('finds a patient by name, birth date or MRN, and opens the chart (demographics, identifiers)', async () => {
+    await open('/');
+    await page.getByText('Protected mode').waitFor();
+    expect(await axeViolations(page)).toEqual([]);
+    await page.getByLabel('Birth date').fill(birthDate);
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByRole('link', { name: /Atencio/ }).waitFor();
+    await page.getByLabel('Birth date').fill('');
+    await page.getByLabel('Identifier or MRN').fill(mrn);
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByRole('cell', { name: mrn }).waitFor();
+    await page.getByLabel('Identifier or MRN').fill('');
+    await page.getByLabel('Name').fill('Atencio');
+    await page.getByRole('button', { name: 'Search' }).click();
+    const link = page.getByRole('link', { name: /Atencio/ });
+    await link.waitFor();
+    expect(await axeViolations(page)).toEqual([]);
+    await link.click();
+    await page.getByRole('heading', { name: /Atencio/ }).waitFor();
+    expect(await page.getByRole('rowheader', { name: 'Birth date' }).isVisible()).toBe(true);
+    expect(await page.getByText('phone: 555-0100').isVisible()).toBe(true);
+    expect(await axeViolations(page)).toEqual([]);
+  });
+
+  it('shows what changed between two versions of the patient', async () => {
+    await open(`/patients/${patientId}`);
+    await page.getByRole('button', { name: /History of Patient record/ }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByRole('table', { name: 'Differences' }).waitFor();
+    expect(await dialog.getByRole('row', { name: /^telecom.*555-0100$/ }).count()).toBe(1);
+    expect(await axeViolations(page)).toEqual([]);
+    await page.keyboard.press('Escape');
+  });
+
+  it('lists encounters and conditions with their codes, and opens a text and an HTML document', async () => {
+    await open(`/patients/${patientId}?tab=encounters`);
+    await page
+      .getByRole('tabpanel')
+      .getByText(/Encounter|Ambulatory|Inpatient|Emergency/)
+      .first()
+      .waitFor();
+    expect(await axeViolations(page)).toEqual([]);
+    await page.getByRole('tab', { name: 'Conditions' }).click();
+    await page.getByRole('table', { name: 'Conditions' }).waitFor();
+    expect(await page.getByRole('cell', { name: /^SNOMED CT \d+/ }).count()).toBeGreaterThan(0);
+    expect(await axeViolations(page)).toEqual([]);
+    await page.getByRole('tab', { name: 'Documents' }).click();
+    await page
+      .getByRole('row', { name: /Progress note/ })
+      .getByRole('button', { name: /Open/ })
+      .click();
+    expect(await page.getByRole('dialog').getByLabel('Document text').textContent()).toBe('Patient seen for a sore throat.');
+    expect(await axeViolations(page)).toEqual([]);
+    await page.keyboard.press('Escape');
+    await page
+      .getByRole('row', { name: /Discharge summary/ })
+      .getByRole('button', { name: /Open/ })
+      .click();
+    const frame = page.frameLocator('iframe[title="Document"]');
+    expect(await frame.getByRole('heading', { name: 'Discharge' }).textContent()).toBe('Discharge');
+    await page.keyboard.press('Escape');
+  });
+
+  it('runs the completeness audit with its progress, shows the deficiencies, and opens the chart at one', async () => {
+    await open('/deficiencies');
+    await page.getByRole('button', { name: 'Run completeness audit' }).click();
+    await page.getByText(/The audit finished: \d+ evaluated, [1-9]\d* new deficiencies/).waitFor();
+    const row = page.getByRole('row', { name: /DocumentReference\/note-1/ });
+    await row.waitFor();
+    expect(await axeViolations(page)).toEqual([]);
+    await page.getByRole('combobox', { name: 'Rule' }).click();
+    await page.getByRole('option', { name: 'Document not signed' }).click();
+    await row.getByRole('link', { name: /Open chart/ }).click();
+    await page.getByText(/^Deficiency:/).waitFor();
+    expect(await page.getByRole('row', { name: /Progress note/ }).getAttribute('class')).toContain('focus-row');
+    expect(await axeViolations(page)).toEqual([]);
+  });
+
+  it("shows the patient's audit trail and verifies the chain", async () => {
+    await open(`/patients/${patientId}`);
+    await page.getByRole('link', { name: 'Audit trail' }).last().click();
+    await page.getByRole('table', { name: /Audit events/ }).waitFor();
+    expect(await page.getByRole('row').count()).toBeGreaterThan(1);
+    await page.getByRole('button', { name: 'Verify the chain' }).click();
+    await page.getByText('The chain is intact').waitFor();
+    expect(await axeViolations(page)).toEqual([]);
+  });
+});
