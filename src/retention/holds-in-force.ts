@@ -113,6 +113,11 @@ export const legalHoldHook: WriteHook = {
       ),
     );
     const holds = await openHoldsNaming(repo.privileged(), [`${e.type}/${e.id}`, ...patients]);
-    if (holds.length) throw heldConflict(`${e.type}/${e.id}`, holds);
+    if (holds.length) {
+      // The refusal's AuditEvent names the patient, so the why it keeps (the hold's matter) is sealed under the
+      // patient's key and goes with the record (src/audit/query-text.ts).
+      repo.trace?.add(e.type, e.id, e.previous?.c);
+      throw heldConflict(`${e.type}/${e.id}`, holds);
+    }
   },
 };

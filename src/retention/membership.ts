@@ -1,11 +1,12 @@
 import fhirpath from 'fhirpath';
 import r4Model from 'fhirpath/fhir-context/r4';
-import type { ElementDefinition, Resource, StructureDefinition } from 'fhir/r4';
+import type { Basic, ElementDefinition, Resource, StructureDefinition } from 'fhir/r4';
 import { r4Resources } from '../fhir/r4-definitions';
 import { isStorableType } from '../fhir/resource-types';
 import { referencedPatientIds } from '../search/patient-references';
 import { normalizeReference } from '../search/types/reference';
 import type { MembershipSpec, RemoveSpec } from './policy-file';
+import { holdOf, isHoldResource } from './hold';
 
 /**
  * Which resources make up a patient's record, as the policy's `membership` says. The record is destroyed as a
@@ -116,6 +117,10 @@ export class Membership {
     if (m.kept) return 'kept';
     const patient = `Patient/${patientId}`;
     if (resource.resourceType === 'Patient' && resource.id === patientId) return 'member';
+    // A legal hold belongs to every record it held, also a hold on one resource (whose subject is not the patient):
+    // its matter and reason are the patient's legal business. Only a released one is ever destroyed (one in force
+    // stops the destruction); the AuditEvents of its placing and release stay, their matter and reason sealed.
+    if (isHoldResource(resource) && holdOf(resource as Basic).records.includes(patientId)) return 'member';
     const named = m.belongsVia.flatMap((p) => this.refs(p, resource, baseUrl));
     if (named.includes(patient)) {
       if (m.sharedWhen === 'always') return 'shared';

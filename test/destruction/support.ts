@@ -46,15 +46,18 @@ export async function seedRecord(system: Caller, id: string, family: string, end
   await put(system, { resourceType: 'Condition', id: `cond-${id}`, subject: { reference: `Patient/${id}` }, code: { text: 'asthma' } });
 }
 
-/** Places a legal hold on a patient's record (`$hold`, src/retention/). */
-export async function hold(system: Caller, patient: string, matter: string) {
-  const res = await system.json('POST', `Patient/${patient}/$hold`, {
-    resourceType: 'Parameters',
-    parameter: [
-      { name: 'matter', valueString: matter },
-      { name: 'reason', valueString: 'litigation' },
-    ],
-  });
+/** The Parameters of `$hold` and `$release-hold`. */
+export const holdParameters = (matter: string, reason: string) => ({
+  resourceType: 'Parameters',
+  parameter: [
+    { name: 'matter', valueString: matter },
+    { name: 'reason', valueString: reason },
+  ],
+});
+
+/** Places a legal hold on a patient's record, or on `target`, one of its resources (`$hold`, src/retention/). */
+export async function hold(system: Caller, patient: string, matter: string, target = `Patient/${patient}`) {
+  const res = await system.json('POST', `${target}/$hold`, holdParameters(matter, 'litigation'));
   if (res.status >= 300) throw new Error(`$hold: ${res.status} ${JSON.stringify(res.body)}`);
   return `Basic/${res.body.id}`;
 }

@@ -211,12 +211,42 @@ describe('the audit trail', () => {
       expect(event.outcome).toBe('0');
       expect(event.agent.some((a) => a.who?.identifier?.value === 'test-app')).toBe(true);
       expect(event.entity?.some((e) => e.what?.reference === 'Patient/aud' && e.role?.code === '1')).toBe(true);
+      // Matter and reason name the patient's legal business: sealed under the patient's key, read back by $query-text.
       const entity = event.entity!.find((e) => e.what?.reference === `Basic/${placed.id}`)!;
-      expect(entity.detail).toEqual([
-        { type: 'matter', valueString: 'AUD-1' },
-        { type: 'reason', valueString: why },
+      expect(entity.detail!.map((d) => [d.type, typeof d.valueBase64Binary])).toEqual([
+        ['matter', 'string'],
+        ['reason', 'string'],
+      ]);
+      expect(JSON.stringify(event)).not.toContain('AUD-1');
+      expect(JSON.stringify(event)).not.toContain(why);
+      const read = (await system.json('GET', `AuditEvent/${event.id}/$query-text`)).body.parameter.filter((p: { name: string }) => p.name === 'detail');
+      expect(read.map((p: { part: unknown[] }) => p.part)).toEqual([
+        [
+          { name: 'entity', valueReference: { reference: `Basic/${placed.id}` } },
+          { name: 'type', valueString: 'matter' },
+          { name: 'text', valueString: 'AUD-1' },
+        ],
+        [
+          { name: 'entity', valueReference: { reference: `Basic/${placed.id}` } },
+          { name: 'type', valueString: 'reason' },
+          { name: 'text', valueString: why },
+        ],
       ]);
     }
+  });
+
+  it('seals why a delete was refused (it names the hold and its matter) under the patient key', async () => {
+    await hold(system, 'Patient/aud', 'AUD-2', 'Audit of refusals');
+    expect((await system.json('DELETE', 'Observation/aud-obs-2')).status).toBe(409);
+    await system.json('GET', 'AuditEvent/$verify-chain');
+    const events = (await system.json('GET', 'AuditEvent?entity=Observation/aud-obs-2&patient=aud&_count=100')).body.entry.map(
+      (e: { resource: AuditEvent }) => e.resource,
+    );
+    const refused = events.find((e: AuditEvent) => e.outcomeDesc?.startsWith('HTTP 409'))!;
+    expect(refused.outcomeDesc).toBe('HTTP 409: …');
+    expect(JSON.stringify(refused)).not.toContain('AUD-2');
+    const read = (await system.json('GET', `AuditEvent/${refused.id}/$query-text`)).body.parameter;
+    expect(read.find((p: { name: string }) => p.name === 'outcome').valueString).toContain('(matter "AUD-2")');
   });
 });
 
