@@ -1,4 +1,5 @@
-import type { Bundle, FhirResource, Resource } from 'fhir/r4';
+import type { Bundle, FhirResource, Reference, Resource } from 'fhir/r4';
+import { nameText, referenceText } from './format';
 import { FhirError, outcomeMessage } from './outcome';
 import { authorization } from './session';
 
@@ -41,6 +42,19 @@ export async function fhir<T = Resource>(path: string, init?: RequestInit): Prom
 export function resources<T extends FhirResource>(bundle: Bundle | undefined, type?: T['resourceType']): T[] {
   return (bundle?.entry ?? []).map((e) => e.resource).filter((r): r is T => r !== undefined && (type === undefined || r.resourceType === type));
 }
+
+/** Display names of the people and organizations a search Bundle carries (`_include`d), by reference. */
+export function includedNames(bundle: Bundle | undefined): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const r of resources<FhirResource>(bundle)) {
+    if (r.resourceType === 'Patient' || r.resourceType === 'Practitioner' || r.resourceType === 'RelatedPerson') out.set(`${r.resourceType}/${r.id}`, nameText(r.name));
+    else if (r.resourceType === 'Organization' || r.resourceType === 'Location') out.set(`${r.resourceType}/${r.id}`, r.name ?? r.resourceType);
+  }
+  return out;
+}
+
+/** A reference as the name of what it points to when the Bundle carried it, else as written. */
+export const nameOf = (names: Map<string, string>, r: Reference | undefined) => (r?.reference && names.get(r.reference)) || referenceText(r);
 
 export const nextLink = (bundle: Bundle | undefined) => bundle?.link?.find((l) => l.relation === 'next')?.url;
 

@@ -1,4 +1,4 @@
-import { Alert, Badge, Button, Card, Group, Select, Stack, Table, Text, TextInput, Title } from '@mantine/core';
+import { Alert, Button, Card, Group, Select, Stack, Table, Text, TextInput, Title } from '@mantine/core';
 import type { AuditEvent, Bundle, Parameters } from 'fhir/r4';
 import { useState } from 'react';
 import { useLocation, useSearch } from 'wouter';
@@ -97,6 +97,12 @@ const who = (e: AuditEvent) =>
     .join(', ') ||
   (e.agent?.[0]?.who?.display ?? '');
 
+/** The records an event names: the first few, and how many more. */
+function recordsText(e: AuditEvent): string {
+  const refs = (e.entity ?? []).map((x) => x.what?.reference).filter((r): r is string => r !== undefined);
+  return refs.length > 4 ? `${refs.slice(0, 3).join(', ')} and ${refs.length - 3} more` : refs.join(', ');
+}
+
 function Events({ events }: { events: AuditEvent[] }) {
   if (events.length === 0) return <Text>No events match.</Text>;
   return (
@@ -110,16 +116,11 @@ function Events({ events }: { events: AuditEvent[] }) {
             <Table.Td>{ACTION[e.action ?? ''] ?? e.action}</Table.Td>
             <Table.Td>{e.subtype?.map((s) => s.display ?? s.code).join(', ') || e.type.display || e.type.code}</Table.Td>
             <Table.Td>{who(e)}</Table.Td>
+            <Table.Td>{recordsText(e)}</Table.Td>
             <Table.Td>
-              {(e.entity ?? [])
-                .map((x) => x.what?.reference)
-                .filter(Boolean)
-                .join(', ')}
-            </Table.Td>
-            <Table.Td>
-              <Badge color={e.outcome === '0' ? 'green' : 'red'} variant="light">
+              <Text size="sm" fw={600} className={e.outcome === '0' ? 'state-ok' : 'state-late'}>
                 {OUTCOME[e.outcome ?? ''] ?? e.outcome}
-              </Badge>
+              </Text>
               {e.outcomeDesc && <Text size="xs">{e.outcomeDesc}</Text>}
             </Table.Td>
           </Table.Tr>

@@ -1,8 +1,8 @@
 import { Button, Group, Modal, Table, Text } from '@mantine/core';
 import type { Attachment, Bundle, DocumentReference } from 'fhir/r4';
 import { useState } from 'react';
-import { resources } from '../../api/fhir';
-import { conceptText, dateText, referenceText } from '../../api/format';
+import { includedNames, nameOf, resources } from '../../api/fhir';
+import { conceptText, dateText } from '../../api/format';
 import { useFhir } from '../../api/use-fhir';
 import { Async } from '../../components/Status';
 import { DIALOG } from '../../components/dialog';
@@ -18,7 +18,7 @@ interface Open {
 
 /** The patient's documents newest first; each attachment opens in a viewer (text, HTML, PDF). */
 export function Documents({ patientId, focus }: { patientId: string; focus?: string }) {
-  const state = useFhir<Bundle>(`DocumentReference?patient=${encodeURIComponent(patientId)}&_sort=-date&_count=200`);
+  const state = useFhir<Bundle>(`DocumentReference?patient=${encodeURIComponent(patientId)}&_sort=-date&_count=200&_include=DocumentReference:author`);
   const [open, setOpen] = useState<Open>();
   useScrollTo(focus && rowId(focus), state.data !== undefined);
   return (
@@ -26,6 +26,7 @@ export function Documents({ patientId, focus }: { patientId: string; focus?: str
       <Async state={state} label="Loading documents">
         {(bundle) => {
           const docs = resources<DocumentReference>(bundle, 'DocumentReference');
+          const names = includedNames(bundle);
           if (docs.length === 0) return <Text>No documents.</Text>;
           return (
             <Table striped>
@@ -39,7 +40,7 @@ export function Documents({ patientId, focus }: { patientId: string; focus?: str
                       <Table.Td>{dateText(d.date ?? d.meta?.lastUpdated)}</Table.Td>
                       <Table.Td>{conceptText(d.type) || conceptText(d.category)}</Table.Td>
                       <Table.Td>{[d.status, d.docStatus].filter(Boolean).join(', ')}</Table.Td>
-                      <Table.Td>{(d.author ?? []).map(referenceText).join(', ')}</Table.Td>
+                      <Table.Td>{(d.author ?? []).map((a) => nameOf(names, a)).join(', ')}</Table.Td>
                       <Table.Td>
                         <Group gap="xs">
                           {d.content.map((c, n) => (

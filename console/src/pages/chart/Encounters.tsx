@@ -1,8 +1,8 @@
 import { Badge, Group, Text, Timeline } from '@mantine/core';
 import type { Bundle, Encounter } from 'fhir/r4';
 import { useEffect } from 'react';
-import { resources } from '../../api/fhir';
-import { conceptText, periodText, referenceText } from '../../api/format';
+import { includedNames, nameOf, resources } from '../../api/fhir';
+import { conceptText, periodText } from '../../api/format';
 import { useFhir } from '../../api/use-fhir';
 import { Async } from '../../components/Status';
 import { HistoryButton } from './History';
@@ -28,12 +28,15 @@ export const rowId = (reference: string) => `row-${reference.replace(/[^A-Za-z0-
 
 /** The patient's encounters newest first, as a timeline; the one at a gap is marked. */
 export function Encounters({ patientId, focus }: { patientId: string; focus?: string }) {
-  const state = useFhir<Bundle>(`Encounter?patient=${encodeURIComponent(patientId)}&_sort=-date&_count=200`);
+  const state = useFhir<Bundle>(
+    `Encounter?patient=${encodeURIComponent(patientId)}&_sort=-date&_count=200&_include=Encounter:participant&_include=Encounter:service-provider`,
+  );
   useScrollTo(focus && rowId(focus), state.data !== undefined);
   return (
     <Async state={state} label="Loading encounters">
       {(bundle) => {
         const encounters = resources<Encounter>(bundle, 'Encounter');
+        const names = includedNames(bundle);
         if (encounters.length === 0) return <Text>No encounters.</Text>;
         return (
           <Timeline bulletSize={14} lineWidth={2} active={-1}>
@@ -58,8 +61,8 @@ export function Encounters({ patientId, focus }: { patientId: string; focus?: st
                       </Badge>
                     )}
                     {e.reasonCode && <Text size="sm">Reason: {conceptText(e.reasonCode)}</Text>}
-                    {e.participant?.length ? <Text size="sm">Clinician: {e.participant.map((p) => referenceText(p.individual)).join(', ')}</Text> : null}
-                    {e.serviceProvider && <Text size="sm">At: {referenceText(e.serviceProvider)}</Text>}
+                    {e.participant?.length ? <Text size="sm">Clinician: {e.participant.map((p) => nameOf(names, p.individual)).join(', ')}</Text> : null}
+                    {e.serviceProvider && <Text size="sm">At: {nameOf(names, e.serviceProvider)}</Text>}
                     <HistoryButton type="Encounter" id={e.id!} label={`Encounter of ${periodText(e.period)}`} />
                   </Group>
                 </Timeline.Item>

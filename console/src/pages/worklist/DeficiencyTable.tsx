@@ -1,8 +1,8 @@
-import { Anchor, Badge, Table, Text } from '@mantine/core';
-import type { Bundle, FhirResource, Patient, Practitioner, Task } from 'fhir/r4';
+import { Anchor, Table, Text } from '@mantine/core';
+import type { Bundle, Task } from 'fhir/r4';
 import { Link } from 'wouter';
-import { resources } from '../../api/fhir';
-import { ageDays, dateText, localId, nameText, referenceText } from '../../api/format';
+import { includedNames, nameOf, resources } from '../../api/fhir';
+import { ageDays, dateText, localId } from '../../api/format';
 import { tabOf } from '../chart/ChartPage';
 import { ColumnHeads } from '../../components/ColumnHeads';
 
@@ -25,22 +25,20 @@ export function chartAtGap(t: Task): string | undefined {
   return `/patients/${encodeURIComponent(patient)}?${q}`;
 }
 
-function names(bundle: Bundle): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const r of resources<FhirResource>(bundle)) {
-    if (r.resourceType === 'Patient' || r.resourceType === 'Practitioner') out.set(`${r.resourceType}/${r.id}`, nameText((r as Patient | Practitioner).name));
-    if (r.resourceType === 'Organization') out.set(`Organization/${r.id}`, r.name ?? 'Organization');
-  }
-  return out;
+/** The description without the rule's title it starts with (the title has its own column). */
+function missing(t: Task): string {
+  const title = t.code?.coding?.[0]?.display;
+  const text = t.description ?? '';
+  return title && text.startsWith(`${title}: `) ? text.slice(title.length + 2) : text;
 }
 
 export function DeficiencyTable({ bundle, caption, filter }: { bundle: Bundle; caption: string; filter?: (t: Task) => boolean }) {
-  const known = names(bundle);
+  const known = includedNames(bundle);
   const tasks = resources<Task>(bundle, 'Task')
     .filter((t) => !filter || filter(t))
     .sort((a, b) => Number(OPEN_STATUSES.includes(b.status)) - Number(OPEN_STATUSES.includes(a.status)));
   if (tasks.length === 0) return <Text>No deficiencies.</Text>;
-  const label = (r: Task['owner']) => (r?.reference && known.get(r.reference)) || referenceText(r) || 'unassigned';
+  const label = (r: Task['owner']) => nameOf(known, r) || 'unassigned';
   return (
     <Table striped highlightOnHover>
       <Table.Caption>{caption}</Table.Caption>
@@ -52,7 +50,7 @@ export function DeficiencyTable({ bundle, caption, filter }: { bundle: Bundle; c
           return (
             <Table.Tr key={t.id}>
               <Table.Td>{t.code?.coding?.[0]?.display ?? t.code?.coding?.[0]?.code}</Table.Td>
-              <Table.Td>{t.description}</Table.Td>
+              <Table.Td>{missing(t)}</Table.Td>
               <Table.Td>{t.focus?.reference}</Table.Td>
               <Table.Td>{label(t.for)}</Table.Td>
               <Table.Td>{label(t.owner)}</Table.Td>
@@ -60,16 +58,10 @@ export function DeficiencyTable({ bundle, caption, filter }: { bundle: Bundle; c
               <Table.Td>{dateText(t.restriction?.period?.end)}</Table.Td>
               <Table.Td>{open ? ageDays(t.restriction?.period?.start) : ''}</Table.Td>
               <Table.Td>
-                {open ? (
-                  <Badge color={delinquent(t) ? 'red' : 'yellow'} variant="light">
-                    {delinquent(t) ? 'delinquent' : 'deficient'}
-                    {t.status !== 'requested' ? `, ${t.status}` : ''}
-                  </Badge>
-                ) : (
-                  <Badge color="gray" variant="light">
-                    {t.status}
-                  </Badge>
-                )}
+                <Text size="sm" fw={600} c={open ? undefined : 'dimmed'} className={open ? (delinquent(t) ? 'state-late' : 'state-due') : undefined}>
+                  {open ? (delinquent(t) ? 'delinquent' : 'deficient') : t.status}
+                  {open && t.status !== 'requested' ? `, ${t.status}` : ''}
+                </Text>
               </Table.Td>
               <Table.Td>
                 {at && (
