@@ -165,7 +165,7 @@ export async function defaultServices(config: Config, env: Record<string, string
     },
     async start(core) {
       const baseUrl = core.config.baseUrl;
-      auth = await authConfigFromEnv(env, { baseUrl, dataDir: config.dataDir });
+      auth = await authConfigFromEnv(env, { baseUrl, dataDir: config.dataDir, db: core.store.db });
       if (!isAuthConfigured(auth)) {
         if (!LOOPBACK.has(config.host)) {
           throw new Error(

@@ -1,6 +1,6 @@
 import type { JWTVerifyGetKey } from 'jose';
 import { FailureThrottle, type ThrottleLimits } from './failure-throttle';
-import { ReplayCache } from './replay-cache';
+import { ReplayCache, type ReplayGuard } from './replay-cache';
 import { VerifiedTokens } from './verified-tokens';
 
 /**
@@ -10,14 +10,16 @@ import { VerifiedTokens } from './verified-tokens';
  */
 export class AuthState {
   readonly throttle: FailureThrottle;
-  readonly replay = new ReplayCache();
+  /** Assertion ids used: in the store when the server has one (shared by its instances), else in memory. */
+  readonly replay: ReplayGuard;
   /** Registered clients' key sets, by client id. */
   readonly clientKeys = new Map<string, JWTVerifyGetKey>();
   readonly verifiedTokens = new VerifiedTokens();
   /** The external issuer's key set, made on first use. */
   externalKeys?: JWTVerifyGetKey;
 
-  constructor(limits: ThrottleLimits) {
+  constructor(limits: ThrottleLimits, replay: ReplayGuard = new ReplayCache()) {
     this.throttle = new FailureThrottle(limits);
+    this.replay = replay;
   }
 }

@@ -1,6 +1,8 @@
 import { type ClientRegistration } from './client-registration';
 import { type ExternalClient, type RegisteredClient, checkJwksUrl, externalClientKey, readClientsFile } from './clients-file';
 import { AuthState } from './auth-state';
+import type { Db } from 'mongodb';
+import { StoreReplayCache } from './store-replay-cache';
 import type { ThrottleLimits } from './failure-throttle';
 import { type IssuerEndpoints, issuerEndpoints } from './issuer-metadata';
 import { type ServerSigningKey, loadSigningKey } from './signing-key';
@@ -98,7 +100,7 @@ async function externalEndpoints(env: Env, issuer: string | undefined, described
 /** The built-in token endpoint, below the FHIR base so one reverse-proxy rule covers both. */
 export const tokenEndpointFor = (baseUrl: string) => `${baseUrl.replace(/\/+$/, '')}/auth/token`;
 
-export async function authConfigFromEnv(env: Env, opts: { baseUrl: string; dataDir: string }): Promise<AuthConfig> {
+export async function authConfigFromEnv(env: Env, opts: { baseUrl: string; dataDir: string; db?: Db }): Promise<AuthConfig> {
   const baseUrl = opts.baseUrl.replace(/\/+$/, '');
   const issuer = env.SMART_ISSUER || undefined;
   const jwksUri = env.SMART_JWKS_URI || undefined;
@@ -142,7 +144,7 @@ export async function authConfigFromEnv(env: Env, opts: { baseUrl: string; dataD
     clockToleranceSeconds: seconds(env, 'SMART_CLOCK_SKEW', 30, 0, 120),
     jwksCacheSeconds: seconds(env, 'SMART_JWKS_CACHE_SECONDS', 300, 10, 3600),
     throttle,
-    state: new AuthState(throttle),
+    state: new AuthState(throttle, opts.db && new StoreReplayCache(opts.db)),
   };
   // Last, so that a mistake in any other setting is reported without waiting for the issuer.
   return { ...config, externalEndpoints: await externalEndpoints(env, issuer, clients.size === 0) };

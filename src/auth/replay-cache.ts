@@ -1,14 +1,18 @@
 import { LRUCache } from 'lru-cache';
 
+/** Where client-assertion ids are remembered until their assertion expires. */
+export interface ReplayGuard {
+  /** 'replayed' when `key` is recorded and live; 'full' when no more can be held (the assertion is refused too). */
+  remember(key: string, expiresAtMs: number): Promise<'new' | 'replayed' | 'full'> | 'new' | 'replayed' | 'full';
+}
+
 /**
  * Remembers client-assertion `jti`s until their assertion expires, so a captured assertion cannot be replayed.
  *
- * In memory and per process: with several server instances behind a load balancer, an assertion replayed to a
- * different instance within its (at most five-minute) lifetime would be accepted once there. Deployments with
- * several instances should pin the token endpoint to one instance or share this cache (e.g. a MongoDB collection
- * with a unique index on the key and a TTL index on the expiry).
+ * In memory and per process: a server connected to a store uses StoreReplayCache instead (store-replay-cache.ts),
+ * which every instance sharing the store consults; this one serves an AuthConfig made without a store.
  */
-export class ReplayCache {
+export class ReplayCache implements ReplayGuard {
   private readonly seen: LRUCache<string, true>;
   private readonly clock: { now(): number };
 

@@ -150,7 +150,7 @@ async function authenticateClient(form: URLSearchParams, cfg: AuthConfig, endpoi
   if (exp - nowS > MAX_ASSERTION_LIFETIME_S + cfg.clockToleranceSeconds) {
     throw badClient('client_assertion exp must be at most five minutes in the future');
   }
-  const seen = cfg.state.replay.remember(`${client.clientId}\n${jti}`, (exp + cfg.clockToleranceSeconds) * 1000);
+  const seen = await cfg.state.replay.remember(`${client.clientId}\n${jti}`, (exp + cfg.clockToleranceSeconds) * 1000);
   if (seen === 'replayed') throw badClient('client_assertion jti was already used');
   if (seen === 'full') throw new OAuthError('temporarily_unavailable', 'too many token requests; retry shortly', 503);
   return client;
