@@ -4,6 +4,7 @@ import { OperationOutcomeError, badRequest, preconditionFailed } from '../errors
 import type { RouterContext } from '../router/context';
 import type { FhirRequest, FhirResult } from '../router/types';
 import { isTypeName } from '../router/paths';
+import { criteriaLockKey, lockForWrite } from '../store/write-locks';
 import { entryRequest, responseEntry, showsResource } from './entry-request';
 import { checkEntryShapes } from './entry-shape';
 import { IdentityClaims, conditionalTarget, criteriaIdentity, instanceTarget } from './identities';
@@ -57,6 +58,7 @@ async function prepare(ctx: RouterContext, outer: FhirRequest, entries: BundleEn
       delete req.headers['if-none-exist'];
       if (ifNoneExist) {
         const q = [...new URLSearchParams(ifNoneExist.replace(/^\?/, ''))];
+        await lockForWrite(ctx.repo, criteriaLockKey(type, q));
         const found = await ctx.search.findMatchingIds(ctx.repo, type, q, 2);
         if (found.length > 1) throw entryError(preconditionFailed(`If-None-Exist matched ${found.length} ${type} resources`), index);
         if (found.length === 1) {

@@ -1,4 +1,5 @@
 import type { IndexDescription } from 'mongodb';
+import { ensureWriteLocks } from './write-locks';
 import { MongoClient, type Db } from 'mongodb';
 import { type IndexFormat, ensureIndexFormat } from './index-format';
 import { historyCollectionName } from './stored-document';
@@ -57,6 +58,7 @@ export class Store {
       // Types already on disk have their indexes; re-assert them (cheap, idempotent) so new index specs apply.
       const types = existing.map((c) => c.name).filter((n) => !n.endsWith('_history') && /^[A-Z]/.test(n));
       await ensureIndexFormat(store.db, types, opts.indexFormat);
+      await ensureWriteLocks(store.db);
       await ensureHistoryReferences(store.db, types, opts.indexFormat.index);
       await Promise.all(types.map((t) => store.ensureType(t)));
       return store;

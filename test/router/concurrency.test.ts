@@ -67,6 +67,36 @@ describe('concurrent updates', () => {
     expect(history.entries.map((e) => Number(e.resource.meta.versionId)).sort((a, b) => a - b)).toEqual(Array.from({ length: N }, (_, i) => i + 1));
   });
 
+  it(`${N} parallel conditional creates with the same If-None-Exist create exactly one resource; the others answer it (200)`, async () => {
+    const identifier = [{ system: 'urn:test:race', value: 'conditional-1' }];
+    const results = await Promise.all(
+      Array.from({ length: N }, () => server().json('POST', 'Patient', patient({ identifier }), { 'if-none-exist': 'identifier=urn:test:race|conditional-1' })),
+    );
+    expect(countBy(results.map((r) => r.status))).toEqual({ 201: 1, 200: N - 1 });
+    expect(new Set(results.map((r) => r.headers.get('location')?.split('/_history')[0])).size).toBe(1);
+    const found = await server().json('GET', 'Patient?identifier=urn:test:race|conditional-1');
+    expect(found.body.total ?? found.body.entry.length).toBe(1);
+  });
+
+  it(`${N} parallel transactions with the same conditional create store one resource`, async () => {
+    const identifier = [{ system: 'urn:test:race', value: 'conditional-2' }];
+    const bundle = {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [
+        {
+          fullUrl: 'urn:uuid:0b9d7e4e-4a4f-4c55-9e0f-1a2b3c4d5e6f',
+          resource: patient({ identifier }),
+          request: { method: 'POST', url: 'Patient', ifNoneExist: 'identifier=urn:test:race|conditional-2' },
+        },
+      ],
+    };
+    const results = await Promise.all(Array.from({ length: N }, () => server().json('POST', '', bundle)));
+    expect(results.every((r) => r.status === 200)).toBe(true);
+    const found = await server().json('GET', 'Patient?identifier=urn:test:race|conditional-2');
+    expect(found.body.entry).toHaveLength(1);
+  });
+
   it('parallel creates (POST) of many resources all succeed with distinct ids', async () => {
     const results = await Promise.all(Array.from({ length: 3 * N }, () => server().json('POST', 'Patient', patient())));
     expect(results.every((r) => r.status === 201)).toBe(true);

@@ -1,4 +1,5 @@
-import type { OperationOutcome, OperationOutcomeIssue } from 'fhir/r4';
+import type { OperationOutcome, OperationOutcomeIssue, Resource } from 'fhir/r4';
+import { criteriaLockKey, lockForWrite } from '../../store/write-locks';
 import { badRequest, outcome, preconditionFailed } from '../../errors/operation-outcome-error';
 import type { RouterContext } from '../context';
 import { resourceBody } from '../body';
@@ -17,15 +18,25 @@ export function conditionQuery(text: string, header: string): Array<[string, str
 export async function create(ctx: RouterContext, req: FhirRequest, type: string): Promise<FhirResult> {
   const resource = resourceBody(req, type);
   const ifNoneExist = req.headers['if-none-exist'];
-  if (ifNoneExist !== undefined) {
-    const ids = await ctx.search.findMatchingIds(ctx.repo, type, conditionQuery(ifNoneExist, 'If-None-Exist'), 2);
+  if (ifNoneExist === undefined) return createResource(ctx, req, type, resource);
+  const criteria = conditionQuery(ifNoneExist, 'If-None-Exist');
+  // Search and create in one transaction that locks the criteria: of concurrent conditional creates with the same
+  // criteria one creates, and the others run again after it and find what it created (src/store/write-locks.ts).
+  return ctx.repo.inTransaction(async (repo) => {
+    await lockForWrite(repo, criteriaLockKey(type, criteria));
+    const tx = ctx.withRepo(repo);
+    const ids = await tx.search.findMatchingIds(repo, type, criteria, 2);
     if (ids.length > 1) throw preconditionFailed(`If-None-Exist matched ${ids.length} ${type} resources`);
     if (ids.length === 1) {
       // The existing resource answers like a write would (Location, Prefer), with 200 instead of 201.
-      const existing = await ctx.repo.read(type, ids[0]);
+      const existing = await repo.read(type, ids[0]);
       return writeResult(req, 200, existing, { Location: locationHeader(ctx.baseUrl, type, existing, ids[0]) }, `${type}/${ids[0]} already matches If-None-Exist`);
     }
-  }
+    return createResource(tx, req, type, structuredClone(resource));
+  });
+}
+
+async function createResource(ctx: RouterContext, req: FhirRequest, type: string, resource: Resource): Promise<FhirResult> {
   relativizeReferences(resource, ctx.baseUrl);
   const warnings = await ctx.validation.assertValid(resource, ctx.repo, 'create');
   const { doc } = await ctx.repo.create(type, resource, req.assignedId);

@@ -1,0 +1,36 @@
+import { createHash } from 'node:crypto';
+import type { Db } from 'mongodb';
+import type { Repository } from './repository';
+
+/**
+ * Write locks: keys that concurrent transactions meet on. Snapshot isolation lets two transactions that each read
+ * "nothing there yet" both write (two conditional creates of one identifier both find no match and both create).
+ * A transaction that locks a key writes, and removes again, one document named by it; a second transaction doing the
+ * same before the first commits is a write conflict, and the driver runs it again on a later snapshot, where it sees
+ * what the first wrote. Nothing stays in the collection: the lock is the uncommitted write itself.
+ */
+export const WRITE_LOCKS_COLLECTION = 'write_locks';
+
+/** Creates the collection before any transaction writes it (MongoDB creates none inside one). */
+export async function ensureWriteLocks(db: Db): Promise<void> {
+  const exists = () => db.listCollections({ name: WRITE_LOCKS_COLLECTION }, { nameOnly: true }).hasNext();
+  if (await exists()) return;
+  await db.createCollection(WRITE_LOCKS_COLLECTION).catch(async (err: unknown) => {
+    // Another server on the same database created it meanwhile.
+    if (!(await exists())) throw err;
+  });
+}
+
+/** The lock of a conditional create: its type and criteria, whatever order the parameters came in. */
+export function criteriaLockKey(type: string, criteria: ReadonlyArray<readonly [string, string]>): string {
+  const canonical = [...criteria].map(([k, v]) => `${k}=${v}`).sort();
+  return `${type}?${createHash('sha256').update(canonical.join('&')).digest('base64url')}`;
+}
+
+/** Locks `key` for the rest of `repo`'s transaction (see above); outside a transaction there is nothing to race. */
+export async function lockForWrite(repo: Repository, key: string): Promise<void> {
+  if (!repo.inTransactionNow) return;
+  const locks = repo.db.collection<{ _id: string; n: number }>(WRITE_LOCKS_COLLECTION);
+  await locks.updateOne({ _id: key }, { $inc: { n: 1 } }, { ...repo.sessionOptions, upsert: true });
+  await locks.deleteOne({ _id: key }, repo.sessionOptions);
+}
