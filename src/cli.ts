@@ -1,11 +1,17 @@
 #!/usr/bin/env node
 import { LOAD_USAGE, runLoad } from './loader/command';
+import { ENGINE_USAGE, runEngine } from './processes/engine-process';
+import { workerCount } from './processes/workers';
 
 const USAGE = `Usage: fhirstone <command> [options]
 
 Commands:
-  serve               Start the FHIR server (configuration from the environment, as npm start).
+  serve [--workers N] Start the FHIR server (configuration from the environment, as npm start); with --workers N
+                      (or WORKERS=N), N server processes on one port, sharing one store.
+  engine [--port N]   Run the embedded engine alone, for several servers to share through MONGODB_URI.
   load <paths>...     Load bundle and NDJSON files into a server (fhirstone load --help).
+
+${ENGINE_USAGE}
 
 ${LOAD_USAGE}`;
 
@@ -14,11 +20,17 @@ async function main(argv: string[]): Promise<number | undefined> {
   switch (command) {
     case 'load':
       return runLoad(rest);
-    case 'serve':
+    case 'engine':
+      return runEngine(rest);
+    case 'serve': {
+      // --workers N is WORKERS=N for main.ts, which runs the cluster's primary when it is set.
+      const workers = workerCount(rest, process.env);
+      if (workers !== undefined) process.env.WORKERS = String(workers);
       // main.ts starts the server when loaded and owns the process from then on (signals, exit).
       // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only for this command
       require('./main');
       return undefined;
+    }
     case undefined:
     case '-h':
     case '--help':

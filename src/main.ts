@@ -1,9 +1,11 @@
+import cluster from 'node:cluster';
 import pino from 'pino';
 import { ConfigError, loadConfig } from './config';
 import { startServer, type RunningServer } from './server';
 import { requestIdMixin } from './http/request-id';
 import { defaultServices } from './services';
 import { stopOnSignals } from './shutdown';
+import { serveWorkers, workerCount } from './processes/workers';
 
 async function main(): Promise<void> {
   let config;
@@ -39,7 +41,9 @@ async function main(): Promise<void> {
   await starting;
 }
 
-main().catch((err: unknown) => {
+// WORKERS=N (or `fhirstone serve --workers N`): this process is the cluster's primary; its workers run main().
+const workers = cluster.isPrimary ? workerCount([], process.env) : undefined;
+(workers === undefined ? main() : serveWorkers(workers)).catch((err: unknown) => {
   process.stderr.write(`Start-up failed: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);
 });

@@ -14,11 +14,12 @@ export interface ServerProcess {
 const ROOT = path.join(__dirname, '../..');
 
 /**
- * Runs `src/main.ts` in a process of its own (compiled on the fly by swc, as the engine's thread is), as `npm
+ * Runs `src/main.ts` (or `script`: a file below the repository and its arguments) in a process of its own (compiled on the fly by swc, as the engine's thread is), as `npm
  * start` runs the built server: for what only a whole process shows (signals, exit status, start-up order).
  */
-export function spawnServer(env: Record<string, string>, waitFor = 'FHIR server listening'): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', path.join(ROOT, 'src/main.ts')], {
+export function spawnServer(env: Record<string, string>, waitFor = 'FHIR server listening', script: string[] = ['src/main.ts']): Promise<ServerProcess> {
+  const [file, ...args] = script;
+  const child = spawn(process.execPath, ['-r', '@swc-node/register', path.join(ROOT, file), ...args], {
     cwd: ROOT,
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,0 +1,115 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawnServer, type ServerProcess } from '../helpers/server-process';
+
+/**
+ * Several server processes on one store: `fhirstone engine` runs the embedded engine alone, and two servers share it
+ * through MONGODB_URI, as they would share MongoDB. What must hold across instances is raced from both.
+ */
+const internal = process.env.MONGODB_URI ? describe.skip : describe;
+
+const json = async (url: string, init: RequestInit = {}) => {
+  const res = await fetch(url, { ...init, headers: { 'content-type': 'application/fhir+json', ...(init.headers ?? {}) } });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+};
+const countBy = (xs: number[]) => xs.reduce<Record<number, number>>((acc, s) => ({ ...acc, [s]: (acc[s] ?? 0) + 1 }), {});
+
+internal('two servers on one engine process', () => {
+  let dir: string;
+  let engine: ServerProcess;
+  let servers: ServerProcess[];
+  let bases: string[];
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fhirstone-several-'));
+    engine = await spawnServer({ DATA_DIR: path.join(dir, 'engine') }, 'embedded engine listening: point servers at it with MONGODB_URI', ['src/cli.ts', 'engine']);
+    const uri = String(engine.lines.find((l) => typeof l.uri === 'string')!.uri);
+    expect(fs.readFileSync(path.join(dir, 'engine', 'engine.uri'), 'utf8').trim()).toBe(uri);
+    const env = { MONGODB_URI: uri, DATA_DIR: path.join(dir, 'server') };
+    servers = await Promise.all([spawnServer(env), spawnServer(env)]);
+    bases = servers.map((s) => s.baseUrl);
+  }, 60_000);
+  afterAll(async () => {
+    for (const p of [...(servers ?? []), engine]) {
+      p?.child.kill('SIGTERM');
+      await p?.exited;
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  }, 60_000);
+
+  it('creates one resource of 12 conditional creates with the same criteria sent to both', async () => {
+    const body = JSON.stringify({ resourceType: 'Patient', identifier: [{ system: 'urn:test:several', value: 'one' }] });
+    const results = await Promise.all(
+      [...Array(12)].map((_, i) => json(`${bases[i % 2]}/Patient`, { method: 'POST', body, headers: { 'if-none-exist': 'identifier=urn:test:several|one' } })),
+    );
+    expect(countBy(results.map((r) => r.status))).toEqual({ 201: 1, 200: 11 });
+    expect((await json(`${bases[0]}/Patient?identifier=urn:test:several|one`)).body.entry).toHaveLength(1);
+  });
+
+  it('lets exactly one of 12 updates with the same If-Match win, from both', async () => {
+    expect((await json(`${bases[0]}/Patient/race`, { method: 'PUT', body: JSON.stringify({ resourceType: 'Patient', id: 'race' }) })).status).toBe(201);
+    const results = await Promise.all(
+      [...Array(12)].map((_, i) =>
+        json(`${bases[i % 2]}/Patient/race`, {
+          method: 'PUT',
+          body: JSON.stringify({ resourceType: 'Patient', id: 'race', gender: i % 2 ? 'male' : 'female' }),
+          headers: { 'if-match': 'W/"1"' },
+        }),
+      ),
+    );
+    expect(countBy(results.map((r) => r.status))).toEqual({ 200: 1, 412: 11 });
+  });
+
+  it('keeps every acknowledged write when one server is killed (-9) under write load, and the audit chain verifies', async () => {
+    const acknowledged: string[] = [];
+    let stop = false;
+    const writer = async (base: string, name: string) => {
+      for (let i = 0; !stop; i++) {
+        const id = `${name}-${i}`;
+        const res = await json(`${base}/Patient/${id}`, { method: 'PUT', body: JSON.stringify({ resourceType: 'Patient', id }) }).catch(() => undefined);
+        if (res?.status === 201) acknowledged.push(id);
+        if (!res) return;
+      }
+    };
+    const writes = [writer(bases[0], 'killed'), writer(bases[1], 'kept')];
+    await new Promise((r) => setTimeout(r, 1_500));
+    servers[0].child.kill('SIGKILL');
+    await servers[0].exited;
+    await new Promise((r) => setTimeout(r, 300));
+    stop = true;
+    await Promise.all(writes);
+    expect(acknowledged.some((id) => id.startsWith('killed-'))).toBe(true);
+    for (const id of acknowledged) expect({ id, status: (await json(`${bases[1]}/Patient/${id}`)).status }).toEqual({ id, status: 200 });
+    const verified = await json(`${bases[1]}/AuditEvent/$verify-chain`);
+    expect(verified.status).toBe(200);
+    expect(verified.body.parameter.find((p: { name: string }) => p.name === 'intact').valueBoolean).toBe(true);
+  }, 60_000);
+});
+
+internal('fhirstone serve --workers 2', () => {
+  it('runs two server processes on one port and one engine, answers from both, and stops cleanly on SIGTERM', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fhirstone-workers-'));
+    const primary = await spawnServer({ DATA_DIR: dir }, 'FHIR server listening', ['src/cli.ts', 'serve', '--workers', '2']);
+    try {
+      const listening = () => primary.lines.filter((l) => l.msg === 'FHIR server listening');
+      for (let i = 0; i < 300 && listening().length < 2; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(new Set(listening().map((l) => l.url)).size).toBe(1);
+      expect(new Set(listening().map((l) => l.pid)).size).toBe(2);
+      const base = primary.baseUrl;
+      const statuses = [];
+      for (let i = 0; i < 20; i++)
+        statuses.push((await json(`${base}/Patient/w-${i}`, { method: 'PUT', body: JSON.stringify({ resourceType: 'Patient', id: `w-${i}` }) })).status);
+      expect(statuses.every((s) => s === 201)).toBe(true);
+      const served = new Set(primary.lines.filter((l) => l.msg === 'request completed').map((l) => l.pid));
+      expect(served.size).toBe(2);
+      primary.child.kill('SIGTERM');
+      expect((await primary.exited).code).toBe(0);
+      expect(primary.lines.some((l) => l.msg === 'a worker did not stop in time: killing it')).toBe(false);
+    } finally {
+      primary.child.kill('SIGKILL');
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
+});
