@@ -4,6 +4,7 @@ import type { VersionPurge } from '../store/purge';
 import type { IdentityHasher } from './identity-hash';
 import type { BatchSurvey } from './record-survey';
 import { withoutReferences } from './strip-references';
+import { redactor } from './identifying-text';
 
 /** What one batch removed and rewrote, per type. */
 export interface TypeTotals {
@@ -49,15 +50,18 @@ export async function applySurvey(purge: VersionPurge, survey: BatchSurvey, hash
     const refs = new Set(patients.map((id) => `Patient/${id}`));
     return (reference: string) => refs.has(normalizeReference(reference, baseUrl) ?? reference);
   };
+  // Free text of a shared resource naming a destroyed patient it referenced (a Group's name, a note) is redacted.
+  const redacting = (patients: readonly string[]) => redactor(patients.flatMap((id) => survey.identifying?.get(id) ?? []));
+  const cleaned = (doc: { r: string }, patients: readonly string[]) => withoutReferences(JSON.parse(doc.r) as Resource, removing(patients), redacting(patients)).resource;
   for (const [type, docs] of survey.rewrite) {
     for (const { doc, patients } of docs.values()) {
-      await purge.rewriteCurrent(type, doc, withoutReferences(JSON.parse(doc.r) as Resource, removing(patients)).resource);
+      await purge.rewriteCurrent(type, doc, cleaned(doc, patients));
       totals(type).rewritten++;
     }
   }
   for (const [type, versions] of survey.rewriteVersions) {
     for (const { doc, patients } of versions) {
-      await purge.rewriteVersion(type, doc, withoutReferences(JSON.parse(doc.r) as Resource, removing(patients)).resource);
+      await purge.rewriteVersion(type, doc, cleaned(doc, patients));
       totals(type).versionsRewritten++;
     }
   }

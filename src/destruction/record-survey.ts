@@ -1,4 +1,5 @@
-import type { Resource } from 'fhir/r4';
+import type { Patient, Resource } from 'fhir/r4';
+import { identifyingText } from './identifying-text';
 import type { Filter } from 'mongodb';
 import { PATIENT_REFERENCE, referencedPatientIds } from '../search/patient-references';
 import type { IndexEntry } from '../search/types';
@@ -18,6 +19,8 @@ export interface BatchSurvey {
   rewriteVersions: Map<string, Array<{ doc: HistoryDocument; patients: string[] }>>;
   /** Per patient: the latest lastUpdated among its record's resources (a record changed after review drops out). */
   latest: Map<string, Date>;
+  /** Per patient: the strings that name it in free text (identifying-text.ts), from its Patient resource. */
+  identifying?: Map<string, string[]>;
 }
 
 export interface SurveyContext {
@@ -60,11 +63,13 @@ function rolesOf(ctx: SurveyContext, resource: Resource, compartments: readonly 
 export async function surveyBatch(ctx: SurveyContext, patients: readonly string[]): Promise<BatchSurvey> {
   const batch = new Set(patients);
   const refs = patients.map((id) => `Patient/${id}`);
-  const survey: BatchSurvey = { remove: new Map(), removeVersions: new Map(), rewrite: new Map(), rewriteVersions: new Map(), latest: new Map() };
+  const survey: BatchSurvey = { remove: new Map(), removeVersions: new Map(), rewrite: new Map(), rewriteVersions: new Map(), latest: new Map(), identifying: new Map() };
   const mentioning: Filter<StoredDocument> = { $or: [{ c: { $in: refs } }, { 's.e': { $elemMatch: { p: PATIENT_REFERENCE, v: { $in: refs } } } }] };
   for (const type of ctx.types) {
     for (const doc of await ctx.purge.findCurrent(type, mentioning, { s: 0 })) {
-      const { members, shared } = rolesOf(ctx, JSON.parse(doc.r) as Resource, doc.c, batch);
+      const resource = JSON.parse(doc.r) as Resource;
+      if (type === 'Patient' && batch.has(doc._id)) survey.identifying!.set(doc._id, identifyingText(resource as Patient));
+      const { members, shared } = rolesOf(ctx, resource, doc.c, batch);
       if (members.length) {
         entry(survey.remove, type, () => new Map()).set(doc._id, members[0]);
         for (const id of members) if (!(survey.latest.get(id)! >= doc.lu)) survey.latest.set(id, doc.lu);

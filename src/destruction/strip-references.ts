@@ -13,14 +13,31 @@ export type ReferenceTest = (reference: string) => boolean;
  * Appointment.participant whose actor, an extension whose value is the patient), since what is left of it would
  * be about nobody; a single Reference element elsewhere is removed (Coverage.subscriber). Lists and elements left
  * empty go too. The narrative (`text`) of a resource that lost a reference goes as well: it was generated from the
- * old content and may name the patient.
+ * old content and may name the patient. `redact`, when given, rewrites the patients' names and identifiers in the
+ * free text that stays.
  */
-export function withoutReferences(resource: Resource, isRemoved: ReferenceTest): { resource: Resource; removed: number } {
+export function withoutReferences(resource: Resource, isRemoved: ReferenceTest, redact?: (text: string) => string): { resource: Resource; removed: number } {
   const copy = structuredClone(resource) as unknown as Record<string, unknown>;
   const state = { removed: 0 };
   clean(copy, isRemoved, state);
   if (state.removed > 0) dropNarratives(copy);
+  if (redact) redactText(copy, redact);
   return { resource: copy as unknown as Resource, removed: state.removed };
+}
+
+/** Elements whose strings are identifiers and codes, not free text: never redacted. */
+const NOT_TEXT = new Set(['resourceType', 'id', 'reference', 'url', 'system', 'code', 'version', 'meta']);
+
+/**
+ * Redacts the names and identifiers of the destroyed patients in the resource's free text (`redact`,
+ * identifying-text.ts): a Group named after the family, a CareTeam's name, a note. In place.
+ */
+function redactText(obj: Record<string, unknown> | unknown[], redact: (text: string) => string): void {
+  for (const [key, value] of Object.entries(obj)) {
+    if (!Array.isArray(obj) && NOT_TEXT.has(key)) continue;
+    if (typeof value === 'string') (obj as Record<string, unknown>)[key] = redact(value);
+    else if (Array.isArray(value) || isJsonObject(value)) redactText(value, redact);
+  }
 }
 
 const isRemovedReference = (value: unknown, isRemoved: ReferenceTest): boolean =>

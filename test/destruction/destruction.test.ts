@@ -60,6 +60,7 @@ beforeAll(async () => {
     id: 'cohort',
     type: 'person',
     actual: true,
+    name: 'Zebediah household and friends',
     member: [{ entity: { reference: 'Patient/old-1' } }, { entity: { reference: 'Patient/recent' } }],
   });
   await put(system, {
@@ -176,8 +177,14 @@ describe('after the destruction', () => {
       expect(JSON.stringify(event)).not.toContain('M-OLD');
       const details = (await server.system.json('GET', `AuditEvent/${event.id}/$query-text`)).body.parameter.filter((p: any) => p.name === 'detail');
       expect(details.map((d: any) => d.part.slice(1))).toEqual([
-        [{ name: 'type', valueString: 'matter' }, { name: 'shredded', valueBoolean: true }],
-        [{ name: 'type', valueString: 'reason' }, { name: 'shredded', valueBoolean: true }],
+        [
+          { name: 'type', valueString: 'matter' },
+          { name: 'shredded', valueBoolean: true },
+        ],
+        [
+          { name: 'type', valueString: 'reason' },
+          { name: 'shredded', valueBoolean: true },
+        ],
       ]);
     }
   });
@@ -194,9 +201,12 @@ describe('after the destruction', () => {
   it('keeps shared resources without the patient, in every version', async () => {
     const group = await server.system.json('GET', 'Group/cohort');
     expect(group.body.member).toEqual([{ entity: { reference: 'Patient/recent' } }]);
+    // Its free text named the patient: redacted, in every version.
+    expect(group.body.name).toBe('[redacted] household and friends');
     const versions = await server.system.json('GET', 'Group/cohort/_history');
     expect(versions.body.entry).toHaveLength(2);
     expect(JSON.stringify(versions.body)).not.toContain('old-1');
+    expect(JSON.stringify(versions.body)).not.toContain('Zebediah');
     expect((await server.system.json('GET', 'Group?member=Patient/old-1')).body.total).toBe(0);
     const coverage = await server.system.json('GET', 'Coverage/cov');
     expect(coverage.body.subscriber).toBeUndefined();
