@@ -12,6 +12,7 @@ import { benchImport } from './import';
 import { benchIngest } from './ingest';
 import { BASELINES, benchReadRatio, percentOf } from './read-ratio';
 import { benchStartup } from './startup';
+import { benchWorkers } from './workers';
 import { buildStoreInChild } from './lib/build-store';
 import { summariseProfile, type TimeWindow } from './lib/cpu-profile';
 import { runExternalBench } from './lib/external';
@@ -37,6 +38,7 @@ const PHASES = [
   'icd10cm',
   'disclosures',
   'startup',
+  'workers',
 ] as const;
 type Phase = (typeof PHASES)[number];
 
@@ -426,6 +428,20 @@ async function main(): Promise<void> {
       const median = (results.disclosures as { accountingSystemToken?: { medianMs?: number } }).accountingSystemToken?.medianMs;
       if (median !== undefined) rows.push(goalRow('disclosures', 'accounting of disclosures, median ms', median, { atMost: 1000 }));
       rows.push(...leafRows('disclosures', results.disclosures).filter((r) => !/accountingSystemToken\.medianMs/.test(r.metric)));
+    }
+    if (o.phases.has('workers')) {
+      log(`workers: the CRUD mix at c16 and c64 on one process, then on WORKERS=2; ${o.duration} s each`);
+      const r = await benchWorkers({ workDir: work, seconds: o.duration });
+      results.workers = r;
+      for (const [layout, runs] of Object.entries(r.layouts)) {
+        for (const [c, x] of Object.entries(runs)) {
+          rows.push({
+            phase: 'workers',
+            metric: `${layout}: CRUD ${c} requests/s (p50 / p99 ms, non-2xx)`,
+            value: `${x.requestsPerSecond} (${x.p50Ms} / ${x.p99Ms}, ${x.non2xx})`,
+          });
+        }
+      }
     }
     if (o.phases.has('startup')) {
       log(`startup: ${o.startupResources} resources (the store fixture is built once and cached)`);
