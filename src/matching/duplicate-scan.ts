@@ -8,8 +8,8 @@ import type { Comparison, Matcher, MatchFeatures } from '.';
 /**
  * `$find-duplicates` as a resumable function: every pair of Patients (that the caller may see) sharing a blocking
  * key, compared once, each pair scoring at least the threshold yielded as an output line. Patients are taken in
- * `_id` order, a page at a time, and for each group of them one indexed query reads the Patients above each in
- * that order sharing one of its keys: exactly those it is compared with, so a pair is met once, from its lower id.
+ * `_id` order, a page at a time, and for each group of them one indexed query reads the Patients sharing one of
+ * their keys; each is compared with those above it in id order, so a pair is met once, from its lower id.
  * The state after a page (the last id done) is all a resumed job needs.
  */
 
@@ -84,21 +84,24 @@ export async function* scanDuplicates(
   const usable = (keys: readonly string[]) => keys.filter((k) => !tooCommon.has(k));
 
   /**
-   * The Patients above each of `group` in id order that share one of its keys: one query, a branch per Patient
-   * (its keys through the search_value index, ids above its own), so it reads exactly the candidates the group's
-   * comparisons need. A key shared by more than maxBlockSize of them is too common: left out, and the query
-   * asked again; so is every key of the group when the answer passes `group.length * max` (their blocks counted).
+   * The Patients sharing a key with one of `group`: one query on the group's keys, served by the search_value index;
+   * each Patient is then compared with those above it (the loop below). Not a branch per Patient with its id as a
+   * lower bound: on that `$or` the engine's planner walked the _id index from each bound, every Patient above the
+   * group's, and on 100,800 Patients one such query held the engine's thread past the driver's 30 s monitor
+   * timeout, which interrupts every connection in use and failed the job. A key shared by more than maxBlockSize
+   * Patients is too common: left out, and the query asked again; so is every key of the group when the answer
+   * passes `group.length * max` (their blocks counted).
    */
   const candidatesOf = async (group: ReadonlyArray<{ id: string } & Known>): Promise<Map<string, Known>> => {
     let counted = false;
     for (;;) {
-      const branches = group.filter((p) => usable(p.keys).length).map((p) => ({ $and: [withAnyKey(usable(p.keys)), { _id: { $gt: p.id } }] }));
-      const found = new Map<string, Known>();
-      if (!branches.length) return found;
       const groupKeys = new Set(group.flatMap((p) => usable(p.keys)));
+      const found = new Map<string, Known>();
+      if (!groupKeys.size) return found;
       // Past the limit once a count of the blocks found no too common key: every block is legitimately large.
       const limit = counted ? undefined : group.length * max;
-      for await (const d of quiet.find('Patient', { $or: branches }, { projection: { r: 1, vid: 1 }, ...(limit ? { limit: limit + 1 } : {}) })) found.set(d._id, know(d));
+      for await (const d of quiet.find('Patient', withAnyKey([...groupKeys]), { projection: { r: 1, vid: 1 }, ...(limit ? { limit: limit + 1 } : {}) }))
+        found.set(d._id, know(d));
       if (limit !== undefined && found.size > limit) {
         const before = tooCommon.size;
         for (const [k, block] of await blocksOf(quiet, [...groupKeys], max)) if (block.length > max) tooCommon.add(k);
