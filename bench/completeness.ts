@@ -73,10 +73,25 @@ function tally(tasks: TaskLine[]): Pick<AuditRun, 'reasons' | 'owners'> {
   return { reasons, owners };
 }
 
+/**
+ * fetch, sent again once when the connection was closed under it: a kept-alive socket the server closed (its 5 s
+ * idle timeout) while this process, busy reading 100,000 Tasks on a loaded machine, had not yet seen it close. The
+ * request never reached the server (the first 100k run lost its second audit so: `fetch failed`, nothing in the log).
+ */
+async function fetchOnce(url: string, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(url, init);
+  } catch (err) {
+    const code = (err as { cause?: { code?: string } }).cause?.code;
+    if (!code || !['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET'].includes(code)) throw err;
+    return fetch(url, init);
+  }
+}
+
 async function audit(baseUrl: string, pid: number, encounters: number): Promise<AuditRun> {
   const cpu0 = cpuSeconds(pid);
   const t0 = process.hrtime.bigint();
-  const kick = await fetch(`${baseUrl}/$completeness-audit`, {
+  const kick = await fetchOnce(`${baseUrl}/$completeness-audit`, {
     method: 'POST',
     headers: { 'content-type': 'application/fhir+json', accept: 'application/fhir+json', prefer: 'respond-async' },
     body: JSON.stringify({ resourceType: 'Parameters' }),
