@@ -26,7 +26,7 @@ import { completenessAuditKind } from './completeness/audit-job';
 import { verifyChain } from './operations/verify-chain';
 import { merge } from './operations/merge';
 import { unmerge } from './operations/unmerge';
-import { mergeJobKind, mergeRules, mergeWriteGuard, mergedRecord } from './merge';
+import { mergeJobKind, mergeRules, mergeWriteGuard, mergedRecord, unmergeJobKind } from './merge';
 import { codeSystemLookup } from './operations/codesystem-lookup';
 import { codeSystemValidateCode } from './operations/codesystem-validate-code';
 import { icd10cmResourceCheck, loadIcd10Cm } from './terminology/icd10cm';
@@ -103,7 +103,8 @@ export async function defaultServices(config: Config, env: Record<string, string
   operations.push(encounterCompleteness(completeness), completenessSummary(completeness), completenessAudit(completeness, jobs));
   const merging = mergeRules(env);
   jobs.register(mergeJobKind(merging));
-  operations.push(merge(merging, jobs), unmerge(merging));
+  jobs.register(unmergeJobKind(merging));
+  operations.push(merge(merging, jobs), unmerge(merging, jobs));
   const writeHooks: WriteHook[] = [completenessHook(completeness), mergeWriteGuard(merging)];
   // Record retention and legal holds (src/retention): the policy, $retention, $hold, $release-hold, the hold hook.
   const retention = retentionServices(env, searchContext);

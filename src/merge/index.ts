@@ -6,4 +6,4 @@ export { mergeRules, type MergeRules } from './rules';
 export { mergeWriteGuard } from './write-guard';
 export { mergedRecord } from './moved-record';
 export { mergeJobKind } from './merge-job';
-export { unmergePatients } from './unmerge';
+export { unmergeJobKind } from './unmerge-job';

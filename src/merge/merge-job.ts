@@ -33,17 +33,20 @@ interface MergeJobState {
   moved: Record<string, number>;
 }
 
-const text = (t: string) => ({ text: t });
+export const text = (t: string) => ({ text: t });
 
-/** The Task of a merge job. The patients are named as text: a Reference to the source would be moved by the merge. */
-function mergeTask(plan: Omit<MergePlan, 'rules'>): Task {
+/**
+ * The Task of a merge or unmerge job. The patients are named as text: a Reference to the source would be moved by
+ * the merge.
+ */
+export function patientsTask(operation: string, description: string, plan: { sourceId: string; targetId: string }): Task {
   const now = new Date().toISOString();
   return {
     resourceType: 'Task',
     status: 'in-progress',
     intent: 'order',
-    code: text('Patient/$merge'),
-    description: `Merge of Patient/${plan.sourceId} into Patient/${plan.targetId}, as a job`,
+    code: text(operation),
+    description,
     authoredOn: now,
     lastModified: now,
     input: [
@@ -53,7 +56,7 @@ function mergeTask(plan: Omit<MergePlan, 'rules'>): Task {
   };
 }
 
-async function endTask(repo: Repository, id: string, end: Pick<Task, 'status' | 'statusReason' | 'output'>): Promise<void> {
+export async function endTask(repo: Repository, id: string, end: Pick<Task, 'status' | 'statusReason' | 'output'>): Promise<void> {
   const own = repo.privileged();
   const task = JSON.parse((await own.read('Task', id)).r) as Task;
   const ended: Task = { ...task, ...end, lastModified: new Date().toISOString() };
@@ -72,7 +75,9 @@ export async function startMergeJob(
   let task: string;
   let accepted: FhirResult;
   try {
-    task = (await ctx.repo.privileged().create('Task', mergeTask(stored))).doc._id;
+    task = (
+      await ctx.repo.privileged().create('Task', patientsTask('Patient/$merge', `Merge of Patient/${stored.sourceId} into Patient/${stored.targetId}, as a job`, stored))
+    ).doc._id;
     accepted = await opts.jobs.startJob<MergeJobParams>(ctx, req, MERGE_KIND, { plan: stored, task, input: opts.input });
   } catch (err) {
     await new MergeStates(ctx.repo).unlock(plan.merge, [plan.sourceId, plan.targetId]);

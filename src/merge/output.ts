@@ -1,6 +1,7 @@
 import type { OperationOutcomeIssue, Parameters } from 'fhir/r4';
 import { issue, outcome } from '../errors/operation-outcome-error';
 import type { MergeResult } from './merge';
+import type { UnmergeResult } from './unmerge';
 
 /** `n resources (Type: n, Type: n)` of the resources moved, largest first. */
 export function countsText(counts: Record<string, number>): string {
@@ -31,6 +32,26 @@ export function mergeOutput(input: Parameters, r: MergeResult): Parameters {
       { name: 'input', resource: input },
       { name: 'outcome', resource: outcome(mergeIssues(r)) },
       { name: 'result', resource: r.target },
+    ],
+  };
+}
+
+function unmergeIssues(r: UnmergeResult): OperationOutcomeIssue[] {
+  const source = `Patient/${r.source.id}`;
+  const issues = [information(`${r.preview ? 'Preview, nothing written: unmerging would restore' : 'Unmerged: restored'} ${source} and ${countsText(r.restored)} to it`)];
+  if (r.kept.length) issues.push(information(`Changed after the merge, ${r.preview ? 'would stay' : 'left'} on Patient/${r.target.id}: ${r.kept.join(', ')}`));
+  if (r.provenance) issues.push(information(`Recorded by Provenance/${r.provenance}`));
+  return issues;
+}
+
+/** The output of Patient/$unmerge: `outcome`, the `source` and `target` Patients after it; also an unmerge job's output line. */
+export function unmergeOutput(r: UnmergeResult): Parameters {
+  return {
+    resourceType: 'Parameters',
+    parameter: [
+      { name: 'outcome', resource: outcome(unmergeIssues(r)) },
+      { name: 'source', resource: r.source },
+      { name: 'target', resource: r.target },
     ],
   };
 }

@@ -107,6 +107,22 @@ export class MergeStates {
     await this.collection.updateOne({ _id: source }, { $push: { provenance } }, this.repo.sessionOptions);
   }
 
+  /**
+   * Inside a transaction of an unmerge job: the source no longer recorded as merged for this transaction's own writes
+   * (they restore references to it, which the guard refuses to a merged-away patient), and how to record it again,
+   * as it was, before the commit. Others see it merged throughout.
+   */
+  async suspendMerged(source: string): Promise<() => Promise<void>> {
+    const state = await this.get(source);
+    await this.clearMerged(source);
+    return async () => {
+      if (!state?.mergedInto) return;
+      this.own([source]);
+      const { mergedInto, provenance, mergedAt } = state;
+      await this.collection.updateOne({ _id: source }, { $set: { mergedInto, provenance, mergedAt } }, this.repo.sessionOptions);
+    };
+  }
+
   async clearMerged(source: string): Promise<void> {
     this.own([source]);
     await this.collection.updateOne({ _id: source }, { $unset: { mergedInto: '', provenance: '', mergedAt: '' } }, this.repo.sessionOptions);

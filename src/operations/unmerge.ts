@@ -1,26 +1,19 @@
-import type { OperationOutcomeIssue } from 'fhir/r4';
-import { issue, outcome } from '../errors/operation-outcome-error';
+import { unprocessable } from '../errors/operation-outcome-error';
+import type { JobServices } from '../jobs';
+import { unmergeOutput } from '../merge/output';
 import { unmergeRequest } from '../merge/parameters';
 import type { MergeRules } from '../merge/rules';
-import { unmergePatients, type UnmergeResult } from '../merge/unmerge';
-import { countsText } from '../merge/output';
+import { fitsOneUnmerge, prepareUnmerge, previewUnmerge, unmergeNow } from '../merge/unmerge';
+import { startUnmergeJob } from '../merge/unmerge-job';
 import { PATIENT_TYPE_WRITE, doc } from './merge';
 import { parameter, type Operation } from './operation';
 
-function unmergeIssues(r: UnmergeResult): OperationOutcomeIssue[] {
-  const info = (text: string) => issue('informational', text, undefined, 'information');
-  const source = `Patient/${r.source.id}`;
-  const issues = [info(`${r.preview ? 'Preview, nothing written: unmerging would restore' : 'Unmerged: restored'} ${source} and ${countsText(r.restored)} to it`)];
-  if (r.kept.length) issues.push(info(`Changed after the merge, ${r.preview ? 'would stay' : 'left'} on Patient/${r.target.id}: ${r.kept.join(', ')}`));
-  if (r.provenance) issues.push(info(`Recorded by Provenance/${r.provenance}`));
-  return issues;
-}
-
 /**
  * `POST [base]/Patient/$unmerge` (defined here: no published operation undoes a merge): restores the state before a
- * merge of the source into the target, from the merge's Provenance (src/merge/unmerge.ts).
+ * merge of the source into the target, from the merge's Provenance (src/merge/unmerge.ts): in one transaction when
+ * it fits (200), otherwise as a job (202, with a Task, as a large merge: src/merge/unmerge-job.ts).
  */
-export const unmerge = (rules: MergeRules): Operation => ({
+export const unmerge = (rules: MergeRules, jobs?: JobServices): Operation => ({
   definition: {
     resourceType: 'OperationDefinition',
     id: 'Patient-unmerge',
@@ -34,8 +27,9 @@ export const unmerge = (rules: MergeRules): Operation => ({
       'Undoes the merge of the source patient into the target, as its Provenance records it: the source active again ' +
       "without its replaced-by link, every moved resource's version before the merge restored as a new version, the " +
       "target's replaces link and copied identifiers removed. A moved resource changed since the merge is refused with " +
-      `409 listing them, unless keep-changed-on-target=true leaves them on the target. One transaction of at most ${rules.maxTransactionResources} ` +
-      'resources; the same grants as Patient/$merge.',
+      `409 listing them, unless keep-changed-on-target=true leaves them on the target. Up to ${rules.maxTransactionResources} resources in one ` +
+      'transaction (200); a larger one is undone by a job (202, Content-Location of its status, and a Task), during which writes touching either ' +
+      'patient are refused (409). The same grants as Patient/$merge.',
     ...PATIENT_TYPE_WRITE,
     parameter: [
       parameter('in', 'source-patient', 'Reference', doc('The patient that was merged away, as given to the merge')),
@@ -50,17 +44,14 @@ export const unmerge = (rules: MergeRules): Operation => ({
     ],
   },
   handler: async (ctx, req) => {
-    const r = await unmergePatients(ctx, rules, unmergeRequest(req.body));
-    return {
-      status: 200,
-      body: {
-        resourceType: 'Parameters',
-        parameter: [
-          { name: 'outcome', resource: outcome(unmergeIssues(r)) },
-          { name: 'source', resource: r.source },
-          { name: 'target', resource: r.target },
-        ],
-      },
-    };
+    const request = unmergeRequest(req.body);
+    const prepared = await prepareUnmerge(ctx, request);
+    if (request.preview) return { status: 200, body: unmergeOutput(await previewUnmerge(ctx, prepared, request.keepChanged)) };
+    if (fitsOneUnmerge(prepared, rules)) return { status: 200, body: unmergeOutput(await unmergeNow(ctx, prepared, request.keepChanged)) };
+    if (!jobs)
+      throw unprocessable(
+        `The unmerge would change ${prepared.written.length} resources, more than the ${rules.maxTransactionResources} one transaction may hold, and no job service runs here`,
+      );
+    return startUnmergeJob(ctx, req, { rules, jobs, prepared, keepChanged: request.keepChanged });
   },
 });

@@ -247,4 +247,58 @@ describe('Patient/$merge beyond one transaction: a job', () => {
       (await small.json('POST', 'Observation', { resourceType: 'Observation', status: 'final', code: { text: 'x' }, subject: { reference: 'Patient/big-src' } })).status,
     ).toBe(422);
   });
+
+  it('undoes a merge of that size by a job too: 409 at once for what changed since, then every resource restored in batches', async () => {
+    const resources = record('bu-src', 16);
+    await store(small, [patient('bu-src'), patient('bu-tgt'), ...resources]);
+    const refs = resources.map((r) => `${r.resourceType}/${r.id}`);
+    const before = await readAll(small, [...refs, 'Patient/bu-src', 'Patient/bu-tgt']);
+    expect((await finish((await small.json('POST', 'Patient/$merge', mergeParameters('bu-src', 'bu-tgt'))).headers.get('content-location') as string)).status).toBe(200);
+    const unmerge = (extra: ParametersParameter[] = []) => small.json('POST', 'Patient/$unmerge', mergeParameters('bu-src', 'bu-tgt', extra));
+
+    // A moved resource changed after the merge: refused before any job starts, and the record is not locked.
+    const changed = refs.find((r) => r.startsWith('Observation/')) as string;
+    const now = (await small.json('GET', changed)).body;
+    expect((await small.json('PUT', changed, { ...now, status: 'amended' })).status).toBe(200);
+    const refused = await unmerge();
+    expect(refused.status).toBe(409);
+    expect(diagnostics(refused)).toContain(`${changed} changed after the merge`);
+    expect((await unmerge([PREVIEW])).status).toBe(409);
+    const preview = await unmerge([PREVIEW, { name: 'keep-changed-on-target', valueBoolean: true }]);
+    expect({ status: preview.status, text: diagnostics(preview) }).toEqual({
+      status: 200,
+      text: expect.stringMatching(/would restore Patient\/bu-src and 17 resources/),
+    });
+
+    const kick = await unmerge([{ name: 'keep-changed-on-target', valueBoolean: true }]);
+    expect(kick.status).toBe(202);
+    const task = kick.body.parameter.find((p: { name: string }) => p.name === 'task').valueReference.reference;
+    const done = await finish(kick.headers.get('content-location') as string);
+    expect(done.status).toBe(200);
+    const answer = JSON.parse((await (await small.api(done.body.output[0].url.slice(small.baseUrl.length + 1))).text()).trim());
+    expect(diagnostics({ body: answer })).toMatch(
+      /Unmerged: restored Patient\/bu-src and 17 resources .*Changed after the merge, left on Patient\/bu-tgt: Observation\//,
+    );
+    expect(output(answer, 'source')).toMatchObject({ id: 'bu-src' });
+
+    const after = await readAll(small, [...refs, 'Patient/bu-src', 'Patient/bu-tgt']);
+    for (const [r, was] of before) {
+      if (r === changed) {
+        expect(content(after.get(r))).toEqual(moved({ ...was, status: 'amended' }, 'bu-src', 'bu-tgt'));
+        continue;
+      }
+      // As before the merge, as a new version (merged, then restored).
+      expect(content(after.get(r))).toEqual(content(was));
+      expect(Number(after.get(r).meta.versionId)).toBe(Number(was.meta.versionId) + 2);
+    }
+    // Batches of 4 restored resources and their Provenance (17: 5 batches), then the last step's with both Patients.
+    const ended = (await small.json('GET', task)).body;
+    expect(ended.status).toBe('completed');
+    const provenances = ended.output.filter((o: { type: { text: string } }) => o.type.text === 'provenance');
+    expect(provenances.length).toBe(6);
+    for (const p of provenances) expect((await small.json('GET', p.valueReference.reference)).body.target.length).toBeLessThanOrEqual(5);
+    expect(
+      (await small.json('POST', 'Observation', { resourceType: 'Observation', status: 'final', code: { text: 'x' }, subject: { reference: 'Patient/bu-src' } })).status,
+    ).toBe(201);
+  });
 });
