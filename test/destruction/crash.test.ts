@@ -32,8 +32,9 @@ beforeAll(async () => {
     BULK_EXPORT_POLL: '50ms',
     BULK_EXPORT_LEASE: '2s',
     DESTRUCTION_BATCH: '1',
-    // Every record (3 resources) goes in parts of one resource, so the kill may come in the middle of a record.
-    DESTRUCTION_TRANSACTION_RESOURCES: '1',
+    // Every record (3 resources) goes in a part (its Encounter and Observation) before its batch (its Patient), so
+    // the kill may come in the middle of a record.
+    DESTRUCTION_TRANSACTION_RESOURCES: '2',
   };
 });
 afterAll(async () => {
