@@ -71,6 +71,22 @@ async function load(base) {
     note('summary-1', '18842-5', 'Discharge summary', 'text/html', '<h1>Discharge summary</h1><p>Discharged home in good condition.</p>'),
   );
   await api(base, 'PUT', `Patient/${patient.id}`, { ...patient, telecom: [{ system: 'phone', value: '555-0100', use: 'home' }] });
+  const duplicate = {
+    resourceType: 'Patient',
+    id: 'dup-1',
+    name: patient.name,
+    birthDate: patient.birthDate,
+    gender: patient.gender,
+    identifier: [{ system: 'urn:clinic-mrn', value: 'C-4471' }],
+  };
+  await api(base, 'PUT', 'Patient/dup-1', duplicate);
+  await api(base, 'POST', `Patient/${patient.id}/$hold`, {
+    resourceType: 'Parameters',
+    parameter: [
+      { name: 'matter', valueString: 'CV-2026-118' },
+      { name: 'reason', valueString: 'Litigation hold notice from counsel' },
+    ],
+  });
   const status = (await api(base, 'POST', '$completeness-audit', { resourceType: 'Parameters' })).headers.get('content-location');
   while ((await fetch(status)).status === 202) await new Promise((r) => setTimeout(r, 200));
   return patient.id;
@@ -96,7 +112,10 @@ async function main() {
       process.stderr.write(`docs/console/${name}.png\n`);
     };
     await page.goto(`${console}/?name=Atencio`);
-    await page.getByRole('link', { name: /Atencio/ }).waitFor();
+    await page
+      .getByRole('link', { name: /Atencio/ })
+      .first()
+      .waitFor();
     await shot('patient-search');
     await page.goto(`${console}/patients/${id}`);
     await page.getByRole('rowheader', { name: 'Birth date' }).waitFor();
@@ -116,6 +135,15 @@ async function main() {
     await page.getByRole('button', { name: /History of Patient record/ }).click();
     await page.getByRole('table', { name: 'Differences' }).waitFor();
     await shot('chart-history');
+    await page.goto(`${console}/patients/${id}?tab=retention`);
+    await page.getByRole('row', { name: /CV-2026-118/ }).waitFor();
+    await shot('chart-retention');
+    await page.goto(`${console}/patients/dup-1`);
+    await page.getByRole('button', { name: 'Merge into another record' }).click();
+    await page.getByLabel('Surviving record (Patient id)').fill(id);
+    await page.getByRole('button', { name: 'Preview' }).click();
+    await page.getByText(/would move/).waitFor();
+    await shot('chart-merge');
     await page.goto(`${console}/deficiencies`);
     await page.getByRole('table', { name: /Deficiencies/ }).waitFor();
     await shot('deficiencies');

@@ -157,6 +157,63 @@ describe('the records console at /console', () => {
     expect(await axeViolations(page)).toEqual([]);
   });
 
+  it("shows the record's retention schedule, places a legal hold with its matter and reason, and releases it", async () => {
+    await open(`/patients/${patientId}?tab=retention`);
+    await page.getByText('No hold is in force.').waitFor();
+    await page.getByRole('button', { name: 'Place a hold' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Matter (case number)').fill('CV-2026-7');
+    await dialog.getByLabel('Reason').fill('Litigation notice received');
+    expect(await axeViolations(page)).toEqual([]);
+    await dialog.getByRole('button', { name: 'Place the hold' }).click();
+    const row = page.getByRole('row', { name: /CV-2026-7/ });
+    await row.waitFor();
+    expect(await row.textContent()).toContain('Litigation notice received');
+    expect(await axeViolations(page)).toEqual([]);
+    await row.getByRole('button', { name: 'Release the hold of matter CV-2026-7' }).click();
+    await dialog.getByLabel('Reason for the release').fill('Case settled');
+    await dialog.getByRole('button', { name: 'Release the hold' }).click();
+    await page.getByText('No hold is in force.').waitFor();
+  });
+
+  it('merges a duplicate into the surviving record after a side-by-side preview, then undoes the merge', async () => {
+    const original = (await server.json('GET', `Patient/${patientId}`)).body;
+    const duplicate = {
+      resourceType: 'Patient',
+      id: 'dup-1',
+      name: original.name,
+      birthDate: original.birthDate,
+      gender: original.gender,
+      identifier: [{ system: 'urn:other-mrn', value: 'X-1' }],
+    };
+    expect((await server.json('PUT', 'Patient/dup-1', duplicate)).status).toBe(201);
+    const condition = { resourceType: 'Condition', id: 'dup-cond', subject: { reference: 'Patient/dup-1' }, code: { text: 'Asthma' } };
+    expect((await server.json('PUT', 'Condition/dup-cond', condition)).status).toBe(201);
+
+    await open('/patients/dup-1');
+    await page.getByRole('button', { name: 'Merge into another record' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Surviving record (Patient id)').fill(patientId);
+    await dialog.getByRole('button', { name: 'Preview' }).click();
+    await dialog.getByText(/would move 1 resource \(Condition: 1\)/).waitFor();
+    expect(await dialog.getByRole('row', { name: /^Birth date.*agrees$/ }).count()).toBe(1);
+    expect(await dialog.getByRole('row', { name: /^Identifiers.*differs$/ }).count()).toBe(1);
+    expect(await axeViolations(page)).toEqual([]);
+    await dialog.getByRole('button', { name: 'Merge', exact: true }).click();
+    await page.getByText(/merged into Patient\/.*1 resource/).waitFor();
+    expect((await server.json('GET', 'Condition/dup-cond')).body.subject.reference).toBe(`Patient/${patientId}`);
+
+    await open('/patients/dup-1');
+    await page.getByText('This record was merged away').waitFor();
+    expect(await axeViolations(page)).toEqual([]);
+    await page.getByRole('button', { name: 'Undo the merge' }).click();
+    await page
+      .getByText(/unmerged|undone|restored/i)
+      .first()
+      .waitFor();
+    expect((await server.json('GET', 'Condition/dup-cond')).body.subject.reference).toBe('Patient/dup-1');
+  });
+
   it("shows the patient's audit trail and verifies the chain", async () => {
     await open(`/patients/${patientId}`);
     await page.getByRole('link', { name: 'Audit trail' }).last().click();

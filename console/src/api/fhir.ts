@@ -1,4 +1,4 @@
-import type { Bundle, FhirResource, Reference, Resource } from 'fhir/r4';
+import type { Bundle, FhirResource, Parameters, ParametersParameter, Reference, Resource } from 'fhir/r4';
 import { nameText, referenceText } from './format';
 import { FhirError, outcomeMessage } from './outcome';
 import { authorization } from './session';
@@ -56,6 +56,27 @@ export function includedNames(bundle: Bundle | undefined): Map<string, string> {
 /** A reference as the name of what it points to when the Bundle carried it, else as written. */
 export const nameOf = (names: Map<string, string>, r: Reference | undefined) => (r?.reference && names.get(r.reference)) || referenceText(r);
 
+/** A Parameters body: strings, booleans and references by name (undefined ones left out). */
+export function parameters(values: Record<string, string | boolean | Reference | undefined>): string {
+  const parameter: ParametersParameter[] = Object.entries(values).flatMap(([name, v]): ParametersParameter[] => {
+    if (v === undefined) return [];
+    if (typeof v === 'string') return [{ name, valueString: v }];
+    if (typeof v === 'boolean') return [{ name, valueBoolean: v }];
+    return [{ name, valueReference: v }];
+  });
+  return JSON.stringify({ resourceType: 'Parameters', parameter } satisfies Parameters);
+}
+
+/** The value of a Parameters' parameter (or part) of that name, whatever its type. */
+export function paramValue(params: ParametersParameter[] | undefined, name: string): string | number | boolean | undefined {
+  const p = params?.find((x) => x.name === name);
+  if (!p) return undefined;
+  const key = Object.keys(p).find((k) => k.startsWith('value')) as keyof ParametersParameter | undefined;
+  const v = key ? p[key] : undefined;
+  if (v && typeof v === 'object' && 'reference' in v) return (v as Reference).reference;
+  return v as string | number | boolean | undefined;
+}
+
 export const nextLink = (bundle: Bundle | undefined) => bundle?.link?.find((l) => l.relation === 'next')?.url;
 
 export const query = (params: Record<string, string | undefined>) =>
@@ -73,10 +94,11 @@ const sleep = (ms: number, signal?: AbortSignal) =>
 /**
  * An asynchronous operation (the Bulk Data pattern: 202 and a status URL): kicks it off, polls its status with
  * the server's `X-Progress` passed to `onProgress`, and returns the final answer (a manifest, or the result).
- * Aborting the signal cancels the job on the server (DELETE of its status URL).
+ * Aborting the signal cancels the job on the server (DELETE of its status URL). Without `preferAsync` the server
+ * decides (a merge too large for one transaction becomes a job), and a synchronous answer is returned as it is.
  */
-export async function runAsync<T>(path: string, init: RequestInit, onProgress: (text: string) => void, signal?: AbortSignal): Promise<T> {
-  const kick = await request(path, { ...init, headers: { ...init.headers, prefer: 'respond-async' } });
+export async function runAsync<T>(path: string, init: RequestInit, onProgress: (text: string) => void, signal?: AbortSignal, preferAsync = true): Promise<T> {
+  const kick = await request(path, preferAsync ? { ...init, headers: { ...init.headers, prefer: 'respond-async' } } : init);
   const status = kick.headers.get('content-location');
   if (kick.status !== 202 || !status) return kick.json() as Promise<T>;
   onProgress('queued');

@@ -9,7 +9,9 @@ import { Demographics } from './Demographics';
 import { Documents } from './Documents';
 import { Encounters } from './Encounters';
 import { HistoryButton } from './History';
+import { MergeButton, MergedBanner } from './Merge';
 import { PatientDeficiencies } from './PatientDeficiencies';
+import { Retention } from './Retention';
 
 const TABS = [
   { value: 'summary', label: 'Demographics' },
@@ -17,6 +19,7 @@ const TABS = [
   { value: 'conditions', label: 'Conditions' },
   { value: 'documents', label: 'Documents' },
   { value: 'deficiencies', label: 'Deficiencies' },
+  { value: 'retention', label: 'Retention and holds' },
 ];
 
 /**
@@ -29,6 +32,7 @@ export function ChartPage({ id }: { id: string }) {
   const tab = params.get('tab') ?? 'summary';
   const focus = params.get('focus') ?? undefined;
   const taskId = params.get('task');
+  const merged = params.get('merged');
   const patient = useFhir<Patient>(`Patient/${encodeURIComponent(id)}`);
   const task = useFhir<Task>(taskId ? `Task/${encodeURIComponent(taskId)}` : null);
 
@@ -45,13 +49,24 @@ export function ChartPage({ id }: { id: string }) {
               </Text>
             </div>
             <Group>
-              {p.active === false && <Badge color="gray">inactive</Badge>}
+              {p.active === false && (
+                <Badge color="gray" variant="light">
+                  inactive
+                </Badge>
+              )}
               <HistoryButton type="Patient" id={p.id!} label="Patient record" />
+              <MergeButton patient={p} />
               <Anchor component={Link} href={`/audit?patient=${encodeURIComponent(p.id!)}`}>
                 Audit trail
               </Anchor>
             </Group>
           </Group>
+          <MergedBanner patient={p} onChange={patient.reload} />
+          {merged && (
+            <Alert color="green" role="status" title="Merged">
+              {merged}
+            </Alert>
+          )}
           {task.data && (
             <Alert color="orange" title={`Deficiency: ${task.data.code?.coding?.[0]?.display ?? task.data.code?.text ?? 'open item'}`}>
               {task.data.description} {task.data.restriction?.period?.end ? `(due ${dateText(task.data.restriction.period.end)})` : ''}
@@ -79,6 +94,9 @@ export function ChartPage({ id }: { id: string }) {
             </Tabs.Panel>
             <Tabs.Panel value="deficiencies" pt="md">
               <PatientDeficiencies patientId={p.id!} />
+            </Tabs.Panel>
+            <Tabs.Panel value="retention" pt="md">
+              <Retention patientId={p.id!} />
             </Tabs.Panel>
           </Tabs>
         </Stack>

@@ -2,6 +2,7 @@ import { Table, Text, Title } from '@mantine/core';
 import type { Address, ContactPoint, Patient } from 'fhir/r4';
 import { dateText, identifierLabel, nameText, referenceText, systemName } from '../../api/format';
 import { ColumnHeads } from '../../components/ColumnHeads';
+import { FactTable } from '../../components/FactTable';
 
 const addressText = (a: Address) => a.text ?? [a.line?.join(', '), a.city, a.state, a.postalCode, a.country].filter(Boolean).join(', ');
 const telecomText = (t: ContactPoint) => `${t.system ?? ''}${t.use ? ` (${t.use})` : ''}: ${t.value ?? ''}`;
@@ -41,18 +42,7 @@ export function Demographics({ patient: p }: { patient: Patient }) {
         <Title order={3} size="h4" mb="xs">
           Demographics
         </Title>
-        <Table>
-          <Table.Tbody>
-            {facts
-              .filter(([, v]) => v)
-              .map(([k, v]) => (
-                <Table.Tr key={k}>
-                  <Table.Th scope="row">{k}</Table.Th>
-                  <Table.Td>{v}</Table.Td>
-                </Table.Tr>
-              ))}
-          </Table.Tbody>
-        </Table>
+        <FactTable facts={facts} />
       </section>
       <section>
         <Title order={3} size="h4" mb="xs">
