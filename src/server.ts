@@ -18,6 +18,7 @@ import { unavailable } from './errors/operation-outcome-error';
 import { isStorableType } from './fhir/resource-types';
 import { createHttpApp } from './http/app';
 import { errorResponse } from './http/errors';
+import { InFlight } from './http/in-flight';
 import { requestIdMixin } from './http/request-id';
 import type { CorsOrigins } from './http/security-headers';
 import type { Operation } from './operations/operation';
@@ -257,6 +258,7 @@ async function start(config: Config, services: Services, opts: StartOptions, und
   undo.push(() => services.stop?.());
   await services.start?.(core);
   proceed();
+  const inFlight = new InFlight();
   app = createHttpApp({
     logger,
     bodyLimit: config.bodyLimit,
@@ -269,6 +271,7 @@ async function start(config: Config, services: Services, opts: StartOptions, und
     ready: () => store.ping(),
     corsOrigins: services.corsOrigins?.() ?? [],
     metrics: metrics && { metrics, scrapedHere: config.metrics.port === undefined },
+    inFlight,
   });
   let scrapes: Server | undefined;
   if (metrics && config.metrics.port !== undefined) {
@@ -286,12 +289,16 @@ async function start(config: Config, services: Services, opts: StartOptions, und
     async close(graceMs = CLOSE_GRACE_MS) {
       // Idle keep-alive connections are closed at once; a request in flight (a transaction being written, say)
       // gets its answer, and its connection is closed after it (Node's server does so once it no longer listens).
+      // Keep-alive clients are told to go (Connection: close on every answer from now on).
+      inFlight.close();
       const cut = setTimeout(() => server.closeAllConnections(), graceMs);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
       });
       clearTimeout(cut);
+      // A connection cut at the deadline leaves its handler running: its work (and its AuditEvent) still counts.
+      await inFlight.idle(graceMs);
       if (scrapes) {
         const listener = scrapes;
         await new Promise((resolve) => listener.close(resolve));

@@ -12,6 +12,7 @@ import { errorResponse } from './errors';
 import { setHeaders } from './header-text';
 import { outcomeMediaType, responseMediaType, wantsHtml } from './format';
 import { consoleRouter } from './console';
+import type { InFlight } from './in-flight';
 import { requestIds } from './request-id';
 import { requestLog } from './request-log';
 import { type CorsOrigins, securityHeaders } from './security-headers';
@@ -37,6 +38,8 @@ export interface HttpDeps {
   corsOrigins: CorsOrigins;
   /** Counts and times every FHIR request; `scrapedHere`: `GET /metrics` is served on this port (authenticated). */
   metrics?: { metrics: ServerMetrics; scrapedHere: boolean };
+  /** Requests being answered, for a clean shutdown (src/http/in-flight.ts). */
+  inFlight?: InFlight;
 }
 
 const METHODS = new Set<string>(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']);
@@ -89,6 +92,15 @@ function decodePath(path: string): string | undefined {
  * trail (allowed or refused) unless its route is not audited. Errors become OperationOutcomes in one place.
  */
 async function answer(deps: HttpDeps, req: Request, res: Response): Promise<void> {
+  deps.inFlight?.enter();
+  try {
+    await answerRequest(deps, req, res);
+  } finally {
+    deps.inFlight?.leave();
+  }
+}
+
+async function answerRequest(deps: HttpDeps, req: Request, res: Response): Promise<void> {
   const started = performance.now();
   let fhirReq: FhirRequest | undefined;
   let status = 500;
@@ -164,6 +176,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   app.disable('etag');
   app.set('query parser', (q: string) => new URLSearchParams(q));
   app.use(requestIds());
+  if (deps.inFlight) app.use(deps.inFlight.connectionClose());
   app.use(requestLog(deps.logger));
   app.use(securityHeaders(deps.corsOrigins));
   // The well-kept middleware rather than zlib streams in send(): it negotiates Accept-Encoding (q-values, br,
