@@ -24,6 +24,10 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Maximum request body, bytes. */
   bodyLimit: number;
+  /** Largest raw body `POST`/`PUT Binary` takes, bytes (streamed to GridFS, so it may exceed `bodyLimit`). */
+  binaryBodyLimit: number;
+  /** Inline attachment data (and Binary.data) over this many bytes is moved into GridFS on write. */
+  attachmentInlineLimit: number;
   /** Resource types served; undefined = every R4 type. */
   resourceTypes?: ReadonlySet<string>;
   /** Search paging. */
@@ -80,6 +84,12 @@ function size(env: Env, name: string, fallback: number): number {
 
 function atLeast(n: number, min: number, name: string): number {
   if (n < min) throw new ConfigError(`${name} must be at least ${min} bytes, got ${n}`);
+  return n;
+}
+
+/** Inline data above 8 MB would put a resource's text near MongoDB's 16 MB document limit (base64 is 4/3 of it). */
+function atMost(n: number, max: number, name: string): number {
+  if (n > max) throw new ConfigError(`${name} must be at most ${max} bytes, got ${n}`);
   return n;
 }
 
@@ -163,6 +173,8 @@ export function loadConfig(env: Env = process.env): Config {
     embeddedThread: oneOf(env, 'EMBEDDED_THREAD', ['worker', 'main'] as const, 'worker'),
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
     bodyLimit: atLeast(size(env, 'BODY_LIMIT', 16 * 1024 ** 2), 1024, 'BODY_LIMIT'),
+    binaryBodyLimit: atLeast(size(env, 'BINARY_BODY_LIMIT', 2 * 1024 ** 3), 1024, 'BINARY_BODY_LIMIT'),
+    attachmentInlineLimit: atMost(size(env, 'ATTACHMENT_INLINE_LIMIT', 256 * 1024), 8 * 1024 ** 2, 'ATTACHMENT_INLINE_LIMIT'),
     resourceTypes,
     defaultPageSize,
     maxPageSize,

@@ -2,6 +2,7 @@ import os from 'node:os';
 import type { Resource } from 'fhir/r4';
 import { AuditTrail, failedLoginOptionsFromEnv } from './audit';
 import { auditSubmitRoute } from './audit/submit-route';
+import { binaryServices } from './binary';
 import { authenticate, authConfigFromEnv, capabilitySecurity, isAuthConfigured, unrestrictedPolicy, type AuthConfig } from './auth';
 import { handleBundle } from './bundle';
 import { bulkConfigFromEnv, bulkExportServices, searchFilterCompiler } from './bulk';
@@ -86,7 +87,14 @@ export async function defaultServices(config: Config, env: Record<string, string
   // Asynchronous jobs of every kind (src/jobs): kinds register here, before the server starts.
   const jobs = jobServices(bulkConfig, { requiresAccessToken: tokenRequired });
   const disclosures = disclosureServices(env);
-  const bulk = bulkExportServices(bulkConfig, { jobs, compileFilter: searchFilterCompiler(searchContext), onExportComplete: disclosures.exportCompleted });
+  // Binary and attachments (src/binary): raw Binary routes, large content to GridFS on every write, export lines.
+  const binary = binaryServices(config);
+  const bulk = bulkExportServices(bulkConfig, {
+    jobs,
+    compileFilter: searchFilterCompiler(searchContext),
+    onExportComplete: disclosures.exportCompleted,
+    expandLine: binary.exportLine,
+  });
 
   // ICD-10-CM is loaded on first use (under a second, once per process): start-up does not wait for it.
   const icd10cm = () => loadIcd10Cm(config.icd10cmDir);
@@ -97,7 +105,7 @@ export async function defaultServices(config: Config, env: Record<string, string
   operations.push(...matching.operations(jobs));
   operations.push(...disclosures.operations);
   operations.push(codeSystemLookup(icd10cm), codeSystemValidateCode(icd10cm));
-  const routes: Route[] = [auditSubmitRoute(() => audit), ...authRoutes({ auth: () => auth }), ...jobs.routes];
+  const routes: Route[] = [auditSubmitRoute(() => audit), ...authRoutes({ auth: () => auth }), ...jobs.routes, ...binary.routes];
   const completeness = completenessFromEnv(env, searchContext, icd10cm);
   jobs.register(completenessAuditKind(completeness));
   operations.push(encounterCompleteness(completeness), completenessSummary(completeness), completenessAudit(completeness, jobs));
@@ -105,7 +113,7 @@ export async function defaultServices(config: Config, env: Record<string, string
   jobs.register(mergeJobKind(merging));
   jobs.register(unmergeJobKind(merging));
   operations.push(merge(merging, jobs), unmerge(merging, jobs));
-  const writeHooks: WriteHook[] = [completenessHook(completeness), mergeWriteGuard(merging)];
+  const writeHooks: WriteHook[] = [binary.writeHook, completenessHook(completeness), mergeWriteGuard(merging)];
   // Record retention and legal holds (src/retention): the policy, $retention, $hold, $release-hold, the hold hook.
   const retention = retentionServices(env, searchContext);
   operations.push(...retention.operations);
@@ -202,6 +210,7 @@ export async function defaultServices(config: Config, env: Record<string, string
       });
       const ms = warmUp(conformance, ['Patient', 'Encounter', 'Condition', 'DocumentReference', 'AuditEvent']);
       core.logger.info({ ms: Math.round(ms) }, 'validation definitions loaded');
+      await binary.start(core);
       await matching.start(core, indexResource);
       await retention.start(core.store.db);
       await destruction.start(core);
@@ -211,6 +220,7 @@ export async function defaultServices(config: Config, env: Record<string, string
     },
     async stop() {
       await jobs.stop();
+      binary.stop();
       await audit?.close();
     },
   };

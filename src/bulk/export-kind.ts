@@ -4,7 +4,7 @@ import type { JobKind } from '../jobs/kind';
 import { mayDownload } from './authorization';
 import type { Checkpoint, ExportJob, ExportPlan } from './export-job';
 import { patientsOf } from './export-patients';
-import { runExport, type FilterCompiler } from './run-export';
+import { runExport, type FilterCompiler, type LineExpander } from './run-export';
 
 /**
  * Called when an export has written all its files, before the job is marked completed (a failure fails the job):
@@ -46,7 +46,7 @@ function progress(job: ExportJob): string {
 }
 
 /** `$export` as a job kind: the plan fixed at kick-off (src/bulk/kickoff.ts), run by src/bulk/run-export.ts. */
-export function exportKind(compileFilter?: FilterCompiler, onComplete?: ExportCompletion): JobKind<ExportPlan, Checkpoint> {
+export function exportKind(compileFilter?: FilterCompiler, onComplete?: ExportCompletion, expandLine?: LineExpander): JobKind<ExportPlan, Checkpoint> {
   return {
     kind: EXPORT_KIND,
     run: async (job, ctx) => {
@@ -55,6 +55,7 @@ export function exportKind(compileFilter?: FilterCompiler, onComplete?: ExportCo
         files: ctx.files,
         maxLines: ctx.maxLines,
         compileFilter,
+        expandLine,
         signal: ctx.signal,
         checkpoint: ctx.checkpoint,
       };

@@ -26,6 +26,8 @@ export interface SourceOptions {
   historyFilter?: Filter<HistoryDocument>;
   /** `_elements` names that apply to this type. */
   elements?: string[];
+  /** Completes a resource's line where its stored text leaves something out (a Binary's bytes in GridFS). */
+  expand?: (text: string | Buffer) => Promise<string | Buffer>;
 }
 
 const PROJECTION = { _id: 1, vid: 1, lu: 1, del: 1, r: 1 } as const;
@@ -85,7 +87,7 @@ export async function* exportLines(repo: Repository, type: string, opts: SourceO
       let version: Version | null = doc;
       if (doc.lu > until.getTime()) version = await versionAt(repo, type, doc._id, until, opts.historyFilter);
       if (!version || (since && version.lu <= since.getTime())) continue;
-      if (!version.del) yield { kind: 'output', id: doc._id, text: render(version.r) };
+      if (!version.del) yield { kind: 'output', id: doc._id, text: opts.expand ? await opts.expand(render(version.r)) : render(version.r) };
       else if (since) yield { kind: 'deleted', id: doc._id, text: deletionLine(type, doc._id, new Date(version.lu)) };
     }
   }

@@ -4,7 +4,7 @@ import type { Operation } from '../operations/operation';
 import type { BulkConfig } from './config';
 import { type ExportCompletion, exportKind } from './export-kind';
 import { exportKickoff } from './kickoff';
-import type { FilterCompiler } from './run-export';
+import type { FilterCompiler, LineExpander } from './run-export';
 
 export { bulkConfigFromEnv, type BulkConfig } from './config';
 export type { FilterCompiler } from './run-export';
@@ -20,6 +20,8 @@ export interface BulkDeps {
   compileFilter?: FilterCompiler;
   /** Told of every export that completes (the accounting of disclosures records its patients). */
   onExportComplete?: ExportCompletion;
+  /** Completes lines whose stored text leaves something out (a Binary's bytes: src/binary). */
+  expandLine?: LineExpander;
 }
 
 /** The Bulk Data Access IG's CapabilityStatement for servers: what offering `$export` here conforms to. */
@@ -37,7 +39,7 @@ export interface BulkExportServices {
  * `$export-file`). Merge into Services: operations, instantiates.
  */
 export function bulkExportServices(config: BulkConfig, deps: BulkDeps): BulkExportServices {
-  deps.jobs.register(exportKind(deps.compileFilter, deps.onExportComplete));
+  deps.jobs.register(exportKind(deps.compileFilter, deps.onExportComplete, deps.expandLine));
   const handler = exportKickoff({ config, jobs: deps.jobs, compileFilter: deps.compileFilter });
   return { operations: exportOperations(handler), instantiates: [BULK_DATA_SERVER_CAPABILITY] };
 }

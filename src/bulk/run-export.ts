@@ -12,8 +12,12 @@ import type { Checkpoint, ExportJob, ExportPlan } from './export-job';
 /** Compiles one search query of a type to a filter on stored documents (the search layer's compiler). */
 export type FilterCompiler = (repo: Repository, type: string, query: Array<[string, string]>) => Promise<Filter<StoredDocument>>;
 
+/** Completes an output line of `type` whose stored text leaves something out (src/binary: a Binary's bytes). */
+export type LineExpander = (type: string, text: string | Buffer) => Promise<string | Buffer>;
+
 export interface RunContext {
   repo: Repository;
+  expandLine?: LineExpander;
   files: JobFileStore;
   maxLines: number;
   compileFilter?: FilterCompiler;
@@ -84,6 +88,7 @@ export async function runExport(job: ExportJob, ctx: RunContext): Promise<{ chec
         filter: await typeFilter(ctx, plan, type),
         historyFilter: historyBound,
         elements: elementsFor(plan, type),
+        expand: ctx.expandLine && ((text) => ctx.expandLine!(type, text)),
       });
       for await (const line of lines) {
         if (ctx.signal.aborted) throw ctx.signal.reason;

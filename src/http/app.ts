@@ -6,11 +6,11 @@ import { type AccessPolicy, anonymousPolicy } from '../auth/access-policy';
 import { allowedMethods, byMethod, type RouteMatch } from '../router/route';
 import { selectRoute, type RouteTable } from '../router/router';
 import type { CompletedRequest, FhirRequest, FhirResult, HttpMethod } from '../router/types';
-import { parseRouteBody, mediaType } from './body';
+import { parseRouteBody, mediaType, rawBodyOf, streamsBody } from './body';
 import { badRequest, notSupported } from '../errors/operation-outcome-error';
 import { errorResponse } from './errors';
 import { setHeaders } from './header-text';
-import { outcomeMediaType, responseMediaType, wantsHtml } from './format';
+import { outcomeMediaType, responseMediaType, wantsHtml, wantsRaw } from './format';
 import { consoleRouter } from './console';
 import type { InFlight } from './in-flight';
 import { requestIds } from './request-id';
@@ -86,6 +86,21 @@ function decodePath(path: string): string | undefined {
   }
 }
 
+/** The route a request takes, matched once per request (the body parser asks first, then `answer`). */
+const chosenRoutes = new WeakMap<Request, { path?: string; candidates: RouteMatch[]; chosen?: RouteMatch['route'] }>();
+
+function chooseRoute(deps: HttpDeps, req: Request) {
+  let found = chosenRoutes.get(req);
+  if (!found) {
+    const path = decodePath(req.path);
+    const candidates: RouteMatch[] = path === undefined ? [] : selectRoute(deps.routes, { path }, { httpOnly: true });
+    const method = req.method.toUpperCase();
+    const chosen = METHODS.has(method) ? byMethod({ candidates }, method as HttpMethod)?.route : undefined;
+    chosenRoutes.set(req, (found = { path, candidates, chosen }));
+  }
+  return found;
+}
+
 /**
  * The one HTTP adapter: every request below the FHIR base is matched against the route table, authenticated
  * unless its route is public, its body read as its route says, answered by the router, and recorded in the audit
@@ -107,32 +122,36 @@ async function answerRequest(deps: HttpDeps, req: Request, res: Response): Promi
   let error: string | undefined;
   let audited = true;
   let outcomeType: string | undefined;
+  // Read now: a client that goes away mid-upload takes the socket with it.
+  const remoteAddress = req.socket.remoteAddress;
   try {
     const search = new URLSearchParams(req.url.includes('?') ? req.url.slice(req.url.indexOf('?') + 1) : '');
-    const path = decodePath(req.path);
-    const candidates: RouteMatch[] = path === undefined ? [] : selectRoute(deps.routes, { path }, { httpOnly: true });
+    const { path, candidates, chosen } = chooseRoute(deps, req);
     const method = req.method.toUpperCase();
     if (!METHODS.has(method)) throw notSupported(`${method} is not supported here`, allowedMethods(candidates));
-    const chosen = byMethod({ candidates }, method as HttpMethod)?.route;
     audited = chosen?.audited !== false;
     // Routes of the FHIR API negotiate FHIR JSON; HTTP-only ones (bulk files, OAuth, discovery) answer their own type,
-    // and an OperationOutcome as the JSON the client accepts.
-    if (chosen?.httpOnly) outcomeType = outcomeMediaType(req.headers.accept);
+    // and an OperationOutcome as the JSON the client accepts; raw ones (Binary) their content's type when asked.
+    if (chosen?.httpOnly || chosen?.raw) outcomeType = outcomeMediaType(req.headers.accept);
     const html = chosen?.html === true && wantsHtml(req.headers.accept, search.get('_format') ?? undefined);
+    const raw = chosen?.raw === true && wantsRaw(req.headers.accept, search.get('_format') ?? undefined);
     const negotiated = outcomeType ?? (html ? 'text/html' : responseMediaType(req.headers.accept, search.get('_format') ?? undefined));
-    const policy = chosen?.public ? anonymousPolicy : await deps.authenticate(req.headers.authorization, req.socket.remoteAddress);
+    const policy = chosen?.public ? anonymousPolicy : await deps.authenticate(req.headers.authorization, remoteAddress);
     if (path === undefined) throw badRequest('The URL path is not valid percent-encoding');
-    const raw = Buffer.isBuffer(req.body) ? req.body : undefined;
+    const buffered = Buffer.isBuffer(req.body) ? req.body : undefined;
+    const limit = Math.min(chosen?.bodyLimit ?? Infinity, deps.bodyLimit);
     fhirReq = {
       method: method as HttpMethod,
       path,
       query: [...search].filter(([k]) => k !== '_format' && k !== '_pretty'),
       headers: req.headers as Record<string, string | undefined>,
-      body: parseRouteBody(chosen?.body ?? 'fhir', raw, req.headers['content-type'], Math.min(chosen?.bodyLimit ?? Infinity, deps.bodyLimit)),
+      body: streamsBody(chosen, req.method, req.headers['content-type'])
+        ? rawBodyOf(req, chosen?.bodyLimit ?? deps.bodyLimit)
+        : parseRouteBody(chosen?.body ?? 'fhir', buffered, req.headers['content-type'], limit),
       contentType: mediaType(req.headers['content-type']),
       policy,
-      remoteAddress: req.socket.remoteAddress,
-      ...(html ? { format: 'html' as const } : {}),
+      remoteAddress,
+      ...(html ? { format: 'html' as const } : raw ? { format: 'raw' as const } : {}),
     };
     const result = await deps.handle(fhirReq);
     status = result.status;
@@ -153,7 +172,7 @@ async function answerRequest(deps: HttpDeps, req: Request, res: Response): Promi
     deps.metrics?.metrics.observeRequest({ interaction: route?.interaction ?? 'none', type: route?.resourceType ?? '', status }, (performance.now() - started) / 1000);
     if (audited) {
       const requestId = res.locals.requestId as string | undefined;
-      deps.onComplete?.({ req: fhirReq, status, error, method: req.method, url: req.originalUrl, remoteAddress: req.socket.remoteAddress, requestId });
+      deps.onComplete?.({ req: fhirReq, status, error, method: req.method, url: req.originalUrl, remoteAddress, requestId });
     }
   }
 }
@@ -206,7 +225,11 @@ export function createHttpApp(deps: HttpDeps): express.Express {
 
   app.use('/console', consoleRouter());
 
-  const raw = express.raw({ type: () => true, limit: deps.bodyLimit });
+  // Every body is read whole here but a raw route's bytes (a Binary upload), which its handler streams.
+  const raw = express.raw({
+    type: (req) => !streamsBody(chooseRoute(deps, req as Request).chosen, req.method ?? '', req.headers['content-type']),
+    limit: deps.bodyLimit,
+  });
   app.use(deps.mountPath, raw, (req: Request, res: Response) => answer(deps, req, res));
 
   // Errors raised before our handler (body too large, aborted request) still answer with an OperationOutcome.

@@ -1,4 +1,8 @@
+import type { Readable } from 'node:stream';
+import type { IncomingMessage } from 'node:http';
 import { badRequest, tooLarge, unsupportedMediaType } from '../errors/operation-outcome-error';
+import type { Route } from '../router/route';
+import type { RawBody } from '../router/types';
 import { MAX_STRING_BYTES, unlimitedStringKeys } from '../validation';
 import { countKeys, firstDuplicateKey, scanJsonText } from './json-text';
 
@@ -62,4 +66,22 @@ export function parseRouteBody(kind: 'fhir' | 'form', raw: Buffer | undefined, c
   if (kind === 'fhir') return parseBody(raw, contentType, limit);
   if (raw && raw.length > limit) throw tooLarge(`The body exceeds the limit of ${limit} bytes`);
   return raw && mediaType(contentType) === FORM ? [...new URLSearchParams(raw.toString('utf8'))] : [];
+}
+
+/** Media types a raw route (Binary) still reads as FHIR content; XML is then refused (415) as anywhere. */
+const FHIR_CONTENT = new Set(['application/fhir+json', 'application/json', 'application/fhir+xml', 'application/xml+fhir']);
+
+/** Is this a body a raw route takes unread: a POST or PUT of anything but FHIR content (R4 3.1.0.1.4)? */
+export function streamsBody(route: Pick<Route, 'raw'> | undefined, method: string, contentType: string | undefined): boolean {
+  if (!route?.raw || (method !== 'POST' && method !== 'PUT')) return false;
+  const type = mediaType(contentType);
+  return type === undefined || !FHIR_CONTENT.has(type);
+}
+
+/** The request's bytes as a RawBody; a declared length over the limit is 413 before any byte is read. */
+export function rawBodyOf(req: IncomingMessage & Readable, limit: number): RawBody {
+  const declared = req.headers['content-length'];
+  const length = declared !== undefined && /^\d+$/.test(declared) ? Number(declared) : undefined;
+  if (length !== undefined && length > limit) throw tooLarge(`The body of ${length} bytes exceeds the limit of ${limit} bytes`);
+  return { stream: req, contentType: req.headers['content-type']?.trim() || 'application/octet-stream', limit, length };
 }

@@ -23,6 +23,24 @@ export function responseMediaType(accept: string | undefined, format: string | u
 }
 
 /**
+ * Does a client reading a route that also answers raw content (Binary) want it raw? Yes unless `_format` or Accept
+ * names FHIR JSON (R4 3.1.0.1.4: native content "when the Accept header is not a FHIR content type"), so no Accept
+ * and `*\/*` get the bytes too. FHIR XML is 406 as on every route.
+ */
+export function wantsRaw(accept: string | undefined, format: string | undefined): boolean {
+  if (format !== undefined) {
+    responseMediaType(undefined, format);
+    return false;
+  }
+  const types = (accept ?? '').split(',').map((t) => t.split(';')[0].trim().toLowerCase());
+  if (types.some((t) => t === FHIR_JSON || t === 'application/json')) return false;
+  if (types.some((t) => t === 'application/fhir+xml' || t === 'application/xml+fhir')) {
+    throw notAcceptable(`Accept: ${accept} cannot be served; this server speaks application/fhir+json`);
+  }
+  return true;
+}
+
+/**
  * Does the client ask a route that offers a printable page for HTML: `_format=html` (or `text/html`), or an Accept whose
  * most preferred type (by q-value, then order) is text/html or application/xhtml+xml, as a browser's is?
  */

@@ -44,6 +44,34 @@ const fileId = (jobId: string, name: string) => `${jobId}/${name}` as unknown as
 /** Ids from `${jobId}/` up to, not including, `${jobId}0` ('0' follows '/'): every file id of the job. */
 const jobRange = (jobId: string) => ({ $gte: `${jobId}/`, $lt: `${jobId}0` }) as unknown as { $gte: ObjectId; $lt: ObjectId };
 
+/**
+ * The bytes of `range` of a GridFS file, READ_BATCH chunks per round trip. Not the driver's download stream: it asks
+ * for chunks with the server's default batch (101 chunks, up to 16 MB, the whole of most export files), held by
+ * the engine and the driver at once for every download in progress, and it takes no batch size.
+ */
+export async function* gridFsBytes(chunks: Collection<GridFSChunk>, file: Pick<GridFSFile, '_id' | 'chunkSize'>, range: ByteRange): AsyncGenerator<Buffer> {
+  const first = Math.floor(range.start / file.chunkSize);
+  const last = Math.floor(range.end / file.chunkSize);
+  const cursor = chunks.find(
+    { files_id: file._id, n: { $gte: first, $lte: last } },
+    { sort: { n: 1 }, batchSize: READ_BATCH, projection: { n: 1, data: 1 }, promoteBuffers: true },
+  );
+  try {
+    let n = first;
+    for await (const chunk of cursor) {
+      if (chunk.n !== n) break;
+      const at = n * file.chunkSize;
+      const data = Buffer.from(chunk.data.buffer, chunk.data.byteOffset, chunk.data.byteLength);
+      yield data.subarray(Math.max(range.start - at, 0), Math.min(range.end + 1 - at, data.length));
+      n++;
+    }
+    // A missing chunk (a file removed while it was read) must fail the download, not shorten it unnoticed.
+    if (n !== last + 1) throw new Error(`GridFS file ${String(file._id)}: chunk ${n} is missing`);
+  } finally {
+    await cursor.close();
+  }
+}
+
 /** GridFS: the files are in MongoDB with the jobs, so every instance behind a load balancer can serve them. */
 export class GridFsFileStore implements JobFileStore {
   private readonly bucket: GridFSBucket;
@@ -77,36 +105,8 @@ export class GridFsFileStore implements JobFileStore {
     const [file] = await this.complete(jobId, [name]);
     if (!file) return undefined;
     // Byte mode: the stream reads one chunk ahead of the response, not 16 (object mode's default).
-    const read = (range?: ByteRange) => Readable.from(this.bytes(file, range ?? { start: 0, end: file.length - 1 }), { objectMode: false });
+    const read = (range?: ByteRange) => Readable.from(gridFsBytes(this.chunks, file, range ?? { start: 0, end: file.length - 1 }), { objectMode: false });
     return { size: file.length, read };
-  }
-
-  /**
-   * The bytes of `range` of a file, READ_BATCH chunks per round trip. Not the driver's download stream: it asks
-   * for chunks with the server's default batch (101 chunks, up to 16 MB, the whole of most export files), held by
-   * the engine and the driver at once for every download in progress, and it takes no batch size.
-   */
-  private async *bytes(file: Pick<GridFSFile, '_id' | 'chunkSize'>, range: ByteRange): AsyncGenerator<Buffer> {
-    const first = Math.floor(range.start / file.chunkSize);
-    const last = Math.floor(range.end / file.chunkSize);
-    const cursor = this.chunks.find(
-      { files_id: file._id, n: { $gte: first, $lte: last } },
-      { sort: { n: 1 }, batchSize: READ_BATCH, projection: { n: 1, data: 1 }, promoteBuffers: true },
-    );
-    try {
-      let n = first;
-      for await (const chunk of cursor) {
-        if (chunk.n !== n) break;
-        const at = n * file.chunkSize;
-        const data = Buffer.from(chunk.data.buffer, chunk.data.byteOffset, chunk.data.byteLength);
-        yield data.subarray(Math.max(range.start - at, 0), Math.min(range.end + 1 - at, data.length));
-        n++;
-      }
-      // A missing chunk (a file removed while it was read) must fail the download, not shorten it unnoticed.
-      if (n !== last + 1) throw new Error(`GridFS file ${String(file._id)}: chunk ${n} is missing`);
-    } finally {
-      await cursor.close();
-    }
   }
 
   /** Complete files and those with chunks but no files document yet (being written, or left by a crash). */

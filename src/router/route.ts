@@ -47,8 +47,14 @@ export interface Route {
   httpOnly?: boolean;
   /** How the HTTP adapter reads the body: FHIR content (default) or an OAuth form, kept as its raw pairs. */
   body?: 'fhir' | 'form';
-  /** A tighter body limit than the server's, in bytes. */
+  /** A tighter body limit than the server's, in bytes; on a `raw` route, the limit of a raw body instead. */
   bodyLimit?: number;
+  /**
+   * The route takes and answers raw bytes as well as FHIR JSON (Binary, R4 3.1.0.1.4): a body of any other media
+   * type reaches the handler unread, as a `RawBody` stream, and a client that accepts no FHIR format is not refused
+   * (406) but asks for `format: 'raw'`.
+   */
+  raw?: boolean;
   /** Also answers a printable HTML page when asked for one (`_format=html`, or `Accept` preferring text/html). */
   html?: boolean;
   handler: RouteHandler;

@@ -1,5 +1,5 @@
 import type { Resource } from 'fhir/r4';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { AuditInteraction } from '../audit/audit-input';
 import type { AccessPolicy } from '../auth/access-policy';
 import type { AccessTrace } from '../store/access-trace';
@@ -32,10 +32,32 @@ export interface FhirRequest {
   assignedId?: string;
   /** Filled by the repository with what the request read or wrote (audit). */
   trace?: AccessTrace;
-  /** Set by the HTTP adapter when the client asked a route that offers it for a printable HTML page. */
-  format?: 'html';
+  /**
+   * Set by the HTTP adapter: `html` when the client asked a route that offers it for a printable HTML page, `raw`
+   * when it asked a `raw` route (Binary) for content in its own media type rather than FHIR.
+   */
+  format?: 'html' | 'raw';
   /** Set by the router: the route that answered, in the audit trail's words. Absent when no route matched. */
   route?: RouteInfo;
+}
+
+/**
+ * A request body of a `raw` route that is not FHIR content: the bytes as they arrive, never read whole (a Binary
+ * upload may be gigabytes). Only the HTTP adapter makes one; the handler must consume or discard `stream`.
+ */
+export interface RawBody {
+  stream: Readable;
+  /** The media type as sent, parameters included (`text/plain; charset=utf-8`). */
+  contentType: string;
+  /** Bytes the handler may take before answering 413. */
+  limit: number;
+  /** Content-Length, when the client sent one. */
+  length?: number;
+}
+
+/** A parsed JSON body never holds a stream, so a JSON object shaped like a RawBody is not taken for one. */
+export function isRawBody(body: unknown): body is RawBody {
+  return typeof body === 'object' && body !== null && (body as Partial<RawBody>).stream instanceof Readable;
 }
 
 /** Which interaction the route table found a request to be, and on what. */

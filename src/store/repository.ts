@@ -17,7 +17,7 @@ import type { DeleteResult, RepositoryOptions, WriteResult } from './repository-
 export type { DeleteResult, RepositoryOptions, WriteResult } from './repository-types';
 import { type ContextTarget, SecurityContextGate, withResourceText } from './security-context';
 import { unrestrictedPolicy } from '../auth/access-policy';
-import type { WriteEvent } from './write-hooks';
+import type { PrepareEvent, WriteEvent } from './write-hooks';
 import { VersionPurge } from './purge';
 
 /**
@@ -372,7 +372,11 @@ export class Repository {
     /** The interactions this write performs: the new version must match each one's granular scope restriction. */
     interactions: readonly AccessInteraction[],
   ): Promise<WriteResult> {
-    const { doc, resource } = this.versionDocument(type, id, input, vid, existing);
+    const prepared =
+      this.opts.hooks && !this.opts.hooks.empty
+        ? await this.opts.hooks.prepare(this, { type, id, op: op as PrepareEvent['op'], vid, resource: input, previous: existing ?? undefined })
+        : input;
+    const { doc, resource } = this.versionDocument(type, id, prepared, vid, existing);
     const event: WriteEvent = { type, id, op, resource, previous: existing ?? undefined };
     await this.runHooks('before', event);
     if (existing) await this.writes.replaceCurrent(type, existing, doc);

@@ -14,6 +14,16 @@ export interface WriteEvent {
   previous?: StoredDocument;
 }
 
+/** A version about to be built: the resource as written (no server meta yet) and the version number it will get. */
+export interface PrepareEvent {
+  type: string;
+  id: string;
+  op: 'create' | 'update' | 'patch';
+  vid: number;
+  resource: Resource;
+  previous?: StoredDocument;
+}
+
 /**
  * Behaviour of other layers that must hold for every write, whatever the path (REST, bundle entry, operation,
  * job): refusing writes (a merged-away patient, a legal hold) and keeping derived data in step (match keys,
@@ -25,6 +35,12 @@ export interface WriteHook {
   name: string;
   /** Types the hook may write: their collections are created before the write's transaction starts. */
   writes?: readonly string[];
+  /**
+   * Before the version is built, in the write's transaction: may return the resource to store in place of the one
+   * written (inline attachment data moved out to a Binary), or throw to refuse it. Never changes `event.resource`
+   * itself: a transaction the driver retries writes the same input again.
+   */
+  prepare?(repo: Repository, event: PrepareEvent): Promise<Resource | undefined>;
   /** Before the version is stored: throw an OperationOutcomeError to refuse the write. */
   before?(repo: Repository, event: WriteEvent): Promise<void>;
   /** After the version and its history entry are stored, in the same transaction. */
@@ -42,6 +58,13 @@ export class WriteHooks {
 
   get empty(): boolean {
     return this.hooks.length === 0;
+  }
+
+  /** The resource to store, as each hook's `prepare` in turn leaves it. */
+  async prepare(repo: Repository, event: PrepareEvent): Promise<Resource> {
+    let resource = event.resource;
+    for (const hook of this.hooks) if (hook.prepare) resource = (await hook.prepare(repo, { ...event, resource })) ?? resource;
+    return resource;
   }
 
   async before(repo: Repository, event: WriteEvent): Promise<void> {

@@ -5,7 +5,7 @@ import type { FhirRequest, FhirResult } from '../types';
 import { badRequest } from '../../errors/operation-outcome-error';
 
 /** 304 when the client's copy is current: If-None-Match wins over If-Modified-Since (RFC 9110 13.2.2). */
-function notModified(req: FhirRequest, doc: StoredDocument | HistoryDocument): boolean {
+export function notModified(req: FhirRequest, doc: StoredDocument | HistoryDocument): boolean {
   const inm = req.headers['if-none-match'];
   if (inm !== undefined) {
     if (inm.trim() === '*') return true;

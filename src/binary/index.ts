@@ -1,0 +1,46 @@
+import type { Config } from '../config';
+import type { Route } from '../router/route';
+import type { RunningServerCore } from '../server';
+import type { WriteHook } from '../store/write-hooks';
+import { BinaryBytes } from './byte-store';
+import { binaryExportLine } from './export-line';
+import { binaryHook } from './hook';
+import { binaryRoutes } from './routes';
+
+export { BinaryBytes, BINARY_BUCKET, removeBinaryBytes } from './byte-store';
+export { attachmentsOf } from './attachments';
+
+/** Pending uploads are swept at start and this often after. */
+const SWEEP_MS = 60 * 60 * 1000;
+
+/**
+ * Binary and attachments (README "Binary and attachments"): Binary's raw routes, the write hook that keeps large
+ * content out of resource text, and the GridFS bucket both use.
+ */
+export function binaryServices(config: Pick<Config, 'bodyLimit' | 'binaryBodyLimit' | 'attachmentInlineLimit'>) {
+  const bytes = new BinaryBytes();
+  let sweeper: NodeJS.Timeout | undefined;
+  const jsonLimit = Math.floor((config.bodyLimit * 3) / 4);
+  const routes: Route[] = binaryRoutes({ bytes, bodyLimit: config.binaryBodyLimit, jsonLimit });
+  const writeHook: WriteHook = binaryHook({ bytes, inlineLimit: config.attachmentInlineLimit });
+  return {
+    bytes,
+    routes,
+    writeHook,
+    /** For bulk export: Binary lines with their bytes. */
+    exportLine: binaryExportLine(bytes, jsonLimit),
+    async start(core: Pick<RunningServerCore, 'store' | 'logger'>): Promise<void> {
+      await bytes.init(core.store.db);
+      const sweep = () =>
+        bytes.sweep().then(
+          (n) => n && core.logger.info({ uploads: n }, 'binary: removed pending uploads of failed writes'),
+          (err: unknown) => core.logger.warn({ err }, 'binary: sweeping pending uploads failed'),
+        );
+      await sweep();
+      sweeper = setInterval(() => void sweep(), SWEEP_MS).unref();
+    },
+    stop(): void {
+      clearInterval(sweeper);
+    },
+  };
+}
