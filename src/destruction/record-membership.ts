@@ -1,4 +1,5 @@
 import type { Resource } from 'fhir/r4';
+import { attachmentsOf } from '../binary/attachments';
 
 /**
  * What a resource is to one patient's record: `member` (destroyed with it), `shared` (kept, the patient's
@@ -28,3 +29,20 @@ export const DEPENDENTS: ReadonlyArray<{ type: string; entry: string }> = [
  * look at it.
  */
 export const NEVER_DESTROYED: ReadonlySet<string> = new Set(['AuditEvent']);
+
+/** `Binary/<id>` of this server, relative (as attachments moved out on write are) or under any base. */
+const BINARY_URL = /(?:^|\/)Binary\/([A-Za-z0-9\-.]{1,64})$/;
+
+/**
+ * The Binaries of this server a resource's attachments point to (`url`). A Binary with a securityContext goes with
+ * what that names (DEPENDENTS); one without any goes with the record whose attachment points to it, as it holds
+ * that record's content and no rule ties it to anyone else.
+ */
+export function attachedBinaryIds(resource: Resource): string[] {
+  const ids: string[] = [];
+  for (const a of attachmentsOf(resource)) {
+    const id = a.url === undefined ? undefined : BINARY_URL.exec(a.url)?.[1];
+    if (id) ids.push(id);
+  }
+  return ids;
+}

@@ -5,7 +5,7 @@ import { PATIENT_REFERENCE, referencedPatientIds } from '../search/patient-refer
 import type { IndexEntry } from '../search/types';
 import type { VersionPurge } from '../store/purge';
 import type { HistoryDocument, StoredDocument } from '../store/stored-document';
-import { DEPENDENTS, type RecordMembership } from './record-membership';
+import { DEPENDENTS, attachedBinaryIds, type RecordMembership } from './record-membership';
 
 /** What one batch of records takes from the store: found and classified inside the batch's transaction. */
 export interface BatchSurvey {
@@ -65,6 +65,7 @@ export async function surveyBatch(ctx: SurveyContext, patients: readonly string[
   const refs = patients.map((id) => `Patient/${id}`);
   const survey: BatchSurvey = { remove: new Map(), removeVersions: new Map(), rewrite: new Map(), rewriteVersions: new Map(), latest: new Map(), identifying: new Map() };
   const mentioning: Filter<StoredDocument> = { $or: [{ c: { $in: refs } }, { 's.e': { $elemMatch: { p: PATIENT_REFERENCE, v: { $in: refs } } } }] };
+  const attached = new Map<string, string>();
   for (const type of ctx.types) {
     for (const doc of await ctx.purge.findCurrent(type, mentioning, { s: 0 })) {
       const resource = JSON.parse(doc.r) as Resource;
@@ -72,11 +73,13 @@ export async function surveyBatch(ctx: SurveyContext, patients: readonly string[
       const { members, shared } = rolesOf(ctx, resource, doc.c, batch);
       if (members.length) {
         entry(survey.remove, type, () => new Map()).set(doc._id, members[0]);
+        for (const id of attachedBinaryIds(resource)) attached.set(id, members[0]);
         for (const id of members) if (!(survey.latest.get(id)! >= doc.lu)) survey.latest.set(id, doc.lu);
       } else if (shared.length) entry(survey.rewrite, type, () => new Map()).set(doc._id, { doc, patients: shared });
     }
   }
   await addDependents(ctx, survey, refs);
+  await addAttachedBinaries(ctx, survey, attached);
   for (const type of ctx.types) await surveyHistory(ctx, survey, type, refs, batch);
   return survey;
 }
@@ -97,6 +100,17 @@ async function addDependents(ctx: SurveyContext, survey: BatchSurvey, refs: read
         entry(survey.remove, type, () => new Map()).set(doc._id, ownerOf(survey, named[0]!));
         survey.rewrite.get(type)?.delete(doc._id);
       }
+    }
+  }
+}
+
+/** Binaries without a securityContext that an attachment of a destroyed resource points to (`attachedBinaryIds`). */
+async function addAttachedBinaries(ctx: SurveyContext, survey: BatchSurvey, attached: ReadonlyMap<string, string>): Promise<void> {
+  const ids = [...attached.keys()].filter((id) => !survey.remove.get('Binary')?.has(id));
+  if (ids.length === 0 || !ctx.types.includes('Binary')) return;
+  for (const doc of await ctx.purge.findCurrent('Binary', { _id: { $in: ids } }, { _id: 1, r: 1 })) {
+    if ((JSON.parse(doc.r) as { securityContext?: unknown }).securityContext === undefined) {
+      entry(survey.remove, 'Binary', () => new Map()).set(doc._id, attached.get(doc._id)!);
     }
   }
 }

@@ -1,5 +1,6 @@
 import type { Resource } from 'fhir/r4';
 import type { ClientSession, Db, Filter } from 'mongodb';
+import { removeBinaryBytes } from '../binary/byte-store';
 import { historyIsCurrent } from './append-only-history';
 import { type HistoryDocument, type Indexer, type StoredDocument, historyCollectionName, referencesOutside } from './stored-document';
 
@@ -46,12 +47,15 @@ export class VersionPurge {
     if (ids.length === 0) return { current: 0, history: 0 };
     const current = await this.current(type).deleteMany({ _id: { $in: [...ids] } }, { session: this.session });
     const history = historyIsCurrent(type) ? { deletedCount: 0 } : await this.history(type).deleteMany({ id: { $in: [...ids] } }, { session: this.session });
+    // A Binary's bytes out of line (GridFS), every version's, go with it.
+    if (type === 'Binary') await removeBinaryBytes(this.db, this.session, { ids });
     return { current: current.deletedCount, history: history.deletedCount };
   }
 
   /** Removes single past versions (`id/vid` keys) of resources that stay. */
   async removeVersions(type: string, keys: readonly string[]): Promise<number> {
     if (keys.length === 0 || historyIsCurrent(type)) return 0;
+    if (type === 'Binary') await removeBinaryBytes(this.db, this.session, { versions: keys });
     return (await this.history(type).deleteMany({ _id: { $in: [...keys] } }, { session: this.session })).deletedCount;
   }
 
