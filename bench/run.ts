@@ -36,6 +36,7 @@ const PHASES = [
   'validation',
   'engine',
   'icd10cm',
+  'binary',
   'disclosures',
   'startup',
   'workers',
@@ -421,6 +422,11 @@ async function main(): Promise<void> {
       log('icd10cm: bench/icd10cm.ts');
       results.icd10cm = await runExternalBench('icd10cm', 'benchIcd10cm', [{ quick: o.quick }]);
       rows.push(...leafRows('icd10cm', results.icd10cm));
+    }
+    if (o.phases.has('binary')) {
+      log('binary: bench/binary.ts (a 1 GB file uploaded and downloaded raw; 100 MB with --quick)');
+      results.binary = await runExternalBench('binary', 'benchBinary', [{ quick: o.quick }]);
+      rows.push(...leafRows('binary', results.binary));
     }
     if (o.phases.has('disclosures')) {
       log('disclosures: bench/disclosures.ts (the accounting of a patient with 100,000 audit events; 20,000 with --quick)');
