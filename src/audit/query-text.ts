@@ -37,7 +37,8 @@ const isOpenDetail = (d: AuditEventEntityDetail) => d.valueString !== undefined 
 const hasOpenText = (e: AuditEventEntity) => isQuery(e) || (e.detail ?? []).some(isOpenDetail);
 const OUTCOME = /^(HTTP \d{3}): ([\s\S]+)$/;
 /** The why of an event's outcome, when it names patients and has not been sealed yet. */
-const openOutcome = (e: AuditEvent) => (e._outcomeDesc && sealedMark(e._outcomeDesc)) || ownersOf(e)[0] === SERVER_OWNER ? undefined : OUTCOME.exec(e.outcomeDesc ?? '');
+const openOutcome = (e: AuditEvent) =>
+  (e._outcomeDesc && sealedMark(e._outcomeDesc)) || ownersOf(e)[0] === SERVER_OWNER ? undefined : OUTCOME.exec(e.outcomeDesc ?? '');
 
 /** Owners of the keys an event's text is sealed under: the patients it names, or the server. */
 function ownersOf(event: AuditEvent): string[] {
@@ -104,7 +105,11 @@ export function queryTextSealer(keys: QueryKeys) {
 async function sealDetail(d: AuditEventEntityDetail, owned: ReadonlyArray<[string, Buffer]>): Promise<AuditEventEntityDetail> {
   if (!isOpenDetail(d)) return d;
   const sealed = await seal(d.valueString!, owned);
-  return { type: d.type, ...(sealed ? { valueBase64Binary: sealed } : { valueString: '…' }), extension: [...(d.extension ?? []), { url: SEALED_QUERY_URL, valueCode: 'jwe' }] };
+  return {
+    type: d.type,
+    ...(sealed ? { valueBase64Binary: sealed } : { valueString: '…' }),
+    extension: [...(d.extension ?? []), { url: SEALED_QUERY_URL, valueCode: 'jwe' }],
+  };
 }
 
 /** `sealed` (a base64 JWE) opened with the stored keys of its recipients; `shredded` when none is left. */

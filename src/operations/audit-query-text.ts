@@ -49,18 +49,17 @@ export function auditQueryText(keys: () => QueryKeys): Operation {
     handler: async (ctx, _req, target) => {
       const event = JSON.parse((await ctx.repo.read('AuditEvent', target.id!)).r) as AuditEvent;
       const text = await unsealedQuery(event, keys());
-      const details = (await unsealedDetails(event, keys())).map(
-        (d): ParametersParameter => ({
-          name: 'detail',
-          part: [
-            ...(d.entity ? [{ name: 'entity', valueReference: { reference: d.entity } }] : []),
-            { name: 'type', valueString: d.type },
-            d.value === 'shredded' ? { name: 'shredded', valueBoolean: true } : { name: 'text', valueString: d.value },
-          ],
-        }),
-      );
+      const details = (await unsealedDetails(event, keys())).map((d): ParametersParameter => ({
+        name: 'detail',
+        part: [
+          ...(d.entity ? [{ name: 'entity', valueReference: { reference: d.entity } }] : []),
+          { name: 'type', valueString: d.type },
+          d.value === 'shredded' ? { name: 'shredded', valueBoolean: true } : { name: 'text', valueString: d.value },
+        ],
+      }));
       const why = await unsealedOutcome(event, keys());
-      const outcome: ParametersParameter[] = why === undefined ? [] : [why === 'shredded' ? { name: 'outcome-shredded', valueBoolean: true } : { name: 'outcome', valueString: why }];
+      const outcome: ParametersParameter[] =
+        why === undefined ? [] : [why === 'shredded' ? { name: 'outcome-shredded', valueBoolean: true } : { name: 'outcome', valueString: why }];
       const body: Parameters = {
         resourceType: 'Parameters',
         parameter: [

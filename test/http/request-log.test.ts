@@ -88,7 +88,7 @@ describe('request log middleware', () => {
     const http = app.listen(0, '127.0.0.1');
     await new Promise((r) => http.once('listening', r));
     const { port } = http.address() as AddressInfo;
-    let failedId: string | null = null;
+    let failedId: string | null | undefined;
     try {
       failedId = (await fetch(`http://127.0.0.1:${port}/fails`)).headers.get('x-request-id');
       await fetch(`http://127.0.0.1:${port}/hangs?name=x`, { signal: AbortSignal.timeout(100) }).catch(() => undefined);
