@@ -17,9 +17,10 @@ export const METHOD =
   'Logical destruction: every version of each resource of the record removed from the store (current, history and search index ' +
   'entries in the same documents), attachments (Binary by securityContext) and Provenance of them removed, shared resources ' +
   'rewritten without the patient in every version, export jobs that may hold the record cancelled with their files, the ' +
-  "record's audit-text key destroyed (crypto-shredding), then the store's files compacted (embedded engine: new snapshot and " +
-  'journal, old files deleted; MongoDB: compact of each collection touched). Backups and replicas taken before keep their own ' +
-  'copies until their own expiry.';
+  "record's audit-text key destroyed (crypto-shredding), then compaction of the store's files requested (embedded engine: new " +
+  'snapshot and journal, old files deleted; MongoDB: compact of each collection on the member the server is connected to, ' +
+  'which a replica set primary refuses unless forced: its members are compacted by their operator). Backups and replicas ' +
+  'taken before keep their own copies until their own expiry.';
 
 export interface CertificateInput {
   id: string;
