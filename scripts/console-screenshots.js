@@ -106,9 +106,9 @@ async function main() {
     const id = await load(base);
     const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
     fs.mkdirSync(out, { recursive: true });
-    const shot = async (name, fullPage = false) => {
-      await page.waitForLoadState('networkidle');
-      await page.screenshot({ path: path.join(out, `${name}.png`), fullPage });
+    const shot = async (name) => {
+      await page.waitForLoadState('networkidle', { timeout: 5000 }).catch(() => undefined);
+      await page.screenshot({ path: path.join(out, `${name}.png`) });
       process.stderr.write(`docs/console/${name}.png\n`);
     };
     await page.goto(`${console}/?name=Atencio`);
@@ -144,6 +144,15 @@ async function main() {
     await page.getByRole('button', { name: 'Preview' }).click();
     await page.getByText(/would move/).waitFor();
     await shot('chart-merge');
+    await page.goto(`${console}/patients/${id}?tab=disclosures`);
+    await page.getByRole('button', { name: 'Record a disclosure made outside the system' }).click();
+    await page.getByLabel('Date disclosed').fill('2026-03-02');
+    await page.getByLabel(/^Recipient\s*\*?$/).fill('County Health Department');
+    await page.getByLabel("Recipient's address").fill('5 Elm St, Springfield');
+    await page.getByLabel('What was disclosed').fill('Immunization history, by phone');
+    await page.getByRole('button', { name: 'Record the disclosure' }).click();
+    await page.getByRole('row', { name: /County Health Department/ }).waitFor();
+    await shot('chart-disclosures');
     await page.goto(`${console}/deficiencies`);
     await page.getByRole('table', { name: /Deficiencies/ }).waitFor();
     await shot('deficiencies');

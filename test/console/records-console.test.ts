@@ -214,6 +214,25 @@ describe('the records console at /console', () => {
     expect((await server.json('GET', 'Condition/dup-cond')).body.subject.reference).toBe('Patient/dup-1');
   });
 
+  it('records a disclosure made outside the system and lists it in the accounting, printable', async () => {
+    await open(`/patients/${patientId}?tab=disclosures`);
+    await page.getByText('No disclosure in this period.').waitFor();
+    await page.getByRole('button', { name: 'Record a disclosure made outside the system' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Date disclosed').fill('2026-03-02');
+    await dialog.getByLabel(/^Recipient\s*\*?$/).fill('County Health Department');
+    await dialog.getByLabel("Recipient's address").fill('5 Elm St, Springfield');
+    await dialog.getByLabel('What was disclosed').fill('Lab results of March 2026, by phone');
+    expect(await axeViolations(page)).toEqual([]);
+    await dialog.getByRole('button', { name: 'Record the disclosure' }).click();
+    const row = page.getByRole('row', { name: /County Health Department/ });
+    await row.waitFor();
+    expect(await row.textContent()).toContain('Lab results of March 2026, by phone');
+    expect(await row.textContent()).toContain('5 Elm St, Springfield');
+    expect(await page.getByRole('link', { name: "The server's printable page" }).getAttribute('href')).toContain('_format=html');
+    expect(await axeViolations(page)).toEqual([]);
+  });
+
   it("shows the patient's audit trail and verifies the chain", async () => {
     await open(`/patients/${patientId}`);
     await page.getByRole('link', { name: 'Audit trail' }).last().click();

@@ -6,6 +6,7 @@ import { useFhir } from '../../api/use-fhir';
 import { Async } from '../../components/Status';
 import { Conditions } from './Conditions';
 import { Demographics } from './Demographics';
+import { Disclosures } from './Disclosures';
 import { Documents } from './Documents';
 import { Encounters } from './Encounters';
 import { HistoryButton } from './History';
@@ -20,6 +21,7 @@ const TABS = [
   { value: 'documents', label: 'Documents' },
   { value: 'deficiencies', label: 'Deficiencies' },
   { value: 'retention', label: 'Retention and holds' },
+  { value: 'disclosures', label: 'Disclosures' },
 ];
 
 /**
@@ -97,6 +99,9 @@ export function ChartPage({ id }: { id: string }) {
             </Tabs.Panel>
             <Tabs.Panel value="retention" pt="md">
               <Retention patientId={p.id!} />
+            </Tabs.Panel>
+            <Tabs.Panel value="disclosures" pt="md">
+              <Disclosures patientId={p.id!} />
             </Tabs.Panel>
           </Tabs>
         </Stack>
