@@ -156,6 +156,10 @@ async function main() {
     await page.goto(`${console}/deficiencies`);
     await page.getByRole('table', { name: /Deficiencies/ }).waitFor();
     await shot('deficiencies');
+    await page.goto(`${console}/duplicates`);
+    await page.getByRole('button', { name: 'Find duplicates' }).click();
+    await page.getByRole('table', { name: /Candidate pairs/ }).waitFor();
+    await shot('duplicates');
     await page.goto(`${console}/audit?patient=${id}`);
     await page.getByRole('button', { name: 'Verify the chain' }).click();
     await page.getByText(/The chain is/).waitFor();

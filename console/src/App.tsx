@@ -4,12 +4,14 @@ import { Link, Route, Switch, useLocation } from 'wouter';
 import { detectMode, type Mode } from './api/session';
 import { AuditPage } from './pages/AuditPage';
 import { ChartPage } from './pages/chart/ChartPage';
+import { DuplicatesPage } from './pages/DuplicatesPage';
 import { PatientSearchPage } from './pages/PatientSearchPage';
 import { WorklistPage } from './pages/WorklistPage';
 
 const PAGES = [
   { href: '/', label: 'Patients', match: (p: string) => p === '/' || p.startsWith('/patients') },
   { href: '/deficiencies', label: 'Deficiencies', match: (p: string) => p.startsWith('/deficiencies') },
+  { href: '/duplicates', label: 'Duplicates', match: (p: string) => p.startsWith('/duplicates') },
   { href: '/audit', label: 'Audit trail', match: (p: string) => p.startsWith('/audit') },
 ];
 
@@ -60,6 +62,7 @@ export function App() {
           <Route path="/" component={PatientSearchPage} />
           <Route path="/patients/:id">{(params) => <ChartPage id={params.id} />}</Route>
           <Route path="/deficiencies" component={WorklistPage} />
+          <Route path="/duplicates" component={DuplicatesPage} />
           <Route path="/audit" component={AuditPage} />
           <Route>
             <Title order={2}>Page not found</Title>

@@ -214,6 +214,25 @@ describe('the records console at /console', () => {
     expect((await server.json('GET', 'Condition/dup-cond')).body.subject.reference).toBe('Patient/dup-1');
   });
 
+  it('finds the duplicate pair across the store with its progress, and opens the merge of it side by side', async () => {
+    const original = (await server.json('GET', `Patient/${patientId}`)).body;
+    const copy = { resourceType: 'Patient', id: 'dup-2', name: original.name, birthDate: original.birthDate, gender: original.gender, address: original.address };
+    expect((await server.json('PUT', 'Patient/dup-2', copy)).status).toBe(201);
+    await open('/duplicates');
+    await page.getByRole('button', { name: 'Find duplicates' }).click();
+    // Which of the two the job names first is its own order: the console proposes merging the candidate into it.
+    const link = page.getByRole('link', { name: new RegExp(`Compare and merge Patient/(dup-2 into Patient/${patientId}|${patientId} into Patient/dup-2)$`) });
+    await link.waitFor();
+    expect(await axeViolations(page)).toEqual([]);
+    const proposed = (await link.getAttribute('aria-label'))!.split('into Patient/')[1];
+    await link.click();
+    const dialog = page.getByRole('dialog');
+    expect(await dialog.getByLabel('Surviving record (Patient id)').inputValue()).toBe(proposed);
+    await dialog.getByRole('button', { name: 'Preview' }).click();
+    await dialog.getByRole('table', { name: 'The two records side by side' }).waitFor();
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+  });
+
   it('records a disclosure made outside the system and lists it in the accounting, printable', async () => {
     await open(`/patients/${patientId}?tab=disclosures`);
     await page.getByText('No disclosure in this period.').waitFor();

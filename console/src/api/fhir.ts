@@ -56,12 +56,13 @@ export function includedNames(bundle: Bundle | undefined): Map<string, string> {
 /** A reference as the name of what it points to when the Bundle carried it, else as written. */
 export const nameOf = (names: Map<string, string>, r: Reference | undefined) => (r?.reference && names.get(r.reference)) || referenceText(r);
 
-/** A Parameters body: strings, booleans and references by name (undefined ones left out). */
-export function parameters(values: Record<string, string | boolean | Reference | undefined>): string {
+/** A Parameters body: strings, decimals, booleans and references by name (undefined ones left out). */
+export function parameters(values: Record<string, string | number | boolean | Reference | undefined>): string {
   const parameter: ParametersParameter[] = Object.entries(values).flatMap(([name, v]): ParametersParameter[] => {
     if (v === undefined) return [];
     if (typeof v === 'string') return [{ name, valueString: v }];
     if (typeof v === 'boolean') return [{ name, valueBoolean: v }];
+    if (typeof v === 'number') return [{ name, valueDecimal: v }];
     return [{ name, valueReference: v }];
   });
   return JSON.stringify({ resourceType: 'Parameters', parameter } satisfies Parameters);

@@ -57,7 +57,7 @@ export function ChartPage({ id }: { id: string }) {
                 </Badge>
               )}
               <HistoryButton type="Patient" id={p.id!} label="Patient record" />
-              <MergeButton patient={p} />
+              <MergeButton patient={p} proposed={params.get('mergeInto') ?? undefined} />
               <Anchor component={Link} href={`/audit?patient=${encodeURIComponent(p.id!)}`}>
                 Audit trail
               </Anchor>

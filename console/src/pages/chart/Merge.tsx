@@ -54,12 +54,13 @@ export function SideBySide({ source, target }: { source: Patient; target: Patien
 
 /**
  * Merge this record into another: the two side by side, the server's preview (what would move), then the merge
- * (Patient/$merge; a record too large for one transaction runs as a job, its progress shown).
+ * (Patient/$merge; a record too large for one transaction runs as a job, its progress shown). A pair of the
+ * duplicates page opens it with the surviving record proposed.
  */
-export function MergeButton({ patient }: { patient: Patient }) {
+export function MergeButton({ patient, proposed }: { patient: Patient; proposed?: string }) {
   const [, navigate] = useLocation();
-  const [open, setOpen] = useState(false);
-  const [targetId, setTargetId] = useState('');
+  const [open, setOpen] = useState(proposed !== undefined && patient.active !== false);
+  const [targetId, setTargetId] = useState(proposed ?? '');
   const [preview, setPreview] = useState<{ target: Patient; text: string }>();
   const [error, setError] = useState<Error>();
   const [progress, setProgress] = useState<string>();
