@@ -16,7 +16,7 @@ import { WireServer } from './wire/server';
 import { dataDirSocket, tempSocket, unixSocketsSupported, type SocketLocation } from './wire/socket-path';
 
 export interface EmbeddedMongoOptions {
-  /** Directory holding the journal and snapshots; undefined = in-memory only (tests). */
+  /** Directory holding the store (and lock); undefined = a temporary store removed on stop (tests, demos). */
   dataDir?: string;
   /**
    * 'unix' (default where the platform has them): a unix domain socket in a directory only this user can enter,
@@ -33,12 +33,9 @@ export interface EmbeddedMongoOptions {
    * In every mode the record is written to the file before the reply, so a killed process loses nothing.
    */
   fsync?: 'always' | 'batch' | 'never';
-  /**
-   * Journal size that triggers a compaction (64 MiB by default, or the last snapshot's size if larger, so the work
-   * stays proportional to what is written). A bulk loader may pass Infinity and call `compact()` once at the end.
-   */
+  /** Ignored: the in-memory engine's journal compacted at this size; the store needs no such compaction. */
   compactAtBytes?: number;
-  /** Told how loading `dataDir` progresses: once at the start, then every `progress.everyMs` (3 s). */
+  /** Told how migrating an older `dataDir` (journal and snapshots) progresses: at its start, then every `everyMs` (3 s). */
   progress?: ProgressReporting;
 }
 
@@ -47,38 +44,48 @@ export interface EmbeddedMongo {
   uri: string;
   /** What it listens on: the socket file, or the TCP port on 127.0.0.1. */
   readonly listening: { socketPath: string } | { port: number };
-  /** Journal replay statistics of this start (undefined when in-memory). */
+  /** Migration statistics of this start (undefined without dataDir; zero records when nothing was migrated). */
   readonly recovery?: RecoveryStats;
   stop(): Promise<void>;
 }
 
 /** What startEmbeddedMongo actually returns: the stable API plus diagnostics for tests and benches. */
 export interface EmbeddedMongoHandle extends EmbeddedMongo {
-  /** Forces a compaction (snapshot + new journal); no-op when in-memory. */
+  /** Rewrites the store as a compacting copy (no freed page, so no destroyed byte, is left); no-op without dataDir. */
   compact(): Promise<void>;
-  /** Current journal size in bytes (0 when in-memory). */
+  /** 0: the engine keeps no journal since its data lives in the store (kept for callers of older versions). */
   journalBytes(): number;
+  /** Bytes the store's file takes on disk. */
+  storeBytes(): number;
+  /**
+   * A hot backup: a consistent, compacted copy of the store, taken while writes go on, as the data directory
+   * `target` (which must not hold a store yet). Start an engine on it to restore.
+   */
+  backup(target: string): Promise<void>;
 }
 
 const SET_NAME = 'embedded';
 
 export async function startEmbeddedMongo(opts: EmbeddedMongoOptions = {}): Promise<EmbeddedMongoHandle> {
-  const engine = new Engine();
-  const persistence = opts.dataDir === undefined ? undefined : new Persistence(opts.dataDir, engine, opts.fsync ?? 'always', opts.compactAtBytes, opts.progress);
-  const compact = async () => {
-    if (!persistence) return 0;
-    const before = persistence.fileBytes;
-    await persistence.compact();
-    return Math.max(0, before - persistence.fileBytes);
-  };
-  const server = { host: '', setName: SET_NAME, startedAt: new Date(), compact: persistence && compact };
+  const persistence = new Persistence(opts.dataDir, opts.fsync ?? 'always', opts.progress);
+  let engine: Engine;
+  try {
+    engine = new Engine(persistence.store);
+    persistence.attach(engine);
+  } catch (e) {
+    await persistence.close();
+    throw e;
+  }
+  const onDisk = opts.dataDir !== undefined;
+  const compact = () => persistence.compact(engine);
+  const server = { host: '', setName: SET_NAME, startedAt: new Date(), compact: onDisk ? compact : undefined };
   const dispatcher = new Dispatcher(engine, server);
   const wire = new WireServer(dispatcher);
   let listening: Listening;
   try {
     listening = await listen(wire, opts);
   } catch (e) {
-    await persistence?.close();
+    await persistence.close();
     throw e;
   }
   server.host = listening.host;
@@ -92,16 +99,18 @@ export async function startEmbeddedMongo(opts: EmbeddedMongoOptions = {}): Promi
   return {
     uri: listening.uri,
     listening: listening.socket ? { socketPath: listening.socket.path } : { port: listening.port! },
-    recovery: persistence?.recovery,
-    compact: async () => void (await compact()),
-    journalBytes: () => persistence?.journalBytes ?? 0,
+    recovery: onDisk ? persistence.recovery : undefined,
+    compact: async () => void (onDisk && (await compact())),
+    journalBytes: () => 0,
+    storeBytes: () => persistence.fileBytes,
+    backup: (target: string) => persistence.backup(target),
     async stop() {
       if (stopped) return;
       stopped = true;
       clearInterval(reaper);
       await wire.close();
       listening.socket?.remove();
-      await persistence?.close();
+      await persistence.close();
     },
   };
 }

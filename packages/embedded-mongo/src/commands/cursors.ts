@@ -6,9 +6,21 @@ import { BSON, Long } from 'bson';
 import { CommandError } from '../errors';
 import type { Doc } from './context';
 
+/** How a cursor's documents go into batches. */
+export interface BatchRules {
+  /** Applied to each document as it goes into a batch (a projection). */
+  map?: (doc: Doc) => Doc;
+  /**
+   * The document read ahead as it is now (null: deleted, or no longer a match), before a later getMore hands it out:
+   * a document deleted after the batch before it was read never comes back.
+   */
+  refresh?: (doc: Doc) => Doc | null;
+}
+
 interface OpenCursor {
   ns: string;
   source: Iterator<Doc>;
+  rules: BatchRules;
   /** Read ahead to learn whether anything is left; first in the next batch. */
   pending: Doc;
   sessionKey?: string;
@@ -24,15 +36,15 @@ export class CursorRegistry {
   private next = BigInt(Date.now()) * 1000n;
 
   /** Builds the `cursor` reply of a find/aggregate, keeping the rest for getMore. */
-  first(ns: string, docs: Doc[] | Iterator<Doc>, batchSize: number | undefined, single: boolean, sessionKey?: string): Doc {
+  first(ns: string, docs: Doc[] | Iterator<Doc>, batchSize: number | undefined, single: boolean, sessionKey?: string, rules: BatchRules = {}): Doc {
     const source = Array.isArray(docs) ? docs[Symbol.iterator]() : docs;
     const size = batchSize === undefined || batchSize < 0 ? DEFAULT_FIRST_BATCH : batchSize;
-    const { batch, next } = takeBatch(source, undefined, size);
+    const { batch, next } = takeBatch(source, undefined, size, rules);
     let id = Long.ZERO;
     if (next !== undefined && !single) {
       this.next += 1n;
       id = Long.fromBigInt(this.next);
-      this.open.set(id.toString(), { ns, source, pending: next, sessionKey, lastUse: Date.now() });
+      this.open.set(id.toString(), { ns, source, rules, pending: next, sessionKey, lastUse: Date.now() });
     }
     return { cursor: { firstBatch: batch, id, ns }, ok: 1 };
   }
@@ -43,7 +55,8 @@ export class CursorRegistry {
     if (!c) throw new CommandError(43, 'CursorNotFound', `cursor id ${key} not found`);
     if (c.ns !== ns) throw new CommandError(13, 'Unauthorized', `Requested getMore on namespace '${ns}', but cursor belongs to a different namespace ${c.ns}`);
     c.lastUse = Date.now();
-    const { batch, next } = takeBatch(c.source, c.pending, batchSize && batchSize > 0 ? batchSize : Number.POSITIVE_INFINITY);
+    const pending = c.rules.refresh ? (c.rules.refresh(c.pending) ?? undefined) : c.pending;
+    const { batch, next } = takeBatch(c.source, pending, batchSize && batchSize > 0 ? batchSize : Number.POSITIVE_INFINITY, c.rules);
     let outId: Long = Long.fromString(key);
     if (next === undefined) {
       this.open.delete(key);
@@ -75,14 +88,15 @@ export class CursorRegistry {
 }
 
 /** Up to `count` documents (fewer when the reply would pass the size limit), and the next one if any is left. */
-function takeBatch(source: Iterator<Doc>, pending: Doc | undefined, count: number): { batch: Doc[]; next: Doc | undefined } {
+function takeBatch(source: Iterator<Doc>, pending: Doc | undefined, count: number, rules: BatchRules): { batch: Doc[]; next: Doc | undefined } {
   const batch: Doc[] = [];
   let bytes = 0;
   let next = pending ?? pull(source);
   while (next !== undefined && batch.length < count) {
-    bytes += BSON.calculateObjectSize(next);
+    const out = rules.map ? rules.map(next) : next;
+    bytes += BSON.calculateObjectSize(out);
     if (bytes > MAX_BATCH_BYTES && batch.length > 0) break;
-    batch.push(next);
+    batch.push(out);
     next = pull(source);
   }
   return { batch, next };

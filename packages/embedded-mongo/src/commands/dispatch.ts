@@ -58,6 +58,7 @@ const handlers: Record<string, Handler> = {
 
 /** Commands whose replies are cached for retryable-write de-duplication. */
 const RETRYABLE = new Set(['insert', 'update', 'delete', 'findAndModify', 'findandmodify']);
+const STORE_WRITES = new Set([...RETRYABLE, 'commitTransaction']);
 
 export class Dispatcher {
   readonly cursors = new CursorRegistry();
@@ -71,6 +72,8 @@ export class Dispatcher {
   }
 
   async run(command: Doc, db: string, connectionId: number, documentBytes?: Buffer[]): Promise<Doc> {
+    // A compaction swapping the store's file in: wait for it.
+    while (this.engine.store.paused) await this.engine.store.paused;
     const name = Object.keys(command)[0];
     const handler = name === undefined ? undefined : handlers[name];
     if (!handler) return new CommandError(59, 'CommandNotFound', `no such command: '${name}'`).toReply();
@@ -98,7 +101,11 @@ export class Dispatcher {
       documentBytes,
     };
     try {
-      const reply = await handler(command, ctx);
+      // The synchronous part of an autocommit write command (every statement) runs in one store write: one commit
+      // per command. Not in a transaction: its writes wait for commit, and its reads must see its snapshot, which
+      // lmdb ignores inside a write transaction.
+      const inStore = STORE_WRITES.has(name) && !writes.txn;
+      const reply = await (inStore ? this.engine.store.write(() => handler(command, ctx)) : handler(command, ctx));
       await writes.done();
       if (retryable) this.sessions.remember(sessionKey, command, reply);
       return reply;

@@ -6,7 +6,10 @@ import { openQuery, runQuery } from '../engine/query-exec';
 import { compileProjection } from '../query/projection';
 import { parseSort } from '../query/sort';
 import { collectValues, isPlainObject, splitPath, MISSING } from '../query/paths';
+import { idKeyOf } from '../engine/collection';
+import { compileFilter } from '../query/matcher';
 import { CommandContext, Doc, Handler, collectionName } from './context';
+import type { BatchRules } from './cursors';
 
 function optionalNumber(cmd: Doc, name: string): number | undefined {
   const v = cmd[name];
@@ -37,14 +40,18 @@ export const find: Handler = (cmd, ctx) => {
   const spec = findSpec(cmd);
   const project = compileProjection(cmd.projection);
   const { docs } = openQuery(coll, ctx.writes.view(coll), spec);
-  const out = cmd.projection ? mapIterator(docs, project) : docs;
   const single = cmd.singleBatch === true || (spec.limit > 0 && Number(cmd.limit) < 0);
-  return ctx.cursors.first(`${ctx.db}.${name}`, out, optionalNumber(cmd, 'batchSize'), single, ctx.sessionKey);
+  const rules: BatchRules = { map: cmd.projection ? project : undefined };
+  if (coll && !ctx.writes.txn) {
+    // Outside a transaction a cursor reads the latest state: its read-ahead document is read again when handed out.
+    const test = compileFilter(spec.filter);
+    rules.refresh = (d) => {
+      const now = coll.visible(idKeyOf(d._id));
+      return now && test(now) ? now : null;
+    };
+  }
+  return ctx.cursors.first(`${ctx.db}.${name}`, docs, optionalNumber(cmd, 'batchSize'), single, ctx.sessionKey, rules);
 };
-
-function* mapIterator(docs: Iterator<Doc>, f: (d: Doc) => Doc): Generator<Doc> {
-  for (let r = docs.next(); !r.done; r = docs.next()) yield f(r.value);
-}
 
 export const getMore: Handler = (cmd, ctx) => ctx.cursors.more(cmd.getMore, `${ctx.db}.${collectionName(cmd, 'collection')}`, optionalNumber(cmd, 'batchSize'));
 

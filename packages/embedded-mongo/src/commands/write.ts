@@ -58,8 +58,8 @@ export const insert: Handler = async (cmd, ctx) => {
   const name = collectionName(cmd, 'insert');
   const docs = docsArg(cmd, 'documents');
   const coll = ctx.writes.collection(ctx.db, name, true)!;
-  // Received bytes are only worth keeping for a journal, and only for documents stored exactly as received.
-  const received = ctx.engine.journal && ctx.documentBytes?.length === docs.length ? ctx.documentBytes : undefined;
+  // Documents stored exactly as received are stored as the bytes they arrived in.
+  const received = ctx.documentBytes?.length === docs.length ? ctx.documentBytes : undefined;
   let n = 0;
   const errors = runStatements(docs, cmd.ordered !== false, ctx, (d, i) => {
     const doc = prepareInsert(d);

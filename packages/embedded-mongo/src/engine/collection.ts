@@ -1,61 +1,105 @@
 /**
- * A collection: per document a chain of committed versions (newest first) plus its indexes. Old versions are kept
- * only while an open transaction's snapshot may still read them, so transactions never copy collections: a
- * snapshot read walks the short chain back to the newest version committed at or before its timestamp.
+ * A collection: its documents in the store as BSON under the collection's number and each `_id`'s encoded key, and
+ * its indexes, whose entries are in the store too (secondary-index.ts). Reads take the latest committed state or a
+ * transaction's snapshot (an lmdb read transaction); writes run inside a store write transaction. The only state
+ * held in memory is the catalog (names, options, index specs and multikey paths), the document count, and for
+ * write-conflict checks the commit time of documents written while a transaction is open.
  */
+import { BSON } from 'bson';
 import { duplicateKey } from '../errors';
 import { Doc } from '../query/matcher';
+import { takeReceived } from '../storage/received-bytes';
+import { prefixEnd, u32, type CatalogEntry, type ReadTxn, type Store } from '../storage/store';
 import { encodeKey } from '../values/key-encoding';
-import { IndexImage, IndexSpec, SecondaryIndex } from './secondary-index';
-import { SharedValues } from './shared-values';
-
-export interface Version {
-  doc: Doc | null;
-  ts: number;
-  prev?: Version;
-}
+import { IndexSpec, SecondaryIndex } from './secondary-index';
 
 export const ID_INDEX: IndexSpec = { v: 2, key: { _id: 1 }, name: '_id_' };
+
+/** As the wire deserialises (messages.ts): documents read back are the documents received. */
+const DESERIALIZE = { bsonRegExp: true, promoteLongs: true, promoteValues: true } as const;
+/** Documents read from the store at a time by a collection scan. */
+const SCAN_CHUNK = 256;
 
 export function idKeyOf(id: unknown): string {
   return encodeKey(id);
 }
 
+export function decodeDocument(bytes: Buffer): Doc {
+  return BSON.deserialize(bytes, DESERIALIZE) as Doc;
+}
+
+/** The BSON to store for `doc`: the bytes it arrived in when the wire kept them, else serialised. */
+export function documentBytes(doc: Doc): Buffer {
+  return takeReceived(doc) ?? Buffer.from(BSON.serialize(doc));
+}
+
 export class Collection {
-  readonly versions = new Map<string, Version>();
   readonly indexes = new Map<string, SecondaryIndex>();
-  liveCount = 0;
-  /** Documents whose superseded versions are kept for open snapshots (their old index keys are still present). */
-  retainedVersions = 0;
-  /** While set (start-up replay), writes leave the indexes alone: `buildIndexes` fills them in bulk at the end. */
-  private deferIndexes = false;
-  /** During replay: the ids of replayed documents in order (a snapshot's index entries name documents by place). */
-  readonly replayedIds: string[] = [];
-  /** Index entries read from a snapshot, loaded as they are by `buildIndexes`. */
-  private readonly preloaded = new Map<string, { keys: string[]; ids: Array<string | string[]>; multikey?: number[][] }>();
+  /** Commit time of documents written since the oldest open transaction's snapshot (for write conflicts). */
+  readonly recent = new Map<string, number>();
+  private count?: number;
+  private readonly prefix: Buffer;
+  private readonly end: Buffer;
 
   constructor(
     readonly dbName: string,
     readonly name: string,
-    readonly options: Doc = {},
-    private readonly values = new SharedValues(),
+    readonly options: Doc,
+    private readonly store: Store,
+    readonly id: number,
+    indexes: CatalogEntry['indexes'],
+    /** Saves this collection's catalog entry (multikey paths learnt by a write). */
+    private readonly saveCatalog: (coll: Collection) => void,
   ) {
-    this.indexes.set('_id_', new SecondaryIndex({ ...ID_INDEX, unique: true }));
+    this.prefix = u32(id);
+    this.end = prefixEnd(this.prefix);
+    for (const { id: indexId, spec, multikey } of indexes) {
+      const index = new SecondaryIndex(spec as IndexSpec, store, indexId, multikey);
+      this.indexes.set(index.name, index);
+    }
   }
 
   get ns(): string {
     return `${this.dbName}.${this.name}`;
   }
 
-  /** The document as of a snapshot (Infinity = latest committed), or null when absent. */
-  visible(id: string, snapshotTs: number): Doc | null {
-    let v = this.versions.get(id);
-    while (v !== undefined && v.ts > snapshotTs) v = v.prev;
-    return v === undefined ? null : v.doc;
+  /** The same collection (documents, indexes) under another name. */
+  renamed(dbName: string, name: string): Collection {
+    const moved = new Collection(dbName, name, this.options, this.store, this.id, [], this.saveCatalog);
+    for (const [k, v] of this.indexes) moved.indexes.set(k, v);
+    moved.count = this.count;
+    return moved;
   }
 
+  catalogEntry(): CatalogEntry {
+    return { id: this.id, options: this.options, indexes: [...this.indexes.values()].map((i) => ({ id: i.id, spec: i.spec as Doc, multikey: i.multikeyPaths })) };
+  }
+
+  private key(id: string): Buffer {
+    const out = Buffer.allocUnsafe(4 + id.length);
+    this.prefix.copy(out, 0);
+    out.write(id, 4, 'latin1');
+    return out;
+  }
+
+  /** The document in the snapshot `txn` (or the latest committed state), or null when absent. */
+  visible(id: string, txn?: ReadTxn): Doc | null {
+    const bytes = this.store.docs.get(this.key(id), txn && { transaction: txn });
+    return bytes === undefined ? null : decodeDocument(bytes);
+  }
+
+  exists(id: string, txn?: ReadTxn): boolean {
+    return this.store.docs.get(this.key(id), txn && { transaction: txn }) !== undefined;
+  }
+
+  /** When `id` was last committed, if since the oldest open transaction's snapshot (else 0). */
   headTs(id: string): number {
-    return this.versions.get(id)?.ts ?? 0;
+    return this.recent.get(id) ?? 0;
+  }
+
+  get liveCount(): number {
+    this.count ??= this.store.docs.getCount({ start: this.prefix, end: this.end });
+    return this.count;
   }
 
   /**
@@ -64,13 +108,12 @@ export class Collection {
    */
   findUniqueClash(id: string, doc: Doc, ignore?: { has(id: string): boolean }): { index: SecondaryIndex; holder: string } | undefined {
     for (const index of this.indexes.values()) {
-      if (!index.unique) continue;
+      // The _id index: one document per id by construction (inserts check the id, replacements keep it).
+      if (!index.unique || index.name === ID_INDEX.name) continue;
       for (const key of index.keysOf(doc)) {
         for (const other of index.idsAt(key)) {
           if (other === id || ignore?.has(other)) continue;
-          const head = this.versions.get(other)?.doc;
-          // Index entries may belong to superseded versions: only the current version counts.
-          if (head && index.keysOf(head).includes(key)) return { index, holder: other };
+          return { index, holder: other };
         }
       }
     }
@@ -102,138 +145,86 @@ export class Collection {
     if (hold) for (const index of this.indexes.values()) index.hold(doc);
   }
 
-  /** Installs a committed version. `oldestSnapshot` is the oldest open transaction's timestamp (Infinity if none). */
-  commit(id: string, doc: Doc | null, ts: number, oldestSnapshot: number): boolean {
-    const head = this.versions.get(id);
-    if (head === undefined && doc === null) return false;
-    if (doc !== null) this.values.compact(doc);
-    if (doc !== null && !this.deferIndexes) {
-      const prev = head?.doc;
-      for (const index of this.indexes.values()) {
-        // The current version's keys are in the index under this id already: a replacement adds only new ones.
-        index.add(id, prev ? without(index.keysOf(doc), index.keysOf(prev)) : index.keysOf(doc));
-        index.release(doc);
-      }
-    }
-    const wasLive = head?.doc != null;
-    this.versions.set(id, { doc, ts, prev: head });
-    this.liveCount += (doc !== null ? 1 : 0) - (wasLive ? 1 : 0);
-    return this.prune(id, oldestSnapshot);
-  }
-
   /**
-   * Drops versions no snapshot can see any more and their index entries (keeping keys a retained version still
-   * has). Returns true when the chain still holds versions kept for an open snapshot.
+   * Stores a committed version (null: deletes it) with its index entries, inside one store write. `track`: a
+   * transaction is open, which must learn of this commit's time to detect write conflicts.
    */
-  prune(id: string, oldestSnapshot: number): boolean {
-    const head = this.versions.get(id);
-    if (head === undefined) return false;
-    let keep = head;
-    while (keep.ts > oldestSnapshot && keep.prev !== undefined) keep = keep.prev;
-    const dropped: Doc[] = [];
-    for (let v = keep.prev; v !== undefined; v = v.prev) if (v.doc) dropped.push(v.doc);
-    keep.prev = undefined;
-    const headGone = head === keep && head.doc === null;
-    if (headGone) this.versions.delete(id);
-    if (dropped.length > 0 && !this.deferIndexes) {
-      const retained: Doc[] = [];
-      if (!headGone) for (let v: Version | undefined = head; v !== undefined; v = v.prev) if (v.doc) retained.push(v.doc);
+  commit(id: string, doc: Doc | null, ts: number, track: boolean): void {
+    const key = this.key(id);
+    this.store.write(() => {
+      const oldBytes = this.store.docs.get(key);
+      if (oldBytes === undefined && doc === null) return;
+      const prev = oldBytes === undefined ? undefined : decodeDocument(oldBytes);
+      let multikeyChanged = false;
       for (const index of this.indexes.values()) {
-        const live = new Set<string>();
-        for (const d of retained) for (const k of index.keysOf(d)) live.add(k);
-        for (const d of dropped)
-          index.remove(
-            id,
-            index.keysOf(d).filter((k) => !live.has(k)),
-          );
+        const keys = doc ? index.keysOf(doc) : [];
+        const old = prev ? index.keysOf(prev) : [];
+        index.remove(id, without(old, keys));
+        index.add(id, without(keys, old));
+        if (doc) index.release(doc);
+        if (index.takeMultikeyChange()) multikeyChanged = true;
       }
-    }
-    return head !== keep;
+      if (doc) this.store.docs.putSync(key, documentBytes(doc));
+      else this.store.docs.removeSync(key);
+      if (this.count !== undefined) this.count += (doc ? 1 : 0) - (prev ? 1 : 0);
+      if (multikeyChanged) this.saveCatalog(this);
+    });
+    if (track) this.recent.set(id, ts);
   }
 
-  /** Builds a new index over every stored version; throws 11000 (and leaves nothing) on a unique violation. */
-  addIndex(spec: IndexSpec): SecondaryIndex {
-    const index = new SecondaryIndex(spec);
-    if (!this.deferIndexes) {
-      if (index.unique) this.assertUniqueHeads(index);
-      index.build(this.allVersions());
-    }
+  /** Builds a new index over every document; throws 11000 (and leaves nothing) on a unique violation. */
+  addIndex(spec: IndexSpec, indexId: number): SecondaryIndex {
+    const index = new SecondaryIndex(spec, this.store, indexId);
+    if (index.unique) this.assertUniqueDocs(index);
+    index.build(this.liveDocs());
+    index.takeMultikeyChange();
     this.indexes.set(spec.name, index);
     return index;
   }
 
-  private assertUniqueHeads(index: SecondaryIndex): void {
+  private assertUniqueDocs(index: SecondaryIndex): void {
     const seen = new Map<string, string>();
-    for (const [id, head] of this.versions) {
-      if (!head.doc) continue;
-      for (const k of index.keysOf(head.doc)) {
+    for (const [id, doc] of this.liveDocs()) {
+      for (const k of index.keysOf(doc)) {
         const other = seen.get(k);
-        if (other !== undefined && other !== id) throw this.duplicateError(index, head.doc);
+        if (other !== undefined && other !== id) throw this.duplicateError(index, doc);
         seen.set(k, id);
       }
     }
   }
 
-  private *allVersions(): Generator<[string, Doc]> {
-    for (const [id, head] of this.versions) for (let v: Version | undefined = head; v !== undefined; v = v.prev) if (v.doc) yield [id, v.doc];
+  /** Removes every document and index entry (dropping the collection). */
+  clear(): void {
+    this.store.write(() => {
+      this.store.clearPrefix(this.store.docs, this.prefix);
+      for (const index of this.indexes.values()) index.clear();
+    });
+    this.count = 0;
   }
 
-  /** Stops writes from maintaining the indexes until `buildIndexes` (start-up replay only: no reader, no snapshot). */
-  deferIndexBuilds(): void {
-    this.deferIndexes = true;
+  /** Ids of the documents in `_id` order, in the snapshot `txn` or the latest state, read in chunks. */
+  *ids(txn?: ReadTxn): Generator<string> {
+    for (const [id] of this.entries(txn, false)) yield id;
   }
 
-  /** Appends entries of a snapshot's index image (records arrive in key order). */
-  preloadIndex(name: string, keys: string[], ids: Array<string | string[]>, multikey?: number[][]): void {
-    const pre = this.preloaded.get(name);
-    if (!pre) {
-      this.preloaded.set(name, { keys, ids, multikey });
-      return;
+  /** The documents in `_id` order (latest state unless `txn`), read in chunks. */
+  *liveDocs(txn?: ReadTxn): Generator<[string, Doc]> {
+    for (const [id, bytes] of this.entries(txn, true)) yield [id, decodeDocument(bytes!)];
+  }
+
+  private *entries(txn: ReadTxn | undefined, values: boolean): Generator<[string, Buffer | undefined]> {
+    let start = this.prefix;
+    let exclusive = false;
+    for (;;) {
+      const range = { start, end: this.end, exclusiveStart: exclusive, limit: SCAN_CHUNK, transaction: txn };
+      const chunk: Array<[Buffer, Buffer | undefined]> = values
+        ? [...this.store.docs.getRange(range)].map(({ key, value }) => [key, value])
+        : [...this.store.docs.getKeys(range)].map((key) => [key, undefined]);
+      for (const [key, value] of chunk) yield [key.toString('latin1', 4), value];
+      if (chunk.length < SCAN_CHUNK) return;
+      start = chunk[chunk.length - 1][0];
+      exclusive = true;
     }
-    let i = 0;
-    const last = pre.keys.length - 1;
-    if (keys.length > 0 && pre.keys[last] === keys[0]) {
-      // The previous record ended inside this key's id set: join the two parts.
-      const joined = typeof pre.ids[last] === 'string' ? [pre.ids[last] as string] : (pre.ids[last] as string[]);
-      for (const id of typeof ids[0] === 'string' ? [ids[0]] : ids[0]) joined.push(id);
-      pre.ids[last] = joined;
-      i = 1;
-    }
-    for (; i < keys.length; i++) {
-      pre.keys.push(keys[i]);
-      pre.ids.push(ids[i]);
-    }
-  }
-
-  get hasPreloadedIndexes(): boolean {
-    return this.preloaded.size > 0;
-  }
-
-  /** Ends deferral: loads the indexes a snapshot carried, computes the others from the documents. */
-  buildIndexes(): { loaded: number; built: number } {
-    const counts = { loaded: 0, built: 0 };
-    if (!this.deferIndexes) return counts;
-    this.deferIndexes = false;
-    for (const [name, index] of this.indexes) {
-      const pre = this.preloaded.get(name);
-      if (pre) index.loadSorted(pre.keys, pre.ids, pre.multikey);
-      else index.build(this.allVersions());
-      counts[pre ? 'loaded' : 'built']++;
-    }
-    this.preloaded.clear();
-    this.replayedIds.length = 0;
-    return counts;
-  }
-
-  /** Images of every index for a snapshot; undefined while versions kept for open transactions have entries. */
-  indexImages(): Map<string, IndexImage> | undefined {
-    if (this.retainedVersions > 0) return undefined;
-    return new Map([...this.indexes].map(([name, index]) => [name, index.image()]));
-  }
-
-  /** Iterates the latest live documents (no snapshot). */
-  *liveDocs(): Generator<[string, Doc]> {
-    for (const [id, v] of this.versions) if (v.doc) yield [id, v.doc];
   }
 }
 

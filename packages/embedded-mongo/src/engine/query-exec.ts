@@ -2,10 +2,13 @@
 import { Doc, compileFilter } from '../query/matcher';
 import { IndexScan, Plan, planQuery } from '../query/planner';
 import { SortSpec, sortDocuments } from '../query/sort';
+import type { ReadTxn } from '../storage/store';
 import type { Collection } from './collection';
 
 export interface ReadView {
   snapshotTs: number;
+  /** The transaction's snapshot of the store; undefined: the latest committed state. */
+  txn?: ReadTxn;
   /** A transaction's uncommitted writes to this collection (null = deleted). */
   overlay?: Map<string, Doc | null>;
 }
@@ -29,28 +32,28 @@ export interface QueryResult {
 }
 
 /** Ids of a scan's entries whose keys pass its key test. */
-function* scanIds(scan: IndexScan, reverse: boolean): Generator<string> {
+function* scanIds(scan: IndexScan, reverse: boolean, txn: ReadTxn | undefined): Generator<string> {
   const test = scan.keyTest;
   if (test === undefined) {
-    yield* scan.index.scan(scan.intervals, reverse);
+    yield* scan.index.scan(scan.intervals, reverse, txn);
     return;
   }
-  for (const [key, id] of scan.index.scanEntries(scan.intervals, reverse)) if (test(key)) yield id;
+  for (const [key, id] of scan.index.scanEntries(scan.intervals, reverse, txn)) if (test(key)) yield id;
 }
 
-function* candidateIds(coll: Collection, plan: Plan): Generator<string> {
+function* candidateIds(coll: Collection, plan: Plan, txn: ReadTxn | undefined): Generator<string> {
   switch (plan.kind) {
     case 'id':
       yield plan.idKey;
       return;
     case 'scan':
-      yield* scanIds(plan.scan, plan.scan.reverse);
+      yield* scanIds(plan.scan, plan.scan.reverse, txn);
       return;
     case 'or':
-      for (const s of plan.scans) yield* scanIds(s, false);
+      for (const s of plan.scans) yield* scanIds(s, false, txn);
       return;
     default:
-      yield* coll.versions.keys();
+      yield* coll.ids(txn);
   }
 }
 
@@ -69,7 +72,7 @@ export interface QueryStream {
 /** Matching documents in the plan's order, then (for a transaction) its own writes the scan did not meet. */
 function* matches(coll: Collection, view: ReadView, plan: Plan, test: (doc: Doc) => boolean, sortedScan: boolean, stats: { examined: number }): Generator<Doc> {
   const overlay = view.overlay && view.overlay.size > 0 ? view.overlay : undefined;
-  // Index scans can meet an id twice (multikey entries, entries of retained old versions).
+  // Index scans can meet an id twice (multikey entries).
   const dedupe = plan.kind === 'scan' || plan.kind === 'or';
   const seen = new Set<string>();
   const fetch = (id: string): Doc | null => {
@@ -77,26 +80,20 @@ function* matches(coll: Collection, view: ReadView, plan: Plan, test: (doc: Doc)
       if (seen.has(id)) return null;
       seen.add(id);
     }
-    const doc = overlay?.has(id) ? overlay.get(id)! : coll.visible(id, view.snapshotTs);
+    const doc = overlay?.has(id) ? overlay.get(id)! : coll.visible(id, view.txn);
     if (doc === null) return null;
     stats.examined++;
     return test(doc) ? doc : null;
   };
   if (plan.kind === 'scan' && sortedScan) {
     const { index, keyTest } = plan.scan;
-    for (const [key, id] of index.scanEntries(plan.scan.intervals, plan.scan.reverse)) {
+    for (const [key, id] of index.scanEntries(plan.scan.intervals, plan.scan.reverse, view.txn)) {
       if (keyTest !== undefined && !keyTest(key)) continue;
-      if (coll.retainedVersions > 0) {
-        // Entries of superseded versions are still in the index: taking a document at such an entry would put it
-        // at its old sort position. Only entries the visible version really has count.
-        const doc = coll.visible(id, view.snapshotTs);
-        if (doc === null || !index.keysOf(doc).includes(key)) continue;
-      }
       const doc = fetch(id);
       if (doc !== null) yield doc;
     }
   } else {
-    for (const id of candidateIds(coll, plan)) {
+    for (const id of candidateIds(coll, plan, view.txn)) {
       const doc = fetch(id);
       if (doc !== null) yield doc;
     }
@@ -104,7 +101,7 @@ function* matches(coll: Collection, view: ReadView, plan: Plan, test: (doc: Doc)
   // An _id lookup already consulted the overlay for its one id.
   if (overlay && plan.kind !== 'id') {
     for (const id of overlay.keys()) {
-      if (dedupe ? seen.has(id) : coll.versions.has(id)) continue;
+      if (dedupe ? seen.has(id) : coll.exists(id, view.txn)) continue;
       const doc = fetch(id);
       if (doc !== null) yield doc;
     }

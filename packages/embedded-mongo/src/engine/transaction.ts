@@ -1,9 +1,10 @@
 /**
- * A multi-document transaction: a snapshot timestamp plus a private write set. Nothing is copied; reads consult
- * the write set first, then the version chains as of the snapshot. First writer wins: writing a document another
+ * A multi-document transaction: a snapshot of the store (an lmdb read transaction, held until it ends) plus a
+ * private write set. Nothing is copied; reads consult the write set first, then the snapshot. First writer wins: writing a document another
  * open transaction has written, or one committed after our snapshot, is a WriteConflict (112).
  */
 import { Doc } from '../query/matcher';
+import type { ReadTxn } from '../storage/store';
 import type { Collection } from './collection';
 import type { SecondaryIndex } from './secondary-index';
 
@@ -19,7 +20,9 @@ export class Transaction {
 
   constructor(
     readonly txnNumber: number,
+    /** The engine's commit clock when the snapshot was taken (write conflicts: commits after it). */
     readonly snapshotTs: number,
+    readonly snapshot: ReadTxn,
   ) {}
 
   writesFor(coll: Collection): Map<string, Doc | null> | undefined {
@@ -29,7 +32,7 @@ export class Transaction {
   read(coll: Collection, id: string): Doc | null {
     const ws = this.writes.get(coll);
     if (ws !== undefined && ws.has(id)) return ws.get(id) ?? null;
-    return coll.visible(id, this.snapshotTs);
+    return coll.visible(id, this.snapshot);
   }
 
   record(coll: Collection, id: string, doc: Doc | null): void {

@@ -1,11 +1,12 @@
 /**
- * The write path of one command: either autocommit (each statement commits at once and the command's records are
- * journaled together) or inside a transaction (statements go to the write set, conflicts are detected eagerly).
+ * The write path of one command: either autocommit (each statement is stored at once, inside the command's one
+ * store write, see dispatch.ts) or inside a transaction (statements go to the write set, conflicts are detected
+ * eagerly).
  */
 import { noSuchTransaction, writeConflict } from '../errors';
 import { Doc } from '../query/matcher';
 import { Collection, idKeyOf } from './collection';
-import { Engine, JournalRecord } from './engine';
+import { Engine } from './engine';
 import { ReadView, LATEST } from './query-exec';
 import { Transaction } from './transaction';
 
@@ -23,7 +24,7 @@ export interface WriteContext {
 }
 
 export class AutocommitWrites implements WriteContext {
-  private readonly ops: NonNullable<JournalRecord['ops']> = [];
+  private wrote = false;
   private readonly pending: Promise<void>[] = [];
 
   constructor(private readonly engine: Engine) {}
@@ -33,7 +34,7 @@ export class AutocommitWrites implements WriteContext {
   }
 
   read(coll: Collection, id: string): Doc | null {
-    return coll.visible(id, Number.POSITIVE_INFINITY);
+    return coll.visible(id);
   }
 
   collection(db: string, name: string, create: boolean): Collection | undefined {
@@ -46,7 +47,7 @@ export class AutocommitWrites implements WriteContext {
 
   insert(coll: Collection, doc: Doc): void {
     const id = idKeyOf(doc._id);
-    if (coll.versions.get(id)?.doc) throw coll.duplicateError(coll.indexes.get('_id_')!, doc);
+    if (coll.exists(id)) throw coll.duplicateError(coll.indexes.get('_id_')!, doc);
     this.put(coll, id, doc);
   }
 
@@ -58,16 +59,17 @@ export class AutocommitWrites implements WriteContext {
     coll.validateIndexable(doc);
     coll.assertUnique(id, doc);
     this.engine.install(coll, id, doc, this.engine.tick());
-    this.ops.push({ ns: coll.ns, d: doc });
+    this.wrote = true;
   }
 
   remove(coll: Collection, id: string): void {
     this.engine.install(coll, id, null, this.engine.tick());
-    this.ops.push({ ns: coll.ns, k: id });
+    this.wrote = true;
   }
 
   done(): Promise<void> {
-    if (this.ops.length > 0) this.pending.push(this.engine.logOps(this.ops.splice(0)));
+    if (this.wrote) this.pending.push(this.engine.durable());
+    this.wrote = false;
     return Promise.all(this.pending).then(() => undefined);
   }
 }
@@ -84,7 +86,7 @@ export class TransactionWrites implements WriteContext {
 
   view(coll: Collection | undefined): ReadView {
     this.assertActive();
-    return { snapshotTs: this.txn.snapshotTs, overlay: coll ? this.txn.writesFor(coll) : undefined };
+    return { snapshotTs: this.txn.snapshotTs, txn: this.txn.snapshot, overlay: coll ? this.txn.writesFor(coll) : undefined };
   }
 
   read(coll: Collection, id: string): Doc | null {

@@ -1,37 +1,30 @@
 /**
- * A data directory: lock, recovery (newest complete snapshot + the journals after it, torn tails truncated),
- * and compaction (a new journal plus a snapshot of the live state, after which the old files are deleted).
+ * A data directory: its lock, the store (`store/data.mdb`, see store.ts), the fsync policy, the migration of the
+ * in-memory engine's files (journal and snapshots) into the store on the first start, compaction (a compacting copy
+ * of the store swapped in, so that no page keeps a deleted or overwritten document) and hot backups.
  *
- * Files: mongod.lock, snapshot-<gen>.bson (complete only under this name; written as .tmp, fsynced, renamed),
- * journal-<gen>.log (everything after snapshot-<gen>; journal-<gen+1> may exist if a compaction was cut short).
+ * Without a directory (tests, demos) the store lives in a fresh temporary directory removed on close.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { setImmediate as yieldTurn } from 'node:timers/promises';
-import { splitNs, type Engine, type JournalRecord } from '../engine/engine';
-import type { IndexImage } from '../engine/secondary-index';
-import { ID_INDEX } from '../engine/collection';
-import { FsyncPolicy, Journal, fsyncDir } from './journal';
+import type { Engine, JournalRecord } from '../engine/engine';
+import { Durability, type FsyncPolicy } from './durability';
 import { acquireLock } from './lock-file';
-import { openPrivate, securePrivateDir } from './private-files';
-import { frame, readRecords } from './record-file';
-import { imageRecords, isIndexImageRecord, readImageRecord } from './index-image';
-
-const MIN_COMPACT_BYTES = 64 * 1024 * 1024;
-const DOCS_PER_SNAPSHOT_RECORD = 1000;
-const MAX_IMAGED_DOCS = 16_000_000;
+import { securePrivateDir } from './private-files';
+import { readRecords } from './record-file';
+import { STORE_DIR, STORE_FILE, Store } from './store';
 
 export interface RecoveryStats {
+  /** Records of an older data directory's journal and snapshot migrated into the store at this start. */
   records: number;
-  /** Bytes of snapshot and journal read. */
+  /** Bytes of snapshot and journal read (migration). */
   bytes: number;
   truncatedBytes: number;
   millis: number;
-  /** Indexes loaded from the snapshot's index images, and computed from documents. */
-  indexes?: { loaded: number; built: number };
 }
 
-/** How far loading a data directory has come: reported at its start and then every few seconds. */
+/** How far migrating a data directory has come: reported at its start and then every few seconds. */
 export interface RecoveryProgress {
   /** The file being read (snapshot-N.bson or journal-N.log). */
   file: string;
@@ -46,6 +39,10 @@ export interface ProgressReporting {
 }
 
 const PROGRESS_EVERY_MS = 3000;
+/** The folder of a compacting copy under way, inside the store's. */
+const COMPACT_COPY = 'compacting';
+/** Records of an older journal applied per store write while migrating. */
+const RECORDS_PER_WRITE = 200;
 
 function gens(dir: string, prefix: string, suffix: string): number[] {
   return fs
@@ -57,82 +54,99 @@ function gens(dir: string, prefix: string, suffix: string): number[] {
 }
 
 export class Persistence {
-  private journal!: Journal;
-  private gen = 0;
-  private compacting?: Promise<void>;
-  private snapshotBytes = 0;
+  readonly store: Store;
+  private readonly durability?: Durability;
   private readonly release: () => void;
+  private readonly temporary: boolean;
+  private readonly dir: string;
+  private compacting?: Promise<number>;
   recovery: RecoveryStats = { records: 0, bytes: 0, truncatedBytes: 0, millis: 0 };
 
   constructor(
-    private readonly dir: string,
-    private readonly engine: Engine,
-    private readonly policy: FsyncPolicy,
-    private readonly compactAt = MIN_COMPACT_BYTES,
+    dir: string | undefined,
+    policy: FsyncPolicy,
     private readonly progress?: ProgressReporting,
   ) {
-    securePrivateDir(dir, (entry, mode) => process.emitWarning(`embedded-mongo: ${entry} could be read by other users (mode ${mode}); made owner-only`));
-    this.release = acquireLock(dir);
+    this.temporary = dir === undefined;
+    this.dir = dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'embedded-mongo-'));
+    if (this.temporary) this.release = () => undefined;
+    else {
+      securePrivateDir(this.dir, (entry, mode) => process.emitWarning(`embedded-mongo: ${entry} could be read by other users (mode ${mode}); made owner-only`));
+      this.release = acquireLock(this.dir);
+    }
     try {
-      this.recover();
+      // A compaction cut short by a crash leaves its unfinished copy: the store itself is whole.
+      fs.rmSync(path.join(this.dir, STORE_DIR, COMPACT_COPY), { recursive: true, force: true });
+      this.store = new Store(path.join(this.dir, STORE_DIR));
+      if (!this.temporary) this.durability = new Durability(this.store.file, policy);
     } catch (e) {
       this.release();
       throw e;
     }
   }
 
+  /** Connects the engine: migrates an older data directory's files into the store, then makes writes durable. */
+  attach(engine: Engine): void {
+    const started = Date.now();
+    if (!this.temporary) this.migrate(engine);
+    const durability = this.durability;
+    if (durability) engine.durable = () => durability.request();
+    this.recovery.millis = Date.now() - started;
+  }
+
   private file(kind: 'snapshot' | 'journal', gen: number): string {
     return path.join(this.dir, kind === 'snapshot' ? `snapshot-${gen}.bson` : `journal-${gen}.log`);
   }
 
-  private recover(): void {
-    const started = Date.now();
+  /**
+   * The in-memory engine kept its data as the newest complete snapshot plus the journals after it. Their records
+   * are applied to the store (index images are left out: the store builds its entries as documents arrive), the
+   * store is synced, and only then are the old files removed. A start cut short by a crash migrates again from the
+   * start: the store's state is rebuilt by the same records, in the same order.
+   */
+  private migrate(engine: Engine): void {
     const snaps = gens(this.dir, 'snapshot-', '.bson');
     const base = snaps.length > 0 ? snaps[snaps.length - 1] : 0;
-    const apply = (r: JournalRecord) => {
-      if (isIndexImageRecord(r)) {
-        const ids = this.engine.collection(...splitNs(r.ns))?.replayedIds ?? [];
-        const { keys, values } = readImageRecord(r, ids);
-        this.engine.preloadIndex(r.ns, r.name, keys, values, r.multikey);
-      } else this.engine.replay(r);
-      this.recovery.records++;
-    };
     const journals = gens(this.dir, 'journal-', '.log').filter((g) => g >= base);
-    const read = this.progressOf([...(snaps.length > 0 ? [this.file('snapshot', base)] : []), ...journals.map((g) => this.file('journal', g))]);
-    this.engine.beginReplay();
-    try {
-      if (snaps.length > 0) {
-        const res = readRecords(this.file('snapshot', base), apply, read(this.file('snapshot', base)));
-        if (res.garbage > 0) throw new Error(`snapshot ${this.file('snapshot', base)} is corrupt at byte ${res.validLength}`);
-        this.snapshotBytes = res.validLength;
-        this.engine.endSnapshot();
-      }
-      for (const g of journals) {
-        const f = this.file('journal', g);
-        const res = readRecords(f, apply, read(f));
-        if (res.garbage > 0) {
-          // A record cut short by a crash was never acknowledged: drop it so appends continue from a clean end.
-          fs.truncateSync(f, res.validLength);
-          this.recovery.truncatedBytes += res.garbage;
-          process.emitWarning(`embedded-mongo: discarded ${res.garbage} bytes of torn journal tail in ${f}`);
-        }
-      }
-    } finally {
-      this.engine.endReplay();
-      this.recovery.indexes = { ...this.engine.replayedIndexes };
+    const files = [...(snaps.length > 0 ? [this.file('snapshot', base)] : []), ...journals.map((g) => this.file('journal', g))];
+    if (files.length === 0) return;
+    const read = this.progressOf(files);
+    let pending: JournalRecord[] = [];
+    const flush = () => {
+      const batch = pending;
+      pending = [];
+      engine.store.write(() => batch.forEach((r) => engine.replay(r)));
+    };
+    for (const f of files) {
+      const res = readRecords(
+        f,
+        (r) => {
+          // (Index images, `cat: 'keys'`, were the in-memory indexes' entries: the store builds its own.)
+          if (r.cat === 'keys') return;
+          pending.push(r);
+          this.recovery.records++;
+          if (pending.length >= RECORDS_PER_WRITE) flush();
+        },
+        read(f),
+      );
+      flush();
+      // A torn tail was never acknowledged: it ends the log.
+      this.recovery.truncatedBytes += res.garbage;
     }
-    this.gen = journals.length > 0 ? journals[journals.length - 1] : base;
-    this.removeOlderThan(base);
-    for (const f of fs.readdirSync(this.dir)) if (f.endsWith('.tmp')) fs.rmSync(path.join(this.dir, f), { force: true });
-    this.journal = new Journal(this.file('journal', this.gen), this.policy);
-    this.journal.onFlushed = () => this.maybeCompact();
-    this.engine.journal = this.journal;
-    this.recovery.millis = Date.now() - started;
+    const fd = fs.openSync(this.store.file, 'r');
+    try {
+      fs.fdatasyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    for (const f of fs.readdirSync(this.dir)) {
+      if (/^(snapshot-\d+\.bson|journal-\d+\.log)(\.tmp)?$/.test(f)) fs.rmSync(path.join(this.dir, f), { force: true });
+    }
   }
 
   /**
-   * Counts the bytes read into `recovery.bytes` and reports them: once at the start (so a long load is announced),
-   * then at most every `everyMs`. Returns, per file, the callback for readRecords.
+   * Counts the bytes read into `recovery.bytes` and reports them: once at the start (so a long migration is
+   * announced), then at most every `everyMs`. Returns, per file, the callback for readRecords.
    */
   private progressOf(files: string[]): (file: string) => (bytes: number) => void {
     const totalBytes = files.reduce((n, f) => n + fs.statSync(f).size, 0);
@@ -147,103 +161,72 @@ export class Persistence {
     };
   }
 
-  private removeOlderThan(gen: number): void {
-    for (const g of gens(this.dir, 'snapshot-', '.bson')) if (g < gen) fs.rmSync(this.file('snapshot', g), { force: true });
-    for (const g of gens(this.dir, 'journal-', '.log')) if (g < gen) fs.rmSync(this.file('journal', g), { force: true });
-  }
-
-  private maybeCompact(): void {
-    if (this.compacting) return;
-    if (this.journal.size < Math.max(this.compactAt, this.snapshotBytes)) return;
-    this.compact().catch((e: Error) => process.emitWarning(`embedded-mongo: compaction failed: ${e.message}`));
-  }
-
-  /** Writes a snapshot of the current state and starts a new journal; old files go once the snapshot is durable. */
-  async compact(): Promise<void> {
-    // One compaction at a time: a second request waits for the running one, then compacts again.
-    while (this.compacting) await this.compacting.catch(() => undefined);
-    this.compacting = this.compactNow().finally(() => {
-      this.compacting = undefined;
-    });
-    return this.compacting;
-  }
-
-  private async compactNow(): Promise<void> {
-    const next = this.gen + 1;
-    await this.journal.switchTo(this.file('journal', next));
-    const { ts, records, images } = this.captureState();
-    const tmp = `${this.file('snapshot', next)}.tmp`;
-    const fd = openPrivate(tmp, 'w');
-    let bytes = 0;
-    const write = (record: JournalRecord) => {
-      const buf = frame(record);
-      bytes += buf.length;
-      return new Promise<void>((resolve, reject) => fs.write(fd, buf, 0, buf.length, null, (err) => (err ? reject(err) : resolve())));
-    };
-    try {
-      for (const record of records) await write(record);
-      // Index images after every document, so a collection's positions are all known when its entries are read.
-      for (const { ns, ids, indexes } of images) {
-        const positions = new Map<string, number>();
-        for (let i = 0; i < ids.length; i++) {
-          positions.set(ids[i], i);
-          if (i % 65_536 === 65_535) await yieldTurn();
-        }
-        for (const [name, image] of indexes) for (const record of imageRecords(ts, ns, name, image, positions)) await write(record);
-      }
-      await new Promise<void>((resolve, reject) => fs.fsync(fd, (err) => (err ? reject(err) : resolve())));
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.renameSync(tmp, this.file('snapshot', next));
-    fsyncDir(this.dir);
-    this.gen = next;
-    this.snapshotBytes = bytes;
-    this.removeOlderThan(next);
+  /** Bytes the store's file takes on disk. */
+  get fileBytes(): number {
+    return fs.statSync(this.store.file).blocks * 512;
   }
 
   /**
-   * The live state as replayable records, and images of the indexes of collections that have no versions kept for
-   * open transactions; taken synchronously so both match the journal switch point.
+   * Rewrites the store as a compacting copy and swaps it in: freed pages (which still hold deleted and overwritten
+   * documents and index entries) are not copied, so no byte of them is left in the data directory. Commands wait
+   * while it runs (`store.paused`), and open transactions are aborted (their snapshots are of the old file).
+   * Resolves with the bytes the file shrank by.
    */
-  private captureState(): { ts: number; records: JournalRecord[]; images: Array<{ ns: string; ids: string[]; indexes: Map<string, IndexImage> }> } {
-    const ts = this.engine.clock;
-    const records: JournalRecord[] = [];
-    const images: Array<{ ns: string; ids: string[]; indexes: Map<string, IndexImage> }> = [];
-    for (const coll of this.engine.allCollections()) {
-      records.push({ ts, cat: 'create', ns: coll.ns, options: coll.options });
-      for (const index of coll.indexes.values()) if (index.name !== ID_INDEX.name) records.push({ ts, cat: 'index', ns: coll.ns, spec: index.spec });
-      let ops: NonNullable<JournalRecord['ops']> = [];
-      const ids: string[] = [];
-      for (const [id, doc] of coll.liveDocs()) {
-        ids.push(id);
-        ops.push({ ns: coll.ns, d: doc });
-        if (ops.length >= DOCS_PER_SNAPSHOT_RECORD) {
-          records.push({ ts, ops });
-          ops = [];
+  compact(engine: Engine): Promise<number> {
+    const run = async (): Promise<number> => {
+      while (this.compacting) await this.compacting.catch(() => undefined);
+      const before = this.fileBytes;
+      const tmp = path.join(this.store.dir, COMPACT_COPY);
+      let resume = () => {};
+      this.store.paused = new Promise<void>((resolve) => (resume = resolve));
+      try {
+        engine.abortAll();
+        fs.rmSync(tmp, { recursive: true, force: true });
+        await this.store.copyTo(tmp, true);
+        const copy = path.join(tmp, STORE_FILE);
+        const fd = fs.openSync(copy, 'r');
+        try {
+          fs.fdatasyncSync(fd);
+        } finally {
+          fs.closeSync(fd);
         }
+        await this.store.swapIn(copy);
+        this.durability?.reopen();
+        const dirFd = fs.openSync(this.store.dir, 'r');
+        try {
+          fs.fsyncSync(dirFd);
+        } finally {
+          fs.closeSync(dirFd);
+        }
+      } finally {
+        fs.rmSync(tmp, { recursive: true, force: true });
+        this.store.paused = undefined;
+        resume();
       }
-      if (ops.length > 0) records.push({ ts, ops });
-      // (A V8 Map, which maps ids to positions, holds at most 2^24 entries.)
-      const indexes = ids.length < MAX_IMAGED_DOCS ? coll.indexImages() : undefined;
-      if (indexes) images.push({ ns: coll.ns, ids, indexes });
-    }
-    return { ts, records, images };
+      return Math.max(0, before - this.fileBytes);
+    };
+    const p = run();
+    this.compacting = p;
+    return p.finally(() => {
+      if (this.compacting === p) this.compacting = undefined;
+    });
   }
 
-  get journalBytes(): number {
-    return this.journal.size;
-  }
-
-  /** Bytes of the current snapshot and journal: what the data directory's files hold. */
-  get fileBytes(): number {
-    return this.snapshotBytes + this.journal.size;
+  /**
+   * A hot backup: a consistent copy of the store, compacted, taken from one snapshot while writes go on, as the data
+   * directory `target` (created, owner-only; it must not hold a store already). An engine started on it finds the
+   * data as it was when the copy began.
+   */
+  async backup(target: string): Promise<void> {
+    fs.mkdirSync(target, { recursive: true, mode: 0o700 });
+    await this.store.copyTo(path.join(target, STORE_DIR), true);
   }
 
   async close(): Promise<void> {
     if (this.compacting) await this.compacting.catch(() => undefined);
-    await this.journal.close();
-    this.engine.journal = undefined;
+    await this.durability?.close();
+    await this.store.close();
     this.release();
+    if (this.temporary) fs.rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -26,7 +26,7 @@ internal('the engine keeps its files to its user', () => {
     fs.rmSync(parent, { recursive: true, force: true });
   });
 
-  it('creates the data directory 0700 and the journal, lock, socket and snapshots 0600, whatever the umask', async () => {
+  it('creates the data directory 0700 and the store, lock and socket 0600, whatever the umask, also after a compaction', async () => {
     const dir = path.join(parent, 'data');
     await withServer(dir, async (client, engine) => {
       await client
@@ -38,7 +38,7 @@ internal('the engine keeps its files to its user', () => {
         .db('d')
         .collection('c')
         .insertOne({ _id: 2 } as never);
-      expect(modes(dir).sort()).toEqual(['journal-1.log 600', 'mongod.lock 600', 'snapshot-1.bson 600', 'socket 700', 'socket/mongod.sock 600']);
+      expect(modes(dir).sort()).toEqual(['mongod.lock 600', 'socket 700', 'socket/mongod.sock 600', 'store 700', 'store/data.mdb 600', 'store/lock.mdb 600']);
     });
     expect((fs.statSync(dir).mode & 0o777).toString(8)).toBe('700');
   });
