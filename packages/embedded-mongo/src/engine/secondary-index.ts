@@ -27,7 +27,11 @@ export interface IndexField {
   desc: boolean;
 }
 
-/** Entries read from the store at a time by a scan. */
+/**
+ * Entries read from the store at a time by a scan: few at first (an equality, a page of results, the planner's
+ * estimates read only what they need), then more as the scan goes on.
+ */
+const FIRST_CHUNK = 16;
 const SCAN_CHUNK = 256;
 
 export interface KeyInterval {
@@ -186,6 +190,7 @@ export class SecondaryIndex {
       if (lo > hi) continue;
       let from = reverse ? seekBackFrom(this.prefix, hi) : seekFrom(this.prefix, lo);
       let exclusive = false;
+      let size = FIRST_CHUNK;
       for (;;) {
         const chunk = [
           ...this.store.entries.getRange({
@@ -193,11 +198,11 @@ export class SecondaryIndex {
             end: reverse ? seekFrom(this.prefix, lo) : seekBackFrom(this.prefix, hi),
             reverse,
             exclusiveStart: exclusive,
-            limit: SCAN_CHUNK,
+            limit: size,
             transaction: txn,
           }),
         ];
-        let done = chunk.length < SCAN_CHUNK;
+        let done = chunk.length < size;
         const found: Array<[string, string]> = [];
         for (const { key, value } of chunk) {
           const e = readEntry(n, key, value);
@@ -214,6 +219,7 @@ export class SecondaryIndex {
         if (done) break;
         from = chunk[chunk.length - 1].key;
         exclusive = true;
+        size = Math.min(size * 4, SCAN_CHUNK);
       }
     }
   }

@@ -41,8 +41,11 @@ export interface ProgressReporting {
 const PROGRESS_EVERY_MS = 3000;
 /** The folder of a compacting copy under way, inside the store's. */
 const COMPACT_COPY = 'compacting';
-/** Records of an older journal applied per store write while migrating. */
-const RECORDS_PER_WRITE = 200;
+/**
+ * Documents of an older journal applied per store write while migrating: a write transaction holds its pages in
+ * memory until it commits (a snapshot record alone holds 1,000 documents).
+ */
+const DOCS_PER_WRITE = 2000;
 
 function gens(dir: string, prefix: string, suffix: string): number[] {
   return fs
@@ -112,9 +115,11 @@ export class Persistence {
     if (files.length === 0) return;
     const read = this.progressOf(files);
     let pending: JournalRecord[] = [];
+    let docs = 0;
     const flush = () => {
       const batch = pending;
       pending = [];
+      docs = 0;
       engine.store.write(() => batch.forEach((r) => engine.replay(r)));
     };
     for (const f of files) {
@@ -125,7 +130,8 @@ export class Persistence {
           if (r.cat === 'keys') return;
           pending.push(r);
           this.recovery.records++;
-          if (pending.length >= RECORDS_PER_WRITE) flush();
+          docs += r.ops?.length ?? 1;
+          if (docs >= DOCS_PER_WRITE) flush();
         },
         read(f),
       );

@@ -44,7 +44,8 @@ export class Store {
   private openEnv(): void {
     fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     // noSync: commits reach the file (so survive a killed process) without an fsync each; Durability adds those.
-    this.env = open({ path: this.dir, noSync: true, maxDbs: 4, overlappingSync: false });
+    // Every open transaction holds a reader slot for its snapshot (lmdb's default is 126).
+    this.env = open({ path: this.dir, noSync: true, maxDbs: 4, overlappingSync: false, maxReaders: 4096 });
     // lmdb creates its files under the umask: the store is the owner's alone, like every file of the data directory.
     for (const f of [STORE_FILE, 'lock.mdb']) fs.chmodSync(path.join(this.dir, f), 0o600);
     this.docs = this.env.openDB({ name: 'docs', encoding: 'binary', keyEncoding: 'binary' });
