@@ -98,7 +98,7 @@ function smallDoc(i: number): Doc {
 }
 
 /** The search layer's indexes (entries, compartment, _lastUpdated) with the sort indexes these documents fill. */
-const SEARCH_INDEXES: IndexDescription[] = [
+export const SEARCH_INDEXES: IndexDescription[] = [
   { key: { lu: 1, _id: 1 }, name: 'lastUpdated' },
   ...ENTRY_INDEXES,
   ...['birthdate', 'family'].flatMap((code) => [

@@ -1,0 +1,127 @@
+/**
+ * The embedded engine's storage side by side: the engine of this checkout (documents and indexes in an lmdb store)
+ * and another engine's sources (the in-memory engine of an earlier commit, in a worktree), on the same FHIR-sized
+ * documents with the search layer's indexes, each phase in a process of its own:
+ * - build: insertMany of 5,000 at a time (fsync 'never'), ingest documents/s; the in-memory engine then compacts
+ *   (its fastest start is from a snapshot); data directory bytes per document;
+ * - open: start-up to the first read (start, connect, findOne), then anonymous memory (RssAnon: heap and buffers)
+ *   and file-backed memory (RssFile: the store's pages the OS caches) idle after a GC, read by id p50 and an indexed
+ *   search p50 (name equality, limit 50).
+ *
+ * Run: node --expose-gc -r @swc-node/register bench/engine-storage.ts <count> [engine src dir, default this one's]
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { MongoClient } from 'mongodb';
+import { SEARCH_INDEXES, fhirSizedDoc } from './engine';
+
+type Doc = Record<string, unknown>;
+/** A stored document, as far as the bench reads it (string ids). */
+type Stored = { _id: string } & Doc;
+type Engine = { uri: string; stop(): Promise<void>; compact(): Promise<void> };
+type Start = (o: { dataDir: string; fsync: 'never' }) => Promise<Engine>;
+
+const HERE = path.join(__dirname, '..', 'packages', 'embedded-mongo', 'src');
+
+function dirBytes(dir: string): number {
+  return fs
+    .readdirSync(dir, { recursive: true, withFileTypes: true })
+    .reduce((n, e) => (e.isFile() ? n + fs.statSync(path.join(e.parentPath, e.name)).blocks * 512 : n), 0);
+}
+
+function status(field: string): number {
+  const line = fs
+    .readFileSync('/proc/self/status', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${field}:`));
+  return Number(line?.match(/\d+/)?.[0] ?? 0) / 1024;
+}
+
+function p50(times: number[]): number {
+  return [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)];
+}
+
+async function timed(n: number, fn: (i: number) => Promise<unknown>): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    await fn(i);
+    times.push(performance.now() - t);
+  }
+  return Number(p50(times).toFixed(2));
+}
+
+async function build(start: Start, dir: string, count: number): Promise<Doc> {
+  const engine = await start({ dataDir: dir, fsync: 'never' });
+  const client = await MongoClient.connect(engine.uri);
+  const col = client.db('bench').collection<Stored>('fhir');
+  await col.createIndexes(SEARCH_INDEXES);
+  const t = performance.now();
+  for (let i = 0; i < count; i += 5000) {
+    await col.insertMany(
+      Array.from({ length: Math.min(5000, count - i) }, (_, j) => fhirSizedDoc(i + j)),
+      { ordered: false },
+    );
+  }
+  const ingest = Math.round(count / ((performance.now() - t) / 1000));
+  await client.close();
+  await engine.compact();
+  await engine.stop();
+  return { ingest_docs_per_s: ingest, disk_bytes_per_doc: Math.round(dirBytes(dir) / count) };
+}
+
+async function openAndRead(start: Start, dir: string, count: number): Promise<Doc> {
+  const t = performance.now();
+  const engine = await start({ dataDir: dir, fsync: 'never' });
+  const client = await MongoClient.connect(engine.uri);
+  const col = client.db('bench').collection<Stored>('fhir');
+  await col.findOne({ _id: 'p1' });
+  const startup = Math.round(performance.now() - t);
+  (globalThis as { gc?: () => void }).gc?.();
+  await new Promise((r) => setTimeout(r, 1000));
+  const memory = { rss_anon_mb: Math.round(status('RssAnon')), rss_file_mb: Math.round(status('RssFile')) };
+  const byId = await timed(2000, (i) => col.findOne({ _id: `p${(i * 7919) % count}` }));
+  const search = await timed(300, (i) =>
+    col
+      .find({ 's.e': { $elemMatch: { p: 'family', v: `family${(i * 31) % 5000}` } } })
+      .limit(50)
+      .toArray(),
+  );
+  await client.close();
+  await engine.stop();
+  return { startup_to_first_read_ms: startup, ...memory, read_by_id_p50_ms: byId, search_p50_ms: search };
+}
+
+async function main(): Promise<void> {
+  const [phase, count, src, dir] = process.argv.slice(2);
+  if (phase === 'build' || phase === 'open') {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { startEmbeddedMongo } = require(src) as { startEmbeddedMongo: Start };
+    const out = phase === 'build' ? await build(startEmbeddedMongo, dir, Number(count)) : await openAndRead(startEmbeddedMongo, dir, Number(count));
+    process.stdout.write(JSON.stringify(out));
+    return;
+  }
+  const n = Number(process.argv[2] ?? 100_000);
+  const engines = [HERE, ...(process.argv[3] ? [process.argv[3]] : [])];
+  const rows: Doc[] = [];
+  for (const engineSrc of engines) {
+    const data = fs.mkdtempSync(path.join(os.tmpdir(), 'engine-storage-'));
+    try {
+      const run = (p: string) =>
+        JSON.parse(
+          execFileSync(process.execPath, ['--expose-gc', '--max-old-space-size=16384', '-r', '@swc-node/register', __filename, p, String(n), engineSrc, data], {
+            encoding: 'utf8',
+            stdio: ['ignore', 'pipe', 'inherit'],
+          }),
+        ) as Doc;
+      rows.push({ engine: engineSrc === HERE ? 'lmdb store' : 'in memory', documents: n, ...run('build'), ...run('open') });
+    } finally {
+      fs.rmSync(data, { recursive: true, force: true });
+    }
+  }
+  console.table(rows);
+}
+
+void main();
