@@ -8,7 +8,8 @@
  *   and file-backed memory (RssFile: the store's pages the OS caches) idle after a GC, read by id p50 and an indexed
  *   search p50 (name equality, limit 50).
  *
- * Run: node --expose-gc -r @swc-node/register bench/engine-storage.ts <count> [engine src dir, default this one's]
+ * Run: node --expose-gc -r @swc-node/register bench/engine-storage.ts <count> [engine src dir to compare with]
+ *   or ... <count> --fixture (this checkout's engine alone, its store built straight through the engine)
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -72,6 +73,32 @@ async function build(start: Start, dir: string, count: number): Promise<Doc> {
   return { ingest_docs_per_s: ingest, disk_bytes_per_doc: Math.round(dirBytes(dir) / count) };
 }
 
+/**
+ * Builds the store straight through the engine (no wire, no driver): the fixture for sizes the in-memory engine
+ * cannot hold, as issue 17 asks (1M and more).
+ */
+async function buildFixture(dir: string, count: number): Promise<Doc> {
+  const { Persistence } = await import('../packages/embedded-mongo/src/storage/persistence');
+  const { Engine } = await import('../packages/embedded-mongo/src/engine/engine');
+  const { AutocommitWrites } = await import('../packages/embedded-mongo/src/engine/write-context');
+  const persistence = new Persistence(dir, 'never');
+  const engine = new Engine(persistence.store);
+  persistence.attach(engine);
+  const { coll } = engine.createCollection('bench', 'fhir');
+  for (const spec of SEARCH_INDEXES) await engine.createIndex(coll, { ...spec, name: spec.name! } as never);
+  const t = performance.now();
+  for (let i = 0; i < count; i += 5000) {
+    const writes = new AutocommitWrites(engine);
+    engine.store.write(() => {
+      for (let j = i; j < Math.min(count, i + 5000); j++) writes.insert(coll, fhirSizedDoc(j));
+    });
+    await writes.done();
+  }
+  const ingest = Math.round(count / ((performance.now() - t) / 1000));
+  await persistence.close();
+  return { fixture_docs_per_s: ingest, disk_bytes_per_doc: Math.round(dirBytes(dir) / count) };
+}
+
 async function openAndRead(start: Start, dir: string, count: number): Promise<Doc> {
   const t = performance.now();
   const engine = await start({ dataDir: dir, fsync: 'never' });
@@ -96,6 +123,10 @@ async function openAndRead(start: Start, dir: string, count: number): Promise<Do
 
 async function main(): Promise<void> {
   const [phase, count, src, dir] = process.argv.slice(2);
+  if (phase === 'fixture') {
+    process.stdout.write(JSON.stringify(await buildFixture(dir, Number(count))));
+    return;
+  }
   if (phase === 'build' || phase === 'open') {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { startEmbeddedMongo } = require(src) as { startEmbeddedMongo: Start };
@@ -104,7 +135,9 @@ async function main(): Promise<void> {
     return;
   }
   const n = Number(process.argv[2] ?? 100_000);
-  const engines = [HERE, ...(process.argv[3] ? [process.argv[3]] : [])];
+  // `--fixture`: this checkout's engine only, its store built straight through the engine.
+  const fixture = process.argv[3] === '--fixture';
+  const engines = [HERE, ...(process.argv[3] && !fixture ? [process.argv[3]] : [])];
   const rows: Doc[] = [];
   for (const engineSrc of engines) {
     const data = fs.mkdtempSync(path.join(os.tmpdir(), 'engine-storage-'));
@@ -116,7 +149,7 @@ async function main(): Promise<void> {
             stdio: ['ignore', 'pipe', 'inherit'],
           }),
         ) as Doc;
-      rows.push({ engine: engineSrc === HERE ? 'lmdb store' : 'in memory', documents: n, ...run('build'), ...run('open') });
+      rows.push({ engine: engineSrc === HERE ? 'lmdb store' : 'in memory', documents: n, ...run(fixture ? 'fixture' : 'build'), ...run('open') });
     } finally {
       fs.rmSync(data, { recursive: true, force: true });
     }
