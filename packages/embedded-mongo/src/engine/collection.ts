@@ -24,13 +24,27 @@ export function idKeyOf(id: unknown): string {
   return encodeKey(id);
 }
 
-export function decodeDocument(bytes: Buffer): Doc {
-  return BSON.deserialize(bytes, DESERIALIZE) as Doc;
+/** Bytes before a stored document's BSON: its record number (natural order), big-endian. */
+const RECORD_BYTES = 8;
+
+/** The document of a stored value (record number, then BSON). */
+export function decodeDocument(value: Buffer): Doc {
+  return BSON.deserialize(value.subarray(RECORD_BYTES), DESERIALIZE) as Doc;
 }
 
-/** The BSON to store for `doc`: the bytes it arrived in when the wire kept them, else serialised. */
-export function documentBytes(doc: Doc): Buffer {
-  return takeReceived(doc) ?? Buffer.from(BSON.serialize(doc));
+function recordOf(value: Buffer): Buffer {
+  return value.subarray(0, RECORD_BYTES);
+}
+
+function recordKey(n: number): Buffer {
+  const b = Buffer.alloc(RECORD_BYTES);
+  b.writeUIntBE(n, RECORD_BYTES - 6, 6);
+  return b;
+}
+
+/** The value to store for `doc`: its record number, then the bytes it arrived in when the wire kept them, else serialised. */
+function storedValue(record: Buffer, doc: Doc): Buffer {
+  return Buffer.concat([record, takeReceived(doc) ?? BSON.serialize(doc)]);
 }
 
 export class Collection {
@@ -38,6 +52,8 @@ export class Collection {
   /** Commit time of documents written since the oldest open transaction's snapshot (for write conflicts). */
   readonly recent = new Map<string, number>();
   private count?: number;
+  /** The next record number (natural order), found from the store at the first insert. */
+  private nextRecord?: number;
   private readonly prefix: Buffer;
   private readonly end: Buffer;
 
@@ -68,6 +84,7 @@ export class Collection {
     const moved = new Collection(dbName, name, this.options, this.store, this.id, [], this.saveCatalog);
     for (const [k, v] of this.indexes) moved.indexes.set(k, v);
     moved.count = this.count;
+    moved.nextRecord = this.nextRecord;
     return moved;
   }
 
@@ -155,6 +172,8 @@ export class Collection {
       const oldBytes = this.store.docs.get(key);
       if (oldBytes === undefined && doc === null) return;
       const prev = oldBytes === undefined ? undefined : decodeDocument(oldBytes);
+      // (Copied now: lmdb may reuse the buffer it read into.)
+      const oldRecord = oldBytes === undefined ? undefined : Buffer.from(recordOf(oldBytes));
       let multikeyChanged = false;
       for (const index of this.indexes.values()) {
         const keys = doc ? index.keysOf(doc) : [];
@@ -164,12 +183,26 @@ export class Collection {
         if (doc) index.release(doc);
         if (index.takeMultikeyChange()) multikeyChanged = true;
       }
-      if (doc) this.store.docs.putSync(key, documentBytes(doc));
-      else this.store.docs.removeSync(key);
+      const { natural } = this.store;
+      if (oldRecord !== undefined && doc === null) natural.removeSync(Buffer.concat([this.prefix, oldRecord]));
+      if (doc) {
+        // A replacement keeps its place in natural order, as MongoDB keeps its record id.
+        const record = oldRecord ?? this.newRecord();
+        if (oldRecord === undefined) natural.putSync(Buffer.concat([this.prefix, record]), Buffer.from(id, 'latin1'));
+        this.store.docs.putSync(key, storedValue(record, doc));
+      } else this.store.docs.removeSync(key);
       if (this.count !== undefined) this.count += (doc ? 1 : 0) - (prev ? 1 : 0);
       if (multikeyChanged) this.saveCatalog(this);
     });
     if (track) this.recent.set(id, ts);
+  }
+
+  private newRecord(): Buffer {
+    if (this.nextRecord === undefined) {
+      const last = [...this.store.natural.getKeys({ start: this.end, end: this.prefix, reverse: true, limit: 1 })][0];
+      this.nextRecord = last === undefined ? 1 : last.readUIntBE(4 + RECORD_BYTES - 6, 6) + 1;
+    }
+    return recordKey(this.nextRecord++);
   }
 
   /** Builds a new index over every document; throws 11000 (and leaves nothing) on a unique violation. */
@@ -197,29 +230,37 @@ export class Collection {
   clear(): void {
     this.store.write(() => {
       this.store.clearPrefix(this.store.docs, this.prefix);
+      this.store.clearPrefix(this.store.natural, this.prefix);
       for (const index of this.indexes.values()) index.clear();
     });
     this.count = 0;
+    this.nextRecord = undefined;
   }
 
-  /** Ids of the documents in `_id` order, in the snapshot `txn` or the latest state, read in chunks. */
+  /** Ids of the documents in natural (insertion) order, in the snapshot `txn` or the latest state, read in chunks. */
   *ids(txn?: ReadTxn): Generator<string> {
-    for (const [id] of this.entries(txn, false)) yield id;
+    let start = this.prefix;
+    let exclusive = false;
+    for (;;) {
+      const chunk = [...this.store.natural.getRange({ start, end: this.end, exclusiveStart: exclusive, limit: SCAN_CHUNK, transaction: txn })];
+      for (const { value } of chunk) yield value.toString('latin1');
+      if (chunk.length < SCAN_CHUNK) return;
+      start = chunk[chunk.length - 1].key;
+      exclusive = true;
+    }
   }
 
   /** The documents in `_id` order (latest state unless `txn`), read in chunks. */
   *liveDocs(txn?: ReadTxn): Generator<[string, Doc]> {
-    for (const [id, bytes] of this.entries(txn, true)) yield [id, decodeDocument(bytes!)];
+    for (const [id, bytes] of this.entries(txn)) yield [id, decodeDocument(bytes)];
   }
 
-  private *entries(txn: ReadTxn | undefined, values: boolean): Generator<[string, Buffer | undefined]> {
+  private *entries(txn: ReadTxn | undefined): Generator<[string, Buffer]> {
     let start = this.prefix;
     let exclusive = false;
     for (;;) {
       const range = { start, end: this.end, exclusiveStart: exclusive, limit: SCAN_CHUNK, transaction: txn };
-      const chunk: Array<[Buffer, Buffer | undefined]> = values
-        ? [...this.store.docs.getRange(range)].map(({ key, value }) => [key, value])
-        : [...this.store.docs.getKeys(range)].map((key) => [key, undefined]);
+      const chunk = [...this.store.docs.getRange(range)].map(({ key, value }): [Buffer, Buffer] => [key, value]);
       for (const [key, value] of chunk) yield [key.toString('latin1', 4), value];
       if (chunk.length < SCAN_CHUNK) return;
       start = chunk[chunk.length - 1][0];

@@ -1,7 +1,10 @@
 /**
  * The engine's storage: one lmdb environment (a memory-mapped B+ tree file, `data.mdb`, with ACID write transactions
  * and snapshot read transactions that never block) holding three named databases:
- * - `docs`: each document's BSON under its collection's number (4 bytes, big-endian) and its encoded `_id` key;
+ * - `docs`: each document under its collection's number (4 bytes, big-endian) and its encoded `_id` key: its
+ *   record number (8 bytes) then its BSON;
+ * - `natural`: each document's encoded `_id` under its collection's number and record number, numbers given in
+ *   insertion order and kept by replacements: a collection scan's order (MongoDB's natural order);
  * - `entries`: each index entry, empty, under its index's number, the encoded key, the document's `_id` key and the
  *   key's length (2 bytes), so a scan of a key range is a scan of the store in key order (see index-entries.ts);
  * - `catalog`: each collection's name, number, options and indexes (JSON), and the next free number.
@@ -32,6 +35,7 @@ export class Store {
   private env!: RootDatabase;
   docs!: Database<Buffer, Buffer>;
   entries!: Database<Buffer, Buffer>;
+  natural!: Database<Buffer, Buffer>;
   private catalogDb!: Database<unknown, string>;
   private depth = 0;
   /** Set while a compaction copies and swaps the file: commands wait for it before they run. */
@@ -45,11 +49,12 @@ export class Store {
     fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     // noSync: commits reach the file (so survive a killed process) without an fsync each; Durability adds those.
     // Every open transaction holds a reader slot for its snapshot (lmdb's default is 126).
-    this.env = open({ path: this.dir, noSync: true, maxDbs: 4, overlappingSync: false, maxReaders: 4096 });
+    this.env = open({ path: this.dir, noSync: true, maxDbs: 8, overlappingSync: false, maxReaders: 4096 });
     // lmdb creates its files under the umask: the store is the owner's alone, like every file of the data directory.
     for (const f of [STORE_FILE, 'lock.mdb']) fs.chmodSync(path.join(this.dir, f), 0o600);
     this.docs = this.env.openDB({ name: 'docs', encoding: 'binary', keyEncoding: 'binary' });
     this.entries = this.env.openDB({ name: 'entries', encoding: 'binary', keyEncoding: 'binary' });
+    this.natural = this.env.openDB({ name: 'natural', encoding: 'binary', keyEncoding: 'binary' });
     this.catalogDb = this.env.openDB({ name: 'catalog', encoding: 'json', keyEncoding: 'ordered-binary' });
   }
 
