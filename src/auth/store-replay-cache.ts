@@ -1,7 +1,8 @@
+import { createHash } from 'node:crypto';
 import type { Collection, Db } from 'mongodb';
 import type { ReplayGuard } from './replay-cache';
 
-/** One assertion id used: `_id` the client and its `jti`, kept until the assertion has expired. */
+/** One assertion id used: `_id` the hash of the client and its `jti`, kept until the assertion has expired. */
 interface UsedAssertion {
   _id: string;
   expiresAt: Date;
@@ -28,7 +29,9 @@ export class StoreReplayCache implements ReplayGuard {
     this.used = db.collection<UsedAssertion>(USED_ASSERTIONS);
   }
 
-  async remember(key: string, expiresAtMs: number): Promise<'new' | 'replayed'> {
+  async remember(clientAndJti: string, expiresAtMs: number): Promise<'new' | 'replayed'> {
+    // Hashed: a jti is the client's text, of any length, and a document's _id must stay short.
+    const key = createHash('sha256').update(clientAndJti).digest('base64url');
     this.ready ??= this.used.createIndex({ expiresAt: 1 }).catch((err: unknown) => {
       this.ready = undefined;
       throw err;

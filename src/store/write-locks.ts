@@ -21,10 +21,15 @@ export async function ensureWriteLocks(db: Db): Promise<void> {
   });
 }
 
-/** The lock of a conditional create: its type and criteria, whatever order the parameters came in. */
+/**
+ * The lock of a conditional create: its type and criteria, whatever order the parameters came in, hashed whole: the
+ * type is not validated yet when a transaction entry locks it, and a key must stay short whatever a client sent.
+ */
 export function criteriaLockKey(type: string, criteria: ReadonlyArray<readonly [string, string]>): string {
   const canonical = [...criteria].map(([k, v]) => `${k}=${v}`).sort();
-  return `${type}?${createHash('sha256').update(canonical.join('&')).digest('base64url')}`;
+  return `create?${createHash('sha256')
+    .update(JSON.stringify([type, canonical]))
+    .digest('base64url')}`;
 }
 
 /** Locks `key` for the rest of `repo`'s transaction (see above); outside a transaction there is nothing to race. */
