@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { LOAD_USAGE, runLoad } from './loader/command';
+import { BACKUP_USAGE, runBackup, runRestore } from './processes/backup-command';
 import { ENGINE_USAGE, runEngine } from './processes/engine-process';
 import { workerCount } from './processes/workers';
 
@@ -9,9 +10,12 @@ Commands:
   serve [--workers N] Start the FHIR server (configuration from the environment, as npm start); with --workers N
                       (or WORKERS=N), N server processes on one port, sharing one store.
   engine [--port N]   Run the embedded engine alone, for several servers to share through MONGODB_URI.
+  backup <dir>        Copy the embedded store while the server runs; restore <dir> puts a copy back.
   load <paths>...     Load bundle and NDJSON files into a server (fhirstone load --help).
 
 ${ENGINE_USAGE}
+
+${BACKUP_USAGE}
 
 ${LOAD_USAGE}`;
 
@@ -22,6 +26,10 @@ async function main(argv: string[]): Promise<number | undefined> {
       return runLoad(rest);
     case 'engine':
       return runEngine(rest);
+    case 'backup':
+      return runBackup(rest);
+    case 'restore':
+      return runRestore(rest);
     case 'serve': {
       // --workers N is WORKERS=N for main.ts, which runs the cluster's primary when it is set.
       const workers = workerCount(rest, process.env);

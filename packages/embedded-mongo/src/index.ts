@@ -11,6 +11,7 @@ import { Persistence, type ProgressReporting, type RecoveryProgress, type Recove
 export type { ProgressReporting, RecoveryProgress, RecoveryStats };
 export { DATA_DIR_LOCKED } from './storage/lock-file';
 export { SharedDirectoryError, makePrivateSubdir, openPrivate, securePrivateDir } from './storage/private-files';
+export { backupStore, restoreStore } from './storage/backup';
 import { PRIVATE_FILE_MODE } from './storage/private-files';
 import { WireServer } from './wire/server';
 import { dataDirSocket, tempSocket, unixSocketsSupported, type SocketLocation } from './wire/socket-path';
