@@ -24,6 +24,9 @@ module.exports = {
   // Two test files at a time on CI's two cores (jest's default is one fewer than the cores): most of a server test's
   // time is waiting (start-up, the engine's thread, fsync, timers), and the suite takes about half as long.
   maxWorkers: 2,
+  // A worker runs file after file, and what one leaves behind (engine threads' buffers, module copies) adds up: two
+  // files died of a full heap in CI. A worker past this after a file is replaced by a fresh one.
+  workerIdleMemoryLimit: '800MB',
   // `--coverage` (CI runs it): istanbul instruments swc's output (the babel provider). Measured on test/validation,
   // it costs 12-15% more time (warm transform cache), where V8's own coverage cost about 60% more.
   coverageProvider: 'babel',

@@ -59,7 +59,7 @@ internal('patient data on disk', () => {
       await exportEverything(server);
       const entries = modes(dataDir);
       expect(entries.some((e) => e.entry.startsWith('exports/') && e.entry.endsWith('.ndjson'))).toBe(true);
-      expect(entries.some((e) => /^journal-\d+\.log$/.test(e.entry))).toBe(true);
+      expect(entries.some((e) => e.entry === 'store/data.mdb')).toBe(true);
       expect((fs.statSync(dataDir).mode & 0o777).toString(8)).toBe('700');
       expect(entries.filter((e) => e.mode !== (e.dir ? '700' : '600'))).toEqual([]);
     } finally {
