@@ -25,6 +25,11 @@ import { VersionPurge } from './purge';
  * interaction and the compartment bound for the data, so callers (interactions, search, bundles, export) cannot
  * forget it. A repository bound to a session (`inTransaction`) runs every call inside that MongoDB transaction.
  */
+/** Up to 2, 4, 8, ... 64 ms, at random: how long a transaction waits before it runs again after a conflict. */
+function conflictBackoff(attempt: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(64, 2 ** attempt)));
+}
+
 export class Repository {
   private readonly filters: PolicyFilters;
   private readonly writes: VersionWrites;
@@ -137,8 +142,13 @@ export class Repository {
     const session = this.opts.client.startSession();
     try {
       let result: T | undefined;
+      let attempt = 0;
       await session.withTransaction(
         async () => {
+          // The driver runs the transaction again at once after a write conflict: transactions meeting on one hot
+          // document (a record's hold guard, say) then retry in lockstep and conflict again. A random wait, longer
+          // each time, lets one of them through.
+          if (attempt++ > 0) await conflictBackoff(attempt);
           const checks = new CommitChecks();
           const repo = new Repository(this.opts, this.policy, session, this.trace, new WriteBuffer(), new SessionQueue(), checks);
           result = await fn(repo);
