@@ -2,6 +2,7 @@ import type { Db } from 'mongodb';
 import { conflict } from '../errors/operation-outcome-error';
 import type { Repository } from '../store/repository';
 import { guardState } from './guard-state';
+import { ensureCollection } from '../store/ensure-collection';
 import { MERGE_STATE_COLLECTION, activeLock, type MergeLock, type PatientMergeState } from './state-document';
 
 export { MERGE_STATE_COLLECTION, activeLock, type MergeLock, type PatientMergeState } from './state-document';
@@ -130,13 +131,4 @@ export class MergeStates {
 }
 
 /** Creates the collection before any transaction uses it (MongoDB creates none inside one). */
-export async function ensureMergeStateCollection(db: Db): Promise<void> {
-  const exists = await db.listCollections({ name: MERGE_STATE_COLLECTION }, { nameOnly: true }).hasNext();
-  if (exists) return;
-  try {
-    await db.createCollection(MERGE_STATE_COLLECTION);
-  } catch (err) {
-    // Another request created it meanwhile.
-    if (!(await db.listCollections({ name: MERGE_STATE_COLLECTION }, { nameOnly: true }).hasNext())) throw err;
-  }
-}
+export const ensureMergeStateCollection = (db: Db): Promise<void> => ensureCollection(db, MERGE_STATE_COLLECTION);

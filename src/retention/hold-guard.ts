@@ -1,5 +1,6 @@
 import type { Db } from 'mongodb';
 import { conflict } from '../errors/operation-outcome-error';
+import { ensureCollection } from '../store/ensure-collection';
 import type { Repository } from '../store/repository';
 
 /**
@@ -22,14 +23,7 @@ export function guardKeys(subject: string, patients: readonly string[]): string[
 }
 
 /** Creates the collection before any transaction writes it (MongoDB creates none inside one). */
-export async function ensureHoldGuards(db: Db): Promise<void> {
-  const exists = () => db.listCollections({ name: HOLD_GUARD_COLLECTION }, { nameOnly: true }).hasNext();
-  if (await exists()) return;
-  await db.createCollection(HOLD_GUARD_COLLECTION).catch(async (err: unknown) => {
-    // Another server on the same database created it meanwhile.
-    if (!(await exists())) throw err;
-  });
-}
+export const ensureHoldGuards = (db: Db): Promise<void> => ensureCollection(db, HOLD_GUARD_COLLECTION);
 
 interface Guard {
   _id: string;

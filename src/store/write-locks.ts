@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Db } from 'mongodb';
+import { ensureCollection } from './ensure-collection';
 import type { Repository } from './repository';
 
 /**
@@ -12,14 +13,7 @@ import type { Repository } from './repository';
 export const WRITE_LOCKS_COLLECTION = 'write_locks';
 
 /** Creates the collection before any transaction writes it (MongoDB creates none inside one). */
-export async function ensureWriteLocks(db: Db): Promise<void> {
-  const exists = () => db.listCollections({ name: WRITE_LOCKS_COLLECTION }, { nameOnly: true }).hasNext();
-  if (await exists()) return;
-  await db.createCollection(WRITE_LOCKS_COLLECTION).catch(async (err: unknown) => {
-    // Another server on the same database created it meanwhile.
-    if (!(await exists())) throw err;
-  });
-}
+export const ensureWriteLocks = (db: Db): Promise<void> => ensureCollection(db, WRITE_LOCKS_COLLECTION);
 
 /**
  * The lock of a conditional create: its type and criteria, whatever order the parameters came in, hashed whole: the
