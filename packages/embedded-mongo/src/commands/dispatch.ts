@@ -80,7 +80,10 @@ export class Dispatcher {
     const sessionKey = sessionKeyOf(command.lsid);
     let writes: WriteContext;
     try {
-      writes = name === 'commitTransaction' || name === 'abortTransaction' ? new AutocommitWrites(this.engine) : this.sessions.contextFor(name, command, sessionKey);
+      if (name === 'commitTransaction' || name === 'abortTransaction') {
+        this.sessions.carried(sessionKey, connectionId);
+        writes = new AutocommitWrites(this.engine);
+      } else writes = this.sessions.contextFor(name, command, sessionKey, connectionId);
     } catch (e) {
       return errorReply(e);
     }

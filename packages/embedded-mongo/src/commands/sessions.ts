@@ -10,6 +10,8 @@ import type { Doc } from './context';
 
 interface SessionState {
   txn?: Transaction;
+  /** The connection that carried the open transaction's latest statement (see `connectionClosed`). */
+  txnConnection?: number;
   retryTxnNumber?: number;
   retryReply?: Doc;
   lastUse: number;
@@ -56,7 +58,7 @@ export class SessionRegistry {
   }
 
   /** Resolves the write context of a command from its session fields (starting a transaction if asked). */
-  contextFor(name: string, cmd: Doc, sessionKey: string | undefined): WriteContext {
+  contextFor(name: string, cmd: Doc, sessionKey: string | undefined, connectionId = 0): WriteContext {
     if (sessionKey === undefined || cmd.txnNumber === undefined || cmd.autocommit === undefined) return new AutocommitWrites(this.engine);
     if (cmd.autocommit !== false) throw new CommandError(50768, 'InvalidOptions', 'autocommit must be false');
     const txnNumber = Number(cmd.txnNumber);
@@ -71,7 +73,14 @@ export class SessionRegistry {
     } else if (!s.txn || s.txn.txnNumber !== txnNumber) {
       throw noSuchTransaction(txnNumber);
     }
+    s.txnConnection = connectionId;
     return new TransactionWrites(this.engine, s.txn);
+  }
+
+  /** Notes that a commit or abort of the session's transaction came over `connectionId`. */
+  carried(sessionKey: string | undefined, connectionId: number): void {
+    const s = sessionKey === undefined ? undefined : this.sessions.get(sessionKey);
+    if (s) s.txnConnection = connectionId;
   }
 
   transaction(sessionKey: string | undefined, txnNumber: number): Transaction | undefined {
@@ -99,6 +108,20 @@ export class SessionRegistry {
       const s = this.sessions.get(k);
       if (s?.txn) this.engine.abort(s.txn);
       this.sessions.delete(k);
+    }
+  }
+
+  /**
+   * Aborts the open transactions whose latest statement came over `connectionId`, which has closed. MongoDB keeps
+   * them until transactionLifetimeLimitSeconds, so a client killed mid-transaction (kill -9 of one of several
+   * servers) leaves the documents its transaction wrote unwritable for everyone else for a minute: every writer of
+   * a hot document (the audit chain's next ids, a legal-hold guard) then fails with WriteConflict until the reaper
+   * runs. A live client gives up a connection only between transactions, or after a network error, which makes it
+   * retry the whole transaction anyway; a transaction whose statements moved to another connection is left alone.
+   */
+  connectionClosed(connectionId: number): void {
+    for (const s of this.sessions.values()) {
+      if (s.txn?.state === 'active' && s.txnConnection === connectionId) this.engine.abort(s.txn);
     }
   }
 

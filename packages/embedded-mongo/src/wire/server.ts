@@ -80,7 +80,12 @@ export class WireServer {
       buffered = pending.length;
       needed = pending.length >= 4 ? pending.readInt32LE(0) : -1;
     });
-    socket.on('close', () => this.sockets.delete(socket));
+    socket.on('close', () => {
+      this.sockets.delete(socket);
+      // After the statements already received on it have run: then its client's open transaction is orphaned.
+      const orphaned = () => this.dispatcher.sessions.connectionClosed(connectionId);
+      void chain.then(orphaned, orphaned);
+    });
     socket.on('error', () => this.sockets.delete(socket));
   }
 
