@@ -5,6 +5,7 @@
  * held in memory is the catalog (names, options, index specs and multikey paths), the document count, and for
  * write-conflict checks the commit time of documents written while a transaction is open.
  */
+import { createHash } from 'node:crypto';
 import { BSON } from 'bson';
 import { duplicateKey } from '../errors';
 import { Doc } from '../query/matcher';
@@ -23,6 +24,14 @@ const SCAN_CHUNK = 256;
 export function idKeyOf(id: unknown): string {
   return encodeKey(id);
 }
+
+/**
+ * The longest encoded `_id` stored as the document's key. lmdb keys hold at most 1978 bytes, and MongoDB takes ids of
+ * any length: a longer id is stored under its first MAX_ID_BYTES bytes and its SHA-256 (a key longer than any
+ * plain one, so the two forms never meet). Only `_id` order among such ids, where their first bytes are equal,
+ * differs from the index's; the `_id` index itself (index-entries.ts) keeps the true order.
+ */
+const MAX_ID_BYTES = 1900;
 
 /** Bytes before a stored document's BSON: its record number (natural order), big-endian. */
 const RECORD_BYTES = 8;
@@ -93,6 +102,8 @@ export class Collection {
   }
 
   private key(id: string): Buffer {
+    if (id.length > MAX_ID_BYTES)
+      return Buffer.concat([this.prefix, Buffer.from(id.slice(0, MAX_ID_BYTES), 'latin1'), createHash('sha256').update(id, 'latin1').digest()]);
     const out = Buffer.allocUnsafe(4 + id.length);
     this.prefix.copy(out, 0);
     out.write(id, 4, 'latin1');
@@ -261,7 +272,7 @@ export class Collection {
     for (;;) {
       const range = { start, end: this.end, exclusiveStart: exclusive, limit: SCAN_CHUNK, transaction: txn };
       const chunk = [...this.store.docs.getRange(range)].map(({ key, value }): [Buffer, Buffer] => [key, value]);
-      for (const [key, value] of chunk) yield [key.toString('latin1', 4), value];
+      for (const [key, value] of chunk) yield [key.length > 4 + MAX_ID_BYTES ? idKeyOf(decodeDocument(value)._id) : key.toString('latin1', 4), value];
       if (chunk.length < SCAN_CHUNK) return;
       start = chunk[chunk.length - 1][0];
       exclusive = true;

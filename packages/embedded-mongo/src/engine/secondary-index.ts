@@ -7,7 +7,7 @@ import { badValue, CommandError } from '../errors';
 import { Doc, Predicate, compileFilter } from '../query/matcher';
 import { splitPath } from '../query/paths';
 import { encodeComponent } from '../values/key-encoding';
-import { entryOf, readEntry, seekBackFrom, seekFrom } from '../storage/index-entries';
+import { entryOf, readEntry, SEEK_BYTES, seekBackFrom, seekFrom } from '../storage/index-entries';
 import { prefixEnd, u32, type ReadTxn, type Store } from '../storage/store';
 import { KeyMaker, keyMaker } from './index-keys';
 
@@ -186,6 +186,7 @@ export class SecondaryIndex {
   *scanEntries(intervals: KeyInterval[], reverse: boolean, txn?: ReadTxn): Generator<[string, string]> {
     const list = reverse ? [...intervals].reverse() : intervals;
     const n = this.prefix.length;
+    const run = new LongKeyRun(reverse);
     for (const { lo, hi } of list) {
       if (lo > hi) continue;
       let from = reverse ? seekBackFrom(this.prefix, hi) : seekFrom(this.prefix, lo);
@@ -213,8 +214,9 @@ export class SecondaryIndex {
             done = true;
             break;
           }
-          found.push([e.key, e.id]);
+          run.add(e.key, e.id, found);
         }
+        if (done) run.flush(found);
         yield* found;
         if (done) break;
         from = chunk[chunk.length - 1].key;
@@ -245,5 +247,35 @@ export class SecondaryIndex {
     if (n === this.savedMultikey) return false;
     this.savedMultikey = n;
     return true;
+  }
+}
+
+/**
+ * Puts back in index order the entries whose keys share their first SEEK_BYTES bytes: the store orders those by a
+ * hash where a key was too long to keep whole (index-entries.ts). They lie together in the store, so a scan holds
+ * back one such run at a time (rare: keys of 1,900 bytes and more) and sorts it by key, then id.
+ */
+class LongKeyRun {
+  private head: string | undefined;
+  private entries: Array<[string, string]> = [];
+
+  constructor(private readonly reverse: boolean) {}
+
+  add(key: string, id: string, out: Array<[string, string]>): void {
+    const head = key.length >= SEEK_BYTES ? key.slice(0, SEEK_BYTES) : undefined;
+    if (head !== this.head) this.flush(out);
+    if (head === undefined) out.push([key, id]);
+    else {
+      this.head = head;
+      this.entries.push([key, id]);
+    }
+  }
+
+  flush(out: Array<[string, string]>): void {
+    const byKeyThenId = (a: [string, string], b: [string, string]) => (a[0] === b[0] ? (a[1] < b[1] ? -1 : 1) : a[0] < b[0] ? -1 : 1);
+    this.entries.sort(this.reverse ? (a, b) => byKeyThenId(b, a) : byKeyThenId);
+    out.push(...this.entries);
+    this.entries = [];
+    this.head = undefined;
   }
 }

@@ -7,8 +7,8 @@
  * lmdb keys hold at most 1978 bytes. An entry that would be longer keeps the first SEEK_BYTES bytes of the encoded
  * key, then 16 bytes of a hash of the whole entry, and 0xffff as length; its value holds the whole encoded key and
  * `_id`. Such entries sort among themselves by hash where their first SEEK_BYTES bytes are equal (the one place where
- * the store's order and the index order may differ), and scans seek with bounds cut to SEEK_BYTES and compare the
- * whole keys themselves.
+ * the store's order and the index order differ: a scan sorts each such run back, secondary-index.ts), and scans seek
+ * with bounds cut to SEEK_BYTES and compare the whole keys themselves.
  */
 import { createHash } from 'node:crypto';
 
