@@ -28,6 +28,8 @@ export interface Config {
   binaryBodyLimit: number;
   /** Inline attachment data (and Binary.data) over this many bytes is moved into GridFS on write. */
   attachmentInlineLimit: number;
+  /** Out-of-line Binary bytes a searchset or history Bundle carries as `data`, summed; unset: what a read inlines. */
+  binaryBundleDataLimit?: number;
   /** Resource types served; undefined = every R4 type. */
   resourceTypes?: ReadonlySet<string>;
   /** Search paging. */
@@ -175,6 +177,7 @@ export function loadConfig(env: Env = process.env): Config {
     bodyLimit: atLeast(size(env, 'BODY_LIMIT', 16 * 1024 ** 2), 1024, 'BODY_LIMIT'),
     binaryBodyLimit: atLeast(size(env, 'BINARY_BODY_LIMIT', 2 * 1024 ** 3), 1024, 'BINARY_BODY_LIMIT'),
     attachmentInlineLimit: atMost(size(env, 'ATTACHMENT_INLINE_LIMIT', 256 * 1024), 8 * 1024 ** 2, 'ATTACHMENT_INLINE_LIMIT'),
+    binaryBundleDataLimit: env.BINARY_BUNDLE_DATA_LIMIT ? size(env, 'BINARY_BUNDLE_DATA_LIMIT', 0) : undefined,
     resourceTypes,
     defaultPageSize,
     maxPageSize,

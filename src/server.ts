@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Filter, IndexDescription } from 'mongodb';
+import type { Bundle } from 'fhir/r4';
 import type { Indexer, StoredDocument } from './store/stored-document';
 import pino, { type Logger } from 'pino';
 import { unrestrictedPolicy, type AccessPolicy } from './auth/access-policy';
@@ -52,6 +53,8 @@ export interface Services {
   routes?: Route[];
   /** Run inside every write's transaction, whatever the path (src/store/write-hooks.ts). */
   writeHooks?: WriteHook[];
+  /** Completes searchset and history Bundles (Binary bytes as `data`): RouterContext.completeBundle, per repository. */
+  completeBundle?(repo: Repository, bundle: Bundle): Promise<void>;
   /** Asynchronous jobs (src/jobs): operations queue them, kinds register on it before the server starts. */
   jobs?: JobServices;
   bundle?: RouteTableParts['bundle'];
@@ -246,6 +249,7 @@ async function start(config: Config, services: Services, opts: StartOptions, und
       maxPageSize: config.maxPageSize,
       route: (req) => route(context(repo.inTransactionNow ? repo : repo.as(req.policy)), table, req, { httpOnly: false }),
       withRepo: (other) => context(other),
+      completeBundle: async (bundle) => services.completeBundle?.(repo, bundle),
     };
     return ctx;
   };

@@ -164,6 +164,7 @@ export async function defaultServices(config: Config, env: Record<string, string
     },
     operations,
     bundle: handleBundle,
+    completeBundle: binary.completeBundle,
     routes,
     writeHooks,
     jobs,

@@ -132,6 +132,16 @@ export class BinaryBytes {
   }
 
   /**
+   * The size of the out-of-line bytes of each version `keys` names (`<id>/<vid>`), read in the caller's transaction;
+   * versions whose bytes are in their text (or that have none) are absent. One query for a page of them.
+   */
+  async sizes(keys: readonly string[], session: { session?: ClientSession } = {}): Promise<Map<string, number>> {
+    if (keys.length === 0) return new Map();
+    const links = await this.attached.versions.find({ _id: { $in: [...keys] } }, { ...session, projection: { size: 1 } }).toArray();
+    return new Map(links.map((l) => [l._id, l.size]));
+  }
+
+  /**
    * Removes files older than an hour that no version names (writes that failed, a process that died mid-write), and
    * marks those that are named, so each file is looked at once.
    */

@@ -2,6 +2,7 @@ import type { Config } from '../config';
 import type { Route } from '../router/route';
 import type { RunningServerCore } from '../server';
 import type { WriteHook } from '../store/write-hooks';
+import { bundleBinaryData } from './bundle-data';
 import { BinaryBytes } from './byte-store';
 import { binaryExportLine } from './export-line';
 import { binaryHook } from './hook';
@@ -17,7 +18,7 @@ const SWEEP_MS = 60 * 60 * 1000;
  * Binary and attachments (README "Binary and attachments"): Binary's raw routes, the write hook that keeps large
  * content out of resource text, and the GridFS bucket both use.
  */
-export function binaryServices(config: Pick<Config, 'bodyLimit' | 'binaryBodyLimit' | 'attachmentInlineLimit'>) {
+export function binaryServices(config: Pick<Config, 'bodyLimit' | 'binaryBodyLimit' | 'attachmentInlineLimit' | 'binaryBundleDataLimit'>) {
   const bytes = new BinaryBytes();
   let sweeper: NodeJS.Timeout | undefined;
   const jsonLimit = Math.floor((config.bodyLimit * 3) / 4);
@@ -27,6 +28,8 @@ export function binaryServices(config: Pick<Config, 'bodyLimit' | 'binaryBodyLim
     bytes,
     routes,
     writeHook,
+    /** Searchset and history Bundles: Binary bytes as `data`, up to BINARY_BUNDLE_DATA_LIMIT per Bundle. */
+    completeBundle: bundleBinaryData(bytes, config.binaryBundleDataLimit ?? jsonLimit),
     /** For bulk export: Binary lines with their bytes. */
     exportLine: binaryExportLine(bytes, jsonLimit),
     async start(core: Pick<RunningServerCore, 'store' | 'logger'>): Promise<void> {

@@ -65,6 +65,8 @@ export const patientEverything = (opts: EverythingOptions): Operation => ({
       operationInput(req, 'everything'),
       target.id,
     );
-    return { status: 200, body: await recordPage(repo, request) };
+    const bundle = await recordPage(repo, request);
+    await ctx.completeBundle?.(bundle);
+    return { status: 200, body: bundle };
   },
 });

@@ -30,6 +30,11 @@ export interface RouterContext {
   maxPageSize: number;
   /** Routes a nested request (bundle entries) through the same router, with this context's repository. */
   route(req: FhirRequest): Promise<FhirResult>;
+  /**
+   * Completes the resources of a searchset or history Bundle as a read would answer them (a Binary's bytes stored out
+   * of line, src/binary/bundle-data.ts), in this context's repository; absent: entries are as stored.
+   */
+  completeBundle?(bundle: Bundle): Promise<void>;
   /** The same router over another repository (a transaction-bound one). */
   withRepo(repo: Repository): RouterContext;
 }

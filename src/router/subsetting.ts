@@ -5,7 +5,8 @@ import { isMandatoryElement, isSummaryElement } from '../fhir/element-definition
 
 export type SummaryMode = 'true' | 'text' | 'data' | 'count' | 'false';
 
-const SUBSETTED = { system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue', code: 'SUBSETTED' };
+/** R4's mark of a resource returned with elements left out (3.1.1.5.8): never to be stored or updated as it is. */
+export const SUBSETTED = { system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue', code: 'SUBSETTED' };
 const ALWAYS = new Set(['resourceType', 'id', 'meta']);
 
 const choiceTypes = r4.choiceTypePaths as unknown as Record<string, string[] | undefined>;
@@ -24,7 +25,7 @@ function elementName(type: string, key: string): string {
   return key;
 }
 
-function tagSubsetted(resource: Record<string, unknown>): void {
+export function tagSubsetted(resource: Record<string, unknown>): void {
   const meta = { ...((resource.meta as Record<string, unknown>) ?? {}) };
   meta.tag = [...((meta.tag as unknown[]) ?? []), SUBSETTED];
   resource.meta = meta;

@@ -121,5 +121,6 @@ export async function history(ctx: RouterContext, req: FhirRequest, type?: strin
     link,
     entry: page.map((r) => entry(ctx, r)),
   };
+  await ctx.completeBundle?.(bundle);
   return { status: 200, body: bundle };
 }

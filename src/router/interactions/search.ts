@@ -23,5 +23,6 @@ export async function search(ctx: RouterContext, req: FhirRequest, type: string 
     compartment,
     selfUrl: `${ctx.baseUrl}/${path}${qs ? `?${qs}` : ''}`,
   });
+  await ctx.completeBundle?.(bundle);
   return { status: 200, body: bundle };
 }
