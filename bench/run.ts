@@ -14,6 +14,7 @@ import { BASELINES, benchReadRatio, percentOf } from './read-ratio';
 import { benchStartup } from './startup';
 import { benchWorkers } from './workers';
 import { buildStoreInChild } from './lib/build-store';
+import { compareRows, renderComparison, savedRun } from './lib/compare';
 import { summariseProfile, type TimeWindow } from './lib/cpu-profile';
 import { runExternalBench } from './lib/external';
 import { benchHttpSearch } from './lib/http-search';
@@ -50,7 +51,8 @@ const USAGE = `Usage: npm run bench -- [options]
   --duration <s>             Seconds per load-generator run (default 15; quick 5)
   --search-resources <n>     Store size for the search phase (default 100000; quick 20000)
   --startup-resources <n>    Store size for the start-up phase (default 1000000; quick 100000)
-  --out <dir>                Results folder (default bench/results)`;
+  --out <dir>                Results folder (default bench/results)
+  --compare <file>           Print each figure beside the same figure of a saved result (a file in the results folder), with the change`;
 
 interface Options {
   phases: Set<Phase>;
@@ -60,6 +62,7 @@ interface Options {
   searchResources: number;
   startupResources: number;
   out: string;
+  compare?: string;
 }
 
 function options(argv: string[]): Options {
@@ -73,6 +76,7 @@ function options(argv: string[]): Options {
       'search-resources': { type: 'string' },
       'startup-resources': { type: 'string' },
       out: { type: 'string' },
+      compare: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -96,6 +100,7 @@ function options(argv: string[]): Options {
     searchResources: num(values['search-resources'], quick ? 20_000 : 100_000),
     startupResources: num(values['startup-resources'], quick ? 100_000 : 1_000_000),
     out: path.resolve(values.out ?? path.join(PROJECT_ROOT, 'bench', 'results')),
+    compare: values.compare === undefined ? undefined : path.resolve(values.compare),
   };
 }
 
@@ -393,6 +398,8 @@ function leafRows(phase: string, value: unknown, prefix = ''): Row[] {
 
 async function main(): Promise<void> {
   const o = options(process.argv.slice(2));
+  // Read before the run: a wrong file fails now, not after an hour of measuring.
+  const saved = o.compare ? savedRun(o.compare) : undefined;
   const work = mkdtempSync(path.join(os.tmpdir(), 'fhirstone-bench-run-'));
   const results: Record<string, unknown> = {};
   const rows: Row[] = [];
@@ -471,13 +478,24 @@ async function main(): Promise<void> {
     options: { ...o, phases: [...o.phases] },
     seconds: Math.round((Date.now() - started) / 1000),
     results,
+    rows,
   });
   process.stdout.write(`\n${renderTable(rows)}\n\n`);
+  if (saved) printComparison(rows, saved, o.compare as string);
   for (const [thread, profile] of Object.entries((results.profile ?? {}) as Record<string, Record<string, unknown>>)) {
     const { file: _file, ...phases } = profile as Record<string, ReturnType<typeof summariseProfile>>;
     for (const [phase, p] of Object.entries(phases)) printProfile(thread, phase, p);
   }
   process.stdout.write(`Load average at start ${(m.loadAverage as number[]).join(' ')} on ${m.cpus} CPUs. Results: ${path.relative(process.cwd(), file)}\n`);
+}
+
+/** This run beside a saved one; the saved run's phases this run left out are named, not listed row by row. */
+function printComparison(rows: Row[], saved: { rows: Row[]; label: string }, file: string): void {
+  const ran = new Set(rows.map((r) => r.phase));
+  const compared = compareRows(rows, saved.rows).filter((r) => ran.has(r.phase));
+  const notRun = [...new Set(saved.rows.map((r) => r.phase))].filter((p) => !ran.has(p));
+  process.stdout.write(`Beside ${path.relative(process.cwd(), file)}:\n${renderComparison(compared, saved.label)}\n`);
+  process.stdout.write(notRun.length ? `Phases in the saved run, not in this one: ${notRun.join(', ')}\n\n` : '\n');
 }
 
 function printProfile(thread: string, phase: string, p: ReturnType<typeof summariseProfile>): void {
