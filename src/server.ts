@@ -18,6 +18,7 @@ import {
 import { unavailable } from './errors/operation-outcome-error';
 import { isStorableType } from './fhir/resource-types';
 import { createHttpApp } from './http/app';
+import type { ConsoleSettings } from './http/console';
 import { errorResponse } from './http/errors';
 import { InFlight } from './http/in-flight';
 import { requestIdMixin } from './http/request-id';
@@ -61,6 +62,8 @@ export interface Services {
   authenticate?(authorization: string | undefined, remoteAddress?: string): Promise<AccessPolicy>;
   /** Browser origins the API admits through CORS, asked once the services started; absent: none. */
   corsOrigins?(): CorsOrigins;
+  /** The records console's settings, asked once the services started (src/http/console.ts). */
+  console?(): ConsoleSettings;
   onComplete?(done: CompletedRequest): void;
   /** Facts `/healthz` reports beside its status (bounded, cheap: it is polled). */
   health?(): object;
@@ -274,6 +277,7 @@ async function start(config: Config, services: Services, opts: StartOptions, und
     health: services.health,
     ready: () => store.ping(),
     corsOrigins: services.corsOrigins?.() ?? [],
+    console: services.console?.(),
     metrics: metrics && { metrics, scrapedHere: config.metrics.port === undefined },
     inFlight,
   });

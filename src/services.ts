@@ -8,6 +8,7 @@ import { handleBundle } from './bundle';
 import { bulkConfigFromEnv, bulkExportServices, searchFilterCompiler } from './bulk';
 import type { Config, CorsOrigins } from './config';
 import { auditInputFor } from './http/audit-input';
+import { consoleSettings } from './http/console';
 import { authRoutes } from './auth/routes';
 import { jobServices } from './jobs';
 import { documentReferenceDocref } from './operations/docref';
@@ -170,6 +171,7 @@ export async function defaultServices(config: Config, env: Record<string, string
     jobs,
     authenticate: authenticateRequest,
     corsOrigins,
+    console: () => consoleSettings(env, auth?.issuer ? auth.externalEndpoints.token : undefined),
     onComplete(done) {
       audit?.record(auditInputFor(done));
     },

@@ -1,11 +1,15 @@
-import { Badge, Group, NavLink, Title } from '@mantine/core';
-import { useEffect, useState } from 'react';
+import { Badge, Button, Group, NavLink, Title } from '@mantine/core';
+import { useCallback, useEffect, useState } from 'react';
 import { Link, Route, Switch, useLocation } from 'wouter';
-import { detectMode, type Mode } from './api/session';
+import { Permitted } from './components/Permitted';
+import { ModeContext } from './auth/mode-context';
+import type { Permission } from './auth/scopes';
+import { currentSession, detectMode, endSession, type Mode, type Session } from './auth/session';
 import { AuditPage } from './pages/AuditPage';
 import { ChartPage } from './pages/chart/ChartPage';
 import { DuplicatesPage } from './pages/DuplicatesPage';
 import { PatientSearchPage } from './pages/PatientSearchPage';
+import { SignInCallback, SignInPage } from './pages/SignInPage';
 import { WorklistPage } from './pages/WorklistPage';
 
 const PAGES = [
@@ -15,7 +19,16 @@ const PAGES = [
   { href: '/audit', label: 'Audit trail', match: (p: string) => p.startsWith('/audit') },
 ];
 
-function ModeBadge({ mode }: { mode?: Mode }) {
+/** Each page, and what the user's token must allow for it (checked before the page asks the server). */
+const ROUTES: Array<{ path: string; type: string; needs: Permission[]; what: string; page(params: Record<string, string | undefined>): React.ReactNode }> = [
+  { path: '/', type: 'Patient', needs: ['s'], what: 'finding patients', page: () => <PatientSearchPage /> },
+  { path: '/patients/:id', type: 'Patient', needs: ['r'], what: 'reading charts', page: (p) => <ChartPage id={p.id ?? ''} /> },
+  { path: '/deficiencies', type: 'Task', needs: ['s'], what: 'the deficiency worklist', page: () => <WorklistPage /> },
+  { path: '/duplicates', type: 'Patient', needs: ['s', 'u'], what: 'resolving duplicates', page: () => <DuplicatesPage /> },
+  { path: '/audit', type: 'AuditEvent', needs: ['s'], what: 'reading the audit trail', page: () => <AuditPage /> },
+];
+
+function ModeBadge({ mode, session }: { mode?: Mode; session?: Session }) {
   if (!mode) return null;
   if (mode.kind === 'protected')
     return (
@@ -24,11 +37,16 @@ function ModeBadge({ mode }: { mode?: Mode }) {
       </Badge>
     );
   if (mode.kind === 'smart')
-    return (
-      <Badge color="orange" variant="light" title="SMART sign-in is not built into the console yet">
-        SMART server: sign-in not available yet
-      </Badge>
-    );
+    return session ? (
+      <Group gap="xs">
+        <Badge color="blue" variant="light" title={`Granted: ${session.scope}`}>
+          Signed in as {session.user ?? 'a user'}
+        </Badge>
+        <Button size="compact-sm" variant="default" onClick={() => endSession('You signed out.')}>
+          Sign out
+        </Button>
+      </Group>
+    ) : null;
   return (
     <Badge color="red" variant="light">
       {mode.reason}
@@ -37,11 +55,30 @@ function ModeBadge({ mode }: { mode?: Mode }) {
 }
 
 export function App() {
-  const [location] = useLocation();
+  const [location, navigate] = useLocation();
   const [mode, setMode] = useState<Mode>();
+  const [session, setSession] = useState(currentSession);
+  const [notice, setNotice] = useState<string>();
   useEffect(() => {
     void detectMode().then(setMode);
+    const signedOut = (e: Event) => {
+      setSession(undefined);
+      setNotice((e as CustomEvent<string | undefined>).detail);
+    };
+    window.addEventListener('fhirstone:signed-out', signedOut);
+    return () => window.removeEventListener('fhirstone:signed-out', signedOut);
   }, []);
+  const signedIn = useCallback(
+    (s: Session, returnTo: string) => {
+      setSession(s);
+      setNotice(undefined);
+      navigate(returnTo, { replace: true });
+    },
+    [navigate],
+  );
+  // Pages call the API only once it is known how: directly (protected mode) or with a signed-in user's token.
+  const signIn = mode?.kind === 'smart' && !session ? mode.server : undefined;
+  const ready = mode !== undefined && !signIn;
   return (
     <div className="shell">
       <header className="shell-header no-print">
@@ -49,25 +86,36 @@ export function App() {
           <Title order={1} size="h3">
             fhirstone records console
           </Title>
-          <ModeBadge mode={mode} />
+          <ModeBadge mode={mode} session={session} />
         </Group>
       </header>
       <nav className="shell-nav no-print" aria-label="Pages">
-        {PAGES.map((p) => (
-          <NavLink key={p.href} component={Link} href={p.href} label={p.label} active={p.match(location)} aria-current={p.match(location) ? 'page' : undefined} />
-        ))}
+        {ready &&
+          PAGES.map((p) => (
+            <NavLink key={p.href} component={Link} href={p.href} label={p.label} active={p.match(location)} aria-current={p.match(location) ? 'page' : undefined} />
+          ))}
       </nav>
       <main className="shell-main">
-        <Switch>
-          <Route path="/" component={PatientSearchPage} />
-          <Route path="/patients/:id">{(params) => <ChartPage id={params.id} />}</Route>
-          <Route path="/deficiencies" component={WorklistPage} />
-          <Route path="/duplicates" component={DuplicatesPage} />
-          <Route path="/audit" component={AuditPage} />
-          <Route>
-            <Title order={2}>Page not found</Title>
-          </Route>
-        </Switch>
+        {signIn &&
+          (location === '/callback' ? <SignInCallback server={signIn} onSignedIn={signedIn} /> : <SignInPage server={signIn} notice={notice} returnTo={location} />)}
+        {ready && (
+          <ModeContext.Provider value={mode}>
+            <Switch>
+              {ROUTES.map((r) => (
+                <Route key={r.path} path={r.path}>
+                  {(params: Record<string, string | undefined>) => (
+                    <Permitted type={r.type} needs={r.needs} what={r.what}>
+                      {r.page(params)}
+                    </Permitted>
+                  )}
+                </Route>
+              ))}
+              <Route>
+                <Title order={2}>Page not found</Title>
+              </Route>
+            </Switch>
+          </ModeContext.Provider>
+        )}
       </main>
     </div>
   );

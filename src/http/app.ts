@@ -11,7 +11,7 @@ import { badRequest, notSupported } from '../errors/operation-outcome-error';
 import { errorResponse } from './errors';
 import { setHeaders } from './header-text';
 import { outcomeMediaType, responseMediaType, wantsHtml, wantsRaw } from './format';
-import { consoleRouter } from './console';
+import { type ConsoleSettings, consoleRouter } from './console';
 import type { InFlight } from './in-flight';
 import { requestIds } from './request-id';
 import { requestLog } from './request-log';
@@ -40,6 +40,8 @@ export interface HttpDeps {
   metrics?: { metrics: ServerMetrics; scrapedHere: boolean };
   /** Requests being answered, for a clean shutdown (src/http/in-flight.ts). */
   inFlight?: InFlight;
+  /** The records console's client settings (its SMART client_id, the issuer's token endpoint its CSP admits). */
+  console?: ConsoleSettings;
 }
 
 const METHODS = new Set<string>(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']);
@@ -223,7 +225,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     });
   }
 
-  app.use('/console', consoleRouter());
+  app.use('/console', consoleRouter(deps.console));
 
   // Every body is read whole here but a raw route's bytes (a Binary upload), which its handler streams.
   const raw = express.raw({

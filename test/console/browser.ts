@@ -33,6 +33,13 @@ export function launch(): Promise<Browser> {
   });
 }
 
+/** A new page of the browser (10 s to find anything) and the errors it logs (collectErrors). */
+export async function openPage(browser: Browser): Promise<{ page: Page; errors: string[] }> {
+  const page = await browser.newPage();
+  page.setDefaultTimeout(10_000);
+  return { page, errors: collectErrors(page) };
+}
+
 /** Every message the page logged as an error (a refused script or style under the CSP shows up here). */
 export function collectErrors(page: Page): string[] {
   const errors: string[] = [];

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { startTestServer, type TestServer } from '../helpers/server';
-import { axeViolations, buildConsole, collectErrors, launch } from './browser';
+import { axeViolations, buildConsole, launch, openPage } from './browser';
 
 /**
  * The records console in a real browser against the real server, loaded with the Synthea sample through the API:
@@ -53,9 +53,7 @@ describe('the records console at /console', () => {
     expect((await server.json('PUT', `Patient/${patientId}`, { ...patient, telecom: [{ system: 'phone', value: '555-0100' }] })).status).toBe(200);
 
     browser = await launch();
-    page = await browser.newPage();
-    page.setDefaultTimeout(10_000);
-    errors = collectErrors(page);
+    ({ page, errors } = await openPage(browser));
   });
   afterAll(async () => {
     await browser?.close();

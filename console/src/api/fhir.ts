@@ -1,7 +1,7 @@
 import type { Bundle, FhirResource, Parameters, ParametersParameter, Reference, Resource } from 'fhir/r4';
 import { nameText, referenceText } from './format';
 import { FhirError, outcomeMessage } from './outcome';
-import { authorization } from './session';
+import { authorization, endSession } from '../auth/session';
 
 /** The FHIR API of the server that serves the console: every page goes through it, with the user's token. */
 export const FHIR_BASE = '/fhir';
@@ -30,6 +30,8 @@ export async function request(path: string, init: RequestInit = {}): Promise<Res
   } catch {
     throw new FhirError(0, 'The server cannot be reached');
   }
+  // A token the server no longer takes (expired, or its issuer's keys changed): the user signs in again.
+  if (res.status === 401 && auth) endSession('Your sign-in has expired or was refused: sign in again.');
   if (!res.ok) throw await failure(res);
   return res;
 }
@@ -94,21 +96,27 @@ const sleep = (ms: number, signal?: AbortSignal) =>
 
 /**
  * An asynchronous operation (the Bulk Data pattern: 202 and a status URL): kicks it off, polls its status with
- * the server's `X-Progress` passed to `onProgress`, and returns the final answer (a manifest, or the result).
+ * the server's `X-Progress` (and the status URL) passed to `onProgress`, and returns the final answer (a manifest, or the result).
  * Aborting the signal cancels the job on the server (DELETE of its status URL). Without `preferAsync` the server
  * decides (a merge too large for one transaction becomes a job), and a synchronous answer is returned as it is.
  */
-export async function runAsync<T>(path: string, init: RequestInit, onProgress: (text: string) => void, signal?: AbortSignal, preferAsync = true): Promise<T> {
+export async function runAsync<T>(
+  path: string,
+  init: RequestInit,
+  onProgress: (text: string, statusUrl: string) => void,
+  signal?: AbortSignal,
+  preferAsync = true,
+): Promise<T> {
   const kick = await request(path, preferAsync ? { ...init, headers: { ...init.headers, prefer: 'respond-async' } } : init);
   const status = kick.headers.get('content-location');
   if (kick.status !== 202 || !status) return kick.json() as Promise<T>;
-  onProgress('queued');
+  onProgress('queued', status);
   try {
     for (;;) {
       await sleep(500, signal);
       const res = await request(status);
       if (res.status !== 202) return res.json() as Promise<T>;
-      onProgress(res.headers.get('x-progress') ?? 'working');
+      onProgress(res.headers.get('x-progress') ?? 'working', status);
     }
   } catch (err) {
     if (signal?.aborted) await request(status, { method: 'DELETE' }).catch(() => undefined);

@@ -1,0 +1,90 @@
+import type { Browser, Page } from 'playwright-core';
+import { startTestServer, type TestServer } from '../helpers/server';
+import { axeViolations, buildConsole, launch, openPage } from './browser';
+import { type OAuthServer, startOAuthServer } from './oauth-server';
+
+/**
+ * The console against a server that takes tokens of an external SMART issuer: a real authorization server
+ * (oidc-provider, in its own process) that grants this user patients, encounters and conditions but not the audit
+ * trail. The console signs in as a public client with PKCE through the issuer's own sign-in and consent pages,
+ * then shows what the token allows and says "not allowed" where it does not.
+ */
+const CLIENT_ID = 'records-console';
+const GRANTED = ['Patient', 'Encounter', 'Condition', 'DocumentReference', 'Task', 'Practitioner'].map((t) => `user/${t}.cruds`).join(' ');
+
+describe('the records console signed in at an external SMART issuer', () => {
+  let oauth: OAuthServer;
+  let server: TestServer;
+  let browser: Browser;
+  let page: Page;
+  let errors: string[];
+
+  beforeAll(async () => {
+    buildConsole();
+    oauth = await startOAuthServer();
+    server = await startTestServer({
+      SMART_ISSUER: oauth.issuer,
+      SMART_JWKS_URI: `${oauth.issuer}/jwks`,
+      SMART_AUTHORIZE_ENDPOINT: `${oauth.issuer}/auth`,
+      SMART_TOKEN_ENDPOINT: `${oauth.issuer}/token`,
+      CONSOLE_CLIENT_ID: CLIENT_ID,
+    });
+    await oauth.configure({ audience: server.baseUrl, clientId: CLIENT_ID, redirectUri: `${server.url}/console/callback`, scope: GRANTED });
+    const patient = { resourceType: 'Patient', id: 'smart-1', name: [{ family: 'Okafor', given: ['Ada'] }], birthDate: '1970-04-02' };
+    await server.systemRepo.update('Patient', 'smart-1', patient);
+
+    browser = await launch();
+    ({ page, errors } = await openPage(browser));
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    await oauth?.close();
+  });
+  afterEach(() => expect(errors).toEqual([]));
+
+  it('asks the user to sign in (the API answers 401 without a token), under a CSP that admits the issuer for the token exchange', async () => {
+    expect((await server.api('Patient')).status).toBe(401);
+    const res = await page.goto(`${server.url}/console/audit`);
+    expect(res?.headers()['content-security-policy']).toContain(`connect-src 'self' ${oauth.issuer};`);
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    expect(await page.getByRole('navigation', { name: 'Pages' }).getByRole('link').count()).toBe(0);
+    expect(await axeViolations(page)).toEqual([]);
+  });
+
+  it("signs in through the issuer's sign-in and consent pages (PKCE), and comes back to the page it left", async () => {
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${oauth.issuer}/**`);
+    await page.getByPlaceholder('Enter any login').fill('clerk-1');
+    await page.getByPlaceholder('and password').fill('any');
+    await page.getByRole('button', { name: 'Sign-in' }).click();
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.waitForURL(`${server.url}/console/audit`);
+    await page.getByText('Signed in as Practitioner/clerk-1').waitFor();
+    errors.length = 0; // the issuer's development pages log their own messages
+  });
+
+  it('does not show the audit trail, which the token does not allow: the page says so', async () => {
+    const notice = page.getByRole('status').filter({ hasText: 'Not allowed' });
+    await notice.waitFor();
+    expect(await notice.textContent()).toContain('reading the audit trail');
+    expect(await page.getByRole('table').count()).toBe(0);
+    expect(await axeViolations(page)).toEqual([]);
+  });
+
+  it('finds a patient and opens the chart with the access token', async () => {
+    await page.getByRole('link', { name: 'Patients' }).click();
+    await page.getByLabel('Name').fill('Okafor');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByRole('link', { name: /Okafor/ }).click();
+    await page.getByRole('heading', { name: /Okafor/ }).waitFor();
+    expect(await axeViolations(page)).toEqual([]);
+  });
+
+  it('signs out: the token is forgotten and the sign-in page is back', async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await page.reload();
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+  });
+});
