@@ -14,9 +14,6 @@ import { gridFsBytes } from '../jobs/file-store';
 export const BINARY_BUCKET = 'binary';
 export const BINARY_VERSIONS = 'binary_versions';
 
-/** An upload older than this that no version names belongs to a write that failed or a process that died. */
-const PENDING_TTL_MS = 60 * 60 * 1000;
-
 /** Bytes streamed into GridFS, not yet the bytes of any Binary version. */
 export interface Upload {
   fileId: ObjectId;
@@ -34,7 +31,7 @@ export interface StoredBytes {
 }
 
 /** Which GridFS file holds the bytes of one Binary version. */
-interface VersionBytes {
+export interface VersionBytes {
   _id: string;
   binary: string;
   vid: number;
@@ -47,7 +44,7 @@ interface VersionBytes {
  * Binary bytes in GridFS (the driver's GridFSBucket, on a real MongoDB and the embedded engine alike). An upload is
  * streamed in outside any transaction (GridFS writes take no session); the transaction that stores the version
  * inserts its `binary_versions` document (`link`), so a write that fails or rolls back leaves only a file no
- * version names, never a version without its bytes, and the sweep removes such files. The link is an insert, not an
+ * version names, never a version without its bytes, and the sweep (src/binary/sweep.ts) removes such files. The link is an insert, not an
  * update of the file: a transaction's snapshot may predate the upload, when the write read something first.
  */
 export class BinaryBytes {
@@ -69,6 +66,7 @@ export class BinaryBytes {
       chunks: db.collection<GridFSChunk>(`${BINARY_BUCKET}.chunks`),
       versions: db.collection<VersionBytes>(BINARY_VERSIONS),
     };
+    // For the sweep of uploads no version names (src/binary/sweep.ts).
     await store.files.createIndex({ 'metadata.checked': 1, uploadDate: 1 }, { name: 'unchecked_uploads' });
     // The index GridFS itself makes on a first upload, made here so it exists before any transaction reads chunks.
     await store.chunks.createIndex({ files_id: 1, n: 1 }, { unique: true });
@@ -139,29 +137,6 @@ export class BinaryBytes {
     if (keys.length === 0) return new Map();
     const links = await this.attached.versions.find({ _id: { $in: [...keys] } }, { ...session, projection: { size: 1 } }).toArray();
     return new Map(links.map((l) => [l._id, l.size]));
-  }
-
-  /**
-   * Removes files older than an hour that no version names (writes that failed, a process that died mid-write), and
-   * marks those that are named, so each file is looked at once.
-   */
-  async sweep(now = Date.now()): Promise<number> {
-    const { files, versions, bucket } = this.attached;
-    let removed = 0;
-    for (;;) {
-      const batch = await files
-        .find({ 'metadata.checked': { $ne: true }, uploadDate: { $lt: new Date(now - PENDING_TTL_MS) } }, { projection: { _id: 1 }, limit: 500 })
-        .toArray();
-      if (batch.length === 0) return removed;
-      const named = new Set((await versions.find({ file: { $in: batch.map((f) => f._id) } }, { projection: { file: 1 } }).toArray()).map((v) => String(v.file)));
-      for (const f of batch) {
-        if (named.has(String(f._id))) await files.updateOne({ _id: f._id }, { $set: { 'metadata.checked': true } });
-        else {
-          await bucket.delete(f._id).catch(() => undefined);
-          removed++;
-        }
-      }
-    }
   }
 }
 

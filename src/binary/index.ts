@@ -1,9 +1,11 @@
+import { hostname } from 'node:os';
 import type { Config } from '../config';
 import type { Route } from '../router/route';
 import type { RunningServerCore } from '../server';
 import type { WriteHook } from '../store/write-hooks';
 import { bundleBinaryData } from './bundle-data';
 import { BinaryBytes } from './byte-store';
+import { UploadSweeper } from './sweep';
 import { binaryExportLine } from './export-line';
 import { binaryHook } from './hook';
 import { binaryRoutes } from './routes';
@@ -11,7 +13,7 @@ import { binaryRoutes } from './routes';
 export { BinaryBytes, BINARY_BUCKET, removeBinaryBytes } from './byte-store';
 export { attachmentsOf } from './attachments';
 
-/** Pending uploads are swept at start and this often after. */
+/** Uploads of writes that did not complete are swept at start and this often after (by one process per period). */
 const SWEEP_MS = 60 * 60 * 1000;
 
 /**
@@ -20,7 +22,7 @@ const SWEEP_MS = 60 * 60 * 1000;
  */
 export function binaryServices(config: Pick<Config, 'bodyLimit' | 'binaryBodyLimit' | 'attachmentInlineLimit' | 'binaryBundleDataLimit'>) {
   const bytes = new BinaryBytes();
-  let sweeper: NodeJS.Timeout | undefined;
+  let timer: NodeJS.Timeout | undefined;
   const jsonLimit = Math.floor((config.bodyLimit * 3) / 4);
   const routes: Route[] = binaryRoutes({ bytes, bodyLimit: config.binaryBodyLimit, jsonLimit });
   const writeHook: WriteHook = binaryHook({ bytes, inlineLimit: config.attachmentInlineLimit });
@@ -34,16 +36,17 @@ export function binaryServices(config: Pick<Config, 'bodyLimit' | 'binaryBodyLim
     exportLine: binaryExportLine(bytes, jsonLimit),
     async start(core: Pick<RunningServerCore, 'store' | 'logger'>): Promise<void> {
       await bytes.init(core.store.db);
+      const sweeper = new UploadSweeper(core.store.db, { owner: `${hostname()}:${process.pid}`, leaseMs: SWEEP_MS - 60_000 });
       const sweep = () =>
-        bytes.sweep().then(
-          (n) => n && core.logger.info({ uploads: n }, 'binary: removed pending uploads of failed writes'),
+        sweeper.sweep().then(
+          ({ files, unfinished }) => (files || unfinished) && core.logger.info({ files, unfinished }, 'binary: removed the uploads of writes that did not complete'),
           (err: unknown) => core.logger.warn({ err }, 'binary: sweeping pending uploads failed'),
         );
       await sweep();
-      sweeper = setInterval(() => void sweep(), SWEEP_MS).unref();
+      timer = setInterval(() => void sweep(), SWEEP_MS).unref();
     },
     stop(): void {
-      clearInterval(sweeper);
+      clearInterval(timer);
     },
   };
 }
