@@ -3,7 +3,7 @@ import type { AccessPolicy } from '../auth/access-policy';
 import { badRequest, forbidden, unprocessable } from '../errors/operation-outcome-error';
 import { type Hold, actOf, isHoldResource, newHold, releasedHold } from '../retention/hold';
 import { openHoldsNaming, writingHolds } from '../retention/holds-in-force';
-import { assertNotDestroying, guardKeys, touchGuards } from '../retention/hold-guard';
+import { assertNotDestroying, guardKeys, touchEveryGuard } from '../retention/hold-guard';
 import { locationHeader, versionHeaders } from '../router/respond';
 import type { RouterContext } from '../router/context';
 import type { FhirRequest, FhirResult } from '../router/types';
@@ -137,7 +137,7 @@ export const placeHoldOperation = defineHoldOperation(
     if (open.length) return { status: 200, body: await readBasic(tx, open[0]) };
     // Meets any delete, merge or destruction of the record running now (src/retention/hold-guard.ts).
     const keys = guardKeys(subject, records);
-    await touchGuards(tx, keys);
+    await touchEveryGuard(tx, keys);
     await assertNotDestroying(tx, keys);
     const { resource, doc } = await tx.create('Basic', newHold(subject, records, matter, reason, actOf(ctx.repo.policy, new Date())));
     recordLifecycle(req, 'hold', doc._id, matter, reason);

@@ -5,7 +5,7 @@ import type { Repository } from '../store/repository';
 import type { WriteHook } from '../store/write-hooks';
 import { lazy } from '../util/lazy';
 import { type Hold, LEGAL_HOLD_CODE, RECORD_MANAGEMENT_SYSTEM, holdLabel, holdOf, isHoldResource } from './hold';
-import { assertNotDestroying, guardKeys, touchGuards } from './hold-guard';
+import { assertNotDestroying, guardKeys, touchDeleteGuards, touchGuards } from './hold-guard';
 
 /**
  * Which holds are in force, and the refusals they cause. Holds are found with the search parameters the server
@@ -90,7 +90,7 @@ export async function writingHolds<T>(repo: Repository, fn: (tx: Repository) => 
 /**
  * The write hook of legal holds: a delete (plain, conditional, a bundle entry) of a resource that an open hold
  * names, or of any resource of a record under a record hold (its stored compartments list the patient), is
- * refused with 409 naming the holds; updates go on. A delete writes its record's guard first (hold-guard.ts), so
+ * refused with 409 naming the holds; updates go on. A delete writes a guard of its record first (hold-guard.ts), so
  * a hold committed after the delete's snapshot is not missed. A legal-hold Basic is written only by the hold
  * operations.
  */
@@ -105,7 +105,7 @@ export const legalHoldHook: WriteHook = {
     }
     if (e.op !== 'delete') return;
     const patients = (e.previous?.c ?? []).filter((c) => c.startsWith('Patient/'));
-    await touchGuards(
+    await touchDeleteGuards(
       repo,
       guardKeys(
         `${e.type}/${e.id}`,
