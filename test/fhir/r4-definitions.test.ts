@@ -47,7 +47,7 @@ describe('the R4 definitions the server reads', () => {
   });
 
   it('keeps its copy beside the package, so a later start parses the copy', () => {
-    [...r4Resources('profiles-types.json')];
+    expect([...r4Resources('profiles-types.json')].length).toBeGreaterThan(0);
     const cached = JSON.parse(fs.readFileSync(definitionsCacheOf('profiles-types.json'), 'utf8')) as Bundle;
     expect(cached.entry!.map((e) => (e.resource as StructureDefinition).url)).toEqual([...r4Resources('profiles-types.json')].map((r) => (r as StructureDefinition).url));
     expect(JSON.stringify(cached)).not.toContain('"definition":');
