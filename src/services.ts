@@ -15,6 +15,7 @@ import { documentReferenceDocref } from './operations/docref';
 import { patientEverything } from './operations/everything';
 import type { Operation } from './operations/operation';
 import { importOperation } from './operations/import';
+import { jobsList } from './operations/jobs-list';
 import { importConfigFromEnv } from './import/config';
 import { importKind } from './import/import-kind';
 import type { SearchApi, ValidationApi } from './router/context';
@@ -148,6 +149,7 @@ export async function defaultServices(config: Config, env: Record<string, string
   const importSources = importConfigFromEnv(env);
   jobs.register(importKind({ search, validation, sources: importSources }));
   operations.push(importOperation(jobs, () => importSources));
+  operations.push(jobsList({ jobs }));
 
   return {
     index: indexResource,
