@@ -164,6 +164,24 @@ async function main() {
     await page.getByRole('button', { name: 'Verify the chain' }).click();
     await page.getByText(/The chain is/).waitFor();
     await shot('audit');
+    await page.goto(`${console}/patients/${id}?tab=access`);
+    await page.getByRole('table', { name: /^Accesses from/ }).waitFor();
+    await page
+      .getByRole('button', { name: /^Show the accesses of/ })
+      .first()
+      .click();
+    await shot('chart-access-report');
+    await page.goto(`${console}/destruction`);
+    await page.getByLabel('Eligible on').fill('2300-01-01');
+    await page.getByRole('button', { name: 'Review eligible records' }).click();
+    await page.getByRole('table', { name: /^Records eligible/ }).waitFor();
+    await shot('destruction-review');
+    await page.getByRole('link', { name: 'approval of this review' }).click();
+    await page.getByRole('table', { name: /^Records eligible/ }).waitFor();
+    await shot('destruction-approval');
+    await page.goto(`${console}/operations`);
+    await page.getByRole('table', { name: 'Your jobs, newest first' }).waitFor();
+    await shot('operations');
   } finally {
     await browser.close();
     child.kill('SIGTERM');

@@ -7,7 +7,10 @@ import type { Permission } from './auth/scopes';
 import { currentSession, detectMode, endSession, type Mode, type Session } from './auth/session';
 import { AuditPage } from './pages/AuditPage';
 import { ChartPage } from './pages/chart/ChartPage';
+import { DestructionApprovalPage } from './pages/destruction/DestructionApprovalPage';
+import { DestructionReviewPage } from './pages/destruction/DestructionReviewPage';
 import { DuplicatesPage } from './pages/DuplicatesPage';
+import { OperationsPage } from './pages/OperationsPage';
 import { PatientSearchPage } from './pages/PatientSearchPage';
 import { SignInCallback, SignInPage } from './pages/SignInPage';
 import { WorklistPage } from './pages/WorklistPage';
@@ -17,15 +20,21 @@ const PAGES = [
   { href: '/deficiencies', label: 'Deficiencies', match: (p: string) => p.startsWith('/deficiencies') },
   { href: '/duplicates', label: 'Duplicates', match: (p: string) => p.startsWith('/duplicates') },
   { href: '/audit', label: 'Audit trail', match: (p: string) => p.startsWith('/audit') },
+  { href: '/destruction', label: 'Destruction review', match: (p: string) => p === '/destruction' },
+  { href: '/destruction/approve', label: 'Destruction approval', match: (p: string) => p.startsWith('/destruction/approve') },
+  { href: '/operations', label: 'Operations', match: (p: string) => p.startsWith('/operations') },
 ];
 
 /** Each page, and what the user's token must allow for it (checked before the page asks the server). */
-const ROUTES: Array<{ path: string; type: string; needs: Permission[]; what: string; page(params: Record<string, string | undefined>): React.ReactNode }> = [
+const ROUTES: Array<{ path: string; type?: string; needs?: Permission[]; what: string; page(params: Record<string, string | undefined>): React.ReactNode }> = [
   { path: '/', type: 'Patient', needs: ['s'], what: 'finding patients', page: () => <PatientSearchPage /> },
   { path: '/patients/:id', type: 'Patient', needs: ['r'], what: 'reading charts', page: (p) => <ChartPage id={p.id ?? ''} /> },
   { path: '/deficiencies', type: 'Task', needs: ['s'], what: 'the deficiency worklist', page: () => <WorklistPage /> },
   { path: '/duplicates', type: 'Patient', needs: ['s', 'u'], what: 'resolving duplicates', page: () => <DuplicatesPage /> },
   { path: '/audit', type: 'AuditEvent', needs: ['s'], what: 'reading the audit trail', page: () => <AuditPage /> },
+  { path: '/destruction', type: 'Patient', needs: ['r', 's'], what: 'reviewing records for destruction', page: () => <DestructionReviewPage /> },
+  { path: '/operations', what: 'the operations page', page: () => <OperationsPage /> },
+  { path: '/destruction/approve', type: 'Patient', needs: ['r', 's', 'u', 'd'], what: 'approving a destruction', page: () => <DestructionApprovalPage /> },
 ];
 
 function ModeBadge({ mode, session }: { mode?: Mode; session?: Session }) {
@@ -103,11 +112,15 @@ export function App() {
             <Switch>
               {ROUTES.map((r) => (
                 <Route key={r.path} path={r.path}>
-                  {(params: Record<string, string | undefined>) => (
-                    <Permitted type={r.type} needs={r.needs} what={r.what}>
-                      {r.page(params)}
-                    </Permitted>
-                  )}
+                  {(params: Record<string, string | undefined>) =>
+                    r.type ? (
+                      <Permitted type={r.type} needs={r.needs ?? []} what={r.what}>
+                        {r.page(params)}
+                      </Permitted>
+                    ) : (
+                      r.page(params)
+                    )
+                  }
                 </Route>
               ))}
               <Route>

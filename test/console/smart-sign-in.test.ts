@@ -35,7 +35,7 @@ describe('the records console signed in at an external SMART issuer', () => {
 
     browser = await launch();
     ({ page, errors } = await openPage(browser));
-  });
+  }, 90_000);
   afterAll(async () => {
     await browser?.close();
     await server?.close();
@@ -78,6 +78,15 @@ describe('the records console signed in at an external SMART issuer', () => {
     await page.getByRole('button', { name: 'Search' }).click();
     await page.getByRole('link', { name: /Okafor/ }).click();
     await page.getByRole('heading', { name: /Okafor/ }).waitFor();
+    expect(await axeViolations(page)).toEqual([]);
+    // Who accessed the record comes from the audit trail, which this user may not read.
+    await page.getByRole('tab', { name: 'Access report' }).click();
+    expect(await page.getByRole('status').filter({ hasText: 'Not allowed' }).textContent()).toContain('the access report');
+  });
+
+  it("lists this user's jobs on the operations page: none yet", async () => {
+    await page.getByRole('link', { name: 'Operations' }).click();
+    await page.getByText('No job yet.').waitFor();
     expect(await axeViolations(page)).toEqual([]);
   });
 

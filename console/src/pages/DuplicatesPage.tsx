@@ -4,6 +4,7 @@ import { useState } from 'react';
 import { Link } from 'wouter';
 import { paramValue, parameters, request, resources, runAsync } from '../api/fhir';
 import { localId, nameText } from '../api/format';
+import { manifestLines, type Manifest } from '../api/jobs';
 import { ColumnHeads } from '../components/ColumnHeads';
 import { ErrorMessage } from '../components/Status';
 
@@ -16,28 +17,20 @@ interface Pair {
   differs: string[];
 }
 
-interface Manifest {
-  output?: Array<{ type: string; url: string }>;
-}
-
 /** The pairs of a $find-duplicates manifest: every NDJSON file read through the API, one Parameters a line. */
 async function pairsOf(manifest: Manifest): Promise<Pair[]> {
-  const pairs: Pair[] = [];
-  for (const file of manifest.output ?? []) {
-    const text = await (await request(file.url, { headers: { accept: 'application/fhir+ndjson' } })).text();
-    for (const line of text.split('\n').filter(Boolean)) {
-      const p = (JSON.parse(line) as Parameters).parameter ?? [];
-      const all = (name: string) => p.filter((x) => x.name === name).map((x) => x.valueString ?? '');
-      pairs.push({
-        patient: String(paramValue(p, 'patient')),
-        candidate: String(paramValue(p, 'candidate')),
-        score: Number(paramValue(p, 'score')),
-        grade: String(paramValue(p, 'grade')),
-        agrees: all('agrees'),
-        differs: all('differs'),
-      });
-    }
-  }
+  const pairs = (await manifestLines<Parameters>(manifest)).map((line): Pair => {
+    const p = line.parameter ?? [];
+    const all = (name: string) => p.filter((x) => x.name === name).map((x) => x.valueString ?? '');
+    return {
+      patient: String(paramValue(p, 'patient')),
+      candidate: String(paramValue(p, 'candidate')),
+      score: Number(paramValue(p, 'score')),
+      grade: String(paramValue(p, 'grade')),
+      agrees: all('agrees'),
+      differs: all('differs'),
+    };
+  });
   return pairs.sort((a, b) => b.score - a.score);
 }
 

@@ -3,7 +3,9 @@ import type { Patient, Task } from 'fhir/r4';
 import { Link, useLocation, useSearch } from 'wouter';
 import { dateText, mrn, nameText } from '../../api/format';
 import { useFhir } from '../../api/use-fhir';
+import { Permitted } from '../../components/Permitted';
 import { Async } from '../../components/Status';
+import { AccessReport } from './AccessReport';
 import { Conditions } from './Conditions';
 import { Demographics } from './Demographics';
 import { Disclosures } from './Disclosures';
@@ -22,6 +24,7 @@ const TABS = [
   { value: 'deficiencies', label: 'Deficiencies' },
   { value: 'retention', label: 'Retention and holds' },
   { value: 'disclosures', label: 'Disclosures' },
+  { value: 'access', label: 'Access report' },
 ];
 
 /**
@@ -102,6 +105,11 @@ export function ChartPage({ id }: { id: string }) {
             </Tabs.Panel>
             <Tabs.Panel value="disclosures" pt="md">
               <Disclosures patientId={p.id!} />
+            </Tabs.Panel>
+            <Tabs.Panel value="access" pt="md">
+              <Permitted type="AuditEvent" needs={['r']} what="the access report">
+                <AccessReport patientId={p.id!} />
+              </Permitted>
             </Tabs.Panel>
           </Tabs>
         </Stack>

@@ -1,11 +1,12 @@
-import { Anchor, Button, Group, Select, Stack, Table, Text, Textarea, TextInput } from '@mantine/core';
+import { Button, Select, Stack, Table, Text, Textarea, TextInput } from '@mantine/core';
 import type { AuditEvent, Bundle } from 'fhir/r4';
 import { useState } from 'react';
-import { FHIR_BASE, query, request, resources } from '../../api/fhir';
+import { query, request, resources } from '../../api/fhir';
 import { dateText } from '../../api/format';
 import { useFhir } from '../../api/use-fhir';
 import { ActionDialog } from '../../components/ActionDialog';
 import { ColumnHeads } from '../../components/ColumnHeads';
+import { type Period, ReportPeriod } from '../../components/ReportPeriod';
 import { Async } from '../../components/Status';
 
 const PURPOSES = [
@@ -61,8 +62,7 @@ const EMPTY: Form = { date: '', recipient: '', address: '', purpose: 'PUBHLTH', 
 
 /** The accounting of disclosures for a period (printable, also as the server's own page), and recording one. */
 export function Disclosures({ patientId }: { patientId: string }) {
-  const [period, setPeriod] = useState({ start: '', end: '' });
-  const [asked, setAsked] = useState(period);
+  const [asked, setAsked] = useState<Period>({ start: '', end: '' });
   const path = `Patient/${encodeURIComponent(patientId)}/$disclosures?${query(asked)}`;
   const state = useFhir<Bundle>(path);
   const [recording, setRecording] = useState(false);
@@ -70,20 +70,11 @@ export function Disclosures({ patientId }: { patientId: string }) {
   const set = (k: keyof Form) => (e: React.ChangeEvent<HTMLInputElement | HTMLTextAreaElement>) => setForm({ ...form, [k]: e.currentTarget.value });
   return (
     <Stack>
-      <Group align="end" className="no-print">
-        <TextInput label="From" type="date" value={period.start} onChange={(e) => setPeriod({ ...period, start: e.currentTarget.value })} />
-        <TextInput label="To" type="date" value={period.end} onChange={(e) => setPeriod({ ...period, end: e.currentTarget.value })} />
-        <Button onClick={() => setAsked(period)}>Show the accounting</Button>
-        <Button variant="light" onClick={() => window.print()}>
-          Print
-        </Button>
-        <Anchor href={`${FHIR_BASE}/${path}&_format=html`} target="_blank" rel="noreferrer">
-          The server&apos;s printable page
-        </Anchor>
+      <ReportPeriod show="Show the accounting" path={path} onShow={setAsked}>
         <Button variant="light" onClick={() => setRecording(true)}>
           Record a disclosure made outside the system
         </Button>
-      </Group>
+      </ReportPeriod>
       <Text size="sm">Without dates: the six years up to today.</Text>
       <Async state={state} label="Loading the accounting">
         {(bundle) => <Accounting events={resources<AuditEvent>(bundle, 'AuditEvent')} />}
