@@ -17,6 +17,9 @@ async function buildConsole({ quiet = false } = {}) {
     entryPoints: [path.join(source, 'src', 'main.tsx')],
     outdir,
     entryNames: 'main',
+    // Code loaded on demand (the SMART sign-in's OAuth client) in chunks of its own beside main.js.
+    splitting: true,
+    chunkNames: 'chunk-[hash]',
     bundle: true,
     minify: true,
     sourcemap: 'linked',
@@ -28,7 +31,8 @@ async function buildConsole({ quiet = false } = {}) {
     logLevel: quiet ? 'error' : 'warning',
   });
   fs.copyFileSync(path.join(source, 'index.html'), path.join(outdir, 'index.html'));
-  const sizes = ['main.js', 'main.css'].map((f) => {
+  const chunks = fs.readdirSync(outdir).filter((f) => /^chunk-.*\.js$/.test(f));
+  const sizes = ['main.js', 'main.css', ...chunks].map((f) => {
     const bytes = fs.readFileSync(path.join(outdir, f));
     return `${f} ${(bytes.length / 1024).toFixed(0)} KiB (${(zlib.gzipSync(bytes).length / 1024).toFixed(0)} KiB gzipped)`;
   });

@@ -280,6 +280,8 @@ describe('the records console at /console', () => {
     const eligible = page.getByRole('table', { name: /^Records eligible for destruction/ });
     await eligible.waitFor();
     expect(await eligible.getByRole('link', { name: `Patient/${patientId}` }).count()).toBe(1);
+    const kinds = (await server.json('GET', '$jobs')).body.parameter.map((j: any) => j.part.find((p: any) => p.name === 'kind').valueCode);
+    expect(kinds.filter((k: string) => k === 'destruction-review')).toHaveLength(1);
     expect(await axeViolations(page)).toEqual([]);
     await page.getByRole('link', { name: 'approval of this review' }).click();
     await page.getByText('Approval is impossible in protected mode').waitFor();

@@ -30,8 +30,9 @@ export async function request(path: string, init: RequestInit = {}): Promise<Res
   } catch {
     throw new FhirError(0, 'The server cannot be reached');
   }
-  // A token the server no longer takes (expired, or its issuer's keys changed): the user signs in again.
-  if (res.status === 401 && auth) endSession('Your sign-in has expired or was refused: sign in again.');
+  // No token the server takes (expired, or its issuer's keys changed): the user signs in again. Protected mode
+  // never answers 401.
+  if (res.status === 401) endSession('Your sign-in has expired or was refused: sign in again.');
   if (!res.ok) throw await failure(res);
   return res;
 }

@@ -1,7 +1,6 @@
 import { Alert, Button, Stack, Text, Title } from '@mantine/core';
 import { useEffect, useState } from 'react';
 import type { Session, SmartServer } from '../auth/session';
-import { beginSignIn, finishSignIn } from '../auth/sign-in';
 import { ErrorMessage, Loading } from '../components/Status';
 
 /** The server needs a signed-in user: sign in at the site's SMART issuer. */
@@ -20,7 +19,7 @@ export function SignInPage({ server, notice, returnTo }: { server: SmartServer; 
         do.
       </Text>
       {error && <ErrorMessage error={error} title="The sign-in cannot start" />}
-      <Button w="fit-content" onClick={() => beginSignIn(server, returnTo).catch(setError)}>
+      <Button w="fit-content" onClick={() => import('../auth/sign-in').then(({ beginSignIn }) => beginSignIn(server, returnTo)).catch(setError)}>
         Sign in
       </Button>
     </Stack>
@@ -28,13 +27,14 @@ export function SignInPage({ server, notice, returnTo }: { server: SmartServer; 
 }
 
 // The callback is handled once per page load (React may run an effect twice; the code can be used once).
-let finishing: ReturnType<typeof finishSignIn> | undefined;
+// The OAuth client (oauth4webapi) is its own chunk, loaded only by a sign-in: protected mode never needs it.
+let finishing: Promise<{ session: Session; returnTo: string }> | undefined;
 
 /** /console/callback: the issuer sent the user back with a code; exchange it, then go where the user was. */
 export function SignInCallback({ server, onSignedIn }: { server: SmartServer; onSignedIn(session: Session, returnTo: string): void }) {
   const [error, setError] = useState<Error>();
   useEffect(() => {
-    finishing ??= finishSignIn(server);
+    finishing ??= import('../auth/sign-in').then(({ finishSignIn }) => finishSignIn(server));
     finishing.then(
       ({ session, returnTo }) => onSignedIn(session, returnTo),
       (err: Error) => setError(err),
