@@ -10,12 +10,13 @@ import { benchCompleteness } from './completeness';
 import { benchExport } from './export';
 import { benchImport } from './import';
 import { benchIngest } from './ingest';
-import { BASELINES, benchReadRatio, percentOf } from './read-ratio';
+import { BASELINES, benchReadRatio, percentOf, type ReadRatioResult } from './read-ratio';
 import { benchStartup } from './startup';
 import { benchWorkers } from './workers';
 import { buildStoreInChild } from './lib/build-store';
 import { compareRows, renderComparison, savedRun } from './lib/compare';
-import { summariseProfile, type TimeWindow } from './lib/cpu-profile';
+import { readProfile, summariseProfile, type TimeWindow } from './lib/cpu-profile';
+import { cpuMsByLayer, splitByLayer } from './lib/profile-layers';
 import { runExternalBench } from './lib/external';
 import { benchHttpSearch } from './lib/http-search';
 import { gitCommit, goalRow, machine, renderTable, writeResults, type Row } from './lib/report';
@@ -207,13 +208,16 @@ async function hotPath(o: Options, work: string, results: Record<string, unknown
       // The window covers the baselines' runs too, when the FHIR server idles: its share adds nothing.
       windows.read = window;
       results.read = r;
-      rows.push({ phase: 'read', metric: 'FHIR read requests/s (p50 / p99 ms)', value: `${r.fhir.requestsPerSecond} (${r.fhir.p50Ms} / ${r.fhir.p99Ms})` });
+      rows.push(goalRow('read', 'FHIR read by id, audited, c16 requests/s', r.fhir.requestsPerSecond, { atLeast: 4000 }));
+      rows.push({ phase: 'read', metric: 'FHIR read p50 / p99 ms', value: `${r.fhir.p50Ms} / ${r.fhir.p99Ms}` });
       const b = r.baselines;
       const share = (n: number) => `${n} (${percentOf(n, b.node.requestsPerSecond)}%)`;
       rows.push({ phase: 'read', metric: 'bare node:http requests/s', value: b.node.requestsPerSecond });
       rows.push({ phase: 'read', metric: 'Express 5 alone, req/s (% of node:http)', value: share(b.express.requestsPerSecond) });
       rows.push({ phase: 'read', metric: 'Express 5 + driver findOne, req/s (%)', value: share(b['express-find'].requestsPerSecond) });
-      rows.push(goalRow('read', 'ratio %', r.ratioPercent, { atLeast: 35 }));
+      // Against what the chosen framework and driver allow (issue 25); node:http stays as the physical limit.
+      rows.push(goalRow('read', '% of Express 5 + driver findOne', percentOf(r.fhir.requestsPerSecond, b['express-find'].requestsPerSecond), { atLeast: 80 }));
+      rows.push({ phase: 'read', metric: '% of bare node:http', value: r.ratioPercent });
       rows.push({ phase: 'read', metric: 'server CPU ms per read', value: r.fhir.cpuMsPerRequest ?? '?' });
       const cpu = BASELINES.map((k) => b[k].cpuMsPerRequest ?? '?').join(' / ');
       rows.push({ phase: 'read', metric: 'CPU ms per read: node / Express / +findOne', value: cpu });
@@ -230,6 +234,13 @@ async function hotPath(o: Options, work: string, results: Record<string, unknown
         ]),
       );
       log(`CPU profiles: ${profiles.join(', ')}`);
+      const read = results.read as ReadRatioResult | undefined;
+      if (windows.read && read?.fhir.cpuMsPerRequest !== undefined) {
+        const layers = threads.map(({ file, name }) => ({ thread: name, layers: splitByLayer(readProfile(file), windows.read) }));
+        for (const { layer, ms } of cpuMsByLayer(layers, read.fhir.cpuMsPerRequest).filter((l) => l.ms >= 0.005)) {
+          rows.push({ phase: 'read', metric: `CPU ms per read, ${layer}`, value: ms });
+        }
+      }
     }
   }
 }

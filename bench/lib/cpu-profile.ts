@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
 /** The parts of a V8 .cpuprofile (written by `node --cpu-prof`) the summary needs. */
-interface CpuProfile {
+export interface CpuProfile {
   nodes: Array<{ id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }>;
   startTime: number;
   endTime: number;
@@ -53,12 +53,17 @@ function top(map: Map<string, number>, total: number, msPerUnit: number, n: numb
 /** A span of the monotonic clock (process.hrtime.bigint() in nanoseconds), the clock V8 stamps samples with. */
 export type TimeWindow = [bigint, bigint];
 
+/** A .cpuprofile file as V8 wrote it. */
+export function readProfile(file: string): CpuProfile {
+  return JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+}
+
 /**
  * Self time per function and per file of a CPU profile, `(idle)` excluded. With `window`, only the samples taken
  * inside it count: one phase of a longer run, without the server's start-up.
  */
 export function summariseProfile(file: string, root: string, n = 25, window?: TimeWindow): ProfileSummary {
-  const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+  const profile = readProfile(file);
   const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
   const parent = new Map<number, number>();
   for (const node of profile.nodes) for (const c of node.children ?? []) parent.set(c, node.id);
