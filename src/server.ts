@@ -64,7 +64,8 @@ export interface Services {
   corsOrigins?(): CorsOrigins;
   /** The records console's settings, asked once the services started (src/http/console.ts). */
   console?(): ConsoleSettings;
-  onComplete?(done: CompletedRequest): void;
+  /** The request's audit record: its response waits for it (src/http/app.ts). */
+  onComplete?(done: CompletedRequest): Promise<void> | void;
   /** Facts `/healthz` reports beside its status (bounded, cheap: it is polled). */
   health?(): object;
   /** Called once the store is connected (audit writer, export workers). */

@@ -174,9 +174,7 @@ export async function defaultServices(config: Config, env: Record<string, string
     authenticate: authenticateRequest,
     corsOrigins,
     console: () => consoleSettings(env, auth?.issuer ? auth.externalEndpoints.token : undefined),
-    onComplete(done) {
-      audit?.record(auditInputFor(done));
-    },
+    onComplete: (done) => audit?.record(auditInputFor(done)),
     async start(core) {
       const baseUrl = core.config.baseUrl;
       auth = await authConfigFromEnv(env, { baseUrl, dataDir: config.dataDir, db: core.store.db });

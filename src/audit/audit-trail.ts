@@ -28,12 +28,10 @@ export interface AuditTrailOptions extends AuditSource {
    * under the named patients' keys, src/audit/query-text.ts); awaited once per event.
    */
   protect?: (events: AuditEvent[]) => Promise<AuditEvent[]>;
-  /** Where failures to write go (the request path never sees them). Default: stderr. */
+  /** Where failures to write go (besides the requests waiting on the write, which are refused). Default: stderr. */
   onError?: (message: string, err?: unknown) => void;
-  /** Events written per batch (default 100: larger batches stall the event loop longer in BSON encoding) and
-   *  longest wait before a batch is written (default 20 ms). */
+  /** Events written per batch (default 100: larger batches stall the event loop longer in BSON encoding). */
   maxBatch?: number;
-  maxDelayMs?: number;
   /** Events held while the database is unreachable (default 100,000); beyond that new events are dropped, loudly. */
   maxQueue?: number;
   /** Write attempts `close` makes before giving up (default 8, about 13 s of back-off). */
@@ -44,9 +42,14 @@ interface Pending {
   event: AuditEvent;
   /** Search index of the event, computed once (the chain fields it gains later are not indexed). */
   index?: SearchFields;
-  /** Set for `submit`: settles when the event is stored. */
+  /** The request an event of `record` is for: recorded again as not answered when its write fails. */
+  input?: AuditInput;
+  /** A request waiting for the event (`record`, `submit`): settles when the event is stored, or its write failed. */
   settle?: { resolve: (e: AuditEvent) => void; reject: (err: unknown) => void };
 }
+
+/** What an event says of a request refused because its event could not be stored when it was due. */
+export const UNANSWERED = 'not answered: its audit event could not be stored';
 
 /** Events indexed or chained between two yields to the event loop, so a batch never stalls requests for long. */
 const SLICE = 16;
@@ -55,6 +58,8 @@ const yieldToRequests = () => new Promise<void>((resolve) => setImmediate(resolv
 const MAX_COLLISIONS = 20;
 const RETRY_MIN_MS = 50;
 const RETRY_MAX_MS = 5_000;
+/** Longest pause before the next write after a failed one while serving: requests meanwhile wait for that write. */
+const SERVING_RETRY_MAX_MS = 1_000;
 
 /** Index-on-write with R4's search parameters at `baseUrl`, for a trail without a server's (its tests). */
 function searchIndexAt(baseUrl: string): Indexer {
@@ -63,7 +68,15 @@ function searchIndexAt(baseUrl: string): Indexer {
 }
 
 /**
- * The audit trail: AuditEvents written in batches off the request path, each hash-chained to the one before.
+ * The audit trail: AuditEvents hash-chained to the one before, each stored before the request it records is answered.
+ *
+ * Group commit: `record` queues a request's event and resolves once the event is stored; one writer stores the queue
+ * in batches, one transaction each (committed under the same write concern and fsync policy as a resource's write),
+ * and releases every request of a batch when its transaction is acknowledged. A lone event is written at once (on the
+ * next turn of the event loop, so the requests finishing in the same turn join it, never after a timer); events
+ * recorded while a batch is being written form the next one. A failed write refuses the requests waiting on it
+ * (the HTTP layer answers 503: nothing is disclosed without its event) and keeps their events, recorded as not
+ * answered, for the next write.
  *
  * Ordering: one process writes its batches one at a time, so its events form one chain. Several server instances
  * sharing a database each write batches whose first id is their view of head+1; event ids are the sequence, so a
@@ -77,6 +90,9 @@ export class AuditTrail {
   /** The newest event this process stored, to detect truncation. */
   private written: ChainLink | undefined;
   private writing: Promise<void> | undefined;
+  /** A write is due on the next turn of the event loop. */
+  private due = false;
+  /** The pause after a failed write. */
   private timer: NodeJS.Timeout | undefined;
   private failures = 0;
   private closed = false;
@@ -90,7 +106,6 @@ export class AuditTrail {
     this.opts = {
       onError: (message, err) => console.error(`[audit] ${message}`, err ?? ''),
       maxBatch: 100,
-      maxDelayMs: 20,
       maxQueue: 100_000,
       closeAttempts: 8,
       ...options,
@@ -109,15 +124,23 @@ export class AuditTrail {
   }
 
   /**
-   * Queues the event for one request (a failed login may only be counted, see src/audit/failed-logins.ts). Never
-   * throws and never waits: auditing must not slow the request path.
+   * Records one request: resolves once its event is stored, as durable as an acknowledged write; rejects when it could
+   * not be (the request must then not be answered as carried out). Failed logins are the exception: counted and
+   * written aggregated later (src/audit/failed-logins.ts), they resolve at once.
    */
-  record(input: AuditInput): void {
+  record(input: AuditInput): Promise<void> {
     try {
-      if (isFailedLogin(input)) this.failedLogins.add(input);
-      else this.enqueue({ event: this.serverEvent(input) });
+      if (isFailedLogin(input)) {
+        this.failedLogins.add(input);
+        return Promise.resolve();
+      }
+      const event = this.serverEvent(input);
+      return new Promise((resolve, reject) => {
+        if (!this.enqueue({ event, input, settle: { resolve: () => resolve(), reject } })) reject(new Error('the audit trail is not accepting events'));
+      });
     } catch (err) {
       this.opts.onError('could not build an audit event', err);
+      return Promise.reject(err);
     }
   }
 
@@ -155,15 +178,18 @@ export class AuditTrail {
     // What is indexed, hashed and stored must be the same text (src/audit/untrusted-text.ts).
     p.event = wellFormedJson(p.event);
     this.queue.push(p);
-    this.schedule(this.queue.length >= this.opts.maxBatch ? 0 : this.opts.maxDelayMs);
+    this.schedule();
     return true;
   }
 
-  private schedule(delayMs: number): void {
-    if (this.writing) return; // the running writer drains the queue
-    // A pending timer stands, unless a full batch may go now; a retry back-off always stands.
-    if (this.timer && (delayMs > 0 || this.failures > 0)) return;
-    this.startTimer(delayMs);
+  /** Starts a writer on the next turn unless one runs (it takes the queue when its batch is stored) or waits. */
+  private schedule(): void {
+    if (this.writing || this.timer || this.due) return;
+    this.due = true;
+    setImmediate(() => {
+      this.due = false;
+      void this.drain().catch(() => undefined);
+    });
   }
 
   private startTimer(delayMs: number): void {
@@ -184,18 +210,44 @@ export class AuditTrail {
         this.failures = 0;
       } catch (err) {
         this.failures++;
-        const delay = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** Math.min(this.failures, 10));
+        const delay = Math.min(SERVING_RETRY_MAX_MS, RETRY_MIN_MS * 2 ** Math.min(this.failures, 10));
         this.opts.onError(`writing ${this.queue.length} audit events failed; retrying in ${delay} ms`, err);
+        this.refuseWaiting(err);
         if (!this.closed) this.startTimer(delay);
         throw err;
       }
     };
-    // Cleared in a later tick, so a run that finishes at once cannot leave a stale promise behind.
+    // Cleared in a later tick, so a run that finishes at once cannot leave a stale promise behind; an event queued
+    // between the run's last look at the queue and this tick starts the next writer.
     const writing: Promise<void> = run().finally(() => {
-      if (this.writing === writing) this.writing = undefined;
+      if (this.writing !== writing) return;
+      this.writing = undefined;
+      if (this.queue.length) this.schedule();
     });
     this.writing = writing;
     return writing;
+  }
+
+  /**
+   * After a failed write: every request waiting is refused now rather than held through the pause. A request's event
+   * stays queued, recorded again as not answered (the access was attempted, and a write it made is stored); an event
+   * a client submitted is dropped, since the client is told it was not stored and may send it again.
+   */
+  private refuseWaiting(err: unknown): void {
+    const kept: Pending[] = [];
+    for (const p of this.queue) {
+      const settle = p.settle;
+      p.settle = undefined;
+      settle?.reject(err);
+      if (p.input && settle) kept.push(this.unanswered(p));
+      else if (!settle) kept.push(p);
+    }
+    this.queue.splice(0, this.queue.length, ...kept);
+  }
+
+  private unanswered(p: Pending): Pending {
+    const input = { ...p.input!, status: 503, outcomeDescription: UNANSWERED, recorded: new Date(p.event.recorded) };
+    return { event: wellFormedJson(this.serverEvent(input)), input };
   }
 
   private async writeBatch(batch: Pending[]): Promise<void> {

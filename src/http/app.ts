@@ -7,7 +7,7 @@ import { allowedMethods, byMethod, type RouteMatch } from '../router/route';
 import { selectRoute, type RouteTable } from '../router/router';
 import type { CompletedRequest, FhirRequest, FhirResult, HttpMethod } from '../router/types';
 import { parseRouteBody, mediaType, rawBodyOf, streamsBody } from './body';
-import { badRequest, notSupported } from '../errors/operation-outcome-error';
+import { badRequest, notSupported, unavailable } from '../errors/operation-outcome-error';
 import { errorResponse } from './errors';
 import { setHeaders } from './header-text';
 import { outcomeMediaType, responseMediaType, wantsHtml, wantsRaw } from './format';
@@ -29,8 +29,11 @@ export interface HttpDeps {
   /** The route table: which routes are public, how they read their body, whether they are audited. */
   routes: RouteTable;
   handle(req: FhirRequest): Promise<FhirResult>;
-  /** Called once per audited request after the response is decided (audit). */
-  onComplete?(done: CompletedRequest): void;
+  /**
+   * Called once per audited request when its response is decided, before any of it is sent: the response waits until
+   * this resolves (its AuditEvent is stored); when it rejects, the request is answered 503 instead.
+   */
+  onComplete?(done: CompletedRequest): Promise<void> | void;
   ready(): Promise<boolean>;
   /** Facts reported beside `/healthz`'s status (search's skipped parameters, say). */
   health?(): object;
@@ -120,7 +123,8 @@ async function answer(deps: HttpDeps, req: Request, res: Response): Promise<void
 async function answerRequest(deps: HttpDeps, req: Request, res: Response): Promise<void> {
   const started = performance.now();
   let fhirReq: FhirRequest | undefined;
-  let status = 500;
+  let result: FhirResult;
+  let negotiated: string | undefined;
   let error: string | undefined;
   let audited = true;
   let outcomeType: string | undefined;
@@ -137,7 +141,7 @@ async function answerRequest(deps: HttpDeps, req: Request, res: Response): Promi
     if (chosen?.httpOnly || chosen?.raw) outcomeType = outcomeMediaType(req.headers.accept);
     const html = chosen?.html === true && wantsHtml(req.headers.accept, search.get('_format') ?? undefined);
     const raw = chosen?.raw === true && wantsRaw(req.headers.accept, search.get('_format') ?? undefined);
-    const negotiated = outcomeType ?? (html ? 'text/html' : responseMediaType(req.headers.accept, search.get('_format') ?? undefined));
+    negotiated = outcomeType ?? (html ? 'text/html' : responseMediaType(req.headers.accept, search.get('_format') ?? undefined));
     const policy = chosen?.public ? anonymousPolicy : await deps.authenticate(req.headers.authorization, remoteAddress);
     if (path === undefined) throw badRequest('The URL path is not valid percent-encoding');
     const buffered = Buffer.isBuffer(req.body) ? req.body : undefined;
@@ -155,28 +159,53 @@ async function answerRequest(deps: HttpDeps, req: Request, res: Response): Promi
       remoteAddress,
       ...(html ? { format: 'html' as const } : raw ? { format: 'raw' as const } : {}),
     };
-    const result = await deps.handle(fhirReq);
-    status = result.status;
+    result = await deps.handle(fhirReq);
+  } catch (err) {
+    ({ result, error } = errorResult(err, deps.logger));
+    negotiated = outcomeType;
+  }
+  try {
+    // The request's AuditEvent is stored before any byte of its response is sent (a stream's included): what was
+    // disclosed or changed is on the trail even if the server dies right after. If it cannot be stored, nothing is
+    // disclosed: 503, whatever the answer would have been (a write stays stored, and its event is stored later,
+    // recorded as not answered: src/audit/audit-trail.ts).
+    if (audited) {
+      const requestId = res.locals.requestId as string | undefined;
+      await deps.onComplete?.({ req: fhirReq, status: result.status, error, method: req.method, url: req.originalUrl, remoteAddress, requestId });
+    }
+  } catch (err) {
+    deps.logger.error({ err }, 'audit event not stored: the request is answered 503');
+    if (result.body && 'stream' in result.body) result.body.stream.destroy();
+    result = errorResult(
+      unavailable('The request could not be audited, so it is not answered. A write it made may be stored: read before retrying it.', 1),
+      deps.logger,
+    ).result;
+    negotiated = outcomeType;
+  }
+  try {
     await send(res, req, result, negotiated);
   } catch (err) {
+    // A stream that fails after its event was stored: the event records what was to be sent (the safe side).
     if (res.headersSent) {
       deps.logger.error({ err }, 'a response failed after it started');
-      error = 'the response failed after it started';
       res.destroy();
     } else {
-      const r = errorResponse(err, deps.logger);
-      status = r.status;
-      error = r.body.issue.map((i) => i.diagnostics).join('; ');
-      await send(res, req, { status: r.status, headers: r.headers, body: r.body }, outcomeType);
+      result = errorResult(err, deps.logger).result;
+      await send(res, req, result, outcomeType);
     }
   } finally {
     const route = fhirReq?.route;
-    deps.metrics?.metrics.observeRequest({ interaction: route?.interaction ?? 'none', type: route?.resourceType ?? '', status }, (performance.now() - started) / 1000);
-    if (audited) {
-      const requestId = res.locals.requestId as string | undefined;
-      deps.onComplete?.({ req: fhirReq, status, error, method: req.method, url: req.originalUrl, remoteAddress, requestId });
-    }
+    deps.metrics?.metrics.observeRequest(
+      { interaction: route?.interaction ?? 'none', type: route?.resourceType ?? '', status: result.status },
+      (performance.now() - started) / 1000,
+    );
   }
+}
+
+/** An error as the response it becomes (an OperationOutcome), and the diagnostics the AuditEvent records. */
+function errorResult(err: unknown, logger: Logger): { result: FhirResult; error: string } {
+  const r = errorResponse(err, logger);
+  return { result: { status: r.status, headers: r.headers, body: r.body }, error: r.body.issue.map((i) => i.diagnostics).join('; ') };
 }
 
 /**

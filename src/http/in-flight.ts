@@ -4,8 +4,8 @@ import type { NextFunction, Request, Response } from 'express';
  * The requests a server is answering, for a clean shutdown. Once `closing`, every answer says `Connection: close`,
  * so a keep-alive client stops sending on its connection (Node keeps serving requests on an open keep-alive
  * connection after `server.close()`, and would go on until the grace period ran out). `idle()` resolves when the
- * last request in flight has finished all its work, its AuditEvent handed to the trail included, so the services
- * (the audit trail first) are stopped only after that.
+ * last request in flight has finished all its work, its AuditEvent stored before its answer included, so the
+ * services (the audit trail first) are stopped only after that.
  */
 export class InFlight {
   private count = 0;

@@ -1,7 +1,8 @@
 import type { AuditEvent, Parameters } from 'fhir/r4';
 import type { Db } from 'mongodb';
 import type { AuditInput } from '../../src/audit/audit-input';
-import { AuditTrail, type AuditTrailOptions } from '../../src/audit/audit-trail';
+import { AuditTrail, type AuditTrailOptions, UNANSWERED } from '../../src/audit/audit-trail';
+import { AuditCollection } from '../../src/store/audit-collection';
 import { CHAIN_EXTENSION_URL, readLink } from '../../src/audit/hash-chain';
 import { SUBMITTED_BY_URL } from '../../src/audit/origin';
 import type { StoredDocument } from '../../src/store/stored-document';
@@ -40,21 +41,35 @@ describe('AuditTrail', () => {
   });
   afterEach(() => t.close());
 
-  it('records without waiting and stores on flush, as the current version only (it is its own history)', async () => {
-    const a = trail({ maxDelayMs: 60_000 });
-    a.record(read(1));
-    a.record(read(2));
-    expect(a.pending).toBe(2);
-    expect(await events().countDocuments()).toBe(0);
-    await a.flush();
+  it('stores the event of a request before record resolves, as the current version only (it is its own history)', async () => {
+    const a = trail();
+    await a.record(read(1));
     expect(a.pending).toBe(0);
     const docs = await events().find().sort({ _id: 1 }).toArray();
-    expect(docs.map((d) => d._id)).toEqual(['audit-0000000000000001', 'audit-0000000000000002']);
+    expect(docs.map((d) => d._id)).toEqual(['audit-0000000000000001']);
     expect(docs[0]).toMatchObject({ vid: 1, del: false });
     const stored = JSON.parse(docs[0].r) as AuditEvent;
     expect(stored).toMatchObject({ resourceType: 'AuditEvent', id: docs[0]._id, meta: { versionId: '1' } });
     expect(stored.entity?.[1].what?.reference).toBe('Observation/o1');
     expect(await db.collection('AuditEvent_history').countDocuments()).toBe(0);
+    await a.close();
+  });
+
+  it('commits in groups: the events recorded together in one write, those recorded while it runs in the next', async () => {
+    const a = trail();
+    const insertAll = AuditCollection.prototype.insertAll;
+    let meanwhile: Promise<void>[] = [];
+    const inserts = jest.spyOn(AuditCollection.prototype, 'insertAll').mockImplementation(function (this: AuditCollection, docs) {
+      // While the lone event's write runs, four more requests finish.
+      if (docs.length === 1) meanwhile = [5, 6, 7, 8].map((i) => a.record(read(i)));
+      return insertAll.call(this, docs);
+    });
+    await Promise.all([1, 2, 3].map((i) => a.record(read(i))));
+    await a.record(read(4));
+    await Promise.all(meanwhile);
+    expect(inserts.mock.calls.map(([docs]) => docs.length)).toEqual([3, 1, 4]);
+    inserts.mockRestore();
+    expect(param(await a.verifyChain(), 'intact')?.valueBoolean).toBe(true);
     await a.close();
   });
 
@@ -65,14 +80,6 @@ describe('AuditTrail', () => {
     const doc = await events().findOne({});
     expect(doc?.c).toContain('Patient/p42');
     expect(doc?.s).toBeDefined();
-  });
-
-  it('writes on its own after a short delay, without flush', async () => {
-    const a = trail({ maxDelayMs: 1 });
-    a.record(read(1));
-    for (let i = 0; i < 200 && (await events().countDocuments()) === 0; i++) await new Promise((r) => setTimeout(r, 10));
-    expect(await events().countDocuments()).toBe(1);
-    await a.close();
   });
 
   it('writes many events in batches, in order, as one intact chain', async () => {
@@ -90,26 +97,51 @@ describe('AuditTrail', () => {
   });
 
   it('loses no event on close, and refuses events after it', async () => {
-    const a = trail({ maxDelayMs: 60_000 });
-    for (let i = 0; i < 30; i++) a.record(read(i));
+    const a = trail();
+    const recorded = [...Array(30)].map((_, i) => a.record(read(i)));
     await a.close();
+    await Promise.all(recorded);
     expect(await events().countDocuments()).toBe(30);
-    a.record(read(99));
+    await expect(a.record(read(99))).rejects.toThrow(/not accepting/);
     expect(a.pending).toBe(0);
     expect(errors.some((e) => e.startsWith('event after close'))).toBe(true);
   });
 
-  it('never throws into the request path, even for input it cannot turn into an event', () => {
-    const a = trail({ maxDelayMs: 60_000 });
-    expect(() => a.record({ interaction: 'nonsense' as never, status: 200 })).not.toThrow();
+  it('never throws into the request path: input it cannot turn into an event is refused', async () => {
+    const a = trail();
+    let recorded: Promise<void> | undefined;
+    expect(() => (recorded = a.record({ interaction: 'nonsense' as never, status: 200 }))).not.toThrow();
+    await expect(recorded).rejects.toThrow();
     expect(errors).toEqual(['could not build an audit event']);
   });
 
-  it('keeps events queued when the database fails, and reports them on close', async () => {
-    const a = trail({ maxDelayMs: 60_000, closeAttempts: 1 });
+  it('refuses the requests waiting on a failed write, and stores their events as not answered at the next write', async () => {
+    const a = trail();
+    const inserts = jest.spyOn(AuditCollection.prototype, 'insertAll').mockRejectedValueOnce(new Error('store unreachable'));
+    const refused = a.record(read(1));
+    const submitted = a.submit(
+      { resourceType: 'AuditEvent', type: { code: 'x' }, recorded: '2026-01-01T00:00:00Z', agent: [{ requestor: true }], source: { observer: {} } },
+      submitter,
+    );
+    await expect(refused).rejects.toThrow('store unreachable');
+    // The client that submitted an event is told it was not stored: it is not kept (it may send it again).
+    await expect(submitted).rejects.toThrow('store unreachable');
+    expect(a.pending).toBe(1);
+    await a.record(read(2));
+    inserts.mockRestore();
+    const stored = (await events().find().sort({ _id: 1 }).toArray()).map((d) => JSON.parse(d.r) as AuditEvent);
+    expect(stored.map((e) => [e.entity?.[1].what?.reference, e.outcome, e.outcomeDesc])).toEqual([
+      ['Observation/o1', '8', `HTTP 503: ${UNANSWERED}`],
+      ['Observation/o2', '0', undefined],
+    ]);
+    expect(param(await a.verifyChain(), 'intact')?.valueBoolean).toBe(true);
+    await a.close();
+  });
+
+  it('keeps events queued when the database stays unreachable, and reports them on close', async () => {
+    const a = trail({ closeAttempts: 1 });
     await t.client.close();
-    a.record(read(1));
-    await expect(a.flush()).rejects.toThrow();
+    await expect(a.record(read(1))).rejects.toThrow();
     expect(a.pending).toBe(1);
     await expect(a.close()).rejects.toThrow(/unwritten events/);
     expect(errors.some((e) => e.startsWith('unwritten audit event: {"resourceType":"AuditEvent"'))).toBe(true);
@@ -129,8 +161,8 @@ describe('AuditTrail', () => {
 
   it('keeps one chain when two instances write to the same database', async () => {
     const headReads = jest.spyOn(AuditTrail.prototype as unknown as { readHead(): Promise<unknown> }, 'readHead');
-    const a = trail({ maxBatch: 7, maxDelayMs: 0 });
-    const b = trail({ maxBatch: 5, maxDelayMs: 0 });
+    const a = trail({ maxBatch: 7 });
+    const b = trail({ maxBatch: 5 });
     for (let i = 0; i < 40; i++) {
       a.record(read(i));
       b.record(read(1000 + i));
