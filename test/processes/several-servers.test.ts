@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { AuditEvent, Bundle } from 'fhir/r4';
 import { spawnServer, type ServerProcess } from '../helpers/server-process';
 
 /**
@@ -14,6 +15,7 @@ const json = async (url: string, init: RequestInit = {}) => {
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : undefined };
 };
+const BALP_ENTITY = 'https://profiles.ihe.net/ITI/BALP/CodeSystem/BasicAuditEntityType';
 const countBy = (xs: number[]) => xs.reduce<Record<number, number>>((acc, s) => ({ ...acc, [s]: (acc[s] ?? 0) + 1 }), {});
 
 internal('two servers on one engine process', () => {
@@ -62,13 +64,15 @@ internal('two servers on one engine process', () => {
     expect(countBy(results.map((r) => r.status))).toEqual({ 200: 1, 412: 11 });
   });
 
-  it('keeps every acknowledged write when one server is killed (-9) under write load, and the audit chain verifies', async () => {
+  it('keeps every acknowledged write and its AuditEvent when one server is killed (-9) under write load, and the audit chain verifies', async () => {
     const acknowledged: string[] = [];
     let stop = false;
     const writer = async (base: string, name: string) => {
       for (let i = 0; !stop; i++) {
         const id = `${name}-${i}`;
-        const res = await json(`${base}/Patient/${id}`, { method: 'PUT', body: JSON.stringify({ resourceType: 'Patient', id }) }).catch(() => undefined);
+        const res = await json(`${base}/Patient/${id}`, { method: 'PUT', body: JSON.stringify({ resourceType: 'Patient', id }), headers: { 'x-request-id': id } }).catch(
+          () => undefined,
+        );
         if (res?.status === 201) acknowledged.push(id);
         if (!res) return;
       }
@@ -82,6 +86,14 @@ internal('two servers on one engine process', () => {
     await Promise.all(writes);
     expect(acknowledged.some((id) => id.startsWith('killed-'))).toBe(true);
     for (const id of acknowledged) expect({ id, status: (await json(`${bases[1]}/Patient/${id}`)).status }).toEqual({ id, status: 200 });
+    // Each acknowledged request's event was stored before its answer, the killed server's included.
+    const audited = new Set<string>();
+    for (let url: string | undefined = `${bases[1]}/AuditEvent?subtype=update&_count=1000&_elements=entity`; url;) {
+      const page = (await json(url)).body as Bundle<AuditEvent>;
+      for (const e of page.entry ?? []) for (const x of e.resource!.entity ?? []) if (x.type?.system === BALP_ENTITY) audited.add(x.what?.identifier?.value ?? '');
+      url = page.link?.find((l) => l.relation === 'next')?.url;
+    }
+    expect(acknowledged.filter((id) => !audited.has(id))).toEqual([]);
     const verified = await json(`${bases[1]}/AuditEvent/$verify-chain`);
     expect(verified.status).toBe(200);
     expect(verified.body.parameter.find((p: { name: string }) => p.name === 'intact').valueBoolean).toBe(true);
