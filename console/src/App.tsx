@@ -1,6 +1,6 @@
 import { Badge, Button, Group, NavLink, Title } from '@mantine/core';
 import { useCallback, useEffect, useState } from 'react';
-import { Link, Route, Switch, useLocation } from 'wouter';
+import { Link, Route, Switch, useLocation, useSearch } from 'wouter';
 import { Permitted } from './components/Permitted';
 import { ModeContext } from './auth/mode-context';
 import type { Permission } from './auth/scopes';
@@ -65,6 +65,8 @@ function ModeBadge({ mode, session }: { mode?: Mode; session?: Session }) {
 
 export function App() {
   const [location, navigate] = useLocation();
+  // Where the user was when asked to sign in (an approval link's review included), to go back there after.
+  const search = useSearch();
   const [mode, setMode] = useState<Mode>();
   const [session, setSession] = useState(currentSession);
   const [notice, setNotice] = useState<string>();
@@ -106,7 +108,11 @@ export function App() {
       </nav>
       <main className="shell-main">
         {signIn &&
-          (location === '/callback' ? <SignInCallback server={signIn} onSignedIn={signedIn} /> : <SignInPage server={signIn} notice={notice} returnTo={location} />)}
+          (location === '/callback' ? (
+            <SignInCallback server={signIn} onSignedIn={signedIn} />
+          ) : (
+            <SignInPage server={signIn} notice={notice} returnTo={search ? `${location}?${search}` : location} />
+          ))}
         {ready && (
           <ModeContext.Provider value={mode}>
             <Switch>

@@ -5,8 +5,9 @@
 // consent pages (any login name and password; the login names the user, Practitioner/<login>).
 //
 // Protocol: it listens first and prints {"issuer"} as one line (the FHIR server needs the issuer to start); then it
-// reads one line of JSON, {"audience", "clientId", "redirectUri", "scope"} (`scope`: what the site grants this
-// user, the SMART scopes of the FHIR base), sets the provider up and prints {"ready": true}.
+// reads one line of JSON, {"audience", "clientId", "redirectUri", "scope", "scopes"} (`scope`: what the site grants
+// its users, the SMART scopes of the FHIR base; `scopes`: what it grants some of them instead, by login), sets the
+// provider up and prints {"ready": true}.
 import http from 'node:http';
 import readline from 'node:readline';
 import Provider, { errors } from 'oidc-provider';
@@ -50,9 +51,11 @@ server.listen(0, '127.0.0.1', () => {
           enabled: true,
           defaultResource: () => site.audience,
           useGrantedResource: () => true,
-          getResourceServerInfo: (_ctx, resource) => {
+          getResourceServerInfo: (ctx, resource) => {
             if (resource !== site.audience) throw new errors.InvalidTarget();
-            return { scope: site.scope, audience: site.audience, accessTokenFormat: 'jwt', accessTokenTTL: 900, jwt: { sign: { alg: 'RS256' } } };
+            // The user: signed in here (authorization, consent), or the one the code was issued to (token exchange).
+            const user = ctx.oidc.session?.accountId ?? ctx.oidc.entities.AuthorizationCode?.accountId;
+            return { scope: site.scopes?.[user] ?? site.scope, audience: site.audience, accessTokenFormat: 'jwt', accessTokenTTL: 900, jwt: { sign: { alg: 'RS256' } } };
           },
         },
       },

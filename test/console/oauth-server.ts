@@ -5,8 +5,8 @@ import readline from 'node:readline';
 /** The site's SMART issuer for a sign-in test: oidc-provider in a process of its own (oauth-server.mjs). */
 export interface OAuthServer {
   issuer: string;
-  /** Tells it the FHIR base (the tokens' audience), the console's client and the scopes this user is granted. */
-  configure(site: { audience: string; clientId: string; redirectUri: string; scope: string }): Promise<void>;
+  /** Tells it the FHIR base (the tokens' audience), the console's client and the scopes its users are granted (by login). */
+  configure(site: { audience: string; clientId: string; redirectUri: string; scope: string; scopes?: Record<string, string> }): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -29,9 +29,22 @@ describe('the records console signed in at an external SMART issuer', () => {
       SMART_TOKEN_ENDPOINT: `${oauth.issuer}/token`,
       CONSOLE_CLIENT_ID: CLIENT_ID,
     });
-    await oauth.configure({ audience: server.baseUrl, clientId: CLIENT_ID, redirectUri: `${server.url}/console/callback`, scope: GRANTED });
+    // Two directors of health information may do everything (and so review and approve destructions).
+    const scopes = { 'director-1': 'user/*.cruds', 'director-2': 'user/*.cruds' };
+    await oauth.configure({ audience: server.baseUrl, clientId: CLIENT_ID, redirectUri: `${server.url}/console/callback`, scope: GRANTED, scopes });
     const patient = { resourceType: 'Patient', id: 'smart-1', name: [{ family: 'Okafor', given: ['Ada'] }], birthDate: '1970-04-02' };
     await server.systemRepo.update('Patient', 'smart-1', patient);
+    // Last seen in 2001: the example retention policy's adult rule (10 years after the last encounter) makes the
+    // record eligible for destruction since 2011.
+    const encounter = {
+      resourceType: 'Encounter',
+      id: 'smart-enc',
+      status: 'finished',
+      class: { code: 'AMB' },
+      subject: { reference: 'Patient/smart-1' },
+      period: { start: '2001-05-01', end: '2001-05-01' },
+    };
+    await server.systemRepo.update('Encounter', 'smart-enc', encounter);
 
     browser = await launch();
     ({ page, errors } = await openPage(browser));
@@ -52,16 +65,28 @@ describe('the records console signed in at an external SMART issuer', () => {
     expect(await axeViolations(page)).toEqual([]);
   });
 
-  it("signs in through the issuer's sign-in and consent pages (PKCE), and comes back to the page it left", async () => {
+  /** From the console's sign-in page through the issuer's sign-in and consent pages, back to `returnTo`. */
+  async function signIn(login: string, returnTo: string) {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL(`${oauth.issuer}/**`);
-    await page.getByPlaceholder('Enter any login').fill('clerk-1');
+    await page.getByPlaceholder('Enter any login').fill(login);
     await page.getByPlaceholder('and password').fill('any');
     await page.getByRole('button', { name: 'Sign-in' }).click();
     await page.getByRole('button', { name: 'Continue' }).click();
-    await page.waitForURL(`${server.url}/console/audit`);
-    await page.getByText('Signed in as Practitioner/clerk-1').waitFor();
+    await page.waitForURL(`${server.url}/console${returnTo}`);
+    await page.getByText(`Signed in as Practitioner/${login}`).waitFor();
     errors.length = 0; // the issuer's development pages log their own messages
+  }
+
+  /** Signs out of the console, and of the issuer (its session cookie), so that the next sign-in asks who it is. */
+  async function signOut() {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await page.context().clearCookies();
+  }
+
+  it("signs in through the issuer's sign-in and consent pages (PKCE), and comes back to the page it left", async () => {
+    await signIn('clerk-1', '/audit');
   });
 
   it('does not show the audit trail, which the token does not allow: the page says so', async () => {
@@ -91,9 +116,38 @@ describe('the records console signed in at an external SMART issuer', () => {
   });
 
   it('signs out: the token is forgotten and the sign-in page is back', async () => {
-    await page.getByRole('button', { name: 'Sign out' }).click();
-    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await signOut();
     await page.reload();
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+  });
+  it('destroys a record on the word of two people: one reviews, another approves through the link, and a certificate is made', async () => {
+    await page.goto(`${server.url}/console/destruction`);
+    await signIn('director-1', '/destruction');
+    await page.getByRole('button', { name: 'Review eligible records' }).click();
+    const eligible = page.getByRole('table', { name: /^Records eligible for destruction/ });
+    await eligible.getByRole('link', { name: 'Patient/smart-1' }).waitFor();
+    const link = page.getByRole('link', { name: 'approval of this review' });
+    const approval = (await link.getAttribute('href')) as string;
+    // The reviewer cannot approve its own review: the server refuses, and the page shows why.
+    await link.click();
+    await page.getByRole('button', { name: 'Approve and destroy' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Destroy the records' }).click();
+    await page
+      .getByRole('dialog')
+      .getByText(/two-person rule/)
+      .waitFor();
+    expect(await axeViolations(page)).toEqual([]);
+    errors.length = 0; // the browser logs the refusal (403) of the API call itself
+    await page.keyboard.press('Escape');
+    await signOut();
+
+    await page.goto(`${server.url}${approval}`);
+    await signIn('director-2', approval.replace(/^\/console/, ''));
+    await eligible.getByRole('link', { name: 'Patient/smart-1' }).waitFor();
+    await page.getByRole('button', { name: 'Approve and destroy' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Destroy the records' }).click();
+    await page.getByRole('status').filter({ hasText: 'Certificate of destruction' }).waitFor({ timeout: 60_000 });
+    expect(await axeViolations(page)).toEqual([]);
+    expect(await server.systemRepo.exists('Patient', 'smart-1')).toBe(false);
   });
 });

@@ -88,7 +88,7 @@ export function DestructionApprovalPage() {
         <>
           <ReviewList review={review} />
           {mode.kind === 'smart' && !certificates && (
-            <Button w="fit-content" color="red" loading={progress !== undefined} disabled={review.records.length === 0} onClick={() => setConfirming(true)}>
+            <Button w="fit-content" color="red" variant="light" disabled={review.records.length === 0 || progress !== undefined} onClick={() => setConfirming(true)}>
               Approve and destroy
             </Button>
           )}
