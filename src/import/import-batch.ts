@@ -37,15 +37,26 @@ function onlyMissingReferences(issues: OperationOutcomeIssue[]): string | undefi
 /**
  * Resolves the conditional references of a line (`Practitioner?identifier=...`, as the Synthea US Core NDJSON
  * writes them) through the caller's repository; undefined when all resolve, otherwise why not. More than one
- * match is a failure; none may come later.
+ * match is a failure; none may come later. `matches` holds the searches of the batch so far (reference -> ids): the
+ * lines of a batch name the same few practitioners and organisations over and over, and a transaction Bundle
+ * resolves each reference once too.
  */
-async function resolveConditional(deps: BatchDeps, repo: Repository, resource: Resource): Promise<{ missing?: string; ambiguous?: string }> {
+async function resolveConditional(
+  deps: BatchDeps,
+  repo: Repository,
+  resource: Resource,
+  matches: Map<string, string[]>,
+): Promise<{ missing?: string; ambiguous?: string }> {
   const map = new Map<string, string>();
   for (const ref of collectReferences(resource)) {
     if (map.has(ref) || !isConditionalReference(ref)) continue;
     const q = ref.indexOf('?');
     const type = ref.slice(0, q);
-    const found = await deps.search.findMatchingIds(repo, type, [...new URLSearchParams(ref.slice(q + 1))], 2);
+    let found = matches.get(ref);
+    if (!found) {
+      found = await deps.search.findMatchingIds(repo, type, [...new URLSearchParams(ref.slice(q + 1))], 2);
+      matches.set(ref, found);
+    }
     if (found.length > 1) return { ambiguous: `Conditional reference ${ref} matches ${found.length} resources; it must match one` };
     if (found.length === 0) return { missing: `Conditional reference ${ref} matches no stored resource` };
     map.set(ref, `${type}/${found[0]}`);
@@ -67,9 +78,10 @@ function reasonOf(err: unknown): string {
 export async function importBatch(deps: BatchDeps, repo: Repository, lines: ImportLine[]): Promise<LineOutcome[]> {
   const outcomes = new Map<ImportLine, LineOutcome>();
   let candidates: ImportLine[] = [];
+  const matches = new Map<string, string[]>();
   for (const line of lines) {
     relativizeReferences(line.resource, deps.baseUrl);
-    const { missing, ambiguous } = await resolveConditional(deps, repo, line.resource);
+    const { missing, ambiguous } = await resolveConditional(deps, repo, line.resource, matches);
     if (ambiguous) outcomes.set(line, { kind: 'failed', line, reason: ambiguous });
     else if (missing) outcomes.set(line, { kind: 'deferred', line, reason: missing });
     else candidates.push(line);
