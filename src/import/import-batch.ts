@@ -2,6 +2,7 @@ import type { OperationOutcomeIssue, Resource } from 'fhir/r4';
 import { isOperationOutcomeError } from '../errors/operation-outcome-error';
 import { collectReferences, relativizeReferences, rewriteReferences } from '../fhir/references';
 import { isConditionalReference } from '../bundle/conditional-references';
+import { R4_RESOURCE_TYPES } from '../fhir/resource-types';
 import type { SearchApi, ValidationApi } from '../router/context';
 import type { Repository } from '../store/repository';
 
@@ -65,6 +66,44 @@ async function resolveConditional(
   return {};
 }
 
+const LOCAL = /^([A-Z][A-Za-z]{1,63})\/([A-Za-z0-9\-.]{1,64})$/;
+/** `_id` values per search: a short query text, and still a few searches for a batch. */
+const IDS_PER_SEARCH = 100;
+
+/**
+ * The references of a batch's lines that exist for the caller, found with one search per type (`_id` of them all)
+ * where validating line by line reads each one; validation takes them as known, as it takes the batch's own lines.
+ * It only confirms: what a search does not return (not stored, hidden, a type the caller may not read) is checked
+ * by validation as before. A search finds what the caller may read, which it may know to exist; Binary, whose rule
+ * is its securityContext target's, is left to validation.
+ */
+async function existingReferences(deps: BatchDeps, repo: Repository, lines: readonly ImportLine[]): Promise<string[]> {
+  const byType = new Map<string, Set<string>>();
+  for (const line of lines) {
+    for (const ref of collectReferences(line.resource)) {
+      const m = LOCAL.exec(ref);
+      if (!m || m[1] === 'Binary' || !R4_RESOURCE_TYPES.has(m[1])) continue;
+      let ids = byType.get(m[1]);
+      if (!ids) byType.set(m[1], (ids = new Set()));
+      ids.add(m[2]);
+    }
+  }
+  const found: string[] = [];
+  for (const [type, ids] of byType) {
+    const all = [...ids];
+    for (let i = 0; i < all.length; i += IDS_PER_SEARCH) {
+      const some = all.slice(i, i + IDS_PER_SEARCH);
+      try {
+        for (const id of await deps.search.findMatchingIds(repo, type, [['_id', some.join(',')]], some.length)) found.push(`${type}/${id}`);
+      } catch (err) {
+        if (!isOperationOutcomeError(err)) throw err;
+        break; // not searchable by the caller: validation reads them one by one
+      }
+    }
+  }
+  return found;
+}
+
 function reasonOf(err: unknown): string {
   if (isOperationOutcomeError(err)) return err.issues.map((i) => i.diagnostics ?? i.code).join('; ');
   return (err as Error).message ?? String(err);
@@ -87,8 +126,10 @@ export async function importBatch(deps: BatchDeps, repo: Repository, lines: Impo
     else candidates.push(line);
   }
   // Validate against the store plus the batch's other lines, until no line fails that others relied on.
+  const existing = await existingReferences(deps, repo, candidates);
   for (;;) {
     const probe = repo.as(repo.policy);
+    for (const ref of existing) probe.pendingIds.add(ref);
     for (const l of candidates) probe.pendingIds.add(`${l.resource.resourceType}/${l.resource.id}`);
     const failedNow: ImportLine[] = [];
     for (const line of candidates) {
