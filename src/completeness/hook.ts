@@ -17,7 +17,8 @@ function affected(c: Completeness, e: WriteEvent): Array<{ rule: Rule; focus: st
   if (e.previous && !e.previous.del) versions.push(JSON.parse(e.previous.r) as Resource);
   const out: Array<{ rule: Rule; focus: string }> = [];
   for (const rule of c.rules) {
-    if (rule.scope.type === e.type) out.push({ rule, focus: `${e.type}/${e.id}` });
+    // A resource created under an id the server just made has no Task yet: the audit makes them for stored ones.
+    if (rule.scope.type === e.type && !e.fresh) out.push({ rule, focus: `${e.type}/${e.id}` });
     const condition = rule.condition;
     if (condition.kind !== 'related' || condition.type !== e.type) continue;
     const foci = new Set(versions.flatMap((v) => c.search.references(v, condition.reference)));

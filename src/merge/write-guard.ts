@@ -57,7 +57,9 @@ export function mergeWriteGuard(rules: MergeRules): WriteHook {
     name: 'patient-merge-guard',
     async before(repo, e) {
       if (rules.keepReferences.has(e.type)) return;
-      const now = namedNow(e);
+      // A Patient created under an id the server just made has no merge state, and no merge can begin on it before
+      // this write commits (a merge reads both patients as committed): it is not looked up, before or at the commit.
+      const now = e.fresh ? namedNow(e).filter((id) => id !== e.id || e.type !== 'Patient') : namedNow(e);
       const touched = [...new Set([...now, ...namedBefore(e)])];
       if (touched.length === 0) return;
       for (const state of await statesSeen(repo, touched, now)) {

@@ -297,7 +297,7 @@ export class Repository {
     this.assertAllowed(type, 'create');
     await this.opts.ensureType(type);
     // Ids given to create are server-assigned (random UUIDs): no existence check, the unique _id is the guard.
-    return this.inTransaction((repo) => repo.writeVersion(type, id, resource, 1, 'create', undefined, ['create']));
+    return this.inTransaction((repo) => repo.writeVersion(type, id, resource, 1, 'create', undefined, ['create'], true));
   }
 
   /**
@@ -381,13 +381,15 @@ export class Repository {
     existing: StoredDocument | null | undefined,
     /** The interactions this write performs: the new version must match each one's granular scope restriction. */
     interactions: readonly AccessInteraction[],
+    /** `create` with an id the server made (WriteEvent.fresh). */
+    fresh = false,
   ): Promise<WriteResult> {
     const prepared =
       this.opts.hooks && !this.opts.hooks.empty
         ? await this.opts.hooks.prepare(this, { type, id, op: op as PrepareEvent['op'], vid, resource: input, previous: existing ?? undefined })
         : input;
     const { doc, resource } = this.versionDocument(type, id, prepared, vid, existing);
-    const event: WriteEvent = { type, id, op, resource, previous: existing ?? undefined };
+    const event: WriteEvent = { type, id, op, resource, previous: existing ?? undefined, ...(fresh && { fresh }) };
     await this.runHooks('before', event);
     if (existing) await this.writes.replaceCurrent(type, existing, doc);
     else await this.writes.insertCurrent(type, doc);

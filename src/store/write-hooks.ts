@@ -12,6 +12,11 @@ export interface WriteEvent {
   resource?: Resource;
   /** The current version this write replaces (possibly a deletion marker); absent when there was none. */
   previous?: StoredDocument;
+  /**
+   * The id was made by the server for this create (POST, a bundle's POST entry): until this write commits nothing in
+   * the store can name it, so a hook has nothing of its own to look up (no merge state, no Task of it).
+   */
+  fresh?: boolean;
 }
 
 /** A version about to be built: the resource as written (no server meta yet) and the version number it will get. */

@@ -46,6 +46,16 @@ describe('write hooks', () => {
     expect(seen.find((e) => e.id === id)?.op).toBe('create');
   });
 
+  it('marks a create under an id the server made as fresh, and an update that creates as not', async () => {
+    const posted = (await server.json('POST', 'Patient', { resourceType: 'Patient', active: true })).body.id;
+    expect(seen.find((e) => e.id === posted)?.fresh).toBe(true);
+    const put = await server.json('PUT', 'Patient/client-chosen-id', { resourceType: 'Patient', id: 'client-chosen-id', active: true });
+    expect(put.status).toBe(201);
+    const event = seen.find((e) => e.id === 'client-chosen-id');
+    expect(event?.op).toBe('create');
+    expect(event?.fresh).toBeUndefined();
+  });
+
   it('gives before-hooks the version being replaced and refuses the write with their error', async () => {
     const created = await server.json('POST', 'Patient', { resourceType: 'Patient', active: false });
     const id = created.body.id;
