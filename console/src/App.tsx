@@ -7,6 +7,7 @@ import type { Permission } from './auth/scopes';
 import { currentSession, detectMode, endSession, type Mode, type Session } from './auth/session';
 import { AuditPage } from './pages/AuditPage';
 import { ChartPage } from './pages/chart/ChartPage';
+import { CertificatePage, CertificatesPage } from './pages/destruction/CertificatesPage';
 import { DestructionApprovalPage } from './pages/destruction/DestructionApprovalPage';
 import { DestructionReviewPage } from './pages/destruction/DestructionReviewPage';
 import { DuplicatesPage } from './pages/DuplicatesPage';
@@ -22,6 +23,7 @@ const PAGES = [
   { href: '/audit', label: 'Audit trail', match: (p: string) => p.startsWith('/audit') },
   { href: '/destruction', label: 'Destruction review', match: (p: string) => p === '/destruction' },
   { href: '/destruction/approve', label: 'Destruction approval', match: (p: string) => p.startsWith('/destruction/approve') },
+  { href: '/destruction/certificates', label: 'Destruction certificates', match: (p: string) => p.startsWith('/destruction/certificates') },
   { href: '/operations', label: 'Operations', match: (p: string) => p.startsWith('/operations') },
 ];
 
@@ -34,6 +36,14 @@ const ROUTES: Array<{ path: string; type?: string; needs?: Permission[]; what: s
   { path: '/audit', type: 'AuditEvent', needs: ['s'], what: 'reading the audit trail', page: () => <AuditPage /> },
   { path: '/destruction', type: 'Patient', needs: ['r', 's'], what: 'reviewing records for destruction', page: () => <DestructionReviewPage /> },
   { path: '/operations', what: 'the operations page', page: () => <OperationsPage /> },
+  { path: '/destruction/certificates', type: 'DocumentReference', needs: ['s'], what: 'certificates of destruction', page: () => <CertificatesPage /> },
+  {
+    path: '/destruction/certificates/:id',
+    type: 'DocumentReference',
+    needs: ['r'],
+    what: 'certificates of destruction',
+    page: (p) => <CertificatePage id={p.id ?? ''} />,
+  },
   { path: '/destruction/approve', type: 'Patient', needs: ['r', 's', 'u', 'd'], what: 'approving a destruction', page: () => <DestructionApprovalPage /> },
 ];
 

@@ -147,7 +147,27 @@ describe('the records console signed in at an external SMART issuer', () => {
     await page.getByRole('button', { name: 'Approve and destroy' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Destroy the records' }).click();
     await page.getByRole('status').filter({ hasText: 'Certificate of destruction' }).waitFor({ timeout: 60_000 });
-    expect(await axeViolations(page)).toEqual([]);
     expect(await server.systemRepo.exists('Patient', 'smart-1')).toBe(false);
+    // The certificate is shown under it: its summary (read from its JSON) and its PDF in the document viewer.
+    const certificateShown = async () => {
+      expect(
+        await page
+          .getByRole('row', { name: /^Records destroyed/ })
+          .getByRole('cell')
+          .textContent(),
+      ).toBe('1');
+      expect(await page.getByRole('row', { name: /^Approved/ }).textContent()).toContain('Practitioner/director-2');
+      await page.getByTitle('Document (PDF)').waitFor();
+      await page.getByRole('link', { name: /^Download \(application\/pdf/ }).waitFor();
+      expect(await axeViolations(page)).toEqual([]);
+    };
+    await certificateShown();
+    // It is kept with the others, and opens from their list.
+    await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Destruction certificates' }).click();
+    await page
+      .getByRole('table', { name: /^Certificates of destruction/ })
+      .getByRole('link')
+      .click();
+    await certificateShown();
   });
 });

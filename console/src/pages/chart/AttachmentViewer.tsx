@@ -4,7 +4,7 @@ import { useEffect, useState } from 'react';
 import { fhir, FHIR_BASE } from '../../api/fhir';
 import { ErrorMessage, Loading } from '../../components/Status';
 
-interface Content {
+export interface Content {
   type: string;
   bytes: Uint8Array<ArrayBuffer>;
 }
@@ -19,7 +19,7 @@ function binaryPath(url: string): string | undefined {
 }
 
 /** The attachment's bytes: inline data, or the Binary it points to, read through the API. */
-async function load(a: Attachment): Promise<Content | undefined> {
+export async function readAttachment(a: Attachment): Promise<Content | undefined> {
   if (a.data !== undefined) return { type: a.contentType ?? 'application/octet-stream', bytes: decode(a.data) };
   const path = a.url && binaryPath(a.url);
   if (!path) return undefined;
@@ -36,7 +36,7 @@ export function AttachmentViewer({ attachment }: { attachment: Attachment }) {
   const [error, setError] = useState<Error>();
   const [url, setUrl] = useState<string>();
   useEffect(() => {
-    load(attachment).then((c) => setContent(c ?? null), setError);
+    readAttachment(attachment).then((c) => setContent(c ?? null), setError);
   }, [attachment]);
   useEffect(() => {
     if (!content) return;

@@ -1,12 +1,14 @@
-import { Alert, Button, Code, Stack, Text, TextInput, Title } from '@mantine/core';
+import { Alert, Anchor, Button, Code, Stack, Text, TextInput, Title } from '@mantine/core';
 import type { Parameters } from 'fhir/r4';
 import { useEffect, useState } from 'react';
-import { useLocation, useSearch } from 'wouter';
-import { FHIR_BASE, fhir, paramValue, parameters, runAsync } from '../../api/fhir';
+import { Link, useLocation, useSearch } from 'wouter';
+import { fhir, paramValue, parameters, runAsync } from '../../api/fhir';
+import { localId } from '../../api/format';
 import { manifestLines, type Manifest } from '../../api/jobs';
 import { useMode } from '../../auth/mode-context';
 import { ActionDialog } from '../../components/ActionDialog';
 import { ErrorMessage, Loading } from '../../components/Status';
+import { CertificateView } from './CertificateView';
 import { type Review, ReviewList, reviewOf } from './ReviewList';
 
 /** The review a status URL names, once finished (a review still running answers 202: no manifest yet). */
@@ -104,10 +106,17 @@ export function DestructionApprovalPage() {
           The records are destroyed. Certificate of destruction:{' '}
           {certificates.map((c) => (
             <Code key={c}>{c}</Code>
-          ))}{' '}
-          (read it at <Code>{`${FHIR_BASE}/${certificates[0] ?? ''}`}</Code>).
+          ))}
+          , shown below and kept with the others under{' '}
+          <Anchor component={Link} href="/destruction/certificates" c="inherit" underline="always">
+            destruction certificates
+          </Anchor>
+          .
         </Alert>
       )}
+      {certificates?.map((c) => (
+        <CertificateView key={c} id={localId(c, 'DocumentReference') ?? c} />
+      ))}
       <ActionDialog title="Approve the destruction" opened={confirming} onClose={() => setConfirming(false)} confirm="Destroy the records" act={approve}>
         <Text>
           {review?.records.length ?? 0} records will be destroyed for good, and a certificate made. A record placed on hold or changed since the review drops out.
