@@ -57,9 +57,13 @@ export class AuditCollection {
   async insertAll(docs: StoredDocument[]): Promise<boolean> {
     const session = this.db.client.startSession();
     try {
-      await session.withTransaction(async () => {
-        await this.documents.insertMany(docs, { session, ordered: true });
-      });
+      // Acknowledged as a resource write is (Repository.inTransaction): the request it audits is answered only then.
+      await session.withTransaction(
+        async () => {
+          await this.documents.insertMany(docs, { session, ordered: true });
+        },
+        { writeConcern: { w: 'majority' } },
+      );
       return true;
     } catch (err) {
       if (isDuplicateKey(err)) return false;
