@@ -1,6 +1,7 @@
 import type { Db, Filter, IndexDescription } from 'mongodb';
 import type { StoredDocument } from './stored-document';
 import { isDuplicateKey } from './write-buffer';
+import { runTransaction } from './transactions';
 
 /** A range of `_id`s, bounds included. */
 export interface IdRange {
@@ -55,21 +56,13 @@ export class AuditCollection {
    * (another writer stored events under them first), and nothing was stored.
    */
   async insertAll(docs: StoredDocument[]): Promise<boolean> {
-    const session = this.db.client.startSession();
     try {
-      // Acknowledged as a resource write is (Repository.inTransaction): the request it audits is answered only then.
-      await session.withTransaction(
-        async () => {
-          await this.documents.insertMany(docs, { session, ordered: true });
-        },
-        { writeConcern: { w: 'majority' } },
-      );
+      // Acknowledged as a resource write is: the request it audits is answered only then.
+      await runTransaction(this.db.client, (session) => this.documents.insertMany(docs, { session, ordered: true }));
       return true;
     } catch (err) {
       if (isDuplicateKey(err)) return false;
       throw err;
-    } finally {
-      await session.endSession();
     }
   }
 

@@ -12,6 +12,7 @@ import { WriteBuffer } from './write-buffer';
 import { VersionWrites, nextLastUpdated } from './version-writes';
 import { SessionQueue } from './session-queue';
 import { CommitChecks } from './commit-checks';
+import { runTransaction } from './transactions';
 import type { DeleteResult, RepositoryOptions, WriteResult } from './repository-types';
 
 export type { DeleteResult, RepositoryOptions, WriteResult } from './repository-types';
@@ -25,11 +26,6 @@ import { VersionPurge } from './purge';
  * interaction and the compartment bound for the data, so callers (interactions, search, bundles, export) cannot
  * forget it. A repository bound to a session (`inTransaction`) runs every call inside that MongoDB transaction.
  */
-/** Up to 2, 4, 8, ... 64 ms, at random: how long a transaction waits before it runs again after a conflict. */
-function conflictBackoff(attempt: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(64, 2 ** attempt)));
-}
-
 export class Repository {
   private readonly filters: PolicyFilters;
   private readonly writes: VersionWrites;
@@ -139,28 +135,14 @@ export class Repository {
    */
   async inTransaction<T>(fn: (repo: Repository) => Promise<T>): Promise<T> {
     if (this.session) return fn(this);
-    const session = this.opts.client.startSession();
-    try {
-      let result: T | undefined;
-      let attempt = 0;
-      await session.withTransaction(
-        async () => {
-          // The driver runs the transaction again at once after a write conflict: transactions meeting on one hot
-          // document (a record's hold guard, say) then retry in lockstep and conflict again. A random wait, longer
-          // each time, lets one of them through.
-          if (attempt++ > 0) await conflictBackoff(attempt);
-          const checks = new CommitChecks();
-          const repo = new Repository(this.opts, this.policy, session, this.trace, new WriteBuffer(), new SessionQueue(), checks);
-          result = await fn(repo);
-          await repo.flush();
-          await checks.run();
-        },
-        { readConcern: { level: 'snapshot' }, writeConcern: { w: 'majority' } },
-      );
-      return result as T;
-    } finally {
-      await session.endSession();
-    }
+    return runTransaction(this.opts.client, async (session) => {
+      const checks = new CommitChecks();
+      const repo = new Repository(this.opts, this.policy, session, this.trace, new WriteBuffer(), new SessionQueue(), checks);
+      const result = await fn(repo);
+      await repo.flush();
+      await checks.run();
+      return result;
+    });
   }
 
   /**
