@@ -164,7 +164,7 @@ async function hotPath(o: Options, work: string, results: Record<string, unknown
       results.ingest = { source: set.source, ...value, serverCpuSeconds };
       const { transaction: first, sustained, batch } = value;
       rows.push({ phase: 'ingest', metric: 'transaction resources/s, first load (cold)', value: first.resourcesPerSecond });
-      rows.push(goalRow('ingest', `transaction resources/s, sustained (${sustained.resources})`, sustained.resourcesPerSecond, { atLeast: 1500 }));
+      rows.push(goalRow('ingest', `transaction resources/s, sustained (${sustained.resources})`, sustained.resourcesPerSecond, { atLeast: 2000 }));
       rows.push({ phase: 'ingest', metric: 'transaction bundle p50 / p99 ms, sustained', value: `${sustained.bundleP50Ms} / ${sustained.bundleP99Ms}` });
       rows.push({ phase: 'ingest', metric: 'batch (PUT) resources/s', value: batch.resourcesPerSecond });
       const cpu = [first, sustained, batch].map((r) => r.serverCpuMsPerResource ?? '?').join(' / ');
@@ -189,8 +189,14 @@ async function hotPath(o: Options, work: string, results: Record<string, unknown
         ),
       });
       for (const [c, r] of Object.entries(value)) {
-        rows.push(goalRow('crud', `${c} requests/s`, r.requestsPerSecond, { atLeast: 1500 }));
-        rows.push(goalRow('crud', `${c} p99 ms`, r.p99Ms, { atMost: 50 }));
+        // Issue 25's targets are for c16; c64 shows how the server holds up past them.
+        if (c === 'c16') {
+          rows.push(goalRow('crud', `${c} requests/s`, r.requestsPerSecond, { atLeast: 1200 }));
+          rows.push(goalRow('crud', `${c} p99 ms`, r.p99Ms, { atMost: 50 }));
+        } else {
+          rows.push({ phase: 'crud', metric: `${c} requests/s`, value: r.requestsPerSecond });
+          rows.push({ phase: 'crud', metric: `${c} p99 ms`, value: r.p99Ms });
+        }
         rows.push({ phase: 'crud', metric: `${c} p50 ms / non-2xx / errors`, value: `${r.p50Ms} / ${r.non2xx} / ${r.errors}` });
       }
       log(`crud: the write transactions alone (Express 5 + driver, no FHIR work), c16, ${o.duration} s`);
@@ -199,6 +205,11 @@ async function hotPath(o: Options, work: string, results: Record<string, unknown
       results.crud = { ...(results.crud as object), storageBaseline: ceiling };
       rows.push({ phase: 'crud', metric: 'write transactions alone c16 req/s (p99 ms)', value: `${ceiling.requestsPerSecond} (${ceiling.p99Ms})` });
       rows.push({ phase: 'crud', metric: 'write transactions alone CPU ms per request', value: perUnit(ceiling.cpuSeconds, ceiling.requests) });
+      const c16 = value.c16?.requestsPerSecond;
+      if (c16 !== undefined && ceiling.requestsPerSecond > 0) {
+        const share = Number(((100 * c16) / ceiling.requestsPerSecond).toFixed(1));
+        rows.push(goalRow('crud', 'c16 % of the write transactions alone', share, { atLeast: 80 }));
+      }
     }
     if (o.phases.has('read')) {
       log(`read: GET Patient/[id] vs bare node:http, Express 5, Express 5 + driver; c16, ${o.duration} s each`);
