@@ -95,3 +95,66 @@ export async function benchCrud(opts: CrudOptions): Promise<Record<string, LoadR
   }
   return out;
 }
+
+/** The driver's count of each store command so far, from a server's `/metrics` (METRICS_STORE_COMMANDS=true). */
+async function commandCounts(metricsUrl: string): Promise<Map<string, number>> {
+  const text = await (await fetch(metricsUrl)).text();
+  const counts = new Map<string, number>();
+  for (const m of text.matchAll(/^fhirstone_store_command_duration_seconds_count\{command="([^"]+)",outcome="[^"]+"\} (\d+)/gm)) {
+    counts.set(m[1], (counts.get(m[1]) ?? 0) + Number(m[2]));
+  }
+  return counts;
+}
+
+function total(counts: Map<string, number>): number {
+  return [...counts.values()].reduce((a, b) => a + b, 0);
+}
+
+export interface CommandCount {
+  /** Store commands per request, all commands. */
+  perRequest: number;
+  /** Per command name (find, update, findAndModify, commitTransaction, ...), per request. */
+  byCommand: Record<string, number>;
+}
+
+/**
+ * Store commands per request of each interaction and type of the CRUD mix, one request at a time (so nothing else
+ * runs between two scrapes but what the scrape itself sends, measured apart and taken off). `metricsUrl` is the
+ * server's scrape address with store commands monitored; `cycles` create-read-update-delete cycles per type.
+ */
+export async function countCrudCommands(opts: { baseUrl: string; metricsUrl: string; patientId: string; cycles: number }): Promise<Record<string, CommandCount>> {
+  const base = new URL(opts.baseUrl);
+  const specs = crudRequests(base.pathname.replace(/\/$/, ''), opts.patientId);
+  const interactions = ['create', 'read', 'update', 'delete'];
+  const scrapeCost = async () => {
+    const a = await commandCounts(opts.metricsUrl);
+    return total(await commandCounts(opts.metricsUrl)) - total(a);
+  };
+  const perScrape = Math.min(await scrapeCost(), await scrapeCost());
+  const sums = new Map<string, Map<string, number>>();
+  for (let i = 0; i < opts.cycles * TYPES.length; i++) {
+    const ctx: Record<string, unknown> = {};
+    for (const [k, spec] of specs.entries()) {
+      const before = await commandCounts(opts.metricsUrl);
+      const req = spec.setupRequest?.({ method: spec.method, headers: spec.headers, path: '' }, ctx);
+      if (!req) throw new Error(`counting commands: no ${interactions[k]} request (the create failed)`);
+      const res = await fetch(`${base.origin}${req.path}`, { method: spec.method, headers: spec.headers, body: req.body as string | undefined });
+      const body = await res.text();
+      if (res.status >= 300) throw new Error(`counting commands: ${spec.method} ${req.path} answered ${res.status}: ${body}`);
+      spec.onResponse?.(res.status, body, ctx, {});
+      const after = await commandCounts(opts.metricsUrl);
+      const key = `${ctx.type as string} ${interactions[k]}`;
+      const sum = sums.get(key) ?? new Map<string, number>();
+      for (const [name, n] of after) sum.set(name, (sum.get(name) ?? 0) + n - (before.get(name) ?? 0));
+      // The scrape's own commands (the jobs gauge's aggregate) are not the request's.
+      sum.set('aggregate', (sum.get('aggregate') ?? 0) - perScrape);
+      sums.set(key, sum);
+    }
+  }
+  const out: Record<string, CommandCount> = {};
+  for (const [key, sum] of sums) {
+    const byCommand = Object.fromEntries([...sum].filter(([, n]) => n !== 0).map(([name, n]) => [name, n / opts.cycles]));
+    out[key] = { perRequest: total(sum) / opts.cycles, byCommand };
+  }
+  return out;
+}

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { benchCrud } from './crud';
+import { benchCrud, countCrudCommands } from './crud';
 import { benchDestruction } from './destruction';
 import { benchEverything } from './everything';
 import { benchMatching } from './matching';
@@ -21,7 +21,7 @@ import { runExternalBench } from './lib/external';
 import { benchHttpSearch } from './lib/http-search';
 import { gitCommit, goalRow, machine, renderTable, writeResults, type Row } from './lib/report';
 import { type LoadResult } from './lib/load-gen';
-import { PROJECT_ROOT, cpuDuring, msPerUnit, startBaseline, startChildServer, waitIdle, type ChildServer } from './lib/server-process';
+import { PROJECT_ROOT, cpuDuring, freePort, msPerUnit, startBaseline, startChildServer, waitIdle, type ChildServer } from './lib/server-process';
 import { syntheaBundles } from './lib/synthea';
 
 const PHASES = [
@@ -135,6 +135,31 @@ async function crudBaseline(seconds: number): Promise<LoadResult & { cpuSeconds?
   }
 }
 
+/**
+ * Store commands per request of the CRUD mix, on a server of its own with the driver's command monitoring on (which
+ * costs CPU, so not the measured server), one request at a time: the commands each request sends, which the load's
+ * figures cannot show.
+ */
+async function crudCommandRows(work: string, results: Record<string, unknown>, rows: Row[]): Promise<void> {
+  log('crud: store commands per request (a server of its own, command monitoring on)');
+  const metricsPort = await freePort();
+  const server = await startChildServer({
+    dataDir: path.join(work, 'data-commands'),
+    env: { METRICS_STORE_COMMANDS: 'true', METRICS_PORT: String(metricsPort) },
+  });
+  try {
+    const patientId = await createPatient(server.baseUrl);
+    const counts = await countCrudCommands({ baseUrl: server.baseUrl, metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`, patientId, cycles: 5 });
+    results.crudCommands = counts;
+    const all = Object.values(counts);
+    const mean = all.reduce((n, c) => n + c.perRequest, 0) / all.length;
+    rows.push({ phase: 'crud', metric: 'store commands per request (mean of the mix)', value: Number(mean.toFixed(2)) });
+    for (const [key, c] of Object.entries(counts)) rows.push({ phase: 'crud', metric: `store commands per request, ${key}`, value: c.perRequest });
+  } finally {
+    await server.stop();
+  }
+}
+
 async function createPatient(baseUrl: string): Promise<string> {
   const res = await fetch(`${baseUrl}/Patient`, {
     method: 'POST',
@@ -199,8 +224,9 @@ async function hotPath(o: Options, work: string, results: Record<string, unknown
         }
         rows.push({ phase: 'crud', metric: `${c} p50 ms / non-2xx / errors`, value: `${r.p50Ms} / ${r.non2xx} / ${r.errors}` });
       }
-      log(`crud: the write transactions alone (Express 5 + driver, no FHIR work), c16, ${o.duration} s`);
       await waitIdle(server.pid);
+      await crudCommandRows(work, results, rows);
+      log(`crud: the write transactions alone (Express 5 + driver, no FHIR work), c16, ${o.duration} s`);
       const ceiling = await crudBaseline(o.duration);
       results.crud = { ...(results.crud as object), storageBaseline: ceiling };
       rows.push({ phase: 'crud', metric: 'write transactions alone c16 req/s (p99 ms)', value: `${ceiling.requestsPerSecond} (${ceiling.p99Ms})` });
