@@ -1,3 +1,4 @@
+import type { Filter } from 'mongodb';
 import type { AccessPolicy } from '../auth/access-policy';
 import { parseScopes } from '../auth/scopes';
 import { forbidden } from '../errors/operation-outcome-error';
@@ -44,4 +45,26 @@ export function mayAccess(job: Pick<Job, 'owner'>, policy: AccessPolicy): boolea
   // A job stored before the context was recorded matches no patient-bound token.
   const context = owner.context ?? (caller.context === 'patient' ? undefined : caller.context);
   return caller.context === context && (caller.patients ?? []).join('\n') === (owner.patients ?? []).join('\n');
+}
+
+/**
+ * mayAccess as a query on `bulk_jobs`: the jobs the caller may reach, so a listing reads only those. A missing field
+ * and `null` match alike (`ignoreUndefined` stores an absent owner field as no field).
+ */
+export function accessFilter(policy: AccessPolicy): Filter<Job> {
+  const open = { 'owner.open': true };
+  if (policy.unrestricted) return {};
+  const caller = accessContext(policy);
+  // A kick-off token that named neither client nor user reaches no job but open ones; so does a caller without issuer.
+  if (caller.issuer === undefined || (caller.clientId === undefined && caller.user === undefined)) return open;
+  const user = caller.user === undefined ? null : caller.clientId === undefined ? caller.user : { $in: [caller.user, null] };
+  const patients = caller.patients?.length ? caller.patients : { $in: [null, []] };
+  const owned = {
+    'owner.issuer': caller.issuer,
+    'owner.clientId': caller.clientId ?? null,
+    'owner.user': user,
+    'owner.context': caller.context === 'patient' ? 'patient' : { $in: [caller.context, null] },
+    'owner.patients': patients,
+  };
+  return { $or: [open, owned] };
 }

@@ -1,5 +1,9 @@
-import type { Collection, Db } from 'mongodb';
+import type { Collection, Db, Filter } from 'mongodb';
 import type { Job, JobCheckpoint } from './job';
+
+/** What a listing of jobs shows: no plan (it may list a large Group's every patient), no checkpoint. */
+export type JobSummary = Pick<Job, '_id' | 'kind' | 'status' | 'request' | 'createdAt' | 'processed' | 'error' | 'owner'>;
+const SUMMARY = { _id: 1, kind: 1, status: 1, request: 1, createdAt: 1, processed: 1, error: 1, owner: 1 } as const;
 
 /** Every asynchronous job, export or not (the name is from when export was the only kind). */
 export const JOBS_COLLECTION = 'bulk_jobs';
@@ -82,6 +86,11 @@ export class JobStore {
   /** Marks a job cancelled; returns the job as it was, so the caller knows whether a worker is still on it. */
   cancel(id: string): Promise<AnyJob | null> {
     return this.jobs.findOneAndUpdate({ _id: id, status: { $ne: 'cancelled' } }, { $set: { status: 'cancelled' } }, { returnDocument: 'before' });
+  }
+
+  /** The newest `limit` jobs `filter` selects (src/jobs/access-context.ts accessFilter), as summaries. */
+  newest(filter: Filter<AnyJob>, limit: number): Promise<JobSummary[]> {
+    return this.jobs.find(filter, { projection: SUMMARY, sort: { createdAt: -1 }, limit }).toArray() as Promise<JobSummary[]>;
   }
 
   async remove(id: string): Promise<void> {

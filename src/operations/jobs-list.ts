@@ -1,12 +1,10 @@
 import type { ParametersParameter } from 'fhir/r4';
-import { mayAccess } from '../jobs/access-context';
+import { accessFilter, mayAccess } from '../jobs/access-context';
 import type { JobServices } from '../jobs';
 import { kindOf } from '../jobs/job';
 import { jobStatusUrl } from './job-status';
 import { parameter, type Operation } from './operation';
 
-/** The newest jobs looked at; the caller sees those of them its status route would show it. */
-const SCANNED = 1_000;
 const LISTED = 100;
 
 /**
@@ -27,7 +25,7 @@ export function jobsList(deps: { jobs: JobServices }): Operation {
       kind: 'operation',
       code: 'jobs',
       description:
-        `The caller's asynchronous jobs of every kind, newest first (at most ${LISTED}, among the newest ${SCANNED} of the server): one \`job\` ` +
+        `The caller's asynchronous jobs of every kind, newest first (at most ${LISTED}): one \`job\` ` +
         'per job with id, kind, status, request, created, processed, error and status-url, its status URL (poll it for X-Progress, DELETE it to cancel).',
       system: true,
       type: false,
@@ -36,11 +34,9 @@ export function jobsList(deps: { jobs: JobServices }): Operation {
       parameter: [parameter('out', 'job', 'Element', { min: 0, max: '*', documentation: 'id, kind, status, request, created, processed, error, status-url' })],
     },
     handler: async (ctx) => {
-      const newest = await deps.jobs
-        .store()
-        .jobs.find({}, { sort: { createdAt: -1 }, limit: SCANNED })
-        .toArray();
-      const jobs = newest.filter((job) => mayAccess(job, ctx.repo.policy)).slice(0, LISTED);
+      // The query selects the caller's jobs; mayAccess, the status route's own rule, still decides each one.
+      const newest = await deps.jobs.store().newest(accessFilter(ctx.repo.policy), LISTED);
+      const jobs = newest.filter((job) => mayAccess(job, ctx.repo.policy));
       const parameter = jobs.map((job): ParametersParameter => ({
         name: 'job',
         part: [
