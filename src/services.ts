@@ -207,6 +207,7 @@ export async function defaultServices(config: Config, env: Record<string, string
         baseUrl,
         ensureCollections: () => core.store.ensureType('AuditEvent'),
         index: indexResource,
+        search: searchContext,
         onError: (message, err) => core.logger.error({ err }, `audit: ${message}`),
         failedLogins: failedLoginOptionsFromEnv(env),
         protect: destruction.sealAuditText,

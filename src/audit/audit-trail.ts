@@ -3,6 +3,7 @@ import type { Db } from 'mongodb';
 import { SearchContext } from '../search/context';
 import { buildSearchIndex } from '../search/index-builder';
 import { AuditCollection } from '../store/audit-collection';
+import { auditEventIndexer } from './audit-index';
 import { type Indexer, type SearchFields, storedDocumentOf } from '../store/stored-document';
 import type { AuditInput } from './audit-input';
 import { type AuditSource, buildAuditEvent } from './balp';
@@ -21,6 +22,11 @@ export interface AuditTrailOptions extends AuditSource {
    * search layer's `buildSearchIndex` with R4's parameters and `baseUrl`.
    */
   index?: Indexer;
+  /**
+   * The server's search context (the one `index` indexes with): the trail's own events are then indexed directly
+   * (src/audit/audit-index.ts), with `index` checking them ($verify-chain) and taking any they do not fit.
+   */
+  search?: SearchContext;
   /** Creates the AuditEvent collections' indexes; awaited once before the first write. */
   ensureCollections?: () => Promise<void>;
   /**
@@ -62,9 +68,9 @@ const RETRY_MAX_MS = 5_000;
 const SERVING_RETRY_MAX_MS = 1_000;
 
 /** Index-on-write with R4's search parameters at `baseUrl`, for a trail without a server's (its tests). */
-function searchIndexAt(baseUrl: string): Indexer {
+function searchIndexAt(baseUrl: string): { search: SearchContext; index: Indexer } {
   const search = new SearchContext({ baseUrl });
-  return (resource) => buildSearchIndex(search, resource);
+  return { search, index: (resource) => buildSearchIndex(search, resource) };
 }
 
 /**
@@ -97,19 +103,25 @@ export class AuditTrail {
   private failures = 0;
   private closed = false;
   private ensured: Promise<void> | undefined;
-  private readonly opts: Required<Omit<AuditTrailOptions, 'ensureCollections' | 'failedLogins' | 'protect'>> & AuditTrailOptions;
+  private readonly opts: Required<Omit<AuditTrailOptions, 'ensureCollections' | 'failedLogins' | 'protect' | 'search'>> & AuditTrailOptions;
   private readonly failedLogins: FailedLogins;
   private readonly collection: AuditCollection;
+  /** How the trail indexes the events it writes (`opts.index` stays the reference the chain check uses). */
+  private readonly indexEvent: Indexer;
 
   constructor(db: Db, options: AuditTrailOptions) {
     this.collection = new AuditCollection(db);
+    const own = options.index ? undefined : searchIndexAt(options.baseUrl);
+    const index = options.index ?? own!.index;
+    const search = options.search ?? own?.search;
+    this.indexEvent = search ? auditEventIndexer(search, index) : index;
     this.opts = {
       onError: (message, err) => console.error(`[audit] ${message}`, err ?? ''),
       maxBatch: 100,
       maxQueue: 100_000,
       closeAttempts: 8,
       ...options,
-      index: options.index ?? searchIndexAt(options.baseUrl),
+      index,
     };
     this.failedLogins = new FailedLogins(
       (input) => this.serverEvent(input),
@@ -264,7 +276,7 @@ export class AuditTrail {
       fresh.forEach((p, i) => (p.event = out[i]));
     }
     for (let i = 0; i < batch.length; i++) {
-      batch[i].index ??= this.opts.index(batch[i].event);
+      batch[i].index ??= this.indexEvent(batch[i].event);
       if (i % SLICE === SLICE - 1) await yieldToRequests();
     }
     for (let attempt = 0; ; attempt++) {

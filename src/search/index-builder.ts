@@ -24,7 +24,7 @@ export type IndexErrorSink = Pick<SearchDiagnostics, 'indexFailed'>;
 /** Parameters answered from document fields rather than `s.e`/`s.r`. */
 export const DIRECT_PARAMS: ReadonlySet<string> = new Set(['_id', '_lastUpdated']);
 
-const MAX_ENTRIES_PER_PARAM = 500;
+export const MAX_ENTRIES_PER_PARAM = 500;
 
 function entryKey(e: IndexEntry): string {
   return JSON.stringify(e);
@@ -37,7 +37,7 @@ function sortValue(e: IndexEntry, end: 'lo' | 'hi'): string | number | Date | un
 }
 
 /** Smallest and largest value of one parameter (spec: ascending sorts use the lowest, descending the highest). */
-function sortKey(entries: IndexEntry[]): SortKey | undefined {
+export function sortKey(entries: IndexEntry[]): SortKey | undefined {
   let a: SortKey['a'] | undefined;
   let d: SortKey['d'] | undefined;
   for (const e of entries) {
@@ -87,7 +87,7 @@ function indexParam(resource: Resource, param: SearchParam, scope: IndexScope, e
   return out;
 }
 
-function compartments(type: string, id: string | undefined, entries: IndexEntry[]): string[] {
+export function compartments(type: string, id: string | undefined, entries: IndexEntry[]): string[] {
   const params = patientLinkParams(type);
   const out = new Set<string>();
   if (type === 'Patient' && id) out.add(`Patient/${id}`);
