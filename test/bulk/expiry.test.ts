@@ -5,8 +5,8 @@ import { GRIDFS_BUCKET, GridFsFileStore } from '../../src/jobs/file-store';
 import { JOBS_COLLECTION } from '../../src/jobs/job-store';
 import { patient, startBulkServer, until, type BulkTestServer } from './helpers';
 
-// A file of about 1 MB: several GridFS chunks, so chunks left behind would show.
-const PATIENTS = 8000;
+// A file of about 320 KB: two GridFS chunks of 255 KB, so chunks left behind would show.
+const PATIENTS = 2500;
 const ROUNDS = 3;
 
 /** What the store and the export folder hold of export jobs: job documents, GridFS files and chunks, job folders. */
