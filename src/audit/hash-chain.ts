@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { AuditEvent, Extension } from 'fhir/r4';
-import { canonicalize } from 'json-canonicalize';
+import { canonicalJson } from './canonical-json';
 
 /**
  * The tamper-evidence of the audit trail. Every stored AuditEvent carries an extension
@@ -37,7 +37,7 @@ export interface ChainLink {
 
 function digest(previous: string, eventWithoutHash: AuditEvent): string {
   return createHash('sha256')
-    .update(`${previous}\n${canonicalize(eventWithoutHash)}`)
+    .update(`${previous}\n${canonicalJson(eventWithoutHash)}`)
     .digest('hex');
 }
 
