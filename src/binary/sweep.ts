@@ -1,4 +1,5 @@
 import { GridFSBucket, ObjectId, type Collection, type Db, type GridFSChunk, type GridFSFile } from 'mongodb';
+import { leaseFree, leaseTo, RELEASED, type Lease } from '../jobs/lease';
 import { BINARY_BUCKET, BINARY_VERSIONS, type VersionBytes } from './byte-store';
 
 /**
@@ -15,12 +16,12 @@ const LONGEST_UPLOAD_MS = 24 * 60 * 60 * 1000;
 
 const BATCH = 500;
 
-/** The sweep's lease and progress: one document, `_id` 'uploads', in `binary_sweep`. */
-interface SweepState {
+/**
+ * The sweep's lease (a job's: until `leaseUntil` another sweep, of any server process on this database, is not
+ * started) and progress: one document, `_id` 'uploads', in `binary_sweep`.
+ */
+interface SweepState extends Lease {
   _id: string;
-  /** Until then another sweep (of any server process on this database) is not started. */
-  until: Date;
-  owner?: string;
   /** When the latest completed sweep started. */
   sweptAt?: Date;
 }
@@ -81,10 +82,12 @@ export class UploadSweeper {
 
   /** Takes the lease when it is free (its state before), else undefined. */
   private async lease(now: number): Promise<SweepState | undefined> {
-    await this.state.updateOne({ _id: 'uploads' }, { $setOnInsert: { until: new Date(0) } }, { upsert: true });
+    await this.state.updateOne({ _id: 'uploads' }, { $setOnInsert: { leaseUntil: RELEASED } }, { upsert: true });
+    const at = new Date(now);
+    // A state stored before the lease was a job's (`until`, `owner`) has no leaseUntil: free, and rewritten so.
     const taken = await this.state.findOneAndUpdate(
-      { _id: 'uploads', until: { $lte: new Date(now) } },
-      { $set: { until: new Date(now + this.opts.leaseMs), owner: this.opts.owner } },
+      { _id: 'uploads', $or: [leaseFree(at), { leaseUntil: { $exists: false } }] },
+      { $set: leaseTo(this.opts.owner, this.opts.leaseMs, at), $unset: { until: '', owner: '' } },
       { returnDocument: 'before' },
     );
     return taken ?? undefined;

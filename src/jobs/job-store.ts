@@ -1,5 +1,6 @@
 import type { Collection, Db, Filter } from 'mongodb';
 import type { Job, JobCheckpoint } from './job';
+import { leaseFree, leaseTo, RELEASED } from './lease';
 
 /** What a listing of jobs shows: no plan (it may list a large Group's every patient), no checkpoint. */
 export type JobSummary = Pick<Job, '_id' | 'kind' | 'status' | 'request' | 'createdAt' | 'processed' | 'error' | 'owner'>;
@@ -9,8 +10,6 @@ const SUMMARY = { _id: 1, kind: 1, status: 1, request: 1, createdAt: 1, processe
 export const JOBS_COLLECTION = 'bulk_jobs';
 
 type AnyJob = Job<unknown, JobCheckpoint>;
-
-const EPOCH = new Date(0);
 
 /** Jobs in MongoDB, so several instances share them; the lease makes one instance at a time run a job. */
 export class JobStore {
@@ -29,7 +28,7 @@ export class JobStore {
 
   /** Queues a job with its kind's first checkpoint. */
   async insert<J extends AnyJob>(job: Omit<J, 'leaseUntil' | 'processed' | 'status'>): Promise<J> {
-    const doc = { ...job, status: 'queued', leaseUntil: EPOCH, processed: 0 } as J;
+    const doc = { ...job, status: 'queued', leaseUntil: RELEASED, processed: 0 } as J;
     await this.jobs.insertOne(doc);
     return doc;
   }
@@ -47,8 +46,8 @@ export class JobStore {
   async claim(owner: string, leaseMs: number, running: readonly string[] = []): Promise<AnyJob | null> {
     const now = new Date();
     return this.jobs.findOneAndUpdate(
-      { status: { $in: ['queued', 'running'] }, leaseUntil: { $lt: now }, ...(running.length ? { _id: { $nin: [...running] } } : {}) },
-      { $set: { status: 'running', leaseOwner: owner, leaseUntil: new Date(now.getTime() + leaseMs) } },
+      { status: { $in: ['queued', 'running'] }, ...leaseFree(now), ...(running.length ? { _id: { $nin: [...running] } } : {}) },
+      { $set: { status: 'running', ...leaseTo(owner, leaseMs, now) } },
       { sort: { createdAt: 1 }, returnDocument: 'after' },
     );
   }
@@ -58,28 +57,22 @@ export class JobStore {
    * reaches the store after this owner's release must not take the lease back (the next instance would wait it out).
    */
   async renew(id: string, owner: string, leaseMs: number): Promise<boolean> {
-    const res = await this.jobs.updateOne(
-      { _id: id, status: 'running', leaseOwner: owner, leaseUntil: { $gt: EPOCH } },
-      { $set: { leaseUntil: new Date(Date.now() + leaseMs) } },
-    );
+    const res = await this.jobs.updateOne({ _id: id, status: 'running', leaseOwner: owner, leaseUntil: { $gt: RELEASED } }, { $set: leaseTo(owner, leaseMs) });
     return res.matchedCount === 1;
   }
 
   async checkpoint<C extends JobCheckpoint>(id: string, owner: string, checkpoint: C, processed: number, leaseMs: number): Promise<boolean> {
-    const res = await this.jobs.updateOne(
-      { _id: id, status: 'running', leaseOwner: owner },
-      { $set: { checkpoint, processed, leaseUntil: new Date(Date.now() + leaseMs) } },
-    );
+    const res = await this.jobs.updateOne({ _id: id, status: 'running', leaseOwner: owner }, { $set: { checkpoint, processed, ...leaseTo(owner, leaseMs) } });
     return res.matchedCount === 1;
   }
 
   /** Hands the job back (clean shutdown) so another instance resumes it at once from its checkpoint. */
   async release(id: string, owner: string): Promise<void> {
-    await this.jobs.updateOne({ _id: id, status: 'running', leaseOwner: owner }, { $set: { leaseUntil: EPOCH } });
+    await this.jobs.updateOne({ _id: id, status: 'running', leaseOwner: owner }, { $set: { leaseUntil: RELEASED } });
   }
 
   async finish(id: string, owner: string, update: Partial<Pick<AnyJob, 'status' | 'checkpoint' | 'processed' | 'error' | 'expiresAt'>>): Promise<boolean> {
-    const res = await this.jobs.updateOne({ _id: id, status: 'running', leaseOwner: owner }, { $set: { ...update, leaseUntil: EPOCH } });
+    const res = await this.jobs.updateOne({ _id: id, status: 'running', leaseOwner: owner }, { $set: { ...update, leaseUntil: RELEASED } });
     return res.matchedCount === 1;
   }
 
@@ -107,7 +100,7 @@ export class JobStore {
         {
           $or: [
             { expiresAt: { $lt: now }, status: { $in: ['completed', 'failed', 'cancelled'] } },
-            { status: 'cancelled', leaseUntil: { $lt: now } },
+            { status: 'cancelled', ...leaseFree(now) },
           ],
         },
         { projection: { _id: 1 } },

@@ -1,4 +1,5 @@
 import type { Recipient } from '../auth/client-registration';
+import type { Lease } from './lease';
 
 /**
  * An asynchronous job (`$export` and every other operation that answers 202 and is polled): stored in the shared
@@ -48,7 +49,7 @@ export interface JobOwner {
 
 export type JobStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
 
-export interface Job<Plan = unknown, Checkpoint extends JobCheckpoint = JobCheckpoint> {
+export interface Job<Plan = unknown, Checkpoint extends JobCheckpoint = JobCheckpoint> extends Lease {
   _id: string;
   /** Which JobKind runs it; absent on export jobs stored before there were other kinds. */
   kind?: string;
@@ -66,8 +67,6 @@ export interface Job<Plan = unknown, Checkpoint extends JobCheckpoint = JobCheck
   checkpoint: Checkpoint;
   /** Items done so far (resources exported, patients compared, ...), for X-Progress. */
   processed: number;
-  leaseOwner?: string;
-  leaseUntil: Date;
   error?: string;
 }
 

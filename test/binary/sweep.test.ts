@@ -78,3 +78,11 @@ test('one sweep per lease period, whichever process takes it', async () => {
   expect((await one.sweep(at + 2 * MINUTE)).swept).toBe(false);
   expect((await other.sweep(at + 10 * MINUTE)).swept).toBe(true);
 });
+
+test('a sweep state stored before its lease was a job lease (until, owner) still lets a sweep run, and is rewritten', async () => {
+  const at = Date.now() + 5 * HOUR;
+  const state = db.collection<{ _id: string; [k: string]: unknown }>('binary_sweep');
+  await state.replaceOne({ _id: 'uploads' }, { until: new Date(at - MINUTE), owner: 'old', sweptAt: new Date(at - 2 * HOUR) }, { upsert: true });
+  expect((await new UploadSweeper(db, { owner: 'new', leaseMs: 10 * MINUTE }).sweep(at)).swept).toBe(true);
+  expect(await state.findOne({ _id: 'uploads' })).toEqual({ _id: 'uploads', leaseOwner: 'new', leaseUntil: new Date(at + 10 * MINUTE), sweptAt: new Date(at) });
+});
