@@ -1,6 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
+import type { AuditEvent, Bundle, Parameters } from 'fhir/r4';
 
 export interface ServerProcess {
   child: ChildProcess;
@@ -40,4 +43,47 @@ export function spawnServer(env: Record<string, string>, waitFor = 'FHIR server 
     });
     void exited.then(({ code }) => reject(new Error(`server exited (${code}) before "${waitFor}": ${lines.map((l) => l.msg).join(' | ')}`)));
   });
+}
+
+/** Sends `signal` to the server and waits for its exit. */
+export function stopServer(server: ServerProcess, signal: NodeJS.Signals = 'SIGTERM'): ServerProcess['exited'] {
+  server.child.kill(signal);
+  return server.exited;
+}
+
+/** Runs `use` against a server started on `env` (a restart on a DATA_DIR, say), then stops it, also when `use` throws. */
+export async function withServer<T>(env: Record<string, string>, use: (server: ServerProcess) => Promise<T>): Promise<T> {
+  const server = await spawnServer(env);
+  try {
+    return await use(server);
+  } finally {
+    await stopServer(server);
+  }
+}
+
+/** Runs `use` with a new folder under the system's temporary one, removed afterwards. */
+export async function withTempDir<T>(prefix: string, use: (dir: string) => Promise<T>): Promise<T> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  try {
+    return await use(dir);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Every AuditEvent `query` finds (`AuditEvent?...`), its pages followed to the last. */
+export async function auditEvents(baseUrl: string, query: string): Promise<AuditEvent[]> {
+  const events: AuditEvent[] = [];
+  for (let url: string | undefined = `${baseUrl}/${query}`; url;) {
+    const page = (await (await fetch(url)).json()) as Bundle<AuditEvent>;
+    for (const e of page.entry ?? []) events.push(e.resource!);
+    url = page.link?.find((l) => l.relation === 'next')?.url;
+  }
+  return events;
+}
+
+/** What AuditEvent/$verify-chain says of the audit chain: intact or not. */
+export async function chainIntact(baseUrl: string): Promise<boolean | undefined> {
+  const verified = (await (await fetch(`${baseUrl}/AuditEvent/$verify-chain`)).json()) as Parameters;
+  return verified.parameter?.find((p) => p.name === 'intact')?.valueBoolean;
 }

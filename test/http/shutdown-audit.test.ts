@@ -1,15 +1,10 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import type { AuditEvent, Bundle } from 'fhir/r4';
-import { spawnServer } from '../helpers/server-process';
+import { auditEvents, spawnServer, stopServer, withServer, withTempDir } from '../helpers/server-process';
 
 const internal = process.env.MONGODB_URI ? describe.skip : describe;
 
 internal('a clean shutdown under load', () => {
   it('records an AuditEvent for every request it answered, also those answered while it stopped', async () => {
-    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fhirstone-shutdown-audit-'));
-    try {
+    await withTempDir('fhirstone-shutdown-audit-', async (dataDir) => {
       const server = await spawnServer({ DATA_DIR: dataDir });
       let stop = false;
       const answered: string[] = [];
@@ -28,26 +23,17 @@ internal('a clean shutdown under load', () => {
       };
       const writers = [...Array(16)].map((_, n) => writer(n));
       await new Promise((r) => setTimeout(r, 1_000));
-      server.child.kill('SIGTERM');
-      expect((await server.exited).code).toBe(0);
+      expect((await stopServer(server)).code).toBe(0);
       stop = true;
       await Promise.all(writers);
       expect(server.lines.filter((l) => String(l.msg).startsWith('audit: event after close'))).toEqual([]);
-      const again = await spawnServer({ DATA_DIR: dataDir });
-      try {
+      await withServer({ DATA_DIR: dataDir }, async (again) => {
         const audited = new Set<string | undefined>();
-        for (let url: string | undefined = `${again.baseUrl}/AuditEvent?subtype=update&_count=1000&_elements=entity`; url;) {
-          const page = (await (await fetch(url)).json()) as Bundle<AuditEvent>;
-          for (const e of page.entry ?? []) for (const x of e.resource!.entity ?? []) audited.add(x.what?.reference);
-          url = page.link?.find((l) => l.relation === 'next')?.url;
+        for (const event of await auditEvents(again.baseUrl, 'AuditEvent?subtype=update&_count=1000&_elements=entity')) {
+          for (const x of event.entity ?? []) audited.add(x.what?.reference);
         }
         expect(answered.filter((id) => !audited.has(`Patient/${id}`) && !audited.has(`Patient/${id}/_history/1`))).toEqual([]);
-      } finally {
-        again.child.kill('SIGTERM');
-        await again.exited;
-      }
-    } finally {
-      fs.rmSync(dataDir, { recursive: true, force: true });
-    }
+      });
+    });
   }, 90_000);
 });

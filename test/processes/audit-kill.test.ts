@@ -1,8 +1,4 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import type { AuditEvent, Bundle } from 'fhir/r4';
-import { spawnServer } from '../helpers/server-process';
+import { auditEvents, chainIntact, spawnServer, stopServer, withServer, withTempDir } from '../helpers/server-process';
 
 /**
  * A server killed with SIGKILL right after answering: every request it answered has its AuditEvent after the restart
@@ -13,8 +9,7 @@ const BALP_ENTITY = 'https://profiles.ihe.net/ITI/BALP/CodeSystem/BasicAuditEnti
 
 internal('a server killed (-9) right after its answers', () => {
   it('has the AuditEvent of every request it answered after the restart, and an intact chain', async () => {
-    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fhirstone-audit-kill-'));
-    try {
+    await withTempDir('fhirstone-audit-kill-', async (dataDir) => {
       const server = await spawnServer({ DATA_DIR: dataDir });
       const answered: string[] = [];
       // Four clients at once, so events are written in groups: each one's reads and writes, answered one by one.
@@ -33,27 +28,17 @@ internal('a server killed (-9) right after its answers', () => {
         }
       };
       await Promise.all([0, 1, 2, 3].map(client));
-      server.child.kill('SIGKILL');
-      await server.exited;
+      await stopServer(server, 'SIGKILL');
 
-      const again = await spawnServer({ DATA_DIR: dataDir });
-      try {
+      await withServer({ DATA_DIR: dataDir }, async (again) => {
         const recorded = new Set<string>();
-        for (let url: string | undefined = `${again.baseUrl}/AuditEvent?_count=1000`; url;) {
-          const page = (await (await fetch(url)).json()) as Bundle<AuditEvent>;
-          for (const e of page.entry ?? []) for (const x of e.resource!.entity ?? []) if (x.type?.system === BALP_ENTITY) recorded.add(x.what?.identifier?.value ?? '');
-          url = page.link?.find((l) => l.relation === 'next')?.url;
+        for (const event of await auditEvents(again.baseUrl, 'AuditEvent?_count=1000')) {
+          for (const x of event.entity ?? []) if (x.type?.system === BALP_ENTITY) recorded.add(x.what?.identifier?.value ?? '');
         }
         expect(answered).toHaveLength(40);
         expect(answered.filter((id) => !recorded.has(id))).toEqual([]);
-        const verified = (await (await fetch(`${again.baseUrl}/AuditEvent/$verify-chain`)).json()) as { parameter: Array<{ name: string; valueBoolean?: boolean }> };
-        expect(verified.parameter.find((p) => p.name === 'intact')?.valueBoolean).toBe(true);
-      } finally {
-        again.child.kill('SIGTERM');
-        await again.exited;
-      }
-    } finally {
-      fs.rmSync(dataDir, { recursive: true, force: true });
-    }
+        expect(await chainIntact(again.baseUrl)).toBe(true);
+      });
+    });
   }, 90_000);
 });

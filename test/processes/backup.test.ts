@@ -1,8 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { spawnServer } from '../helpers/server-process';
+import { chainIntact, spawnServer, stopServer, withServer, withTempDir } from '../helpers/server-process';
 
 const ROOT = path.join(__dirname, '../..');
 const internal = process.env.MONGODB_URI ? describe.skip : describe;
@@ -24,9 +23,8 @@ const put = async (base: string, id: string) =>
 
 internal('fhirstone backup and restore', () => {
   it('copies the store while writes go on, and a server on the restored copy has everything written before the backup began', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fhirstone-backup-'));
-    const [live, copy, restored] = ['live', 'copy', 'restored'].map((d) => path.join(dir, d));
-    try {
+    await withTempDir('fhirstone-backup-', async (dir) => {
+      const [live, copy, restored] = ['live', 'copy', 'restored'].map((d) => path.join(dir, d));
       const server = await spawnServer({ DATA_DIR: live });
       for (let i = 0; i < 50; i++) expect(await put(server.baseUrl, `before-${i}`)).toBe(201);
       let stop = false;
@@ -43,26 +41,18 @@ internal('fhirstone backup and restore', () => {
       expect(fs.statSync(copy).mode & 0o077).toBe(0);
       // A store whose engine runs cannot be restored over.
       expect(cli(['restore', copy], { DATA_DIR: live }).status).not.toBe(0);
-      server.child.kill('SIGTERM');
-      await server.exited;
+      await stopServer(server);
 
       expect(cli(['restore', copy], { DATA_DIR: restored })).toMatchObject({ status: 0 });
-      const again = await spawnServer({ DATA_DIR: restored });
-      try {
+      await withServer({ DATA_DIR: restored }, async (again) => {
         for (let i = 0; i < 50; i++) expect((await fetch(`${again.baseUrl}/Patient/before-${i}`)).status).toBe(200);
         // As of one moment: the writes made during the backup are there up to some point, and none after a gap.
         const present = [];
         for (let i = 0; i < during; i++) present.push((await fetch(`${again.baseUrl}/Patient/during-${i}`)).status === 200);
         const cut = present.indexOf(false);
         expect(cut === -1 ? [] : present.slice(cut)).not.toContain(true);
-        const chain = (await (await fetch(`${again.baseUrl}/AuditEvent/$verify-chain`)).json()) as { parameter: Array<{ name: string; valueBoolean?: boolean }> };
-        expect(chain.parameter.find((p) => p.name === 'intact')?.valueBoolean).toBe(true);
-      } finally {
-        again.child.kill('SIGTERM');
-        await again.exited;
-      }
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+        expect(await chainIntact(again.baseUrl)).toBe(true);
+      });
+    });
   }, 120_000);
 });
