@@ -13,7 +13,7 @@ import { spawnServer, type ServerProcess } from '../helpers/server-process';
  * still running when A is killed; a short lease (1 s) lets B take it over soon.
  */
 const internal = process.env.MONGODB_URI ? describe.skip : describe;
-const PATIENTS = 300;
+const PATIENTS = 100;
 const JOBS = { BULK_EXPORT_MAX_LINES: '1', BULK_EXPORT_LEASE: '1s', BULK_EXPORT_POLL: '50ms' };
 
 internal('a bulk export whose worker process is killed', () => {
