@@ -3,6 +3,9 @@ import { conflict } from '../errors/operation-outcome-error';
 import type { Repository } from '../store/repository';
 import { guardState } from './guard-state';
 import { ensureCollection } from '../store/ensure-collection';
+import { flagEveryGuard, touchEveryGuard } from '../retention/hold-guard';
+
+const recordKey = (id: string) => `Patient/${id}`;
 import { MERGE_STATE_COLLECTION, activeLock, type MergeLock, type PatientMergeState } from './state-document';
 
 export { MERGE_STATE_COLLECTION, activeLock, type MergeLock, type PatientMergeState } from './state-document';
@@ -11,9 +14,17 @@ export { MERGE_STATE_COLLECTION, activeLock, type MergeLock, type PatientMergeSt
 export class MergeStates {
   constructor(private readonly repo: Repository) {}
 
-  /** This transaction changes these patients' state itself: the guard's check before the commit leaves them out. */
-  private own(ids: readonly string[]): void {
-    if (this.repo.inTransactionNow) for (const id of ids) guardState(this.repo).own.add(id);
+  /**
+   * This transaction changes these patients' state itself: the guard's check before the commit leaves them out. It
+   * also sets the `merge` flag on every guard of their records (src/retention/hold-guard.ts), once per transaction:
+   * a write in one of them then reads the state, and one running now meets this transaction on its guard.
+   */
+  private async own(ids: readonly string[]): Promise<void> {
+    if (!this.repo.inTransactionNow) return flagEveryGuard(this.repo.db, ids.map(recordKey), { merge: true });
+    const own = guardState(this.repo).own;
+    const fresh = ids.filter((id) => !own.has(id));
+    for (const id of fresh) own.add(id);
+    if (fresh.length) await touchEveryGuard(this.repo, fresh.map(recordKey), { merge: true });
   }
 
   private get collection() {
@@ -66,13 +77,13 @@ export class MergeStates {
   }
 
   private async setLock(id: string, lock: MergeLock): Promise<void> {
-    this.own([id]);
+    await this.own([id]);
     await this.collection.updateOne({ _id: id }, { $set: { lock } }, { ...this.repo.sessionOptions, upsert: true });
   }
 
   /** Lifts the locks of merge `merge` (whatever else has happened to the patients). */
   async unlock(merge: string, ids: readonly string[]): Promise<void> {
-    this.own(ids);
+    await this.own(ids);
     await this.collection.updateMany({ _id: { $in: [...ids] }, 'lock.merge': merge }, { $unset: { lock: '' } }, this.repo.sessionOptions);
   }
 
@@ -99,12 +110,12 @@ export class MergeStates {
   }
 
   async markMerged(source: string, target: string, provenance: string[]): Promise<void> {
-    this.own([source]);
+    await this.own([source]);
     await this.collection.updateOne({ _id: source }, { $set: { mergedInto: target, provenance, mergedAt: new Date() } }, { ...this.repo.sessionOptions, upsert: true });
   }
 
   async addProvenance(source: string, provenance: string): Promise<void> {
-    this.own([source]);
+    await this.own([source]);
     await this.collection.updateOne({ _id: source }, { $push: { provenance } }, this.repo.sessionOptions);
   }
 
@@ -118,14 +129,14 @@ export class MergeStates {
     await this.clearMerged(source);
     return async () => {
       if (!state?.mergedInto) return;
-      this.own([source]);
+      await this.own([source]);
       const { mergedInto, provenance, mergedAt } = state;
       await this.collection.updateOne({ _id: source }, { $set: { mergedInto, provenance, mergedAt } }, this.repo.sessionOptions);
     };
   }
 
   async clearMerged(source: string): Promise<void> {
-    this.own([source]);
+    await this.own([source]);
     await this.collection.updateOne({ _id: source }, { $unset: { mergedInto: '', provenance: '', mergedAt: '' } }, this.repo.sessionOptions);
   }
 }

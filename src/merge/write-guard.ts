@@ -5,6 +5,7 @@ import type { WriteEvent, WriteHook } from '../store/write-hooks';
 import type { MergeRules } from './rules';
 import type { Repository } from '../store/repository';
 import { guardState } from './guard-state';
+import { guardFlags } from '../retention/hold-guard';
 import { MergeStates, activeLock, type PatientMergeState } from './state';
 
 /**
@@ -47,8 +48,10 @@ async function statesSeen(repo: Repository, touched: string[], now: string[]): P
  * - once a patient is merged away, a write whose new version references it (or writes, or deletes, that Patient)
  *   is refused with 422 naming where the record went. Writes that take a reference to it away are let through.
  * AuditEvent and Provenance (the merge rules' `keepReferences`) record what happened to whom and are never refused.
- * A write that names no patient costs nothing; one that does reads the state of the patients it names (one indexed
- * query on a small collection, once per transaction) in the write's own transaction, so a merge or unmerge running in that transaction
+ * A write that names no patient costs nothing; one that does writes a guard of each patient's record, which says
+ * whether the patient has a merge state (a merge sets the flag on all of them in the transaction that writes the
+ * state, so a write and a merge running together meet there and one runs again). Only then does it read the state
+ * of those patients (one indexed query on a small collection, once per transaction) in the write's own transaction, so a merge or unmerge running in that transaction
  * sees its own changes to that state; and once more just before the commit, outside the snapshot (guard-state.ts),
  * so a merge that began after this transaction's snapshot still refuses it.
  */
@@ -62,7 +65,15 @@ export function mergeWriteGuard(rules: MergeRules): WriteHook {
       const now = e.fresh ? namedNow(e).filter((id) => id !== e.id || e.type !== 'Patient') : namedNow(e);
       const touched = [...new Set([...now, ...namedBefore(e)])];
       if (touched.length === 0) return;
-      for (const state of await statesSeen(repo, touched, now)) {
+      // The write's guard in each record (src/retention/hold-guard.ts) says which patients have a merge state at all:
+      // only those are read. A merge that changes one meets this write on that guard (one of the two runs again).
+      const flags = await guardFlags(
+        repo,
+        touched.map((id) => `Patient/${id}`),
+      );
+      const stated = touched.filter((id) => flags.get(`Patient/${id}`)?.merge);
+      if (stated.length === 0) return;
+      for (const state of await statesSeen(repo, stated, now)) {
         const lock = activeLock(state);
         if (lock) {
           throw conflict(

@@ -135,9 +135,10 @@ export const placeHoldOperation = defineHoldOperation(
     'merges of the record away and destruction are refused. Needs write access to Basic and the held type; never a patient-bound token.',
   async (ctx, req, tx, { matter, reason, subject, records, open }) => {
     if (open.length) return { status: 200, body: await readBasic(tx, open[0]) };
-    // Meets any delete, merge or destruction of the record running now (src/retention/hold-guard.ts).
+    // Meets any delete, merge or destruction of the record running now, and tells later deletes to look for holds
+    // (src/retention/hold-guard.ts). Never cleared: a resource held may have moved to another record meanwhile.
     const keys = guardKeys(subject, records);
-    await touchEveryGuard(tx, keys);
+    await touchEveryGuard(tx, keys, { held: true });
     await assertNotDestroying(tx, keys);
     const { resource, doc } = await tx.create('Basic', newHold(subject, records, matter, reason, actOf(ctx.repo.policy, new Date())));
     recordLifecycle(req, 'hold', doc._id, matter, reason);

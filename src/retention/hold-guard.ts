@@ -3,6 +3,7 @@ import type { Db } from 'mongodb';
 import { conflict } from '../errors/operation-outcome-error';
 import { ensureCollection } from '../store/ensure-collection';
 import type { Repository } from '../store/repository';
+import { MERGE_STATE_COLLECTION } from '../merge/state-document';
 
 /**
  * The meeting point of a hold and the writes it forbids. Under snapshot isolation, a DELETE whose transaction began
@@ -11,11 +12,14 @@ import type { Repository } from '../store/repository';
  * kind, a merge of the record away, a destruction batch) also write small guard documents of the record in their
  * transaction: two of them writing the same document are a write conflict, one aborts, and the driver runs it again
  * on a later snapshot, where it sees the other (a delete then reads the hold and answers 409; a hold is placed after
- * the delete). A guard's only content is a counter.
+ * the delete). A guard holds a counter and flags (`GuardFlags`: whether a hold may be in force, whether the patient
+ * has a merge state), so the one command that writes it also tells the write whether to look further.
  *
  * A record (`Patient/<id>`) has one record guard and STRIPES delete guards (`Patient/<id>#<k>`):
- * - a delete writes one delete guard of its record, so deletes within one record do not conflict with each other
- *   (they are not exclusive of each other, and a busy record has many at once);
+ * - a delete, and any write naming a patient (the merge guard, src/merge/write-guard.ts), writes one delete guard
+ *   of each record it names, so writes within one record do not conflict with each other (they are not exclusive
+ *   of each other, and a busy record has many at once);
+ * - a change of a patient's merge state writes every guard of its record, setting its `merge` flag;
  * - a merge of the record away, a destruction batch and the start of a destruction in parts write the record guard
  *   (they exclude holds and each other, not deletes: a delete of a resource they remove conflicts on the resource);
  * - the placement of a hold writes the record guard and every delete guard, so it meets all of them.
@@ -39,7 +43,20 @@ export function guardKeys(subject: string, patients: readonly string[]): string[
 /** Creates the collection before any transaction writes it (MongoDB creates none inside one). */
 export const ensureHoldGuards = (db: Db): Promise<void> => ensureCollection(db, HOLD_GUARD_COLLECTION);
 
-interface Guard {
+/**
+ * What a guard document knows of its record (or resource of no patient), so that the one command a write sends to
+ * write its guard also says whether to look further: set on every guard of the record in the transaction that
+ * makes it true, so a write whose guard says nothing either ran before that transaction (one of the two write
+ * conflicts and runs again) or after it.
+ */
+export interface GuardFlags {
+  /** The patient has a merge state document (src/merge/state.ts): the merge guard reads it. Never cleared. */
+  merge?: boolean;
+  /** A legal hold may be in force on the record or one of its resources: a delete searches the holds. */
+  held?: boolean;
+}
+
+interface Guard extends GuardFlags {
   _id: string;
   n: number;
   /** The destruction job that has begun destroying this record over several transactions (a very large record). */
@@ -59,27 +76,35 @@ const stripeKeys = (record: string) => Array.from({ length: STRIPES }, (_, k) =>
 let stripe = randomInt(STRIPES);
 const nextStripe = () => (stripe = (stripe + 1) % STRIPES);
 
-/** What this transaction has written: guard keys, and the delete guard taken per record. */
+/** What this transaction has written: guard keys, the delete guard taken per record, and the flags each said. */
 interface Touched {
   keys: Set<string>;
   deleteGuard: Map<string, string>;
+  flags: Map<string, GuardFlags>;
+}
+
+function touchedIn(repo: Repository): Touched {
+  return repo.commitCheck('legal-hold-guard', (): { state: Touched; check: () => Promise<void> } => ({
+    state: { keys: new Set(), deleteGuard: new Map(), flags: new Map() },
+    check: async () => undefined,
+  }));
 }
 
 /**
- * Writes the guards `keys` in `repo`'s transaction, each once per transaction. Outside a transaction it does nothing:
- * there is no snapshot to race.
+ * Writes the guards `keys` in `repo`'s transaction, each once per transaction (unless `set` changes their flags).
+ * Outside a transaction it does nothing: there is no snapshot to race.
  */
-async function write(repo: Repository, keys: (touched: Touched) => string[]): Promise<void> {
+async function write(repo: Repository, keys: (touched: Touched) => string[], set?: GuardFlags): Promise<void> {
   if (!repo.inTransactionNow) return;
-  const touched = repo.commitCheck('legal-hold-guard', (): { state: Touched; check: () => Promise<void> } => ({
-    state: { keys: new Set(), deleteGuard: new Map() },
-    check: async () => undefined,
-  }));
-  const fresh = [...new Set(keys(touched))].filter((k) => !touched.keys.has(k));
+  const touched = touchedIn(repo);
+  const fresh = [...new Set(keys(touched))].filter((k) => set || !touched.keys.has(k));
   if (!fresh.length) return;
   for (const k of fresh) touched.keys.add(k);
-  const ops = fresh.map((_id) => ({ updateOne: { filter: { _id }, update: { $inc: { n: 1 } }, upsert: true } }));
+  const update = set ? { $inc: { n: 1 }, $set: set } : { $inc: { n: 1 } };
+  const ops = fresh.map((_id) => ({ updateOne: { filter: { _id }, update, upsert: true } }));
   await guards(repo).bulkWrite(ops, { ...repo.sessionOptions, ordered: true });
+  // The flags written are known now; others of these keys are not (a bulk write returns no documents).
+  for (const k of fresh) touched.flags.delete(k);
 }
 
 /**
@@ -88,25 +113,87 @@ async function write(repo: Repository, keys: (touched: Touched) => string[]): Pr
  */
 export const touchGuards = (repo: Repository, keys: readonly string[]): Promise<void> => write(repo, () => [...keys]);
 
-/**
- * Writes what a delete in the records `keys` writes: one delete guard per record, the same for every delete of it in
- * one transaction (a bundle deleting 5,000 resources of one record writes one), none when the transaction already
- * wrote the record guard (which a hold placement meets too); a key of no record is written itself.
- */
-export const touchDeleteGuards = (repo: Repository, keys: readonly string[]): Promise<void> =>
-  write(repo, (touched) =>
-    keys.flatMap((key) => {
-      if (!isRecord(key)) return [key];
-      if (touched.keys.has(key) || touched.deleteGuard.has(key)) return [];
-      const guard = `${key}#${nextStripe()}`;
-      touched.deleteGuard.set(key, guard);
-      return [guard];
-    }),
-  );
+/** The guard a write in the record (or resource of no patient) `key` writes: a delete guard of the record, or `key`. */
+function writeGuardOf(touched: Touched, key: string): string {
+  if (!isRecord(key)) return key;
+  // A transaction that wrote the record guard (which a hold placement meets too) reads the flags there.
+  if (touched.keys.has(key)) return key;
+  let guard = touched.deleteGuard.get(key);
+  if (!guard) touched.deleteGuard.set(key, (guard = `${key}#${nextStripe()}`));
+  return guard;
+}
 
-/** Writes every guard of the records `keys` (a hold placement): it meets any delete, merge or destruction of them. */
-export const touchEveryGuard = (repo: Repository, keys: readonly string[]): Promise<void> =>
-  write(repo, () => keys.flatMap((key) => (isRecord(key) ? [key, ...stripeKeys(key)] : [key])));
+/**
+ * Writes what a write in the records (or resources of no patient) `keys` writes, and returns what each guard says:
+ * one delete guard per record, the same for every write of it in one transaction (a bundle deleting 5,000 resources
+ * of one record writes one), the record guard itself when the transaction already wrote it, a key of no record
+ * itself. One findOneAndUpdate per key and transaction; none outside a transaction (all flags then read as set:
+ * the caller looks everything up, as there is no conflict to rely on).
+ */
+export async function guardFlags(repo: Repository, keys: readonly string[]): Promise<Map<string, GuardFlags>> {
+  const out = new Map<string, GuardFlags>();
+  if (!repo.inTransactionNow) {
+    for (const key of keys) out.set(key, { merge: true, held: true });
+    return out;
+  }
+  const touched = touchedIn(repo);
+  for (const key of new Set(keys)) {
+    const guard = writeGuardOf(touched, key);
+    let flags = touched.flags.get(guard);
+    if (!flags) {
+      const doc = await guards(repo).findOneAndUpdate(
+        { _id: guard },
+        { $inc: { n: 1 } },
+        { ...repo.sessionOptions, upsert: true, returnDocument: 'after', projection: { merge: 1, held: 1 } },
+      );
+      flags = { merge: doc?.merge === true, held: doc?.held === true };
+      touched.keys.add(guard);
+      touched.flags.set(guard, flags);
+    }
+    out.set(key, flags);
+  }
+  return out;
+}
+
+/** Writes what a delete in the records `keys` writes (`guardFlags`); whether a hold may be in force on one of them. */
+export async function touchDeleteGuards(repo: Repository, keys: readonly string[]): Promise<boolean> {
+  return [...(await guardFlags(repo, keys)).values()].some((f) => f.held);
+}
+
+/**
+ * Writes every guard of the records `keys` (a hold placement, a merge state's change): it meets any write, delete,
+ * merge or destruction of them; `set` sets flags on them all in the same write.
+ */
+export const touchEveryGuard = (repo: Repository, keys: readonly string[], set?: GuardFlags): Promise<void> =>
+  write(repo, () => keys.flatMap((key) => (isRecord(key) ? [key, ...stripeKeys(key)] : [key])), set);
+
+/**
+ * Sets `set` on every guard of the records `keys` outside any transaction (at start-up, on state written before the
+ * guards carried it; a merge state written outside a transaction): idempotent.
+ */
+export async function flagEveryGuard(db: Db, keys: readonly string[], set: GuardFlags): Promise<void> {
+  const ids = keys.flatMap((key) => (isRecord(key) ? [key, ...stripeKeys(key)] : [key]));
+  for (let i = 0; i < ids.length; i += 1000) {
+    const ops = ids.slice(i, i + 1000).map((_id) => ({ updateOne: { filter: { _id }, update: { $set: set }, upsert: true } }));
+    await db.collection<Guard>(HOLD_GUARD_COLLECTION).bulkWrite(ops, { ordered: false });
+  }
+}
+
+/**
+ * The `merge` flag of every patient with a merge state, in the guards of a store whose merges were recorded before
+ * the guards carried it (at start-up, before serving; a few documents per merged patient).
+ */
+export async function flagMergedPatients(db: Db): Promise<void> {
+  const states = await db
+    .collection<{ _id: string }>(MERGE_STATE_COLLECTION)
+    .find({}, { projection: { _id: 1 } })
+    .toArray();
+  await flagEveryGuard(
+    db,
+    states.map((s) => `Patient/${s._id}`),
+    { merge: true },
+  );
+}
 
 /**
  * Removes the guards of destroyed records in the destruction batch's transaction (after `touchGuards`, so the

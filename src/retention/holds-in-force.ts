@@ -5,7 +5,12 @@ import type { Repository } from '../store/repository';
 import type { WriteHook } from '../store/write-hooks';
 import { lazy } from '../util/lazy';
 import { type Hold, LEGAL_HOLD_CODE, RECORD_MANAGEMENT_SYSTEM, holdLabel, holdOf, isHoldResource } from './hold';
-import { assertNotDestroying, guardKeys, touchDeleteGuards, touchGuards } from './hold-guard';
+import type { Db } from 'mongodb';
+import { allOf } from '../store/policy-filter';
+import type { StoredDocument } from '../store/stored-document';
+import { assertNotDestroying, flagEveryGuard, guardKeys, touchDeleteGuards, touchEveryGuard, touchGuards } from './hold-guard';
+import { referencedPatientIds } from '../search/patient-references';
+import type { WriteEvent } from '../store/write-hooks';
 
 /**
  * Which holds are in force, and the refusals they cause. Holds are found with the search parameters the server
@@ -25,6 +30,30 @@ async function findHolds(repo: Repository, criteria: Array<[string, string]>): P
   const docs = repo.find('Basic', restrictionFilter(holdSearch(), 'Basic', query), { sort: { _id: 1 }, limit: MAX_HOLDS, projection: { _id: 1, r: 1, c: 1 } });
   for await (const doc of docs) holds.push(holdOf(JSON.parse(doc.r) as Basic));
   return holds;
+}
+
+/**
+ * The `held` flag in the guards of every hold in force, for a store whose holds were placed before the guards
+ * carried it (at start-up, before serving): the guards of the records it holds, and of the records its subject is
+ * in now (a held resource since moved to another).
+ */
+export async function flagHeldRecords(db: Db): Promise<void> {
+  const query = new URLSearchParams([
+    ['code', `${RECORD_MANAGEMENT_SYSTEM}|${LEGAL_HOLD_CODE}`],
+    ['hold-status', 'open'],
+  ]).toString();
+  const keys = new Set<string>();
+  const basics = db.collection<StoredDocument>('Basic').find(allOf({ del: false }, restrictionFilter(holdSearch(), 'Basic', query)), { projection: { r: 1 } });
+  for await (const doc of basics) {
+    const hold = holdOf(JSON.parse(doc.r) as Basic);
+    for (const k of guardKeys(hold.subject, hold.records)) keys.add(k);
+    const [type, id] = hold.subject.split('/');
+    if (type === 'Patient') continue;
+    const held = await db.collection<StoredDocument>(type).findOne({ _id: id }, { projection: { c: 1 } });
+    const now = (held?.c ?? []).filter((c) => c.startsWith('Patient/')).map((c) => c.slice(8));
+    for (const k of guardKeys(hold.subject, now)) keys.add(k);
+  }
+  await flagEveryGuard(db, [...keys], { held: true });
 }
 
 /** Open holds whose subject is one of `subjects` (`Type/id`): a resource is held by its own and its record's. */
@@ -67,6 +96,26 @@ export async function assertNotHeld(repo: Repository, patientIds: readonly strin
   if (holds.length) throw heldConflict(patientIds.map((id) => `The record of Patient/${id}`).join(', '), holds);
 }
 
+/**
+ * An update that moves a held resource into another record (or out of every record) carries the guards' `held` flag
+ * there, or a later delete of it, writing the new record's guard, would not search the holds. Only an update whose
+ * new version names a patient its stored one is not in the record of pays for it (one guard write, and a search of
+ * the holds naming the resource when the old guards say one may be in force).
+ */
+async function carryHeldFlag(repo: Repository, e: WriteEvent): Promise<void> {
+  if (!e.previous || e.previous.del || !e.resource) return;
+  const subject = `${e.type}/${e.id}`;
+  const before = guardKeys(
+    subject,
+    (e.previous.c ?? []).filter((c) => c.startsWith('Patient/')).map((c) => c.slice(8)),
+  );
+  // Every patient the new version names, a superset of the records the stored version will be in.
+  const after = guardKeys(subject, referencedPatientIds(e.resource));
+  const added = after.filter((k) => !before.includes(k));
+  if (!added.length || !(await touchDeleteGuards(repo, before))) return;
+  if ((await openHoldsNaming(repo.privileged(), [subject])).length) await touchEveryGuard(repo, added, { held: true });
+}
+
 /** Transactions in which the hold operations write legal-hold Basics (see `writingHolds`). */
 const holdWriters = new WeakSet<Repository>();
 
@@ -103,15 +152,14 @@ export const legalHoldHook: WriteHook = {
         throw conflict(`Basic/${e.id}: legal holds are placed with $hold and released with $release-hold, never written directly`);
       }
     }
-    if (e.op !== 'delete') return;
+    if (e.op !== 'delete') return carryHeldFlag(repo, e);
     const patients = (e.previous?.c ?? []).filter((c) => c.startsWith('Patient/'));
-    await touchDeleteGuards(
-      repo,
-      guardKeys(
-        `${e.type}/${e.id}`,
-        patients.map((c) => c.slice(8)),
-      ),
+    const keys = guardKeys(
+      `${e.type}/${e.id}`,
+      patients.map((c) => c.slice(8)),
     );
+    // The guard says whether a hold may be in force there (hold-guard.ts): most deletes search no holds.
+    if (!(await touchDeleteGuards(repo, keys))) return;
     const holds = await openHoldsNaming(repo.privileged(), [`${e.type}/${e.id}`, ...patients]);
     if (holds.length) {
       // The refusal's AuditEvent names the patient, so the why it keeps (the hold's matter) is sealed under the

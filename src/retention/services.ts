@@ -4,8 +4,8 @@ import type { Operation } from '../operations/operation';
 import { retentionOperation } from '../operations/retention';
 import type { SearchContext } from '../search';
 import type { WriteHook } from '../store/write-hooks';
-import { legalHoldHook } from './holds-in-force';
-import { ensureHoldGuards } from './hold-guard';
+import { flagHeldRecords, legalHoldHook } from './holds-in-force';
+import { ensureHoldGuards, flagMergedPatients } from './hold-guard';
 import { retentionFromEnv } from '.';
 
 /**
@@ -22,7 +22,12 @@ export function retentionServices(env: Record<string, string | undefined>, searc
     operations,
     writeHooks,
     indexSpecs: (type: string): IndexDescription[] => retention.indexSpecs(type),
-    /** Before serving: the collection of hold guards, which deletes write inside their transactions. */
-    start: (db: Db) => ensureHoldGuards(db),
+    /** Before serving: the collection of hold guards, which writes write inside their transactions, and their flags. */
+    start: async (db: Db) => {
+      await ensureHoldGuards(db);
+      // The guards' flags (hold-guard.ts) for holds and merges recorded before the guards carried them.
+      await flagHeldRecords(db);
+      await flagMergedPatients(db);
+    },
   };
 }

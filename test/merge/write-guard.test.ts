@@ -100,22 +100,40 @@ describe('writes during a merge', () => {
 });
 
 describe('a write racing a merge across its whole length', () => {
-  it('refuses (409) a write whose transaction began before the merge and would commit after it, leaving nothing behind', async () => {
+  it('refuses (422) a write whose snapshot predates a merge committed in another connection: it meets the merge on its guard and runs again', async () => {
     await store(server, [patient('w-src'), patient('w-tgt')]);
     let merged: { status: number } | undefined;
-    // A long transaction (a large bundle, say): its write names the source, then the whole merge runs and commits
-    // before it does. Its snapshot cannot see the merge, and nothing is written by both, so only the check before
-    // its commit stops it.
+    let runs = 0;
+    // The write's transaction reads first (its snapshot is taken), then the whole merge runs and commits elsewhere,
+    // then the write names the source. Its snapshot cannot see the merge; the guard of the source's record, which
+    // the merge flagged, is a write conflict, and the write runs again on a snapshot that sees the merge.
     const write = server.systemRepo.inTransaction(async (tx) => {
+      runs++;
+      await tx.read('Patient', 'w-src');
+      if (runs === 1) merged = await server.json('POST', 'Patient/$merge', mergeParameters('w-src', 'w-tgt'));
       await tx.create('Observation', observation('w-src') as Resource);
-      merged = await server.json('POST', 'Patient/$merge', mergeParameters('w-src', 'w-tgt'));
     });
     await expect(write).rejects.toMatchObject({
-      category: 'conflict',
-      message: expect.stringMatching(/^Patient\/w-src was merged into Patient\/w-tgt while this write ran/),
+      category: 'unprocessable',
+      message: expect.stringMatching(/^Patient\/w-src was merged into Patient\/w-tgt and is inactive/),
     });
     expect(merged?.status).toBe(200);
+    expect(runs).toBe(2);
     expect((await server.json('GET', 'Observation?subject=Patient/w-src&_summary=count')).body.total).toBe(0);
     expect((await server.json('GET', 'Observation?subject=Patient/w-tgt&_summary=count')).body.total).toBe(0);
+  });
+
+  it('lets a merge that begins while a write naming its source is open wait for it, then move what it wrote', async () => {
+    await store(server, [patient('l-src'), patient('l-tgt')]);
+    let merging: Promise<{ status: number }> | undefined;
+    // A long transaction (a large bundle, say) has written its guard in the source's record: the merge's lock meets
+    // it there and runs again until the write has committed, so what the write stored is moved with the record.
+    await server.systemRepo.inTransaction(async (tx) => {
+      await tx.create('Observation', observation('l-src') as Resource);
+      merging ??= server.json('POST', 'Patient/$merge', mergeParameters('l-src', 'l-tgt'));
+    });
+    expect((await merging)?.status).toBe(200);
+    expect((await server.json('GET', 'Observation?subject=Patient/l-src&_summary=count')).body.total).toBe(0);
+    expect((await server.json('GET', 'Observation?subject=Patient/l-tgt&_summary=count')).body.total).toBe(1);
   });
 });

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { auditEvents, chainIntact, spawnServer, type ServerProcess } from '../helpers/server-process';
+import { mergeParameters, patient } from '../merge/support';
 
 /**
  * Several server processes on one store: `fhirstone engine` runs the embedded engine alone, and two servers share it
@@ -61,6 +62,26 @@ internal('two servers on one engine process', () => {
       ),
     );
     expect(countBy(results.map((r) => r.status))).toEqual({ 200: 1, 412: 11 });
+  });
+
+  it('refuses on one server a delete in a record held from the other, and a write naming a patient merged from the other', async () => {
+    const put = (base: string, r: { resourceType: string; id: string }) => json(`${base}/${r.resourceType}/${r.id}`, { method: 'PUT', body: JSON.stringify(r) });
+    const observation = (id: string, patientId: string) => ({
+      resourceType: 'Observation',
+      id,
+      status: 'final',
+      code: { text: 'guarded' },
+      subject: { reference: `Patient/${patientId}` },
+    });
+    for (const id of ['held', 'gone', 'kept']) expect((await put(bases[0], patient(id))).status).toBe(201);
+    // Written from the second server first: it has written the guard of the record, which the hold then flags.
+    expect((await put(bases[1], observation('held-obs', 'held'))).status).toBe(201);
+    const hold = { resourceType: 'Parameters', parameter: ['matter', 'reason'].map((name) => ({ name, valueString: `several-${name}` })) };
+    expect((await json(`${bases[0]}/Patient/held/$hold`, { method: 'POST', body: JSON.stringify(hold) })).status).toBe(201);
+    expect((await json(`${bases[1]}/Observation/held-obs`, { method: 'DELETE' })).status).toBe(409);
+    expect((await put(bases[1], observation('gone-obs', 'gone'))).status).toBe(201);
+    expect((await json(`${bases[0]}/Patient/$merge`, { method: 'POST', body: JSON.stringify(mergeParameters('gone', 'kept')) })).status).toBe(200);
+    expect((await put(bases[1], observation('late-obs', 'gone'))).status).toBe(422);
   });
 
   it('keeps every acknowledged write and its AuditEvent when one server is killed (-9) under write load, and the audit chain verifies', async () => {

@@ -1,5 +1,6 @@
 import type { Basic, Bundle, Resource } from 'fhir/r4';
 import { HOLD_GUARD_COLLECTION, STRIPES, dropGuards, markDestroying } from '../../src/retention/hold-guard';
+import { flagHeldRecords } from '../../src/retention/holds-in-force';
 import type { WriteHook } from '../../src/store/write-hooks';
 import { startTestServer, type TestServer } from '../helpers/server';
 import { store } from '../merge/support';
@@ -26,7 +27,7 @@ afterAll(() => server.close());
 
 const guardsOf = (patientId: string) =>
   server.systemRepo.db
-    .collection<{ _id: string; n: number }>(HOLD_GUARD_COLLECTION)
+    .collection<{ _id: string; n: number; held?: boolean }>(HOLD_GUARD_COLLECTION)
     .find({ _id: { $regex: `^Patient/${patientId}(#|$)` } })
     .toArray();
 
@@ -53,13 +54,20 @@ const holdBody = (matter: string) => ({
   ],
 });
 
+/** The guard writes since `before` (guardsOf taken earlier), by guard: the record's creation wrote one too. */
+async function writesSince(patientId: string, before: Array<{ _id: string; n: number }>): Promise<Array<{ _id: string; n: number }>> {
+  const was = new Map(before.map((g) => [g._id, g.n]));
+  return (await guardsOf(patientId)).map((g) => ({ _id: g._id, n: g.n - (was.get(g._id) ?? 0) })).filter((g) => g.n > 0);
+}
+
 describe('deletes within one record', () => {
   it('run together without conflicting: each writes a guard of its own and runs once', async () => {
     const paths = await storeRecord('busy', 32);
+    const before = await guardsOf('busy');
     const answers = await Promise.all(paths.map((p) => server.json('DELETE', p)));
     expect(answers.map((a) => a.status)).toEqual(paths.map(() => 200));
     expect(paths.map((p) => attempts.get(p))).toEqual(paths.map(() => 1));
-    const guards = await guardsOf('busy');
+    const guards = await writesSince('busy', before);
     expect(guards).toHaveLength(paths.length);
     for (const g of guards) {
       expect(g._id).toMatch(/^Patient\/busy#\d+$/);
@@ -70,9 +78,10 @@ describe('deletes within one record', () => {
 
   it('in one transaction Bundle write one guard of the record', async () => {
     const paths = await storeRecord('bundled', 40);
+    const before = await guardsOf('bundled');
     const bundle = { resourceType: 'Bundle', type: 'transaction', entry: paths.map((url) => ({ request: { method: 'DELETE', url } })) };
     expect((await server.json<Bundle>('POST', '', bundle)).status).toBe(200);
-    const guards = await guardsOf('bundled');
+    const guards = await writesSince('bundled', before);
     expect(guards).toHaveLength(1);
     expect(guards[0].n).toBe(1);
   });
@@ -112,5 +121,39 @@ describe('a record being destroyed in parts', () => {
     await server.systemRepo.inTransaction((tx) => dropGuards(tx, ['going']));
     expect(await guardsOf('going')).toEqual([]);
     expect((await server.json('POST', 'Patient/going/$hold', holdBody('LATE'))).status).toBe(201);
+  });
+});
+
+describe('the held flag on the guards', () => {
+  it('is set on every guard of a record by a hold placement, and a delete there is refused', async () => {
+    const [path] = await storeRecord('flagged', 1);
+    expect((await guardsOf('flagged')).some((g) => g.held)).toBe(false);
+    expect((await server.json('POST', 'Patient/flagged/$hold', holdBody('FLAG'))).status).toBe(201);
+    const guards = await guardsOf('flagged');
+    expect(guards).toHaveLength(1 + STRIPES);
+    expect(guards.every((g) => g.held)).toBe(true);
+    expect((await server.json('DELETE', path)).status).toBe(409);
+  });
+
+  it('goes with a held resource an update moves to another record: deleting it there is refused', async () => {
+    const [path] = await storeRecord('moved-from', 1);
+    await store(server, [{ resourceType: 'Patient', id: 'moved-to' } as Resource]);
+    expect((await server.json('POST', `${path}/$hold`, holdBody('MOVE'))).status).toBe(201);
+    const moved = { ...observations('moved-from', 1)[0], subject: { reference: 'Patient/moved-to' } };
+    expect((await server.json('PUT', path, moved)).status).toBe(200);
+    expect((await guardsOf('moved-to')).filter((g) => g.held)).toHaveLength(1 + STRIPES);
+    const refused = await server.json('DELETE', path);
+    expect(refused.status).toBe(409);
+    expect(JSON.stringify(refused.body)).toContain('is under legal hold');
+  });
+
+  it('is set at start-up for holds placed before the guards carried it', async () => {
+    const [path] = await storeRecord('older', 1);
+    expect((await server.json('POST', 'Patient/older/$hold', holdBody('OLD'))).status).toBe(201);
+    // A store written by an earlier version: the hold is there, the flags are not.
+    await server.systemRepo.db.collection<{ _id: string }>(HOLD_GUARD_COLLECTION).updateMany({ _id: { $regex: '^Patient/older(#|$)' } }, { $unset: { held: '' } });
+    await flagHeldRecords(server.systemRepo.db);
+    expect((await guardsOf('older')).every((g) => g.held)).toBe(true);
+    expect((await server.json('DELETE', path)).status).toBe(409);
   });
 });
