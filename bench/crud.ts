@@ -111,16 +111,22 @@ function total(counts: Map<string, number>): number {
 }
 
 export interface CommandCount {
-  /** Store commands per request, all commands. */
+  /**
+   * Store commands of the request: the fewest any of its samples saw. Background work (a job's lease, a sweep)
+   * only ever adds commands to a sample, so the fewest is the request's own.
+   */
   perRequest: number;
-  /** Per command name (find, update, findAndModify, commitTransaction, ...), per request. */
+  /** The mean over the samples, background work included. */
+  mean: number;
+  /** That fewest sample per command name (find, update, findAndModify, commitTransaction, ...). */
   byCommand: Record<string, number>;
 }
 
 /**
  * Store commands per request of each interaction and type of the CRUD mix, one request at a time (so nothing else
- * runs between two scrapes but what the scrape itself sends, measured apart and taken off). `metricsUrl` is the
- * server's scrape address with store commands monitored; `cycles` create-read-update-delete cycles per type.
+ * runs between two scrapes but what the scrape itself sends, measured apart and taken off, and background work).
+ * `metricsUrl` is the server's scrape address with store commands monitored; `cycles` create-read-update-delete
+ * cycles per type.
  */
 export async function countCrudCommands(opts: { baseUrl: string; metricsUrl: string; patientId: string; cycles: number }): Promise<Record<string, CommandCount>> {
   const base = new URL(opts.baseUrl);
@@ -131,7 +137,7 @@ export async function countCrudCommands(opts: { baseUrl: string; metricsUrl: str
     return total(await commandCounts(opts.metricsUrl)) - total(a);
   };
   const perScrape = Math.min(await scrapeCost(), await scrapeCost());
-  const sums = new Map<string, Map<string, number>>();
+  const samples = new Map<string, Array<Map<string, number>>>();
   for (let i = 0; i < opts.cycles * TYPES.length; i++) {
     const ctx: Record<string, unknown> = {};
     for (const [k, spec] of specs.entries()) {
@@ -144,17 +150,18 @@ export async function countCrudCommands(opts: { baseUrl: string; metricsUrl: str
       spec.onResponse?.(res.status, body, ctx, {});
       const after = await commandCounts(opts.metricsUrl);
       const key = `${ctx.type as string} ${interactions[k]}`;
-      const sum = sums.get(key) ?? new Map<string, number>();
-      for (const [name, n] of after) sum.set(name, (sum.get(name) ?? 0) + n - (before.get(name) ?? 0));
+      const sample = new Map<string, number>();
+      for (const [name, n] of after) if (n - (before.get(name) ?? 0)) sample.set(name, n - (before.get(name) ?? 0));
       // The scrape's own commands (the jobs gauge's aggregate) are not the request's.
-      sum.set('aggregate', (sum.get('aggregate') ?? 0) - perScrape);
-      sums.set(key, sum);
+      if (perScrape) sample.set('aggregate', (sample.get('aggregate') ?? 0) - perScrape);
+      samples.set(key, [...(samples.get(key) ?? []), sample]);
     }
   }
   const out: Record<string, CommandCount> = {};
-  for (const [key, sum] of sums) {
-    const byCommand = Object.fromEntries([...sum].filter(([, n]) => n !== 0).map(([name, n]) => [name, n / opts.cycles]));
-    out[key] = { perRequest: total(sum) / opts.cycles, byCommand };
+  for (const [key, list] of samples) {
+    const fewest = list.reduce((a, b) => (total(b) < total(a) ? b : a));
+    const mean = list.reduce((n, s) => n + total(s), 0) / list.length;
+    out[key] = { perRequest: total(fewest), mean: Number(mean.toFixed(2)), byCommand: Object.fromEntries([...fewest].filter(([, n]) => n !== 0)) };
   }
   return out;
 }
