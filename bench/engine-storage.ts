@@ -6,7 +6,9 @@
  *   (its fastest start is from a snapshot); data directory bytes per document;
  * - open: start-up to the first read (start, connect, findOne), then anonymous memory (RssAnon: heap and buffers)
  *   and file-backed memory (RssFile: the store's pages the OS caches) idle after a GC, read by id p50 and an indexed
- *   search p50 (name equality, limit 50).
+ *   search p50 (name equality, limit 20: every name is held by at least 20 documents from 100k up, so each size
+ *   answers the same count), once cold (the first pass over the query set) and once warm (the same set again), then
+ *   CRUD-like writes by id, one at a time (insertOne of a new document, replaceOne of a stored one), p50.
  *
  * Run: node --expose-gc -r @swc-node/register bench/engine-storage.ts <count> [engine src dir to compare with]
  *   or ... <count> --fixture (this checkout's engine alone, its store built straight through the engine)
@@ -110,15 +112,31 @@ async function openAndRead(start: Start, dir: string, count: number): Promise<Do
   await new Promise((r) => setTimeout(r, 1000));
   const memory = { rss_anon_mb: Math.round(status('RssAnon')), rss_file_mb: Math.round(status('RssFile')) };
   const byId = await timed(2000, (i) => col.findOne({ _id: `p${(i * 7919) % count}` }));
-  const search = await timed(300, (i) =>
-    col
-      .find({ 's.e': { $elemMatch: { p: 'family', v: `family${(i * 31) % 5000}` } } })
-      .limit(50)
-      .toArray(),
-  );
+  // 300 distinct family names (31 is prime to 5,000), each held by count / 5,000 documents: limit 20 answers 20 at
+  // every size from 100k up. The first pass meets the pages cold, the second the same pages warm.
+  const search = () =>
+    timed(300, (i) =>
+      col
+        .find({ 's.e': { $elemMatch: { p: 'family', v: `family${(i * 31) % 5000}` } } })
+        .limit(20)
+        .toArray(),
+    );
+  const searchCold = await search();
+  const searchWarm = await search();
+  // CRUD-like writes by id, one at a time: a new document, then a whole-document replace of a stored one.
+  const insert = await timed(500, (i) => col.insertOne(fhirSizedDoc(count + i) as Stored));
+  const replace = await timed(500, (i) => col.replaceOne({ _id: `p${(i * 7919) % count}` }, { ...fhirSizedDoc((i * 7919) % count), vid: 2 }));
   await client.close();
   await engine.stop();
-  return { startup_to_first_read_ms: startup, ...memory, read_by_id_p50_ms: byId, search_p50_ms: search };
+  return {
+    startup_to_first_read_ms: startup,
+    ...memory,
+    read_by_id_p50_ms: byId,
+    search_cold_p50_ms: searchCold,
+    search_warm_p50_ms: searchWarm,
+    insert_p50_ms: insert,
+    replace_p50_ms: replace,
+  };
 }
 
 async function main(): Promise<void> {
