@@ -3,7 +3,8 @@
  * and another engine's sources (the in-memory engine of an earlier commit, in a worktree), on the same FHIR-sized
  * documents with the search layer's indexes, each phase in a process of its own:
  * - build: insertMany of 5,000 at a time (fsync 'never'), ingest documents/s; the in-memory engine then compacts
- *   (its fastest start is from a snapshot); data directory bytes per document;
+ *   (its fastest start is from a snapshot), the lmdb store compacts too; data directory bytes per document and, for
+ *   the lmdb store, where they go (documents, index entries, natural order, other pages);
  * - open: start-up to the first read (start, connect, findOne), then anonymous memory (RssAnon: heap and buffers)
  *   and file-backed memory (RssFile: the store's pages the OS caches) idle after a GC, read by id p50 and an indexed
  *   search p50 (name equality, limit 20: every name is held by at least 20 documents from 100k up, so each size
@@ -17,6 +18,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { open } from 'lmdb';
 import { MongoClient } from 'mongodb';
 import { SEARCH_INDEXES, fhirSizedDoc } from './engine';
 
@@ -72,7 +74,7 @@ async function build(start: Start, dir: string, count: number): Promise<Doc> {
   await client.close();
   await engine.compact();
   await engine.stop();
-  return { ingest_docs_per_s: ingest, disk_bytes_per_doc: Math.round(dirBytes(dir) / count) };
+  return { ingest_docs_per_s: ingest, disk_bytes_per_doc: Math.round(dirBytes(dir) / count), ...storeBytes(dir, count) };
 }
 
 /**
@@ -97,8 +99,38 @@ async function buildFixture(dir: string, count: number): Promise<Doc> {
     await writes.done();
   }
   const ingest = Math.round(count / ((performance.now() - t) / 1000));
+  const built = Math.round(dirBytes(dir) / count);
+  // As the driver build does (engine.compact()): the pages freed while building are left out.
+  await persistence.compact(engine);
   await persistence.close();
-  return { fixture_docs_per_s: ingest, disk_bytes_per_doc: Math.round(dirBytes(dir) / count) };
+  return { fixture_docs_per_s: ingest, disk_bytes_per_doc_as_built: built, disk_bytes_per_doc: Math.round(dirBytes(dir) / count), ...storeBytes(dir, count) };
+}
+
+/**
+ * Where a store's bytes go, per document: the pages (branch, leaf and overflow) of its documents, index entries and
+ * natural order, and the file's pages that hold none of them (free pages, lmdb's own). Empty for a data directory
+ * without a store (the in-memory engine).
+ */
+function storeBytes(dir: string, count: number): Doc {
+  const file = path.join(dir, 'store');
+  if (!fs.existsSync(path.join(file, 'data.mdb'))) return {};
+  const env = open({ path: file, maxDbs: 8, readOnly: true });
+  try {
+    type Stats = { pageSize: number; treeBranchPageCount: number; treeLeafPageCount: number; overflowPages: number; lastPageNumber: number };
+    const pages = (s: Stats) => s.treeBranchPageCount + s.treeLeafPageCount + s.overflowPages;
+    const root = env.getStats() as Stats;
+    const out: Doc = { page_bytes: root.pageSize };
+    let used = 0;
+    for (const name of ['docs', 'entries', 'natural']) {
+      const n = pages(env.openDB({ name, encoding: 'binary', keyEncoding: 'binary' }).getStats() as Stats);
+      used += n;
+      out[`${name}_bytes_per_doc`] = Math.round((n * root.pageSize) / count);
+    }
+    out.other_bytes_per_doc = Math.round(((root.lastPageNumber + 1 - used) * root.pageSize) / count);
+    return out;
+  } finally {
+    void env.close();
+  }
 }
 
 async function openAndRead(start: Start, dir: string, count: number): Promise<Doc> {
@@ -125,7 +157,8 @@ async function openAndRead(start: Start, dir: string, count: number): Promise<Do
   const searchWarm = await search();
   // CRUD-like writes by id, one at a time: a new document, then a whole-document replace of a stored one.
   const insert = await timed(500, (i) => col.insertOne(fhirSizedDoc(count + i) as Stored));
-  const replace = await timed(500, (i) => col.replaceOne({ _id: `p${(i * 7919) % count}` }, { ...fhirSizedDoc((i * 7919) % count), vid: 2 }));
+  // (A new version and lastUpdated, as a FHIR update writes: the lastUpdated index entry moves.)
+  const replace = await timed(500, (i) => col.replaceOne({ _id: `p${(i * 7919) % count}` }, { ...fhirSizedDoc((i * 7919) % count), vid: 2, lu: new Date() }));
   await client.close();
   await engine.stop();
   return {
