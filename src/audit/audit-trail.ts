@@ -218,7 +218,13 @@ export class AuditTrail {
     if (this.writing) return this.writing;
     const run = async () => {
       try {
-        while (this.queue.length) await this.writeBatch(this.queue.slice(0, this.opts.maxBatch));
+        while (this.queue.length) {
+          await this.writeBatch(this.queue.slice(0, this.opts.maxBatch));
+          // Group commit under load: the answers of other requests that arrived with this commit's are processed
+          // first, one turn of the event loop (never a timer: the loop goes on at once when the queue is empty), so
+          // their events join the next batch instead of the one after.
+          if (this.queue.length && this.queue.length < this.opts.maxBatch) await yieldToRequests();
+        }
         this.failures = 0;
       } catch (err) {
         this.failures++;

@@ -73,6 +73,27 @@ describe('AuditTrail', () => {
     await a.close();
   });
 
+  it('lets the requests answered in the same turn as a commit join the next batch', async () => {
+    const a = trail();
+    const insertAll = AuditCollection.prototype.insertAll;
+    let meanwhile: Promise<void>[] = [];
+    const inserts = jest.spyOn(AuditCollection.prototype, 'insertAll').mockImplementation(async function (this: AuditCollection, docs) {
+      if (docs.length > 1) return insertAll.call(this, docs);
+      // Two requests finish while the lone event's write runs; two more are answered by the store in the turn its
+      // commit is acknowledged, just after it (their callbacks queued behind the commit's).
+      meanwhile = [2, 3].map((i) => a.record(read(i)));
+      const stored = await insertAll.call(this, docs);
+      setImmediate(() => meanwhile.push(...[4, 5].map((i) => a.record(read(i)))));
+      return stored;
+    });
+    await a.record(read(1));
+    await Promise.all(meanwhile);
+    await a.flush();
+    expect(inserts.mock.calls.map(([docs]) => docs.length)).toEqual([1, 4]);
+    inserts.mockRestore();
+    await a.close();
+  });
+
   it('indexes stored events for search, with the patient compartment', async () => {
     const a = trail();
     a.record(read(1, 'p42'));
