@@ -195,6 +195,17 @@ export async function flagMergedPatients(db: Db): Promise<void> {
   );
 }
 
+/** The document that records that this store's guards carry their flags (`onceForGuardFlags`): no record's key. */
+const FLAGS_RECORDED = '#flags';
+
+/** Runs `fill` (setting the flags of state recorded before the guards carried them) unless this store has run it. */
+export async function onceForGuardFlags(db: Db, fill: () => Promise<void>): Promise<void> {
+  const collection = db.collection<Guard>(HOLD_GUARD_COLLECTION);
+  if (await collection.findOne({ _id: FLAGS_RECORDED })) return;
+  await fill();
+  await collection.updateOne({ _id: FLAGS_RECORDED }, { $set: { n: 1 } }, { upsert: true });
+}
+
 /**
  * Removes the guards of destroyed records in the destruction batch's transaction (after `touchGuards`, so the
  * removal is itself a write that conflicts with a hold placed meanwhile): nothing named by the record stays.

@@ -5,7 +5,7 @@ import { retentionOperation } from '../operations/retention';
 import type { SearchContext } from '../search';
 import type { WriteHook } from '../store/write-hooks';
 import { flagHeldRecords, legalHoldHook } from './holds-in-force';
-import { ensureHoldGuards, flagMergedPatients } from './hold-guard';
+import { ensureHoldGuards, flagMergedPatients, onceForGuardFlags } from './hold-guard';
 import { retentionFromEnv } from '.';
 
 /**
@@ -25,9 +25,12 @@ export function retentionServices(env: Record<string, string | undefined>, searc
     /** Before serving: the collection of hold guards, which writes write inside their transactions, and their flags. */
     start: async (db: Db) => {
       await ensureHoldGuards(db);
-      // The guards' flags (hold-guard.ts) for holds and merges recorded before the guards carried them.
-      await flagHeldRecords(db);
-      await flagMergedPatients(db);
+      // The guards' flags (hold-guard.ts) for holds and merges recorded before the guards carried them: once per
+      // store (a store with many merged patients would write 65 guards of each at every start).
+      await onceForGuardFlags(db, async () => {
+        await flagHeldRecords(db);
+        await flagMergedPatients(db);
+      });
     },
   };
 }
