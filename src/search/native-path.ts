@@ -151,6 +151,37 @@ function node(data: unknown, path: string, element: string | undefined, out: Nod
   out.push({ value: data, type, path: nodePath(path), element: type === 'code' ? element : undefined });
 }
 
+/** The JSON keys member `name` of a node may be under: its typed variants for a choice element, else the name. */
+interface MemberKeys {
+  choice: boolean;
+  /** `key`, its primitive companion `_key`, and the model path of a value found under it. */
+  keys: Array<{ key: string; companion: string; path: string }>;
+}
+
+/**
+ * MemberKeys by parent path, then member name: computed once, since a walk asks the same few members of the same
+ * paths for every resource and building their keys and paths anew (string concatenation, then hashing the new
+ * strings for the model lookups) was most of its cost. Only model paths and type names are kept (a contained
+ * resource's resourceType is the client's text), so it is bounded by the model times the names expressions use.
+ */
+const memberKeys = new Map<string, Map<string, MemberKeys>>();
+
+function computeKeys(parent: string, name: string): MemberKeys {
+  const child = memberPath(parent, name);
+  return child.variants
+    ? { choice: true, keys: child.variants.map((v) => ({ key: name + v, companion: `_${name}${v}`, path: child.path + v })) }
+    : { choice: false, keys: [{ key: name, companion: `_${name}`, path: child.path }] };
+}
+
+function keysOf(parent: string, name: string): MemberKeys {
+  if (!known.has(parent) && types[parent] === undefined) return computeKeys(parent, name);
+  let byName = memberKeys.get(parent);
+  if (!byName) memberKeys.set(parent, (byName = new Map()));
+  let found = byName.get(name);
+  if (!found) byName.set(name, (found = computeKeys(parent, name)));
+  return found;
+}
+
 function member(n: Node, name: string, out: Node[]): void {
   const data = n.value;
   if (typeof data !== 'object' || data === null) {
@@ -158,21 +189,15 @@ function member(n: Node, name: string, out: Node[]): void {
     return;
   }
   const obj = data as Record<string, unknown>;
-  const child = memberPath(n.path, name);
-  let { path } = child;
-  let key = name;
-  if (child.variants) {
-    const t = child.variants.find((v) => obj[name + v] !== undefined || obj[`_${name}${v}`] !== undefined);
-    if (t === undefined) return;
-    key = name + t;
-    path += t;
-  }
-  if (obj[`_${key}`] !== undefined) throw GIVE_UP;
-  const value = obj[key];
+  const member = keysOf(n.path, name);
+  const found = member.choice ? member.keys.find((k) => obj[k.key] !== undefined || obj[k.companion] !== undefined) : member.keys[0];
+  if (found === undefined) return;
+  if (obj[found.companion] !== undefined) throw GIVE_UP;
+  const value = obj[found.key];
   if (value === undefined || value === null) return;
-  const element = child.variants ? undefined : path;
-  if (Array.isArray(value)) for (const item of value) node(item, path, element, out);
-  else node(value, path, element, out);
+  const element = member.choice ? undefined : found.path;
+  if (Array.isArray(value)) for (const item of value) node(item, found.path, element, out);
+  else node(value, found.path, element, out);
 }
 
 function step(level: Node[], s: Step): Node[] {
