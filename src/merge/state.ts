@@ -3,9 +3,7 @@ import { conflict } from '../errors/operation-outcome-error';
 import type { Repository } from '../store/repository';
 import { guardState } from './guard-state';
 import { ensureCollection } from '../store/ensure-collection';
-import { flagEveryGuard, touchEveryGuard } from '../retention/hold-guard';
-
-const recordKey = (id: string) => `Patient/${id}`;
+import { flagEveryGuard, recordGuardKey, touchEveryGuard } from '../retention/hold-guard';
 import { MERGE_STATE_COLLECTION, activeLock, type MergeLock, type PatientMergeState } from './state-document';
 
 export { MERGE_STATE_COLLECTION, activeLock, type MergeLock, type PatientMergeState } from './state-document';
@@ -20,11 +18,11 @@ export class MergeStates {
    * a write in one of them then reads the state, and one running now meets this transaction on its guard.
    */
   private async own(ids: readonly string[]): Promise<void> {
-    if (!this.repo.inTransactionNow) return flagEveryGuard(this.repo.db, ids.map(recordKey), { merge: true });
+    if (!this.repo.inTransactionNow) return flagEveryGuard(this.repo.db, ids.map(recordGuardKey), { merge: true });
     const own = guardState(this.repo).own;
     const fresh = ids.filter((id) => !own.has(id));
     for (const id of fresh) own.add(id);
-    if (fresh.length) await touchEveryGuard(this.repo, fresh.map(recordKey), { merge: true });
+    if (fresh.length) await touchEveryGuard(this.repo, fresh.map(recordGuardKey), { merge: true });
   }
 
   private get collection() {

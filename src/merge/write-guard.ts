@@ -5,7 +5,7 @@ import type { WriteEvent, WriteHook } from '../store/write-hooks';
 import type { MergeRules } from './rules';
 import type { Repository } from '../store/repository';
 import { guardState } from './guard-state';
-import { guardFlags } from '../retention/hold-guard';
+import { guardFlags, recordGuardKey } from '../retention/hold-guard';
 import { MergeStates, activeLock, type PatientMergeState } from './state';
 
 /**
@@ -67,11 +67,8 @@ export function mergeWriteGuard(rules: MergeRules): WriteHook {
       if (touched.length === 0) return;
       // The write's guard in each record (src/retention/hold-guard.ts) says which patients have a merge state at all:
       // only those are read. A merge that changes one meets this write on that guard (one of the two runs again).
-      const flags = await guardFlags(
-        repo,
-        touched.map((id) => `Patient/${id}`),
-      );
-      const stated = touched.filter((id) => flags.get(`Patient/${id}`)?.merge);
+      const flags = await guardFlags(repo, touched.map(recordGuardKey));
+      const stated = touched.filter((id) => flags.get(recordGuardKey(id))?.merge);
       if (stated.length === 0) return;
       for (const state of await statesSeen(repo, stated, now)) {
         const lock = activeLock(state);

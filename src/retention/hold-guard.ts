@@ -34,8 +34,11 @@ export const HOLD_GUARD_COLLECTION = 'legal_hold_guards';
 export const STRIPES = 64;
 
 /** The guard keys of a resource `subject` (`Type/id`) in the records of `patients` (ids). */
+/** The key of a patient's record among the guards (its record guard's `_id`, the prefix of its delete guards). */
+export const recordGuardKey = (patientId: string): string => `Patient/${patientId}`;
+
 export function guardKeys(subject: string, patients: readonly string[]): string[] {
-  const records = new Set(patients.map((id) => `Patient/${id}`));
+  const records = new Set(patients.map(recordGuardKey));
   if (subject.startsWith('Patient/')) records.add(subject);
   return records.size ? [...records] : [subject];
 }
@@ -190,7 +193,7 @@ export async function flagMergedPatients(db: Db): Promise<void> {
     .toArray();
   await flagEveryGuard(
     db,
-    states.map((s) => `Patient/${s._id}`),
+    states.map((s) => recordGuardKey(s._id)),
     { merge: true },
   );
 }
