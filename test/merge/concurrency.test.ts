@@ -37,10 +37,13 @@ describe('a merge racing concurrent writes to the record', () => {
 
     let merging = true;
     const attempts: Attempt[] = [];
-    // Four writers, each writing in turn until the merge has answered: creates naming the source (PUT, so a refused
-    // one can be checked absent) and updates of resources being moved (each adding a note that must survive).
+    // Four writers, each writing in turn until the merge has answered and twice more after it (a create and an update,
+    // so writes that surely follow the merge are among the attempts: a merge waits for the writes already in flight,
+    // which then all succeed): creates naming the source (PUT, so a refused one can be checked absent) and updates of
+    // resources being moved (each adding a note that must survive).
     const writer = async (w: number) => {
-      for (let n = 0; merging || n < 3; n++) {
+      for (let n = 0, after = 0; merging || n < 3 || after < 2; n++) {
+        if (!merging) after++;
         if (n % 2 === 0) {
           const id = `race-new-${w}-${n}`;
           const res = await server.json('PUT', `Observation/${id}`, observation(id, 'race-src'));
