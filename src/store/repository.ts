@@ -1,15 +1,13 @@
-import { randomUUID } from 'node:crypto';
 import type { Resource } from 'fhir/r4';
 import type { ClientSession, Db, Filter, FindOptions } from 'mongodb';
 import type { AccessInteraction, AccessPolicy } from '../auth/access-policy';
-import { forbidden, gone, notFound, preconditionFailed } from '../errors/operation-outcome-error';
-import { type Access, PolicyFilters, allOf, compartmentAllowsWrite, compartmentFilter, mayWriteType } from './policy-filter';
-import { withServerMeta } from './resource-text';
-import { type HistoryDocument, type StoredDocument, WITHOUT_SEARCH_INDEX, deletionOf, storedDocumentOf } from './stored-document';
+import { forbidden, gone, notFound } from '../errors/operation-outcome-error';
+import { type Access, PolicyFilters, allOf, mayWriteType } from './policy-filter';
+import { type HistoryDocument, type StoredDocument, WITHOUT_SEARCH_INDEX } from './stored-document';
 import { findHistory, findOneHistory, historySourceName } from './append-only-history';
 import { type AccessTrace, traced } from './access-trace';
 import { WriteBuffer } from './write-buffer';
-import { VersionWrites, nextLastUpdated } from './version-writes';
+import { VersionWrites } from './version-writes';
 import { SessionQueue } from './session-queue';
 import { CommitChecks } from './commit-checks';
 import { runTransaction } from './transactions';
@@ -18,7 +16,7 @@ import type { DeleteResult, RepositoryOptions, WriteResult } from './repository-
 export type { DeleteResult, RepositoryOptions, WriteResult } from './repository-types';
 import { type ContextTarget, SecurityContextGate, withResourceText } from './security-context';
 import { unrestrictedPolicy } from '../auth/access-policy';
-import type { PrepareEvent, WriteEvent } from './write-hooks';
+import { RepositoryWrites, type UpdateOptions } from './repository-writes';
 import { VersionPurge } from './purge';
 
 /**
@@ -28,8 +26,9 @@ import { VersionPurge } from './purge';
  */
 export class Repository {
   private readonly filters: PolicyFilters;
-  private readonly writes: VersionWrites;
   private readonly gate: SecurityContextGate;
+  /** create, update, delete (src/store/repository-writes.ts). */
+  private readonly writer: RepositoryWrites;
 
   constructor(
     private readonly opts: RepositoryOptions,
@@ -46,7 +45,20 @@ export class Repository {
   ) {
     this.filters = new PolicyFilters(policy, opts.compileRestriction);
     this.gate = new SecurityContextGate(policy);
-    this.writes = new VersionWrites(opts.db, session, buffer);
+    this.writer = new RepositoryWrites({
+      repo: this,
+      opts,
+      filters: this.filters,
+      gate: this.gate,
+      writes: new VersionWrites(opts.db, session, buffer),
+      session,
+      current: (type) => this.current(type),
+      findCurrent: (type, id) => this.findCurrent(type, id),
+      hasMatch: (type, filter) => this.hasMatch(type, filter),
+      readableTarget: this.readableTarget,
+      inTransaction: (fn) => this.inTransaction((repo) => fn(repo.writer)),
+      inSession: (probe) => new Repository(opts, policy, probe).writer,
+    });
   }
 
   get db(): Db {
@@ -82,11 +94,6 @@ export class Repository {
   purge(): VersionPurge {
     if (!this.session || !this.policy.unrestricted) throw new Error('internal: purging needs a privileged repository inside a transaction');
     return new VersionPurge(this.opts.db, this.session, this.opts.index);
-  }
-
-  /** Runs the write hooks of one version (src/store/write-hooks.ts); the repository passed is this transaction's. */
-  private async runHooks(phase: 'before' | 'after', event: WriteEvent): Promise<void> {
-    if (this.opts.hooks && !this.opts.hooks.empty) await this.opts.hooks[phase](this, event);
   }
 
   /** Creates collections and indexes for types a transaction will write (must precede the transaction). */
@@ -194,28 +201,6 @@ export class Repository {
     return this.policy.allows(type, 'search');
   }
 
-  /**
-   * Does the stored version `vid` of `type/id` match `restriction`? Asked of the current collection inside the
-   * write's transaction, so the search index the compiled restriction queries is the one this write computed.
-   */
-  private storedMatches(type: string, id: string, vid: number, restriction: Filter<StoredDocument>): Promise<boolean> {
-    return this.hasMatch(type, allOf({ _id: id, vid }, restriction));
-  }
-
-  /**
-   * The stored resource a write (update, patch, delete) may act on under a granular scope for `interaction`, or
-   * null when the scope hides it: the caller then gets the answer for an id that does not exist. One the caller may
-   * read but not change under that scope is 403 (refusing it reveals nothing the caller could not read).
-   */
-  private async writableUnderScope(type: string, stored: StoredDocument | null, interaction: AccessInteraction): Promise<StoredDocument | null> {
-    const restriction = this.filters.write(type, interaction);
-    if (!stored || !restriction || (await this.storedMatches(type, stored._id, stored.vid, restriction))) return stored;
-    if (await this.findCurrent(type, stored._id)) {
-      throw forbidden(`${type}/${stored._id} is outside what the access token's scopes allow to ${interaction}`);
-    }
-    return null;
-  }
-
   /** Search access (the SearchStore contract): live, visible documents only; `access` as SearchFindOptions says. */
   find(type: string, filter: Filter<StoredDocument>, { access = 'search', ...options }: FindOptions & { access?: Access } = {}) {
     this.assertSettled(type);
@@ -275,136 +260,20 @@ export class Repository {
     return doc;
   }
 
-  async create(type: string, resource: Resource, id: string = randomUUID()): Promise<WriteResult> {
-    this.assertAllowed(type, 'create');
-    await this.opts.ensureType(type);
-    // Ids given to create are server-assigned (random UUIDs): no existence check, the unique _id is the guard.
-    return this.inTransaction((repo) => repo.writeVersion(type, id, resource, 1, 'create', undefined, ['create'], true));
+  create(type: string, resource: Resource, id?: string): Promise<WriteResult> {
+    return this.writer.create(type, resource, id);
   }
 
   /**
    * Update, or create with the client's id when the resource does not exist (update-as-create).
    * `ifMatch` is the version the client last saw; a different current version is 412.
    */
-  async update(
-    type: string,
-    id: string,
-    resource: Resource,
-    /** `freshId`: the server made the id up (conditional update with no match), so it can reveal nothing. */
-    opts: { ifMatch?: number; op?: 'update' | 'patch'; freshId?: boolean } = {},
-  ): Promise<WriteResult> {
-    this.assertAllowed(type, 'update');
-    await this.opts.ensureType(type);
-    return this.inTransaction(async (repo) => {
-      await repo.flush(type);
-      const stored = await repo.current(type).findOne({ _id: id }, { session: repo.session });
-      if (await repo.gate.hides(type, stored, repo.readableTarget)) {
-        throw forbidden(`${type}/${id} answers to a securityContext the access token may not read: it cannot be written`);
-      }
-      // From here a resource hidden by the compartment or a granular scope is treated as absent, with the same answers.
-      const inCompartment = stored && compartmentAllowsWrite(this.policy, type, stored.c ?? []) ? stored : null;
-      const existing = await repo.writableUnderScope(type, inCompartment, 'update');
-      if (opts.ifMatch !== undefined && existing?.vid !== opts.ifMatch) {
-        throw preconditionFailed(
-          existing
-            ? `If-Match version ${opts.ifMatch} does not match the current version ${existing.vid} of ${type}/${id}`
-            : `If-Match was given but ${type}/${id} does not exist`,
-        );
-      }
-      if (!existing) {
-        // Update-as-create would overwrite a hidden resource, or reveal it by failing: neither is offered.
-        if (this.filters.write(type, 'update')) {
-          throw forbidden(`${type}/${id} cannot be created by update: the access token's ${type} scopes are restricted by a search (create it with POST)`);
-        }
-        if (!opts.freshId && compartmentFilter(this.policy, type)) {
-          throw forbidden(`${type}/${id} cannot be created by update under a patient-bound access token (create it with POST)`);
-        }
-        this.assertAllowed(type, 'create');
-      }
-      const vid = (existing?.vid ?? 0) + 1;
-      const op = existing && !existing.del ? (opts.op ?? 'update') : 'create';
-      const interactions: AccessInteraction[] = op === 'create' ? ['update', 'create'] : ['update'];
-      return repo.writeVersion(type, id, resource, vid, op, existing, interactions);
-    });
+  update(type: string, id: string, resource: Resource, opts?: UpdateOptions): Promise<WriteResult> {
+    return this.writer.update(type, id, resource, opts);
   }
 
-  async delete(type: string, id: string, opts: { ifMatch?: number } = {}): Promise<DeleteResult> {
-    this.assertAllowed(type, 'delete');
-    await this.opts.ensureType(type);
-    return this.inTransaction(async (repo) => {
-      await repo.flush(type);
-      const stored = await repo.current(type).findOne({ _id: id }, { session: repo.session });
-      const hidden = await repo.gate.hides(type, stored, repo.readableTarget);
-      const inCompartment = stored && !hidden && compartmentAllowsWrite(this.policy, type, stored.c ?? []);
-      const existing = inCompartment ? await repo.writableUnderScope(type, stored, 'delete') : null;
-      const visible = existing !== null;
-      if (opts.ifMatch !== undefined && (!visible || existing.vid !== opts.ifMatch)) {
-        throw preconditionFailed(`If-Match version ${opts.ifMatch} does not match ${type}/${id}`);
-      }
-      // Deleting what is absent or already deleted is a success with nothing to do (idempotent, spec 3.1.0.7.1).
-      if (!visible || existing.del) return {};
-      const event: WriteEvent = { type, id, op: 'delete', previous: existing };
-      await repo.runHooks('before', event);
-      const doc = deletionOf(existing, nextLastUpdated(existing));
-      await repo.writes.replaceCurrent(type, existing, doc);
-      await repo.writes.insertHistory(type, doc, 'delete');
-      await repo.runHooks('after', event);
-      this.trace?.add(type, id, doc.c);
-      return { doc };
-    });
-  }
-
-  private async writeVersion(
-    type: string,
-    id: string,
-    input: Resource,
-    vid: number,
-    op: HistoryDocument['op'],
-    existing: StoredDocument | null | undefined,
-    /** The interactions this write performs: the new version must match each one's granular scope restriction. */
-    interactions: readonly AccessInteraction[],
-    /** `create` with an id the server made (WriteEvent.fresh). */
-    fresh = false,
-  ): Promise<WriteResult> {
-    const prepared =
-      this.opts.hooks && !this.opts.hooks.empty
-        ? await this.opts.hooks.prepare(this, { type, id, op: op as PrepareEvent['op'], vid, resource: input, previous: existing ?? undefined })
-        : input;
-    const { doc, resource } = this.versionDocument(type, id, prepared, vid, existing);
-    const event: WriteEvent = { type, id, op, resource, previous: existing ?? undefined, ...(fresh && { fresh }) };
-    await this.runHooks('before', event);
-    if (existing) await this.writes.replaceCurrent(type, existing, doc);
-    else await this.writes.insertCurrent(type, doc);
-    await this.assertWithinWriteScopes(type, doc, interactions);
-    await this.writes.insertHistory(type, doc, op);
-    await this.runHooks('after', event);
-    this.trace?.add(type, id, doc.c);
-    return { doc, resource, created: op === 'create' };
-  }
-
-  /** The document of a new version; 403 when it would leave the caller's patient compartment. */
-  private versionDocument(type: string, id: string, input: Resource, vid: number, existing: StoredDocument | null | undefined) {
-    const lu = nextLastUpdated(existing);
-    const resource = withServerMeta(input, id, vid, lu);
-    const fields = this.opts.index(resource);
-    if (!compartmentAllowsWrite(this.policy, type, fields.c)) {
-      throw forbidden(`${type} is outside the patient compartment the access token allows`);
-    }
-    const doc = storedDocumentOf(id, vid, lu, resource, fields);
-    return { doc, resource };
-  }
-
-  /**
-   * A granular scope restriction is a search: it is matched against the index of the version just written to the
-   * current collection, and a miss (403) aborts the transaction.
-   */
-  private async assertWithinWriteScopes(type: string, doc: StoredDocument, interactions: readonly AccessInteraction[]): Promise<void> {
-    for (const interaction of interactions) {
-      const restriction = this.filters.write(type, interaction);
-      if (restriction && !(await this.storedMatches(type, doc._id, doc.vid, restriction))) {
-        throw forbidden(`${type} as written is outside what the access token's scopes allow to ${interaction}`);
-      }
-    }
+  delete(type: string, id: string, opts?: { ifMatch?: number }): Promise<DeleteResult> {
+    return this.writer.delete(type, id, opts);
   }
 
   /**
@@ -412,22 +281,8 @@ export class Repository {
    * hash chain). Under a granular create scope the resource is written in a transaction that is always rolled back,
    * so the scope's query is matched by the same index and engine as any other create.
    */
-  async assertCreatable(type: string, resource: Resource): Promise<void> {
-    this.assertAllowed(type, 'create');
-    const { doc } = this.versionDocument(type, randomUUID(), resource, 1, undefined);
-    if (!this.filters.write(type, 'create')) return;
-    await this.opts.ensureType(type);
-    const session = this.opts.client.startSession();
-    try {
-      session.startTransaction();
-      const probe = new Repository(this.opts, this.policy, session);
-      await probe.writes.insertCurrent(type, doc);
-      await probe.assertWithinWriteScopes(type, doc, ['create']);
-    } finally {
-      // Nothing is committed either way; a failed abort must not hide the answer.
-      await session.abortTransaction().catch(() => undefined);
-      await session.endSession();
-    }
+  assertCreatable(type: string, resource: Resource): Promise<void> {
+    return this.writer.assertCreatable(type, resource);
   }
 
   /** History documents of one type (or one resource), newest first, policy applied. */
