@@ -4,6 +4,7 @@
  */
 import { BSON, Long } from 'bson';
 import { CommandError } from '../errors';
+import { StoredDocument, projectedBytes, storedBytesOf } from '../engine/stored-bytes';
 import type { Doc } from './context';
 
 /** How a cursor's documents go into batches. */
@@ -15,7 +16,16 @@ export interface BatchRules {
    * a document deleted after the batch before it was read never comes back.
    */
   refresh?: (doc: Doc) => Doc | null;
+  /**
+   * Documents that come from the store are answered with the bytes they are stored in (engine/stored-bytes.ts),
+   * neither measured nor serialised again; with `map`, which must then be a plain projection, the values it keeps
+   * are copied from those bytes.
+   */
+  stored?: boolean;
 }
+
+/** A batch: documents to serialise, and documents answered with their stored bytes. */
+type BatchEntry = Doc | StoredDocument;
 
 interface OpenCursor {
   ns: string;
@@ -88,18 +98,27 @@ export class CursorRegistry {
 }
 
 /** Up to `count` documents (fewer when the reply would pass the size limit), and the next one if any is left. */
-function takeBatch(source: Iterator<Doc>, pending: Doc | undefined, count: number, rules: BatchRules): { batch: Doc[]; next: Doc | undefined } {
-  const batch: Doc[] = [];
+function takeBatch(source: Iterator<Doc>, pending: Doc | undefined, count: number, rules: BatchRules): { batch: BatchEntry[]; next: Doc | undefined } {
+  const batch: BatchEntry[] = [];
   let bytes = 0;
   let next = pending ?? pull(source);
   while (next !== undefined && batch.length < count) {
-    const out = rules.map ? rules.map(next) : next;
-    bytes += BSON.calculateObjectSize(out);
+    const out = entryOf(next, rules);
+    bytes += out instanceof StoredDocument ? out.bytes.length : BSON.calculateObjectSize(out);
     if (bytes > MAX_BATCH_BYTES && batch.length > 0) break;
     batch.push(out);
     next = pull(source);
   }
   return { batch, next };
+}
+
+/** A document as it goes into a batch: projected, and built from its stored bytes where it has them. */
+function entryOf(doc: Doc, rules: BatchRules): BatchEntry {
+  const out = rules.map ? rules.map(doc) : doc;
+  const stored = rules.stored ? storedBytesOf(doc) : undefined;
+  if (stored === undefined) return out;
+  const bytes = rules.map ? projectedBytes(stored, doc, out) : stored;
+  return bytes ? new StoredDocument(bytes) : out;
 }
 
 function pull(source: Iterator<Doc>): Doc | undefined {

@@ -41,7 +41,7 @@ export const find: Handler = (cmd, ctx) => {
   const project = compileProjection(cmd.projection);
   const { docs } = openQuery(coll, ctx.writes.view(coll), spec);
   const single = cmd.singleBatch === true || (spec.limit > 0 && Number(cmd.limit) < 0);
-  const rules: BatchRules = { map: cmd.projection ? project : undefined };
+  const rules: BatchRules = cmd.projection ? { map: project, stored: project.plain } : { stored: true };
   if (coll && !ctx.writes.txn) {
     // Outside a transaction a cursor reads the latest state: its read-ahead document is read again when handed out.
     const test = compileFilter(spec.filter);

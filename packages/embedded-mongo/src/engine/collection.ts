@@ -12,6 +12,7 @@ import { Doc } from '../query/matcher';
 import { takeReceived } from '../storage/received-bytes';
 import { prefixEnd, u32, type CatalogEntry, type ReadTxn, type Store } from '../storage/store';
 import { encodeKey } from '../values/key-encoding';
+import { rememberStored } from './stored-bytes';
 import { IndexSpec, SecondaryIndex } from './secondary-index';
 
 export const ID_INDEX: IndexSpec = { v: 2, key: { _id: 1 }, name: '_id_' };
@@ -38,7 +39,11 @@ const RECORD_BYTES = 8;
 
 /** The document of a stored value (record number, then BSON). */
 export function decodeDocument(value: Buffer): Doc {
-  return BSON.deserialize(value.subarray(RECORD_BYTES), DESERIALIZE) as Doc;
+  const bytes = value.subarray(RECORD_BYTES);
+  const doc = BSON.deserialize(bytes, DESERIALIZE) as Doc;
+  // lmdb hands out a copy of the value (binary encoding), so the bytes stay valid as long as the document lives.
+  rememberStored(doc, bytes);
+  return doc;
 }
 
 function recordOf(value: Buffer): Buffer {

@@ -7,9 +7,13 @@ import { CommandError, badValue } from '../errors';
 import { Doc } from './matcher';
 import { isPlainObject, splitPath } from './paths';
 
-export type Projector = (doc: Doc) => Doc;
+/**
+ * `plain`: an inclusion or exclusion by path, whose documents hold the source's values unchanged or copies of them
+ * with parts left out (engine/stored-bytes.ts copies the unchanged ones from the stored bytes).
+ */
+export type Projector = ((doc: Doc) => Doc) & { plain?: boolean };
 
-const identity: Projector = (d) => d;
+const identity: Projector = Object.assign((d: Doc) => d, { plain: true });
 
 function includeInto(src: unknown, dst: Doc, parts: string[], i: number): void {
   if (!isPlainObject(src)) return;
@@ -69,13 +73,16 @@ export function compileProjection(projection: unknown): Projector {
     throw new CommandError(31254, 'Location31254', `Cannot do exclusion on field ${excludes[0].join('.')} in inclusion projection`);
   }
   if (includes.length > 0) {
-    return (doc) => {
-      const out: Doc = {};
-      if (idWanted && doc._id !== undefined) out._id = doc._id;
-      for (const p of includes) includeInto(doc, out, p, 0);
-      return out;
-    };
+    return Object.assign(
+      (doc: Doc) => {
+        const out: Doc = {};
+        if (idWanted && doc._id !== undefined) out._id = doc._id;
+        for (const p of includes) includeInto(doc, out, p, 0);
+        return out;
+      },
+      { plain: true },
+    );
   }
   if (!idWanted) excludes.push(['_id']);
-  return (doc) => excludes.reduce<unknown>((d, p) => exclude(d, p, 0), doc) as Doc;
+  return Object.assign((doc: Doc) => excludes.reduce<unknown>((d, p) => exclude(d, p, 0), doc) as Doc, { plain: true });
 }

@@ -3,9 +3,9 @@
  * replies.
  */
 import net from 'node:net';
-import { BSON } from 'bson';
 import type { Dispatcher } from '../commands/dispatch';
 import { OP_MSG, messageLength, opMsgReply, opReply, parseMessage } from './messages';
+import { serializeReply } from './reply-bytes';
 
 export class WireServer {
   private readonly server: net.Server;
@@ -100,7 +100,7 @@ export class WireServer {
     }
     const reply = await this.dispatcher.run(req.command, req.db, connectionId, req.documentBytes);
     if (req.moreToCome || socket.destroyed) return;
-    const body = BSON.serialize(reply);
+    const body = serializeReply(reply);
     socket.write(req.opCode === OP_MSG ? opMsgReply(req.requestId, body) : opReply(req.requestId, body));
   }
 }
