@@ -2,7 +2,7 @@ import { Stack, Table, Text, Title } from '@mantine/core';
 import type { DocumentReference } from 'fhir/r4';
 import { useEffect, useState } from 'react';
 import { dateText } from '../../api/format';
-import { useFhir } from '../../api/use-fhir';
+import { type Settled, settle, useFhir } from '../../api/use-fhir';
 import { ColumnHeads } from '../../components/ColumnHeads';
 import { FactTable } from '../../components/FactTable';
 import { Async, ErrorMessage, Loading } from '../../components/Status';
@@ -23,8 +23,8 @@ interface CertificateJson {
 }
 
 /** The certificate's JSON attachment, read through the API and parsed. */
-function useCertificateJson(doc: DocumentReference | undefined): { json?: CertificateJson; error?: Error } {
-  const [state, setState] = useState<{ json?: CertificateJson; error?: Error }>({});
+function useCertificateJson(doc: DocumentReference | undefined): Settled<CertificateJson> {
+  const [state, setState] = useState<Settled<CertificateJson>>({});
   useEffect(() => {
     const attachment = doc?.content.find((c) => c.attachment.contentType === 'application/json')?.attachment;
     if (!doc) return;
@@ -32,19 +32,11 @@ function useCertificateJson(doc: DocumentReference | undefined): { json?: Certif
       setState({ error: new Error('The certificate has no JSON attachment') });
       return;
     }
-    let live = true;
-    readAttachment(attachment)
-      .then((c) => {
-        if (!c) throw new Error('The certificate has no readable JSON attachment');
-        return JSON.parse(new TextDecoder().decode(c.bytes)) as CertificateJson;
-      })
-      .then(
-        (json) => live && setState({ json }),
-        (error: Error) => live && setState({ error }),
-      );
-    return () => {
-      live = false;
-    };
+    const reading = readAttachment(attachment).then((c) => {
+      if (!c) throw new Error('The certificate has no readable JSON attachment');
+      return JSON.parse(new TextDecoder().decode(c.bytes)) as CertificateJson;
+    });
+    return settle(reading, setState);
   }, [doc]);
   return state;
 }
@@ -94,7 +86,7 @@ function Summary({ json }: { json: CertificateJson }) {
  */
 export function CertificateView({ id, order = 3 }: { id: string; order?: 2 | 3 }) {
   const state = useFhir<DocumentReference>(`DocumentReference/${encodeURIComponent(id)}`);
-  const { json, error } = useCertificateJson(state.data);
+  const { data: json, error } = useCertificateJson(state.data);
   const pdf = state.data?.content.find((c) => c.attachment.contentType === 'application/pdf')?.attachment;
   return (
     <Async state={state} label="Loading the certificate">

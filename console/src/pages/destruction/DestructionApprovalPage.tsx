@@ -5,6 +5,7 @@ import { Link, useLocation, useSearch } from 'wouter';
 import { fhir, paramValue, parameters, runAsync } from '../../api/fhir';
 import { localId } from '../../api/format';
 import { manifestLines, type Manifest } from '../../api/jobs';
+import { type Settled, settle } from '../../api/use-fhir';
 import { useMode } from '../../auth/mode-context';
 import { ActionDialog } from '../../components/ActionDialog';
 import { ErrorMessage, Loading } from '../../components/Status';
@@ -12,21 +13,13 @@ import { CertificateView } from './CertificateView';
 import { type Review, ReviewList, reviewOf } from './ReviewList';
 
 /** The review a status URL names, once finished (a review still running answers 202: no manifest yet). */
-function useReview(url: string | null): { review?: Review; error?: Error } {
-  const [state, setState] = useState<{ review?: Review; error?: Error }>({});
+function useReview(url: string | null): Settled<Review> {
+  const [state, setState] = useState<Settled<Review>>({});
   useEffect(() => {
     if (!url) return;
-    let live = true;
     setState({});
-    fhir<Manifest>(url)
-      .then((m) => (m.output ? reviewOf(m) : Promise.reject(new Error('The review has not finished yet: reload in a moment'))))
-      .then(
-        (review) => live && setState({ review }),
-        (error: Error) => live && setState({ error }),
-      );
-    return () => {
-      live = false;
-    };
+    const finished = fhir<Manifest>(url).then((m) => (m.output ? reviewOf(m) : Promise.reject(new Error('The review has not finished yet: reload in a moment'))));
+    return settle(finished, setState);
   }, [url]);
   return state;
 }
@@ -41,7 +34,7 @@ export function DestructionApprovalPage() {
   const [, navigate] = useLocation();
   const [asked, setAsked] = useState(url ?? '');
   const mode = useMode();
-  const { review, error } = useReview(url);
+  const { data: review, error } = useReview(url);
   const [confirming, setConfirming] = useState(false);
   const [progress, setProgress] = useState<string>();
   const [certificates, setCertificates] = useState<string[]>();
