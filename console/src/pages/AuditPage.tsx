@@ -34,6 +34,17 @@ export function AuditPage() {
   const [page, setPage] = useState<string>();
   const events = useFhir<Bundle>(page ?? searchPath(asked));
   const set = (k: keyof Filters) => (e: React.ChangeEvent<HTMLInputElement>) => setForm({ ...form, [k]: e.currentTarget.value });
+  /** A filter by code, its options the codes' labels; cleared: any. */
+  const codeSelect = (k: 'action' | 'outcome', label: string, codes: Record<string, string>) => (
+    <Select
+      label={label}
+      placeholder="Any"
+      clearable
+      data={Object.entries(codes).map(([value, label]) => ({ value, label }))}
+      value={form[k] || null}
+      onChange={(v) => setForm({ ...form, [k]: v ?? '' })}
+    />
+  );
 
   return (
     <Stack>
@@ -54,22 +65,8 @@ export function AuditPage() {
           <TextInput label="User or client" value={form['agent-name']} onChange={set('agent-name')} />
           <TextInput label="From" type="date" value={form['date-from']} onChange={set('date-from')} />
           <TextInput label="To" type="date" value={form['date-to']} onChange={set('date-to')} />
-          <Select
-            label="Action"
-            placeholder="Any"
-            clearable
-            data={Object.entries(ACTION).map(([value, label]) => ({ value, label }))}
-            value={form.action || null}
-            onChange={(v) => setForm({ ...form, action: v ?? '' })}
-          />
-          <Select
-            label="Outcome"
-            placeholder="Any"
-            clearable
-            data={Object.entries(OUTCOME).map(([value, label]) => ({ value, label }))}
-            value={form.outcome || null}
-            onChange={(v) => setForm({ ...form, outcome: v ?? '' })}
-          />
+          {codeSelect('action', 'Action', ACTION)}
+          {codeSelect('outcome', 'Outcome', OUTCOME)}
           <Button type="submit">Filter</Button>
         </Group>
       </form>

@@ -5,6 +5,7 @@ import { paramValue, query } from '../../api/fhir';
 import { dateText } from '../../api/format';
 import { useFhir } from '../../api/use-fhir';
 import { ColumnHeads } from '../../components/ColumnHeads';
+import { DataRow } from '../../components/DataRow';
 import { type Period, ReportPeriod } from '../../components/ReportPeriod';
 import { Async } from '../../components/Status';
 
@@ -105,12 +106,7 @@ function AccessorRows({ accessor: a, open, toggle }: { accessor: Accessor; open:
               <ColumnHeads names={['Date', 'Interaction', 'Types', 'Purpose']} />
               <Table.Tbody>
                 {a.accesses.map((x, i) => (
-                  <Table.Tr key={i}>
-                    <Table.Td>{dateText(x.date)}</Table.Td>
-                    <Table.Td>{x.interaction}</Table.Td>
-                    <Table.Td>{x.types}</Table.Td>
-                    <Table.Td>{x.purposes}</Table.Td>
-                  </Table.Tr>
+                  <DataRow key={i} values={[dateText(x.date), x.interaction, x.types, x.purposes]} />
                 ))}
               </Table.Tbody>
             </Table>

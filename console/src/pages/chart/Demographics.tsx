@@ -2,6 +2,7 @@ import { Table, Text, Title } from '@mantine/core';
 import type { Address, ContactPoint, Patient } from 'fhir/r4';
 import { dateText, identifierLabel, nameText, referenceText, systemName } from '../../api/format';
 import { ColumnHeads } from '../../components/ColumnHeads';
+import { DataRow } from '../../components/DataRow';
 import { FactTable } from '../../components/FactTable';
 
 const addressText = (a: Address) => a.text ?? [a.line?.join(', '), a.city, a.state, a.postalCode, a.country].filter(Boolean).join(', ');
@@ -55,11 +56,7 @@ export function Demographics({ patient: p }: { patient: Patient }) {
             <ColumnHeads names={['Kind', 'Value', 'System']} />
             <Table.Tbody>
               {(p.identifier ?? []).map((i, n) => (
-                <Table.Tr key={n}>
-                  <Table.Td>{identifierLabel(i)}</Table.Td>
-                  <Table.Td>{i.value}</Table.Td>
-                  <Table.Td>{systemName(i.system)}</Table.Td>
-                </Table.Tr>
+                <DataRow key={n} values={[identifierLabel(i), i.value, systemName(i.system)]} />
               ))}
             </Table.Tbody>
           </Table>

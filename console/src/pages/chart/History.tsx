@@ -8,6 +8,7 @@ import { useFhir } from '../../api/use-fhir';
 import { DIALOG } from '../../components/dialog';
 import { Async } from '../../components/Status';
 import { ColumnHeads } from '../../components/ColumnHeads';
+import { DataRow } from '../../components/DataRow';
 
 /** A button that opens the version history of one resource in a dialog. */
 export function HistoryButton({ type, id, label }: { type: string; id: string; label: string }) {
@@ -58,12 +59,15 @@ function Versions({ type, id, entries }: { type: string; id: string; entries: Bu
         <ColumnHeads names={['Version', 'When', 'Change', 'Source']} />
         <Table.Tbody>
           {entries.map((e) => (
-            <Table.Tr key={versionOf(e)}>
-              <Table.Td>{versionOf(e)}</Table.Td>
-              <Table.Td>{dateText(e.resource?.meta?.lastUpdated ?? e.response?.lastModified)}</Table.Td>
-              <Table.Td>{METHOD[e.request?.method ?? ''] ?? (e.resource ? 'stored' : 'deleted')}</Table.Td>
-              <Table.Td>{e.resource?.meta?.source ?? ''}</Table.Td>
-            </Table.Tr>
+            <DataRow
+              key={versionOf(e)}
+              values={[
+                versionOf(e),
+                dateText(e.resource?.meta?.lastUpdated ?? e.response?.lastModified),
+                METHOD[e.request?.method ?? ''] ?? (e.resource ? 'stored' : 'deleted'),
+                e.resource?.meta?.source ?? '',
+              ]}
+            />
           ))}
         </Table.Tbody>
       </Table>
@@ -93,12 +97,15 @@ function Diff({ before, after }: { before?: Resource; after?: Resource }) {
       <ColumnHeads names={['Element', 'Change', 'Before', 'After']} />
       <Table.Tbody>
         {ops.map((op, n) => (
-          <Table.Tr key={n}>
-            <Table.Td>{op.path.slice(1).replace(/\//g, '.')}</Table.Td>
-            <Table.Td>{op.op === 'add' ? 'added' : op.op === 'remove' ? 'removed' : 'changed'}</Table.Td>
-            <Table.Td>{op.op === 'add' ? '' : show(getValueByPointer(old, op.path))}</Table.Td>
-            <Table.Td>{'value' in op ? show(op.value) : ''}</Table.Td>
-          </Table.Tr>
+          <DataRow
+            key={n}
+            values={[
+              op.path.slice(1).replace(/\//g, '.'),
+              op.op === 'add' ? 'added' : op.op === 'remove' ? 'removed' : 'changed',
+              op.op === 'add' ? '' : show(getValueByPointer(old, op.path)),
+              'value' in op ? show(op.value) : '',
+            ]}
+          />
         ))}
       </Table.Tbody>
     </Table>

@@ -4,6 +4,7 @@ import { useEffect, useState } from 'react';
 import { dateText } from '../../api/format';
 import { type Settled, settle, useFhir } from '../../api/use-fhir';
 import { ColumnHeads } from '../../components/ColumnHeads';
+import { DataRow } from '../../components/DataRow';
 import { FactTable } from '../../components/FactTable';
 import { Async, ErrorMessage, Loading } from '../../components/Status';
 import { AttachmentViewer, readAttachment } from '../chart/AttachmentViewer';
@@ -65,13 +66,7 @@ function Summary({ json }: { json: CertificateJson }) {
           <ColumnHeads names={['Type', 'Resources removed', 'Versions removed', 'Shared resources rewritten', 'Versions rewritten']} />
           <Table.Tbody>
             {totals.map(([type, t]) => (
-              <Table.Tr key={type}>
-                <Table.Td>{type}</Table.Td>
-                <Table.Td>{t.resources}</Table.Td>
-                <Table.Td>{t.versions}</Table.Td>
-                <Table.Td>{t.rewritten}</Table.Td>
-                <Table.Td>{t.versionsRewritten}</Table.Td>
-              </Table.Tr>
+              <DataRow key={type} values={[type, t.resources, t.versions, t.rewritten, t.versionsRewritten]} />
             ))}
           </Table.Tbody>
         </Table>
