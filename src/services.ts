@@ -20,7 +20,7 @@ import { importConfigFromEnv } from './import/config';
 import { importKind } from './import/import-kind';
 import type { SearchApi, ValidationApi } from './router/context';
 import { validate } from './operations/validate';
-import { completenessFromEnv, completenessHook } from './completeness';
+import { completenessFromEnv, completenessHook, flagStoredTasksOnce } from './completeness';
 import { disclosureServices } from './disclosures/services';
 import { encounterCompleteness } from './operations/completeness';
 import { completenessSummary } from './operations/completeness-summary';
@@ -217,6 +217,7 @@ export async function defaultServices(config: Config, env: Record<string, string
       await binary.start(core);
       await matching.start(core, indexResource);
       await retention.start(core.store.db);
+      await flagStoredTasksOnce(core.store.db);
       await destruction.start(core);
       await disclosures.start(core);
       await jobs.start(core);

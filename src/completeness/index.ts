@@ -12,6 +12,7 @@ import { searchAccess } from './search-access';
  */
 export { Completeness } from './completeness';
 export { completenessHook } from './hook';
+export { flagStoredTasksOnce } from './task-guard';
 export { runAudit, type AuditParams, type AuditState } from './audit';
 export { summary } from './summary';
 export { RULE_SYSTEM, STATUS_SYSTEM, IDENTIFIER_SYSTEM, taskId } from './task';

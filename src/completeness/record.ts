@@ -1,9 +1,10 @@
 import type { Task } from 'fhir/r4';
 import { isOperationOutcomeError } from '../errors/operation-outcome-error';
 import type { Repository } from '../store/repository';
-import { isDeficient, type Evaluation } from './evaluate';
+import { isDeficient, ref, type Evaluation } from './evaluate';
 import { storedTasks } from './task-store';
 import { cancelledTask, changed, completedTask, deficiencyTask, isOpen, taskId } from './task';
+import { flagTaskFoci } from './task-guard';
 
 export type Change = 'created' | 'updated' | 'completed' | 'cancelled' | 'reopened' | 'unchanged';
 
@@ -33,6 +34,12 @@ async function write(repo: Repository, task: Task, previous: Task | undefined, c
 async function recordOnce(repo: Repository, input: RecordInput, now: Date, createWithUpdate: boolean): Promise<Recorded[]> {
   const ids = [...input.evaluations.map((e) => taskId(e.rule.id, `${e.focus.resourceType}/${e.focus.id}`)), ...(input.outOfScope ?? []).map((o) => o.id)];
   const stored = await storedTasks(repo, ids);
+  // The Tasks about to be created flag their foci's records (task-guard.ts), all in one go.
+  const creating = input.create ? input.evaluations.filter((e) => isDeficient(e) && !stored.has(taskId(e.rule.id, ref(e.focus)))) : [];
+  await flagTaskFoci(
+    repo,
+    creating.map((e) => ref(e.focus)),
+  );
   const out: Recorded[] = [];
   for (const e of input.evaluations) {
     const previous = stored.get(taskId(e.rule.id, `${e.focus.resourceType}/${e.focus.id}`));

@@ -28,9 +28,12 @@ export const OPEN_STATUSES: ReadonlySet<string> = new Set(['draft', 'requested',
 
 export const isOpen = (task: Task): boolean => OPEN_STATUSES.has(task.status);
 
+/** What every deficiency Task's id begins with. */
+export const DEFICIENCY_ID_PREFIX = 'dfc-';
+
 /** The Task id of a rule on a focus: stable, a valid FHIR id (64 characters at most). */
 export function taskId(rule: string, focus: string): string {
-  return `dfc-${createHash('sha256').update(`${rule}|${focus}`).digest('hex').slice(0, 40)}`;
+  return `${DEFICIENCY_ID_PREFIX}${createHash('sha256').update(`${rule}|${focus}`).digest('hex').slice(0, 40)}`;
 }
 
 const CONDITIONAL = /^([A-Z][A-Za-z]+)\?identifier=([^|&]*)\|([^&]+)$/;

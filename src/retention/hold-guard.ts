@@ -57,6 +57,11 @@ export interface GuardFlags {
   merge?: boolean;
   /** A legal hold may be in force on the record or one of its resources: a delete searches the holds. */
   held?: boolean;
+  /**
+   * A deficiency Task (src/completeness) may exist whose focus is in the record: a write of that resource looks its
+   * Tasks up. Set when one is created (src/completeness/task-guard.ts), carried when its focus moves. Never cleared.
+   */
+  tasks?: boolean;
 }
 
 interface Guard extends GuardFlags {
@@ -136,7 +141,7 @@ function writeGuardOf(touched: Touched, key: string): string {
 export async function guardFlags(repo: Repository, keys: readonly string[]): Promise<Map<string, GuardFlags>> {
   const out = new Map<string, GuardFlags>();
   if (!repo.inTransactionNow) {
-    for (const key of keys) out.set(key, { merge: true, held: true });
+    for (const key of keys) out.set(key, { merge: true, held: true, tasks: true });
     return out;
   }
   const touched = touchedIn(repo);
@@ -147,9 +152,9 @@ export async function guardFlags(repo: Repository, keys: readonly string[]): Pro
       const doc = await guards(repo).findOneAndUpdate(
         { _id: guard },
         { $inc: { n: 1 } },
-        { ...repo.sessionOptions, upsert: true, returnDocument: 'after', projection: { merge: 1, held: 1 } },
+        { ...repo.sessionOptions, upsert: true, returnDocument: 'after', projection: { merge: 1, held: 1, tasks: 1 } },
       );
-      flags = { merge: doc?.merge === true, held: doc?.held === true };
+      flags = { merge: doc?.merge === true, held: doc?.held === true, tasks: doc?.tasks === true };
       touched.keys.add(guard);
       touched.flags.set(guard, flags);
     }
@@ -198,16 +203,43 @@ export async function flagMergedPatients(db: Db): Promise<void> {
   );
 }
 
-/** The document that records that this store's guards carry their flags (`onceForGuardFlags`): no record's key. */
-const FLAGS_RECORDED = '#flags';
+/**
+ * The documents that record that this store's guards carry their flags (`onceForGuardFlags`), no record's keys:
+ * `#flags` for `merge` and `held`, `#flags-tasks` for `tasks` (added later: a store that has the first may lack it).
+ */
+export const FLAGS_RECORDED = '#flags';
+export const TASK_FLAGS_RECORDED = '#flags-tasks';
 
-/** Runs `fill` (setting the flags of state recorded before the guards carried them) unless this store has run it. */
-export async function onceForGuardFlags(db: Db, fill: () => Promise<void>): Promise<void> {
+/**
+ * Runs `fill` (setting the flags of state recorded before the guards carried them) unless this store has run it
+ * (its `marker` document exists).
+ */
+export async function onceForGuardFlags(db: Db, fill: () => Promise<void>, marker: string = FLAGS_RECORDED): Promise<void> {
   const collection = db.collection<Guard>(HOLD_GUARD_COLLECTION);
-  if (await collection.findOne({ _id: FLAGS_RECORDED })) return;
+  if (await collection.findOne({ _id: marker })) return;
   await fill();
-  await collection.updateOne({ _id: FLAGS_RECORDED }, { $set: { n: 1 } }, { upsert: true });
+  await collection.updateOne({ _id: marker }, { $set: { n: 1 } }, { upsert: true });
 }
+
+/**
+ * Those of the record guards (or guards of resources of no patient) `keys` on which `flag` is set, as `repo`'s
+ * transaction sees them: a flag is set on every guard of a record in one transaction and never cleared, so a flag
+ * seen here is set on them all. Reads only (a caller that then sets the flag on the others writes those).
+ */
+export async function flaggedGuards(repo: Repository, keys: readonly string[], flag: keyof GuardFlags): Promise<Set<string>> {
+  if (!keys.length) return new Set();
+  const found = await guards(repo)
+    .find({ _id: { $in: [...keys] }, [flag]: true }, { ...repo.sessionOptions, projection: { _id: 1 } })
+    .toArray();
+  return new Set(found.map((g) => g._id));
+}
+
+/**
+ * Sets `set` on every guard of the records `keys`: in `repo`'s transaction (`touchEveryGuard`, so it meets every
+ * write of them), or directly when there is none.
+ */
+export const setEveryGuard = (repo: Repository, keys: readonly string[], set: GuardFlags): Promise<void> =>
+  repo.inTransactionNow ? touchEveryGuard(repo, keys, set) : flagEveryGuard(repo.db, keys, set);
 
 /**
  * Removes the guards of destroyed records in the destruction batch's transaction (after `touchGuards`, so the

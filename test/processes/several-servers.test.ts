@@ -1,3 +1,4 @@
+import type { Task } from 'fhir/r4';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -82,6 +83,28 @@ internal('two servers on one engine process', () => {
     expect((await put(bases[1], observation('gone-obs', 'gone'))).status).toBe(201);
     expect((await json(`${bases[0]}/Patient/$merge`, { method: 'POST', body: JSON.stringify(mergeParameters('gone', 'kept')) })).status).toBe(200);
     expect((await put(bases[1], observation('late-obs', 'gone'))).status).toBe(422);
+  });
+
+  it('evaluates again, at a write through one server, a deficiency Task stored through the other', async () => {
+    const put = async (base: string, r: { resourceType: string; id: string }) =>
+      (await json(`${base}/${r.resourceType}/${r.id}`, { method: 'PUT', body: JSON.stringify(r) })).status;
+    const end = new Date(Date.now() - 2 * 24 * 3600_000).toISOString();
+    const stay = (status: string) => ({
+      resourceType: 'Encounter',
+      id: 'several-stay',
+      status,
+      class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'IMP' },
+      subject: { reference: 'Patient/several-stay-p' },
+      period: { end },
+    });
+    expect(await put(bases[0], { resourceType: 'Patient', id: 'several-stay-p' })).toBe(201);
+    expect(await put(bases[0], stay('finished'))).toBe(201);
+    const found = (await json(`${bases[0]}/Encounter/several-stay/$completeness`)).body;
+    const task = found.entry.map((e: { resource: Task }) => e.resource).find((t: Task) => t.code?.coding?.[0].code === 'discharge-summary');
+    expect(await put(bases[0], task)).toBe(201);
+    // The record's guards carry the Task in the store: the other server's write looks it up.
+    expect(await put(bases[1], stay('entered-in-error'))).toBe(200);
+    expect((await json(`${bases[1]}/Task/${task.id}`)).body.status).toBe('cancelled');
   });
 
   it('keeps every acknowledged write and its AuditEvent when one server is killed (-9) under write load, and the audit chain verifies', async () => {
