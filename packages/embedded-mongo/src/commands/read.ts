@@ -39,14 +39,14 @@ export const find: Handler = (cmd, ctx) => {
   const coll = ctx.engine.collection(ctx.db, name);
   const spec = findSpec(cmd);
   const project = compileProjection(cmd.projection);
-  const { docs } = openQuery(coll, ctx.writes.view(coll), spec);
+  const { docs } = openQuery(coll, ctx.writes.view(coll), { ...spec, forReply: true });
   const single = cmd.singleBatch === true || (spec.limit > 0 && Number(cmd.limit) < 0);
   const rules: BatchRules = cmd.projection ? { map: project, stored: project.plain } : { stored: true };
   if (coll && !ctx.writes.txn) {
     // Outside a transaction a cursor reads the latest state: its read-ahead document is read again when handed out.
     const test = compileFilter(spec.filter);
     rules.refresh = (d) => {
-      const now = coll.visible(idKeyOf(d._id));
+      const now = coll.visible(idKeyOf(d._id), undefined, true);
       return now && test(now) ? now : null;
     };
   }

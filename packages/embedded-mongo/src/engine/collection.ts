@@ -37,12 +37,15 @@ const MAX_ID_BYTES = 1900;
 /** Bytes before a stored document's BSON: its record number (natural order), big-endian. */
 const RECORD_BYTES = 8;
 
-/** The document of a stored value (record number, then BSON). */
-export function decodeDocument(value: Buffer): Doc {
+/**
+ * The document of a stored value (record number, then BSON). `keepBytes`: the document keeps its BSON for the reply
+ * (engine/stored-bytes.ts); only a find asks, since the bytes then live as long as the document.
+ */
+export function decodeDocument(value: Buffer, keepBytes = false): Doc {
   const bytes = value.subarray(RECORD_BYTES);
   const doc = BSON.deserialize(bytes, DESERIALIZE) as Doc;
   // lmdb hands out a copy of the value (binary encoding), so the bytes stay valid as long as the document lives.
-  rememberStored(doc, bytes);
+  if (keepBytes) rememberStored(doc, bytes);
   return doc;
 }
 
@@ -115,10 +118,10 @@ export class Collection {
     return out;
   }
 
-  /** The document in the snapshot `txn` (or the latest committed state), or null when absent. */
-  visible(id: string, txn?: ReadTxn): Doc | null {
+  /** The document in the snapshot `txn` (or the latest committed state), or null when absent; `keepBytes` as decodeDocument. */
+  visible(id: string, txn?: ReadTxn, keepBytes = false): Doc | null {
     const bytes = this.store.docs.get(this.key(id), txn && { transaction: txn });
-    return bytes === undefined ? null : decodeDocument(bytes);
+    return bytes === undefined ? null : decodeDocument(bytes, keepBytes);
   }
 
   exists(id: string, txn?: ReadTxn): boolean {

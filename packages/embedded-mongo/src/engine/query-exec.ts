@@ -22,6 +22,11 @@ export interface QuerySpec {
   /** 0 or undefined = no limit. */
   limit?: number;
   hint?: unknown;
+  /**
+   * The documents are answered to a client (a find): those read from the store keep their BSON for the reply
+   * (engine/stored-bytes.ts), unless a blocking sort holds every match in memory, where the bytes would double it.
+   */
+  forReply?: boolean;
 }
 
 export interface QueryResult {
@@ -70,7 +75,15 @@ export interface QueryStream {
 }
 
 /** Matching documents in the plan's order, then (for a transaction) its own writes the scan did not meet. */
-function* matches(coll: Collection, view: ReadView, plan: Plan, test: (doc: Doc) => boolean, sortedScan: boolean, stats: { examined: number }): Generator<Doc> {
+function* matches(
+  coll: Collection,
+  view: ReadView,
+  plan: Plan,
+  test: (doc: Doc) => boolean,
+  sortedScan: boolean,
+  stats: { examined: number },
+  keepBytes: boolean,
+): Generator<Doc> {
   const overlay = view.overlay && view.overlay.size > 0 ? view.overlay : undefined;
   // Index scans can meet an id twice (multikey entries).
   const dedupe = plan.kind === 'scan' || plan.kind === 'or';
@@ -80,7 +93,7 @@ function* matches(coll: Collection, view: ReadView, plan: Plan, test: (doc: Doc)
       if (seen.has(id)) return null;
       seen.add(id);
     }
-    const doc = overlay?.has(id) ? overlay.get(id)! : coll.visible(id, view.txn);
+    const doc = overlay?.has(id) ? overlay.get(id)! : coll.visible(id, view.txn, keepBytes);
     if (doc === null) return null;
     stats.examined++;
     return test(doc) ? doc : null;
@@ -127,7 +140,7 @@ export function openQuery(coll: Collection | undefined, view: ReadView, spec: Qu
   const test = compileFilter(spec.filter);
   const overlay = view.overlay && view.overlay.size > 0;
   const sortDone = sort.length === 0 || (plan.kind === 'scan' && plan.scan.sortServed && !overlay);
-  const found = matches(coll, view, plan, test, sortDone && sort.length > 0, stats);
+  const found = matches(coll, view, plan, test, sortDone && sort.length > 0, stats, sortDone && spec.forReply === true);
   if (sortDone) {
     const docs = window(found, skip, limit);
     // Only the latest state may be read lazily: a snapshot (transaction) reads all at once, as it always did.

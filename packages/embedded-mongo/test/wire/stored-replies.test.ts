@@ -2,7 +2,9 @@ import { BSON, Binary, Decimal128, Long, ObjectId, Timestamp } from 'bson';
 import { MongoClient } from 'mongodb';
 import { Dispatcher } from '../../src/commands/dispatch';
 import { Engine } from '../../src/engine/engine';
-import { StoredDocument } from '../../src/engine/stored-bytes';
+import { StoredDocument, storedBytesOf } from '../../src/engine/stored-bytes';
+import { LATEST, runQuery } from '../../src/engine/query-exec';
+import { parseSort } from '../../src/query/sort';
 import { Persistence } from '../../src/storage/persistence';
 import { compileProjection } from '../../src/query/projection';
 import { serializeReply } from '../../src/wire/reply-bytes';
@@ -63,12 +65,13 @@ describe('serialising a reply with stored documents', () => {
 
 internal('a find answering from the store', () => {
   let persistence: Persistence;
+  let engine: Engine;
   let dispatcher: Dispatcher;
   const run = (command: Doc) => dispatcher.run({ ...command, $db: 'db' }, 'db', 1);
 
   beforeAll(async () => {
     persistence = new Persistence(undefined, 'never');
-    const engine = new Engine(persistence.store);
+    engine = new Engine(persistence.store);
     persistence.attach(engine);
     dispatcher = new Dispatcher(engine, { host: 'test', setName: 'embedded', startedAt: new Date() });
     await run({ insert: 'c', documents: [0, 1, 2, 3].map(sample) });
@@ -82,6 +85,16 @@ internal('a find answering from the store', () => {
     const batch = batchOf(reply);
     expect(batch.map((d) => d instanceof StoredDocument)).toEqual([true, true, true]);
     expect(BSON.deserialize((batch[0] as StoredDocument).bytes, WIRE)).toEqual(BSON.deserialize(BSON.serialize(sample(1)), WIRE));
+  });
+
+  it("keeps stored bytes only for a find's reply: not for other reads, nor for every match a blocking sort holds", async () => {
+    const coll = engine.collection('db', 'c');
+    const kept = (spec: Parameters<typeof runQuery>[2]) => runQuery(coll, LATEST, spec).docs.map((d) => storedBytesOf(d) !== undefined);
+    expect(kept({ filter: {} })).toEqual([false, false, false, false]);
+    expect(kept({ filter: {}, forReply: true })).toEqual([true, true, true, true]);
+    expect(kept({ filter: {}, sort: parseSort({ text: -1 }), forReply: true })).toEqual([false, false, false, false]);
+    const sorted = batchOf(await run({ find: 'c', filter: {}, sort: { text: -1 } }));
+    expect(sorted.map((d) => (d as Doc)._id)).toEqual(['doc-3', 'doc-2', 'doc-1', 'doc-0']);
   });
 
   it('copies the values a plain projection keeps from the stored bytes, giving what serialising the projection gives', async () => {
@@ -109,7 +122,7 @@ internal('a find answering from the store', () => {
   it("serialises a transaction's own writes and answers the rest from the store", async () => {
     const txn = { lsid: { id: new Binary(Buffer.alloc(16, 7), 4) }, txnNumber: Long.fromNumber(1), autocommit: false };
     await run({ update: 'c', updates: [{ q: { _id: 'doc-2' }, u: { $set: { text: 'changed' } } }], ...txn, startTransaction: true });
-    const batch = batchOf(await run({ find: 'c', filter: { _id: { $in: ['doc-1', 'doc-2'] } }, sort: { _id: 1 }, ...txn }));
+    const batch = batchOf(await run({ find: 'c', filter: { _id: { $in: ['doc-1', 'doc-2'] } }, ...txn }));
     expect(batch[0]).toBeInstanceOf(StoredDocument);
     expect(batch[1]).toMatchObject({ _id: 'doc-2', text: 'changed' });
     await run({ abortTransaction: 1, ...txn, $db: 'admin' });
