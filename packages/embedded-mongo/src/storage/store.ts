@@ -55,13 +55,9 @@ export class Store {
   private openEnv(): void {
     fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     // noSync: commits reach the file (so survive a killed process) without an fsync each; Durability adds those.
-    // useWritemap: a commit writes its pages into the shared map instead of copying each dirty page to the file with a
-    // write call (about 20 pages for a FHIR document and its index entries); the OS keeps what a killed process wrote
-    // there, and lmdb's copy-on-write order (pages first, the meta page last) is the same, so a kill still leaves the
-    // last commit or the one before. It rules out lmdb's child transactions, which the engine does not use.
     // Every open transaction holds a reader slot for its snapshot (lmdb's default is 126). The page size applies to a
     // new store only: an existing one keeps the size it was made with.
-    this.env = open({ path: this.dir, noSync: true, useWritemap: true, maxDbs: 8, overlappingSync: false, maxReaders: 4096, pageSize: PAGE_SIZE });
+    this.env = open({ path: this.dir, noSync: true, maxDbs: 8, overlappingSync: false, maxReaders: 4096, pageSize: PAGE_SIZE });
     // lmdb creates its files under the umask: the store is the owner's alone, like every file of the data directory.
     for (const f of [STORE_FILE, 'lock.mdb']) fs.chmodSync(path.join(this.dir, f), 0o600);
     this.docs = this.env.openDB({ name: 'docs', encoding: 'binary', keyEncoding: 'binary' });
