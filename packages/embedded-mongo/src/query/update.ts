@@ -7,6 +7,7 @@ import { Aggregator, update as mingoUpdate } from 'mingo';
 import { CommandError, badValue, failedToParse, immutableField } from '../errors';
 import { compareValues } from '../values/bson-order';
 import { Doc } from './matcher';
+import { applyInt64Arithmetic } from './int64-arithmetic';
 import { isPlainObject, setPath, splitPath } from './paths';
 
 const OPERATORS = new Set([
@@ -112,8 +113,9 @@ export function applyUpdate(doc: Doc, spec: UpdateSpec, arrayFilters: Doc[] | un
   }
   validateOperators(spec);
   const copy = cloneDoc(doc);
-  const { $setOnInsert, ...rest } = withoutIdNoOp(spec, doc, inserting);
+  const { $setOnInsert, ...others } = withoutIdNoOp(spec, doc, inserting);
   if (inserting && isPlainObject($setOnInsert)) for (const [p, v] of Object.entries($setOnInsert)) setPath(copy, splitPath(p), cloneDoc(v));
+  const rest = applyInt64Arithmetic(copy, others);
   if (Object.keys(rest).length > 0) {
     try {
       mingoUpdate(copy, rest as never, arrayFilters, undefined, { cloneMode: 'none' });

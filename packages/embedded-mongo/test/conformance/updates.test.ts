@@ -1,5 +1,5 @@
 /** Update, upsert, replace, findAndModify and delete semantics through the driver. */
-import { Collection, MongoServerError } from 'mongodb';
+import { Collection, Long, MongoServerError } from 'mongodb';
 import { Harness, openHarness } from '../harness';
 
 type AnyDoc = any;
@@ -163,6 +163,26 @@ describe('update conformance', () => {
     expect(doc).toMatchObject({ tags: ['b'], count: 1, hi: 21 });
     expect(doc?.n).toBeUndefined();
     expect(doc?.at).toBeInstanceOf(Date);
+  });
+
+  it('does 64-bit integer arithmetic exactly in $inc, $mul and $bit, and refuses an overflow', async () => {
+    const raw = { promoteLongs: false } as const;
+    const big = async () => ((await col.findOne({ _id: 3 }, raw)) as AnyDoc).big;
+    await col.insertOne({ _id: 3, big: Long.fromString('9007199254740993'), o: {} });
+    await expect(col.updateOne({ _id: 3 }, { $inc: { big: 10 } })).resolves.toMatchObject({ modifiedCount: 1 });
+    expect(await big()).toEqual(Long.fromString('9007199254741003'));
+    await col.updateOne({ _id: 3 }, { $mul: { big: 2 } });
+    expect(await big()).toEqual(Long.fromString('18014398509482006'));
+    await col.updateOne({ _id: 3 }, { $bit: { big: { and: 255 } } });
+    expect(await big()).toEqual(Long.fromNumber(22));
+    await col.updateOne({ _id: 3 }, { $set: { big: Long.MAX_VALUE } });
+    await expect(col.updateOne({ _id: 3 }, { $inc: { big: 1 } })).rejects.toMatchObject({ code: 2 });
+    expect(await big()).toEqual(Long.MAX_VALUE);
+    // A fractional operand makes a double; a Long operand on a missing field is stored as it is.
+    await col.updateOne({ _id: 3 }, { $inc: { big: 0.5, 'o.n': Long.fromString('9007199254740995') } });
+    const doc = (await col.findOne({ _id: 3 }, raw)) as AnyDoc;
+    expect(doc.big).toBe(Number(Long.MAX_VALUE.toBigInt()) + 0.5);
+    expect(doc.o.n).toEqual(Long.fromString('9007199254740995'));
   });
 
   it('runs pipeline-style updates', async () => {
