@@ -3,7 +3,7 @@ import type { AccessPolicy } from '../auth/access-policy';
 import { badRequest, forbidden, unprocessable } from '../errors/operation-outcome-error';
 import { type Hold, actOf, isHoldResource, newHold, releasedHold } from '../retention/hold';
 import { openHoldsNaming, writingHolds } from '../retention/holds-in-force';
-import { assertNotDestroying, guardKeys, touchEveryGuard } from '../retention/hold-guard';
+import { assertNotDestroying, guardKeys, recordsOf, touchEveryGuard } from '../retention/hold-guard';
 import { locationHeader, versionHeaders } from '../router/respond';
 import type { RouterContext } from '../router/context';
 import type { FhirRequest, FhirResult } from '../router/types';
@@ -49,7 +49,7 @@ function holdInput(req: FhirRequest, code: string): { matter: string; reason: st
 async function heldTarget(ctx: RouterContext, type: string, id: string): Promise<{ subject: string; records: string[] }> {
   const doc = await ctx.repo.read(type, id);
   if (type === 'Basic' && isHoldResource(JSON.parse(doc.r) as Basic)) throw unprocessable(`Basic/${id} is a legal hold: a hold cannot itself be held`);
-  const records = type === 'Patient' ? [id] : (doc.c ?? []).filter((c) => c.startsWith('Patient/')).map((c) => c.slice(8));
+  const records = type === 'Patient' ? [id] : recordsOf(doc.c);
   return { subject: `${type}/${id}`, records };
 }
 

@@ -33,10 +33,14 @@ export const HOLD_GUARD_COLLECTION = 'legal_hold_guards';
  */
 export const STRIPES = 64;
 
-/** The guard keys of a resource `subject` (`Type/id`) in the records of `patients` (ids). */
 /** The key of a patient's record among the guards (its record guard's `_id`, the prefix of its delete guards). */
 export const recordGuardKey = (patientId: string): string => `Patient/${patientId}`;
 
+/** The patients (ids) whose records a stored document is in, from its compartments `c`. */
+export const recordsOf = (compartments: readonly string[] | undefined): string[] =>
+  (compartments ?? []).filter((c) => c.startsWith('Patient/')).map((c) => c.slice('Patient/'.length));
+
+/** The guard keys of a resource `subject` (`Type/id`) in the records of `patients` (ids). */
 export function guardKeys(subject: string, patients: readonly string[]): string[] {
   const records = new Set(patients.map(recordGuardKey));
   if (subject.startsWith('Patient/')) records.add(subject);

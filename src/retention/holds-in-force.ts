@@ -8,7 +8,7 @@ import { type Hold, LEGAL_HOLD_CODE, RECORD_MANAGEMENT_SYSTEM, holdLabel, holdOf
 import type { Db } from 'mongodb';
 import { allOf } from '../store/policy-filter';
 import type { StoredDocument } from '../store/stored-document';
-import { assertNotDestroying, flagEveryGuard, guardKeys, touchDeleteGuards, touchEveryGuard, touchGuards } from './hold-guard';
+import { assertNotDestroying, flagEveryGuard, guardKeys, recordsOf, touchDeleteGuards, touchEveryGuard, touchGuards } from './hold-guard';
 import { referencedPatientIds } from '../search/patient-references';
 import type { WriteEvent } from '../store/write-hooks';
 
@@ -50,8 +50,7 @@ export async function flagHeldRecords(db: Db): Promise<void> {
     const [type, id] = hold.subject.split('/');
     if (type === 'Patient') continue;
     const held = await db.collection<StoredDocument>(type).findOne({ _id: id }, { projection: { c: 1 } });
-    const now = (held?.c ?? []).filter((c) => c.startsWith('Patient/')).map((c) => c.slice(8));
-    for (const k of guardKeys(hold.subject, now)) keys.add(k);
+    for (const k of guardKeys(hold.subject, recordsOf(held?.c))) keys.add(k);
   }
   await flagEveryGuard(db, [...keys], { held: true });
 }
@@ -105,10 +104,7 @@ export async function assertNotHeld(repo: Repository, patientIds: readonly strin
 async function carryHeldFlag(repo: Repository, e: WriteEvent): Promise<void> {
   if (!e.previous || e.previous.del || !e.resource) return;
   const subject = `${e.type}/${e.id}`;
-  const before = guardKeys(
-    subject,
-    (e.previous.c ?? []).filter((c) => c.startsWith('Patient/')).map((c) => c.slice(8)),
-  );
+  const before = guardKeys(subject, recordsOf(e.previous.c));
   // Every patient the new version names, a superset of the records the stored version will be in.
   const after = guardKeys(subject, referencedPatientIds(e.resource));
   const added = after.filter((k) => !before.includes(k));
@@ -153,14 +149,11 @@ export const legalHoldHook: WriteHook = {
       }
     }
     if (e.op !== 'delete') return carryHeldFlag(repo, e);
-    const patients = (e.previous?.c ?? []).filter((c) => c.startsWith('Patient/'));
-    const keys = guardKeys(
-      `${e.type}/${e.id}`,
-      patients.map((c) => c.slice(8)),
-    );
+    const patients = recordsOf(e.previous?.c);
+    const keys = guardKeys(`${e.type}/${e.id}`, patients);
     // The guard says whether a hold may be in force there (hold-guard.ts): most deletes search no holds.
     if (!(await touchDeleteGuards(repo, keys))) return;
-    const holds = await openHoldsNaming(repo.privileged(), [`${e.type}/${e.id}`, ...patients]);
+    const holds = await openHoldsNaming(repo.privileged(), [`${e.type}/${e.id}`, ...patients.map((id) => `Patient/${id}`)]);
     if (holds.length) {
       // The refusal's AuditEvent names the patient, so the why it keeps (the hold's matter) is sealed under the
       // patient's key and goes with the record (src/audit/query-text.ts).
