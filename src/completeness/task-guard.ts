@@ -1,5 +1,5 @@
 import type { Resource, Task } from 'fhir/r4';
-import type { Db } from 'mongodb';
+import type { Db, FindOptions } from 'mongodb';
 import { collectReferences } from '../fhir/references';
 import { TASK_FLAGS_RECORDED, flagEveryGuard, flaggedGuards, guardFlags, guardKeys, onceForGuardFlags, setEveryGuard } from '../retention/hold-guard';
 import { storedPatientReferences } from '../search/patient-references';
@@ -29,17 +29,16 @@ function flaggedIn(repo: Repository): Set<string> {
   return repo.commitCheck('deficiency-task-flags', () => ({ state: new Set<string>(), check: async () => undefined }));
 }
 
-/** The guards that say whether a Task of `subject` may exist, when its stored version names `patients`. */
-const taskGuardsOf = (subject: string, patients: readonly string[]): string[] => guardKeys(subject, patients);
-
 const inRecords = (subject: string, patients: readonly string[]) => patients.length > 0 || subject.startsWith('Patient/');
 
-/** The patients the live stored versions of `ids` name (none for one deleted or never stored). */
-async function storedPatients(repo: Repository, type: string, ids: readonly string[]): Promise<Map<string, string[]>> {
-  await repo.flush(type);
-  const docs = repo.db.collection<StoredDocument>(type).find({ _id: { $in: [...ids] } }, { ...repo.sessionOptions, projection: { 's.e': 1, del: 1 } });
+/**
+ * The patients the live stored versions of `ids` name (none for one deleted or never stored), read in `db` with
+ * `options` (a transaction's session, or none at start-up).
+ */
+async function storedPatients(db: Db, type: string, ids: readonly string[], options: FindOptions = {}): Promise<Map<string, string[]>> {
+  const docs = db.collection<StoredDocument>(type).find({ _id: { $in: [...ids] }, del: false }, { ...options, projection: { 's.e': 1 } });
   const out = new Map<string, string[]>();
-  for await (const doc of docs) if (!doc.del) out.set(doc._id, storedPatientReferences(doc));
+  for await (const doc of docs) out.set(doc._id, storedPatientReferences(doc));
   return out;
 }
 
@@ -57,7 +56,7 @@ async function guardsOfFoci(foci: readonly string[], read: (type: string, ids: r
   const keys = new Set<string>();
   for (const [type, ids] of byType(foci)) {
     const patients = await read(type, ids);
-    for (const id of ids) for (const k of taskGuardsOf(`${type}/${id}`, patients.get(id) ?? [])) keys.add(k);
+    for (const id of ids) for (const k of guardKeys(`${type}/${id}`, patients.get(id) ?? [])) keys.add(k);
   }
   return [...keys];
 }
@@ -71,7 +70,10 @@ export async function flagTaskFoci(repo: Repository, foci: readonly string[]): P
   const done = flaggedIn(repo);
   const fresh = [...new Set(foci)].filter((f) => !done.has(f));
   if (!fresh.length) return;
-  const keys = await guardsOfFoci(fresh, (type, ids) => storedPatients(repo, type, ids));
+  const keys = await guardsOfFoci(fresh, async (type, ids) => {
+    await repo.flush(type);
+    return storedPatients(repo.db, type, ids, repo.sessionOptions);
+  });
   const flagged = await flaggedGuards(repo, keys, 'tasks');
   const unflagged = keys.filter((k) => !flagged.has(k));
   if (unflagged.length) await setEveryGuard(repo, unflagged, { tasks: true });
@@ -111,7 +113,7 @@ function namedPatients(resource: Resource): string[] {
 function recordsBefore(e: WriteEvent): string[] | undefined {
   if (!e.previous || e.previous.del) return undefined;
   const patients = storedPatientReferences(e.previous);
-  return inRecords(`${e.type}/${e.id}`, patients) ? taskGuardsOf(`${e.type}/${e.id}`, patients) : undefined;
+  return inRecords(`${e.type}/${e.id}`, patients) ? guardKeys(`${e.type}/${e.id}`, patients) : undefined;
 }
 
 /**
@@ -137,7 +139,7 @@ export async function carryTaskFlag(repo: Repository, e: WriteEvent, flaggedBefo
   const now = namedPatients(e.resource);
   if (!inRecords(subject, now)) return;
   const before = new Set(recordsBefore(e) ?? []);
-  const added = taskGuardsOf(subject, now).filter((k) => !before.has(k));
+  const added = guardKeys(subject, now).filter((k) => !before.has(k));
   if (!added.length) return;
   let carry = found || flaggedBefore === true;
   if (!carry && flaggedBefore === undefined) carry = (await guardFlags(repo, [subject])).get(subject)?.tasks === true;
@@ -163,12 +165,7 @@ export async function flagStoredTasksOnce(db: Db): Promise<void> {
       const tasks = db.collection<StoredDocument>('Task').find({ _id: ids, del: false }, { projection: { r: 1 } });
       let foci: string[] = [];
       const flush = async () => {
-        const keys = await guardsOfFoci(foci, async (type, ids) => {
-          const out = new Map<string, string[]>();
-          const docs = db.collection<StoredDocument>(type).find({ _id: { $in: [...ids] }, del: false }, { projection: { 's.e': 1 } });
-          for await (const doc of docs) out.set(doc._id, storedPatientReferences(doc));
-          return out;
-        });
+        const keys = await guardsOfFoci(foci, (type, ids) => storedPatients(db, type, ids));
         await flagEveryGuard(db, keys, { tasks: true });
         foci = [];
       };
