@@ -8,7 +8,8 @@
  * Keyed by the decoded object itself: a document the engine builds from it (an update's clone, an aggregation stage
  * that changes documents, which copies them first) is another object and has no stored bytes.
  */
-import { documentOf, elementsOf, serializedElement } from '../values/bson-elements';
+import { elementsOf } from '../values/bson-bytes';
+import { documentOf, serializedElement } from '../values/bson-elements';
 
 type Doc = Record<string, unknown>;
 

@@ -1,6 +1,7 @@
 /**
- * Reading BSON in place, without deserialising it: where elements end, where an array's documents lie, and whether
- * bytes are exactly what BSON.serialize would produce for the value the wire deserialises from them.
+ * Reading BSON in place, without deserialising it: where elements end, a document's top-level elements, where an
+ * array's documents lie, and whether bytes are exactly what BSON.serialize would produce for the value the wire
+ * deserialises from them.
  */
 
 /** End of the value of type `type` starting at `at`, or -1 for a type this walker does not know. */
@@ -44,31 +45,39 @@ export function valueEnd(buf: Buffer, type: number, at: number): number {
 }
 
 /**
+ * The top-level elements of the document `doc` (type, name and value bytes; views into `doc`) by name, or undefined
+ * when one has a type this walker does not know.
+ */
+export function elementsOf(doc: Buffer): Map<string, Buffer> | undefined {
+  const out = new Map<string, Buffer>();
+  const end = doc.readInt32LE(0) - 1;
+  for (let p = 4; p < end;) {
+    const keyEnd = doc.indexOf(0, p + 1);
+    const next = valueEnd(doc, doc[p], keyEnd + 1);
+    if (next < 0) return undefined;
+    out.set(doc.toString('utf8', p + 1, keyEnd), doc.subarray(p, next));
+    p = next;
+  }
+  return out;
+}
+
+/**
  * The bytes of each document in the top-level array `name` of the document `doc`; undefined when there is no such
  * array or an element is not a document.
  */
 export function arrayDocuments(doc: Buffer, name: string): Buffer[] | undefined {
-  const end = doc.readInt32LE(0) - 1;
-  let p = 4;
-  while (p < end) {
-    const type = doc[p];
-    const keyEnd = doc.indexOf(0, p + 1);
-    const at = keyEnd + 1;
-    if (type === 0x04 && doc.toString('latin1', p + 1, keyEnd) === name) {
-      const out: Buffer[] = [];
-      const stop = at + doc.readInt32LE(at) - 1;
-      for (let q = at + 4; q < stop;) {
-        if (doc[q] !== 0x03) return undefined;
-        const start = doc.indexOf(0, q + 1) + 1;
-        q = start + doc.readInt32LE(start);
-        out.push(doc.subarray(start, q));
-      }
-      return out;
-    }
-    p = valueEnd(doc, type, at);
-    if (p < 0) return undefined;
+  const array = elementsOf(doc)?.get(name);
+  if (array?.[0] !== 0x04) return undefined;
+  const at = array.indexOf(0, 1) + 1;
+  const stop = at + array.readInt32LE(at) - 1;
+  const out: Buffer[] = [];
+  for (let q = at + 4; q < stop;) {
+    if (array[q] !== 0x03) return undefined;
+    const start = array.indexOf(0, q + 1) + 1;
+    q = start + array.readInt32LE(start);
+    out.push(array.subarray(start, q));
   }
-  return undefined;
+  return out;
 }
 
 const INT32_MIN = -0x80000000;

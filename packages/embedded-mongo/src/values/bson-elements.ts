@@ -4,7 +4,6 @@
  * the one BSON.serialize would give for the same values.
  */
 import { BSON } from 'bson';
-import { valueEnd } from './bson-bytes';
 
 export const EMBEDDED_DOCUMENT = 0x03;
 export const ARRAY = 0x04;
@@ -26,21 +25,4 @@ export function element(type: number, name: string, value: Buffer): Buffer {
 export function serializedElement(name: string, value: unknown): Buffer {
   const doc = BSON.serialize({ [name]: value });
   return Buffer.from(doc.buffer, doc.byteOffset + 4, doc.length - 5);
-}
-
-/**
- * The top-level elements of the document `doc` (type, name and value bytes; views into `doc`) by name, or undefined
- * when one has a type this walker does not know.
- */
-export function elementsOf(doc: Buffer): Map<string, Buffer> | undefined {
-  const out = new Map<string, Buffer>();
-  const end = doc.readInt32LE(0) - 1;
-  for (let p = 4; p < end;) {
-    const keyEnd = doc.indexOf(0, p + 1);
-    const next = valueEnd(doc, doc[p], keyEnd + 1);
-    if (next < 0) return undefined;
-    out.set(doc.toString('utf8', p + 1, keyEnd), doc.subarray(p, next));
-    p = next;
-  }
-  return out;
 }
